@@ -1,0 +1,44 @@
+"""mapek: run LLM agents the way distributed systems are run.
+
+``import mapek`` is cheap: heavy modules (litellm, chromadb, langgraph) load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; loaded lazily so that `import mapek` stays fast.
+_EXPORTS: dict[str, str] = {
+    "Settings": "mapek.config",
+    "Workspace": "mapek.config",
+    "Event": "mapek.models",
+    "EventDraft": "mapek.models",
+    "Persona": "mapek.models",
+    "MapekError": "mapek.errors",
+    "UserError": "mapek.errors",
+    "RuntimeFailure": "mapek.errors",
+    "ControlSignal": "mapek.errors",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mapek.config import Settings, Workspace
+    from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError
+    from mapek.models import Event, EventDraft, Persona
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mapek' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,101 @@
+"""Settings: environment variables with the prefix ``MAPEK_``, and the workspace layout.
+
+``Settings`` is read once per front end; every field can be set as ``MAPEK_<FIELD>``.
+The workspace (``MAPEK_HOME``, default ``./.mapek``) holds everything a run writes:
+
+::
+
+    .mapek/
+      log.sqlite3        the append-only, hash-chained event log (source of truth)
+      chroma/            the embedded vector index (a projection of the log)
+      checkpoints.sqlite3  LangGraph checkpoints
+      runs/<run_id>/     per-run artefacts (synthesis, post-mortems)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mapek.errors import WorkspaceError
+
+__all__ = ["Settings", "Workspace", "OFFLINE_MODEL"]
+
+OFFLINE_MODEL = "mapek/offline"
+"""The model string of the built-in offline model: deterministic, no network, no key."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable from the environment (prefix ``MAPEK_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MAPEK_", extra="ignore")
+
+    home: Path = Field(default=Path(".mapek"))
+    """Workspace folder. ``MAPEK_HOME``."""
+    model: str = OFFLINE_MODEL
+    """Default litellm model string for every agent. ``MAPEK_MODEL``."""
+    chroma_url: str | None = None
+    """A Chroma server (``http://host:port``); unset means the embedded persistent client."""
+    embedding: str = "hashing"
+    """Embedding function: ``hashing`` (offline, no download), ``sentence-transformers:<name>``,
+    ``litellm:<model>`` or ``chroma-default`` (downloads ONNX weights at first use)."""
+    personas: Path | None = None
+    """A user folder of persona YAML files; overrides packaged personas of the same name."""
+    request_timeout: float = 60.0
+    """Per-call model timeout in seconds."""
+    max_retries: int = 2
+    """Retries on transient model errors (timeouts, connection drops, 429, 5xx)."""
+    repair_attempts: int = 2
+    """Re-asks when a model's structured output does not validate."""
+
+    def workspace(self, *, create: bool = True) -> Workspace:
+        return Workspace.open(self.home, create=create)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths inside one workspace folder."""
+
+    root: Path
+    """The workspace folder itself."""
+
+    @classmethod
+    def open(cls, root: Path | str, *, create: bool = True) -> Workspace:
+        root = Path(root).expanduser()
+        if root.exists() and not root.is_dir():
+            raise WorkspaceError(f"workspace {root} exists but is not a folder", path=str(root))
+        if not root.exists():
+            if not create:
+                raise WorkspaceError(
+                    f"workspace {root} does not exist (set MAPEK_HOME or run a session first)",
+                    path=str(root),
+                )
+            try:
+                root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkspaceError(f"cannot create workspace {root}: {exc.strerror}",
+                                     path=str(root)) from exc
+        if not os.access(root, os.R_OK | os.W_OK | os.X_OK):
+            raise WorkspaceError(f"workspace {root} is not readable and writable", path=str(root))
+        return cls(root.resolve())
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "log.sqlite3"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.root / "chroma"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.root / "checkpoints.sqlite3"
+
+    def run_dir(self, run_id: str) -> Path:
+        path = self.root / "runs" / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,172 @@
+"""Every error mapek raises, in one tree.
+
+::
+
+    MapekError                      root: catch this to catch everything of ours
+    ├── UserError                   the user's mistake: one clear line, non-zero exit, no traceback
+    │   ├── ConfigError             a bad setting, flag or environment variable
+    │   ├── PersonaError            a persona file that does not validate, or an unknown persona
+    │   ├── WorkspaceError          a workspace folder that is missing, unreadable or not ours
+    │   ├── UnknownRunError         a run id that is not in the log
+    │   └── UnknownModelError       a model string litellm cannot route
+    ├── RuntimeFailure              something broke while running; state is kept
+    │   ├── StorageError            the event log's database failed (sqlite translated here)
+    │   ├── LogIntegrityError       the hash chain is broken: an edited, deleted, inserted or reordered event
+    │   ├── VectorIndexError        the vector index failed (chromadb translated here)
+    │   └── ModelError              a model call failed (litellm translated here)
+    │       ├── ModelTimeoutError   the call took longer than its timeout, after retries
+    │       ├── ModelConnectionError the server could not be reached or dropped the connection
+    │       └── ModelOutputError    the model's output could not be repaired into the schema
+    └── ControlSignal               not a failure: the run must stop or wait
+        └── BudgetExceeded          a call would go over a token or USD budget
+
+Each class carries typed attributes so callers never parse messages.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MapekError",
+    "UserError",
+    "ConfigError",
+    "PersonaError",
+    "WorkspaceError",
+    "UnknownRunError",
+    "UnknownModelError",
+    "RuntimeFailure",
+    "StorageError",
+    "LogIntegrityError",
+    "VectorIndexError",
+    "ModelError",
+    "ModelTimeoutError",
+    "ModelConnectionError",
+    "ModelOutputError",
+    "ControlSignal",
+    "BudgetExceeded",
+]
+
+
+class MapekError(Exception):
+    """Root of every error mapek raises."""
+
+    exit_code: int = 1
+
+
+class UserError(MapekError):
+    """A mistake the user can fix: printed as one line, exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """A bad setting, flag, environment variable or config file."""
+
+
+class PersonaError(UserError):
+    """A persona file that does not validate, or a persona name that does not exist."""
+
+    def __init__(self, message: str, *, path: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.field = field
+
+
+class WorkspaceError(UserError):
+    """The workspace folder is missing, unreadable, or holds something that is not ours."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+
+class UnknownRunError(UserError):
+    """A run id that the log does not know."""
+
+    def __init__(self, run_id: str):
+        super().__init__(f"no run {run_id!r} in this workspace (see `mapek runs list`)")
+        self.run_id = run_id
+
+
+class UnknownModelError(UserError):
+    """A model string litellm cannot route to a provider."""
+
+    def __init__(self, model: str, detail: str = ""):
+        msg = f"unknown model {model!r}"
+        super().__init__(f"{msg}: {detail}" if detail else msg)
+        self.model = model
+
+
+class RuntimeFailure(MapekError):
+    """Something failed while running. The log and state are kept."""
+
+    exit_code = 1
+
+
+class StorageError(RuntimeFailure):
+    """The event log's storage failed."""
+
+
+class LogIntegrityError(RuntimeFailure):
+    """The hash chain of a run is broken.
+
+    ``run_id`` and ``seq`` name the first bad event; ``problem`` says what is wrong with it.
+    """
+
+    exit_code = 3
+
+    def __init__(self, run_id: str, seq: int, problem: str):
+        super().__init__(f"log integrity broken in run {run_id} at event #{seq}: {problem}")
+        self.run_id = run_id
+        self.seq = seq
+        self.problem = problem
+
+
+class VectorIndexError(RuntimeFailure):
+    """The vector index failed."""
+
+
+class ModelError(RuntimeFailure):
+    """A model call failed."""
+
+    def __init__(self, message: str, *, model: str | None = None):
+        super().__init__(message)
+        self.model = model
+
+
+class ModelTimeoutError(ModelError):
+    """The model did not answer within its timeout (after bounded retries)."""
+
+
+class ModelConnectionError(ModelError):
+    """The model server could not be reached or dropped the connection (after retries)."""
+
+
+class ModelOutputError(ModelError):
+    """The model's output could not be repaired into the requested schema after N re-asks."""
+
+    def __init__(
+        self, message: str, *, model: str | None = None, attempts: int = 0, last_output: str = ""
+    ):
+        super().__init__(message, model=model)
+        self.attempts = attempts
+        self.last_output = last_output
+
+
+class ControlSignal(MapekError):
+    """Not a failure: the run must stop or wait."""
+
+    exit_code = 5
+
+
+class BudgetExceeded(ControlSignal):
+    """A call would take a budget over its limit; raised before the call is made."""
+
+    def __init__(self, budget: str, limit: float, used: float, requested: float):
+        super().__init__(
+            f"{budget} budget would be exceeded: used {used:g} + requested {requested:g} "
+            f"> limit {limit:g}"
+        )
+        self.budget = budget
+        self.limit = limit
+        self.used = used
+        self.requested = requested
