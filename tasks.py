@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""One entry point for every chore, needing only python3 (3.11+).
+
+    python3 tasks.py discuss ["TOPIC"]   set up .venv if needed, run a peer discussion offline
+    python3 tasks.py test [PYTEST ARGS]   set up .venv if needed, run the whole test suite
+    python3 tasks.py bench [NAME]         run benchmarks/bench_*.py
+    python3 tasks.py setup                only set up .venv
+
+Set-up creates ``.venv`` next to this file and installs mapek (editable) with its test extra,
+pinned by ``constraints.txt`` so a fresh machine gets the versions we tested. It is repeated only
+when ``pyproject.toml`` or ``constraints.txt`` change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+STAMP = VENV / ".mapek-installed"
+DEFAULT_TOPIC = "Should we move our customer database to a managed cloud service this quarter?"
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    for name in ("pyproject.toml", "constraints.txt"):
+        h.update((ROOT / name).read_bytes())
+    return h.hexdigest()
+
+
+def setup() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"mapek needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if STAMP.exists() and STAMP.read_text() == _fingerprint() and PY.exists():
+        return
+    if not PY.exists():
+        print("tasks: creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("tasks: installing mapek and its pinned dependencies into .venv", flush=True)
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(_fingerprint())
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
+    return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    task, rest = argv[0], argv[1:]
+    if task not in {"setup", "discuss", "test", "bench"}:
+        print(f"tasks: unknown task {task!r}; try: setup, discuss, test, bench", file=sys.stderr)
+        return 2
+    setup()
+    if task == "setup":
+        return 0
+    if task == "discuss":
+        args = rest or [DEFAULT_TOPIC]
+        return _run([str(BIN / "mapek"), "discuss", *args])
+    if task == "test":
+        return _run([str(PY), "-m", "pytest", *rest])
+    benches = sorted((ROOT / "benchmarks").glob(f"bench_{rest[0] if rest else '*'}.py"))
+    if not benches:
+        print(f"tasks: no benchmark matches {rest!r}", file=sys.stderr)
+        return 2
+    for bench in benches:
+        print(f"tasks: running {bench.name}", flush=True)
+        if rc := _run([str(PY), str(bench)]):
+            return rc
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,43 @@
+"""Shared fixtures. Real parts: temporary workspaces with real SQLite files and real Chroma."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh workspace folder, set as MAPEK_HOME for the test and its subprocesses."""
+    path = tmp_path / "ws"
+    monkeypatch.setenv("MAPEK_HOME", str(path))
+    monkeypatch.delenv("MAPEK_PERSONAS", raising=False)
+    monkeypatch.delenv("MAPEK_MODEL", raising=False)
+    return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
+
+    The sample rotates daily (seed MAPEK_SLOW_SEED, default: today's date), so over a week CI
+    covers every slow test while each run stays bounded.
+    """
+    sample = os.environ.get("MAPEK_SLOW_SAMPLE")
+    if sample is None:
+        return
+    slow = [it for it in items if it.get_closest_marker("slow")]
+    keep_n = int(sample)
+    if len(slow) <= keep_n:
+        return
+    seed = os.environ.get("MAPEK_SLOW_SEED", time.strftime("%Y-%m-%d"))
+    keep = set(random.Random(seed).sample(range(len(slow)), keep_n))
+    dropped = [it for i, it in enumerate(slow) if i not in keep]
+    config.hook.pytest_deselected(items=dropped)
+    drop_ids = {id(it) for it in dropped}
+    items[:] = [it for it in items if id(it) not in drop_ids]
