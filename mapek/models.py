@@ -41,6 +41,10 @@ class EventDraft(BaseModel):
     parent: int | None = None
     """``seq`` of the event this one answers or follows from, in the same run."""
     payload: dict[str, Any] = Field(default_factory=dict)
+    key: str | None = None
+    """Idempotency key, unique within the run: appending a draft whose key is already in the log
+    returns the existing event instead of writing a second one (a re-run node writes nothing
+    twice)."""
 
     @field_validator("run_id", "kind", "actor")
     @classmethod
@@ -77,6 +81,7 @@ class Event(EventDraft):
             "parent": self.parent,
             "payload": self.payload,
             "prev_hash": self.prev_hash,
+            **({"key": self.key} if self.key is not None else {}),
         }
 
     def compute_hash(self) -> str:
