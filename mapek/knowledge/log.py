@@ -1,0 +1,190 @@
+"""The event log interface: append-only, hash-chained, readable and followable by many processes.
+
+``EventLog`` is the plug-in point for log backends (SQLite today, PostgreSQL later). A backend
+implements seven primitives; appending one event, reading lists, fetching one event and following
+the log are built on them here, the same for every backend.
+
+Cursors: within one run an event is addressed by its ``seq`` (1, 2, 3, ...). Across all runs it
+is addressed by its *log position*, a number that grows with every committed event and is never
+reused, so a reader that remembers the last position it saw can resume without gaps.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+
+from mapek.knowledge.verify import VerifyReport
+from mapek.models import Event, EventDraft
+
+__all__ = ["EventLog", "RunInfo", "Follow"]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as the log sees it."""
+
+    run_id: str
+    events: int
+    """Number of events (the run's last ``seq``)."""
+    first_ts: float
+    """Time of its first event (seconds since the epoch)."""
+    last_ts: float
+    """Time of its last event."""
+
+
+class EventLog(ABC):
+    """An append-only, hash-chained event log shared by the worker, watchdog and front ends."""
+
+    @abstractmethod
+    def append_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
+        """Append drafts in one transaction: each gets the next ``seq`` of its run, a time and
+        its link in the hash chain. All are committed, or none."""
+
+    @abstractmethod
+    def scan(
+        self,
+        after: int = 0,
+        *,
+        run_id: str | None = None,
+        kinds: Collection[str] | None = None,
+        limit: int = 500,
+    ) -> tuple[list[tuple[int, Event]], int]:
+        """Read up to ``limit`` committed events past a cursor, oldest first.
+
+        With ``run_id`` the cursor is a ``seq`` in that run; without it, a log position. Returns
+        ``(cursor, event)`` pairs and the cursor up to which the log has been read, which may be
+        past the last pair when ``kinds`` filtered events out. Never blocks.
+        """
+
+    @abstractmethod
+    def find(self, run_id: str, key: str) -> Event | None:
+        """The event of a run recorded with idempotency ``key``, or None."""
+
+    @abstractmethod
+    def runs(self) -> list[RunInfo]:
+        """Every run in the log, oldest first."""
+
+    @abstractmethod
+    def last_seq(self, run_id: str) -> int:
+        """The ``seq`` of the run's last event; 0 for a run with no events."""
+
+    @abstractmethod
+    def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
+        """Re-check the hash chain of one run (or all) and name the first bad event of each.
+
+        With ``raise_on_error`` a broken chain raises :class:`~mapek.errors.LogIntegrityError`.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection. Idempotent."""
+
+    # -- built on the primitives ---------------------------------------------------------------
+
+    def append(self, draft: EventDraft) -> Event:
+        """Append one event and return it as committed."""
+        return self.append_many((draft,))[0]
+
+    def events(
+        self,
+        run_id: str | None = None,
+        after: int = 0,
+        kinds: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Committed events of a run after ``seq`` (or of all runs after a log position)."""
+        out: list[Event] = []
+        cursor = after
+        while limit is None or len(out) < limit:
+            want = 1000 if limit is None else min(1000, limit - len(out))
+            rows, scanned = self.scan(cursor, run_id=run_id, kinds=kinds, limit=want)
+            out.extend(ev for _, ev in rows)
+            if len(rows) < want or scanned == cursor:
+                break
+            cursor = scanned
+        return out
+
+    def get(self, run_id: str, seq: int) -> Event | None:
+        """The event ``seq`` of a run, or None if there is none."""
+        if seq < 1:
+            return None
+        rows, _ = self.scan(seq - 1, run_id=run_id, limit=1)
+        return rows[0][1] if rows and rows[0][1].seq == seq else None
+
+    def follow(
+        self,
+        run_id: str | None = None,
+        after: int = 0,
+        *,
+        kinds: Collection[str] | None = None,
+        poll: float = 0.05,
+        timeout: float | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> Follow:
+        """Iterate over events after ``after`` and wait for new ones as they are committed.
+
+        ``after`` is a ``seq`` when ``run_id`` is given, else a log position (0: from the start).
+        Iteration ends when ``stop()`` returns true (checked whenever the reader has caught up)
+        or after ``timeout`` seconds without a new event; by default it never ends.
+        The returned :class:`Follow` exposes ``position``, the cursor to resume from.
+        """
+        return Follow(self, run_id, after, kinds=kinds, poll=poll, timeout=timeout, stop=stop)
+
+    def __enter__(self) -> EventLog:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class Follow(Iterator[Event]):
+    """A live iterator over a log; see :meth:`EventLog.follow`."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        run_id: str | None,
+        after: int,
+        *,
+        kinds: Collection[str] | None = None,
+        poll: float = 0.05,
+        timeout: float | None = None,
+        stop: Callable[[], bool] | None = None,
+        batch: int = 500,
+    ):
+        self.log, self.run_id, self.kinds = log, run_id, kinds
+        self.position = after
+        """Cursor of the last event handed out (or scanned past): pass it as ``after`` to resume."""
+        self._poll, self._timeout, self._stop, self._batch = poll, timeout, stop, batch
+        self._buffer: deque[tuple[int, Event]] = deque()
+        self._scanned = after
+        self._idle_since = time.monotonic()
+
+    def __next__(self) -> Event:
+        while not self._buffer:
+            if self._stop is not None and self._stop():
+                raise StopIteration
+            rows, scanned = self.log.scan(
+                self._scanned, run_id=self.run_id, kinds=self.kinds, limit=self._batch
+            )
+            self._scanned = max(self._scanned, scanned)
+            if rows:
+                self._buffer.extend(rows)
+                self._idle_since = time.monotonic()
+                break
+            self.position = self._scanned
+            idle = time.monotonic() - self._idle_since
+            if self._timeout is not None and idle >= self._timeout:
+                raise StopIteration
+            wait = self._poll if self._timeout is None else min(self._poll, self._timeout - idle)
+            time.sleep(max(wait, 0.0))
+        cursor, event = self._buffer.popleft()
+        self.position = cursor
+        return event

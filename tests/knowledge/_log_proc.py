@@ -1,0 +1,46 @@
+"""A separate process for the cross-process log tests: ``write`` appends, ``follow`` tails.
+
+    python _log_proc.py write  LOG RUN N TAG GO_FILE    append N events tagged TAG once GO_FILE exists
+    python _log_proc.py follow LOG RUN|- N              print one JSON line per event until N are seen
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from mapek.knowledge import SQLiteEventLog
+from mapek.models import EventDraft
+
+
+def write(path: str, run: str, n: int, tag: str, go: str) -> None:
+    with SQLiteEventLog(path) as log:
+        while not os.path.exists(go):
+            time.sleep(0.001)
+        for i in range(n):
+            drafts = [EventDraft(run_id=run, kind="message", actor=tag, payload={"i": i})]
+            if i % 50 == 49:  # now and then a batch of three, in one transaction
+                drafts += [EventDraft(run_id=run, kind="tick", actor=tag, payload={"i": i})] * 2
+            log.append_many(drafts)
+            time.sleep(0.0003)  # a busy agent, not a tight loop: gives the other writer a turn
+
+
+def follow(path: str, run: str, n: int) -> None:
+    with SQLiteEventLog(path) as log:
+        seen = 0
+        for ev in log.follow(None if run == "-" else run, poll=0.01, timeout=60):
+            print(json.dumps({"id": ev.id, "hash": ev.hash, "actor": ev.actor, **ev.payload}),
+                  flush=True)
+            seen += 1
+            if seen >= n:
+                return
+
+
+if __name__ == "__main__":
+    mode, *args = sys.argv[1:]
+    if mode == "write":
+        write(args[0], args[1], int(args[2]), args[3], args[4])
+    else:
+        follow(args[0], args[1], int(args[2]))
