@@ -128,9 +128,11 @@ class VectorIndexError(RuntimeFailure):
 class ModelError(RuntimeFailure):
     """A model call failed."""
 
-    def __init__(self, message: str, *, model: str | None = None):
+    def __init__(self, message: str, *, model: str | None = None, status_code: int | None = None):
         super().__init__(message)
         self.model = model
+        self.status_code = status_code
+        """HTTP status of the provider's error answer, when there was one (429, 500, ...)."""
 
 
 class ModelTimeoutError(ModelError):

@@ -1,0 +1,273 @@
+"""Any litellm model string as a :class:`~mapek.llm.model.Model`: one attempt per call.
+
+This is the adapter boundary: litellm's exceptions become mapek's here (``raise ... from exc``),
+and litellm's responses become :class:`~mapek.llm.types.Completion`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+from mapek.errors import (
+    MapekError,
+    ModelConnectionError,
+    ModelError,
+    ModelTimeoutError,
+    UnknownModelError,
+)
+from mapek.llm._litellm import get_litellm
+from mapek.llm._tokens import estimate_prompt_tokens, estimate_text_tokens
+from mapek.llm.model import Model
+from mapek.llm.offline import PROVIDER, parse_offline_model
+from mapek.llm.types import Completion, ModelRequest, Usage
+
+__all__ = ["LiteLLMModel", "translate_error"]
+
+# Providers that accept an OpenAI `response_format` of type json_schema although litellm's price
+# map does not say so for every model name (local servers, our offline model).
+_SCHEMA_PROVIDERS = frozenset({PROVIDER, "hosted_vllm", "ollama", "ollama_chat", "lm_studio",
+                               "llamafile", "vllm"})
+
+
+class LiteLLMModel(Model):
+    """A litellm model string (``ollama/llama3``, ``openai/gpt-4o-mini``, ``hosted_vllm/...``,
+    ``openai/<name>`` with ``api_base``, ``mapek/offline``).
+
+    litellm is imported at the first call, not here. The model string is checked at the first
+    call too (offline variants at once): an unroutable one raises
+    :class:`~mapek.errors.UnknownModelError`.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not model or not model.strip():
+            raise UnknownModelError(model, "the model string is empty")
+        self.name = model
+        self.api_base = api_base
+        self.api_key = api_key
+        self.timeout = timeout
+        """Default seconds per attempt, when the request sets none."""
+        self.extra = dict(extra or {})
+        """More keyword arguments for ``litellm.completion`` (``extra_headers``, ``seed``, ...)."""
+        self.offline = model.startswith(PROVIDER + "/")
+        if self.offline:
+            parse_offline_model(model)
+        self._provider: str | None = None
+        self._schema_ok = False
+
+    # -- the call ----------------------------------------------------------------------------
+    def complete(self, request: ModelRequest) -> Completion:
+        litellm = self._litellm()
+        kwargs = self._kwargs(request)
+        start = time.perf_counter()
+        try:
+            response = litellm.completion(**kwargs)
+        except Exception as exc:
+            raise translate_error(exc, self.name, kwargs["timeout"], litellm) from exc
+        return self._completion(litellm, response, request, start)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        litellm = self._litellm()
+        kwargs = self._kwargs(request)
+        start = time.perf_counter()
+        try:
+            response = await litellm.acompletion(**kwargs)
+        except Exception as exc:
+            raise translate_error(exc, self.name, kwargs["timeout"], litellm) from exc
+        return self._completion(litellm, response, request, start)
+
+    def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        litellm = self._litellm()
+        try:
+            prompt_usd, completion_usd = litellm.cost_per_token(
+                model=self.name, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+            )
+            return float(prompt_usd) + float(completion_usd)
+        except Exception:  # no known price: free as far as we can tell
+            return 0.0
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _litellm(self) -> ModuleType:
+        litellm = get_litellm()
+        if self._provider is None:
+            self._route(litellm)
+        return litellm
+
+    def _route(self, litellm: ModuleType) -> None:
+        try:
+            _, provider, _, _ = litellm.get_llm_provider(self.name, api_base=self.api_base)
+        except Exception as exc:
+            raise UnknownModelError(self.name, _UNROUTABLE) from exc
+        try:
+            supported = bool(
+                litellm.supports_response_schema(model=self.name, custom_llm_provider=provider)
+            )
+        except Exception:
+            supported = False
+        self._schema_ok = (
+            supported
+            or provider in _SCHEMA_PROVIDERS
+            or (provider == "openai" and self.api_base is not None)  # an OpenAI-compatible server
+        )
+        self._provider = provider
+
+    def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.name,
+            "messages": request.messages,
+            "timeout": request.timeout if request.timeout is not None else self.timeout,
+            # one retry layer only: the gateway's (see RetryingModel)
+            "max_retries": 0,
+            "num_retries": 0,
+            # litellm keeps `metadata` to itself (callbacks, custom providers); the offline
+            # model reads its task and context from here
+            "metadata": {
+                "mapek": {
+                    "task": request.task,
+                    "context": request.context,
+                    "ask": request.ask,
+                    "attempt": request.attempt,
+                }
+            },
+        }
+        if self.api_base is not None:
+            kwargs["api_base"] = self.api_base
+        if self.api_key is not None:
+            kwargs["api_key"] = self.api_key
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        if request.schema is not None and self._schema_ok:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": request.schema_name,
+                    "schema": request.schema,
+                    "strict": False,
+                },
+            }
+        kwargs.update(self.extra)
+        return kwargs
+
+    def _completion(
+        self, litellm: ModuleType, response: Any, request: ModelRequest, start: float
+    ) -> Completion:
+        latency_ms = (time.perf_counter() - start) * 1000
+        try:
+            choice = response.choices[0]
+            text = choice.message.content or ""
+            finish_reason = getattr(choice, "finish_reason", None)
+        except (AttributeError, IndexError) as exc:
+            raise ModelError(f"model {self.name} sent a response with no message",
+                             model=self.name) from exc
+        usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        if not prompt_tokens and not completion_tokens:  # a server that reports no usage
+            prompt_tokens = estimate_prompt_tokens(request.messages)
+            completion_tokens = estimate_text_tokens(text)
+        try:
+            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
+        except Exception:  # no known price (a local or unknown model): costs nothing
+            cost = 0.0
+        return Completion(
+            text=text,
+            model=self.name,
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+            cost_usd=cost,
+            latency_ms=latency_ms,
+            offline=self.offline,
+            finish_reason=finish_reason,
+        )
+
+
+def translate_error(
+    exc: BaseException, model: str, timeout: Any, litellm: ModuleType
+) -> MapekError:
+    """mapek's error for a litellm exception (whose cause chain may hold the SDK's and httpx's).
+
+    litellm labels a dropped connection or a body that is not JSON as ``InternalServerError``
+    (500); the cause chain tells what really happened, so it is read first.
+    """
+    if isinstance(exc, MapekError):
+        return exc
+    detail = _one_line(exc)
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    chain = _chain(exc)
+    if isinstance(exc, litellm.exceptions.LiteLLMUnknownProvider) or (
+        isinstance(exc, litellm.BadRequestError) and "LLM Provider NOT provided" in str(exc)
+    ):
+        return UnknownModelError(model, _UNROUTABLE)
+    if isinstance(exc, litellm.NotFoundError):
+        return UnknownModelError(model, f"the server does not know it (HTTP 404: {detail})")
+    if any(_is_timeout(e, litellm) for e in chain):
+        seconds = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
+        return ModelTimeoutError(f"model {model} did not answer{seconds}", model=model)
+    if any(_is_connection(e, litellm) for e in chain):
+        return ModelConnectionError(
+            f"model {model}: connection failed or dropped ({detail})", model=model
+        )
+    if any(isinstance(e, json.JSONDecodeError) for e in chain):
+        return ModelError(f"model {model} sent a response that is not JSON", model=model)
+    return ModelError(
+        f"model {model} failed{f' (HTTP {status})' if status else ''}: {detail}",
+        model=model, status_code=status,
+    )
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes and contexts, outermost first (cycle-safe, bounded)."""
+    out: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in out and len(out) < 16:
+        out.append(current)
+        current = current.__cause__ or current.__context__
+    return out
+
+
+def _is_timeout(exc: BaseException, litellm: ModuleType) -> bool:
+    import httpx
+    import openai
+
+    return isinstance(
+        exc, (litellm.Timeout, openai.APITimeoutError, httpx.TimeoutException, TimeoutError)
+    )
+
+
+def _is_connection(exc: BaseException, litellm: ModuleType) -> bool:
+    import httpx
+    import openai
+
+    if isinstance(exc, (litellm.APIConnectionError, openai.APIConnectionError,
+                        httpx.TransportError, ConnectionError)):
+        return True
+    return type(exc).__name__ in ("ClientConnectionError", "ServerDisconnectedError",
+                                  "ClientOSError", "ClientPayloadError")
+
+
+_UNROUTABLE = (
+    "litellm cannot route it to a provider; use '<provider>/<model>', for example "
+    "'openai/gpt-4o-mini', 'ollama/llama3', 'hosted_vllm/<name>', or 'mapek/offline'"
+)
+_NOISE = re.compile(r"^(?:litellm\.)?(?:\w+(?:Error|Exception)(?::| -)\s*)+")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message without litellm's repeated class-name prefixes, on one line, capped."""
+    text = " ".join(str(exc).split())
+    text = _NOISE.sub("", text).strip() or type(exc).__name__
+    return text[:240]

@@ -1,0 +1,66 @@
+"""The plug-in point for models: one attempt of one call, errors already in mapek's tree.
+
+A :class:`Model` answers a :class:`~mapek.llm.types.ModelRequest` with a
+:class:`~mapek.llm.types.Completion`, or raises a :class:`~mapek.errors.ModelError` (or
+:class:`~mapek.errors.UnknownModelError`). Behaviour is added by wrapping (see ``wrappers``):
+retries, budgets and recording each wrap a model and are models themselves.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from mapek.llm.types import Completion, ModelRequest
+
+__all__ = ["Model", "WrapperModel"]
+
+
+class Model(ABC):
+    """A model the gateway can call."""
+
+    name: str = "model"
+    """The model string (``mapek/offline``, ``openai/gpt-4o-mini``, ...)."""
+    offline: bool = False
+    """True for the offline model: its output is marked as such."""
+
+    @abstractmethod
+    def complete(self, request: ModelRequest) -> Completion:
+        """Answer ``request`` (one attempt)."""
+
+    @abstractmethod
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        """Answer ``request`` (one attempt), asynchronously."""
+
+    def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """USD this many tokens would cost; 0 when the price is unknown."""
+        return 0.0
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class WrapperModel(Model):
+    """A model that delegates to another; subclasses override what they change."""
+
+    def __init__(self, wrapped: Model) -> None:
+        self.wrapped = wrapped
+
+    @property  # type: ignore[override]
+    def name(self) -> str:
+        return self.wrapped.name
+
+    @property  # type: ignore[override]
+    def offline(self) -> bool:
+        return self.wrapped.offline
+
+    def complete(self, request: ModelRequest) -> Completion:
+        return self.wrapped.complete(request)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        return await self.wrapped.acomplete(request)
+
+    def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return self.wrapped.estimate_cost(prompt_tokens, completion_tokens)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.wrapped!r})"

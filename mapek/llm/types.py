@@ -1,0 +1,90 @@
+"""Types of the model gateway: what goes into a model call and what comes out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Message", "Usage", "Completion", "ModelRequest", "Recorder", "Outcome"]
+
+Message = dict[str, Any]
+"""One chat message in the OpenAI shape: ``{"role": "user", "content": "..."}``."""
+
+Outcome = Literal["ok", "error", "retry"]
+"""How one attempt of a model call ended, as recorded in ``llm.call`` events:
+``ok`` answered; ``retry`` failed transiently and will be tried again; ``error`` failed for good."""
+
+Recorder = Callable[[str, str, str, dict[str, Any]], object]
+"""Where events go: ``(run_id, kind, actor, payload) -> anything``; ``KnowledgeBase.record``
+has this shape. The gateway records one ``llm.call`` event per attempt."""
+
+
+class Usage(BaseModel):
+    """Tokens one call used, as the provider reported them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Completion(BaseModel):
+    """A model's answer to one call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    """The assistant message's content ("" when there was none)."""
+    model: str
+    """The model that answered, as the provider named it (``mapek/offline`` offline)."""
+    usage: Usage = Usage()
+    cost_usd: float = 0.0
+    """From litellm's bundled price map; 0 for a model with no known price."""
+    latency_ms: float = 0.0
+    """Wall time of the successful attempt."""
+    offline: bool = False
+    """True when the offline model produced it: front ends must say so."""
+    finish_reason: str | None = None
+    """``stop``, ``length`` (cut at max_tokens), ...; None when the provider gave none."""
+    attempts: int = 1
+    """Transport attempts it took (1 + retries)."""
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One model call, as the gateway hands it down a chain of models.
+
+    Wrappers read what they need (the recorder reads ``run_id``/``actor``, the retrier sets
+    ``attempt``) and pass it on with ``dataclasses.replace``.
+    """
+
+    messages: list[Message]
+    max_tokens: int | None = None
+    """Cap on completion tokens; also the completion estimate for budget checks."""
+    temperature: float | None = None
+    timeout: float | None = None
+    """Seconds for one attempt; None means the model's default."""
+    schema: dict[str, Any] | None = None
+    """JSON schema of the expected answer (structured output), if any."""
+    schema_name: str = "answer"
+    task: str = "chat"
+    """What the call is for (``persona_turn``, ``analyse``, ...); recorded, and the offline
+    model's script is chosen by it."""
+    context: dict[str, Any] = field(default_factory=dict)
+    """Small JSON context for the task; reaches the offline model's script."""
+    run_id: str = "default"
+    actor: str = "system"
+    """Who is calling: recorded as the event's actor."""
+    ask: int = 1
+    """1 for a first ask, 2 and up for re-asks after invalid structured output."""
+    attempt: int = 1
+    """Transport attempt, set by the retrier."""
+    max_attempts: int = 1
+    """Attempts the retrier allows in all; lets the recorder tell ``retry`` from ``error``."""
