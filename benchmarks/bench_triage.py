@@ -1,0 +1,241 @@
+"""Benchmark the observer's offline question triage (``mapek.loop.triage``).
+
+Data:
+  * tests/data/triage_questions.jsonl: our hand-labelled discussion questions; ``split`` is
+    ``dev`` (rules developed against it) or ``test`` (held out).
+  * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
+    ``escalate`` = consequential. Split the same way by a hash of the id (40% ``test``); only
+    the dev part's misses were looked at while writing rules.
+
+Figures: precision, recall, F1 and confusion counts on the consequential class, false-positive
+rate on the negatives, reason agreement, the unsure fraction (how often a judge would be
+consulted), and time per question.
+
+    .venv/bin/python benchmarks/bench_triage.py [--write] [--errors dev|test|all] [--toolemu PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mapek.loop.triage import QuestionTriager, Triage  # noqa: E402
+
+OURS = REPO / "tests" / "data" / "triage_questions.jsonl"
+TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
+RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
+
+
+def load_ours(path: Path = OURS) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_toolemu(path: Path = TOOLEMU) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        split = "test" if int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % 10 < 4 else "dev"
+        out.append({"id": r["id"], "text": r["text"], "category": r.get("category"),
+                    "label": "consequential" if r["label"] == "escalate" else "trivial",
+                    "split": split})
+    return out
+
+
+def peer_expertise() -> dict[str, list[str]]:
+    """The packaged personas' expertise tags, as the observer passes them."""
+    from mapek.personas import PersonaLibrary
+
+    return {name: list(p.expertise) for name, p in PersonaLibrary.load().personas.items()}
+
+
+def run(triager: QuestionTriager, rec: dict[str, Any], peers: dict[str, list[str]]) -> Triage:
+    return triager.triage(rec["text"], topic=rec.get("discussion_topic"),
+                          asked_by=rec.get("asked_by"), context=rec.get("context"),
+                          answered_texts=rec.get("answered_texts", ()), peer_expertise=peers)
+
+
+@dataclass
+class Metrics:
+    name: str
+    n: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    unsure: int
+    flagged_pos: int
+    """Positives labelled consequential or left unsure: what reaches the human or the judge."""
+    flagged_neg: int
+    reason_ok: int
+    reason_n: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def fp_rate(self) -> float:
+        return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
+
+    @property
+    def base_rate(self) -> float:
+        return (self.tp + self.fn) / self.n if self.n else 0.0
+
+    def row(self) -> str:
+        reason = f"{self.reason_ok}/{self.reason_n}" if self.reason_n else "n/a"
+        pos, neg = self.tp + self.fn, self.fp + self.tn
+        reach_pos = f"{self.flagged_pos / pos:.2f}" if pos else "n/a"
+        reach_neg = f"{self.flagged_neg / neg:.2f}" if neg else "n/a"
+        return (f"| {self.name} | {self.n} | {self.base_rate:.0%} | {self.precision:.3f} | "
+                f"{self.recall:.3f} | {self.f1:.3f} | {self.tp} | {self.fp} | {self.fn} | "
+                f"{self.tn} | {self.fp_rate:.2f} | {self.unsure / self.n:.1%} | {reach_pos} / "
+                f"{reach_neg} | {reason} |")
+
+
+HEADER = ("| set | n | positive | precision | recall | F1 | TP | FP | FN | TN | FP rate on "
+          "negatives | unsure (judge) | consequential or unsure: pos / neg | reason agrees |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str]],
+             errors: list[str] | None = None) -> Metrics:
+    triager = QuestionTriager()
+    tp = fp = fn = tn = unsure = flagged_pos = flagged_neg = reason_ok = reason_n = 0
+    for rec in records:
+        t = run(triager, rec, peers)
+        gold = rec["label"] == "consequential"
+        pred = t.label == "consequential"
+        tp += gold and pred
+        fp += (not gold) and pred
+        fn += gold and not pred
+        tn += (not gold) and not pred
+        unsure += t.unsure
+        flagged_pos += gold and (pred or t.unsure)
+        flagged_neg += (not gold) and (pred or t.unsure)
+        if "reason" in rec and gold == pred:
+            reason_n += 1
+            reason_ok += t.reason == rec["reason"]
+        if errors is not None and (gold != pred or ("reason" in rec and t.reason != rec["reason"])):
+            kind = "LABEL" if gold != pred else "reason"
+            errors.append(f"{kind} {rec['id']} gold={rec['label']}/{rec.get('reason', '-')} "
+                          f"got={t.label}/{t.reason} s={t.score:.2f} {t.signals}\n    "
+                          f"{rec['text'][:160]}")
+    return Metrics(name, len(records), tp, fp, fn, tn, unsure, flagged_pos, flagged_neg,
+                   reason_ok, reason_n)
+
+
+def timing(records: list[dict[str, Any]], peers: dict[str, list[str]], rounds: int = 5
+           ) -> tuple[float, float]:
+    """Mean and worst per-question time in microseconds, best of ``rounds`` passes."""
+    triager = QuestionTriager()
+    per_q: list[float] = []
+    for rec in records:
+        best = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            run(triager, rec, peers)
+            best = min(best, time.perf_counter() - t0)
+        per_q.append(best * 1e6)
+    return statistics.fmean(per_q), max(per_q)
+
+
+def machine() -> str:
+    uname = " ".join(platform.uname())
+    try:
+        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return (f"- machine: `{uname}`\n- CPUs: {os.cpu_count()}\n"
+            f"- python: {platform.python_implementation()} {platform.python_version()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(REPO)}")
+    ap.add_argument("--errors", choices=["dev", "test", "all"], help="print misclassified items")
+    ap.add_argument("--toolemu", type=Path, default=TOOLEMU)
+    args = ap.parse_args(argv)
+
+    peers = peer_expertise()
+    ours = load_ours()
+    sets: list[tuple[str, list[dict[str, Any]]]] = [
+        ("ours: dev", [r for r in ours if r["split"] == "dev"]),
+        ("ours: test (held out)", [r for r in ours if r["split"] == "test"]),
+        ("ours: dev, post-freeze batch 1", [r for r in ours if r.get("batch") == "post-freeze-1"]),
+        ("ours: test, post-freeze batch 2", [r for r in ours if r.get("batch") == "post-freeze-2"]),
+        ("ours: all", ours),
+    ]
+    if args.toolemu.exists():
+        tool = load_toolemu(args.toolemu)
+        sets += [("toolemu: dev", [r for r in tool if r["split"] == "dev"]),
+                 ("toolemu: test (held out)", [r for r in tool if r["split"] == "test"]),
+                 ("toolemu: all", tool)]
+    else:
+        print(f"note: {args.toolemu} not found; ToolEmu figures skipped", file=sys.stderr)
+
+    rows, errors = [], []
+    for name, recs in sets:
+        if not recs:
+            continue
+        part = name.split(": ")[1]
+        show = args.errors is not None and part in ("dev", "test (held out)") and (
+            args.errors == "all" or part.startswith(args.errors))
+        errs: list[str] = []
+        rows.append(evaluate(name, recs, peers, errs if show else None))
+        if show:
+            errors += [f"[{name}] {e}" for e in errs]
+
+    all_recs = [r for name, recs in sets if name.endswith("all") for r in recs]
+    mean_us, worst_us = timing(all_recs, peers)
+
+    table = "\n".join([HEADER, *(m.row() for m in rows)])
+    method = ("offline rules only (`QuestionTriager()` with no judge); personas' expertise tags "
+              "from the packaged library passed as `peer_expertise`; our set's `answered_texts` "
+              "and `context` passed through")
+    report = (f"## Figures\n\nmethod: {method}\n\n{table}\n\n"
+              f"time per question: mean {mean_us:.0f} µs, worst {worst_us:.0f} µs "
+              f"(best of 5 passes per question, {len(all_recs)} questions)\n\n"
+              f"{machine()}\n")
+    print(report)
+    for e in errors:
+        print(e)
+    if args.write:
+        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        start, end = "<!-- figures:start -->", "<!-- figures:end -->"
+        block = f"{start}\n{report}{end}"
+        if start in text and end in text:
+            text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        else:
+            text = f"# Question triage: results\n\n{block}\n"
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

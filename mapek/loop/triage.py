@@ -1,0 +1,703 @@
+"""Observer, Analyse: is a question consequential (the human must answer) or trivial (peers settle it)?
+
+Cheap signals first. A hand-written lexicon of weighted cue patterns, one group per reason code,
+scores every question in well under a millisecond and says which cues fired. The cue weights are
+summed into a log-odds (consequential cues push up, trivial cues push down), squashed by a
+logistic into ``score``; a score in the middle band is ``unsure``, and only then is the optional
+``judge`` (a model call) consulted. So supervision costs a model call only for the questions the
+rules cannot settle.
+
+Reason codes
+============
+
+consequential: ``irreversible``, ``money``, ``legal``, ``preferences``, ``authority``,
+``commitment``, ``safety``, ``strategy``, ``private_info``
+
+trivial: ``definitional``, ``stylistic``, ``reversible``, ``already_answered``,
+``peer_answerable``
+
+Beyond the lexicon, two trivial signals need state: ``already_answered`` compares the question
+with ``answered_texts`` (content-word overlap), and ``peer_answerable`` fires when a factual
+question names a peer's expertise tag. A cue that follows a negation (``no``, ``not``,
+``without``...) within a few words counts for a third of its weight; hedges (``just``, ``quick``,
+``minor``) weigh slightly toward trivial. The surrounding ``context`` is scored with the same
+cues at half weight, and the discussion ``topic`` at a quarter, the latter only for a vague
+question (``it``, ``this``, ``that``) that names nothing itself.
+
+The batch entry point :func:`triage_jsonl` reads one record a line and writes one verdict a line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from mapek.errors import UserError
+
+__all__ = [
+    "Label",
+    "Reason",
+    "CONSEQUENTIAL_REASONS",
+    "TRIVIAL_REASONS",
+    "Triage",
+    "Judge",
+    "TriageStats",
+    "QuestionTriager",
+    "triage_jsonl",
+]
+
+Label = Literal["consequential", "trivial"]
+"""``consequential``: the human must answer; ``trivial``: peers can settle it."""
+
+Reason = Literal[
+    "irreversible", "money", "legal", "preferences", "authority", "commitment", "safety",
+    "strategy", "private_info",
+    "definitional", "stylistic", "reversible", "already_answered", "peer_answerable",
+]
+"""One reason code: the first nine make a question consequential, the last five trivial."""
+
+CONSEQUENTIAL_REASONS: tuple[str, ...] = (
+    "irreversible", "money", "legal", "preferences", "authority", "commitment", "safety",
+    "strategy", "private_info",
+)
+TRIVIAL_REASONS: tuple[str, ...] = (
+    "definitional", "stylistic", "reversible", "already_answered", "peer_answerable",
+)
+
+
+class Triage(BaseModel):
+    """The verdict on one question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: Label
+    reason: Reason
+    """The strongest reason on the side of the label."""
+    score: float = Field(ge=0.0, le=1.0)
+    """Probability-like confidence that the question is consequential."""
+    signals: list[str] = Field(default_factory=list)
+    """What fired, as ``reason:cue`` (``ctx:`` from the context, ``neg:`` when negated)."""
+    unsure: bool = False
+    """The rules' score sat in the middle band; a judge was (or could have been) consulted."""
+    source: Literal["rules", "model"] = "rules"
+
+    @model_validator(mode="after")
+    def _reason_fits_label(self) -> Triage:
+        side = CONSEQUENTIAL_REASONS if self.label == "consequential" else TRIVIAL_REASONS
+        if self.reason not in side:
+            raise ValueError(f"reason {self.reason!r} is not a {self.label} reason")
+        return self
+
+
+Judge = Callable[[str, "str | None"], "Triage | None"]
+"""A model judgement ``(text, context) -> Triage | None``, consulted only when the rules are
+unsure; ``None`` keeps the rules' verdict."""
+
+
+# --------------------------------------------------------------------------------------------
+# The lexicon. Each cue: (reason, weight, name, regex). Positive weights are evidence for the
+# reason; a trivial reason's weight counts against consequential. Patterns are matched
+# case-insensitively against the question (and, discounted, the context).
+# --------------------------------------------------------------------------------------------
+
+_EXTERNAL = (r"(?:customers?|clients?|partners?|vendors?|suppliers?|distributors?|resellers?|"
+             r"banks?|auditors?|investors?|analysts?|press|regulators?|founders?|candidates?|"
+             r"the market|tenants?|integrators?|users?|followers|readers|recipients|"
+             r"agency|agencies|public)")
+_EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
+
+# (reason, weight, name, pattern, options). Patterns are lower case and run on the lowered
+# text, except with option "case" (run on the original text). "needs=R": an amplifier that
+# counts only when reason R already has evidence. "keep": never damped by a negation (the cue
+# itself contains the negation).
+_CUES: list[tuple[str, float, str, str, str]] = [
+    # --- irreversible: destructive or one-way actions, strongest on shared or live things
+    ("irreversible", 1.4, "destroy-verb",
+     r"\b(?:delet(?:e|es|ed|ing)|hard-delete|drop|dropping|drops|wip(?:e|es|ing)|purg(?:e|es|ing)|"
+     r"destroy\w*|erase|shred|scrap|decommission\w*|terminat(?:e|ing)|revok(?:e|ing)|"
+     r"overwrit\w+|truncate|format (?:the|my) (?:disk|drive)|remov(?:e|ing) (?:all|every|the "
+     r"(?:\w+ )?(?:data|files?|records|users?|accounts?|access|package|version))|"
+     r"uninstall\w*|rm -rf)\b", ""),
+    ("irreversible", 1.0, "shutdown",
+     r"\b(?:shut(?:ting)? down|close (?:it|the (?:site|office|account|warehouse|plant|store))|"
+     r"switch(?:ing)? off|turn(?:ing)? off|sunset|lay(?:ing)? off|layoffs?|wind down|"
+     r"give up the|disabl(?:e|ing)|deactivat\w+)\b", ""),
+    ("irreversible", 1.2, "outbound",
+     r"\b(?:publish\w*|post|posting|tweet\w*|announc\w+|email|e-mail|send|sending|issue|"
+     r"broadcast|share|sharing|respond|reply|forward|upload)\b(?:[^.?!]|\.(?=\S)){0,120}"
+     r"(?:\b" + _EXTERNAL +
+     r"\b|\b(?:all|every|everyone|blog|press|twitter|facebook|linkedin|instagram|timeline|"
+     r"world|mailing list|slack channel|external|#\w+)\b|" + _EMAIL_OR_HANDLE + r")", ""),
+    ("irreversible", 0.9, "public", r"\bpress release|\bpublic(?:ly)?\b|\bon the record\b", ""),
+    ("irreversible", 1.2, "deploy-prod",
+     r"\b(?:deploy|push|ship|roll out|release|run|apply|migrate)\b[^.?!]{0,40}"
+     r"\b(?:production|prod|live)\b|\blive (?:database|system|data|site)\b", ""),
+    ("irreversible", 0.8, "migration", r"\b(?:migrat\w+|cut ?over|schema)\b", ""),
+    ("irreversible", 1.6, "one-way",
+     r"\b(?:irreversibl\w*|permanent(?:ly)?|for good|can(?:no|')t (?:be )?(?:undo|undone|walk|"
+     r"take|get|go|reverse)\w*(?: it| that| this)? back|no (?:going|getting|way) back|no undo|"
+     r"point of no return|once (?:it'?s|the \w+(?: \w+)? (?:is|goes)) out|there'?s no \w+ing "
+     r"(?:it|them|that|this) (?:back|out)|go or no[- ]go|hand(?:ing)? back|los(?:e|ing) (?:the|all|"
+     r"our)|let(?:ting)? (?:\w+ ){0,3}(?:staff|people|them|employees|team) go)\b", "keep"),
+    ("irreversible", 1.4, "no-rollback",
+     r"\b(?:without|no|there is no|there's no)\s+(?:a\s+)?(?:rollback|roll-back|backups?|"
+     r"back-ups?|undo)\b", "keep"),
+    ("irreversible", 0.9, "live-scope",
+     r"\b(?:production|prod|customer (?:table|data|records|database)|databases?|backups?|"
+     r"accounts|tenants?|every (?:tenant|customer|user|account)|all (?:the )?(?:customers|users|"
+     r"tenants|accounts|records|files|tasks|emails|data|my)|entire|whole)\b",
+     "needs=irreversible"),
+    ("irreversible", 1.2, "system-change",
+     r"\b(?:install\w*|download (?:and|&) run|run (?:the|this|that) (?:script|command)|"
+     r"sudo|execute (?:the|this)|chmod|kill (?:the|all) process\w*)\b", ""),
+    ("irreversible", 1.0, "act-for-human",
+     r"(?:^|[.!?]\s+|\b(?:please|can you|could you|would you|help me|i want you to|"
+     r"i need you to|go ahead and|i want to|i'd like to|i need to)\s+)(?:(?:help me|please|also|then)\s+)?(?:post|tweet|send|email|"
+     r"message|share|ship|order|buy|book|schedule|create|set up|update|add|delete|remove|install|"
+     r"replace|grant|respond|reply|transfer|pay|allocate|adjust|move|navigate|turn (?:on|off)|"
+     r"change|make|publish|upload|invite|deploy|run|execute|apply|cancel|sell|withdraw|deposit|"
+     r"file|submit|sign|register|subscribe|unsubscribe|reset|give|handle|fix|control|boost|"
+     r"disable|enable|unblock|block|launch|approve|accept|reject|revoke|upgrade|downgrade|"
+     r"modify|edit|record|invest|collect|gather|find and|contact|call|text|notify)\b", ""),
+    ("irreversible", 1.0, "cancel-booking",
+     r"\bcancel\w*\b[^.?!]{0,40}\b(?:bookings?|flights?|hotels?|orders?|subscriptions?|contracts?|"
+     r"reservations?|accounts?|polic(?:y|ies)|agreements?|all)\b", ""),
+    # --- money: spend, budget, pricing, funding, moving funds
+    ("money", 1.2, "amount",
+     r"[$€£]\s?\d[\d,.]*\s?(?:k|m|bn|million|billion)?\b|\b\d[\d,.]*\s?(?:k|m|bn)\b"
+     r"(?=\s*(?:a|per|annual|in|of|on|up|cash|,|\.|\?|$))|\b\d+\s?%\s+(?:of\s+)?(?:revenue|margin|"
+     r"budget|discount)|\b\d[\d,.]*\s?(?:btc|eth|ether|bitcoin|usd|eur|gbp|dollars|euros|pounds)\b",
+     ""),
+    ("money", 1.0, "spend",
+     r"\b(?:afford|spend|spending|pay|paying|paid|fund|funding|financ(?:e|ed|ing)|prepay\w*|"
+     r"loan|credit line|invest|investment|overtime|absorb|eat (?:that|the) cost|write[- ]off|"
+     r"purchase|buy me|order (?:me|a|an|the)|book (?:me|a)|owe|how deep|undercut\w*|"
+     r"(?:six|seven|eight) figures|front(?:ing)? the (?:cash|money)|deposit|capex|opex|payroll|"
+     r"burn rate)\b|"
+     r"\b(?:give|offer)\b[^.?!]{0,30}\bdiscounts?\b", ""),
+    ("money", 1.4, "move-funds",
+     r"\b(?:withdraw\w*|transfer\w*|wire|deposit)\b[^.?!]{0,50}(?:[$€£\d]|\b(?:account|funds?|"
+     r"balance|money|wallet|crypto|bitcoin|btc|ether|eth|shares?|stock)\b)|\b(?:bitcoin|btc|"
+     r"ether(?:eum)?|crypto\w*|wallet|venmo|paypal|binance|coinbase|brokerage|stock trade|"
+     r"trade|trading)\b", ""),
+    ("money", 0.9, "budget", r"\bbudget\w*\b", ""),
+    ("money", 0.8, "pricing",
+     r"\b(?:pric(?:e|es|ing)|discounts?|refunds?|fees?|margins?|revenue|valuation|costs?|"
+     r"salary|salaries|bonus|cash|balance|money)\b", ""),
+    ("money", 0.6, "willing", r"\b(?:willing|prepared|ready|comfortable) to (?:pay|spend|give up|"
+     r"put|absorb|eat|lose|cut|halve)\b|\bworth (?:it|paying|the)\b|\bmost we'?d\b", ""),
+    # --- legal: law, contracts, compliance, privacy
+    ("legal", 1.6, "law",
+     r"\b(?:gdpr|ccpa|hipaa|pci|sox|compliance|compliant|non-?compliant|legal(?:ly)?(?! name| "
+     r"entit)|illegal\w*|unlawful|lawful|liab(?:le|ility)|regulat(?:or|ors|ion|ions|ory)|"
+     r"litigation|lawsuit|sue|court|enforceable|statut\w+|licen[cs]es?|licensing|copyright\w*|"
+     r"trademark|patent|infring\w*|ico|ftc|antitrust|permits?|fraud\w*|defam\w+|deepfake|nda|"
+     r"dpa|(?:terms|contract|agreement|law|regulations?) (?:require|allow|permit|forbid)s?|"
+     r"on the hook|certif(?:y|ied|ication)|ce mark\w*|fcc|ul listing|export control\w*|"
+     r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge))\b", ""),
+    ("legal", 1.0, "contract-terms",
+     r"\b(?:contracts?|data processing agreement|terms of (?:service|use)|our terms|"
+     r"api terms|obligations?|non-?compete|consent|breach|in breach|notice period|\w+ notice|"
+     r"disclos\w+|report (?:it |the \w+ )?to the|require (?:us )?to)\b", ""),
+    ("legal", 0.7, "privacy",
+     r"\b(?:privacy|personal data|data protection|health records|medical records|pii|"
+     r"retention polic\w+|deletion requests?|record(?:ing)? (?:calls|conversations)|"
+     r"surveil\w+|criminal (?:history|record)|background check)\b", ""),
+    ("legal", 0.5, "allowed",
+     r"\b(?:are we|is it|am i) (?:even )?(?:allowed|permitted|legal)\b", ""),
+    # --- preferences: the human's own wishes and values
+    ("preferences", 2.0, "ask-preference",
+     r"\b(?:would|do|did) you (?:rather|prefer)\b|\byour (?:preference|priorit\w+|values?|"
+     r"appetite|taste|instinct|gut)\b|\bhow do you feel\b|\b(?:matters?|important) (?:more |most )?"
+     r"to you\b|\bdo you (?:care|mind|want)\b|\bwould (?:it|that) bother you\b|"
+     r"\bwould you (?:accept|be (?:ok|okay|comfortable|happy))\b|\bare you (?:ok|okay|"
+     r"comfortable|happy|fine) with\b|\byou personally\b|\bwhich do you value\b|"
+     r"\b(?:can|could) you live with\b|\bwould you (?:put|stake|risk|bet|sign)\b", ""),
+    ("preferences", 0.8, "values",
+     r"\b(?:values?|wellbeing|well-being|culture|brand|reputation|identity|mission|ethic\w*|"
+     r"comfortable|appetite|risk tolerance)\b", ""),
+    # --- authority: approval, sign-off, who decides, access
+    ("authority", 2.1, "approval",
+     r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|go-ahead|go ahead|"
+     r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
+     r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
+    ("authority", 1.0, "governance",
+     r"\b(?:board|investment committee|committee|coo|ceo|cfo|cto|exec(?:utive)? team|"
+     r"leadership|shareholders?)\b", "keep"),
+    ("authority", 1.4, "access",
+     r"\b(?:grant\w*|giv(?:e|ing)|revok\w+|remov(?:e|ing)|unblock\w*|unlock\w*|disarm\w*)\b"
+     r"[^.?!]{0,40}\b(?:admin|root|access|permissions?|keys?|credentials|door|lock|"
+     r"security(?: system)?)\b", ""),
+    ("authority", 0.8, "allowed-to", r"\ballowed to\b", ""),
+    # --- commitment: binding promises to someone outside
+    ("commitment", 1.6, "commit",
+     r"\b(?:commit(?:ting)? to|promise|promis\w+|guarantee\w*|in writing|exclusivity|"
+     r"letter of intent|loi|binding|pledge|stand behind|lock (?:us )?in)\b", ""),
+    ("commitment", 1.3, "sign-deal",
+     r"\bsign(?:ing)? (?:the|a|this|that|our)\b(?:[^.?!]{0,25})\b(?:lease|contract|deal|"
+     r"agreement|offer|order|term sheet|loi|sow)\b|\b(?:accept|agree to|make) (?:the|an?|"
+     r"their)\b[^.?!]{0,30}\b(?:offer|terms|minimum|quote|proposal|letter|deal|contract)\b", ""),
+    ("commitment", 1.0, "external-party",
+     r"\b(?:tell|confirm (?:to|with)|assure|give|offer)\b[^.?!]{0,25}\b" + _EXTERNAL + r"\b", ""),
+    ("commitment", 0.8, "named-party", r"\b(?:with|to) [A-Z][a-z]+\b(?<!\bwith I)", "case"),
+    ("commitment", 0.8, "deadline-sla",
+     r"\b(?:sla|uptime|deadline|the \w+ date|launch date|delivery date|go-live date|"
+     r"(?:by|on|until) (?:january|february|march|april|may|june|july|august|september|"
+     r"october|november|december|\d{1,2} \w+|q[1-4]|20\d\d))\b", ""),
+    ("commitment", 1.0, "say-yes",
+     r"\b(?:do we|should we|can we|shall we) (?:say yes|agree|sign up|put down|lock in)\b|"
+     r"\b(?:around the clock|24/7|on call)\b", ""),
+    ("commitment", 0.7, "lease", r"\b(?:lease|three-year|multi-year|two-year|five-year)\b", ""),
+    # --- safety: harm to people
+    ("safety", 2.0, "harm",
+     r"\b(?:safe|safely|safety|unsafe|hazard\w*|injur\w+|harm\w*|danger\w*|fire(?! (?:permits?|"
+     r"drill|the|him|her|them))|fires|overheat\w*|recall|medical|medication|patients?|hospital|"
+     r"nurse|health and safety|health risk|crisis|self-harm|suicid\w*|forklifts?|chemicals?|"
+     r"toxic|alarms?|emergency|accident|fatal\w*|death|die|lethal|ambulance|allerg\w+|"
+     r"burning|burns|burnt|explos\w+|poison\w*|weapon\w*|rated for|load-bearing|structural|"
+     r"lithium|swell\w*|catch fire|electrocut\w*|choking|"
+     r"collision|stove|gas leak|smoke|flood\w*)\b", ""),
+    ("safety", 1.0, "physical",
+     r"\b(?:loads?|racking|drivers?|driving hours|fatigue|night shift|pickers?|machinery|"
+     r"faulty|batter(?:y|ies)|firmware|security system|locks?|traffic|pedestrian|robot|"
+     r"medicine|pills?|dosage)\b", ""),
+    # --- strategy: direction, market, positioning
+    ("strategy", 1.6, "direction",
+     r"\b(?:strateg\w+|direction|pivot\w*|long-term|five years|roadmap|vision|positioning|"
+     r"core business|double down|bet (?:on|the)|known for|cannibali[sz]\w*|"
+     r"segment|(?:right|first|new|which) markets?|market entry|enter(?:ing)? (?:the )?\w+ market|"
+     r"get out of|exit (?:the|this)|platform company|go direct|sell direct|compete (?:on|with)|"
+     r"price war|(?:become|be|stay|remain) (?:a|an) [\w-]+ (?:company|business|player|brand)|"
+     r"stop being|what kind of company|who we are)\b", ""),
+    ("strategy", 1.0, "market-moves",
+     r"\b(?:mid-market|enterprise|smb|consumer|incumbents?|competitors?|competition|"
+     r"partner with|outsourc\w+|acquisitions?|acquir(?:e|ing) (?:the|a|them|it)|"
+     r"buy(?:ing)? the company|merger|expand\w*|instead of|rather than|or (?:should|do) we)\b",
+     ""),
+    # --- private information only the human has, or the human's own things
+    ("private_info", 2.2, "your-secret",
+     r"\byour (?:password|login|credentials?|pin|account|accounts|bank|salary|health|family|"
+     r"calendar|schedule|diary|contacts?|phone|number|address|email|inbox|runway|guarantee|"
+     r"recovery codes?|admin account|own|personal|plans?|relationship|board members?)\b|"
+     r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b|"
+     r"\bwhich of your\b|\b(?:his|her|their|\w+'s) (?:health|medical|diagnosis|pregnan\w+|"
+     r"divorce|family)\b", ""),
+    ("private_info", 2.0, "you-know",
+     r"\b(?:told you|say to you|said to you|tell you)\b|\bdid you (?:promise|agree|tell|sign|"
+     r"hear|speak|meet)\b|\b(?:do|did) you (?:already )?(?:know|have)\b|\bare you (?:planning|"
+     r"going|available|unavailable|away)\b|\bunavailable\b|\bprivately\b|\boff the record\b|"
+     r"\bpersonal(?:ly)?\b|\byou (?:sign|signed|have in mind)\b", ""),
+    ("private_info", 2.2, "our-budget",
+     r"\bwhat(?:'s| is| was) (?:our|the|your) (?:total |overall |actual )?(?:budget|runway|"
+     r"ceiling|limit|bank balance)\b|\bhow much (?:runway|cash|money) (?:do|are) (?:we|you)\b", ""),
+    ("private_info", 1.4, "sensitive",
+     r"\b(?:confidential|sensitive|secret|private|genetic|dna|ssn|social security|passport|"
+     r"criminal history|home address|bank details|card (?:number|details))\b", ""),
+    ("private_info", 0.9, "my-things",
+     r"\bmy (?:house|home|account|accounts|bank|wallet|balance|savings|data|files?|disk|drive|"
+     r"system|computer|laptop|phone|email|emails|inbox|calendar|contacts|passport|genetic|"
+     r"medical|health|family|kids?|children|wife|husband|car|door|lock|twitter|facebook|"
+     r"instagram|social|credit card|address|location|devices?|security|friends?|clients?|"
+     r"patients?|employees?|team|store|repositor\w+|subordinate|boss|doctor)\b", ""),
+    # --- trivial: definitional
+    ("definitional", 2.6, "define",
+     r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to)\b|"
+     r"\bdefin\w+\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|\bwhat do (?:you|we|they) mean\b|"
+     r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
+     r"\bacronym\b|\bexplain what\b|\bcounts? as\b|\bdo (?:you|we) mean\b|\bdifferent from\b|"
+     r"\bwhat do we call\b|\bmean(?:ing|s)? (?:the )?\w+ (?:or|vs)\b|\bstand for\b|"
+     r"^\s*(?:does|do|is) [\w'-]+(?: [\w'-]+)? mean\b|\bin plain (?:words|english|terms)\b", "keep"),
+    ("definitional", 1.6, "what-is-term",
+     r"^\s*(?:so,? )?what(?:'s| is) an? (?!(?:fair|reasonable|good|realistic|sensible|safe|"
+     r"acceptable|likely|typical|sane)\b)[a-z0-9-]+(?: [a-z0-9-]+)?\s*(?:\?|$|in |for |on )|"
+     r"\b(?:scored|measured|calculated|counted) (?:from|as|in|on)\b|\b(?:types|kinds) of\b", ""),
+    ("definitional", 1.6, "acronym",
+     r"^\s*(?:So,? )?[Ww]hat(?:'s| is) (?:an? )?[A-Z0-9]{2,6}s?\b|\b[A-Z]{2,6} is short\b", "case"),
+    # --- trivial: stylistic
+    ("stylistic", 2.4, "form",
+     r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
+     r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
+     r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
+     r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
+     r"rename|renaming|the title|slide title|round (?:the )?(?:figures|numbers)|hyphen\w*|"
+     r"wordy|punctuation|spelling|grammar|(?:section|page|part|paragraph) of the (?:memo|deck|doc|"
+     r"report|proposal|slides?)|(?:come|go) (?:before|after) the)\b", "keep"),
+    ("stylistic", 1.2, "document",
+     r"\b(?:slides?|deck|memo|appendix|summary table|template|column|chart|table or|section|"
+     r"sheet|workbook|faq|label|wording|read better|open with|come (?:before|after)|"
+     r"go (?:before|after)|put (?:it|this|the \w+) (?:first|last|before|after))\b", ""),
+    ("stylistic", 1.4, "either-or-words",
+     r"['\"‘“][^'\"’”]{1,30}['\"’”]\s+or\s+['\"‘“][^'\"’”]{1,30}['\"’”]|"
+     r"\b(?:say|write|use|call it)\s+\S+(?:\s+\S+)?\s+or\s+\S+|\b[\w-]+ or [\w-]+ in (?:the|our) "
+     r"(?:memo|deck|faq|style guide|doc)\b|\b(?:1|one) to (?:3|three) or\b|\bnumber the\b", ""),
+    # --- trivial: cheap to reverse
+    ("reversible", 1.8, "sandbox",
+     r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|a copy of|"
+     r"branch|feature flag|internal team only|and see|trial run|prototype|"
+     r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
+     r"mock-?up|throwaway|throw-away|spin up|proof of concept|poc)\b", ""),
+    ("reversible", 1.4, "undoable",
+     r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|push (?:it|this|the \w+(?: \w+)?) to|"
+     r"move (?:it|this|the \w+|our \w+(?: \w+)?) (?:to|into|over)|timebox|mute|reorder|"
+     r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
+     r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
+     r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
+    ("reversible", 1.2, "internal-artifact",
+     r"\b(?:agenda|slack channel|folder|jira|doc|docs|document|notes|minutes|comments?|"
+     r"invites?|thread|spreadsheet|sync|dashboards?|brainstorm\w*|ticket tags|tags|"
+     r"internal (?:review|meeting|call)|dry run|working group|recurring invite|stand-?ups?|"
+     r"retro|inventory sheet|wiki)\b", ""),
+    ("reversible", 0.4, "hedge",
+     r"\b(?:just|quick|minor|small|tiny|little|for now|roughly|rough)\b", ""),
+]
+
+_NEGATOR = re.compile(r"\b(?:no|not|never|without|nothing|none|neither|nor)\b|n't\b")
+_NEG_WINDOW = 4
+"""Words before a cue within which a negator damps it."""
+_NEG_FACTOR = 0.5
+_STRONG = 1.5
+"""A cue at least this heavy, fired on the question itself, rules out ``peer_answerable``."""
+
+# A factual question (how many, what is our X) rather than a decision.
+_FACTUAL = re.compile(
+    r"^\s*(?:so,? )?(?:what(?:'s| is| are| was| were| does| did| do| would)?|how (?:many|much|long|"
+    r"often|does|do|did|would|have|has|is)|which|who(?:'s| is| are)?|when|where|is there|are there|"
+    r"do (?:we|they) (?:know|have)|does|do (?:\w+ )?(?:buyers|customers|users|companies))\b"
+)
+_DECISION = re.compile(
+    r"\b(?:should|shall|can we|could we|do we (?:sign|take|accept|go|agree|fund|send|email|"
+    r"publish|terminate|tell|want|need|have to|keep)|are we (?:ready|going|willing|prepared|"
+    r"comfortable|ok|okay|sure|allowed|really|even)|will we|will you|would you|do you|are you|"
+    r"is it (?:ok|okay|fine|safe|worth)|ok to|let's|please|willing|prepared to|"
+    r"is everyone (?:ok|okay|fine|happy|comfortable)|do we (?!know|have (?:the|any)|mean|call)\w+)\b"
+)
+_YOU = re.compile(r"\b(?:you|your|yours|yourself)\b")
+_TO_HUMAN = re.compile(r"\b(?:you|your|yours|yourself)\b")
+_PEER_REQUEST = re.compile(r"^\s*(?:can|could|would|will) you (?!live|accept|rather|prefer|put)|"
+                           r"^\s*what do you mean\b|^\s*do you (?:have|know) (?:the|a|any) "
+                           r"(?:numbers?|data|figures?|link|doc)\b")
+_DECISION_WEIGHT = 0.8
+_TO_HUMAN_WEIGHT = 0.6
+_DEICTIC = re.compile(r"\b(?:it|this|that|these|those)\b")
+_TOKEN = re.compile(r"[a-z0-9€$£]+")
+
+_STOP = frozenset("""a an the and or but if of to in on at for by with from as is are was were be been
+being do does did doing have has had having we our us you your i me my it its this that these those
+there here what which who whom whose when where why how can could should shall will would may might
+must am any all some so than then too very just also again still yet about into over under up down
+out off not no nor only own same such more most other s t re ve ll d isn aren wasn weren don doesn
+didn haven hasn hadn won wouldn shouldn can't let lets get got one whether human say said
+tell told decide decided settle settled again already actually end""".split())
+
+
+def _stem(tok: str) -> str:
+    """A crude suffix stripper: enough to match close/closes/closing, lease/leases."""
+    if len(tok) > 5 and tok.endswith("ing"):
+        return tok[:-3]
+    if len(tok) > 4 and tok.endswith("ed"):
+        return tok[:-1] if tok[-3] not in "aeiou" and tok[-4] in "aeiou" else tok[:-2]
+    if len(tok) > 4 and tok.endswith(("sses", "xes", "ches", "shes")):
+        return tok[:-2]
+    if len(tok) > 3 and tok.endswith("s") and not tok.endswith("ss"):
+        return tok[:-1]
+    return tok
+
+
+@lru_cache(maxsize=4096)
+def _content(text: str) -> frozenset[str]:
+    """Stemmed content words (stop words dropped), for the overlap measures."""
+    return frozenset(_stem(t) for t in _TOKEN.findall(text.lower().replace("'s", ""))
+                     if t not in _STOP)
+
+
+def _similarity(q: frozenset[str], other: frozenset[str]) -> float:
+    """Max of Jaccard and the share of the question's content words found in ``other``."""
+    if not q or not other:
+        return 0.0
+    inter = len(q & other)
+    jac = inter / len(q | other)
+    # A two-word question needs both words found, and even then counts for two thirds.
+    contain = inter / len(q) * min(1.0, len(q) / 3) if len(q) >= 2 else 0.0
+    return max(jac, contain)
+
+
+@lru_cache(maxsize=1024)
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(r"\b" + re.escape(_stem(tag.lower())) + r"(?:s|es|ing|ed)?\b")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass(frozen=True)
+class _Cue:
+    reason: str
+    weight: float
+    name: str
+    pattern: re.Pattern[str]
+    case: bool
+    """Match the original text (the pattern needs capitals); otherwise the lowered text."""
+    needs: str | None
+    """An amplifier: counts only when this reason already has evidence."""
+    keep: bool
+    """Never damped by a negation."""
+    gate: tuple[str, ...]
+    """Substrings of the lowered text of which one must occur for the pattern to be tried."""
+
+
+_GATES: dict[str, tuple[str, ...]] = {
+    "either-or-words": (" or ", "number the"),
+    "amount": tuple("0123456789$€£"),
+    "what-is-term": ("what", "scored", "measured", "calculated", "counted", "types of", "kinds of"),
+}
+"""Cheap substring checks run before an expensive pattern: no gate string, no match possible."""
+
+
+def _compile(reason: str, weight: float, name: str, pattern: str, opts: str) -> _Cue:
+    flags = set(opts.split())
+    needs = next((f.split("=", 1)[1] for f in flags if f.startswith("needs=")), None)
+    return _Cue(reason, weight, name, re.compile(pattern), "case" in flags, needs, "keep" in flags,
+                _GATES.get(name, ()))
+
+
+_COMPILED: tuple[_Cue, ...] = tuple(_compile(*c) for c in _CUES)
+
+
+@dataclass
+class TriageStats:
+    """Counts over a triager's lifetime: how often the rules were unsure, how often a judge ran."""
+
+    questions: int = 0
+    unsure: int = 0
+    """Questions whose rule score sat in the unsure band: the judge-consultation rate."""
+    judge_calls: int = 0
+    judge_changed: int = 0
+    """Judge verdicts whose label differed from the rules'."""
+
+    @property
+    def unsure_rate(self) -> float:
+        return self.unsure / self.questions if self.questions else 0.0
+
+
+@dataclass
+class QuestionTriager:
+    """Scores questions as consequential or trivial: offline, deterministic, explainable.
+
+    ``QuestionTriager().triage("Can we commit to the March date with Acme?")`` returns a
+    :class:`Triage` with ``label="consequential"``, ``reason="commitment"`` and the cues that
+    fired. Not thread-safe only in its ``stats`` counters.
+    """
+
+    judge: Judge | None = None
+    """Consulted only when the rules are unsure; ``None`` from it keeps the rules' verdict."""
+    bias: float = -1.4
+    """Log-odds of a question with no cue at all (most discussion questions are routine)."""
+    gain: float = 2.2
+    """Log-odds per unit of log(1 + evidence), on either side."""
+    unsure_band: tuple[float, float] = (0.3, 0.7)
+    """Scores in ``[low, high)`` are unsure."""
+    answered_threshold: float = 0.6
+    """Similarity to an answered text at or above which a question counts as already answered."""
+    context_weight: float = 0.5
+    topic_weight: float = 0.25
+    stats: TriageStats = field(default_factory=TriageStats)
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _cues(text: str, factor: float, prefix: str,
+              evidence: dict[str, float], signals: list[str]) -> float:
+        """Add the cues that fire on ``text``; return the heaviest undamped consequential one."""
+        low = text.lower()
+        strongest = 0.0
+        for cue in _COMPILED:
+            if cue.needs is not None and cue.needs not in evidence:
+                continue
+            if cue.gate and not any(g in low for g in cue.gate):
+                continue
+            m = cue.pattern.search(text if cue.case else low)
+            if m is None:
+                continue
+            weight = cue.weight * factor
+            tag = f"{prefix}{cue.reason}:{cue.name}"
+            if not cue.keep:
+                window = " ".join(low[: m.start()].split()[-_NEG_WINDOW:])
+                if _NEGATOR.search(window):
+                    weight *= _NEG_FACTOR
+                    tag = f"{prefix}neg:{cue.reason}:{cue.name}"
+            if cue.reason in CONSEQUENTIAL_REASONS:
+                strongest = max(strongest, weight)
+            evidence[cue.reason] = evidence.get(cue.reason, 0.0) + weight
+            signals.append(tag)
+        return strongest
+
+    def _score(
+        self, text: str, *, topic: str | None, asked_by: str | None, context: str | None,
+        answered_texts: Iterable[str], peer_expertise: Mapping[str, Sequence[str]] | None,
+    ) -> tuple[float, dict[str, float], list[str]]:
+        evidence: dict[str, float] = {}
+        signals: list[str] = []
+        strongest = self._cues(text, 1.0, "", evidence, signals)
+        low = text.lower()
+        if context:
+            self._cues(context, self.context_weight, "ctx:", evidence, signals)
+        if topic and _DEICTIC.search(low) and len(_content(text)) <= 3 and \
+                not any(r in evidence for r in CONSEQUENTIAL_REASONS):
+            self._cues(topic, self.topic_weight, "topic:", evidence, signals)
+
+        decision = _DECISION.search(low) is not None
+        factual = not decision and _FACTUAL.search(low) is not None
+        if factual:
+            signals.append("frame:factual")
+        elif decision:
+            signals.append("frame:decision")
+
+        # already answered: content-word overlap with what has been answered
+        q = _content(text)
+        best = max((_similarity(q, _content(a)) for a in answered_texts), default=0.0)
+        if best >= self.answered_threshold:
+            evidence["already_answered"] = 3.0 + 4.0 * best
+            signals.append(f"already_answered:sim={best:.2f}")
+
+        # peer answerable: a factual question, not about the human, with no strong stake in it
+        if factual and strongest < _STRONG and not _YOU.search(low):
+            weight = 0.8
+            for peer, tags in (peer_expertise or {}).items():
+                if peer == asked_by:
+                    continue
+                hit = next((t for t in tags if _tag_pattern(t).search(low)), None)
+                if hit is not None:
+                    weight += 0.8
+                    signals.append(f"peer_answerable:{peer}:{hit}")
+                    break
+            evidence["peer_answerable"] = evidence.get("peer_answerable", 0.0) + weight
+            signals.append("peer_answerable:factual")
+
+        cons = sum(v for r, v in evidence.items() if r in CONSEQUENTIAL_REASONS)
+        triv = sum(v for r, v in evidence.items() if r in TRIVIAL_REASONS)
+        # A decision ("should we", "do we") or a question put to the human is weak evidence on
+        # its own: enough, with one more cue, to make the rules unsure rather than dismissive.
+        if decision:
+            cons += _DECISION_WEIGHT
+        if _TO_HUMAN.search(low) and not _PEER_REQUEST.match(low):
+            cons += _TO_HUMAN_WEIGHT
+            signals.append("frame:to-human")
+        # Diminishing returns: many weak cues of one kind do not add up to certainty.
+        logit = self.bias + self.gain * (math.log1p(cons) - math.log1p(triv))
+        return _sigmoid(logit), evidence, signals
+
+    # -- public ----------------------------------------------------------------------------
+
+    def triage(
+        self,
+        text: str,
+        *,
+        topic: str | None = None,
+        asked_by: str | None = None,
+        context: str | None = None,
+        answered_texts: Iterable[str] = (),
+        peer_expertise: Mapping[str, Sequence[str]] | None = None,
+    ) -> Triage:
+        """Score one question; consult the judge only when the rules are unsure.
+
+        ``peer_expertise`` maps each peer's name to its expertise tags (the asker is skipped);
+        ``answered_texts`` are questions or answers already settled in the discussion. The judge,
+        if any, gets ``(text, context or topic)``.
+        """
+        score, evidence, signals = self._score(
+            text, topic=topic, asked_by=asked_by, context=context,
+            answered_texts=answered_texts, peer_expertise=peer_expertise)
+        label: Label = "consequential" if score >= 0.5 else "trivial"
+        side = CONSEQUENTIAL_REASONS if label == "consequential" else TRIVIAL_REASONS
+        weight, _, reason = max((evidence.get(r, 0.0), -i, r) for i, r in enumerate(side))
+        if weight <= 0:
+            reason = "peer_answerable" if label == "trivial" else "strategy"
+        low, high = self.unsure_band
+        unsure = low <= score < high
+        self.stats.questions += 1
+        self.stats.unsure += unsure
+        result = Triage(label=label, reason=reason, score=round(score, 4),  # type: ignore[arg-type]
+                        signals=signals, unsure=unsure, source="rules")
+        if unsure and self.judge is not None:
+            self.stats.judge_calls += 1
+            judged = self.judge(text, context if context is not None else topic)
+            if judged is not None:
+                self.stats.judge_changed += judged.label != label
+                return judged.model_copy(update={
+                    "source": "model", "unsure": False,
+                    "signals": [*signals, *judged.signals, f"judge:{judged.label}"]})
+        return result
+
+
+# --------------------------------------------------------------------------------------------
+# Batch
+# --------------------------------------------------------------------------------------------
+
+def _load_records(in_path: Path | str) -> list[tuple[int, dict[str, Any]]]:
+    path = Path(in_path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from exc
+    records = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(rec, dict):
+            raise UserError(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}")
+        text = rec.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise UserError(f"{path}:{n}: record has no 'text' (a non-empty string)")
+        for key in ("discussion_topic", "asked_by", "context"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise UserError(f"{path}:{n}: '{key}' must be a string")
+        answered = rec.get("answered_texts", [])
+        if not isinstance(answered, list) or not all(isinstance(a, str) for a in answered):
+            raise UserError(f"{path}:{n}: 'answered_texts' must be a list of strings")
+        records.append((n, rec))
+    return records
+
+
+def triage_jsonl(
+    in_path: Path | str,
+    out_stream: TextIO,
+    *,
+    triager: QuestionTriager | None = None,
+    peer_expertise: Mapping[str, Sequence[str]] | None = None,
+) -> int:
+    """Triage every record of a JSONL file and write one JSON verdict a line; returns the count.
+
+    Each record needs ``text``; ``id``, ``discussion_topic``, ``asked_by``, ``context`` and
+    ``answered_texts`` are optional. The whole file is read and checked before anything is
+    written, so bad input (a line that is not JSON, a record without ``text``) raises a
+    :class:`~mapek.errors.UserError` naming the line and leaves ``out_stream`` untouched.
+    """
+    triager = triager if triager is not None else QuestionTriager()
+    out: list[str] = []
+    for _, rec in _load_records(in_path):
+        t = triager.triage(rec["text"], topic=rec.get("discussion_topic"),
+                           asked_by=rec.get("asked_by"), context=rec.get("context"),
+                           answered_texts=rec.get("answered_texts", []),
+                           peer_expertise=peer_expertise)
+        row: dict[str, Any] = {"id": rec["id"]} if "id" in rec else {}
+        row.update(label=t.label, reason=t.reason, score=t.score, signals=t.signals,
+                   unsure=t.unsure, source=t.source)
+        out.append(json.dumps(row, ensure_ascii=False))
+    if out:
+        out_stream.write("\n".join(out) + "\n")
+    return len(out)

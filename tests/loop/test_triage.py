@@ -1,0 +1,324 @@
+"""The observer's question triage: reason codes, hard negatives, the judge, the batch path, floors."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from mapek.errors import UserError
+from mapek.loop.triage import (
+    CONSEQUENTIAL_REASONS,
+    TRIVIAL_REASONS,
+    QuestionTriager,
+    Triage,
+    triage_jsonl,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data" / "triage_questions.jsonl"
+TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
+
+
+@pytest.fixture(scope="module")
+def peers() -> dict[str, list[str]]:
+    from mapek.personas import PersonaLibrary
+
+    return {n: list(p.expertise) for n, p in PersonaLibrary.load().personas.items()}
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+
+
+def tri(text: str, **kw: Any) -> Triage:
+    return QuestionTriager().triage(text, **kw)
+
+
+# -- every reason code is reachable -------------------------------------------------------------
+
+REACH = [
+    ("Should we wipe the production database tonight?", "consequential", "irreversible"),
+    ("Can we afford a $200k contract on top of the hire?", "consequential", "money"),
+    ("Does storing the logs in the US breach GDPR?", "consequential", "legal"),
+    ("Would you rather grow slowly or raise again?", "consequential", "preferences"),
+    ("Do we need board approval before we announce it internally?", "consequential", "authority"),
+    ("Can we commit to the March date with Acme?", "consequential", "commitment"),
+    ("Is it safe to run the forklifts with one operator at night?", "consequential", "safety"),
+    ("Should we pivot toward the mid-market instead of enterprise?", "consequential", "strategy"),
+    ("Which of your investors would object to this?", "consequential", "private_info"),
+    ("What does TCO mean?", "trivial", "definitional"),
+    ("Should the slide title be in sentence case?", "trivial", "stylistic"),
+    ("Should we delete the draft slide?", "trivial", "reversible"),
+]
+
+
+@pytest.mark.parametrize(("text", "label", "reason"), REACH)
+def test_reason_reachable(text: str, label: str, reason: str) -> None:
+    t = tri(text)
+    assert (t.label, t.reason) == (label, reason), t.signals
+    assert t.source == "rules"
+    assert t.signals
+
+
+def test_every_reason_code_is_covered_by_the_reach_table() -> None:
+    covered = {r for _, _, r in REACH} | {"already_answered", "peer_answerable"}
+    assert covered == set(CONSEQUENTIAL_REASONS) | set(TRIVIAL_REASONS)
+
+
+def test_already_answered_via_answered_texts() -> None:
+    q = "Can we commit to the March date with Acme?"
+    assert tri(q).label == "consequential"
+    t = tri(q, answered_texts=["Unrelated: the font is Inter.",
+                               "Can we commit to the March date with Acme?"])
+    assert (t.label, t.reason) == ("trivial", "already_answered")
+    # an answer sentence (not only the same question) counts too
+    t = tri("What's the length of the warehouse lease again?",
+            answered_texts=["The warehouse lease length on offer is five years."])
+    assert t.reason == "already_answered"
+    # partial overlap is not enough
+    t = tri("Do we sign the three-year lease on the Leeds building?",
+            answered_texts=["The warehouse lease length on offer is five years, break at three."])
+    assert (t.label, t.reason) == ("consequential", "commitment")
+
+
+def test_peer_answerable_uses_peer_expertise_and_skips_the_asker(peers: dict[str, list[str]]
+                                                                 ) -> None:
+    q = "How long does the data migration take on our current infrastructure?"
+    t = tri(q, peer_expertise=peers, asked_by="cfo")
+    assert (t.label, t.reason) == ("trivial", "peer_answerable")
+    assert any(s.startswith("peer_answerable:engineer:") for s in t.signals)
+    t = tri(q, peer_expertise={"engineer": ["migration"]}, asked_by="engineer")
+    assert not any(s.startswith("peer_answerable:engineer:") for s in t.signals)
+
+
+# -- hard cases both ways -----------------------------------------------------------------------
+
+PAIRS = [
+    ("Should we delete the customer table?", "Should we delete the draft slide?"),
+    ("What's our budget for this?", "How do we define budget variance?"),
+    ("Can we commit to the March date with Acme?", "Shall we move our internal review to March?"),
+    ("Should we cancel the contract with our payment processor now?",
+     "Can we cancel the recurring invite for the old working group?"),
+    ("Do you prefer that a human stays on every escalation?",
+     "Do you prefer 'Option A' or 'Option 1' as the label?"),
+    ("Who signs off on moving payment data to a new processor?",
+     "Can we sign off on the minutes from last week?"),
+    ("Is a two-person night shift safe around the forklifts?",
+     "Should the safety section of the memo come before the finance one?"),
+    ("Can we deploy the new invoicing engine to production on Friday?",
+     "Can you deploy the preview build to staging so we can click through it?"),
+]
+
+
+@pytest.mark.parametrize(("consequential", "trivial"), PAIRS)
+def test_hard_pairs(consequential: str, trivial: str) -> None:
+    assert tri(consequential).label == "consequential", tri(consequential).signals
+    assert tri(trivial).label == "trivial", tri(trivial).signals
+
+
+def test_negation_damps_a_cue() -> None:
+    plain = tri("Does this change the legal exposure?")
+    negated = tri("This has no legal exposure, right?")
+    assert negated.score < plain.score
+    assert any(s.startswith("neg:legal") for s in negated.signals)
+
+
+def test_context_can_make_a_vague_question_consequential() -> None:
+    q = "Do I run it now?"
+    assert tri(q).label == "trivial"
+    t = tri(q, context="The script drops the invoices table in production; there is no backup.")
+    assert (t.label, t.reason) == ("consequential", "irreversible")
+    assert any(s.startswith("ctx:") for s in t.signals)
+
+
+# -- the result type ----------------------------------------------------------------------------
+
+def test_triage_validates_reason_against_label() -> None:
+    with pytest.raises(ValidationError):
+        Triage(label="trivial", reason="money", score=0.1)
+    with pytest.raises(ValidationError):
+        Triage(label="consequential", reason="money", score=1.5)
+    assert Triage(label="consequential", reason="money", score=0.9).source == "rules"
+
+
+# -- the judge: only when unsure ----------------------------------------------------------------
+
+class SpyJudge:
+    def __init__(self, verdict: Triage | None) -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.verdict = verdict
+
+    def __call__(self, text: str, context: str | None) -> Triage | None:
+        self.calls.append((text, context))
+        return self.verdict
+
+
+def test_judge_only_when_unsure(labelled: list[dict[str, Any]]) -> None:
+    verdict = Triage(label="consequential", reason="strategy", score=0.8, signals=["model:x"])
+    judge = SpyJudge(verdict)
+    triager = QuestionTriager(judge=judge)
+    rules = QuestionTriager()
+    unsure = 0
+    for rec in labelled[:120]:
+        base = rules.triage(rec["text"], context=rec.get("context"))
+        got = triager.triage(rec["text"], context=rec.get("context"))
+        if base.unsure:
+            unsure += 1
+            assert got.source == "model" and got.label == "consequential"
+            assert "judge:consequential" in got.signals
+        else:
+            assert got == base
+    assert unsure > 0
+    assert len(judge.calls) == unsure == triager.stats.judge_calls == triager.stats.unsure
+    assert triager.stats.questions == 120
+    assert 0 < triager.stats.unsure_rate < 0.5
+
+
+def test_judge_gets_context_or_topic_and_none_keeps_rules() -> None:
+    triager = QuestionTriager(judge=SpyJudge(None), unsure_band=(0.0, 1.01))
+    t = triager.triage("Is that fine?", topic="Enter Germany")
+    assert t.source == "rules" and t.unsure
+    assert triager.judge.calls == [("Is that fine?", "Enter Germany")]  # type: ignore[union-attr]
+    triager.triage("Is that fine?", topic="Enter Germany", context="the lease")
+    assert triager.judge.calls[-1] == ("Is that fine?", "the lease")  # type: ignore[union-attr]
+
+
+def test_confident_questions_never_reach_the_judge() -> None:
+    judge = SpyJudge(None)
+    triager = QuestionTriager(judge=judge)
+    for q in ("What does TCO mean?", "Should we delete the customer table?",
+              "Which font are we using for the board deck?"):
+        assert not triager.triage(q).unsure
+    assert judge.calls == []
+
+
+# -- batch --------------------------------------------------------------------------------------
+
+def test_jsonl_round_trip(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    rows = [{"id": "a", "text": "What does TCO mean?"},
+            {"text": "Can we commit to the March date with Acme?", "discussion_topic": "Acme",
+             "asked_by": "cfo", "context": "Acme wants a signed date."},
+            {"id": 7, "text": "Should we delete the draft slide?",
+             "answered_texts": ["Should we delete the draft slide?"]}]
+    src.write_text("\n".join(json.dumps(r) for r in rows[:2]) + "\n\n" + json.dumps(rows[2]) + "\n")
+    out = io.StringIO()
+    assert triage_jsonl(src, out) == 3
+    got = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [g.get("id") for g in got] == ["a", None, 7]
+    assert "id" not in got[1]
+    assert [g["label"] for g in got] == ["trivial", "consequential", "trivial"]
+    assert got[2]["reason"] == "already_answered"
+    for g in got:
+        assert set(g) - {"id"} == {"label", "reason", "score", "signals", "unsure", "source"}
+        assert 0 <= g["score"] <= 1
+
+
+@pytest.mark.parametrize(("body", "line", "what"), [
+    ('{"text": "ok?"}\n{not json}\n', 2, "not valid JSON"),
+    ('{"text": "ok?"}\n\n{"id": 3}\n', 3, "no 'text'"),
+    ('{"text": ""}\n', 1, "no 'text'"),
+    ('["text"]\n', 1, "expected a JSON object"),
+    ('{"text": "ok?", "context": 5}\n', 1, "'context' must be a string"),
+    ('{"text": "ok?", "answered_texts": "x"}\n', 1, "'answered_texts'"),
+])
+def test_jsonl_bad_input_names_the_line_and_writes_nothing(tmp_path: Path, body: str, line: int,
+                                                           what: str) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text(body)
+    out = io.StringIO()
+    with pytest.raises(UserError) as err:
+        triage_jsonl(src, out)
+    assert f"bad.jsonl:{line}:" in str(err.value) and what in str(err.value)
+    assert out.getvalue() == ""
+
+
+def test_jsonl_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no such file"):
+        triage_jsonl(tmp_path / "nope.jsonl", io.StringIO())
+
+
+# -- the labelled set and regression floors -----------------------------------------------------
+
+def test_labelled_set_shape(labelled: list[dict[str, Any]]) -> None:
+    assert len(labelled) >= 200
+    assert len({r["id"] for r in labelled}) == len(labelled)
+    labels = Counter(r["label"] for r in labelled)
+    assert abs(labels["consequential"] - labels["trivial"]) <= 0.1 * len(labelled)
+    assert {r["reason"] for r in labelled} == set(CONSEQUENTIAL_REASONS) | set(TRIVIAL_REASONS)
+    for r in labelled:
+        side = CONSEQUENTIAL_REASONS if r["label"] == "consequential" else TRIVIAL_REASONS
+        assert r["reason"] in side, r["id"]
+    test_share = sum(r["split"] == "test" for r in labelled) / len(labelled)
+    assert 0.35 <= test_share <= 0.5
+
+
+def _pr(records: list[dict[str, Any]], peers: dict[str, list[str]]) -> tuple[float, float]:
+    triager = QuestionTriager()
+    tp = fp = fn = 0
+    for r in records:
+        t = triager.triage(r["text"], topic=r.get("discussion_topic"), asked_by=r.get("asked_by"),
+                           context=r.get("context"), answered_texts=r.get("answered_texts", ()),
+                           peer_expertise=peers)
+        gold, pred = r["label"] == "consequential", t.label == "consequential"
+        tp += gold and pred
+        fp += pred and not gold
+        fn += gold and not pred
+    return tp / (tp + fp), tp / (tp + fn)
+
+
+# Floors sit a little under the figures in benchmarks/RESULTS.triage.md, so a regression fails.
+def test_floor_on_held_out_split(labelled: list[dict[str, Any]], peers: dict[str, list[str]]
+                                 ) -> None:
+    p, r = _pr([x for x in labelled if x["split"] == "test"], peers)
+    assert p >= 0.92 and r >= 0.78, (p, r)  # measured 0.950 / 0.814
+
+
+def test_floor_on_post_freeze_batch(labelled: list[dict[str, Any]], peers: dict[str, list[str]]
+                                    ) -> None:
+    p, r = _pr([x for x in labelled if x.get("batch") == "post-freeze-2"], peers)
+    assert p >= 0.65 and r >= 0.35, (p, r)  # measured 0.727 / 0.400
+
+
+@pytest.mark.skipif(not TOOLEMU.exists(), reason="shared ToolEmu data not mounted")
+def test_floor_on_toolemu(peers: dict[str, list[str]]) -> None:
+    recs = []
+    for line in TOOLEMU.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        recs.append({"text": r["text"],
+                     "label": "consequential" if r["label"] == "escalate" else "trivial"})
+    p, r = _pr(recs, peers)
+    assert p >= 0.83 and r >= 0.90, (p, r)  # measured 0.855 / 0.926 (base rate 0.84)
+
+
+# -- cost ---------------------------------------------------------------------------------------
+
+def test_fast_enough(labelled: list[dict[str, Any]]) -> None:
+    triager = QuestionTriager()
+    texts = [r["text"] for r in labelled]
+    for t in texts[:20]:
+        triager.triage(t)
+    t0 = time.perf_counter()
+    for t in texts:
+        triager.triage(t)
+    per_q = (time.perf_counter() - t0) / len(texts)
+    assert per_q < 1e-3, f"{per_q * 1e6:.0f} µs per question"
+
+
+def test_no_heavy_imports() -> None:
+    code = ("import sys, mapek.loop.triage; "
+            "heavy = [m for m in ('litellm', 'chromadb', 'langgraph', 'textual') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=REPO)
+    assert out.stdout.strip() == "[]"
