@@ -66,6 +66,8 @@ class LiteLLMModel(Model):
             parse_offline_model(model)
         self._provider: str | None = None
         self._schema_ok = False
+        self._priced = True
+        """False once litellm's price map turned out not to know this model."""
 
     # -- the call ----------------------------------------------------------------------------
     def complete(self, request: ModelRequest) -> Completion:
@@ -75,7 +77,7 @@ class LiteLLMModel(Model):
         try:
             response = litellm.completion(**kwargs)
         except Exception as exc:
-            raise translate_error(exc, self.name, kwargs["timeout"], litellm) from exc
+            raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
         return self._completion(litellm, response, request, start)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
@@ -85,7 +87,7 @@ class LiteLLMModel(Model):
         try:
             response = await litellm.acompletion(**kwargs)
         except Exception as exc:
-            raise translate_error(exc, self.name, kwargs["timeout"], litellm) from exc
+            raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
         return self._completion(litellm, response, request, start)
 
     def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
@@ -159,6 +161,9 @@ class LiteLLMModel(Model):
                     "strict": False,
                 },
             }
+        if self.offline:
+            # it answers in microseconds; litellm spends ~0.5 ms per call handling a timeout
+            del kwargs["timeout"]
         kwargs.update(self.extra)
         return kwargs
 
@@ -179,10 +184,14 @@ class LiteLLMModel(Model):
         if not prompt_tokens and not completion_tokens:  # a server that reports no usage
             prompt_tokens = estimate_prompt_tokens(request.messages)
             completion_tokens = estimate_text_tokens(text)
-        try:
-            cost = float(litellm.completion_cost(completion_response=response) or 0.0)
-        except Exception:  # no known price (a local or unknown model): costs nothing
-            cost = 0.0
+        cost = 0.0
+        if self._priced:
+            try:
+                cost = float(litellm.completion_cost(completion_response=response) or 0.0)
+            except litellm.exceptions.ModelNotMappedError:
+                self._priced = False  # no price for this model: free, and skip the look-up
+            except Exception:  # a price map entry litellm cannot apply: also free
+                cost = 0.0
         return Completion(
             text=text,
             model=self.name,
