@@ -33,12 +33,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mapek.llm.offline import OfflineRequest
+from mapek.llm.offline import HUMAN_QUESTION_PREFIX, TRIVIAL_QUESTION_PREFIX, OfflineRequest
 
-__all__ = ["persona_turn", "HUMAN_QUESTION_PREFIX", "TRIVIAL_QUESTION_PREFIX"]
-
-HUMAN_QUESTION_PREFIX = "A question for the human:"
-TRIVIAL_QUESTION_PREFIX = "Quick check on wording:"
+__all__ = ["persona_turn"]
 
 _KINDS = ("peer", "human", "trivial", "proposal")
 _HUMAN_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (

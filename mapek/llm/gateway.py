@@ -79,7 +79,6 @@ class Gateway:
         self.max_tokens = max_tokens
         """Default cap on completion tokens per call (None: the provider's default)."""
         self.temperature = temperature
-        self._api = (api_base, api_key)
         self._backoff = (backoff, max_backoff)
         if model is None:
             model = settings.model
@@ -107,13 +106,14 @@ class Gateway:
         return self.base.offline
 
     def using(self, model: str | Model, **overrides: Any) -> Gateway:
-        """A gateway for another model (a persona's own, say), sharing recorder, budget, run."""
+        """A gateway for another model (a persona's own, say), sharing recorder, budget, run
+        and limits. ``api_base``/``api_key`` belong to a server, so they are not carried over:
+        pass them in ``overrides`` if the other model lives on the same server."""
         options: dict[str, Any] = dict(
             settings=self.settings, recorder=self.recorder, run_id=self.run_id,
             budget=self.budget, timeout=self.timeout, max_retries=self.max_retries,
             repair_attempts=self.repair_attempts, max_tokens=self.max_tokens,
-            temperature=self.temperature, api_base=self._api[0], api_key=self._api[1],
-            backoff=self._backoff[0], max_backoff=self._backoff[1],
+            temperature=self.temperature, backoff=self._backoff[0], max_backoff=self._backoff[1],
         )
         return Gateway(model, **(options | overrides))
 

@@ -64,6 +64,8 @@ __all__ = [
     "parse_offline_model",
     "sample_instance",
     "content_words",
+    "HUMAN_QUESTION_PREFIX",
+    "TRIVIAL_QUESTION_PREFIX",
 ]
 
 PROVIDER = "mapek"
@@ -78,6 +80,11 @@ FAULTS = frozenset(
 """Fault switches for tests (see the module docstring)."""
 
 _JSON_FAULTS = FAULTS - {"timeout", "flaky"}
+
+HUMAN_QUESTION_PREFIX = "A question for the human:"
+"""How ``persona_turn`` starts a question only the human can answer."""
+TRIVIAL_QUESTION_PREFIX = "Quick check on wording:"
+"""How ``persona_turn`` starts a trivial question (a definition, a wording)."""
 
 
 def parse_offline_model(model: str) -> str:

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from mapek.errors import UnknownModelError
 from mapek.llm import offline
-from mapek.llm._offline_persona import HUMAN_QUESTION_PREFIX, TRIVIAL_QUESTION_PREFIX
 from mapek.llm.offline import (
+    HUMAN_QUESTION_PREFIX,
+    TRIVIAL_QUESTION_PREFIX,
     OfflineRequest,
     parse_offline_model,
     register_script,
