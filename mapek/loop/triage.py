@@ -1,4 +1,5 @@
-"""Observer, Analyse: is a question consequential (the human must answer) or trivial (peers settle it)?
+"""Observer, Analyse: is a question consequential (the human must answer) or trivial (peers can
+settle it)?
 
 Cheap signals first. A hand-written lexicon of weighted cue patterns, one group per reason code,
 scores every question in well under a millisecond and says which cues fired. The cue weights are
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal, TextIO, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -160,7 +161,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"sudo|execute (?:the|this)|chmod|kill (?:the|all) process\w*)\b", ""),
     ("irreversible", 1.0, "act-for-human",
      r"(?:^|[.!?]\s+|\b(?:please|can you|could you|would you|help me|i want you to|"
-     r"i need you to|go ahead and|i want to|i'd like to|i need to)\s+)(?:(?:help me|please|also|then)\s+)?(?:post|tweet|send|email|"
+     r"i need you to|go ahead and|i want to|i'd like to|i need to)\s+)"
+     r"(?:(?:help me|please|also|then)\s+)?(?:post|tweet|send|email|"
      r"message|share|ship|order|buy|book|schedule|create|set up|update|add|delete|remove|install|"
      r"replace|grant|respond|reply|transfer|pay|allocate|adjust|move|navigate|turn (?:on|off)|"
      r"change|make|publish|upload|invite|deploy|run|execute|apply|cancel|sell|withdraw|deposit|"
@@ -314,7 +316,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
      r"\bacronym\b|\bexplain what\b|\bcounts? as\b|\bdo (?:you|we) mean\b|\bdifferent from\b|"
      r"\bwhat do we call\b|\bmean(?:ing|s)? (?:the )?\w+ (?:or|vs)\b|\bstand for\b|"
-     r"^\s*(?:does|do|is) [\w'-]+(?: [\w'-]+)? mean\b|\bin plain (?:words|english|terms)\b", "keep"),
+     r"^\s*(?:does|do|is) [\w'-]+(?: [\w'-]+)? mean\b|\bin plain (?:words|english|terms)\b",
+     "keep"),
     ("definitional", 1.6, "what-is-term",
      r"^\s*(?:so,? )?what(?:'s| is) an? (?!(?:fair|reasonable|good|realistic|sensible|safe|"
      r"acceptable|likely|typical|sane)\b)[a-z0-9-]+(?: [a-z0-9-]+)?\s*(?:\?|$|in |for |on )|"
@@ -335,7 +338,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"sheet|workbook|faq|label|wording|read better|open with|come (?:before|after)|"
      r"go (?:before|after)|put (?:it|this|the \w+) (?:first|last|before|after))\b", ""),
     ("stylistic", 1.4, "either-or-words",
-     r"['\"‘“][^'\"’”]{1,30}['\"’”]\s+or\s+['\"‘“][^'\"’”]{1,30}['\"’”]|"
+     r"['\"\u2018\u201c][^'\"\u2019\u201d]{1,30}['\"\u2019\u201d]\s+or\s+"
+     r"['\"\u2018\u201c][^'\"\u2019\u201d]{1,30}['\"\u2019\u201d]|"
      r"\b(?:say|write|use|call it)\s+\S+(?:\s+\S+)?\s+or\s+\S+|\b[\w-]+ or [\w-]+ in (?:the|our) "
      r"(?:memo|deck|faq|style guide|doc)\b|\b(?:1|one) to (?:3|three) or\b|\bnumber the\b", ""),
     # --- trivial: cheap to reverse
@@ -345,7 +349,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
      r"mock-?up|throwaway|throw-away|spin up|proof of concept|poc)\b", ""),
     ("reversible", 1.4, "undoable",
-     r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|push (?:it|this|the \w+(?: \w+)?) to|"
+     r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
+     r"push (?:it|this|the \w+(?: \w+)?) to|"
      r"move (?:it|this|the \w+|our \w+(?: \w+)?) (?:to|into|over)|timebox|mute|reorder|"
      r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
@@ -377,7 +382,8 @@ _DECISION = re.compile(
     r"publish|terminate|tell|want|need|have to|keep)|are we (?:ready|going|willing|prepared|"
     r"comfortable|ok|okay|sure|allowed|really|even)|will we|will you|would you|do you|are you|"
     r"is it (?:ok|okay|fine|safe|worth)|ok to|let's|please|willing|prepared to|"
-    r"is everyone (?:ok|okay|fine|happy|comfortable)|do we (?!know|have (?:the|any)|mean|call)\w+)\b"
+    r"is everyone (?:ok|okay|fine|happy|comfortable)|"
+    r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
 )
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _TO_HUMAN = re.compile(r"\b(?:you|your|yours|yourself)\b")
@@ -389,8 +395,9 @@ _TO_HUMAN_WEIGHT = 0.6
 _DEICTIC = re.compile(r"\b(?:it|this|that|these|those)\b")
 _TOKEN = re.compile(r"[a-z0-9€$£]+")
 
-_STOP = frozenset("""a an the and or but if of to in on at for by with from as is are was were be been
-being do does did doing have has had having we our us you your i me my it its this that these those
+_STOP = frozenset("""a an the and or but if of to in on at for by with from as is are was were be
+been being do does did doing have has had having we our us you your i me my it its this that
+these those
 there here what which who whom whose when where why how can could should shall will would may might
 must am any all some so than then too very just also again still yet about into over under up down
 out off not no nor only own same such more most other s t re ve ll d isn aren wasn weren don doesn
@@ -494,7 +501,7 @@ class QuestionTriager:
 
     ``QuestionTriager().triage("Can we commit to the March date with Acme?")`` returns a
     :class:`Triage` with ``label="consequential"``, ``reason="commitment"`` and the cues that
-    fired. Not thread-safe only in its ``stats`` counters.
+    fired. Stateless apart from its ``stats`` counters.
     """
 
     judge: Judge | None = None
@@ -625,7 +632,7 @@ class QuestionTriager:
         unsure = low <= score < high
         self.stats.questions += 1
         self.stats.unsure += unsure
-        result = Triage(label=label, reason=reason, score=round(score, 4),  # type: ignore[arg-type]
+        result = Triage(label=label, reason=cast(Reason, reason), score=round(score, 4),
                         signals=signals, unsure=unsure, source="rules")
         if unsure and self.judge is not None:
             self.stats.judge_calls += 1

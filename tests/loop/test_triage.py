@@ -1,4 +1,4 @@
-"""The observer's question triage: reason codes, hard negatives, the judge, the batch path, floors."""
+"""The observer's question triage: reason codes, hard cases, the judge, the batch path, floors."""
 
 from __future__ import annotations
 
