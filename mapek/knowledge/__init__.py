@@ -1,9 +1,36 @@
-"""Knowledge: the append-only, hash-chained event log (the truth) and the vector index over it."""
+"""Knowledge: the append-only, hash-chained event log (the truth) and the vector index over it.
+
+::
+
+    KnowledgeBase            record / events / follow / verify / search / reindex  (base.py)
+    ├── EventLog             the log interface (log.py); SQLiteEventLog implements it
+    │   └── check_run        hash-chain verification, shared by every backend (verify.py)
+    └── IndexProjector       catches the vector index up from the log, in batches (projector.py)
+        └── VectorIndex      the index interface (vectors.py); ChromaIndex implements it
+            └── embeddings   offline feature hashing by default (embeddings.py, imports chromadb)
+
+Importing this package is cheap: chromadb is imported when a vector index is first opened.
+"""
 
 from __future__ import annotations
 
+from mapek.knowledge.base import KnowledgeBase
 from mapek.knowledge.log import EventLog, Follow, RunInfo
+from mapek.knowledge.projector import IndexProjector
 from mapek.knowledge.sqlite_log import SQLiteEventLog
+from mapek.knowledge.vectors import ChromaIndex, SearchHit, VectorIndex
 from mapek.knowledge.verify import RunStatus, VerifyReport
 
-__all__ = ["EventLog", "SQLiteEventLog", "Follow", "RunInfo", "RunStatus", "VerifyReport"]
+__all__ = [
+    "ChromaIndex",
+    "EventLog",
+    "Follow",
+    "IndexProjector",
+    "KnowledgeBase",
+    "RunInfo",
+    "RunStatus",
+    "SQLiteEventLog",
+    "SearchHit",
+    "VectorIndex",
+    "VerifyReport",
+]

@@ -21,7 +21,7 @@ from types import TracebackType
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import Event, EventDraft
 
-__all__ = ["EventLog", "RunInfo", "Follow"]
+__all__ = ["EventLog", "Follow", "RunInfo"]
 
 
 @dataclass(frozen=True)

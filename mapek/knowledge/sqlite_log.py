@@ -24,7 +24,7 @@ from mapek.knowledge.log import EventLog, RunInfo
 from mapek.knowledge.verify import RunStatus, VerifyReport, check_run
 from mapek.models import GENESIS_HASH, Event, EventDraft
 
-__all__ = ["SQLiteEventLog", "SCHEMA_NAME", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "SQLiteEventLog"]
 
 SCHEMA_NAME = "mapek.eventlog"
 SCHEMA_VERSION = 1
@@ -98,6 +98,7 @@ class SQLiteEventLog(EventLog):
     def __init__(self, path: Path | str, *, create: bool = True, busy_timeout: float = 30.0):
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._closed = False
         self._conn = self._connect(create, busy_timeout)
 
     def _connect(self, create: bool, busy_timeout: float) -> sqlite3.Connection:
@@ -144,12 +145,20 @@ class SQLiteEventLog(EventLog):
             raise WorkspaceError(f"{self.path} was written by a newer mapek (log schema "
                                  f"v{meta['version']}); upgrade mapek", path=str(self.path))
 
+    def _failed(self, exc: sqlite3.Error, doing: str) -> WorkspaceError | StorageError:
+        """The error of ours that a sqlite3 error becomes."""
+        if self._closed:
+            return StorageError(f"the event log {self.path} is closed")
+        if getattr(exc, "sqlite_errorname", "").startswith("SQLITE_READONLY"):
+            return WorkspaceError(f"the event log {self.path} is read-only", path=str(self.path))
+        return StorageError(f"cannot {doing} the event log {self.path}: {exc}")
+
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
-                raise StorageError(f"event log {self.path}: {exc}") from exc
+                raise self._failed(exc, "read") from exc
 
     def append_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
         drafts = list(drafts)
@@ -166,7 +175,7 @@ class SQLiteEventLog(EventLog):
                     conn.rollback()
                     raise
             except sqlite3.Error as exc:
-                raise StorageError(f"cannot append to the event log {self.path}: {exc}") from exc
+                raise self._failed(exc, "append to") from exc
         return out
 
     @staticmethod
@@ -217,8 +226,10 @@ class SQLiteEventLog(EventLog):
         kinds: Collection[str] | None = None,
         limit: int = 500,
     ) -> tuple[list[tuple[int, Event]], int]:
-        where, args = ("run_id = ? AND seq > ?", [run_id, after]) if run_id is not None else (
-            "position > ?", [after])
+        args: list[object] = [after]
+        where = "position > ?"
+        if run_id is not None:
+            where, args = "run_id = ? AND seq > ?", [run_id, after]
         if kinds is not None:
             where += f" AND kind IN ({','.join('?' * len(kinds))})"
             args.extend(kinds)
@@ -236,7 +247,7 @@ class SQLiteEventLog(EventLog):
                     self._conn.execute("COMMIT")
                 pairs = [(r[2] if run_id is not None else r[0], _event(r)) for r in rows]
             except sqlite3.Error as exc:
-                raise StorageError(f"cannot read the event log {self.path}: {exc}") from exc
+                raise self._failed(exc, "read") from exc
         scanned = pairs[-1][0] if pairs else after
         if end is not None and end[0] is not None:
             scanned = max(scanned, end[0])
@@ -279,12 +290,13 @@ class SQLiteEventLog(EventLog):
                 finally:
                     conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise StorageError(f"cannot read the event log {self.path}: {exc}") from exc
+                raise self._failed(exc, "read") from exc
         report = VerifyReport(runs=tuple(statuses))
         return report.raise_if_broken() if raise_on_error else report
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._conn.close()
 
     def __repr__(self) -> str:

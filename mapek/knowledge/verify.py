@@ -69,7 +69,7 @@ class VerifyReport(BaseModel):
         return next((r for r in self.runs if not r.ok), None)
 
     def raise_if_broken(self) -> VerifyReport:
-        """Raise :class:`LogIntegrityError` for the first bad event; return self when all is good."""
+        """Raise :class:`LogIntegrityError` naming the first bad event; else return self."""
         bad = self.first_bad
         if bad is not None:
             raise LogIntegrityError(bad.run_id, bad.seq or 0, bad.problem or "broken")
@@ -90,7 +90,9 @@ def _recorded_seq(event: Event, limit: int) -> int | None:
     lo, hi = max(1, event.seq - _SEARCH_WINDOW), min(limit, event.seq + _SEARCH_WINDOW)
     for delta in range(1, max(event.seq - lo, hi - event.seq) + 1):
         for seq in (event.seq - delta, event.seq + delta):
-            if lo <= seq <= hi and event.model_copy(update={"seq": seq}).compute_hash() == event.hash:
+            if lo <= seq <= hi and (
+                event.model_copy(update={"seq": seq}).compute_hash() == event.hash
+            ):
                 return seq
     return None
 

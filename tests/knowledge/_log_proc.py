@@ -1,7 +1,7 @@
 """A separate process for the cross-process log tests: ``write`` appends, ``follow`` tails.
 
-    python _log_proc.py write  LOG RUN N TAG GO_FILE    append N events tagged TAG once GO_FILE exists
-    python _log_proc.py follow LOG RUN|- N              print one JSON line per event until N are seen
+    python _log_proc.py write LOG RUN N TAG GO   append N events tagged TAG once file GO exists
+    python _log_proc.py follow LOG RUN|- N       print one JSON line per event until N are seen
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mapek.errors import StorageError
 from mapek.knowledge import SQLiteEventLog
 from mapek.knowledge.sqlite_log import _ENCODE
 from mapek.models import GENESIS_HASH, Event, EventDraft, canonical_json
@@ -150,3 +151,12 @@ def test_event_round_trip_is_a_real_event(log: SQLiteEventLog) -> None:
     ev = log.append(draft(payload={"text": "x"}))
     clone = Event.model_validate(json.loads(ev.model_dump_json()))
     assert clone == ev and clone.compute_hash() == ev.hash
+
+
+def test_closed_log_says_so(log_path: Path) -> None:
+    log = SQLiteEventLog(log_path)
+    log.close()
+    log.close()  # idempotent
+    for call in (lambda: log.append(draft()), lambda: log.events("r1"), log.verify, log.runs):
+        with pytest.raises(StorageError, match="is closed"):
+            call()

@@ -85,7 +85,7 @@ def test_edited_actor_and_time(log: SQLiteEventLog, tampered: sqlite3.Connection
 
 def test_payload_that_is_not_json(log: SQLiteEventLog, tampered: sqlite3.Connection) -> None:
     tampered.execute("UPDATE events SET payload = '{oops' WHERE run_id = 'r' AND seq = 5")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert (seq, problem.startswith("edited")) == (5, True)
 
 
@@ -94,13 +94,13 @@ def test_rewritten_event_with_a_fresh_hash(log: SQLiteEventLog, tampered: sqlite
     fake = forged(tampered, 4, "nothing to see")
     tampered.execute("UPDATE events SET actor = ?, payload = ?, ts = ?, hash = ? "
                      "WHERE run_id = 'r' AND seq = 4", (fake[4], fake[6], fake[2], fake[9]))
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and "rewritten" in problem
 
 
 def test_deleted_event(log: SQLiteEventLog, tampered: sqlite3.Connection) -> None:
     tampered.execute("DELETE FROM events WHERE run_id = 'r' AND seq = 4")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and problem.startswith("missing")
 
 
@@ -108,13 +108,13 @@ def test_deleted_events_renumbered(log: SQLiteEventLog, tampered: sqlite3.Connec
     tampered.execute("DELETE FROM events WHERE run_id = 'r' AND seq = 4")
     shift(tampered, 5, -1)
     tampered.execute("UPDATE heads SET last_seq = last_seq - 1 WHERE run_id = 'r'")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and "recorded as #5" in problem
 
 
 def test_deleted_last_events(log: SQLiteEventLog, tampered: sqlite3.Connection) -> None:
     tampered.execute("DELETE FROM events WHERE run_id = 'r' AND seq >= 9")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 9 and problem.startswith("missing: #9..#10")
 
 
@@ -127,7 +127,7 @@ def test_inserted_forged_event(log: SQLiteEventLog, tampered: sqlite3.Connection
     shift(tampered, 4, +1)
     tampered.execute(INSERT, forged(tampered, 4, "approved by the board"))
     tampered.execute("UPDATE heads SET last_seq = last_seq + 1 WHERE run_id = 'r'")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and problem.startswith("inserted")
 
 
@@ -135,14 +135,14 @@ def test_inserted_clumsy_event(log: SQLiteEventLog, tampered: sqlite3.Connection
     shift(tampered, 4, +1)
     tampered.execute(INSERT, ("r", 4, 1.0, "message", "mallory", None, "{}", None,
                               row(tampered, 3)["hash"], "f" * 64))
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and problem.startswith("inserted")
 
 
 def test_appended_behind_the_logs_back(log: SQLiteEventLog, tampered: sqlite3.Connection
                                        ) -> None:
     tampered.execute(INSERT, forged(tampered, N + 1, "one more"))
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == N + 1 and problem == f"inserted: the run's head is #{N}"
 
 
@@ -150,7 +150,7 @@ def test_swapped_events(log: SQLiteEventLog, tampered: sqlite3.Connection) -> No
     tampered.execute("UPDATE events SET seq = -1 WHERE run_id = 'r' AND seq = 4")
     tampered.execute("UPDATE events SET seq = 4 WHERE run_id = 'r' AND seq = 5")
     tampered.execute("UPDATE events SET seq = 5 WHERE run_id = 'r' AND seq = -1")
-    run, seq, problem = first_bad(log)
+    _, seq, problem = first_bad(log)
     assert seq == 4 and problem == "reordered: this event was recorded as #5"
 
 

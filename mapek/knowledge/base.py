@@ -1,0 +1,193 @@
+"""``KnowledgeBase``: the one object the rest of mapek uses to record, read, follow and search.
+
+The event log is the truth and is written synchronously; the vector index is a projection kept
+up to date in the background and opened only when first needed, so a command that only reads
+the log never imports chromadb.
+
+>>> with KnowledgeBase.open(workspace) as kb:                        # doctest: +SKIP
+...     kb.record("run-1", "question", "cfo", {"text": "What does the migration cost?"})
+...     kb.search("migration cost", run="run-1")
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from mapek.config import Settings, Workspace
+from mapek.knowledge.log import EventLog, Follow, RunInfo
+from mapek.knowledge.projector import IndexProjector
+from mapek.knowledge.sqlite_log import SQLiteEventLog
+from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex
+from mapek.knowledge.verify import VerifyReport
+from mapek.models import SEMANTIC_KINDS, Event, EventDraft
+
+__all__ = ["KnowledgeBase"]
+
+logger = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    """The event log plus the vector index derived from it."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        open_index: Callable[[], VectorIndex],
+        *,
+        index_on_record: bool = True,
+        batch_size: int = 256,
+        max_delay: float = 0.5,
+    ):
+        """Wrap a log. ``open_index`` opens the vector index when it is first needed.
+
+        With ``index_on_record=False`` recording never touches the index (for a second process
+        beside a worker that owns an embedded index); ``search`` still catches it up.
+        """
+        self.log = log
+        self._open_index = open_index
+        self._index_on_record = index_on_record
+        self._batch_size, self._max_delay = batch_size, max_delay
+        self._projector: IndexProjector | None = None
+
+    @classmethod
+    def open(
+        cls,
+        source: Settings | Workspace | Path | str | None = None,
+        *,
+        create: bool = True,
+        settings: Settings | None = None,
+        **options: Any,
+    ) -> KnowledgeBase:
+        """Open the knowledge base of a workspace (given as settings, a workspace or a folder;
+        by default ``Settings().home``). ``create=False`` refuses a missing workspace or log.
+        ``settings`` supplies the embedding and Chroma server when ``source`` is not settings.
+        """
+        from mapek.knowledge.vectors import ChromaIndex, parse_chroma_url
+
+        if isinstance(source, Settings):
+            settings = source
+        settings = settings or Settings()
+        if settings.chroma_url:
+            parse_chroma_url(settings.chroma_url)  # a bad address fails now, not at first search
+        if isinstance(source, Workspace):
+            workspace = source
+        elif source is None or isinstance(source, Settings):
+            workspace = settings.workspace(create=create)
+        else:
+            workspace = Workspace.open(source, create=create)
+        log = SQLiteEventLog(workspace.log_path, create=create)
+        return cls(log, lambda: ChromaIndex.open(settings, workspace), **options)
+
+    @property
+    def projector(self) -> IndexProjector:
+        """The index projector, created on first use (the index itself opens later still)."""
+        if self._projector is None:
+            self._projector = IndexProjector(self.log, self._open_index,
+                                             batch_size=self._batch_size,
+                                             max_delay=self._max_delay)
+        return self._projector
+
+    def record(
+        self,
+        run_id: str,
+        kind: str,
+        actor: str = "system",
+        payload: dict[str, Any] | None = None,
+        parent: int | None = None,
+        *,
+        key: str | None = None,
+    ) -> Event:
+        """Append one event to the log (durable when this returns) and queue it for the index
+        if it is semantic. ``key`` makes the append idempotent within the run."""
+        return self.append(EventDraft(run_id=run_id, kind=kind, actor=actor,
+                                      payload=payload or {}, parent=parent, key=key))
+
+    def append(self, draft: EventDraft) -> Event:
+        """Append a draft (see :meth:`record`)."""
+        event = self.log.append(draft)
+        if self._index_on_record and event.kind in SEMANTIC_KINDS:
+            self.projector.notify()
+        return event
+
+    def record_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
+        """Append several events in one transaction; queue the semantic ones for the index."""
+        events = self.log.append_many(drafts)
+        semantic = sum(1 for ev in events if ev.kind in SEMANTIC_KINDS)
+        if self._index_on_record and semantic:
+            self.projector.notify(semantic)
+        return events
+
+    def search(
+        self,
+        query: str,
+        n: int = 5,
+        run: Filter = None,
+        persona: Filter = None,
+        kind: Filter = None,
+    ) -> list[SearchHit]:
+        """The ``n`` semantic events closest to ``query``, after indexing everything logged so
+        far. Filters take one value or several (any of them)."""
+        return self.projector.search(query, n, run=run, persona=persona, kind=kind)
+
+    def events(
+        self,
+        run_id: str | None = None,
+        after: int = 0,
+        kinds: Collection[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Event]:
+        """Events of a run after ``seq`` (or of all runs after a log position)."""
+        return self.log.events(run_id, after, kinds, limit)
+
+    def get(self, run_id: str, seq: int) -> Event | None:
+        """One event, or None."""
+        return self.log.get(run_id, seq)
+
+    def follow(self, run_id: str | None = None, after: int = 0, **options: Any) -> Follow:
+        """Follow the log as it grows; see :meth:`EventLog.follow`."""
+        return self.log.follow(run_id, after, **options)
+
+    def runs(self) -> list[RunInfo]:
+        """Every run in the log."""
+        return self.log.runs()
+
+    def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
+        """Check the hash chains; see :meth:`EventLog.verify`."""
+        return self.log.verify(run_id, raise_on_error=raise_on_error)
+
+    def reindex(self, run_id: str | None = None) -> int:
+        """Rebuild the vector index (or one run's entries) from the log; return entries written."""
+        return self.projector.reindex(run_id)
+
+    def flush(self) -> int:
+        """Index every semantic event logged so far, now; raises ``VectorIndexError`` on failure.
+        Does nothing (and opens nothing) if this knowledge base has not touched the index."""
+        return self._projector.flush() if self._projector is not None else 0
+
+    def close(self) -> None:
+        """Flush the index, stop its thread and close everything. A flush failure is raised
+        after everything is closed; the log keeps every event either way."""
+        try:
+            self.flush()
+        finally:
+            if self._projector is not None:
+                self._projector.close()
+            self.log.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if et is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except Exception as exc:  # do not hide the error already on its way out
+            logger.error("closing the knowledge base failed: %s", exc)

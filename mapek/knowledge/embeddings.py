@@ -1,0 +1,185 @@
+"""Embedding functions for the vector index, chosen by ``Settings.embedding`` (``MAPEK_EMBEDDING``).
+
+The default, ``hashing``, works offline with no download and no weights: each text becomes a
+bag of features (stemmed words, word pairs, character trigrams) hashed with blake2b into a
+fixed number of signed dimensions and L2-normalised. It is deterministic (the same text gives the
+same vector in every process, on every machine) and fast. The trade-off: it measures *lexical*
+similarity, not meaning. "budget overrun" finds "the budget overran", but "cost" does not find
+"expense". For meaning, use ``sentence-transformers:<model>`` (``pip install mapek[semantic]``)
+or ``litellm:<model>`` (a hosted or local embedding model).
+
+This module imports chromadb (about a second); only the vector index imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from mapek.errors import ConfigError, ModelError
+
+__all__ = ["HashingEmbeddingFunction", "LiteLLMEmbeddingFunction", "features", "make_embedding"]
+
+_TOKEN = re.compile(r"[^\W_]+")
+_STOPWORD_TEXT = (
+    "a an and are as at be been but by can could did do does for from had has have he her his i "
+    "if in into is it its me my no nor not of on or our she should so than that the their them "
+    "then there these they this those to too was we were what when where which while who whom "
+    "why will with would you your"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def _stem(word: str) -> str:
+    """A light suffix stripper: plurals, -ing, -ed, -ly; then a final e (base/based/bases)."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, repl in (("sses", "ss"), ("ies", "y"), ("ing", ""), ("ed", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= 3:
+            word = word[: -len(suffix)] + repl
+            if suffix in {"ing", "ed"} and len(word) > 3 and word[-1] == word[-2] not in "lsz":
+                word = word[:-1]  # stopped -> stop, running -> run
+            break
+    else:
+        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def features(text: str) -> dict[str, float]:
+    """The weighted features of a text: stemmed words (1.0), adjacent word pairs (0.5) and the
+    character trigrams of each word (0.5 per word in total)."""
+    words = [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    out: dict[str, float] = {}
+    for i, word in enumerate(words):
+        out["w:" + word] = out.get("w:" + word, 0.0) + 1.0
+        if i:
+            pair = f"b:{words[i - 1]} {word}"
+            out[pair] = out.get(pair, 0.0) + 0.5
+        padded = f"<{word}>"
+        grams = [padded[j : j + 3] for j in range(len(padded) - 2)]
+        for gram in grams:
+            out["c:" + gram] = out.get("c:" + gram, 0.0) + 0.5 / len(grams)
+    return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _slot(feature: str, dim: int) -> tuple[int, float]:
+    digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+    return (digest >> 1) % dim, (1.0 if digest & 1 else -1.0)
+
+
+@register_embedding_function
+class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Signed feature hashing into ``dim`` dimensions: offline, deterministic, no weights."""
+
+    def __init__(self, dim: int = 384):
+        if dim < 16:
+            raise ConfigError(f"hashing embedding needs at least 16 dimensions, not {dim}")
+        self.dim = dim
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return [self.embed_one(text) for text in input]
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """The unit-length vector of one text (a fixed vector for a text with no words)."""
+        feats = features(text) or {"empty": 1.0}
+        slots = [_slot(f, self.dim) for f in feats]
+        weights = [sign * w for (_, sign), w in zip(slots, feats.values())]
+        vec = np.bincount([i for i, _ in slots], weights=weights, minlength=self.dim)
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:  # every feature cancelled out: fall back to the first one's slot
+            vec[slots[0][0]] = 1.0
+            norm = 1.0
+        return (vec / norm).astype(np.float32)
+
+    @staticmethod
+    def name() -> str:
+        return "mapek-hashing"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "l2", "ip"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> HashingEmbeddingFunction:
+        return HashingEmbeddingFunction(dim=int(config.get("dim", 384)))
+
+
+@register_embedding_function
+class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Embeddings from any model litellm can route (``litellm.embedding``), imported lazily."""
+
+    def __init__(self, model: str, **kwargs: Any):
+        self.model = model
+        self.kwargs = kwargs
+        """Extra arguments for ``litellm.embedding`` (``api_base``, ``dimensions``, ...)."""
+
+    def __call__(self, input: Documents) -> Embeddings:
+        import litellm
+
+        try:
+            response = litellm.embedding(model=self.model, input=list(input), **self.kwargs)
+        except Exception as exc:
+            raise ModelError(f"embedding call to {self.model} failed: {exc}",
+                             model=self.model) from exc
+        rows = sorted(response.data, key=lambda d: d["index"])
+        return [np.asarray(d["embedding"], dtype=np.float32) for d in rows]
+
+    @staticmethod
+    def name() -> str:
+        return "mapek-litellm"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model, **self.kwargs}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> LiteLLMEmbeddingFunction:
+        return LiteLLMEmbeddingFunction(**config)
+
+
+def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:
+    """The embedding function a ``Settings.embedding`` value names.
+
+    ``hashing`` or ``hashing:<dim>``; ``sentence-transformers:<model>``; ``litellm:<model>``;
+    ``chroma-default`` (chromadb's ONNX MiniLM, which downloads its weights at first use).
+    """
+    kind, _, arg = setting.strip().partition(":")
+    if kind == "hashing":
+        try:
+            return HashingEmbeddingFunction(int(arg) if arg else 384)
+        except ValueError as exc:
+            raise ConfigError(f"MAPEK_EMBEDDING={setting!r}: the dimension must be a number") \
+                from exc
+    if kind == "sentence-transformers" and arg:
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise ConfigError(f"MAPEK_EMBEDDING={setting!r} needs sentence-transformers: "
+                              "pip install mapek[semantic]")
+        from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+
+        return SentenceTransformerEmbeddingFunction(model_name=arg)
+    if kind == "litellm" and arg:
+        return LiteLLMEmbeddingFunction(arg)
+    if kind == "chroma-default" and not arg:
+        from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+
+        return DefaultEmbeddingFunction()
+    raise ConfigError(
+        f"unknown embedding {setting!r} (MAPEK_EMBEDDING): use hashing, "
+        "sentence-transformers:<model>, litellm:<model> or chroma-default"
+    )

@@ -1,0 +1,226 @@
+"""The vector index: a projection of the semantic events of the log, for search by similarity.
+
+Each entry is one event whose kind is in ``SEMANTIC_KINDS``: its id is the event's id
+(``run#seq``), its document is ``payload["text"]``, and its metadata links it back to the event
+(run, seq, kind, actor, persona, time). Writes are upserts, so indexing an event twice is
+harmless. The index remembers its *position*: every semantic event up to that log position is
+in it, which lets any process catch it up from the log (see ``projector``).
+
+``ChromaIndex`` is the Chroma backend: the embedded ``PersistentClient`` in the workspace by
+default, a Chroma server when ``MAPEK_CHROMA_URL`` is set. The embedded client must have one
+writer process at a time (Chroma's own rule); the log has no such limit. chromadb is imported
+only when an index is opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from mapek.config import Settings, Workspace
+from mapek.errors import ConfigError, VectorIndexError
+from mapek.models import Event, canonical_json
+
+__all__ = ["ChromaIndex", "Filter", "SearchHit", "VectorIndex", "parse_chroma_url"]
+
+Filter = str | Collection[str] | None
+"""A search filter: one value, any of several values, or None for no filter."""
+
+
+class SearchHit(BaseModel):
+    """One search result, pointing back at its event in the log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    """``run_id#seq``, the id of the event (and of its index entry)."""
+    run_id: str
+    seq: int
+    persona: str
+    """Who said it: ``payload["persona"]`` if set, else the event's actor."""
+    kind: str
+    text: str
+    distance: float
+    """Cosine distance to the query (0 is identical; smaller is closer)."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def score(self) -> float:
+        """Cosine similarity, ``1 - distance`` (1 is identical)."""
+        return 1.0 - self.distance
+
+
+class VectorIndex(ABC):
+    """A vector index over semantic events: the plug-in point for index backends."""
+
+    @abstractmethod
+    def upsert(self, events: Sequence[Event], position: int | None = None) -> None:
+        """Add or replace the entries of ``events``; then, if given, record that every semantic
+        event up to log ``position`` is indexed."""
+
+    @abstractmethod
+    def position(self) -> int:
+        """The log position up to which the index is complete (0 when empty)."""
+
+    @abstractmethod
+    def query(
+        self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
+        kind: Filter = None,
+    ) -> list[SearchHit]:
+        """The ``n`` entries closest to ``text``, closest first, matching every filter given."""
+
+    @abstractmethod
+    def delete(self, run_id: str | None = None) -> None:
+        """Remove one run's entries, or (``None``) everything, resetting the position to 0."""
+
+    def close(self) -> None:
+        """Release the client. The default does nothing."""
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``(host, port, ssl)`` of a ``MAPEK_CHROMA_URL``; ConfigError if it is not one."""
+    try:
+        parts = urlparse(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"MAPEK_CHROMA_URL={url!r} is not a valid address: {exc}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"MAPEK_CHROMA_URL={url!r} is not an http(s)://host:port address")
+    ssl = parts.scheme == "https"
+    return parts.hostname, port or (443 if ssl else 8000), ssl
+
+
+def _metadata(ev: Event) -> dict[str, Any]:
+    persona = ev.payload.get("persona")
+    return {
+        "run_id": ev.run_id, "seq": ev.seq, "kind": ev.kind, "actor": ev.actor,
+        "persona": persona if isinstance(persona, str) and persona else ev.actor, "ts": ev.ts,
+    }
+
+
+def _where(**filters: Filter) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = [
+        {field: value} if isinstance(value, str) else {field: {"$in": list(value)}}
+        for field, value in filters.items()
+        if value is not None
+    ]
+    return None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaIndex(VectorIndex):
+    """A Chroma collection holding the semantic events of one log."""
+
+    def __init__(self, client: Any, embedding: Any, *, name: str | None = None):
+        self.client, self.embedding = client, embedding
+        if name is None:  # one collection per embedding: vectors of different spaces never mix
+            digest = hashlib.sha1(canonical_json(embedding.get_config()).encode()).hexdigest()
+            name = re.sub(r"[^a-zA-Z0-9_-]", "-", f"events-{embedding.name()}-{digest[:8]}")
+        self.name = name
+        self._position: int | None = None
+        self._collection = self._open()
+
+    @classmethod
+    def open(cls, settings: Settings, workspace: Workspace) -> ChromaIndex:
+        """The index a workspace's settings name (embedded, or the server at ``chroma_url``)."""
+        from mapek.knowledge.embeddings import make_embedding
+
+        embedding = make_embedding(settings.embedding)
+        try:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False)
+            if settings.chroma_url:
+                host, port, ssl = parse_chroma_url(settings.chroma_url)
+                client = chromadb.HttpClient(host=host, port=port, ssl=ssl,
+                                             settings=chroma_settings)
+            else:
+                client = chromadb.PersistentClient(path=str(workspace.chroma_path),
+                                                   settings=chroma_settings)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            where = settings.chroma_url or workspace.chroma_path
+            raise VectorIndexError(f"cannot open the vector index at {where}: {exc}") from exc
+        return cls(client, embedding)
+
+    def _open(self) -> Any:
+        try:
+            collection = self.client.get_or_create_collection(
+                self.name, embedding_function=self.embedding,
+                metadata={"mapek_position": 0})
+        except Exception as exc:
+            raise VectorIndexError(f"cannot open the vector collection {self.name}: {exc}") \
+                from exc
+        self._position = int((collection.metadata or {}).get("mapek_position", 0))
+        return collection
+
+    def upsert(self, events: Sequence[Event], position: int | None = None) -> None:
+        try:
+            if events:
+                self._collection.upsert(
+                    ids=[ev.id for ev in events], documents=[ev.text for ev in events],
+                    metadatas=[_metadata(ev) for ev in events])
+            if position is not None and position != self._position:
+                self._collection.modify(metadata={"mapek_position": position})
+                self._position = position
+        except Exception as exc:
+            raise VectorIndexError(f"cannot write to the vector index: {exc}") from exc
+
+    def position(self) -> int:
+        return self._position or 0
+
+    def query(
+        self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
+        kind: Filter = None,
+    ) -> list[SearchHit]:
+        try:
+            res = self._collection.query(
+                query_texts=[text], n_results=max(1, n),
+                where=_where(run_id=run, persona=persona, kind=kind),
+                include=["documents", "metadatas", "distances"])
+        except Exception as exc:
+            raise VectorIndexError(f"vector search failed: {exc}") from exc
+        ids, docs = res["ids"][0], (res["documents"] or [[]])[0]
+        metas, dists = (res["metadatas"] or [[]])[0], (res["distances"] or [[]])[0]
+        return [
+            SearchHit(event_id=i, run_id=str(m["run_id"]), seq=int(m["seq"]),
+                      persona=str(m["persona"]), kind=str(m["kind"]), text=d or "",
+                      distance=float(dist))
+            for i, d, m, dist in zip(ids, docs, metas, dists)
+        ][:n]
+
+    def delete(self, run_id: str | None = None) -> None:
+        try:
+            if run_id is not None:
+                self._collection.delete(where={"run_id": run_id})
+                return
+            from chromadb.errors import NotFoundError
+
+            try:
+                self.client.delete_collection(self.name)
+            except NotFoundError:
+                pass  # already gone: rebuilding it is what the caller wants
+        except Exception as exc:
+            raise VectorIndexError(f"cannot delete from the vector index: {exc}") from exc
+        self._collection = self._open()
+
+    def count(self) -> int:
+        """Number of entries."""
+        try:
+            return int(self._collection.count())
+        except Exception as exc:
+            raise VectorIndexError(f"cannot count the vector index: {exc}") from exc
+
+    def entries(self) -> dict[str, Any]:
+        """Every entry with its document, metadata and embedding (for checks and tests)."""
+        try:
+            return dict(self._collection.get(include=["documents", "metadatas", "embeddings"]))
+        except Exception as exc:
+            raise VectorIndexError(f"cannot read the vector index: {exc}") from exc

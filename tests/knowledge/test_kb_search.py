@@ -1,0 +1,227 @@
+"""KnowledgeBase over a real log and a real embedded Chroma: search with filters, reindex,
+catch-up from the log, batching while Chroma is slow, and Chroma failures that lose nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapek.config import Settings, Workspace
+from mapek.errors import VectorIndexError
+from mapek.knowledge import ChromaIndex, KnowledgeBase, SearchHit, VectorIndex
+from mapek.models import Event, EventDraft
+
+CORPUS = [  # run, kind, actor, text
+    ("r1", "topic", "human", "Should we move the customer database to a managed cloud service?"),
+    ("r1", "question", "cfo", "What will the managed database cost per month?"),
+    ("r1", "answer", "engineer", "The managed database costs about four thousand dollars a month"),
+    ("r1", "finding", "security", "Backups of the customer database are not encrypted"),
+    ("r1", "decision", "strategist", "Delay the migration until the backups are encrypted"),
+    ("r2", "topic", "human", "Should we open an office in Lisbon?"),
+    ("r2", "question", "legal", "Which labour laws apply to remote staff in Portugal?"),
+    ("r2", "answer", "operations", "Office rent in Lisbon is lower than in Paris"),
+    ("r2", "finding", "security", "Remote staff laptops lack disk encryption"),
+]
+
+
+def record_corpus(kb: KnowledgeBase) -> None:
+    for run, kind, actor, text in CORPUS:
+        kb.record(run, kind, actor, {"text": text})
+        kb.record(run, "llm.call", actor, {"text": text, "tokens": 12})  # not semantic
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=0.05) as k:
+        yield k
+
+
+def ids(hits: Sequence[SearchHit]) -> list[str]:
+    return [h.event_id for h in hits]
+
+
+def test_search_finds_the_right_events(kb: KnowledgeBase) -> None:
+    record_corpus(kb)
+    hits = kb.search("how much does the managed database cost", n=3)
+    assert ids(hits)[:2] == ["r1#3", "r1#5"] or ids(hits)[:2] == ["r1#5", "r1#3"]
+    top = hits[0]
+    assert top.kind in {"question", "answer"} and top.run_id == "r1"
+    assert 0 <= top.distance < hits[-1].distance and top.score == pytest.approx(1 - top.distance)
+    assert kb.get(top.run_id, top.seq).text == top.text  # type: ignore[union-attr]
+    assert all(kb.get(h.run_id, h.seq).kind != "llm.call" for h in hits)  # type: ignore[union-attr]
+
+
+def test_filters_by_run_persona_and_kind(kb: KnowledgeBase) -> None:
+    record_corpus(kb)
+    enc = kb.search("encryption", n=10, persona="security")
+    assert sorted(ids(enc)) == ["r1#7", "r2#7"]
+    assert ids(kb.search("encryption", n=10, persona="security", run="r2")) == ["r2#7"]
+    assert ids(kb.search("encryption", n=10, run="r1", kind="decision")) == ["r1#9"]
+    assert sorted(ids(kb.search("office", n=10, kind=["topic", "answer"], run="r2"))) == [
+        "r2#1", "r2#5"]
+    assert kb.search("anything", persona="nobody") == []
+    assert len(kb.search("database", n=100)) == len(CORPUS)
+
+
+def test_persona_from_payload_and_empty_text(kb: KnowledgeBase) -> None:
+    kb.record("r", "message", "orchestrator", {"text": "pricing model", "persona": "cfo"})
+    kb.record("r", "message", "cfo", {"note": "no text here"})
+    kb.record("r", "message", "cfo", {"text": "   "})
+    hits = kb.search("pricing", n=10)
+    assert [(h.event_id, h.persona) for h in hits] == [("r#1", "cfo")]
+
+
+def entries(kb: KnowledgeBase) -> dict[str, tuple[Any, ...]]:
+    index = kb.projector.index
+    assert isinstance(index, ChromaIndex)
+    got = index.entries()
+    return {i: (d, m, [round(float(x), 6) for x in e]) for i, d, m, e in
+            zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+
+
+def test_reindex_equals_incremental_index(kb: KnowledgeBase) -> None:
+    record_corpus(kb)
+    kb.flush()
+    incremental = entries(kb)
+    assert len(incremental) == len(CORPUS)
+    assert kb.reindex() == len(CORPUS)
+    assert entries(kb) == incremental
+    assert kb.reindex("r2") == 4 and entries(kb) == incremental
+    assert kb.projector.index.position() == 2 * len(CORPUS)
+
+
+def test_index_catches_up_with_events_from_elsewhere(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.record("r", "finding", "security", {"text": "the firewall is open"})
+    assert ids(kb.search("firewall")) == ["r#1"]
+    # another process (here: another log connection) writes without touching the index
+    other = KnowledgeBase.open(tmp_path / "ws", index_on_record=False)
+    other.record("r", "finding", "legal", {"text": "the firewall contract ended"})
+    other.log.append(EventDraft(run_id="r", kind="answer", payload={"text": "firewall fixed"}))
+    other.close()
+    assert sorted(ids(kb.search("firewall", n=5))) == ["r#1", "r#2", "r#3"]
+
+
+def test_events_queued_at_a_crash_are_indexed_later(tmp_path: Path) -> None:
+    crashed = KnowledgeBase.open(tmp_path / "ws", max_delay=60)
+    crashed.record("r", "decision", "cfo", {"text": "approve the budget"})
+    crashed.log.close()  # the process dies: the log write is durable, the queue is gone
+    with KnowledgeBase.open(tmp_path / "ws") as kb:
+        assert ids(kb.search("budget")) == ["r#1"]
+
+
+class SlowIndex(VectorIndex):
+    """Wraps the real index and makes every write slow (a remote, loaded Chroma)."""
+
+    def __init__(self, inner: VectorIndex, delay: float):
+        self.inner, self.delay, self.writes = inner, delay, 0
+
+    def upsert(self, events: Sequence[Event], position: int | None = None) -> None:
+        time.sleep(self.delay)
+        self.writes += 1
+        self.inner.upsert(events, position)
+
+    def position(self) -> int:
+        return self.inner.position()
+
+    def query(self, text: str, n: int = 5, **filters: Any) -> list[SearchHit]:
+        return self.inner.query(text, n, **filters)
+
+    def delete(self, run_id: str | None = None) -> None:
+        self.inner.delete(run_id)
+
+
+def test_record_stays_fast_while_chroma_is_slow(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    slow = SlowIndex(ChromaIndex.open(Settings(), ws), delay=0.3)
+    with KnowledgeBase(KnowledgeBase.open(ws).log, lambda: slow, batch_size=100,
+                       max_delay=0.05) as kb:
+        start = time.perf_counter()
+        for i in range(400):
+            kb.record("r", "message", f"p{i % 4}", {"text": f"point number {i} about costs"})
+        elapsed = time.perf_counter() - start
+        assert elapsed < 0.3 * 2, elapsed  # far less than even two slow writes
+        assert kb.flush() >= 0 and kb.projector.index.position() == 400
+        assert slow.writes <= 8  # batched: not one write per event
+        assert len(kb.search("point number 7", n=3)) == 3
+
+
+def test_chroma_failure_loses_no_log_event(kb: KnowledgeBase, caplog: pytest.LogCaptureFixture
+                                           ) -> None:
+    kb.record("r", "question", "cfo", {"text": "what is the runway"})
+    kb.flush()
+    index = kb.projector.index
+    assert isinstance(index, ChromaIndex)
+    index.client.delete_collection(index.name)  # the index breaks under our feet
+    for text in ("runway is nine months", "hiring freeze", "cut cloud spend"):
+        kb.record("r", "answer", "cfo", {"text": text})  # the log write still succeeds
+    deadline = time.monotonic() + 5
+    while kb.projector.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert isinstance(kb.projector.last_error, VectorIndexError)
+    assert "vector index catch-up failed" in caplog.text
+    with pytest.raises(VectorIndexError, match="reindex rebuilds"):
+        kb.flush()
+    with pytest.raises(VectorIndexError):
+        kb.search("runway")
+    assert [e.seq for e in kb.events("r")] == [1, 2, 3, 4] and kb.verify().ok
+    assert kb.reindex() == 4
+    assert sorted(ids(kb.search("runway", n=2))) == ["r#1", "r#2"]
+
+
+def test_close_flushes_and_reopen_sees_everything(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        kb.record_many([EventDraft(run_id="r", kind="finding", actor="security",
+                                   payload={"text": f"finding {i}"}) for i in range(5)])
+    with KnowledgeBase.open(tmp_path / "ws") as kb:
+        index = kb.projector.index
+        assert index.position() == 5 and isinstance(index, ChromaIndex) and index.count() == 5
+
+
+def test_concurrent_record_and_search_threads(kb: KnowledgeBase) -> None:
+    errors: list[BaseException] = []
+
+    def writer(tag: str) -> None:
+        try:
+            for i in range(50):
+                kb.record("r", "message", tag, {"text": f"{tag} says {i}"})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in ("ann", "bob")]
+    for t in threads:
+        t.start()
+    for _ in range(5):
+        kb.search("says", n=3)
+    for t in threads:
+        t.join()
+    assert not errors and kb.verify().ok
+    kb.flush()
+    index = kb.projector.index
+    assert isinstance(index, ChromaIndex)
+    personas = [m["persona"] for m in index.entries()["metadatas"]]
+    assert len(personas) == 100 and personas.count("ann") == 50  # every event, exactly once
+    assert {h.persona for h in kb.search("ann says", n=10, persona="ann")} == {"ann"}
+
+
+_READ_ONLY = """
+import sys
+from mapek.knowledge import KnowledgeBase
+with KnowledgeBase.open(sys.argv[1], create=False) as kb:
+    kb.record("r", "llm.call", "cfo", {"tokens": 3})
+    kb.events("r"), kb.verify(), kb.runs(), list(kb.follow("r", timeout=0))
+print("chromadb" in sys.modules)
+"""
+
+
+def test_log_only_use_never_imports_chromadb(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.record("r", "message", "cfo", {"text": "hello"})
+    done = subprocess.run([sys.executable, "-c", _READ_ONLY, str(tmp_path / "ws")],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
