@@ -29,8 +29,15 @@ app = typer.Typer(
 )
 personas_app = typer.Typer(help="The persona library.", no_args_is_help=True)
 kb_app = typer.Typer(help="The knowledge base: event log and vector index.", no_args_is_help=True)
+runs_app = typer.Typer(help="Past and running sessions.", no_args_is_help=True)
 app.add_typer(personas_app, name="personas")
 app.add_typer(kb_app, name="kb")
+app.add_typer(runs_app, name="runs")
+
+EXIT_STOPPED = 5
+"""``mapek discuss`` exit code when a limit (tokens, USD, time) stopped the run."""
+EXIT_DIED = 6
+"""Exit code when the worker died without finishing (resume it)."""
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 PersonasDir = Annotated[
@@ -173,6 +180,167 @@ def kb_reindex(
         _emit_json({"indexed": count})
     else:
         typer.echo(f"indexed {count} entries from the log")
+
+
+def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
+    """Stream a session to the terminal until it ends; returns the exit code."""
+    from mapek.render import EventRenderer
+
+    con = _console()
+    cfg = session.config
+    lib = _library(Path(cfg.personas_dir) if cfg.personas_dir else None)
+    renderer = EventRenderer(con, lib.personas, verbose=verbose,
+                             offline=cfg.model.startswith("mapek/"))
+    if as_json:
+        result = session.run(on_event=lambda ev: _emit_jsonl(ev))
+    else:
+        result = session.run(on_event=renderer.render)
+    if not as_json:
+        if result.synthesis_path is not None:
+            from rich.markdown import Markdown
+
+            con.rule("[bold]synthesis")
+            con.print(Markdown(result.synthesis_path.read_text()))
+        con.print(f"[bold]run[/] {session.run_id} · {result.status}"
+                  + (f" · {result.reason}" if result.reason else "")
+                  + (f" · {result.synthesis_path}" if result.synthesis_path else ""))
+    return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED}.get(result.status, 0)
+
+
+def _emit_jsonl(ev: Any) -> None:
+    sys.stdout.write(json.dumps(ev.model_dump(), ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@app.command()
+def discuss(
+    topic: str,
+    personas: Annotated[str | None, typer.Option(
+        "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+                                                     help="Seconds.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
+    non_interactive: Annotated[bool, typer.Option(
+        "--non-interactive", help="Never prompt: consequential questions wait or are deferred.")
+    ] = False,
+    on_question: Annotated[str, typer.Option(
+        "--on-question", help="With --non-interactive: queue (wait in the log) or defer.")
+    ] = "queue",
+    escalations: Annotated[int, typer.Option("--escalations", min=0,
+                                             help="Escalation budget.")] = 3,
+    personas_dir: PersonasDir = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Stream events as JSON lines.")] = False,
+) -> None:
+    """Run a peer discussion; only consequential questions are brought to you."""
+    from mapek.api import Session
+    from mapek.errors import ConfigError
+
+    if on_question not in ("queue", "defer"):
+        raise ConfigError(f"--on-question must be queue or defer, not {on_question!r}")
+    human = on_question if non_interactive else "interactive"
+    names = [n for n in (personas or "").split(",") if n.strip()] or None
+    session = Session.create(topic, names, model=model, max_turns=max_turns,
+                             time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
+                             human=human, escalation_budget=escalations,  # type: ignore[arg-type]
+                             personas_dir=personas_dir)
+    with session:
+        raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json))
+
+
+@app.command()
+def resume(
+    run_id: str,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Continue a stopped, failed or killed run from its last checkpoint."""
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        if session.result().status in ("converged", "stalled", "max_turns"):
+            typer.echo(f"run {run_id} already finished ({session.result().status})")
+            raise typer.Exit(0)
+        raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json))
+
+
+@app.command()
+def answer(run_id: str, qid: str, text: str) -> None:
+    """Answer a question a run escalated (queued questions of non-interactive runs too)."""
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        ev = session.answer(qid, text)
+    typer.echo(f"answered {qid} (event #{ev.seq})")
+
+
+@runs_app.command("list")
+def runs_list(as_json: JsonFlag = False) -> None:
+    """Every run in the workspace, newest last."""
+    from mapek.api import Session
+
+    out = []
+    with _kb() as kb:
+        infos = kb.runs()
+    for info in infos:
+        with Session.attach(info.run_id) as s:
+            res, cfg = s.result(), s.config
+        out.append({"run_id": info.run_id, "status": res.status, "topic": cfg.topic,
+                    "events": info.events, "started": info.first_ts})
+    if as_json:
+        _emit_json(out)
+        return
+    from rich.table import Table
+
+    table = Table("run", "status", "events", "topic")
+    for r in out:
+        table.add_row(r["run_id"], r["status"], str(r["events"]), r["topic"])
+    _console().print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Replay a run's events and show its questions and synthesis."""
+    from mapek.api import Session
+    from mapek.render import EventRenderer
+
+    with Session.attach(run_id) as s:
+        events, res, qs = s.events(), s.result(), s.questions()
+        cfg = s.config
+    if as_json:
+        _emit_json({"run_id": run_id, "status": res.status, "config": cfg.model_dump(),
+                    "questions": [vars(q) for q in qs.values()], "synthesis": res.synthesis,
+                    "events": len(events)})
+        return
+    con = _console()
+    lib = _library(Path(cfg.personas_dir) if cfg.personas_dir else None)
+    r = EventRenderer(con, lib.personas, verbose=verbose, offline=cfg.model.startswith("mapek/"))
+    for ev in events:
+        r.render(ev)
+    con.print(f"[bold]run[/] {run_id} · {res.status} · {len(events)} events · "
+              f"{sum(q.status == 'answered' for q in qs.values())}/{len(qs)} questions answered")
+
+
+@app.command()
+def triage(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="Questions, one JSON object a line "
+                                        "(text, discussion_topic, asked_by, context).")],
+) -> None:
+    """Label questions consequential or trivial with the observer's own classifier."""
+    from mapek.errors import ConfigError
+    from mapek.loop.triage import triage_jsonl
+
+    if not jsonl.is_file():
+        raise ConfigError(f"--jsonl {jsonl}: no such file")
+    triage_jsonl(jsonl, sys.stdout)
 
 
 def main() -> None:

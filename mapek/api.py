@@ -1,0 +1,333 @@
+"""The public Python API: :class:`Session`.
+
+A session's graph runs in a worker process; this object is a front end. It starts the worker,
+follows the log to show progress, and writes the human's answers and interjections into the log.
+It holds no state the log does not hold, so any number of front ends can attach to one run.
+
+::
+
+    from mapek import Session
+
+    s = Session.create("Should we open an office in Berlin?", personas=["cfo", "legal", "skeptic"])
+    result = s.run(answer=lambda q: "Yes, up to 100k")   # or s.step(), s.stream(), s.pending()
+    print(result.synthesis["decisions"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapek.config import Settings, Workspace
+from mapek.errors import ConfigError, UserError
+from mapek.loop.human import HumanChannel, PolicyChannel, ProgrammaticChannel
+from mapek.loop.questions import QuestionRecord, check_answerable, fold_questions
+from mapek.loop.state import HumanMode, SessionConfig
+from mapek.models import Event
+
+__all__ = ["Session", "SessionResult", "FINAL_KINDS"]
+
+FINAL_KINDS = ("run.finished", "run.stopped", "run.failed", "run.paused")
+
+
+@dataclass
+class SessionResult:
+    """How a run ended, read back from the log."""
+
+    run_id: str
+    status: str
+    """``converged``, ``stalled``, ``max_turns``, ``stopped`` (a limit), ``failed``, ``paused``,
+    or ``died`` (the worker exited without a final event: resume it)."""
+    reason: str = ""
+    synthesis: dict[str, Any] = field(default_factory=dict)
+    synthesis_path: Path | None = None
+    events: int = 0
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<li>{escape(str(d))}</li>" for d in self.synthesis.get("decisions", []))
+        return (f"<b>run {escape(self.run_id)}</b>: {escape(self.status)} "
+                f"({self.events} events)<br>{escape(self.synthesis.get('summary', self.reason))}"
+                f"<ul>{rows}</ul>")
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+class Session:
+    """One discussion, running or finished, seen through the log."""
+
+    def __init__(self, run_id: str, workspace: Workspace, *, settings: Settings | None = None,
+                 channel: HumanChannel | None = None) -> None:
+        from mapek.knowledge import KnowledgeBase
+
+        self.run_id = run_id
+        self.workspace = workspace
+        self.settings = settings or Settings(home=workspace.root)
+        self.kb = KnowledgeBase.open(workspace)
+        self.channel = channel
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    # -- creating and attaching ------------------------------------------------------------
+
+    @classmethod
+    def create(cls, topic: str, personas: list[str] | None = None, *, model: str | None = None,
+               max_turns: int = 24, time_limit: float | None = None,
+               max_tokens: int | None = None, max_usd: float | None = None,
+               human: HumanMode | HumanChannel = "interactive", escalation_budget: int = 3,
+               speakers_per_round: int = 2, personas_dir: str | Path | None = None,
+               home: str | Path | None = None) -> Session:
+        """Validate and record a new session (``run.started``); :meth:`run` starts it."""
+        from pydantic import ValidationError
+
+        from mapek.personas import PersonaLibrary
+
+        settings = Settings(**({"home": Path(home)} if home else {}))
+        pdir = personas_dir or settings.personas
+        lib = PersonaLibrary.load(pdir)
+        chosen = lib.select(personas or ["cfo", "engineer", "skeptic", "legal"])
+        channel = human if isinstance(human, HumanChannel) else None
+        mode: HumanMode = channel.mode if channel else human  # type: ignore[assignment]
+        try:
+            cfg = SessionConfig(topic=topic, personas=[p.name for p in chosen],
+                                model=model or settings.model, max_turns=max_turns,
+                                time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
+                                human=mode, escalation_budget=escalation_budget,
+                                speakers_per_round=speakers_per_round,
+                                personas_dir=str(pdir) if pdir else None)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+        _check_model(cfg.model)
+        session = cls(new_run_id(), settings.workspace(), settings=settings,
+                      channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
+        session.kb.record(session.run_id, "run.started", "human",
+                          {"config": cfg.model_dump(), "text": cfg.topic})
+        session.kb.record(session.run_id, "topic", "human", {"text": cfg.topic})
+        return session
+
+    @classmethod
+    def attach(cls, run_id: str, *, home: str | Path | None = None,
+               channel: HumanChannel | None = None) -> Session:
+        """A front end on an existing run, running or finished."""
+        from mapek.errors import UnknownRunError
+
+        settings = Settings(**({"home": Path(home)} if home else {}))
+        session = cls(run_id, settings.workspace(create=False), settings=settings,
+                      channel=channel)
+        if not session.kb.events(run_id, kinds=["run.started"], limit=1):
+            session.close()
+            raise UnknownRunError(run_id)
+        return session
+
+    @property
+    def config(self) -> SessionConfig:
+        from mapek.loop.worker import load_config
+
+        return load_config(self.kb, self.run_id)
+
+    # -- the worker --------------------------------------------------------------------------
+
+    def start(self, *, rounds: int | None = None) -> None:
+        """Start the worker process (it resumes from the last checkpoint if there is one)."""
+        if self.is_running():
+            raise UserError(f"run {self.run_id} already has a live worker")
+        log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
+        cmd = [sys.executable, "-m", "mapek.loop.worker", self.run_id,
+               "--home", str(self.workspace.root)]
+        if rounds is not None:
+            cmd += ["--rounds", str(rounds)]
+        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "MAPEK_HOME": str(self.workspace.root)})
+        log.close()
+
+    def is_running(self) -> bool:
+        if self._proc is not None:
+            return self._proc.poll() is None
+        started = self.kb.events(self.run_id, kinds=["worker.started"])
+        if not started or self._final() is not None and self._final().seq > started[-1].seq:
+            return False
+        try:
+            os.kill(int(started[-1].payload["pid"]), 0)
+        except (ProcessLookupError, PermissionError, ValueError):
+            return False
+        return True
+
+    def kill(self) -> None:
+        """Stop the worker at once (SIGKILL). The run stays resumable from its last checkpoint."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def _final(self) -> Event | None:
+        finals = [e for e in self.kb.events(self.run_id, kinds=list(FINAL_KINDS))]
+        started = self.kb.events(self.run_id, kinds=["worker.started"])
+        if finals and (not started or finals[-1].seq > started[-1].seq):
+            return finals[-1]
+        return None
+
+    # -- following ---------------------------------------------------------------------------
+
+    def events(self, after: int = 0) -> list[Event]:
+        return self.kb.events(self.run_id, after=after)
+
+    def stream(self, after: int = 0, *, answer: bool = True) -> Iterator[Event]:
+        """Every event from ``after`` on, as it is committed, until the run ends or its worker
+        dies. Escalations are put to the session's human channel when ``answer`` is true."""
+        done = False
+
+        def stop() -> bool:
+            return done or (self._proc is not None and self._proc.poll() is not None
+                            and not self.kb.events(self.run_id, after=last))
+
+        last = after
+        for ev in self.kb.follow(self.run_id, after=after, poll=0.05, stop=stop):
+            last = ev.seq
+            yield ev
+            if ev.kind == "escalation.requested" and answer and self.channel is not None:
+                self._put_to_channel(ev)
+            if ev.kind in FINAL_KINDS:
+                done = True
+                break
+        if done and self._proc is not None:
+            self._proc.wait(timeout=60)  # the worker is closing its files; let it finish
+
+    def _put_to_channel(self, ev: Event) -> None:
+        assert self.channel is not None
+        open_now = fold_questions(self.kb.events(self.run_id))
+        batch = [q for q in ev.payload["questions"]
+                 if open_now.get(q["qid"]) and open_now[q["qid"]].status != "answered"]
+        if not batch:
+            return
+        for qid, text in self.channel.ask(batch).items():
+            if text:
+                self.answer(qid, text)
+            else:
+                self.defer(qid, "the human chose not to answer now")
+
+    def run(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
+            *, on_event: Callable[[Event], None] | None = None) -> SessionResult:
+        """Start (or resume) the worker and follow it to the end."""
+        if answer is not None:
+            self.channel = ProgrammaticChannel(answer)
+        if self.channel is None and self.config.human == "interactive":
+            from mapek.loop.human import TerminalChannel
+
+            self.channel = TerminalChannel()
+        after = self.kb.log.last_seq(self.run_id)
+        if not self.is_running():
+            self.start()
+        for ev in self.stream(after):
+            if on_event is not None:
+                on_event(ev)
+        return self.result()
+
+    def step(self, rounds: int = 1) -> list[Event]:
+        """Run ``rounds`` rounds of the loop in a worker, and return what they wrote."""
+        after = self.kb.log.last_seq(self.run_id)
+        self.start(rounds=rounds)
+        return list(self.stream(after))
+
+    def result(self) -> SessionResult:
+        final = self._final()
+        n = self.kb.log.last_seq(self.run_id)
+        if final is None:
+            if self.is_running():
+                return SessionResult(self.run_id, "running", events=n)
+            return SessionResult(self.run_id, "died", "the worker exited without finishing; "
+                                 f"resume with `mapek resume {self.run_id}`", events=n)
+        path = self.workspace.root / "runs" / self.run_id / "synthesis.json"
+        synthesis = json.loads(path.read_text()) if path.is_file() else {}
+        status = final.payload.get("status") or final.kind.split(".", 1)[1]
+        return SessionResult(self.run_id, status, final.payload.get("reason", ""), synthesis,
+                             path.with_suffix(".md") if path.is_file() else None, n)
+
+    # -- the human ---------------------------------------------------------------------------
+
+    def questions(self) -> dict[str, QuestionRecord]:
+        return fold_questions(self.kb.events(self.run_id))
+
+    def pending(self) -> list[QuestionRecord]:
+        """Questions waiting for the human."""
+        return [q for q in self.questions().values() if q.status == "escalated"]
+
+    def answer(self, qid: str, text: str) -> Event:
+        """Answer a question; the asker hears it on its next turn."""
+        if not text.strip():
+            raise UserError("an answer must not be empty (use defer to set a question aside)")
+        check_answerable(self.questions(), qid)
+        return self.kb.record(self.run_id, "answer", "human", {"qid": qid, "text": text.strip()})
+
+    def defer(self, qid: str, note: str = "") -> Event:
+        check_answerable(self.questions(), qid)
+        return self.kb.record(self.run_id, "question.deferred", "human",
+                              {"qid": qid, "note": note})
+
+    def interject(self, text: str, to: str | None = None) -> Event:
+        """Say something to the peers; it reaches them on the next round."""
+        if not text.strip():
+            raise UserError("an interjection must not be empty")
+        return self.kb.record(self.run_id, "interjection", "human",
+                              {"text": text.strip()[:20000], "to": to})
+
+    def resume(self) -> SessionResult:
+        """Continue a stopped, failed or killed run from its last checkpoint."""
+        return self.run()
+
+    # -- async -------------------------------------------------------------------------------
+
+    async def arun(self, answer: Callable[[dict[str, Any]], str | None] | None = None
+                   ) -> SessionResult:
+        return await asyncio.to_thread(self.run, answer)
+
+    async def astream(self, after: int = 0) -> AsyncIterator[Event]:
+        it = iter(self.stream(after))
+        sentinel = object()
+        while (ev := await asyncio.to_thread(next, it, sentinel)) is not sentinel:
+            yield ev  # type: ignore[misc]
+
+    # -- housekeeping ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.kb.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        res = self.result()
+        qs = self.questions().values()
+        rows = "".join(f"<tr><td>{escape(q.qid)}</td><td>{escape(q.asked_by)}</td>"
+                       f"<td>{escape(q.status)}</td><td>{escape(q.label or '')}</td>"
+                       f"<td>{escape(q.text)}</td></tr>" for q in qs)
+        return (f"<b>mapek session {escape(self.run_id)}</b> — {escape(res.status)}, "
+                f"{res.events} events<table><tr><th>qid</th><th>asked by</th><th>status</th>"
+                f"<th>label</th><th>question</th></tr>{rows}</table>")
+
+    def __repr__(self) -> str:
+        return f"Session({self.run_id!r}, home={str(self.workspace.root)!r})"
+
+
+def _check_model(model: str) -> None:
+    """Reject a model string litellm cannot route, before any worker starts."""
+    from mapek.llm import LiteLLMModel
+
+    m = LiteLLMModel(model)  # offline variants are checked here, at once
+    if not m.offline:
+        m._litellm()  # noqa: SLF001 - routes the string (imports litellm: seconds, real models only)

@@ -1,0 +1,90 @@
+"""What the loop's nodes run against: the knowledge base, the model gateway, personas and tools.
+
+Every write goes through :meth:`LoopContext.record` with a key derived from the run's durable
+identity (round, persona, question id), so a node re-run after a crash or an interrupt finds its
+events already in the log and does not write them twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from mapek.errors import VectorIndexError
+from mapek.models import Event, EventDraft, Persona
+from mapek.safety.tools import ToolRegistry
+
+__all__ = ["LoopContext"]
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class LoopContext:
+    """The session's dependencies, shared by every node."""
+
+    run_id: str
+    kb: Any
+    """The :class:`~mapek.knowledge.KnowledgeBase`."""
+    gateway: Any
+    """The :class:`~mapek.llm.ModelGateway`, already bound to a budget."""
+    model: str
+    personas: dict[str, Persona]
+    tools: ToolRegistry
+    triager: Any
+    """The observer's :class:`~mapek.loop.triage.QuestionTriager`."""
+    run_dir: Path
+    judge_unsure: bool = False
+    """Spend a model call on questions the rules are unsure of (off for the offline model)."""
+    started_at: float = field(default_factory=time.time)
+    model_calls: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def offline(self) -> bool:
+        return self.model.startswith("mapek/")
+
+    def record(self, kind: str, actor: str, payload: dict[str, Any], *, key: str | None = None,
+               parent: int | None = None) -> Event:
+        draft = EventDraft(run_id=self.run_id, kind=kind, actor=actor, payload=payload,
+                           parent=parent, key=key)
+        with self._lock:
+            return self.kb.append(draft)
+
+    def find(self, key: str) -> Event | None:
+        return self.kb.log.find(self.run_id, key)
+
+    def search(self, query: str, **filters: Any) -> list[Any]:
+        """Semantic search; a failing index degrades to no results, never to a failed turn."""
+        try:
+            with self._lock:
+                return list(self.kb.search(query, **filters))
+        except VectorIndexError:
+            return []
+
+    def ask(self, schema: type[T], messages: list[dict[str, str]], *, task: str,
+            context: dict[str, Any], actor: str) -> T:
+        persona = self.personas.get(actor)
+        gateway = self.gateway
+        if persona is not None and persona.model and persona.model != self.model:
+            gateway = gateway.using(persona.model)
+        with self._lock:
+            self.model_calls += 1
+        return gateway.structured(messages, schema, run_id=self.run_id, actor=actor, task=task,
+                                  context=context)
+
+    def judge_question(self, text: str, topic: str) -> Any:
+        from mapek.loop.schemas import TriageJudgement
+
+        return self.ask(TriageJudgement, [
+            {"role": "system", "content": "You are the observer of a peer discussion. Decide "
+             "whether a question needs the human's judgement (consequential: irreversible, "
+             "money, legal, the human's preferences, approval, external commitments, safety, "
+             "strategy, private information) or can be settled by the peers (trivial)."},
+            {"role": "user", "content": f"Topic: {topic}\nQuestion: {text}"},
+        ], task="triage_judge", context={"text": text, "topic": topic}, actor="observer")

@@ -1,0 +1,116 @@
+"""Orchestrator, Execute: run the round's persona turns concurrently, then the allowed actions.
+
+A turn already in the log (the worker died after writing it and before the checkpoint) is read
+back instead of asking the model again: a resumed run neither repeats nor loses a turn.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from mapek.loop.schemas import PersonaTurn
+from mapek.loop.state import LoopState
+
+if TYPE_CHECKING:
+    from mapek.loop.context import LoopContext
+
+__all__ = ["execute", "turn_messages"]
+
+_RECENT = 8
+
+
+def turn_messages(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -> tuple[
+        list[dict[str, str]], dict[str, Any]]:
+    """The prompt for one persona turn, and the context the offline model plays from."""
+    cfg, persona = state["config"], ctx.personas[speaker["persona"]]
+    peers = [n for n in cfg["personas"] if n != persona.name]
+    recent = state["transcript"][-_RECENT:]
+    lines = [f"Topic: {cfg['topic']}", f"Agenda item: {state['plan'].get('agenda_item', '')}",
+             f"Your peers: {', '.join(f'{n} ({ctx.personas[n].role})' for n in peers)}.",
+             "The human who convened the discussion is 'human'; ask them only what your peers "
+             "cannot answer."]
+    if recent:
+        lines.append("Recent turns:")
+        lines += [f"- {t['persona']}: {t['text']}" for t in recent]
+    hits = ctx.search(f"{cfg['topic']} {persona.goal}", n=3, run=state["run_id"], kind="answer")
+    if hits:
+        lines.append("From the knowledge base:")
+        lines += [f"- ({h.persona}) {h.text}" for h in hits]
+    for note in state["interjections"][-2:]:
+        lines.append(f"The human interjected: {note['text']}")
+    q = state["questions"].get(speaker.get("qid") or "")
+    if speaker["task"] == "answer" and q:
+        lines.append(f"{q['asked_by']} asked you: {q['text']} Answer it first.")
+    elif speaker["task"] == "react" and q:
+        lines.append(f"The human answered your question '{q['text']}': {q.get('answer', '')}. "
+                     "Take it into account.")
+    lines.append("Speak as yourself, build on what others said, and say where you stand.")
+    context = {
+        "persona": persona.model_dump(include={"name", "role", "expertise", "concerns", "goal"}),
+        "topic": cfg["topic"], "peers": peers, "round": state["plan"]["round"],
+        "turn": state["turns"], "task": speaker["task"],
+        "my_turns": sum(1 for t in state["transcript"] if t["persona"] == persona.name),
+        "asked": [q["text"] for t in state["transcript"] if t["persona"] == persona.name
+                  for q in t.get("questions", [])],
+        "question": ({"qid": q["qid"], "text": q["text"], "asked_by": q["asked_by"],
+                      "answer": q.get("answer")} if q else None),
+        "recent": [{"persona": t["persona"], "text": t["text"], "stance": t["stance"],
+                    "claim": (t.get("claims") or [""])[0].split(": ", 1)[-1]} for t in recent],
+        "interjection": state["interjections"][-1]["text"] if state["interjections"] else None,
+        "max_turns": cfg["max_turns"],
+    }
+    messages = [{"role": "system", "content": persona.system_prompt()},
+                {"role": "user", "content": "\n".join(lines)}]
+    return messages, context
+
+
+def _one_turn(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -> dict[str, Any]:
+    key = f"turn:{state['plan']['round']}:{speaker['persona']}"
+    done = ctx.find(key)
+    if done is not None:
+        return {"seq": done.seq, **done.payload["turn"]}
+    messages, context = turn_messages(state, ctx, speaker)
+    out = ctx.ask(PersonaTurn, messages, task="persona_turn", context=context,
+                  actor=speaker["persona"])
+    turn = out.model_dump()
+    ev = ctx.record("message", speaker["persona"],
+                    {"text": turn["text"], "turn": turn, "round": state["plan"]["round"],
+                     "task": speaker["task"], "qid": speaker.get("qid")},
+                    key=key)
+    return {"seq": ev.seq, **turn}
+
+
+def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
+    p, rnd = state["plan"], state["plan"]["round"]
+    speakers = p["speakers"]
+    with ThreadPoolExecutor(max_workers=max(1, len(speakers))) as pool:
+        results = list(pool.map(lambda s: _one_turn(state, ctx, s), speakers))
+    transcript = list(state["transcript"])
+    questions = {k: dict(v) for k, v in state["questions"].items()}
+    for speaker, turn in zip(speakers, results, strict=True):
+        transcript.append({"seq": turn["seq"], "persona": speaker["persona"], "round": rnd,
+                           "text": turn["text"], "stance": turn["stance"],
+                           "claims": turn["claims"], "questions": turn["questions"],
+                           "actions": turn["actions"], "task": speaker["task"]})
+        q = questions.get(speaker.get("qid") or "")
+        if speaker["task"] == "answer" and q and q["status"] != "answered":
+            ctx.record("answer", speaker["persona"], {"qid": q["qid"], "text": turn["text"]},
+                       key=f"answer:{q['qid']}", parent=turn["seq"])
+            q.update(status="answered", answer=turn["text"], answered_by=speaker["persona"],
+                     answer_seq=turn["seq"])
+    for action in state["verdict"].get("allowed", []):
+        t = ctx.tools.get(action["tool"])
+        if t is None:  # screened above; never reached
+            continue
+        key = f"tool:{rnd}:{action['step']}"
+        if ctx.find(key) is None:
+            try:
+                result, outcome = str(t.fn(**action.get("args", {})))[:2000], "ok"
+            except Exception as exc:  # a tool's failure is data for the observer, not a crash
+                result, outcome = f"{type(exc).__name__}: {exc}", "error"
+            ctx.record("tool.call", action["proposed_by"],
+                       {"tool": t.name, "effect": t.effect, "args": action.get("args", {}),
+                        "outcome": outcome, "result": result, "round": rnd}, key=key)
+    return {"transcript": transcript, "questions": questions, "round": rnd,
+            "turns": state["turns"] + len(speakers)}

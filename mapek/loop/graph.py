@@ -1,0 +1,67 @@
+"""The MAPE-K loop as a LangGraph graph.
+
+::
+
+    START -> agenda -> plan --finish--> synthesise -> END
+                        |  ^
+                        v  |------------------------------.
+                      screen -> execute -> monitor -> analyse
+                                                      |    ^
+                                    consequential ->  escalate (interrupt: the human answers)
+
+Checkpointed to SQLite in the workspace with synchronous durability: a checkpoint is on disk
+before the next node starts, so a killed worker resumes from the last finished node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mapek.loop.analyse import analyse
+from mapek.loop.execute import execute
+from mapek.loop.human import escalate
+from mapek.loop.monitor import monitor
+from mapek.loop.plan import agenda, plan
+from mapek.loop.screen import screen
+from mapek.loop.state import LoopState
+from mapek.loop.synthesis import synthesise
+
+if TYPE_CHECKING:
+    from mapek.loop.context import LoopContext
+
+__all__ = ["build_graph", "NODES"]
+
+NODES = ("agenda", "plan", "screen", "execute", "monitor", "analyse", "escalate", "synthesise")
+
+
+def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
+          name: str) -> Callable[[LoopState], dict[str, Any]]:
+    def node(state: LoopState) -> dict[str, Any]:
+        return fn(state, ctx)
+
+    node.__name__ = name
+    return node
+
+
+def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
+    """The compiled graph for one session."""
+    from langgraph.graph import END, START, StateGraph
+
+    g = StateGraph(LoopState)
+    for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen),
+                     ("execute", execute), ("monitor", monitor), ("analyse", analyse),
+                     ("escalate", escalate), ("synthesise", synthesise)):
+        g.add_node(name, _bind(fn, ctx, name))
+    g.add_edge(START, "agenda")
+    g.add_edge("agenda", "plan")
+    g.add_conditional_edges("plan", lambda s: "synthesise" if s["plan"].get("finish") else "screen",
+                            ["synthesise", "screen"])
+    g.add_edge("screen", "execute")
+    g.add_edge("execute", "monitor")
+    g.add_edge("monitor", "analyse")
+    g.add_conditional_edges("analyse", lambda s: "escalate" if s.get("to_escalate") else "plan",
+                            ["escalate", "plan"])
+    g.add_edge("escalate", "plan")
+    g.add_edge("synthesise", END)
+    return g.compile(checkpointer=checkpointer)

@@ -1,0 +1,149 @@
+"""The worker: runs one session's graph in its own process.
+
+``python -m mapek.loop.worker RUN_ID`` (the workspace comes from ``MAPEK_HOME``). It reads the
+session's configuration from the ``run.started`` event, resumes from the last checkpoint if there
+is one, and writes everything it does into the log. When the loop needs the human it records
+``escalation.requested`` and waits for the answers to appear in the log, written by whichever
+front end is attached. It ends with ``run.finished`` (or ``run.stopped`` / ``run.failed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from contextlib import closing
+from typing import Any
+
+from mapek.errors import BudgetExceeded, MapekError, ModelError, UnknownRunError
+from mapek.loop.state import SessionConfig, initial_state
+from mapek.models import EventDraft
+
+__all__ = ["run_session", "main", "load_config", "FINAL_KINDS"]
+
+FINAL_KINDS = ("run.finished", "run.stopped", "run.failed", "run.paused")
+
+
+def load_config(kb: Any, run_id: str) -> SessionConfig:
+    started = kb.events(run_id, kinds=["run.started"], limit=1)
+    if not started:
+        raise UnknownRunError(run_id)
+    return SessionConfig.model_validate(started[0].payload["config"])
+
+
+def _wait_for_replies(kb: Any, run_id: str, qids: list[str], after: int) -> dict[str, str | None]:
+    """Block until every question of the batch is answered or deferred in the log."""
+    replies: dict[str, str | None] = {}
+    for ev in kb.follow(run_id, after=after, poll=0.05):
+        qid = ev.payload.get("qid")
+        if ev.kind == "answer" and ev.actor == "human" and qid in qids:
+            replies.setdefault(qid, ev.payload.get("text") or None)
+        elif ev.kind == "question.deferred" and qid in qids:
+            replies.setdefault(qid, None)
+        if all(q in replies for q in qids):
+            return replies
+    return replies
+
+
+def run_session(run_id: str, *, home: str | None = None, rounds: int | None = None) -> str:
+    """Run (or resume) a session to its end, or for ``rounds`` rounds; returns the status."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    from langgraph.types import Command
+
+    from mapek.config import Settings
+    from mapek.knowledge import KnowledgeBase
+    from mapek.loop.context import LoopContext
+    from mapek.loop.graph import build_graph
+    from mapek.loop.scripts import install as install_scripts
+    from mapek.loop.toolbox import default_tools
+    from mapek.loop.triage import QuestionTriager
+    from mapek.llm import Budget, Gateway
+    from mapek.personas import PersonaLibrary
+
+    settings = Settings(**({"home": home} if home else {}))
+    ws = settings.workspace(create=False)
+    with KnowledgeBase.open(ws) as kb:
+        cfg = load_config(kb, run_id)
+        lib = PersonaLibrary.load(cfg.personas_dir or settings.personas)
+        personas = {p.name: p for p in lib.select(cfg.personas)}
+        install_scripts()
+        budget = Budget(max_tokens=cfg.max_tokens, max_usd=cfg.max_usd)
+        gateway = Gateway(cfg.model, settings=settings, recorder=kb.record, run_id=run_id,
+                          budget=budget)
+        started = kb.events(run_id, kinds=["run.started"], limit=1)[0]
+        ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway, model=cfg.model,
+                          personas=personas, tools=default_tools(kb, run_id),
+                          triager=QuestionTriager(), run_dir=ws.run_dir(run_id),
+                          judge_unsure=not cfg.model.startswith("mapek/"),
+                          started_at=started.ts)
+        kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
+        conn = sqlite3.connect(ws.checkpoints_path, check_same_thread=False)
+        with closing(conn):
+            conn.execute("PRAGMA journal_mode=WAL")
+            graph = build_graph(ctx, SqliteSaver(conn))
+            thread = {"configurable": {"thread_id": run_id}}
+            snap = graph.get_state(thread)
+            inp: Any = None if snap.created_at else initial_state(run_id, cfg)
+            if snap.created_at and snap.interrupts:
+                inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
+            pause = {"interrupt_after": ["analyse"]} if rounds else {}
+            left = rounds or 0
+            try:
+                while True:
+                    graph.invoke(inp, thread, durability="sync", **pause)
+                    snap = graph.get_state(thread)
+                    if snap.interrupts:
+                        inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
+                        continue
+                    if not snap.next:
+                        break
+                    left -= 1  # paused after a round's analysis
+                    if left <= 0:
+                        kb.record(run_id, "run.paused", "worker",
+                                  {"status": "paused", "round": snap.values.get("round")})
+                        return "paused"
+                    inp = None
+            except BudgetExceeded as exc:
+                kb.record(run_id, "run.stopped", "worker",
+                          {"reason": str(exc), "budget": exc.budget, "limit": exc.limit,
+                           "used": exc.used})
+                return "stopped"
+            except (ModelError, MapekError) as exc:
+                kb.record(run_id, "run.failed", "worker",
+                          {"reason": str(exc), "error": type(exc).__name__,
+                           "resumable": True})
+                return "failed"
+            status = graph.get_state(thread).values.get("status", "converged")
+            kb.record(run_id, "run.finished", "worker",
+                      {"status": status, "model_calls": ctx.model_calls,
+                       "synthesis": str(ctx.run_dir / "synthesis.md")}, key="run.finished")
+            return status
+
+
+def _resume_value(kb: Any, run_id: str, intr: Any) -> dict[str, str | None]:
+    """Publish an interrupt as ``escalation.requested`` (once) and wait for the replies."""
+    qs = intr.value["questions"]
+    qids = [q["qid"] for q in qs]
+    ev = kb.append(EventDraft(run_id=run_id, kind="escalation.requested", actor="observer",
+                              payload={"questions": qs, "interrupt": intr.id},
+                              key=f"interrupt:{intr.id}"))
+    return _wait_for_replies(kb, run_id, qids, after=ev.seq)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mapek-worker")
+    parser.add_argument("run_id")
+    parser.add_argument("--home", default=None)
+    parser.add_argument("--rounds", type=int, default=None, help="pause after this many rounds")
+    args = parser.parse_args(argv)
+    try:
+        status = run_session(args.run_id, home=args.home, rounds=args.rounds)
+    except MapekError as exc:
+        print(f"mapek worker: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0 if status not in ("failed",) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Showing a run's events to a person in a terminal (rich), one line or block per event.
+
+Used by ``mapek discuss``, ``mapek resume`` and ``mapek runs show``. Events that only matter to
+machines (checkpoints, decisions with scores) are shown dimmed or not at all unless verbose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mapek.models import Event
+
+__all__ = ["EventRenderer"]
+
+_QUIET = {"worker.started", "observer.monitor", "orchestrator.decision", "question.triaged",
+          "llm.call", "topic"}
+
+
+class EventRenderer:
+    """Prints events to a rich console, with each persona in its colour and role."""
+
+    def __init__(self, console: Any, personas: dict[str, Any] | None = None,
+                 verbose: bool = False, offline: bool = False) -> None:
+        self.c = console
+        self.personas = personas or {}
+        self.verbose = verbose
+        self.offline = offline
+
+    def _who(self, name: str) -> str:
+        p = self.personas.get(name)
+        if p is None:
+            return f"[bold]{name}[/]"
+        return f"[bold {p.color}]{name}[/] [dim]({p.role})[/]"
+
+    def render(self, ev: Event) -> None:
+        p, c, k = ev.payload, self.c, ev.kind
+        if k in _QUIET and not self.verbose:
+            return
+        if k == "run.started":
+            cfg = p["config"]
+            c.rule(f"[bold]{cfg['topic']}")
+            c.print(f"[dim]run {ev.run_id} · personas {', '.join(cfg['personas'])} · model "
+                    f"{cfg['model']}{' (offline: scripted, not reasoned)' if self.offline else ''}"
+                    f" · up to {cfg['max_turns']} turns[/]")
+        elif k == "agenda":
+            c.print("[bold]agenda:[/] " + " · ".join(f"{i + 1}. {x}" for i, x in
+                                                       enumerate(p["items"])))
+        elif k == "plan" and not p.get("finish"):
+            who = ", ".join(f"{s['persona']}" + (f" (answers {s['qid']})" if s["task"] == "answer"
+                            else " (hears the human)" if s["task"] == "react" else "")
+                            for s in p["speakers"])
+            c.print(f"[dim]round {p['round']} · {p.get('agenda_item', '')} · next: {who}[/]")
+        elif k == "message":
+            stance = p.get("turn", {}).get("stance", "")
+            c.print(f"{self._who(ev.actor)} [dim]{stance}[/]\n  {p['text']}")
+        elif k == "question":
+            c.print(f"  [cyan]? {p['qid']}[/] {ev.actor} → {p.get('to') or 'anyone'}: {p['text']}")
+        elif k == "question.routed":
+            c.print(f"  [cyan]↪ {p['qid']}[/] routed to {p['to']} [dim]({p['why']})[/]")
+        elif k == "question.escalated":
+            c.print(f"  [yellow]! {', '.join(p['qids'])}[/] consequential, for the human "
+                    f"[dim]({', '.join(f'{q}: {r}' for q, r in p['reasons'].items())})[/]")
+        elif k == "question.deferred":
+            c.print(f"  [yellow]… {p['qid']}[/] deferred: {p.get('note', '')}")
+        elif k == "answer" and ev.actor == "human":
+            c.print(f"  [green]✓ {p['qid']}[/] the human answered: {p['text']}")
+        elif k == "answer":
+            c.print(f"  [green]✓ {p['qid']}[/] answered by {ev.actor}")
+        elif k == "interjection":
+            c.print(f"[bold]human[/] interjects: {p['text']}")
+        elif k == "screen.verdict" and (p["refused"] or self.verbose):
+            for r in p["refused"]:
+                c.print(f"  [red]✗ screened out[/] {r['tool']} {r.get('args', {})} proposed by "
+                        f"{r.get('proposed_by')}: {r['reason']}")
+        elif k == "tool.call":
+            c.print(f"  [dim]⚙ {ev.actor} ran {p['tool']} ({p['effect']}): {p['outcome']}[/]")
+        elif k == "observer.analysis" and (p.get("warning") or self.verbose):
+            c.print(f"  [magenta]observer:[/] {p.get('warning') or p.get('status')}")
+        elif k == "run.paused":
+            c.print(f"[dim]paused after round {p.get('round')}[/]")
+        elif k in ("run.stopped", "run.failed"):
+            c.print(f"[bold red]{k}[/]: {p.get('reason', '')}")
+        elif k == "run.finished":
+            c.print(f"[dim]finished: {p.get('status')}[/]")
+        elif self.verbose:
+            c.print(f"[dim]{ev.seq:>5} {k} {ev.actor} {p}[/]")
