@@ -203,7 +203,8 @@ def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
             con.print(Markdown(result.synthesis_path.read_text()))
         con.print(f"[bold]run[/] {session.run_id} · {result.status}"
                   + (f" · {result.reason}" if result.reason else "")
-                  + (f" · {result.synthesis_path}" if result.synthesis_path else ""))
+                  + (f" · {result.synthesis_path}" if result.synthesis_path else ""),
+                  soft_wrap=True)
     return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED}.get(result.status, 0)
 
 

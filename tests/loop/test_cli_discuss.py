@@ -1,0 +1,103 @@
+"""`mapek discuss`, `runs`, `resume`, `answer` and `triage` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+
+
+def mapek(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mapek.cli", *args], capture_output=True,
+                          text=True, timeout=300, input=stdin)
+
+
+def test_non_interactive_discussion_streams_and_ends_with_synthesis(home: Path) -> None:
+    r = mapek("discuss", TOPIC, "--personas", "cfo,engineer,skeptic,legal", "--non-interactive",
+              "--max-turns", "12")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "agenda:" in out and "Principal Engineer" in out and "synthesis" in out
+    assert "offline" in out  # the output says the offline model produced it
+    assert "screened out shell" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("run ")
+    run_id = last.split()[1]
+    r = mapek("runs", "list", "--json")
+    runs = json.loads(r.stdout)
+    assert [x["run_id"] for x in runs] == [run_id] and runs[0]["topic"] == TOPIC
+    r = mapek("runs", "show", run_id, "--json")
+    shown = json.loads(r.stdout)
+    assert shown["status"] in ("converged", "stalled", "max_turns")
+    assert any(q["status"] == "answered" for q in shown["questions"])
+    # a queued question can be answered after the run, and only once
+    queued = [q for q in shown["questions"] if q["status"] == "escalated"]
+    if queued:
+        qid = queued[0]["qid"]
+        assert mapek("answer", run_id, qid, "Approved").returncode == 0
+        again = mapek("answer", run_id, qid, "Approved")
+        assert again.returncode == 2 and "already answered" in again.stderr
+    r = mapek("resume", run_id)
+    assert r.returncode == 0 and "already finished" in r.stdout
+
+
+def test_interactive_discussion_prompts_only_for_consequential(home: Path) -> None:
+    answers = "Yes, up to 200k\n" + "\n" * 10  # the first is answered, the rest deferred
+    r = mapek("discuss", TOPIC, "--personas", "cfo,engineer,legal,security", "--max-turns", "12",
+              stdin=answers)
+    assert r.returncode == 0, r.stderr
+    assert "the observer needs your judgement" in r.stdout
+    assert "the human answered: Yes, up to 200k" in r.stdout
+    # trivial questions never reached the prompt: they were routed to peers
+    assert "routed to" in r.stdout
+    prompts = r.stdout.count("your answer (empty to defer)")
+    assert 1 <= prompts <= 3
+
+
+def test_usage_mistakes(home: Path) -> None:
+    r = mapek("discuss", TOPIC, "--personas", "cfo,ghost")
+    assert r.returncode == 2 and "unknown persona 'ghost'" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = mapek("discuss", "  ", "--non-interactive")
+    assert r.returncode == 2 and "topic" in r.stderr
+    r = mapek("discuss", TOPIC, "--non-interactive", "--on-question", "maybe")
+    assert r.returncode == 2 and "--on-question" in r.stderr
+    r = mapek("discuss", TOPIC, "--max-turns", "0")
+    assert r.returncode == 2
+    r = mapek("discuss", TOPIC, "--model", "mapek/offline-nonsense")
+    assert r.returncode == 2 and "unknown model" in r.stderr
+    # nothing was recorded for the refused sessions: not even a workspace was made
+    assert not (home / "log.sqlite3").exists()
+    r = mapek("runs", "show", "no-such-run")
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    home.mkdir()
+    r = mapek("runs", "show", "no-such-run")
+    assert r.returncode == 2 and "no run 'no-such-run'" in r.stderr
+    assert json.loads(mapek("runs", "list", "--json").stdout) == []
+
+
+def test_unknown_real_model_string(home: Path) -> None:
+    r = mapek("discuss", TOPIC, "--model", "not-a-provider/whatever-model", "--non-interactive")
+    assert r.returncode == 2, r.stderr
+    assert "unknown model 'not-a-provider/whatever-model'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_triage_cli(tmp_path: Path, home: Path) -> None:
+    src = tmp_path / "q.jsonl"
+    src.write_text(
+        json.dumps({"text": "Will you approve a budget of $250,000 for this?"}) + "\n"
+        + json.dumps({"text": "What does TCO stand for?", "asked_by": "skeptic"}) + "\n")
+    r = mapek("triage", "--jsonl", str(src))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["label"] for x in rows] == ["consequential", "trivial"]
+    assert all({"label", "reason", "score"} <= set(x) for x in rows)
+    src.write_text('{"text": "fine"}\nnot json\n')
+    r = mapek("triage", "--jsonl", str(src))
+    assert r.returncode == 2 and ":2:" in r.stderr and r.stdout == ""
+    r = mapek("triage", "--jsonl", str(tmp_path / "missing.jsonl"))
+    assert r.returncode == 2 and "no such file" in r.stderr
