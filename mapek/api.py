@@ -188,8 +188,11 @@ class Session:
         done = False
 
         def stop() -> bool:
-            return done or (self._proc is not None and self._proc.poll() is not None
-                            and not self.kb.events(self.run_id, after=last))
+            if done:
+                return True
+            dead = (self._proc.poll() is not None) if self._proc is not None \
+                else not self.is_running()
+            return dead and not self.kb.events(self.run_id, after=last, limit=1)
 
         last = after
         for ev in self.kb.follow(self.run_id, after=after, poll=0.05, stop=stop):

@@ -279,6 +279,16 @@ def answer(run_id: str, qid: str, text: str) -> None:
     typer.echo(f"answered {qid} (event #{ev.seq})")
 
 
+@app.command()
+def interject(run_id: str, text: str) -> None:
+    """Say something to a running discussion's peers; they hear it on the next round."""
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        ev = session.interject(text)
+    typer.echo(f"interjected (event #{ev.seq})")
+
+
 @runs_app.command("list")
 def runs_list(as_json: JsonFlag = False) -> None:
     """Every run in the workspace, newest last."""
@@ -306,10 +316,12 @@ def runs_list(as_json: JsonFlag = False) -> None:
 @runs_app.command("show")
 def runs_show(
     run_id: str,
+    follow: Annotated[bool, typer.Option("--follow", "-f",
+                                         help="Keep following a running session.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Replay a run's events and show its questions and synthesis."""
+    """Replay a run's events (and follow it live with --follow)."""
     from mapek.api import Session
     from mapek.render import EventRenderer
 
@@ -326,6 +338,11 @@ def runs_show(
     r = EventRenderer(con, lib.personas, verbose=verbose, offline=cfg.model.startswith("mapek/"))
     for ev in events:
         r.render(ev)
+    if follow and res.status == "running":
+        with Session.attach(run_id) as s:
+            for ev in s.stream(events[-1].seq if events else 0, answer=False):
+                r.render(ev)
+            res, qs, events = s.result(), s.questions(), s.events()
     con.print(f"[bold]run[/] {run_id} · {res.status} · {len(events)} events · "
               f"{sum(q.status == 'answered' for q in qs.values())}/{len(qs)} questions answered")
 

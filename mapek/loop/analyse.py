@@ -70,7 +70,10 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         history.append(t["stance"])
     repeated = [n for n in state["notes"] if n.startswith(f"round {rnd}:")]
     changed = bool(new_claims or changed_positions or state["new_questions"])
-    progress = [*state["progress"], {"round": rnd, "new_claims": len(new_claims),
+    agenda = state["agenda"] or [cfg["topic"]]
+    theme = agenda[min(state["agenda_index"], len(agenda) - 1)]
+    progress = [*state["progress"], {"round": rnd, "theme": theme,
+                                     "new_claims": len(new_claims),
                                      "changed_positions": changed_positions,
                                      "new_questions": len(state["new_questions"]),
                                      "repetitions": len(repeated), "changed": changed}]
@@ -118,7 +121,8 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                     "reasons": {q: questions[q]["reason"] for q in batch}},
                    key=f"escalate:{rnd}")
     ctx.record("observer.analysis", "observer",
-               {"round": rnd, "new_claims": new_claims, "changed_positions": changed_positions,
+               {"round": rnd, "theme": theme, "new_claims": new_claims,
+                "changed_positions": changed_positions,
                 "consequential": consequential, "status": status, "warning": warning,
                 "positions": latest},
                key=f"analysis:{rnd}")

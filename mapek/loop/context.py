@@ -39,8 +39,8 @@ class LoopContext:
     triager: Any
     """The observer's :class:`~mapek.loop.triage.QuestionTriager`."""
     run_dir: Path
-    judge_unsure: bool = False
-    """Spend a model call on questions the rules are unsure of (off for the offline model)."""
+    judge_unsure: bool = True
+    """Spend a model call on the questions the rules are unsure of (and only on those)."""
     started_at: float = field(default_factory=time.time)
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
