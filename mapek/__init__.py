@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; loaded lazily so that `import mapek` stays fast.
 _EXPORTS: dict[str, str] = {
+    "Session": "mapek.api",
+    "SessionResult": "mapek.api",
     "Settings": "mapek.config",
     "Workspace": "mapek.config",
     "Event": "mapek.models",
@@ -26,6 +28,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from mapek.api import Session, SessionResult
     from mapek.config import Settings, Workspace
     from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError
     from mapek.models import Event, EventDraft, Persona

@@ -45,8 +45,9 @@ class SessionResult:
 
     run_id: str
     status: str
-    """``converged``, ``stalled``, ``max_turns``, ``stopped`` (a limit), ``failed``, ``paused``,
-    or ``died`` (the worker exited without a final event: resume it)."""
+    """``created`` (not started), ``running``, ``converged``, ``stalled``, ``max_turns``,
+    ``stopped`` (a limit), ``failed``, ``paused``, or ``died`` (the worker exited without a final
+    event: resume it)."""
     reason: str = ""
     synthesis: dict[str, Any] = field(default_factory=dict)
     synthesis_path: Path | None = None
@@ -248,6 +249,9 @@ class Session:
         if final is None:
             if self.is_running():
                 return SessionResult(self.run_id, "running", events=n)
+            if not self.kb.events(self.run_id, kinds=["worker.started"], limit=1):
+                return SessionResult(self.run_id, "created", "not started yet: call run() or "
+                                     "step()", events=n)
             return SessionResult(self.run_id, "died", "the worker exited without finishing; "
                                  f"resume with `mapek resume {self.run_id}`", events=n)
         path = self.workspace.root / "runs" / self.run_id / "synthesis.json"
@@ -266,7 +270,7 @@ class Session:
         return [q for q in self.questions().values() if q.status == "escalated"]
 
     def answer(self, qid: str, text: str) -> Event:
-        """Answer a question; the asker hears it on its next turn."""
+        """Answer a question; the asker speaks first in the next round the loop plans."""
         if not text.strip():
             raise UserError("an answer must not be empty (use defer to set a question aside)")
         check_answerable(self.questions(), qid)
@@ -278,9 +282,13 @@ class Session:
                               {"qid": qid, "note": note})
 
     def interject(self, text: str, to: str | None = None) -> Event:
-        """Say something to the peers; it reaches them on the next round."""
+        """Say something to the peers (or to one persona, ``to``, who then speaks next); it
+        reaches them on the next round the loop plans."""
         if not text.strip():
             raise UserError("an interjection must not be empty")
+        if to is not None and to not in self.config.personas:
+            raise UserError(f"{to!r} is not in this session; its personas are "
+                            f"{', '.join(self.config.personas)}")
         return self.kb.record(self.run_id, "interjection", "human",
                               {"text": text.strip()[:20000], "to": to})
 

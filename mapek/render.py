@@ -47,7 +47,8 @@ class EventRenderer:
                                                        enumerate(p["items"])))
         elif k == "plan" and not p.get("finish"):
             who = ", ".join(f"{s['persona']}" + (f" (answers {s['qid']})" if s["task"] == "answer"
-                            else " (hears the human)" if s["task"] == "react" else "")
+                            else " (hears the human)" if s["task"] in ("react", "interjection")
+                            else "")
                             for s in p["speakers"])
             c.print(f"[dim]round {p['round']} · {p.get('agenda_item', '')} · next: {who}[/]")
         elif k == "message":

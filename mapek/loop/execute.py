@@ -38,10 +38,13 @@ def turn_messages(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -
         lines.append("From the knowledge base:")
         lines += [f"- ({h.persona}) {h.text}" for h in hits]
     for note in state["interjections"][-2:]:
-        lines.append(f"The human interjected: {note['text']}")
+        if note["round"] >= state["plan"]["round"] - 2:
+            lines.append(f"The human interjected: {note['text']}")
     q = state["questions"].get(speaker.get("qid") or "")
     if speaker["task"] == "answer" and q:
         lines.append(f"{q['asked_by']} asked you: {q['text']} Answer it first.")
+    elif speaker["task"] == "interjection":
+        lines.append(f"The human addressed you directly: {speaker.get('note', '')} Respond.")
     elif speaker["task"] == "react" and q:
         lines.append(f"The human answered your question '{q['text']}': {q.get('answer', '')}. "
                      "Take it into account.")
@@ -57,7 +60,9 @@ def turn_messages(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -
                       "answer": q.get("answer")} if q else None),
         "recent": [{"persona": t["persona"], "text": t["text"], "stance": t["stance"],
                     "claim": (t.get("claims") or [""])[0].split(": ", 1)[-1]} for t in recent],
-        "interjection": state["interjections"][-1]["text"] if state["interjections"] else None,
+        "interjection": (speaker.get("note") or next(
+            (n["text"] for n in reversed(state["interjections"])
+             if n["round"] >= state["plan"]["round"] - 2), None)),
         "max_turns": cfg["max_turns"],
     }
     messages = [{"role": "system", "content": persona.system_prompt()},

@@ -14,33 +14,42 @@ from mapek.loop.state import LoopState
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["monitor", "REPETITION_THRESHOLD"]
+__all__ = ["monitor", "read_human_input", "REPETITION_THRESHOLD"]
 
 REPETITION_THRESHOLD = 0.92
 """Similarity above which a turn counts as repeating an earlier one by the same persona."""
 
 
-def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
-    run_id, rnd = state["run_id"], state["round"]
+def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
+    """What humans wrote into the log since the cursor: answers to queued questions, deferrals
+    and interjections. Read by the monitor after each round and by the planner before one, so
+    that what a person writes while the loop is paused reaches the very next round."""
+    rnd = state["round"]
     questions = {k: dict(v) for k, v in state["questions"].items()}
     interjections = list(state["interjections"])
     cursor = state["cursor"]
-
-    # 1. What humans wrote into the log since the last cycle.
-    for ev in ctx.kb.events(run_id, after=cursor, kinds=["answer", "interjection",
-                                                         "question.deferred"]):
+    for ev in ctx.kb.events(state["run_id"], after=cursor, kinds=["answer", "interjection",
+                                                                  "question.deferred"]):
         cursor = max(cursor, ev.seq)
         if ev.actor != "human":
             continue
         if ev.kind == "interjection":
             interjections.append({"seq": ev.seq, "text": ev.payload.get("text", ""),
-                                  "round": rnd, "to": ev.payload.get("to")})
+                                  "round": rnd, "to": ev.payload.get("to"), "heard": False})
         elif (q := questions.get(ev.payload.get("qid", ""))) and q["status"] != "answered":
             if ev.kind == "answer":
                 q.update(status="answered", answer=ev.payload.get("text", ""),
                          answered_by="human", answer_seq=ev.seq, needs_reaction=True)
             else:
                 q.update(status="deferred", note=ev.payload.get("note", ""))
+    return {"questions": questions, "interjections": interjections, "cursor": cursor}
+
+
+def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
+    run_id, rnd = state["run_id"], state["round"]
+    # 1. What humans wrote into the log since the last cycle.
+    human = read_human_input(state, ctx)
+    questions, interjections, cursor = human["questions"], human["interjections"], human["cursor"]
 
     # 2. Questions raised in the last round, each an event of its own.
     new_questions: list[str] = []

@@ -48,8 +48,11 @@ def _decide(ctx: LoopContext, rnd: int, what: str, options: dict[str, float], ch
 
 
 def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
+    from mapek.loop.monitor import read_human_input
+
     cfg, rnd, run_id = state["config"], state["round"] + 1, state["run_id"]
-    questions = {k: dict(v) for k, v in state["questions"].items()}
+    human = read_human_input(state, ctx)  # what a person wrote while the loop was paused
+    questions, interjections = human["questions"], human["interjections"]
     status = state["status"]
     if status == "running" and state["turns"] >= cfg["max_turns"]:
         status = "max_turns"
@@ -61,7 +64,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     if status != "running":
         p = {"round": rnd, "finish": True, "why": status, "speakers": [], "actions": []}
         ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
-        return {"plan": p, "status": status}
+        return {"plan": p, "status": status, **human}
 
     speakers: list[dict[str, Any]] = []
     taken: set[str] = set()
@@ -73,6 +76,15 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             speakers.append({"persona": q["asked_by"], "task": "react", "qid": qid})
             taken.add(q["asked_by"])
             q["needs_reaction"] = False
+
+    # 1b. A persona the human addressed by name speaks next.
+    for note in interjections:
+        if not note.get("heard") and note.get("to") in cfg["personas"] \
+                and note["to"] not in taken and len(speakers) < slots:
+            speakers.append({"persona": note["to"], "task": "interjection", "qid": None,
+                             "note": note["text"]})
+            taken.add(note["to"])
+    interjections = [{**n, "heard": True} for n in interjections]
 
     # 2. Trivial questions go to the peer best placed to answer them.
     for qid, q in questions.items():
@@ -122,7 +134,8 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
     advance = state["agenda_index"] + (1 if rnd % 2 == 0 else 0)
     return {"plan": p, "questions": questions, "status": status,
-            "agenda_index": min(advance, len(agenda) - 1)}
+            "agenda_index": min(advance, len(agenda) - 1), "interjections": interjections,
+            "cursor": human["cursor"]}
 
 
 def agenda(state: LoopState, ctx: LoopContext) -> dict[str, Any]:

@@ -76,6 +76,9 @@ def persona_turn(request: Any) -> dict[str, Any]:
         known = _BY_QUESTION.get(q["text"], "I would settle it from our own documents; it does "
                                  "not change the decision")
         parts.append(f"To {q['asked_by']}'s question ({_short(q['text'], 10)}): {known}.")
+    elif task == "interjection":
+        parts.append(f"You asked me directly: \"{_short(c.get('interjection') or '', 14)}\". "
+                     "Here is my answer from where I sit.")
     elif task == "react" and q:
         parts.append(f"The human has answered my question: \"{_short(q.get('answer') or '', 14)}\". "
                      "That changes my view.")
@@ -94,7 +97,7 @@ def persona_turn(request: Any) -> dict[str, Any]:
         claims.append(f"{name}: {concern}")
     else:
         parts.append(f"I have nothing new beyond {concern}; my position stands.")
-    if c.get("interjection"):
+    if c.get("interjection") and task != "interjection":
         parts.append(f"On the human's note, \"{_short(c['interjection'], 10)}\", I agree it "
                      "should shape the next step.")
     # Stance: opening positions differ, then settle; the skeptic keeps its dissent.

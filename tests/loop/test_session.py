@@ -175,3 +175,20 @@ def test_async_api(home: Path) -> None:
     status, n = asyncio.run(main())
     assert status in ("converged", "stalled", "max_turns") and n > 10
     assert os.environ["MAPEK_HOME"]
+
+
+def test_interjection_reaches_the_next_round_and_the_addressee(home: Path) -> None:
+    s = Session.create(INFRA, PEOPLE, human="defer", max_turns=12)
+    assert s.result().status == "created"
+    s.step()
+    with pytest.raises(UserError, match="'ghost' is not in this session"):
+        s.interject("hello", to="ghost")
+    note = s.interject("Please consider a hybrid option as well.", to="legal")
+    nxt = s.step()
+    plan = next(e for e in nxt if e.kind == "plan")
+    assert {"persona": "legal", "task": "interjection", "qid": None,
+            "note": "Please consider a hybrid option as well."} in plan.payload["speakers"]
+    said = [e for e in nxt if e.kind == "message"]
+    assert any(e.actor == "legal" and "hybrid option" in e.payload["text"] for e in said)
+    assert all(e.seq > note.seq for e in said)
+    s.close()
