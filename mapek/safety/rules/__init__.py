@@ -1,0 +1,183 @@
+"""The offline rule engine behind plan screening: one module per family of failure.
+
+=================  ==========================================================================
+module             what it reads
+=================  ==========================================================================
+``shell``          shell commands, tokenised with ``shlex`` (rm, find, dd, mkfs, redirections,
+                   chmod/chown, git, docker, crontab, nested ``ssh``/``sh -c``)
+``cloud``          cloud and cluster CLIs (terraform, aws, gcloud, az, kubectl, helm...) and
+                   terraform plan output
+``sql``            SQL statements (split, literals and comments removed), migration code,
+                   store-wide wipes (Redis, Mongo)
+``code``           program code handed to a tool (``shutil.rmtree``, SDK deletes, SQL strings)
+``saas``           a tool call's name and arguments (delete a repository, refunds, mass email)
+``prose``          intent in free text, with negation and analysis frames
+=================  ==========================================================================
+
+:func:`scan_step` decides which reader sees which field of a step (a ``command`` argument is
+shell, a ``query`` is SQL, a ``description`` is prose, a file's ``content`` is read by its
+extension) and caps what is scanned per field. The screener in
+:mod:`mapek.safety.screening` turns the findings into a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mapek.safety.rules._base import RULES, Blast, Finding, PlanState, RuleSpec, has_prod_marker
+from mapek.safety.rules.code import scan_code
+from mapek.safety.rules.prose import scan_prose
+from mapek.safety.rules.saas import scan_tool_call, tool_words
+from mapek.safety.rules.shell import scan_shell
+from mapek.safety.rules.sql import scan_migrations, scan_sql
+
+__all__ = ["RULES", "RuleSpec", "Blast", "Finding", "PlanState", "FieldBudget", "scan_step",
+           "scan_free_text", "has_prod_marker"]
+
+_SHELL_TOOL = frozenset("""bash sh zsh shell terminal term cmd command commands exec execute run
+ssh powershell pwsh console cli system subprocess script process""".split())
+_CLI_TOOL = frozenset("""git kubectl terraform tofu aws gcloud az helm docker gsutil pulumi oc
+eksctl psql mysql redis velero vault""".split())
+_SQL_TOOL = frozenset("""sql query postgres postgresql mysql sqlite database db snowflake bigquery
+redshift clickhouse migration migrate mariadb mssql oracle""".split())
+_COMMAND_KEYS = frozenset("""command cmd commands script shell run input line args argv exec cli
+cmdline command_line""".split())
+_SQL_KEYS = frozenset("""query sql statement statements sql_query migration ddl dml""".split())
+_CODE_KEYS = frozenset("code source python snippet program eval js javascript".split())
+_PROSE_KEYS = frozenset("""task instruction instructions prompt goal plan description reason why
+intent objective request step thought rationale""".split())
+_ACTION_KEYS = frozenset("action operation subcommand verb op mode".split())
+_SCOPE_SKIP = frozenset("content body text message data contents file_content html".split())
+_AUTHORING = frozenset("""create post send write update comment reply publish add edit upload save
+append insert draft schedule""".split())
+"""A tool that authors something: its arguments are content, not the agent's intent."""
+
+
+@dataclass
+class FieldBudget:
+    """How much text is scanned: per field, and in total for one plan."""
+
+    field_chars: int = 65_536
+    """Characters scanned per field: the first three quarters and the last quarter of this
+    budget; the middle of a longer field is skipped."""
+    total_chars: int = 8_000_000
+    """Characters scanned over a whole plan; after that each field gets ``small_chars``."""
+    small_chars: int = 4_096
+    scanned: int = 0
+    truncated: int = 0
+    """Fields of which a part was not scanned."""
+
+    def cap(self, text: str) -> str:
+        limit = self.field_chars if self.scanned < self.total_chars else self.small_chars
+        if len(text) <= limit:
+            self.scanned += len(text)
+            return text
+        self.truncated += 1
+        head = limit * 3 // 4
+        self.scanned += limit
+        return text[:head] + "\n" + text[-(limit - head):]
+
+
+def _ext_role(args: Mapping[str, Any]) -> str | None:
+    for k in ("path", "file", "filename", "file_path", "name"):
+        v = args.get(k)
+        if isinstance(v, str):
+            low = v.lower()
+            if low.endswith((".sh", ".bash", ".zsh", ".ps1", ".bat", ".cmd")) or \
+                    low.rsplit("/", 1)[-1] in ("makefile", "dockerfile", "justfile"):
+                return "shell"
+            if low.endswith(".sql"):
+                return "sql"
+            if low.endswith((".py", ".rb", ".js", ".ts", ".php", ".go", ".java", ".kt", ".cs",
+                             ".xml", ".yaml", ".yml")):
+                return "code"
+            return "data"
+    return None
+
+
+def _strings(v: Any, depth: int = 0) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    if depth > 6:
+        return []
+    if isinstance(v, Mapping):
+        return [s for x in list(v.values())[:256] for s in _strings(x, depth + 1)]
+    if isinstance(v, (list, tuple)):
+        if v and all(isinstance(x, str) for x in v) and len(v) <= 64 and \
+                all(len(x) < 200 and "\n" not in x for x in v):
+            return [" ".join(v)] if not any(" " in x for x in v) else list(v)
+        return [s for x in list(v)[:256] for s in _strings(x, depth + 1)]
+    if isinstance(v, (int, float, bool)) or v is None:
+        return []
+    return [str(v)]
+
+
+def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanState,
+              budget: FieldBudget, *, effect: str | None = None) -> tuple[list[Finding], str]:
+    """All findings for one step, and the text in which a production marker is looked for."""
+    words = set(tool_words(tool))
+    cli = next((w for w in tool_words(tool) if w in _CLI_TOOL), None)
+    if tool.lower() in ("aws_cli", "awscli", "aws-cli"):
+        cli = "aws"
+    shell_tool = bool(words & _SHELL_TOOL) or cli is not None
+    sql_tool = bool(words & _SQL_TOOL) and not shell_tool
+    found: list[Finding] = []
+    scope = [tool, description[:512]]
+    ext = _ext_role(args)
+    action = next((str(args[k]) for k in args if k.lower() in _ACTION_KEYS and
+                   isinstance(args[k], str)), None)
+    if cli and action:
+        rest = " ".join(str(v) for k, v in args.items() if k.lower() not in _ACTION_KEYS and
+                        isinstance(v, str) and len(v) < 200)
+        found.extend(scan_shell(f"{cli} {action} {rest}", state))
+    for key, value in args.items():
+        k = str(key).lower()
+        for raw in _strings(value):
+            text = budget.cap(raw)
+            if k not in _SCOPE_SKIP:
+                scope.append(text[:512])
+            if k in _COMMAND_KEYS or (shell_tool and k in ("input", "code") and not
+                                      words & {"python", "py", "node", "js"}):
+                if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
+                        "\n" not in text.strip():
+                    text = f"{cli} {text}"
+                found.extend(scan_shell(text, state))
+                if sql_tool:
+                    found.extend(scan_sql(text, state))
+            elif k in _SQL_KEYS or (sql_tool and k in ("input", "text", "statement")):
+                found.extend(scan_sql(text, state))
+                found.extend(scan_migrations(text))
+            elif k in _CODE_KEYS:
+                found.extend(scan_code(text, state))
+            elif k in _PROSE_KEYS and not words & _AUTHORING:
+                found.extend(scan_prose(text, state))
+            elif k in _SCOPE_SKIP or k.endswith("content"):
+                role = ext or "data"
+                if role == "shell":
+                    found.extend(scan_shell(text, state))
+                elif role == "sql":
+                    found.extend(scan_sql(text, state))
+                elif role == "code":
+                    found.extend(scan_code(text, state))
+                else:
+                    found.extend(scan_migrations(text))
+    if description:
+        found.extend(scan_prose(budget.cap(description), state))
+    found.extend(scan_tool_call(tool, args, state, effect=effect))
+    return found, " ".join(scope)
+
+
+def scan_free_text(text: str, state: PlanState, budget: FieldBudget) -> list[Finding]:
+    """Findings in free text (a plan's ``text``, a free-text plan): prose and quoted commands."""
+    return scan_prose(budget.cap(text), state)
+
+
+def _check_registry() -> None:
+    bad = [r for r in RULES if not re.fullmatch(r"[a-z]+\.[a-z0-9-]+", r)]
+    assert not bad, bad
+
+
+_check_registry()

@@ -1,0 +1,567 @@
+"""Plan screening: is a plan destructive, before its first step runs?
+
+A plan is structured (``{"steps": [{"tool", "args", "description"}], "text"}``; the loop's
+``actions`` are accepted as steps) or free text. The offline rule engine
+(:mod:`mapek.safety.rules`) reads every step and the text and reports findings; each finding's
+rule names a failure-catalogue entry (``knowledge/failure-catalogue.yaml``). The context then
+decides what each finding means, and the plan's verdict is the strictest of them:
+
+====================================================  ==================
+finding                                               verdict
+====================================================  ==================
+external (money, mass messages)                       ``needs_approval``
+a target a human created (``resources``, or the       ``deny``
+environment's ``created_by: human``)
+every target created by this run (``resources``       ``allow``
+with ``run:<run_id>``, created earlier in the plan,
+run scratch under ``/tmp``)
+catastrophic (``/``, a device, audit logs, a shared   ``deny``
+branch's history, an unguarded ``$VAR/``)
+production (``environment: production``, or the      ``deny``
+command names ``prod``)
+destructive in a ``sandbox`` this run created         ``allow``
+destructive, anything else (unknown context)          ``needs_approval``
+====================================================  ==================
+
+So the same ``terraform destroy`` is allowed in the sandbox a run made for itself, needs a
+human's approval when nothing is known, and is refused in production or on what a human made.
+Allowed findings are still reported (``verdict: allow`` on the reason), so the log shows what
+was destructive and why it was let through.
+
+A rule that is unsure (a weak prose cue, a ``kubectl delete -f`` of an unknown file) marks its
+reason ``certain=False``. When every reason that holds a plan back is unsure, the verdict is
+``uncertain`` and the optional judge (a model call) is consulted; it can settle those reasons
+but is never asked about a certain one, so it never overrides the rules.
+
+Bounds: each text field is scanned for at most ``FieldBudget.field_chars`` characters (64 KiB:
+the first 48 KiB and the last 16 KiB), a plan for 8 MB in total after which each field gets 4 KiB;
+the verdict counts the fields cut (``truncated_fields``). Work is linear in the plan's size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mapek.errors import UserError
+from mapek.safety.rules import (
+    RULES,
+    FieldBudget,
+    Finding,
+    PlanState,
+    has_prod_marker,
+    scan_free_text,
+    scan_step,
+)
+from mapek.safety.rules._base import norm_target
+
+if TYPE_CHECKING:
+    from mapek.safety.tools import ToolRegistry
+
+__all__ = [
+    "Decision",
+    "Resource",
+    "ScreenContext",
+    "Step",
+    "Plan",
+    "Reason",
+    "Verdict",
+    "JudgeOpinion",
+    "Judge",
+    "PlanError",
+    "ScreeningStats",
+    "Screener",
+    "parse_plan",
+    "screen_plan",
+    "screen_text",
+    "screen_jsonl",
+]
+
+Decision = Literal["allow", "needs_approval", "deny"]
+"""``allow``: run it. ``needs_approval``: a human approves first. ``deny``: do not run it."""
+
+_RANK: dict[str, int] = {"allow": 0, "needs_approval": 1, "deny": 2}
+
+
+class PlanError(UserError):
+    """A plan (or a JSONL line of plans) that is not valid JSON or not a plan."""
+
+    def __init__(self, message: str, *, source: str = "plan", line: int | None = None,
+                 column: int | None = None, field: str | None = None):
+        super().__init__(message)
+        self.source = source
+        self.line = line
+        self.column = column
+        self.field = field
+
+
+# --------------------------------------------------------------------------------------------
+# Input
+# --------------------------------------------------------------------------------------------
+
+class Resource(BaseModel):
+    """Something the plan may touch, and who made it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    created_by: str | None = None
+    """``human``, ``run:<id>``, or None when unknown."""
+    protected: bool = False
+    """Never destroyed by an agent, whoever made it."""
+
+
+class ScreenContext(BaseModel):
+    """What screening knows about where the plan will run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: Literal["sandbox", "dev", "test", "staging", "production"] | None = None
+    created_by: str | None = None
+    """Who created the environment: ``human``, ``run:<id>``, or None."""
+    resources: dict[str, Resource] = Field(default_factory=dict)
+    """Named resources (paths, tables, buckets, namespaces, repositories) and their creators."""
+    run_id: str | None = None
+    """This run's id: ``run:<run_id>`` marks what it created."""
+
+    def owner(self, created_by: str | None) -> Literal["human", "this-run", "other", "unknown"]:
+        if created_by is None:
+            return "unknown"
+        if created_by == "human":
+            return "human"
+        if created_by.startswith("run:") and self.run_id is not None and \
+                created_by[4:] == self.run_id:
+            return "this-run"
+        return "other"
+
+
+class Step(BaseModel):
+    """One planned tool call."""
+
+    model_config = ConfigDict(extra="allow")
+
+    tool: str = ""
+    args: dict[str, Any] = Field(default_factory=dict)
+    description: str = Field(default="", validation_alias=AliasChoices(
+        "description", "why", "message", "thought", "reason"))
+
+    @field_validator("tool", mode="before")
+    @classmethod
+    def _tool_text(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _args_dict(cls, v: Any) -> Any:
+        if v is None:
+            return {}
+        if isinstance(v, (str, list)):
+            return {"args": v}
+        return v
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _desc_text(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+
+class Plan(BaseModel):
+    """A plan: steps with tool calls, free text, or both."""
+
+    model_config = ConfigDict(extra="allow")
+
+    steps: list[Step] = Field(default_factory=list,
+                              validation_alias=AliasChoices("steps", "actions"))
+    text: str = ""
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+class Reason(BaseModel):
+    """Why a plan got its verdict: one rule, with the steps it fired on."""
+
+    rule: str
+    catalogue_id: str
+    """The failure-catalogue entry behind this reason."""
+    verdict: Decision
+    """What this reason alone asks for, given the context."""
+    message: str
+    why: str
+    """How the context turned the finding into this verdict."""
+    steps: list[int] = Field(default_factory=list)
+    """Indexes of the offending steps."""
+    in_text: bool = False
+    """Fired on the plan's free text."""
+    evidence: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=list)
+    certain: bool = True
+
+
+class Verdict(BaseModel):
+    """The screening verdict for one plan."""
+
+    verdict: Decision
+    reasons: list[Reason] = Field(default_factory=list)
+    steps: list[int] = Field(default_factory=list)
+    """Offending steps: those with a reason that is not ``allow``."""
+    uncertain: bool = False
+    """Every reason holding the plan back is unsure; a judge was (or could have been) asked."""
+    source: Literal["rules", "model"] = "rules"
+    judge_rationale: str | None = None
+    step_count: int = 0
+    scanned_chars: int = 0
+    truncated_fields: int = 0
+    """Fields longer than the scan budget: their middle was not read."""
+
+    @property
+    def catalogue_ids(self) -> list[str]:
+        return sorted({r.catalogue_id for r in self.reasons})
+
+
+class JudgeOpinion(BaseModel):
+    """A model's ruling on a plan the rules were unsure of."""
+
+    verdict: Decision
+    rationale: str = ""
+
+
+Judge = Callable[[str, ScreenContext, Verdict], "JudgeOpinion | None"]
+"""``(rendered plan, context, rules' verdict) -> opinion | None``; consulted only when the rules'
+verdict is uncertain. ``None`` keeps the rules' verdict."""
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+def _validation_message(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return loc, err["msg"]
+
+
+def parse_plan(raw: str | bytes | Mapping[str, Any] | Plan, *, source: str = "plan") -> Plan:
+    """A :class:`Plan` from JSON text or a mapping; :class:`PlanError` names what is wrong."""
+    if isinstance(raw, Plan):
+        return raw
+    data: Any = raw
+    if isinstance(raw, (str, bytes)):
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                            f"{exc.msg}", source=source, line=exc.lineno,
+                            column=exc.colno) from None
+    if isinstance(data, list):
+        data = {"steps": data}
+    if not isinstance(data, Mapping):
+        raise PlanError(f"{source}: a plan must be a JSON object with 'steps' and/or 'text', "
+                        f"got {type(data).__name__}", source=source)
+    try:
+        return Plan.model_validate(data)
+    except ValidationError as exc:
+        loc, msg = _validation_message(exc)
+        raise PlanError(f"{source}: {loc}: {msg}", source=source, field=loc) from None
+
+
+def _context(ctx: ScreenContext | Mapping[str, Any] | None) -> ScreenContext:
+    if ctx is None:
+        return ScreenContext()
+    if isinstance(ctx, ScreenContext):
+        return ctx
+    try:
+        return ScreenContext.model_validate(ctx)
+    except ValidationError as exc:
+        loc, msg = _validation_message(exc)
+        raise UserError(f"screening context: {loc}: {msg}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# The screener
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class ScreeningStats:
+    """Counts over a screener's lifetime."""
+
+    plans: int = 0
+    uncertain: int = 0
+    """Plans whose verdict rested only on unsure reasons: the judge-consultation rate."""
+    judge_calls: int = 0
+    judge_changed: int = 0
+
+
+@dataclass
+class _Group:
+    rule: str
+    verdict: str
+    why: str
+    certain: bool = True
+    steps: list[int] = field(default_factory=list)
+    in_text: bool = False
+    evidence: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Screener:
+    """Screens plans and free text for destructive intent; offline, deterministic, linear."""
+
+    judge: Judge | None = None
+    """Consulted only when the verdict rests on unsure reasons alone."""
+    tools: ToolRegistry | None = None
+    """The session's tools: a step calling one declared ``destructive`` or ``external`` is
+    flagged by that declaration too."""
+    field_chars: int = 65_536
+    """Characters scanned per text field (first three quarters, last quarter)."""
+    total_chars: int = 8_000_000
+    """Characters scanned per plan before each further field drops to 4 KiB."""
+    evidence_per_reason: int = 3
+    stats: ScreeningStats = field(default_factory=ScreeningStats)
+
+    # -- policy ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ownership(f: Finding, ctx: ScreenContext) -> str:
+        """``human`` / ``this-run`` / ``unknown`` for the finding's targets."""
+        if not ctx.resources:
+            return "unknown"
+        targets = [norm_target(t) for t in f.targets if t]
+        evidence = f.evidence.lower()
+        involved: list[str] = []
+        matched = 0
+        for t in targets:
+            hit = None
+            for name, res in ctx.resources.items():
+                n = norm_target(name)
+                if n and (t == n or t.startswith(n + "/") or n.startswith(t + "/")
+                          or t.endswith("/" + n)):
+                    hit = ctx.owner(res.created_by) if not res.protected else "human"
+                    break
+            if hit is not None:
+                matched += 1
+                involved.append(hit)
+        for name, res in ctx.resources.items():
+            n = name.lower()
+            if len(n) >= 3 and n in evidence:
+                involved.append(ctx.owner(res.created_by) if not res.protected else "human")
+        if "human" in involved:
+            return "human"
+        if involved and all(o == "this-run" for o in involved) and matched == len(targets):
+            return "this-run"
+        return "unknown"
+
+    def _decide(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[str, str]:
+        spec = RULES[f.rule]
+        blast = f.blast or spec.blast
+        if blast == "external":
+            return "needs_approval", "acts outside the system: no sandbox can call it back"
+        owner = self._ownership(f, ctx)
+        env_owner = ctx.owner(ctx.created_by)
+        if owner == "human":
+            return "deny", "the target was created by a human"
+        if f.owned or owner == "this-run":
+            return "allow", "every target was created by this run"
+        if blast == "catastrophic":
+            return "deny", "catastrophic whatever the context"
+        if env_owner == "human":
+            return "deny", "the environment was created by a human"
+        if ctx.environment == "production":
+            return "deny", "production environment"
+        if has_prod_marker(scope):
+            return "deny", "the command names a production target"
+        if ctx.environment == "sandbox" and env_owner == "this-run":
+            return "allow", "a sandbox this run created"
+        return "needs_approval", "destructive; the context does not show the target is the " \
+                                 "run's own"
+
+    # -- screening ---------------------------------------------------------------------------
+
+    def _collect(self, groups: dict[tuple[str, str], _Group], f: Finding, verdict: str,
+                 why: str, step: int | None) -> None:
+        g = groups.get((f.rule, verdict))
+        if g is None:
+            g = groups[(f.rule, verdict)] = _Group(f.rule, verdict, why)
+        g.certain = g.certain and f.certain
+        if step is None:
+            g.in_text = True
+        elif not g.steps or g.steps[-1] != step:
+            g.steps.append(step)
+        if len(g.evidence) < self.evidence_per_reason and f.evidence not in g.evidence:
+            g.evidence.append(f.evidence)
+        for t in f.targets:
+            if len(g.targets) < 8 and t and t not in g.targets:
+                g.targets.append(t)
+
+    def screen_plan(self, plan: Plan | Mapping[str, Any] | str | bytes,
+                    context: ScreenContext | Mapping[str, Any] | None = None) -> Verdict:
+        """Screen a structured plan (its steps and its text)."""
+        p = parse_plan(plan)
+        ctx = _context(context)
+        budget = FieldBudget(field_chars=self.field_chars, total_chars=self.total_chars)
+        state = PlanState()
+        groups: dict[tuple[str, str], _Group] = {}
+        if p.text:
+            for f in scan_free_text(p.text, state, budget):
+                verdict, why = self._decide(f, ctx, f.evidence)
+                self._collect(groups, f, verdict, why, None)
+        for i, step in enumerate(p.steps):
+            effect = None
+            if self.tools is not None and (t := self.tools.get(step.tool)) is not None:
+                effect = t.effect
+            found, scope = scan_step(step.tool, step.args, step.description, state, budget,
+                                     effect=effect)
+            for f in found:
+                verdict, why = self._decide(f, ctx, scope + " " + f.evidence)
+                self._collect(groups, f, verdict, why, i)
+        return self._finish(p, ctx, groups, budget)
+
+    def screen_text(self, text: str,
+                    context: ScreenContext | Mapping[str, Any] | None = None) -> Verdict:
+        """Screen a free-text plan."""
+        return self.screen_plan(Plan(text=text), context)
+
+    def _finish(self, plan: Plan, ctx: ScreenContext, groups: dict[tuple[str, str], _Group],
+                budget: FieldBudget) -> Verdict:
+        reasons = [Reason(rule=g.rule, catalogue_id=RULES[g.rule].catalogue_id,
+                          verdict=g.verdict,  # type: ignore[arg-type]
+                          message=RULES[g.rule].summary, why=g.why, steps=g.steps,
+                          in_text=g.in_text, evidence=g.evidence, targets=g.targets,
+                          certain=g.certain)
+                   for g in groups.values()]
+        reasons.sort(key=lambda r: (-_RANK[r.verdict], not r.certain, r.rule))
+        decision = max((r.verdict for r in reasons), key=_RANK.__getitem__, default="allow")
+        holding = [r for r in reasons if r.verdict != "allow"]
+        steps = sorted({s for r in holding for s in r.steps})
+        uncertain = bool(holding) and not any(r.certain for r in holding)
+        v = Verdict(verdict=decision, reasons=reasons, steps=steps, uncertain=uncertain,
+                    step_count=len(plan.steps), scanned_chars=budget.scanned,
+                    truncated_fields=budget.truncated)
+        self.stats.plans += 1
+        self.stats.uncertain += uncertain
+        if uncertain and self.judge is not None:
+            self.stats.judge_calls += 1
+            opinion = self.judge(_render(plan, steps), ctx, v)
+            if opinion is not None:
+                self.stats.judge_changed += opinion.verdict != v.verdict
+                v = v.model_copy(update={"verdict": opinion.verdict, "source": "model",
+                                         "judge_rationale": opinion.rationale,
+                                         "uncertain": False,
+                                         "steps": steps if opinion.verdict != "allow" else []})
+        return v
+
+
+def _render(plan: Plan, steps: Iterable[int], limit: int = 20_000) -> str:
+    """The plan as the judge reads it: the text, then the offending steps first."""
+    wanted = list(steps)
+    order = wanted + [i for i in range(len(plan.steps)) if i not in set(wanted)][:50]
+    parts = [plan.text[:4000]] if plan.text else []
+    for i in order:
+        s = plan.steps[i]
+        parts.append(f"[{i}] {s.tool} {json.dumps(s.args, ensure_ascii=False)[:2000]}"
+                     f"{' -- ' + s.description if s.description else ''}")
+    return "\n".join(parts)[:limit]
+
+
+_DEFAULT = Screener()
+
+
+def screen_plan(plan: Plan | Mapping[str, Any] | str | bytes,
+                context: ScreenContext | Mapping[str, Any] | None = None, *,
+                judge: Judge | None = None, tools: ToolRegistry | None = None) -> Verdict:
+    """Screen a structured plan (``{"steps": [...], "text": "..."}``, or its JSON text)."""
+    s = _DEFAULT if judge is None and tools is None else Screener(judge=judge, tools=tools)
+    return s.screen_plan(plan, context)
+
+
+def screen_text(text: str, context: ScreenContext | Mapping[str, Any] | None = None, *,
+                judge: Judge | None = None) -> Verdict:
+    """Screen a free-text plan."""
+    s = _DEFAULT if judge is None else Screener(judge=judge)
+    return s.screen_text(text, context)
+
+
+# --------------------------------------------------------------------------------------------
+# Batch
+# --------------------------------------------------------------------------------------------
+
+def _load_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from exc
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PlanError(f"{path}:{n}: not valid JSON at line {n}, column {exc.colno}: "
+                            f"{exc.msg}", source=str(path), line=n, column=exc.colno) from None
+        if not isinstance(rec, dict):
+            raise PlanError(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}",
+                            source=str(path), line=n)
+        out.append((n, rec))
+    return out
+
+
+def screen_jsonl(in_path: Path | str, out_stream: TextIO, *,
+                 screener: Screener | None = None) -> dict[str, int]:
+    """Screen every record of a JSONL file; write one JSON verdict a line; return the counts.
+
+    A record holds ``plan`` (an object or a JSON string), or ``steps``/``actions`` (the record
+    is the plan), or ``text`` (a free-text plan); ``id`` and ``context`` are optional. The whole
+    file is read and checked first: bad input raises :class:`PlanError` naming the line (and
+    column) and leaves ``out_stream`` untouched. Counts: ``total``, ``allow``,
+    ``needs_approval``, ``deny``, ``uncertain``.
+    """
+    path = Path(in_path)
+    s = screener if screener is not None else Screener()
+    jobs: list[tuple[dict[str, Any], Plan, ScreenContext]] = []
+    for n, rec in _load_jsonl(path):
+        where = f"{path}:{n}"
+        if "plan" in rec:
+            raw = rec["plan"]
+            plan = parse_plan(raw if isinstance(raw, (str, dict, list)) else {"x": raw},
+                              source=where)
+        elif "steps" in rec or "actions" in rec:
+            plan = parse_plan({k: v for k, v in rec.items() if k in ("steps", "actions", "text")},
+                              source=where)
+        elif isinstance(rec.get("text"), str):
+            plan = Plan(text=rec["text"])
+        else:
+            raise PlanError(f"{where}: record has neither 'plan', 'steps' nor 'text'",
+                            source=str(path), line=n)
+        try:
+            ctx = _context(rec.get("context"))
+        except UserError as exc:
+            raise PlanError(f"{where}: {exc}", source=str(path), line=n,
+                            field="context") from None
+        jobs.append((rec, plan, ctx))
+    counts = {"total": 0, "allow": 0, "needs_approval": 0, "deny": 0, "uncertain": 0}
+    out: list[str] = []
+    for rec, plan, ctx in jobs:
+        v = s.screen_plan(plan, ctx)
+        row: dict[str, Any] = {"id": rec["id"]} if "id" in rec else {}
+        row.update(v.model_dump(mode="json"))
+        out.append(json.dumps(row, ensure_ascii=False))
+        counts["total"] += 1
+        counts[v.verdict] += 1
+        counts["uncertain"] += v.uncertain
+    if out:
+        out_stream.write("\n".join(out) + "\n")
+    return counts
