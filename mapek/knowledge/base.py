@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from mapek.config import Settings, Workspace
+from mapek.knowledge._filelock import FileLock
 from mapek.knowledge.log import EventLog, Follow, RunInfo
 from mapek.knowledge.projector import IndexProjector
 from mapek.knowledge.sqlite_log import SQLiteEventLog
@@ -39,18 +40,21 @@ class KnowledgeBase:
         open_index: Callable[[], VectorIndex],
         *,
         index_on_record: bool = True,
-        batch_size: int = 256,
-        max_delay: float = 0.5,
+        index_lock: FileLock | None = None,
+        **projector_options: Any,
     ):
         """Wrap a log. ``open_index`` opens the vector index when it is first needed.
 
-        With ``index_on_record=False`` recording never touches the index (for a second process
-        beside a worker that owns an embedded index); ``search`` still catches it up.
+        ``index_lock`` keeps an embedded index to one process at a time. With
+        ``index_on_record=False`` recording never touches the index (for a front end beside a
+        worker); ``search`` still catches it up. ``projector_options`` go to
+        :class:`IndexProjector` (``batch_size``, ``max_delay``, ``hold``, ``lock_timeout``).
         """
         self.log = log
         self._open_index = open_index
         self._index_on_record = index_on_record
-        self._batch_size, self._max_delay = batch_size, max_delay
+        self._index_lock = index_lock
+        self._projector_options = projector_options
         self._projector: IndexProjector | None = None
 
     @classmethod
@@ -80,15 +84,16 @@ class KnowledgeBase:
         else:
             workspace = Workspace.open(source, create=create)
         log = SQLiteEventLog(workspace.log_path, create=create)
-        return cls(log, lambda: ChromaIndex.open(settings, workspace), **options)
+        lock = None if settings.chroma_url else FileLock(workspace.root / "chroma.lock")
+        return cls(log, lambda: ChromaIndex.open(settings, workspace), index_lock=lock,
+                   **options)
 
     @property
     def projector(self) -> IndexProjector:
         """The index projector, created on first use (the index itself opens later still)."""
         if self._projector is None:
-            self._projector = IndexProjector(self.log, self._open_index,
-                                             batch_size=self._batch_size,
-                                             max_delay=self._max_delay)
+            self._projector = IndexProjector(self.log, self._open_index, lock=self._index_lock,
+                                             **self._projector_options)
         return self._projector
 
     def record(

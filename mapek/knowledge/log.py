@@ -109,6 +109,21 @@ class EventLog(ABC):
             cursor = scanned
         return out
 
+    def semantic_seqs(
+        self,
+        run_id: str,
+        *,
+        kinds: Collection[str] | None = None,
+        actors: Collection[str] | None = None,
+        upto: int | None = None,
+    ) -> list[int] | None:
+        """The ``seq`` of each event of a run that has a vector index entry (a semantic kind and
+        a ``payload["text"]`` string with more than blanks), optionally of these kinds and
+        actors only, committed at or before log position ``upto``. Lets a search with a run
+        filter look among the right entries only. None: this backend cannot say (the default).
+        """
+        return None
+
     def get(self, run_id: str, seq: int) -> Event | None:
         """The event ``seq`` of a run, or None if there is none."""
         if seq < 1:

@@ -9,6 +9,12 @@ when Chroma fails: the log has every event, the position stays put, and the next
 ``notify()`` (called by ``KnowledgeBase.record`` for each semantic event) wakes a background
 thread, which catches up once ``batch_size`` events are pending or ``max_delay`` seconds have
 passed. ``flush()`` catches up in the caller's thread and raises ``VectorIndexError`` on failure.
+
+One process at a time: an embedded Chroma index must not be open in two processes, so with a
+``lock`` the projector opens the index only while it holds that lock, and closes it and lets go
+after ``hold`` idle seconds. The background thread never waits for the lock (whoever holds it
+catches up from the log anyway, and every search catches up first); ``flush``, ``search`` and
+``reindex`` wait up to ``lock_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from mapek.errors import UserError, VectorIndexError
+from mapek.knowledge._filelock import FileLock
 from mapek.knowledge.log import EventLog
-from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex
+from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex, indexable
 from mapek.models import SEMANTIC_KINDS
 
 __all__ = ["IndexProjector"]
@@ -38,10 +46,15 @@ class IndexProjector:
         *,
         batch_size: int = 256,
         max_delay: float = 0.5,
+        lock: FileLock | None = None,
+        hold: float = 2.0,
+        lock_timeout: float = 30.0,
     ):
-        self.log, self._open_index = log, open_index
+        self.log, self._open_index, self._lock = log, open_index, lock
         self.batch_size, self.max_delay = batch_size, max_delay
+        self.hold, self.lock_timeout = hold, lock_timeout
         self._index: VectorIndex | None = None
+        self._last_used = 0.0
         self._work = threading.RLock()  # one catch-up, reindex or query at a time
         self._cond = threading.Condition()
         self._pending = 0
@@ -51,13 +64,58 @@ class IndexProjector:
         self.last_error: VectorIndexError | None = None
         """The last failure of a background catch-up (cleared by a successful one)."""
 
-    @property
-    def index(self) -> VectorIndex:
-        """The vector index, opened on first use (this is when chromadb is imported)."""
+    # -- the index, opened under the lock ----------------------------------------------------
+
+    @contextmanager
+    def using_index(self) -> Iterator[VectorIndex]:
+        """The vector index, opened (and locked) if needed, for the duration of a ``with``
+        block: it is not closed for idleness meanwhile. This is when chromadb loads."""
+        with self._work:
+            index = self._acquire(blocking=True)
+            assert index is not None
+            try:
+                yield index
+            finally:
+                self._last_used = time.monotonic()
+
+    def _acquire(self, *, blocking: bool) -> VectorIndex | None:
         with self._work:
             if self._index is None:
-                self._index = self._open_index()
+                lock = self._lock
+                if lock is not None and not lock.acquire(self.lock_timeout if blocking else 0):
+                    if not blocking:
+                        return None
+                    raise VectorIndexError(
+                        f"the embedded vector index is in use by another process (pid "
+                        f"{lock.holder() or '?'}) for over {self.lock_timeout:g} s; try again, "
+                        "or share a Chroma server (MAPEK_CHROMA_URL)")
+                try:
+                    self._index = self._open_index()
+                except BaseException:
+                    if lock is not None:
+                        lock.release()
+                    raise
+                self._start_thread()
+            self._last_used = time.monotonic()
             return self._index
+
+    def _release(self, *, idle_only: bool) -> None:
+        with self._work:
+            if self._index is None:
+                return
+            if idle_only and (self._lock is None or self._idle_left() > 0):
+                return
+            index, self._index = self._index, None
+            try:
+                index.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+
+    def _idle_left(self) -> float:
+        return self._last_used + self.hold - time.monotonic()
+
+    # -- background batching ------------------------------------------------------------------
 
     def notify(self, n: int = 1) -> None:
         """Say that ``n`` semantic events were appended; starts the background thread."""
@@ -68,85 +126,113 @@ class IndexProjector:
             if first:
                 self._first_pending = time.monotonic()
             self._pending += n
-            if self._thread is None:
+            if first or self._pending >= self.batch_size:  # start the clock, or go now
+                self._start_thread()
+
+    def _start_thread(self) -> None:
+        """Start the background thread, or wake it (an index just opened: start its clock)."""
+        with self._cond:
+            if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(target=self._loop, name="mapek-indexer",
                                                 daemon=True)
                 self._thread.start()
-            if first or self._pending >= self.batch_size:  # start the clock, or go now
-                self._cond.notify()
+            self._cond.notify_all()
 
     def _loop(self) -> None:
         while True:
             with self._cond:
                 while not self._stopping and self._pending == 0:
-                    self._cond.wait()
-                while not self._stopping and self._pending < self.batch_size:
+                    holding = self._index is not None and self._lock is not None
+                    if holding and self._idle_left() <= 0:
+                        break
+                    self._cond.wait(max(self._idle_left(), 0.01) if holding else None)
+                while not self._stopping and 0 < self._pending < self.batch_size:
                     left = self._first_pending + self.max_delay - time.monotonic()
                     if left <= 0:
                         break
                     self._cond.wait(left)
                 if self._stopping:
                     return
-                self._pending = 0
+                work, self._pending = self._pending, 0
+            if not work:
+                self._release(idle_only=True)
+                continue
             try:
-                self.catch_up()
+                self._catch_up(blocking=False)
             except Exception as exc:  # reported, and retried on the next notify or flush
                 err = exc if isinstance(exc, VectorIndexError) else VectorIndexError(str(exc))
                 self.last_error = err
                 logger.error("vector index catch-up failed (the log is intact; will retry): %s",
                              exc)
 
-    def catch_up(self) -> int:
-        """Index every semantic event committed to the log so far; return how many were added."""
+    # -- catching up, searching, rebuilding ------------------------------------------------------
+
+    def _catch_up(self, *, blocking: bool) -> int:
         with self._work:
-            index = self.index
-            start = cursor = index.position()
-            added = 0
+            index = self._acquire(blocking=blocking)
+            if index is None:
+                return 0  # another process holds the index; it catches up from the log
+            cursor, added = index.position(), 0
             while True:
                 rows, scanned = self.log.scan(cursor, kinds=SEMANTIC_KINDS,
                                               limit=self.batch_size)
-                batch = [ev for _, ev in rows if ev.text.strip()]
+                batch = [ev for _, ev in rows if indexable(ev)]
                 if batch or scanned != cursor:
                     index.upsert(batch, position=scanned)
                 added += len(batch)
                 if scanned == cursor or len(rows) < self.batch_size:
                     break
                 cursor = scanned
-            if added or start != index.position():
-                logger.debug("indexed %d events up to log position %d", added, index.position())
             self.last_error = None
+            self._last_used = time.monotonic()
             return added
+
+    def catch_up(self) -> int:
+        """Index every semantic event committed to the log so far; return how many were added."""
+        return self._catch_up(blocking=True)
 
     def flush(self) -> int:
         """Catch up now, in this thread. Raises ``VectorIndexError`` if the index fails."""
         with self._cond:
             self._pending = 0
         try:
-            return self.catch_up()
+            return self._catch_up(blocking=True)
         except UserError:  # a bad setting: say so plainly
             raise
         except Exception as exc:
             raise VectorIndexError(f"{exc} (the log keeps every event: reindex rebuilds the "
                                    "index from it)") from exc
 
-    def search(self, text: str, n: int = 5, **filters: Filter) -> list[SearchHit]:
-        """Flush, then query the index (filters: ``run``, ``persona``, ``kind``)."""
-        self.flush()
+    def search(
+        self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
+        kind: Filter = None,
+    ) -> list[SearchHit]:
+        """Flush, then query the index. With a run filter the matching entries are looked up
+        in the log first (cheap there) and the index searches among them only."""
         with self._work:
-            return self.index.query(text, n, **filters)
+            self.flush()
+            with self.using_index() as index:
+                ids: list[str] | None = None
+                for r in _values(run) or ():
+                    seqs = self.log.semantic_seqs(r, kinds=_values(kind), actors=_values(persona),
+                                                  upto=index.position())
+                    if seqs is None:  # the backend cannot say: filter in the index
+                        ids = None
+                        break
+                    ids = (ids or []) + [f"{r}#{seq}" for seq in seqs]
+                return index.query(text, n, run=run, persona=persona, kind=kind, ids=ids)
 
     def reindex(self, run_id: str | None = None) -> int:
         """Rebuild from the log alone: one run's entries, or (``None``) the whole index."""
-        with self._work:
-            index = self.index
+        with self.using_index() as index:
             index.delete(run_id)
             if run_id is None:
-                return self.catch_up()
+                return self._catch_up(blocking=True)
             added, cursor = 0, 0
             while True:
                 rows, scanned = self.log.scan(cursor, run_id=run_id, kinds=SEMANTIC_KINDS,
                                               limit=self.batch_size)
-                batch = [ev for _, ev in rows if ev.text.strip()]
+                batch = [ev for _, ev in rows if indexable(ev)]
                 index.upsert(batch)
                 added += len(batch)
                 if len(rows) < self.batch_size:
@@ -154,13 +240,15 @@ class IndexProjector:
                 cursor = scanned
 
     def close(self) -> None:
-        """Stop the background thread (without flushing) and close the index."""
+        """Stop the background thread (without flushing), close the index, let go of the lock."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
             thread = self._thread
-        if thread is not None:
+        if thread is not None and thread is not threading.current_thread():
             thread.join()
-        with self._work:
-            if self._index is not None:
-                self._index.close()
+        self._release(idle_only=False)
+
+
+def _values(f: Filter) -> list[str] | None:
+    return None if f is None else [f] if isinstance(f, str) else list(f)

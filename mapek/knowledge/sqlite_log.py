@@ -17,45 +17,17 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from mapek.errors import StorageError, UnknownRunError, WorkspaceError
+from mapek.knowledge._sqlite_schema import COLS as _COLS
+from mapek.knowledge._sqlite_schema import INSERT as _INSERT
+from mapek.knowledge._sqlite_schema import SCHEMA_NAME, SCHEMA_VERSION, connect
 from mapek.knowledge.log import EventLog, RunInfo
 from mapek.knowledge.verify import RunStatus, VerifyReport, check_run
-from mapek.models import GENESIS_HASH, Event, EventDraft
+from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "SQLiteEventLog"]
 
-SCHEMA_NAME = "mapek.eventlog"
-SCHEMA_VERSION = 1
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
-    position INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL, seq INTEGER NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL,
-    actor TEXT NOT NULL, parent INTEGER, payload TEXT NOT NULL, key TEXT,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
-    UNIQUE (run_id, seq));
-CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events (run_id, key) WHERE key IS NOT NULL;
-CREATE TABLE IF NOT EXISTS heads (
-    run_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, last_hash TEXT NOT NULL,
-    first_ts REAL NOT NULL, last_ts REAL NOT NULL);
-CREATE TRIGGER IF NOT EXISTS events_head AFTER INSERT ON events BEGIN
-    INSERT INTO heads VALUES (NEW.run_id, NEW.seq, NEW.hash, NEW.ts, NEW.ts)
-    ON CONFLICT (run_id) DO UPDATE SET
-    last_seq = excluded.last_seq, last_hash = excluded.last_hash, last_ts = excluded.last_ts; END;
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_NAME}'), ('version', '{SCHEMA_VERSION}');
-"""
-_COLS = "position, run_id, seq, ts, kind, actor, parent, payload, key, prev_hash, hash"
-_INSERT = (
-    "INSERT INTO events (run_id, seq, ts, kind, actor, parent, payload, key, prev_hash, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 _ENCODE = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
 ).encode
@@ -84,6 +56,10 @@ def _event(row: tuple) -> Event:  # type: ignore[type-arg]
     })
 
 
+def _marks(values: Collection[object]) -> str:
+    return ",".join("?" * len(values))
+
+
 def _decoded(rows: Iterable[tuple]) -> Iterator[Event | str]:  # type: ignore[type-arg]
     for row in rows:
         try:
@@ -99,51 +75,7 @@ class SQLiteEventLog(EventLog):
         self.path = Path(path)
         self._lock = threading.RLock()
         self._closed = False
-        self._conn = self._connect(create, busy_timeout)
-
-    def _connect(self, create: bool, busy_timeout: float) -> sqlite3.Connection:
-        path = self.path
-        if not path.parent.is_dir():
-            raise WorkspaceError(f"workspace {path.parent} does not exist", path=str(path.parent))
-        if not create and not path.exists():
-            raise WorkspaceError(f"no event log at {path} (nothing was recorded here yet)",
-                                 path=str(path))
-        uri = f"file:{quote(str(path.resolve()))}?mode={'rwc' if create else 'rw'}"
-        conn = None
-        try:
-            conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._check_schema(conn)
-        except sqlite3.Error as exc:
-            if conn is not None:
-                conn.close()
-            raise _open_error(path, exc) from exc
-        except WorkspaceError:
-            if conn is not None:
-                conn.close()
-            raise
-        return conn
-
-    def _check_schema(self, conn: sqlite3.Connection) -> None:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables:  # a new (or empty) file: create our tables, racing openers are fine
-            try:
-                conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
-            return
-        meta = dict(conn.execute("SELECT key, value FROM meta")) if "meta" in tables else {}
-        if meta.get("schema") != SCHEMA_NAME or not {"events", "heads"} <= tables:
-            raise WorkspaceError(f"{self.path} is a SQLite database but not a mapek event log",
-                                 path=str(self.path))
-        if int(meta.get("version", 0)) > SCHEMA_VERSION:
-            raise WorkspaceError(f"{self.path} was written by a newer mapek (log schema "
-                                 f"v{meta['version']}); upgrade mapek", path=str(self.path))
+        self._conn = connect(self.path, create=create, busy_timeout=busy_timeout)
 
     def _failed(self, exc: sqlite3.Error, doing: str) -> WorkspaceError | StorageError:
         """The error of ours that a sqlite3 error becomes."""
@@ -231,7 +163,7 @@ class SQLiteEventLog(EventLog):
         if run_id is not None:
             where, args = "run_id = ? AND seq > ?", [run_id, after]
         if kinds is not None:
-            where += f" AND kind IN ({','.join('?' * len(kinds))})"
+            where += f" AND kind IN ({_marks(kinds)})"
             args.extend(kinds)
         order = "seq" if run_id is not None else "position"
         sql = f"SELECT {_COLS} FROM events WHERE {where} ORDER BY {order} LIMIT ?"
@@ -252,6 +184,27 @@ class SQLiteEventLog(EventLog):
         if end is not None and end[0] is not None:
             scanned = max(scanned, end[0])
         return pairs, scanned
+
+    def semantic_seqs(
+        self,
+        run_id: str,
+        *,
+        kinds: Collection[str] | None = None,
+        actors: Collection[str] | None = None,
+        upto: int | None = None,
+    ) -> list[int] | None:
+        kinds = [k for k in (SEMANTIC_KINDS if kinds is None else kinds) if k in SEMANTIC_KINDS]
+        sql = (f"SELECT seq FROM events WHERE run_id = ? AND kind IN ({_marks(kinds)})"
+               " AND json_type(payload, '$.text') = 'text'"
+               " AND trim(json_extract(payload, '$.text'), ' ' || char(9, 10, 13)) != ''")
+        args: list[object] = [run_id, *kinds]
+        if actors is not None:
+            sql += f" AND actor IN ({_marks(actors)})"
+            args.extend(actors)
+        if upto is not None:
+            sql += " AND position <= ?"
+            args.append(upto)
+        return [r[0] for r in self._run(sql + " ORDER BY seq", tuple(args))]
 
     def find(self, run_id: str, key: str) -> Event | None:
         rows = self._run(f"SELECT {_COLS} FROM events WHERE run_id = ? AND key = ?", (run_id, key))
@@ -301,16 +254,3 @@ class SQLiteEventLog(EventLog):
 
     def __repr__(self) -> str:
         return f"SQLiteEventLog({str(self.path)!r})"
-
-
-def _open_error(path: Path, exc: sqlite3.Error) -> WorkspaceError | StorageError:
-    name = getattr(exc, "sqlite_errorname", "")
-    if name == "SQLITE_NOTADB":
-        return WorkspaceError(f"{path} is not a SQLite database, so not a mapek event log",
-                              path=str(path))
-    if name in {"SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"}:
-        return WorkspaceError(f"cannot open the event log {path}: not readable and writable",
-                              path=str(path))
-    if name.startswith("SQLITE_READONLY"):
-        return WorkspaceError(f"the event log {path} is read-only", path=str(path))
-    return StorageError(f"cannot open the event log {path}: {exc}")

@@ -15,6 +15,7 @@ only when an index is opened.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
@@ -25,12 +26,17 @@ from pydantic import BaseModel, ConfigDict, computed_field
 
 from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, VectorIndexError
-from mapek.models import Event, canonical_json
+from mapek.models import SEMANTIC_KINDS, Event, canonical_json
 
-__all__ = ["ChromaIndex", "Filter", "SearchHit", "VectorIndex", "parse_chroma_url"]
+__all__ = ["ChromaIndex", "Filter", "SearchHit", "VectorIndex", "indexable", "parse_chroma_url"]
+
+logger = logging.getLogger(__name__)
 
 Filter = str | Collection[str] | None
 """A search filter: one value, any of several values, or None for no filter."""
+_BLANKS = " \t\n\r"
+_MAX_IDS = 5000
+"""Above this many candidate ids, filter with Chroma's metadata ``where`` instead."""
 
 
 class SearchHit(BaseModel):
@@ -43,7 +49,7 @@ class SearchHit(BaseModel):
     run_id: str
     seq: int
     persona: str
-    """Who said it: ``payload["persona"]`` if set, else the event's actor."""
+    """Who said it: the event's actor."""
     kind: str
     text: str
     distance: float
@@ -71,9 +77,13 @@ class VectorIndex(ABC):
     @abstractmethod
     def query(
         self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
-        kind: Filter = None,
+        kind: Filter = None, ids: Sequence[str] | None = None,
     ) -> list[SearchHit]:
-        """The ``n`` entries closest to ``text``, closest first, matching every filter given."""
+        """The ``n`` entries closest to ``text``, closest first, matching every filter given.
+
+        ``ids``, if given, are the entries that match the filters (worked out from the log,
+        which is faster than a metadata filter on a large index); the search stays among them.
+        """
 
     @abstractmethod
     def delete(self, run_id: str | None = None) -> None:
@@ -96,12 +106,16 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
     return parts.hostname, port or (443 if ssl else 8000), ssl
 
 
+def indexable(ev: Event) -> bool:
+    """Whether an event has an index entry: a semantic kind whose ``payload["text"]`` is a
+    string with more than blanks (the log's ``semantic_seqs`` applies the same rule)."""
+    text = ev.payload.get("text")
+    return ev.kind in SEMANTIC_KINDS and isinstance(text, str) and bool(text.strip(_BLANKS))
+
+
 def _metadata(ev: Event) -> dict[str, Any]:
-    persona = ev.payload.get("persona")
-    return {
-        "run_id": ev.run_id, "seq": ev.seq, "kind": ev.kind, "actor": ev.actor,
-        "persona": persona if isinstance(persona, str) and persona else ev.actor, "ts": ev.ts,
-    }
+    return {"run_id": ev.run_id, "seq": ev.seq, "kind": ev.kind, "actor": ev.actor,
+            "persona": ev.actor, "ts": ev.ts}
 
 
 def _where(**filters: Filter) -> dict[str, Any] | None:
@@ -178,13 +192,23 @@ class ChromaIndex(VectorIndex):
 
     def query(
         self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
-        kind: Filter = None,
+        kind: Filter = None, ids: Sequence[str] | None = None,
     ) -> list[SearchHit]:
+        if ids is not None and not ids:
+            return []
+        where = _where(run_id=run, persona=persona, kind=kind)
+        include = ["documents", "metadatas", "distances"]
         try:
-            res = self._collection.query(
-                query_texts=[text], n_results=max(1, n),
-                where=_where(run_id=run, persona=persona, kind=kind),
-                include=["documents", "metadatas", "distances"])
+            res = None
+            if ids is not None and len(ids) <= _MAX_IDS:
+                try:  # among known entries: much faster than ``where`` on a large index
+                    res = self._collection.query(query_texts=[text], n_results=max(1, n),
+                                                 ids=list(ids), include=include)
+                except Exception as exc:  # an id the index lacks: fall back to ``where``
+                    logger.warning("search by ids failed, filtering by metadata: %s", exc)
+            if res is None:
+                res = self._collection.query(query_texts=[text], n_results=max(1, n),
+                                             where=where, include=include)
         except Exception as exc:
             raise VectorIndexError(f"vector search failed: {exc}") from exc
         ids, docs = res["ids"][0], (res["documents"] or [[]])[0]
@@ -211,6 +235,16 @@ class ChromaIndex(VectorIndex):
             raise VectorIndexError(f"cannot delete from the vector index: {exc}") from exc
         self._collection = self._open()
 
+    def close(self) -> None:
+        """Close the client: with the last client of an embedded index, Chroma stops and its
+        files are released (the next open reads them afresh)."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:
+                raise VectorIndexError(f"cannot close the vector index: {exc}") from exc
+
     def count(self) -> int:
         """Number of entries."""
         try:
@@ -220,7 +254,15 @@ class ChromaIndex(VectorIndex):
 
     def entries(self) -> dict[str, Any]:
         """Every entry with its document, metadata and embedding (for checks and tests)."""
+        out: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [],
+                                     "embeddings": []}
         try:
-            return dict(self._collection.get(include=["documents", "metadatas", "embeddings"]))
+            while True:  # in pages: Chroma refuses very large single reads
+                page = self._collection.get(include=["documents", "metadatas", "embeddings"],
+                                            limit=5000, offset=len(out["ids"]))
+                for key in out:
+                    out[key].extend(page[key])
+                if len(page["ids"]) < 5000:
+                    return out
         except Exception as exc:
             raise VectorIndexError(f"cannot read the vector index: {exc}") from exc

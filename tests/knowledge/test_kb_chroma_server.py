@@ -60,7 +60,8 @@ def test_record_and_search_through_a_server(chroma_url: str, tmp_path: Path) -> 
         assert kb.reindex() == 2
     assert not (tmp_path / "ws" / "chroma").exists()  # nothing embedded was created
     with KnowledgeBase.open(settings) as kb:  # a second client sees the same index
-        assert kb.projector.index.position() == 2
+        with kb.projector.using_index() as index:
+            assert index.position() == 2
         assert len(kb.search("rate limit", n=5)) == 2
 
 

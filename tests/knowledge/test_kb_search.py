@@ -70,18 +70,41 @@ def test_filters_by_run_persona_and_kind(kb: KnowledgeBase) -> None:
     assert len(kb.search("database", n=100)) == len(CORPUS)
 
 
-def test_persona_from_payload_and_empty_text(kb: KnowledgeBase) -> None:
-    kb.record("r", "message", "orchestrator", {"text": "pricing model", "persona": "cfo"})
-    kb.record("r", "message", "cfo", {"note": "no text here"})
-    kb.record("r", "message", "cfo", {"text": "   "})
-    hits = kb.search("pricing", n=10)
-    assert [(h.event_id, h.persona) for h in hits] == [("r#1", "cfo")]
+def test_what_gets_indexed(kb: KnowledgeBase) -> None:
+    texts: list[Any] = ["pricing model", "  \t\n", "", None, 42, ["a list"], "\u00a0nbsp",
+                        "  spaced pricing  "]
+    for t in texts:
+        kb.record("r", "message", "cfo", {"text": t})
+    kb.record("r", "message", "cfo", {"note": "no text"})
+    kb.record("r", "llm.call", "cfo", {"text": "pricing, but not semantic"})
+    kb.flush()
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        indexed = sorted(int(i.split("#")[1]) for i in index.entries()["ids"])
+        assert indexed == [1, 7, 8]
+        assert kb.log.semantic_seqs("r", upto=index.position()) == indexed  # the same rule
+    assert kb.log.semantic_seqs("r", upto=0) == [] and kb.log.semantic_seqs("nope") == []
+    assert sorted(ids(kb.search("pricing", n=10))) == ["r#1", "r#7", "r#8"]
+    assert ids(kb.search("pricing", n=10, run="r"))[:2] == ["r#1", "r#8"]
+
+
+def test_run_filter_via_the_log_matches_the_metadata_filter(kb: KnowledgeBase) -> None:
+    record_corpus(kb)
+    kb.record("r3", "answer", "cfo", {"text": "the database budget is fine"})
+    for query in ("database cost", "encryption", "office in Lisbon"):
+        for filters in ({"run": "r1"}, {"run": ["r1", "r3"], "persona": "cfo"},
+                        {"run": "r2", "kind": ["answer", "finding"]}, {"run": "none"}):
+            fast = kb.search(query, n=3, **filters)  # type: ignore[arg-type]
+            with kb.projector.using_index() as index:
+                slow = index.query(query, 3, **filters)  # type: ignore[arg-type]
+            assert [(h.event_id, round(h.distance, 5)) for h in fast] == [
+                (h.event_id, round(h.distance, 5)) for h in slow], (query, filters)
 
 
 def entries(kb: KnowledgeBase) -> dict[str, tuple[Any, ...]]:
-    index = kb.projector.index
-    assert isinstance(index, ChromaIndex)
-    got = index.entries()
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        got = index.entries()
     return {i: (d, m, [round(float(x), 6) for x in e]) for i, d, m, e in
             zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
 
@@ -94,7 +117,8 @@ def test_reindex_equals_incremental_index(kb: KnowledgeBase) -> None:
     assert kb.reindex() == len(CORPUS)
     assert entries(kb) == incremental
     assert kb.reindex("r2") == 4 and entries(kb) == incremental
-    assert kb.projector.index.position() == 2 * len(CORPUS)
+    with kb.projector.using_index() as index:
+        assert index.position() == 2 * len(CORPUS)
 
 
 def test_index_catches_up_with_events_from_elsewhere(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -111,7 +135,8 @@ def test_index_catches_up_with_events_from_elsewhere(kb: KnowledgeBase, tmp_path
 def test_events_queued_at_a_crash_are_indexed_later(tmp_path: Path) -> None:
     crashed = KnowledgeBase.open(tmp_path / "ws", max_delay=60)
     crashed.record("r", "decision", "cfo", {"text": "approve the budget"})
-    crashed.log.close()  # the process dies: the log write is durable, the queue is gone
+    crashed.projector.close()  # the process dies: the log write is durable, the queue is gone
+    crashed.log.close()
     with KnowledgeBase.open(tmp_path / "ws") as kb:
         assert ids(kb.search("budget")) == ["r#1"]
 
@@ -147,7 +172,9 @@ def test_record_stays_fast_while_chroma_is_slow(tmp_path: Path) -> None:
             kb.record("r", "message", f"p{i % 4}", {"text": f"point number {i} about costs"})
         elapsed = time.perf_counter() - start
         assert elapsed < 0.3 * 2, elapsed  # far less than even two slow writes
-        assert kb.flush() >= 0 and kb.projector.index.position() == 400
+        assert kb.flush() >= 0
+        with kb.projector.using_index() as index:
+            assert index.position() == 400
         assert slow.writes <= 8  # batched: not one write per event
         assert len(kb.search("point number 7", n=3)) == 3
 
@@ -156,9 +183,9 @@ def test_chroma_failure_loses_no_log_event(kb: KnowledgeBase, caplog: pytest.Log
                                            ) -> None:
     kb.record("r", "question", "cfo", {"text": "what is the runway"})
     kb.flush()
-    index = kb.projector.index
-    assert isinstance(index, ChromaIndex)
-    index.client.delete_collection(index.name)  # the index breaks under our feet
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        index.client.delete_collection(index.name)  # the index breaks under our feet
     for text in ("runway is nine months", "hiring freeze", "cut cloud spend"):
         kb.record("r", "answer", "cfo", {"text": text})  # the log write still succeeds
     deadline = time.monotonic() + 5
@@ -180,8 +207,9 @@ def test_close_flushes_and_reopen_sees_everything(tmp_path: Path) -> None:
         kb.record_many([EventDraft(run_id="r", kind="finding", actor="security",
                                    payload={"text": f"finding {i}"}) for i in range(5)])
     with KnowledgeBase.open(tmp_path / "ws") as kb:
-        index = kb.projector.index
-        assert index.position() == 5 and isinstance(index, ChromaIndex) and index.count() == 5
+        with kb.projector.using_index() as index:
+            assert isinstance(index, ChromaIndex)
+            assert index.position() == 5 and index.count() == 5
 
 
 def test_concurrent_record_and_search_threads(kb: KnowledgeBase) -> None:
@@ -203,9 +231,9 @@ def test_concurrent_record_and_search_threads(kb: KnowledgeBase) -> None:
         t.join()
     assert not errors and kb.verify().ok
     kb.flush()
-    index = kb.projector.index
-    assert isinstance(index, ChromaIndex)
-    personas = [m["persona"] for m in index.entries()["metadatas"]]
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        personas = [m["persona"] for m in index.entries()["metadatas"]]
     assert len(personas) == 100 and personas.count("ann") == 50  # every event, exactly once
     assert {h.persona for h in kb.search("ann says", n=10, persona="ann")} == {"ann"}
 

@@ -44,18 +44,19 @@ def test_a_file_that_is_not_sqlite(tmp_path: Path) -> None:
     assert path.read_bytes() == junk
 
 
-def test_a_database_that_is_not_ours(tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["customers", "meta"])
+def test_a_database_that_is_not_ours(tmp_path: Path, table: str) -> None:
     path = tmp_path / "log.sqlite3"
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
-    con.execute("INSERT INTO customers (name) VALUES ('ada')")
+    con.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute(f"INSERT INTO {table} (name) VALUES ('ada')")
     con.commit()
     con.close()
     with pytest.raises(WorkspaceError, match="a SQLite database but not a mapek event log"):
         SQLiteEventLog(path)
     con = sqlite3.connect(path)
     assert con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == [
-        ("customers",)]
+        (table,)]
     con.close()
 
 
