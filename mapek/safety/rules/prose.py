@@ -49,6 +49,10 @@ _PHRASES = [
     (r"\bdo\s+not\b|\bdon'?t\b", " not "), (r"\bmust\s+not\b|\bmustn'?t\b", " not "),
 ]
 _PHRASES_RE = [(re.compile(p, re.I), r) for p, r in _PHRASES]
+_PHRASE_GATE: list[tuple[str, ...]] = [
+    ("tear", "tore", "torn"), ("blow", "blew"), ("wip",), ("clear", "clean"), ("clean",),
+    ("rid",), ("factory",), ("push",), ("image",), ("pave",), ("not", "don"), ("must",)]
+"""Substrings of which one must occur for each phrase rewrite to apply (a cheap pre-check)."""
 
 _STRONG = {
     "delete": "delete", "deleting": "delete", "drop": "drop", "dropping": "drop",
@@ -151,8 +155,9 @@ _CMD_LINE = re.compile(r"^\s*(?:\d+[.)]\s+)?(?:[$#>]\s+)?(?:sudo\s+)?([A-Za-z][\
 
 def _normalise(text: str) -> str:
     s = text.lower()
-    for pat, rep in _PHRASES_RE:
-        s = pat.sub(rep, s)
+    for (pat, rep), needles in zip(_PHRASES_RE, _PHRASE_GATE, strict=True):
+        if any(n in s for n in needles):
+            s = pat.sub(rep, s)
     return s
 
 

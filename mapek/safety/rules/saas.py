@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from mapek.safety.rules._base import Finding, PlanState, is_shared_branch, snippet
@@ -26,11 +27,20 @@ from mapek.safety.rules._base import Finding, PlanState, is_shared_branch, snipp
 __all__ = ["scan_tool_call", "tool_words"]
 
 
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_NONWORD = re.compile(r"[^A-Za-z0-9]+")
+
+
+@lru_cache(maxsize=4096)
+def _words(name: str) -> tuple[str, ...]:
+    s = _CAMEL2.sub(r"\1 \2", _CAMEL1.sub(r"\1 \2", name))
+    return tuple(t for t in _NONWORD.split(s.lower()) if t)
+
+
 def tool_words(name: str) -> list[str]:
     """``github.delete_repository`` -> [github, delete, repository]; camelCase is split too."""
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", s)
-    return [t for t in re.split(r"[^A-Za-z0-9]+", s.lower()) if t]
+    return list(_words(name))
 
 
 _READ = frozenset("""get list read retrieve search describe fetch show view query find lookup

@@ -16,7 +16,6 @@ regenerable folders (``node_modules``, ``build``, ``__pycache__``...) make it ha
 from __future__ import annotations
 
 import re
-import shlex
 
 from mapek.safety.rules._base import (
     Finding,
@@ -81,19 +80,36 @@ def _lines(text: str) -> list[str]:
     return lines[:_MAX_LINES]
 
 
+_TOKEN = re.compile(r"""\s*(?:(&&|\|\||;;|\|&|&>>?|>>|>\||<<<|<<-?|<>|[;&|()<>])|"""
+                    r"""((?:[^\s;&|()<>'"\\]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+)|(\S))""", re.S)
+_UNQUOTE = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
+_DQ_ESCAPE = re.compile(r"""\\([\\"$`])""")
+
+
+def _unquote(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        return m.group(1)
+    if m.group(2) is not None:
+        return _DQ_ESCAPE.sub(r"\1", m.group(2))
+    return m.group(3)
+
+
 def _tokenize(line: str) -> list[str]:
+    """POSIX-like words: quotes removed, escapes applied, operators split off (as shlex would,
+    but with one regex pass; an unbalanced quote just ends the word)."""
     line = line.replace("`", " ( ")  # command substitution: a nested command
-    try:
-        lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-        lex.whitespace_split = True
-        lex.commenters = ""
-        toks = list(lex)
-    except ValueError:
-        toks = re.findall(r"[;&|()<>]+|[^\s;&|()<>]+", line)
-        toks = [t.strip("'\"") for t in toks]
-    for i, t in enumerate(toks):
-        if t.startswith("#"):
-            return toks[:i]
+    toks: list[str] = []
+    for m in _TOKEN.finditer(line):
+        op, word, stray = m.group(1), m.group(2), m.group(3)
+        if op is not None:
+            toks.append(op)
+        elif word is not None:
+            if word.startswith("#"):
+                break
+            toks.append(_UNQUOTE.sub(_unquote, word) if ("'" in word or '"' in word or
+                                                          "\\" in word) else word)
+        elif stray is not None:
+            toks.append(stray.strip("'\""))
     return toks
 
 
