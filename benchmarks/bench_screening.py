@@ -197,8 +197,8 @@ def main() -> None:
         ("ours: test (held out)", [r for r in ours if r["split"] == "test"]),
         ("ours: test, written with dev", [r for r in ours if r["split"] == "test"
                                           and "batch" not in r]),
-        ("ours: test, post-freeze batch 1", [r for r in ours if r.get("batch") ==
-                                             "post-freeze-1"]),
+        ("ours: dev, post-freeze batch 1", [r for r in ours if r.get("batch") ==
+                                            "post-freeze-1"]),
         ("ours: all", ours),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "

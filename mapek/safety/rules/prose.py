@@ -38,6 +38,9 @@ _PHRASES = [
     (r"\btear(?:s|ing)?\s+(?:it\s+|them\s+|everything\s+)?down\b|\btore\s+down\b|\btorn\s+down\b",
      " teardown "),
     (r"\bblow(?:s|ing)?\s+away\b|\bblew\s+away\b", " blowaway "),
+    (r"\b(?:blow|tear|clear)(?:s|ing)?\s+((?:(?!away|down|out)\S+\s+){1,4}?)(?:away|down|"
+     r"out)\b", r" blowaway \1 "),
+    (r"\bzap(?:s|ping)?\b", " wipe "),
     (r"\bwip(?:e|es|ing)\s+out\b", " wipe "),
     (r"\bclear(?:s|ing)?\s+out\b|\bclean(?:s|ing)?\s+out\b", " clearout "),
     (r"\bclean(?:s|ing)?\s+up\b|\bclean-up\b", " cleanup "),
@@ -50,7 +53,8 @@ _PHRASES = [
 ]
 _PHRASES_RE = [(re.compile(p, re.I), r) for p, r in _PHRASES]
 _PHRASE_GATE: list[tuple[str, ...]] = [
-    ("tear", "tore", "torn"), ("blow", "blew"), ("wip",), ("clear", "clean"), ("clean",),
+    ("tear", "tore", "torn"), ("blow", "blew"), ("blow", "tear", "clear"), ("zap",),
+    ("wip",), ("clear", "clean"), ("clean",),
     ("rid",), ("factory",), ("push",), ("image",), ("pave",), ("not", "don"), ("must",)]
 """Substrings of which one must occur for each phrase rewrite to apply (a cheap pre-check)."""
 
@@ -100,7 +104,7 @@ partitions bucket buckets storage backup backups snapshot snapshots archive arch
 logging audit trail trails history repository repositories repo repos namespace namespaces
 workloads deployments vpc vpcs network networks subnets state statefile warehouse lake lakehouse
 collection collections keyspace mailbox mailboxes emails inbox tickets contacts leads projects
-workspace workspaces org organization organisation fleet devices tablets laptops phones
+workspace workspaces space spaces org organization organisation fleet devices tablets laptops phones
 everything prod production staging sandbox sandboxes secrets vault dns zone domains queues
 topics kafka postgres postgresql mysql redis elasticsearch mongo mongodb s3 ebs rds dynamodb
 models checkpoints shards replicas replica nodes pool pools customers customer orders
@@ -121,7 +125,8 @@ _OWN_CUES = re.compile(r"\b(?:scratch|temp|temporary|tmp|throwaway|compiled|gene
                        r"(?:just )?(?:created|made|started|wrote|added)|(?:created|made|"
                        r"started) (?:above|earlier|before|by this run|in this run|for this)|"
                        r"this run (?:created|made|started)|we (?:just )?set up)\b", re.I)
-_QUANT = frozenset("all every entire whole everything old legacy stale unused".split())
+_QUANT = frozenset("all every entire whole everything old legacy stale unused permanently"
+                   .split())
 _DETERMINERS = frozenset("a an the this that these those its their our my your his her soft hard "
                          "any no".split())
 _NP_STOP = frozenset("""in of from to for on at with by into as that which who so and then or
@@ -163,9 +168,10 @@ def _normalise(text: str) -> str:
 
 def clause_blocked(before: str) -> str | None:
     """The reason a cue is not intent, given the clause text that precedes it, or ``None``."""
-    neg = _NEGATORS.search(before)
-    if neg and not _NOT_NEG.search(before[max(0, neg.start() - 2):]):
-        tail = before[neg.start():].split()
+    neg = _NEGATORS.search(before.rsplit(",", 1)[-1])
+    before_neg = before.rsplit(",", 1)[-1]
+    if neg and not _NOT_NEG.search(before_neg[max(0, neg.start() - 2):]):
+        tail = before_neg[neg.start():].split()
         if len(tail) <= 9:
             return "negated"
     if _FRAMES.search(before):
@@ -201,7 +207,7 @@ def _object(words: list[str], i: int, prev_words: list[str]) -> tuple[str, str]:
     quant = any(w in _QUANT for w in np)
     if head in _LOW or (head.endswith("s") and head[:-1] in _LOW):
         return (head, "low")
-    if head in _VALUABLE or head.rstrip("s") in _VALUABLE:
+    if head in _VALUABLE or head.rstrip("s") in _VALUABLE or head + "s" in _VALUABLE:
         return (head, "valuable")
     if head in _MEDIUM:
         return (head, "valuable" if quant else "medium")
@@ -423,6 +429,7 @@ def _clause_before(sent: str, pos: int) -> str:
 
 def _verbs(clause: str, words: list[str], prev_words: list[str]) -> list[Finding]:
     found: list[Finding] = []
+    starts = [m.start() for m in _WORD.finditer(clause)]
     for i, w in enumerate(words):
         lemma = _STRONG.get(w) or _WEAK.get(w)
         past = False
@@ -435,7 +442,7 @@ def _verbs(clause: str, words: list[str], prev_words: list[str]) -> list[Finding
             continue  # used as a noun: "a destroy plan", "the cleanup", "soft deletes"
         if past and not (set(words[max(0, i - 3):i]) & _FUTURE_AUX):
             continue  # narrative past: "was dropped", "who deleted"
-        before = " ".join(words[:i])
+        before = clause[: starts[i]] if i < len(starts) else " ".join(words[:i])
         if clause_blocked(before):
             continue
         head, cls = _object(words, i, prev_words + words[:i])

@@ -79,8 +79,8 @@ transfers reimburse reimbursement""".split())
 _MONEY_CTX = frozenset("""funds fund money bank banking wire cash balance iban payment payments
 stripe paypal venmo wise revolut plaid brex ramp mercury coinbase binance crypto wallet ach swift
 sepa zelle transferwise square adyen braintree payroll""".split())
-_SEND = frozenset("""send post broadcast publish blast notify email mail sms message campaign
-newsletter announce push text""".split())
+_SEND = frozenset("""send post broadcast publish blast notify email mail sms message messages
+campaign newsletter announce push text""".split())
 _BULK = frozenset("bulk mass batch campaign campaigns newsletter broadcast blast all".split())
 _AUDIENCE = re.compile(r"\b(?:all|every|everyone|entire|whole)[\s_-]*(?:of\s+)?(?:our\s+|the\s+)?"
                        r"(?:customers?|users?|subscribers?|clients?|contacts?|members?|employees?|"

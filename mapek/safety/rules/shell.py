@@ -712,11 +712,47 @@ def scan_command_line(tokens: list[str], line: str, state: PlanState) -> list[Fi
         return found + _HANDLERS[low](rest, line, state, stdin)
     if cmd in ("DROP", "TRUNCATE", "DELETE", "UPDATE", "ALTER"):
         return found + scan_sql(line, state)
-    return found
+    return found + _generic_cli(low, rest, line, state)
+
+
+_PACKAGE_TOOLS = frozenset("""npm pnpm yarn pip pip3 pipx uv poetry conda mamba apt apt-get dnf yum
+brew cargo gem go rustup nvm sdk choco winget snap flatpak asdf mise helmfile echo printf cat
+grep rg less more head tail man ls""".split())
+_CLI_VERB = re.compile(r"(?:^|[:._/-])(delete|destroy|drop|purge|wipe|rm|terminate|nuke|erase|"
+                       r"truncate|flush|remove|reset)(?:$|[:._/-])", re.I)
+_NOT_CLI = frozenset("""do not never no please then we i you the and to dont also will should must can
+just let lets it this that""".split())
+"""English words that start prose mistaken for a command line."""
+_SUBCOMMAND = re.compile(r"[A-Za-z][\w:-]*")
+"""A subcommand word (``delete``, ``db:drop``, ``firestore:delete``), not a path or a file."""
+_DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|firestore)", re.I)
+
+
+def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list[Finding]:
+    """An unknown CLI whose subcommand says delete/destroy/drop/purge/reset: unsure, so a
+    human (or the judge) looks. ``reset`` counts only next to a database word; package
+    managers and ``--dry-run``/``--check`` runs are left alone."""
+    if cmd in _PACKAGE_TOOLS or cmd in _HANDLERS or cmd in _NOT_CLI or is_dry_run(argv) or \
+            not _SUBCOMMAND.fullmatch(cmd):
+        return []
+    if any(a == "state=absent" or "state=absent" in a for a in argv):
+        return [Finding("cloud.delete", snippet(line), (), certain=False)]
+    subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a)]
+    for a in subs:
+        m = _CLI_VERB.search(a)
+        if m is None:
+            continue
+        if m.group(1).lower() == "reset" and not (_DB_WORD.search(a) or _DB_WORD.search(cmd)):
+            continue
+        names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
+        owned = bool(names) and all(state.owns(n) for n in names)
+        return [Finding("cloud.delete", snippet(line), names, certain=False, owned=owned)]
+    return []
 
 
 _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_WORDS)) +
-                   r"|mkfs[\w.]*|DROP|TRUNCATE|DELETE|UPDATE|ALTER)\b", re.I)
+                   r"|mkfs[\w.]*|DROP|TRUNCATE|DELETE|UPDATE|ALTER|destroy|purge|wipe|terminate|"
+                   r"nuke|erase|flush|remove|reset|absent)\b", re.I)
 
 
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
