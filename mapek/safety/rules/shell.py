@@ -720,8 +720,8 @@ brew cargo gem go rustup nvm sdk choco winget snap flatpak asdf mise helmfile ec
 grep rg less more head tail man ls""".split())
 _CLI_VERB = re.compile(r"(?:^|[:._/-])(delete|destroy|drop|purge|wipe|rm|terminate|nuke|erase|"
                        r"truncate|flush|remove|reset)(?:$|[:._/-])", re.I)
-_NOT_CLI = frozenset("""do not never no please then we i you the and to dont also will should must can
-just let lets it this that""".split())
+_NOT_CLI = frozenset("""do not never no please then we i you the and to dont also will should
+must can just let lets it this that""".split())
 """English words that start prose mistaken for a command line."""
 _SUBCOMMAND = re.compile(r"[A-Za-z][\w:-]*")
 """A subcommand word (``delete``, ``db:drop``, ``firestore:delete``), not a path or a file."""
