@@ -14,11 +14,14 @@ import os
 import sqlite3
 import sys
 from contextlib import closing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapek.errors import BudgetExceeded, MapekError, ModelError, UnknownRunError
 from mapek.loop.state import SessionConfig, initial_state
 from mapek.models import EventDraft
+
+if TYPE_CHECKING:
+    from mapek.llm.model import Model
 
 __all__ = ["run_session", "main", "load_config", "FINAL_KINDS"]
 
@@ -46,8 +49,14 @@ def _wait_for_replies(kb: Any, run_id: str, qids: list[str], after: int) -> dict
     return replies
 
 
-def run_session(run_id: str, *, home: str | None = None, rounds: int | None = None) -> str:
-    """Run (or resume) a session to its end, or for ``rounds`` rounds; returns the status."""
+def run_session(run_id: str, *, home: str | None = None, rounds: int | None = None,
+                model: Model | None = None) -> str:
+    """Run (or resume) a session to its end, or for ``rounds`` rounds; returns the status.
+
+    ``model`` (a :class:`~mapek.llm.Model`, a test double say) answers every agent's calls in
+    place of the configuration's model string, persona overrides included; the session then
+    runs in this process, as ``python -m mapek.loop.worker`` would run it.
+    """
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import Command
 
@@ -67,15 +76,18 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
         cfg = load_config(kb, run_id)
         lib = PersonaLibrary.load(cfg.personas_dir or settings.personas)
         personas = {p.name: p for p in lib.select(cfg.personas)}
+        if model is not None:  # one model for every agent: no persona switches to its own
+            personas = {n: p.model_copy(update={"model": None}) for n, p in personas.items()}
         install_scripts()
         budget = Budget(max_tokens=cfg.max_tokens, max_usd=cfg.max_usd)
-        gateway = Gateway(cfg.model, settings=settings, recorder=kb.record, run_id=run_id,
-                          budget=budget)
+        gateway = Gateway(model or cfg.model, settings=settings, recorder=kb.record,
+                          run_id=run_id, budget=budget)
         started = kb.events(run_id, kinds=["run.started"], limit=1)[0]
-        ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway, model=cfg.model,
+        ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway,
+                          model=model.name if model is not None else cfg.model,
                           personas=personas, tools=default_tools(kb, run_id),
                           triager=QuestionTriager(), run_dir=ws.run_dir(run_id),
-                          judge_unsure=not cfg.model.startswith("mapek/"),
+                          judge_unsure=True,
                           started_at=started.ts)
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
         conn = sqlite3.connect(ws.checkpoints_path, check_same_thread=False)
