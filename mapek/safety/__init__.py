@@ -1,0 +1,42 @@
+"""Blast radius: what a tool may do, and what a plan intends, checked before anything runs.
+
+::
+
+    tools.py       Tool, @tool(effect=...), ToolRegistry: every tool declares its worst case
+    screening.py   screen_plan / screen_text: destructive intent in structured plans and prose
+    rules/         the rule families screening runs: shell, sql, cloud, code, saas, prose
+    catalogue.py   the failure catalogue (knowledge/failure-catalogue.yaml) every reason cites
+
+Importing this package is cheap: the screening rules compile on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mapek._lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "Effect": "mapek.safety.tools",
+    "Tool": "mapek.safety.tools",
+    "ToolRegistry": "mapek.safety.tools",
+    "tool": "mapek.safety.tools",
+    "Plan": "mapek.safety.screening",
+    "ScreenContext": "mapek.safety.screening",
+    "Screener": "mapek.safety.screening",
+    "Verdict": "mapek.safety.screening",
+    "screen_plan": "mapek.safety.screening",
+    "screen_text": "mapek.safety.screening",
+    "CatalogueEntry": "mapek.safety.catalogue",
+    "FailureCatalogue": "mapek.safety.catalogue",
+    "default_catalogue": "mapek.safety.catalogue",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mapek.safety.catalogue import CatalogueEntry, FailureCatalogue, default_catalogue
+    from mapek.safety.screening import (Plan, ScreenContext, Screener, Verdict, screen_plan,
+                                        screen_text)
+    from mapek.safety.tools import Effect, Tool, ToolRegistry, tool
+
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
