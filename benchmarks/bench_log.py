@@ -43,7 +43,9 @@ TARGET = 10_000
 
 def machine() -> list[str]:
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    return [f"uname -a: `{uname}`", f"CPUs: {os.cpu_count()}",
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [f"uname -a: `{uname}`", f"CPUs: {os.cpu_count()}; load average at the start: {load} "
+            "(the machine is shared with other work)",
             f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"]
 
 
@@ -109,8 +111,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    info = machine()
     rounds = [one_round(args.n) for _ in range(args.repeat)]
-    lines = ["## Event log (benchmarks/bench_log.py)", "", *[f"- {m}" for m in machine()],
+    lines = ["## Event log (benchmarks/bench_log.py)", "", *[f"- {m}" for m in info],
              f"- method: median of {args.repeat} rounds of {args.n:,} events each, one writer "
              "process, fresh log per measurement (see the script's docstring)", "",
              "| operation | events/s (median) | min | max |", "|---|---:|---:|---:|"]

@@ -15,7 +15,8 @@ queries, are timed one by one with ``time.perf_counter``:
   without a filter, and the query embedding alone.
 
 Recall@5 compares the unfiltered top 5 with an exact (brute-force, numpy) cosine top 5 over the
-same stored vectors: HNSW is approximate.
+same stored vectors (HNSW is approximate): a hit counts when its distance is no worse than the
+exact 5th (ids alone undercount, since many generated sentences tie).
 
     .venv/bin/python benchmarks/bench_search.py [-n 100000] [--queries 300] [--no-write]
 
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
+    info = machine()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(dir=REPO / "benchmarks") as tmp:
         kb = KnowledgeBase.open(Path(tmp) / "ws", index_on_record=False, batch_size=1000)
@@ -138,16 +140,19 @@ def main() -> None:
             got = index.entries()
             matrix = np.asarray(got["embeddings"], dtype=np.float32)
             ids = got["ids"]
-            recall = []
+            recall, id_recall = [], []
             for q in queries[:100]:
-                exact = np.argsort(-(matrix @ index.embedding([q])[0]))[:5]
-                approx = {h.event_id for h in index.query(q, 5)}
-                recall.append(len(approx & {ids[i] for i in exact}) / 5)
+                dist = 1 - matrix @ index.embedding([q])[0]
+                exact = np.argsort(dist)[:5]
+                hits = index.query(q, 5)
+                fifth = dist[exact[-1]]  # ties are common: many sentences share their words
+                recall.append(sum(h.distance <= fifth + 1e-5 for h in hits) / 5)
+                id_recall.append(len({h.event_id for h in hits} & {ids[i] for i in exact}) / 5)
         kb.close()
 
     p50 = statistics.median(rows["KnowledgeBase.search, no filter"])
     lines = ["## Semantic search (benchmarks/bench_search.py)", "",
-             *[f"- {m}" for m in machine()],
+             *[f"- {m}" for m in info],
              f"- method: {args.n:,} events (50 runs, 8 personas), offline hashing embedding "
              f"(384 dims), embedded Chroma, HNSW defaults, cosine; {len(queries)} timed queries "
              "after 20 warm-up, n=5 (see the script's docstring)",
@@ -159,7 +164,9 @@ def main() -> None:
                      f"{max(vals):.2f} |")
     verdict = "met" if p50 <= TARGET_P50_MS else "MISSED"
     lines += ["", f"Recall@5 of the unfiltered search against exact cosine search (100 queries): "
-              f"{statistics.mean(recall):.3f}.", "",
+              f"{statistics.mean(recall):.3f} counting a hit as good when it is as close as the "
+              f"exact 5th (ties are common in this corpus); {statistics.mean(id_recall):.3f} "
+              "by event id.", "",
               f"Target: p50 <= {TARGET_P50_MS:g} ms with {args.n:,} entries: **{verdict}** "
               f"({p50:.2f} ms)."]
     text = "\n".join(lines)

@@ -22,7 +22,7 @@ from mapek.knowledge._filelock import FileLock
 from mapek.knowledge.log import EventLog, Follow, RunInfo
 from mapek.knowledge.projector import IndexProjector
 from mapek.knowledge.sqlite_log import SQLiteEventLog
-from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex
+from mapek.knowledge.vectors import ChromaIndex, Filter, SearchHit, VectorIndex, parse_chroma_url
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import SEMANTIC_KINDS, Event, EventDraft
 
@@ -56,6 +56,7 @@ class KnowledgeBase:
         self._index_lock = index_lock
         self._projector_options = projector_options
         self._projector: IndexProjector | None = None
+        self._closed = False
 
     @classmethod
     def open(
@@ -70,8 +71,6 @@ class KnowledgeBase:
         by default ``Settings().home``). ``create=False`` refuses a missing workspace or log.
         ``settings`` supplies the embedding and Chroma server when ``source`` is not settings.
         """
-        from mapek.knowledge.vectors import ChromaIndex, parse_chroma_url
-
         if isinstance(source, Settings):
             settings = source
         settings = settings or Settings()
@@ -174,10 +173,15 @@ class KnowledgeBase:
         return self._projector.flush() if self._projector is not None else 0
 
     def close(self) -> None:
-        """Flush the index, stop its thread and close everything. A flush failure is raised
-        after everything is closed; the log keeps every event either way."""
+        """Flush the index (unless another process has it: then that one catches up from the
+        log), stop its thread and close everything. A flush failure is raised after everything
+        is closed; the log keeps every event either way."""
+        if self._closed:
+            return
+        self._closed = True
         try:
-            self.flush()
+            if self._projector is not None:
+                self._projector.flush(wait=False)
         finally:
             if self._projector is not None:
                 self._projector.close()

@@ -191,12 +191,15 @@ class IndexProjector:
         """Index every semantic event committed to the log so far; return how many were added."""
         return self._catch_up(blocking=True)
 
-    def flush(self) -> int:
-        """Catch up now, in this thread. Raises ``VectorIndexError`` if the index fails."""
+    def flush(self, *, wait: bool = True) -> int:
+        """Catch up now, in this thread. Raises ``VectorIndexError`` if the index fails.
+
+        ``wait=False``: if another process holds the embedded index, leave the work to it
+        (it catches up from the log) instead of waiting for it."""
         with self._cond:
             self._pending = 0
         try:
-            return self._catch_up(blocking=True)
+            return self._catch_up(blocking=wait)
         except UserError:  # a bad setting: say so plainly
             raise
         except Exception as exc:

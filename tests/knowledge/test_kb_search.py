@@ -206,6 +206,7 @@ def test_close_flushes_and_reopen_sees_everything(tmp_path: Path) -> None:
     with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
         kb.record_many([EventDraft(run_id="r", kind="finding", actor="security",
                                    payload={"text": f"finding {i}"}) for i in range(5)])
+    kb.close()  # again: nothing happens
     with KnowledgeBase.open(tmp_path / "ws") as kb:
         with kb.projector.using_index() as index:
             assert isinstance(index, ChromaIndex)
@@ -253,3 +254,17 @@ def test_log_only_use_never_imports_chromadb(kb: KnowledgeBase, tmp_path: Path) 
     done = subprocess.run([sys.executable, "-c", _READ_ONLY, str(tmp_path / "ws")],
                           capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr
+
+
+def test_unknown_embedding_is_a_config_error(tmp_path: Path) -> None:
+    from mapek.errors import ConfigError
+
+    kb = KnowledgeBase.open(Settings(home=tmp_path / "ws", embedding="word2vec"))
+    kb.record("r", "message", "cfo", {"text": "logged all the same"})
+    with pytest.raises(ConfigError, match="unknown embedding 'word2vec'"):
+        kb.search("anything")
+    assert kb.log.last_seq("r") == 1
+    with pytest.raises(ConfigError):  # closing says it too, and still closes
+        kb.close()
+    with KnowledgeBase.open(tmp_path / "ws", create=False) as again:
+        assert again.events("r")[0].text == "logged all the same"
