@@ -4,8 +4,8 @@ Method: a fresh workspace; ``-n`` short, realistic discussion sentences (generat
 vocabulary with a fixed seed: 50 runs, 8 personas, 6 semantic kinds) are recorded to the log in
 batches with ``KnowledgeBase.record_many`` (indexing off); then the projector builds the index
 from the log (batched upserts of 1,000) with the default offline hashing embedding, into the
-embedded Chroma. Then ``--queries`` distinct queries (same vocabulary, different combinations), after 20 warm-up
-queries, are timed one by one with ``time.perf_counter``:
+embedded Chroma. Then ``--queries`` distinct queries (same vocabulary, different
+combinations), after 20 warm-up queries, are timed one by one with ``time.perf_counter``:
 
 * ``KnowledgeBase.search`` (the full path: check the log for unindexed events, embed, query)
   with no filter; with a run filter (~2% of entries match), whose candidate ids come from the
