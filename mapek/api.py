@@ -76,7 +76,9 @@ class Session:
         self.run_id = run_id
         self.workspace = workspace
         self.settings = settings or Settings(home=workspace.root)
-        self.kb = KnowledgeBase.open(workspace)
+        # A front end only follows and writes; the worker keeps the vector index up to date, so
+        # the front end never takes the embedded index's lock away from it.
+        self.kb = KnowledgeBase.open(workspace, settings=self.settings, index_on_record=False)
         self.channel = channel
         self._proc: subprocess.Popen[bytes] | None = None
 
