@@ -70,7 +70,8 @@ def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     # 3. Repetition: is a new turn nearly what the same persona already said?
     repeats = []
     for turn in turns:
-        for hit in ctx.search(turn["text"], n=3, persona=turn["persona"], kind="message"):
+        for hit in ctx.search(turn["text"], n=3, run=run_id, persona=turn["persona"],
+                              kind="message"):
             if hit.seq != turn["seq"] and hit.seq < turn["seq"] and hit.score >= REPETITION_THRESHOLD:
                 repeats.append({"persona": turn["persona"], "seq": turn["seq"],
                                 "repeats": hit.seq, "similarity": round(hit.score, 3)})
