@@ -151,8 +151,11 @@ class Session:
                "--home", str(self.workspace.root)]
         if rounds is not None:
             cmd += ["--rounds", str(rounds)]
+        # Its own session: a Ctrl-C at the terminal reaches the front end, which stops the
+        # worker in order, rather than killing it mid-write.
         self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "MAPEK_HOME": str(self.workspace.root)})
+                                      env={**os.environ, "MAPEK_HOME": str(self.workspace.root)},
+                                      start_new_session=True)
         log.close()
 
     def is_running(self) -> bool:
@@ -166,6 +169,18 @@ class Session:
         except (ProcessLookupError, PermissionError, ValueError):
             return False
         return True
+
+    def stop(self, reason: str = "stopped by the human", grace: float = 5.0) -> None:
+        """Stop the worker: SIGTERM, then SIGKILL after ``grace`` seconds. Resumable."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self.kb.record(self.run_id, "run.stopped", "human", {"reason": reason})
 
     def kill(self) -> None:
         """Stop the worker at once (SIGKILL). The run stays resumable from its last checkpoint."""

@@ -191,10 +191,12 @@ def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
     lib = _library(Path(cfg.personas_dir) if cfg.personas_dir else None)
     renderer = EventRenderer(con, lib.personas, verbose=verbose,
                              offline=cfg.model.startswith("mapek/"))
-    if as_json:
-        result = session.run(on_event=lambda ev: _emit_jsonl(ev))
-    else:
-        result = session.run(on_event=renderer.render)
+    try:
+        result = session.run(on_event=_emit_jsonl if as_json else renderer.render)
+    except KeyboardInterrupt:
+        session.stop("interrupted at the terminal (Ctrl-C)")
+        typer.echo(f"\nstopped; the run keeps its state: mapek resume {session.run_id}", err=True)
+        return 130
     if not as_json:
         if result.synthesis_path is not None:
             from rich.markdown import Markdown

@@ -101,3 +101,31 @@ def test_triage_cli(tmp_path: Path, home: Path) -> None:
     assert r.returncode == 2 and ":2:" in r.stderr and r.stdout == ""
     r = mapek("triage", "--jsonl", str(tmp_path / "missing.jsonl"))
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_ctrl_c_stops_the_worker_and_the_run_resumes(home: Path) -> None:
+    import signal
+    import time
+
+    from mapek.api import Session
+
+    proc = subprocess.Popen([sys.executable, "-m", "mapek.cli", "discuss", TOPIC,
+                             "--non-interactive", "--max-turns", "12"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    deadline = time.time() + 120
+    while "round 2" not in seen and time.time() < deadline:
+        seen += proc.stdout.readline()  # type: ignore[union-attr]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "mapek resume" in err and "Traceback" not in err
+    runs = json.loads(mapek("runs", "list", "--json").stdout)
+    run_id = runs[0]["run_id"]
+    with Session.attach(run_id) as s:
+        assert s.result().status == "stopped" and not s.is_running()
+    r = mapek("resume", run_id)
+    assert r.returncode == 0, r.stderr
+    with Session.attach(run_id) as s:
+        assert s.result().status in ("converged", "stalled", "max_turns")
+        assert s.kb.verify(run_id).ok
