@@ -6,6 +6,10 @@
     screening.py   screen_plan / screen_text: destructive intent in structured plans and prose
     rules/         the rule families screening runs: shell, sql, cloud, code, saas, prose
     catalogue.py   the failure catalogue (knowledge/failure-catalogue.yaml) every reason cites
+    gateway.py     ToolGateway: every tool call (read-only by default, grants, approvals)
+    grants.py      write grants and resource provenance, folded from the log
+    content.py     tool-output (injection) and pre-human (secrets) screening
+    policy.py      what a failed check does at each of the four interception points
 
 Importing this package is cheap: the screening rules compile on first use.
 """
@@ -30,11 +34,26 @@ _EXPORTS: dict[str, str] = {
     "CatalogueEntry": "mapek.safety.catalogue",
     "FailureCatalogue": "mapek.safety.catalogue",
     "default_catalogue": "mapek.safety.catalogue",
+    "ToolGateway": "mapek.safety.gateway",
+    "CallResult": "mapek.safety.gateway",
+    "CallCheck": "mapek.safety.gateway",
+    "ApprovalRequest": "mapek.safety.gateway",
+    "Grant": "mapek.safety.grants",
+    "ProvenanceBook": "mapek.safety.grants",
+    "ContentVerdict": "mapek.safety.content",
+    "screen_output": "mapek.safety.content",
+    "screen_for_human": "mapek.safety.content",
+    "CheckSetting": "mapek.safety.policy",
+    "ScreeningPolicy": "mapek.safety.policy",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mapek.safety.catalogue import CatalogueEntry, FailureCatalogue, default_catalogue
+    from mapek.safety.content import ContentVerdict, screen_for_human, screen_output
+    from mapek.safety.gateway import ApprovalRequest, CallCheck, CallResult, ToolGateway
+    from mapek.safety.grants import Grant, ProvenanceBook
+    from mapek.safety.policy import CheckSetting, ScreeningPolicy
     from mapek.safety.screening import (Plan, ScreenContext, Screener, Verdict, screen_plan,
                                         screen_text)
     from mapek.safety.tools import Effect, Tool, ToolRegistry, tool

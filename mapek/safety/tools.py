@@ -41,6 +41,9 @@ class Tool:
     """Safe to run twice with the same arguments."""
     resource: str = ""
     """What it targets (a folder, a database, a mailbox)."""
+    target: str | None = None
+    """The argument naming the resource a call touches (``path``, ``table``): the gateway keeps
+    the provenance of what write calls create under that name."""
 
     @property
     def read_only(self) -> bool:
@@ -48,7 +51,8 @@ class Tool:
 
 
 def tool(
-    *, effect: Effect, name: str | None = None, idempotent: bool = False, resource: str = ""
+    *, effect: Effect, name: str | None = None, idempotent: bool = False, resource: str = "",
+    target: str | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]:
     """Turn a plain function into a :class:`Tool`; ``effect`` is required."""
     if effect not in EFFECTS:
@@ -56,7 +60,8 @@ def tool(
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         return Tool(name or fn.__name__, effect, fn, (fn.__doc__ or "").strip(),
-                    idempotent=idempotent or effect == "read", resource=resource)
+                    idempotent=idempotent or effect == "read", resource=resource,
+                    target=target)
 
     return wrap
 
@@ -68,6 +73,9 @@ class ToolRegistry:
     tools: dict[str, Tool] = field(default_factory=dict)
 
     def register(self, t: Tool | Callable[..., Any]) -> Tool:
+        if isinstance(t, Tool) and t.effect not in EFFECTS:
+            raise UserError(f"tool {t.name!r} declares effect {t.effect!r}; it must be one of "
+                            f"{', '.join(EFFECTS)}")
         if not isinstance(t, Tool):
             name = getattr(t, "__name__", repr(t))
             raise UserError(

@@ -1,0 +1,284 @@
+"""The tool gateway: every tool call an agent makes goes through :meth:`ToolGateway.call`.
+
+::
+
+    check (no side effect)                     call
+    ├─ unknown tool               -> deny      ├─ recorded result under the same key -> returned
+    ├─ screening of the one call  -> verdict   ├─ deny  -> refused, recorded
+    ├─ read                       -> allow     ├─ needs approval -> approver(request), per call,
+    ├─ write: a live grant, and the target         with the exact arguments; no answer ->
+    │   not a human's             -> allow         ``needs_approval``, nothing runs
+    ├─ destructive: a human's target -> deny   ├─ run the tool; errors are outcomes
+    │   this run's, in a sandbox  -> allow     ├─ screen the output: injection is quarantined
+    │   otherwise                 -> approval  │   (``screen.output``)
+    └─ external                   -> approval  └─ ``tool.call``: effect, grant, outcome, provenance
+
+Provenance and grants come from the log alone (:mod:`mapek.safety.grants`): a ``created_by`` in a
+tool's arguments is never read. What a failed check does is the policy's setting
+(:class:`~mapek.safety.policy.ScreeningPolicy`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mapek.errors import UserError
+from mapek.models import EventDraft
+from mapek.safety.content import quarantine, screen_output
+from mapek.safety.grants import Grant, GrantBook, ProvenanceBook, resource_key
+from mapek.safety.policy import ScreeningPolicy
+from mapek.safety.screening import Resource, ScreenContext, Screener
+from mapek.safety.tools import Tool, ToolRegistry
+
+__all__ = ["ToolGateway", "CallCheck", "CallResult", "ApprovalRequest", "Approver"]
+
+_RANK = {"allow": 0, "needs_approval": 1, "deny": 2}
+
+
+@dataclass
+class ApprovalRequest:
+    """What a human sees before a destructive or external call: the exact arguments."""
+
+    call_id: str
+    tool: str
+    effect: str
+    args: dict[str, Any]
+    actor: str
+    reasons: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+Approver = Callable[[ApprovalRequest], "bool | None"]
+"""A human channel's answer for one call: True, False, or None (nobody answered)."""
+
+
+@dataclass
+class CallCheck:
+    """The pre-call check: the decision, and everything behind it."""
+
+    tool: str
+    decision: str
+    reasons: list[str] = field(default_factory=list)
+    effect: str | None = None
+    grant: int | None = None
+    """The ``grant`` event's seq behind a write."""
+    resource: str | None = None
+    owner: str | None = None
+    catalogue_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CallResult:
+    """What the caller (an agent) gets back."""
+
+    outcome: str
+    """``ok``, ``error``, ``refused`` or ``needs_approval``."""
+    output: str = ""
+    reason: str = ""
+    flagged: bool = False
+    seq: int | None = None
+    approval: ApprovalRequest | None = None
+
+
+class ToolGateway:
+    """One run's door to its tools."""
+
+    def __init__(self, tools: ToolRegistry, kb: Any, run_id: str, *,
+                 policy: ScreeningPolicy | None = None, screener: Screener | None = None,
+                 approver: Approver | None = None, sandbox: bool = False,
+                 max_output_chars: int = 2000, clock: Callable[[], float] = time.time,
+                 lock: threading.Lock | None = None) -> None:
+        self.tools, self.kb, self.run_id = tools, kb, run_id
+        self.policy = policy or ScreeningPolicy()
+        self.screener = screener or Screener(tools=tools)
+        self.approver = approver
+        self.sandbox = sandbox
+        """A sandbox run: a destructive call on what this run created needs no approval."""
+        self.max_output_chars = max_output_chars
+        self.clock = clock
+        self._lock = lock or threading.Lock()
+
+    # -- the log -----------------------------------------------------------------------------
+
+    def _record(self, kind: str, actor: str, payload: dict[str, Any], key: str | None = None,
+                parent: int | None = None) -> Any:
+        with self._lock:
+            return self.kb.append(EventDraft(run_id=self.run_id, kind=kind, actor=actor,
+                                             payload=payload, key=key, parent=parent))
+
+    def grants(self) -> GrantBook:
+        return GrantBook.from_events(self.kb.events(self.run_id, kinds=["grant"]))
+
+    def provenance(self) -> ProvenanceBook:
+        book = ProvenanceBook()
+        book.fold(self.kb.events(None, kinds=["resource.registered", "tool.call"]))
+        return book
+
+    def grant(self, tool: str, *, justification: str, to: str = "session",
+              expires_at: float | None = None, ttl: float | None = None,
+              by: str = "human") -> Grant:
+        """Record a write grant (``ttl`` seconds from now, or ``expires_at``)."""
+        t = self.tools.get(tool)
+        if t is None:
+            raise UserError(f"cannot grant unknown tool {tool!r}")
+        if t.effect != "write":
+            raise UserError(f"{tool!r} is declared {t.effect}: only write is granted; "
+                            "destructive and external calls need a human's approval per call")
+        if len(justification.strip()) < 3:
+            raise UserError(f"a grant of {tool!r} needs a justification")
+        if ttl is not None:
+            expires_at = self.clock() + ttl
+        g = Grant(tool=tool, to=to, justification=justification.strip(), expires_at=expires_at,
+                  granted_by=by)
+        ev = self._record("grant", by, g.model_dump(exclude={"seq"}))
+        return g.model_copy(update={"seq": ev.seq})
+
+    def register_resource(self, name: str, *, by: str = "human") -> None:
+        """Record that a person created a resource: no agent may delete or overwrite it."""
+        self._record("resource.registered", by, {"resource": resource_key(name)})
+
+    def context(self, book: ProvenanceBook | None = None) -> ScreenContext:
+        """What screening knows about this run: its id, resources and who made them."""
+        book = book or self.provenance()
+        return ScreenContext(
+            run_id=self.run_id,
+            environment="sandbox" if self.sandbox else None,
+            created_by=f"run:{self.run_id}" if self.sandbox else None,
+            resources={n: Resource(created_by=c) for n, c in book.created_by.items()})
+
+    # -- checking ----------------------------------------------------------------------------
+
+    def check(self, tool: str, args: dict[str, Any], actor: str,
+              book: ProvenanceBook | None = None) -> CallCheck:
+        """The pre-call check; writes nothing."""
+        t = self.tools.get(tool)
+        if t is None:
+            return CallCheck(tool, "deny", [f"unknown tool {tool!r}"])
+        book = book or self.provenance()
+        c = CallCheck(tool, "allow", effect=t.effect)
+        if t.target and args.get(t.target) is not None:
+            c.resource = resource_key(args[t.target])
+            c.owner = book.owner(c.resource)
+        own = c.owner == f"run:{self.run_id}"
+        if t.effect == "write":
+            g, why = self.grants().find(tool, actor, self.clock())
+            if g is None:
+                self._raise(c, "deny", why)
+            else:
+                c.grant = g.seq
+            if c.owner == "human":
+                self._raise(c, "deny", f"{c.resource!r} was created by a human: no agent may "
+                            "overwrite it", "deleting-human-created")
+        elif t.effect == "destructive":
+            if c.owner == "human":
+                self._raise(c, "deny", f"{c.resource!r} was created by a human: no agent may "
+                            "delete it", "deleting-human-created")
+            elif not (own and self.sandbox):
+                self._raise(c, "needs_approval", f"{tool!r} is destructive: a human approves "
+                            "each call", "declared-destructive-tool")
+        elif t.effect == "external":
+            self._raise(c, "needs_approval", f"{tool!r} acts outside the system: a human "
+                        "approves each call", "declared-external-tool")
+        if not (t.effect == "destructive" and own and self.sandbox):
+            v = self.screener.screen_plan({"steps": [{"tool": tool, "args": _plain(args)}]},
+                                          self.context(book))
+            for r in v.reasons:
+                if r.verdict != "allow":
+                    self._raise(c, r.verdict, f"screening: {r.message} ({r.why})",
+                                r.catalogue_id)
+        return c
+
+    @staticmethod
+    def _raise(c: CallCheck, decision: str, reason: str, catalogue_id: str | None = None
+               ) -> None:
+        if _RANK[decision] > _RANK[c.decision]:
+            c.decision = decision
+        c.reasons.append(reason)
+        if catalogue_id and catalogue_id not in c.catalogue_ids:
+            c.catalogue_ids.append(catalogue_id)
+
+    # -- calling -----------------------------------------------------------------------------
+
+    def call(self, tool: str, args: dict[str, Any] | None = None, *, actor: str,
+             key: str | None = None, approved: bool | None = None) -> CallResult:
+        """Check, (ask,) run, screen the output, record. ``approved`` is a human's answer
+        already given for this exact call (the loop's approval step)."""
+        args = dict(args or {})
+        if key is not None:
+            with self._lock:
+                done = self.kb.log.find(self.run_id, key)
+            if done is not None:
+                p = done.payload
+                return CallResult(p["outcome"], p.get("output", ""), p.get("reason", ""),
+                                  p.get("flagged", False), done.seq)
+        c = self.check(tool, args, actor)
+        setting = self.policy.call
+        action = setting.action(c.decision)
+        approval = None
+        if action == "escalate":
+            approval = ApprovalRequest(key or f"{tool}:{self.clock():.6f}", tool,
+                                       c.effect or "", args, actor, c.reasons)
+            if approved is None and self.approver is not None:
+                approved = self.approver(approval)
+            if approved is None:
+                return self._finish(c, args, actor, key, "needs_approval",
+                                    reason="; ".join(c.reasons), approval=approval)
+            if not approved:
+                return self._finish(c, args, actor, key, "refused",
+                                    reason="a human refused: " + "; ".join(c.reasons),
+                                    approved=False)
+        elif action in ("block", "reask"):
+            return self._finish(c, args, actor, key, "refused", reason="; ".join(c.reasons),
+                                reask=action == "reask")
+        t = self.tools.get(tool)
+        assert t is not None
+        try:
+            out, outcome = str(t.fn(**args)), "ok"
+        except Exception as exc:  # a tool's failure is data for the caller, not a crash
+            out, outcome = f"{type(exc).__name__}: {exc}", "error"
+        return self._finish(c, args, actor, key, outcome, output=out, tool=t,
+                            approved=approved)
+
+    def _finish(self, c: CallCheck, args: dict[str, Any], actor: str, key: str | None,
+                outcome: str, *, output: str = "", reason: str = "", tool: Tool | None = None,
+                approval: ApprovalRequest | None = None, approved: bool | None = None,
+                reask: bool = False) -> CallResult:
+        flagged, screen, size = False, None, len(output)
+        if outcome in ("ok", "error") and output:
+            v = screen_output(output)
+            flagged, screen = v.flagged, v.summary()
+            setting = self.policy.output
+            act = setting.action(v.decision)
+            if act in ("block", "reask", "escalate"):
+                output = f"[withheld: the output of {c.tool} reads like injected instructions " \
+                         f"({', '.join(v.kinds)})]"
+            elif flagged and setting.transform == "quarantine":
+                output = quarantine(output[:self.max_output_chars], v, c.tool)
+        shown = output if flagged else output[:self.max_output_chars]
+        provenance = None
+        if outcome == "ok" and tool is not None and c.resource is not None:
+            provenance = {"write": "created" if c.owner is None else "overwritten",
+                          "destructive": "removed"}.get(tool.effect)
+        payload = {"tool": c.tool, "effect": c.effect, "args": _plain(args), "actor": actor,
+                   "decision": c.decision, "reasons": c.reasons,
+                   "catalogue_ids": c.catalogue_ids, "grant": c.grant, "outcome": outcome,
+                   "reason": reason, "approved": approved, "resource": c.resource,
+                   "owner": c.owner, "provenance": provenance, "output": shown,
+                   "output_chars": size, "flagged": flagged, "reask": reask}
+        ev = self._record("tool.call", actor, payload, key=key)
+        if flagged and screen is not None:
+            self._record("screen.output", "gateway", {"tool": c.tool, **screen}, parent=ev.seq,
+                         key=f"{key}:output" if key else None)
+        return CallResult(outcome, shown, reason, flagged, ev.seq, approval)
+
+
+def _plain(args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments as JSON data (what the log and screening see)."""
+    return json.loads(json.dumps(args, default=str))
