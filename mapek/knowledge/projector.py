@@ -9,12 +9,14 @@ when Chroma fails: the log has every event, the position stays put, and the next
 ``notify()`` (called by ``KnowledgeBase.record`` for each semantic event) wakes a background
 thread, which catches up once ``batch_size`` events are pending or ``max_delay`` seconds have
 passed. ``flush()`` catches up in the caller's thread and raises ``VectorIndexError`` on failure.
+``search()`` does not wait for either: it merges the index's hits with the log's not-yet-indexed
+tail, scored in memory, so it reads every write without an upsert on its path.
 
 One process at a time: an embedded Chroma index must not be open in two processes, so with a
 ``lock`` the projector opens the index only while it holds that lock, and closes it and lets go
 after ``hold`` idle seconds. The background thread never waits for the lock (whoever holds it
-catches up from the log anyway, and every search catches up first); ``flush``, ``search`` and
-``reindex`` wait up to ``lock_timeout`` seconds.
+catches up from the log anyway, and every search reads the tail past the index position);
+``flush``, ``search`` and ``reindex`` wait up to ``lock_timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -24,12 +26,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from mapek.errors import UserError, VectorIndexError
 from mapek.knowledge._filelock import FileLock
 from mapek.knowledge.log import EventLog
 from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex, indexable
 from mapek.models import SEMANTIC_KINDS
+
+if TYPE_CHECKING:
+    from mapek.knowledge._exact import MemoryVectors
 
 __all__ = ["IndexProjector"]
 
@@ -61,6 +67,8 @@ class IndexProjector:
         self._first_pending = 0.0
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._tail: MemoryVectors | None = None
+        """Semantic events past the index position, embedded, for searches (see ``search``)."""
         self.last_error: VectorIndexError | None = None
         """The last failure of a background catch-up (cleared by a successful one)."""
 
@@ -210,20 +218,71 @@ class IndexProjector:
         self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,
         kind: Filter = None,
     ) -> list[SearchHit]:
-        """Flush, then query the index. With a run filter the matching entries are looked up
-        in the log first (cheap there) and the index searches among them only."""
-        with self._work:
-            self.flush()
-            with self.using_index() as index:
-                ids: list[str] | None = None
-                for r in _values(run) or ():
-                    seqs = self.log.semantic_seqs(r, kinds=_values(kind), actors=_values(persona),
-                                                  upto=index.position())
-                    if seqs is None:  # the backend cannot say: filter in the index
-                        ids = None
-                        break
-                    ids = (ids or []) + [f"{r}#{seq}" for seq in seqs]
-                return index.query(text, n, run=run, persona=persona, kind=kind, ids=ids)
+        """The ``n`` semantic events closest to ``text`` among everything logged so far.
+
+        The index is queried as it stands; the log's tail past the index position (what the
+        background thread has not indexed yet) is scored exactly in memory, with the index's
+        embedding and the same filters, and merged with the index's hits, each event once. So
+        a search reads every write without waiting for an upsert. A tail of ``batch_size``
+        events or more is indexed first, in this thread, to keep the work in memory small; an
+        index that cannot embed (``VectorIndex.embed``) is always caught up first. With a run
+        filter the matching entries are looked up in the log first (cheap there) and the index
+        searches among them only.
+        """
+        with self._work, self.using_index() as index:
+            tail = self._read_tail(index)
+            position = index.position()
+            ids: list[str] | None = None
+            for r in _values(run) or ():
+                seqs = self.log.semantic_seqs(r, kinds=_values(kind), actors=_values(persona),
+                                              upto=position)
+                if seqs is None:  # the backend cannot say: filter in the index
+                    ids = None
+                    break
+                ids = (ids or []) + [f"{r}#{seq}" for seq in seqs]
+            hits = index.query(text, n, run=run, persona=persona, kind=kind, ids=ids)
+            if tail is None or not len(tail):
+                return hits
+            more = tail.search(index.embed([text])[0], n, run=run, persona=persona, kind=kind)
+            if not more:
+                return hits
+            from mapek.knowledge._exact import merge_hits
+
+            return merge_hits(hits, more, n=n)
+
+    def _read_tail(self, index: VectorIndex) -> MemoryVectors | None:
+        """The semantic events logged past the index position, with their vectors (read from
+        the log since the last search and embedded once). None: the index cannot embed, so it
+        has been caught up instead."""
+        if self._tail is None:
+            from mapek.knowledge._exact import MemoryVectors  # numpy, first search only
+
+            self._tail = MemoryVectors(index.position())
+        tail = self._tail
+        caught_up = False
+        while True:
+            position = index.position()
+            if position < tail.base:  # the index was rebuilt: start again
+                tail.reset(position)
+            tail.advance(position)
+            rows, scanned = self.log.scan(tail.cursor, kinds=SEMANTIC_KINDS,
+                                          limit=self.batch_size)
+            if not caught_up and len(tail) + len(rows) >= self.batch_size:
+                self.flush()  # far behind (another process had the index, say): index it now
+                caught_up = True
+                continue
+            new = [(pos, ev) for pos, ev in rows if indexable(ev)]
+            if new:
+                try:
+                    vectors = index.embed([ev.text for _, ev in new])
+                except NotImplementedError:
+                    self.flush()
+                    return None
+                tail.add(new, vectors)
+            progressed = scanned > tail.cursor
+            tail.cursor = max(tail.cursor, scanned)
+            if len(rows) < self.batch_size or not progressed:
+                return tail
 
     def reindex(self, run_id: str | None = None) -> int:
         """Rebuild from the log alone: one run's entries, or (``None``) the whole index."""

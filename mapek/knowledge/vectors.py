@@ -89,6 +89,12 @@ class VectorIndex(ABC):
     def delete(self, run_id: str | None = None) -> None:
         """Remove one run's entries, or (``None``) everything, resetting the position to 0."""
 
+    def embed(self, texts: Sequence[str]) -> Sequence[Any]:
+        """The vectors this index would store for ``texts`` (its own embedding), so that events
+        it has not indexed yet can be scored like its entries. NotImplementedError (the
+        default) if it cannot say: a search then catches the index up before querying it."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the client. The default does nothing."""
 
@@ -189,6 +195,12 @@ class ChromaIndex(VectorIndex):
 
     def position(self) -> int:
         return self._position or 0
+
+    def embed(self, texts: Sequence[str]) -> Sequence[Any]:
+        try:
+            return list(self.embedding(list(texts))) if texts else []
+        except Exception as exc:
+            raise VectorIndexError(f"cannot embed for the vector index: {exc}") from exc
 
     def query(
         self, text: str, n: int = 5, *, run: Filter = None, persona: Filter = None,

@@ -91,6 +91,7 @@ def test_what_gets_indexed(kb: KnowledgeBase) -> None:
 def test_run_filter_via_the_log_matches_the_metadata_filter(kb: KnowledgeBase) -> None:
     record_corpus(kb)
     kb.record("r3", "answer", "cfo", {"text": "the database budget is fine"})
+    kb.flush()  # both sides read the index alone
     for query in ("database cost", "encryption", "office in Lisbon"):
         for filters in ({"run": "r1"}, {"run": ["r1", "r3"], "persona": "cfo"},
                         {"run": "r2", "kind": ["answer", "finding"]}, {"run": "none"}):
@@ -268,3 +269,96 @@ def test_unknown_embedding_is_a_config_error(tmp_path: Path) -> None:
         kb.close()
     with KnowledgeBase.open(tmp_path / "ws", create=False) as again:
         assert again.events("r")[0].text == "logged all the same"
+
+
+# -- search merges the index with the log's not-yet-indexed tail -----------------------------
+
+def position_and_count(kb: KnowledgeBase) -> tuple[int, int]:
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        return index.position(), index.count()
+
+
+def hits_key(hits: Sequence[SearchHit]) -> list[tuple[str, float]]:
+    return [(h.event_id, round(h.distance, 5)) for h in hits]
+
+
+def semantic_ids(kb: KnowledgeBase) -> list[str]:
+    return sorted(e.id for e in kb.events() if e.kind != "llm.call")
+
+
+FILTERS: list[dict[str, Any]] = [
+    {}, {"run": "r1"}, {"persona": "security"}, {"kind": ["answer", "finding"]},
+    {"run": ["r1", "r2"], "persona": ["cfo", "legal"]}, {"run": "r2", "kind": "finding"},
+    {"persona": "nobody"},
+]
+QUERIES = ["how much does the managed database cost", "encryption", "office in Lisbon"]
+
+
+def test_an_event_recorded_a_moment_ago_is_found_without_an_upsert(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:  # the batcher waits
+        kb.record("r", "topic", "human", {"text": "capacity planning"})
+        kb.flush()
+        kb.record("r", "finding", "security", {"text": "the firewall is open to the world"})
+        assert ids(kb.search("firewall open", n=1)) == ["r#2"]
+        assert ids(kb.search("firewall open", n=1, run="r", persona="security")) == ["r#2"]
+        assert position_and_count(kb) == (1, 1)  # found in memory: nothing was written
+        kb.flush()
+        assert position_and_count(kb) == (2, 2)
+        assert ids(kb.search("firewall open", n=1)) == ["r#2"]
+
+
+@pytest.mark.parametrize("indexed", [0, 4, 9])
+def test_filters_apply_to_the_tail_as_to_the_index(tmp_path: Path, indexed: int) -> None:
+    """Whatever part of the corpus is indexed (none, some, all), search gives the hits and
+    distances of a fully indexed search."""
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        for i, (run, kind, actor, text) in enumerate(CORPUS, 1):
+            kb.record(run, kind, actor, {"text": text})
+            kb.record(run, "llm.call", actor, {"text": text, "tokens": 12})
+            if i == indexed:
+                kb.flush()
+        merged = {(q, i): hits_key(kb.search(q, n=4, **f))
+                  for q in QUERIES for i, f in enumerate(FILTERS)}
+        assert position_and_count(kb) == (2 * indexed, indexed)
+        kb.flush()
+        for (q, i), got in merged.items():
+            assert got == hits_key(kb.search(q, n=4, **FILTERS[i])), (q, FILTERS[i])
+
+
+def test_no_duplicates_when_the_tail_has_meanwhile_been_indexed(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        record_corpus(kb)
+        assert len(kb.search("database", n=100)) == len(CORPUS)  # all in the tail
+        with kb.projector.using_index() as index:  # indexed, but the position not moved
+            index.upsert([e for e in kb.events() if e.kind != "llm.call"])
+            assert index.position() == 0
+        for filters in FILTERS:
+            hits = kb.search("database encryption office", n=100, **filters)
+            assert len(ids(hits)) == len(set(ids(hits)))
+        assert sorted(ids(kb.search("database", n=100))) == semantic_ids(kb)
+
+
+def test_a_long_tail_is_indexed_by_the_search(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, batch_size=8) as kb:
+        for i in range(5):
+            kb.record("r", "message", "cfo", {"text": f"point {i}"})
+        assert ids(kb.search("point 3", n=1)) == ["r#4"]
+        assert position_and_count(kb) == (0, 0)  # a short tail stays in memory
+        for i in range(5, 20):
+            kb.record("r", "message", "cfo", {"text": f"point {i}"})
+        assert ids(kb.search("point 17", n=1)) == ["r#18"]
+        assert position_and_count(kb) == (20, 20)  # too long: indexed first
+
+
+def test_search_after_a_reindex_starts_the_tail_again(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        record_corpus(kb)
+        kb.flush()
+        kb.record("r1", "answer", "cfo", {"text": "the encryption project is funded"})
+        assert ids(kb.search("encryption project funded", n=1)) == ["r1#11"]
+        with kb.projector.using_index() as index:
+            index.delete()  # emptied under the projector: the position goes back to 0
+        assert sorted(ids(kb.search("database", n=100))) == semantic_ids(kb)
+        assert kb.reindex() == len(CORPUS) + 1
+        assert ids(kb.search("encryption project funded", n=1)) == ["r1#11"]
