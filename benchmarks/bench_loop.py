@@ -32,12 +32,14 @@ Chroma index in a temporary workspace.
    against N x the time of one session alone on the same model, and memory per session: (peak
    RSS, sampled every 250 ms, minus RSS before the sessions) / N.
 
-    .venv/bin/python benchmarks/bench_loop.py [--part overhead,supervision,concurrency]
+    .venv/bin/python benchmarks/bench_loop.py [--part overhead,supervision,concurrency|quick]
         [--turns 200] [--repeats 3] [--sessions 200] [--session-turns 8] [--latency 0.2]
         [--processes 1] [--shared] [--swap exact_index ...] [--section NAME] [--no-write]
 
 Writes its sections of ``benchmarks/RESULTS.loop.md`` unless ``--no-write`` (other sections and
-the hand-written ``summary`` are kept). The figures recorded there came from::
+the hand-written ``summary`` are kept). ``--part quick`` prints the product row and its
+breakdown only (a check while optimising) and writes nothing. The figures recorded there came
+from::
 
     bench_loop.py --part overhead,supervision
     bench_loop.py --part concurrency
@@ -444,6 +446,33 @@ CONFIGS: list[tuple[str, dict[str, bool], int]] = [
 ]
 
 
+def part_quick(turns: int, work: Path, repeats: int) -> None:
+    """A quick check while optimising: the product configuration only, ``repeats`` warm runs
+    (median printed), then one timed run with the breakdown by category. Prints, writes
+    nothing."""
+    import statistics
+
+    run_one(work / "q-warm", 8, InstantModel())
+    fw = []
+    for rep in range(repeats):
+        m = InstantModel()
+        r = run_one(work / f"q{rep}", turns, m)
+        fw.append((r["wall"] - m.seconds) / r["turns"] * 1000)
+        assert r["chain_ok"] and r["keys_unique"], r
+    print(f"product: framework ms/turn median {statistics.median(fw):.2f} "
+          f"({', '.join(f'{x:.2f}' for x in fw)}), {r['turns']} turns", flush=True)
+    timers = install_timers()
+    m = InstantModel()
+    try:
+        tr = run_one(work / "q-timed", turns, m)
+    finally:
+        timers.undo()
+    total = tr["wall"] - m.seconds
+    print(f"timed run: {total / tr['turns'] * 1000:.2f} ms/turn")
+    for cat, secs in sorted(timers.seconds.items(), key=lambda kv: -kv[1]):
+        print(f"  {cat:<70} {timers.calls[cat]:>6} {secs / tr['turns'] * 1000:7.2f} ms/turn")
+
+
 def part_overhead(turns: int, work: Path, repeats: int) -> tuple[list[str], dict[str, Any]]:
     import statistics
 
@@ -844,6 +873,8 @@ def main() -> int:
     sections: dict[str, list[str]] = {}
     long_runs: dict[str, Any] = {}
     try:
+        if "quick" in parts:
+            part_quick(args.turns, work, args.repeats)
         if "overhead" in parts:
             sections["overhead"], long_runs = part_overhead(args.turns, work, args.repeats)
         if "supervision" in parts:
@@ -857,7 +888,7 @@ def main() -> int:
     header = machine()
     for lines in sections.values():
         print("\n".join(lines))
-    if not args.no_write:
+    if not args.no_write and sections:
         write_sections(sections, header)
         print(f"wrote {RESULTS}")
     return 0
