@@ -1,0 +1,157 @@
+"""The worker's side of the breaker: a graceful stop on SIGTERM, and the dead man's switch.
+
+:class:`WorkerGuard` is installed by the worker when a watchdog guards it (``--watched``):
+
+- SIGTERM sets a flag and raises :class:`WorkerStopped` in the main thread at once, unless the
+  main thread is inside a log append or a checkpoint write: then that write finishes first and
+  the exception is raised as it returns. LangGraph's checkpoints are synchronous, so the last
+  finished node's checkpoint stands and ``mapek resume`` continues from it. Once the flag is
+  set, every further log append (from any thread) raises instead of writing: after a trip the
+  worker records nothing, it only exits.
+- Before every model call and tool call, :meth:`WorkerGuard.before_call` checks the watchdog's
+  heartbeat file. If it is older than ``stale`` seconds the worker pauses (recording
+  ``worker.unwatched`` once the pause passes a second) until a watchdog beats again: it never
+  runs unwatched.
+
+:class:`WorkerStopped` derives from ``BaseException`` like ``KeyboardInterrupt``, so the
+``except Exception`` around a tool or a node cannot swallow the stop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["WorkerGuard", "WorkerStopped", "GuardedGateway", "STALE_AFTER"]
+
+STALE_AFTER = 1.0
+"""Seconds without a heartbeat after which the watchdog is taken for dead."""
+
+
+class WorkerStopped(BaseException):  # noqa: N818 - a control signal, like KeyboardInterrupt
+    """The watchdog (or a person) asked the worker to stop; it exits without writing more."""
+
+
+class WorkerGuard:
+    def __init__(self, heartbeat: Path, *, stale: float = STALE_AFTER,
+                 on_pause: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
+        self.heartbeat = heartbeat
+        self.stale = stale
+        self.on_pause = on_pause
+        """Called as ``on_pause(kind, payload)`` to record ``worker.unwatched`` / ``watched``."""
+        self.stopping = threading.Event()
+        self._main_writing = 0
+        self._main = threading.main_thread()
+
+    # -- SIGTERM ---------------------------------------------------------------------------
+
+    def install(self) -> WorkerGuard:
+        signal.signal(signal.SIGTERM, self._on_term)
+        return self
+
+    def _on_term(self, signum: int, frame: Any) -> None:
+        self.stopping.set()
+        if not self._main_writing:
+            raise WorkerStopped("SIGTERM")
+
+    def wrap_write(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` (a log append, a checkpoint put) made atomic with respect to SIGTERM and
+        refused once the worker is stopping."""
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if self.stopping.is_set():
+                raise WorkerStopped("stopping: no more writes")
+            main = threading.current_thread() is self._main
+            if main:
+                self._main_writing += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if main:
+                    self._main_writing -= 1
+                    if self.stopping.is_set() and not self._main_writing:
+                        raise WorkerStopped("SIGTERM")  # deferred until the write finished
+
+        return guarded
+
+    def guard_kb(self, kb: Any) -> None:
+        """Route every append of ``kb``'s log through :meth:`wrap_write`."""
+        kb.log.append_many = self.wrap_write(kb.log.append_many)
+
+    def guard_saver(self, saver: Any) -> Any:
+        for name in ("put", "put_writes"):
+            setattr(saver, name, self.wrap_write(getattr(saver, name)))
+        return saver
+
+    # -- the dead man's switch -------------------------------------------------------------
+
+    def watched(self) -> bool:
+        try:
+            return time.time() - os.stat(self.heartbeat).st_mtime <= self.stale
+        except FileNotFoundError:
+            return False
+
+    def before_call(self, what: str = "call") -> None:
+        """Return when a watchdog is alive; raise :class:`WorkerStopped` if stopping."""
+        if self.stopping.is_set():
+            raise WorkerStopped("stopping")
+        if self.watched():
+            return
+        t0, told = time.monotonic(), False
+        while not self.watched():
+            if self.stopping.is_set():
+                raise WorkerStopped("stopping")
+            if not told and time.monotonic() - t0 > 1.0 and self.on_pause is not None:
+                told = True
+                self.on_pause("worker.unwatched", {"before": what, "heartbeat": str(
+                    self.heartbeat), "text": "no watchdog heartbeat: paused until one is back"})
+            time.sleep(0.05)
+        if told and self.on_pause is not None:
+            self.on_pause("worker.watched", {"paused_s": round(time.monotonic() - t0, 2)})
+
+    def wrap_tools(self, registry: Any) -> Any:
+        """The same registry, each tool's function checking :meth:`before_call` first."""
+        for name, t in list(registry.tools.items()):
+            fn = t.fn
+
+            def checked(*a: Any, _fn: Any = fn, _n: str = name, **k: Any) -> Any:
+                self.before_call(f"tool {_n}")
+                return _fn(*a, **k)
+
+            registry.tools[name] = dataclasses.replace(t, fn=checked)
+        return registry
+
+
+class GuardedGateway:
+    """A model gateway that checks the guard before each call (``using`` keeps the check)."""
+
+    def __init__(self, gateway: Any, guard: WorkerGuard) -> None:
+        self._gw, self._guard = gateway, guard
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gw, name)
+
+    def using(self, *args: Any, **kwargs: Any) -> GuardedGateway:
+        return GuardedGateway(self._gw.using(*args, **kwargs), self._guard)
+
+    def structured(self, *args: Any, **kwargs: Any) -> Any:
+        self._guard.before_call(f"model {kwargs.get('task', '')}".strip())
+        return self._gw.structured(*args, **kwargs)
+
+    def complete(self, *args: Any, **kwargs: Any) -> Any:
+        self._guard.before_call("model")
+        return self._gw.complete(*args, **kwargs)
+
+    async def astructured(self, *args: Any, **kwargs: Any) -> Any:
+        self._guard.before_call("model")
+        return await self._gw.astructured(*args, **kwargs)
+
+    async def acomplete(self, *args: Any, **kwargs: Any) -> Any:
+        self._guard.before_call("model")
+        return await self._gw.acomplete(*args, **kwargs)
