@@ -4,7 +4,8 @@ Each entry is one event whose kind is in ``SEMANTIC_KINDS``: its id is the event
 (``run#seq``), its document is ``payload["text"]``, and its metadata links it back to the event
 (run, seq, kind, actor, persona, time). Writes are upserts, so indexing an event twice is
 harmless. The index remembers its *position*: every semantic event up to that log position is
-in it, which lets any process catch it up from the log (see ``projector``).
+in it, which lets any process catch it up from the log (see ``projector``). A stored position
+may lag what the index holds (it is written lazily), never lead it.
 
 ``ChromaIndex`` is the Chroma backend: the embedded ``PersistentClient`` in the workspace by
 default, a Chroma server when ``MAPEK_CHROMA_URL`` is set. The embedded client must have one
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -136,13 +138,18 @@ def _where(**filters: Filter) -> dict[str, Any] | None:
 class ChromaIndex(VectorIndex):
     """A Chroma collection holding the semantic events of one log."""
 
-    def __init__(self, client: Any, embedding: Any, *, name: str | None = None):
+    def __init__(self, client: Any, embedding: Any, *, name: str | None = None,
+                 position_every: float = 5.0):
+        """``position_every``: at most one position write per this many seconds (and one at
+        ``close``); see :meth:`upsert`."""
         self.client, self.embedding = client, embedding
         if name is None:  # one collection per embedding: vectors of different spaces never mix
             digest = hashlib.sha1(canonical_json(embedding.get_config()).encode()).hexdigest()
             name = re.sub(r"[^a-zA-Z0-9_-]", "-", f"events-{embedding.name()}-{digest[:8]}")
         self.name = name
-        self._position: int | None = None
+        self.position_every = position_every
+        self._position = self._stored = 0
+        self._stored_at = time.monotonic()
         self._collection = self._open()
 
     @classmethod
@@ -178,23 +185,41 @@ class ChromaIndex(VectorIndex):
         except Exception as exc:
             raise VectorIndexError(f"cannot open the vector collection {self.name}: {exc}") \
                 from exc
-        self._position = int((collection.metadata or {}).get("mapek_position", 0))
+        self._position = self._stored = int((collection.metadata or {}).get("mapek_position", 0))
+        self._stored_at = time.monotonic()
         return collection
 
     def upsert(self, events: Sequence[Event], position: int | None = None) -> None:
+        """Write the entries; then take ``position`` as this index's position at once, and
+        write it into the collection's metadata lazily: at most every ``position_every``
+        seconds, and on :meth:`close`. Another opener may so read a position that lags (after
+        a crash, say): its catch-up upserts a few entries again, which is harmless. A position
+        is written only after the entries it covers, so it never runs ahead of them."""
         try:
             if events:
                 self._collection.upsert(
                     ids=[ev.id for ev in events], documents=[ev.text for ev in events],
                     metadatas=[_metadata(ev) for ev in events])
-            if position is not None and position != self._position:
-                self._collection.modify(metadata={"mapek_position": position})
-                self._position = position
         except Exception as exc:
             raise VectorIndexError(f"cannot write to the vector index: {exc}") from exc
+        if position is not None:
+            self._position = position
+            if time.monotonic() - self._stored_at >= self.position_every:
+                self.store_position()
+
+    def store_position(self) -> None:
+        """Write the position into the collection's metadata now, if it moved."""
+        if self._position == self._stored:
+            return
+        position = self._position
+        try:
+            self._collection.modify(metadata={"mapek_position": position})
+        except Exception as exc:
+            raise VectorIndexError(f"cannot write to the vector index: {exc}") from exc
+        self._stored, self._stored_at = position, time.monotonic()
 
     def position(self) -> int:
-        return self._position or 0
+        return self._position
 
     def embed(self, texts: Sequence[str]) -> Sequence[Any]:
         try:
@@ -249,7 +274,13 @@ class ChromaIndex(VectorIndex):
 
     def close(self) -> None:
         """Close the client: with the last client of an embedded index, Chroma stops and its
-        files are released (the next open reads them afresh)."""
+        files are released (the next open reads them afresh). The position is written first;
+        if that fails, the next opener catches up from an older one (harmless)."""
+        try:
+            self.store_position()
+        except VectorIndexError as exc:
+            logger.warning("the vector index position was not saved (the next catch-up "
+                           "re-indexes a few events): %s", exc)
         close = getattr(self.client, "close", None)
         if close is not None:
             try:

@@ -340,7 +340,7 @@ def test_no_duplicates_when_the_tail_has_meanwhile_been_indexed(tmp_path: Path) 
 
 
 def test_a_long_tail_is_indexed_by_the_search(tmp_path: Path) -> None:
-    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, batch_size=8) as kb:
+    with KnowledgeBase.open(tmp_path / "ws", batch_size=8, index_on_record=False) as kb:
         for i in range(5):
             kb.record("r", "message", "cfo", {"text": f"point {i}"})
         assert ids(kb.search("point 3", n=1)) == ["r#4"]
@@ -362,3 +362,88 @@ def test_search_after_a_reindex_starts_the_tail_again(tmp_path: Path) -> None:
         assert sorted(ids(kb.search("database", n=100))) == semantic_ids(kb)
         assert kb.reindex() == len(CORPUS) + 1
         assert ids(kb.search("encryption project funded", n=1)) == ["r1#11"]
+
+
+# -- the index position is written lazily, never ahead of the entries ------------------------
+
+def stored_position(ws: Path) -> int:
+    index = ChromaIndex.open(Settings(), Workspace.open(ws))
+    try:
+        return index.position()
+    finally:
+        index.client.close()  # without ChromaIndex.close: that would write a position
+
+
+def test_position_is_written_lazily_and_on_close(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    kb = KnowledgeBase.open(ws, max_delay=60)
+    with kb.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        index.position_every = 3600.0
+        kb.record("r", "topic", "human", {"text": "pricing"})
+        kb.record("r", "answer", "cfo", {"text": "prices go up"})
+        kb.flush()
+        assert index.position() == 2  # known at once
+        assert index._collection.metadata["mapek_position"] == 0  # stored later
+        index.position_every = 0.0
+        kb.record("r", "answer", "cfo", {"text": "prices go down"})
+        kb.flush()
+        assert index._collection.metadata["mapek_position"] == 3
+        index.position_every = 3600.0
+        kb.record("r", "answer", "cfo", {"text": "prices stay"})
+        kb.flush()
+        assert index._collection.metadata["mapek_position"] == 3  # lags
+    kb.close()
+    assert stored_position(ws) == 4  # written on close
+
+
+def test_a_lagging_position_after_a_crash_only_reindexes(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    crashed = KnowledgeBase.open(ws, max_delay=60)
+    with crashed.projector.using_index() as index:
+        assert isinstance(index, ChromaIndex)
+        index.position_every = 3600.0
+    record_corpus(crashed)
+    crashed.flush()
+    with crashed.projector.using_index() as index:
+        assert index.position() == 2 * len(CORPUS)
+    crashed.projector._release = lambda **_: None  # type: ignore[method-assign]
+    crashed.projector.close()  # dies: nothing stored, the lock goes with the process
+    assert crashed.projector._index is not None
+    crashed.projector._index.client.close()
+    assert crashed._index_lock is not None
+    crashed._index_lock.release()
+    crashed.log.close()
+    assert stored_position(ws) == 0  # lags behind the 9 entries written
+    with KnowledgeBase.open(ws) as kb:
+        assert kb.projector.flush() == len(CORPUS)  # indexed again: upserts, no duplicates
+        assert position_and_count(kb) == (2 * len(CORPUS), len(CORPUS))
+        assert sorted(ids(kb.search("database", n=100))) == semantic_ids(kb)
+
+
+def test_a_failed_upsert_never_moves_the_position(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        with kb.projector.using_index() as index:
+            assert isinstance(index, ChromaIndex)
+            index.position_every = 0.0
+            kb.record("r", "topic", "human", {"text": "pricing"})
+            kb.flush()
+            real = index._collection
+
+            class Broken:
+                def upsert(self, **_: Any) -> None:
+                    raise RuntimeError("disk full")
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(real, name)
+
+            index._collection = Broken()
+            kb.record("r", "answer", "cfo", {"text": "prices go up"})
+            with pytest.raises(VectorIndexError, match="disk full"):
+                kb.flush()
+            assert index.position() == 1
+            assert int(real.metadata["mapek_position"]) == 1
+            assert ids(kb.search("prices go up", n=1)) == ["r#2"]  # found in the tail
+            index._collection = real
+        assert kb.flush() == 1
+        assert position_and_count(kb) == (2, 2)
