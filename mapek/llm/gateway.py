@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -245,15 +246,15 @@ class _Structured:
     def __init__(self, gateway: Gateway, schema: type[BaseModel], request: ModelRequest) -> None:
         self.gateway = gateway
         self.schema = schema
-        json_schema = schema.model_json_schema()
-        messages = _with_instructions(request.messages, schema_instructions(json_schema))
+        schema_text, instructions, name = _schema_parts(schema)
+        messages = _with_instructions(request.messages, instructions)
         self.request = ModelRequest(
             messages=messages,
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             timeout=request.timeout,
-            schema=json_schema,
-            schema_name=_schema_name(schema),
+            schema=json.loads(schema_text),  # a copy per call: a provider may edit it
+            schema_name=name,
             task=request.task,
             context=request.context,
             run_id=request.run_id,
@@ -315,6 +316,16 @@ def _with_instructions(messages: list[Message], instructions: str) -> list[Messa
         first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instructions}"}
         return [first, *messages[1:]]
     return [{"role": "system", "content": instructions}, *messages]
+
+
+@lru_cache(maxsize=256)
+def _schema_parts(schema: type[BaseModel]) -> tuple[str, str, str]:
+    """A schema class's JSON schema (as JSON text), the prompt instructions that ask for it, and
+    its name. Built once per class: pydantic builds the JSON schema afresh on every call (about
+    1 ms for a persona turn's), and a class's schema does not change."""
+    json_schema = schema.model_json_schema()
+    return (json.dumps(json_schema, separators=(",", ":"), ensure_ascii=False),
+            schema_instructions(json_schema), _schema_name(schema))
 
 
 def _schema_name(schema: type[BaseModel]) -> str:
