@@ -46,8 +46,9 @@ class SessionResult:
     run_id: str
     status: str
     """``created`` (not started), ``running``, ``converged``, ``stalled``, ``max_turns``,
-    ``stopped`` (a limit), ``failed``, ``paused``, or ``died`` (the worker exited without a final
-    event: resume it)."""
+    ``stopped`` (a limit), ``failed``, ``paused``, ``tripped`` (the watchdog's breaker stopped
+    it; ``reason`` says which policy; review and resume it), or ``died`` (the worker exited
+    without a final event: resume it)."""
     reason: str = ""
     synthesis: dict[str, Any] = field(default_factory=dict)
     synthesis_path: Path | None = None
@@ -81,6 +82,8 @@ class Session:
         self.kb = KnowledgeBase.open(workspace, settings=self.settings, index_on_record=False)
         self.channel = channel
         self._proc: subprocess.Popen[bytes] | None = None
+        self._dog: subprocess.Popen[bytes] | None = None
+        """The worker's watchdog process, when this front end started the worker."""
 
     # -- creating and attaching ------------------------------------------------------------
 
@@ -90,8 +93,10 @@ class Session:
                max_tokens: int | None = None, max_usd: float | None = None,
                human: HumanMode | HumanChannel = "interactive", escalation_budget: int = 3,
                speakers_per_round: int = 2, personas_dir: str | Path | None = None,
-               home: str | Path | None = None) -> Session:
-        """Validate and record a new session (``run.started``); :meth:`run` starts it."""
+               home: str | Path | None = None, policy: str | Path | None = None) -> Session:
+        """Validate and record a new session (``run.started``); :meth:`run` starts it.
+        ``policy``: the watchdog's breaker preset or YAML file (default ``default``); the
+        session's limits are laid over it."""
         from pydantic import ValidationError
 
         from mapek.personas import PersonaLibrary
@@ -115,8 +120,13 @@ class Session:
         _check_model(cfg.model)
         session = cls(new_run_id(), settings.workspace(), settings=settings,
                       channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
+        breaker = {"policy": str(policy)} if policy else {}
+        if policy:
+            from mapek.breaker.policies import load_policy
+
+            load_policy(policy)  # a bad file: ConfigError naming file and field, no run
         session.kb.record(session.run_id, "run.started", "human",
-                          {"config": cfg.model_dump(), "text": cfg.topic})
+                          {"config": cfg.model_dump(), "text": cfg.topic, "breaker": breaker})
         session.kb.record(session.run_id, "topic", "human", {"text": cfg.topic})
         return session
 
@@ -147,8 +157,11 @@ class Session:
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
         log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
+        from mapek.breaker.watchdog import resolve_spec
+
+        resolve_spec(self.kb, self.run_id)  # a bad policy file: a clear error, no worker
         cmd = [sys.executable, "-m", "mapek.loop.worker", self.run_id,
-               "--home", str(self.workspace.root)]
+               "--home", str(self.workspace.root), "--watched"]
         if rounds is not None:
             cmd += ["--rounds", str(rounds)]
         # Its own session: a Ctrl-C at the terminal reaches the front end, which stops the
@@ -157,6 +170,39 @@ class Session:
                                       env={**os.environ, "MAPEK_HOME": str(self.workspace.root)},
                                       start_new_session=True)
         log.close()
+        self._start_watchdog()
+
+    def _start_watchdog(self) -> None:
+        """The worker's watchdog, in its own process (and its own session: a Ctrl-C at the
+        terminal does not take the guard away)."""
+        assert self._proc is not None
+        log = open(self.workspace.run_dir(self.run_id) / "watchdog.log", "ab")  # noqa: SIM115
+        self._dog = subprocess.Popen(
+            [sys.executable, "-m", "mapek.breaker.watchdog", self.run_id, "--pid",
+             str(self._proc.pid), "--home", str(self.workspace.root)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def _watchdog_busy(self, worker_dead: bool) -> bool:
+        """True while this front end's watchdog still runs after its worker ended. A watchdog
+        that died under a live worker is started again (the worker waits for it meanwhile)."""
+        dog = self._dog
+        if dog is None:
+            return False
+        code = dog.poll()
+        if code is None:
+            return worker_dead
+        if not worker_dead and (code < 0 or code == 1):
+            self._start_watchdog()
+        return False
+
+    def _trip(self) -> Event | None:
+        """The breaker trip that ended the current worker, if one did."""
+        trips = self.kb.events(self.run_id, kinds=["breaker.tripped"])
+        started = self.kb.events(self.run_id, kinds=["worker.started"])
+        if trips and (not started or trips[-1].seq > started[-1].seq):
+            return trips[-1]
+        return None
 
     def is_running(self) -> bool:
         if self._proc is not None:
@@ -210,6 +256,8 @@ class Session:
                 return True
             dead = (self._proc.poll() is not None) if self._proc is not None \
                 else not self.is_running()
+            if self._watchdog_busy(dead):
+                return False  # a trip is being recorded and notified: show it all
             return dead and not self.kb.events(self.run_id, after=last, limit=1)
 
         last = after
@@ -263,6 +311,10 @@ class Session:
     def result(self) -> SessionResult:
         final = self._final()
         n = self.kb.log.last_seq(self.run_id)
+        trip = self._trip()
+        if trip is not None and (final is None or final.seq < trip.seq):
+            return SessionResult(self.run_id, "tripped", trip.payload.get("reason", ""),
+                                 events=n)
         if final is None:
             if self.is_running():
                 return SessionResult(self.run_id, "running", events=n)
@@ -328,6 +380,12 @@ class Session:
     # -- housekeeping ------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._dog is not None:  # it leaves by itself a tick after its worker; reap it
+            try:
+                self._dog.wait(timeout=2 if self._proc is None or self._proc.poll() is not None
+                               else 0.01)
+            except subprocess.TimeoutExpired:
+                pass  # still guarding a live worker: leave it be
         self.kb.close()
 
     def __enter__(self) -> Session:

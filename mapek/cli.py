@@ -38,6 +38,9 @@ EXIT_STOPPED = 5
 """``mapek discuss`` exit code when a limit (tokens, USD, time) stopped the run."""
 EXIT_DIED = 6
 """Exit code when the worker died without finishing (resume it)."""
+EXIT_TRIPPED = 7
+"""``mapek discuss`` / ``resume`` exit code when the watchdog's breaker tripped and stopped the
+run (review it with ``mapek postmortem RUN``, then ``mapek resume RUN --raise ...``)."""
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 PersonasDir = Annotated[
@@ -207,7 +210,12 @@ def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
                   + (f" · {result.reason}" if result.reason else "")
                   + (f" · {result.synthesis_path}" if result.synthesis_path else ""),
                   soft_wrap=True)
-    return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED}.get(result.status, 0)
+    if result.status == "tripped" and not as_json:
+        con.print(f"[bold red]breaker tripped[/]: {result.reason}\n  the run keeps its state; "
+                  f"review it with `mapek postmortem {session.run_id}`, then `mapek resume "
+                  f"{session.run_id} --raise NAME=VALUE --reason ...`", soft_wrap=True)
+    return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED,
+            "tripped": EXIT_TRIPPED}.get(result.status, 0)
 
 
 def _emit_jsonl(ev: Any) -> None:
@@ -235,6 +243,9 @@ def discuss(
     ] = "queue",
     escalations: Annotated[int, typer.Option("--escalations", min=0,
                                              help="Escalation budget.")] = 3,
+    policy: Annotated[str | None, typer.Option(
+        "--policy", help="Breaker policy for the watchdog: a preset (default, strict) or a "
+        "YAML file; the limits above are laid over it.")] = None,
     personas_dir: PersonasDir = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Stream events as JSON lines.")] = False,
@@ -250,7 +261,7 @@ def discuss(
     session = Session.create(topic, names, model=model, max_turns=max_turns,
                              time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
                              human=human, escalation_budget=escalations,  # type: ignore[arg-type]
-                             personas_dir=personas_dir)
+                             personas_dir=personas_dir, policy=policy)
     with session:
         raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json))
 
@@ -260,15 +271,61 @@ def resume(
     run_id: str,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    raise_: Annotated[list[str] | None, typer.Option(
+        "--raise", help="Raise a breaker limit after review: tokens=, usd=, time=, turns=, "
+        "depth=, escalations= (repeatable).")] = None,
+    disable: Annotated[list[str] | None, typer.Option(
+        "--disable", help="Switch a breaker policy off for this run (repeatable; logged).")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")] = "",
 ) -> None:
-    """Continue a stopped, failed or killed run from its last checkpoint."""
+    """Continue a stopped, failed, killed or tripped run from its last checkpoint."""
     from mapek.api import Session
 
     with Session.attach(run_id) as session:
         if session.result().status in ("converged", "stalled", "max_turns"):
             typer.echo(f"run {run_id} already finished ({session.result().status})")
             raise typer.Exit(0)
+        if raise_ or disable:
+            from mapek.breaker.review import parse_raise, record_override
+
+            ev = record_override(session.kb, run_id, raise_limits=parse_raise(raise_ or []),
+                                 disable=disable or [], reason=reason)
+            typer.echo(f"breaker override recorded (event #{ev.seq}): {ev.payload['text']}")
         raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json))
+
+
+@app.command()
+def trip(
+    run_id: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")],
+) -> None:
+    """Force a running run's breaker open: its watchdog stops it at once (resumable)."""
+    from mapek.api import Session
+    from mapek.breaker.review import record_override
+
+    with Session.attach(run_id) as session:
+        ev = record_override(session.kb, run_id, force_open=True, reason=reason)
+    typer.echo(f"breaker forced open (event #{ev.seq}); the watchdog stops the worker")
+
+
+@app.command()
+def postmortem(
+    run_id: str,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained "
+                                              "HTML report with a cost and token chart.")] = None,
+) -> None:
+    """A post-mortem of a run, from its log alone: timeline, spend, actions, the trip."""
+    from mapek.breaker.postmortem import build_report
+
+    with _kb() as kb:
+        report = build_report(kb, run_id)
+    from rich.markdown import Markdown
+
+    _console().print(Markdown(report.markdown()))
+    if html is not None:
+        html.write_text(report.html(), encoding="utf-8")
+        typer.echo(f"wrote {html}")
 
 
 @app.command()

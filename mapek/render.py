@@ -81,6 +81,18 @@ class EventRenderer:
             c.print(f"[dim]paused after round {p.get('round')}[/]")
         elif k in ("run.stopped", "run.failed"):
             c.print(f"[bold red]{k}[/]: {p.get('reason', '')}")
+        elif k == "breaker.tripped":
+            c.print(f"[bold red]⏻ breaker tripped[/] ({p['policy']}): {p['reason']} "
+                    f"[dim](threshold {p['threshold']}, observed {p['observed']}, events "
+                    f"{', '.join(f'#{s}' for s in p['seqs'])})[/]", soft_wrap=True)
+        elif k == "breaker.stopped":
+            c.print(f"[red]  worker stopped[/] ({'SIGTERM' if p['how'] == 'term' else 'SIGKILL'}"
+                    f" after {p['elapsed_ms']:.0f} ms); resumable: {p.get('resume', '')}")
+        elif k == "breaker.notified":
+            c.print(f"  [dim]notified {p['notifier']}: {'ok' if p['ok'] else 'FAILED'} "
+                    f"({p['detail']})[/]")
+        elif k in ("breaker.override", "worker.unwatched", "worker.watched"):
+            c.print(f"[yellow]{k}[/]: {p.get('text') or p}")
         elif k == "run.finished":
             c.print(f"[dim]finished: {p.get('status')}[/]")
         elif self.verbose:

@@ -34,13 +34,19 @@ _EXPORTS: dict[str, str] = {
     "EmailNotifier": "mapek.breaker.notifiers",
     "WorkerGuard": "mapek.breaker.guard",
     "WorkerStopped": "mapek.breaker.guard",
+    "record_override": "mapek.breaker.review",
+    "Report": "mapek.breaker.postmortem",
+    "build_report": "mapek.breaker.postmortem",
 }
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mapek.breaker.guard import WorkerGuard, WorkerStopped
     from mapek.breaker.notifiers import CommandNotifier, EmailNotifier, Notifier, WebhookNotifier
-    from mapek.breaker.policies import Breach, Policy, PolicySpec, RunFold, build_policies, load_policy
+    from mapek.breaker.policies import (Breach, Policy, PolicySpec, RunFold, build_policies,
+                                        load_policy)
+    from mapek.breaker.postmortem import Report, build_report
+    from mapek.breaker.review import record_override
     from mapek.breaker.watchdog import EXIT_TRIPPED, Watchdog, WatchdogBusy
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -36,7 +36,7 @@ from mapek.breaker.policies import (
 )
 from mapek.errors import MapekError, UserError
 
-__all__ = ["Watchdog", "WatchdogBusy", "session_overrides", "resolve_spec", "process_alive",
+__all__ = ["Watchdog", "WatchdogBusy", "session_limits", "resolve_spec", "process_alive",
            "stop_process", "heartbeat_path", "lock_path", "main", "EXIT_TRIPPED"]
 
 EXIT_TRIPPED = 7
@@ -65,9 +65,8 @@ class WatchdogBusy(UserError):
         self.run_id = run_id
 
 
-def session_overrides(started_payload: dict[str, Any]) -> dict[str, Any]:
-    """Policy overrides from a ``run.started`` payload: its ``breaker.overrides`` and the
-    session's own limits (with slack)."""
+def session_limits(started_payload: dict[str, Any]) -> dict[str, Any]:
+    """The session's own limits (with slack), from a ``run.started`` payload."""
     cfg = started_payload.get("config") or {}
     out: dict[str, Any] = {}
     if cfg.get("max_tokens"):
@@ -78,15 +77,21 @@ def session_overrides(started_payload: dict[str, Any]) -> dict[str, Any]:
         out["time_limit"] = cfg["time_limit"] * (1 + TIME_SLACK) + 5
     if cfg.get("max_turns"):
         out["max_turns"] = cfg["max_turns"] + max(TURN_SLACK, cfg.get("speakers_per_round", 2))
-    return {**out, **((started_payload.get("breaker") or {}).get("overrides") or {})}
+    return out
 
 
 def resolve_spec(kb: Any, run_id: str, policy: str | None = None) -> tuple[PolicySpec, str]:
-    """The spec that guards a run, and where it came from."""
+    """The spec that guards a run, and where it came from: the policy (``--policy``, else the
+    session's, else ``default``), each limit the tighter of the policy's and the session's,
+    then the explicit ``breaker.overrides`` of ``run.started``."""
     started = kb.events(run_id, kinds=["run.started"], limit=1)
     payload = started[0].payload if started else {}
-    name = policy or (payload.get("breaker") or {}).get("policy") or "default"
-    return load_policy(name, session_overrides(payload)), name
+    breaker = payload.get("breaker") or {}
+    name = policy or breaker.get("policy") or "default"
+    spec = load_policy(name)
+    tighter = {k: v if getattr(spec, k) is None else min(v, getattr(spec, k))
+               for k, v in session_limits(payload).items()}
+    return spec.merged({**tighter, **(breaker.get("overrides") or {})}, source=name), name
 
 
 def process_alive(pid: int) -> bool:

@@ -50,12 +50,15 @@ def _wait_for_replies(kb: Any, run_id: str, qids: list[str], after: int) -> dict
 
 
 def run_session(run_id: str, *, home: str | None = None, rounds: int | None = None,
-                model: Model | None = None) -> str:
+                model: Model | None = None, watched: bool = False) -> str:
     """Run (or resume) a session to its end, or for ``rounds`` rounds; returns the status.
 
     ``model`` (a :class:`~mapek.llm.Model`, a test double say) answers every agent's calls in
     place of the configuration's model string, persona overrides included; the session then
     runs in this process, as ``python -m mapek.loop.worker`` would run it.
+
+    ``watched``: a watchdog guards this worker (``Session.start`` always starts one): SIGTERM
+    stops it gracefully and it pauses before any model or tool call while no watchdog beats.
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import Command
@@ -90,10 +93,12 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           judge_unsure=True,
                           started_at=started.ts)
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
+        guard = _watched(ctx) if watched else None
         conn = sqlite3.connect(ws.checkpoints_path, check_same_thread=False)
         with closing(conn):
             conn.execute("PRAGMA journal_mode=WAL")
-            graph = build_graph(ctx, SqliteSaver(conn))
+            saver = SqliteSaver(conn)
+            graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
             thread = {"configurable": {"thread_id": run_id}}
             snap = graph.get_state(thread)
             inp: Any = None if snap.created_at else initial_state(run_id, cfg)
@@ -148,13 +153,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_id")
     parser.add_argument("--home", default=None)
     parser.add_argument("--rounds", type=int, default=None, help="pause after this many rounds")
+    parser.add_argument("--watched", action="store_true", help="a watchdog guards this worker")
     args = parser.parse_args(argv)
+    from mapek.breaker.guard import WorkerStopped
+
     try:
-        status = run_session(args.run_id, home=args.home, rounds=args.rounds)
+        status = run_session(args.run_id, home=args.home, rounds=args.rounds,
+                             watched=args.watched)
     except MapekError as exc:
         print(f"mapek worker: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except WorkerStopped:  # the watchdog stopped it: the last checkpoint stands, nothing more
+        # The log and checkpoints are committed and closed by now; skip the interpreter's
+        # shutdown, where litellm's logging threads are joined (seconds, past the grace).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(143)
     return 0 if status not in ("failed",) else 1
+
+
+def _watched(ctx: Any) -> Any:
+    """Hook the breaker's worker guard into a context: graceful SIGTERM, no log write after it,
+    and the dead man's switch before every model and tool call."""
+    from mapek.breaker.guard import GuardedGateway, WorkerGuard
+    from mapek.breaker.watchdog import heartbeat_path
+
+    guard = WorkerGuard(heartbeat_path(ctx.run_dir),
+                        on_pause=lambda kind, p: ctx.record(kind, "worker", p)).install()
+    guard.guard_kb(ctx.kb)
+    ctx.gateway = GuardedGateway(ctx.gateway, guard)
+    guard.wrap_tools(ctx.tools)
+    return guard
 
 
 if __name__ == "__main__":
