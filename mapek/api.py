@@ -120,6 +120,8 @@ class Session:
         _check_model(cfg.model)
         session = cls(new_run_id(), settings.workspace(), settings=settings,
                       channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
+        if policy and Path(policy).suffix in (".yaml", ".yml"):
+            policy = Path(policy).resolve()  # a resume from another folder finds it too
         breaker = {"policy": str(policy)} if policy else {}
         if policy:
             from mapek.breaker.policies import load_policy

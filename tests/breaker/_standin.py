@@ -1,7 +1,7 @@
 """A stand-in worker: writes events into a run like a worker would, cheaply, then misbehaves.
 
 ``python tests/breaker/_standin.py HOME RUN MODE [N]``. Modes: ``breach`` (N events, then an
-``llm.call`` over any token budget, then wait), ``hang`` (write nothing more), ``ignore-term``
+``llm.call`` over any token budget, then wait; ``breach-watched`` waits for the watchdog first), ``hang`` (write nothing more), ``ignore-term``
 (ignore SIGTERM and block in a sync call), ``guarded`` (install the WorkerGuard and wait for
 SIGTERM, printing what happened), ``watched`` (model calls through the dead man's switch).
 """
@@ -60,7 +60,12 @@ def main() -> int:
         r, _ = os.pipe()
         os.read(r, 1)  # blocks for ever in one system call
     print("ready", flush=True)
-    if mode == "breach":
+    if mode == "breach-watched":  # wait for the watchdog's first heartbeat, then breach
+        hb = os.path.join(home, "runs", run, "watchdog.heartbeat")
+        while not os.path.exists(hb):
+            time.sleep(0.005)
+        time.sleep(0.05)
+    if mode in ("breach", "breach-watched"):
         rec("llm.call", prompt_tokens=10**9, completion_tokens=0, outcome="ok", latency_ms=1.0)
     while True:
         time.sleep(1)
