@@ -10,6 +10,7 @@ numpy is imported with this module, which only the projector's search imports.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 from mapek.knowledge.vectors import Filter, SearchHit
 from mapek.models import Event
 
-__all__ = ["MemoryVectors", "merge_hits"]
+__all__ = ["MemoryVectors", "RunMemory", "merge_hits"]
 
 
 def _unit(vectors: Sequence[Any]) -> np.ndarray:
@@ -29,82 +30,144 @@ def _unit(vectors: Sequence[Any]) -> np.ndarray:
     return m / np.where(norms == 0.0, 1.0, norms)
 
 
-def _accepts(f: Filter) -> Any:
-    """A test for one filter: None (anything), one value, or any of several values."""
-    if f is None:
-        return None
-    if isinstance(f, str):
-        return f.__eq__
-    return frozenset(f).__contains__
+def _values(f: Filter) -> list[str]:
+    return [] if f is None else [f] if isinstance(f, str) else list(f)
 
 
 class MemoryVectors:
     """Events with their unit vectors, in log order, searched exactly.
 
-    ``base`` is the log position the entries start after (the index position when they were
-    taken) and ``cursor`` the position the log has been read up to.
+    ``base`` is the cursor the entries start after (for the tail: the index position when they
+    were taken) and ``cursor`` the cursor the log has been read up to. Cursors are log
+    positions, or ``seq`` numbers for the events of one run.
     """
 
     def __init__(self, base: int = 0) -> None:
         self.base = self.cursor = base
-        self._positions: list[int] = []
+        self._cursors: list[int] = []
         self._rows: list[tuple[str, str, int, str, str, str]] = []
         """(event_id, run_id, seq, persona, kind, text) per entry."""
-        self._vectors: list[np.ndarray] = []
         self._matrix: np.ndarray | None = None
+        """One unit vector per row, in the first ``len(self)`` rows (grown by doubling)."""
+        self._codes: tuple[dict[str, int], ...] = ({}, {}, {})
+        """A number for each run, persona and kind seen, for filtering with numpy."""
+        self._columns = np.empty((0, 3), dtype=np.int32)
+        """The run, persona and kind numbers of each row (grown with ``_matrix``)."""
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def reset(self, base: int) -> None:
-        """Forget every entry; start again after log position ``base``."""
+        """Forget every entry; start again after cursor ``base``."""
         self.__init__(base)  # type: ignore[misc]
 
-    def advance(self, position: int) -> None:
-        """The index now holds everything up to ``position``: drop those entries."""
-        if position <= self.base:
+    def advance(self, cursor: int) -> None:
+        """Everything up to ``cursor`` is now elsewhere (in the index): drop those entries."""
+        if cursor <= self.base:
             return
-        keep = 0
-        while keep < len(self._positions) and self._positions[keep] <= position:
-            keep += 1
-        if keep:
-            del self._positions[:keep], self._rows[:keep], self._vectors[:keep]
-            self._matrix = None
-        self.base = position
-        self.cursor = max(self.cursor, position)
+        drop = 0
+        while drop < len(self._cursors) and self._cursors[drop] <= cursor:
+            drop += 1
+        if drop:
+            del self._cursors[:drop], self._rows[:drop]
+            assert self._matrix is not None
+            self._matrix = self._matrix[drop:].copy()
+            self._columns = self._columns[drop:].copy()
+        self.base = cursor
+        self.cursor = max(self.cursor, cursor)
 
     def add(self, rows: Sequence[tuple[int, Event]], vectors: Sequence[Any]) -> None:
-        """Append events (with their log positions) and their vectors, in log order."""
+        """Append events (with their cursors) and their vectors, in log order."""
         if not rows:
             return
         units = _unit(vectors)
-        for (position, ev), vec in zip(rows, units, strict=True):
-            self._positions.append(position)
+        if len(units) != len(rows):
+            raise ValueError(f"{len(rows)} events but {len(units)} vectors")
+        n, k = len(self._rows), len(rows)
+        if self._matrix is None:
+            self._matrix = np.empty((max(16, k), units.shape[1]), dtype=np.float32)
+            self._columns = np.empty((len(self._matrix), 3), dtype=np.int32)
+        elif n + k > len(self._matrix):
+            size = max(2 * len(self._matrix), n + k)
+            grown = np.empty((size, self._matrix.shape[1]), dtype=np.float32)
+            grown[:n] = self._matrix[:n]
+            columns = np.empty((size, 3), dtype=np.int32)
+            columns[:n] = self._columns[:n]
+            self._matrix, self._columns = grown, columns
+        self._matrix[n:n + k] = units
+        runs, personas, kinds = self._codes
+        for i, (cursor, ev) in enumerate(rows, n):
+            self._cursors.append(cursor)
             self._rows.append((ev.id, ev.run_id, ev.seq, ev.actor, ev.kind, ev.text))
-            self._vectors.append(vec)
-        self._matrix = None
+            self._columns[i] = (runs.setdefault(ev.run_id, len(runs)),
+                                personas.setdefault(ev.actor, len(personas)),
+                                kinds.setdefault(ev.kind, len(kinds)))
 
     def search(self, query: Any, n: int, *, run: Filter = None, persona: Filter = None,
                kind: Filter = None) -> list[SearchHit]:
         """The ``n`` entries closest to the ``query`` vector that match every filter."""
         if not self._rows or n <= 0:
             return []
-        tests = [(i, t) for i, t in ((1, _accepts(run)), (3, _accepts(persona)),
-                                     (4, _accepts(kind))) if t is not None]
-        rows = [j for j, row in enumerate(self._rows) if all(t(row[i]) for i, t in tests)]
-        if not rows:
-            return []
-        if self._matrix is None:
-            self._matrix = np.stack(self._vectors)
+        assert self._matrix is not None
+        size = len(self._rows)
+        mask: np.ndarray | None = None
+        for col, f in enumerate((run, persona, kind)):
+            if f is None:
+                continue
+            wanted = [c for v in _values(f) if (c := self._codes[col].get(v)) is not None]
+            if not wanted:
+                return []
+            column = self._columns[:size, col]
+            hit = column == wanted[0] if len(wanted) == 1 else np.isin(column, wanted)
+            mask = hit if mask is None else mask & hit
         q = _unit(query)[0]
-        dist = 1.0 - (self._matrix[rows] if len(rows) < len(self._rows) else self._matrix) @ q
-        best = np.argsort(dist, kind="stable")[:n]
+        rows: list[int] | None = None
+        if mask is not None:
+            rows = np.flatnonzero(mask).tolist()
+            if not rows:
+                return []
+            dist = 1.0 - self._matrix[rows] @ q
+        else:
+            dist = 1.0 - self._matrix[:size] @ q
+        if n < len(dist):
+            best = np.argpartition(dist, n - 1)[:n]
+            best = best[np.lexsort((best, dist[best]))]  # closest first, then log order
+        else:
+            best = np.argsort(dist, kind="stable")
         out = []
-        for b in best:
-            event_id, run_id, seq, who, k, text = self._rows[rows[b]]
+        for b in best.tolist():
+            event_id, run_id, seq, who, k, text = self._rows[b if rows is None else rows[b]]
             out.append(SearchHit(event_id=event_id, run_id=run_id, seq=seq, persona=who, kind=k,
                                  text=text, distance=max(0.0, float(dist[b]))))
         return out
+
+
+class RunMemory:
+    """The embedded events of the runs searched lately (one :class:`MemoryVectors` per run, by
+    ``seq``), the least recently searched runs dropped beyond ``capacity`` entries in all."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._runs: OrderedDict[str, MemoryVectors] = OrderedDict()
+
+    def get(self, run_id: str) -> MemoryVectors | None:
+        mem = self._runs.get(run_id)
+        if mem is not None:
+            self._runs.move_to_end(run_id)
+        return mem
+
+    def put(self, run_id: str, mem: MemoryVectors) -> None:
+        self._runs[run_id] = mem
+        self._runs.move_to_end(run_id)
+
+    def trim(self) -> None:
+        total = sum(len(m) for m in self._runs.values())
+        while total > self.capacity and self._runs:
+            _, mem = self._runs.popitem(last=False)
+            total -= len(mem)
+
+    def clear(self) -> None:
+        self._runs.clear()
 
 
 def merge_hits(*lists: Sequence[SearchHit], n: int) -> list[SearchHit]:

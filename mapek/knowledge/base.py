@@ -11,6 +11,7 @@ the log never imports chromadb.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
@@ -31,6 +32,12 @@ __all__ = ["KnowledgeBase"]
 logger = logging.getLogger(__name__)
 
 
+def _embedding(setting: str) -> Any:
+    from mapek.knowledge.embeddings import make_embedding  # imports chromadb
+
+    return make_embedding(setting)
+
+
 class KnowledgeBase:
     """The event log plus the vector index derived from it."""
 
@@ -47,8 +54,9 @@ class KnowledgeBase:
 
         ``index_lock`` keeps an embedded index to one process at a time. With
         ``index_on_record=False`` recording never touches the index (for a front end beside a
-        worker); ``search`` still catches it up. ``projector_options`` go to
-        :class:`IndexProjector` (``batch_size``, ``max_delay``, ``hold``, ``lock_timeout``).
+        worker); ``search`` still sees every event. ``projector_options`` go to
+        :class:`IndexProjector` (``batch_size``, ``max_delay``, ``hold``, ``lock_timeout``,
+        ``embedding``, ``memory_size``); :meth:`open` passes the workspace's ``embedding``.
         """
         self.log = log
         self._open_index = open_index
@@ -85,7 +93,8 @@ class KnowledgeBase:
         log = SQLiteEventLog(workspace.log_path, create=create)
         lock = None if settings.chroma_url else FileLock(workspace.root / "chroma.lock")
         return cls(log, lambda: ChromaIndex.open(settings, workspace), index_lock=lock,
-                   **options)
+                   **{"embedding": functools.partial(_embedding, settings.embedding),
+                      **options})
 
     @property
     def projector(self) -> IndexProjector:
@@ -133,8 +142,11 @@ class KnowledgeBase:
         persona: Filter = None,
         kind: Filter = None,
     ) -> list[SearchHit]:
-        """The ``n`` semantic events closest to ``query``, after indexing everything logged so
-        far. Filters take one value or several (any of them)."""
+        """The ``n`` semantic events closest to ``query`` among everything logged so far (by
+        any process). Filters take one value or several (any of them). A search filtered by
+        run is exact, over the run's events kept embedded in memory; others query the index
+        and score what it has not caught up with yet in memory (see
+        :meth:`IndexProjector.search`)."""
         return self.projector.search(query, n, run=run, persona=persona, kind=kind)
 
     def events(

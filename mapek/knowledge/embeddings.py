@@ -80,25 +80,39 @@ def _slot(feature: str, dim: int) -> tuple[int, float]:
 class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
     """Signed feature hashing into ``dim`` dimensions: offline, deterministic, no weights."""
 
+    fast = True
+    """Embeds in microseconds, in this process: a search may embed a whole run's events (see
+    ``IndexProjector.search``)."""
+
     def __init__(self, dim: int = 384):
         if dim < 16:
             raise ConfigError(f"hashing embedding needs at least 16 dimensions, not {dim}")
         self.dim = dim
 
     def __call__(self, input: Documents) -> Embeddings:
-        return [self.embed_one(text) for text in input]
+        return [_vector(text, self.dim) for text in input]
 
     def embed_one(self, text: str) -> np.ndarray:
-        """The unit-length vector of one text (a fixed vector for a text with no words)."""
+        """The unit-length vector of one text (a fixed vector for a text with no words).
+
+        Cached per process (the last 8,192 texts; the vectors are read-only): an event's text is
+        embedded when a search first scores it, again when the index stores it, and a turn's
+        text again when the monitor searches with it; a planner's query repeats each round."""
+        return _vector(text, self.dim)
+
+    @staticmethod
+    def _compute(text: str, dim: int) -> np.ndarray:
         feats = features(text) or {"empty": 1.0}
-        slots = [_slot(f, self.dim) for f in feats]
+        slots = [_slot(f, dim) for f in feats]
         weights = [sign * w for (_, sign), w in zip(slots, feats.values())]
-        vec = np.bincount([i for i, _ in slots], weights=weights, minlength=self.dim)
+        vec = np.bincount([i for i, _ in slots], weights=weights, minlength=dim)
         norm = float(np.linalg.norm(vec))
         if norm == 0.0:  # every feature cancelled out: fall back to the first one's slot
             vec[slots[0][0]] = 1.0
             norm = 1.0
-        return (vec / norm).astype(np.float32)
+        out = (vec / norm).astype(np.float32)
+        out.flags.writeable = False  # shared through the cache
+        return out
 
     @staticmethod
     def name() -> str:
@@ -151,6 +165,11 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> LiteLLMEmbeddingFunction:
         return LiteLLMEmbeddingFunction(**config)
+
+
+@lru_cache(maxsize=8192)
+def _vector(text: str, dim: int) -> np.ndarray:
+    return HashingEmbeddingFunction._compute(text, dim)
 
 
 def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:

@@ -9,14 +9,17 @@ when Chroma fails: the log has every event, the position stays put, and the next
 ``notify()`` (called by ``KnowledgeBase.record`` for each semantic event) wakes a background
 thread, which catches up once ``batch_size`` events are pending or ``max_delay`` seconds have
 passed. ``flush()`` catches up in the caller's thread and raises ``VectorIndexError`` on failure.
-``search()`` does not wait for either: it merges the index's hits with the log's not-yet-indexed
-tail, scored in memory, so it reads every write without an upsert on its path.
+``search()`` does not wait for either. Filtered by run, it is an exact search over the run's
+events, read from the log and kept embedded in memory (bounded); otherwise it merges the index's
+hits with the log's not-yet-indexed tail, scored in memory. Either way it reads every write
+without an upsert on its path.
 
 One process at a time: an embedded Chroma index must not be open in two processes, so with a
 ``lock`` the projector opens the index only while it holds that lock, and closes it and lets go
 after ``hold`` idle seconds. The background thread never waits for the lock (whoever holds it
 catches up from the log anyway, and every search reads the tail past the index position);
-``flush``, ``search`` and ``reindex`` wait up to ``lock_timeout`` seconds.
+``flush``, ``search`` and ``reindex`` wait up to ``lock_timeout`` seconds. A search filtered by
+run, answered in memory, neither opens the index nor takes the lock.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mapek.errors import UserError, VectorIndexError
 from mapek.knowledge._filelock import FileLock
@@ -35,7 +38,7 @@ from mapek.knowledge.vectors import Filter, SearchHit, VectorIndex, indexable
 from mapek.models import SEMANTIC_KINDS
 
 if TYPE_CHECKING:
-    from mapek.knowledge._exact import MemoryVectors
+    from mapek.knowledge._exact import MemoryVectors, RunMemory
 
 __all__ = ["IndexProjector"]
 
@@ -55,8 +58,18 @@ class IndexProjector:
         lock: FileLock | None = None,
         hold: float = 2.0,
         lock_timeout: float = 30.0,
+        embedding: Callable[[], Callable[[list[str]], Sequence[Any]]] | None = None,
+        memory_size: int = 20_000,
     ):
+        """``embedding`` makes the index's embedding function without opening the index: with
+        it, a search filtered by run is answered in memory (see :meth:`search`), over at most
+        ``memory_size`` events kept embedded."""
         self.log, self._open_index, self._lock = log, open_index, lock
+        self._make_embedding = embedding
+        self._embedding: Callable[[list[str]], Sequence[Any]] | None = None
+        self._memory: RunMemory | None = None
+        self._memory_lock = threading.Lock()
+        self.memory_size = memory_size
         self.batch_size, self.max_delay = batch_size, max_delay
         self.hold, self.lock_timeout = hold, lock_timeout
         self._index: VectorIndex | None = None
@@ -220,15 +233,22 @@ class IndexProjector:
     ) -> list[SearchHit]:
         """The ``n`` semantic events closest to ``text`` among everything logged so far.
 
-        The index is queried as it stands; the log's tail past the index position (what the
-        background thread has not indexed yet) is scored exactly in memory, with the index's
-        embedding and the same filters, and merged with the index's hits, each event once. So
-        a search reads every write without waiting for an upsert. A tail of ``batch_size``
+        With a run filter and an ``embedding``, the search is exact and in memory: each run's
+        events are read from the log since the last search, embedded once and kept (see
+        ``_search_runs``); the index is not touched. Otherwise the index is queried as it
+        stands, and the log's tail past the index position (what the background thread has not
+        indexed yet) is scored exactly in memory, with the index's embedding and the same
+        filters, and merged with the index's hits, each event once. A tail of ``batch_size``
         events or more is indexed first, in this thread, to keep the work in memory small; an
-        index that cannot embed (``VectorIndex.embed``) is always caught up first. With a run
-        filter the matching entries are looked up in the log first (cheap there) and the index
-        searches among them only.
+        index that cannot embed (``VectorIndex.embed``) is always caught up first. A run
+        filter sent to the index is turned into the matching entry ids, looked up in the log
+        (cheap there), and the index searches among them only.
         """
+        runs = _values(run)
+        if runs and self._make_embedding is not None:
+            found = self._search_runs(text, n, runs, persona=persona, kind=kind)
+            if found is not None:
+                return found
         with self._work, self.using_index() as index:
             tail = self._read_tail(index)
             position = index.position()
@@ -249,6 +269,55 @@ class IndexProjector:
             from mapek.knowledge._exact import merge_hits
 
             return merge_hits(hits, more, n=n)
+
+    def _search_runs(self, text: str, n: int, runs: list[str], *, persona: Filter,
+                     kind: Filter) -> list[SearchHit] | None:
+        """Exact search over the runs' events, kept embedded in memory and read from the log
+        since the last search: no index, no lock. None: a run not in memory yet is too long to
+        embed now, so the index searches instead: ``batch_size`` events or more with a model
+        embedding, more than half of ``memory_size`` with a fast (hashing) one."""
+        from mapek.knowledge._exact import MemoryVectors, RunMemory, merge_hits
+
+        with self._memory_lock:
+            if self._embedding is None:
+                assert self._make_embedding is not None
+                self._embedding = self._make_embedding()
+            if self._memory is None:
+                self._memory = RunMemory(self.memory_size)
+            found: list[SearchHit] = []
+            query: Any = None
+            fast = getattr(self._embedding, "fast", False)
+            limit = self.memory_size // 2 if fast else self.batch_size - 1
+            for r in dict.fromkeys(runs):
+                mem = self._memory.get(r)
+                fresh = mem is None
+                mem = MemoryVectors(0) if mem is None else mem
+                while True:
+                    rows, scanned = self.log.scan(mem.cursor, run_id=r, kinds=SEMANTIC_KINDS,
+                                                  limit=self.batch_size)
+                    if fresh and len(mem) + len(rows) > limit:
+                        return None
+                    new = [(seq, ev) for seq, ev in rows if indexable(ev)]
+                    if new:
+                        mem.add(new, self._embed([ev.text for _, ev in new]))
+                    progressed = scanned > mem.cursor
+                    mem.cursor = max(mem.cursor, scanned)
+                    if len(rows) < self.batch_size or not progressed:
+                        break
+                self._memory.put(r, mem)
+                if len(mem):
+                    if query is None:
+                        query = self._embed([text])[0]
+                    found.extend(mem.search(query, n, persona=persona, kind=kind))
+            self._memory.trim()
+        return merge_hits(found, n=n)
+
+    def _embed(self, texts: list[str]) -> Sequence[Any]:
+        assert self._embedding is not None
+        try:
+            return self._embedding(texts)
+        except Exception as exc:
+            raise VectorIndexError(f"cannot embed for the vector index: {exc}") from exc
 
     def _read_tail(self, index: VectorIndex) -> MemoryVectors | None:
         """The semantic events logged past the index position, with their vectors (read from

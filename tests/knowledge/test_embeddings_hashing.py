@@ -130,3 +130,13 @@ def test_offline_embedding_never_touches_the_network(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["['r#1', 'r#1'] []", "1"]
+
+
+def test_vectors_are_cached_read_only_and_equal_to_a_fresh_computation() -> None:
+    text = "a sentence embedded twice, by the search and by the index"
+    first, again = EF([text])[0], HashingEmbeddingFunction()([text])[0]
+    assert first is again  # shared by every instance of one dimension
+    assert not first.flags.writeable
+    assert np.array_equal(first, HashingEmbeddingFunction._compute(text, 384))
+    assert HashingEmbeddingFunction(64)([text])[0].shape == (64,)
+    assert HashingEmbeddingFunction.fast

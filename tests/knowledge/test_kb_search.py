@@ -447,3 +447,80 @@ def test_a_failed_upsert_never_moves_the_position(tmp_path: Path) -> None:
             index._collection = real
         assert kb.flush() == 1
         assert position_and_count(kb) == (2, 2)
+
+
+# -- a search filtered by run is answered in memory, from the log ----------------------------
+
+def test_run_filtered_search_needs_no_index(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60) as kb:
+        record_corpus(kb)
+        assert ids(kb.search("backups encrypted", n=2, run="r1")) == ["r1#7", "r1#9"]
+        assert kb.projector._index is None  # never opened: no lock, no Chroma
+        kb.record("r1", "answer", "legal", {"text": "the backups are encrypted now"})
+        assert ids(kb.search("backups encrypted now", n=1, run=["r1", "r2"])) == ["r1#11"]
+        assert kb.search("backups", run="r1", persona="nobody") == []
+        assert kb.search("backups", run="nope") == []
+
+
+def test_memory_is_bounded_and_a_long_run_goes_to_the_index(tmp_path: Path) -> None:
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, memory_size=10) as kb:
+        record_corpus(kb)  # r1: 5 entries, r2: 4
+        for i in range(3):
+            kb.record("r4", "answer", "legal", {"text": f"office database answer {i}"})
+        runs = ("r1", "r2", "r4")
+        expected = {(q, r): hits_key(kb.search(q, n=3, run=r)) for q in QUERIES for r in runs}
+        assert kb.projector._index is None
+        memory = kb.projector._memory
+        assert memory is not None and sum(len(m) for m in memory._runs.values()) <= 10
+        for i in range(7):  # r3 is longer than half the memory: the index searches it
+            kb.record("r3", "message", "cfo", {"text": f"database point {i}"})
+        assert ids(kb.search("database point 4", n=1, run="r3")) == ["r3#5"]
+        assert kb.projector._index is not None
+        for q in QUERIES:  # runs come and go within the bound: the same answers
+            for r in runs:
+                assert hits_key(kb.search(q, n=3, run=r)) == expected[q, r]
+                assert sum(len(m) for m in memory._runs.values()) <= 10
+
+
+def test_with_a_model_embedding_only_a_short_run_is_embedded_at_once(tmp_path: Path) -> None:
+    from mapek.knowledge.embeddings import HashingEmbeddingFunction
+
+    class ModelLike:  # a slow embedding: not ``fast``
+        def __init__(self) -> None:
+            self.inner, self.texts = HashingEmbeddingFunction(), 0
+
+        def __call__(self, texts: list[str]) -> Any:
+            self.texts += len(texts)
+            return self.inner(texts)
+
+    made = ModelLike()
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, batch_size=4,
+                            embedding=lambda: made) as kb:
+        for i in range(6):
+            kb.record("r", "message", "cfo", {"text": f"database point {i}"})
+        assert ids(kb.search("database point 2", n=1, run="r")) == ["r#3"]  # via the index
+        assert kb.projector._index is not None and made.texts <= 1
+        kb.record("s", "message", "cfo", {"text": "a short run"})
+        assert ids(kb.search("short run", n=1, run="s")) == ["s#1"]  # in memory
+        assert made.texts <= 3
+
+
+def test_run_filtered_search_works_while_another_process_has_the_index(tmp_path: Path) -> None:
+    import subprocess as sp
+
+    ws = tmp_path / "ws"
+    with KnowledgeBase.open(ws) as kb:
+        kb.record("s", "topic", "human", {"text": "office move"})
+    helper = str(Path(__file__).with_name("_kb_proc.py"))
+    holder = sp.Popen([sys.executable, helper, "hold", str(ws), "3"], stdout=sp.PIPE,
+                      stderr=sp.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with KnowledgeBase.open(ws, lock_timeout=0.3) as kb:
+            kb.record("s", "finding", "security", {"text": "no badge readers"})
+            assert ids(kb.search("badge readers", n=1, run="s")) == ["s#2"]
+            with pytest.raises(VectorIndexError, match="in use by another process"):
+                kb.search("badge readers")
+    finally:
+        holder.communicate(timeout=60)
+    assert holder.returncode == 0
