@@ -54,16 +54,20 @@ class IndexProjector:
         open_index: Callable[[], VectorIndex],
         *,
         batch_size: int = 256,
-        max_delay: float = 0.5,
+        max_delay: float = 2.0,
         lock: FileLock | None = None,
-        hold: float = 2.0,
+        hold: float = 3.0,
         lock_timeout: float = 30.0,
         embedding: Callable[[], Callable[[list[str]], Sequence[Any]]] | None = None,
         memory_size: int = 20_000,
     ):
-        """``embedding`` makes the index's embedding function without opening the index: with
-        it, a search filtered by run is answered in memory (see :meth:`search`), over at most
-        ``memory_size`` events kept embedded."""
+        """``max_delay``: searches do not wait for the index (they score what it lacks in
+        memory), so only readers in other processes see it lag, and each upsert to an embedded
+        Chroma costs 10-50 ms whatever its size: fewer, larger batches are cheaper. ``hold``
+        exceeds it, so a busy index stays open between batches. ``embedding`` makes the
+        index's embedding function without opening the index: with it, a search filtered by
+        run is answered in memory (see :meth:`search`), over at most ``memory_size`` events
+        kept embedded."""
         self.log, self._open_index, self._lock = log, open_index, lock
         self._make_embedding = embedding
         self._embedding: Callable[[list[str]], Sequence[Any]] | None = None
