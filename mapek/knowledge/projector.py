@@ -277,9 +277,13 @@ class IndexProjector:
     def _search_runs(self, text: str, n: int, runs: list[str], *, persona: Filter,
                      kind: Filter) -> list[SearchHit] | None:
         """Exact search over the runs' events, kept embedded in memory and read from the log
-        since the last search: no index, no lock. None: a run not in memory yet is too long to
-        embed now, so the index searches instead: ``batch_size`` events or more with a model
-        embedding, more than half of ``memory_size`` with a fast (hashing) one."""
+        since the last search: no index, no lock. A run is taken into memory when first
+        searched if it is short: at most ``batch_size`` events in the log (four times as many
+        with a fast embedding, the hashing one, and never more than a quarter of
+        ``memory_size``); from then on it grows with the log. None: a run is too long to take
+        in now (embedding it could take long), so the index searches instead. So a worker that
+        searches its run from the start keeps it in memory, while a process searching many
+        long runs (a front end, say) uses the index, without filling memory and evicting."""
         from mapek.knowledge._exact import MemoryVectors, RunMemory, merge_hits
 
         with self._memory_lock:
@@ -291,16 +295,16 @@ class IndexProjector:
             found: list[SearchHit] = []
             query: Any = None
             fast = getattr(self._embedding, "fast", False)
-            limit = self.memory_size // 2 if fast else self.batch_size - 1
+            limit = min(self.batch_size * (4 if fast else 1), self.memory_size // 4)
             for r in dict.fromkeys(runs):
                 mem = self._memory.get(r)
-                fresh = mem is None
-                mem = MemoryVectors(0) if mem is None else mem
+                if mem is None:
+                    if self.log.last_seq(r) > limit:
+                        return None
+                    mem = MemoryVectors(0)
                 while True:
                     rows, scanned = self.log.scan(mem.cursor, run_id=r, kinds=SEMANTIC_KINDS,
                                                   limit=self.batch_size)
-                    if fresh and len(mem) + len(rows) > limit:
-                        return None
                     new = [(seq, ev) for seq, ev in rows if indexable(ev)]
                     if new:
                         mem.add(new, self._embed([ev.text for _, ev in new]))

@@ -463,23 +463,28 @@ def test_run_filtered_search_needs_no_index(tmp_path: Path) -> None:
 
 
 def test_memory_is_bounded_and_a_long_run_goes_to_the_index(tmp_path: Path) -> None:
-    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, memory_size=10) as kb:
-        record_corpus(kb)  # r1: 5 entries, r2: 4
-        for i in range(3):
-            kb.record("r4", "answer", "legal", {"text": f"office database answer {i}"})
-        runs = ("r1", "r2", "r4")
-        expected = {(q, r): hits_key(kb.search(q, n=3, run=r)) for q in QUERIES for r in runs}
+    """memory_size 16: a run is taken in while it has at most 4 events; 5 runs of 4 entries
+    do not all fit, so runs come and go."""
+    topics = ["database cost", "office rent", "backup encryption", "hiring plan", "cloud bill"]
+    runs = [f"a{i}" for i in range(5)]
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, memory_size=16) as kb:
+        for r, topic in zip(runs, topics):
+            for j in range(4):
+                kb.record(r, "answer", "legal", {"text": f"{topic} answer {j}"})
+        expected = {(q, r): hits_key(kb.search(q, n=3, run=r)) for q in topics for r in runs}
         assert kb.projector._index is None
         memory = kb.projector._memory
-        assert memory is not None and sum(len(m) for m in memory._runs.values()) <= 10
-        for i in range(7):  # r3 is longer than half the memory: the index searches it
-            kb.record("r3", "message", "cfo", {"text": f"database point {i}"})
-        assert ids(kb.search("database point 4", n=1, run="r3")) == ["r3#5"]
-        assert kb.projector._index is not None
-        for q in QUERIES:  # runs come and go within the bound: the same answers
+        assert memory is not None and sum(len(m) for m in memory._runs.values()) <= 16
+        for q in reversed(topics):  # runs come and go within the bound: the same answers
             for r in runs:
                 assert hits_key(kb.search(q, n=3, run=r)) == expected[q, r]
-                assert sum(len(m) for m in memory._runs.values()) <= 10
+                assert sum(len(m) for m in memory._runs.values()) <= 16
+        for i in range(5):  # too long to take in: the index searches it
+            kb.record("long", "message", "cfo", {"text": f"database point {i}"})
+        assert ids(kb.search("database point 4", n=1, run="long")) == ["long#5"]
+        assert kb.projector._index is not None and memory.get("long") is None
+        kb.record("a0", "answer", "legal", {"text": "database cost answer 4"})  # grows on
+        assert ids(kb.search("database cost answer 4", n=1, run="a0")) == ["a0#5"]
 
 
 def test_with_a_model_embedding_only_a_short_run_is_embedded_at_once(tmp_path: Path) -> None:
@@ -495,7 +500,7 @@ def test_with_a_model_embedding_only_a_short_run_is_embedded_at_once(tmp_path: P
 
     made = ModelLike()
     with KnowledgeBase.open(tmp_path / "ws", max_delay=60, batch_size=4,
-                            embedding=lambda: made) as kb:
+                            embedding=lambda: made) as kb:  # takes in runs of 4 events
         for i in range(6):
             kb.record("r", "message", "cfo", {"text": f"database point {i}"})
         assert ids(kb.search("database point 2", n=1, run="r")) == ["r#3"]  # via the index
