@@ -268,6 +268,8 @@ class Session:
             yield ev
             if ev.kind == "escalation.requested" and answer and self.channel is not None:
                 self._put_to_channel(ev)
+            if ev.kind == "approval.requested" and answer and self.channel is not None:
+                self._approve_via_channel(ev)
             if ev.kind in FINAL_KINDS:
                 done = True
                 break
@@ -287,11 +289,22 @@ class Session:
             else:
                 self.defer(qid, "the human chose not to answer now")
 
+    def _approve_via_channel(self, ev: Event) -> None:
+        assert self.channel is not None
+        done = {e.payload.get("call_id") for e in self.kb.events(self.run_id, kinds=["approval"])}
+        batch = [r for r in ev.payload["approvals"] if r["call_id"] not in done]
+        if batch:
+            for cid, ok in self.channel.approve(batch).items():
+                self.approve(cid, bool(ok))
+
     def run(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
-            *, on_event: Callable[[Event], None] | None = None) -> SessionResult:
-        """Start (or resume) the worker and follow it to the end."""
-        if answer is not None:
-            self.channel = ProgrammaticChannel(answer)
+            *, on_event: Callable[[Event], None] | None = None,
+            approve: Callable[[dict[str, Any]], bool] | None = None) -> SessionResult:
+        """Start (or resume) the worker and follow it to the end. ``approve`` answers each
+        destructive or external call the agents propose (its exact ``args``); without it,
+        nothing of the kind is approved unless a channel asks a person."""
+        if answer is not None or approve is not None:
+            self.channel = ProgrammaticChannel(answer, approve)
         if self.channel is None and self.config.human == "interactive":
             from mapek.loop.human import TerminalChannel
 
@@ -351,6 +364,19 @@ class Session:
         check_answerable(self.questions(), qid)
         return self.kb.record(self.run_id, "question.deferred", "human",
                               {"qid": qid, "note": note})
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        """Destructive or external calls waiting for the human's approval."""
+        done = {e.payload.get("call_id") for e in self.kb.events(self.run_id, kinds=["approval"])}
+        return [r for e in self.kb.events(self.run_id, kinds=["approval.requested"])
+                for r in e.payload["approvals"] if r["call_id"] not in done]
+
+    def approve(self, call_id: str, approved: bool = True, note: str = "") -> Event:
+        """Approve (or refuse) one pending call, exactly as it was shown."""
+        if call_id not in {r["call_id"] for r in self.pending_approvals()}:
+            raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
+        return self.kb.record(self.run_id, "approval", "human",
+                              {"call_id": call_id, "approved": approved, "note": note})
 
     def interject(self, text: str, to: str | None = None) -> Event:
         """Say something to the peers (or to one persona, ``to``, who then speaks next); it

@@ -420,6 +420,33 @@ def triage(
     triage_jsonl(jsonl, sys.stdout)
 
 
+def _safety_commands() -> None:
+    from mapek.safety.commands import catalogue_app, promote_command, sandbox_app, screen_command
+
+    app.command("screen")(screen_command)
+    app.command("promote")(promote_command)
+    app.add_typer(catalogue_app, name="catalogue")
+    app.add_typer(sandbox_app, name="sandbox")
+
+
+_safety_commands()
+
+
+@app.command()
+def approve(
+    run_id: str,
+    call_id: str,
+    deny: Annotated[bool, typer.Option("--deny", help="Refuse the call instead.")] = False,
+    note: Annotated[str, typer.Option("--note")] = "",
+) -> None:
+    """Approve (or --deny) a destructive or external call a run is waiting on."""
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        ev = session.approve(call_id, not deny, note)
+    typer.echo(f"{'refused' if deny else 'approved'} {call_id} (event #{ev.seq})")
+
+
 def main() -> None:
     """Entry point: user mistakes print one line and exit non-zero, never a traceback."""
     try:

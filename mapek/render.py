@@ -73,8 +73,23 @@ class EventRenderer:
             for r in p["refused"]:
                 c.print(f"  [red]✗ screened out[/] {r['tool']} {r.get('args', {})} proposed by "
                         f"{r.get('proposed_by')}: {r['reason']}")
+        elif k == "tool.call" and p["outcome"] == "refused":
+            if self.verbose:
+                c.print(f"  [dim]⚙ {ev.actor}: {p['tool']} refused[/]")
         elif k == "tool.call":
             c.print(f"  [dim]⚙ {ev.actor} ran {p['tool']} ({p['effect']}): {p['outcome']}[/]")
+        elif k == "approval.requested":
+            for r in p["approvals"]:
+                c.print(f"  [red]? {r['call_id']}[/] {r.get('proposed_by')} asks to run "
+                        f"{r['tool']} ({r.get('effect')}) {r.get('args', {})}: needs your "
+                        f"approval", soft_wrap=True)
+        elif k == "approval":
+            c.print(f"  [{'green' if p['approved'] else 'red'}]{p['call_id']}[/] "
+                    f"{'approved' if p['approved'] else 'refused'} by the human")
+        elif k in ("screen.output", "screen.human"):
+            c.print(f"  [magenta]⚑ {k}[/] {', '.join(p.get('kinds', []))}"
+                    + (f" in the output of {p['tool']}" if p.get("tool") else "")
+                    + (" (quarantined)" if k == "screen.output" else " (redacted)"))
         elif k == "observer.analysis" and (p.get("warning") or self.verbose):
             c.print(f"  [magenta]observer:[/] {p.get('warning') or p.get('status')}")
         elif k == "run.paused":

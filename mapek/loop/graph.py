@@ -6,7 +6,8 @@
                         |  ^
                         v  |------------------------------.
                       screen -> execute -> monitor -> analyse
-                                                      |    ^
+                        |      ^                      |    ^
+                        approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
 Checkpointed to SQLite in the workspace with synchronous durability: a checkpoint is on disk
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapek.loop.analyse import analyse
 from mapek.loop.execute import execute
-from mapek.loop.human import escalate
+from mapek.loop.human import approve, escalate
 from mapek.loop.monitor import monitor
 from mapek.loop.plan import agenda, plan
 from mapek.loop.screen import screen
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_graph", "NODES"]
 
-NODES = ("agenda", "plan", "screen", "execute", "monitor", "analyse", "escalate", "synthesise")
+NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse", "escalate", "synthesise")
 
 
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
@@ -49,7 +50,7 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     from langgraph.graph import END, START, StateGraph
 
     g = StateGraph(LoopState)
-    for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen),
+    for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen), ("approve", approve),
                      ("execute", execute), ("monitor", monitor), ("analyse", analyse),
                      ("escalate", escalate), ("synthesise", synthesise)):
         g.add_node(name, _bind(fn, ctx, name))
@@ -57,7 +58,9 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     g.add_edge("agenda", "plan")
     g.add_conditional_edges("plan", lambda s: "synthesise" if s["plan"].get("finish") else "screen",
                             ["synthesise", "screen"])
-    g.add_edge("screen", "execute")
+    g.add_conditional_edges("screen", lambda s: "approve" if s["verdict"].get("pending")
+                            else "execute", ["approve", "execute"])
+    g.add_edge("approve", "execute")
     g.add_edge("execute", "monitor")
     g.add_edge("monitor", "analyse")
     g.add_conditional_edges("analyse", lambda s: "escalate" if s.get("to_escalate") else "plan",

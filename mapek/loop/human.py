@@ -18,11 +18,22 @@ from mapek.loop.state import HumanMode, LoopState
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["escalate", "HumanChannel", "TerminalChannel", "ProgrammaticChannel", "PolicyChannel",
+__all__ = ["escalate", "approve", "for_human", "HumanChannel", "TerminalChannel", "ProgrammaticChannel", "PolicyChannel",
            "Reply"]
 
 Reply = dict[str, str | None]
 """qid -> the human's answer, or ``None`` to defer the question."""
+
+Approvals = dict[str, bool]
+"""call_id -> whether the human approves that exact call."""
+
+
+def for_human(text: str) -> tuple[str, dict[str, Any] | None]:
+    """The pre-human check: secrets redacted, injected instructions marked; the finding."""
+    from mapek.safety.content import redact, screen_for_human
+
+    v = screen_for_human(text)
+    return (redact(text, v), v.summary()) if v.flagged else (text, None)
 
 
 def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -31,7 +42,14 @@ def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     batch = [{k: state["questions"][qid].get(k) for k in ("qid", "text", "asked_by", "to",
                                                           "reason", "score")}
              for qid in state["to_escalate"]]
+    flags = {}
+    for q in batch:  # the pre-human check: pure, so it may come before the interrupt
+        q["text"], found = for_human(q["text"] or "")
+        if found:
+            flags[q["qid"]] = found
     replies: Reply = interrupt({"questions": batch})  # nothing above this line writes anything
+    for qid, found in flags.items():
+        ctx.record("screen.human", "observer", {"qid": qid, **found}, key=f"screen.human:{qid}")
     questions = {k: dict(v) for k, v in state["questions"].items()}
     for qid, text in (replies or {}).items():
         q = questions.get(qid)
@@ -42,6 +60,28 @@ def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         else:
             q.update(status="deferred")
     return {"questions": questions, "to_escalate": []}
+
+
+def approve(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
+    """Ask the human about each pending destructive or external call, with its exact arguments.
+
+    The worker publishes the interrupt as ``approval.requested`` and resumes with the
+    ``approval`` events a front end writes. An unanswered call is not approved.
+    """
+    from langgraph.types import interrupt
+
+    v = state["verdict"]
+    shown = [{k: a.get(k) for k in ("call_id", "tool", "effect", "args", "proposed_by",
+                                    "reasons", "why")} for a in v.get("pending", [])]
+    replies: Approvals = interrupt({"approvals": shown})  # nothing above this line writes
+    allowed, refused = list(v.get("allowed", [])), list(v.get("refused", []))
+    for a in v.get("pending", []):
+        if (replies or {}).get(a["call_id"]):
+            allowed.append({**a, "approved": True})
+        else:
+            refused.append({**a, "reason": "the human did not approve this call: "
+                            + "; ".join(a.get("reasons", []))})
+    return {"verdict": {**v, "allowed": allowed, "refused": refused, "pending": []}}
 
 
 class HumanChannel(abc.ABC):
@@ -56,6 +96,11 @@ class HumanChannel(abc.ABC):
 
     def notify(self, text: str) -> None:  # noqa: B027 - optional hook, does nothing by default
         """Tell the person something that needs no answer."""
+
+    def approve(self, requests: Sequence[dict[str, Any]]) -> Approvals:
+        """Approve or refuse each destructive or external call (its exact arguments are in
+        ``args``). By default nothing is approved."""
+        return {r["call_id"]: False for r in requests}
 
 
 class TerminalChannel(HumanChannel):
@@ -87,12 +132,33 @@ class TerminalChannel(HumanChannel):
     def notify(self, text: str) -> None:
         self.console.print(f"[yellow]{text}[/]")
 
+    def approve(self, requests: Sequence[dict[str, Any]]) -> Approvals:
+        import json
+
+        from rich.prompt import Confirm
+
+        out: Approvals = {}
+        self.console.rule("[bold red]a call needs your approval")
+        for r in requests:
+            self.console.print(f"[bold]{r['call_id']}[/] {r.get('proposed_by')} wants to run "
+                               f"[bold]{r['tool']}[/] ({r.get('effect')}) with exactly:\n  "
+                               f"{json.dumps(r.get('args', {}), ensure_ascii=False)}\n  [dim]"
+                               f"{'; '.join(r.get('reasons') or [])}[/]", soft_wrap=True)
+            try:
+                out[r["call_id"]] = Confirm.ask("  approve this call?", default=False,
+                                                console=self.console)
+            except EOFError:
+                out[r["call_id"]] = False
+        return out
+
 
 class ProgrammaticChannel(HumanChannel):
     """For the Python API: a callback answers, or questions wait until ``answer`` is called."""
 
-    def __init__(self, answer: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+    def __init__(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
+                 approve: Callable[[dict[str, Any]], bool] | None = None) -> None:
         self._callback = answer
+        self._approve = approve
         self.pending: dict[str, dict[str, Any]] = {}
         self._replies: queue.Queue[tuple[str, str | None]] = queue.Queue()
 
@@ -110,6 +176,11 @@ class ProgrammaticChannel(HumanChannel):
 
     def put(self, qid: str, text: str | None) -> None:
         self._replies.put((qid, text))
+
+    def approve(self, requests: Sequence[dict[str, Any]]) -> Approvals:
+        if self._approve is None:
+            return super().approve(requests)
+        return {r["call_id"]: bool(self._approve(r)) for r in requests}
 
 
 class PolicyChannel(HumanChannel):

@@ -88,7 +88,8 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
         started = kb.events(run_id, kinds=["run.started"], limit=1)[0]
         ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway,
                           model=model.name if model is not None else cfg.model,
-                          personas=personas, tools=default_tools(kb, run_id),
+                          personas=personas,
+                          tools=default_tools(kb, run_id, ws.run_dir(run_id)),
                           triager=QuestionTriager(), run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
                           started_at=started.ts)
@@ -138,8 +139,27 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             return status
 
 
-def _resume_value(kb: Any, run_id: str, intr: Any) -> dict[str, str | None]:
-    """Publish an interrupt as ``escalation.requested`` (once) and wait for the replies."""
+def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int) -> dict[str, bool]:
+    """Block until the human approved or refused every call of the batch in the log."""
+    out: dict[str, bool] = {}
+    for ev in kb.follow(run_id, after=after, poll=0.05):
+        cid = ev.payload.get("call_id")
+        if ev.kind == "approval" and ev.actor == "human" and cid in ids:
+            out.setdefault(cid, bool(ev.payload.get("approved")))
+        if all(i in out for i in ids):
+            break
+    return out
+
+
+def _resume_value(kb: Any, run_id: str, intr: Any) -> Any:
+    """Publish an interrupt as ``escalation.requested`` or ``approval.requested`` (once) and
+    wait for the replies."""
+    if "approvals" in intr.value:
+        reqs = intr.value["approvals"]
+        ev = kb.append(EventDraft(run_id=run_id, kind="approval.requested", actor="screen",
+                                  payload={"approvals": reqs, "interrupt": intr.id},
+                                  key=f"interrupt:{intr.id}"))
+        return _wait_for_approvals(kb, run_id, [r["call_id"] for r in reqs], after=ev.seq)
     qs = intr.value["questions"]
     qids = [q["qid"] for q in qs]
     ev = kb.append(EventDraft(run_id=run_id, kind="escalation.requested", actor="observer",

@@ -104,6 +104,7 @@ class ToolGateway:
         self.max_output_chars = max_output_chars
         self.clock = clock
         self._lock = lock or threading.Lock()
+        self._book, self._seen = ProvenanceBook(), 0
 
     # -- the log -----------------------------------------------------------------------------
 
@@ -117,9 +118,17 @@ class ToolGateway:
         return GrantBook.from_events(self.kb.events(self.run_id, kinds=["grant"]))
 
     def provenance(self) -> ProvenanceBook:
-        book = ProvenanceBook()
-        book.fold(self.kb.events(None, kinds=["resource.registered", "tool.call"]))
-        return book
+        kinds = ["resource.registered", "tool.call"]
+        if not self.sandbox:  # every run of the workspace: read it all again
+            book = ProvenanceBook()
+            book.fold(self.kb.events(None, kinds=kinds))
+            return book
+        # A sandbox is a fresh copy: only its own run's records count, read incrementally.
+        new = self.kb.events(self.run_id, after=self._seen, kinds=kinds)
+        self._book.fold(new)
+        if new:
+            self._seen = new[-1].seq
+        return ProvenanceBook(dict(self._book.created_by))
 
     def grant(self, tool: str, *, justification: str, to: str = "session",
               expires_at: float | None = None, ttl: float | None = None,
@@ -190,7 +199,9 @@ class ToolGateway:
             v = self.screener.screen_plan({"steps": [{"tool": tool, "args": _plain(args)}]},
                                           self.context(book))
             for r in v.reasons:
-                if r.verdict != "allow":
+                if r.verdict != "allow" and r.catalogue_id in c.catalogue_ids:
+                    self._raise(c, r.verdict, "")  # the same finding, said once
+                elif r.verdict != "allow":
                     self._raise(c, r.verdict, f"screening: {r.message} ({r.why})",
                                 r.catalogue_id)
         return c
@@ -200,7 +211,8 @@ class ToolGateway:
                ) -> None:
         if _RANK[decision] > _RANK[c.decision]:
             c.decision = decision
-        c.reasons.append(reason)
+        if reason:
+            c.reasons.append(reason)
         if catalogue_id and catalogue_id not in c.catalogue_ids:
             c.catalogue_ids.append(catalogue_id)
 
@@ -245,6 +257,18 @@ class ToolGateway:
             out, outcome = f"{type(exc).__name__}: {exc}", "error"
         return self._finish(c, args, actor, key, outcome, output=out, tool=t,
                             approved=approved)
+
+    def refuse(self, tool: str, args: dict[str, Any], *, actor: str, reason: str,
+               key: str | None = None, reask: bool = False) -> CallResult:
+        """Record a call refused before it reached :meth:`call` (by plan screening, say)."""
+        if key is not None:
+            with self._lock:
+                done = self.kb.log.find(self.run_id, key)
+            if done is not None:
+                return CallResult("refused", "", done.payload.get("reason", ""), seq=done.seq)
+        t = self.tools.get(tool)
+        c = CallCheck(tool, "deny", [reason], effect=t.effect if t else None)
+        return self._finish(c, dict(args), actor, key, "refused", reason=reason, reask=reask)
 
     def _finish(self, c: CallCheck, args: dict[str, Any], actor: str, key: str | None,
                 outcome: str, *, output: str = "", reason: str = "", tool: Tool | None = None,

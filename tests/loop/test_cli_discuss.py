@@ -45,11 +45,14 @@ def test_non_interactive_discussion_streams_and_ends_with_synthesis(home: Path) 
 
 
 def test_interactive_discussion_prompts_only_for_consequential(home: Path) -> None:
-    answers = "Yes, up to 200k\n" + "\n" * 10  # the first is answered, the rest deferred
+    # The engineer's terraform destroy is put to the human first (refused: "n"); then the first
+    # question is answered and the rest deferred.
+    answers = "n\nYes, up to 200k\n" + "\n" * 10
     r = mapek("discuss", TOPIC, "--personas", "cfo,engineer,legal,security", "--max-turns", "12",
               stdin=answers)
     assert r.returncode == 0, r.stderr
     assert "the observer needs your judgement" in r.stdout
+    assert "a call needs your approval" in r.stdout and "refused by the human" in r.stdout
     assert "the human answered: Yes, up to 200k" in r.stdout
     # trivial questions never reached the prompt: they were routed to peers
     assert "routed to" in r.stdout

@@ -38,7 +38,8 @@ def test_discussion_runs_to_a_synthesis(home: Path) -> None:
     # The destructive plan step was refused before anything ran.
     refused = [r for e in ev if e.kind == "screen.verdict" for r in e.payload["refused"]]
     assert any(r["tool"] == "shell" and "destructive" in r["reason"] for r in refused)
-    assert not any(e.kind == "tool.call" and e.payload["tool"] == "shell" for e in ev)
+    assert not any(e.kind == "tool.call" and e.payload["tool"] == "shell"
+                   and e.payload["outcome"] != "refused" for e in ev)
     # Synthesis files in the run's folder, dissent named.
     data = json.loads((home / "runs" / s.run_id / "synthesis.json").read_text())
     assert data["summary"] and data["open_questions"]

@@ -146,7 +146,7 @@ def test_a_run_may_remove_what_it_created_itself_in_its_sandbox(kb: Any, files: 
     r0 = ToolGateway(_registry(files), kb, "r0", sandbox=True)
     r0.grant("write_file", justification="scratch")
     r0.call("write_file", {"path": "scratch/tmp.txt", "text": "again"}, actor="engineer")
-    other = ToolGateway(_registry(files), kb, "r2", sandbox=True)
+    other = ToolGateway(_registry(files), kb, "r2", sandbox=False)
     assert other.call("delete_file", {"path": "scratch/tmp.txt"}, actor="x").outcome == \
         "needs_approval"
 

@@ -1,0 +1,179 @@
+"""The safety commands of the ``mapek`` CLI: ``screen``, ``catalogue list|show``,
+``sandbox run``, ``promote``.
+
+Registered on the app in :mod:`mapek.cli`. Exit codes of ``screen``: 0 allow, 3 needs approval,
+4 deny (``--jsonl``: the worst verdict of the file); a plan that is not valid JSON prints one
+line and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mapek.errors import UserError
+
+__all__ = ["screen_command", "catalogue_app", "sandbox_app", "promote_command", "EXIT_CODES"]
+
+EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
+
+
+def _context(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
+    try:
+        ctx = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--context: not valid JSON at line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}") from None
+    if not isinstance(ctx, dict):
+        raise UserError("--context must be a JSON object")
+    return ctx
+
+
+def screen_command(
+    text: Annotated[str | None, typer.Argument(help="A free-text plan.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A JSON plan: {\"steps\": [...], "
+                                              "\"text\": ...} or a list of steps.")] = None,
+    jsonl: Annotated[Path | None, typer.Option("--jsonl", help="Records with 'text' (or "
+                                               "'plan'/'steps') and optional 'context'; one "
+                                               "JSON verdict a line.")] = None,
+    context: Annotated[str | None, typer.Option(
+        "--context", help="Screening context as JSON (or @file): environment, created_by, "
+        "resources, run_id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole verdict as JSON.")] = False,
+) -> None:
+    """Screen a plan for destructive intent. Exit 0 allow, 3 needs approval, 4 deny."""
+    from mapek.safety.screening import parse_plan, screen_jsonl, screen_plan
+
+    if sum(x is not None for x in (text, file, jsonl)) != 1:
+        raise UserError("give exactly one of: PLAN TEXT, --file plan.json, --jsonl FILE")
+    if jsonl is not None:
+        counts = screen_jsonl(jsonl, sys.stdout)
+        worst = "deny" if counts["deny"] else "needs_approval" if counts["needs_approval"] \
+            else "allow"
+        raise typer.Exit(EXIT_CODES[worst])
+    if file is not None:
+        try:
+            raw = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"{file}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{file}: cannot read: {exc}") from None
+        plan = parse_plan(raw, source=str(file))
+    else:
+        plan = parse_plan({"text": text})
+    v = screen_plan(plan, _context(context))
+    if as_json:
+        sys.stdout.write(json.dumps(v.model_dump(mode="json"), ensure_ascii=False) + "\n")
+    else:
+        typer.echo(f"{v.verdict}" + (f" (steps {', '.join(map(str, v.steps))})" if v.steps
+                                     else ""))
+        for r in v.reasons:
+            where = "text" if r.in_text else f"steps {r.steps}"
+            typer.echo(f"  {r.verdict:<14} {r.catalogue_id:<30} {where}: {r.message} "
+                       f"({r.why}){'' if r.certain else ' [unsure]'}")
+    raise typer.Exit(EXIT_CODES[v.verdict])
+
+
+catalogue_app = typer.Typer(help="The failure catalogue: everything that can go wrong.",
+                            no_args_is_help=True)
+
+
+@catalogue_app.command("list")
+def catalogue_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Every failure scenario: id, component, default verdict, title."""
+    from mapek.safety.catalogue import default_catalogue
+
+    cat = default_catalogue()
+    if as_json:
+        sys.stdout.write(json.dumps([e.model_dump() for e in cat], ensure_ascii=False,
+                                    indent=2) + "\n")
+        return
+    for e in cat:
+        typer.echo(f"{e.id:<32} {e.component:<22} {e.default_verdict or '-':<15} {e.title}")
+
+
+@catalogue_app.command("show")
+def catalogue_show(
+    entry_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """One scenario in full: detection, blast radius, response, examples."""
+    from mapek.safety.catalogue import default_catalogue
+
+    e = default_catalogue().get(entry_id)
+    if as_json:
+        sys.stdout.write(json.dumps(e.model_dump(), ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(f"{e.id}: {e.title}  [{e.category} · {e.component}]")
+    for name in ("detection", "blast_radius", "response", "default_verdict"):
+        value = getattr(e, name)
+        if value:
+            typer.echo(f"{name.replace('_', ' ')}: {str(value).strip()}")
+    typer.echo("examples:\n" + "\n".join(f"  - {x}" for x in e.examples))
+    if e.look_alikes:
+        typer.echo("look-alikes (not flagged):\n" + "\n".join(f"  - {x}" for x in e.look_alikes))
+
+
+sandbox_app = typer.Typer(help="Run workflows in a sandbox, with or without chaos.",
+                          no_args_is_help=True)
+
+
+def _kb() -> Any:
+    from mapek.config import Settings
+    from mapek.knowledge import KnowledgeBase
+
+    return KnowledgeBase.open(Settings().workspace(create=True), index_on_record=False)
+
+
+@sandbox_app.command("run")
+def sandbox_run(
+    workflow: Annotated[Path, typer.Argument(help="A workflow YAML/JSON file.")],
+    chaos: Annotated[bool, typer.Option("--chaos", help="Inject seeded faults.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Chaos seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Run a workflow once in a fresh sandbox; exit 0 when the run was clean, 1 otherwise."""
+    from dataclasses import asdict
+
+    from mapek.safety.sandbox import run_sandbox
+
+    with _kb() as kb:
+        report = run_sandbox(workflow, kb, chaos=chaos, seed=seed)
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(report), ensure_ascii=False) + "\n")
+    else:
+        for i, s in enumerate(report.steps):
+            flag = " [flagged]" if s["flagged"] else ""
+            typer.echo(f"  {i:>3} {s['tool']:<12} {s['outcome']}{flag}"
+                       + (f": {s['reason']}" if s["reason"] else ""))
+        if report.chaos:
+            typer.echo(f"chaos (seed {seed}): " + ", ".join(
+                f"{x['tool']}:{x['fault']}" for x in report.chaos["injected"]) or "no faults")
+        typer.echo(f"{report.workflow} · run {report.run_id} · "
+                   + ("clean" if report.clean else "NOT clean: "
+                      + (", ".join(sorted(set(report.triggers))) or "a step failed")))
+    raise typer.Exit(0 if report.clean else 1)
+
+
+def promote_command(
+    workflow: Annotated[Path, typer.Argument(help="A workflow YAML/JSON file.")],
+    after: Annotated[int, typer.Option("--after", min=1, envvar="MAPEK_PROMOTE_AFTER",
+                                       help="Clean sandbox runs needed (env "
+                                       "MAPEK_PROMOTE_AFTER).")] = 3,
+) -> None:
+    """Promote a workflow to production after N clean sandbox runs; refuses with the reason."""
+    from mapek.safety.sandbox import promote
+
+    with _kb() as kb:
+        rec = promote(workflow, kb, after=after)
+    typer.echo(f"promoted {rec['workflow']} ({rec['digest']}) after runs "
+               f"{', '.join(rec['runs'])}")
