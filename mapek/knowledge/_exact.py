@@ -30,6 +30,24 @@ def _unit(vectors: Sequence[Any]) -> np.ndarray:
     return m / np.where(norms == 0.0, 1.0, norms)
 
 
+_CHUNK = 1024
+"""Rows per matrix-vector product. Above about this many rows OpenBLAS splits a product over
+threads, which on a small, busy machine costs milliseconds of hand-over (8 ms for 2,000 rows on
+2 shared cores, against 0.15 ms in chunks)."""
+
+
+def _distances(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Cosine distance of each (unit) row of ``matrix`` to the unit vector ``q``."""
+    size = len(matrix)
+    if size <= _CHUNK:
+        return 1.0 - matrix @ q
+    out = np.empty(size, dtype=np.float32)
+    for lo in range(0, size, _CHUNK):
+        hi = min(size, lo + _CHUNK)
+        np.dot(matrix[lo:hi], q, out=out[lo:hi])
+    return 1.0 - out
+
+
 def _values(f: Filter) -> list[str]:
     return [] if f is None else [f] if isinstance(f, str) else list(f)
 
@@ -126,9 +144,9 @@ class MemoryVectors:
             rows = np.flatnonzero(mask).tolist()
             if not rows:
                 return []
-            dist = 1.0 - self._matrix[rows] @ q
+            dist = _distances(self._matrix[rows], q)
         else:
-            dist = 1.0 - self._matrix[:size] @ q
+            dist = _distances(self._matrix[:size], q)
         if n < len(dist):
             best = np.argpartition(dist, n - 1)[:n]
             best = best[np.lexsort((best, dist[best]))]  # closest first, then log order

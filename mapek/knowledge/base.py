@@ -56,7 +56,8 @@ class KnowledgeBase:
         ``index_on_record=False`` recording never touches the index (for a front end beside a
         worker); ``search`` still sees every event. ``projector_options`` go to
         :class:`IndexProjector` (``batch_size``, ``max_delay``, ``hold``, ``lock_timeout``,
-        ``embedding``, ``memory_size``); :meth:`open` passes the workspace's ``embedding``.
+        ``embedding``, ``memory_size``, ``take_in``); :meth:`open` passes the workspace's
+        ``embedding``.
         """
         self.log = log
         self._open_index = open_index

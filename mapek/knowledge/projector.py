@@ -60,6 +60,7 @@ class IndexProjector:
         lock_timeout: float = 30.0,
         embedding: Callable[[], Callable[[list[str]], Sequence[Any]]] | None = None,
         memory_size: int = 20_000,
+        take_in: int | None = None,
     ):
         """``max_delay``: searches do not wait for the index (they score what it lacks in
         memory), so only readers in other processes see it lag, and each upsert to an embedded
@@ -67,13 +68,15 @@ class IndexProjector:
         exceeds it, so a busy index stays open between batches. ``embedding`` makes the
         index's embedding function without opening the index: with it, a search filtered by
         run is answered in memory (see :meth:`search`), over at most ``memory_size`` events
-        kept embedded."""
+        kept embedded; a run is taken into memory when first searched if it has at most
+        ``take_in`` events in the log (default: 1,024 with a fast embedding such as the hashing
+        one, 256 with a model; never above a quarter of ``memory_size``)."""
         self.log, self._open_index, self._lock = log, open_index, lock
         self._make_embedding = embedding
         self._embedding: Callable[[list[str]], Sequence[Any]] | None = None
         self._memory: RunMemory | None = None
         self._memory_lock = threading.Lock()
-        self.memory_size = memory_size
+        self.memory_size, self.take_in = memory_size, take_in
         self.batch_size, self.max_delay = batch_size, max_delay
         self.hold, self.lock_timeout = hold, lock_timeout
         self._index: VectorIndex | None = None
@@ -278,12 +281,11 @@ class IndexProjector:
                      kind: Filter) -> list[SearchHit] | None:
         """Exact search over the runs' events, kept embedded in memory and read from the log
         since the last search: no index, no lock. A run is taken into memory when first
-        searched if it is short: at most ``batch_size`` events in the log (four times as many
-        with a fast embedding, the hashing one, and never more than a quarter of
-        ``memory_size``); from then on it grows with the log. None: a run is too long to take
-        in now (embedding it could take long), so the index searches instead. So a worker that
-        searches its run from the start keeps it in memory, while a process searching many
-        long runs (a front end, say) uses the index, without filling memory and evicting."""
+        searched if it is short (``take_in``); from then on it grows with the log. None: a run
+        is too long to take in now (embedding it could take long), so the index searches
+        instead. So a worker that searches its run from the start keeps it in memory, while a
+        process searching many long runs (a front end, say) uses the index, without filling
+        memory and evicting runs."""
         from mapek.knowledge._exact import MemoryVectors, RunMemory, merge_hits
 
         with self._memory_lock:
@@ -294,8 +296,10 @@ class IndexProjector:
                 self._memory = RunMemory(self.memory_size)
             found: list[SearchHit] = []
             query: Any = None
-            fast = getattr(self._embedding, "fast", False)
-            limit = min(self.batch_size * (4 if fast else 1), self.memory_size // 4)
+            take_in = self.take_in
+            if take_in is None:
+                take_in = 1024 if getattr(self._embedding, "fast", False) else 256
+            limit = min(take_in, self.memory_size // 4)
             for r in dict.fromkeys(runs):
                 mem = self._memory.get(r)
                 if mem is None:

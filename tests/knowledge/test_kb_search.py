@@ -499,10 +499,10 @@ def test_with_a_model_embedding_only_a_short_run_is_embedded_at_once(tmp_path: P
             return self.inner(texts)
 
     made = ModelLike()
-    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, batch_size=4,
-                            embedding=lambda: made) as kb:  # takes in runs of 4 events
-        for i in range(6):
-            kb.record("r", "message", "cfo", {"text": f"database point {i}"})
+    with KnowledgeBase.open(tmp_path / "ws", max_delay=60, embedding=lambda: made) as kb:
+        kb.projector.take_in = None  # the default for a model embedding: 256 events
+        kb.record_many([EventDraft(run_id="r", kind="message", actor="cfo",
+                                   payload={"text": f"database point {i}"}) for i in range(257)])
         assert ids(kb.search("database point 2", n=1, run="r")) == ["r#3"]  # via the index
         assert kb.projector._index is not None and made.texts <= 1
         kb.record("s", "message", "cfo", {"text": "a short run"})
