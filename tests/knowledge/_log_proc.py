@@ -17,6 +17,7 @@ from mapek.models import EventDraft
 
 def write(path: str, run: str, n: int, tag: str, go: str) -> None:
     with SQLiteEventLog(path) as log:
+        open(f"{go}.{tag}.ready", "w").close()  # tell the test this writer is ready
         while not os.path.exists(go):
             time.sleep(0.001)
         for i in range(n):

@@ -30,7 +30,11 @@ def test_two_writers_and_two_followers(tmp_path: Path) -> None:
     run_follower = spawn("follow", path, "shared", total)
     all_follower = spawn("follow", path, "-", total + 1)
     writers = [spawn("write", path, "shared", N, tag, go) for tag in ("w1", "w2")]
-    time.sleep(0.5)  # let every process open the log, then start the writers together
+    deadline = time.time() + 60  # every writer has opened the log: start them together
+    while not all((tmp_path / f"go.{t}.ready").exists() for t in ("w1", "w2")):
+        assert time.time() < deadline, "writers did not start"
+        time.sleep(0.01)
+    time.sleep(0.2)  # and the followers are polling
     go.touch()
     for p in writers:
         _, err = p.communicate(timeout=120)
