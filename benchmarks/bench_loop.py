@@ -14,9 +14,9 @@ Chroma index in a temporary workspace.
    times itself; framework time per turn = (wall time of ``run_session`` - time inside the model)
    / persona turns. A warm-up session runs first so that imports (langgraph, chromadb) and
    Chroma's client are not counted; the cold first session is reported too. What-if rows swap
-   one part of the stack inside this process (``what_if``: no index position writes, an exact
-   in-memory index instead of Chroma, in-memory checkpoints, a cached JSON schema, 4 speakers
-   per round) to show what each part costs; they are never product settings. Then one more run
+   one part of the stack inside this process (``what_if``: an exact in-memory index instead of
+   Chroma, so indexing costs next to nothing; in-memory checkpoints; 4 speakers per round) to
+   show what each part costs; they are never product settings. Then one more run
    with timers around the storage calls gives the breakdown, and a cProfile run gives the top
    entries of the main thread. "End to end through litellm": the same session on
    ``mapek/offline`` through litellm (the offline provider), with the same keep-going script,
@@ -44,7 +44,7 @@ from::
     bench_loop.py --part overhead,supervision
     bench_loop.py --part concurrency
     bench_loop.py --part concurrency --processes 2 --section pool2
-    bench_loop.py --part concurrency --swap exact_index --swap schema_cache --section whatif
+    bench_loop.py --part concurrency --swap exact_index --swap memory_checkpoints --section whatif
     bench_loop.py --part concurrency --sessions 20 --shared --section shared
 """
 
@@ -177,9 +177,13 @@ def new_session(home: Path, turns: int, **options: Any) -> str:
 
 def run_one(home: Path, turns: int, model: Model | None, **options: Any) -> dict[str, Any]:
     """Create and run one session in this process; wall time, turns and the log's counts."""
+    from mapek.knowledge import embeddings
     from mapek.loop.worker import run_session
 
     run_id = new_session(home, turns, **options)
+    # The scripted sessions repeat their texts from one run to the next: start each with an
+    # empty vector cache, as a real session (whose texts are new) would.
+    embeddings._vector.cache_clear()
     start = time.perf_counter()
     status = run_session(run_id, home=str(home), model=model)
     wall = time.perf_counter() - start
@@ -278,14 +282,11 @@ class ExactIndex:
 
 
 @contextmanager
-def what_if(*, no_position_write: bool = False, exact_index: bool = False,
-            memory_checkpoints: bool = False, schema_cache: bool = False) -> Iterator[None]:
+def what_if(*, exact_index: bool = False, memory_checkpoints: bool = False) -> Iterator[None]:
     """Swap parts of the stack for this block (benchmark only, never a product setting)."""
     import langgraph.checkpoint.sqlite as lg_sqlite
-    from chromadb.api.models.Collection import Collection
 
     from mapek.knowledge.vectors import ChromaIndex
-    from mapek.loop import schemas
 
     undo: list[tuple[Any, str, Any]] = []
     missing = object()
@@ -294,26 +295,12 @@ def what_if(*, no_position_write: bool = False, exact_index: bool = False,
         undo.append((owner, attr, owner.__dict__.get(attr, missing)))
         setattr(owner, attr, value)
 
-    if no_position_write:
-        modify = Collection.modify
-
-        def modify_but_position(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if set(kwargs) == {"metadata"} and set(kwargs["metadata"]) == {"mapek_position"}:
-                return None
-            return modify(self, *args, **kwargs)
-
-        swap(Collection, "modify", modify_but_position)
     if exact_index:
         swap(ChromaIndex, "open", classmethod(lambda cls, settings, workspace: ExactIndex()))
     if memory_checkpoints:
         from langgraph.checkpoint.memory import InMemorySaver
 
         swap(lg_sqlite, "SqliteSaver", lambda conn: InMemorySaver())
-    if schema_cache:
-        for cls in (schemas.PersonaTurn, schemas.Agenda, schemas.Synthesis,
-                    schemas.TriageJudgement):
-            cached = cls.model_json_schema()
-            swap(cls, "model_json_schema", classmethod(lambda c, *a, _s=cached, **k: _s))
     try:
         yield
     finally:
@@ -336,11 +323,16 @@ class Timers:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._undo: list[tuple[Any, str, Any]] = []
+        self.parents: dict[str, str] = {}
+        """Sub-category (timed inside another one) to its parent."""
 
-    def wrap(self, owner: Any, attr: str, category: str) -> None:
-        original = owner.__dict__.get(attr)
-        if original is None:
+    def wrap(self, owner: Any, attr: str, category: str, *, parent: str | None = None) -> None:
+        stored = owner.__dict__.get(attr)
+        if stored is None:
             return
+        if parent is not None:
+            self.parents[category] = parent
+        original = stored.__func__ if isinstance(stored, staticmethod) else stored
         timers = self
 
         @functools.wraps(original)  # keeps the signature: Chroma inspects it
@@ -358,13 +350,17 @@ class Timers:
                         timers.seconds[category] += spent
                         timers.calls[category] += 1
 
-        setattr(owner, attr, timed)
-        self._undo.append((owner, attr, original))
+        setattr(owner, attr, staticmethod(timed) if isinstance(stored, staticmethod) else timed)
+        self._undo.append((owner, attr, stored))
 
     def undo(self) -> None:
         for owner, attr, original in reversed(self._undo):
             setattr(owner, attr, original)
         self._undo.clear()
+
+
+SEARCH = "vector search (a run held in memory; else index + not-yet-indexed tail)"
+CATCH_UP = "index catch-up (background thread, and the flush at close)"
 
 
 def install_timers() -> Timers:
@@ -378,12 +374,15 @@ def install_timers() -> Timers:
     t = Timers()
     t.wrap(SQLiteEventLog, "append_many", "log: append (hash-chained, one transaction)")
     for name in ("_run", "scan"):
-        t.wrap(SQLiteEventLog, name, "log: reads (idempotency look-ups, monitor, catch-up scan)")
-    t.wrap(IndexProjector, "search", "vector search, all in (catch-up + query)")
-    t.wrap(Collection, "upsert", "  of which Chroma upsert (persistent)")
-    t.wrap(Collection, "modify", "  of which Chroma position write (collection metadata)")
-    t.wrap(Collection, "query", "  of which Chroma query")
-    t.wrap(HashingEmbeddingFunction, "__call__", "  of which embedding (hashing)")
+        t.wrap(SQLiteEventLog, name, "log: reads (idempotency look-ups, monitor, search's scan)")
+    t.wrap(IndexProjector, "search", SEARCH)
+    t.wrap(Collection, "query", "  of which Chroma query", parent=SEARCH)
+    t.wrap(HashingEmbeddingFunction, "_compute",
+           "  of which embedding computed (cache misses; some in catch-ups)", parent=SEARCH)
+    t.wrap(IndexProjector, "_catch_up", CATCH_UP)
+    t.wrap(Collection, "upsert", "  of which Chroma upsert (persistent)", parent=CATCH_UP)
+    t.wrap(Collection, "modify", "  of which Chroma position write (collection metadata)",
+           parent=CATCH_UP)
     for name in ("put", "put_writes"):
         t.wrap(SqliteSaver, name, "checkpoint writes (SqliteSaver, durability=sync)")
     t.wrap(SqliteSaver, "get_tuple", "checkpoint reads")
@@ -435,14 +434,13 @@ def rss_kb(field: str = "VmRSS") -> int:
 
 CONFIGS: list[tuple[str, dict[str, bool], int]] = [
     ("**product**: persistent Chroma index, SQLite checkpoints (durability=sync)", {}, 2),
-    ("what-if: no Chroma position write on each catch-up", {"no_position_write": True}, 2),
-    ("what-if: exact in-memory index instead of Chroma", {"exact_index": True}, 2),
+    ("what-if: exact in-memory index instead of Chroma (indexing costs next to nothing)",
+     {"exact_index": True}, 2),
+    ("what-if: in-memory checkpoints", {"memory_checkpoints": True}, 2),
     ("what-if: exact index + in-memory checkpoints",
      {"exact_index": True, "memory_checkpoints": True}, 2),
-    ("what-if: exact index + in-memory checkpoints + JSON schema cached per class",
-     {"exact_index": True, "memory_checkpoints": True, "schema_cache": True}, 2),
     ("what-if: the same with 4 speakers per round",
-     {"exact_index": True, "memory_checkpoints": True, "schema_cache": True}, 4),
+     {"exact_index": True, "memory_checkpoints": True}, 4),
 ]
 
 
@@ -470,7 +468,12 @@ def part_quick(turns: int, work: Path, repeats: int) -> None:
     total = tr["wall"] - m.seconds
     print(f"timed run: {total / tr['turns'] * 1000:.2f} ms/turn")
     for cat, secs in sorted(timers.seconds.items(), key=lambda kv: -kv[1]):
-        print(f"  {cat:<70} {timers.calls[cat]:>6} {secs / tr['turns'] * 1000:7.2f} ms/turn")
+        if cat in timers.parents:
+            continue
+        print(f"  {cat:<76} {timers.calls[cat]:>6} {secs / tr['turns'] * 1000:7.2f} ms/turn")
+        for sub, s2 in sorted(timers.seconds.items(), key=lambda kv: -kv[1]):
+            if timers.parents.get(sub) == cat:
+                print(f"  {sub:<76} {timers.calls[sub]:>6} {s2 / tr['turns'] * 1000:7.2f} ms/turn")
 
 
 def part_overhead(turns: int, work: Path, repeats: int) -> tuple[list[str], dict[str, Any]]:
@@ -584,21 +587,14 @@ def part_overhead(turns: int, work: Path, repeats: int) -> tuple[list[str], dict
         "| category | calls | total s | ms per turn | share of framework |",
         "|---|---:|---:|---:|---:|",
     ]
-    top_level = 0.0
+    top_level = sum(secs for cat, secs in timers.seconds.items() if cat not in timers.parents)
     for cat, secs in sorted(timers.seconds.items(), key=lambda kv: -kv[1]):
-        if not cat.startswith("  "):
-            top_level += secs
-    rows = sorted(timers.seconds.items(), key=lambda kv: (kv[0].startswith("  "), -kv[1]))
-    # keep "of which" rows right under the search row
-    order = [c for c, _ in rows if not c.startswith("  ")]
-    subs = [c for c, _ in rows if c.startswith("  ")]
-    for cat in order:
-        secs = timers.seconds[cat]
+        if cat in timers.parents:
+            continue
         out.append(f"| {cat} | {timers.calls[cat]} | {secs:.2f} | "
                    f"{secs / tr['turns'] * 1000:.2f} | {secs / fw_total:.0%} |")
-        if cat.startswith("vector search"):
-            for sub in subs:
-                s2 = timers.seconds[sub]
+        for sub, s2 in sorted(timers.seconds.items(), key=lambda kv: -kv[1]):
+            if timers.parents.get(sub) == cat:
                 out.append(f"| {sub.strip()} | {timers.calls[sub]} | {s2:.2f} | "
                            f"{s2 / tr['turns'] * 1000:.2f} | {s2 / fw_total:.0%} |")
     rest = fw_total - top_level
@@ -860,8 +856,7 @@ def main() -> int:
     ap.add_argument("--shared", action="store_true",
                     help="concurrent sessions share one workspace (default: one each)")
     ap.add_argument("--swap", action="append", default=[],
-                    choices=["no_position_write", "exact_index", "memory_checkpoints",
-                             "schema_cache"],
+                    choices=["exact_index", "memory_checkpoints"],
                     help="concurrency part only: swap a part of the stack (a what-if)")
     ap.add_argument("--section", default=None,
                     help="suffix of the concurrency section's name (keeps several in the results)")
