@@ -650,23 +650,11 @@ class QuestionTriager:
 # --------------------------------------------------------------------------------------------
 
 def _load_records(in_path: Path | str) -> list[tuple[int, dict[str, Any]]]:
+    from mapek._jsonl import read_objects
+
     path = Path(in_path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from exc
     records = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-        if not isinstance(rec, dict):
-            raise UserError(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}")
+    for n, rec in read_objects(path):
         text = rec.get("text")
         if not isinstance(text, str) or not text.strip():
             raise UserError(f"{path}:{n}: record has no 'text' (a non-empty string)")

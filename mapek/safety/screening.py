@@ -497,26 +497,10 @@ def screen_text(text: str, context: ScreenContext | Mapping[str, Any] | None = N
 # --------------------------------------------------------------------------------------------
 
 def _load_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from exc
-    out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PlanError(f"{path}:{n}: not valid JSON at line {n}, column {exc.colno}: "
-                            f"{exc.msg}", source=str(path), line=n, column=exc.colno) from None
-        if not isinstance(rec, dict):
-            raise PlanError(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}",
-                            source=str(path), line=n)
-        out.append((n, rec))
-    return out
+    from mapek._jsonl import read_objects
+
+    return read_objects(path, lambda msg, line, col: PlanError(msg, source=str(path), line=line,
+                                                                column=col))
 
 
 def screen_jsonl(in_path: Path | str, out_stream: TextIO, *,
