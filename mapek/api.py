@@ -32,11 +32,11 @@ from mapek.errors import ConfigError, UserError
 from mapek.loop.human import HumanChannel, PolicyChannel, ProgrammaticChannel
 from mapek.loop.questions import QuestionRecord, check_answerable, fold_questions
 from mapek.loop.state import HumanMode, SessionConfig
+from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one definition
 from mapek.models import Event
 
 __all__ = ["Session", "SessionResult", "FINAL_KINDS"]
 
-FINAL_KINDS = ("run.finished", "run.stopped", "run.failed", "run.paused")
 
 
 @dataclass
@@ -237,7 +237,7 @@ class Session:
             self._proc.wait()
 
     def _final(self) -> Event | None:
-        finals = [e for e in self.kb.events(self.run_id, kinds=list(FINAL_KINDS))]
+        finals = self.kb.events(self.run_id, kinds=list(FINAL_KINDS))
         started = self.kb.events(self.run_id, kinds=["worker.started"])
         if finals and (not started or finals[-1].seq > started[-1].seq):
             return finals[-1]
