@@ -406,6 +406,61 @@ def runs_show(
               f"{sum(q.status == 'answered' for q in qs.values())}/{len(qs)} questions answered")
 
 
+@runs_app.command("compare")
+def runs_compare(run_a: str, run_b: str, as_json: JsonFlag = False) -> None:
+    """Where two runs diverged (the first decision chosen differently) and how their costs and
+    outcomes differ."""
+    from mapek.decisions import compare
+
+    with _kb() as kb:
+        cmp = compare(kb, run_a, run_b)
+    if as_json:
+        _emit_json(cmp.to_dict())
+        return
+    from rich.table import Table
+
+    con = _console()
+    con.print(f"[bold]A[/] {run_a} · [bold]B[/] {run_b}")
+    if not cmp.diverged:
+        con.print(f"no divergence: all {cmp.same_decisions} decisions chosen the same way")
+    else:
+        side = cmp.first or cmp.second or {}
+        what = side.get("point") if side.get("subject") == str(side.get("round")) \
+            else f"{side.get('point')} of {side.get('subject')}"
+        con.print(f"[bold]diverged[/] at round {side.get('round')}, {what} "
+                  f"({cmp.same_decisions} decisions the same before)")
+        for run, d in (("A", cmp.first), ("B", cmp.second)):
+            if d is None:
+                con.print(f"  {run}: no such decision")
+                continue
+            chosen = ", ".join(d["chosen"]) if isinstance(d["chosen"], list) else d["chosen"]
+            opts = ", ".join(f"{k} {v:g}" for k, v in d["options"].items())
+            con.print(f"  {run}: chose [bold]{chosen or '(none)'}[/] of {opts} [dim]({d['why']})"
+                      "[/]", soft_wrap=True)
+    table = Table("", "A", "B", "B - A")
+    a, b, delta = cmp.a.to_dict(), cmp.b.to_dict(), cmp.delta()
+    for k in a:
+        if k != "run_id":
+            table.add_row(k, f"{a[k]:g}" if isinstance(a[k], float) else str(a[k]),
+                          f"{b[k]:g}" if isinstance(b[k], float) else str(b[k]),
+                          f"{delta[k]:+g}" if k in delta else "")
+    con.print(table)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_ids: Annotated[list[str], typer.Argument(help="The runs to export.")],
+    decisions: Annotated[Path, typer.Option("--decisions", help="JSONL file to write: one "
+                                            "decision a line, with its outcomes.")],
+) -> None:
+    """Write runs' decisions (options, scores, chosen, outcomes) as a JSONL dataset."""
+    from mapek.decisions import export
+
+    with _kb() as kb:
+        n = export(kb, run_ids, decisions)
+    typer.echo(f"wrote {n} decisions of {len(run_ids)} run(s) to {decisions}")
+
+
 @app.command()
 def triage(
     jsonl: Annotated[Path, typer.Option("--jsonl", help="Questions, one JSON object a line "

@@ -12,8 +12,8 @@ from mapek.models import Event
 
 __all__ = ["EventRenderer"]
 
-_QUIET = {"worker.started", "observer.monitor", "orchestrator.decision", "question.triaged",
-          "llm.call", "topic"}
+_QUIET = {"worker.started", "observer.monitor", "orchestrator.decision", "decision.made",
+          "question.triaged", "llm.call", "topic"}
 
 
 class EventRenderer:

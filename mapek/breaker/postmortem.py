@@ -20,7 +20,8 @@ from mapek.models import Event
 
 __all__ = ["Report", "build_report", "suggest"]
 
-_NOISE = {"llm.call", "observer.monitor", "orchestrator.decision", "question.triaged", "topic"}
+_NOISE = {"llm.call", "observer.monitor", "orchestrator.decision", "decision.made",
+          "question.triaged", "topic"}
 _LEAD_UP = 8
 """Events shown before a trip, besides those the policy named."""
 

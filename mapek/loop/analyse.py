@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from mapek.decisions import decide
 from mapek.loop.state import LoopState
 
 if TYPE_CHECKING:
@@ -54,6 +55,11 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         q.update(label=tri["label"], reason=tri["reason"], score=tri["score"])
         ctx.record("question.triaged", "observer", {"qid": qid, **tri},
                    key=f"triage:{qid}", parent=q.get("seq"))
+        decide(ctx, "triage", qid, rnd, "analyse",
+               {"consequential": tri["score"], "trivial": round(1 - tri["score"], 3)},
+               tri["label"], f"{tri['reason']} ({tri['source']})",
+               {"source": tri["source"], "signals": tri["signals"], "asked_by": q["asked_by"]},
+               actor="observer")
         if tri["label"] == "consequential":
             consequential.append(qid)
 

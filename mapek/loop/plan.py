@@ -1,8 +1,8 @@
 """Orchestrator, Plan: route questions to peers, pick the next speakers, decide when to stop.
 
-Routing and speaker choice are scored, not guessed: each option's score is recorded beside the
-choice (``orchestrator.decision``), so later runs can learn which choices paid off. No model call
-is spent here; supervision stays cheap.
+Routing, speaker choice and whether to go on are scored, not guessed: each option's score is
+recorded beside the choice (a ``decision.made`` event, see :mod:`mapek.decisions`), so later runs
+can learn which choices paid off. No model call is spent here; supervision stays cheap.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ def route_scores(text: str, asker: str, ctx: LoopContext, run_id: str) -> dict[s
     return {k: round(v, 3) for k, v in scores.items()}
 
 
-def _decide(ctx: LoopContext, rnd: int, what: str, options: dict[str, float], chosen: Any,
-            why: str) -> None:
-    ctx.record("orchestrator.decision", "orchestrator",
-               {"round": rnd, "decision": what, "options": options, "chosen": chosen, "why": why},
-               key=f"decision:{rnd}:{what}")
+def _decide(ctx: LoopContext, rnd: int, what: Any, subject: Any, options: dict[str, float],
+            chosen: Any, why: str, context: dict[str, Any] | None = None) -> None:
+    from mapek.decisions import decide
+
+    decide(ctx, what, subject, rnd, "plan", options, chosen, why, context)
 
 
 def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -61,6 +61,14 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         status = "stopped"
         ctx.record("run.limit", "orchestrator",
                    {"limit": "time", "value": cfg["time_limit"]}, key=f"time-limit:{rnd}")
+    _decide(ctx, rnd, "plan", rnd, {"continue": float(status == "running"),
+                                    "finish": float(status != "running")},
+            "continue" if status == "running" else "finish",
+            "the discussion goes on" if status == "running" else f"finish: {status}",
+            {"status": status, "turns": state["turns"], "max_turns": cfg["max_turns"],
+             "elapsed_s": round(time.time() - ctx.started_at, 3),
+             "agenda_index": state["agenda_index"], "open_questions":
+             sum(q.get("status") in ("open", "routed") for q in questions.values())})
     if status != "running":
         p = {"round": rnd, "finish": True, "why": status, "speakers": [], "actions": []}
         ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
@@ -94,7 +102,8 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         named = q.get("to") if q.get("to") in scores else None
         target = named or max(sorted(scores), key=lambda k: scores[k])
         why = "asked by name" if named else "best expertise and knowledge-base match"
-        _decide(ctx, rnd, f"route:{qid}", scores, target, why)
+        _decide(ctx, rnd, "route", qid, scores, target, why,
+                {"asked_by": q["asked_by"], "named": q.get("to")})
         q.update(status="routed", routed_to=target)
         ctx.record("question.routed", "orchestrator", {"qid": qid, "to": target, "why": why},
                    key=f"route:{qid}")
@@ -122,8 +131,9 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         if name not in taken:
             speakers.append({"persona": name, "task": "discuss", "qid": None})
             taken.add(name)
-    _decide(ctx, rnd, "speakers", options, [s["persona"] for s in speakers],
-            f"agenda item: {item}")
+    _decide(ctx, rnd, "speakers", rnd, options, [s["persona"] for s in speakers],
+            f"agenda item: {item}", {"agenda_item": item, "slots": slots,
+                                     "tasks": {s["persona"]: s["task"] for s in speakers}})
 
     # 4. Actions proposed in the last round go to screening with the plan.
     actions = [{**a, "proposed_by": t["persona"], "turn": t["seq"]}

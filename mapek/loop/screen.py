@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mapek.decisions import record_screening
 from mapek.loop.state import LoopState
 from mapek.loop.toolbox import tool_gateway
 from mapek.safety.policy import ScreeningPolicy
@@ -88,4 +89,5 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
          "results_before": before.get("results", [])}
     ctx.record("screen.verdict", "screen", {k: v[k] for k in v if k != "results_before"},
                key=f"screen:{rnd}")
+    record_screening(ctx, v)
     return {"verdict": v}

@@ -1,0 +1,524 @@
+"""Decision records: each choice the loop makes, the options it weighed, and what followed.
+
+The loop writes one ``decision.made`` event at each decision point, with the options it
+considered, each with its score, beside the one it chose:
+
+========== ======== =========== ============================================================
+point      node     subject     options (score), chosen
+========== ======== =========== ============================================================
+plan       plan     round       ``continue``/``finish`` (1 for what the stop rules say);
+                                the signals they read are in ``context``
+speakers   plan     round       each persona (least spoken + agenda relevance); the speakers
+route      plan     qid         each peer (expertise + knowledge-base match); the peer asked
+screen     screen   round       each proposed action ``step:tool`` (risk: 0 allow,
+                                1 needs approval, 2 deny); the actions allowed to run
+triage     analyse  qid         ``consequential``/``trivial`` (the rules' score); the label
+========== ======== =========== ============================================================
+
+The key is ``decision:{point}:{subject}``: durable identity, so a node re-run after a crash or
+a resume finds its decision already in the log and records nothing twice.
+
+Outcomes are derived from the log when it is read (:func:`decisions_of`), not written as links
+at the time: most outcomes are recorded later and by other writers (a persona turn's model
+calls, the watchdog's trip, the human's answer, an evidence check) that do not know which
+decision led to them, and an append-only log cannot amend a decision afterwards. The rules
+below link each outcome by identity where one exists (the question id, the tool call key
+``tool:{round}:{step}``, a trip's event seqs, an event whose ``parent`` is the decision) and
+otherwise by the round it happened in. Older runs, whose decisions were
+``orchestrator.decision`` events, are read the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from bisect import bisect_right
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mapek.errors import ConfigError, UnknownRunError
+
+if TYPE_CHECKING:
+    from mapek.models import Event
+
+__all__ = ["KIND", "POINTS", "Decision", "DecisionRecord", "Outcomes", "RunSummary",
+           "Comparison", "decide", "record_screening", "decisions_of", "summarise", "compare",
+           "export"]
+
+KIND = "decision.made"
+"""The event kind of a decision record."""
+LEGACY_KIND = "orchestrator.decision"
+"""What routing and speaker decisions were recorded as before; still read."""
+
+Point = Literal["plan", "speakers", "route", "screen", "triage"]
+POINTS: tuple[str, ...] = ("plan", "speakers", "route", "screen", "triage")
+"""Decision points, in the order they come within a round."""
+_ORDER = {p: i for i, p in enumerate(("plan", "route", "speakers", "screen", "triage"))}
+_RISK = {"allow": 0.0, "needs_approval": 1.0, "deny": 2.0}
+_FINALS = ("run.finished", "run.stopped", "run.failed", "run.paused")
+_ESCALATIONS = ("question.escalated", "approval.requested")
+_EVIDENCE = ("evidence.accepted", "evidence.rejected")
+
+
+class Decision(BaseModel):
+    """One decision, as written in the payload of a ``decision.made`` event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    point: Point
+    subject: str = Field(min_length=1)
+    """What it decided about, unique within the point: the round, or the question id."""
+    round: int
+    node: str
+    """The graph node that decided."""
+    options: dict[str, float]
+    """Every option considered, with its score (higher is preferred, except screening risk)."""
+    chosen: str | list[str]
+    why: str
+    context: dict[str, Any] = Field(default_factory=dict)
+    """The signals the decision read, for later learning."""
+
+    @property
+    def key(self) -> str:
+        return f"decision:{self.point}:{self.subject}"
+
+
+def decide(ctx: Any, point: Point, subject: Any, rnd: int, node: str, options: dict[str, float],
+           chosen: str | list[str], why: str, context: dict[str, Any] | None = None,
+           actor: str = "orchestrator") -> Event:
+    """Record a decision through the loop context (idempotent by its key)."""
+    d = Decision(point=point, subject=str(subject), round=rnd, node=node, options=options,
+                 chosen=chosen, why=why, context=context or {})
+    return ctx.record(KIND, actor, d.model_dump(), key=d.key)
+
+
+def record_screening(ctx: Any, verdict: dict[str, Any]) -> Event | None:
+    """The screen node's decision of a round: which proposed actions may run."""
+    items = [*verdict.get("allowed", []), *verdict.get("refused", []),
+             *verdict.get("pending", [])]
+    if not items:
+        return None
+    name = {a["step"]: f"{a['step']}:{a['tool']}" for a in items}
+    options = {name[a["step"]]: _RISK.get(a.get("decision", "allow"), 0.0)
+               for a in sorted(items, key=lambda a: a["step"])}
+    chosen = [name[a["step"]] for a in sorted(verdict.get("allowed", []), key=lambda a: a["step"])]
+    refused = {name[a["step"]]: a.get("reason", "") for a in verdict.get("refused", [])}
+    pending = [name[a["step"]] for a in verdict.get("pending", [])]
+    why = "; ".join([*(f"{k} refused: {r}" for k, r in refused.items()),
+                     *(f"{k} waits for the human's approval" for k in pending)]) \
+        or "every proposed action passed screening"
+    return decide(ctx, "screen", verdict["round"], verdict["round"], "screen", options, chosen,
+                  why, {"verdict": verdict.get("verdict"),
+                        "plan_verdict": verdict.get("plan_verdict"),
+                        "refused": sorted(refused), "pending": pending,
+                        "proposed_by": {name[a["step"]]: a.get("proposed_by") for a in items},
+                        "catalogue_ids": {name[a["step"]]: a.get("catalogue_ids", [])
+                                          for a in items}},
+                  actor="screen")
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcomes:
+    """What followed a decision, as the log shows it."""
+
+    llm_calls: int = 0
+    tokens: int = 0
+    usd: float = 0.0
+    model_ms: float = 0.0
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    """The persona turns it led to: seq, persona, round."""
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    """Questions escalated to the human and approvals asked of them."""
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    """seq, tool, outcome (``refused`` included), actor."""
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    """``evidence.accepted`` / ``evidence.rejected`` events: seq, verdict, detail."""
+    trips: list[dict[str, Any]] = field(default_factory=list)
+    ended: str | None = None
+    """The run's final status, if the run ended within this decision's reach."""
+    linked: list[int] = field(default_factory=list)
+    """Seqs of every event linked to the decision."""
+
+    @property
+    def refused_tool_calls(self) -> int:
+        return sum(t["outcome"] == "refused" for t in self.tool_calls)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "usd": round(self.usd, 8), "model_ms": round(self.model_ms, 3),
+                "refused_tool_calls": self.refused_tool_calls}
+
+
+@dataclass
+class DecisionRecord:
+    """A decision read back from the log, with the outcomes linked to it."""
+
+    run_id: str
+    seq: int
+    ts: float
+    actor: str
+    decision: Decision
+    outcomes: Outcomes = field(default_factory=Outcomes)
+
+    @property
+    def key(self) -> str:
+        return self.decision.key
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "seq": self.seq, "ts": self.ts, "actor": self.actor,
+                "key": self.key, **self.decision.model_dump(),
+                "outcomes": self.outcomes.to_dict()}
+
+
+def _legacy(ev: Event) -> Decision:
+    """An ``orchestrator.decision`` payload (round, decision, options, chosen, why)."""
+    p = ev.payload
+    what = str(p.get("decision", ""))
+    point, _, qid = what.partition(":")
+    return Decision(point="route" if point == "route" else "speakers",
+                    subject=qid if point == "route" else str(p.get("round")),
+                    round=int(p.get("round", 0)), node="plan",
+                    options={k: float(v) for k, v in (p.get("options") or {}).items()},
+                    chosen=p.get("chosen", ""), why=str(p.get("why", "")))
+
+
+def _spend(out: Outcomes | RunSummary, ev: Event) -> None:
+    """Add one ``llm.call``'s tokens and cost (and model time, for outcomes)."""
+    p = ev.payload
+    out.llm_calls += 1
+    out.tokens += int(p.get("prompt_tokens") or 0) + int(p.get("completion_tokens") or 0)
+    out.usd += float(p.get("cost_usd") or 0.0)
+    if isinstance(out, Outcomes):
+        out.model_ms += float(p.get("latency_ms") or 0.0)
+
+
+def _link(out: Outcomes, ev: Event) -> None:
+    """Attach one outcome event to a decision's outcomes."""
+    p, k = ev.payload, ev.kind
+    if ev.seq in out.linked:
+        return
+    out.linked.append(ev.seq)
+    if k == "llm.call":
+        _spend(out, ev)
+    elif k == "message":
+        out.turns.append({"seq": ev.seq, "persona": ev.actor, "round": p.get("round")})
+    elif k == "question.escalated":
+        out.escalations.extend({"seq": ev.seq, "qid": q, "kind": "question"}
+                               for q in p.get("qids", []))
+    elif k == "approval.requested":
+        out.escalations.extend({"seq": ev.seq, "call_id": a.get("call_id"), "kind": "approval"}
+                               for a in p.get("approvals", []))
+    elif k == "answer":
+        out.answers.append({"seq": ev.seq, "qid": p.get("qid"), "by": ev.actor})
+    elif k == "question.deferred":
+        out.deferred.append(str(p.get("qid")))
+    elif k == "tool.call":
+        out.tool_calls.append({"seq": ev.seq, "tool": p.get("tool"), "outcome": p.get("outcome"),
+                               "actor": ev.actor})
+    elif k == "approval":
+        out.approvals.append({"seq": ev.seq, "call_id": p.get("call_id"),
+                              "approved": bool(p.get("approved"))})
+    elif k in _EVIDENCE:
+        out.evidence.append({"seq": ev.seq, "verdict": k.split(".", 1)[1],
+                             "task": p.get("task"), "producer": p.get("producer"),
+                             "detail": p.get("reason") or p.get("detail")})
+    elif k == "breaker.tripped":
+        out.trips.append({"seq": ev.seq, "policy": p.get("policy"), "reason": p.get("reason")})
+
+
+_ROUND_KINDS = ("llm.call", "message", *_ESCALATIONS, "tool.call", "approval", *_EVIDENCE,
+                "breaker.tripped", "question.deferred", "answer")
+
+
+def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
+    """Every decision of a run, in log order, with its outcomes derived from the log.
+
+    Linking rules, each by identity where there is one:
+
+    - ``plan`` of round r: everything from it to the next round's plan (the round's model
+      calls, turns, escalations, tool calls, approvals, evidence verdicts, trips) and, for a
+      ``finish``, the synthesis and the run's end.
+    - ``speakers`` of round r: the chosen speakers' turns of round r and the model calls made
+      for them (``persona_turn`` calls by those personas in the round); the round's
+      escalations, evidence verdicts and trips.
+    - ``route`` of question q: the answer to q and the answering turn with its model calls.
+    - ``triage`` of question q: q's escalation, deferral, routing and answers.
+    - ``screen`` of round r: the tool calls keyed ``tool:{r}:{step}`` (refused ones too), their
+      approval requests and approvals, evidence and trips that name those calls.
+
+    Any event whose ``parent`` is a decision, or a linked event, is linked too; a trip whose
+    seqs include a linked event is linked to that decision.
+    """
+    events = kb.events(run_id)
+    if not events:
+        raise UnknownRunError(run_id)
+    records: list[DecisionRecord] = []
+    for ev in events:
+        if ev.kind == KIND:
+            d = Decision.model_validate({k: v for k, v in ev.payload.items()
+                                         if k in Decision.model_fields})
+        elif ev.kind == LEGACY_KIND:
+            d = _legacy(ev)
+        else:
+            continue
+        records.append(DecisionRecord(run_id, ev.seq, ev.ts, ev.actor, d))
+
+    # Round windows: from a round's plan decision (or its first decision) to the next round's.
+    starts: dict[int, int] = {}
+    for r in records:
+        starts.setdefault(r.decision.round, r.seq)
+    bounds = sorted((seq, rnd) for rnd, seq in starts.items())
+    firsts = [seq for seq, _ in bounds]
+
+    def round_of(seq: int) -> int | None:
+        i = bisect_right(firsts, seq) - 1
+        return bounds[i][1] if i >= 0 else None
+
+    by_round: dict[int, list[Event]] = {}
+    by_qid: dict[str, list[Event]] = {}
+    by_call: dict[str, list[Event]] = {}
+    by_parent: dict[int, list[Event]] = {}
+    final: Event | None = None
+    for ev in events:
+        if ev.parent is not None:
+            by_parent.setdefault(ev.parent, []).append(ev)
+        if ev.kind in _FINALS:
+            final = ev
+        if ev.kind not in _ROUND_KINDS and ev.kind not in _FINALS and \
+                ev.kind != "question.routed":
+            continue
+        rnd = round_of(ev.seq)
+        if rnd is not None:
+            by_round.setdefault(rnd, []).append(ev)
+        p = ev.payload
+        for qid in [p["qid"]] if isinstance(p.get("qid"), str) else p.get("qids", []) or []:
+            by_qid.setdefault(qid, []).append(ev)
+        if ev.kind == "tool.call" and ev.key:
+            by_call.setdefault(ev.key, []).append(ev)
+        for cid in [p.get("call_id")] + [a.get("call_id") for a in p.get("approvals", []) or []]:
+            if cid:
+                by_call.setdefault(cid, []).append(ev)
+
+    def turn_calls(rnd: int, personas: set[str], before: int | None = None) -> list[Event]:
+        return [e for e in by_round.get(rnd, []) if e.kind == "llm.call"
+                and e.payload.get("task") == "persona_turn" and e.actor in personas
+                and (before is None or e.seq < before)]
+
+    trips = [e for e in events if e.kind == "breaker.tripped"]
+    for r in records:
+        d, out, rnd = r.decision, r.outcomes, r.decision.round
+        in_round = by_round.get(rnd, [])
+        if d.point == "plan":
+            for e in in_round:
+                if e.kind in _FINALS:
+                    out.ended = e.payload.get("status") or e.kind.split(".", 1)[1]
+                else:
+                    _link(out, e)
+        elif d.point == "speakers":
+            chosen = set(d.chosen if isinstance(d.chosen, list) else [d.chosen])
+            for e in in_round:
+                if (e.kind == "message" and e.actor in chosen
+                        and e.payload.get("round") == rnd) \
+                        or e.kind in (*_ESCALATIONS, *_EVIDENCE, "breaker.tripped"):
+                    _link(out, e)
+            for e in turn_calls(rnd, chosen):
+                _link(out, e)
+        elif d.point in ("route", "triage"):
+            for e in by_qid.get(d.subject, []):
+                if d.point == "route" and e.kind not in ("answer", "message"):
+                    continue
+                _link(out, e)
+                if e.kind == "answer" and e.actor != "human":
+                    # The answering turn: its message (the answer's parent) and model calls.
+                    turn = next((m for m in by_round.get(round_of(e.seq) or -1, [])
+                                 if m.seq == e.parent), None)
+                    if turn is not None:
+                        _link(out, turn)
+                        for c in turn_calls(turn.payload.get("round", -1), {turn.actor},
+                                            before=turn.seq):
+                            _link(out, c)
+        elif d.point == "screen":
+            for step in d.options:
+                for e in by_call.get(f"tool:{rnd}:{step.split(':', 1)[0]}", []):
+                    _link(out, e)
+        for e in by_parent.get(r.seq, []):
+            _link(out, e)
+        for seq in list(out.linked):
+            for e in by_parent.get(seq, []):
+                if e.kind in _EVIDENCE or e.kind == "breaker.tripped":
+                    _link(out, e)
+        linked = set(out.linked) | {r.seq}
+        for t in trips:
+            if linked & set(t.payload.get("seqs") or []):
+                _link(out, t)
+        if final is not None and out.ended is None and d.point == "plan" \
+                and round_of(final.seq) == rnd:
+            out.ended = final.payload.get("status") or final.kind.split(".", 1)[1]
+        out.linked.sort()
+    return records
+
+
+# -- comparing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    """A run's costs and outcomes, from its log."""
+
+    run_id: str
+    status: str
+    llm_calls: int = 0
+    tokens: int = 0
+    usd: float = 0.0
+    wall_s: float = 0.0
+    turns: int = 0
+    rounds: int = 0
+    escalations: int = 0
+    tool_calls: int = 0
+    refused_tool_calls: int = 0
+    trips: int = 0
+    decisions: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "usd": round(self.usd, 8), "wall_s": round(self.wall_s, 3)}
+
+
+def summarise(kb: Any, run_id: str, records: list[DecisionRecord] | None = None) -> RunSummary:
+    """Costs (tokens, USD, model calls, wall time), turns, escalations, tool calls, trips and
+    the final status of a run, from its log."""
+    events = kb.events(run_id)
+    if not events:
+        raise UnknownRunError(run_id)
+    s = RunSummary(run_id, "unfinished")
+    final: Event | None = None
+    trip: Event | None = None
+    for ev in events:
+        p, k = ev.payload, ev.kind
+        if k == "llm.call":
+            _spend(s, ev)
+        elif k == "message":
+            s.turns += 1
+        elif k == "question.escalated":
+            s.escalations += len(p.get("qids", []))
+        elif k == "approval.requested":
+            s.escalations += len(p.get("approvals", []))
+        elif k == "tool.call":
+            s.tool_calls += 1
+            s.refused_tool_calls += p.get("outcome") == "refused"
+        elif k == "breaker.tripped":
+            s.trips += 1
+            trip = ev
+        elif k in _FINALS:
+            final = ev
+        elif k == "plan" and not p.get("finish"):
+            s.rounds += 1
+    if trip is not None and (final is None or final.seq < trip.seq):
+        s.status = "tripped"
+    elif final is not None:
+        s.status = final.payload.get("status") or final.kind.split(".", 1)[1]
+    end = final.ts if final is not None else events[-1].ts
+    s.wall_s = end - events[0].ts
+    s.decisions = len(records if records is not None else decisions_of(kb, run_id))
+    return s
+
+
+@dataclass
+class Comparison:
+    """Where two runs diverged, and how their costs and outcomes differ."""
+
+    a: RunSummary
+    b: RunSummary
+    diverged: bool
+    point: str | None = None
+    """The key of the first decision whose chosen option differs (or that one run lacks)."""
+    first: dict[str, Any] | None = None
+    """That decision in run A (options, chosen, why, round), or None if A has no such decision."""
+    second: dict[str, Any] | None = None
+    same_decisions: int = 0
+    """Decisions made the same way before the divergence."""
+
+    def delta(self) -> dict[str, float]:
+        """B minus A, per figure."""
+        a, b = self.a.to_dict(), self.b.to_dict()
+        return {k: round(b[k] - a[k], 8) for k in a if isinstance(a[k], int | float)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "diverged": self.diverged,
+                "divergence": None if not self.diverged else
+                {"key": self.point, "a": self.first, "b": self.second,
+                 "same_before": self.same_decisions},
+                "delta": self.delta()}
+
+
+def _brief(r: DecisionRecord | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    d = r.decision
+    return {"seq": r.seq, "round": d.round, "point": d.point, "subject": d.subject,
+            "options": d.options, "chosen": d.chosen, "why": d.why}
+
+
+def _sort_key(r: DecisionRecord) -> tuple[int, int, str]:
+    return r.decision.round, _ORDER.get(r.decision.point, 9), r.decision.subject
+
+
+def compare(kb: Any, run_a: str, run_b: str) -> Comparison:
+    """Align two runs' decisions by point and subject, in round order; the first one chosen
+    differently (or present in only one run) is where they diverged."""
+    da, db = decisions_of(kb, run_a), decisions_of(kb, run_b)
+    sa, sb = summarise(kb, run_a, da), summarise(kb, run_b, db)
+    ia = {r.key: r for r in da}
+    ib = {r.key: r for r in db}
+    keys = sorted(set(ia) | set(ib), key=lambda k: _sort_key(ia.get(k) or ib[k]))
+    same = 0
+    for k in keys:
+        ra, rb = ia.get(k), ib.get(k)
+        if ra is None or rb is None or ra.decision.chosen != rb.decision.chosen:
+            return Comparison(sa, sb, True, k, _brief(ra), _brief(rb), same)
+        same += 1
+    return Comparison(sa, sb, False, same_decisions=same)
+
+
+# -- exporting ---------------------------------------------------------------------------------
+
+
+def export(kb: Any, run_ids: list[str], path: Path | str) -> int:
+    """Write every decision of the runs to ``path`` as JSON lines; return how many.
+
+    Every run is read before anything is written, and the file is written to a temporary file
+    beside it and renamed into place: an unknown run or a failed write leaves no partial file.
+    """
+    path = Path(path)
+    rows = [r.to_dict() for run in run_ids for r in decisions_of(kb, run)]
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"--decisions {path}: is a folder, not a file")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--decisions {path}: {folder} is not a folder")
+    if not folder.is_dir():
+        raise ConfigError(f"--decisions {path}: no such folder {folder}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ConfigError(f"--decisions {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"--decisions {path}: cannot write ({exc.strerror})") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)

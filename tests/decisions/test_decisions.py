@@ -1,0 +1,317 @@
+"""Decision records on real offline runs: written at each point, once, with outcomes linked;
+``mapek runs compare`` and ``mapek runs export`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mapek.api import Session
+from mapek.decisions import KIND, LEGACY_KIND, POINTS, compare, decisions_of, export, summarise
+from mapek.errors import ConfigError, UnknownRunError
+from mapek.knowledge import KnowledgeBase
+from mapek.models import EventDraft
+from mapek.loop.worker import run_session
+from mapek.testing import FunctionModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "loop"))
+from test_inprocess import PEOPLE, TOPIC, _answer  # noqa: E402
+
+
+@dataclass
+class Runs:
+    home: Path
+    a: str
+    """Four personas, 8 turns."""
+    b: str
+    """Three personas, 8 turns: diverges from ``a``."""
+    c: str
+    """Four personas, 4 turns: finishes before ``a``."""
+    r: str
+    """Like ``a``, paused after two rounds, a trip and an evidence verdict written into its log,
+    resumed, then replayed from scratch against its log (checkpoints deleted)."""
+    replayed_calls: int
+    replayed_kinds: list[str]
+
+    def kb(self) -> KnowledgeBase:
+        return KnowledgeBase.open(self.home)
+
+
+def _run(people: list[str], max_turns: int, rounds: int | None = None) -> tuple[Session, str]:
+    s = Session.create(TOPIC, people, human="queue", max_turns=max_turns)
+    return s, run_session(s.run_id, model=FunctionModel(_answer, name="test/function"),
+                          rounds=rounds)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    home = tmp_path_factory.mktemp("decisions") / "ws"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MAPEK_HOME", str(home))
+        mp.delenv("MAPEK_PERSONAS", raising=False)
+        mp.delenv("MAPEK_MODEL", raising=False)
+        ids = []
+        for people, turns in ((PEOPLE, 8), (["cfo", "engineer", "skeptic"], 8), (PEOPLE, 4)):
+            s, status = _run(people, turns)
+            assert status == "max_turns"
+            ids.append(s.run_id)
+            s.close()
+        s, status = _run(PEOPLE, 8, rounds=2)
+        assert status == "paused"
+        # What the watchdog and an evidence check would write about round 2's tool call.
+        call = next(e for e in s.events() if e.kind == "tool.call" and e.key == "tool:2:0")
+        s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.rejected", actor="receiver",
+                               parent=call.seq, payload={"task": "kb_search", "producer": "cfo",
+                                                         "reason": "no results examined"}))
+        s.kb.append(EventDraft(run_id=s.run_id, kind="breaker.tripped", actor="watchdog",
+                               parent=call.seq, payload={"policy": "tool_rate", "reason":
+                                                         "too many tool calls", "threshold": 0,
+                                                         "observed": 1, "seqs": [call.seq]}))
+        model = FunctionModel(_answer, name="test/function")
+        assert run_session(s.run_id, model=model) == "max_turns"
+        # Replay: every checkpoint of the run gone, so the whole graph runs again on its log.
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        with sqlite3.connect(s.workspace.checkpoints_path) as conn:
+            SqliteSaver(conn).delete_thread(s.run_id)
+        before = s.kb.log.last_seq(s.run_id)
+        calls = len(model.requests)
+        assert run_session(s.run_id, model=model) == "max_turns"
+        replayed = [e.kind for e in s.events(after=before)]
+        r = s.run_id
+        replayed_calls = len(model.requests) - calls
+        s.close()
+        yield Runs(home, *ids, r, replayed_calls, replayed)
+
+
+def test_a_record_at_each_decision_point(runs: Runs) -> None:
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.a)
+        events = kb.events(runs.a)
+    points = Counter(r.decision.point for r in recs)
+    assert set(points) == set(POINTS), points
+    assert not [e for e in events if e.kind == LEGACY_KIND]
+    rounds = sorted({e.payload["round"] for e in events if e.kind == "plan"})
+    # One plan and one speaker choice per round (the last plan decides to finish).
+    assert points["plan"] == len(rounds) and points["speakers"] == len(rounds) - 1
+    assert points["triage"] == sum(e.kind == "question.triaged" for e in events)
+    assert points["route"] == sum(e.kind == "question.routed" for e in events)
+    assert points["screen"] == sum(bool(e.payload["allowed"] or e.payload["refused"]
+                                        or e.payload["pending"])
+                                   for e in events if e.kind == "screen.verdict")
+    for r in recs:
+        d = r.decision
+        assert r.key == f"decision:{d.point}:{d.subject}" and d.options and d.why
+        chosen = d.chosen if isinstance(d.chosen, list) else [d.chosen]
+        assert set(chosen) <= set(d.options), r.key
+    by_key = {r.key: r.decision for r in recs}
+    last = max(rounds)
+    assert by_key[f"decision:plan:{last}"].chosen == "finish"
+    assert by_key[f"decision:plan:{last}"].context["turns"] == 8
+    assert all(by_key[f"decision:plan:{n}"].chosen == "continue" for n in rounds[:-1])
+    # The speakers chosen are the ones the plan sent, in its order.
+    for e in events:
+        if e.kind == "plan" and not e.payload["finish"]:
+            d = by_key[f"decision:speakers:{e.payload['round']}"]
+            assert d.chosen == [s["persona"] for s in e.payload["speakers"]]
+    # Routing sent each question where the log says it went; triage gave the logged label.
+    for e in events:
+        if e.kind == "question.routed":
+            assert by_key[f"decision:route:{e.payload['qid']}"].chosen == e.payload["to"]
+        if e.kind == "question.triaged":
+            t = by_key[f"decision:triage:{e.payload['qid']}"]
+            assert t.chosen == e.payload["label"]
+            assert t.options["consequential"] == e.payload["score"]
+    # The engineer's terraform destroy was screened out: risk 2, not chosen.
+    screens = [r.decision for r in recs if r.decision.point == "screen"]
+    shell = next(d for d in screens if any(k.endswith(":shell") for k in d.options))
+    assert shell.chosen == [] and max(shell.options.values()) >= 1.0
+    assert shell.context["refused"] or shell.context["pending"]
+
+
+def test_outcomes_link_back_to_the_decisions(runs: Runs) -> None:
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.a)
+        events = kb.events(runs.a)
+    by_key = {r.key: r for r in recs}
+    calls = [e for e in events if e.kind == "llm.call"]
+    # Each round's plan decision owns that round's model calls; with the agenda's call,
+    # every call of the run is counted exactly once.
+    plans = [r for r in recs if r.decision.point == "plan"]
+    agenda = [e for e in calls if e.payload["task"] == "agenda"]
+    assert sum(r.outcomes.llm_calls for r in plans) + len(agenda) == len(calls)
+    assert sum(r.outcomes.tokens for r in plans) + sum(
+        e.payload["prompt_tokens"] + e.payload["completion_tokens"] for e in agenda) == \
+        summarise(kb=KnowledgeBase.open(runs.home), run_id=runs.a).tokens
+    assert plans[-1].outcomes.ended == "max_turns"
+    assert any(c.payload["task"] == "synthesis" for c in calls
+               if c.seq in plans[-1].outcomes.linked)
+    # Speaker choice: the chosen speakers' turns of that round and their model calls.
+    sp = by_key["decision:speakers:1"]
+    turns = [e for e in events if e.kind == "message" and e.payload["round"] == 1]
+    assert sorted(t["persona"] for t in sp.outcomes.turns) == sorted(sp.decision.chosen)
+    assert {t["seq"] for t in sp.outcomes.turns} == {e.seq for e in turns}
+    turn_calls = [e for e in calls if e.payload["task"] == "persona_turn"
+                  and e.seq in sp.outcomes.linked]
+    assert len(turn_calls) == sp.outcomes.llm_calls == 2 and sp.outcomes.tokens == sum(
+        e.payload["prompt_tokens"] + e.payload["completion_tokens"] for e in turn_calls)
+    # Routing: the routed peer's answer and the turn that gave it.
+    for r in recs:
+        if r.decision.point == "route":
+            assert [a["by"] for a in r.outcomes.answers] == [r.decision.chosen]
+            assert r.outcomes.llm_calls == 1 and r.outcomes.turns[0]["persona"] == r.decision.chosen
+    # Screening: the refused call is linked, as refused.
+    screens = [r for r in recs if r.decision.point == "screen"]
+    refused = [r for r in screens if r.outcomes.refused_tool_calls]
+    assert refused and all(t["tool"] == "shell" for r in refused for t in r.outcomes.tool_calls)
+    ran = [r for r in screens if r.decision.chosen]
+    assert ran and all(len(r.outcomes.tool_calls) == len(r.decision.chosen) for r in ran)
+
+
+def test_escalations_link_to_the_triage_that_sent_them(runs: Runs) -> None:
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.b)
+        escalated = {q for e in kb.events(runs.b, kinds=["question.escalated"])
+                     for q in e.payload["qids"]}
+    assert escalated, "this run escalates a question to the human"
+    for r in recs:
+        if r.decision.point == "triage" and r.decision.subject in escalated:
+            assert r.decision.chosen == "consequential"
+            assert [x["qid"] for x in r.outcomes.escalations] == [r.decision.subject]
+        elif r.decision.point == "triage":
+            assert not r.outcomes.escalations
+    rounds = [r for r in recs if r.decision.point == "plan" and r.outcomes.escalations]
+    assert {x["qid"] for r in rounds for x in r.outcomes.escalations} == escalated
+
+
+def test_trips_and_evidence_verdicts_link_to_the_decision_that_led_to_them(runs: Runs) -> None:
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.r)
+        s = summarise(kb, runs.r)
+    by_key = {r.key: r for r in recs}
+    screen = by_key["decision:screen:2"].outcomes
+    assert [t["policy"] for t in screen.trips] == ["tool_rate"]
+    assert [(v["verdict"], v["detail"]) for v in screen.evidence] == \
+        [("rejected", "no results examined")]
+    # The round's plan and speaker choice led to them too; the other rounds' did not.
+    assert by_key["decision:plan:2"].outcomes.trips and by_key["decision:speakers:2"].outcomes.trips
+    assert not by_key["decision:plan:1"].outcomes.trips
+    assert not by_key["decision:screen:4"].outcomes.trips
+    assert s.trips == 1 and s.status == "max_turns"
+
+
+def test_a_resumed_and_replayed_run_records_each_decision_once(runs: Runs) -> None:
+    with runs.kb() as kb:
+        events = kb.events(runs.r)
+        cmp = compare(kb, runs.a, runs.r)
+    keys = [e.key for e in events if e.kind == KIND]
+    assert len(keys) == len(set(keys)) and len(keys) >= 15
+    # Replaying the whole graph against the log wrote no decision and asked no model again.
+    assert runs.replayed_calls == 0 and KIND not in runs.replayed_kinds
+    # Paused, resumed and replayed, it decided exactly as the uninterrupted run did.
+    assert not cmp.diverged and cmp.same_decisions == len(keys)
+
+
+def test_compare_finds_where_two_runs_diverged(runs: Runs) -> None:
+    with runs.kb() as kb:
+        fewer_turns = compare(kb, runs.a, runs.c)
+        other_people = compare(kb, runs.a, runs.b)
+        same = compare(kb, runs.a, runs.a)
+        recs_a = {r.key: r for r in decisions_of(kb, runs.a)}
+    # The 4-turn run finishes where the 8-turn run goes on; everything before is the same.
+    d = fewer_turns.to_dict()["divergence"]
+    assert d["a"]["point"] == "plan" and d["a"]["chosen"] == "continue"
+    assert d["b"]["chosen"] == "finish" and d["b"]["options"] == {"continue": 0.0, "finish": 1.0}
+    assert d["key"] == f"decision:plan:{d['a']['round']}"
+    before = [r for r in recs_a.values() if r.seq < recs_a[d["key"]].seq]
+    assert fewer_turns.same_decisions == len(before)
+    assert fewer_turns.b.turns == 4 and fewer_turns.a.turns == 8
+    delta = fewer_turns.delta()
+    assert delta["turns"] == -4 and delta["llm_calls"] == fewer_turns.b.llm_calls - \
+        fewer_turns.a.llm_calls < 0 and delta["tokens"] < 0
+    # Different panels choose different speakers at some round.
+    assert other_people.diverged
+    da, db = other_people.first, other_people.second
+    assert da is not None and db is not None and da["chosen"] != db["chosen"]
+    # A run compared with itself: no divergence, nothing differs.
+    assert not same.diverged and same.same_decisions == len(recs_a)
+    assert set(same.delta().values()) == {0}
+
+
+def mapek(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAPEK_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "mapek.cli", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+
+
+def test_cli_compare(runs: Runs) -> None:
+    r = mapek(runs.home, "runs", "compare", runs.a, runs.c, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["diverged"] and out["divergence"]["b"]["chosen"] == "finish"
+    assert out["a"]["run_id"] == runs.a and out["delta"]["turns"] == -4
+    r = mapek(runs.home, "runs", "compare", runs.a, runs.c)
+    assert r.returncode == 0 and "diverged at round" in r.stdout and "chose finish" in r.stdout
+    r = mapek(runs.home, "runs", "compare", runs.a, runs.a)
+    assert r.returncode == 0 and "no divergence" in r.stdout
+    r = mapek(runs.home, "runs", "compare", runs.a, "no-such-run")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == ["mapek: error: no run 'no-such-run' in this "
+                                             "workspace (see `mapek runs list`)"]
+
+
+def test_export_writes_one_line_per_decision(runs: Runs, tmp_path: Path) -> None:
+    out = tmp_path / "decisions.jsonl"
+    r = mapek(runs.home, "runs", "export", runs.a, runs.b, "--decisions", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.a) + decisions_of(kb, runs.b)
+    assert f"wrote {len(recs)} decisions of 2 run(s)" in r.stdout
+    assert [(x["run_id"], x["key"]) for x in rows] == [(d.run_id, d.key) for d in recs]
+    for row, rec in zip(rows, recs, strict=True):
+        assert row["options"] == rec.decision.options and row["chosen"] == rec.decision.chosen
+        assert row["outcomes"]["tokens"] == rec.outcomes.tokens
+        assert row["point"] in POINTS and row["round"] >= 1 and row["why"]
+    assert any(x["outcomes"]["escalations"] for x in rows)
+    assert any(x["outcomes"]["refused_tool_calls"] for x in rows)
+    assert [p.name for p in tmp_path.iterdir()] == ["decisions.jsonl"]
+
+
+def test_export_bad_input_leaves_no_file(runs: Runs, tmp_path: Path) -> None:
+    out = tmp_path / "decisions.jsonl"
+    out.write_text("earlier export\n")
+    r = mapek(runs.home, "runs", "export", runs.a, "no-such-run", "--decisions", str(out))
+    assert r.returncode == 2 and "no run 'no-such-run'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert out.read_text() == "earlier export\n"  # untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["decisions.jsonl"]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    r = mapek(runs.home, "runs", "export", runs.a, "--decisions", str(blocker / "x.jsonl"))
+    assert r.returncode == 2 and "is not a folder" in r.stderr and r.stdout == ""
+    r = mapek(runs.home, "runs", "export", runs.a, "--decisions", str(tmp_path))
+    assert r.returncode == 2 and "is a folder, not a file" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "decisions.jsonl"]
+    r = mapek(runs.home, "runs", "export", "--decisions", str(out))
+    assert r.returncode == 2 and out.read_text() == "earlier export\n"
+
+
+def test_library_errors(runs: Runs, tmp_path: Path) -> None:
+    with runs.kb() as kb:
+        with pytest.raises(UnknownRunError):
+            decisions_of(kb, "nope")
+        with pytest.raises(UnknownRunError):
+            compare(kb, "nope", runs.a)
+        with pytest.raises(ConfigError, match="no such folder"):
+            export(kb, [runs.a], tmp_path / "missing" / "x.jsonl")
+    assert not (tmp_path / "missing").exists()
