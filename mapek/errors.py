@@ -8,7 +8,8 @@
     │   ├── PersonaError            a persona file that does not validate, or an unknown persona
     │   ├── WorkspaceError          a workspace folder that is missing, unreadable or not ours
     │   ├── UnknownRunError         a run id that is not in the log
-    │   └── UnknownModelError       a model string litellm cannot route
+    │   ├── UnknownModelError       a model string litellm cannot route
+    │   └── IdempotencyKeyCollision one effect key presented with another tool or other arguments
     ├── RuntimeFailure              something broke while running; state is kept
     │   ├── StorageError            the event log's database failed (sqlite translated here)
     │   ├── LogIntegrityError       the hash chain is broken: an edited, deleted, inserted or reordered event
@@ -18,7 +19,8 @@
     │       ├── ModelConnectionError the server could not be reached or dropped the connection
     │       └── ModelOutputError    the model's output could not be repaired into the schema
     └── ControlSignal               not a failure: the run must stop or wait
-        └── BudgetExceeded          a call would go over a token or USD budget
+        ├── BudgetExceeded          a call would go over a token or USD budget
+        └── EffectInDoubt           a call may have happened (its process died): a human must say
 
 Each class carries typed attributes so callers never parse messages.
 """
@@ -33,6 +35,7 @@ __all__ = [
     "WorkspaceError",
     "UnknownRunError",
     "UnknownModelError",
+    "IdempotencyKeyCollision",
     "RuntimeFailure",
     "StorageError",
     "LogIntegrityError",
@@ -43,6 +46,7 @@ __all__ = [
     "ModelOutputError",
     "ControlSignal",
     "BudgetExceeded",
+    "EffectInDoubt",
 ]
 
 
@@ -94,6 +98,23 @@ class UnknownModelError(UserError):
         msg = f"unknown model {model!r}"
         super().__init__(f"{msg}: {detail}" if detail else msg)
         self.model = model
+
+
+class IdempotencyKeyCollision(UserError):
+    """One idempotency key presented with another tool or other arguments than it was recorded
+    with: nothing runs (the key names one effect, and that effect is not this call)."""
+
+    def __init__(self, key: str, *, tool: str, recorded_tool: str, digest: str,
+                 recorded_digest: str):
+        what = f"tool {tool!r}, recorded for {recorded_tool!r}" if tool != recorded_tool else \
+            f"arguments {digest[:12]}, recorded with {recorded_digest[:12]}"
+        super().__init__(f"idempotency key collision: key {key[:24]} presented with {what}; "
+                         "nothing was run")
+        self.key = key
+        self.tool = tool
+        self.recorded_tool = recorded_tool
+        self.digest = digest
+        self.recorded_digest = recorded_digest
 
 
 class RuntimeFailure(MapekError):
@@ -172,3 +193,17 @@ class BudgetExceeded(ControlSignal):
         self.limit = limit
         self.used = used
         self.requested = requested
+
+
+class EffectInDoubt(ControlSignal):
+    """A call with an intent and no result (its process died mid-call), not declared idempotent:
+    it may have happened, so it is not run again until a human answers ``happened`` or ``run``."""
+
+    def __init__(self, run_id: str, key: str, tool: str, args: dict[str, object]):
+        super().__init__(f"run {run_id}: {tool} may already have happened (the process died "
+                         f"during the call; key {key[:16]}); answer with `mapek workflow answer "
+                         f"{run_id} {key[:16]} --happened` or `--run`")
+        self.run_id = run_id
+        self.key = key
+        self.tool = tool
+        self.args = args
