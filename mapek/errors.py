@@ -9,6 +9,7 @@
     │   ├── WorkspaceError          a workspace folder that is missing, unreadable or not ours
     │   ├── UnknownRunError         a run id that is not in the log
     │   ├── UnknownModelError       a model string litellm cannot route
+    │   ├── EvidenceError           an evidence envelope, key or requirement file that cannot be read
     │   └── IdempotencyKeyCollision one effect key presented with another tool or other arguments
     ├── RuntimeFailure              something broke while running; state is kept
     │   ├── StorageError            the event log's database failed (sqlite translated here)
@@ -20,6 +21,7 @@
     │       └── ModelOutputError    the model's output could not be repaired into the schema
     └── ControlSignal               not a failure: the run must stop or wait
         ├── BudgetExceeded          a call would go over a token or USD budget
+        ├── EvidenceRejected        an evidence envelope failed its checks, or its verdict is stop
         └── EffectInDoubt           a call may have happened (its process died): a human must say
 
 Each class carries typed attributes so callers never parse messages.
@@ -35,6 +37,7 @@ __all__ = [
     "WorkspaceError",
     "UnknownRunError",
     "UnknownModelError",
+    "EvidenceError",
     "IdempotencyKeyCollision",
     "RuntimeFailure",
     "StorageError",
@@ -46,6 +49,7 @@ __all__ = [
     "ModelOutputError",
     "ControlSignal",
     "BudgetExceeded",
+    "EvidenceRejected",
     "EffectInDoubt",
 ]
 
@@ -115,6 +119,15 @@ class IdempotencyKeyCollision(UserError):
         self.recorded_tool = recorded_tool
         self.digest = digest
         self.recorded_digest = recorded_digest
+
+
+class EvidenceError(UserError):
+    """An evidence envelope, run key or requirement file that cannot be read or does not
+    validate."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path
 
 
 class RuntimeFailure(MapekError):
@@ -193,6 +206,22 @@ class BudgetExceeded(ControlSignal):
         self.limit = limit
         self.used = used
         self.requested = requested
+
+
+class EvidenceRejected(ControlSignal):
+    """A verdict whose evidence did not hold (or whose own verdict is stop): the circuit stops.
+
+    ``reasons`` lists each failed check; ``seq`` is the ``evidence.rejected`` event, if recorded.
+    """
+
+    def __init__(self, message: str, *, run_id: str, task: str, producer: str,
+                 reasons: list[str], seq: int | None = None):
+        super().__init__(message)
+        self.run_id = run_id
+        self.task = task
+        self.producer = producer
+        self.reasons = reasons
+        self.seq = seq
 
 
 class EffectInDoubt(ControlSignal):
