@@ -487,6 +487,15 @@ def _safety_commands() -> None:
 _safety_commands()
 
 
+def _workflow_commands() -> None:
+    from mapek.workflow import workflow_app  # typer and the error tree only; the rest is lazy
+
+    app.add_typer(workflow_app, name="workflow")
+
+
+_workflow_commands()
+
+
 @app.command()
 def approve(
     run_id: str,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapek.errors import UserError
+from mapek.ledger import ANSWERS, Ledger, accepts_key
 from mapek.models import EventDraft
 from mapek.safety.content import quarantine, screen_output
 from mapek.safety.grants import Grant, GrantBook, ProvenanceBook, resource_key
@@ -50,13 +51,17 @@ class ApprovalRequest:
     args: dict[str, Any]
     actor: str
     reasons: list[str]
+    in_doubt: bool = False
+    """Not "may it run?" but "did it happen?": the call's process died after its intent and
+    before its result; the answer is ``happened`` (record it, do not run) or ``run``."""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
 
 
-Approver = Callable[[ApprovalRequest], "bool | None"]
-"""A human channel's answer for one call: True, False, or None (nobody answered)."""
+Approver = Callable[[ApprovalRequest], "bool | str | None"]
+"""A human channel's answer for one call: True, False, or None (nobody answered). For a request
+``in_doubt``: ``"happened"``, ``"run"`` (or True); anything else leaves the call in doubt."""
 
 
 @dataclass
@@ -105,6 +110,8 @@ class ToolGateway:
         self.clock = clock
         self._lock = lock or threading.Lock()
         self._book, self._seen = ProvenanceBook(), 0
+        self.ledger = Ledger(kb, run_id, lock=self._lock)
+        """Intents and results of write, destructive and external calls made with a key."""
 
     # -- the log -----------------------------------------------------------------------------
 
@@ -219,17 +226,29 @@ class ToolGateway:
     # -- calling -----------------------------------------------------------------------------
 
     def call(self, tool: str, args: dict[str, Any] | None = None, *, actor: str,
-             key: str | None = None, approved: bool | None = None) -> CallResult:
+             key: str | None = None, approved: bool | None = None,
+             in_doubt: str | None = None, node: str | None = None) -> CallResult:
         """Check, (ask,) run, screen the output, record. ``approved`` is a human's answer
-        already given for this exact call (the loop's approval step)."""
+        already given for this exact call (the loop's approval step). With a ``key``, a write,
+        destructive or external call goes through the effects ledger (:mod:`mapek.ledger`):
+        intent recorded before the call, a recorded result returned instead of running again,
+        a call in doubt retried only if idempotent, else asked (``in_doubt``: a human's
+        ``happened`` or ``run`` given already); ``node`` is kept with the intent."""
         args = dict(args or {})
+        effect = None
         if key is not None:
-            with self._lock:
-                done = self.kb.log.find(self.run_id, key)
+            effect = self.ledger.lookup(key, tool, args)
+            done = effect.result if effect is not None else None
             if done is not None:
                 p = done.payload
                 return CallResult(p["outcome"], p.get("output", ""), p.get("reason", ""),
                                   p.get("flagged", False), done.seq)
+        t = self.tools.get(tool)
+        ledgered = key is not None and t is not None and not t.read_only
+        if ledgered and effect is not None and effect.status == "in_doubt" and not t.idempotent:
+            answered = self._in_doubt(t, args, actor, key, effect, in_doubt)
+            if answered is not None:
+                return answered
         c = self.check(tool, args, actor)
         setting = self.policy.call
         action = setting.action(c.decision)
@@ -249,14 +268,43 @@ class ToolGateway:
         elif action in ("block", "reask"):
             return self._finish(c, args, actor, key, "refused", reason="; ".join(c.reasons),
                                 reask=action == "reask")
-        t = self.tools.get(tool)
         assert t is not None
+        if ledgered:
+            self.ledger.intend(key, tool, args, actor=actor, effect=t.effect,  # type: ignore[arg-type]
+                               idempotent=t.idempotent, node=node)
+        kwargs = {**args, "idempotency_key": key} if key and accepts_key(t.fn) else args
         try:
-            out, outcome = str(t.fn(**args)), "ok"
+            out, outcome = str(t.fn(**kwargs)), "ok"
         except Exception as exc:  # a tool's failure is data for the caller, not a crash
             out, outcome = f"{type(exc).__name__}: {exc}", "error"
         return self._finish(c, args, actor, key, outcome, output=out, tool=t,
                             approved=approved)
+
+    def _in_doubt(self, t: Tool, args: dict[str, Any], actor: str, key: str, effect: Any,
+                  answer: str | None) -> CallResult | None:
+        """A call that may have happened and may not simply run again: a human says whether it
+        did. None: the answer is ``run`` (go on); else the result to return."""
+        why = (f"{t.name} may already have happened: the process died during attempt "
+               f"{effect.attempts} (an intent, no result) and it is not declared idempotent; "
+               "answer 'happened' to record it without running it, or 'run' to run it again")
+        req = ApprovalRequest(f"doubt:{key}:{effect.attempts}", t.name, t.effect, args, actor,
+                              [why], in_doubt=True)
+        answer = effect.answer or answer
+        if answer is None and self.approver is not None:
+            said = self.approver(req)
+            answer = "run" if said is True else said if said in ANSWERS else None
+        if answer not in ANSWERS:
+            if effect.attempts not in effect.asked:
+                self.ledger.doubt(key, why)
+            return CallResult("needs_approval", reason=why, approval=req)
+        if effect.answer is None:
+            self.ledger.resolve(key, answer)  # type: ignore[arg-type]
+        if answer == "run":
+            return None
+        c = self.check(t.name, args, actor)
+        c.reasons.append("a human said the call had happened: recorded, not run again")
+        return self._finish(c, args, actor, key, "ok", tool=t,
+                            reason="a human said the call had happened; not run again")
 
     def refuse(self, tool: str, args: dict[str, Any], *, actor: str, reason: str,
                key: str | None = None, reask: bool = False) -> CallResult:
