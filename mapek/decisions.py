@@ -60,7 +60,10 @@ POINTS: tuple[str, ...] = ("plan", "speakers", "route", "screen", "triage")
 _ORDER = {p: i for i, p in enumerate(("plan", "route", "speakers", "screen", "triage"))}
 _RISK = {"allow": 0.0, "needs_approval": 1.0, "deny": 2.0}
 _FINALS = ("run.finished", "run.stopped", "run.failed", "run.paused")
-_ESCALATIONS = ("question.escalated", "approval.requested")
+_ESCALATIONS = ("question.escalated", "approval.requested", "evidence.escalated",
+                "effect.in_doubt")
+"""What puts something to the human: a question, a call to approve, evidence verifiers that
+disagree, an effect the ledger cannot tell happened."""
 _EVIDENCE = ("evidence.accepted", "evidence.rejected")
 
 
@@ -217,6 +220,10 @@ def _link(out: Outcomes, ev: Event) -> None:
     elif k == "approval.requested":
         out.escalations.extend({"seq": ev.seq, "call_id": a.get("call_id"), "kind": "approval"}
                                for a in p.get("approvals", []))
+    elif k == "evidence.escalated":
+        out.escalations.append({"seq": ev.seq, "qid": p.get("qid"), "kind": "evidence"})
+    elif k == "effect.in_doubt":
+        out.escalations.append({"seq": ev.seq, "call_id": p.get("key"), "kind": "effect"})
     elif k == "answer":
         out.answers.append({"seq": ev.seq, "qid": p.get("qid"), "by": ev.actor})
     elif k == "question.deferred":
@@ -228,9 +235,13 @@ def _link(out: Outcomes, ev: Event) -> None:
         out.approvals.append({"seq": ev.seq, "call_id": p.get("call_id"),
                               "approved": bool(p.get("approved"))})
     elif k in _EVIDENCE:
+        task = p.get("task")
         out.evidence.append({"seq": ev.seq, "verdict": k.split(".", 1)[1],
-                             "task": p.get("task"), "producer": p.get("producer"),
-                             "detail": p.get("reason") or p.get("detail")})
+                             "task": f"{task.get('type')}:{task.get('id')}"
+                             if isinstance(task, dict) else task,
+                             "producer": p.get("producer"),
+                             "detail": "; ".join(p.get("reasons") or []) or p.get("reason")
+                             or p.get("text")})
     elif k == "breaker.tripped":
         out.trips.append({"seq": ev.seq, "policy": p.get("policy"), "reason": p.get("reason")})
 
@@ -255,8 +266,8 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
     - ``screen`` of round r: the tool calls keyed ``tool:{r}:{step}`` (refused ones too), their
       approval requests and approvals, evidence and trips that name those calls.
 
-    Any event whose ``parent`` is a decision, or a linked event, is linked too; a trip whose
-    seqs include a linked event is linked to that decision.
+    Any event whose ``parent`` is a decision, or a linked event, is linked too; so is a trip
+    whose ``seqs``, or an evidence verdict whose cited ``events``, include a linked event.
     """
     events = kb.events(run_id)
     if not events:
@@ -304,6 +315,8 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
             by_qid.setdefault(qid, []).append(ev)
         if ev.kind == "tool.call" and ev.key:
             by_call.setdefault(ev.key, []).append(ev)
+        if ev.kind == "effect.in_doubt" and p.get("key"):
+            by_call.setdefault(p["key"], []).append(ev)
         for cid in [p.get("call_id")] + [a.get("call_id") for a in p.get("approvals", []) or []]:
             if cid:
                 by_call.setdefault(cid, []).append(ev)
@@ -313,7 +326,7 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
                 and e.payload.get("task") == "persona_turn" and e.actor in personas
                 and (before is None or e.seq < before)]
 
-    trips = [e for e in events if e.kind == "breaker.tripped"]
+    cited = [e for e in events if e.kind == "breaker.tripped" or e.kind in _EVIDENCE]
     for r in records:
         d, out, rnd = r.decision, r.outcomes, r.decision.round
         in_round = by_round.get(rnd, [])
@@ -357,8 +370,8 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
                 if e.kind in _EVIDENCE or e.kind == "breaker.tripped":
                     _link(out, e)
         linked = set(out.linked) | {r.seq}
-        for t in trips:
-            if linked & set(t.payload.get("seqs") or []):
+        for t in cited:
+            if linked & set(t.payload.get("seqs") or t.payload.get("events") or []):
                 _link(out, t)
         if final is not None and out.ended is None and d.point == "plan" \
                 and round_of(final.seq) == rnd:
@@ -411,6 +424,8 @@ def summarise(kb: Any, run_id: str, records: list[DecisionRecord] | None = None)
             s.escalations += len(p.get("qids", []))
         elif k == "approval.requested":
             s.escalations += len(p.get("approvals", []))
+        elif k in ("evidence.escalated", "effect.in_doubt"):
+            s.escalations += 1
         elif k == "tool.call":
             s.tool_calls += 1
             s.refused_tool_calls += p.get("outcome") == "refused"

@@ -69,13 +69,22 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         assert status == "paused"
         # What the watchdog and an evidence check would write about round 2's tool call.
         call = next(e for e in s.events() if e.kind == "tool.call" and e.key == "tool:2:0")
-        s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.rejected", actor="receiver",
-                               parent=call.seq, payload={"task": "kb_search", "producer": "cfo",
-                                                         "reason": "no results examined"}))
+        # (The evidence verdict cites the call in ``events``, as mapek.evidence writes it.)
+        s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.rejected", actor="observer",
+                               payload={"task": {"type": "kb_search", "id": "s1"},
+                                        "producer": "cfo", "events": [call.seq],
+                                        "reasons": ["no results examined"], "passed": False}))
         s.kb.append(EventDraft(run_id=s.run_id, kind="breaker.tripped", actor="watchdog",
                                parent=call.seq, payload={"policy": "tool_rate", "reason":
                                                          "too many tool calls", "threshold": 0,
                                                          "observed": 1, "seqs": [call.seq]}))
+        # ... and what the effects ledger and an evidence quorum put to the human.
+        s.kb.append(EventDraft(run_id=s.run_id, kind="effect.in_doubt", actor="ledger",
+                               payload={"key": "tool:2:0", "attempt": 1, "tool": "kb_search",
+                                        "message": "no result recorded"}))
+        s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.escalated", actor="observer",
+                               payload={"qid": "evidence-0123456789ab", "envelope": "0123",
+                                        "text": "The verifiers disagree"}))
         model = FunctionModel(_answer, name="test/function")
         assert run_session(s.run_id, model=model) == "max_turns"
         # Replay: every checkpoint of the run gone, so the whole graph runs again on its log.
@@ -200,13 +209,22 @@ def test_trips_and_evidence_verdicts_link_to_the_decision_that_led_to_them(runs:
     by_key = {r.key: r for r in recs}
     screen = by_key["decision:screen:2"].outcomes
     assert [t["policy"] for t in screen.trips] == ["tool_rate"]
-    assert [(v["verdict"], v["detail"]) for v in screen.evidence] == \
-        [("rejected", "no results examined")]
+    assert [(v["verdict"], v["task"], v["detail"]) for v in screen.evidence] == \
+        [("rejected", "kb_search:s1", "no results examined")]
     # The round's plan and speaker choice led to them too; the other rounds' did not.
     assert by_key["decision:plan:2"].outcomes.trips and by_key["decision:speakers:2"].outcomes.trips
     assert not by_key["decision:plan:1"].outcomes.trips
     assert not by_key["decision:screen:4"].outcomes.trips
     assert s.trips == 1 and s.status == "max_turns"
+    # The effect in doubt goes to the screening that let the call run; the quorum's question
+    # to the round's decisions; both count as escalations of the run.
+    assert [(x["kind"], x["call_id"]) for x in screen.escalations] == [("effect", "tool:2:0")]
+    kinds = {x["kind"] for x in by_key["decision:plan:2"].outcomes.escalations}
+    assert {"effect", "evidence"} <= kinds
+    with runs.kb() as kb:
+        questions = sum(len(e.payload["qids"]) for e in kb.events(runs.r, kinds=[
+            "question.escalated"]))
+    assert s.escalations == questions + 2
 
 
 def test_a_resumed_and_replayed_run_records_each_decision_once(runs: Runs) -> None:
