@@ -118,15 +118,15 @@ class Session:
             err = exc.errors()[0]
             raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
         _check_model(cfg.model)
-        session = cls(new_run_id(), settings.workspace(), settings=settings,
-                      channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
         if policy and Path(policy).suffix in (".yaml", ".yml"):
             policy = Path(policy).resolve()  # a resume from another folder finds it too
         breaker = {"policy": str(policy)} if policy else {}
         if policy:
             from mapek.breaker.policies import load_policy
 
-            load_policy(policy)  # a bad file: ConfigError naming file and field, no run
+            load_policy(policy)  # a bad file: ConfigError naming file and field; nothing opened
+        session = cls(new_run_id(), settings.workspace(), settings=settings,
+                      channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
         session.kb.record(session.run_id, "run.started", "human",
                           {"config": cfg.model_dump(), "text": cfg.topic, "breaker": breaker})
         session.kb.record(session.run_id, "topic", "human", {"text": cfg.topic})
@@ -389,9 +389,47 @@ class Session:
         return self.kb.record(self.run_id, "interjection", "human",
                               {"text": text.strip()[:20000], "to": to})
 
-    def resume(self) -> SessionResult:
-        """Continue a stopped, failed or killed run from its last checkpoint."""
-        return self.run()
+    def review(self, *, raise_limits: dict[str, float] | None = None,
+               disable: list[str] | None = None, enable: list[str] | None = None,
+               reason: str, by: str | None = None) -> Event:
+        """After a trip: raise a breaker limit (``{"tokens": 50000}``) or switch a policy off or
+        on, recorded as ``breaker.override`` with who and why (``mapek resume --raise``)."""
+        from mapek.breaker.review import record_override
+
+        return record_override(self.kb, self.run_id, raise_limits=raise_limits,
+                               disable=disable, enable=enable, reason=reason, by=by)
+
+    def resume(self, *, trial: int | None = None,
+               on_event: Callable[[Event], None] | None = None) -> SessionResult:
+        """Continue a stopped, failed, killed or tripped run from its last checkpoint.
+
+        After a trip the breaker is **half-open**: ``trial`` rounds (default 1; 0 skips the
+        trial) run first in a worker of their own, under the watchdog. If they end without a new
+        trip, ``breaker.closed`` is recorded and the rest of the run starts; if they trip again,
+        the run stops there, still resumable, and the result says ``tripped``."""
+        if trial is not None and trial < 0:
+            raise UserError(f"a trial is a number of rounds, 0 or more; got {trial}")
+        if self.is_running():
+            raise UserError(f"run {self.run_id} already has a live worker")
+        rounds = (1 if self.result().status == "tripped" else 0) if trial is None else trial
+        if rounds:
+            after = self.kb.log.last_seq(self.run_id)
+            self.kb.record(self.run_id, "breaker.half_open", "human", {
+                "trial_rounds": rounds,
+                "text": f"half-open: a trial of {rounds} round(s) before the run continues"})
+            self.start(rounds=rounds)
+            for ev in self.stream(after):
+                if on_event is not None:
+                    on_event(ev)
+            res = self.result()
+            if res.status != "paused":  # tripped again, failed, or finished within the trial
+                return res
+            closed = self.kb.record(self.run_id, "breaker.closed", "human", {
+                "trial_rounds": rounds,
+                "text": f"the trial of {rounds} round(s) passed: the breaker is closed"})
+            if on_event is not None:
+                on_event(closed)
+        return self.run(on_event=on_event)
 
     # -- async -------------------------------------------------------------------------------
 

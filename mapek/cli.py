@@ -185,8 +185,10 @@ def kb_reindex(
         typer.echo(f"indexed {count} entries from the log")
 
 
-def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
-    """Stream a session to the terminal until it ends; returns the exit code."""
+def _follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
+            trial: int | None = None) -> int:
+    """Stream a session to the terminal until it ends (``resume``: through its half-open
+    trial, see :meth:`Session.resume`); returns the exit code."""
     from mapek.render import EventRenderer
 
     con = _console()
@@ -195,7 +197,9 @@ def _follow(session: Any, *, verbose: bool, as_json: bool) -> int:
     renderer = EventRenderer(con, lib.personas, verbose=verbose,
                              offline=cfg.model.startswith("mapek/"))
     try:
-        result = session.run(on_event=_emit_jsonl if as_json else renderer.render)
+        show = _emit_jsonl if as_json else renderer.render
+        result = session.resume(trial=trial, on_event=show) if resume else \
+            session.run(on_event=show)
     except KeyboardInterrupt:
         session.stop("interrupted at the terminal (Ctrl-C)")
         typer.echo(f"\nstopped; the run keeps its state: mapek resume {session.run_id}", err=True)
@@ -278,8 +282,14 @@ def resume(
         "--disable", help="Switch a breaker policy off for this run (repeatable; logged).")
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")] = "",
+    trial: Annotated[int | None, typer.Option(
+        "--trial", min=0, help="Half-open: run this many rounds first and continue only if they "
+        "pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
 ) -> None:
-    """Continue a stopped, failed, killed or tripped run from its last checkpoint."""
+    """Continue a stopped, failed, killed or tripped run from its last checkpoint.
+
+    After a trip the breaker is half-open: one trial round runs first (``--trial N``); only if
+    it passes is the breaker closed and the rest of the run started."""
     from mapek.api import Session
 
     with Session.attach(run_id) as session:
@@ -292,7 +302,8 @@ def resume(
             ev = record_override(session.kb, run_id, raise_limits=parse_raise(raise_ or []),
                                  disable=disable or [], reason=reason)
             typer.echo(f"breaker override recorded (event #{ev.seq}): {ev.payload['text']}")
-        raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json))
+        raise typer.Exit(_follow(session, verbose=verbose, as_json=as_json, resume=True,
+                                 trial=trial))
 
 
 @app.command()
@@ -509,6 +520,46 @@ def approve(
     with Session.attach(run_id) as session:
         ev = session.approve(call_id, not deny, note)
     typer.echo(f"{'refused' if deny else 'approved'} {call_id} (event #{ev.seq})")
+
+
+@app.command()
+def tui(
+    topic: Annotated[str | None, typer.Argument(help="Start a session on this topic.")] = None,
+    attach: Annotated[str | None, typer.Option(
+        "--attach", help="Open a running or finished run instead.")] = None,
+    personas: Annotated[str | None, typer.Option(
+        "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
+    policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
+    personas_dir: PersonasDir = None,
+) -> None:
+    """The terminal app: watch, steer and stop a discussion (no TOPIC: browse past runs)."""
+    from mapek.api import Session
+    from mapek.errors import ConfigError
+
+    if topic and attach:
+        raise ConfigError("give a TOPIC to start a session or --attach RUN, not both")
+    session = None
+    if attach:
+        session = Session.attach(attach)  # an unknown run: exit 2 before the app starts
+    elif topic:
+        names = [n for n in (personas or "").split(",") if n.strip()] or None
+        session = Session.create(topic, names, model=model, max_turns=max_turns,
+                                 human="interactive", personas_dir=personas_dir, policy=policy)
+    else:
+        _settings().workspace(create=False)  # no workspace yet: a clear error, exit 2
+    from mapek_tui import MapekApp
+
+    tui_app = MapekApp(session, start=topic is not None)
+    tui_app.run()
+    if session is not None:
+        live = session.is_running()
+        session.close()
+        if live:
+            typer.echo(f"run {session.run_id} goes on; reopen it with "
+                       f"`mapek tui --attach {session.run_id}`")
 
 
 def main() -> None:

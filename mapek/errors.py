@@ -24,6 +24,10 @@
         ├── EvidenceRejected        an evidence envelope failed its checks, or its verdict is stop
         └── EffectInDoubt           a call may have happened (its process died): a human must say
 
+    WorkerStopped (BaseException)   the watchdog or a person stops a worker: deliberately outside
+                                    MapekError and Exception, like KeyboardInterrupt, so that no
+                                    ``except Exception`` in a tool or a library swallows it
+
 Each class carries typed attributes so callers never parse messages.
 """
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 __all__ = [
     "MapekError",
+    "WorkerStopped",
     "UserError",
     "ConfigError",
     "PersonaError",
@@ -104,6 +109,15 @@ class UnknownModelError(UserError):
         self.model = model
 
 
+class EvidenceError(UserError):
+    """An evidence envelope, run key or requirement file that cannot be read or does not
+    validate."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+
 class IdempotencyKeyCollision(UserError):
     """One idempotency key presented with another tool or other arguments than it was recorded
     with: nothing runs (the key names one effect, and that effect is not this call)."""
@@ -119,15 +133,6 @@ class IdempotencyKeyCollision(UserError):
         self.recorded_tool = recorded_tool
         self.digest = digest
         self.recorded_digest = recorded_digest
-
-
-class EvidenceError(UserError):
-    """An evidence envelope, run key or requirement file that cannot be read or does not
-    validate."""
-
-    def __init__(self, message: str, *, path: str | None = None):
-        super().__init__(message)
-        self.path = path
 
 
 class RuntimeFailure(MapekError):
@@ -236,3 +241,8 @@ class EffectInDoubt(ControlSignal):
         self.key = key
         self.tool = tool
         self.args = args
+
+
+class WorkerStopped(BaseException):  # noqa: N818 - a control signal, like KeyboardInterrupt
+    """The watchdog (or a person) asked the worker to stop; it exits without writing more."""
+

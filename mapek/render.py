@@ -106,7 +106,8 @@ class EventRenderer:
         elif k == "breaker.notified":
             c.print(f"  [dim]notified {p['notifier']}: {'ok' if p['ok'] else 'FAILED'} "
                     f"({p['detail']})[/]")
-        elif k in ("breaker.override", "worker.unwatched", "worker.watched"):
+        elif k in ("breaker.override", "breaker.half_open", "breaker.closed",
+                   "worker.unwatched", "worker.watched"):
             c.print(f"[yellow]{k}[/]: {p.get('text') or p}")
         elif k == "run.finished":
             c.print(f"[dim]finished: {p.get('status')}[/]")

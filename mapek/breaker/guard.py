@@ -28,14 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mapek.errors import WorkerStopped
+
 __all__ = ["WorkerGuard", "WorkerStopped", "GuardedGateway", "STALE_AFTER"]
 
 STALE_AFTER = 1.0
 """Seconds without a heartbeat after which the watchdog is taken for dead."""
-
-
-class WorkerStopped(BaseException):  # noqa: N818 - a control signal, like KeyboardInterrupt
-    """The watchdog (or a person) asked the worker to stop; it exits without writing more."""
 
 
 class WorkerGuard:

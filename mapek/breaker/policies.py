@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from mapek._resources import data_dir
 from mapek.errors import ConfigError
 from mapek.models import GENESIS_HASH, Event, canonical_json
+from mapek.safety.grants import ProvenanceBook, resource_key
 
 __all__ = [
     "Breach", "PolicySpec", "WindowSpec", "NoProgressSpec", "NotifySpec", "RunFold", "Policy",
@@ -290,7 +291,9 @@ class RunFold:
     tool_calls: dict[str, list[int]] = field(default_factory=dict)
     messages: dict[str, list[int]] = field(default_factory=dict)
     idle_rounds: list[int] = field(default_factory=list)
-    human_created: set[str] = field(default_factory=set)
+    provenance: ProvenanceBook = field(default_factory=ProvenanceBook)
+    """Who created each resource: the tool gateway's book (:mod:`mapek.safety.grants`), folded
+    from this run's ``resource.registered`` and ``tool.call`` events."""
     raised: dict[str, float] = field(default_factory=dict)
     """Limits raised by ``breaker.override`` (spec field -> new value)."""
     disabled: set[str] = field(default_factory=set)
@@ -378,13 +381,15 @@ class RunFold:
                 self.tool_calls.setdefault(key, []).append(ev.seq)
             target = _target(p)
             if ev.actor == "human" and target and p.get("effect") in ("write", None):
-                self.human_created.add(target)
-            if target and p.get("created_by") == "human":
-                self.human_created.add(target)
-        elif ev.actor == "human" and k in ("resource.created", "human.created"):
-            target = _target(p)
-            if target:
-                self.human_created.add(target)
+                self.provenance.created_by[resource_key(target)] = "human"
+            if k == "tool.call":
+                # The gateway's own provenance record (from the log, never from the arguments):
+                # the owner it found, and what the call created or removed.
+                if p.get("owner") == "human" and p.get("resource"):
+                    self.provenance.created_by[resource_key(p["resource"])] = "human"
+                self.provenance.fold([ev])
+        elif k == "resource.registered":
+            self.provenance.fold([ev])  # only a human's registration counts (as in the gateway)
         if k in _ACTION_KINDS:
             depth = int(p.get("depth") or 0)
             if ev.parent is not None:
@@ -492,8 +497,8 @@ class HumanCreated(Policy):
             return None
         p = event.payload
         target = _target(p)
-        if p.get("effect") == "destructive" and event.actor != "human" and (
-                p.get("human_created") or (target and target in state.human_created)):
+        if p.get("effect") == "destructive" and event.actor != "human" and target and (
+                p.get("owner") == "human" or state.provenance.owner(target) == "human"):
             return Breach(policy=self.name, threshold="no deletion of what a human created",
                           observed=target, seqs=[event.seq],
                           reason=f"{event.actor} ran destructive {p.get('tool')!r} on "

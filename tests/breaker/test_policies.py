@@ -127,6 +127,26 @@ def test_depth_forbidden_effects_tools_and_human_created() -> None:
     assert b.policy == "human_created" and b.observed == "notes/plan.md"
 
 
+def test_human_created_reads_the_gateways_provenance_not_claims() -> None:
+    """The breaker's notion of "a human created it" is the tool gateway's: a human's
+    ``resource.registered`` (a folder covers what is inside it) and the owner the gateway found.
+    A registration by an agent, or a claim in a call's arguments, makes nothing a human's."""
+    c = Chain()
+    assert c.add("resource.registered", actor="engineer", resource="scratch") is None
+    assert c.add("tool.call", actor="cfo", tool="rm", effect="destructive", outcome="ok",
+                 resource="scratch/a.txt", provenance="removed",
+                 args={"path": "scratch/a.txt", "created_by": "human"}) is None
+    assert c.add("resource.registered", actor="human", resource="./contracts/") is None
+    b = c.add("tool.call", actor="cfo", tool="rm", effect="destructive", outcome="ok",
+              resource="contracts/2025/msa.pdf", provenance="removed",
+              args={"path": "contracts/2025/msa.pdf"})
+    assert b is not None and b.policy == "human_created"
+    c = Chain()  # the gateway found the owner in another run's records
+    b = c.add("tool.call", actor="cfo", tool="rm", effect="destructive", outcome="ok",
+              resource="db/prod", owner="human", args={"name": "db/prod"})
+    assert b is not None and b.observed == "db/prod"
+
+
 def test_error_rate_window_with_minimum_and_half_open_trial() -> None:
     c = Chain({"error_rate": {"threshold": 0.5, "window": 4, "min_calls": 4, "trial_calls": 2},
                "slow_rate": None})

@@ -73,5 +73,40 @@ def test_trip_postmortem_and_reviewed_resume(home: Path, tmp_path: Path) -> None
         ov, = kb.events(run, kinds=["breaker.override"])
         assert ov.payload["raise"] == {"turns": 50} and ov.payload["reason"]
         assert ov.payload["by"] and kb.events(run, kinds=["run.finished"])
+        # Half-open: a trial round in a worker of its own. This run has 4 turns: it ends
+        # within the trial, or just after it (how many turns ran before the trip stopped it
+        # depends on timing).
+        kinds = [e.kind for e in kb.events(run, after=ov.seq) if e.kind in (
+            "breaker.half_open", "run.paused", "breaker.closed", "worker.started",
+            "run.finished")]
+        assert kinds in (["breaker.half_open", "worker.started", "run.finished"],
+                         ["breaker.half_open", "worker.started", "run.paused", "breaker.closed",
+                          "worker.started", "run.finished"])
+    assert "half-open" in r.stdout
     r = mapek("postmortem", run)
     assert "override by" in r.stdout and "raise turns to 50" in r.stdout
+
+
+def test_a_trial_that_trips_again_keeps_the_breaker_open(home: Path, tmp_path: Path) -> None:
+    pol = tmp_path / "tight.yaml"
+    pol.write_text("extends: default\nmax_turns: 2\n")
+    s = Session.create(TOPIC, ["cfo", "engineer"], human="defer", max_turns=8, policy=pol)
+    with s:
+        assert s.run().status == "tripped"
+        s.review(raise_limits={"turns": 3}, reason="one more turn, to see")  # not enough
+        with pytest.raises(Exception, match="a trial is a number of rounds"):
+            s.resume(trial=-1)
+        res = s.resume()
+        assert res.status == "tripped" and "turns" in res.reason
+        kinds = [e.kind for e in s.events()]
+        assert kinds.count("breaker.half_open") == 1 and "breaker.closed" not in kinds
+        assert kinds.count("breaker.tripped") == 2 and "run.finished" not in kinds
+        s.review(raise_limits={"turns": 40}, reason="reviewed: a normal debate")
+        mark = s.kb.log.last_seq(s.run_id)
+        res = s.resume()
+        assert res.status in ("converged", "stalled", "max_turns"), res
+        kinds = [e.kind for e in s.events(mark) if e.kind in (
+            "breaker.half_open", "run.paused", "breaker.closed", "worker.started",
+            "run.finished", "breaker.tripped")]
+        assert kinds == ["breaker.half_open", "worker.started", "run.paused", "breaker.closed",
+                         "worker.started", "run.finished"]
