@@ -8,6 +8,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -333,3 +335,42 @@ def test_library_errors(runs: Runs, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="no such folder"):
             export(kb, [runs.a], tmp_path / "missing" / "x.jsonl")
     assert not (tmp_path / "missing").exists()
+
+
+def test_an_approval_links_to_the_screening_that_asked_for_it(home: Path) -> None:
+    from test_gateway_loop import PEOPLE as PANEL
+    from test_gateway_loop import _model
+
+    from mapek.loop.human import ProgrammaticChannel
+
+    s = Session.create(TOPIC, PANEL, max_turns=6)
+    model = _model({"cfo": [{"tool": "send_email", "args": {"to": "board@x.com",
+                                                            "subject": "go"}}]})
+    s.channel = ProgrammaticChannel(lambda q: "Yes, within budget", lambda req: False)
+    t = threading.Thread(target=run_session, args=(s.run_id,), kwargs={"model": model},
+                         daemon=True)
+    t.start()
+    deadline = time.monotonic() + 30
+    while not s.kb.events(s.run_id, kinds=["worker.started"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    list(s.stream())
+    t.join(60)
+    recs = decisions_of(s.kb, s.run_id)
+    screen = next(r for r in recs if r.decision.point == "screen"
+                  and any(k.endswith(":send_email") for k in r.decision.options))
+    step = next(k for k in screen.decision.options if k.endswith(":send_email"))
+    call_id = f"tool:{screen.decision.round}:{step.split(':')[0]}"
+    # Asked of the human, not chosen by the screen itself; the human refused it.
+    assert step not in screen.decision.chosen and screen.decision.options[step] == 1.0
+    assert screen.decision.context["pending"] == [step]
+    assert [(x["kind"], x["call_id"]) for x in screen.outcomes.escalations] == \
+        [("approval", call_id)]
+    assert screen.outcomes.approvals == [{"seq": screen.outcomes.approvals[0]["seq"],
+                                          "call_id": call_id, "approved": False}]
+    assert [t["outcome"] for t in screen.outcomes.tool_calls] == ["refused"]
+    # A question the human answered links to the triage that sent it to them.
+    answered = [r for r in recs if r.decision.point == "triage"
+                and any(a["by"] == "human" for a in r.outcomes.answers)]
+    assert answered and all(r.decision.chosen == "consequential" and r.outcomes.escalations
+                            for r in answered)
+    s.close()
