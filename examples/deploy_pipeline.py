@@ -9,7 +9,7 @@ saying why.
 
 ::
 
-    python examples/deploy_pipeline.py                  # broken scanner, hollow success: stopped (exit 5)
+    python examples/deploy_pipeline.py                  # broken scanner, empty success: exit 5
     python examples/deploy_pipeline.py --scanner lying  # claims a full scan the log does not show
     python examples/deploy_pipeline.py --scanner ok     # real scan finds the eval(): stopped
     python examples/deploy_pipeline.py --healthy        # real scan of fixed code: deployed (exit 0)

@@ -11,9 +11,9 @@ from typing import Any
 
 from mapek.config import Workspace
 from mapek.evidence import (
+    Envelope,
     EvidenceChecker,
     EvidenceCollector,
-    Envelope,
     Quorum,
     Requirements,
     run_key,
