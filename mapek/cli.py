@@ -506,6 +506,42 @@ def _workflow_commands() -> None:
 
 _workflow_commands()
 
+evidence_app = typer.Typer(help="Evidence envelopes: proof of work behind a verdict.",
+                           no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("check")
+def evidence_check(
+    file: Annotated[Path, typer.Argument(help="The envelope, as JSON.")],
+    run: Annotated[str, typer.Option("--run", help="The run whose key and log to check against.")],
+    requirements: Annotated[Path | None, typer.Option(
+        "--requirements", help="A folder of <task_type>.yaml (default: the packaged ones).")
+    ] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Record evidence.accepted/rejected in the run's log.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check an envelope against its run's key, its task's requirement and the log (no quorum
+    here). Exit 0 when the next step may go ahead, 5 when it must stop."""
+    from mapek.errors import UnknownRunError
+    from mapek.evidence import EvidenceChecker, Requirements, load_envelope
+
+    env = load_envelope(file)
+    reqs = Requirements.load(requirements) if requirements is not None else None
+    with _kb() as kb:
+        if run not in {r.run_id for r in kb.runs()}:
+            raise UnknownRunError(run)
+        checker = EvidenceChecker.for_run(kb, _settings().workspace(create=False), run,
+                                          requirements=reqs, actor="human")
+        res = checker.check(env) if record else checker.evaluate(env)
+    if as_json:
+        _emit_json({**res.payload(), "accepted": res.accepted, "proceed": res.proceed,
+                    "seq": res.seq})
+    else:
+        typer.echo(res.explain())
+    raise typer.Exit(0 if res.proceed else EXIT_STOPPED)
+
 
 @app.command()
 def approve(
