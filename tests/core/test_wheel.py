@@ -19,6 +19,7 @@ def test_wheel_ships_data_and_finds_it_installed(tmp_path: Path) -> None:
     assert "mapek/py.typed" in names
     assert "mapek/_data/personas/cfo.yaml" in names
     assert "mapek/_data/knowledge/reference/five-principles.md" in names
+    assert "mapek_tui/app.py" in names and "mapek_tui/widgets/discussion.py" in names  # the app
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as z:
         z.extractall(target)  # a wheel is a zip laid out as site-packages

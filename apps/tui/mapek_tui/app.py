@@ -1,0 +1,497 @@
+"""The terminal app: a live peer discussion you can watch, steer and stop.
+
+The app is a front end like any other: it follows the run's log in a background thread
+(:meth:`MapekApp.follow`, which posts :class:`EventsArrived` batches) and writes the human's
+answers, approvals, interjections and breaker overrides into the log through
+:class:`mapek.api.Session` and :mod:`mapek.breaker.review`. It holds no state the log does not.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Header
+from textual.worker import get_current_worker
+
+from mapek.errors import MapekError
+from mapek_tui.messages import EventsArrived, RunStatusChanged
+from mapek_tui.state import PersonaStyle, RunView
+from mapek_tui.widgets import Banner, BudgetPane, DiscussionPane, ObserverPane, TooSmall
+from mapek_tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
+
+__all__ = ["MapekApp"]
+
+_ENDED = ("converged", "stalled", "max_turns")
+"""Statuses of a run that finished its discussion (nothing to resume)."""
+_RESUMABLE = ("stopped", "failed", "paused", "died", "tripped", "created")
+_STATUS_KINDS = frozenset({"worker.started", "run.finished", "run.stopped", "run.failed",
+                           "run.paused", "breaker.tripped", "breaker.stopped"})
+
+
+class MapekApp(App[int]):
+    """``mapek tui``: the discussion, the observer, the budgets and the human's controls."""
+
+    TITLE = "mapek"
+    CSS = """
+    #body { height: 1fr; }
+    #side { width: 40%; min-width: 34; max-width: 64; }
+    ObserverPane { height: 1fr; }
+    MapekApp.-too-small #body { display: none; }
+    MapekApp.-too-small Banner { display: none; }
+    MapekApp.-too-small TooSmall { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("a", "answer", "answer"),
+        Binding("p", "approve", "approve plan"),
+        Binding("i", "interject", "interject"),
+        Binding("n", "next_speaker", "next speaker"),
+        Binding("space", "pause", "pause/resume"),
+        Binding("t", "trip", "trip breaker"),
+        Binding("l", "raise_limit", "raise limit"),
+        Binding("m", "postmortem", "post-mortem"),
+        Binding("r", "resume", "resume", show=False),
+        Binding("h", "history", "history"),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    status: reactive[str] = reactive("loading")
+    reason: reactive[str] = reactive("")
+    live: reactive[bool] = reactive(False)
+
+    def __init__(self, session: Any | None = None, *, start: bool = False,
+                 poll: float = 0.03, kb: Any | None = None,
+                 clock: Any = time.time) -> None:
+        """``session``: a :class:`mapek.api.Session` (None: open the history to pick a run);
+        ``start``: start its worker on mount (a new session); ``poll``: seconds between reads
+        of the log while the run is live; ``clock``: what "now" is for the time gauge (tests
+        fix it so a screenshot does not depend on the wall clock)."""
+        super().__init__()
+        self.session = session
+        self.start_worker = start
+        self.poll = poll
+        self._kb = kb
+        self.clock = clock
+        self.view: RunView | None = None
+        self.shown_at: dict[int, float] | None = None
+        """seq -> perf_counter when on screen; set to a dict to measure (the benchmark)."""
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        yield Banner(id="banner")
+        with Horizontal(id="body"):
+            yield DiscussionPane(id="discussion")
+            with Vertical(id="side"):
+                yield BudgetPane(id="budget")
+                yield ObserverPane(id="observer")
+        yield TooSmall(id="too-small")
+        yield Footer()
+
+    @property
+    def kb(self) -> Any:
+        if self.session is not None:
+            return self.session.kb
+        if self._kb is None:
+            from mapek.config import Settings
+            from mapek.knowledge import KnowledgeBase
+
+            self._kb = KnowledgeBase.open(Settings().workspace(create=False),
+                                          index_on_record=False)
+        return self._kb
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        if self.session is None:
+            self.sub_title = "no run open"
+            self.action_history()
+            return
+        self._open(self.session)
+        if self.start_worker:
+            self.start_session()
+
+    def _open(self, session: Any) -> None:
+        """Show ``session``: a fresh view, the panes cleared, a follower on its log."""
+        self.session = session
+        self.view = self._make_view(session)
+        self.query_one(DiscussionPane).clear()
+        self.title = "mapek"
+        self.sub_title = f"run {session.run_id}"
+        self.status = "loading"
+        self.follow()
+
+    def _make_view(self, session: Any) -> RunView:
+        personas: dict[str, PersonaStyle] = {}
+        spec = None
+        try:
+            cfg = session.config
+            from mapek.personas import PersonaLibrary
+
+            lib = PersonaLibrary.load(cfg.personas_dir or session.settings.personas)
+            personas = {n: PersonaStyle(p.color, p.role) for n, p in lib.personas.items()
+                        if n in cfg.personas}
+        except MapekError as exc:
+            self.notify(f"personas: {exc}", severity="warning")
+        try:
+            from mapek.breaker.watchdog import resolve_spec
+
+            spec = resolve_spec(session.kb, session.run_id)[0]
+        except MapekError as exc:
+            self.notify(f"breaker policy: {exc}", severity="warning")
+        return RunView(session.run_id, personas, spec)
+
+    def on_resize(self, event: Any) -> None:
+        w, h = event.size.width, event.size.height
+        self.set_class(w < MIN_WIDTH or h < MIN_HEIGHT, "-too-small")
+        self.query_one(TooSmall).size_now = (w, h)
+
+    # -- following the log -------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
+    def follow(self) -> None:
+        """Read new events every ``poll`` seconds while the run is live (every 0.25 s while
+        it is not, in case another front end resumes it) and post them to the app."""
+        session = self.session
+        worker = get_current_worker()
+        last, state, check_at = 0, None, 0.0
+        live = False
+        while not worker.is_cancelled:
+            events = session.kb.events(session.run_id, after=last)
+            if events:
+                last = events[-1].seq
+                self.post_message(EventsArrived(events, time.perf_counter()))
+            now = time.monotonic()
+            if now >= check_at or any(e.kind in _STATUS_KINDS for e in events):
+                res = session.result()
+                live = res.status == "running"
+                if (res.status, res.reason, live) != state:
+                    state = (res.status, res.reason, live)
+                    self.post_message(RunStatusChanged(*state))
+                check_at = now + (0.5 if live else 1.0)
+            time.sleep(self.poll if live or events else 0.25)
+
+    def on_events_arrived(self, msg: EventsArrived) -> None:
+        if self.view is None:
+            return
+        view = self.view
+        shown = view.apply_all(msg.events)
+        self.query_one(DiscussionPane).add_events(view, shown)
+        if view.topic:
+            self.title = view.topic
+        self._refresh_side()
+        if self.shown_at is not None:
+            seqs = [e.seq for e in msg.events]
+            self.call_after_refresh(self._mark_shown, seqs)
+
+    def _mark_shown(self, seqs: list[int]) -> None:
+        assert self.shown_at is not None
+        now = time.perf_counter()
+        for s in seqs:
+            self.shown_at.setdefault(s, now)
+
+    def on_run_status_changed(self, msg: RunStatusChanged) -> None:
+        self.status, self.reason, self.live = msg.status, msg.reason, msg.live
+
+    def watch_status(self, status: str) -> None:
+        if self.session is not None:
+            self.sub_title = f"run {self.session.run_id} · {status}"
+        self._refresh_banner()
+
+    def _tick(self) -> None:
+        if self.live and self.view is not None:
+            self.query_one(BudgetPane).gauges = tuple(self.view.gauges(self.clock()))
+
+    def _refresh_side(self) -> None:
+        view = self.view
+        assert view is not None
+        budget = self.query_one(BudgetPane)
+        budget.gauges = tuple(view.gauges(self.clock() if self.live else None))
+        budget.circuit = view.circuit()
+        trip = view.trip
+        budget.trip = (f"{trip.payload.get('policy')}: {trip.payload.get('reason')}"
+                       if trip is not None else "")
+        self.query_one(ObserverPane).show(view)
+        self._refresh_banner()
+
+    def _refresh_banner(self) -> None:
+        banner = self.query_one(Banner)
+        view = self.view
+        msg, action, alarm = "", "", False
+        if view is not None:
+            questions, approvals = view.pending_questions(), view.pending_approvals()
+            if self.status == "died":
+                msg, action, alarm = ("the worker died without finishing; the run keeps its "
+                                      "state", "resume", True)
+            elif view.trip is not None or self.status == "tripped":
+                p = view.trip.payload if view.trip is not None else {}
+                msg, action, alarm = (f"⏻ breaker tripped ({p.get('policy', '?')}): "
+                                      f"{p.get('reason', self.reason)} · l raises a limit",
+                                      "postmortem", True)
+            elif approvals:
+                msg, action = (f"{len(approvals)} call(s) of the plan wait for your approval",
+                               "approve")
+            elif questions:
+                msg, action = (f"{len(questions)} question(s) wait for you: "
+                               + ", ".join(q.qid for q in questions), "answer")
+            elif self.status in ("stopped", "failed", "paused"):
+                msg, action = f"{self.status}: {self.reason}", "resume"
+        banner.message, banner.action, banner.alarm = msg, action, alarm
+
+    # -- the human's controls ----------------------------------------------------------------
+
+    def _need_session(self) -> bool:
+        if self.session is None or self.view is None:
+            self.notify("no run is open (h: history)", severity="warning")
+            return False
+        return True
+
+    def _write(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``fn`` (a write to the log); a refusal is shown, not raised."""
+        try:
+            return fn(*args, **kwargs)
+        except MapekError as exc:
+            self.notify(f"{what}: {exc}", severity="error", timeout=8)
+            return None
+
+    def on_observer_pane_answer_requested(self, msg: ObserverPane.AnswerRequested) -> None:
+        self.action_answer(msg.qid)
+
+    def action_answer(self, qid: str | None = None) -> None:
+        from mapek_tui.screens.answer import AnswerResult, AnswerScreen
+
+        if not self._need_session():
+            return
+        view = self.view
+        assert view is not None
+        pending = view.pending_questions()
+        if not pending:
+            self.notify("no question waits for you")
+            return
+        q = next((x for x in pending if x.qid == qid), pending[0])
+        ctx = view.context_for(q)
+        shown = view.escalation_context.get(q.qid, {})
+
+        def done(result: AnswerResult | None) -> None:
+            if result is None:
+                return
+            if result.defer:
+                ev = self._write("defer", self.session.defer, result.qid,
+                                 result.text or "deferred in the terminal app")
+            else:
+                ev = self._write("answer", self.session.answer, result.qid, result.text)
+            if ev is not None:
+                self.notify(f"{'deferred' if result.defer else 'answered'} {result.qid} "
+                            f"(event #{ev.seq})")
+
+        self.push_screen(AnswerScreen(
+            q.qid, shown.get("text") or q.text, q.asked_by, q.to or "anyone",
+            q.reason or shown.get("reason") or "", (f"{ctx.actor} (#{ctx.seq}): "
+                                                    f"{ctx.payload.get('text', '')}")
+            if ctx is not None else "", f"({pending.index(q) + 1} of {len(pending)})"), done)
+
+    def action_approve(self) -> None:
+        from mapek_tui.screens.approve import ApproveScreen
+
+        if not self._need_session():
+            return
+        view = self.view
+        assert view is not None
+        reqs = view.pending_approvals()
+        if not reqs:
+            self.notify("no call waits for your approval")
+            return
+
+        def done(decisions: dict[str, bool] | None) -> None:
+            for cid, ok in (decisions or {}).items():
+                ev = self._write("approve", self.session.approve, cid, ok,
+                                 "decided in the terminal app")
+                if ev is not None:
+                    self.notify(f"{'approved' if ok else 'refused'} {cid} (event #{ev.seq})")
+
+        self.push_screen(ApproveScreen(reqs, view.verdict_for(reqs[0])), done)
+
+    def action_interject(self) -> None:
+        from mapek_tui.screens.interject import InterjectScreen, Interjection
+
+        if not self._need_session():
+            return
+
+        def done(result: Interjection | None) -> None:
+            if result is not None:
+                ev = self._write("interject", self.session.interject, result.text, result.to)
+                if ev is not None:
+                    self.notify(f"interjected (event #{ev.seq}, {len(result.text):,} chars)")
+
+        self.push_screen(InterjectScreen(list(self.view.config.get("personas", []))), done)
+
+    def action_next_speaker(self) -> None:
+        from mapek_tui.screens.speaker import SpeakerChoice, SpeakerScreen
+
+        if not self._need_session():
+            return
+        view = self.view
+        assert view is not None
+        personas = {n: view.personas.get(n, PersonaStyle("white", ""))
+                    for n in view.config.get("personas", [])}
+
+        def done(choice: SpeakerChoice | None) -> None:
+            if choice is not None:
+                text = choice.note or f"{choice.persona}, please take the floor next."
+                ev = self._write("next speaker", self.session.interject, text, choice.persona)
+                if ev is not None:
+                    self.notify(f"{choice.persona} speaks next round (event #{ev.seq})")
+
+        self.push_screen(SpeakerScreen(personas, view.positions), done)
+
+    def action_pause(self) -> None:
+        if not self._need_session():
+            return
+        if self.live:
+            if self.session._proc is None:  # noqa: SLF001 - whose worker it is
+                self.notify("this run's worker belongs to another front end: t trips it",
+                            severity="warning")
+                return
+            self.notify("pausing: the worker stops at its next step (resumable)")
+            self._stop_worker()
+        else:
+            self.action_resume()
+
+    @work(thread=True, exclusive=True, group="control")
+    def _stop_worker(self) -> None:
+        self.session.stop("paused by the human in the terminal app")
+
+    def action_resume(self) -> None:
+        if not self._need_session():
+            return
+        if self.live:
+            self.notify("the run is already running")
+            return
+        if self.status in _ENDED:
+            self.notify(f"the run has finished ({self.status}); nothing to resume")
+            return
+        self.start_session()
+
+    @work(thread=True, exclusive=True, group="control")
+    def start_session(self) -> None:
+        """Start (or resume) the session's worker."""
+        try:
+            self.session.start()
+        except MapekError as exc:
+            self.call_from_thread(self.notify, f"resume: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, "worker started")
+
+    def action_trip(self) -> None:
+        from mapek.breaker.review import record_override
+        from mapek_tui.screens.override import TripScreen
+
+        if not self._need_session():
+            return
+        if not self.live:
+            self.notify("the run has no live worker to trip", severity="warning")
+            return
+
+        def done(reason: str | None) -> None:
+            if reason:
+                ev = self._write("trip", record_override, self.session.kb, self.session.run_id,
+                                 force_open=True, reason=reason)
+                if ev is not None:
+                    self.notify(f"breaker forced open (event #{ev.seq}); the watchdog stops "
+                                "the worker")
+
+        self.push_screen(TripScreen(), done)
+
+    def action_raise_limit(self) -> None:
+        from mapek.breaker.policies import LIMIT_NAMES
+        from mapek.breaker.review import record_override
+        from mapek_tui.screens.override import RaiseRequest, RaiseScreen
+
+        if not self._need_session():
+            return
+        view = self.view
+        assert view is not None
+        current = {}
+        if view.fold is not None:
+            for name, field in LIMIT_NAMES.items():
+                v = view.fold.limit(field)
+                current[name] = "none" if v is None else f"{v:g}"
+        trip = view.trip.payload if view.trip is not None else {}
+        policy = {"cost": "usd"}.get(trip.get("policy", ""), trip.get("policy", ""))
+        names = sorted(LIMIT_NAMES, key=lambda n: n != policy)
+
+        def done(req: RaiseRequest | None) -> None:
+            if req is None:
+                return
+            ev = self._write("raise", record_override, self.session.kb, self.session.run_id,
+                             raise_limits=req.limits, reason=req.reason)
+            if ev is not None:
+                self.notify(f"override recorded (event #{ev.seq}): {ev.payload['text']}")
+                if not self.live and self.status not in _ENDED:
+                    self.start_session()
+
+        self.push_screen(RaiseScreen(names, current, trip.get("reason", "")), done)
+
+    def action_postmortem(self) -> None:
+        if self._need_session():
+            self._postmortem()
+
+    @work(thread=True, exclusive=True, group="postmortem")
+    def _postmortem(self) -> None:
+        from mapek.breaker.postmortem import build_report
+        from mapek_tui.screens.text import PostmortemScreen
+
+        try:
+            md = build_report(self.session.kb, self.session.run_id).markdown()
+        except MapekError as exc:
+            self.call_from_thread(self.notify, f"post-mortem: {exc}", severity="error")
+            return
+        self.call_from_thread(self.push_screen, PostmortemScreen(md))
+
+    def action_history(self) -> None:
+        from mapek_tui.screens.history import HistoryScreen
+
+        def done(run_id: str | None) -> None:
+            if run_id and (self.session is None or run_id != self.session.run_id):
+                from mapek.api import Session
+
+                home = self.session.workspace.root if self.session is not None else None
+                try:
+                    s = Session.attach(run_id, home=home)
+                except MapekError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self.workers.cancel_group(self, "follow")
+                self._open(s)
+
+        self.push_screen(HistoryScreen(self.kb, self.session.run_id if self.session else None),
+                         done)
+
+    def action_help(self) -> None:
+        from mapek_tui.screens.answer import AnswerScreen
+        from mapek_tui.screens.approve import ApproveScreen
+        from mapek_tui.screens.history import HistoryScreen
+        from mapek_tui.screens.interject import InterjectScreen
+        from mapek_tui.screens.text import HelpScreen
+
+        groups = [("main view", list(self.BINDINGS)),
+                  ("answer dialog", [Binding("enter", "send", "send the answer"),
+                                     *AnswerScreen.BINDINGS]),
+                  ("approval dialog", list(ApproveScreen.BINDINGS)),
+                  ("interject dialog", list(InterjectScreen.BINDINGS)),
+                  ("history", list(HistoryScreen.BINDINGS)),
+                  ("everywhere", [Binding("tab", "focus_next", "next pane"),
+                                  Binding("ctrl+p", "command_palette", "command palette"),
+                                  Binding("ctrl+q", "quit", "quit")])]
+        self.push_screen(HelpScreen(groups))
+
+    async def action_quit(self) -> None:
+        self.workers.cancel_all()
+        self.exit(0)
