@@ -240,7 +240,8 @@ class EffectInDoubt(ControlSignal):
         self.run_id = run_id
         self.key = key
         self.tool = tool
-        self.args = args
+        self.call_args = args
+        """The call's exact arguments (``args`` is the exception's own)."""
 
 
 class WorkerStopped(BaseException):  # noqa: N818 - a control signal, like KeyboardInterrupt

@@ -60,10 +60,13 @@ class CounterServer:
                             counter.keys[key] = body
                 time.sleep(random.uniform(*counter.delay))
                 data = body.encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the caller was killed meanwhile: the effect stands
+                    pass
 
             def log_message(self, *args: Any) -> None:
                 pass
