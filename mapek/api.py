@@ -366,7 +366,9 @@ class Session:
                               {"qid": qid, "note": note})
 
     def pending_approvals(self) -> list[dict[str, Any]]:
-        """Destructive or external calls waiting for the human's approval."""
+        """Destructive or external calls waiting for the human's approval: an interactive
+        session's loop stops for them; a ``queue`` session goes on and runs an approved call in
+        its next round."""
         done = {e.payload.get("call_id") for e in self.kb.events(self.run_id, kinds=["approval"])}
         return [r for e in self.kb.events(self.run_id, kinds=["approval.requested"])
                 for r in e.payload["approvals"] if r["call_id"] not in done]
@@ -375,6 +377,10 @@ class Session:
         """Approve (or refuse) one pending call, exactly as it was shown."""
         if call_id not in {r["call_id"] for r in self.pending_approvals()}:
             raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
+        final = self._final()
+        if final is not None and final.kind == "run.finished":
+            raise UserError(f"run {self.run_id} has finished: call {call_id!r} was not run and "
+                            "cannot be now")
         return self.kb.record(self.run_id, "approval", "human",
                               {"call_id": call_id, "approved": approved, "note": note})
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mapek._resources import data_dir
 from mapek.errors import ConfigError
@@ -141,6 +141,20 @@ class PolicySpec(_Strict):
     notify: NotifySpec = Field(default_factory=NotifySpec)
     disabled: list[str] = Field(default_factory=list)
     """Policies switched off (logged by ``breaker.override``)."""
+    screening: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """What a failed screening check does, per check (plan, call, output, human): read by the
+    worker, not the watchdog (:class:`mapek.safety.policy.ScreeningPolicy`)."""
+
+    @field_validator("screening")
+    @classmethod
+    def _screening(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from mapek.safety.policy import ScreeningPolicy
+
+        try:
+            ScreeningPolicy.from_dict(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc).removeprefix("screening.")) from None
+        return v
 
     def merged(self, overrides: dict[str, Any], *, source: str = "overrides") -> PolicySpec:
         """This spec with ``overrides`` laid over it (nested tables merged key by key)."""
@@ -163,7 +177,8 @@ def _validate(data: dict[str, Any], source: str) -> PolicySpec:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else \
+            err["msg"].removeprefix("Value error, ")
         raise ConfigError(f"policy {source}: {where}: {msg}") from None
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from mapek.errors import VectorIndexError
 from mapek.models import Event, EventDraft, Persona
+from mapek.safety.policy import ScreeningPolicy
 from mapek.safety.tools import ToolRegistry
 
 __all__ = ["LoopContext"]
@@ -42,6 +43,8 @@ class LoopContext:
     judge_unsure: bool = True
     """Spend a model call on the questions the rules are unsure of (and only on those)."""
     started_at: float = field(default_factory=time.time)
+    screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
+    """What each failed screening check does: the session's policy file, ``screening``."""
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

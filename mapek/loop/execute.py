@@ -123,7 +123,7 @@ def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     gw = tool_gateway(ctx)
     results = []
     for action in verdict.get("allowed", []):
-        key = f"tool:{rnd}:{action['step']}"
+        key = action.get("key") or f"tool:{rnd}:{action['step']}"  # a queued call keeps its own
         res = gw.call(action["tool"], action.get("args", {}), actor=action["proposed_by"],
                       key=key, approved=action.get("approved"))
         results.append({"tool": action["tool"], "proposed_by": action["proposed_by"],
@@ -131,7 +131,7 @@ def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                         "flagged": res.flagged})
     for action in verdict.get("refused", []):
         gw.refuse(action["tool"], action.get("args", {}), actor=action["proposed_by"],
-                  reason=action["reason"], key=f"tool:{rnd}:{action['step']}",
+                  reason=action["reason"], key=action.get("key") or f"tool:{rnd}:{action['step']}",
                   reask=action.get("reask", False))
     return {"transcript": transcript, "questions": questions, "round": rnd,
             "turns": state["turns"] + len(speakers), "verdict": {**verdict, "results": results}}

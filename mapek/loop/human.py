@@ -28,12 +28,12 @@ Approvals = dict[str, bool]
 """call_id -> whether the human approves that exact call."""
 
 
-def for_human(text: str) -> tuple[str, dict[str, Any] | None]:
-    """The pre-human check: secrets redacted, injected instructions marked; the finding."""
-    from mapek.safety.content import redact, screen_for_human
+def for_human(text: str, setting: Any = None) -> tuple[str, dict[str, Any] | None]:
+    """The pre-human check (:func:`mapek.safety.content.for_human`): what the person is shown,
+    and the finding."""
+    from mapek.safety.content import for_human as check
 
-    v = screen_for_human(text)
-    return (redact(text, v), v.summary()) if v.flagged else (text, None)
+    return check(text, setting)
 
 
 def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
              for qid in state["to_escalate"]]
     flags = {}
     for q in batch:  # the pre-human check: pure, so it may come before the interrupt
-        q["text"], found = for_human(q["text"] or "")
+        q["text"], found = for_human(q["text"] or "", ctx.screening.human)
         if found:
             flags[q["qid"]] = found
     replies: Reply = interrupt({"questions": batch})  # nothing above this line writes anything

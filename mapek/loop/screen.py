@@ -8,11 +8,17 @@ Two checks, both named and both recorded in one ``screen.verdict`` event:
 - ``call``: the gateway's pre-call check of each action (read-only by default, write grants,
   provenance, the declared effect).
 
-Each action's decision is the stricter of the two; the policy's ``plan`` setting says what it
-does: ``allow`` -> ``allowed``; ``block`` -> ``refused``; ``reask`` -> ``refused`` and the
-proposer is told why on its next turn (bounded); ``escalate`` -> ``pending``: the approval node
-asks the human, per call, with the exact arguments. With nobody attending (``queue``/``defer``
-sessions) an approval cannot be given, so the action is refused and says so.
+Each action's decision is the stricter of the two; the session's ``plan`` setting
+(``ctx.screening``, from its policy file) says what it does: ``allow`` -> ``allowed``;
+``block`` -> ``refused``; ``reask`` -> ``refused`` and the proposer is told why on its next turn
+(bounded); ``escalate`` -> a human approves the call, per call, with its exact arguments:
+
+- ``interactive`` sessions: ``pending``; the approval node stops the loop and asks;
+- ``queue`` sessions: ``parked``; an ``approval.requested`` event waits in the log and the
+  discussion goes on. Once a person answers (``mapek approve RUN CALL_ID [--deny]``), the call
+  runs (or is refused) in the next round, under the key it was queued with. A call still
+  waiting when the run ends did not run; the synthesis lists it;
+- ``defer`` sessions: refused, saying that nobody attends to approve it.
 """
 
 from __future__ import annotations
@@ -22,18 +28,39 @@ from typing import TYPE_CHECKING, Any
 from mapek.decisions import record_screening
 from mapek.loop.state import LoopState
 from mapek.loop.toolbox import tool_gateway
-from mapek.safety.policy import ScreeningPolicy
 from mapek.safety.screening import Screener
 
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["screen", "POLICY"]
-
-POLICY = ScreeningPolicy()
-"""The loop's check settings (defaults: deny -> block, needs approval -> escalate)."""
+__all__ = ["screen"]
 
 _RANK = {"allow": 0, "needs_approval": 1, "deny": 2}
+
+
+def _shown(a: dict[str, Any]) -> dict[str, Any]:
+    """What the human is shown of a call: its exact arguments, who proposed it and why."""
+    return {k: a.get(k) for k in ("call_id", "tool", "effect", "args", "proposed_by", "reasons",
+                                  "why")}
+
+
+def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
+                   allowed: list[dict[str, Any]], refused: list[dict[str, Any]]
+                   ) -> dict[str, dict[str, Any]]:
+    """Queued calls a human has answered since: approved ones run this round, under the key
+    they were queued with; refused ones are recorded as refused. The rest keep waiting."""
+    if not parked:
+        return parked
+    answers = {e.payload.get("call_id"): e.payload for e in ctx.kb.events(
+        ctx.run_id, kinds=["approval"]) if e.actor == "human"}
+    for cid in [c for c in parked if c in answers]:
+        item, a = parked.pop(cid), answers[cid]
+        if a.get("approved"):
+            allowed.append({**item, "approved": True})
+        else:
+            refused.append({**item, "approved": False, "reask": False,
+                            "reason": "a human refused: " + "; ".join(item["reasons"])})
+    return parked
 
 
 def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -50,8 +77,9 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             by_step.setdefault(s, []).append(r)
     before = state.get("verdict") or {}
     reasks = dict(before.get("reasks", {}))
-    attended = state["config"].get("human") == "interactive"
+    mode = state["config"].get("human")
     allowed, refused, pending = [], [], []
+    parked = _settle_parked(ctx, dict(before.get("parked", {})), allowed, refused)
     for i, action in enumerate(actions):
         check = gw.check(action["tool"], action.get("args", {}), action.get("proposed_by", "agent"),
                          book)
@@ -64,15 +92,22 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                 reasons.append(f"plan screening: {r.message} ({r.why})")
                 cats.append(r.catalogue_id)
         item = {"step": i, **action, "decision": decision, "catalogue_ids": sorted(set(cats))}
-        act = POLICY.plan.action(decision)
+        act = ctx.screening.plan.action(decision)
         who = action.get("proposed_by", "agent")
-        if act == "reask" and reasks.get(who, 0) >= POLICY.plan.reask_limit:
+        if act == "reask" and reasks.get(who, 0) >= ctx.screening.plan.reask_limit:
             act = "block"
         if act is None or act == "log":
             allowed.append({**item, "logged": reasons} if reasons else item)
-        elif act == "escalate" and attended:
+        elif act == "escalate" and mode == "interactive":
             pending.append({**item, "call_id": f"tool:{rnd}:{i}", "effect": check.effect,
                             "reasons": reasons})
+        elif act == "escalate" and mode == "queue":  # waits in the log; the round goes on
+            cid = f"tool:{rnd}:{i}"
+            parked[cid] = {**item, "call_id": cid, "key": cid, "effect": check.effect,
+                           "reasons": reasons}
+            ctx.record("approval.requested", "screen",
+                       {"approvals": [_shown(parked[cid])], "queued": True},
+                       key=f"approval.queued:{cid}")
         else:
             reason = "; ".join(reasons) or "refused"
             if act == "escalate":
@@ -84,7 +119,7 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     worst = max((a["decision"] for a in allowed + refused + pending), key=_RANK.__getitem__,
                 default="allow")
     v = {"round": rnd, "verdict": worst, "allowed": allowed, "refused": refused,
-         "pending": pending, "plan_verdict": plan_v.verdict,
+         "pending": pending, "parked": parked, "plan_verdict": plan_v.verdict,
          "catalogue_ids": plan_v.catalogue_ids, "reasks": reasks,
          "results_before": before.get("results", [])}
     ctx.record("screen.verdict", "screen", {k: v[k] for k in v if k != "results_before"},

@@ -49,6 +49,28 @@ def render_markdown(s: dict[str, Any], header: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _screen_for_human(data: dict[str, Any], ctx: LoopContext) -> tuple[dict[str, Any],
+                                                                        dict[str, Any]]:
+    """The pre-human check of every text of the synthesis (the person reads all of it)."""
+    from mapek.safety.content import for_human
+
+    setting, findings = ctx.screening.human, {}
+
+    def check(where: str, text: str) -> str:
+        shown, found = for_human(text, setting)
+        if found:
+            findings[where] = found
+        return shown
+
+    out = dict(data)
+    out["summary"] = check("summary", data["summary"])
+    for key in ("decisions", "recommendations", "open_questions"):
+        out[key] = [check(f"{key}[{i}]", x) for i, x in enumerate(data[key])]
+    out["dissent"] = [{**d, "position": check(f"dissent[{i}]", d["position"])}
+                      for i, d in enumerate(data["dissent"])]
+    return out, findings
+
+
 def synthesise(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     cfg = state["config"]
     facts = _facts(state)
@@ -76,10 +98,19 @@ def synthesise(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         data["open_questions"] = list(dict.fromkeys(
             [*data["open_questions"],
              *(f"{q['text']} ({q['status']}, asked by {q['asked_by']})"
-               for q in facts["open_questions"])]))
-        ctx.record("synthesis", "orchestrator",
-                   {"text": data["summary"], "synthesis": data, "status": state["status"]},
-                   key="synthesis")
+               for q in facts["open_questions"]),
+             *(f"Not run, still waiting for a human's approval: {a['tool']} "
+               f"{json.dumps(a.get('args', {}), sort_keys=True)} (proposed by "
+               f"{a.get('proposed_by')}; call {cid})"
+               for cid, a in ((state.get("verdict") or {}).get("parked") or {}).items())]))
+        data, findings = _screen_for_human(data, ctx)
+        ev = ctx.record("synthesis", "orchestrator",
+                        {"text": data["summary"], "synthesis": data, "status": state["status"]},
+                        key="synthesis")
+        if findings:
+            ctx.record("screen.human", "orchestrator", {"what": "synthesis", "fields": findings,
+                                                        **next(iter(findings.values()))},
+                       key="screen.human:synthesis", parent=ev.seq)
     header = {"topic": cfg["topic"], "run_id": state["run_id"], "status": state["status"],
               "turns": state["turns"], "model": cfg["model"], "offline": ctx.offline}
     run_dir = ctx.run_dir

@@ -74,6 +74,7 @@ def tool_gateway(ctx: LoopContext) -> ToolGateway:
     if gw is None:
         from mapek.safety.gateway import ToolGateway
 
-        gw = ToolGateway(ctx.tools, ctx.kb, ctx.run_id, lock=ctx._lock)  # noqa: SLF001
+        gw = ToolGateway(ctx.tools, ctx.kb, ctx.run_id, lock=ctx._lock,  # noqa: SLF001
+                         policy=ctx.screening)
         ctx.__dict__["_tool_gateway"] = gw
     return gw

@@ -72,6 +72,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.loop.triage import QuestionTriager
     from mapek.llm import Budget, Gateway
     from mapek.personas import PersonaLibrary
+    from mapek.safety.policy import screening_policy
 
     settings = Settings(**({"home": home} if home else {}))
     ws = settings.workspace(create=False)
@@ -92,7 +93,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           tools=default_tools(kb, run_id, ws.run_dir(run_id)),
                           triager=QuestionTriager(), run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
-                          started_at=started.ts)
+                          started_at=started.ts, screening=screening_policy(kb, run_id))
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
         guard = _watched(ctx) if watched else None
         conn = sqlite3.connect(ws.checkpoints_path, check_same_thread=False)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "quarantine",
+__all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human", "quarantine",
            "redact", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
@@ -189,3 +189,28 @@ def redact(text: str, verdict: ContentVerdict) -> str:
     inj = [k for k in verdict.kinds if k in _INJECTION]
     return masked + (f"\n[flagged: reads like injected instructions ({', '.join(inj)})]"
                      if inj else "")
+
+
+def for_human(text: str, setting: Any = None) -> tuple[str, dict[str, object] | None]:
+    """The pre-human check of one text: what the person is shown, and the finding (or None).
+
+    ``setting`` is the session's ``human`` :class:`~mapek.safety.policy.CheckSetting` (default:
+    redact and log). ``log`` shows the text with the setting's transform (``redact`` masks
+    secrets and marks injected instructions, ``quarantine`` wraps it as data, ``none`` leaves
+    it); ``block``, ``reask`` and ``escalate`` withhold it: the person sees why, not the text."""
+    from mapek.safety.policy import CheckSetting
+
+    setting = setting or CheckSetting(on_deny="log", on_needs_approval="log", transform="redact")
+    v = screen_for_human(text)
+    if not v.flagged:
+        return text, None
+    found = {**v.summary(), "action": setting.action(v.decision)}
+    if found["action"] != "log":
+        return (f"[withheld before it reached you: it contains {', '.join(v.kinds)}; "
+                "see the screen.human event]"), found
+    if setting.transform == "redact":
+        return redact(text, v), found
+    if setting.transform == "quarantine":
+        return quarantine(text, v, "an agent"), found
+    return text, found
+

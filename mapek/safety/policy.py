@@ -17,15 +17,24 @@ action      meaning
 
 Defaults: plan and call: deny -> block, needs approval -> escalate; output: a finding ->
 quarantine and log; human: a finding -> redact and log.
+
+A session sets them in its policy file (the breaker's, ``knowledge/policies/*.yaml``), under
+``screening``; what is not given keeps its default::
+
+    screening:
+      plan: {on_deny: reask, reask_limit: 1}
+      human: {on_deny: block}
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, get_args
+
+from mapek.errors import ConfigError
 
 __all__ = ["Action", "CheckPoint", "CHECK_POINTS", "Transform", "CheckSetting",
-           "ScreeningPolicy"]
+           "ScreeningPolicy", "screening_policy"]
 
 Action = Literal["block", "reask", "escalate", "log"]
 """What a failed check does; see the module docstring."""
@@ -80,3 +89,46 @@ class ScreeningPolicy:
             raise KeyError(point)
         setting: CheckSetting = getattr(self, point)
         return setting
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, source: str = "screening") -> ScreeningPolicy:
+        """Settings laid over the defaults, from a policy file's ``screening`` table. An unknown
+        check or field, or a value out of range, raises :class:`ConfigError` naming it."""
+        policy = cls()
+        if not data:
+            return policy
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: must be a table of checks ({', '.join(CHECK_POINTS)})")
+        changed: dict[str, CheckSetting] = {}
+        names = {f.name for f in fields(CheckSetting)}
+        allowed = {"on_deny": get_args(Action), "on_needs_approval": get_args(Action),
+                   "transform": get_args(Transform)}
+        for point, over in data.items():
+            if point not in CHECK_POINTS:
+                raise ConfigError(f"{source}.{point}: unknown check (checks: "
+                                  f"{', '.join(CHECK_POINTS)})")
+            if not isinstance(over, dict):
+                raise ConfigError(f"{source}.{point}: must be a table of settings")
+            for k, v in over.items():
+                where = f"{source}.{point}.{k}"
+                if k not in names:
+                    raise ConfigError(f"{where}: unknown key (keys: {', '.join(sorted(names))})")
+                if k in allowed and v not in allowed[k]:
+                    raise ConfigError(f"{where}: {v!r} is not one of {', '.join(allowed[k])}")
+                if k == "reask_limit" and (type(v) is not int or v < 0):
+                    raise ConfigError(f"{where}: must be a whole number, 0 or more")
+            changed[point] = replace(policy[point], **over)
+        return replace(policy, **changed)
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {p: {f.name: getattr(self[p], f.name) for f in fields(CheckSetting)}
+                for p in CHECK_POINTS}
+
+
+def screening_policy(kb: Any, run_id: str) -> ScreeningPolicy:
+    """The screening settings of a run: its policy file's ``screening`` table."""
+    from mapek.breaker.watchdog import resolve_spec
+
+    spec, name = resolve_spec(kb, run_id)
+    return ScreeningPolicy.from_dict(spec.screening, f"policy {name}: screening")
+

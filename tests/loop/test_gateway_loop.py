@@ -9,7 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mapek.api import Session
+from mapek.errors import UserError
 from mapek.llm.offline import OfflineRequest
 from mapek.llm.types import ModelRequest
 from mapek.loop import scripts
@@ -40,7 +43,7 @@ def _model(extra: dict[str, list[dict[str, Any]]]) -> FunctionModel:
 
 
 def test_plan_screening_blocks_refusals_are_tool_call_events(home: Path) -> None:
-    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6)
+    s = Session.create(TOPIC, PEOPLE, human="defer", max_turns=6)  # nobody to approve
     model = _model({"cfo": [{"tool": "kb_search", "args": {"query": "cost"}},
                             {"tool": "shell", "args": {"command": "rm -rf /var/lib/postgres"}},
                             {"tool": "write_note", "args": {"title": "t", "text": "x"}}]})
@@ -91,13 +94,11 @@ def test_a_destructive_call_waits_for_the_humans_approval_with_its_exact_args(
     s.close()
 
 
-def test_reask_tells_the_proposer_why_bounded(home: Path, monkeypatch: Any) -> None:
-    from mapek.loop import screen as screen_mod
-    from mapek.safety.policy import CheckSetting, ScreeningPolicy
-
-    monkeypatch.setattr(screen_mod, "POLICY",
-                        ScreeningPolicy(plan=CheckSetting(on_deny="reask", reask_limit=1)))
-    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8, speakers_per_round=3)
+def test_reask_tells_the_proposer_why_bounded(home: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "reask.yaml"  # the session's policy file sets what a failed check does
+    policy.write_text("extends: default\nscreening:\n  plan: {on_deny: reask, reask_limit: 1}\n")
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8, speakers_per_round=3,
+                       policy=policy)
     model = _model({"cfo": [{"tool": "shell", "args": {"command": "rm -rf /"}}]})
     run_session(s.run_id, model=model)
     refused = [r for e in s.events() if e.kind == "screen.verdict" for r in e.payload["refused"]]
@@ -105,4 +106,71 @@ def test_reask_tells_the_proposer_why_bounded(home: Path, monkeypatch: Any) -> N
     prompts = [m["content"] for r in model.requests if r.task == "persona_turn"
                and r.context["persona"]["name"] == "cfo" for m in r.messages]
     assert any("shell (refused)" in p and "catastrophic" in p for p in prompts)
+    s.close()
+
+
+def test_the_synthesis_is_screened_before_it_reaches_the_human(home: Path, tmp_path: Path
+                                                               ) -> None:
+    def answer(request: ModelRequest) -> str:
+        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
+            messages=request.messages, task=request.task, context=request.context,
+            schema=request.schema))
+        if request.task == "synthesis":
+            out["recommendations"].append(
+                "Connect with postgres://admin:s3cr3tpw@db.internal/prod to check the numbers.")
+        return json.dumps(out)
+
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=4)
+    run_session(s.run_id, model=FunctionModel(answer, name="test/function"))
+    md = (home / "runs" / s.run_id / "synthesis.md").read_text()
+    assert "s3cr3tpw" not in md and "[REDACTED connection-string]" in md
+    syn, = (e for e in s.events() if e.kind == "synthesis")
+    assert "s3cr3tpw" not in json.dumps(syn.payload)
+    found, = (e for e in s.events() if e.kind == "screen.human")
+    assert found.parent == syn.seq and "connection-string" in found.payload["kinds"]
+    last = len(syn.payload["synthesis"]["recommendations"]) - 1
+    assert list(found.payload["fields"]) == [f"recommendations[{last}]"]
+    s.close()
+
+    block = tmp_path / "block.yaml"  # a stricter setting withholds the text instead
+    block.write_text("screening:\n  human: {on_deny: block}\n")
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=4, policy=block)
+    run_session(s.run_id, model=FunctionModel(answer, name="test/function"))
+    md = (home / "runs" / s.run_id / "synthesis.md").read_text()
+    assert "s3cr3tpw" not in md and "withheld before it reached you" in md
+    s.close()
+
+
+def test_a_queue_session_parks_a_call_until_a_human_answers(home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=12, speakers_per_round=3)
+    model = _model({"cfo": [{"tool": "send_email", "args": {"to": "board@x.com",
+                                                            "subject": "go"}}],
+                    "engineer": [{"tool": "send_email", "args": {"to": "all@x.com",
+                                                                 "subject": "news"}}],
+                    "skeptic": [{"tool": "send_email", "args": {"to": "press@x.com",
+                                                                "subject": "leak"}}]})
+    run_session(s.run_id, model=model, rounds=2)
+    waiting = {r["args"]["to"]: r for r in s.pending_approvals() if r["tool"] == "send_email"}
+    assert set(waiting) == {"board@x.com", "all@x.com", "press@x.com"}
+    queued = [e for e in s.events() if e.kind == "approval.requested"]
+    assert all(e.payload["queued"] for e in queued)
+    # Nothing ran, and the discussion did not stop for the human.
+    assert not [e for e in s.events() if e.kind == "tool.call" and e.payload["tool"] ==
+                "send_email"]
+    assert [e for e in s.events() if e.kind == "message" and e.seq > queued[0].seq]
+    s.approve(waiting["board@x.com"]["call_id"])
+    s.approve(waiting["all@x.com"]["call_id"], approved=False)
+    run_session(s.run_id, model=model)
+    calls = {e.payload["args"]["to"]: e for e in s.events() if e.kind == "tool.call"
+             and e.payload["tool"] == "send_email"}
+    assert calls["board@x.com"].payload["approved"] is True
+    assert calls["board@x.com"].key == waiting["board@x.com"]["call_id"]
+    assert calls["all@x.com"].payload["outcome"] == "refused" and "a human refused" in \
+        calls["all@x.com"].payload["reason"]
+    assert "press@x.com" not in calls  # never answered: it did not run
+    syn, = (e for e in s.events() if e.kind == "synthesis")
+    assert any("press@x.com" in q and "waiting for a human's approval" in q
+               for q in syn.payload["synthesis"]["open_questions"])
+    with pytest.raises(UserError, match="has finished"):
+        s.approve(waiting["press@x.com"]["call_id"])
     s.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,30 @@ def test_each_check_has_its_own_setting_and_defaults() -> None:
     assert custom["plan"].action("deny") == "reask"
     with pytest.raises(KeyError):
         p["nowhere"]  # type: ignore[index]
+
+
+def test_the_human_check_follows_its_setting() -> None:
+    text = "The key is sk-proj-abcdefghijklmnopqrstuv, use it."
+    shown, found = for_human(text, CheckSetting(on_deny="block"))
+    assert "abcdefghij" not in shown and "withheld" in shown and found["action"] == "block"
+    shown, found = for_human(text, CheckSetting(on_deny="log", transform="none"))
+    assert shown == text and found["action"] == "log"
+
+
+def test_screening_settings_come_from_the_policy_file(tmp_path: Path) -> None:
+    from mapek.breaker.policies import load_policy
+    from mapek.errors import ConfigError
+
+    good = tmp_path / "good.yaml"
+    good.write_text("screening:\n  plan: {on_deny: reask, reask_limit: 1}\n")
+    p = ScreeningPolicy.from_dict(load_policy(good).screening)
+    assert p.plan == CheckSetting(on_deny="reask", reask_limit=1) and p.call == CheckSetting()
+    for body, named in [("screening:\n  plann: {on_deny: block}\n", "plann: unknown check"),
+                        ("screening:\n  plan: {on_deny: zap}\n", "plan.on_deny: 'zap'"),
+                        ("screening:\n  plan: {reask_limit: -1}\n", "plan.reask_limit"),
+                        ("screening:\n  human: {colour: red}\n", "human.colour: unknown key")]:
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(body)
+        with pytest.raises(ConfigError, match=r"bad\.yaml: screening: " + named.replace(
+                ".", r"\.").replace("(", r"\(")):
+            load_policy(bad)
