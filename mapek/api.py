@@ -384,6 +384,30 @@ class Session:
         return self.kb.record(self.run_id, "approval", "human",
                               {"call_id": call_id, "approved": approved, "note": note})
 
+    def grant(self, tool: str, *, justification: str, to: str = "session",
+              ttl: float | None = None) -> Any:
+        """Give write access to one tool, to one persona (``to``) or the whole session, for
+        ``ttl`` seconds or until the run ends; recorded as a ``grant`` event. Destructive and
+        external tools are never granted: each such call needs a person's approval."""
+        from mapek.loop.toolbox import default_tools
+        from mapek.safety.gateway import ToolGateway
+
+        personas = self.config.personas
+        if to != "session" and to not in personas:
+            raise UserError(f"cannot grant to {to!r}: not a persona of run {self.run_id} "
+                            f"({', '.join(personas)}), nor 'session'")
+        if ttl is not None and ttl <= 0:
+            raise UserError(f"a grant's ttl is a number of seconds above 0; got {ttl:g}")
+        tools = default_tools(self.kb, self.run_id, self.workspace.run_dir(self.run_id))
+        return ToolGateway(tools, self.kb, self.run_id).grant(
+            tool, justification=justification, to=to, ttl=ttl)
+
+    def grants(self) -> list[Any]:
+        """The run's write grants (:class:`~mapek.safety.grants.Grant`), oldest first."""
+        from mapek.safety.grants import GrantBook
+
+        return GrantBook.from_events(self.kb.events(self.run_id, kinds=["grant"])).grants
+
     def interject(self, text: str, to: str | None = None) -> Event:
         """Say something to the peers (or to one persona, ``to``, who then speaks next); it
         reaches them on the next round the loop plans."""

@@ -487,10 +487,17 @@ def triage(
 
 
 def _safety_commands() -> None:
-    from mapek.safety.commands import catalogue_app, promote_command, sandbox_app, screen_command
+    from mapek.safety.commands import (
+        catalogue_app,
+        grant_command,
+        promote_command,
+        sandbox_app,
+        screen_command,
+    )
 
     app.command("screen")(screen_command)
     app.command("promote")(promote_command)
+    app.command("grant")(grant_command)
     app.add_typer(catalogue_app, name="catalogue")
     app.add_typer(sandbox_app, name="sandbox")
 

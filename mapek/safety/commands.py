@@ -1,5 +1,5 @@
 """The safety commands of the ``mapek`` CLI: ``screen``, ``catalogue list|show``,
-``sandbox run``, ``promote``.
+``sandbox run``, ``promote``, ``grant``.
 
 Registered on the app in :mod:`mapek.cli`. Exit codes of ``screen``: 0 allow, 3 needs approval,
 4 deny (``--jsonl``: the worst verdict of the file); a plan that is not valid JSON prints one
@@ -17,7 +17,8 @@ import typer
 
 from mapek.errors import UserError
 
-__all__ = ["screen_command", "catalogue_app", "sandbox_app", "promote_command", "EXIT_CODES"]
+__all__ = ["screen_command", "catalogue_app", "sandbox_app", "promote_command", "grant_command",
+           "EXIT_CODES"]
 
 EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
 
@@ -177,3 +178,43 @@ def promote_command(
         rec = promote(workflow, kb, after=after)
     typer.echo(f"promoted {rec['workflow']} ({rec['digest']}) after runs "
                f"{', '.join(rec['runs'])}")
+
+
+def grant_command(
+    run_id: str,
+    tool: Annotated[str | None, typer.Argument(help="A write tool of the run.")] = None,
+    why: Annotated[str, typer.Option("--why", help="The justification (recorded).")] = "",
+    to: Annotated[str, typer.Option("--to", help="A persona of the run, or 'session'.")
+                  ] = "session",
+    ttl: Annotated[float | None, typer.Option("--ttl", help="Seconds until it expires "
+                                              "(default: never).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Grant write access to one tool of a run (with no TOOL: list the run's grants).
+
+    Agents are read-only by default. Destructive and external tools are never granted: a person
+    approves each such call (mapek approve)."""
+    import time
+
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        if tool is not None:
+            g = session.grant(tool, justification=why, to=to, ttl=ttl)
+            if not as_json:
+                until = "never expires" if g.expires_at is None else "expires " + \
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(g.expires_at))
+                typer.echo(f"granted {g.tool} to {g.to} (event #{g.seq}; {until})")
+                return
+        grants = session.grants()
+    now = time.time()
+    if as_json:
+        rows = [g.model_dump() | {"expired": g.expired(now)} for g in grants]
+        typer.echo(json.dumps(rows[-1] if tool is not None else rows))
+        return
+    if not grants:
+        typer.echo(f"run {run_id} holds no write grants: its agents are read-only")
+    for g in grants:
+        state = "expired" if g.expired(now) else "live"
+        typer.echo(f"#{g.seq} {g.tool} -> {g.to} [{state}] {g.justification}")
+

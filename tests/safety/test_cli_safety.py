@@ -83,3 +83,35 @@ def test_catalogue_list_and_show() -> None:
         "iac-destroy"
     r = _mapek("catalogue", "show", "no-such-thing")
     assert r.returncode == 2 and "no failure-catalogue entry" in r.stderr
+
+
+def test_grant_gives_one_tool_write_access_recorded_and_checked(home: Path) -> None:
+    from mapek.api import Session
+    from mapek.loop.toolbox import default_tools
+    from mapek.safety.gateway import ToolGateway
+
+    with Session.create("Should we open an office in Berlin?", ["cfo", "engineer"],
+                        human="defer") as s:
+        run = s.run_id
+    r = _mapek("grant", run)
+    assert r.returncode == 0 and "holds no write grants" in r.stdout
+    r = _mapek("grant", run, "write_note", "--why", "the cfo keeps the minutes", "--to", "cfo",
+               "--ttl", "3600")
+    assert r.returncode == 0 and "granted write_note to cfo" in r.stdout, r.stderr
+    for args, named in [(("shell", "--why", "cleanup"), "destructive"),
+                        (("send_email", "--why", "notify"), "external"),
+                        (("no_such_tool", "--why", "x"), "unknown tool"),
+                        (("write_note", "--why", "minutes", "--to", "ceo"), "not a persona"),
+                        (("write_note", "--why", "minutes", "--ttl", "-5"), "ttl"),
+                        (("write_note",), "justification")]:
+        r = _mapek("grant", run, *args)
+        assert r.returncode == 2 and named in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = _mapek("grant", "no-such-run", "write_note", "--why", "minutes")
+    assert r.returncode == 2 and "no-such-run" in r.stderr
+    r = _mapek("grant", run, "--json")
+    rows = json.loads(r.stdout)
+    assert [(g["tool"], g["to"], g["expired"]) for g in rows] == [("write_note", "cfo", False)]
+    with Session.attach(run) as s:  # the gateway honours it: for the cfo only
+        gw = ToolGateway(default_tools(s.kb, run, s.workspace.run_dir(run)), s.kb, run)
+        assert gw.check("write_note", {"title": "m", "text": "x"}, "cfo").decision == "allow"
+        assert gw.check("write_note", {"title": "m", "text": "x"}, "engineer").decision == "deny"
