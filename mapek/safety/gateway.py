@@ -273,10 +273,7 @@ class ToolGateway:
             self.ledger.intend(key, tool, args, actor=actor, effect=t.effect,  # type: ignore[arg-type]
                                idempotent=t.idempotent, node=node)
         kwargs = {**args, "idempotency_key": key} if key and accepts_key(t.fn) else args
-        try:
-            out, outcome = str(t.fn(**kwargs)), "ok"
-        except Exception as exc:  # a tool's failure is data for the caller, not a crash
-            out, outcome = f"{type(exc).__name__}: {exc}", "error"
+        out, outcome = _invoke(t, kwargs)
         return self._finish(c, args, actor, key, outcome, output=out, tool=t,
                             approved=approved)
 
@@ -349,6 +346,32 @@ class ToolGateway:
             self._record("screen.output", "gateway", {"tool": c.tool, **screen}, parent=ev.seq,
                          key=f"{key}:output" if key else None)
         return CallResult(outcome, shown, reason, flagged, ev.seq, approval)
+
+
+def _invoke(t: Tool, kwargs: dict[str, Any]) -> tuple[str, str]:
+    """Run a tool: its output and ``ok``, or the error and ``error``. A call that takes longer
+    than the tool's ``timeout`` is given up on and reported as an error; Python cannot kill a
+    thread, so the call may still finish later, and the error says so."""
+    if t.timeout is None:
+        try:
+            return str(t.fn(**kwargs)), "ok"
+        except Exception as exc:  # a tool's failure is data for the caller, not a crash
+            return f"{type(exc).__name__}: {exc}", "error"
+    box: list[tuple[str, str]] = []
+
+    def run() -> None:
+        try:
+            box.append((str(t.fn(**kwargs)), "ok"))
+        except Exception as exc:
+            box.append((f"{type(exc).__name__}: {exc}", "error"))
+
+    worker = threading.Thread(target=run, name=f"tool:{t.name}", daemon=True)
+    worker.start()
+    worker.join(t.timeout)
+    if worker.is_alive() or not box:
+        return (f"TimeoutError: {t.name} did not answer within {t.timeout:g} s and was given "
+                "up on; it may still complete in the background"), "error"
+    return box[0]
 
 
 def _plain(args: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,9 @@ system (sends, pays, publishes); cannot be recalled."""
 
 EFFECTS: tuple[str, ...] = get_args(Effect)
 
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a tool call may take before the gateway gives up on it."""
+
 
 @dataclass(frozen=True)
 class Tool:
@@ -44,6 +47,8 @@ class Tool:
     target: str | None = None
     """The argument naming the resource a call touches (``path``, ``table``): the gateway keeps
     the provenance of what write calls create under that name."""
+    timeout: float | None = DEFAULT_TIMEOUT
+    """Seconds the gateway waits for a call before it reports a timeout (None: no limit)."""
 
     @property
     def read_only(self) -> bool:
@@ -52,16 +57,18 @@ class Tool:
 
 def tool(
     *, effect: Effect, name: str | None = None, idempotent: bool = False, resource: str = "",
-    target: str | None = None,
+    target: str | None = None, timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Callable[[Callable[..., Any]], Tool]:
     """Turn a plain function into a :class:`Tool`; ``effect`` is required."""
+    if timeout is not None and timeout <= 0:
+        raise UserError(f"a tool's timeout is a number of seconds above 0; got {timeout!r}")
     if effect not in EFFECTS:
         raise UserError(f"tool effect must be one of {', '.join(EFFECTS)}; got {effect!r}")
 
     def wrap(fn: Callable[..., Any]) -> Tool:
         return Tool(name or fn.__name__, effect, fn, (fn.__doc__ or "").strip(),
                     idempotent=idempotent or effect == "read", resource=resource,
-                    target=target)
+                    target=target, timeout=timeout)
 
     return wrap
 

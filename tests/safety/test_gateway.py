@@ -218,3 +218,28 @@ def test_a_tool_output_of_several_megabytes(kb: Any, files: dict) -> None:
     assert res.flagged and len(res.output) < 4000
     ev = _calls(kb, "r1")[0]
     assert ev.payload["output_chars"] == len(files["big"]) and len(ev.payload["output"]) < 4000
+
+
+def test_a_hung_tool_is_given_up_on_at_its_timeout(kb: Any) -> None:
+    import threading
+
+    release = threading.Event()
+    reg = ToolRegistry()
+
+    @tool(effect="read", resource="slow service", timeout=0.3)
+    def lookup(q: str) -> str:
+        release.wait(30)  # a call that hangs (a dead socket, say)
+        return "late answer"
+
+    reg.register(lookup)
+    gw = ToolGateway(reg, kb, "r1")
+    started = time.monotonic()
+    res = gw.call("lookup", {"q": "x"}, actor="cfo")
+    took = time.monotonic() - started
+    release.set()
+    assert res.outcome == "error" and "did not answer within 0.3 s" in res.output
+    assert 0.3 <= took < 2.0
+    ev, = _calls(kb, "r1")
+    assert ev.payload["outcome"] == "error" and "may still complete" in ev.payload["output"]
+    with pytest.raises(UserError, match="timeout"):
+        tool(effect="read", timeout=0)(lambda: "")
