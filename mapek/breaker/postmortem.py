@@ -138,6 +138,9 @@ class Report:
                             if p.get("disable") else ""))
         for e in self._of("worker.unwatched"):
             lines.append(f"- #{e.seq} the worker paused: no watchdog heartbeat")
+        for e in self._of("breaker.half_open", "breaker.closed"):
+            lines.append(f"- #{e.seq} {'half-open' if e.kind == 'breaker.half_open' else 'closed'}"
+                         f": {e.payload.get('text', '')}")
         for e in self._of("breaker.tripped", "breaker.stopped", "breaker.notified"):
             p = e.payload
             if e.kind == "breaker.tripped":

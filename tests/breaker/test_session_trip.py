@@ -101,6 +101,9 @@ def test_a_trial_that_trips_again_keeps_the_breaker_open(home: Path, tmp_path: P
         kinds = [e.kind for e in s.events()]
         assert kinds.count("breaker.half_open") == 1 and "breaker.closed" not in kinds
         assert kinds.count("breaker.tripped") == 2 and "run.finished" not in kinds
+        from mapek.breaker.postmortem import build_report
+
+        assert "half-open: a trial of 1 round(s)" in build_report(s.kb, s.run_id).markdown()
         s.review(raise_limits={"turns": 40}, reason="reviewed: a normal debate")
         mark = s.kb.log.last_seq(s.run_id)
         res = s.resume()
