@@ -100,27 +100,36 @@ def decide(ctx: Any, point: Point, subject: Any, rnd: int, node: str, options: d
 
 
 def record_screening(ctx: Any, verdict: dict[str, Any]) -> Event | None:
-    """The screen node's decision of a round: which proposed actions may run."""
-    items = [*verdict.get("allowed", []), *verdict.get("refused", []),
-             *verdict.get("pending", [])]
+    """The screen node's decision of a round: which of the actions proposed for it may run.
+
+    Calls a human approved or refused since an earlier round (queue sessions) are that
+    earlier screening's outcome, not this round's choice, and are left out; calls parked
+    this round to wait for a human are in it, as waiting (``pending`` in ``context``)."""
+    rnd = verdict["round"]
+
+    def mine(a: dict[str, Any]) -> bool:
+        return a.get("call_id", f"tool:{rnd}:{a['step']}") == f"tool:{rnd}:{a['step']}"
+
+    groups = {g: [a for a in verdict.get(g) or [] if mine(a)]
+              for g in ("allowed", "refused", "pending")}
+    groups["pending"] += [a for a in (verdict.get("parked") or {}).values() if mine(a)]
+    items = sorted((a for g in groups.values() for a in g), key=lambda a: a["step"])
     if not items:
         return None
     name = {a["step"]: f"{a['step']}:{a['tool']}" for a in items}
-    options = {name[a["step"]]: _RISK.get(a.get("decision", "allow"), 0.0)
-               for a in sorted(items, key=lambda a: a["step"])}
-    chosen = [name[a["step"]] for a in sorted(verdict.get("allowed", []), key=lambda a: a["step"])]
-    refused = {name[a["step"]]: a.get("reason", "") for a in verdict.get("refused", [])}
-    pending = [name[a["step"]] for a in verdict.get("pending", [])]
+    options = {name[a["step"]]: _RISK.get(a.get("decision", "allow"), 0.0) for a in items}
+    chosen = [name[a["step"]] for a in sorted(groups["allowed"], key=lambda a: a["step"])]
+    refused = {name[a["step"]]: a.get("reason", "") for a in groups["refused"]}
+    pending = sorted(name[a["step"]] for a in groups["pending"])
     why = "; ".join([*(f"{k} refused: {r}" for k, r in refused.items()),
-                     *(f"{k} waits for the human's approval" for k in pending)]) \
+                     *(f"{k} waits for a human's approval" for k in pending)]) \
         or "every proposed action passed screening"
-    return decide(ctx, "screen", verdict["round"], verdict["round"], "screen", options, chosen,
-                  why, {"verdict": verdict.get("verdict"),
-                        "plan_verdict": verdict.get("plan_verdict"),
-                        "refused": sorted(refused), "pending": pending,
-                        "proposed_by": {name[a["step"]]: a.get("proposed_by") for a in items},
-                        "catalogue_ids": {name[a["step"]]: a.get("catalogue_ids", [])
-                                          for a in items}},
+    return decide(ctx, "screen", rnd, rnd, "screen", options, chosen, why,
+                  {"verdict": verdict.get("verdict"), "plan_verdict": verdict.get("plan_verdict"),
+                   "refused": sorted(refused), "pending": pending,
+                   "proposed_by": {name[a["step"]]: a.get("proposed_by") for a in items},
+                   "catalogue_ids": {name[a["step"]]: a.get("catalogue_ids", [])
+                                     for a in items}},
                   actor="screen")
 
 
@@ -269,19 +278,27 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
     Any event whose ``parent`` is a decision, or a linked event, is linked too; so is a trip
     whose ``seqs``, or an evidence verdict whose cited ``events``, include a linked event.
     """
-    events = kb.events(run_id)
+    return _decisions(_events(kb, run_id))
+
+
+def _events(kb: Any, run_id: str) -> list[Event]:
+    events: list[Event] = kb.events(run_id)
     if not events:
         raise UnknownRunError(run_id)
+    return events
+
+
+def _decisions(events: list[Event]) -> list[DecisionRecord]:
+    fields = Decision.model_fields
     records: list[DecisionRecord] = []
     for ev in events:
         if ev.kind == KIND:
-            d = Decision.model_validate({k: v for k, v in ev.payload.items()
-                                         if k in Decision.model_fields})
+            d = Decision.model_validate({k: v for k, v in ev.payload.items() if k in fields})
         elif ev.kind == LEGACY_KIND:
             d = _legacy(ev)
         else:
             continue
-        records.append(DecisionRecord(run_id, ev.seq, ev.ts, ev.actor, d))
+        records.append(DecisionRecord(ev.run_id, ev.seq, ev.ts, ev.actor, d))
 
     # Round windows: from a round's plan decision (or its first decision) to the next round's.
     starts: dict[int, int] = {}
@@ -405,12 +422,14 @@ class RunSummary:
         return {**asdict(self), "usd": round(self.usd, 8), "wall_s": round(self.wall_s, 3)}
 
 
-def summarise(kb: Any, run_id: str, records: list[DecisionRecord] | None = None) -> RunSummary:
+def summarise(kb: Any, run_id: str) -> RunSummary:
     """Costs (tokens, USD, model calls, wall time), turns, escalations, tool calls, trips and
     the final status of a run, from its log."""
-    events = kb.events(run_id)
-    if not events:
-        raise UnknownRunError(run_id)
+    events = _events(kb, run_id)
+    return _summary(run_id, events, _decisions(events))
+
+
+def _summary(run_id: str, events: list[Event], records: list[DecisionRecord]) -> RunSummary:
     s = RunSummary(run_id, "unfinished")
     final: Event | None = None
     trip: Event | None = None
@@ -442,7 +461,7 @@ def summarise(kb: Any, run_id: str, records: list[DecisionRecord] | None = None)
         s.status = final.payload.get("status") or final.kind.split(".", 1)[1]
     end = final.ts if final is not None else events[-1].ts
     s.wall_s = end - events[0].ts
-    s.decisions = len(records if records is not None else decisions_of(kb, run_id))
+    s.decisions = len(records)
     return s
 
 
@@ -489,8 +508,9 @@ def _sort_key(r: DecisionRecord) -> tuple[int, int, str]:
 def compare(kb: Any, run_a: str, run_b: str) -> Comparison:
     """Align two runs' decisions by point and subject, in round order; the first one chosen
     differently (or present in only one run) is where they diverged."""
-    da, db = decisions_of(kb, run_a), decisions_of(kb, run_b)
-    sa, sb = summarise(kb, run_a, da), summarise(kb, run_b, db)
+    ea, eb = _events(kb, run_a), _events(kb, run_b)
+    da, db = _decisions(ea), _decisions(eb)
+    sa, sb = _summary(run_a, ea, da), _summary(run_b, eb, db)
     ia = {r.key: r for r in da}
     ib = {r.key: r for r in db}
     keys = sorted(set(ia) | set(ib), key=lambda k: _sort_key(ia.get(k) or ib[k]))
