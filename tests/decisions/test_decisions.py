@@ -380,3 +380,27 @@ def test_an_approval_links_to_the_screening_that_asked_for_it(home: Path) -> Non
     assert answered and all(r.decision.chosen == "consequential" and r.outcomes.escalations
                             for r in answered)
     s.close()
+
+
+def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home: Path) -> None:
+    s, status = _run(PEOPLE, 8, rounds=3)
+    assert status == "paused"
+    asked = next(e for e in s.events() if e.kind == "approval.requested")
+    cid = asked.payload["approvals"][0]["call_id"]
+    s.approve(cid, False, "not in this quarter")
+    assert run_session(s.run_id, model=FunctionModel(_answer, name="test/function")) \
+        == "max_turns"
+    recs = decisions_of(s.kb, s.run_id)
+    rnd = int(cid.split(":")[1])
+    parked = next(r for r in recs if r.key == f"decision:screen:{rnd}")
+    assert parked.decision.context["pending"] and not parked.decision.chosen
+    assert [(x["kind"], x["call_id"]) for x in parked.outcomes.escalations] == \
+        [("approval", cid)]
+    assert [(a["call_id"], a["approved"]) for a in parked.outcomes.approvals] == [(cid, False)]
+    # Refused in a later round, under the key it was parked with: still this decision's.
+    call = next(e for e in s.events() if e.kind == "tool.call" and e.key == cid)
+    assert [(t["seq"], t["outcome"]) for t in parked.outcomes.tool_calls] == \
+        [(call.seq, "refused")]
+    later = [r for r in recs if r.decision.point == "screen" and r.decision.round > rnd]
+    assert all(call.seq not in r.outcomes.linked for r in later)
+    s.close()
