@@ -24,6 +24,10 @@ _EXPORTS: dict[str, str] = {
     "UserError": "mapek.errors",
     "RuntimeFailure": "mapek.errors",
     "ControlSignal": "mapek.errors",
+    "Envelope": "mapek.evidence",
+    "EvidenceChecker": "mapek.evidence",
+    "EvidenceCollector": "mapek.evidence",
+    "Quorum": "mapek.evidence",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -32,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.api import Session, SessionResult
     from mapek.config import Settings, Workspace
     from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError
+    from mapek.evidence import Envelope, EvidenceChecker, EvidenceCollector, Quorum
     from mapek.models import Event, EventDraft, Persona
 
 

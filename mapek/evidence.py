@@ -591,8 +591,9 @@ class EvidenceChecker:
         if len(set(e.events)) != len(e.events):
             bad("the envelope cites the same event twice")
         latest = 0.0
+        found = self._events(sorted(set(e.events)))
         for seq in sorted(set(e.events)):
-            ev = self.kb.get(self.run_id, seq)
+            ev = found.get(seq)
             if ev is None:
                 bad(f"cited event #{seq} does not exist in run {self.run_id}")
                 continue
@@ -621,6 +622,18 @@ class EvidenceChecker:
                                     if req.outputs_cover_calls else ""))
         return out
 
+    def _events(self, seqs: list[int]) -> dict[int, Event]:
+        """The run's events with these seqs: one range read when they lie close together."""
+        if not seqs:
+            return {}
+        lo, hi = seqs[0], seqs[-1]
+        if lo >= 1 and hi - lo < 4 * len(seqs) + 64:
+            wanted = set(seqs)
+            return {ev.seq: ev for ev in self.kb.events(self.run_id, after=lo - 1,
+                                                        limit=hi - lo + 1)
+                    if ev.seq in wanted}
+        return {s: ev for s in seqs if (ev := self.kb.get(self.run_id, s)) is not None}
+
     @staticmethod
     def _bounds(e: Envelope, req: Requirement, bad: Callable[[str], None],
                 ok: Callable[[str], None]) -> None:
@@ -643,6 +656,7 @@ class EvidenceChecker:
                facts: dict[str, float], bad: Callable[[str], None],
                ok: Callable[[str], None]) -> None:
         outputs: dict[int, Any] = {}
+        known: dict[tuple[str, str, str | None], float] = {}
 
         def parsed(ev: Event) -> Any:
             if ev.seq not in outputs:
@@ -657,8 +671,10 @@ class EvidenceChecker:
             if agg == "calls":
                 return float(len(mine))
             if agg == "distinct":
-                return float(len({canonical_json(ev.payload.get("args", {}).get(arg))
-                                  for ev in mine if arg in ev.payload.get("args", {})}))
+                seen = (ev.payload.get("args", {}).get(arg) for ev in mine
+                        if arg in ev.payload.get("args", {}))
+                return float(len({v if isinstance(v, str) else canonical_json(v)
+                                  for v in seen}))
             values = []
             for ev in mine:
                 data = parsed(ev)
@@ -677,7 +693,11 @@ class EvidenceChecker:
                 continue  # a missing metric is the bounds' business
             op, expr = rule.op
             try:
-                parts = [fact(*p) for p in _parse_fact(expr)]
+                parts = []
+                for p in _parse_fact(expr):
+                    if p not in known:
+                        known[p] = fact(*p)
+                    parts.append(known[p])
             except LookupError as exc:
                 bad(f"{name} cannot be checked against the log: {exc}")
                 continue
@@ -916,6 +936,15 @@ class Quorum:
         self.verifiers, self.k, self.channel = list(verifiers), k, channel
 
     def decide(self, envelope: Envelope, checker: EvidenceChecker) -> QuorumOutcome:
+        """The recorded outcome for this envelope if there is one (a re-run step asks nobody
+        twice), else ask every verifier (and the human on a split) and record it."""
+        key = f"evidence.quorum:{envelope.digest}"
+        done = checker.kb.log.find(checker.run_id, key)
+        if done is not None:
+            p = done.payload
+            return QuorumOutcome(p["outcome"], p["k"], [
+                Vote(v["verifier"], v["approve"], v["reasons"], v["evidence"])
+                for v in p["votes"]], p["human"], done.seq)
         votes = []
         for verifier in self.verifiers:
             try:
@@ -940,7 +969,7 @@ class Quorum:
                      "votes": [{"verifier": v.verifier, "approve": v.approve,
                                 "reasons": v.reasons, "evidence": v.evidence} for v in votes],
                      "human": human, "text": out.summary()},
-            key=f"evidence.quorum:{envelope.digest}"))
+            key=key))
         out.seq = ev.seq
         return out
 

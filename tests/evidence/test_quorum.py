@@ -154,3 +154,21 @@ def test_a_quorum_must_be_possible_and_its_verifiers_distinct() -> None:
         Quorum([YES], k=2)
     with pytest.raises(ConfigError, match="distinct"):
         Quorum([YES, YES], k=1)
+
+
+def test_a_rerun_step_reuses_the_recorded_quorum_and_asks_nobody_twice(rig: Rig) -> None:
+    asked: list[str] = []
+    calls: list[str] = []
+
+    def counted(env: Any, chk: Any) -> tuple[bool, list[str]]:
+        calls.append(env.digest)
+        return True, ["ok"]
+
+    q = Quorum([FunctionVerifier("counted", counted), NO], k=1,
+               channel=ProgrammaticChannel(answer=lambda q: asked.append(q["qid"]) or "accept"))
+    env = rig.audit()
+    first = rig.checker(q).check(env)
+    again = rig.checker(q).check(env)  # the same step, re-run after a crash
+    assert first.accepted and again.accepted and len(asked) == 1 and len(calls) == 1
+    assert again.quorum is not None and again.quorum.seq == first.quorum.seq  # type: ignore[union-attr]
+    assert again.quorum.votes == first.quorum.votes and again.seq == first.seq  # type: ignore[union-attr]
