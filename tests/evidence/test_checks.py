@@ -160,3 +160,12 @@ def test_requirement_files_with_mistakes_are_named(tmp_path: Path) -> None:
             Requirements.load(folder)
     (folder / "t.yaml").write_text(good.read_text())
     assert Requirements.load(folder).get("t") == Requirements.load().get("security_audit")
+
+
+def test_an_envelope_dated_before_its_evidence_is_rejected(rig: Rig) -> None:
+    env = rig.audit()
+    early = env.model_copy(update={"created_at": env.created_at - 3600}).sign(rig.key)
+    assert "the envelope is dated before the calls it cites" in reasons(rig, early)
+    for seqs in ([0], [-3]):
+        odd = env.model_copy(update={"events": seqs}).sign(rig.key)
+        assert f"cited event #{seqs[0]} does not exist in run run-a" in reasons(rig, odd)

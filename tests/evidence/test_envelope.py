@@ -140,3 +140,16 @@ def test_metrics_keep_task_specific_numbers() -> None:
     assert m.get("files_total") == 6 and m.get("coverage") == 0.5 and m.get("nope") is None
     assert m.reported() == {"items_examined": 3, "coverage": 0.5, "files_total": 6}
     assert Envelope.model_fields["signature"].default == ""
+
+
+def test_processes_racing_to_create_the_key_all_get_the_same_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from mapek.config import Workspace; from mapek.evidence import run_key;"
+            "print(run_key(Workspace.open(sys.argv[1]), 'race').hex())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "ws")],
+                              stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    keys = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(keys) == 1 and len(next(iter(keys))) == 64
+    assert not list((tmp_path / "ws" / "runs" / "race").glob(".evidence.key.*"))
