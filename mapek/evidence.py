@@ -519,12 +519,12 @@ class EvidenceChecker:
 
     def __init__(self, kb: Any, run_id: str, *, key: bytes,
                  requirements: Requirements | None = None, quorum: Quorum | None = None,
-                 actor: str = "observer", clock: Callable[[], float] = time.time) -> None:
+                 actor: str = "observer") -> None:
         self.kb, self.run_id, self.key = kb, run_id, key
         self.requirements = requirements if requirements is not None else Requirements.load()
         self.quorum = quorum
         self.actor = actor
-        self.clock = clock
+        """Who records the findings (``evidence.*`` events)."""
 
     @classmethod
     def for_run(cls, kb: Any, workspace: Workspace, run_id: str, **options: Any
