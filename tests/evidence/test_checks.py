@@ -102,11 +102,11 @@ def test_a_continue_with_findings_is_a_contradiction(rig: Rig) -> None:
 def test_cited_events_must_be_the_producers_ok_tool_calls_in_this_run(rig: Rig) -> None:
     other = rig.gw.call("scan_file", {"path": str(rig.repo / "m0.py")}, actor="intern")
     odd = rig.gw.call("other_tool", {"x": "1"}, actor="security")
-    note = rig.kb.record(rig.run_id, "message", "security", {"text": "done"})
+    note = rig.kb.record(rig.run_id, "run.note", "security", {"note": "done"})
     env = rig.audit()
     for seqs, expected in [
         ([*env.events, 9999], "cited event #9999 does not exist in run run-a"),
-        ([*env.events, note.seq], f"cited event #{note.seq} is a 'message' event"),
+        ([*env.events, note.seq], f"cited event #{note.seq} is a 'run.note' event"),
         ([*env.events, other.seq], f"cited call #{other.seq} was made by 'intern'"),
         ([*env.events, odd.seq], f"cited call #{odd.seq} is 'other_tool', not one of"),
         ([*env.events, env.events[0]], "the envelope cites the same event twice"),
