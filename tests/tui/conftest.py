@@ -157,9 +157,8 @@ def _script(kb: Any, run_id: str, *, tripped: bool) -> None:
 @pytest.fixture
 def scripted_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A workspace with two scripted runs: one waiting for the human, one tripped."""
-    import mapek.knowledge.sqlite_log as sqlite_log
     from mapek.config import Settings
-    from mapek.knowledge import KnowledgeBase
+    from mapek.knowledge import KnowledgeBase, sqlite_log
 
     home = tmp_path / "ws"
     monkeypatch.setenv("MAPEK_HOME", str(home))

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import events
-from textual.widgets import DataTable, OptionList, TextArea
-
-from mapek.api import Session
 from mapek_tui import MapekApp
 from mapek_tui.screens.answer import AnswerScreen
 from mapek_tui.screens.interject import MAX_CHARS, InterjectScreen
 from mapek_tui.screens.text import EventScreen, HelpScreen
 from mapek_tui.widgets import Banner, DiscussionPane, ObserverPane, TooSmall
+from textual import events
+from textual.widgets import DataTable, OptionList, TextArea
+
+from mapek.api import Session
 
 from .conftest import RUN_TRIPPED, RUN_WAITING, T0, settle
 

@@ -9,11 +9,11 @@ answers, approvals, interjections and breaker overrides into the log through
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Header
@@ -47,7 +47,7 @@ class MapekApp(App[int]):
     MapekApp.-too-small TooSmall { display: block; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "answer", "answer"),
         Binding("p", "approve", "approve plan"),
         Binding("i", "interject", "interject"),
@@ -319,7 +319,7 @@ class MapekApp(App[int]):
         self.push_screen(ApproveScreen(reqs, view.verdict_for(reqs[0])), done)
 
     def action_interject(self) -> None:
-        from mapek_tui.screens.interject import InterjectScreen, Interjection
+        from mapek_tui.screens.interject import Interjection, InterjectScreen
 
         if not self._need_session():
             return
@@ -355,7 +355,7 @@ class MapekApp(App[int]):
         if not self._need_session():
             return
         if self.live:
-            if self.session._proc is None:  # noqa: SLF001 - whose worker it is
+            if self.session._proc is None:
                 self.notify("this run's worker belongs to another front end: t trips it",
                             severity="warning")
                 return

@@ -187,8 +187,10 @@ class RunView:
 
     def verdict_for(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """The screening verdict that held this call back for approval."""
+        cid = request["call_id"]
         for v in reversed(self.verdicts):
-            if any(a.get("call_id") == request["call_id"] for a in v.get("pending", [])):
+            if cid in (v.get("parked") or {}) or any(a.get("call_id") == cid
+                                                     for a in v.get("pending", [])):
                 return v
         return self.verdicts[-1] if self.verdicts else None
 

@@ -4,15 +4,16 @@ the message it was raised in; answer it or defer it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-__all__ = ["AnswerScreen", "AnswerResult"]
+__all__ = ["AnswerResult", "AnswerScreen"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class AnswerScreen(ModalScreen[AnswerResult | None]):
     AnswerScreen #error { color: $error; height: auto; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "cancel"),
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel"),
                 Binding("ctrl+d", "defer", "defer the question")]
 
     def __init__(self, qid: str, question: str, asked_by: str, to: str, reason: str,

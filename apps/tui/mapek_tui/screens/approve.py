@@ -4,11 +4,11 @@ proposed it and why, with the reasons it needs a human (the offending steps) hig
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
@@ -45,7 +45,7 @@ class ApproveScreen(ModalScreen[dict[str, bool] | None]):
     ApproveScreen Button { margin-left: 1; }
     """
 
-    BINDINGS = [Binding("y", "approve_all", "approve all"),
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "approve_all", "approve all"),
                 Binding("n", "deny_all", "deny all"),
                 Binding("enter", "submit", "approve the ticked, deny the rest", show=False),
                 Binding("escape", "cancel", "decide later")]

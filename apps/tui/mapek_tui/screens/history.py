@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from mapek.models import Event
 from mapek_tui.state import short
 
-__all__ = ["HistoryScreen", "run_status", "event_summary"]
+__all__ = ["HistoryScreen", "event_summary", "run_status"]
 
 _FINAL = ("run.finished", "run.stopped", "run.failed", "run.paused")
 
@@ -62,7 +62,7 @@ class HistoryScreen(Screen[str | None]):
     HistoryScreen #hint { dock: bottom; height: 1; color: $text-muted; padding: 0 1; }
     """
 
-    BINDINGS = [Binding("escape", "back", "back"),
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back"),
                 Binding("slash", "search", "search the KB"),
                 Binding("o", "open_run", "open run"),
                 Binding("t", "timeline", "timeline")]

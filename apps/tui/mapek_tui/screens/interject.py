@@ -4,14 +4,15 @@ paste of any size; what is over the log's limit is cut, and the box says so befo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, Static, TextArea
 
-__all__ = ["InterjectScreen", "Interjection", "MAX_CHARS"]
+__all__ = ["MAX_CHARS", "InterjectScreen", "Interjection"]
 
 MAX_CHARS = 20_000
 """What ``Session.interject`` keeps of a message."""
@@ -38,7 +39,7 @@ class InterjectScreen(ModalScreen[Interjection | None]):
     InterjectScreen Button { margin-left: 1; }
     """
 
-    BINDINGS = [Binding("ctrl+s", "send", "send"), Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "send"), Binding("escape", "cancel", "cancel")]
 
     def __init__(self, personas: list[str]) -> None:
         super().__init__()

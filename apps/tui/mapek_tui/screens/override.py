@@ -4,16 +4,17 @@ with who made it (``breaker.override``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from mapek.errors import MapekError
 
-__all__ = ["TripScreen", "RaiseScreen", "RaiseRequest"]
+__all__ = ["RaiseRequest", "RaiseScreen", "TripScreen"]
 
 
 class TripScreen(ModalScreen[str | None]):
@@ -28,7 +29,7 @@ class TripScreen(ModalScreen[str | None]):
     TripScreen #error { color: $error; height: auto; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical() as v:
@@ -69,7 +70,7 @@ class RaiseScreen(ModalScreen[RaiseRequest | None]):
     RaiseScreen #value { width: 1fr; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, limits: list[str], current: dict[str, str], tripped_on: str = "") -> None:
         super().__init__()

@@ -4,10 +4,11 @@ interjection addressed to it, so the log says who asked for it and why)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
@@ -15,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from mapek_tui.state import PersonaStyle
 
-__all__ = ["SpeakerScreen", "SpeakerChoice"]
+__all__ = ["SpeakerChoice", "SpeakerScreen"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class SpeakerScreen(ModalScreen[SpeakerChoice | None]):
     SpeakerScreen OptionList { height: auto; max-height: 12; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, personas: dict[str, PersonaStyle], positions: dict[str, str]) -> None:
         super().__init__()

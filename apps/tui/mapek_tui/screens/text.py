@@ -4,19 +4,19 @@ screen that lists every key binding."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.syntax import Syntax
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Markdown, Static
 
 from mapek.models import Event
 
-__all__ = ["PostmortemScreen", "EventScreen", "HelpScreen"]
+__all__ = ["EventScreen", "HelpScreen", "PostmortemScreen"]
 
 
 class PostmortemScreen(Screen[None]):
@@ -25,7 +25,7 @@ class PostmortemScreen(Screen[None]):
     DEFAULT_CSS = """
     PostmortemScreen VerticalScroll { padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,q,m", "app.pop_screen", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,m", "app.pop_screen", "back")]
 
     def __init__(self, markdown: str) -> None:
         super().__init__()
@@ -46,7 +46,7 @@ class EventScreen(ModalScreen[None]):
         width: 92%; height: 90%; border: thick $accent; background: $surface;
     }
     """
-    BINDINGS = [Binding("escape,q", "dismiss", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "back")]
 
     def __init__(self, ev: Event) -> None:
         super().__init__()
@@ -73,7 +73,7 @@ class HelpScreen(ModalScreen[None]):
         background: $surface; padding: 0 1;
     }
     """
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "close")]
 
     def __init__(self, groups: list[tuple[str, list[Binding]]]) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from mapek_tui.state import RunView, short
 
-__all__ = ["ObserverPane", "QuestionRow", "ObserverNotes"]
+__all__ = ["ObserverNotes", "ObserverPane", "QuestionRow"]
 
 _STATUS = {"escalated": ("escalated (for you)", "bold yellow"), "open": ("open", "cyan"),
            "answered": ("answered", "green"), "deferred": ("deferred", "dim")}

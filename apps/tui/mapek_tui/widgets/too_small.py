@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.reactive import reactive
 from textual.widgets import Static
 
-__all__ = ["TooSmall", "MIN_WIDTH", "MIN_HEIGHT"]
+__all__ = ["MIN_HEIGHT", "MIN_WIDTH", "TooSmall"]
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 
