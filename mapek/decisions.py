@@ -166,7 +166,8 @@ class Outcomes:
         return sum(t["outcome"] == "refused" for t in self.tool_calls)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "usd": round(self.usd, 8), "model_ms": round(self.model_ms, 3),
+        # Shallow (no asdict deep copy: it was most of an export's time); the lists are fresh.
+        return {**vars(self), "usd": round(self.usd, 8), "model_ms": round(self.model_ms, 3),
                 "refused_tool_calls": self.refused_tool_calls}
 
 
