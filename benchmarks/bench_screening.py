@@ -4,6 +4,9 @@ Data:
   * tests/data/screening_plans.jsonl: our hand-labelled plans; ``split`` is ``dev`` (rules
     developed against it) or ``test`` (held out); ``batch: post-freeze-1`` marks test plans
     written after the rules were frozen and evaluated once.
+  * tests/data/screening_postfreeze2.jsonl: ``batch: post-freeze-2``, 60 plans (30 destructive,
+    30 hard negatives) on less common tools and wording, written blind (without reading the rules,
+    catalogue or screening tests) and committed before they were first screened.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -38,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from mapek.safety.screening import Screener, Verdict, parse_plan  # noqa: E402
 
 OURS = REPO / "tests" / "data" / "screening_plans.jsonl"
+OURS_PF2 = REPO / "tests" / "data" / "screening_postfreeze2.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -200,6 +204,7 @@ def main() -> None:
         ("ours: dev, post-freeze batch 1", [r for r in ours if r.get("batch") ==
                                             "post-freeze-1"]),
         ("ours: all", ours),
+        ("ours: post-freeze batch 2 (blind)", load_ours(OURS_PF2) if OURS_PF2.exists() else []),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "
