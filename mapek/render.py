@@ -109,6 +109,11 @@ class EventRenderer:
         elif k in ("breaker.override", "breaker.half_open", "breaker.closed",
                    "worker.unwatched", "worker.watched"):
             c.print(f"[yellow]{k}[/]: {p.get('text') or p}")
+        elif k == "decision.made":  # verbose only (quiet otherwise)
+            chosen = ", ".join(p["chosen"]) if isinstance(p["chosen"], list) else p["chosen"]
+            c.print(f"  [dim]⤷ {p['point']} {p['subject']}: chose {chosen or '(none)'} of "
+                    f"{', '.join(f'{o} {v:g}' for o, v in p['options'].items())} "
+                    f"({p['why']})[/]", soft_wrap=True)
         elif k == "run.finished":
             c.print(f"[dim]finished: {p.get('status')}[/]")
         elif self.verbose:

@@ -404,3 +404,40 @@ def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home:
     later = [r for r in recs if r.decision.point == "screen" and r.decision.round > rnd]
     assert all(call.seq not in r.outcomes.linked for r in later)
     s.close()
+
+
+def test_a_verbose_replay_shows_each_decision(runs: Runs) -> None:
+    r = mapek(runs.home, "runs", "show", runs.a, "--verbose")
+    assert r.returncode == 0, r.stderr
+    with runs.kb() as kb:
+        recs = decisions_of(kb, runs.a)
+    first = next(d.decision for d in recs if d.decision.point == "speakers")
+    assert f"⤷ speakers {first.subject}: chose {', '.join(first.chosen)} of" in r.stdout
+    last = recs[-1].decision if recs[-1].decision.point == "plan" else None
+    assert last is not None and f"⤷ plan {last.subject}: chose finish of continue 0, finish 1 " \
+        "(finish: max_turns)" in r.stdout
+    assert r.stdout.count("⤷") == len(recs)
+    quiet = mapek(runs.home, "runs", "show", runs.a)
+    assert "⤷" not in quiet.stdout
+
+
+def test_older_runs_decisions_are_read_too(home: Path) -> None:
+    # Before decision.made, routing and speaker choice were orchestrator.decision events.
+    with KnowledgeBase.open(home) as kb:
+        kb.append(EventDraft(run_id="old", kind="run.started", payload={"config": {}}))
+        kb.append(EventDraft(run_id="old", kind=LEGACY_KIND, actor="orchestrator", payload={
+            "round": 2, "decision": "route:q1", "options": {"cfo": 1.5, "legal": 0},
+            "chosen": "cfo", "why": "best expertise"}, key="decision:2:route:q1"))
+        kb.append(EventDraft(run_id="old", kind=LEGACY_KIND, actor="orchestrator", payload={
+            "round": 2, "decision": "speakers", "options": {"cfo": 0, "legal": -2},
+            "chosen": ["cfo"], "why": "agenda item: costs"}, key="decision:2:speakers"))
+        msg = kb.append(EventDraft(run_id="old", kind="message", actor="cfo",
+                                   payload={"text": "x", "round": 2, "qid": "q1"}))
+        kb.append(EventDraft(run_id="old", kind="answer", actor="cfo", parent=msg.seq,
+                             payload={"qid": "q1", "text": "x"}))
+        recs = decisions_of(kb, "old")
+    assert [(r.key, r.decision.chosen) for r in recs] == [("decision:route:q1", "cfo"),
+                                                         ("decision:speakers:2", ["cfo"])]
+    assert recs[0].decision.options == {"cfo": 1.5, "legal": 0.0}
+    assert [a["by"] for a in recs[0].outcomes.answers] == ["cfo"]
+    assert [t["seq"] for t in recs[1].outcomes.turns] == [msg.seq]
