@@ -56,9 +56,17 @@ def _plain(args: dict[str, Any]) -> Any:
     return json.loads(json.dumps(args, default=str))
 
 
+def _canonical(obj: Any) -> str:
+    """``canonical_json`` of the JSON form of ``obj`` (what the log keeps of it)."""
+    try:
+        return canonical_json(obj)  # the same text as for its JSON form, without a round trip
+    except TypeError:  # keys that do not sort together (1 and "a"): as the log would keep them
+        return canonical_json(_plain(obj))
+
+
 def args_digest(args: dict[str, Any]) -> str:
     """sha256 of the arguments' canonical JSON (the form the log keeps)."""
-    return hashlib.sha256(canonical_json(_plain(args)).encode()).hexdigest()
+    return hashlib.sha256(_canonical(args).encode()).hexdigest()
 
 
 def effect_key(run_id: str, node_path: str, tool: str, args: dict[str, Any]) -> str:
@@ -67,8 +75,8 @@ def effect_key(run_id: str, node_path: str, tool: str, args: dict[str, Any]) -> 
     key; nothing random goes in."""
     if not run_id or not node_path or not tool:
         raise UserError("an effect key needs a run id, a node path and a tool name")
-    ident = {"run": run_id, "node": node_path, "tool": tool, "args": _plain(args)}
-    return hashlib.sha256(canonical_json(ident).encode()).hexdigest()
+    ident = {"run": run_id, "node": node_path, "tool": tool, "args": args}
+    return hashlib.sha256(_canonical(ident).encode()).hexdigest()
 
 
 def accepts_key(fn: Callable[..., Any]) -> bool:
@@ -144,8 +152,8 @@ class Ledger:
         if ev.kind == "tool.call":
             if ev.key is None or ev.key.endswith(":output"):
                 return
-            e = self._entry(ev.key, p.get("tool", ""), args_digest(p.get("args") or {}),
-                            p.get("args") or {})
+            e = self._effects.get(ev.key) or self._entry(
+                ev.key, p.get("tool", ""), args_digest(p.get("args") or {}), p.get("args") or {})
             e.result = ev
             return
         key = p.get("key")
@@ -168,9 +176,13 @@ class Ledger:
         return e
 
     def get(self, key: str) -> Effect | None:
-        """The key's effect, as of the log now."""
-        self.refresh()
-        return self._effects.get(key)
+        """The key's effect, as of the log now. A done effect stays done, so it is answered
+        from memory; anything else reads what the log gained since (a human's answer, say)."""
+        e = self._effects.get(key) if self._loaded else None
+        if e is None or e.result is None:
+            self.refresh()
+            e = self._effects.get(key)
+        return e
 
     def lookup(self, key: str, tool: str, args: dict[str, Any]) -> Effect | None:
         """The key's effect; :class:`IdempotencyKeyCollision` when the key was recorded for

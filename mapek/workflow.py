@@ -12,8 +12,9 @@ performs every effect exactly once.
 The file is the sandbox's workflow format (:class:`~mapek.safety.sandbox.Workflow`). The tools
 are the file and database tools of :mod:`mapek.safety.sandbox_tools` bound to the run's folder
 (``runs/<id>/files``, with the workflow's ``folder`` and ``database`` copied in on first start),
-plus any a ``--tools`` factory returns. Step ``i``'s attempt ``a`` is node ``workflow/i/a``; its
-key is :func:`~mapek.ledger.effect_key` of the run, that node, the tool and the arguments.
+plus any a ``--tools`` factory returns. Step ``i``'s attempt ``a`` is keyed in the ledger by
+:func:`~mapek.ledger.effect_key` of the run, ``workflow/i/a``, the tool and the arguments; a tool
+that takes ``idempotency_key`` gets the key of ``workflow/i`` (the same for every retry).
 
 A run stops at the first step that does not end ``ok`` after its retries (``failed``), or at a
 call in doubt (``waiting``: exit 5 with :class:`~mapek.errors.EffectInDoubt` until a human answers
@@ -165,7 +166,7 @@ def run_workflow(wf: Any, kb: Any, *, run_id: str | None = None, resume: bool = 
             node = f"workflow/{i}/{attempt}"
             key = effect_key(run_id, node, step.tool, step.args)
             seen = gw.ledger.get(key)
-            res = gw.call(step.tool, step.args, actor=actor, key=key, node=node)
+            res = gw.call(step.tool, step.args, actor=actor, key=key, node=f"workflow/{i}")
             out.replayed += seen is not None and seen.result is not None
             out.steps.append({"step": i, "attempt": attempt, "tool": step.tool,
                               "outcome": res.outcome, "seq": res.seq})

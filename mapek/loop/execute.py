@@ -7,7 +7,10 @@ results of its calls (quarantined output arrives wrapped as data) and why a call
 when the check's setting is ``reask``.
 
 A turn already in the log (the worker died after writing it and before the checkpoint) is read
-back instead of asking the model again: a resumed run neither repeats nor loses a turn.
+back instead of asking the model again: a resumed run neither repeats nor loses a turn. A tool
+call goes through the effects ledger (:mod:`mapek.ledger`; node ``execute/<round>/<step>``): one
+already done is read back, one the worker died during is retried only if idempotent; otherwise
+an attended session asks the human (approve: run it again) before the round's calls run.
 """
 
 from __future__ import annotations
@@ -101,6 +104,25 @@ def _one_turn(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -> di
     return {"seq": ev.seq, **turn}
 
 
+def _doubts(gw: Any, allowed: list[dict[str, Any]], rnd: int) -> list[dict[str, Any]]:
+    """The round's calls the worker died during (an intent, no result), not idempotent and not
+    answered yet: before anything runs, the human says whether to run each again."""
+    out = []
+    for a in allowed:
+        key, t = a.get("key") or f"tool:{rnd}:{a['step']}", gw.tools.get(a["tool"])
+        e = gw.ledger.get(key) if t is not None and not t.read_only else None
+        if e is None or t.idempotent or e.status != "in_doubt" or e.answer:
+            continue
+        why = (f"{a['tool']} may already have happened: the worker died during the call. "
+               "Approve to run it again; refuse to leave it not run and in doubt (say it "
+               f"happened with `mapek workflow answer RUN {key} --happened`)")
+        out.append({"call_id": f"doubt:{key}:{e.attempts}", "key": key, "tool": a["tool"],
+                    "effect": t.effect, "args": a.get("args", {}),
+                    "proposed_by": a["proposed_by"], "reasons": [why], "why": why,
+                    "in_doubt": True})
+    return out
+
+
 def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     p, rnd = state["plan"], state["plan"]["round"]
     speakers = p["speakers"]
@@ -122,10 +144,18 @@ def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     verdict = state["verdict"]
     gw = tool_gateway(ctx)
     results = []
+    doubts = _doubts(gw, verdict.get("allowed", []), rnd)
+    answers: dict[str, str] = {}
+    if doubts and state["config"].get("human") == "interactive":
+        from langgraph.types import interrupt
+
+        replies = interrupt({"approvals": doubts}) or {}  # above: only writes keyed by identity
+        answers = {d["key"]: "run" for d in doubts if replies.get(d["call_id"])}
     for action in verdict.get("allowed", []):
         key = action.get("key") or f"tool:{rnd}:{action['step']}"  # a queued call keeps its own
         res = gw.call(action["tool"], action.get("args", {}), actor=action["proposed_by"],
-                      key=key, approved=action.get("approved"))
+                      key=key, approved=action.get("approved"), in_doubt=answers.get(key),
+                      node=f"execute/{rnd}/{action['step']}")
         results.append({"tool": action["tool"], "proposed_by": action["proposed_by"],
                         "outcome": res.outcome, "output": res.output[:2000],
                         "flagged": res.flagged})

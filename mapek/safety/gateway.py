@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mapek.errors import UserError
-from mapek.ledger import ANSWERS, Ledger, accepts_key
+from mapek.ledger import ANSWERS, Ledger, accepts_key, effect_key
 from mapek.models import EventDraft
 from mapek.safety.content import quarantine, screen_output
 from mapek.safety.grants import Grant, GrantBook, ProvenanceBook, resource_key
@@ -233,7 +233,9 @@ class ToolGateway:
         destructive or external call goes through the effects ledger (:mod:`mapek.ledger`):
         intent recorded before the call, a recorded result returned instead of running again,
         a call in doubt retried only if idempotent, else asked (``in_doubt``: a human's
-        ``happened`` or ``run`` given already); ``node`` is kept with the intent."""
+        ``happened`` or ``run`` given already). A tool taking ``idempotency_key`` gets
+        :func:`~mapek.ledger.effect_key` of the run, ``node``, tool and arguments (the same for
+        every retry of that node: what a service dedupes on), or ``key`` without a node."""
         args = dict(args or {})
         effect = None
         if key is not None:
@@ -272,22 +274,34 @@ class ToolGateway:
         if ledgered:
             self.ledger.intend(key, tool, args, actor=actor, effect=t.effect,  # type: ignore[arg-type]
                                idempotent=t.idempotent, node=node)
-        kwargs = {**args, "idempotency_key": key} if key and accepts_key(t.fn) else args
+        if key and accepts_key(t.fn):
+            args_in = {k: v for k, v in args.items() if k != "idempotency_key"}
+            kwargs = {**args_in, "idempotency_key": effect_key(self.run_id, node, tool, args_in)
+                      if node else key}
+        else:
+            kwargs = args
         out, outcome = _invoke(t, kwargs)
+        if outcome == "timeout":
+            if ledgered and not t.idempotent:  # given up on, may still happen: in doubt
+                return self._in_doubt(t, args, actor, key, self.ledger.get(key), None,  # type: ignore[arg-type]
+                                      why=out, ask=False) or CallResult("error", out, out)
+            outcome = "error"
         return self._finish(c, args, actor, key, outcome, output=out, tool=t,
                             approved=approved)
 
     def _in_doubt(self, t: Tool, args: dict[str, Any], actor: str, key: str, effect: Any,
-                  answer: str | None) -> CallResult | None:
+                  answer: str | None, why: str = "", ask: bool = True) -> CallResult | None:
         """A call that may have happened and may not simply run again: a human says whether it
         did. None: the answer is ``run`` (go on); else the result to return."""
-        why = (f"{t.name} may already have happened: the process died during attempt "
-               f"{effect.attempts} (an intent, no result) and it is not declared idempotent; "
-               "answer 'happened' to record it without running it, or 'run' to run it again")
+        why = (f"{t.name} may already have happened: "
+               + (f"{why}; " if why else f"the process died during attempt {effect.attempts} "
+                  "(an intent, no result); ")
+               + "it is not declared idempotent; answer 'happened' to record it without "
+               "running it, or 'run' to run it again")
         req = ApprovalRequest(f"doubt:{key}:{effect.attempts}", t.name, t.effect, args, actor,
                               [why], in_doubt=True)
-        answer = effect.answer or answer
-        if answer is None and self.approver is not None:
+        answer = effect.answer or answer if ask else None
+        if answer is None and ask and self.approver is not None:
             said = self.approver(req)
             answer = "run" if said is True else said if said in ANSWERS else None
         if answer not in ANSWERS:
@@ -350,8 +364,9 @@ class ToolGateway:
 
 def _invoke(t: Tool, kwargs: dict[str, Any]) -> tuple[str, str]:
     """Run a tool: its output and ``ok``, or the error and ``error``. A call that takes longer
-    than the tool's ``timeout`` is given up on and reported as an error; Python cannot kill a
-    thread, so the call may still finish later, and the error says so."""
+    than the tool's ``timeout`` is given up on (``timeout``, reported as an error, or in doubt
+    when the ledger keeps it); Python cannot kill a thread, so the call may still finish later,
+    and the error says so."""
     if t.timeout is None:
         try:
             return str(t.fn(**kwargs)), "ok"
@@ -368,9 +383,9 @@ def _invoke(t: Tool, kwargs: dict[str, Any]) -> tuple[str, str]:
     worker = threading.Thread(target=run, name=f"tool:{t.name}", daemon=True)
     worker.start()
     worker.join(t.timeout)
-    if worker.is_alive() or not box:
+    if worker.is_alive() or not box:  # the caller records it as an error (or in doubt)
         return (f"TimeoutError: {t.name} did not answer within {t.timeout:g} s and was given "
-                "up on; it may still complete in the background"), "error"
+                "up on; it may still complete in the background"), "timeout"
     return box[0]
 
 

@@ -42,6 +42,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mapek.errors import UserError
+from mapek.ledger import effect_key
 from mapek.safety.chaos import Chaos
 from mapek.safety.gateway import ToolGateway
 from mapek.safety.sandbox_tools import sandbox_tools
@@ -88,7 +89,8 @@ def load_workflow(path: str | Path) -> Workflow:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        raw = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+        raw = json.loads(text) if p.suffix == ".json" else \
+            yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except FileNotFoundError:
         raise UserError(f"{p}: no such workflow file") from None
     except (ValueError, yaml.YAMLError) as exc:
@@ -159,7 +161,9 @@ def run_sandbox(wf: Workflow | str | Path, kb: Any, *, chaos: bool = False, seed
                             if r.verdict != "allow"]
 
         def call(tool: str, **args: Any) -> Any:
-            res = gw.call(tool, args, actor=f"workflow:{wf.name}")
+            node = f"sandbox/{len(report.steps)}"  # the n-th call: intent, then its result
+            res = gw.call(tool, args, actor=f"workflow:{wf.name}", node=node,
+                          key=effect_key(run_id, node, tool, args))
             report.steps.append({"tool": tool, "outcome": res.outcome, "flagged": res.flagged,
                                  "reason": res.reason})
             if res.outcome == "ok" and ("\x00" in res.output or "\ufffd" in res.output):

@@ -50,7 +50,8 @@ class CounterServer:
                 self.rfile.read(length)
                 counter.first.set()
                 with counter._lock:
-                    counter.requests.append({"name": name, "key": key})
+                    counter.requests.append({"name": name, "key": key,
+                                             "t": time.perf_counter()})
                     if key is not None and key in counter.keys:
                         body = counter.keys[key]
                     else:

@@ -229,7 +229,10 @@ def test_a_tool_that_takes_the_key_receives_it(kb: Any) -> None:
     gw = _gateway(kb, calls)
     gw.call("put", {"entry": "l"}, actor="agent", key="key-l")
     gw.call("put", {"entry": "m"}, actor="agent")  # no key: nothing to pass
-    assert [c["key"] for c in calls] == ["key-l", None]
+    gw.call("put", {"entry": "n", "idempotency_key": "forged"}, actor="agent", key="key-n:0",
+            node="workflow/3")  # the key of the node (same for each retry), not an argument
+    assert [c["key"] for c in calls] == ["key-l", None,
+                                        effect_key(RUN, "workflow/3", "put", {"entry": "n"})]
     assert accepts_key(gw.tools.tools["put"].fn) and not accepts_key(gw.tools.tools["append"].fn)
 
 
@@ -241,3 +244,58 @@ def test_an_approval_is_asked_before_the_intent(kb: Any) -> None:
     gw2 = _gateway(kb, calls)
     res = gw2.call("send", {"to": "b@example.com"}, actor="agent", key="mail-2", approved=True)
     assert res.outcome == "ok" and len(kb.events(RUN, kinds=["effect.intent"])) == 1
+
+
+def test_a_call_given_up_on_at_its_timeout_is_in_doubt_not_an_error(kb: Any) -> None:
+    import threading
+
+    release = threading.Event()
+    reg = ToolRegistry()
+
+    @tool(effect="write", resource="slow service", timeout=0.2)
+    def slow_append(entry: str) -> str:
+        release.wait(10)
+        return "late"
+
+    @tool(effect="write", resource="slow service", timeout=0.2, idempotent=True)
+    def slow_put(entry: str) -> str:
+        release.wait(10)
+        return "late"
+
+    reg.register(slow_append)
+    reg.register(slow_put)
+    gw = ToolGateway(reg, kb, RUN)
+    for name in ("slow_append", "slow_put"):
+        gw.grant(name, justification="the test writes", by="human")
+    try:
+        res = gw.call("slow_append", {"entry": "o"}, actor="agent", key="slow-1")
+        assert res.outcome == "needs_approval" and res.approval and res.approval.in_doubt
+        assert "given up on" in res.reason and "may already have happened" in res.reason
+        assert gw.ledger.get("slow-1").status == "in_doubt"  # type: ignore[union-attr]
+        assert not kb.events(RUN, kinds=["tool.call"])
+        res = gw.call("slow_put", {"entry": "p"}, actor="agent", key="slow-2")
+        assert res.outcome == "error" and "TimeoutError" in res.output  # safe to repeat
+    finally:
+        release.set()
+
+
+def test_the_loop_asks_about_its_calls_in_doubt_before_running_any(kb: Any) -> None:
+    from mapek.loop.execute import _doubts
+
+    calls: list[dict[str, Any]] = []
+    gw = _gateway(kb, calls)
+    allowed = [{"step": i, "tool": tool_, "args": {"entry": str(i)}, "proposed_by": "cfo"}
+               for i, tool_ in enumerate(["append", "put", "append", "append", "look"])]
+    for a in allowed[:3]:  # died during steps 0-2 of round 4
+        _kill_mid_call(kb, gw, a["tool"], a["args"], f"tool:4:{a['step']}")
+    Ledger(kb, RUN).resolve("tool:4:2", "happened")
+    gw.call("append", {"entry": "3"}, actor="cfo", key="tool:4:3", node="execute/4/3")
+    [d] = _doubts(gw, allowed, 4)  # put is idempotent, 2 answered, 3 done, look reads
+    assert (d["call_id"], d["tool"], d["args"], d["in_doubt"]) == (
+        "doubt:tool:4:0:1", "append", {"entry": "0"}, True)
+    assert "may already have happened" in d["why"]
+    # approve -> "run": it runs once more, with the node's key recorded with the intent
+    res = gw.call("append", {"entry": "0"}, actor="cfo", key="tool:4:0", in_doubt="run",
+                  node="execute/4/0")
+    assert res.outcome == "ok" and calls[-1] == {"tool": "append", "entry": "0"}
+    assert _doubts(gw, allowed, 4) == []
