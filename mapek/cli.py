@@ -448,6 +448,12 @@ def runs_compare(run_a: str, run_b: str, as_json: JsonFlag = False) -> None:
             opts = ", ".join(f"{k} {v:g}" for k, v in d["options"].items())
             con.print(f"  {run}: chose [bold]{chosen or '(none)'}[/] of {opts} [dim]({d['why']})"
                       "[/]", soft_wrap=True)
+            o = d["outcomes"]
+            con.print(f"     then: {o['turns']} turns, {o['llm_calls']} model calls, "
+                      f"{o['tokens']:,} tokens, ${o['usd']:.4f}, {o['escalations']} escalations, "
+                      f"{o['tool_calls']} tool calls ({o['refused_tool_calls']} refused), "
+                      f"{o['trips']} trips" + (f", run ended: {o['ended']}" if o["ended"] else ""),
+                      soft_wrap=True)
     table = Table("", "A", "B", "B - A")
     a, b, delta = cmp.a.to_dict(), cmp.b.to_dict(), cmp.delta()
     for k in a:

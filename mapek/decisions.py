@@ -497,9 +497,15 @@ class Comparison:
 def _brief(r: DecisionRecord | None) -> dict[str, Any] | None:
     if r is None:
         return None
-    d = r.decision
+    d, o = r.decision, r.outcomes
     return {"seq": r.seq, "round": d.round, "point": d.point, "subject": d.subject,
-            "options": d.options, "chosen": d.chosen, "why": d.why}
+            "options": d.options, "chosen": d.chosen, "why": d.why,
+            "outcomes": {"llm_calls": o.llm_calls, "tokens": o.tokens, "usd": round(o.usd, 8),
+                         "turns": len(o.turns), "escalations": len(o.escalations),
+                         "tool_calls": len(o.tool_calls),
+                         "refused_tool_calls": o.refused_tool_calls, "trips": len(o.trips),
+                         "evidence_rejected": sum(v["verdict"] == "rejected"
+                                                  for v in o.evidence), "ended": o.ended}}
 
 
 def _sort_key(r: DecisionRecord) -> tuple[int, int, str]:

@@ -283,8 +283,13 @@ def test_cli_compare(runs: Runs) -> None:
     out = json.loads(r.stdout)
     assert out["diverged"] and out["divergence"]["b"]["chosen"] == "finish"
     assert out["a"]["run_id"] == runs.a and out["delta"]["turns"] == -4
+    # What followed each side's choice: A's round went on with its turns, B's run ended.
+    then_a, then_b = out["divergence"]["a"]["outcomes"], out["divergence"]["b"]["outcomes"]
+    assert then_a["turns"] == 2 and then_a["llm_calls"] >= 2 and then_a["ended"] is None
+    assert then_b["turns"] == 0 and then_b["ended"] == "max_turns"
     r = mapek(runs.home, "runs", "compare", runs.a, runs.c)
     assert r.returncode == 0 and "diverged at round" in r.stdout and "chose finish" in r.stdout
+    assert "run ended: max_turns" in r.stdout
     r = mapek(runs.home, "runs", "compare", runs.a, runs.a)
     assert r.returncode == 0 and "no divergence" in r.stdout
     r = mapek(runs.home, "runs", "compare", runs.a, "no-such-run")
