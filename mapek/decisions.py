@@ -22,10 +22,10 @@ Outcomes are derived from the log when it is read (:func:`decisions_of`), not wr
 at the time: most outcomes are recorded later and by other writers (a persona turn's model
 calls, the watchdog's trip, the human's answer, an evidence check) that do not know which
 decision led to them, and an append-only log cannot amend a decision afterwards. The rules
-below link each outcome by identity where one exists (the question id, the tool call key
-``tool:{round}:{step}``, a trip's event seqs, an event whose ``parent`` is the decision) and
-otherwise by the round it happened in. Older runs, whose decisions were
-``orchestrator.decision`` events, are read the same way.
+below link each outcome by identity where one exists (the question id, the key a screened
+call runs under, a trip's event seqs or the calls an evidence verdict cites, an event whose
+``parent`` is the decision) and otherwise by the round it happened in. Older runs, whose
+decisions were ``orchestrator.decision`` events, are read the same way.
 """
 
 from __future__ import annotations
@@ -127,6 +127,8 @@ def record_screening(ctx: Any, verdict: dict[str, Any]) -> Event | None:
     return decide(ctx, "screen", rnd, rnd, "screen", options, chosen, why,
                   {"verdict": verdict.get("verdict"), "plan_verdict": verdict.get("plan_verdict"),
                    "refused": sorted(refused), "pending": pending,
+                   "calls": {name[a["step"]]: a.get("key") or a.get("call_id")
+                             or f"tool:{rnd}:{a['step']}" for a in items},
                    "proposed_by": {name[a["step"]]: a.get("proposed_by") for a in items},
                    "catalogue_ids": {name[a["step"]]: a.get("catalogue_ids", [])
                                      for a in items}},
@@ -273,8 +275,9 @@ def decisions_of(kb: Any, run_id: str) -> list[DecisionRecord]:
       escalations, evidence verdicts and trips.
     - ``route`` of question q: the answer to q and the answering turn with its model calls.
     - ``triage`` of question q: q's escalation, deferral, routing and answers.
-    - ``screen`` of round r: the tool calls keyed ``tool:{r}:{step}`` (refused ones too), their
-      approval requests and approvals, evidence and trips that name those calls.
+    - ``screen`` of round r: the tool calls under the keys it screened them with (``context
+      ["calls"]``, ``tool:{r}:{step}`` in the loop), refused ones too, whenever they ran; their
+      approval requests and approvals, effects in doubt, evidence and trips that name them.
 
     Any event whose ``parent`` is a decision, or a linked event, is linked too; so is a trip
     whose ``seqs``, or an evidence verdict whose cited ``events``, include a linked event.
@@ -378,8 +381,10 @@ def _decisions(events: list[Event]) -> list[DecisionRecord]:
                                             before=turn.seq):
                             _link(out, c)
         elif d.point == "screen":
+            calls = d.context.get("calls") or {}
             for step in d.options:
-                for e in by_call.get(f"tool:{rnd}:{step.split(':', 1)[0]}", []):
+                for e in by_call.get(calls.get(step) or f"tool:{rnd}:{step.split(':', 1)[0]}",
+                                     []):
                     _link(out, e)
         for e in by_parent.get(r.seq, []):
             _link(out, e)

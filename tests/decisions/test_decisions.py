@@ -386,6 +386,7 @@ def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home:
     rnd = int(cid.split(":")[1])
     parked = next(r for r in recs if r.key == f"decision:screen:{rnd}")
     assert parked.decision.context["pending"] and not parked.decision.chosen
+    assert parked.decision.context["calls"][parked.decision.context["pending"][0]] == cid
     assert [(x["kind"], x["call_id"]) for x in parked.outcomes.escalations] == \
         [("approval", cid)]
     assert [(a["call_id"], a["approved"]) for a in parked.outcomes.approvals] == [(cid, False)]
