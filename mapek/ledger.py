@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mapek.errors import IdempotencyKeyCollision, UserError
+from mapek.knowledge.sqlite_log import SQLiteEventLog
 from mapek.models import Event, EventDraft, canonical_json
 
 __all__ = ["Effect", "Ledger", "Answer", "effect_key", "args_digest", "accepts_key",
@@ -52,6 +53,18 @@ EFFECT_KINDS = ("effect.intent", "tool.call", "effect.in_doubt", "effect.resolve
 """The log kinds the ledger reads."""
 
 
+_FIELDS = ("key", "tool", "attempt", "args_digest", "idempotent", "node", "answer", "outcome",
+           "output", "reason", "flagged", "args")
+_SQL = ("SELECT seq, kind, key, json_extract(payload, "
+        + ", ".join(f"'$.{f}'" for f in _FIELDS)
+        + ") FROM events WHERE run_id = ? AND seq > ? AND kind IN (?, ?, ?, ?) ORDER BY seq")
+"""Each effect event with the ledger's fields of its payload as one JSON array (SQLite parses
+each payload once)."""
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str).encode
+"""``canonical_json`` without building an encoder per call (the same parameters)."""
+
+
 def _plain(args: dict[str, Any]) -> Any:
     return json.loads(json.dumps(args, default=str))
 
@@ -59,7 +72,7 @@ def _plain(args: dict[str, Any]) -> Any:
 def _canonical(obj: Any) -> str:
     """``canonical_json`` of the JSON form of ``obj`` (what the log keeps of it)."""
     try:
-        return canonical_json(obj)  # the same text as for its JSON form, without a round trip
+        return _ENCODE(obj)  # canonical_json's text for its JSON form, without a round trip
     except TypeError:  # keys that do not sort together (1 and "a"): as the log would keep them
         return canonical_json(_plain(obj))
 
@@ -88,6 +101,17 @@ def accepts_key(fn: Callable[..., Any]) -> bool:
     return "idempotency_key" in params
 
 
+@dataclass(frozen=True)
+class Done:
+    """The result recorded under a key (the ``tool.call`` event's fields a caller gets back)."""
+
+    seq: int
+    outcome: str
+    output: str = ""
+    reason: str = ""
+    flagged: bool = False
+
+
 @dataclass
 class Effect:
     """One key's story in the ledger."""
@@ -95,13 +119,14 @@ class Effect:
     key: str
     tool: str
     digest: str
-    args: dict[str, Any] = field(default_factory=dict)
+    args_raw: Any = None
+    """The arguments, or their JSON text as read (decoded when first asked for)."""
     node: str | None = None
     idempotent: bool = False
     attempts: int = 0
     """Intents recorded (attempt N's intent is ``key:intent:N``)."""
-    result: Event | None = None
-    """The ``tool.call`` event under the key."""
+    done: Done | None = None
+    """The result: the ``tool.call`` event under the key."""
     answers: dict[int, str] = field(default_factory=dict)
     """attempt -> a human's answer (``happened`` or ``run``)."""
     asked: set[int] = field(default_factory=set)
@@ -110,9 +135,15 @@ class Effect:
     @property
     def status(self) -> str:
         """``done``, ``in_doubt`` or ``new``."""
-        if self.result is not None:
+        if self.done is not None:
             return "done"
         return "in_doubt" if self.attempts else "new"
+
+    @property
+    def args(self) -> dict[str, Any]:
+        if isinstance(self.args_raw, str):
+            self.args_raw = json.loads(self.args_raw)
+        return dict(self.args_raw or {})
 
     @property
     def answer(self) -> str | None:
@@ -123,7 +154,7 @@ class Effect:
         return {"key": self.key, "tool": self.tool, "args": self.args, "node": self.node,
                 "idempotent": self.idempotent, "attempts": self.attempts, "status": self.status,
                 "answer": self.answer,
-                "outcome": self.result.payload.get("outcome") if self.result else None}
+                "outcome": self.done.outcome if self.done else None}
 
 
 class Ledger:
@@ -139,47 +170,63 @@ class Ledger:
     # -- reading -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Fold what the log holds past what was read (all of it the first time)."""
-        new = self.kb.events(self.run_id, after=self._seen, kinds=list(EFFECT_KINDS))
-        for ev in new:
-            self._fold(ev)
-        if new:
-            self._seen = max(self._seen, new[-1].seq)
+        """Fold what the log holds past what was read (all of it the first time): one query
+        on a SQLite log, where SQLite extracts the few fields the ledger needs from each
+        payload, so a long run's payloads are never decoded in Python; any other log is read
+        with ``events``."""
+        run = getattr(self.kb.log, "_run", None)  # the SQLite log's own locked connection
+        if isinstance(self.kb.log, SQLiteEventLog) and run is not None:
+            rows = run(_SQL, (self.run_id, self._seen, *EFFECT_KINDS))
+            loads, fold = json.loads, self._fold
+            for seq, kind, evkey, values in rows:
+                fold(seq, kind, evkey, dict(zip(_FIELDS, loads(values), strict=True)))
+            last = rows[-1][0] if rows else None
+        else:
+            new = self.kb.events(self.run_id, after=self._seen, kinds=list(EFFECT_KINDS))
+            for ev in new:
+                self._fold(ev.seq, ev.kind, ev.key, ev.payload)
+            last = new[-1].seq if new else None
+        if last is not None:
+            self._seen = max(self._seen, last)
         self._loaded = True
 
-    def _fold(self, ev: Event) -> None:
-        p = ev.payload
-        if ev.kind == "tool.call":
-            if ev.key is None or ev.key.endswith(":output"):
+    def _fold(self, seq: int, kind: str, evkey: str | None, p: dict[str, Any]) -> None:
+        """One effect event (its payload, or the fields of it the query extracted)."""
+        if kind == "tool.call":
+            if evkey is None or evkey.endswith(":output"):
                 return
-            e = self._effects.get(ev.key) or self._entry(
-                ev.key, p.get("tool", ""), args_digest(p.get("args") or {}), p.get("args") or {})
-            e.result = ev
+            e = self._effects.get(evkey)
+            if e is None:  # a result with no intent (a read, a refusal): its digest from args
+                args = p.get("args") or {}
+                args = json.loads(args) if isinstance(args, str) else args
+                e = self._entry(evkey, p.get("tool") or "", args_digest(args), args)
+            e.done = Done(seq, p.get("outcome") or "", p.get("output") or "",
+                          p.get("reason") or "", bool(p.get("flagged")))
             return
         key = p.get("key")
         if not isinstance(key, str):
             return
-        if ev.kind == "effect.intent":
-            e = self._entry(key, p.get("tool", ""), p.get("args_digest", ""), p.get("args") or {})
-            e.attempts = max(e.attempts, int(p.get("attempt", 1)))
+        if kind == "effect.intent":
+            e = self._entry(key, p.get("tool") or "", p.get("args_digest") or "", p.get("args"))
+            e.attempts = max(e.attempts, int(p.get("attempt") or 1))
             e.node, e.idempotent = p.get("node"), bool(p.get("idempotent"))
-        elif key in self._effects and ev.kind == "effect.in_doubt":
-            self._effects[key].asked.add(int(p.get("attempt", 0)))
-        elif key in self._effects and ev.kind == "effect.resolved" and \
+        elif key in self._effects and kind == "effect.in_doubt":
+            self._effects[key].asked.add(int(p.get("attempt") or 0))
+        elif key in self._effects and kind == "effect.resolved" and \
                 p.get("answer") in ANSWERS:
-            self._effects[key].answers.setdefault(int(p.get("attempt", 0)), p["answer"])
+            self._effects[key].answers.setdefault(int(p.get("attempt") or 0), p["answer"])
 
-    def _entry(self, key: str, tool: str, digest: str, args: dict[str, Any]) -> Effect:
+    def _entry(self, key: str, tool: str, digest: str, args: Any) -> Effect:
         e = self._effects.get(key)
         if e is None:
-            e = self._effects[key] = Effect(key, tool, digest, dict(args))
+            e = self._effects[key] = Effect(key, tool, digest, args)
         return e
 
     def get(self, key: str) -> Effect | None:
         """The key's effect, as of the log now. A done effect stays done, so it is answered
         from memory; anything else reads what the log gained since (a human's answer, say)."""
         e = self._effects.get(key) if self._loaded else None
-        if e is None or e.result is None:
+        if e is None or e.done is None:
             self.refresh()
             e = self._effects.get(key)
         return e
@@ -208,7 +255,7 @@ class Ledger:
         with self._lock:
             ev = self.kb.append(EventDraft(run_id=self.run_id, kind=kind, actor=actor,
                                            payload=payload, key=key))
-        self._fold(ev)
+        self._fold(ev.seq, ev.kind, ev.key, ev.payload)
         return ev
 
     def intend(self, key: str, tool: str, args: dict[str, Any], *, actor: str,

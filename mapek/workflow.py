@@ -167,7 +167,7 @@ def run_workflow(wf: Any, kb: Any, *, run_id: str | None = None, resume: bool = 
             key = effect_key(run_id, node, step.tool, step.args)
             seen = gw.ledger.get(key)
             res = gw.call(step.tool, step.args, actor=actor, key=key, node=f"workflow/{i}")
-            out.replayed += seen is not None and seen.result is not None
+            out.replayed += seen is not None and seen.done is not None
             out.steps.append({"step": i, "attempt": attempt, "tool": step.tool,
                               "outcome": res.outcome, "seq": res.seq})
             if res.approval is not None and res.approval.in_doubt:

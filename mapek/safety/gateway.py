@@ -240,11 +240,9 @@ class ToolGateway:
         effect = None
         if key is not None:
             effect = self.ledger.lookup(key, tool, args)
-            done = effect.result if effect is not None else None
+            done = effect.done if effect is not None else None
             if done is not None:
-                p = done.payload
-                return CallResult(p["outcome"], p.get("output", ""), p.get("reason", ""),
-                                  p.get("flagged", False), done.seq)
+                return CallResult(done.outcome, done.output, done.reason, done.flagged, done.seq)
         t = self.tools.get(tool)
         ledgered = key is not None and t is not None and not t.read_only
         if ledgered and effect is not None and effect.status == "in_doubt" and not t.idempotent:
