@@ -193,6 +193,13 @@ class Envelope(_Strict):
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
+def _first_error(exc: ValidationError, unknown: str) -> str:
+    """``where: what`` of a validation error's first problem."""
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return f"{loc}: {f'unknown {unknown}' if err['type'] == 'extra_forbidden' else err['msg']}"
+
+
 def load_envelope(source: str | Path | Mapping[str, Any]) -> Envelope:
     """An envelope from a JSON file, JSON text or a mapping; :class:`EvidenceError` names what
     is wrong."""
@@ -218,10 +225,7 @@ def load_envelope(source: str | Path | Mapping[str, Any]) -> Envelope:
     try:
         return Envelope.model_validate(dict(data))
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "(envelope)"
-        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-        raise EvidenceError(f"{where}: {loc}: {msg}") from None
+        raise EvidenceError(f"{where}: {_first_error(exc, 'field')}") from None
 
 
 # -- the per-run key ---------------------------------------------------------------------------
@@ -381,10 +385,8 @@ class Requirements:
             try:
                 spec = Requirement.model_validate(dict(spec))
             except ValidationError as exc:
-                err = exc.errors()[0]
-                loc = ".".join(str(p) for p in err["loc"]) or "(file)"
-                msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-                raise EvidenceError(f"{source}: {loc}: {msg}", path=source) from None
+                raise EvidenceError(f"{source}: {_first_error(exc, 'key')}",
+                                    path=source) from None
             except TypeError:
                 raise EvidenceError(f"{source}: must be a mapping", path=source) from None
         self._items[task_type] = spec
