@@ -64,7 +64,7 @@ async def test_approve_or_deny_a_screened_plan(home: Path, key: str, approved: b
         assert req["tool"] == "send_email" and req["args"] == {"to": "board@x.com",
                                                                "subject": "go"}
         offending = screen.query(".offending")
-        assert len(offending) == 1 and "send_email" in str(offending.first().label)
+        assert len(offending) == 1 and "send_email" in str(offending.first().render())
         await pilot.press(key)
         await settle(app, pilot)
         assert not isinstance(app.screen, ApproveScreen) and not app.view.pending_approvals()

@@ -205,6 +205,10 @@ class MapekApp(App[int]):
             self.sub_title = f"run {self.session.run_id} · {status}"
         self._refresh_banner()
 
+    def watch_live(self, live: bool) -> None:
+        if self.view is not None:
+            self._refresh_side()  # the time gauge counts from the clock only while live
+
     def _tick(self) -> None:
         if self.live and self.view is not None:
             self.query_one(BudgetPane).gauges = tuple(self.view.gauges(self.clock()))
@@ -236,8 +240,9 @@ class MapekApp(App[int]):
                                       f"{p.get('reason', self.reason)} · l raises a limit",
                                       "postmortem", True)
             elif approvals:
-                msg, action = (f"{len(approvals)} call(s) of the plan wait for your approval",
-                               "approve")
+                msg, action = (f"{len(approvals)} call(s) of the plan wait for your approval"
+                               + (f" · {len(questions)} question(s) for you (a)"
+                                  if questions else ""), "approve")
             elif questions:
                 msg, action = (f"{len(questions)} question(s) wait for you: "
                                + ", ".join(q.qid for q in questions), "answer")

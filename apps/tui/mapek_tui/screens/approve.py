@@ -60,8 +60,8 @@ class ApproveScreen(ModalScreen[dict[str, bool] | None]):
             v.border_subtitle = "y approve all · n deny all · Enter ticked only · Esc later"
             with VerticalScroll():
                 for i, r in enumerate(self.requests):
-                    yield Checkbox(step_text(r, True), id=f"c-{i}",
-                                   classes="offending")
+                    yield Static(step_text(r, True), classes="offending")
+                    yield Checkbox(f"approve {r.get('tool')} ({r.get('call_id')})", id=f"c-{i}")
                 for r in self.verdict.get("allowed", []):
                     yield Static(Text.assemble(("✓ allowed: ", "green"), step_text(r, False)),
                                  classes="context")

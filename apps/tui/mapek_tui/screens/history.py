@@ -57,8 +57,8 @@ class HistoryScreen(Screen[str | None]):
 
     DEFAULT_CSS = """
     HistoryScreen #search { dock: top; }
-    HistoryScreen #runs { width: 45%; min-width: 36; border: round $primary 50%; }
-    HistoryScreen #detail { width: 1fr; border: round $primary 50%; }
+    HistoryScreen #runs { width: 45%; min-width: 36; height: 1fr; border: round $primary 50%; }
+    HistoryScreen #detail { width: 1fr; height: 1fr; border: round $primary 50%; }
     HistoryScreen #hint { dock: bottom; height: 1; color: $text-muted; padding: 0 1; }
     """
 
@@ -137,7 +137,7 @@ class HistoryScreen(Screen[str | None]):
             self.detail_events[oid] = (run_id, ev.seq)
             ol.add_option(Option(Text.assemble(
                 (f"{ev.seq:>5} ", "dim"), (f"+{ev.ts - t0:7.1f}s ", "dim"),
-                (f"{ev.kind:<20} ", "cyan"), (f"{ev.actor:<12} ", "bold"),
+                (f"{ev.kind} ", "cyan"), (f"{ev.actor} ", "bold"),
                 event_summary(ev)), id=oid))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -3,6 +3,7 @@ limits, the breaker's state, and a trip shown at once with its reason."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
@@ -48,7 +49,7 @@ class BudgetPane(Static):
     def watch_trip(self, trip: str) -> None:
         self.set_class(bool(trip), "-tripped")
 
-    def render(self) -> Table:
+    def render(self) -> Group:
         width = max(4, self.content_size.width - 26)
         t = Table.grid(padding=(0, 1), expand=True)
         t.add_column(width=11, no_wrap=True)
@@ -57,8 +58,8 @@ class BudgetPane(Static):
         for g in self.gauges:
             t.add_row(g.name, bar(g.fraction, width), g.label())
         label, style = _CIRCUIT.get(self.circuit, (self.circuit, ""))
-        t.add_row("breaker", Text(label, style=style), "")
+        lines = [t, Text.assemble("breaker     ", (label, style))]
         if self.trip:
-            t.add_row(Text("tripped", style="bold red"), Text(self.trip, style="red"), "")
-            t.add_row("", Text("m post-mortem · l raise a limit", style="dim"), "")
-        return t
+            lines.append(Text(self.trip, style="red"))
+            lines.append(Text("m post-mortem · l raise a limit", style="dim"))
+        return Group(*lines)

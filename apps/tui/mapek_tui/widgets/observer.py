@@ -89,7 +89,6 @@ class ObserverPane(VerticalScroll):
     def watch_questions(self, rows: tuple[QuestionRow, ...]) -> None:
         ol = self.query_one("#questions", OptionList)
         ol.clear_options()
-        width = max(20, self.content_size.width or 30)
         last = None
         for r in rows:
             if r.status != last:
@@ -100,7 +99,7 @@ class ObserverPane(VerticalScroll):
             t = Text.assemble((f"{r.qid} ", "bold"), f"{r.asked_by}→{r.to} ")
             if r.consequential:
                 t.append(f"! {r.reason} ", style="yellow")
-            t.append(short(r.text, max(10, width * 2 - len(t.plain) - 4)))
+            t.append(short(r.text, 90))
             ol.add_option(Option(t, id=f"q:{r.qid}" if r.status == "escalated" else None,
                                  disabled=r.status != "escalated"))
         if not rows:
