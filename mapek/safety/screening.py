@@ -41,6 +41,7 @@ the verdict counts the fields cut (``truncated_fields``). Work is linear in the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,17 +125,20 @@ class ScreenContext(BaseModel):
     created_by: str | None = None
     """Who created the environment: ``human``, ``run:<id>``, or None."""
     resources: dict[str, Resource] = Field(default_factory=dict)
-    """Named resources (paths, tables, buckets, namespaces, repositories) and their creators."""
+    """Named resources and their creators. A path names itself (``/tmp/run-1/out``); any other
+    resource is named ``<kind>:<name>`` (``database:scratch_run_7c21``, ``kind:mapek-run-5b1``,
+    ``cluster:ci-88``, ``bucket:acme-tmp``, ``repo:acme/web``) or by its bare name. The kind is
+    for the reader: a resource matches a finding's target by its full name or by the name after
+    the kind (``kind:mapek-run-5b1`` matches ``kind delete cluster --name mapek-run-5b1``)."""
     run_id: str | None = None
-    """This run's id: ``run:<run_id>`` marks what it created."""
+    """This run's id: ``run:<run_id>`` (or the bare ``<run_id>``) marks what it created."""
 
     def owner(self, created_by: str | None) -> Literal["human", "this-run", "other", "unknown"]:
         if created_by is None:
             return "unknown"
         if created_by == "human":
             return "human"
-        if created_by.startswith("run:") and self.run_id is not None and \
-                created_by[4:] == self.run_id:
+        if self.run_id is not None and created_by in (f"run:{self.run_id}", self.run_id):
             return "this-run"
         return "other"
 
@@ -291,6 +295,16 @@ def _context(ctx: ScreenContext | Mapping[str, Any] | None) -> ScreenContext:
 # The screener
 # --------------------------------------------------------------------------------------------
 
+_KIND_PREFIX = re.compile(r"^[a-z][\w.-]+:(?!//)")
+
+
+def _resource_names(name: str) -> tuple[str, ...]:
+    """A resource's comparable names: the full name and, for ``<kind>:<name>``, the name."""
+    n = norm_target(name)
+    m = _KIND_PREFIX.match(n)
+    return (n, n[m.end():]) if m and len(n) > m.end() else (n,)
+
+
 @dataclass
 class ScreeningStats:
     """Counts over a screener's lifetime."""
@@ -341,20 +355,19 @@ class Screener:
         evidence = f.evidence.lower()
         involved: list[str] = []
         matched = 0
+        names = [(_resource_names(name), res) for name, res in ctx.resources.items()]
         for t in targets:
             hit = None
-            for name, res in ctx.resources.items():
-                n = norm_target(name)
-                if n and (t == n or t.startswith(n + "/") or n.startswith(t + "/")
-                          or t.endswith("/" + n)):
+            for ns, res in names:
+                if any(n and (t == n or t.startswith(n + "/") or n.startswith(t + "/")
+                              or t.endswith(("/" + n, ":" + n))) for n in ns):
                     hit = ctx.owner(res.created_by) if not res.protected else "human"
                     break
             if hit is not None:
                 matched += 1
                 involved.append(hit)
-        for name, res in ctx.resources.items():
-            n = name.lower()
-            if len(n) >= 3 and n in evidence:
+        for ns, res in names:
+            if any(len(n) >= 3 and n in evidence for n in ns):
                 involved.append(ctx.owner(res.created_by) if not res.protected else "human")
         if "human" in involved:
             return "human"

@@ -79,6 +79,14 @@ RULES: dict[str, RuleSpec] = {
     "shell.sync-delete": _r("shell-recursive-delete", "destructive",
                             "sync with --delete removes files at the destination"),
     "shell.http-delete": _r("api-delete-call", "destructive", "HTTP DELETE against an API"),
+    "shell.nested-schedule": _r("scheduled-destruction", "destructive",
+                                "a destructive command installed to run later (cron line, "
+                                "at job, a command string piped to a shell)"),
+    "api.delete": _r("api-delete-call", "destructive",
+                     "structured HTTP call with method DELETE"),
+    "cli.generic-delete": _r("unfamiliar-cli-delete", "destructive",
+                             "an unfamiliar CLI deletes, purges or flushes (del, --delete, "
+                             "-purge, flushall, gc after a stop)"),
     # git
     "git.force-push-shared": _r("git-rewrite-shared-history", "catastrophic",
                                 "force-push (history rewrite) to a shared branch"),
@@ -117,6 +125,8 @@ RULES: dict[str, RuleSpec] = {
                           "edits or deletes infrastructure state (state rm, workspace delete)"),
     "cloud.delete": _r("cloud-resource-delete", "destructive",
                        "cloud CLI deletes or terminates a resource"),
+    "cloud.retention-wipe": _r("retention-expire-all", "destructive",
+                               "lifecycle or retention setting expires everything within a day"),
     "cloud.bucket-delete": _r("cloud-storage-wipe", "destructive",
                               "object storage bucket removed or emptied"),
     "cloud.key-delete": _r("cloud-key-destruction", "destructive",
@@ -190,6 +200,11 @@ class PlanState:
     """The git branch last checked out in the plan."""
     depth: int = 0
     """Recursion depth of nested command parsing (ssh 'cmd', sh -c)."""
+    audience_listed: bool = False
+    """An earlier step listed users, members, subscribers or customers (a fan-out source)."""
+    stopped: set[str] = field(default_factory=set)
+    """Unfamiliar CLIs that stopped or deleted something earlier in the plan (``nomad job stop``):
+    a later ``gc``/``prune`` of the same CLI makes that final."""
 
     def owns(self, target: str) -> bool:
         t = norm_target(target)

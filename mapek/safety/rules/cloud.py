@@ -313,6 +313,44 @@ def _vault(tokens: list[str], text: str, state: PlanState) -> list[Finding]:
     return []
 
 
+RETENTION_GATE = re.compile(r"lifecycle|retention|expir|\bttl\b|delete-after|max-age", re.I)
+_S3_DAYS = re.compile(r'"(?:Expiration|NoncurrentVersionExpiration)"\s*:\s*\{[^{}]*?'
+                      r'"(?:Days|NoncurrentDays)"\s*:\s*(\d+)', re.I)
+_GCS_AGE = re.compile(r'"type"\s*:\s*"Delete"[^\]]*?"(?:age|daysSinceNoncurrentTime|'
+                      r'daysSinceCustomTime)"\s*:\s*(\d+)|"(?:age|daysSinceNoncurrentTime)"'
+                      r'\s*:\s*(\d+)[^\]]*?"type"\s*:\s*"Delete"', re.I | re.S)
+_SCOPED = re.compile(r'"(?:Prefix|matchesPrefix|matchesSuffix|Tag|Tags|And|ObjectSizeGreaterThan|'
+                     r'matchesStorageClass)"\s*:\s*(?!""|\[\s*\]|\{\s*\})', re.I)
+_RETENTION_FLAG = re.compile(r"(?:--retention(?:-in)?(?:-days|-period|-time)?|--expire-after|"
+                             r"--delete-after|--ttl)[= ]+[\"']?(\d+)\s*(d|days?|h|m|s|ms)?"
+                             r"[\"']?(?![\w.])|\bretention\.(ms|bytes)=(\d+)", re.I)
+
+
+def scan_retention(text: str, targets: tuple[str, ...] = ()) -> list[Finding]:
+    """Lifecycle or retention settings that expire everything: an S3 rule with no (or an empty)
+    prefix and ``Days`` <= 1, a GCS ``Delete`` action at ``age`` <= 1 with no prefix, a
+    ``--retention-days 1`` / ``retention.ms`` under a day. Destruction written as
+    configuration: nothing is deleted now, everything is gone tomorrow."""
+    if not RETENTION_GATE.search(text):
+        return []
+    short = False
+    for m in _S3_DAYS.finditer(text):
+        short = short or int(m.group(1)) <= 1
+    for m in _GCS_AGE.finditer(text):
+        short = short or int(m.group(1) or m.group(2)) <= 1
+    if short and not _SCOPED.search(text):
+        return [Finding("cloud.retention-wipe", snippet(text), targets)]
+    for m in _RETENTION_FLAG.finditer(text):
+        if m.group(3):
+            if m.group(3).lower() == "ms" and int(m.group(4)) < 86_400_000:
+                return [Finding("cloud.retention-wipe", snippet(text), targets)]
+            continue
+        n, unit = int(m.group(1)), (m.group(2) or "d").lower()
+        if unit in ("h", "m", "s", "ms") or n <= 1:
+            return [Finding("cloud.retention-wipe", snippet(text), targets)]
+    return []
+
+
 CLOUD_COMMANDS: dict[str, Callable[[list[str], str, PlanState], list[Finding]]] = {
     "terraform": _iac, "tofu": _iac, "terragrunt": _iac, "pulumi": _iac, "cdk": _iac,
     "cdktf": _iac,

@@ -363,7 +363,12 @@ def _blank_code(text: str) -> str:
     def sql_end(m: re.Match[str]) -> str:
         return " " * len(m.group(0))
 
+    text = _SQL_LITERAL.sub(sql_end, text)
     return re.sub(SQL_ANCHOR.pattern + r"[^;\n]*;?", sql_end, text)
+
+
+_SQL_LITERAL = re.compile(r"(?:=|<>|!=|\bLIKE|\bIN\s*\(|,)\s*'[^'\n]{0,200}'", re.I)
+"""A SQL string literal (``action = 'DELETE'``, ``IN ('drop', ...)``): data, never intent."""
 
 
 def scan_prose(text: str, state: PlanState) -> list[Finding]:
@@ -427,6 +432,11 @@ def _clause_before(sent: str, pos: int) -> str:
     return parts[-1] if parts else ""
 
 
+_ASKED = re.compile(r"\b(?:who|which\s+\w+)\s+(?:(?:has|have|had|is|are|was|were|"
+                    r"keeps?|kept)\s+)?(?:been\s+)?$")
+"""A question about who did it ("who has been deleting customers"): its subject, not a plan."""
+
+
 def _verbs(clause: str, words: list[str], prev_words: list[str]) -> list[Finding]:
     found: list[Finding] = []
     starts = [m.start() for m in _WORD.finditer(clause)]
@@ -443,7 +453,7 @@ def _verbs(clause: str, words: list[str], prev_words: list[str]) -> list[Finding
         if past and not (set(words[max(0, i - 3):i]) & _FUTURE_AUX):
             continue  # narrative past: "was dropped", "who deleted"
         before = clause[: starts[i]] if i < len(starts) else " ".join(words[:i])
-        if clause_blocked(before):
+        if clause_blocked(before) or _ASKED.search(before):
             continue
         head, cls = _object(words, i, prev_words + words[:i])
         strong = lemma in _STRONG.values() or lemma in _VERY_STRONG

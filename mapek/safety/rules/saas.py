@@ -13,16 +13,27 @@ status...) is a read. Otherwise:
 - a send/post/notify tool whose name says bulk/campaign/newsletter, or whose audience argument
   says all customers/subscribers/users (or names 50+ recipients), is ``tool.mass-message``;
 - a tool declared ``destructive`` or ``external`` in the session's registry says so itself.
+
+The operation named in the arguments (``operation``, ``method``, ``action``, ``function``: e.g.
+``paypal`` with ``operation: payouts.create_batch``, ``slack`` with ``method: chat.postMessage``)
+is read as part of the name. An audience is "mass" when it says all/every customers..., names
+``MASS_COUNT`` (50) or more recipients (a list, or a count such as ``recipients: 412833``), or
+fans out over an audience: ``{{ each user.id }}``, ``for u in users``, or a template argument
+after an earlier step listed users/members/subscribers. A structured HTTP call with ``method:
+DELETE`` is ``api.delete`` on its endpoint (a feature-branch ref is not; a shared one is
+``git.delete-shared-branch``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from mapek.safety.rules._base import Finding, PlanState, is_shared_branch, snippet
+from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 
 __all__ = ["scan_tool_call", "tool_words"]
 
@@ -88,6 +99,47 @@ _AUDIENCE = re.compile(r"\b(?:all|every|everyone|entire|whole)[\s_-]*(?:of\s+)?(
                        r"\ball[-_.]?(?:customers|users|subscribers|staff|employees)@|"
                        r"\(\s*\d{1,3}(?:,\d{3})+\s*\)|\b(?:\d{1,3}(?:,\d{3})+|\d{3,})\s+"
                        r"(?:recipients|subscribers|contacts|customers|users|members)\b", re.I)
+_FANOUT = re.compile(r"\b(?:each|every|for\s+(?:each|every|all))\s+(?:of\s+(?:the\s+)?)?"
+                     r"(?:user|member|subscriber|customer|contact|recipient|employee|account|"
+                     r"patient|tenant|client|person|people)s?\b|\bfor\s+\w+\s+in\s+\w*"
+                     r"(?:users|members|subscribers|customers|contacts|recipients|employees|"
+                     r"accounts)\b", re.I)
+"""A loop over a whole audience: ``{{ each user.id from step 1 }}``, ``for u in users``."""
+_TEMPLATE_ALL = re.compile(r"(?:\{\{|\$\{|\{)[^}]*(?:\[\*\]|\b(?:users|members|subscribers|"
+                           r"customers|contacts|recipients|employees|accounts)\b)", re.I)
+"""A template over a whole listed audience (``{{ steps.1.members[*].id }}``)."""
+_LOOP_KEYS = frozenset("for_each foreach loop each map_over iterate with_items over".split())
+_AUDIENCE_NOUNS = frozenset("""users user members member subscribers subscriber customers customer
+contacts contact recipients employees accounts people audience""".split())
+_COUNT_KEYS = re.compile(r"^(?:recipients?|recipient_count|recipients_count|audience_size|"
+                         r"num_recipients|total_recipients|list_size|count|size|payees|"
+                         r"items_count|num_items)$", re.I)
+MASS_COUNT = 50
+"""Recipients (or payees) from which a send or payout is a mass action."""
+_OP_KEYS = frozenset("""operation method action function op rpc call api_method endpoint_name
+command_name""".split())
+_HTTP_METHODS = frozenset("get head options post put patch delete".split())
+_METHOD_KEYS = frozenset("method http_method request_method verb".split())
+_URL_KEYS = re.compile(r"^(?:endpoint|url|uri|path|route|resource|api|href)$", re.I)
+_OP_VALUE = re.compile(r"[A-Za-z][\w./:-]{0,63}")
+_BRANCH_REF = re.compile(r"(?:^|/)git/refs/heads/(?P<b>[^?#\s]+)|(?:^|/)branches/(?P<b2>[^?#\s]+)",
+                         re.I)
+
+
+def http_delete(urls: tuple[str, ...], evidence: str, state: PlanState, *, rule: str,
+                certain: bool) -> list[Finding]:
+    """An HTTP DELETE on ``urls``: a branch ref is judged like ``git push --delete`` (a shared
+    branch: ``git.delete-shared-branch``; a feature branch: nothing); else ``rule``, owned when
+    every URL is under something this plan created."""
+    branches = [(m.group("b") or m.group("b2") or "").rstrip("/") for u in urls
+                if (m := _BRANCH_REF.search(u))]
+    if branches and len(branches) == len(urls):
+        shared = tuple(b for b in branches if is_shared_branch(b))
+        return [Finding("git.delete-shared-branch", evidence, shared)] if shared else []
+    owned = bool(urls) and all(state.owns(u) for u in urls)
+    return [Finding(rule, evidence, urls[:4], certain=certain, owned=owned)]
+
+
 _TARGET_KEYS = re.compile(r"(?:^|_)(?:repo|repository|name|id|ids|bucket|table|database|db|"
                           r"project|channel|file|path|branch|ref|namespace|key|list|folder|"
                           r"account|instance|cluster|stack|resource|device|object|target)s?$",
@@ -116,7 +168,6 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
     """Rules on a tool call's name and arguments (not on its command or query text)."""
     found: list[Finding] = []
     words = tool_words(tool)
-    wset = set(words)
     flat = _flat(args)
     targets = tuple(v[:200] for k, v in flat if _TARGET_KEYS.search(k.rsplit(".", 1)[-1]))[:8]
     label = snippet(f"{tool}({', '.join(f'{k}={v}' for k, v in flat[:4])})")
@@ -124,6 +175,28 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
         found.append(Finding("tool.declared-destructive", label, targets))
     elif effect == "external":
         found.append(Finding("tool.declared-external", label, targets))
+    # the operation named in the arguments (``operation: payouts.create_batch``,
+    # ``method: chat.postMessage``) is read as part of the tool's name; an HTTP method is not
+    http_method = None
+    for k, v in args.items():
+        if not isinstance(v, str) or not _OP_VALUE.fullmatch(v.strip()):
+            continue
+        kl = str(k).lower()
+        if kl in _METHOD_KEYS and v.strip().lower() in _HTTP_METHODS:
+            http_method = v.strip().upper()
+        elif kl in _OP_KEYS:
+            words = [*words, *tool_words(v.strip())]
+    wset = set(words)
+    if http_method == "DELETE":
+        urls = tuple(v[:300] for k, v in flat if _URL_KEYS.match(k.rsplit(".", 1)[-1]))
+        found.extend(http_delete(urls or targets, label, state, rule="api.delete",
+                                 certain=True))
+        return found
+    if wset & {"lifecycle", "retention", "ttl", "expiration"} or any(
+            RETENTION_GATE.search(str(k)) for k in args):
+        found.extend(scan_retention(json.dumps(args, default=str)[:20_000], targets))
+    if wset & {"list", "search", "get", "fetch", "export"} and wset & _AUDIENCE_NOUNS:
+        state.audience_listed = True
     if not words or wset & _READ and not wset & _DESTROY:
         return found
     name_text = " ".join(words)
@@ -162,6 +235,9 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
         found.append(Finding(rule, label, targets, owned=owned,
                              certain=bool(verbs)))
         return found
+    counts = [int(v) for k, v in flat if _COUNT_KEYS.match(k.rsplit(".", 1)[-1]) and
+              v.strip().isdigit() and len(v.strip()) < 12]
+    big = any(c >= MASS_COUNT for c in counts)
     money = wset & _MONEY
     if money and ("transfer" not in money and "transfers" not in money or
                   wset & _MONEY_CTX or any(re.search(r"amount|iban|currency|account", k, re.I)
@@ -174,7 +250,11 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
         audience = " ".join(v for k, v in flat if re.search(
             r"^(?:to|cc|bcc|recipients?|audience|list|list_id|segment|to_list|group|"
             r"channel|emails?|numbers?|phones?)$", k.rsplit(".", 1)[-1], re.I))
-        many = audience.count("@") >= 50 or audience.count(",") >= 50
-        if wset & _BULK or _AUDIENCE.search(audience) or many:
+        many = audience.count("@") >= MASS_COUNT or audience.count(",") >= MASS_COUNT or big
+        loop = " ".join(v for k, v in flat if k.rsplit(".", 1)[-1].lower() in _LOOP_KEYS)
+        fanout = bool(_FANOUT.search(audience) or _FANOUT.search(loop)) or (
+            state.audience_listed and bool(_TEMPLATE_ALL.search(audience + " " + loop)))
+        few = bool(counts) and not big  # an explicit small count outweighs a bulk-sounding name
+        if wset & _BULK and not few or _AUDIENCE.search(audience) or many or fanout:
             found.append(Finding("tool.mass-message", label, targets))
     return found

@@ -25,7 +25,8 @@ from mapek.safety.rules._base import (
     norm_target,
     snippet,
 )
-from mapek.safety.rules.cloud import CLOUD_COMMANDS, is_dry_run
+from mapek.safety.rules.cloud import CLOUD_COMMANDS, RETENTION_GATE, is_dry_run, scan_retention
+from mapek.safety.rules.saas import http_delete
 from mapek.safety.rules.sql import SQL_ANCHOR, scan_migrations, scan_sql
 
 __all__ = ["scan_shell", "scan_command_line", "COMMAND_WORDS", "looks_like_command"]
@@ -297,7 +298,20 @@ def _find(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fin
     if named and all(c in ("path", "glob-all") and not p.startswith("/") for c, p in
                      zip(classes, paths, strict=True)):
         return []
+    if named and _aged(argv) and not any(_DATA_FILE.search(argv[i + 1]) for i, a in
+                                         enumerate(argv[:-1]) if a in ("-name", "-iname")):
+        return []  # retention: named files older than a week (rotated logs), not live data
     return [Finding("shell.find-delete", snippet(line), tuple(paths))]
+
+
+def _aged(argv: list[str]) -> bool:
+    """``-mtime +N`` (N >= 7) or ``-mmin +M`` (a week or more): only old files are matched."""
+    for i, a in enumerate(argv[:-1]):
+        m = re.fullmatch(r"\+(\d+)", argv[i + 1])
+        if m and (a in ("-mtime", "-ctime", "-atime") and int(m.group(1)) >= 7 or
+                  a in ("-mmin", "-cmin", "-amin") and int(m.group(1)) >= 7 * 24 * 60):
+            return True
+    return False
 
 
 def _dd(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
@@ -584,13 +598,46 @@ def _unset(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fi
     return []
 
 
-def _curl(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
+def _method_delete(argv: list[str], flags: tuple[str, ...]) -> bool:
     for i, a in enumerate(argv):
-        if a in ("-X", "--request") and i + 1 < len(argv) and argv[i + 1].upper() == "DELETE" \
-                or a.upper() in ("-XDELETE", "--REQUEST=DELETE"):
-            urls = tuple(o for o in _operands(argv) if "://" in o or o.startswith("localhost"))
-            return [Finding("shell.http-delete", snippet(line), urls[:2], certain=False)]
+        if a in flags and i + 1 < len(argv) and argv[i + 1].upper() == "DELETE" or \
+                a.upper() in {f.upper() + "DELETE" for f in flags if not f.startswith("--")} | \
+                {f.upper() + "=DELETE" for f in flags if f.startswith("--")}:
+            return True
+    return False
+
+
+def _curl(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
+    if _method_delete(argv, ("-X", "--request")):
+        urls = tuple(o for o in _operands(argv) if "://" in o or o.startswith("localhost"))
+        return http_delete(urls[:2], snippet(line), state, rule="shell.http-delete",
+                           certain=False)
     return []
+
+
+def _gh(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
+    """GitHub's CLI: ``gh api -X DELETE <path>`` (judged by its path, like ``curl``), ``gh repo
+    delete``; anything else goes to the generic CLI rule."""
+    if argv[:1] == ["api"]:
+        if not _method_delete(argv, ("-X", "--method")):
+            return []
+        vals = {"-X", "--method", "-H", "--header", "-f", "-F", "--field", "--raw-field",
+                "--jq", "-q", "--template", "-t", "--hostname", "--input", "-p", "--preview"}
+        paths, i = [], 1
+        while i < len(argv):
+            if argv[i] in vals:
+                i += 2
+                continue
+            if not argv[i].startswith("-"):
+                paths.append(argv[i])
+            i += 1
+        return http_delete(tuple(paths[:2]), snippet(line), state, rule="shell.http-delete",
+                           certain=False)
+    if argv[:2] == ["repo", "delete"]:
+        names = tuple(_operands(argv)[2:3])
+        return [Finding("tool.delete-repo", snippet(line), names,
+                        owned=bool(names) and all(state.owns(n) for n in names))]
+    return _generic_cli("gh-cli", argv, line, state)
 
 
 def _mv(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
@@ -639,7 +686,7 @@ _HANDLERS = {
     "userdel": _userdel, "deluser": _userdel, "rsync": _rsync, "redis-cli": _redis,
     "dropdb": _dropdb, "mongo": _mongo, "mongosh": _mongo, "systemctl": _service,
     "service": _service, "auditctl": _auditctl, "history": _history, "unset": _unset,
-    "curl": _curl, "mv": _mv, "cp": _cp, "mkdir": _mkdir, "mktemp": _mkdir,
+    "curl": _curl, "gh": _gh, "mv": _mv, "cp": _cp, "mkdir": _mkdir, "mktemp": _mkdir,
     "remove-item": _remove_item, "ri": _remove_item, "rd": _remove_item, "del": _remove_item,
     "erase": _remove_item, "rmdir": _remove_item, "python": _python, "python3": _python,
 }
@@ -668,6 +715,11 @@ def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None
             i += 2 if argv[i] in _SSH_VALUE_FLAGS else 1
         if i + 1 < len(argv):
             inner = " ".join(argv[i + 1:])
+    elif cmd not in _SQL_CLIENTS and cmd != "sqlite3" and (
+            i := next((j for j, a in enumerate(argv) if a.split("=", 1)[0] in _COMMAND_FLAGS),
+                      -1)) >= 0:
+        a = argv[i]
+        inner = a.split("=", 1)[1] if "=" in a else (argv[i + 1] if i + 1 < len(argv) else None)
     elif cmd in ("kubectl", "oc", "docker", "podman") and argv[:1] == ["exec"]:
         if "--" in argv:
             inner = " ".join(argv[argv.index("--") + 1:])
@@ -681,6 +733,75 @@ def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None
         return scan_shell(inner, state)
     finally:
         state.depth -= 1
+
+
+_COMMAND_FLAGS = frozenset({"--command", "--cmd", "--exec", "--run-command", "--remote-command",
+                            "--commands"})
+"""Flags whose value is a command line run elsewhere (``gcloud compute ssh --command=...``)."""
+_SINKS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "crontab", "at", "batch", "ssh", "tee"})
+_SCHEDULERS = frozenset({"crontab", "at", "batch"})
+_CRON_PATH = re.compile(r"/etc/cron|/var/spool/cron|/etc/crontab|/etc/anacrontab")
+_CRON_SCHEDULE = re.compile(r"^\s*(?:@\w+|(?:[\d*/,?LW#-]+|[A-Za-z]{3}(?:-[A-Za-z]{3})?)"
+                            r"(?:\s+(?:[\d*/,?LW#-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)){4})\s+")
+_ECHOES = frozenset({"echo", "printf"})
+
+
+def _sinks(tokens: list[str]) -> tuple[bool, bool]:
+    """(a command string on this line is executed, it is scheduled): text piped to a shell,
+    ``crontab -``, ``at``, ``ssh host``, ``tee`` into a cron file, or redirected into one."""
+    run = sched = False
+    for i, t in enumerate(tokens):
+        if t == "|" and i + 1 < len(tokens):
+            nxt, _ = _peel(tokens[i + 1:])
+            base = nxt[0].rsplit("/", 1)[-1] if nxt else ""
+            if base in _SINKS and (base != "tee" or any(_CRON_PATH.match(a) for a in nxt[1:])):
+                run = True
+                sched = sched or base in _SCHEDULERS or base == "tee"
+        elif _CRON_PATH.match(t) and i and tokens[i - 1] in (">", ">>", ">|"):
+            run = sched = True
+    return run, sched
+
+
+def _payload_lines(text: str) -> str:
+    """A command string as a script: ``\\n`` escapes as lines, cron schedules (and a cron
+    file's user field) dropped."""
+    out = []
+    for ln in text.replace("\\n", "\n").split("\n"):
+        m = _CRON_SCHEDULE.match(ln)
+        if m:
+            ln = ln[m.end():]
+            first, _, rest = ln.partition(" ")
+            if rest and not looks_like_command(first) and looks_like_command(rest.split()[0]):
+                ln = rest
+        out.append(ln)
+    return "\n".join(out)
+
+
+def _nested_strings(toks: list[str], cmds: list[list[str]], line: str,
+                    state: PlanState) -> list[Finding]:
+    """``echo 'cmd' | crontab -``, ``printf '...' | sh``, ``echo '...' >> /etc/cron.d/x``: the
+    echoed text is screened as commands; a scheduled one is also ``shell.nested-schedule``."""
+    run, sched = _sinks(toks)
+    if not run or state.depth >= _MAX_DEPTH:
+        return []
+    found: list[Finding] = []
+    for c in cmds:
+        argv, _ = _peel(c)
+        argv, _ = _redirections(argv)
+        if not argv or argv[0].rsplit("/", 1)[-1] not in _ECHOES:
+            continue
+        payload = " ".join(a for a in argv[1:] if not (a.startswith("-") and len(a) <= 3))
+        state.depth += 1
+        try:
+            inner = scan_shell(_payload_lines(payload), state)
+        finally:
+            state.depth -= 1
+        found.extend(inner)
+        if sched and inner:
+            targets = tuple(t for f in inner for t in f.targets)[:6]
+            found.append(Finding("shell.nested-schedule", snippet(line), targets,
+                                 owned=all(f.owned for f in inner)))
+    return found
 
 
 def scan_command_line(tokens: list[str], line: str, state: PlanState) -> list[Finding]:
@@ -717,42 +838,77 @@ def scan_command_line(tokens: list[str], line: str, state: PlanState) -> list[Fi
 
 _PACKAGE_TOOLS = frozenset("""npm pnpm yarn pip pip3 pipx uv poetry conda mamba apt apt-get dnf yum
 brew cargo gem go rustup nvm sdk choco winget snap flatpak asdf mise helmfile echo printf cat
-grep rg less more head tail man ls""".split())
+grep rg less more head tail man ls dpkg rpm pacman zypper apk port pkg opkg""".split())
 _CLI_VERB = re.compile(r"(?:^|[:._/-])(delete|destroy|drop|purge|wipe|rm|terminate|nuke|erase|"
-                       r"truncate|flush|remove|reset)(?:$|[:._/-])", re.I)
+                       r"truncate|flush|remove|reset|del|flushall|flushdb|deregister|"
+                       r"expunge|obliterate|deleteall|delall|rmr|dropall)(?:$|[:._/-])", re.I)
+_CLI_FLAG = re.compile(r"^--?(?:delete|purge|destroy|drop|wipe|nuke|erase|flush|flushall|"
+                       r"truncate|expunge|(?:delete|purge|remove|drop)-(?:all|data|volumes?|"
+                       r"everything|topics?|keys?|prefix|recursive)|force-delete|hard-delete|"
+                       r"permanently-delete|remove-data|delete-data)$", re.I)
+"""A flag that turns an unfamiliar CLI's command into a delete (``kafka-topics.sh --delete``,
+``nomad job stop -purge``)."""
+_STOPS = frozenset("stop kill halt delete purge destroy remove rm deregister".split())
+_GC = frozenset("gc prune vacuum compact".split())
+"""After a stop/delete of the same CLI in the plan, these make the removal final."""
 _NOT_CLI = frozenset("""do not never no please then we i you the and to dont also will should
 must can just let lets it this that""".split())
 """English words that start prose mistaken for a command line."""
 _SUBCOMMAND = re.compile(r"[A-Za-z][\w:-]*")
+_CLI_NAME = re.compile(r"[A-Za-z][\w:.-]*")
+"""A command name, possibly with a script suffix (``kafka-topics.sh``)."""
 """A subcommand word (``delete``, ``db:drop``, ``firestore:delete``), not a path or a file."""
 _DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|firestore)", re.I)
 
 
 def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list[Finding]:
-    """An unknown CLI whose subcommand says delete/destroy/drop/purge/reset: unsure, so a
+    """An unfamiliar CLI whose subcommand says delete/destroy/drop/purge/del/flushall/reset, or
+    that carries a delete flag (``--delete``, ``-purge``), or that garbage-collects after a
+    stop/delete earlier in the plan (``nomad job stop`` then ``nomad system gc``): unsure, so a
     human (or the judge) looks. ``reset`` counts only next to a database word; package
     managers and ``--dry-run``/``--check`` runs are left alone."""
     if cmd in _PACKAGE_TOOLS or cmd in _HANDLERS or cmd in _NOT_CLI or is_dry_run(argv) or \
-            not _SUBCOMMAND.fullmatch(cmd):
+            not _CLI_NAME.fullmatch(cmd):
         return []
     if any(a == "state=absent" or "state=absent" in a for a in argv):
         return [Finding("cloud.delete", snippet(line), (), certain=False)]
     subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a)]
+    if "." in cmd and not cmd.endswith((".sh", ".py", ".rb", ".pl")):
+        return []  # a file name (``notes.txt``), not a command
+    stopped = cmd in state.stopped
+    if {a.lower() for a in subs} & _STOPS:
+        state.stopped.add(cmd)
     for a in subs:
         m = _CLI_VERB.search(a)
         if m is None:
+            if stopped and a.lower() in _GC:
+                return [Finding("cli.generic-delete", snippet(line), (), certain=False)]
             continue
         if m.group(1).lower() == "reset" and not (_DB_WORD.search(a) or _DB_WORD.search(cmd)):
             continue
         names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
         owned = bool(names) and all(state.owns(n) for n in names)
-        return [Finding("cloud.delete", snippet(line), names, certain=False, owned=owned)]
+        rule = "cloud.delete" if m.group(1).lower() in _OLD_VERBS else "cli.generic-delete"
+        return [Finding(rule, snippet(line), names, certain=False, owned=owned)]
+    flags = [a for a in argv if a.startswith("-") and _CLI_FLAG.match(a.split("=", 1)[0])]
+    if flags:
+        state.stopped.add(cmd)
+        names = tuple(x for x in argv if not x.startswith("-"))[:4]
+        owned = bool(names) and all(state.owns(n) for n in names)
+        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
     return []
+
+
+_OLD_VERBS = frozenset("""delete destroy drop purge wipe rm terminate nuke erase truncate flush
+remove reset""".split())
+"""Verbs the generic rule knew before ``cli.generic-delete``: their reason stays
+``cloud.delete``."""
 
 
 _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_WORDS)) +
                    r"|mkfs[\w.]*|DROP|TRUNCATE|DELETE|UPDATE|ALTER|destroy|purge|wipe|terminate|"
-                   r"nuke|erase|flush|remove|reset|absent)\b", re.I)
+                   r"nuke|erase|flush|flushall|flushdb|remove|reset|absent|gc|prune|vacuum|"
+                   r"compact|deregister|expunge|obliterate|deleteall|rmr|stop)\b", re.I)
 
 
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
@@ -774,6 +930,14 @@ def scan_shell(text: str, state: PlanState) -> list[Finding]:
             for cmd in _split_commands(toks):
                 found.extend(scan_command_line(cmd, stripped, state))
             continue
-        for cmd in _split_commands(_tokenize(line)):
+        toks = _tokenize(line)
+        cmds = _split_commands(toks)
+        if RETENTION_GATE.search(line) and not is_dry_run(toks):
+            names = tuple(toks[i + 1] for i, t in enumerate(toks[:-1])
+                          if t in ("--bucket", "--topic", "--entity-name", "--name", "-b"))
+            found.extend(scan_retention(line, names[:2]))
+        for cmd in cmds:
             found.extend(scan_command_line(cmd, stripped, state))
+        if len(cmds) > 1 or ">" in line:
+            found.extend(_nested_strings(toks, cmds, line, state))
     return found
