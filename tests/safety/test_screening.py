@@ -865,3 +865,36 @@ def test_context_names_non_path_resources() -> None:
     assert ScreenContext(run_id="a").owner("run:a") == "this-run"
     assert ScreenContext(run_id="a").owner("a") == "this-run"
     assert ScreenContext(run_id="a").owner("b") == "other"
+
+
+@pytest.mark.parametrize(("cmd", "rule"), [
+    ("kubectl exec -it pg-0 -- psql -c 'DROP TABLE orders'", "sql.drop"),
+    ("kubectl exec web-0 -- sh -c 'rm -rf /srv/app/data'", "shell.rm-recursive"),
+    ("ssh db-1 psql -c 'TRUNCATE orders'", "sql.truncate"),
+    ("echo 'DROP DATABASE orders;' | psql -h db-1", "sql.drop"),
+    ("printf 'DELETE FROM users;' | mysql shop", "sql.unbounded-delete"),
+    ("rabbitmqctl delete_queue orders", "cloud.delete"),
+    ("mc rb --force minio/reports", "cli.generic-delete"),
+])
+def test_nested_quoting_sql_on_stdin_and_underscore_verbs(cmd: str, rule: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and rule in rules_of(v), v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "kubectl exec -it pg-0 -- psql -c 'SELECT count(*) FROM orders'",
+    "echo 'SELECT 1;' | psql -h db-1",
+    "rabbitmqctl list_queues name messages",
+    "mc ls minio/reports",
+])
+def test_nested_quoting_look_alikes_pass(cmd: str) -> None:
+    assert sh(cmd).verdict == "allow", sh(cmd).reasons
+
+
+def test_generic_cli_targets_are_its_objects_so_context_can_clear_them() -> None:
+    mine = {"run_id": "1", "resources": {"nomad:mapek-run-1-job": {"created_by": "run:1"}}}
+    assert sh("nomad job stop -purge mapek-run-1-job", mine).verdict == "allow"
+    assert sh("nomad job stop -purge billing-api", mine).verdict == "needs_approval"
+    topics = {"run_id": "1", "resources": {"topic:mapek-1-events": {"created_by": "run:1"}}}
+    assert sh("kafka-topics.sh --bootstrap-server k:9092 --delete --topic mapek-1-events",
+              topics).verdict == "allow"

@@ -178,10 +178,10 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
     # the operation named in the arguments (``operation: payouts.create_batch``,
     # ``method: chat.postMessage``) is read as part of the tool's name; an HTTP method is not
     http_method = None
-    for k, v in args.items():
-        if not isinstance(v, str) or not _OP_VALUE.fullmatch(v.strip()):
+    for k, v in flat:
+        if not _OP_VALUE.fullmatch(v.strip()):
             continue
-        kl = str(k).lower()
+        kl = k.rsplit(".", 1)[-1].lower()
         if kl in _METHOD_KEYS and v.strip().lower() in _HTTP_METHODS:
             http_method = v.strip().upper()
         elif kl in _OP_KEYS:

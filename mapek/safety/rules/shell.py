@@ -16,6 +16,7 @@ regenerable folders (``node_modules``, ``build``, ``__pycache__``...) make it ha
 from __future__ import annotations
 
 import re
+import shlex
 
 from mapek.safety.rules._base import (
     Finding,
@@ -698,6 +699,12 @@ _NESTED_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "su", "eval", "f
 _SSH_VALUE_FLAGS = frozenset("-i -p -l -o -J -F -L -R -D -b -c -E -e -m -O -Q -S -W -w -P".split())
 
 
+def _rejoin(words: list[str]) -> str:
+    """Words of a nested command as a command line again: one word is the line itself
+    (``ssh h 'rm -rf x'``); several keep their quoting (``-- psql -c 'DROP TABLE t'``)."""
+    return words[0] if len(words) == 1 else shlex.join(words)
+
+
 def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None:
     """Commands that carry another command line; ``None`` when ``cmd`` is not one."""
     if state.depth >= _MAX_DEPTH:
@@ -714,7 +721,7 @@ def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None
         while i < len(argv) and argv[i].startswith("-"):
             i += 2 if argv[i] in _SSH_VALUE_FLAGS else 1
         if i + 1 < len(argv):
-            inner = " ".join(argv[i + 1:])
+            inner = _rejoin(argv[i + 1:])
     elif cmd not in _SQL_CLIENTS and cmd != "sqlite3" and (
             i := next((j for j, a in enumerate(argv) if a.split("=", 1)[0] in _COMMAND_FLAGS),
                       -1)) >= 0:
@@ -722,10 +729,10 @@ def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None
         inner = a.split("=", 1)[1] if "=" in a else (argv[i + 1] if i + 1 < len(argv) else None)
     elif cmd in ("kubectl", "oc", "docker", "podman") and argv[:1] == ["exec"]:
         if "--" in argv:
-            inner = " ".join(argv[argv.index("--") + 1:])
+            inner = _rejoin(argv[argv.index("--") + 1:])
         elif cmd in ("docker", "podman"):
             ops = [a for a in argv[1:] if not a.startswith("-")]
-            inner = " ".join(ops[1:]) if len(ops) > 1 else None
+            inner = _rejoin(ops[1:]) if len(ops) > 1 else None
     if inner is None:
         return None
     state.depth += 1
@@ -746,10 +753,11 @@ _CRON_SCHEDULE = re.compile(r"^\s*(?:@\w+|(?:[\d*/,?LW#-]+|[A-Za-z]{3}(?:-[A-Za-
 _ECHOES = frozenset({"echo", "printf"})
 
 
-def _sinks(tokens: list[str]) -> tuple[bool, bool]:
-    """(a command string on this line is executed, it is scheduled): text piped to a shell,
-    ``crontab -``, ``at``, ``ssh host``, ``tee`` into a cron file, or redirected into one."""
-    run = sched = False
+def _sinks(tokens: list[str]) -> tuple[bool, bool, bool]:
+    """(a command string on this line is executed, it is scheduled, it is SQL): text piped to a
+    shell, ``crontab -``, ``at``, ``ssh host``, ``tee`` into a cron file (or redirected into one),
+    or to a SQL client (``echo 'DROP ...' | psql``)."""
+    run = sched = sql = False
     for i, t in enumerate(tokens):
         if t == "|" and i + 1 < len(tokens):
             nxt, _ = _peel(tokens[i + 1:])
@@ -757,9 +765,11 @@ def _sinks(tokens: list[str]) -> tuple[bool, bool]:
             if base in _SINKS and (base != "tee" or any(_CRON_PATH.match(a) for a in nxt[1:])):
                 run = True
                 sched = sched or base in _SCHEDULERS or base == "tee"
+            elif base in _SQL_CLIENTS or base == "sqlite3":
+                sql = True
         elif _CRON_PATH.match(t) and i and tokens[i - 1] in (">", ">>", ">|"):
             run = sched = True
-    return run, sched
+    return run, sched, sql
 
 
 def _payload_lines(text: str) -> str:
@@ -781,8 +791,8 @@ def _nested_strings(toks: list[str], cmds: list[list[str]], line: str,
                     state: PlanState) -> list[Finding]:
     """``echo 'cmd' | crontab -``, ``printf '...' | sh``, ``echo '...' >> /etc/cron.d/x``: the
     echoed text is screened as commands; a scheduled one is also ``shell.nested-schedule``."""
-    run, sched = _sinks(toks)
-    if not run or state.depth >= _MAX_DEPTH:
+    run, sched, sql = _sinks(toks)
+    if not (run or sql) or state.depth >= _MAX_DEPTH:
         return []
     found: list[Finding] = []
     for c in cmds:
@@ -791,6 +801,9 @@ def _nested_strings(toks: list[str], cmds: list[list[str]], line: str,
         if not argv or argv[0].rsplit("/", 1)[-1] not in _ECHOES:
             continue
         payload = " ".join(a for a in argv[1:] if not (a.startswith("-") and len(a) <= 3))
+        if sql:
+            found.extend(scan_sql(payload.replace("\\n", "\n"), state))
+            continue
         state.depth += 1
         try:
             inner = scan_shell(_payload_lines(payload), state)
@@ -841,7 +854,7 @@ brew cargo gem go rustup nvm sdk choco winget snap flatpak asdf mise helmfile ec
 grep rg less more head tail man ls dpkg rpm pacman zypper apk port pkg opkg""".split())
 _CLI_VERB = re.compile(r"(?:^|[:._/-])(delete|destroy|drop|purge|wipe|rm|terminate|nuke|erase|"
                        r"truncate|flush|remove|reset|del|flushall|flushdb|deregister|"
-                       r"expunge|obliterate|deleteall|delall|rmr|dropall)(?:$|[:._/-])", re.I)
+                       r"expunge|obliterate|deleteall|delall|rmr|dropall|rb)(?:$|[:._/-])", re.I)
 _CLI_FLAG = re.compile(r"^--?(?:delete|purge|destroy|drop|wipe|nuke|erase|flush|flushall|"
                        r"truncate|expunge|(?:delete|purge|remove|drop)-(?:all|data|volumes?|"
                        r"everything|topics?|keys?|prefix|recursive)|force-delete|hard-delete|"
@@ -858,7 +871,8 @@ _SUBCOMMAND = re.compile(r"[A-Za-z][\w:-]*")
 _CLI_NAME = re.compile(r"[A-Za-z][\w:.-]*")
 """A command name, possibly with a script suffix (``kafka-topics.sh``)."""
 """A subcommand word (``delete``, ``db:drop``, ``firestore:delete``), not a path or a file."""
-_DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|firestore)", re.I)
+_DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|firestore|"
+                      r"migrate|migration|prisma)", re.I)
 
 
 def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list[Finding]:
@@ -886,17 +900,35 @@ def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list
             continue
         if m.group(1).lower() == "reset" and not (_DB_WORD.search(a) or _DB_WORD.search(cmd)):
             continue
-        names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
+        if m.group(1).lower() in _OLD_VERBS:
+            names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
+            owned = bool(names) and all(state.owns(n) for n in names)
+            return [Finding("cloud.delete", snippet(line), names, certain=False, owned=owned)]
+        names = _cli_objects(argv[argv.index(a) + 1:])
         owned = bool(names) and all(state.owns(n) for n in names)
-        rule = "cloud.delete" if m.group(1).lower() in _OLD_VERBS else "cli.generic-delete"
-        return [Finding(rule, snippet(line), names, certain=False, owned=owned)]
+        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
     flags = [a for a in argv if a.startswith("-") and _CLI_FLAG.match(a.split("=", 1)[0])]
     if flags:
         state.stopped.add(cmd)
-        names = tuple(x for x in argv if not x.startswith("-"))[:4]
+        names = _cli_objects(argv)
         owned = bool(names) and all(state.owns(n) for n in names)
         return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
     return []
+
+
+_OBJECT_FLAGS = frozenset("""--topic --name --group --bucket --namespace --id --job --database
+--db --table --index --queue --key --cluster --app --project -name -job -topic -n""".split())
+
+
+def _cli_objects(argv: list[str]) -> tuple[str, ...]:
+    """What an unfamiliar CLI acts on: the values of object flags (``--topic t``), else its
+    last operand (``nomad job stop -purge JOB``, ``etcdctl del --prefix KEY``)."""
+    named = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in _OBJECT_FLAGS]
+    named += [a.split("=", 1)[1] for a in argv if "=" in a and a.split("=", 1)[0] in _OBJECT_FLAGS]
+    if named:
+        return tuple(named[:4])
+    ops = [a for a in argv if not a.startswith("-")]
+    return tuple(ops[-1:])
 
 
 _OLD_VERBS = frozenset("""delete destroy drop purge wipe rm terminate nuke erase truncate flush
@@ -908,7 +940,9 @@ remove reset""".split())
 _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_WORDS)) +
                    r"|mkfs[\w.]*|DROP|TRUNCATE|DELETE|UPDATE|ALTER|destroy|purge|wipe|terminate|"
                    r"nuke|erase|flush|flushall|flushdb|remove|reset|absent|gc|prune|vacuum|"
-                   r"compact|deregister|expunge|obliterate|deleteall|rmr|stop)\b", re.I)
+                   r"compact|deregister|expunge|obliterate|deleteall|rmr|stop|rb)\b|"
+                   r"(?:delete|drop|purge|remove|destroy|wipe)_|_(?:delete|drop|purge|remove|destroy)",
+                   re.I)
 
 
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
