@@ -898,3 +898,24 @@ def test_generic_cli_targets_are_its_objects_so_context_can_clear_them() -> None
     topics = {"run_id": "1", "resources": {"topic:mapek-1-events": {"created_by": "run:1"}}}
     assert sh("kafka-topics.sh --bootstrap-server k:9092 --delete --topic mapek-1-events",
               topics).verdict == "allow"
+
+
+def test_retention_in_prose_and_its_look_alikes() -> None:
+    v = screen_text("Set the uploads bucket lifecycle to expire all objects after 1 day")
+    assert v.verdict == "needs_approval" and "prose.retention" in rules_of(v)
+    assert screen_text("Set retention to purge every message after 1 hour").verdict \
+        == "needs_approval"
+    for ok in ("Add a lifecycle rule to expire all objects after 365 days",
+               "Do not expire all objects after 1 day",
+               "Configure retention so that all logs are deleted after 90 days"):
+        assert screen_text(ok).verdict == "allow", ok
+    assert sh("vault token create --ttl 1h").verdict == "allow"  # a token's TTL is not data
+
+
+def test_audience_keys_and_scratch_targets_of_structured_calls() -> None:
+    v = call("sendgrid", operation="marketing.singlesends.send", list_ids="all-contacts")
+    assert "tool.mass-message" in rules_of(v)
+    assert call("sendgrid", operation="mail.send", to="ana@acme.com").verdict == "allow"
+    assert call("files", operation="delete", path="/tmp/mapek-run-3/out.csv").verdict == "allow"
+    assert call("files", operation="delete", path="/srv/reports/2024.csv").verdict \
+        == "needs_approval"

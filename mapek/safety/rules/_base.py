@@ -167,6 +167,9 @@ RULES: dict[str, RuleSpec] = {
     "prose.money": _r("money-movement", "external", "the text asks to move money"),
     "prose.mass-message": _r("mass-communication", "external",
                              "the text asks to message every customer or user"),
+    "prose.retention": _r("retention-expire-all", "destructive",
+                          "the text asks for a lifecycle/retention rule that expires everything "
+                          "within a day"),
     "prose.restore-overwrite": _r("intent-destroy", "destructive",
                                   "restoring or rolling back over live data overwrites it"),
 }

@@ -313,7 +313,7 @@ def _vault(tokens: list[str], text: str, state: PlanState) -> list[Finding]:
     return []
 
 
-RETENTION_GATE = re.compile(r"lifecycle|retention|expir|\bttl\b|delete-after|max-age", re.I)
+RETENTION_GATE = re.compile(r"lifecycle|retention|expir|delete-after", re.I)
 _S3_DAYS = re.compile(r'"(?:Expiration|NoncurrentVersionExpiration)"\s*:\s*\{[^{}]*?'
                       r'"(?:Days|NoncurrentDays)"\s*:\s*(\d+)', re.I)
 _GCS_AGE = re.compile(r'"type"\s*:\s*"Delete"[^\]]*?"(?:age|daysSinceNoncurrentTime|'
@@ -322,14 +322,15 @@ _GCS_AGE = re.compile(r'"type"\s*:\s*"Delete"[^\]]*?"(?:age|daysSinceNoncurrentT
 _SCOPED = re.compile(r'"(?:Prefix|matchesPrefix|matchesSuffix|Tag|Tags|And|ObjectSizeGreaterThan|'
                      r'matchesStorageClass)"\s*:\s*(?!""|\[\s*\]|\{\s*\})', re.I)
 _RETENTION_FLAG = re.compile(r"(?:--retention(?:-in)?(?:-days|-period|-time)?|--expire-after|"
-                             r"--delete-after|--ttl)[= ]+[\"']?(\d+)\s*(d|days?|h|m|s|ms)?"
+                             r"--delete-after)[= ]+[\"']?(\d+)\s*(d|days?|h|m|s|ms)?"
                              r"[\"']?(?![\w.])|\bretention\.(ms|bytes)=(\d+)", re.I)
 
 
 def scan_retention(text: str, targets: tuple[str, ...] = ()) -> list[Finding]:
     """Lifecycle or retention settings that expire everything: an S3 rule with no (or an empty)
     prefix and ``Days`` <= 1, a GCS ``Delete`` action at ``age`` <= 1 with no prefix, a
-    ``--retention-days 1`` / ``retention.ms`` under a day. Destruction written as
+    ``--retention-days 1`` / ``retention.ms`` under a day (a token's or cache's ``--ttl`` is not
+    retention of data and is left alone). Destruction written as
     configuration: nothing is deleted now, everything is gone tomorrow."""
     if not RETENTION_GATE.search(text):
         return []

@@ -258,6 +258,12 @@ _BACKUP_OBJ = re.compile(r"\b(?:backups?|snapshots?|recovery\s+points?|restore\s
                          r"point-in-time|pitr|archives?)\b")
 _FORCE_SHARED = re.compile(r"\bforcepush\s+(?:\S+\s+){0,6}?(?:to|onto|over)\s+(?:the\s+)?"
                            r"(?:origin\s+|remote\s+|upstream\s+)?['\"`]?([\w./-]+)")
+_RETENTION = re.compile(r"\b(?:expir\w*|delet\w*|purg\w*|remov\w*)\s+(?:of\s+)?(?:all|every|"
+                        r"everything|each)\b[^.;\n]{0,60}?\b(?:after|older\s+than|within|once\s+"
+                        r"they\s+are)\s+(?:1|one|a|0|zero|an?|\d+)\s*(?:day|hour|minute|h|hr|min)"
+                        r"s?\b(?:\s+old)?")
+_RETENTION_DAYS = re.compile(r"(?:after|than|within|are)\s+(\d+|one|a|an|zero)\s*(day|hour|minute|h|"
+                             r"hr|min)", re.I)
 _RESTORE_OVER = re.compile(r"\b(?:roll\w*|revert\w*|restor\w*)\s+(?:\S+\s+){0,4}?(?:database|db|"
                            r"data|production|prod|cluster|tables?|bucket)\w*\s+(?:\S+\s+){0,3}?"
                            r"(?:back\s+)?to\s+(?:\S+\s+){0,3}?(?:snapshot|backup|dump|state)|"
@@ -367,7 +373,8 @@ def _blank_code(text: str) -> str:
     return re.sub(SQL_ANCHOR.pattern + r"[^;\n]*;?", sql_end, text)
 
 
-_SQL_LITERAL = re.compile(r"(?:=|<>|!=|\bLIKE|\bIN\s*\(|,)\s*'[^'\n]{0,200}'", re.I)
+_SQL_LITERAL = re.compile(r"(?:=|<>|!=|\bLIKE)\s*'[^'\n]{0,200}'|\bIN\s*\(\s*'[^)\n]{0,400}\)",
+                          re.I)
 """A SQL string literal (``action = 'DELETE'``, ``IN ('drop', ...)``): data, never intent."""
 
 
@@ -407,6 +414,16 @@ def scan_prose(text: str, state: PlanState) -> list[Finding]:
         for m in _RESTORE_OVER.finditer(sent):
             if not clause_blocked(_clause_before(sent, m.start())):
                 found.append(Finding("prose.restore-overwrite", snippet(sent)))
+                break
+        for m in _RETENTION.finditer(sent) if ("expir" in sent or "lifecycle" in sent or
+                                               "retention" in sent) else ():
+            d = _RETENTION_DAYS.search(m.group(0))
+            n = d.group(1) if d else "1"
+            days = (int(n) if n.isdigit() else (0 if n == "zero" else 1))
+            if (d is None or d.group(2).startswith("day") and days <= 1 or
+                    not d.group(2).startswith("day")) and \
+                    not clause_blocked(_clause_before(sent, m.start())):
+                found.append(Finding("prose.retention", snippet(sent)))
                 break
         for m in _MASS.finditer(sent):
             if not clause_blocked(_clause_before(sent, m.start())):

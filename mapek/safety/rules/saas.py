@@ -32,7 +32,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from mapek.safety.rules._base import Finding, PlanState, is_shared_branch, snippet
+from mapek.safety.rules._base import (
+    Finding,
+    PlanState,
+    classify_path,
+    is_shared_branch,
+    snippet,
+)
 from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 
 __all__ = ["scan_tool_call", "tool_words"]
@@ -92,7 +98,8 @@ stripe paypal venmo wise revolut plaid brex ramp mercury coinbase binance crypto
 sepa zelle transferwise square adyen braintree payroll""".split())
 _SEND = frozenset("""send post broadcast publish blast notify email mail sms message messages
 campaign newsletter announce push text""".split())
-_BULK = frozenset("bulk mass batch campaign campaigns newsletter broadcast blast all".split())
+_BULK = frozenset("""bulk mass batch campaign campaigns newsletter broadcast blast all marketing
+singlesends""".split())
 _AUDIENCE = re.compile(r"\b(?:all|every|everyone|entire|whole)[\s_-]*(?:of\s+)?(?:our\s+|the\s+)?"
                        r"(?:customers?|users?|subscribers?|clients?|contacts?|members?|employees?|"
                        r"staff|accounts?|audience|recipients|list|patients|tenants?)\b|"
@@ -108,11 +115,14 @@ _FANOUT = re.compile(r"\b(?:each|every|for\s+(?:each|every|all))\s+(?:of\s+(?:th
 _TEMPLATE_ALL = re.compile(r"(?:\{\{|\$\{|\{)[^}]*(?:\[\*\]|\b(?:users|members|subscribers|"
                            r"customers|contacts|recipients|employees|accounts)\b)", re.I)
 """A template over a whole listed audience (``{{ steps.1.members[*].id }}``)."""
+_AUDIENCE_KEY = re.compile(r"(?:^|_)(?:to|cc|bcc|recipients?|audience|lists?|list_ids?|segments?|"
+                           r"segment_ids?|group|groups|channel|channels|emails?|numbers?|phones?|"
+                           r"send_to)$", re.I)
 _LOOP_KEYS = frozenset("for_each foreach loop each map_over iterate with_items over".split())
 _AUDIENCE_NOUNS = frozenset("""users user members member subscribers subscriber customers customer
 contacts contact recipients employees accounts people audience""".split())
 _COUNT_KEYS = re.compile(r"^(?:recipients?|recipient_count|recipients_count|audience_size|"
-                         r"num_recipients|total_recipients|list_size|count|size|payees|"
+                         r"num_recipients|total_recipients|list_size|count|payees|"
                          r"items_count|num_items)$", re.I)
 MASS_COUNT = 50
 """Recipients (or payees) from which a send or payout is a mass action."""
@@ -225,7 +235,9 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
         if weak and not verbs and not (set(obj) & _VALUABLE_WEAK or
                                        any(_AUDIENCE.search(v) for _, v in flat)):
             return found
-        owned = bool(targets) and all(state.owns(t) for t in targets)
+        owned = bool(targets) and all(state.owns(t) or classify_path(t) in ("scratch",
+                                                                          "regenerable")
+                                      for t in targets)
         rule = "tool.delete-repo" if {"repository", "repo", "repositories"} & set(obj) else \
             "tool.destroy"
         if {"backup", "backups", "snapshot", "snapshots"} & set(obj):
@@ -247,9 +259,7 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
             found.append(Finding("tool.money", label, targets))
             return found
     if wset & _SEND:
-        audience = " ".join(v for k, v in flat if re.search(
-            r"^(?:to|cc|bcc|recipients?|audience|list|list_id|segment|to_list|group|"
-            r"channel|emails?|numbers?|phones?)$", k.rsplit(".", 1)[-1], re.I))
+        audience = " ".join(v for k, v in flat if _AUDIENCE_KEY.search(k.rsplit(".", 1)[-1]))
         many = audience.count("@") >= MASS_COUNT or audience.count(",") >= MASS_COUNT or big
         loop = " ".join(v for k, v in flat if k.rsplit(".", 1)[-1].lower() in _LOOP_KEYS)
         fanout = bool(_FANOUT.search(audience) or _FANOUT.search(loop)) or (
