@@ -134,6 +134,9 @@ class PolicySpec(_Strict):
     no_progress: NoProgressSpec | None = None
     integrity: bool = True
     """Check the hash chain of every event read; a broken chain trips."""
+    evidence: bool = True
+    """Trip on ``evidence.rejected``: an agent handed on a verdict its evidence does not bear
+    out (:mod:`mapek.evidence`); proof of work is checked, so the run stops there."""
     grace: float = Field(default=2.0, ge=0)
     """Seconds between SIGTERM and SIGKILL."""
     tick: float = Field(default=0.1, gt=0, le=5)
@@ -616,6 +619,23 @@ class Forced(Policy):
                                             f"{ev.payload.get('reason', '')}".rstrip(": "))
 
 
+class RejectedEvidence(Policy):
+    name = "evidence"
+
+    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+        if event is None or event.kind != "evidence.rejected" or not state.spec.evidence:
+            return None
+        p = event.payload
+        task = p.get("task") or {}
+        reasons = p.get("reasons") or []
+        return Breach(policy=self.name, threshold="evidence that bears out the verdict",
+                      observed=f"{len(reasons)} failed check(s)",
+                      seqs=[event.seq, *(p.get("events") or [])][:20],
+                      reason=f"{p.get('producer', event.actor)}'s envelope for "
+                             f"{task.get('type', '?')} {task.get('id', '')} was rejected: "
+                             + ("; ".join(map(str, reasons[:3])) or "see the event"))
+
+
 def build_policies(spec: PolicySpec) -> list[Policy]:
     """Every check the spec asks for, cheapest and most urgent first."""
     out: list[Policy] = [Forced()]
@@ -631,7 +651,7 @@ def build_policies(spec: PolicySpec) -> list[Policy]:
                "levels"),
         _Limit("escalations", "max_escalations", lambda s, now: s.escalations,
                lambda s: s.escalation_seqs, "escalations"),
-        ForbiddenAction(), HumanCreated(),
+        ForbiddenAction(), HumanCreated(), RejectedEvidence(),
     ]
     out += [RateBreaker(n) for n in ("error_rate", "slow_rate") if getattr(spec, n) is not None]
     if spec.no_progress is not None:

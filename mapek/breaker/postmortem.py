@@ -245,6 +245,8 @@ _SUGGESTIONS = {
     "no_progress": "rounds went by with nothing new",
     "integrity": "the log's hash chain is broken: someone edited the log",
     "forced_open": "a person forced the breaker open",
+    "evidence": "an agent's verdict was not borne out by its evidence (a rejected envelope): "
+                "fix the failing tool or the producer before resuming",
 }
 
 

@@ -19,7 +19,7 @@ __all__ = ["POLICY_NAMES", "parse_raise", "record_override"]
 POLICY_NAMES = frozenset({
     "time", "tokens", "cost", "turns", "depth", "escalations", "forbidden_action",
     "human_created", "error_rate", "slow_rate", "repeated_tool_call", "repeated_message",
-    "no_progress", "integrity", "forced_open",
+    "no_progress", "integrity", "forced_open", "evidence",
 })
 """The policies a review can disable by name."""
 

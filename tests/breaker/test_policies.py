@@ -202,3 +202,17 @@ def test_a_broken_chain_trips_integrity() -> None:
     c.fold.apply(ev)
     b = first_breach(c.policies, c.fold, ev)
     assert b.policy == "integrity" and b.seqs == [2] and "hash" in b.reason
+
+
+def test_a_rejected_envelope_trips_the_evidence_policy() -> None:
+    c = Chain()
+    assert c.add("evidence.accepted", actor="receiver", producer="security",
+                  task={"type": "build", "id": "b1"}, reasons=[], events=[1]) is None
+    b = c.add("evidence.rejected", actor="receiver", producer="security",
+              task={"type": "security_audit", "id": "audit-1"}, events=[1],
+              reasons=["coverage 0 is below 0.9", "nothing was scanned"])
+    assert b is not None and b.policy == "evidence" and b.seqs[0] == c.seq
+    assert "security's envelope for security_audit audit-1" in b.reason
+    assert "coverage 0 is below 0.9" in b.reason
+    c = Chain({"evidence": False})  # a policy file may switch it off
+    assert c.add("evidence.rejected", actor="receiver", reasons=["x"]) is None
