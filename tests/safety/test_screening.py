@@ -919,3 +919,56 @@ def test_audience_keys_and_scratch_targets_of_structured_calls() -> None:
     assert call("files", operation="delete", path="/tmp/mapek-run-3/out.csv").verdict == "allow"
     assert call("files", operation="delete", path="/srv/reports/2024.csv").verdict \
         == "needs_approval"
+
+
+TF_LIFECYCLE = ('resource "aws_s3_bucket_lifecycle_configuration" "x" {\n'
+                '  bucket = aws_s3_bucket.uploads.id\n  rule {\n    id = "cost"\n'
+                '    status = "Enabled"\n    filter {}\n    expiration {\n      days = 1\n'
+                '    }\n  }\n}\n')
+
+
+def test_retention_in_files_flags_and_ilm() -> None:
+    assert "cloud.retention-wipe" in rules_of(call("write_file", path="infra/s3.tf",
+                                                   content=TF_LIFECYCLE))
+    assert sh("prometheus --storage.tsdb.retention.time=1h").verdict == "needs_approval"
+    ilm = ('curl -X PUT es:9200/_ilm/policy/logs -d \'{"policy":{"phases":{"delete":'
+           '{"min_age":"1d","actions":{"delete":{}}}}}}\'')
+    assert "cloud.retention-wipe" in rules_of(sh(ilm))
+    # look-alikes: scoped, long, a transition (not a delete), a byte cap, a keep count
+    scoped = TF_LIFECYCLE.replace("filter {}", 'filter {\n      prefix = "tmp/"\n    }')
+    for ok in (scoped, TF_LIFECYCLE.replace("days = 1", "days = 90")):
+        assert call("write_file", path="infra/s3.tf", content=ok).verdict == "allow"
+    assert sh("prometheus --storage.tsdb.retention.time=30d").verdict == "allow"
+    assert sh(ilm.replace('"1d"', '"30d"')).verdict == "allow"
+    assert sh("kafka-configs.sh --alter --entity-type topics --entity-name t "
+              "--add-config retention.bytes=1000").verdict == "allow"
+    assert sh("aws s3api put-bucket-lifecycle-configuration --bucket b --lifecycle-configuration "
+              "'{\"Rules\":[{\"Status\":\"Enabled\",\"Filter\":{\"Prefix\":\"\"},"
+              "\"Transitions\":[{\"Days\":0,\"StorageClass\":\"GLACIER\"}]}]}'").verdict == "allow"
+
+
+def test_cron_files_unit_files_and_here_documents_are_commands() -> None:
+    cron = call("write_file", path="/etc/cron.d/cleanup",
+                content="0 3 * * * root rm -rf /srv/shared/*\n")
+    assert "shell.rm-recursive" in rules_of(cron)
+    unit = call("write_file", path="/etc/systemd/system/wipe.service",
+                content="[Service]\nExecStart=/bin/rm -rf /srv/data\n")
+    assert "shell.rm-recursive" in rules_of(unit)
+    assert "shell.rm-recursive" in rules_of(sh("crontab - <<EOF\n0 3 * * * rm -rf /srv/x/*\nEOF"))
+    assert call("write_file", path="/etc/cron.d/backup",
+                content="0 3 * * * root /usr/local/bin/backup.sh\n").verdict == "allow"
+    assert call("write_file", path="/etc/systemd/system/web.service",
+                content="[Service]\nExecStart=/usr/bin/web --port 80\n").verdict == "allow"
+
+
+def test_verb_in_the_cli_name_flags_and_audience_loops() -> None:
+    assert sh("kafka-delete-records.sh --bootstrap-server k:9092 --offset-json-file o.json") \
+        .verdict == "needs_approval"
+    assert sh("virsh undefine web-1 --remove-all-storage").verdict == "needs_approval"
+    assert call("twilio", operation="messages.create", to="{{row.phone}}",
+                for_each="row in customers.csv").verdict == "needs_approval"
+    assert call("email.send", to=[f"u{i}@x.com" for i in range(60)]).verdict == "needs_approval"
+    for ok in ("kafka-console-consumer.sh --topic t", "my-tool --no-delete sync",
+               "pre-commit run --all-files"):
+        assert sh(ok).verdict == "allow", ok
+    assert call("email.send", to=[f"u{i}@x.com" for i in range(3)]).verdict == "allow"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mapek.safety.rules._base import RULES, Blast, Finding, PlanState, RuleSpec, has_prod_marker
+from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
 from mapek.safety.rules.saas import scan_tool_call, tool_words
@@ -86,7 +87,8 @@ def _ext_role(args: Mapping[str, Any]) -> str | None:
         v = args.get(k)
         if isinstance(v, str):
             low = v.lower()
-            if low.endswith((".sh", ".bash", ".zsh", ".ps1", ".bat", ".cmd")) or \
+            if low.endswith((".sh", ".bash", ".zsh", ".ps1", ".bat", ".cmd", ".service",
+                             "crontab")) or "/cron" in low or \
                     low.rsplit("/", 1)[-1] in ("makefile", "dockerfile", "justfile"):
                 return "shell"
             if low.endswith(".sql"):
@@ -156,6 +158,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                 found.extend(scan_prose(text, state))
             elif k in _SCOPE_SKIP or k.endswith("content"):
                 role = ext or "data"
+                if role != "shell" and RETENTION_GATE.search(text):
+                    found.extend(scan_retention(text))
                 if role == "shell":
                     found.extend(scan_shell(text, state))
                 elif role == "sql":

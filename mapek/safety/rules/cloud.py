@@ -313,41 +313,50 @@ def _vault(tokens: list[str], text: str, state: PlanState) -> list[Finding]:
     return []
 
 
-RETENTION_GATE = re.compile(r"lifecycle|retention|expir|delete-after", re.I)
-_S3_DAYS = re.compile(r'"(?:Expiration|NoncurrentVersionExpiration)"\s*:\s*\{[^{}]*?'
-                      r'"(?:Days|NoncurrentDays)"\s*:\s*(\d+)', re.I)
-_GCS_AGE = re.compile(r'"type"\s*:\s*"Delete"[^\]]*?"(?:age|daysSinceNoncurrentTime|'
-                      r'daysSinceCustomTime)"\s*:\s*(\d+)|"(?:age|daysSinceNoncurrentTime)"'
-                      r'\s*:\s*(\d+)[^\]]*?"type"\s*:\s*"Delete"', re.I | re.S)
-_SCOPED = re.compile(r'"(?:Prefix|matchesPrefix|matchesSuffix|Tag|Tags|And|ObjectSizeGreaterThan|'
-                     r'matchesStorageClass)"\s*:\s*(?!""|\[\s*\]|\{\s*\})', re.I)
-_RETENTION_FLAG = re.compile(r"(?:--retention(?:-in)?(?:-days|-period|-time)?|--expire-after|"
-                             r"--delete-after)[= ]+[\"']?(\d+)\s*(d|days?|h|m|s|ms)?"
-                             r"[\"']?(?![\w.])|\bretention\.(ms|bytes)=(\d+)", re.I)
+RETENTION_GATE = re.compile(r"lifecycle|retention|expir|delete-after|min_age|management-policy",
+                            re.I)
+_EXPIRE_KEY = re.compile(r"expiration|\"delete\"|\bdelete\s*[:={]|\"type\"\s*:\s*\"delete\"|"
+                         r"\bexpire\b", re.I)
+"""The rule deletes (S3 Expiration, GCS/ES/Azure delete actions), not moves to a colder tier."""
+_SHORT_AGE = re.compile(
+    r"[\"']?\b(?:days|noncurrentdays|age|daysaftermodificationgreaterthan|"
+    r"daysaftercreationgreaterthan|daysafterlastaccesstimegreaterthan|daysSinceNoncurrentTime|"
+    r"daysSinceCustomTime|expiration_days|noncurrent_days)\b[\"']?\s*[:=]\s*([01])\b|"
+    r"\"min_age\"\s*:\s*\"(?:[01]d|\d+(?:h|m|s|ms|micros|nanos))\"", re.I)
+_SCOPED = re.compile(r"[\"']?\b(?:Prefix|matchesPrefix|matchesSuffix|prefixMatch|Tag|Tags|And|"
+                     r"ObjectSizeGreaterThan|matchesStorageClass|blobIndexMatch)\b[\"']?\s*[:=]\s*"
+                     r"(?!\"\"|''|\[\s*\]|\{\s*\})", re.I)
+_RETENTION_FLAG = re.compile(r"--(?P<flag>[\w.-]*(?:retention|expire-after|delete-after)[\w.-]*)"
+                             r"[= ]+[\"']?(?P<n>\d+)\s*(?P<unit>d|days?|h|hours?|m|min|minutes?|s|"
+                             r"ms)?[\"']?(?![\w.])|\bretention\.(?:ms|bytes)=(?P<ms>\d+)", re.I)
 
 
 def scan_retention(text: str, targets: tuple[str, ...] = ()) -> list[Finding]:
-    """Lifecycle or retention settings that expire everything: an S3 rule with no (or an empty)
-    prefix and ``Days`` <= 1, a GCS ``Delete`` action at ``age`` <= 1 with no prefix, a
-    ``--retention-days 1`` / ``retention.ms`` under a day (a token's or cache's ``--ttl`` is not
-    retention of data and is left alone). Destruction written as
-    configuration: nothing is deleted now, everything is gone tomorrow."""
+    """Lifecycle or retention settings that expire everything: a lifecycle rule (S3 JSON or
+    Terraform, GCS, Azure management policy, an Elasticsearch ILM delete phase) that deletes
+    at an age of 1 day or less with no prefix, tag or size filter (or an empty one); a
+    retention flag (``--retention-in-days 1``, ``--storage.tsdb.retention.time=1h``) of a day
+    or less; Kafka ``retention.ms`` under a day. A token's or cache's ``--ttl`` is not retention
+    of data and is left alone. Destruction written as configuration: nothing is deleted now,
+    everything is gone tomorrow."""
     if not RETENTION_GATE.search(text):
         return []
-    short = False
-    for m in _S3_DAYS.finditer(text):
-        short = short or int(m.group(1)) <= 1
-    for m in _GCS_AGE.finditer(text):
-        short = short or int(m.group(1) or m.group(2)) <= 1
-    if short and not _SCOPED.search(text):
+    if _SHORT_AGE.search(text) and _EXPIRE_KEY.search(text) and not _SCOPED.search(text):
         return [Finding("cloud.retention-wipe", snippet(text), targets)]
     for m in _RETENTION_FLAG.finditer(text):
-        if m.group(3):
-            if m.group(3).lower() == "ms" and int(m.group(4)) < 86_400_000:
+        if m.group("ms") is not None:
+            if int(m.group("ms")) < 86_400_000 and "retention.ms" in m.group(0):
                 return [Finding("cloud.retention-wipe", snippet(text), targets)]
             continue
-        n, unit = int(m.group(1)), (m.group(2) or "d").lower()
-        if unit in ("h", "m", "s", "ms") or n <= 1:
+        n, unit = int(m.group("n")), (m.group("unit") or "").lower()
+        flag = m.group("flag").lower()
+        if unit and not unit.startswith("d"):
+            hit = True
+        elif unit or any(w in flag for w in ("day", "period", "time", "age")):
+            hit = n <= 1
+        else:
+            hit = False  # a bare number: a count of copies, not an age
+        if hit:
             return [Finding("cloud.retention-wipe", snippet(text), targets)]
     return []
 

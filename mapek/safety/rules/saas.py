@@ -118,6 +118,8 @@ _TEMPLATE_ALL = re.compile(r"(?:\{\{|\$\{|\{)[^}]*(?:\[\*\]|\b(?:users|members|s
 _AUDIENCE_KEY = re.compile(r"(?:^|_)(?:to|cc|bcc|recipients?|audience|lists?|list_ids?|segments?|"
                            r"segment_ids?|group|groups|channel|channels|emails?|numbers?|phones?|"
                            r"send_to)$", re.I)
+_AUDIENCE_PLURAL = re.compile(r"\b(?:users|members|subscribers|customers|contacts|recipients|"
+                              r"employees|accounts|patients|tenants|clients)\b", re.I)
 _LOOP_KEYS = frozenset("for_each foreach loop each map_over iterate with_items over".split())
 _AUDIENCE_NOUNS = frozenset("""users user members member subscribers subscriber customers customer
 contacts contact recipients employees accounts people audience""".split())
@@ -262,7 +264,10 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
         audience = " ".join(v for k, v in flat if _AUDIENCE_KEY.search(k.rsplit(".", 1)[-1]))
         many = audience.count("@") >= MASS_COUNT or audience.count(",") >= MASS_COUNT or big
         loop = " ".join(v for k, v in flat if k.rsplit(".", 1)[-1].lower() in _LOOP_KEYS)
-        fanout = bool(_FANOUT.search(audience) or _FANOUT.search(loop)) or (
+        many = many or any(isinstance(v, (list, tuple)) and len(v) >= MASS_COUNT
+                           for k, v in args.items() if _AUDIENCE_KEY.search(str(k)))
+        fanout = bool(_FANOUT.search(audience) or _FANOUT.search(loop) or
+                      _AUDIENCE_PLURAL.search(loop)) or (
             state.audience_listed and bool(_TEMPLATE_ALL.search(audience + " " + loop)))
         few = bool(counts) and not big  # an explicit small count outweighs a bulk-sounding name
         if wset & _BULK and not few or _AUDIENCE.search(audience) or many or fanout:

@@ -751,6 +751,7 @@ _CRON_PATH = re.compile(r"/etc/cron|/var/spool/cron|/etc/crontab|/etc/anacrontab
 _CRON_SCHEDULE = re.compile(r"^\s*(?:@\w+|(?:[\d*/,?LW#-]+|[A-Za-z]{3}(?:-[A-Za-z]{3})?)"
                             r"(?:\s+(?:[\d*/,?LW#-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)){4})\s+")
 _ECHOES = frozenset({"echo", "printf"})
+_UNIT_EXEC = re.compile(r"^\s*Exec(?:Start|StartPre|StartPost|Stop|StopPost|Reload)=[-@:+!]*")
 
 
 def _sinks(tokens: list[str]) -> tuple[bool, bool, bool]:
@@ -856,9 +857,10 @@ _CLI_VERB = re.compile(r"(?:^|[:._/-])(delete|destroy|drop|purge|wipe|rm|termina
                        r"truncate|flush|remove|reset|del|flushall|flushdb|deregister|"
                        r"expunge|obliterate|deleteall|delall|rmr|dropall|rb)(?:$|[:._/-])", re.I)
 _CLI_FLAG = re.compile(r"^--?(?:delete|purge|destroy|drop|wipe|nuke|erase|flush|flushall|"
-                       r"truncate|expunge|(?:delete|purge|remove|drop)-(?:all|data|volumes?|"
-                       r"everything|topics?|keys?|prefix|recursive)|force-delete|hard-delete|"
-                       r"permanently-delete|remove-data|delete-data)$", re.I)
+                       r"truncate|expunge|(?:delete|purge|remove|drop|wipe|destroy)-(?:all[\w-]*|"
+                       r"data|volumes?|storage|everything|topics?|keys?|prefix|recursive|"
+                       r"snapshots?|backups?|disks?)|force-delete|hard-delete|"
+                       r"permanently-delete)$", re.I)
 """A flag that turns an unfamiliar CLI's command into a delete (``kafka-topics.sh --delete``,
 ``nomad job stop -purge``)."""
 _STOPS = frozenset("stop kill halt delete purge destroy remove rm deregister".split())
@@ -908,7 +910,8 @@ def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list
         owned = bool(names) and all(state.owns(n) for n in names)
         return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
     flags = [a for a in argv if a.startswith("-") and _CLI_FLAG.match(a.split("=", 1)[0])]
-    if flags:
+    if flags or (argv and _CLI_VERB.search(cmd.rsplit(".", 1)[0] if "." in cmd else cmd) and
+                 "-" in cmd):  # the verb in the command's own name: kafka-delete-records.sh
         state.stopped.add(cmd)
         names = _cli_objects(argv)
         owned = bool(names) and all(state.owns(n) for n in names)
@@ -947,12 +950,15 @@ _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_
 
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
     """Every command of a shell script (or a single command line)."""
-    if not _GATE.search(text):
+    if not _GATE.search(text) and not RETENTION_GATE.search(text):
         return []
     found: list[Finding] = []
     for line in _lines(text):
         if not line.strip():
             continue
+        m = _CRON_SCHEDULE.match(line) or _UNIT_EXEC.match(line)
+        if m:  # a crontab line (here-document, cron file) or a unit's ExecStart=: its command
+            line = _payload_lines(line) if m.re is _CRON_SCHEDULE else line[m.end():]
         stripped = line.strip()
         if SQL_ANCHOR.match(stripped):
             found.extend(scan_sql(stripped, state))
