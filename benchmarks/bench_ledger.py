@@ -32,7 +32,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,15 +41,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "ledger"))
 
-from _counter import CounterServer, tools, trial, worker, workflow_file  # noqa: E402
+from _counter import CounterServer, tools, trial, worker, workflow_file
 
-from mapek.knowledge import KnowledgeBase  # noqa: E402
-from mapek.ledger import effect_key  # noqa: E402
-from mapek.safety.gateway import CallCheck, ToolGateway  # noqa: E402
-from mapek.safety.sandbox import load_workflow  # noqa: E402
-from mapek.safety.sandbox_tools import sandbox_tools  # noqa: E402
-from mapek.safety.tools import ToolRegistry  # noqa: E402
-from mapek.workflow import run_workflow  # noqa: E402
+from mapek.knowledge import KnowledgeBase
+from mapek.ledger import effect_key
+from mapek.safety.gateway import CallCheck, ToolGateway
+from mapek.safety.sandbox import load_workflow
+from mapek.safety.sandbox_tools import sandbox_tools
+from mapek.safety.tools import ToolRegistry
+from mapek.workflow import run_workflow
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -143,7 +142,7 @@ def resume_time(n: int) -> dict:
                 gw.ledger.intend(key, step.tool, step.args, actor=actor, effect="write",
                                  idempotent=True, node=f"workflow/{i}")
                 c = CallCheck(step.tool, "allow", effect="write")
-                gw._finish(c, dict(step.args), actor, key, "ok",  # noqa: SLF001
+                gw._finish(c, dict(step.args), actor, key, "ok",
                            output=f"applied u-{i} #1", tool=reg.get(step.tool))
             out["events"] = kb.log.last_seq(run)
         out["build_s"] = round(time.perf_counter() - t0, 1)

@@ -18,7 +18,7 @@ from mapek.knowledge import KnowledgeBase
 from mapek.ledger import Ledger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _counter import CounterServer, trial, worker, workflow_file  # noqa: E402
+from _counter import CounterServer, trial, worker, workflow_file
 
 MAPEK = str(Path(sys.executable).with_name("mapek"))
 
@@ -63,7 +63,7 @@ def test_a_call_in_doubt_waits_for_a_human_then_resumes(tmp_path: Path, home: Pa
     again by itself; it exits 5 naming the call; `mapek workflow answer --happened` records it;
     the next resume finishes without calling it a second time."""
     with CounterServer(delay=(30.0, 30.0)) as slow:  # the first call never answers in time
-        wf, names = workflow_file(tmp_path, slow.url, steps=1)
+        wf, _ = workflow_file(tmp_path, slow.url, steps=1)
         p = worker(wf, home, "doubt-1", resume=False)
         assert slow.first.wait(30), p.communicate()
         os.kill(p.pid, signal.SIGKILL)
@@ -81,11 +81,11 @@ def test_a_call_in_doubt_waits_for_a_human_then_resumes(tmp_path: Path, home: Pa
                                 capture_output=True, text=True, check=True).stdout
         assert "in_doubt" in listed and "append_entry" in listed
         bad = subprocess.run([MAPEK, "workflow", "answer", "doubt-1", d["key"]], env=env,
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, check=False)
         assert bad.returncode == 2 and "exactly one of --happened and --run" in bad.stderr
         ok = subprocess.run([MAPEK, "workflow", "answer", "doubt-1", d["key"][:12],
                              "--happened", "--note", "seen in the counter"], env=env,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
         assert ok.returncode == 0, ok.stderr
         r = worker(wf, home, "doubt-1", resume=True)
         out, err = r.communicate(timeout=60)
