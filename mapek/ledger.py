@@ -42,8 +42,17 @@ from mapek.errors import IdempotencyKeyCollision, UserError
 from mapek.knowledge.sqlite_log import SQLiteEventLog
 from mapek.models import Event, EventDraft, canonical_json
 
-__all__ = ["Effect", "Ledger", "Answer", "effect_key", "args_digest", "accepts_key",
-           "EFFECT_KINDS", "ANSWERS"]
+__all__ = [
+    "ANSWERS",
+    "EFFECT_KINDS",
+    "Answer",
+    "Done",
+    "Effect",
+    "Ledger",
+    "accepts_key",
+    "args_digest",
+    "effect_key",
+]
 
 Answer = Literal["happened", "run"]
 """A human's answer for an effect in doubt: it happened (record it, do not run it) or run it."""

@@ -40,7 +40,7 @@ import typer
 
 from mapek.errors import EffectInDoubt, MapekError, UnknownRunError, UserError
 
-__all__ = ["WorkflowRun", "run_workflow", "load_tools", "workflow_app", "main"]
+__all__ = ["WorkflowRun", "load_tools", "main", "run_workflow", "workflow_app"]
 
 STARTED, FINISHED = "workflow.started", "workflow.finished"
 

@@ -245,7 +245,8 @@ class ToolGateway:
                 return CallResult(done.outcome, done.output, done.reason, done.flagged, done.seq)
         t = self.tools.get(tool)
         ledgered = key is not None and t is not None and not t.read_only
-        if ledgered and effect is not None and effect.status == "in_doubt" and not t.idempotent:
+        if ledgered and t is not None and key is not None and effect is not None and \
+                effect.status == "in_doubt" and not t.idempotent:
             answered = self._in_doubt(t, args, actor, key, effect, in_doubt)
             if answered is not None:
                 return answered
@@ -257,7 +258,8 @@ class ToolGateway:
             approval = ApprovalRequest(key or f"{tool}:{self.clock():.6f}", tool,
                                        c.effect or "", args, actor, c.reasons)
             if approved is None and self.approver is not None:
-                approved = self.approver(approval)
+                said = self.approver(approval)
+                approved = said if isinstance(said, bool) else None
             if approved is None:
                 return self._finish(c, args, actor, key, "needs_approval",
                                     reason="; ".join(c.reasons), approval=approval)

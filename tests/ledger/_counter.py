@@ -43,7 +43,7 @@ class CounterServer:
         counter = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 name = self.path.rsplit("/", 1)[-1]
                 key = self.headers.get("Idempotency-Key")
                 length = int(self.headers.get("Content-Length") or 0)
@@ -81,7 +81,7 @@ class CounterServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
