@@ -23,6 +23,11 @@ destructive in a ``sandbox`` this run created         ``allow``
 destructive, anything else (unknown context)          ``needs_approval``
 ====================================================  ==================
 
+``resources`` names a path by itself and anything else as ``<kind>:<name>``
+(``database:scratch_run_7c21``, ``kind:mapek-run-5b1``, ``topic:mapek-1-events``) or by its bare
+name; a finding's target matches by the full name or the name after the kind. ``created_by`` is
+``human``, ``run:<id>`` or the bare ``<id>`` of this run.
+
 So the same ``terraform destroy`` is allowed in the sandbox a run made for itself, needs a
 human's approval when nothing is known, and is refused in production or on what a human made.
 Allowed findings are still reported (``verdict: allow`` on the reason), so the log shows what

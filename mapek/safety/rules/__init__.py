@@ -4,13 +4,16 @@
 module             what it reads
 =================  ==========================================================================
 ``shell``          shell commands, tokenised with ``shlex`` (rm, find, dd, mkfs, redirections,
-                   chmod/chown, git, docker, crontab, nested ``ssh``/``sh -c``)
-``cloud``          cloud and cluster CLIs (terraform, aws, gcloud, az, kubectl, helm...) and
-                   terraform plan output
+                   chmod/chown, git, docker, crontab, nested ``ssh``/``sh -c``/``--command``,
+                   strings echoed into ``crontab -``/``at``/``sh``/a SQL client/a cron file,
+                   cron lines and ``ExecStart=``; unfamiliar CLIs with a delete verb or flag)
+``cloud``          cloud and cluster CLIs (terraform, aws, gcloud, az, kubectl, helm...),
+                   terraform plan output, lifecycle/retention settings that expire everything
 ``sql``            SQL statements (split, literals and comments removed), migration code,
                    store-wide wipes (Redis, Mongo)
 ``code``           program code handed to a tool (``shutil.rmtree``, SDK deletes, SQL strings)
-``saas``           a tool call's name and arguments (delete a repository, refunds, mass email)
+``saas``           a tool call's name, the operation its arguments name, and its arguments
+                   (delete a repository, refunds, payouts, mass email, fan-out, HTTP DELETE)
 ``prose``          intent in free text, with negation and analysis frames
 =================  ==========================================================================
 
