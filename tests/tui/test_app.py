@@ -145,3 +145,60 @@ async def test_history_opens_a_run_and_the_event_behind_a_line(scripted_home: Pa
         assert app.session.run_id == RUN_TRIPPED
         assert "breaker tripped (tokens)" in app.query_one(Banner).message
     s.close()
+
+
+async def test_search_the_knowledge_base_and_open_the_event_behind_a_result(
+        finished_run: tuple[Path, str]) -> None:
+    home, run_id = finished_run
+    s = Session.attach(run_id, home=home)
+    app = MapekApp(s)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("h", "slash")
+        await pilot.press(*"rollback rehearsal", "enter")
+        detail = app.screen.query_one("#detail", OptionList)
+        for _ in range(600):  # the first search opens the vector index
+            await pilot.pause(0.1)
+            if "results for" in str(detail.border_title):
+                break
+        assert "results for 'rollback rehearsal'" in str(detail.border_title)
+        assert detail.option_count > 0
+        run, seq = app.screen.detail_events["e0"]
+        detail.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, EventScreen)
+        assert (app.screen.ev.run_id, app.screen.ev.seq) == (run, seq) == (run_id, seq)
+        assert "rollback" in str(app.screen.ev.payload.get("text", "")).lower()
+    s.close()
+
+
+async def test_without_a_run_the_app_opens_the_history(scripted_home: Path) -> None:
+    app = MapekApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.8)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        table.move_cursor(row=table.get_row_index(RUN_WAITING))
+        await pilot.press("o")
+        await settle(app, pilot, status="running")
+        assert app.session.run_id == RUN_WAITING
+        assert app.view.pending_questions()[0].qid == "q2"
+    app.session.close()
+
+
+async def test_events_that_arrive_while_a_dialog_is_open_are_shown(scripted_home: Path) -> None:
+    s = Session.attach(RUN_WAITING)
+    app = MapekApp(s, clock=lambda: T0 + 400)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, status="running")
+        await pilot.press("question_mark")
+        ev = s.kb.record(RUN_WAITING, "message", "skeptic",
+                         {"text": "said while the help was open", "round": 3,
+                          "turn": {"stance": "oppose"}})
+        await settle(app, pilot, seq=ev.seq)
+        await pilot.pause(1.2)  # a tick of the time gauge with the dialog on top
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert "said while the help was open" in _text(app.query_one(DiscussionPane))
+    s.close()

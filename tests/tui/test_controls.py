@@ -156,3 +156,31 @@ async def test_a_worker_that_dies_is_shown_and_can_be_resumed(home: Path) -> Non
     finally:
         s.kill()
     s.close()
+
+
+@pytest.mark.slow
+async def test_pause_and_resume(home: Path) -> None:
+    s = Session.create(INFRA, ["cfo", "engineer", "skeptic", "legal"], human="interactive",
+                       max_turns=12)
+    app = MapekApp(s, start=True)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot, status="running")
+            while not s.kb.events(s.run_id, kinds=["worker.started"], limit=1):
+                await pilot.pause(0.1)
+            await pilot.press("space")
+            await settle(app, pilot, status="stopped", timeout=30)
+            stopped = s.kb.events(s.run_id, kinds=["run.stopped"])
+            assert stopped and stopped[-1].payload["reason"] == ("paused by the human in the "
+                                                                 "terminal app")
+            assert app.query_one(Banner).action == "resume"
+            await pilot.press("space")
+            await settle(app, pilot, status="running", timeout=30)
+            for _ in range(300):
+                if len(s.kb.events(s.run_id, kinds=["worker.started"])) == 2:
+                    break
+                await pilot.pause(0.1)
+            assert len(s.kb.events(s.run_id, kinds=["worker.started"])) == 2
+    finally:
+        s.kill()
+    s.close()

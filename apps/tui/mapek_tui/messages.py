@@ -16,7 +16,7 @@ class EventsArrived(Message):
         super().__init__()
         self.events = events
         self.read_at = read_at
-        """``time.perf_counter()`` when the follower read them (for the latency figure)."""
+        """``time.time()`` when the follower read them (for the latency figure)."""
 
 
 class RunStatusChanged(Message):
