@@ -1,0 +1,93 @@
+"""The loop's execute node on the effects ledger: a call the worker died during (its intent in
+the log, no result) is put to the human before the round's calls run, not run again by itself.
+In-process on a model double (real SQLite log, real graph, real checkpoints)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapek.api import Session
+from mapek.ledger import Ledger
+from mapek.llm.offline import OfflineRequest
+from mapek.llm.types import ModelRequest
+from mapek.loop import scripts
+from mapek.loop.human import ProgrammaticChannel
+from mapek.loop.worker import run_session
+from mapek.testing import FunctionModel
+
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+PEOPLE = ["cfo", "engineer", "skeptic"]
+NOTE = {"title": "minutes", "text": "m"}
+_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+
+
+def _model() -> FunctionModel:
+    def answer(request: ModelRequest) -> str:
+        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
+            messages=request.messages, task=request.task, context=request.context,
+            schema=request.schema))
+        ctx = request.context
+        if request.task == "persona_turn" and ctx.get("my_turns") == 0 and \
+                ctx["persona"]["name"] == "cfo":
+            out["actions"] = [{"tool": "write_note", "args": NOTE}]
+        return json.dumps(out)
+
+    return FunctionModel(answer, name="test/function")
+
+
+def _run(approve: bool, seed_intent: str | None) -> tuple[Session, list[dict[str, Any]]]:
+    s = Session.create(TOPIC, PEOPLE, max_turns=6)
+    s.kb.record(s.run_id, "grant", "human", {"tool": "write_note", "to": "cfo",
+                                             "justification": "the cfo keeps the minutes"})
+    if seed_intent is not None:  # what a worker killed during the call leaves behind
+        Ledger(s.kb, s.run_id).intend(seed_intent, "write_note", NOTE, actor="cfo",
+                                      effect="write", node="execute")
+    seen: list[dict[str, Any]] = []
+
+    def answer(req: dict[str, Any]) -> bool:
+        seen.append(req)
+        return approve
+
+    s.channel = ProgrammaticChannel(lambda q: "yes, within budget", answer)
+    t = threading.Thread(target=run_session, args=(s.run_id,), kwargs={"model": _model()},
+                         daemon=True)
+    t.start()
+    deadline = time.monotonic() + 30
+    while not s.kb.events(s.run_id, kinds=["worker.started"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    list(s.stream())
+    t.join(60)
+    return s, seen
+
+
+@pytest.mark.parametrize("approve", [False, True])
+def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bool) -> None:
+    first, _ = _run(True, None)  # where the loop puts the call: its key
+    [call] = [e for e in first.events() if e.kind == "tool.call"
+              and e.payload["tool"] == "write_note"]
+    key = call.key
+    assert key is not None and call.payload["outcome"] == "ok"
+    first.close()
+    s, seen = _run(approve, key)
+    doubts = [r for r in seen if r.get("in_doubt")]
+    assert [(r["tool"], r["args"], r["call_id"]) for r in doubts] == [
+        ("write_note", NOTE, f"doubt:{key}:1")]
+    assert "may already have happened" in doubts[0]["why"]
+    note = home / "runs" / s.run_id / "notes" / "minutes.md"
+    effect = Ledger(s.kb, s.run_id).get(key)
+    assert effect is not None
+    if approve:  # "run it": it runs once more, and only once
+        assert note.read_text() == "m" and effect.status == "done" and effect.attempts == 2
+        assert effect.answers == {1: "run"}  # the human's answer for attempt 1
+    else:  # not approved: not run, left in doubt and recorded so
+        assert not note.exists() and effect.status == "in_doubt"
+        assert len(s.kb.events(s.run_id, kinds=["effect.in_doubt"])) == 1
+    assert s.kb.verify(s.run_id).ok
+    s.close()
