@@ -972,3 +972,13 @@ def test_verb_in_the_cli_name_flags_and_audience_loops() -> None:
                "pre-commit run --all-files"):
         assert sh(ok).verdict == "allow", ok
     assert call("email.send", to=[f"u{i}@x.com" for i in range(3)]).verdict == "allow"
+
+
+def test_here_strings_into_a_shell_a_scheduler_or_a_sql_client() -> None:
+    v = sh("at now + 1 hour <<< 'rm -rf /srv/reports/*'")
+    assert {"shell.rm-recursive", "shell.nested-schedule"} <= rules_of(v)
+    assert "sql.drop" in rules_of(sh("sudo -u postgres psql -h db-1 <<< 'DROP TABLE orders'"))
+    assert "shell.rm-recursive" in rules_of(sh("bash <<< 'rm -rf /srv/app/data'"))
+    for ok in ("psql <<< 'SELECT 1'", "at now <<< '/usr/local/bin/report.sh'",
+               "grep x <<< 'rm -rf /'"):
+        assert sh(ok).verdict == "allow", ok

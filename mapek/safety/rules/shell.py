@@ -793,9 +793,32 @@ def _nested_strings(toks: list[str], cmds: list[list[str]], line: str,
     """``echo 'cmd' | crontab -``, ``printf '...' | sh``, ``echo '...' >> /etc/cron.d/x``: the
     echoed text is screened as commands; a scheduled one is also ``shell.nested-schedule``."""
     run, sched, sql = _sinks(toks)
-    if not (run or sql) or state.depth >= _MAX_DEPTH:
+    if state.depth >= _MAX_DEPTH:
         return []
     found: list[Finding] = []
+    for i, t in enumerate(toks[:-1]):  # here-strings: at now <<< 'cmd', psql <<< 'DROP ...'
+        if t != "<<<":
+            continue
+        j = i
+        while j > 0 and toks[j - 1] not in _SEPARATORS:
+            j -= 1
+        head, _ = _peel(toks[j:i])
+        base = head[0].rsplit("/", 1)[-1] if head else ""
+        if base in _SQL_CLIENTS or base == "sqlite3":
+            found.extend(scan_sql(toks[i + 1], state))
+        elif base in _SINKS - {"tee"}:
+            state.depth += 1
+            try:
+                inner = scan_shell(_payload_lines(toks[i + 1]), state)
+            finally:
+                state.depth -= 1
+            found.extend(inner)
+            if base in _SCHEDULERS and inner:
+                found.append(Finding("shell.nested-schedule", snippet(line),
+                                     tuple(t for f in inner for t in f.targets)[:6],
+                                     owned=all(f.owned for f in inner)))
+    if not (run or sql):
+        return found
     for c in cmds:
         argv, _ = _peel(c)
         argv, _ = _redirections(argv)
@@ -978,6 +1001,6 @@ def scan_shell(text: str, state: PlanState) -> list[Finding]:
             found.extend(scan_retention(line, names[:2]))
         for cmd in cmds:
             found.extend(scan_command_line(cmd, stripped, state))
-        if len(cmds) > 1 or ">" in line:
+        if len(cmds) > 1 or ">" in line or "<<<" in line:
             found.extend(_nested_strings(toks, cmds, line, state))
     return found
