@@ -13,6 +13,11 @@
     │   otherwise                 -> approval  │   (``screen.output``)
     └─ external                   -> approval  └─ ``tool.call``: effect, grant, outcome, provenance
 
+With a key, a write, destructive or external call goes through the effects ledger
+(:mod:`mapek.ledger`): its ``effect.intent`` is recorded just before the tool runs; an intent
+without a result (the process died during the call) runs again only if the tool is idempotent,
+otherwise a human says whether it happened; a key presented with other arguments is refused.
+
 Provenance and grants come from the log alone (:mod:`mapek.safety.grants`): a ``created_by`` in a
 tool's arguments is never read. What a failed check does is the policy's setting
 (:class:`~mapek.safety.policy.ScreeningPolicy`).
