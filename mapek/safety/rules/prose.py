@@ -262,8 +262,8 @@ _RETENTION = re.compile(r"\b(?:expir\w*|delet\w*|purg\w*|remov\w*)\s+(?:of\s+)?(
                         r"everything|each)\b[^.;\n]{0,60}?\b(?:after|older\s+than|within|once\s+"
                         r"they\s+are)\s+(?:1|one|a|0|zero|an?|\d+)\s*(?:day|hour|minute|h|hr|min)"
                         r"s?\b(?:\s+old)?")
-_RETENTION_DAYS = re.compile(r"(?:after|than|within|are)\s+(\d+|one|a|an|zero)\s*(day|hour|minute|h|"
-                             r"hr|min)", re.I)
+_RETENTION_DAYS = re.compile(r"(?:after|than|within|are)\s+(\d+|one|a|an|zero)\s*"
+                             r"(day|hour|minute|h|hr|min)", re.I)
 _RESTORE_OVER = re.compile(r"\b(?:roll\w*|revert\w*|restor\w*)\s+(?:\S+\s+){0,4}?(?:database|db|"
                            r"data|production|prod|cluster|tables?|bucket)\w*\s+(?:\S+\s+){0,3}?"
                            r"(?:back\s+)?to\s+(?:\S+\s+){0,3}?(?:snapshot|backup|dump|state)|"
