@@ -68,9 +68,9 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     actions = p.get("actions", [])
     gw = tool_gateway(ctx)
     book = gw.provenance()
-    plan_v = Screener(tools=ctx.tools).screen_plan(
-        {"steps": [{"tool": a["tool"], "args": a.get("args", {}), "description": a.get("why", "")}
-                   for a in actions]}, gw.context(book))
+    steps = [{"tool": a["tool"], "args": a.get("args", {}), "description": a.get("why", "")}
+             for a in actions]
+    plan_v = Screener(tools=ctx.tools).screen_plan({"steps": steps}, gw.context(book, steps))
     by_step: dict[int, list[Any]] = {}
     for r in plan_v.reasons:
         for s in r.steps:

@@ -26,6 +26,7 @@ tool's arguments is never read. What a failed check does is the policy's setting
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -115,6 +116,7 @@ class ToolGateway:
         self.clock = clock
         self._lock = lock or threading.Lock()
         self._book, self._seen = ProvenanceBook(), 0
+        self._heads: dict[str, list[str]] | None = None
         self.ledger = Ledger(kb, run_id, lock=self._lock)
         """Intents and results of write, destructive and external calls made with a key."""
 
@@ -130,17 +132,20 @@ class ToolGateway:
         return GrantBook.from_events(self.kb.events(self.run_id, kinds=["grant"]))
 
     def provenance(self) -> ProvenanceBook:
+        """Who created each resource: every run of the workspace (a sandbox: only its own run,
+        since it works on a fresh copy). Read incrementally: each call reads only the records
+        appended since the last one."""
         kinds = ["resource.registered", "tool.call"]
-        if not self.sandbox:  # every run of the workspace: read it all again
-            book = ProvenanceBook()
-            book.fold(self.kb.events(None, kinds=kinds))
-            return book
-        # A sandbox is a fresh copy: only its own run's records count, read incrementally.
-        new = self.kb.events(self.run_id, after=self._seen, kinds=kinds)
-        self._book.fold(new)
-        if new:
-            self._seen = new[-1].seq
-        return ProvenanceBook(dict(self._book.created_by))
+        run = self.run_id if self.sandbox else None
+        while True:  # after a log position (all runs) or after a seq (one run)
+            rows, _ = self.kb.log.scan(self._seen, run_id=run, kinds=kinds, limit=1000)
+            if self._book.fold([ev for _, ev in rows]):
+                self._heads = None
+            if rows:
+                self._seen = rows[-1][0]
+            if len(rows) < 1000:
+                break
+        return self._book  # live: read it, do not change it
 
     def grant(self, tool: str, *, justification: str, to: str = "session",
               expires_at: float | None = None, ttl: float | None = None,
@@ -165,14 +170,34 @@ class ToolGateway:
         """Record that a person created a resource: no agent may delete or overwrite it."""
         self._record("resource.registered", by, {"resource": resource_key(name)})
 
-    def context(self, book: ProvenanceBook | None = None) -> ScreenContext:
-        """What screening knows about this run: its id, resources and who made them."""
+    def context(self, book: ProvenanceBook | None = None, about: Any = None) -> ScreenContext:
+        """What screening knows about this run: its id, resources and who made them. With
+        ``about`` (the arguments or plan to be screened), only the resources it may name: a
+        workspace holds thousands, a call names a few."""
         book = book or self.provenance()
+        if about is None:
+            names: Any = book.created_by
+        else:
+            index = self._index(book)
+            text = json.dumps(about, default=str).lower()
+            heads = {_head(tok) for tok in _TOKEN.findall(text)}
+            names = [n for h in heads for n in index.get(h, ())]
         return ScreenContext(
             run_id=self.run_id,
             environment="sandbox" if self.sandbox else None,
             created_by=f"run:{self.run_id}" if self.sandbox else None,
-            resources={n: Resource(created_by=c) for n, c in book.created_by.items()})
+            resources={n: Resource(created_by=book.created_by[n]) for n in names})
+
+    def _index(self, book: ProvenanceBook) -> dict[str, list[str]]:
+        """Resource names by their first segment (kept while the book does not change)."""
+        if book is self._book and self._heads is not None:
+            return self._heads
+        index: dict[str, list[str]] = {}
+        for n in book.created_by:
+            index.setdefault(_head(n), []).append(n)
+        if book is self._book:
+            self._heads = index
+        return index
 
     # -- checking ----------------------------------------------------------------------------
 
@@ -209,7 +234,7 @@ class ToolGateway:
                         "approves each call", "declared-external-tool")
         if not (t.effect == "destructive" and own and self.sandbox):
             v = self.screener.screen_plan({"steps": [{"tool": tool, "args": _plain(args)}]},
-                                          self.context(book))
+                                          self.context(book, args))
             for r in v.reasons:
                 if r.verdict != "allow" and r.catalogue_id in c.catalogue_ids:
                     self._raise(c, r.verdict, "")  # the same finding, said once
@@ -392,6 +417,19 @@ def _invoke(t: Tool, kwargs: dict[str, Any]) -> tuple[str, str]:
         return (f"TimeoutError: {t.name} did not answer within {t.timeout:g} s and was given "
                 "up on; it may still complete in the background"), "timeout"
     return box[0]
+
+
+_TOKEN = re.compile(r"[^\s\"'`,;|&<>()=\[\]{}*]+")
+
+
+def _head(name: str) -> str:
+    """A resource's or a word's first path segment, after any ``kind:``/``scheme://`` prefix:
+    what a call must mention for screening to need that resource (a command on a parent folder
+    names the segment of what is inside it). Erring towards inclusion costs only time."""
+    key = name.lower().split(":", 1)[-1].strip("/")
+    while key.startswith("./"):
+        key = key[2:]
+    return key.split("/", 1)[0]
 
 
 def _plain(args: dict[str, Any]) -> dict[str, Any]:

@@ -83,18 +83,23 @@ class ProvenanceBook:
 
     created_by: dict[str, str] = field(default_factory=dict)
 
-    def fold(self, events: list[Any]) -> None:
+    def fold(self, events: list[Any]) -> int:
+        """Take in provenance records; returns how many changed the book."""
+        changed = 0
         for ev in events:
             p = ev.payload
             if ev.kind == "resource.registered" and ev.actor == "human" and p.get("resource"):
                 self.created_by[resource_key(p["resource"])] = "human"
+                changed += 1
             elif ev.kind == "tool.call" and p.get("outcome") == "ok" and p.get("resource"):
                 name = resource_key(p["resource"])
                 change = p.get("provenance")
                 if change == "created" and name not in self.created_by:
                     self.created_by[name] = f"run:{ev.run_id}"
+                    changed += 1
                 elif change == "removed" and self.created_by.get(name) != "human":
-                    self.created_by.pop(name, None)
+                    changed += self.created_by.pop(name, None) is not None
+        return changed
 
     def owner(self, name: str) -> str | None:
         """``human``, ``run:<id>``, or None when the resource is unknown. A resource inside a

@@ -243,3 +243,22 @@ def test_a_hung_tool_is_given_up_on_at_its_timeout(kb: Any) -> None:
     assert ev.payload["outcome"] == "error" and "may still complete" in ev.payload["output"]
     with pytest.raises(UserError, match="timeout"):
         tool(effect="read", timeout=0)(lambda: "")
+
+
+def test_screening_sees_the_human_resources_a_call_names_among_many(kb: Any) -> None:
+    reg = ToolRegistry()
+
+    @tool(effect="destructive", resource="host shell")
+    def shell(command: str) -> str:
+        return "ran"
+
+    reg.register(shell)
+    gw = ToolGateway(reg, kb, "r1")
+    for i in range(300):  # a workspace with many resources; the call names one folder
+        gw.register_resource(f"other/f{i}.txt")
+    gw.register_resource("data/customers/2025.csv")
+    check = gw.check("shell", {"command": "rm -rf ./data"}, "engineer")
+    assert check.decision == "deny" and any("human" in r for r in check.reasons), check
+    assert len(gw.context(about={"command": "rm -rf ./data"}).resources) == 1
+    assert gw.check("shell", {"command": "rm -rf ./scratch"}, "engineer").decision == \
+        "needs_approval"

@@ -294,6 +294,8 @@ def norm_target(t: str) -> str:
     """A comparable form of a target name: lower case, no scheme, no trailing slash or glob."""
     s = t.strip().strip("'\"").lower()
     s = re.sub(r"^[a-z][a-z0-9+.-]*://", "", s)
+    while s.startswith("./") and len(s) > 2:  # ./data is data
+        s = s[2:]
     while s.endswith(("/*", "/")) and len(s) > 1:
         s = s[:-2] if s.endswith("/*") else s[:-1]
     return s
