@@ -982,3 +982,11 @@ def test_here_strings_into_a_shell_a_scheduler_or_a_sql_client() -> None:
     for ok in ("psql <<< 'SELECT 1'", "at now <<< '/usr/local/bin/report.sh'",
                "grep x <<< 'rm -rf /'"):
         assert sh(ok).verdict == "allow", ok
+
+
+def test_aged_retention_of_disposable_files_only() -> None:
+    assert sh("find /var/log/myapp -name '*.log.*.gz' -mtime +30 -delete").verdict == "allow"
+    assert sh("find /srv/app/tmp -name '*.tmp' -mtime +7 -delete").verdict == "allow"
+    assert sh("find /srv/invoices -name '*.pdf' -mtime +30 -delete").verdict == "needs_approval"
+    assert sh("find /var/lib/pg -name '*.wal' -mtime +7 -delete").verdict == "needs_approval"
+    assert sh("find /var/log/myapp -name '*.log' -mtime +1 -delete").verdict == "needs_approval"

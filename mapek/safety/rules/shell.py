@@ -299,10 +299,16 @@ def _find(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fin
     if named and all(c in ("path", "glob-all") and not p.startswith("/") for c, p in
                      zip(classes, paths, strict=True)):
         return []
-    if named and _aged(argv) and not any(_DATA_FILE.search(argv[i + 1]) for i, a in
-                                         enumerate(argv[:-1]) if a in ("-name", "-iname")):
-        return []  # retention: named files older than a week (rotated logs), not live data
+    names = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in ("-name", "-iname")]
+    if names and _aged(argv) and all(_DISPOSABLE.search(n) and not _DATA_FILE.search(n)
+                                     for n in names):
+        return []  # retention: rotated logs, temp and cache files older than a week
     return [Finding("shell.find-delete", snippet(line), tuple(paths))]
+
+
+_DISPOSABLE = re.compile(r"log|\.gz$|\.tmp$|\.temp$|tmp|cache|\.old$|^core|\.pid$|\.swp$|"
+                         r"\.part$|\.trace$|\.dmp$|\.out$", re.I)
+"""File names a retention job may age out (rotated logs, temp, cache, core dumps)."""
 
 
 def _aged(argv: list[str]) -> bool:
