@@ -6,7 +6,11 @@ Data:
     written after the rules were frozen and evaluated once.
   * tests/data/screening_postfreeze2.jsonl: ``batch: post-freeze-2``, 60 plans (30 destructive,
     30 hard negatives) on less common tools and wording, written blind (without reading the rules,
-    catalogue or screening tests) and committed before they were first screened.
+    catalogue or screening tests) and committed before they were first screened. Blind for its
+    first evaluation (recall 0.70, FP rate 0.13); the rules were then widened on it: now dev.
+  * tests/data/screening_postfreeze3.jsonl: ``batch: post-freeze-3``, 80 plans (40/40), written
+    blind by another hand while the rules were widened on batch 2, first screened after that
+    (rules at commit 6471a51): the honest figure for wording the rules were not written for.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -42,6 +46,7 @@ from mapek.safety.screening import Screener, Verdict, parse_plan  # noqa: E402
 
 OURS = REPO / "tests" / "data" / "screening_plans.jsonl"
 OURS_PF2 = REPO / "tests" / "data" / "screening_postfreeze2.jsonl"
+OURS_PF3 = REPO / "tests" / "data" / "screening_postfreeze3.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -204,7 +209,8 @@ def main() -> None:
         ("ours: dev, post-freeze batch 1", [r for r in ours if r.get("batch") ==
                                             "post-freeze-1"]),
         ("ours: all", ours),
-        ("ours: post-freeze batch 2 (blind)", load_ours(OURS_PF2) if OURS_PF2.exists() else []),
+        ("ours: post-freeze batch 2 (dev since the widening)", load_ours(OURS_PF2)),
+        ("ours: post-freeze batch 3 (blind)", load_ours(OURS_PF3)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "

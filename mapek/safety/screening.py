@@ -126,7 +126,10 @@ class ScreenContext(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    environment: Literal["sandbox", "dev", "test", "staging", "production"] | None = None
+    environment: str | None = None
+    """Where the plan runs. Two names change verdicts: ``production`` (also written ``prod``,
+    ``prd``, ``live``) and ``sandbox``; any other (``dev``, ``qa``, ``staging``, ``shared``)
+    is taken as neither."""
     created_by: str | None = None
     """Who created the environment: ``human``, ``run:<id>``, or None."""
     resources: dict[str, Resource] = Field(default_factory=dict)
@@ -137,6 +140,16 @@ class ScreenContext(BaseModel):
     the kind (``kind:mapek-run-5b1`` matches ``kind delete cluster --name mapek-run-5b1``)."""
     run_id: str | None = None
     """This run's id: ``run:<run_id>`` (or the bare ``<run_id>``) marks what it created."""
+
+    @field_validator("environment")
+    @classmethod
+    def _environment(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        name = v.strip().lower()
+        if not name:
+            raise ValueError("environment is empty")
+        return "production" if name in ("prod", "prd", "live") else name
 
     def owner(self, created_by: str | None) -> Literal["human", "this-run", "other", "unknown"]:
         if created_by is None:

@@ -990,3 +990,16 @@ def test_aged_retention_of_disposable_files_only() -> None:
     assert sh("find /srv/invoices -name '*.pdf' -mtime +30 -delete").verdict == "needs_approval"
     assert sh("find /var/lib/pg -name '*.wal' -mtime +7 -delete").verdict == "needs_approval"
     assert sh("find /var/log/myapp -name '*.log' -mtime +1 -delete").verdict == "needs_approval"
+
+
+def test_environment_names_other_than_production_and_sandbox_are_accepted() -> None:
+    from mapek.safety.screening import ScreenContext
+
+    assert ScreenContext(environment="Prod").environment == "production"
+    assert ScreenContext(environment="live").environment == "production"
+    assert ScreenContext(environment="qa").environment == "qa"  # taken as neither
+    plan = {"steps": [{"tool": "shell", "args": {"command": "rm -rf /srv/reports/"}}]}
+    assert screen_plan(plan, ScreenContext(environment="prod")).verdict == "deny"
+    assert screen_plan(plan, ScreenContext(environment="qa")).verdict == "needs_approval"
+    with pytest.raises(ValueError, match="environment is empty"):
+        ScreenContext(environment=" ")
