@@ -295,7 +295,10 @@ class Session:
         batch = [r for r in ev.payload["approvals"] if r["call_id"] not in done]
         if batch:
             for cid, ok in self.channel.approve(batch).items():
-                self.approve(cid, bool(ok))
+                if ok == "happened":
+                    self.approve(cid, happened=True)
+                else:
+                    self.approve(cid, bool(ok))
 
     def run(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
             *, on_event: Callable[[Event], None] | None = None,
@@ -373,16 +376,24 @@ class Session:
         return [r for e in self.kb.events(self.run_id, kinds=["approval.requested"])
                 for r in e.payload["approvals"] if r["call_id"] not in done]
 
-    def approve(self, call_id: str, approved: bool = True, note: str = "") -> Event:
-        """Approve (or refuse) one pending call, exactly as it was shown."""
-        if call_id not in {r["call_id"] for r in self.pending_approvals()}:
+    def approve(self, call_id: str, approved: bool = True, note: str = "", *,
+                happened: bool = False) -> Event:
+        """Approve (or refuse) one pending call, exactly as it was shown. For a call in doubt
+        (the worker died during it; ``in_doubt`` in :meth:`pending_approvals`), approving runs
+        it again, refusing leaves it not run and in doubt, and ``happened=True`` says it did
+        happen: its result is recorded and it is not run again."""
+        waiting = {r["call_id"]: r for r in self.pending_approvals()}
+        if call_id not in waiting:
             raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
+        if happened and not waiting[call_id].get("in_doubt"):
+            raise UserError(f"call {call_id!r} is not in doubt: approve or refuse it")
         final = self._final()
         if final is not None and final.kind == "run.finished":
             raise UserError(f"run {self.run_id} has finished: call {call_id!r} was not run and "
                             "cannot be now")
         return self.kb.record(self.run_id, "approval", "human",
-                              {"call_id": call_id, "approved": approved, "note": note})
+                              {"call_id": call_id, "approved": approved and not happened,
+                               "happened": happened, "note": note})
 
     def grant(self, tool: str, *, justification: str, to: str = "session",
               ttl: float | None = None) -> Any:

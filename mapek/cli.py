@@ -561,14 +561,21 @@ def approve(
     run_id: str,
     call_id: str,
     deny: Annotated[bool, typer.Option("--deny", help="Refuse the call instead.")] = False,
+    happened: Annotated[bool, typer.Option(
+        "--happened", help="For a call in doubt (the worker died during it): it did happen; "
+        "record it, do not run it again.")] = False,
     note: Annotated[str, typer.Option("--note")] = "",
 ) -> None:
     """Approve (or --deny) a destructive or external call a run is waiting on."""
     from mapek.api import Session
+    from mapek.errors import UserError
 
+    if deny and happened:
+        raise UserError("give one of --deny and --happened")
     with Session.attach(run_id) as session:
-        ev = session.approve(call_id, not deny, note)
-    typer.echo(f"{'refused' if deny else 'approved'} {call_id} (event #{ev.seq})")
+        ev = session.approve(call_id, not deny, note, happened=happened)
+    said = "recorded as having happened" if happened else "refused" if deny else "approved"
+    typer.echo(f"{said}: {call_id} (event #{ev.seq})")
 
 
 @app.command()

@@ -114,8 +114,8 @@ def _doubts(gw: Any, allowed: list[dict[str, Any]], rnd: int) -> list[dict[str, 
         if e is None or t.idempotent or e.status != "in_doubt" or e.answer:
             continue
         why = (f"{a['tool']} may already have happened: the worker died during the call. "
-               "Approve to run it again; refuse to leave it not run and in doubt (say it "
-               f"happened with `mapek workflow answer RUN {key} --happened`)")
+               "Approve to run it again; refuse to leave it not run and in doubt; or say it "
+               "happened (`mapek approve RUN CALL_ID --happened`): it is recorded, not run")
         out.append({"call_id": f"doubt:{key}:{e.attempts}", "key": key, "tool": a["tool"],
                     "effect": t.effect, "args": a.get("args", {}),
                     "proposed_by": a["proposed_by"], "reasons": [why], "why": why,
@@ -150,7 +150,8 @@ def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         from langgraph.types import interrupt
 
         replies = interrupt({"approvals": doubts}) or {}  # above: only writes keyed by identity
-        answers = {d["key"]: "run" for d in doubts if replies.get(d["call_id"])}
+        answers = {d["key"]: "happened" if replies.get(d["call_id"]) == "happened" else "run"
+                   for d in doubts if replies.get(d["call_id"])}
     for action in verdict.get("allowed", []):
         key = action.get("key") or f"tool:{rnd}:{action['step']}"  # a queued call keeps its own
         res = gw.call(action["tool"], action.get("args", {}), actor=action["proposed_by"],

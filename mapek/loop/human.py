@@ -24,8 +24,9 @@ __all__ = ["escalate", "approve", "for_human", "HumanChannel", "TerminalChannel"
 Reply = dict[str, str | None]
 """qid -> the human's answer, or ``None`` to defer the question."""
 
-Approvals = dict[str, bool]
-"""call_id -> whether the human approves that exact call."""
+Approvals = dict[str, "bool | str"]
+"""call_id -> whether the human approves that exact call; for a call in doubt (the worker died
+during it) also ``"happened"``: it did happen, record it without running it again."""
 
 
 def for_human(text: str, setting: Any = None) -> tuple[str, dict[str, Any] | None]:
@@ -156,7 +157,7 @@ class ProgrammaticChannel(HumanChannel):
     """For the Python API: a callback answers, or questions wait until ``answer`` is called."""
 
     def __init__(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
-                 approve: Callable[[dict[str, Any]], bool] | None = None) -> None:
+                 approve: Callable[[dict[str, Any]], bool | str] | None = None) -> None:
         self._callback = answer
         self._approve = approve
         self.pending: dict[str, dict[str, Any]] = {}
@@ -180,7 +181,14 @@ class ProgrammaticChannel(HumanChannel):
     def approve(self, requests: Sequence[dict[str, Any]]) -> Approvals:
         if self._approve is None:
             return super().approve(requests)
-        return {r["call_id"]: bool(self._approve(r)) for r in requests}
+        out: Approvals = {}
+        for r in requests:
+            said = self._approve(r)
+            if said == "happened":  # only a call in doubt can have happened; else: refused
+                out[r["call_id"]] = "happened" if r.get("in_doubt") else False
+            else:
+                out[r["call_id"]] = bool(said)
+        return out
 
 
 class PolicyChannel(HumanChannel):

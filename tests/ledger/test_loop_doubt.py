@@ -42,7 +42,8 @@ def _model() -> FunctionModel:
     return FunctionModel(answer, name="test/function")
 
 
-def _run(approve: bool, seed_intent: str | None) -> tuple[Session, list[dict[str, Any]]]:
+def _run(approve: bool | str, seed_intent: str | None
+         ) -> tuple[Session, list[dict[str, Any]]]:
     s = Session.create(TOPIC, PEOPLE, max_turns=6)
     s.kb.record(s.run_id, "grant", "human", {"tool": "write_note", "to": "cfo",
                                              "justification": "the cfo keeps the minutes"})
@@ -51,7 +52,7 @@ def _run(approve: bool, seed_intent: str | None) -> tuple[Session, list[dict[str
                                       effect="write", node="execute")
     seen: list[dict[str, Any]] = []
 
-    def answer(req: dict[str, Any]) -> bool:
+    def answer(req: dict[str, Any]) -> bool | str:
         seen.append(req)
         return approve
 
@@ -67,8 +68,9 @@ def _run(approve: bool, seed_intent: str | None) -> tuple[Session, list[dict[str
     return s, seen
 
 
-@pytest.mark.parametrize("approve", [False, True])
-def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bool) -> None:
+@pytest.mark.parametrize("approve", [False, True, "happened"])
+def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bool | str
+                                                         ) -> None:
     first, _ = _run(True, None)  # where the loop puts the call: its key
     [call] = [e for e in first.events() if e.kind == "tool.call"
               and e.payload["tool"] == "write_note"]
@@ -83,11 +85,42 @@ def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bo
     note = home / "runs" / s.run_id / "notes" / "minutes.md"
     effect = Ledger(s.kb, s.run_id).get(key)
     assert effect is not None
-    if approve:  # "run it": it runs once more, and only once
+    if approve == "happened":  # it did happen: recorded as done, not run again
+        assert not note.exists() and effect.status == "done" and effect.attempts == 1
+        assert effect.answers == {1: "happened"}
+        [ok] = [e for e in s.events() if e.kind == "approval"
+                and e.payload["call_id"].startswith("doubt:")]
+        assert ok.payload["happened"] is True and ok.payload["approved"] is False
+    elif approve:  # "run it": it runs once more, and only once
         assert note.read_text() == "m" and effect.status == "done" and effect.attempts == 2
         assert effect.answers == {1: "run"}  # the human's answer for attempt 1
     else:  # not approved: not run, left in doubt and recorded so
         assert not note.exists() and effect.status == "in_doubt"
         assert len(s.kb.events(s.run_id, kinds=["effect.in_doubt"])) == 1
     assert s.kb.verify(s.run_id).ok
+    s.close()
+
+
+def test_only_a_call_in_doubt_can_be_said_to_have_happened(home: Path) -> None:
+    import subprocess
+    import sys
+
+    from mapek.errors import UserError
+
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6)
+    s.kb.record(s.run_id, "approval.requested", "screen", {"approvals": [
+        {"call_id": "tool:2:0", "tool": "send_email", "args": {"to": "a@x.com"}},
+        {"call_id": "doubt:tool:1:0:1", "tool": "write_note", "args": NOTE, "in_doubt": True}]})
+    with pytest.raises(UserError, match="not in doubt"):
+        s.approve("tool:2:0", happened=True)
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "approve", s.run_id,
+                        "doubt:tool:1:0:1", "--deny", "--happened"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "one of --deny and --happened" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "approve", s.run_id,
+                        "doubt:tool:1:0:1", "--happened"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0 and "recorded as having happened" in r.stdout, r.stderr
+    [ev] = s.kb.events(s.run_id, kinds=["approval"])
+    assert ev.payload["happened"] is True and ev.payload["approved"] is False
     s.close()
