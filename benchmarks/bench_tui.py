@@ -3,8 +3,8 @@
     python benchmarks/bench_tui.py [--events 300] [--interval 0.05] [--idle 10] [--big 10000]
                                    [--out benchmarks/RESULTS.tui.md]
 
-1. Latency: the app (``MapekApp``, headless through ``App.run_test`` at 160x48) is attached to a
-   live run; a separate writer process appends ``message`` events (with persona turns, as the
+1. Latency: the app (``MapekApp``, headless through ``App.run_test`` at 160x48, then 80x24) is
+   attached to a live run; a separate writer process appends ``message`` events (with persona turns, as the
    worker writes them) every ``--interval`` seconds. For each event: from its ``ts`` (taken
    inside the appending transaction, just before the commit) to the moment the app has folded
    it, written it to the discussion pane and the compositor has refreshed the screen after it
@@ -132,8 +132,9 @@ async def _settled(app: Any, pilot: Any, seq: int, timeout: float = 300) -> None
 
 async def latency(home: Path, n: int, interval: float,
                   size: tuple[int, int] = (160, 48)) -> list[float]:
-    from mapek.api import Session
     from mapek_tui import MapekApp
+
+    from mapek.api import Session
 
     run = f"bench-latency-{size[0]}x{size[1]}"
     last = make_run(home, run, 40, os.getpid())
@@ -158,8 +159,9 @@ async def latency(home: Path, n: int, interval: float,
 
 
 async def idle_cpu(home: Path, seconds: float) -> dict[str, float]:
-    from mapek.api import Session
     from mapek_tui import MapekApp
+
+    from mapek.api import Session
 
     out = {}
     for name, pid in (("finished run", None), ("live run, quiet worker", os.getpid())):
@@ -182,8 +184,9 @@ async def idle_cpu(home: Path, seconds: float) -> dict[str, float]:
 
 
 async def memory_child(home: Path, run: str, last: int) -> dict[str, float]:
-    from mapek.api import Session
     from mapek_tui import MapekApp
+
+    from mapek.api import Session
 
     base = rss_mb()
     s = Session.attach(run, home=home)
@@ -233,7 +236,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "ws"
-        lat = asyncio.run(latency(home, a.events, a.interval))
+        lat_small = asyncio.run(latency(home, a.events, a.interval, (80, 24)))
+        read_small = list(READ_MS)
+        lat = asyncio.run(latency(home, a.events, a.interval, (160, 48)))
         idle = asyncio.run(idle_cpu(home, a.idle))
         mem = memory(home, a.big)
     machine = (f"{platform.platform()} ({os.uname().version}), {os.cpu_count()} CPUs, "
@@ -247,13 +252,15 @@ def main() -> None:
         f"`{' '.join(os.uname())}`. The machine's 2 cores were shared with other work while "
         "this ran.", "",
         "## Method", "",
-        "- **Event to screen**: the app (headless, `App.run_test` at 160x48, the same code as in "
+        "- **Event to screen**: the app (headless, `App.run_test` at 160x48, then 80x24; the "
+        "same code as in "
         "a terminal but drawing to no tty) is attached to a live run. A separate writer process "
         f"appends {a.events} `message` events, one every {a.interval * 1000:.0f} ms on average "
         "(jittered 0.5-1.5x). Latency runs from each event's `ts` (taken inside the appending "
         "transaction, just before the commit) to the moment the app has read it (it polls the "
         "log every 30 ms while the run is live), folded it, written it to the discussion pane "
-        "and the screen has been refreshed after that (`call_after_refresh`).",
+        "and the screen has been refreshed after that (`call_after_refresh`). The gauges, "
+        "observer and banner are redrawn at most every 120 ms, apart from the line.",
         f"- **Idle CPU**: user+system CPU of the app's process over {a.idle:.0f} s with nothing "
         "happening, as a percentage of one core: on a finished run (the follower polls every "
         "0.25 s in case someone resumes it) and on a live run whose worker writes nothing (it "
@@ -264,9 +271,13 @@ def main() -> None:
         "shown. RSS (`VmRSS`) after the imports and with the run open; the same for 100 events.",
         "", "## Results", "",
         "| figure | result | target |", "|---|---|---|",
-        f"| event committed -> on screen, {len(lat)} events | p50 {pct(lat, 50):.1f} ms, "
+        f"| event committed -> on screen, {len(lat)} events, 160x48 | p50 {pct(lat, 50):.1f} ms, "
         f"**p95 {p95:.1f} ms**, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms | p95 <= 100 ms: "
         f"{'met' if p95 <= 100 else 'MISSED'} |",
+        f"| the same at 80x24 | p50 {pct(lat_small, 50):.1f} ms, **p95 "
+        f"{pct(lat_small, 95):.1f} ms**, p99 {pct(lat_small, 99):.1f} ms, max "
+        f"{max(lat_small):.1f} ms (read by the follower: p95 {pct(read_small, 95):.1f} ms) | "
+        f"p95 <= 100 ms: {'met' if pct(lat_small, 95) <= 100 else 'MISSED'} |",
     ]
     for name, v in idle.items():
         lines.append(f"| idle CPU, {name} | {v:.2f} % of one core | — |")
@@ -281,7 +292,15 @@ def main() -> None:
               f"{pct(READ_MS, 50):.1f} ms, p95 {pct(READ_MS, 95):.1f} ms; read -> drawn p50 "
               f"{pct(draw, 50):.1f} ms, p95 {pct(draw, 95):.1f} ms. Mean total "
               f"{statistics.mean(lat):.1f} ms. Load average when done: "
-              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores).", ""]
+              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores).", "",
+              "Reading: the follower thread wakes every 10 ms while the run is live (so 5 ms on "
+              "average, more when the cores are busy: it needs the GIL and a core). Drawing: "
+              "the handler itself (fold + write one line) takes about 2 ms; the rest is Textual's "
+              "compositor repainting the scrolled discussion region and the gauges for the next "
+              "frame, and waiting for that frame. Both parts grow with the load on the machine, "
+              "which other engineers' test runs shared while this ran; the p95 figure is "
+              "therefore an upper bound for a quiet machine, not a property of the app alone.",
+              ""]
     text = "\n".join(lines)
     print(text)
     if a.out:

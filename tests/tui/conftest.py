@@ -35,6 +35,9 @@ async def settle(app: Any, pilot: Any, *, seq: int | None = None, status: str | 
             continue
         want = seq if seq is not None else app.session.kb.log.last_seq(app.session.run_id)
         if app.view.last_seq >= want and (status is None or app.status == status):
+            await pilot.pause(app.SIDE_EVERY + 0.05)  # the side panes follow
+            while app._side_due and time.monotonic() < deadline:  # noqa: SLF001
+                await pilot.pause(0.05)
             await pilot.pause(0.05)
             return
     raise AssertionError(f"app did not settle: status {app.status}, "

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mapek_tui import MapekApp
 
 from mapek.api import Session
-from mapek_tui import MapekApp
 
 from .conftest import RUN_TRIPPED, RUN_WAITING, T0, settle
 

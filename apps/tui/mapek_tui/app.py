@@ -62,6 +62,11 @@ class MapekApp(App[int]):
         Binding("q", "quit", "quit"),
     ]
 
+    SIDE_EVERY = 0.12
+    """Seconds between redraws of the gauges, observer and banner while events stream in (the
+    discussion line of an event is drawn at once; redrawing the rest for every event would
+    double the time to the screen)."""
+
     status: reactive[str] = reactive("loading")
     reason: reactive[str] = reactive("")
     live: reactive[bool] = reactive(False)
@@ -80,6 +85,7 @@ class MapekApp(App[int]):
         self._kb = kb
         self.clock = clock
         self.view: RunView | None = None
+        self._side_due = False
         self.shown_at: dict[int, float] | None = None
         """seq -> ``time.time()`` once drawn; set to a dict to measure (the benchmark)."""
         self.read_at: dict[int, float] = {}
@@ -195,7 +201,9 @@ class MapekApp(App[int]):
         self.discussion.add_events(view, shown)
         if view.topic:
             self.title = view.topic
-        self._refresh_side()
+        if not self._side_due:  # the side panes follow at most every SIDE_EVERY seconds
+            self._side_due = True
+            self.set_timer(self.SIDE_EVERY, self._refresh_side)
         if self.shown_at is not None:
             seqs = [e.seq for e in msg.events]
             self.read_at.update((s, msg.read_at) for s in seqs)
@@ -224,8 +232,10 @@ class MapekApp(App[int]):
             self.budget.gauges = tuple(self.view.gauges(self.clock()))
 
     def _refresh_side(self) -> None:
+        self._side_due = False
         view = self.view
-        assert view is not None
+        if view is None:
+            return
         budget = self.budget
         budget.gauges = tuple(view.gauges(self.clock() if self.live else None))
         budget.circuit = view.circuit()
@@ -379,7 +389,7 @@ class MapekApp(App[int]):
         else:
             self.action_resume()
 
-    @work(thread=True, exclusive=True, group="control")
+    @work(thread=True, exclusive=True, group="stop")
     def _stop_worker(self) -> None:
         self.session.stop("paused by the human in the terminal app")
 
@@ -394,15 +404,28 @@ class MapekApp(App[int]):
             return
         self.start_session()
 
-    @work(thread=True, exclusive=True, group="control")
     def start_session(self) -> None:
-        """Start (or resume) the session's worker."""
-        try:
-            self.session.start()
-        except MapekError as exc:
-            self.call_from_thread(self.notify, f"resume: {exc}", severity="error")
-            return
-        self.call_from_thread(self.notify, "worker started")
+        """Run (or resume) the session as ``Session.resume`` does it (after a trip: the
+        half-open trial round first), in a daemon thread: it blocks until the run ends, and a
+        human who quits the app leaves the worker running (a Textual thread worker would hold
+        the process open until then). Questions and approvals are left in the log for the
+        dialogs (:class:`LogChannel`); the follower shows the events."""
+        import threading
+
+        from mapek_tui.channel import LogChannel
+
+        session = self.session
+        session.channel = LogChannel()
+
+        def run() -> None:
+            try:
+                session.resume()
+            except MapekError as exc:
+                if self.is_running:
+                    self.call_from_thread(self.notify, f"resume: {exc}", severity="error")
+
+        self.notify("worker starting")
+        threading.Thread(target=run, name="mapek-tui-resume", daemon=True).start()
 
     def action_trip(self) -> None:
         from mapek.breaker.review import record_override
