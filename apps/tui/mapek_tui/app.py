@@ -8,6 +8,7 @@ answers, approvals, interjections and breaker overrides into the log through
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -62,6 +63,8 @@ class MapekApp(App[int]):
         Binding("q", "quit", "quit"),
     ]
 
+    CHUNK = 400
+    """Events per batch when reading a long history (each batch is drawn before the next)."""
     SIDE_EVERY = 0.12
     """Seconds between redraws of the gauges, observer and banner while events stream in (the
     discussion line of an event is drawn at once; redrawing the rest for every event would
@@ -86,6 +89,7 @@ class MapekApp(App[int]):
         self.clock = clock
         self.view: RunView | None = None
         self._side_due = False
+        self._drawn = threading.Event()
         self.shown_at: dict[int, float] | None = None
         """seq -> ``time.time()`` once drawn; set to a dict to measure (the benchmark)."""
         self.read_at: dict[int, float] = {}
@@ -179,9 +183,14 @@ class MapekApp(App[int]):
         last, state, check_at = 0, None, 0.0
         live = False
         while not worker.is_cancelled:
-            events = session.kb.events(session.run_id, after=last)
+            events = session.kb.events(session.run_id, after=last, limit=self.CHUNK)
             if events:
                 last = events[-1].seq
+                if len(events) == self.CHUNK:  # a long history: one chunk drawn at a time,
+                    self._drawn.clear()            # so keys and redraws get in between
+                    self.post_message(EventsArrived(events, time.time()))
+                    self._drawn.wait(5.0)
+                    continue
                 self.post_message(EventsArrived(events, time.time()))
             now = time.monotonic()
             if now >= check_at or any(e.kind in _STATUS_KINDS for e in events):
@@ -204,6 +213,7 @@ class MapekApp(App[int]):
         if not self._side_due:  # the side panes follow at most every SIDE_EVERY seconds
             self._side_due = True
             self.set_timer(self.SIDE_EVERY, self._refresh_side)
+        self.call_after_refresh(self._drawn.set)
         if self.shown_at is not None:
             seqs = [e.seq for e in msg.events]
             self.read_at.update((s, msg.read_at) for s in seqs)
@@ -410,7 +420,6 @@ class MapekApp(App[int]):
         human who quits the app leaves the worker running (a Textual thread worker would hold
         the process open until then). Questions and approvals are left in the log for the
         dialogs (:class:`LogChannel`); the follower shows the events."""
-        import threading
 
         from mapek_tui.channel import LogChannel
 
