@@ -36,7 +36,9 @@ def _fingerprint() -> str:
 
 
 def setup() -> None:
-    if sys.version_info < (3, 11):
+    # Deliberate although pyproject requires 3.11: an older Python reaching tasks.py gets this
+    # one clear line instead of a failure deep inside pip or the venv.
+    if sys.version_info < (3, 11):  # noqa: UP036
         sys.exit(f"mapek needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if STAMP.exists() and STAMP.read_text() == _fingerprint() and PY.exists():
         return

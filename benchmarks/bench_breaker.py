@@ -38,7 +38,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start(home: Path, run: str, mode: str, *extra: str) -> tuple[subprocess.Popen, subprocess.Popen]:
+def start(home: Path, run: str, mode: str,
+          *extra: str) -> tuple[subprocess.Popen, subprocess.Popen]:
     w = subprocess.Popen([sys.executable, str(STANDIN), str(home), run, mode, "3"],
                          stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert w.stdout is not None and w.stdout.readline() == "ready\n"  # signals set up
@@ -52,7 +53,8 @@ def trip_latency(home: Path, log: SQLiteEventLog, n: int) -> list[float]:
     out = []
     for i in range(n):
         run = f"trip-{i}"
-        log.append(EventDraft(run_id=run, kind="run.started", payload={"config": {"max_tokens": 100}}))
+        log.append(EventDraft(run_id=run, kind="run.started",
+                              payload={"config": {"max_tokens": 100}}))
         w, d = start(home, run, "breach-watched")
         w.wait()
         gone = time.time()
@@ -66,7 +68,8 @@ def blocked(home: Path, log: SQLiteEventLog, n: int) -> list[float]:
     out = []
     for i in range(n):
         run = f"blocked-{i}"
-        log.append(EventDraft(run_id=run, kind="run.started", payload={"config": {"max_tokens": 1}}))
+        log.append(EventDraft(run_id=run, kind="run.started",
+                              payload={"config": {"max_tokens": 1}}))
         w, d = start(home, run, "ignore-term")
         hb = home / "runs" / run / "watchdog.heartbeat"
         while not hb.exists():

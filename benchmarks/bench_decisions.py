@@ -68,13 +68,14 @@ def bench_record(home: Path, n: int = 2000) -> dict[str, float]:
 
 
 def bench_loop(home: Path, sessions: int) -> dict[str, Any]:
+    from test_inprocess import PEOPLE, TOPIC, _answer
+
     import mapek.decisions as dec
     import mapek.loop.analyse as analyse
     import mapek.loop.screen as screen
     from mapek.api import Session
     from mapek.loop.worker import run_session
     from mapek.testing import FunctionModel
-    from test_inprocess import PEOPLE, TOPIC, _answer
 
     spent: list[float] = []
 
@@ -172,11 +173,12 @@ def bench_read(home: Path, sizes: list[int]) -> list[dict[str, Any]]:
             run = f"synthetic-{size}"
             n = _synthetic_run(kb, run, size)
             row: dict[str, Any] = {"events": n}
-            for name, fn in (("read events", lambda: kb.events(run)),
-                             ("decisions_of", lambda: decisions_of(kb, run)),
-                             ("summarise", lambda: summarise(kb, run)),
-                             ("compare (run, itself)", lambda: compare(kb, run, run)),
-                             ("export", lambda: export(kb, [run], home / f"{run}.jsonl"))):
+            # run=run binds this iteration's run into each lambda.
+            for name, fn in (("read events", lambda run=run: kb.events(run)),
+                             ("decisions_of", lambda run=run: decisions_of(kb, run)),
+                             ("summarise", lambda run=run: summarise(kb, run)),
+                             ("compare (run, itself)", lambda run=run: compare(kb, run, run)),
+                             ("export", lambda run=run: export(kb, [run], home / f"{run}.jsonl"))):
                 times = []
                 for _ in range(3):
                     t = time.perf_counter()

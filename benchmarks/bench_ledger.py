@@ -9,11 +9,11 @@
    0-30 ms after applying an effect and before answering, as a slow service would). The worker
    is SIGKILLed at a random moment: in 85% of trials uniformly within the effects phase (timed
    from the counter's first request, over the measured span from the first request to the last
-   answer of an unkilled run), in 15% uniformly from the process start over a whole run. Then it is resumed until it finishes; a call in doubt that is not
-   idempotent makes the resumed worker exit 5, and a "human" answers by looking at the counter
-   (``happened`` if the counter applied it, else ``run``), as a person checking the outside
-   system would. Each trial has a fresh workspace. Counted at the end, by the counter: effects
-   applied twice (duplicates) and never (lost).
+   answer of an unkilled run), in 15% uniformly from the process start over a whole run. Then it is
+   resumed until it finishes; a call in doubt that is not idempotent makes the resumed worker exit
+   5, and a "human" answers by looking at the counter (``happened`` if the counter applied it, else
+   ``run``), as a person checking the outside system would. Each trial has a fresh workspace.
+   Counted at the end, by the counter: effects applied twice (duplicates) and never (lost).
 2. Resume time. A run of N completed steps (one ``upsert`` each): the events are recorded
    through the gateway's own recording path (``Ledger.intend`` then ``ToolGateway._finish``,
    what ``call`` does around a tool), since building it through ``call`` is quadratic (the
@@ -38,18 +38,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# The checkout and the test helpers (_counter) come first: the imports below follow on purpose.
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "ledger"))
 
-from _counter import CounterServer, tools, trial, worker, workflow_file
+from _counter import CounterServer, tools, trial, worker, workflow_file  # noqa: E402
 
-from mapek.knowledge import KnowledgeBase
-from mapek.ledger import effect_key
-from mapek.safety.gateway import CallCheck, ToolGateway
-from mapek.safety.sandbox import load_workflow
-from mapek.safety.sandbox_tools import sandbox_tools
-from mapek.safety.tools import ToolRegistry
-from mapek.workflow import run_workflow
+from mapek.knowledge import KnowledgeBase  # noqa: E402
+from mapek.ledger import effect_key  # noqa: E402
+from mapek.safety.gateway import CallCheck, ToolGateway  # noqa: E402
+from mapek.safety.sandbox import load_workflow  # noqa: E402
+from mapek.safety.sandbox_tools import sandbox_tools  # noqa: E402
+from mapek.safety.tools import ToolRegistry  # noqa: E402
+from mapek.workflow import run_workflow  # noqa: E402
 
 
 def _pct(xs: list[float], q: float) -> float:

@@ -2,10 +2,11 @@
 
 Method: each figure is the median (p50) and p90 of N sequential calls in one process, after
 warm-up calls, timed with ``time.perf_counter``; the bare litellm call and the gateway call are
-timed in alternation so that drift on a shared machine affects both alike. The offline model answers instantly, so a call
-to it measures litellm's own overhead plus the engine; a gateway over a ``FunctionModel`` (no
-litellm) measures the gateway's overhead alone (retry wrapper, budget reserve/settle, recording
-to a list, request building). One-off costs (importing litellm, the first call) are timed once.
+timed in alternation so that drift on a shared machine affects both alike. The offline model
+answers instantly, so a call to it measures litellm's own overhead plus the engine; a gateway over a
+``FunctionModel`` (no litellm) measures the gateway's overhead alone (retry wrapper, budget
+reserve/settle, recording to a list, request building). One-off costs (importing litellm, the first
+call) are timed once.
 
     .venv/bin/python benchmarks/bench_llm.py [-n 300] [--no-write]
 

@@ -238,7 +238,8 @@ class ExactIndex:
 
     def upsert(self, events: Any, position: int | None = None) -> None:
         events = list(events)
-        for ev, vec in zip(events, self._embed([ev.text for ev in events]) if events else []):
+        for ev, vec in zip(events, self._embed([ev.text for ev in events]) if events else [],
+                           strict=True):
             persona = ev.payload.get("persona")
             meta = {"event_id": ev.id, "run_id": ev.run_id, "seq": ev.seq, "kind": ev.kind,
                     "persona": persona if isinstance(persona, str) and persona else ev.actor,
@@ -763,7 +764,7 @@ def _concurrency(n: int, turns: int, latency: float, work: Path, shared: bool,
 
     homes = [work / "concurrent" if shared else work / "concurrent" / f"s{i}" for i in range(n)]
     ids = [new_session(h, turns) for h in homes]
-    jobs = [(str(h), rid) for h, rid in zip(homes, ids)]
+    jobs = [(str(h), rid) for h, rid in zip(homes, ids, strict=True)]
     if processes <= 1:
         ready, go = threading.Event(), threading.Event()
         go.set()

@@ -40,7 +40,7 @@ def main() -> None:
             samples[name].append(timed(cmd))
     probe = ("import sys, mapek, mapek.cli\n"
              "try:\n    mapek.cli.app(['--help'], standalone_mode=False)\nexcept SystemExit:\n"
-             "    pass\nprint([m for m in %r if m in sys.modules])" % (HEAVY,))
+             f"    pass\nprint([m for m in {HEAVY!r} if m in sys.modules])")
     heavy = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            check=True).stdout.strip().splitlines()[-1]
     lines = [

@@ -1,4 +1,5 @@
-"""Where packaged data lives: inside the wheel (``mapek/_data``) or, in a checkout, the repo root."""
+"""Where packaged data lives: inside the wheel (``mapek/_data``) or, in a checkout, the repo
+root."""
 
 from __future__ import annotations
 

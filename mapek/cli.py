@@ -92,7 +92,8 @@ def personas_list(personas_dir: PersonasDir = None, as_json: JsonFlag = False) -
     lib = _library(personas_dir)
     if as_json:
         _emit_json([
-            {"name": p.name, "role": p.role, "expertise": p.expertise, "source": str(lib.sources[p.name])}
+            {"name": p.name, "role": p.role, "expertise": p.expertise,
+             "source": str(lib.sources[p.name])}
             for p in (lib.personas[n] for n in lib.names())
         ])
         return
@@ -114,7 +115,8 @@ def personas_show(name: str, personas_dir: PersonasDir = None, as_json: JsonFlag
         _emit_json({**persona.model_dump(), "source": str(lib.sources[name])})
         return
     con = _console()
-    con.print(f"[bold {persona.color}]{persona.name}[/] — {persona.role}  [dim]({lib.sources[name]})[/]")
+    con.print(f"[bold {persona.color}]{persona.name}[/] — {persona.role}  "
+              f"[dim]({lib.sources[name]})[/]")
     for field in ("goal", "backstory", "instructions"):
         value = getattr(persona, field)
         if value:
@@ -166,7 +168,8 @@ def kb_verify(
             if r.ok:
                 con.print(f"[green]ok[/]   {r.run_id}  {r.events} events")
             else:
-                con.print(f"[red]BAD[/]  {r.run_id}  first bad event #{r.first_bad_seq}: {r.problem}")
+                con.print(f"[red]BAD[/]  {r.run_id}  first bad event #{r.first_bad_seq}: "
+                          f"{r.problem}")
     if not report.ok:
         raise typer.Exit(3)
 

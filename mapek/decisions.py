@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import json
 import os
-from bisect import bisect_right
 import tempfile
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal

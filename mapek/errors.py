@@ -9,11 +9,13 @@
     │   ├── WorkspaceError          a workspace folder that is missing, unreadable or not ours
     │   ├── UnknownRunError         a run id that is not in the log
     │   ├── UnknownModelError       a model string litellm cannot route
-    │   ├── EvidenceError           an evidence envelope, key or requirement file that cannot be read
+    │   ├── EvidenceError           an evidence envelope, key or requirement file that cannot be
+    │   │                           read
     │   └── IdempotencyKeyCollision one effect key presented with another tool or other arguments
     ├── RuntimeFailure              something broke while running; state is kept
     │   ├── StorageError            the event log's database failed (sqlite translated here)
-    │   ├── LogIntegrityError       the hash chain is broken: an edited, deleted, inserted or reordered event
+    │   ├── LogIntegrityError       the hash chain is broken: an edited, deleted, inserted or
+    │   │                           reordered event
     │   ├── VectorIndexError        the vector index failed (chromadb translated here)
     │   └── ModelError              a model call failed (litellm translated here)
     │       ├── ModelTimeoutError   the call took longer than its timeout, after retries

@@ -20,9 +20,10 @@ On a call with a key the ledger says what it is:
   it is never assumed not to have happened;
 - **new**: the intent is recorded, then the tool runs.
 
-The same key with other arguments (or another tool) is :class:`~mapek.errors.IdempotencyKeyCollision`
-and nothing runs. A tool whose function takes an ``idempotency_key`` parameter receives the key, to
-forward to services that accept one (Stripe's ``Idempotency-Key``, say).
+The same key with other arguments (or another tool) is
+:class:`~mapek.errors.IdempotencyKeyCollision` and nothing runs. A tool whose function takes an
+``idempotency_key`` parameter receives the key, to forward to services that accept one (Stripe's
+``Idempotency-Key``, say).
 
 The ledger reads a run's effect events once (one pass over the log, filtered by kind) and then
 only what was appended since, so resuming a run of 10,000 completed steps reads its log once.

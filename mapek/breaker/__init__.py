@@ -43,8 +43,14 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:  # pragma: no cover
     from mapek.breaker.guard import WorkerGuard, WorkerStopped
     from mapek.breaker.notifiers import CommandNotifier, EmailNotifier, Notifier, WebhookNotifier
-    from mapek.breaker.policies import (Breach, Policy, PolicySpec, RunFold, build_policies,
-                                        load_policy)
+    from mapek.breaker.policies import (
+        Breach,
+        Policy,
+        PolicySpec,
+        RunFold,
+        build_policies,
+        load_policy,
+    )
     from mapek.breaker.postmortem import Report, build_report
     from mapek.breaker.review import record_override
     from mapek.breaker.watchdog import EXIT_TRIPPED, Watchdog, WatchdogBusy

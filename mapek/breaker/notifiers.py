@@ -139,7 +139,7 @@ def notify_all(notifiers: list[Notifier], trip: dict[str, Any], *, margin: float
         th = threading.Thread(target=run, args=(i, n, t0), daemon=True, name=f"notify-{n.name}")
         th.start()
         threads.append((i, n, th, t0))
-    for i, n, th, t0 in threads:
+    for _, n, th, t0 in threads:
         th.join(max(0.0, t0 + n.timeout + margin - time.monotonic()))
     out = []
     for i, n, _, t0 in threads:

@@ -76,7 +76,8 @@ class Report:
         ]))
         for title, table in (("Spend per persona", self.spend_by_persona),
                              ("Spend per stage", self.spend_by_stage)):
-            rows = ["| who | calls | tokens | USD | model s | errors |", "|---|---|---|---|---|---|"]
+            rows = ["| who | calls | tokens | USD | model s | errors |",
+                    "|---|---|---|---|---|---|"]
             rows += [f"| {k} | {s.calls} | {s.tokens:,} | {s.usd:.4f} | {s.ms / 1000:.2f} | "
                      f"{s.errors} |" for k, s in sorted(table.items(), key=lambda x: -x[1].tokens)]
             out.append((title, rows))
@@ -193,7 +194,8 @@ class Report:
                 f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
                 f'stroke="#888"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" '
                 f'stroke="#888"/>'
-                f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pts(1, k_max)}"/>'
+                f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" '
+                f'points="{pts(1, k_max)}"/>'
                 f'<polyline fill="none" stroke="#ff7f0e" stroke-width="2" stroke-dasharray="5,3" '
                 f'points="{pts(2, u_max)}"/>'
                 f'<text x="{pad}" y="{pad - 10}" font-size="12" fill="#1f77b4">tokens '

@@ -32,7 +32,12 @@ from typing import Any
 
 from mapek.breaker.notifiers import notifiers_from, notify_all
 from mapek.breaker.policies import (
-    Breach, PolicySpec, RunFold, build_policies, first_breach, load_policy,
+    Breach,
+    PolicySpec,
+    RunFold,
+    build_policies,
+    first_breach,
+    load_policy,
 )
 from mapek.errors import MapekError, UserError
 

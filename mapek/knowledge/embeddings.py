@@ -104,7 +104,7 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
     def _compute(text: str, dim: int) -> np.ndarray:
         feats = features(text) or {"empty": 1.0}
         slots = [_slot(f, dim) for f in feats]
-        weights = [sign * w for (_, sign), w in zip(slots, feats.values())]
+        weights = [sign * w for (_, sign), w in zip(slots, feats.values(), strict=True)]
         vec = np.bincount([i for i, _ in slots], weights=weights, minlength=dim)
         norm = float(np.linalg.norm(vec))
         if norm == 0.0:  # every feature cancelled out: fall back to the first one's slot

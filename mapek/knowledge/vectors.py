@@ -97,7 +97,7 @@ class VectorIndex(ABC):
         default) if it cannot say: a search then catches the index up before querying it."""
         raise NotImplementedError
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: the default releases nothing
         """Release the client. The default does nothing."""
 
 
@@ -254,7 +254,7 @@ class ChromaIndex(VectorIndex):
             SearchHit(event_id=i, run_id=str(m["run_id"]), seq=int(m["seq"]),
                       persona=str(m["persona"]), kind=str(m["kind"]), text=d or "",
                       distance=float(dist))
-            for i, d, m, dist in zip(ids, docs, metas, dists)
+            for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
         ][:n]
 
     def delete(self, run_id: str | None = None) -> None:

@@ -90,7 +90,8 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     unresolved = [q for q in questions.values() if q["status"] in ("open", "routed")]
     stances = set(latest.values())
     all_spoke = len(latest) == len(cfg["personas"])
-    stale = len(progress) >= STALL_ROUNDS and not any(p["changed"] for p in progress[-STALL_ROUNDS:])
+    stale = (len(progress) >= STALL_ROUNDS
+             and not any(p["changed"] for p in progress[-STALL_ROUNDS:]))
     warning = None
     settled = (rnd >= MIN_ROUNDS and all_spoke and not new_claims and not changed_positions
                and not unresolved and not consequential)
@@ -101,7 +102,8 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     elif stale and all_spoke and len(stances) == 1:
         status, warning = "converged", "agreement loop: positions agree and nothing new is said"
     elif stale:
-        status, warning = "stalled", f"{STALL_ROUNDS} rounds without new claims or changed positions"
+        status = "stalled"
+        warning = f"{STALL_ROUNDS} rounds without new claims or changed positions"
 
     # 4. What reaches the human, within the session's escalation budget.
     mode, used = cfg["human"], state["escalations_used"]

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build_graph", "NODES"]
 
-NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse", "escalate", "synthesise")
+NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse", "escalate",
+         "synthesise")
 
 
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,

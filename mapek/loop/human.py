@@ -18,8 +18,8 @@ from mapek.loop.state import HumanMode, LoopState
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["escalate", "approve", "for_human", "HumanChannel", "TerminalChannel", "ProgrammaticChannel", "PolicyChannel",
-           "Reply"]
+__all__ = ["escalate", "approve", "for_human", "HumanChannel", "TerminalChannel",
+           "ProgrammaticChannel", "PolicyChannel", "Reply"]
 
 Reply = dict[str, str | None]
 """qid -> the human's answer, or ``None`` to defer the question."""

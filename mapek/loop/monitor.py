@@ -72,7 +72,8 @@ def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     for turn in turns:
         for hit in ctx.search(turn["text"], n=3, run=run_id, persona=turn["persona"],
                               kind="message"):
-            if hit.seq != turn["seq"] and hit.seq < turn["seq"] and hit.score >= REPETITION_THRESHOLD:
+            if (hit.seq != turn["seq"] and hit.seq < turn["seq"]
+                    and hit.score >= REPETITION_THRESHOLD):
                 repeats.append({"persona": turn["persona"], "seq": turn["seq"],
                                 "repeats": hit.seq, "similarity": round(hit.score, 3)})
                 break

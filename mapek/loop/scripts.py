@@ -80,8 +80,8 @@ def persona_turn(request: Any) -> dict[str, Any]:
         parts.append(f"You asked me directly: \"{_short(c.get('interjection') or '', 14)}\". "
                      "Here is my answer from where I sit.")
     elif task == "react" and q:
-        parts.append(f"The human has answered my question: \"{_short(q.get('answer') or '', 14)}\". "
-                     "That changes my view.")
+        parts.append("The human has answered my question: "
+                     f"\"{_short(q.get('answer') or '', 14)}\". That changes my view.")
     elif others:
         prev = others[-1]
         verb = rng.choice(["Building on", "I take", "Picking up"])
@@ -101,7 +101,8 @@ def persona_turn(request: Any) -> dict[str, Any]:
         parts.append(f"On the human's note, \"{_short(c['interjection'], 10)}\", I agree it "
                      "should shape the next step.")
     # Stance: opening positions differ, then settle; the skeptic keeps its dissent.
-    opening = ["undecided", "conditional", "oppose", "support"][request.rng(name + "s").randrange(4)]
+    openings = ("undecided", "conditional", "oppose", "support")
+    opening = openings[request.rng(name + "s").randrange(4)]
     if task == "react":
         stance = "support" if name != "skeptic" else "conditional"
     elif k == 0:
@@ -141,7 +142,8 @@ def synthesis_script(request: Any) -> dict[str, Any]:
     majority = c.get("majority", "undecided")
     claims = list(dict.fromkeys(c.get("claims", [])))
     answered = c.get("answered", [])
-    decided = [f"{a['text']} -> {a['answer']} ({a['by']})" for a in answered if a.get("by") == "human"]
+    decided = [f"{a['text']} -> {a['answer']} ({a['by']})" for a in answered
+               if a.get("by") == "human"]
     return {
         "summary": f"The peers discussed \"{c.get('topic', '')}\" and most ended {majority}. "
                    f"{len(claims)} concerns were raised and {len(answered)} questions answered.",

@@ -65,12 +65,12 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
 
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
+    from mapek.llm import Budget, Gateway
     from mapek.loop.context import LoopContext
     from mapek.loop.graph import build_graph
     from mapek.loop.scripts import install as install_scripts
     from mapek.loop.toolbox import default_tools
     from mapek.loop.triage import QuestionTriager
-    from mapek.llm import Budget, Gateway
     from mapek.personas import PersonaLibrary
     from mapek.safety.policy import screening_policy
 

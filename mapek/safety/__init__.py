@@ -54,8 +54,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.safety.gateway import ApprovalRequest, CallCheck, CallResult, ToolGateway
     from mapek.safety.grants import Grant, ProvenanceBook
     from mapek.safety.policy import CheckSetting, ScreeningPolicy
-    from mapek.safety.screening import (Plan, ScreenContext, Screener, Verdict, screen_plan,
-                                        screen_text)
+    from mapek.safety.screening import (
+        Plan,
+        ScreenContext,
+        Screener,
+        Verdict,
+        screen_plan,
+        screen_text,
+    )
     from mapek.safety.tools import Effect, Tool, ToolRegistry, tool
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

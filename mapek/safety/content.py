@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human", "quarantine",
-           "redact", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
+__all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
+           "quarantine", "redact", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
 SECRET_CATALOGUE_ID = "data-exfiltration"

@@ -1,9 +1,10 @@
 """A stand-in worker: writes events into a run like a worker would, cheaply, then misbehaves.
 
 ``python tests/breaker/_standin.py HOME RUN MODE [N]``. Modes: ``breach`` (N events, then an
-``llm.call`` over any token budget, then wait; ``breach-watched`` waits for the watchdog first), ``hang`` (write nothing more), ``ignore-term``
-(ignore SIGTERM and block in a sync call), ``guarded`` (install the WorkerGuard and wait for
-SIGTERM, printing what happened), ``watched`` (model calls through the dead man's switch).
+``llm.call`` over any token budget, then wait; ``breach-watched`` waits for the watchdog
+first), ``hang`` (write nothing more), ``ignore-term`` (ignore SIGTERM and block in a sync
+call), ``guarded`` (install the WorkerGuard and wait for SIGTERM, printing what happened),
+``watched`` (model calls through the dead man's switch).
 """
 
 from __future__ import annotations

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 
 from mapek.breaker.policies import (
-    RunFold, build_policies, first_breach, load_policy, policy_dir,
+    RunFold,
+    build_policies,
+    first_breach,
+    load_policy,
+    policy_dir,
 )
 from mapek.errors import ConfigError
 from mapek.models import GENESIS_HASH, Event

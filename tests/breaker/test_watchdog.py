@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from mapek.breaker.watchdog import EXIT_TRIPPED
 from _rig import Rig
+
+from mapek.breaker.watchdog import EXIT_TRIPPED
 
 
 def test_breach_trips_records_and_stops_the_worker(rig: Rig) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mapek
 
+
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mapek.cli", *args], capture_output=True,
                           text=True, timeout=120, env=env)

@@ -19,9 +19,12 @@ def mapek(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _fill(home: Path) -> None:
     with KnowledgeBase.open(Workspace.open(home)) as kb:
-        kb.record("r1", "message", "cfo", {"text": "The migration budget needs a payback plan."})
-        kb.record("r1", "message", "engineer", {"text": "We need a tested rollback for the cut-over."})
-        kb.record("r1", "question", "legal", {"qid": "q1", "text": "Who signs the vendor contract?"})
+        kb.record("r1", "message", "cfo",
+                  {"text": "The migration budget needs a payback plan."})
+        kb.record("r1", "message", "engineer",
+                  {"text": "We need a tested rollback for the cut-over."})
+        kb.record("r1", "question", "legal",
+                  {"qid": "q1", "text": "Who signs the vendor contract?"})
         kb.record("r2", "message", "cfo", {"text": "Pricing for the Berlin office looks high."})
 
 

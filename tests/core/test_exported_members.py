@@ -1,4 +1,5 @@
-"""Every public name is listed in ``__all__`` and importable (after httpx's test of the same name)."""
+"""Every public name is listed in ``__all__`` and importable (after httpx's test of the same
+name)."""
 
 from __future__ import annotations
 

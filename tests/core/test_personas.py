@@ -20,7 +20,8 @@ def test_packaged_library_has_at_least_eight_valid_personas() -> None:
 
 def test_user_folder_overrides_and_adds(tmp_path: Path) -> None:
     (tmp_path / "cfo.yaml").write_text(
-        "name: cfo\nrole: Frugal CFO\ngoal: spend nothing\nexpertise: [finance]\nmodel: ollama/llama3\n"
+        "name: cfo\nrole: Frugal CFO\ngoal: spend nothing\nexpertise: [finance]\n"
+        "model: ollama/llama3\n"
     )
     (tmp_path / "poet.yaml").write_text("role: Poet\ngoal: rhyme\nexpertise: [poetry]\n")
     lib = PersonaLibrary.load(tmp_path)

@@ -1,4 +1,5 @@
-"""The built wheel carries the personas and the seed knowledge: an installed mapek needs no checkout."""
+"""The built wheel carries the personas and the seed knowledge: an installed mapek needs no
+checkout."""
 
 from __future__ import annotations
 

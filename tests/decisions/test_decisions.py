@@ -19,8 +19,8 @@ from mapek.api import Session
 from mapek.decisions import KIND, LEGACY_KIND, POINTS, compare, decisions_of, export, summarise
 from mapek.errors import ConfigError, UnknownRunError
 from mapek.knowledge import KnowledgeBase
-from mapek.models import EventDraft
 from mapek.loop.worker import run_session
+from mapek.models import EventDraft
 from mapek.testing import FunctionModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "loop"))

@@ -34,7 +34,7 @@ def test_unit_length_fixed_dimension_deterministic() -> None:
     vecs = EF(texts)
     assert all(v.shape == (384,) and v.dtype == np.float32 for v in vecs)
     assert all(abs(float(np.linalg.norm(v)) - 1.0) < 1e-5 for v in vecs)
-    assert all(np.array_equal(a, b) for a, b in zip(vecs, EF(texts)))
+    assert all(np.array_equal(a, b) for a, b in zip(vecs, EF(texts), strict=True))
     assert make_embedding("hashing:64")(["hello"])[0].shape == (64,)
 
 

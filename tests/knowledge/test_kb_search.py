@@ -107,7 +107,8 @@ def entries(kb: KnowledgeBase) -> dict[str, tuple[Any, ...]]:
         assert isinstance(index, ChromaIndex)
         got = index.entries()
     return {i: (d, m, [round(float(x), 6) for x in e]) for i, d, m, e in
-            zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])}
+            zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"],
+                strict=True)}
 
 
 def test_reindex_equals_incremental_index(kb: KnowledgeBase) -> None:
@@ -468,7 +469,7 @@ def test_memory_is_bounded_and_a_long_run_goes_to_the_index(tmp_path: Path) -> N
     topics = ["database cost", "office rent", "backup encryption", "hiring plan", "cloud bill"]
     runs = [f"a{i}" for i in range(5)]
     with KnowledgeBase.open(tmp_path / "ws", max_delay=60, memory_size=16) as kb:
-        for r, topic in zip(runs, topics):
+        for r, topic in zip(runs, topics, strict=True):
             for j in range(4):
                 kb.record(r, "answer", "legal", {"text": f"{topic} answer {j}"})
         expected = {(q, r): hits_key(kb.search(q, n=3, run=r)) for q in topics for r in runs}

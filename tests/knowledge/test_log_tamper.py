@@ -33,7 +33,7 @@ def tampered(log: SQLiteEventLog, log_path: Path, fill: Callable[..., None]) -> 
 
 def row(con: sqlite3.Connection, seq: int) -> dict[str, object]:
     cur = con.execute("SELECT * FROM events WHERE run_id = 'r' AND seq = ?", (seq,))
-    return dict(zip([c[0] for c in cur.description], cur.fetchone()))
+    return dict(zip([c[0] for c in cur.description], cur.fetchone(), strict=True))
 
 
 def forged(con: sqlite3.Connection, seq: int, text: str) -> tuple[object, ...]:

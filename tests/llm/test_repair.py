@@ -6,7 +6,7 @@ import json
 from typing import Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from mapek.llm.repair import (
     RepairError,
