@@ -202,3 +202,24 @@ async def test_events_that_arrive_while_a_dialog_is_open_are_shown(scripted_home
         await pilot.press("escape")
         assert "said while the help was open" in _text(app.query_one(DiscussionPane))
     s.close()
+
+
+async def test_picking_an_escalated_question_in_the_observer_opens_its_dialog(
+        scripted_home: Path) -> None:
+    s = Session.attach(RUN_WAITING)
+    app = MapekApp(s, clock=lambda: T0 + 400)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, status="running")
+        questions = app.query_one(ObserverPane).query_one("#questions", OptionList)
+        row = next(i for i in range(questions.option_count)
+                   if questions.get_option_at_index(i).id == "q:q2")
+        questions.focus()
+        questions.highlighted = row
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, AnswerScreen) and app.screen.qid == "q2"
+        assert app.screen.reason == "legal commitment"
+        await pilot.press("ctrl+d")  # defer it
+        await settle(app, pilot)
+        assert app.view.questions["q2"].status == "deferred"
+    s.close()

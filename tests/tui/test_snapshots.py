@@ -32,7 +32,8 @@ def _keys(*keys: str, status: str | None = None) -> Any:
                 await pilot.pause(0.8)
             else:
                 await pilot.press(k)
-                await pilot.pause(0.2)
+                await pilot.pause(0.4)  # a dialog's layout settles (longer on a busy machine)
+                await pilot.wait_for_scheduled_animations()
         for w in pilot.app.screen.query("Input, TextArea"):
             w.cursor_blink = False  # a steady cursor: the same picture every time
         await pilot.pause(0.1)

@@ -40,7 +40,7 @@ class AnswerScreen(ModalScreen[AnswerResult | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel"),
-                Binding("ctrl+d", "defer", "defer the question")]
+                Binding("ctrl+d", "defer", "defer the question", priority=True)]
 
     def __init__(self, qid: str, question: str, asked_by: str, to: str, reason: str,
                  context: str, position: str = "") -> None:
