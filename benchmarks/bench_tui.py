@@ -4,11 +4,11 @@
                                    [--out benchmarks/RESULTS.tui.md]
 
 1. Latency: the app (``MapekApp``, headless through ``App.run_test`` at 160x48, then 80x24) is
-   attached to a live run; a separate writer process appends ``message`` events (with persona turns, as the
-   worker writes them) every ``--interval`` seconds. For each event: from its ``ts`` (taken
-   inside the appending transaction, just before the commit) to the moment the app has folded
-   it, written it to the discussion pane and the compositor has refreshed the screen after it
-   (``call_after_refresh``; ``time.time()`` in both processes).
+   attached to a live run; a separate writer process appends ``message`` events (with persona
+   turns, as the worker writes them) every ``--interval`` seconds. For each event: from its
+   ``ts`` (taken inside the appending transaction, just before the commit) to the moment the
+   app has folded it, written it to the discussion pane and the compositor has refreshed the
+   screen after it (``call_after_refresh``; ``time.time()`` in both processes).
 2. Idle CPU: user+system CPU of the app's process over ``--idle`` seconds with nothing
    happening, (a) on a finished run, (b) on a live run whose worker says nothing.
 3. Memory: in a fresh process, RSS after the imports, then after a run of ``--big`` events is

@@ -39,7 +39,8 @@ class InterjectScreen(ModalScreen[Interjection | None]):
     InterjectScreen Button { margin-left: 1; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "send"), Binding("escape", "cancel", "cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "send", priority=True),
+                                             Binding("escape", "cancel", "cancel")]
 
     def __init__(self, personas: list[str]) -> None:
         super().__init__()
