@@ -27,6 +27,11 @@ def _app(run_id: str) -> MapekApp:
 def _keys(*keys: str, status: str | None = None) -> Any:
     async def run_before(pilot: Any) -> None:
         await settle(pilot.app, pilot, status=status)
+        log = pilot.app.discussion
+        for _ in range(40):  # the discussion's own scroll to its last line has happened
+            if log.scroll_y >= log.max_scroll_y:
+                break
+            await pilot.pause(0.05)
         for k in keys:
             if k == "_":  # a thread worker is loading: give it time
                 await pilot.pause(0.8)

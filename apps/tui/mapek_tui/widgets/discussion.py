@@ -3,6 +3,7 @@ orchestrator's routing, the human's interjections."""
 
 from __future__ import annotations
 
+from textual.events import Resize
 from textual.widgets import RichLog
 
 from mapek.models import Event
@@ -34,6 +35,16 @@ class DiscussionPane(RichLog):
         self.shown = 0
         """Events written so far (the latency benchmark reads it)."""
         self.last_seq = 0
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._following = new >= self.max_scroll_y
+
+    def on_resize(self, event: Resize) -> None:
+        """The pane shrank (a banner came): keep the last line in view if it was. (Textual
+        also runs RichLog's own handler, which writes what waited for a size.)"""
+        if getattr(self, "_following", True):
+            self.scroll_end(animate=False, immediate=True)
 
     def add_events(self, view: RunView, events: list[Event]) -> None:
         for ev in events:
