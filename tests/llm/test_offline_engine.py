@@ -168,20 +168,6 @@ def test_json_faults_break_the_first_ask(fault: str) -> None:
 
 # -- persona_turn -------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _builtin_scripts() -> Any:
-    """These tests are about the engine's own scripts: a loop test earlier in the same process
-    may have installed the loop's (``mapek.loop.scripts.install``); put the built-ins back, and
-    the registry as it was afterwards."""
-    with offline._scripts_lock:
-        saved = dict(offline._scripts)
-    offline._install_builtin_scripts()
-    yield
-    with offline._scripts_lock:
-        offline._scripts.clear()
-        offline._scripts.update(saved)
-
-
 PERSONAS = [
     {"name": "cfo", "role": "Chief Financial Officer", "expertise": ["finance"],
      "concerns": ["cost overruns", "return on investment"]},

@@ -354,7 +354,9 @@ def test_production_named_in_the_command_denies() -> None:
 
 def test_context_is_validated() -> None:
     with pytest.raises(UserError, match="environment"):
-        sh("ls", {"environment": "prd"})
+        sh("ls", {"environment": "  "})
+    with pytest.raises(UserError, match="enviroment: Extra inputs"):
+        sh("ls", {"enviroment": "prod"})
 
 
 # -- the tool registry's declarations count -----------------------------------------------------
