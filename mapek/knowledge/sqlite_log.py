@@ -99,6 +99,7 @@ class SQLiteEventLog(EventLog):
         with self._lock:
             conn = self._conn
             try:
+                _leftover(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     out = self._append_locked(conn, drafts)
@@ -171,6 +172,7 @@ class SQLiteEventLog(EventLog):
             else ("SELECT max(position) FROM events", ())
         with self._lock:
             try:
+                _leftover(self._conn)
                 self._conn.execute("BEGIN")
                 try:
                     rows = self._conn.execute(sql, (*args, limit)).fetchall()
@@ -227,6 +229,7 @@ class SQLiteEventLog(EventLog):
         with self._lock:
             conn = self._conn
             try:
+                _leftover(conn)
                 conn.execute("BEGIN")  # one snapshot: appends committed meanwhile are not seen
                 try:
                     heads = {r[0]: (r[1], r[2]) for r in conn.execute(
@@ -259,3 +262,12 @@ class SQLiteEventLog(EventLog):
 
     def __repr__(self) -> str:
         return f"SQLiteEventLog({str(self.path)!r})"
+
+
+def _leftover(conn: sqlite3.Connection) -> None:
+    """Roll back a transaction an interrupt (Ctrl-C between BEGIN and COMMIT) left open on this
+    connection: its writes never committed, so the log is as it was; without this, the next
+    BEGIN fails with "cannot start a transaction within a transaction"."""
+    if conn.in_transaction:
+        conn.rollback()
+
