@@ -10,8 +10,10 @@
     grants.py      write grants and resource provenance, folded from the log
     content.py     tool-output (injection) and pre-human (secrets) screening
     policy.py      what a failed check does at each of the four interception points
+    mcp.py         MCPServer, mcp_tools: an MCP server's tools as mapek tools (hints untrusted)
 
-Importing this package is cheap: the screening rules compile on first use.
+Importing this package is cheap: the screening rules compile on first use, and the ``mcp``
+SDK is imported only when a server is connected.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ _EXPORTS: dict[str, str] = {
     "screen_for_human": "mapek.safety.content",
     "CheckSetting": "mapek.safety.policy",
     "ScreeningPolicy": "mapek.safety.policy",
+    "MCPServer": "mapek.safety.mcp",
+    "mcp_tools": "mapek.safety.mcp",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -53,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.safety.content import ContentVerdict, screen_for_human, screen_output
     from mapek.safety.gateway import ApprovalRequest, CallCheck, CallResult, ToolGateway
     from mapek.safety.grants import Grant, ProvenanceBook
+    from mapek.safety.mcp import MCPServer, mcp_tools
     from mapek.safety.policy import CheckSetting, ScreeningPolicy
     from mapek.safety.screening import (
         Plan,

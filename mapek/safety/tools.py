@@ -49,6 +49,8 @@ class Tool:
     the provenance of what write calls create under that name."""
     timeout: float | None = DEFAULT_TIMEOUT
     """Seconds the gateway waits for a call before it reports a timeout (None: no limit)."""
+    parameters: dict[str, Any] | None = None
+    """explicit JSON schema of the arguments (MCP tools); None: derived from fn's signature"""
 
     @property
     def read_only(self) -> bool:
