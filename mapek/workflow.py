@@ -34,13 +34,12 @@ import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from mapek.errors import EffectInDoubt, MapekError, UnknownRunError, UserError
 
-__all__ = ["WorkflowRun", "load_tools", "main", "run_workflow", "workflow_app"]
+__all__ = ["WorkflowRun", "load_tools", "main", "open_workspace", "report", "run_file",
+           "run_workflow"]
 
 STARTED, FINISHED = "workflow.started", "workflow.finished"
 
@@ -187,7 +186,9 @@ def run_workflow(wf: Any, kb: Any, *, run_id: str | None = None, resume: bool = 
     return out
 
 
-def _open(home: Path | None) -> tuple[Any, Path]:
+def open_workspace(home: Path | None) -> tuple[Any, Path]:
+    """The knowledge base (no indexing on record) and root of the workspace at ``home``
+    (default: the settings'), created if missing."""
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
 
@@ -196,42 +197,22 @@ def _open(home: Path | None) -> tuple[Any, Path]:
     return KnowledgeBase.open(ws, index_on_record=False), ws.root
 
 
-def _run(file: Path, run: str | None, resume: str | None, tools: str | None,
-         root: Path | None, home: Path | None) -> WorkflowRun:
+def run_file(file: Path, run: str | None, resume: str | None, tools: str | None,
+             root: Path | None, home: Path | None) -> WorkflowRun:
+    """``workflow run``: start run ``run`` (or continue it; ``resume``: it must exist) of the
+    workflow in ``file`` in the workspace at ``home``."""
     if run and resume and run != resume:
         raise UserError("give --run or --resume, not both")
-    kb, home_dir = _open(home)
+    kb, home_dir = open_workspace(home)
     with kb:
         res = run_workflow(file, kb, run_id=resume or run, resume=resume is not None,
                            root=root, tools_spec=tools, home=home_dir)
     return res
 
 
-# -- the CLI -------------------------------------------------------------------------------------
-
-workflow_app = typer.Typer(help="Durable workflow runs: killed and resumed, every effect once.",
-                           no_args_is_help=True)
-
-
-@workflow_app.command("run")
-def run_command(
-    file: Annotated[Path, typer.Argument(help="A workflow file (YAML or JSON).")],
-    run: Annotated[str | None, typer.Option("--run", help="Run id: start it, or continue it "
-                                            "if it exists.")] = None,
-    resume: Annotated[str | None, typer.Option("--resume", help="Continue this run (it must "
-                                               "exist).")] = None,
-    tools: Annotated[str | None, typer.Option("--tools", help="MODULE:FUNCTION returning more "
-                                              "tools (called with the run's folder).")] = None,
-    root: Annotated[Path | None, typer.Option("--root", help="The run's folder (default "
-                                              "runs/<id>/files in the workspace).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False,
-) -> None:
-    """Run a workflow durably. Exit 0 finished, 1 a step failed, 5 a call in doubt."""
-    res = _run(file, run, resume, tools, root, None)
-    _report(res, as_json)
-
-
-def _report(res: WorkflowRun, as_json: bool) -> None:
+def report(res: WorkflowRun, as_json: bool) -> int:
+    """Print what a run did (one line, or its JSON) and return the exit code: 0 finished,
+    1 a step failed; a call in doubt raises :class:`~mapek.errors.EffectInDoubt` (exit 5)."""
     if as_json:
         sys.stdout.write(json.dumps(res.as_dict(), default=str) + "\n")
     else:
@@ -241,54 +222,7 @@ def _report(res: WorkflowRun, as_json: bool) -> None:
     if res.status == "waiting":
         d = res.in_doubt or {}
         raise EffectInDoubt(res.run_id, d["key"], d["tool"], d["args"])
-    if res.status == "failed":
-        raise typer.Exit(1)
-
-
-@workflow_app.command("effects")
-def effects_command(
-    run: Annotated[str, typer.Argument(help="The run id.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
-) -> None:
-    """The run's effects ledger: each keyed write/destructive/external call and its state."""
-    from mapek.ledger import Ledger
-
-    kb, _ = _open(None)
-    with kb:
-        if kb.log.last_seq(run) == 0:
-            raise UnknownRunError(run)
-        effects = Ledger(kb, run).effects()
-    for e in effects:
-        d = e.as_dict()
-        if as_json:
-            sys.stdout.write(json.dumps(d, default=str) + "\n")
-        elif d["attempts"]:
-            print(f"{e.key[:16]}  {d['status']:<8}  {e.tool:<12} {d['node'] or '':<14} "
-                  f"attempts {d['attempts']}  {d['outcome'] or d['answer'] or ''}  "
-                  f"{json.dumps(e.args, default=str)[:60]}")
-
-
-@workflow_app.command("answer")
-def answer_command(
-    run: Annotated[str, typer.Argument(help="The run id.")],
-    key: Annotated[str, typer.Argument(help="The effect's key (or its first 8+ characters).")],
-    happened: Annotated[bool, typer.Option("--happened", help="It did happen: record it, do "
-                                           "not run it again.")] = False,
-    rerun: Annotated[bool, typer.Option("--run", help="It did not happen: run it again.")] = False,
-    note: Annotated[str, typer.Option("--note", help="Why (kept in the log).")] = "",
-) -> None:
-    """Answer for a call in doubt (then resume the run)."""
-    from mapek.ledger import Ledger
-
-    if happened == rerun:
-        raise UserError("answer with exactly one of --happened and --run")
-    kb, _ = _open(None)
-    with kb:
-        if kb.log.last_seq(run) == 0:
-            raise UnknownRunError(run)
-        ev = Ledger(kb, run).resolve(key, "happened" if happened else "run", note=note)
-    print(f"recorded: {ev.payload['tool']} {ev.payload['answer']} (event #{ev.seq}); resume "
-          f"with `mapek workflow run FILE --resume {run}`")
+    return 1 if res.status == "failed" else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,13 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     try:
-        _report(_run(a.file, a.run, a.resume, a.tools, a.root, a.home), a.json)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
+        return report(run_file(a.file, a.run, a.resume, a.tools, a.root, a.home), a.json)
     except MapekError as exc:
         print(f"mapek workflow: {exc}", file=sys.stderr)
         return exc.exit_code
-    return 0
 
 
 if __name__ == "__main__":

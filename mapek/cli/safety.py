@@ -1,5 +1,5 @@
-"""The safety commands of the ``mapek`` CLI: ``screen``, ``catalogue list|show``,
-``sandbox run``, ``promote``, ``grant``.
+"""The safety commands of the ``mapek`` CLI: ``screen``, ``triage``, ``catalogue list|show``,
+``sandbox run``, ``promote``, ``grant`` and ``evidence check``.
 
 Registered on the app in :mod:`mapek.cli`. Exit codes of ``screen``: 0 allow, 3 needs approval,
 4 deny (``--jsonl``: the worst verdict of the file); a plan that is not valid JSON prints one
@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 import typer
 
+from mapek.cli._common import EXIT_STOPPED, JsonFlag, emit_json, open_kb, settings
 from mapek.errors import UserError
 
-__all__ = ["screen_command", "catalogue_app", "sandbox_app", "promote_command", "grant_command",
-           "EXIT_CODES"]
+__all__ = ["EXIT_CODES", "catalogue_app", "evidence_app", "evidence_check", "grant_command",
+           "promote_command", "sandbox_app", "screen_command", "triage_command"]
 
 EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
 
@@ -82,6 +83,19 @@ def screen_command(
     raise typer.Exit(EXIT_CODES[v.verdict])
 
 
+def triage_command(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="Questions, one JSON object a line "
+                                        "(text, discussion_topic, asked_by, context).")],
+) -> None:
+    """Label questions consequential or trivial with the observer's own classifier."""
+    from mapek.errors import ConfigError
+    from mapek.loop.triage import triage_jsonl
+
+    if not jsonl.is_file():
+        raise ConfigError(f"--jsonl {jsonl}: no such file")
+    triage_jsonl(jsonl, sys.stdout)
+
+
 catalogue_app = typer.Typer(help="The failure catalogue: everything that can go wrong.",
                             no_args_is_help=True)
 
@@ -128,7 +142,7 @@ sandbox_app = typer.Typer(help="Run workflows in a sandbox, with or without chao
                           no_args_is_help=True)
 
 
-def _kb() -> Any:
+def _sandbox_kb() -> Any:
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
 
@@ -147,7 +161,7 @@ def sandbox_run(
 
     from mapek.safety.sandbox import run_sandbox
 
-    with _kb() as kb:
+    with _sandbox_kb() as kb:
         report = run_sandbox(workflow, kb, chaos=chaos, seed=seed)
     if as_json:
         sys.stdout.write(json.dumps(asdict(report), ensure_ascii=False) + "\n")
@@ -174,7 +188,7 @@ def promote_command(
     """Promote a workflow to production after N clean sandbox runs; refuses with the reason."""
     from mapek.safety.sandbox import promote
 
-    with _kb() as kb:
+    with _sandbox_kb() as kb:
         rec = promote(workflow, kb, after=after)
     typer.echo(f"promoted {rec['workflow']} ({rec['digest']}) after runs "
                f"{', '.join(rec['runs'])}")
@@ -218,3 +232,39 @@ def grant_command(
         state = "expired" if g.expired(now) else "live"
         typer.echo(f"#{g.seq} {g.tool} -> {g.to} [{state}] {g.justification}")
 
+
+
+evidence_app = typer.Typer(help="Evidence envelopes: proof of work behind a verdict.",
+                           no_args_is_help=True)
+
+
+@evidence_app.command("check")
+def evidence_check(
+    file: Annotated[Path, typer.Argument(help="The envelope, as JSON.")],
+    run: Annotated[str, typer.Option("--run", help="The run whose key and log to check against.")],
+    requirements: Annotated[Path | None, typer.Option(
+        "--requirements", help="A folder of <task_type>.yaml (default: the packaged ones).")
+    ] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Record evidence.accepted/rejected in the run's log.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check an envelope against its run's key, its task's requirement and the log (no quorum
+    here). Exit 0 when the next step may go ahead, 5 when it must stop."""
+    from mapek.errors import UnknownRunError
+    from mapek.evidence import EvidenceChecker, Requirements, load_envelope
+
+    env = load_envelope(file)
+    reqs = Requirements.load(requirements) if requirements is not None else None
+    with open_kb() as kb:
+        if run not in {r.run_id for r in kb.runs()}:
+            raise UnknownRunError(run)
+        checker = EvidenceChecker.for_run(kb, settings().workspace(create=False), run,
+                                          requirements=reqs, actor="human")
+        res = checker.check(env) if record else checker.evaluate(env)
+    if as_json:
+        emit_json({**res.payload(), "accepted": res.accepted, "proceed": res.proceed,
+                   "seq": res.seq})
+    else:
+        typer.echo(res.explain())
+    raise typer.Exit(0 if res.proceed else EXIT_STOPPED)

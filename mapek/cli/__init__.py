@@ -1,0 +1,89 @@
+"""The ``mapek`` command (typer): the app, its command tree and the entry point.
+
+The commands live in this package's modules, by what they work on: :mod:`~mapek.cli.discuss`
+(a session: discuss, resume, trip, postmortem, answer, interject, approve, tui),
+:mod:`~mapek.cli.runs`, :mod:`~mapek.cli.kb`, :mod:`~mapek.cli.personas`,
+:mod:`~mapek.cli.safety` (screen, triage, catalogue, sandbox, promote, grant, evidence) and
+:mod:`~mapek.cli.workflow`; shared options and helpers are in ``mapek.cli._common``. This module
+registers them all, in the order ``mapek --help`` lists them.
+
+Start-up must stay fast (``mapek --help`` under half a second): these modules import only typer
+and mapek's light modules at the top; litellm, chromadb, langgraph and textual are imported
+inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mapek import __version__
+from mapek.cli import discuss, kb, personas, runs, safety, workflow
+from mapek.cli._common import EXIT_DIED, EXIT_STOPPED, EXIT_TRIPPED, JsonFlag, emit_json
+from mapek.errors import MapekError
+
+__all__ = ["EXIT_DIED", "EXIT_STOPPED", "EXIT_TRIPPED", "app", "main"]
+
+app = typer.Typer(
+    name="mapek",
+    help="Run LLM agents the way distributed systems are run: a MAPE-K loop over persona "
+    "agents, with blast-radius screening, circuit breakers, proof of work and idempotency.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def version(as_json: JsonFlag = False) -> None:
+    """Print mapek's version."""
+    if as_json:
+        emit_json({"version": __version__})
+    else:
+        typer.echo(f"mapek {__version__}")
+
+
+# Top-level commands, then the command groups: the order of `mapek --help`.
+app.command("discuss")(discuss.discuss)
+app.command("resume")(discuss.resume)
+app.command("trip")(discuss.trip)
+app.command("postmortem")(discuss.postmortem)
+app.command("answer")(discuss.answer)
+app.command("interject")(discuss.interject)
+app.command("triage")(safety.triage_command)
+app.command("screen")(safety.screen_command)
+app.command("promote")(safety.promote_command)
+app.command("grant")(safety.grant_command)
+app.command("approve")(discuss.approve)
+app.command("tui")(discuss.tui)
+app.add_typer(personas.personas_app, name="personas")
+app.add_typer(kb.kb_app, name="kb")
+app.add_typer(runs.runs_app, name="runs")
+app.add_typer(safety.catalogue_app, name="catalogue")
+app.add_typer(safety.sandbox_app, name="sandbox")
+app.add_typer(workflow.workflow_app, name="workflow")
+app.add_typer(safety.evidence_app, name="evidence")
+
+
+def main() -> None:
+    """Entry point: user mistakes print one line and exit non-zero, never a traceback."""
+    try:
+        rv = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except typer.TyperException as exc:  # typer's usage errors (it vendors click)
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            typer.echo(f"mapek: error: {exc}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except MapekError as exc:
+        typer.echo(f"mapek: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)

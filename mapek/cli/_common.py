@@ -1,0 +1,71 @@
+"""What every ``mapek`` command shares: exit codes, common options and small helpers.
+
+Light on purpose (typer and the standard library at the top; rich, the settings and the
+knowledge base inside the helpers): every command module imports it, and ``mapek --help``
+imports every command module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["EXIT_DIED", "EXIT_STOPPED", "EXIT_TRIPPED", "JsonFlag", "PersonasDir", "console",
+           "emit_json", "emit_jsonl", "library", "open_kb", "settings"]
+
+EXIT_STOPPED = 5
+"""``mapek discuss`` exit code when a limit (tokens, USD, time) stopped the run."""
+EXIT_DIED = 6
+"""Exit code when the worker died without finishing (resume it)."""
+EXIT_TRIPPED = 7
+"""``mapek discuss`` / ``resume`` exit code when the watchdog's breaker tripped and stopped the
+run (review it with ``mapek postmortem RUN``, then ``mapek resume RUN --raise ...``)."""
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+PersonasDir = Annotated[
+    Path | None,
+    typer.Option("--personas-dir", help="Folder of persona YAML files (env MAPEK_PERSONAS)."),
+]
+
+
+def settings() -> Any:
+    """The settings from the environment (``MAPEK_*``)."""
+    from mapek.config import Settings
+
+    return Settings()
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console for human-readable output."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def emit_json(obj: Any) -> None:
+    """Write ``obj`` to stdout as indented JSON."""
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def emit_jsonl(ev: Any) -> None:
+    """Write one event to stdout as a JSON line, flushed (for ``--json`` streams)."""
+    sys.stdout.write(json.dumps(ev.model_dump(), ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def library(personas_dir: Path | None) -> Any:
+    """The persona library of ``personas_dir`` (default: the settings' folder)."""
+    from mapek.personas import PersonaLibrary
+
+    return PersonaLibrary.load(personas_dir or settings().personas)
+
+
+def open_kb(create: bool = False) -> Any:
+    """The workspace's knowledge base (``create``: make the workspace if it is missing)."""
+    from mapek.knowledge import KnowledgeBase
+
+    return KnowledgeBase.open(settings().workspace(create=create))
