@@ -183,7 +183,7 @@ class ModelSpec(BaseModel):
         """True for the built-in offline model (``mapek/offline[-<fault>]``)."""
         return self.name.startswith(PROVIDER + "/")
 
-    def api_key(self) -> str | None:
+    def resolve_api_key(self) -> str | None:
         """The key, read now from ``api_key_env`` (None when no variable is named).
 
         :class:`~mapek.errors.ConfigError` when the variable is named but unset or empty.
@@ -207,11 +207,14 @@ class ModelSpec(BaseModel):
         :class:`~mapek.errors.UnknownModelError` at the first call (offline variants at once).
         """
         if api_key is None and not self.offline:
-            api_key = self.api_key()
+            api_key = self.resolve_api_key()
         return LiteLLMModel(
             self.name, api_base=self.api_base, api_key=api_key, timeout=timeout,
             extra=self.params, structured_output=self.structured_output,
         )
+
+    def __hash__(self) -> int:  # `params` is a dict: hash the JSON form, which equality follows
+        return hash(self.model_dump_json())
 
     def __str__(self) -> str:
         return self.name if self.api_base is None else f"{self.name} at {self.api_base}"
@@ -232,14 +235,15 @@ def _looks_like_key(value: str) -> bool:
     lowered = value.lower()
     if re.match(r"^A[KS]IA[A-Z0-9]{16}$", value):  # an AWS access key id
         return True
-    if any(lowered.startswith(p) for p in _KEY_PREFIXES) and not value.isupper():
+    if (len(value) >= 16 and not value.isupper()
+            and any(lowered.startswith(p) for p in _KEY_PREFIXES)):
         return True
     if not _ENV_NAME.match(value):
         return len(value) >= 20 and not any(ch.isspace() for ch in value)
     letters = value.replace("_", "")
     mixed = (any(c.islower() for c in letters) and any(c.isupper() for c in letters)
              and any(c.isdigit() for c in letters))
-    return (len(value) >= 24 and mixed) or (len(value) >= 40 and "_" not in value)
+    return (len(value) >= 32 and mixed) or (len(value) >= 40 and "_" not in value)
 
 
 def _secret_path(value: Any, path: str = "params") -> str | None:

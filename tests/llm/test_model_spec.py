@@ -148,6 +148,7 @@ def test_the_spec_round_trips_as_json() -> None:
     data = json.loads(json.dumps(spec.model_dump(mode="json")))
     assert ModelSpec.model_validate(data) == spec
     assert ModelSpec() == ModelSpec(name="mapek/offline") and ModelSpec().offline
+    assert len({spec, ModelSpec.model_validate(data), ModelSpec()}) == 2  # hashable
     with pytest.raises(Exception):  # noqa: B017 - frozen: pydantic's own error
         spec.name = "other"  # type: ignore[misc]
 
@@ -166,7 +167,7 @@ def test_a_key_where_its_variables_name_belongs_is_refused(value: str) -> None:
     assert value not in str(info.value) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "my_key", "_K", "VLLM_KEY_2"])
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "my_key", "_K", "VLLM_KEY_2", "hf_token"])
 def test_variable_names_are_accepted(name: str) -> None:
     assert ModelSpec(api_key_env=name).api_key_env == name
 
