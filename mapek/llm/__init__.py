@@ -6,6 +6,8 @@
   budgets, ``llm.call`` events, and bounded repair of structured output.
 - :class:`Model`: the plug-in point; :class:`LiteLLMModel` serves any litellm model string, and
   wrappers add behaviour (:class:`RetryingModel`, :class:`BudgetedModel`, :class:`RecordingModel`).
+- :class:`ModelSpec`: a model as data (litellm string, base URL, the NAME of its key's
+  environment variable, extra call options, structured-output mode), recorded and rebuilt.
 - :class:`Budget`: token and USD limits, thread-safe.
 - The offline model ``mapek/offline``: :func:`register_script` adds a task to it.
 """
@@ -25,6 +27,7 @@ from mapek.llm.offline import (
     unregister_script,
 )
 from mapek.llm.repair import RepairError, repair
+from mapek.llm.spec import ModelSpec, StructuredOutput
 from mapek.llm.types import Completion, Message, ModelRequest, Outcome, Recorder, Usage
 from mapek.llm.wrappers import (
     LLM_CALL,
@@ -39,6 +42,8 @@ __all__ = [
     "Model",
     "WrapperModel",
     "LiteLLMModel",
+    "ModelSpec",
+    "StructuredOutput",
     "RetryingModel",
     "BudgetedModel",
     "RecordingModel",

@@ -25,9 +25,9 @@ from pydantic import BaseModel
 from mapek.config import Settings
 from mapek.errors import ModelOutputError
 from mapek.llm.budget import Budget
-from mapek.llm.litellm_model import LiteLLMModel
 from mapek.llm.model import Model
 from mapek.llm.repair import RepairError, repair
+from mapek.llm.spec import ModelSpec
 from mapek.llm.types import Completion, Message, ModelRequest, Recorder
 from mapek.llm.wrappers import BudgetedModel, RecordingModel, RetryingModel
 
@@ -42,15 +42,19 @@ REASK_PREFIX = "Your previous reply could not be used:"
 class Gateway:
     """Calls a model with retries, budgets, event recording and structured output.
 
-    ``model`` is a litellm model string or a :class:`~mapek.llm.model.Model` (a test double, say);
-    unset fields come from ``settings`` (``MAPEK_MODEL``, ``MAPEK_REQUEST_TIMEOUT``,
-    ``MAPEK_MAX_RETRIES``, ``MAPEK_REPAIR_ATTEMPTS``). ``recorder=None`` records nothing;
-    ``budget=None`` spends without limit.
+    ``model`` is a :class:`~mapek.llm.spec.ModelSpec` (used as it is), a litellm model string
+    (its base URL, key variable and structured-output mode then come from ``settings``:
+    ``MAPEK_API_BASE``, ``MAPEK_API_KEY_ENV``, ``MAPEK_STRUCTURED_OUTPUT``) or a
+    :class:`~mapek.llm.model.Model` (a test double, say). Unset fields come from ``settings``
+    (``MAPEK_MODEL``, ``MAPEK_REQUEST_TIMEOUT``, ``MAPEK_MAX_RETRIES``,
+    ``MAPEK_REPAIR_ATTEMPTS``). ``api_base`` and ``api_key`` (a key the caller holds, never
+    recorded), when given, win over the spec's and the settings'. ``recorder=None`` records
+    nothing; ``budget=None`` spends without limit.
     """
 
     def __init__(
         self,
-        model: str | Model | None = None,
+        model: ModelSpec | str | Model | None = None,
         *,
         settings: Settings | None = None,
         recorder: Recorder | None = None,
@@ -84,7 +88,15 @@ class Gateway:
         if model is None:
             model = settings.model
         if isinstance(model, str):
-            model = LiteLLMModel(model, api_base=api_base, api_key=api_key, timeout=self.timeout)
+            model = settings.model_spec(model)
+        self.spec: ModelSpec | None = None
+        """The spec the model was built from (None when a :class:`Model` was given): JSON to
+        record, and to rebuild the same model elsewhere."""
+        if isinstance(model, ModelSpec):
+            if api_base is not None:
+                model = ModelSpec(**{**model.model_dump(), "api_base": api_base})
+            self.spec = model
+            model = model.build(timeout=self.timeout, api_key=api_key)
         self.base = model
         """The model at the bottom of the stack."""
         stack: Model = model
@@ -106,10 +118,12 @@ class Gateway:
         """True when answers come from the offline model."""
         return self.base.offline
 
-    def using(self, model: str | Model, **overrides: Any) -> Gateway:
-        """A gateway for another model (a persona's own, say), sharing recorder, budget, run
-        and limits. ``api_base``/``api_key`` belong to a server, so they are not carried over:
-        pass them in ``overrides`` if the other model lives on the same server."""
+    def using(self, model: ModelSpec | str | Model, **overrides: Any) -> Gateway:
+        """A gateway for another model (a persona's own, say), sharing settings, recorder,
+        budget, run and limits. A :class:`ModelSpec` is used as it is; a string takes the
+        settings' base URL and key variable, like the constructor's. ``api_base``/``api_key``
+        given to this gateway belong to its server, so they are not carried over: pass them in
+        ``overrides`` if the other model lives on the same server."""
         options: dict[str, Any] = dict(
             settings=self.settings, recorder=self.recorder, run_id=self.run_id,
             budget=self.budget, timeout=self.timeout, max_retries=self.max_retries,

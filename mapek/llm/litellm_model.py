@@ -7,13 +7,15 @@ and litellm's responses become :class:`~mapek.llm.types.Completion`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from mapek.errors import (
+    ConfigError,
     MapekError,
     ModelConnectionError,
     ModelError,
@@ -26,17 +28,27 @@ from mapek.llm.model import Model
 from mapek.llm.offline import PROVIDER, parse_offline_model
 from mapek.llm.types import Completion, ModelRequest, Usage
 
-__all__ = ["LiteLLMModel", "translate_error"]
+__all__ = ["LiteLLMModel", "translate_error", "environment_api_base"]
 
 # Providers that accept an OpenAI `response_format` of type json_schema although litellm's price
 # map does not say so for every model name (local servers, our offline model).
 _SCHEMA_PROVIDERS = frozenset({PROVIDER, "hosted_vllm", "ollama", "ollama_chat", "lm_studio",
                                "llamafile", "vllm"})
+# Where litellm itself finds a provider's base URL when none is passed, in its order.
+_BASE_ENV = {"openai": ("OPENAI_BASE_URL", "OPENAI_API_BASE")}
+_MODES = ("auto", "json_schema", "prompt")
 
 
 class LiteLLMModel(Model):
     """A litellm model string (``ollama/llama3``, ``openai/gpt-4o-mini``, ``hosted_vllm/...``,
     ``openai/<name>`` with ``api_base``, ``mapek/offline``).
+
+    ``structured_output`` says when a structured request's schema also goes as
+    ``response_format`` (it is in the prompt anyway): ``auto`` where litellm reports support or
+    the provider is an OpenAI-compatible server (``openai/<name>`` with a base URL, passed or
+    in ``OPENAI_BASE_URL``/``OPENAI_API_BASE``; ``hosted_vllm``, ``ollama``, ...),
+    ``json_schema`` always, ``prompt`` never. ``extra`` holds defaults for
+    ``litellm.completion``: a request's own ``temperature`` and ``max_tokens`` win.
 
     litellm is imported at the first call, not here. The model string is checked at the first
     call too (offline variants at once): an unroutable one raises
@@ -51,9 +63,13 @@ class LiteLLMModel(Model):
         api_key: str | None = None,
         timeout: float = 60.0,
         extra: Mapping[str, Any] | None = None,
+        structured_output: Literal["auto", "json_schema", "prompt"] = "auto",
     ) -> None:
         if not model or not model.strip():
             raise UnknownModelError(model, "the model string is empty")
+        if structured_output not in _MODES:
+            raise ConfigError(f"structured_output must be one of {', '.join(_MODES)}, "
+                              f"not {structured_output!r}")
         self.name = model
         self.api_base = api_base
         self.api_key = api_key
@@ -61,6 +77,8 @@ class LiteLLMModel(Model):
         """Default seconds per attempt, when the request sets none."""
         self.extra = dict(extra or {})
         """More keyword arguments for ``litellm.completion`` (``extra_headers``, ``seed``, ...)."""
+        self.structured_output = structured_output
+        """``auto``, ``json_schema`` or ``prompt``: see the class docstring."""
         self.offline = model.startswith(PROVIDER + "/")
         if self.offline:
             parse_offline_model(model)
@@ -118,15 +136,29 @@ class LiteLLMModel(Model):
             )
         except Exception:
             supported = False
-        self._schema_ok = (
-            supported
-            or provider in _SCHEMA_PROVIDERS
-            or (provider == "openai" and self.api_base is not None)  # an OpenAI-compatible server
-        )
+        if self.structured_output == "json_schema":
+            self._schema_ok = True
+        elif self.structured_output == "prompt":
+            self._schema_ok = False
+        else:
+            base = self.api_base or environment_api_base(provider, litellm)
+            self._schema_ok = (
+                supported
+                or provider in _SCHEMA_PROVIDERS
+                or (provider == "openai" and base is not None)  # an OpenAI-compatible server
+            )
         self._provider = provider
+
+    @property
+    def sends_schema(self) -> bool:
+        """True when structured requests carry ``response_format`` (routes the model string,
+        importing litellm, the first time it is read)."""
+        self._litellm()
+        return self._schema_ok
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
+            **self.extra,  # defaults: what follows is mapek's, and the request's
             "model": self.name,
             "messages": request.messages,
             "timeout": request.timeout if request.timeout is not None else self.timeout,
@@ -164,7 +196,6 @@ class LiteLLMModel(Model):
         if self.offline:
             # it answers in microseconds; litellm spends ~0.5 ms per call handling a timeout
             del kwargs["timeout"]
-        kwargs.update(self.extra)
         return kwargs
 
     def _completion(
@@ -201,6 +232,19 @@ class LiteLLMModel(Model):
             offline=self.offline,
             finish_reason=finish_reason,
         )
+
+
+def environment_api_base(provider: str, litellm: ModuleType | None = None) -> str | None:
+    """The base URL litellm would use for ``provider`` when a call passes none: its global
+    ``litellm.api_base``, else the provider's environment variables (``OPENAI_BASE_URL``, then
+    ``OPENAI_API_BASE``, for ``openai``), else None (litellm's built-in default)."""
+    if litellm is not None and getattr(litellm, "api_base", None):
+        return str(litellm.api_base)
+    for var in _BASE_ENV.get(provider, ()):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return value
+    return None
 
 
 def translate_error(

@@ -13,7 +13,8 @@ daemon thread, on a free port. Modes:
 
 ============  ===================================================================================
 ``ok``        a deterministic answer with usage: an instance of the requested JSON schema
-              (``response_format``) or, without one, ``echo: <last user message>``
+              (``response_format``, else a schema asked for in the prompt, as the gateway
+              does) or, with neither, ``echo: <last user message>``
 ``garbage``   HTTP 200 with a body that is not JSON at all
 ``invalid``   a well-formed completion whose content is not valid for the schema
 ``stall``     sleep ``stall_seconds`` before answering (longer than a client's timeout)
@@ -22,7 +23,8 @@ daemon thread, on a free port. Modes:
 ============  ===================================================================================
 
 ``fail(status, times)`` sets the ``fail`` mode in one call. Every request is counted and kept
-(``requests``: the parsed JSON bodies), so tests can assert how many retries were made.
+(``requests``: the parsed JSON bodies; ``headers``: their headers, names lower-cased), so tests
+can assert how many retries were made and what each request carried.
 """
 
 from __future__ import annotations
@@ -220,11 +222,38 @@ def _completion(body: dict[str, Any], content: str | None = None) -> dict[str, A
 
 def _answer(body: dict[str, Any], messages: list[dict[str, Any]]) -> str:
     fmt = body.get("response_format") or {}
+    schema: Any = None
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema") or {"type": "object"}
+    else:
+        schema = _prompt_schema(messages)
+    if schema is not None:
         seed = json.dumps(messages, sort_keys=True)
         return json.dumps(sample_instance(schema, seed=seed))
     last = next(
         (str(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
     )
     return f"echo: {last}"
+
+
+_PROMPT_MARK = "validates against this JSON schema"
+"""Words of the gateway's schema instructions (``mapek.llm.gateway.schema_instructions``)."""
+
+
+def _prompt_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The JSON schema a message asks for in words (the JSON after the instruction's line), as
+    a model following the prompt would read it; None when no message asks for one."""
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, str) or _PROMPT_MARK not in content:
+            continue
+        start = content.find("\n", content.find(_PROMPT_MARK))
+        if start < 0:
+            continue
+        try:
+            schema, _ = json.JSONDecoder().raw_decode(content[start + 1:].lstrip())
+        except ValueError:
+            continue
+        if isinstance(schema, dict):
+            return schema
+    return None
