@@ -21,11 +21,12 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, UserError
@@ -33,7 +34,11 @@ from mapek.loop.human import HumanChannel, PolicyChannel, ProgrammaticChannel
 from mapek.loop.questions import QuestionRecord, check_answerable, fold_questions
 from mapek.loop.state import HumanMode, SessionConfig
 from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one definition
-from mapek.models import Event
+from mapek.models import Event, Persona
+
+if TYPE_CHECKING:
+    from mapek.runtime import RuntimeSpec
+    from mapek.safety.tools import Tool
 
 __all__ = ["Session", "SessionResult", "FINAL_KINDS"]
 
@@ -63,6 +68,15 @@ class SessionResult:
                 f"<ul>{rows}</ul>")
 
 
+@dataclass
+class _Live:
+    """An in-process session's objects, used as they are."""
+
+    tools: list[Tool]
+    model: Any = None
+    """A :class:`~mapek.llm.model.Model` object (a test double, say), or None."""
+
+
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
@@ -84,32 +98,74 @@ class Session:
         self._proc: subprocess.Popen[bytes] | None = None
         self._dog: subprocess.Popen[bytes] | None = None
         """The worker's watchdog process, when this front end started the worker."""
+        self._live: _Live | None = None
+        """An in-process session's objects (its tools and model, as they are)."""
+        self._thread: threading.Thread | None = None
+        """An in-process session's graph, running in this process."""
 
     # -- creating and attaching ------------------------------------------------------------
 
     @classmethod
-    def create(cls, topic: str, personas: list[str] | None = None, *, model: str | None = None,
+    def create(cls, topic: str, personas: Sequence[str | Persona] | None = None, *,
+               tools: Sequence[Any] = (), mcp: Sequence[Any] = (), model: Any = None,
+               api_base: str | None = None, persona_models: dict[str, Any] | None = None,
                max_turns: int = 24, time_limit: float | None = None,
                max_tokens: int | None = None, max_usd: float | None = None,
                human: HumanMode | HumanChannel = "interactive", escalation_budget: int = 3,
                speakers_per_round: int = 2, personas_dir: str | Path | None = None,
-               home: str | Path | None = None, policy: str | Path | None = None) -> Session:
-        """Validate and record a new session (``run.started``); :meth:`run` starts it.
+               home: str | Path | None = None, policy: str | Path | None = None,
+               notifiers: Sequence[Any] = (), builtin_tools: bool = True,
+               triager: Any = None, in_process: bool = False) -> Session:
+        """Validate and record a new session (``run.started``, with its runtime spec);
+        :meth:`run` starts it. Nothing is written when anything is wrong.
+
+        ``personas``: names from the library, :class:`~mapek.models.Persona` objects, or both.
+        ``tools``: your tools (``@tool`` functions, registries, lists or factories of them, at
+        module level; or ``package.module:name`` strings) and MCP servers
+        (:class:`~mapek.safety.mcp.MCPServer`, also accepted in ``mcp``). ``model``: a litellm
+        string or a :class:`~mapek.llm.spec.ModelSpec` (``api_base`` sets the base URL of a
+        string's server); ``persona_models``: a persona's own model, by name.
         ``policy``: the watchdog's breaker preset or YAML file (default ``default``); the
-        session's limits are laid over it."""
+        session's limits are laid over it. ``notifiers``: import strings (or module-level
+        objects) of notifiers run on a trip. ``triager``: the observer's question triager, in
+        place of mapek's own (same: import string or module-level object). ``in_process``: run
+        the graph in this process, with your objects as they are (a lambda or closure as a
+        tool, a model object), at the price of the worker and watchdog processes."""
         from pydantic import ValidationError
 
-        from mapek.personas import PersonaLibrary
+        from mapek.runtime import StorageSpec, build_runtime, spec_for
 
         settings = Settings(**({"home": Path(home)} if home else {}))
         pdir = personas_dir or settings.personas
-        lib = PersonaLibrary.load(pdir)
-        chosen = lib.select(personas or ["cfo", "engineer", "skeptic", "legal"])
+        chosen = list(personas or ["cfo", "engineer", "skeptic", "legal"])
+        bad = [p for p in chosen if not isinstance(p, str | Persona)]
+        if bad:
+            raise ConfigError(f"personas: {bad[0]!r} is neither a persona name nor a "
+                              "mapek.Persona")
         channel = human if isinstance(human, HumanChannel) else None
         mode: HumanMode = channel.mode if channel else human  # type: ignore[assignment]
+        live_model = None
+        if in_process and model is not None and not isinstance(model, str) \
+                and hasattr(model, "complete"):
+            live_model, model = model, getattr(model, "name", None)
+        if api_base is not None:
+            from mapek.llm.spec import ModelSpec
+
+            if not isinstance(model, str | None):
+                raise ConfigError("api_base goes with a model string; a ModelSpec carries its "
+                                  "own api_base")
+            model = ModelSpec(name=model or settings.model, api_base=api_base)
+        spec, found = spec_for(
+            personas=[p.strip() if isinstance(p, str) else p for p in chosen],
+            tools=tools, mcp=mcp, model=model, default_model=settings.model_spec(),
+            persona_models=persona_models, personas_dir=str(pdir) if pdir else None,
+            notifiers=notifiers, policy=str(policy) if policy else None,
+            builtin_tools=builtin_tools, triager=triager, in_process=in_process,
+            storage=StorageSpec(log_url=settings.log_url, vector_url=settings.chroma_url))
+        runtime = build_runtime(spec, extra_tools=found, personas_dir=pdir)
         try:
-            cfg = SessionConfig(topic=topic, personas=[p.name for p in chosen],
-                                model=model or settings.model, max_turns=max_turns,
+            cfg = SessionConfig(topic=topic, personas=list(runtime.personas),
+                                model=spec.model.name, max_turns=max_turns,
                                 time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
                                 human=mode, escalation_budget=escalation_budget,
                                 speakers_per_round=speakers_per_round,
@@ -117,9 +173,12 @@ class Session:
         except ValidationError as exc:
             err = exc.errors()[0]
             raise ConfigError(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-        _check_model(cfg.model)
+        if live_model is None:
+            for m in {spec.model, *spec.persona_models.values()}:
+                _check_model(m.name)
         if policy and Path(policy).suffix in (".yaml", ".yml"):
             policy = Path(policy).resolve()  # a resume from another folder finds it too
+            spec = spec.model_copy(update={"policy": str(policy)})
         breaker = {"policy": str(policy)} if policy else {}
         if policy:
             from mapek.breaker.policies import load_policy
@@ -127,15 +186,19 @@ class Session:
             load_policy(policy)  # a bad file: ConfigError naming file and field; nothing opened
         session = cls(new_run_id(), settings.workspace(), settings=settings,
                       channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
+        session._live = _Live(found, live_model) if in_process else None
         session.kb.record(session.run_id, "run.started", "human",
-                          {"config": cfg.model_dump(), "text": cfg.topic, "breaker": breaker})
+                          {"config": cfg.model_dump(), "text": cfg.topic, "breaker": breaker,
+                           "runtime": spec.model_dump(mode="json")})
         session.kb.record(session.run_id, "topic", "human", {"text": cfg.topic})
         return session
 
     @classmethod
     def attach(cls, run_id: str, *, home: str | Path | None = None,
-               channel: HumanChannel | None = None) -> Session:
-        """A front end on an existing run, running or finished."""
+               channel: HumanChannel | None = None, tools: Sequence[Any] = (),
+               model: Any = None) -> Session:
+        """A front end on an existing run, running or finished. ``tools`` and ``model``: the
+        objects an in-process session was created with, to resume it in this process."""
         from mapek.errors import UnknownRunError
 
         settings = Settings(**({"home": Path(home)} if home else {}))
@@ -144,7 +207,24 @@ class Session:
         if not session.kb.events(run_id, kinds=["run.started"], limit=1):
             session.close()
             raise UnknownRunError(run_id)
+        if session.spec.in_process:
+            from mapek.runtime import _as_tools
+
+            live = [t for item in tools for t in _as_tools(item, "tools")]
+            session._live = _Live(live, model)
         return session
+
+    @property
+    def spec(self) -> RuntimeSpec:
+        """The runtime spec the run started with (:mod:`mapek.runtime`)."""
+        from mapek.runtime import spec_of_run
+
+        started = self.kb.events(self.run_id, kinds=["run.started"], limit=1)
+        if not started:
+            from mapek.errors import UnknownRunError
+
+            raise UnknownRunError(self.run_id)
+        return spec_of_run(started[0].payload)
 
     @property
     def config(self) -> SessionConfig:
@@ -158,6 +238,9 @@ class Session:
         """Start the worker process (it resumes from the last checkpoint if there is one)."""
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
+        if self.spec.in_process:
+            self._start_in_process(rounds)
+            return
         log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
         from mapek.breaker.watchdog import resolve_spec
 
@@ -173,6 +256,26 @@ class Session:
                                       start_new_session=True)
         log.close()
         self._start_watchdog()
+
+    def _start_in_process(self, rounds: int | None) -> None:
+        """Run the graph in a thread of this process, with the session's objects as they are;
+        this front end follows the log as it follows a worker."""
+        from mapek.loop.worker import run_session
+
+        live = self._live or _Live([], None)
+        home = str(self.workspace.root)
+
+        def work() -> None:
+            try:
+                run_session(self.run_id, home=home, rounds=rounds, model=live.model,
+                            tools=live.tools or None)
+            except Exception as exc:  # noqa: BLE001 - recorded: the front end reads the log
+                self.kb.record(self.run_id, "run.failed", "worker",
+                               {"reason": str(exc), "error": type(exc).__name__,
+                                "resumable": True})
+
+        self._thread = threading.Thread(target=work, name=f"mapek-{self.run_id}", daemon=True)
+        self._thread.start()
 
     def _start_watchdog(self) -> None:
         """The worker's watchdog, in its own process (and its own session: a Ctrl-C at the
@@ -207,6 +310,8 @@ class Session:
         return None
 
     def is_running(self) -> bool:
+        if self._thread is not None:
+            return self._thread.is_alive()
         if self._proc is not None:
             return self._proc.poll() is None
         started = self.kb.events(self.run_id, kinds=["worker.started"])
@@ -275,6 +380,8 @@ class Session:
                 break
         if done and self._proc is not None:
             self._proc.wait(timeout=60)  # the worker is closing its files; let it finish
+        if done and self._thread is not None:
+            self._thread.join(timeout=60)
 
     def _put_to_channel(self, ev: Event) -> None:
         assert self.channel is not None
@@ -400,7 +507,7 @@ class Session:
         """Give write access to one tool, to one persona (``to``) or the whole session, for
         ``ttl`` seconds or until the run ends; recorded as a ``grant`` event. Destructive and
         external tools are never granted: each such call needs a person's approval."""
-        from mapek.loop.toolbox import default_tools
+        from mapek.runtime import build_runtime
         from mapek.safety.gateway import ToolGateway
 
         personas = self.config.personas
@@ -409,7 +516,10 @@ class Session:
                             f"({', '.join(personas)}), nor 'session'")
         if ttl is not None and ttl <= 0:
             raise UserError(f"a grant's ttl is a number of seconds above 0; got {ttl:g}")
-        tools = default_tools(self.kb, self.run_id, self.workspace.run_dir(self.run_id))
+        live = self._live.tools if self._live is not None else ()
+        tools = build_runtime(self.spec, kb=self.kb, run_id=self.run_id,
+                              run_dir=self.workspace.run_dir(self.run_id),
+                              personas_dir=self.settings.personas, extra_tools=live).tools
         return ToolGateway(tools, self.kb, self.run_id).grant(
             tool, justification=justification, to=to, ttl=ttl)
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     """How structured calls ask for their JSON schema, besides the prompt: ``auto`` (as
     ``response_format`` where the provider supports it or is an OpenAI-compatible server),
     ``json_schema`` (always) or ``prompt`` (never). ``MAPEK_STRUCTURED_OUTPUT``."""
+    log_url: str | None = None
+    """The event log: unset for the workspace's ``log.sqlite3``, or ``sqlite:///PATH``.
+    ``MAPEK_LOG_URL``."""
     chroma_url: str | None = None
     """A Chroma server (``http://host:port``); unset means the embedded persistent client."""
     embedding: str = "hashing"

@@ -23,7 +23,7 @@ from typing import Any
 from mapek.breaker.policies import CommandSpec, EmailSpec, NotifySpec, WebhookSpec
 
 __all__ = ["Notifier", "WebhookNotifier", "CommandNotifier", "EmailNotifier", "Outcome",
-           "notifiers_from", "notify_all"]
+           "notifiers_from", "notify_all", "load_notifiers"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,24 @@ def notifiers_from(spec: NotifySpec) -> list[Notifier]:
         out.append(CommandNotifier(spec.command))
     if spec.email is not None:
         out.append(EmailNotifier(spec.email))
+    return out
+
+
+def load_notifiers(refs: list[str]) -> list[Notifier]:
+    """Notifiers by import string (a run's runtime spec): a :class:`Notifier` object, or a
+    function of no arguments returning one."""
+    from mapek._imports import import_object
+    from mapek.errors import ConfigError
+
+    out: list[Notifier] = []
+    for ref in refs:
+        obj = import_object(ref, what="notifier")
+        if not isinstance(obj, Notifier) and callable(obj):
+            obj = obj()
+        if not isinstance(obj, Notifier):
+            raise ConfigError(f"notifier {ref!r} is not a mapek Notifier (subclass "
+                              "mapek.breaker.notifiers.Notifier and implement send)")
+        out.append(obj)
     return out
 
 

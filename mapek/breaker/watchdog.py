@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mapek.breaker.notifiers import notifiers_from, notify_all
+from mapek.breaker.notifiers import Notifier, load_notifiers, notifiers_from, notify_all
 from mapek.breaker.policies import (
     Breach,
     PolicySpec,
@@ -146,8 +146,11 @@ class Watchdog:
     :data:`EXIT_TRIPPED` after a trip."""
 
     def __init__(self, kb: Any, run_id: str, pid: int, run_dir: Path, spec: PolicySpec, *,
-                 policy_name: str = "default", poll: float = 0.02, batch: int = 1000) -> None:
+                 policy_name: str = "default", poll: float = 0.02, batch: int = 1000,
+                 notifiers: list[Notifier] | None = None) -> None:
         self.kb, self.run_id, self.pid, self.run_dir = kb, run_id, pid, run_dir
+        self.notifiers = list(notifiers or [])
+        """The run's own notifiers (its runtime spec), besides the policy file's."""
         self.spec, self.policy_name, self.poll, self.batch = spec, policy_name, poll, batch
         self.fold = RunFold(spec)
         self.policies = build_policies(spec)
@@ -225,7 +228,7 @@ class Watchdog:
         self._record("breaker.stopped", {"pid": self.pid, "how": how, "grace": self.spec.grace,
                                          "elapsed_ms": round((time.monotonic() - t0) * 1000, 1),
                                          "resume": f"mapek resume {self.run_id}"}, seq)
-        notifiers = notifiers_from(self.spec.notify)
+        notifiers = notifiers_from(self.spec.notify) + self.notifiers
         if notifiers:
             trip = {**payload, "run_id": self.run_id, "seq": seq, "stopped": how}
             for out in notify_all(notifiers, trip):
@@ -252,20 +255,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll", type=float, default=0.02, help="seconds between log reads")
     args = parser.parse_args(argv)
     from mapek.config import Settings
+    from mapek.knowledge.base import open_log
     from mapek.knowledge.log import EventLog
-    from mapek.knowledge.sqlite_log import SQLiteEventLog
 
     # Terminating the watchdog is a human's (or a front end's) choice: leave quietly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         settings = Settings(**({"home": args.home} if args.home else {}))
         ws = settings.workspace(create=False)
-        log: EventLog = SQLiteEventLog(ws.log_path, create=False)
+        log: EventLog = open_log(settings.log_url, ws, create=False)
         kb = _LogOnly(log)
         try:
             spec, name = resolve_spec(kb, args.run_id, args.policy)
             dog = Watchdog(kb, args.run_id, args.pid, ws.run_dir(args.run_id), spec,
-                           policy_name=name, poll=args.poll)
+                           policy_name=name, poll=args.poll,
+                           notifiers=load_notifiers(_run_notifiers(kb, args.run_id)))
             dog.acquire()
             return dog.run()
         finally:
@@ -273,6 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     except MapekError as exc:
         print(f"mapek watchdog: error: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def _run_notifiers(kb: Any, run_id: str) -> list[str]:
+    """The notifiers' import strings of the run's runtime spec."""
+    started = kb.events(run_id, kinds=["run.started"], limit=1)
+    runtime = (started[0].payload.get("runtime") or {}) if started else {}
+    return list(runtime.get("notifiers") or [])
 
 
 class _LogOnly:

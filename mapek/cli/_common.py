@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["EXIT_DIED", "EXIT_STOPPED", "EXIT_TRIPPED", "JsonFlag", "PersonasDir", "console",
-           "emit_json", "emit_jsonl", "library", "open_kb", "settings"]
+__all__ = ["EXIT_DIED", "EXIT_STOPPED", "EXIT_TRIPPED", "JsonFlag", "PersonasDir", "ToolsOpt",
+           "McpOpt", "ApiBaseOpt", "console", "emit_json", "emit_jsonl", "library", "open_kb",
+           "settings", "session_parts"]
 
 EXIT_STOPPED = 5
 """``mapek discuss`` exit code when a limit (tokens, USD, time) stopped the run."""
@@ -30,6 +31,27 @@ PersonasDir = Annotated[
     Path | None,
     typer.Option("--personas-dir", help="Folder of persona YAML files (env MAPEK_PERSONAS)."),
 ]
+ToolsOpt = Annotated[str | None, typer.Option(
+    "--tools", help="Your tools, comma-separated import strings: package.module:function (a "
+    "@tool), or package.module:registry (a ToolRegistry or list of tools).")]
+McpOpt = Annotated[list[str] | None, typer.Option(
+    "--mcp", help="An MCP server whose tools join the discussion: \"COMMAND ARGS\" (stdio) or "
+    "an http(s) URL (streamable HTTP). Repeatable.")]
+ApiBaseOpt = Annotated[str | None, typer.Option(
+    "--api-base", help="Base URL of the model's server, e.g. an OpenAI-compatible one for "
+    "--model openai/NAME (env MAPEK_API_BASE).")]
+
+
+def session_parts(tools: str | None, mcp: list[str] | None) -> dict[str, Any]:
+    """``Session.create`` keywords for ``--tools`` and ``--mcp``."""
+    out: dict[str, Any] = {}
+    if tools is not None:
+        out["tools"] = [t.strip() for t in tools.split(",") if t.strip()]
+    if mcp:
+        from mapek.safety.mcp import MCPServer
+
+        out["mcp"] = [MCPServer.parse(m) for m in mcp]
+    return out
 
 
 def settings() -> Any:

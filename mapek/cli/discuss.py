@@ -17,11 +17,15 @@ from mapek.cli._common import (
     EXIT_DIED,
     EXIT_STOPPED,
     EXIT_TRIPPED,
+    ApiBaseOpt,
+    McpOpt,
     PersonasDir,
+    ToolsOpt,
     console,
     emit_jsonl,
     library,
     open_kb,
+    session_parts,
     settings,
 )
 
@@ -89,6 +93,9 @@ def discuss(
         "--policy", help="Breaker policy for the watchdog: a preset (default, strict) or a "
         "YAML file; the limits above are laid over it.")] = None,
     personas_dir: PersonasDir = None,
+    tools: ToolsOpt = None,
+    mcp: McpOpt = None,
+    api_base: ApiBaseOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Stream events as JSON lines.")] = False,
 ) -> None:
@@ -103,7 +110,8 @@ def discuss(
     session = Session.create(topic, names, model=model, max_turns=max_turns,
                              time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
                              human=human, escalation_budget=escalations,  # type: ignore[arg-type]
-                             personas_dir=personas_dir, policy=policy)
+                             personas_dir=personas_dir, policy=policy, api_base=api_base,
+                             **session_parts(tools, mcp))
     with session:
         raise typer.Exit(follow(session, verbose=verbose, as_json=as_json))
 
@@ -224,6 +232,9 @@ def tui(
     max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
     policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
     personas_dir: PersonasDir = None,
+    tools: ToolsOpt = None,
+    mcp: McpOpt = None,
+    api_base: ApiBaseOpt = None,
 ) -> None:
     """The terminal app: watch, steer and stop a discussion (no TOPIC: browse past runs)."""
     from mapek.api import Session
@@ -237,7 +248,8 @@ def tui(
     elif topic:
         names = [n for n in (personas or "").split(",") if n.strip()] or None
         session = Session.create(topic, names, model=model, max_turns=max_turns,
-                                 human="interactive", personas_dir=personas_dir, policy=policy)
+                                 human="interactive", personas_dir=personas_dir, policy=policy,
+                                 api_base=api_base, **session_parts(tools, mcp))
     else:
         settings().workspace(create=False)  # no workspace yet: a clear error, exit 2
     from mapek_tui import MapekApp

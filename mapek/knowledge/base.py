@@ -27,9 +27,22 @@ from mapek.knowledge.vectors import ChromaIndex, Filter, SearchHit, VectorIndex,
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import SEMANTIC_KINDS, Event, EventDraft
 
-__all__ = ["KnowledgeBase"]
+__all__ = ["KnowledgeBase", "open_log"]
 
 logger = logging.getLogger(__name__)
+
+
+def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> EventLog:
+    """The event log a URL names: ``None`` for the workspace's own SQLite file, or
+    ``sqlite:///PATH``. Every process of a run opens its log here."""
+    if url is None:
+        return SQLiteEventLog(workspace.log_path, create=create)
+    if url.startswith("sqlite:///"):
+        return SQLiteEventLog(Path(url.removeprefix("sqlite:///")).expanduser(), create=create)
+    from mapek.errors import ConfigError
+
+    raise ConfigError(f"log URL {url!r}: this version's event log is SQLite "
+                      "(sqlite:///PATH, or unset for the workspace's own file)")
 
 
 def _embedding(setting: str) -> Any:
@@ -91,7 +104,7 @@ class KnowledgeBase:
             workspace = settings.workspace(create=create)
         else:
             workspace = Workspace.open(source, create=create)
-        log = SQLiteEventLog(workspace.log_path, create=create)
+        log = open_log(settings.log_url, workspace, create=create)
         lock = None if settings.chroma_url else FileLock(workspace.root / "chroma.lock")
         return cls(log, lambda: ChromaIndex.open(settings, workspace), index_lock=lock,
                    **{"embedding": functools.partial(_embedding, settings.embedding),

@@ -45,6 +45,9 @@ class LoopContext:
     started_at: float = field(default_factory=time.time)
     screening: ScreeningPolicy = field(default_factory=ScreeningPolicy)
     """What each failed screening check does: the session's policy file, ``screening``."""
+    models: dict[str, Any] = field(default_factory=dict)
+    """Persona name to its own :class:`~mapek.llm.spec.ModelSpec` (the runtime spec's
+    per-persona overrides), over a persona file's ``model``."""
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -74,7 +77,10 @@ class LoopContext:
             context: dict[str, Any], actor: str) -> T:
         persona = self.personas.get(actor)
         gateway = self.gateway
-        if persona is not None and persona.model and persona.model != self.model:
+        own = self.models.get(actor)
+        if own is not None:
+            gateway = gateway.using(own)
+        elif persona is not None and persona.model and persona.model != self.model:
             gateway = gateway.using(persona.model)
         with self._lock:
             self.model_calls += 1

@@ -13,6 +13,7 @@ import argparse
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from mapek.models import EventDraft
 
 if TYPE_CHECKING:
     from mapek.llm.model import Model
+    from mapek.safety.tools import Tool
 
 __all__ = ["run_session", "main", "load_config", "FINAL_KINDS"]
 
@@ -50,7 +52,8 @@ def _wait_for_replies(kb: Any, run_id: str, qids: list[str], after: int) -> dict
 
 
 def run_session(run_id: str, *, home: str | None = None, rounds: int | None = None,
-                model: Model | None = None, watched: bool = False) -> str:
+                model: Model | None = None, watched: bool = False,
+                tools: Sequence[Tool] | None = None) -> str:
     """Run (or resume) a session to its end, or for ``rounds`` rounds; returns the status.
 
     ``model`` (a :class:`~mapek.llm.Model`, a test double say) answers every agent's calls in
@@ -59,6 +62,11 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
 
     ``watched``: a watchdog guards this worker (``Session.start`` always starts one): SIGTERM
     stops it gracefully and it pauses before any model or tool call while no watchdog beats.
+
+    The session's parts come from the runtime spec in its ``run.started`` event
+    (:func:`mapek.runtime.build_runtime`). ``tools``: the user's tools as live objects, for a
+    session run in the caller's process (``Session.create(..., in_process=True)``), in place of
+    importing the spec's import strings.
     """
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import Command
@@ -69,29 +77,30 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.loop.context import LoopContext
     from mapek.loop.graph import build_graph
     from mapek.loop.scripts import install as install_scripts
-    from mapek.loop.toolbox import default_tools
     from mapek.loop.triage import QuestionTriager
-    from mapek.personas import PersonaLibrary
+    from mapek.runtime import build_runtime, spec_of_run
     from mapek.safety.policy import screening_policy
 
     settings = Settings(**({"home": home} if home else {}))
     ws = settings.workspace(create=False)
     with KnowledgeBase.open(ws) as kb:
         cfg = load_config(kb, run_id)
-        lib = PersonaLibrary.load(cfg.personas_dir or settings.personas)
-        personas = {p.name: p for p in lib.select(cfg.personas)}
+        started = kb.events(run_id, kinds=["run.started"], limit=1)[0]
+        rt = build_runtime(spec_of_run(started.payload), kb=kb, run_id=run_id,
+                           run_dir=ws.run_dir(run_id), personas_dir=settings.personas,
+                           extra_tools=tools or ())
+        personas, models = rt.personas, rt.models
         if model is not None:  # one model for every agent: no persona switches to its own
             personas = {n: p.model_copy(update={"model": None}) for n, p in personas.items()}
+            models = {}
         install_scripts()
         budget = Budget(max_tokens=cfg.max_tokens, max_usd=cfg.max_usd)
-        gateway = Gateway(model or cfg.model, settings=settings, recorder=kb.record,
+        gateway = Gateway(model or rt.spec.model, settings=settings, recorder=kb.record,
                           run_id=run_id, budget=budget)
-        started = kb.events(run_id, kinds=["run.started"], limit=1)[0]
         ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway,
-                          model=model.name if model is not None else cfg.model,
-                          personas=personas,
-                          tools=default_tools(kb, run_id, ws.run_dir(run_id)),
-                          triager=QuestionTriager(), run_dir=ws.run_dir(run_id),
+                          model=model.name if model is not None else rt.spec.model.name,
+                          personas=personas, models=models, tools=rt.tools,
+                          triager=rt.triager or QuestionTriager(), run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
                           started_at=started.ts, screening=screening_policy(kb, run_id))
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})

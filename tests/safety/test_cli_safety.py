@@ -87,7 +87,7 @@ def test_catalogue_list_and_show() -> None:
 
 def test_grant_gives_one_tool_write_access_recorded_and_checked(home: Path) -> None:
     from mapek.api import Session
-    from mapek.loop.toolbox import default_tools
+    from mapek.safety.builtin_tools import builtin_tools
     from mapek.safety.gateway import ToolGateway
 
     with Session.create("Should we open an office in Berlin?", ["cfo", "engineer"],
@@ -112,6 +112,6 @@ def test_grant_gives_one_tool_write_access_recorded_and_checked(home: Path) -> N
     rows = json.loads(r.stdout)
     assert [(g["tool"], g["to"], g["expired"]) for g in rows] == [("write_note", "cfo", False)]
     with Session.attach(run) as s:  # the gateway honours it: for the cfo only
-        gw = ToolGateway(default_tools(s.kb, run, s.workspace.run_dir(run)), s.kb, run)
+        gw = ToolGateway(builtin_tools(s.kb, run, s.workspace.run_dir(run)), s.kb, run)
         assert gw.check("write_note", {"title": "m", "text": "x"}, "cfo").decision == "allow"
         assert gw.check("write_note", {"title": "m", "text": "x"}, "engineer").decision == "deny"
