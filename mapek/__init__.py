@@ -20,6 +20,12 @@ _EXPORTS: dict[str, str] = {
     "Event": "mapek.models",
     "EventDraft": "mapek.models",
     "Persona": "mapek.models",
+    "Model": "mapek.llm.spec",
+    "ModelSpec": "mapek.llm.spec",
+    "MCPServer": "mapek.safety.mcp",
+    "tool": "mapek.safety.tools",
+    "Tool": "mapek.safety.tools",
+    "RuntimeSpec": "mapek.runtime",
     "MapekError": "mapek.errors",
     "UserError": "mapek.errors",
     "RuntimeFailure": "mapek.errors",
@@ -37,7 +43,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.config import Settings, Workspace
     from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError
     from mapek.evidence import Envelope, EvidenceChecker, EvidenceCollector, Quorum
+    from mapek.llm.spec import Model, ModelSpec
     from mapek.models import Event, EventDraft, Persona
+    from mapek.runtime import RuntimeSpec
+    from mapek.safety.mcp import MCPServer
+    from mapek.safety.tools import Tool, tool
 
 
 __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

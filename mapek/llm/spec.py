@@ -27,7 +27,7 @@ from mapek.errors import ConfigError, UnknownModelError
 from mapek.llm.litellm_model import LiteLLMModel
 from mapek.llm.offline import PROVIDER
 
-__all__ = ["ModelSpec", "StructuredOutput", "STRUCTURED_OUTPUT_MODES"]
+__all__ = ["ModelSpec", "Model", "StructuredOutput", "STRUCTURED_OUTPUT_MODES"]
 
 StructuredOutput = Literal["auto", "json_schema", "prompt"]
 """How a structured call asks for its JSON schema (see :attr:`ModelSpec.structured_output`)."""
@@ -94,7 +94,9 @@ class ModelSpec(BaseModel):
     - ``json_schema``: always send ``response_format``;
     - ``prompt``: never send it (servers that reject ``response_format``)."""
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, name: str | None = None, /, **data: Any) -> None:
+        if name is not None:  # ModelSpec("openai/gpt-4o-mini", api_base=...)
+            data["name"] = name
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -262,3 +264,8 @@ def _secret_path(value: Any, path: str = "params") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+Model = ModelSpec
+"""``mapek.Model``: the name users write (``Model("openai/gpt-4o-mini", api_base=...)``); the
+abstract model interface stays :class:`mapek.llm.model.Model`."""
