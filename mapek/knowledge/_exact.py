@@ -40,7 +40,8 @@ def _distances(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Cosine distance of each (unit) row of ``matrix`` to the unit vector ``q``."""
     size = len(matrix)
     if size <= _CHUNK:
-        return 1.0 - matrix @ q
+        dist: np.ndarray = 1.0 - matrix @ q  # numpy's stubs type ``@`` on ndarray as Any
+        return dist
     out = np.empty(size, dtype=np.float32)
     for lo in range(0, size, _CHUNK):
         hi = min(size, lo + _CHUNK)

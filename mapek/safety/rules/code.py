@@ -38,6 +38,7 @@ _SDK_DESTROY = re.compile(r"\.(?:delete_(?:bucket|db_instance|db_cluster|table|s
 
 def scan_code(code: str, state: PlanState) -> list[Finding]:
     found: list[Finding] = []
+    m: re.Match[str] | None  # the loops' matches, then the searches' (None when none found)
     temp = "mkdtemp" in code or "TemporaryDirectory" in code or "tmp_path" in code
     for m in _RMTREE.finditer(code):
         lit = m.group("lit")

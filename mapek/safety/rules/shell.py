@@ -158,7 +158,8 @@ def _peel(tokens: list[str]) -> tuple[list[str], bool]:
 
 def _redirections(tokens: list[str]) -> tuple[list[str], list[str]]:
     """Separate ``> target`` overwrites from the argument list (appends are dropped)."""
-    argv, over = [], []
+    argv: list[str] = []
+    over: list[str] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
