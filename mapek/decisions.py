@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mapek.errors import ConfigError, UnknownRunError
 
 if TYPE_CHECKING:
+    from mapek.loop.context import LoopContext
     from mapek.models import Event
 
 __all__ = ["KIND", "POINTS", "Decision", "DecisionRecord", "Outcomes", "RunSummary",
@@ -90,7 +91,8 @@ class Decision(BaseModel):
         return f"decision:{self.point}:{self.subject}"
 
 
-def decide(ctx: Any, point: Point, subject: Any, rnd: int, node: str, options: dict[str, float],
+def decide(ctx: LoopContext, point: Point, subject: Any, rnd: int, node: str,
+           options: dict[str, float],
            chosen: str | list[str], why: str, context: dict[str, Any] | None = None,
            actor: str = "orchestrator") -> Event:
     """Record a decision through the loop context (idempotent by its key)."""
@@ -99,7 +101,7 @@ def decide(ctx: Any, point: Point, subject: Any, rnd: int, node: str, options: d
     return ctx.record(KIND, actor, d.model_dump(), key=d.key)
 
 
-def record_screening(ctx: Any, verdict: dict[str, Any]) -> Event | None:
+def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> Event | None:
     """The screen node's decision of a round: which of the actions proposed for it may run.
 
     Calls a human approved or refused since an earlier round (queue sessions) are that
@@ -108,7 +110,7 @@ def record_screening(ctx: Any, verdict: dict[str, Any]) -> Event | None:
     rnd = verdict["round"]
 
     def mine(a: dict[str, Any]) -> bool:
-        return a.get("call_id", f"tool:{rnd}:{a['step']}") == f"tool:{rnd}:{a['step']}"
+        return bool(a.get("call_id", f"tool:{rnd}:{a['step']}") == f"tool:{rnd}:{a['step']}")
 
     groups = {g: [a for a in verdict.get(g) or [] if mine(a)]
               for g in ("allowed", "refused", "pending")}

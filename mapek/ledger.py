@@ -37,11 +37,14 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mapek.errors import IdempotencyKeyCollision, UserError
 from mapek.knowledge.sqlite_log import SQLiteEventLog
 from mapek.models import Event, EventDraft, canonical_json
+
+if TYPE_CHECKING:
+    from mapek.knowledge.base import KnowledgeBase
 
 __all__ = [
     "ANSWERS",
@@ -170,7 +173,8 @@ class Effect:
 class Ledger:
     """A run's effects, read from its log; records intents, doubts and answers."""
 
-    def __init__(self, kb: Any, run_id: str, *, lock: threading.Lock | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, run_id: str, *,
+                 lock: threading.Lock | None = None) -> None:
         self.kb, self.run_id = kb, run_id
         self._lock = lock or threading.Lock()
         self._effects: dict[str, Effect] = {}

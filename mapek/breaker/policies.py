@@ -251,7 +251,7 @@ _RECENT = 5
 
 
 def _target(p: dict[str, Any]) -> str | None:
-    args = p.get("args") if isinstance(p.get("args"), dict) else {}
+    args: dict[str, Any] = p["args"] if isinstance(p.get("args"), dict) else {}
     for src in (p, args):
         for k in ("target", "resource", "path", "name", "id"):
             v = src.get(k)

@@ -8,11 +8,14 @@ post-mortem lists it. ``force_open`` trips a running worker at once.
 from __future__ import annotations
 
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mapek.breaker.policies import LIMIT_NAMES
 from mapek.errors import ConfigError, UserError
 from mapek.models import Event
+
+if TYPE_CHECKING:
+    from mapek.knowledge import KnowledgeBase
 
 __all__ = ["POLICY_NAMES", "parse_raise", "record_override"]
 
@@ -43,7 +46,7 @@ def parse_raise(items: list[str]) -> dict[str, float]:
     return out
 
 
-def record_override(kb: Any, run_id: str, *, raise_limits: dict[str, float] | None = None,
+def record_override(kb: KnowledgeBase, run_id: str, *, raise_limits: dict[str, float] | None = None,
                     disable: list[str] | None = None, enable: list[str] | None = None,
                     force_open: bool = False, reason: str = "", by: str | None = None) -> Event:
     """Record one ``breaker.override``; a reason is required."""

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -19,6 +19,10 @@ from mapek.errors import VectorIndexError
 from mapek.models import Event, EventDraft, Persona
 from mapek.safety.policy import ScreeningPolicy
 from mapek.safety.tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from mapek.knowledge import KnowledgeBase
+    from mapek.llm import Gateway
 
 __all__ = ["LoopContext"]
 
@@ -30,9 +34,9 @@ class LoopContext:
     """The session's dependencies, shared by every node."""
 
     run_id: str
-    kb: Any
+    kb: KnowledgeBase
     """The :class:`~mapek.knowledge.KnowledgeBase`."""
-    gateway: Any
+    gateway: Gateway
     """The :class:`~mapek.llm.ModelGateway`, already bound to a budget."""
     model: str
     personas: dict[str, Persona]
