@@ -457,7 +457,7 @@ class EvidenceCollector:
     def seal(self, decision: Decision, detail: str = "",
              metrics: Metrics | Mapping[str, float] | None = None) -> Envelope:
         """The signed envelope of everything collected."""
-        m = metrics if isinstance(metrics, Metrics) else Metrics(**dict(metrics or {}))
+        m = metrics if isinstance(metrics, Metrics) else Metrics.model_validate(dict(metrics or {}))
         env = Envelope(run_id=self.gateway.run_id, producer=self.producer, task=self.task,
                        verdict=Verdict(decision=decision, detail=detail), metrics=m,
                        inputs=dict(self.inputs), outputs=dict(self.outputs),

@@ -273,8 +273,10 @@ def _validation_message(exc: ValidationError) -> tuple[str, str]:
     return loc, err["msg"]
 
 
-def parse_plan(raw: str | bytes | Mapping[str, Any] | Plan, *, source: str = "plan") -> Plan:
-    """A :class:`Plan` from JSON text or a mapping; :class:`PlanError` names what is wrong."""
+def parse_plan(raw: str | bytes | Mapping[str, Any] | list[Any] | Plan, *,
+               source: str = "plan") -> Plan:
+    """A :class:`Plan` from JSON text, a mapping or a list of steps; :class:`PlanError` names
+    what is wrong."""
     if isinstance(raw, Plan):
         return raw
     data: Any = raw
@@ -337,7 +339,7 @@ class ScreeningStats:
 @dataclass
 class _Group:
     rule: str
-    verdict: str
+    verdict: Decision
     why: str
     certain: bool = True
     steps: list[int] = field(default_factory=list)
@@ -393,7 +395,7 @@ class Screener:
             return "this-run"
         return "unknown"
 
-    def _decide(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[str, str]:
+    def _decide(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[Decision, str]:
         spec = RULES[f.rule]
         blast = f.blast or spec.blast
         if blast == "external":
@@ -419,7 +421,7 @@ class Screener:
 
     # -- screening ---------------------------------------------------------------------------
 
-    def _collect(self, groups: dict[tuple[str, str], _Group], f: Finding, verdict: str,
+    def _collect(self, groups: dict[tuple[str, str], _Group], f: Finding, verdict: Decision,
                  why: str, step: int | None) -> None:
         g = groups.get((f.rule, verdict))
         if g is None:
@@ -466,13 +468,14 @@ class Screener:
     def _finish(self, plan: Plan, ctx: ScreenContext, groups: dict[tuple[str, str], _Group],
                 budget: FieldBudget) -> Verdict:
         reasons = [Reason(rule=g.rule, catalogue_id=RULES[g.rule].catalogue_id,
-                          verdict=g.verdict,  # type: ignore[arg-type]
+                          verdict=g.verdict,
                           message=RULES[g.rule].summary, why=g.why, steps=g.steps,
                           in_text=g.in_text, evidence=g.evidence, targets=g.targets,
                           certain=g.certain)
                    for g in groups.values()]
         reasons.sort(key=lambda r: (-_RANK[r.verdict], not r.certain, r.rule))
-        decision = max((r.verdict for r in reasons), key=_RANK.__getitem__, default="allow")
+        decision: Decision = max((r.verdict for r in reasons), key=_RANK.__getitem__,
+                                 default="allow")
         holding = [r for r in reasons if r.verdict != "allow"]
         steps = sorted({s for r in holding for s in r.steps})
         uncertain = bool(holding) and not any(r.certain for r in holding)
