@@ -197,7 +197,8 @@ def run_sandbox(wf: Workflow | str | Path, kb: Any, *, chaos: bool = False, seed
 def _last_attempts(steps: list[dict[str, Any]], wf: Workflow) -> list[dict[str, Any]]:
     if wf.fn is not None or not wf.steps:
         return steps
-    out, i = [], 0
+    out: list[dict[str, Any]] = []
+    i = 0
     for s in wf.steps:
         tries = steps[i:i + s.retries + 1]
         taken = next((k + 1 for k, t in enumerate(tries) if t["outcome"] != "error"),
