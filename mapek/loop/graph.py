@@ -17,7 +17,7 @@ before the next node starts, so a killed worker resumes from the last finished n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mapek.loop.analyse import analyse
 from mapek.loop.execute import execute
@@ -37,8 +37,14 @@ NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse",
          "synthesise")
 
 
+class _Node(Protocol):
+    """A bound node as LangGraph's ``add_node`` types it: called with ``state``."""
+
+    def __call__(self, state: LoopState) -> dict[str, Any]: ...
+
+
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
-          name: str) -> Callable[[LoopState], dict[str, Any]]:
+          name: str) -> _Node:
     def node(state: LoopState) -> dict[str, Any]:
         return fn(state, ctx)
 

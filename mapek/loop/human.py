@@ -44,6 +44,7 @@ def escalate(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                                           "reason", "score")}
              for qid in state["to_escalate"]]
     flags = {}
+    q: dict[str, Any] | None  # a question of the batch, then of the state (None: not there)
     for q in batch:  # the pre-human check: pure, so it may come before the interrupt
         q["text"], found = for_human(q["text"] or "", ctx.screening.human)
         if found:

@@ -70,7 +70,8 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
              "agenda_index": state["agenda_index"], "open_questions":
              sum(q.get("status") in ("open", "routed") for q in questions.values())})
     if status != "running":
-        p = {"round": rnd, "finish": True, "why": status, "speakers": [], "actions": []}
+        p: dict[str, Any] = {"round": rnd, "finish": True, "why": status, "speakers": [],
+                             "actions": []}
         ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
         return {"plan": p, "status": status, **human}
 

@@ -78,7 +78,9 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     before = state.get("verdict") or {}
     reasks = dict(before.get("reasks", {}))
     mode = state["config"].get("human")
-    allowed, refused, pending = [], [], []
+    allowed: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
     parked = _settle_parked(ctx, dict(before.get("parked", {})), allowed, refused)
     for i, action in enumerate(actions):
         check = gw.check(action["tool"], action.get("args", {}), action.get("proposed_by", "agent"),
