@@ -81,8 +81,10 @@ def parse_json(text: str) -> Any:
     closed = close_truncated(fix_syntax(part))
     try:
         return json.loads(closed)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise RepairError(f"the reply is not valid JSON ({exc.msg} at char {exc.pos})") from exc
+    except ValueError as exc:  # not a syntax error: a number too long to convert, say
+        raise RepairError(f"the reply is not valid JSON ({exc})") from exc
 
 
 def extract_json(text: str) -> str:

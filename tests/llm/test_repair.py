@@ -146,6 +146,16 @@ def test_hopeless_syntax_says_so() -> None:
         parse_json("{:::}")
 
 
+def test_unconvertible_number_is_a_repair_error() -> None:
+    """json.loads raises a plain ValueError (no ``msg``/``pos``) for an integer longer than
+    Python converts; the repairer reports it like any unparseable reply."""
+    huge = '{"customer": "Ada", "items": [], "n": ' + "1" * 5000  # truncated, too long an int
+    with pytest.raises(RepairError, match="not valid JSON .*integer string conversion"):
+        parse_json(huge)
+    with pytest.raises(RepairError, match="not valid JSON"):
+        repair(huge, Order)
+
+
 def test_helpers_individually() -> None:
     assert extract_json('say {"a": {"b": "}"}} and more {"c": 1}') == '{"a": {"b": "}"}}'
     assert fix_syntax("{'a': True, 'b': [1, 2,],}") == '{"a": true, "b": [1, 2]}'
