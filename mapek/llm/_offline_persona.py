@@ -48,7 +48,7 @@ _HUMAN_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def persona_turn(request: OfflineRequest) -> str:
     ctx = request.context
-    persona = ctx.get("persona") if isinstance(ctx.get("persona"), Mapping) else {}
+    persona: Mapping[str, Any] = ctx["persona"] if isinstance(ctx.get("persona"), Mapping) else {}
     name = str(persona.get("name") or "")
     role = str(persona.get("role") or _role_from_system(request.system) or "a participant")
     expertise = [str(e) for e in persona.get("expertise") or []] or ["delivery"]
@@ -187,7 +187,7 @@ def _speakers(transcript: list[Mapping[str, Any]]) -> list[str]:
 
 
 def _latest_other(transcript: list[Mapping[str, Any]], name: str) -> Mapping[str, Any] | None:
-    for turn in reversed(transcript):
+    for turn in transcript[::-1]:  # (mypy types reversed() of Any-holding items as Any)
         if _speaker(turn) != name and _text(turn):
             return turn
     return None

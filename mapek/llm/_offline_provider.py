@@ -26,7 +26,8 @@ def build_provider(litellm: ModuleType) -> Any:
     class OfflineProvider(litellm.CustomLLM):  # type: ignore[name-defined,misc]
         def completion(self, model: str, messages: list[Any], api_base: Any,
                        custom_prompt_dict: Any, model_response: Any, print_verbose: Any,
-                       encoding: Any, api_key: Any, logging_obj: Any, optional_params: dict,
+                       encoding: Any, api_key: Any, logging_obj: Any,
+                       optional_params: dict[str, Any],
                        acompletion: Any = None, litellm_params: Any = None, logger_fn: Any = None,
                        headers: Any = None, timeout: Any = None, client: Any = None) -> Any:
             return _answer(litellm, model, messages, model_response, optional_params,
@@ -35,7 +36,7 @@ def build_provider(litellm: ModuleType) -> Any:
         async def acompletion(self, model: str, messages: list[Any], api_base: Any,
                               custom_prompt_dict: Any, model_response: Any, print_verbose: Any,
                               encoding: Any, api_key: Any, logging_obj: Any,
-                              optional_params: dict, acompletion: Any = None,
+                              optional_params: dict[str, Any], acompletion: Any = None,
                               litellm_params: Any = None, logger_fn: Any = None,
                               headers: Any = None, timeout: Any = None,
                               client: Any = None) -> Any:

@@ -179,8 +179,8 @@ class _Sampler:
     def number(self, schema: Mapping[str, Any], *, integer: bool) -> int | float:
         step = schema.get("multipleOf")
         eps = 1 if integer else (step or 0.01)
-        lo = schema.get("minimum")
-        hi = schema.get("maximum")
+        lo: Any = schema.get("minimum")  # JSON numbers; both set once the branches below ran
+        hi: Any = schema.get("maximum")
         if "exclusiveMinimum" in schema:
             lo = schema["exclusiveMinimum"] + eps
         if "exclusiveMaximum" in schema:

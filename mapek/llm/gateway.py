@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -254,10 +254,10 @@ def schema_instructions(schema: Mapping[str, Any]) -> str:
     )
 
 
-class _Structured:
+class _Structured(Generic[T]):
     """One structured-output conversation: first ask, repair, re-asks, verdict."""
 
-    def __init__(self, gateway: Gateway, schema: type[BaseModel], request: ModelRequest) -> None:
+    def __init__(self, gateway: Gateway, schema: type[T], request: ModelRequest) -> None:
         self.gateway = gateway
         self.schema = schema
         schema_text, instructions, name = _schema_parts(schema)
@@ -277,7 +277,7 @@ class _Structured:
         self.asks = 0
         self.problem = ""
         self.last_output = ""
-        self.value: BaseModel | None = None
+        self.value: T | None = None
 
     def first(self) -> ModelRequest:
         self.asks = 1
@@ -312,7 +312,7 @@ class _Structured:
         self.request = _replace(self.request, messages=messages, ask=self.asks)
         return self.request
 
-    def result(self) -> Any:
+    def result(self) -> T:
         assert self.value is not None
         return self.value
 

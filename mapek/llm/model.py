@@ -45,12 +45,12 @@ class WrapperModel(Model):
     def __init__(self, wrapped: Model) -> None:
         self.wrapped = wrapped
 
-    @property  # type: ignore[override]
-    def name(self) -> str:
+    @property
+    def name(self) -> str:  # type: ignore[override]
         return self.wrapped.name
 
-    @property  # type: ignore[override]
-    def offline(self) -> bool:
+    @property
+    def offline(self) -> bool:  # type: ignore[override]
         return self.wrapped.offline
 
     def complete(self, request: ModelRequest) -> Completion:
