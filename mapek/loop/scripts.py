@@ -124,9 +124,9 @@ def persona_turn(request: Any) -> dict[str, Any]:
                         "&& terraform apply"}, "why": "recreate the environment from scratch"})
     elif k == 0 and name in ("skeptic", "cfo"):
         actions.append({"tool": "kb_search", "args": {"query": concern}, "why": "check evidence"})
-    for asked in questions:
-        parts.append(asked["text"] if asked.get("to") in (None, "human")
-                     else f"{asked['to']}, {asked['text'][0].lower()}{asked['text'][1:]}")
+    for ask in questions:
+        parts.append(ask["text"] if ask.get("to") in (None, "human")
+                     else f"{ask['to']}, {ask['text'][0].lower()}{ask['text'][1:]}")
     return {"text": " ".join(parts), "stance": stance, "claims": claims,
             "questions": questions, "actions": actions}
 

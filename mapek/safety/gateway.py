@@ -339,7 +339,7 @@ class ToolGateway:
                 self.ledger.doubt(key, why)
             return CallResult("needs_approval", reason=why, approval=req)
         if effect.answer is None:
-            self.ledger.resolve(key, answer)  # type: ignore[arg-type]
+            self.ledger.resolve(key, answer)
         if answer == "run":
             return None
         c = self.check(t.name, args, actor)
@@ -434,4 +434,5 @@ def _head(name: str) -> str:
 
 def _plain(args: dict[str, Any]) -> dict[str, Any]:
     """Arguments as JSON data (what the log and screening see)."""
-    return json.loads(json.dumps(args, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(args, default=str))
+    return plain
