@@ -135,7 +135,7 @@ class Session:
 
         from mapek.runtime import StorageSpec, build_runtime, spec_for
 
-        settings = Settings(**({"home": Path(home)} if home else {}))
+        settings = Settings(home=Path(home)) if home else Settings()
         pdir = personas_dir or settings.personas
         chosen = list(personas or ["cfo", "engineer", "skeptic", "legal"])
         bad = [p for p in chosen if not isinstance(p, str | Persona)]
@@ -201,7 +201,7 @@ class Session:
         objects an in-process session was created with, to resume it in this process."""
         from mapek.errors import UnknownRunError
 
-        settings = Settings(**({"home": Path(home)} if home else {}))
+        settings = Settings(home=Path(home)) if home else Settings()
         session = cls(run_id, settings.workspace(create=False), settings=settings,
                       channel=channel)
         if not session.kb.events(run_id, kinds=["run.started"], limit=1):
@@ -315,7 +315,8 @@ class Session:
         if self._proc is not None:
             return self._proc.poll() is None
         started = self.kb.events(self.run_id, kinds=["worker.started"])
-        if not started or self._final() is not None and self._final().seq > started[-1].seq:
+        final = self._final()
+        if not started or final is not None and final.seq > started[-1].seq:
             return False
         try:
             os.kill(int(started[-1].payload["pid"]), 0)

@@ -15,6 +15,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from contextlib import closing
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapek.errors import BudgetExceeded, MapekError, ModelError, UnknownRunError
@@ -81,7 +82,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.runtime import build_runtime, spec_of_run
     from mapek.safety.policy import screening_policy
 
-    settings = Settings(**({"home": home} if home else {}))
+    settings = Settings(home=Path(home)) if home else Settings()
     ws = settings.workspace(create=False)
     with KnowledgeBase.open(ws) as kb:
         cfg = load_config(kb, run_id)
@@ -142,7 +143,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           {"reason": str(exc), "error": type(exc).__name__,
                            "resumable": True})
                 return "failed"
-            status = graph.get_state(thread).values.get("status", "converged")
+            status: str = graph.get_state(thread).values.get("status", "converged")
             kb.record(run_id, "run.finished", "worker",
                       {"status": status, "model_calls": ctx.model_calls,
                        "synthesis": str(ctx.run_dir / "synthesis.md")}, key="run.finished")
