@@ -41,7 +41,6 @@ from mapek.models import Persona
 from mapek.safety.mcp import MCPServer
 from mapek.safety.tools import Tool, ToolRegistry
 
-
 __all__ = ["RuntimeSpec", "StorageSpec", "ToolRef", "Runtime", "spec_for", "build_runtime",
            "import_object", "import_string", "load_tools", "check_persona_tools",
            "spec_of_run", "resolve_personas", "tool_digest"]
