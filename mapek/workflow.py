@@ -25,7 +25,6 @@ it).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import secrets
@@ -227,21 +226,28 @@ def report(res: WorkflowRun, as_json: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m mapek.workflow FILE [--run ID] [--resume ID] [--tools M:F] [--root DIR]
-    [--home DIR]``: ``workflow run`` without the CLI."""
-    p = argparse.ArgumentParser(prog="python -m mapek.workflow")
-    p.add_argument("file", type=Path)
-    p.add_argument("--run")
-    p.add_argument("--resume")
-    p.add_argument("--tools")
-    p.add_argument("--root", type=Path)
-    p.add_argument("--home", type=Path)
-    p.add_argument("--json", action="store_true")
-    a = p.parse_args(argv)
-    try:
-        return report(run_file(a.file, a.run, a.resume, a.tools, a.root, a.home), a.json)
-    except MapekError as exc:
-        print(f"mapek workflow: {exc}", file=sys.stderr)
-        return exc.exit_code
+    [--home DIR] [--json]``: ``workflow run`` without the CLI."""
+    import typer
+
+    from mapek._entry import run_program
+
+    def workflow(
+        file: Path = typer.Argument(..., metavar="FILE", help="A workflow file (YAML or JSON)."),
+        run: str | None = typer.Option(None, "--run", help="Run id: start it, or continue it."),
+        resume: str | None = typer.Option(None, "--resume", help="Continue this run."),
+        tools: str | None = typer.Option(None, "--tools", help="MODULE:FUNCTION for more tools."),
+        root: Path | None = typer.Option(None, "--root", help="The run's folder."),
+        home: Path | None = typer.Option(None, "--home", help="The workspace."),
+        as_json: bool = typer.Option(False, "--json", help="The result as JSON."),
+    ) -> int:
+        """Run a workflow durably. Exit 0 finished, 1 a step failed, 5 a call in doubt."""
+        try:
+            return report(run_file(file, run, resume, tools, root, home), as_json)
+        except MapekError as exc:
+            print(f"mapek workflow: {exc}", file=sys.stderr)
+            return exc.exit_code
+
+    return run_program(workflow, argv, prog="python -m mapek.workflow")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ checks stop first and more gently; then ``breaker.override`` events raise or dis
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
@@ -247,13 +246,27 @@ class Watchdog:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mapek-watchdog", description=__doc__.split("\n")[0])
-    parser.add_argument("run_id")
-    parser.add_argument("--pid", type=int, required=True, help="the worker's process id")
-    parser.add_argument("--home", default=None, help="the workspace (default MAPEK_HOME)")
-    parser.add_argument("--policy", default=None, help="preset name or YAML file")
-    parser.add_argument("--poll", type=float, default=0.02, help="seconds between log reads")
-    args = parser.parse_args(argv)
+    """``python -m mapek.breaker.watchdog RUN --pid P [--home H] [--policy P] [--poll S]``:
+    guard one worker; 0 when it ended (or this watchdog was terminated), 7 when it tripped."""
+    import typer
+
+    from mapek._entry import run_program
+
+    def watchdog(
+        run_id: str = typer.Argument(..., metavar="RUN", help="The run."),
+        pid: int = typer.Option(..., "--pid", help="The worker's process id."),
+        home: str | None = typer.Option(None, "--home",
+                                        help="The workspace (default MAPEK_HOME)."),
+        policy: str | None = typer.Option(None, "--policy", help="Preset name or YAML file."),
+        poll: float = typer.Option(0.02, "--poll", help="Seconds between log reads."),
+    ) -> int:
+        """A separate OS process per worker that reads the log and can stop the worker."""
+        return _guard(run_id, pid, home, policy, poll)
+
+    return run_program(watchdog, argv, prog="mapek-watchdog")
+
+
+def _guard(run_id: str, pid: int, home: str | None, policy: str | None, poll: float) -> int:
     from mapek.config import Settings
     from mapek.knowledge.base import open_log
     from mapek.knowledge.log import EventLog
@@ -261,15 +274,15 @@ def main(argv: list[str] | None = None) -> int:
     # Terminating the watchdog is a human's (or a front end's) choice: leave quietly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        settings = Settings(**({"home": args.home} if args.home else {}))
+        settings = Settings(home=Path(home)) if home else Settings()
         ws = settings.workspace(create=False)
         log: EventLog = open_log(settings.log_url, ws, create=False)
         kb = _LogOnly(log)
         try:
-            spec, name = resolve_spec(kb, args.run_id, args.policy)
-            dog = Watchdog(kb, args.run_id, args.pid, ws.run_dir(args.run_id), spec,
-                           policy_name=name, poll=args.poll,
-                           notifiers=load_notifiers(_run_notifiers(kb, args.run_id)))
+            spec, name = resolve_spec(kb, run_id, policy)
+            dog = Watchdog(kb, run_id, pid, ws.run_dir(run_id), spec,
+                           policy_name=name, poll=poll,
+                           notifiers=load_notifiers(_run_notifiers(kb, run_id)))
             dog.acquire()
             return dog.run()
         finally:

@@ -9,7 +9,6 @@ front end is attached. It ends with ``run.finished`` (or ``run.stopped`` / ``run
 
 from __future__ import annotations
 
-import argparse
 import os
 import sqlite3
 import sys
@@ -183,27 +182,37 @@ def _resume_value(kb: Any, run_id: str, intr: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mapek-worker")
-    parser.add_argument("run_id")
-    parser.add_argument("--home", default=None)
-    parser.add_argument("--rounds", type=int, default=None, help="pause after this many rounds")
-    parser.add_argument("--watched", action="store_true", help="a watchdog guards this worker")
-    args = parser.parse_args(argv)
-    from mapek.breaker.guard import WorkerStopped
+    """``python -m mapek.loop.worker RUN [--home H] [--rounds N] [--watched]``: run one
+    session's graph; 0 when it ended, 1 when it failed, 143 when its watchdog stopped it."""
+    import typer
 
-    try:
-        status = run_session(args.run_id, home=args.home, rounds=args.rounds,
-                             watched=args.watched)
-    except MapekError as exc:
-        print(f"mapek worker: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except WorkerStopped:  # the watchdog stopped it: the last checkpoint stands, nothing more
-        # The log and checkpoints are committed and closed by now; skip the interpreter's
-        # shutdown, where litellm's logging threads are joined (seconds, past the grace).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(143)
-    return 0 if status not in ("failed",) else 1
+    from mapek._entry import run_program
+
+    def worker(
+        run_id: str = typer.Argument(..., metavar="RUN", help="The run."),
+        home: str | None = typer.Option(None, "--home",
+                                        help="The workspace (default MAPEK_HOME)."),
+        rounds: int | None = typer.Option(None, "--rounds",
+                                          help="Pause after this many rounds."),
+        watched: bool = typer.Option(False, "--watched", help="A watchdog guards this worker."),
+    ) -> int:
+        """Run one session's graph, from its last checkpoint."""
+        from mapek.breaker.guard import WorkerStopped
+
+        try:
+            status = run_session(run_id, home=home, rounds=rounds, watched=watched)
+        except MapekError as exc:
+            print(f"mapek worker: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except WorkerStopped:  # the watchdog stopped it: the last checkpoint stands, nothing more
+            # The log and checkpoints are committed and closed by now; skip the interpreter's
+            # shutdown, where litellm's logging threads are joined (seconds, past the grace).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(143)
+        return 0 if status not in ("failed",) else 1
+
+    return run_program(worker, argv, prog="mapek-worker")
 
 
 def _watched(ctx: Any) -> Any:
