@@ -133,6 +133,7 @@ class Session:
         tool, a model object), at the price of the worker and watchdog processes."""
         from pydantic import ValidationError
 
+        from mapek.llm.spec import ModelSpec
         from mapek.runtime import StorageSpec, build_runtime, spec_for
 
         settings = Settings(home=Path(home)) if home else Settings()
@@ -149,15 +150,13 @@ class Session:
                 and hasattr(model, "complete"):
             live_model, model = model, getattr(model, "name", None)
         if api_base is not None:
-            from mapek.llm.spec import ModelSpec
-
             if not isinstance(model, str | None):
                 raise ConfigError("api_base goes with a model string; a ModelSpec carries its "
                                   "own api_base")
             model = ModelSpec(name=model or settings.model, api_base=api_base)
         spec, found = spec_for(
             personas=[p.strip() if isinstance(p, str) else p for p in chosen],
-            tools=tools, mcp=mcp, model=model, default_model=settings.model_spec(),
+            tools=tools, mcp=mcp, model=model, default_model=ModelSpec.from_settings(settings),
             persona_models=persona_models, personas_dir=str(pdir) if pdir else None,
             notifiers=notifiers, policy=str(policy) if policy else None,
             builtin_tools=builtin_tools, triager=triager, in_process=in_process,

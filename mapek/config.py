@@ -17,15 +17,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mapek.errors import WorkspaceError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mapek.llm.spec import ModelSpec
 
 __all__ = ["Settings", "Workspace", "OFFLINE_MODEL"]
 
@@ -52,7 +49,8 @@ class Settings(BaseSettings):
     structured_output: Literal["auto", "json_schema", "prompt"] = "auto"
     """How structured calls ask for their JSON schema, besides the prompt: ``auto`` (as
     ``response_format`` where the provider supports it or is an OpenAI-compatible server),
-    ``json_schema`` (always) or ``prompt`` (never). ``MAPEK_STRUCTURED_OUTPUT``."""
+    ``json_schema`` (always) or ``prompt`` (never). ``MAPEK_STRUCTURED_OUTPUT``.
+    (:meth:`mapek.llm.spec.ModelSpec.from_settings` makes a model spec of these.)"""
     log_url: str | None = None
     """The event log: unset for the workspace's ``log.sqlite3``, or ``sqlite:///PATH``.
     ``MAPEK_LOG_URL``."""
@@ -69,24 +67,6 @@ class Settings(BaseSettings):
     """Retries on transient model errors (timeouts, connection drops, 429, 5xx)."""
     repair_attempts: int = 2
     """Re-asks when a model's structured output does not validate."""
-
-    def model_spec(self, name: str | None = None) -> ModelSpec:
-        """The :class:`~mapek.llm.spec.ModelSpec` of ``name`` (default: ``model``) with this
-        base URL, key variable and structured-output mode; ConfigError when they are invalid."""
-        from mapek.errors import ConfigError
-        from mapek.llm.spec import ModelSpec
-
-        try:
-            return ModelSpec(name=self.model if name is None else name, api_base=self.api_base,
-                             api_key_env=self.api_key_env,
-                             structured_output=self.structured_output)
-        except ConfigError as exc:
-            text = str(exc)
-            for field, env in (("api_key_env", "MAPEK_API_KEY_ENV"),
-                               ("api_base", "MAPEK_API_BASE")):
-                if text.startswith(f"model spec: {field} "):
-                    raise ConfigError(f"{text} (the setting {env})") from None
-            raise
 
     def workspace(self, *, create: bool = True) -> Workspace:
         return Workspace.open(self.home, create=create)

@@ -39,9 +39,10 @@ from mapek.breaker.policies import (
     load_policy,
 )
 from mapek.errors import MapekError, UserError
+from mapek.safety.policy import ScreeningPolicy
 
-__all__ = ["Watchdog", "WatchdogBusy", "session_limits", "resolve_spec", "process_alive",
-           "stop_process", "heartbeat_path", "lock_path", "main", "EXIT_TRIPPED"]
+__all__ = ["Watchdog", "WatchdogBusy", "session_limits", "resolve_spec", "screening_policy",
+           "process_alive", "stop_process", "heartbeat_path", "lock_path", "main", "EXIT_TRIPPED"]
 
 EXIT_TRIPPED = 7
 """The watchdog's exit code after a trip (and ``mapek discuss``'s when the breaker trips)."""
@@ -96,6 +97,13 @@ def resolve_spec(kb: Any, run_id: str, policy: str | None = None) -> tuple[Polic
     tighter = {k: v if getattr(spec, k) is None else min(v, getattr(spec, k))
                for k, v in session_limits(payload).items()}
     return spec.merged({**tighter, **(breaker.get("overrides") or {})}, source=name), name
+
+
+def screening_policy(kb: Any, run_id: str) -> ScreeningPolicy:
+    """The screening settings of a run (read by its worker): the ``screening`` table of the
+    policy file that guards it (:func:`resolve_spec`)."""
+    spec, name = resolve_spec(kb, run_id)
+    return ScreeningPolicy.from_dict(spec.screening, f"policy {name}: screening")
 
 
 def process_alive(pid: int) -> bool:

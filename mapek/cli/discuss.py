@@ -29,8 +29,13 @@ from mapek.cli._common import (
     settings,
 )
 
-__all__ = ["answer", "approve", "discuss", "follow", "interject", "postmortem", "resume", "trip",
-           "tui"]
+__all__ = ["TERMINAL_APP", "answer", "approve", "discuss", "follow", "interject", "postmortem",
+           "resume", "trip", "tui"]
+
+TERMINAL_APP = "mapek_tui:MapekApp"
+"""The app ``mapek tui`` runs, as an import string: a Textual app class taking a
+:class:`~mapek.api.Session` (or None) and ``start=``. The terminal app is a front end of its own
+(``apps/tui``, packaged as ``mapek_tui``); the library does not import it."""
 
 
 def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
@@ -252,9 +257,10 @@ def tui(
                                  api_base=api_base, **session_parts(tools, mcp))
     else:
         settings().workspace(create=False)  # no workspace yet: a clear error, exit 2
-    from mapek_tui import MapekApp
+    from mapek.runtime import import_object
 
-    tui_app = MapekApp(session, start=topic is not None)
+    app_class = import_object(TERMINAL_APP, what="the terminal app")
+    tui_app = app_class(session, start=topic is not None)
     tui_app.run()
     if session is not None:
         live = session.is_running()

@@ -33,9 +33,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mapek.llm.offline import HUMAN_QUESTION_PREFIX, TRIVIAL_QUESTION_PREFIX, OfflineRequest
+from mapek.llm._offline_request import OfflineRequest
 
-__all__ = ["persona_turn"]
+__all__ = ["HUMAN_QUESTION_PREFIX", "TRIVIAL_QUESTION_PREFIX", "persona_turn"]
+
+HUMAN_QUESTION_PREFIX = "A question for the human:"
+"""How ``persona_turn`` starts a question only the human can answer."""
+TRIVIAL_QUESTION_PREFIX = "Quick check on wording:"
+"""How ``persona_turn`` starts a trivial question (a definition, a wording)."""
 
 _KINDS = ("peer", "human", "trivial", "proposal")
 _HUMAN_TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (

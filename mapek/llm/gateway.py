@@ -88,7 +88,7 @@ class Gateway:
         if model is None:
             model = settings.model
         if isinstance(model, str):
-            model = settings.model_spec(model)
+            model = ModelSpec.from_settings(settings, model)
         self.spec: ModelSpec | None = None
         """The spec the model was built from (None when a :class:`Model` was given): JSON to
         record, and to rebuild the same model elsewhere."""

@@ -39,16 +39,16 @@ Faults for tests, chosen by the model string (``mapek/offline-<fault>``) or ``co
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mapek.errors import UnknownModelError
+from mapek.llm._offline_persona import HUMAN_QUESTION_PREFIX, TRIVIAL_QUESTION_PREFIX, persona_turn
+from mapek.llm._offline_request import OfflineRequest
 from mapek.llm._schema_sample import sample_instance
 
 __all__ = [
@@ -81,12 +81,6 @@ FAULTS = frozenset(
 
 _JSON_FAULTS = FAULTS - {"timeout", "flaky"}
 
-HUMAN_QUESTION_PREFIX = "A question for the human:"
-"""How ``persona_turn`` starts a question only the human can answer."""
-TRIVIAL_QUESTION_PREFIX = "Quick check on wording:"
-"""How ``persona_turn`` starts a trivial question (a definition, a wording)."""
-
-
 def parse_offline_model(model: str) -> str:
     """The fault of an offline model string (``""`` for none); UnknownModelError if invalid.
 
@@ -104,58 +98,6 @@ def parse_offline_model(model: str) -> str:
         f"the offline provider knows 'mapek/offline' and 'mapek/offline-<fault>' "
         f"with fault one of {', '.join(sorted(FAULTS))}",
     )
-
-
-@dataclass(frozen=True)
-class OfflineRequest:
-    """What a script sees: the conversation plus the gateway's task and context."""
-
-    messages: list[dict[str, Any]]
-    """The chat messages, as sent."""
-    task: str = "chat"
-    """The task name the gateway passed (``chat`` when none)."""
-    context: dict[str, Any] = field(default_factory=dict)
-    """The small JSON context the gateway passed with the task."""
-    schema: dict[str, Any] | None = None
-    """The JSON schema requested through ``response_format``, if any."""
-    ask: int = 1
-    """1 for the first ask, 2 and up for re-asks after invalid output."""
-    attempt: int = 1
-    """Transport attempt within one ask (retries after transient errors)."""
-    fault: str = ""
-    """The fault switch in force (``""`` for none)."""
-
-    @property
-    def seed(self) -> int:
-        """A stable hash of the conversation, task and context (not of the fault)."""
-        blob = json.dumps(
-            [self.messages, self.task, self.context, self.schema],
-            sort_keys=True, default=str, ensure_ascii=False,
-        )
-        return int.from_bytes(hashlib.sha256(blob.encode()).digest()[:8], "big")
-
-    def rng(self, salt: str = "") -> random.Random:
-        """A random generator seeded from :attr:`seed` (and a salt, for independent draws)."""
-        return random.Random(f"{self.seed}:{salt}")
-
-    @property
-    def system(self) -> str:
-        return "\n".join(_text(m) for m in self.messages if m.get("role") == "system")
-
-    @property
-    def first_user(self) -> str:
-        """The first user message: the task as first put, before any re-ask."""
-        for message in self.messages:
-            if message.get("role") == "user":
-                return _text(message)
-        return ""
-
-    @property
-    def last_user(self) -> str:
-        for message in reversed(self.messages):
-            if message.get("role") == "user":
-                return _text(message)
-        return ""
 
 
 @dataclass(frozen=True)
@@ -320,16 +262,7 @@ def _sloppy(text: str) -> str:
     return repr_like(json.loads(text))
 
 
-def _text(message: Mapping[str, Any]) -> str:
-    content = message.get("content") or ""
-    if isinstance(content, str):
-        return content
-    return " ".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-
-
 def _install_builtin_scripts() -> None:
-    from mapek.llm._offline_persona import persona_turn
-
     register_script("chat", chat_script)
     register_script("structured", structured_script)
     register_script("persona_turn", persona_turn)

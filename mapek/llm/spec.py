@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mapek.config import OFFLINE_MODEL
+from mapek.config import OFFLINE_MODEL, Settings
 from mapek.errors import ConfigError, UnknownModelError
 from mapek.llm.litellm_model import LiteLLMModel
 from mapek.llm.offline import PROVIDER
@@ -103,6 +103,23 @@ class ModelSpec(BaseModel):
             # one line, and without pydantic's echo of the input (a misplaced key, say)
             problems = "; ".join(_problem(err) for err in exc.errors())
             raise ConfigError(f"invalid model spec: {problems}") from None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, name: str | None = None) -> ModelSpec:
+        """The spec of ``name`` (default: the settings' ``model``) with the settings' base URL,
+        key variable and structured-output mode (``MAPEK_API_BASE``, ``MAPEK_API_KEY_ENV``,
+        ``MAPEK_STRUCTURED_OUTPUT``); ConfigError, naming the setting, when they are invalid."""
+        try:
+            return cls(name=settings.model if name is None else name,
+                       api_base=settings.api_base, api_key_env=settings.api_key_env,
+                       structured_output=settings.structured_output)
+        except ConfigError as exc:
+            text = str(exc)
+            for field, env in (("api_key_env", "MAPEK_API_KEY_ENV"),
+                               ("api_base", "MAPEK_API_BASE")):
+                if text.startswith(f"model spec: {field} "):
+                    raise ConfigError(f"{text} (the setting {env})") from None
+            raise
 
     # -- validation --------------------------------------------------------------------------
     @field_validator("name")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
 __all__ = ["escalate", "approve", "for_human", "HumanChannel", "TerminalChannel",
-           "ProgrammaticChannel", "PolicyChannel", "Reply"]
+           "ProgrammaticChannel", "PolicyChannel", "Reply", "Approvals"]
 
 Reply = dict[str, str | None]
 """qid -> the human's answer, or ``None`` to defer the question."""

@@ -71,6 +71,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import Command
 
+    from mapek.breaker.watchdog import screening_policy
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
     from mapek.llm import Budget, Gateway
@@ -79,7 +80,6 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.loop.scripts import install as install_scripts
     from mapek.loop.triage import QuestionTriager
     from mapek.runtime import build_runtime, spec_of_run
-    from mapek.safety.policy import screening_policy
 
     settings = Settings(home=Path(home)) if home else Settings()
     ws = settings.workspace(create=False)

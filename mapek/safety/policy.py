@@ -19,7 +19,8 @@ Defaults: plan and call: deny -> block, needs approval -> escalate; output: a fi
 quarantine and log; human: a finding -> redact and log.
 
 A session sets them in its policy file (the breaker's, ``knowledge/policies/*.yaml``), under
-``screening``; what is not given keeps its default::
+``screening``; what is not given keeps its default (the breaker resolves a run's policy file:
+:func:`mapek.breaker.watchdog.screening_policy`)::
 
     screening:
       plan: {on_deny: reask, reask_limit: 1}
@@ -34,7 +35,7 @@ from typing import Any, Literal, get_args
 from mapek.errors import ConfigError
 
 __all__ = ["Action", "CheckPoint", "CHECK_POINTS", "Transform", "CheckSetting",
-           "ScreeningPolicy", "screening_policy"]
+           "ScreeningPolicy"]
 
 Action = Literal["block", "reask", "escalate", "log"]
 """What a failed check does; see the module docstring."""
@@ -123,12 +124,4 @@ class ScreeningPolicy:
     def as_dict(self) -> dict[str, dict[str, Any]]:
         return {p: {f.name: getattr(self[p], f.name) for f in fields(CheckSetting)}
                 for p in CHECK_POINTS}
-
-
-def screening_policy(kb: Any, run_id: str) -> ScreeningPolicy:
-    """The screening settings of a run: its policy file's ``screening`` table."""
-    from mapek.breaker.watchdog import resolve_spec
-
-    spec, name = resolve_spec(kb, run_id)
-    return ScreeningPolicy.from_dict(spec.screening, f"policy {name}: screening")
 

@@ -240,20 +240,20 @@ def test_settings_make_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAPEK_STRUCTURED_OUTPUT", "prompt")
     settings = Settings()
     assert settings.api_base == "http://127.0.0.1:8000/v1"
-    assert settings.model_spec() == ModelSpec(name="openai/local",
+    assert ModelSpec.from_settings(settings) == ModelSpec(name="openai/local",
                                               api_base="http://127.0.0.1:8000/v1",
                                               api_key_env="LOCAL_KEY",
                                               structured_output="prompt")
-    assert settings.model_spec("ollama/llama3").name == "ollama/llama3"
+    assert ModelSpec.from_settings(settings, "ollama/llama3").name == "ollama/llama3"
     monkeypatch.setenv("MAPEK_API_KEY_ENV", KEY)
     with pytest.raises(ConfigError, match="NAME of an environment variable") as info:
-        Settings().model_spec()
+        ModelSpec.from_settings(Settings())
     assert KEY not in str(info.value) and "MAPEK_API_KEY_ENV" in str(info.value)
     monkeypatch.delenv("MAPEK_API_KEY_ENV")
-    assert Settings().model_spec("mapek/offline").api_base  # carried for any name
+    assert ModelSpec.from_settings(Settings(), "mapek/offline").api_base  # carried for any name
     monkeypatch.delenv("MAPEK_API_BASE")
     monkeypatch.delenv("MAPEK_STRUCTURED_OUTPUT")
-    assert Settings().model_spec() == ModelSpec(name="openai/local")
+    assert ModelSpec.from_settings(Settings()) == ModelSpec(name="openai/local")
 
 
 def test_a_model_string_takes_the_settings_server(stand_in: OpenAIStandIn,

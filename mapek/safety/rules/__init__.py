@@ -30,7 +30,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mapek.safety.rules._base import RULES, Blast, Finding, PlanState, RuleSpec, has_prod_marker
+from mapek.safety.rules._base import (
+    EMBEDDED,
+    RULES,
+    Blast,
+    Finding,
+    PlanState,
+    RuleSpec,
+    has_prod_marker,
+)
 from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
@@ -40,6 +48,8 @@ from mapek.safety.rules.sql import scan_migrations, scan_sql
 
 __all__ = ["RULES", "RuleSpec", "Blast", "Finding", "PlanState", "FieldBudget", "scan_step",
            "scan_free_text", "has_prod_marker"]
+
+EMBEDDED.update(shell=scan_shell, code=scan_code)  # each reads the text the other embeds
 
 _SHELL_TOOL = frozenset("""bash sh zsh shell terminal term cmd command commands exec execute run
 ssh powershell pwsh console cli system subprocess script process""".split())

@@ -8,6 +8,7 @@ a verdict with the context (who created the target, which environment).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,6 +24,9 @@ __all__ = [
     "is_shared_branch",
     "has_prod_marker",
     "snippet",
+    "Scanner",
+    "EMBEDDED",
+    "scan_embedded",
 ]
 
 Blast = Literal["catastrophic", "destructive", "external"]
@@ -212,6 +216,21 @@ class PlanState:
     def owns(self, target: str) -> bool:
         t = norm_target(target)
         return any(t == c or t.startswith(c + "/") for c in self.created)
+
+
+Scanner = Callable[[str, PlanState], list[Finding]]
+"""A reader of one language (shell, code): its text in, what the rules saw out."""
+
+EMBEDDED: dict[str, Scanner] = {}
+"""The reader of each language one language embeds (``shell``: the command in ``os.system``;
+``code``: the program of ``python -c``). Filled in by :mod:`mapek.safety.rules`, which puts the
+readers together: ``shell`` and ``code`` read each other's text through here, so neither module
+imports the other."""
+
+
+def scan_embedded(language: str, text: str, state: PlanState) -> list[Finding]:
+    """Read ``text`` embedded in another language as ``language`` (``shell`` or ``code``)."""
+    return EMBEDDED[language](text, state)
 
 
 # --------------------------------------------------------------------------------------------

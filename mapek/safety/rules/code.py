@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from mapek.safety.rules._base import Finding, PlanState, classify_path, snippet
+from mapek.safety.rules._base import Finding, PlanState, classify_path, scan_embedded, snippet
 from mapek.safety.rules.sql import SQL_ANCHOR, scan_migrations, scan_sql
 
 __all__ = ["scan_code"]
@@ -53,14 +53,12 @@ def scan_code(code: str, state: PlanState) -> list[Finding]:
             found.append(Finding("shell.rm-recursive", snippet(code, m.start(), m.end() + 10),
                                  ((m.group("var") or "").strip(),), certain=False))
     if "os." in code or "subprocess" in code:
-        from mapek.safety.rules.shell import scan_shell
-
         for m in _SHELL_CALL.finditer(code):
-            found.extend(scan_shell(m.group("cmd"), state))
+            found.extend(scan_embedded("shell", m.group("cmd"), state))
         for m in _SHELL_LIST.finditer(code):
             words = re.findall(r"['\"]([^'\"]*)['\"]", m.group("args"))
             if words:
-                found.extend(scan_shell(" ".join(words), state))
+                found.extend(scan_embedded("shell", " ".join(words), state))
     for m in _SQL_CALL.finditer(code):
         if SQL_ANCHOR.search(m.group("sql").upper()):
             found.extend(scan_sql(m.group("sql"), state))

@@ -24,6 +24,7 @@ from mapek.safety.rules._base import (
     classify_path,
     is_shared_branch,
     norm_target,
+    scan_embedded,
     snippet,
 )
 from mapek.safety.rules.cloud import CLOUD_COMMANDS, RETENTION_GATE, is_dry_run, scan_retention
@@ -676,9 +677,7 @@ def _python(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[F
     if "-c" in argv:
         i = argv.index("-c")
         if i + 1 < len(argv):
-            from mapek.safety.rules.code import scan_code
-
-            return scan_code(argv[i + 1], state)
+            return scan_embedded("code", argv[i + 1], state)
     return []
 
 
