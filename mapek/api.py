@@ -626,6 +626,15 @@ class Session:
     def __repr__(self) -> str:
         return f"Session({self.run_id!r}, home={str(self.workspace.root)!r})"
 
+    # -- for front ends ----------------------------------------------------------------------
+
+    @property
+    def owns_worker(self) -> bool:
+        """True when this object started the run's worker process, so that :meth:`stop` can
+        pause it; a worker another front end (or an in-process run) started is stopped by
+        tripping its breaker (``mapek trip``)."""
+        return self._proc is not None
+
 
 def _check_model(model: str) -> None:
     """Reject a model string litellm cannot route, before any worker starts."""

@@ -142,3 +142,27 @@ def test_front_ends_use_public_modules_and_names_only() -> None:
                 bad.append(f"{where}: {', '.join(hidden)} not in its __all__")
     assert not bad, "\n".join(bad)
 
+
+def _private(name: object) -> bool:
+    return isinstance(name, str) and name.startswith("_") and not name.startswith("__")
+
+
+def _own(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id in ("self", "cls")
+
+
+def test_front_ends_touch_no_private_attribute_of_another_object() -> None:
+    bad = []
+    for mod, path in GRAPH.modules.items():
+        if _front_end(mod) is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and _private(node.attr) and not _own(node.value):
+                bad.append(f"{where}: .{node.attr}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("getattr", "setattr", "hasattr", "delattr") \
+                    and len(node.args) > 1 and not _own(node.args[0]) \
+                    and isinstance(node.args[1], ast.Constant) and _private(node.args[1].value):
+                bad.append(f"{where}: {node.func.id}(..., {node.args[1].value!r})")
+    assert not bad, "\n".join(bad)

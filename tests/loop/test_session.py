@@ -123,6 +123,11 @@ def test_killed_worker_resumes_without_loss_or_duplicates(home: Path) -> None:
     deadline = time.time() + 60
     while sum(e.kind == "message" for e in s.events()) < 4 and time.time() < deadline:
         time.sleep(0.02)
+    assert s.owns_worker
+    with Session.attach(s.run_id) as other:  # another front end sees the worker, cannot stop it
+        assert other.is_running() and not other.owns_worker
+        other.stop()
+    assert s.is_running()
     s.kill()
     assert s.result().status == "died"
     before = s.events()

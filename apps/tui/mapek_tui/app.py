@@ -390,7 +390,7 @@ class MapekApp(App[int]):
         if not self._need_session():
             return
         if self.live:
-            if self.session._proc is None:
+            if not self.session.owns_worker:
                 self.notify("this run's worker belongs to another front end: t trips it",
                             severity="warning")
                 return
