@@ -5,7 +5,7 @@ In-process sessions on a real SQLite workspace."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,9 @@ import pytest
 from mapek.api import Session
 from mapek.llm.offline import OfflineRequest
 from mapek.llm.types import ModelRequest
-from mapek.loop import scripts, toolbox
+from mapek.loop import scripts
 from mapek.loop.worker import run_session
-from mapek.safety.tools import ToolRegistry, tool
+from mapek.safety.tools import Tool, tool
 from mapek.testing import FunctionModel
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
@@ -26,31 +26,35 @@ _BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_scrip
             "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
+@dataclass
+class Priced:
+    """A persona folder whose CFO also holds ``lookup_price``, a custom read tool given to the
+    session; ``ran`` records each time the tool really runs."""
+
+    folder: Path
+    tool: Tool
+    ran: list[dict[str, Any]]
+
+    def session(self, max_turns: int) -> Session:
+        return Session.create(TOPIC, PEOPLE, tools=[self.tool], human="defer",
+                              max_turns=max_turns, personas_dir=self.folder, in_process=True)
+
+
 @pytest.fixture
-def priced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Path, list[dict[str, Any]]]:
-    """A persona folder whose CFO also holds ``lookup_price``, a custom read tool added to the
-    session's tools; the list records each time the tool really runs."""
+def priced(tmp_path: Path) -> Priced:
     ran: list[dict[str, Any]] = []
-    real: Callable[..., ToolRegistry] = toolbox.default_tools
 
-    def with_price(kb: Any, run_id: str, run_dir: Path | None = None) -> ToolRegistry:
-        reg = real(kb, run_id, run_dir)
+    @tool(effect="read", resource="price list")
+    def lookup_price(item: str, quantity: int = 1) -> str:
+        """Look up what an item costs.
 
-        @tool(effect="read", resource="price list")
-        def lookup_price(item: str, quantity: int = 1) -> str:
-            """Look up what an item costs.
+        Args:
+            item: what to price.
+            quantity: how many.
+        """
+        ran.append({"item": item, "quantity": quantity})
+        return f"{quantity} x {item} costs {12 * quantity} EUR a month"
 
-            Args:
-                item: what to price.
-                quantity: how many.
-            """
-            ran.append({"item": item, "quantity": quantity})
-            return f"{quantity} x {item} costs {12 * quantity} EUR a month"
-
-        reg.register(lookup_price)
-        return reg
-
-    monkeypatch.setattr(toolbox, "default_tools", with_price)
     folder = tmp_path / "personas"
     folder.mkdir()
     for name in PEOPLE:
@@ -60,14 +64,14 @@ def priced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Path, list[
                                 "tools: [kb_search, read_reference, lookup_price]")
             assert "lookup_price" in text
         (folder / f"{name}.yaml").write_text(text)
-    return folder, ran
+    return Priced(folder, lookup_price, ran)
 
 
 def test_the_offline_discussion_calls_every_tool_each_persona_holds(
-        home: Path, priced: tuple[Path, list[dict[str, Any]]]) -> None:
-    folder, ran = priced
-    s = Session.create(TOPIC, PEOPLE, human="defer", max_turns=18, personas_dir=folder)
-    run_session(s.run_id)
+        home: Path, priced: Priced) -> None:
+    folder, ran = priced.folder, priced.ran
+    s = priced.session(max_turns=18)
+    run_session(s.run_id, tools=[priced.tool])
     events = s.events()
     held = {"cfo": ["kb_search", "read_reference", "lookup_price"], "skeptic": ["kb_search"],
             "legal": ["kb_search", "read_reference"]}
@@ -111,12 +115,12 @@ def _with_extra(extra: dict[str, list[dict[str, Any]]]) -> FunctionModel:
 
 
 def test_an_invalid_call_is_not_run_and_its_proposer_is_reasked(
-        home: Path, priced: tuple[Path, list[dict[str, Any]]]) -> None:
-    folder, ran = priced
-    s = Session.create(TOPIC, PEOPLE, human="defer", max_turns=10, personas_dir=folder)
+        home: Path, priced: Priced) -> None:
+    ran = priced.ran
+    s = priced.session(max_turns=10)
     bad = {"item": "storage", "quantity": "lots", "colour": "red"}
     model = _with_extra({"cfo": [{"tool": "lookup_price", "args": bad, "why": "price it"}]})
-    run_session(s.run_id, model=model)
+    run_session(s.run_id, model=model, tools=[priced.tool])
     events = s.events()
     # Recorded as invalid, once, naming the bad arguments; never screened, never run.
     [inv] = [e for e in events if e.kind == "tool.call" and e.payload["tool"] == "lookup_price"]
