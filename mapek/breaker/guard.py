@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import signal
 import threading
@@ -118,6 +119,7 @@ class WorkerGuard:
         for name, t in list(registry.tools.items()):
             fn = t.fn
 
+            @functools.wraps(fn)  # keeps the signature: the tool's argument schema, its key
             def checked(*a: Any, _fn: Any = fn, _n: str = name, **k: Any) -> Any:
                 self.before_call(f"tool {_n}")
                 return _fn(*a, **k)

@@ -6,7 +6,7 @@ and re-asks. The offline model has a script for each (``mapek.loop.scripts``).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,7 +44,10 @@ class ProposedAction(_Out):
     """A tool call a persona proposes; it is screened before anything runs."""
 
     tool: str = Field(description="Name of the tool to call.")
-    args: dict[str, str] = Field(default_factory=dict, description="Arguments, as strings.")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments by name, fitting the tool's argument schema (listed in the prompt).",
+    )
     why: str = Field(default="", description="Why this action helps the discussion.")
 
 

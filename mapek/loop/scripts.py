@@ -5,12 +5,21 @@ Registered with the offline provider (``mapek.llm.offline.register_script``) so 
 ones, questions between peers, trivial ones and consequential ones for the human, a destructive
 plan in infrastructure scenarios, convergence with dissent, and a synthesis. Deterministic: the
 same session gives the same discussion.
+
+Tools: every persona calls each tool it holds (the ``tools`` of its turn's context) once in a
+discussion, one not yet called per turn, with arguments sampled from the tool's schema
+(:func:`~mapek.llm._schema_sample.sample_instance`, seeded by the request, the persona's concern
+and the topic put into fields such as ``query``), and says on its next turn what the call gave.
+Besides: the engineer proposes a destructive ``shell`` plan on infrastructure topics, and the
+skeptic and the CFO search the knowledge base for their first concern on their first turn.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from mapek.llm._schema_sample import sample_instance
 
 __all__ = ["install", "persona_turn", "agenda_script", "synthesis_script", "judge_script"]
 
@@ -62,6 +71,52 @@ def _short(text: str, words: int = 8) -> str:
     return " ".join(w[:words]).rstrip(",.")
 
 
+_STOP = frozenset("about above after again being before could does doing from have into more "
+                  "most much need only other over same should some such than that their them "
+                  "then there these they this those through under very what when where which "
+                  "while will with would your".split())
+
+
+def _tool_args(tool: dict[str, Any], seed: int, concern: str, topic: str, name: str
+               ) -> dict[str, Any]:
+    """Arguments for ``tool`` (a card of the context: name, effect, description, args schema):
+    a valid instance of its schema, with the concern and the topic in the fields that ask for
+    them. Optional filters (default null) are left out unless a hint fills them."""
+    schema = dict(tool.get("args") or {"type": "object"})
+    hints = {"query": concern, "q": concern, "question": concern, "search": concern,
+             "topic": topic, "subject": topic, "title": f"{name} on {concern}"[:80],
+             "text": f"{name}: {concern}", "body": f"{name}: {concern}",
+             "note": f"{name}: {concern}", "reason": f"to settle {concern}"}
+    props = dict(schema.get("properties") or {})
+    required = set(schema.get("required") or [])
+    for key, sub in list(props.items()):
+        if key not in required and key not in hints and isinstance(sub, dict) and \
+                "default" in sub and sub["default"] is None:
+            del props[key]
+    if "properties" in schema:
+        schema["properties"] = props
+    words = [w for w in re.findall(r"[a-z]{4,}", f"{concern} {topic}".lower()) if w not in _STOP]
+    out = sample_instance(schema, seed=seed, hints=hints, words=words or ["evidence"])
+    return out if isinstance(out, dict) else {}
+
+
+def _heard(results: list[dict[str, Any]]) -> list[str]:
+    """What the persona says about its tool calls since its last turn."""
+    out = []
+    for r in results[:3]:
+        tool, what, said = r.get("tool", "a tool"), r.get("outcome"), r.get("output") or ""
+        said = re.sub(r"^\[[^\]]*\]\s*", "", said)  # a search hit's "[who #seq]" tag
+        if what in ("ok", "error"):
+            out.append(f"{tool} told me: \"{_short(said, 14) or 'nothing'}\".")
+        elif what == "needs_approval":
+            out.append(f"My {tool} call waits for a human's approval.")
+        elif what == "invalid":
+            out.append(f"My {tool} call had arguments that did not fit: {_short(said, 12)}.")
+        else:
+            out.append(f"My {tool} call was {what}: {_short(said, 12)}.")
+    return out
+
+
 def persona_turn(request: Any) -> dict[str, Any]:
     c = _ctx(request)
     persona = c.get("persona", {})
@@ -97,6 +152,7 @@ def persona_turn(request: Any) -> dict[str, Any]:
         claims.append(f"{name}: {concern}")
     else:
         parts.append(f"I have nothing new beyond {concern}; my position stands.")
+    parts += _heard(c.get("results") or [])
     if c.get("interjection") and task != "interjection":
         parts.append(f"On the human's note, \"{_short(c['interjection'], 10)}\", I agree it "
                      "should shape the next step.")
@@ -124,6 +180,16 @@ def persona_turn(request: Any) -> dict[str, Any]:
                         "&& terraform apply"}, "why": "recreate the environment from scratch"})
     elif k == 0 and name in ("skeptic", "cfo"):
         actions.append({"tool": "kb_search", "args": {"query": concern}, "why": "check evidence"})
+    else:  # one tool it holds and has not called yet (the engineer keeps shell for its plan)
+        kept = {"shell"} if name == "engineer" and _INFRA.search(topic) else set()
+        called = set(c.get("called") or [])
+        fresh = [t for t in c.get("tools") or [] if t.get("name") not in called | kept]
+        if fresh:
+            t = fresh[0]
+            seed = request.rng(name + "tool").randrange(2**32)
+            actions.append({"tool": t["name"], "args": _tool_args(t, seed, concern, topic, name),
+                            "why": f"see what {t['name']} says about {concern}"})
+            parts.append(f"I will check it with {t['name']}.")
     for ask in questions:
         parts.append(ask["text"] if ask.get("to") in (None, "human")
                      else f"{ask['to']}, {ask['text'][0].lower()}{ask['text'][1:]}")

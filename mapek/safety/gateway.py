@@ -5,18 +5,26 @@
     check (no side effect)                     call
     ├─ unknown tool               -> deny      ├─ recorded result under the same key -> returned
     ├─ screening of the one call  -> verdict   ├─ deny  -> refused, recorded
-    ├─ read                       -> allow     ├─ needs approval -> approver(request), per call,
-    ├─ write: a live grant, and the target         with the exact arguments; no answer ->
-    │   not a human's             -> allow         ``needs_approval``, nothing runs
-    ├─ destructive: a human's target -> deny   ├─ run the tool; errors are outcomes
-    │   this run's, in a sandbox  -> allow     ├─ screen the output: injection is quarantined
-    │   otherwise                 -> approval  │   (``screen.output``)
-    └─ external                   -> approval  └─ ``tool.call``: effect, grant, outcome, provenance
+    ├─ read                       -> allow     ├─ arguments not fitting the tool's schema ->
+    ├─ write: a live grant, and the target     │   ``invalid``, recorded, nothing runs (re-ask)
+    │   not a human's             -> allow     ├─ needs approval -> approver(request), per call,
+    ├─ destructive: a human's target -> deny   │   with the exact arguments; no answer ->
+    │   this run's, in a sandbox  -> allow     │   ``needs_approval``, nothing runs
+    │   otherwise                 -> approval  ├─ run the tool; errors are outcomes
+    └─ external                   -> approval  ├─ screen the output: injection is quarantined
+                                               │   (``screen.output``)
+                                               └─ ``tool.call``: effect, grant, outcome, provenance
 
 With a key, a write, destructive or external call goes through the effects ledger
 (:mod:`mapek.ledger`): its ``effect.intent`` is recorded just before the tool runs; an intent
 without a result (the process died during the call) runs again only if the tool is idempotent,
 otherwise a human says whether it happened; a key presented with other arguments is refused.
+
+Arguments are checked against the tool's schema (:meth:`~mapek.safety.tools.Tool.validate_args`)
+after the check and before a human is asked or anything runs: a call the check refuses is refused
+whatever its arguments; any other whose arguments do not fit is recorded (outcome ``invalid``,
+the error naming the bad arguments) and its result re-asks the caller with the schema, so it
+can propose the call again. The tool runs with the coerced arguments.
 
 Provenance and grants come from the log alone (:mod:`mapek.safety.grants`): a ``created_by`` in a
 tool's arguments is never read. What a failed check does is the policy's setting
@@ -40,7 +48,7 @@ from mapek.safety.content import quarantine, screen_output
 from mapek.safety.grants import Grant, GrantBook, ProvenanceBook, resource_key
 from mapek.safety.policy import ScreeningPolicy
 from mapek.safety.screening import Resource, ScreenContext, Screener
-from mapek.safety.tools import Tool, ToolRegistry
+from mapek.safety.tools import INJECTED, Tool, ToolArgumentsError, ToolRegistry
 
 __all__ = ["ToolGateway", "CallCheck", "CallResult", "ApprovalRequest", "Approver"]
 
@@ -90,7 +98,8 @@ class CallResult:
     """What the caller (an agent) gets back."""
 
     outcome: str
-    """``ok``, ``error``, ``refused`` or ``needs_approval``."""
+    """``ok``, ``error``, ``refused``, ``needs_approval`` or ``invalid`` (the arguments do not
+    fit the tool's schema; ``output`` says which and shows the schema)."""
     output: str = ""
     reason: str = ""
     flagged: bool = False
@@ -284,6 +293,15 @@ class ToolGateway:
         setting = self.policy.call
         action = setting.action(c.decision)
         approval = None
+        if action in ("block", "reask"):  # refused whatever its arguments
+            return self._finish(c, args, actor, key, "refused", reason="; ".join(c.reasons),
+                                reask=action == "reask")
+        kwargs: dict[str, Any] = args
+        if t is not None:  # before a human is asked, before anything runs
+            try:
+                kwargs = t.validate_args(args)
+            except ToolArgumentsError as exc:
+                return self._invalid(t, args, actor, key, exc)
         if action == "escalate":
             approval = ApprovalRequest(key or f"{tool}:{self.clock():.6f}", tool,
                                        c.effect or "", args, actor, c.reasons)
@@ -297,19 +315,14 @@ class ToolGateway:
                 return self._finish(c, args, actor, key, "refused",
                                     reason="a human refused: " + "; ".join(c.reasons),
                                     approved=False)
-        elif action in ("block", "reask"):
-            return self._finish(c, args, actor, key, "refused", reason="; ".join(c.reasons),
-                                reask=action == "reask")
         assert t is not None
         if ledgered:
             self.ledger.intend(key, tool, args, actor=actor, effect=t.effect,  # type: ignore[arg-type]
                                idempotent=t.idempotent, node=node)
         if key and accepts_key(t.fn):
-            args_in = {k: v for k, v in args.items() if k != "idempotency_key"}
-            kwargs = {**args_in, "idempotency_key": effect_key(self.run_id, node, tool, args_in)
+            args_in = {k: v for k, v in args.items() if k not in INJECTED}
+            kwargs = {**kwargs, "idempotency_key": effect_key(self.run_id, node, tool, args_in)
                       if node else key}
-        else:
-            kwargs = args
         out, outcome = _invoke(t, kwargs)
         if outcome == "timeout":
             if ledgered and not t.idempotent:  # given up on, may still happen: in doubt
@@ -318,6 +331,41 @@ class ToolGateway:
             outcome = "error"
         return self._finish(c, args, actor, key, outcome, output=out, tool=t,
                             approved=approved)
+
+    def invalid(self, tool: str, args: dict[str, Any], *, actor: str,
+                key: str | None = None) -> CallResult | None:
+        """Check a proposed call's arguments ahead of screening: the ``invalid`` result
+        (recorded, once per key) when they do not fit the tool's schema, as :meth:`call` would
+        give it. None when they fit, when the tool is unknown, or when the call would be refused
+        whatever its arguments (its refusal is recorded where it is screened)."""
+        t = self.tools.get(tool)
+        if t is None:
+            return None
+        try:
+            t.validate_args(args)
+        except ToolArgumentsError as exc:
+            if key is not None:
+                with self._lock:
+                    done = self.kb.log.find(self.run_id, key)
+                if done is not None:
+                    p = done.payload
+                    return CallResult(p.get("outcome", "invalid"), p.get("output", ""),
+                                      p.get("reason", ""), seq=done.seq)
+            if self.policy.call.action(self.check(tool, args, actor).decision) in (
+                    "block", "reask"):
+                return None
+            return self._invalid(t, dict(args), actor, key, exc)
+        return None
+
+    def _invalid(self, t: Tool, args: dict[str, Any], actor: str, key: str | None,
+                 exc: ToolArgumentsError) -> CallResult:
+        """Record a call whose arguments do not fit: nothing runs; the caller is re-asked."""
+        schema = json.dumps(t.args_schema(), separators=(",", ":"))
+        ask = (f"{exc}. Nothing ran. Propose {t.name} again with arguments that fit its "
+               f"schema: {schema}")
+        c = CallCheck(t.name, "deny", [str(exc)], effect=t.effect)
+        return self._finish(c, args, actor, key, "invalid", output=ask, reason=str(exc),
+                            reask=True)
 
     def _in_doubt(self, t: Tool, args: dict[str, Any], actor: str, key: str, effect: Any,
                   answer: str | None, why: str = "", ask: bool = True) -> CallResult | None:

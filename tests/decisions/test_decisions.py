@@ -140,10 +140,12 @@ def test_a_record_at_each_decision_point(runs: Runs) -> None:
             t = by_key[f"decision:triage:{e.payload['qid']}"]
             assert t.chosen == e.payload["label"]
             assert t.options["consequential"] == e.payload["score"]
-    # The engineer's terraform destroy was screened out: risk 2, not chosen.
+    # The engineer's terraform destroy was screened out: risk 2, not chosen (a peer's read
+    # call in the same round may be).
     screens = [r.decision for r in recs if r.decision.point == "screen"]
     shell = next(d for d in screens if any(k.endswith(":shell") for k in d.options))
-    assert shell.chosen == [] and max(shell.options.values()) >= 1.0
+    assert not [k for k in shell.chosen if k.endswith(":shell")]
+    assert max(shell.options.values()) >= 1.0
     assert shell.context["refused"] or shell.context["pending"]
 
 
@@ -186,7 +188,8 @@ def test_outcomes_link_back_to_the_decisions(runs: Runs) -> None:
     assert parked and all(x["kind"] == "approval" and x["call_id"] == f"tool:{r.decision.round}:"
                           + r.decision.context["pending"][0].split(":")[0]
                           for r in parked for x in r.outcomes.escalations)
-    assert all(not r.outcomes.tool_calls and not r.outcomes.approvals for r in parked)
+    assert all(not [t for t in r.outcomes.tool_calls if t["tool"] == "shell"]
+               and not r.outcomes.approvals for r in parked)
     ran = [r for r in screens if r.decision.chosen]
     assert ran and all(len(r.outcomes.tool_calls) == len(r.decision.chosen) for r in ran)
 
@@ -365,7 +368,8 @@ def test_an_approval_links_to_the_screening_that_asked_for_it(home: Path) -> Non
         [("approval", call_id)]
     assert screen.outcomes.approvals == [{"seq": screen.outcomes.approvals[0]["seq"],
                                           "call_id": call_id, "approved": False}]
-    assert [t["outcome"] for t in screen.outcomes.tool_calls] == ["refused"]
+    assert [t["outcome"] for t in screen.outcomes.tool_calls if t["tool"] == "shell"] == \
+        ["refused"]
     # A question the human answered links to the triage that sent it to them.
     answered = [r for r in recs if r.decision.point == "triage"
                 and any(a["by"] == "human" for a in r.outcomes.answers)]
@@ -385,15 +389,16 @@ def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home:
     recs = decisions_of(s.kb, s.run_id)
     rnd = int(cid.split(":")[1])
     parked = next(r for r in recs if r.key == f"decision:screen:{rnd}")
-    assert parked.decision.context["pending"] and not parked.decision.chosen
+    assert parked.decision.context["pending"]
+    assert not set(parked.decision.chosen) & set(parked.decision.context["pending"])
     assert parked.decision.context["calls"][parked.decision.context["pending"][0]] == cid
     assert [(x["kind"], x["call_id"]) for x in parked.outcomes.escalations] == \
         [("approval", cid)]
     assert [(a["call_id"], a["approved"]) for a in parked.outcomes.approvals] == [(cid, False)]
     # Refused in a later round, under the key it was parked with: still this decision's.
     call = next(e for e in s.events() if e.kind == "tool.call" and e.key == cid)
-    assert [(t["seq"], t["outcome"]) for t in parked.outcomes.tool_calls] == \
-        [(call.seq, "refused")]
+    assert [(t["seq"], t["outcome"]) for t in parked.outcomes.tool_calls
+            if t["tool"] == call.payload["tool"]] == [(call.seq, "refused")]
     later = [r for r in recs if r.decision.point == "screen" and r.decision.round > rnd]
     assert all(call.seq not in r.outcomes.linked for r in later)
     s.close()
