@@ -382,13 +382,18 @@ class RunFold:
         return f
 
     @property
-    def current_trip(self) -> Trip | None:
-        """The trip that stopped the current worker, if one did (and it did not end first)."""
+    def worker_trip(self) -> Trip | None:
+        """The last trip, if no worker started since."""
         t = self.last_trip
         if t is None or (self.worker_seq is not None and t.seq < self.worker_seq):
             return None
-        f = self.current_final
-        return t if f is None or f.seq < t.seq else None
+        return t
+
+    @property
+    def current_trip(self) -> Trip | None:
+        """The trip that ended the current worker, if one did (it ended no other way first)."""
+        t, f = self.worker_trip, self.current_final
+        return t if t is not None and (f is None or f.seq < t.seq) else None
 
     @property
     def status(self) -> str:
