@@ -166,6 +166,9 @@ class RunStarted(Payload):
     text: str = ""
     """The topic."""
     breaker: BreakerChoice = Field(default_factory=BreakerChoice)
+    runtime: dict[str, Any] | None = None
+    """The runtime spec (:class:`mapek.runtime.RuntimeSpec`: personas, tools, model, storage;
+    read it with :func:`mapek.runtime.spec_of_run`). None in runs recorded before specs."""
 
 
 @_kind("topic")

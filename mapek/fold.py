@@ -28,6 +28,7 @@ Questions fold as the log tells them:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,8 +60,9 @@ from mapek.events import (
 if TYPE_CHECKING:
     from mapek.models import Event
 
-__all__ = ["RunFold", "Spend", "TimelinePoint", "Trip", "ApprovalWait", "QuestionRecord",
-           "QuestionStatus", "QUESTION_KINDS", "ESCALATION_KINDS", "fold_questions"]
+__all__ = ["RunFold", "STATUS_KINDS", "Spend", "TimelinePoint", "Trip", "ApprovalWait",
+           "QuestionRecord", "QuestionStatus", "QUESTION_KINDS", "ESCALATION_KINDS",
+           "fold_questions"]
 
 QuestionStatus = Literal["open", "routed", "escalated", "answered", "deferred"]
 """``open``: not yet handled; ``routed``: a peer is asked; ``escalated``: waiting for the human;
@@ -215,6 +217,9 @@ class ApprovalWait:
         """The request as it was recorded."""
         return self.call.dump()
 
+
+STATUS_KINDS = ("run.started", "worker.started", *FINAL_KINDS, "breaker.tripped")
+"""The kinds a run's status is folded from (``kb.events(run, kinds=STATUS_KINDS)``)."""
 
 _READ = frozenset({"run.started", "worker.started", *FINAL_KINDS, "breaker.tripped", "llm.call",
                    "message", "plan", "tool.call", "approval.requested", "approval", "synthesis",
@@ -407,6 +412,18 @@ class RunFold:
         if f is not None and self.final_payload is not None:
             return str(self.final_payload.get("status") or f.kind.split(".", 1)[1])
         return "created" if self.worker_seq is None else "running"
+
+    def live_status(self) -> str:
+        """:attr:`status`, with ``running`` told apart from ``died`` (the worker exited without
+        a final event) by whether the worker's pid is alive on this machine."""
+        status = self.status
+        if status != "running":
+            return status
+        try:
+            os.kill(int(self.worker_pid or 0), 0)
+        except (OSError, ValueError):
+            return "died"
+        return "running" if self.worker_pid else "died"
 
     @property
     def outcome(self) -> str | None:

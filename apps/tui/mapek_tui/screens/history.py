@@ -3,7 +3,6 @@ knowledge base (search it; open the event behind a result)."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, ClassVar
 
@@ -17,23 +16,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mapek.events import FINAL_KINDS, RunStarted, typed_as
-from mapek.fold import RunFold
+from mapek.events import RunStarted, typed_as
+from mapek.fold import STATUS_KINDS, RunFold
 from mapek.render import event_summary, short
 
 __all__ = ["HistoryScreen", "event_summary", "run_status"]
 
 def run_status(kb: Any, run_id: str) -> str:
     """A run's status from its log alone (as ``Session.result`` decides it, without a worker)."""
-    fold = RunFold.of(kb.events(run_id, kinds=[*FINAL_KINDS, "breaker.tripped",
-                                                "worker.started"]), run_id)
-    status = fold.status
-    if status == "running":
-        try:
-            os.kill(int(fold.worker_pid or 0), 0)
-        except (OSError, ValueError):
-            return "died"
-    return status
+    return RunFold.of(kb.events(run_id, kinds=list(STATUS_KINDS)), run_id).live_status()
 
 
 class HistoryScreen(Screen[str | None]):
