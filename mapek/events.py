@@ -72,7 +72,7 @@ class _Part(BaseModel):
     """A payload or a nested part of one: extra fields kept, every field defaulted,
     immutable."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """As a dict: the fields it was given (and extras), under their log names.
