@@ -233,17 +233,17 @@ def _your(human: str) -> str:
 
 
 def _decision(p: DecisionMade | LegacyDecision, v: Viewer) -> Text | None:
-    """Routing and speaker choices as one line; other decisions only to a verbose viewer."""
+    """Routing and speaker choices as one line; a verbose viewer sees every decision whole."""
     from rich.text import Text
 
     chosen = p.chosen
     chosen_s = ", ".join(chosen) if isinstance(chosen, list) else str(chosen)
-    if isinstance(p, DecisionMade) and p.point not in ("speakers", "route"):
-        if not v.verbose:
-            return None  # plan, screen and triage decisions: in the history's timeline
+    if isinstance(p, DecisionMade) and v.verbose:  # the whole record: every option's score
         return Text(f"  ⤷ {p.point} {p.subject}: chose {chosen_s or '(none)'} of "
                     f"{', '.join(f'{o} {s:g}' for o, s in p.options.items())} ({p.why})",
                     style="dim")
+    if isinstance(p, DecisionMade) and p.point not in ("speakers", "route"):
+        return None  # plan, screen and triage decisions: in the history's timeline
     if isinstance(p, DecisionMade) and p.point == "route":
         chosen_s = f"{p.subject} → {chosen_s}"
     others = ", ".join(f"{n} {s:g}" for n, s in p.options.items()

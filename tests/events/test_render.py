@@ -41,6 +41,8 @@ def test_a_real_run_as_the_command_line_prints_it(runs: Runs) -> None:
     verbose = _printed(events, verbose=True)
     calls = [e for e in events if e.kind == "llm.call"]
     assert verbose.count(" llm.call ") == len(calls) and "⤷ triage" in verbose
+    assert verbose.count("⤷") == sum(e.kind == "decision.made" for e in events)
+    assert "⤷" not in out
 
 
 def test_the_app_and_the_terminal_name_the_human_differently() -> None:
