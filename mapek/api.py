@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, UserError
+from mapek.events import ApprovalRequested, typed_as
+from mapek.fold import STATUS_KINDS, RunFold
 from mapek.loop.human import HumanChannel, PolicyChannel, ProgrammaticChannel
 from mapek.loop.questions import QuestionRecord, check_answerable, fold_questions
 from mapek.loop.state import HumanMode, SessionConfig
@@ -300,14 +302,6 @@ class Session:
             self._start_watchdog()
         return False
 
-    def _trip(self) -> Event | None:
-        """The breaker trip that ended the current worker, if one did."""
-        trips = self.kb.events(self.run_id, kinds=["breaker.tripped"])
-        started = self.kb.events(self.run_id, kinds=["worker.started"])
-        if trips and (not started or trips[-1].seq > started[-1].seq):
-            return trips[-1]
-        return None
-
     def is_running(self) -> bool:
         if self._thread is not None:
             return self._thread.is_alive()
@@ -398,8 +392,9 @@ class Session:
 
     def _approve_via_channel(self, ev: Event) -> None:
         assert self.channel is not None
-        done = {e.payload.get("call_id") for e in self.kb.events(self.run_id, kinds=["approval"])}
-        batch = [r for r in ev.payload["approvals"] if r["call_id"] not in done]
+        waiting = {r["call_id"] for r in self.pending_approvals()}
+        asked = typed_as(ev, ApprovalRequested)
+        batch = [r.dump() for r in asked.approvals if r.call_id in waiting] if asked else []
         if batch:
             for cid, ok in self.channel.approve(batch).items():
                 if ok == "happened":
@@ -434,24 +429,21 @@ class Session:
         return list(self.stream(after))
 
     def result(self) -> SessionResult:
-        final = self._final()
+        fold = RunFold.of(self.kb.events(self.run_id, kinds=list(STATUS_KINDS)), self.run_id)
         n = self.kb.log.last_seq(self.run_id)
-        trip = self._trip()
-        if trip is not None and (final is None or final.seq < trip.seq):
-            return SessionResult(self.run_id, "tripped", trip.payload.get("reason", ""),
-                                 events=n)
-        if final is None:
+        if fold.status == "tripped":
+            return SessionResult(self.run_id, "tripped", fold.reason, events=n)
+        if fold.status in ("created", "running"):
             if self.is_running():
                 return SessionResult(self.run_id, "running", events=n)
-            if not self.kb.events(self.run_id, kinds=["worker.started"], limit=1):
+            if fold.status == "created":
                 return SessionResult(self.run_id, "created", "not started yet: call run() or "
                                      "step()", events=n)
             return SessionResult(self.run_id, "died", "the worker exited without finishing; "
                                  f"resume with `mapek resume {self.run_id}`", events=n)
         path = self.workspace.root / "runs" / self.run_id / "synthesis.json"
         synthesis = json.loads(path.read_text()) if path.is_file() else {}
-        status = final.payload.get("status") or final.kind.split(".", 1)[1]
-        return SessionResult(self.run_id, status, final.payload.get("reason", ""), synthesis,
+        return SessionResult(self.run_id, fold.status, fold.reason, synthesis,
                              path.with_suffix(".md") if path.is_file() else None, n)
 
     # -- the human ---------------------------------------------------------------------------
@@ -479,9 +471,8 @@ class Session:
         """Destructive or external calls waiting for the human's approval: an interactive
         session's loop stops for them; a ``queue`` session goes on and runs an approved call in
         its next round."""
-        done = {e.payload.get("call_id") for e in self.kb.events(self.run_id, kinds=["approval"])}
-        return [r for e in self.kb.events(self.run_id, kinds=["approval.requested"])
-                for r in e.payload["approvals"] if r["call_id"] not in done]
+        fold = RunFold.of(self.kb.events(self.run_id, kinds=["approval.requested", "approval"]))
+        return [w.request for w in fold.pending_approvals()]
 
     def approve(self, call_id: str, approved: bool = True, note: str = "", *,
                 happened: bool = False) -> Event:

@@ -41,6 +41,27 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from mapek.errors import ConfigError, UnknownRunError
+from mapek.events import (
+    FINAL_KINDS,
+    Answer,
+    Approval,
+    ApprovalRequested,
+    BreakerTripped,
+    DecisionMade,
+    EffectInDoubt,
+    EvidenceEscalated,
+    EvidenceVerdict,
+    LegacyDecision,
+    LLMCall,
+    Message,
+    Payload,
+    QuestionDeferred,
+    QuestionEscalated,
+    ToolCall,
+    typed,
+    typed_as,
+)
+from mapek.fold import ESCALATION_KINDS, RunFold, Spend
 
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
@@ -60,11 +81,8 @@ POINTS: tuple[str, ...] = ("plan", "speakers", "route", "screen", "triage")
 """Decision points, in the order they come within a round."""
 _ORDER = {p: i for i, p in enumerate(("plan", "route", "speakers", "screen", "triage"))}
 _RISK = {"allow": 0.0, "needs_approval": 1.0, "deny": 2.0}
-_FINALS = ("run.finished", "run.stopped", "run.failed", "run.paused")
-_ESCALATIONS = ("question.escalated", "approval.requested", "evidence.escalated",
-                "effect.in_doubt")
-"""What puts something to the human: a question, a call to approve, evidence verifiers that
-disagree, an effect the ledger cannot tell happened."""
+_FINALS = FINAL_KINDS
+_ESCALATIONS = ESCALATION_KINDS
 _EVIDENCE = ("evidence.accepted", "evidence.rejected")
 
 
@@ -144,10 +162,8 @@ def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> Event | None:
 class Outcomes:
     """What followed a decision, as the log shows it."""
 
-    llm_calls: int = 0
-    tokens: int = 0
-    usd: float = 0.0
-    model_ms: float = 0.0
+    spend: Spend = field(default_factory=Spend)
+    """The model calls it led to, with their tokens, cost and time."""
     turns: list[dict[str, Any]] = field(default_factory=list)
     """The persona turns it led to: seq, persona, round."""
     escalations: list[dict[str, Any]] = field(default_factory=list)
@@ -166,12 +182,30 @@ class Outcomes:
     """Seqs of every event linked to the decision."""
 
     @property
+    def llm_calls(self) -> int:
+        return self.spend.calls
+
+    @property
+    def tokens(self) -> int:
+        return self.spend.tokens
+
+    @property
+    def usd(self) -> float:
+        return self.spend.usd
+
+    @property
+    def model_ms(self) -> float:
+        return self.spend.ms
+
+    @property
     def refused_tool_calls(self) -> int:
         return sum(t["outcome"] == "refused" for t in self.tool_calls)
 
     def to_dict(self) -> dict[str, Any]:
         # Shallow (no asdict deep copy: it was most of an export's time); the lists are fresh.
-        return {**vars(self), "usd": round(self.usd, 8), "model_ms": round(self.model_ms, 3),
+        out = {k: v for k, v in vars(self).items() if k != "spend"}
+        return {"llm_calls": self.llm_calls, "tokens": self.tokens, "usd": round(self.usd, 8),
+                "model_ms": round(self.model_ms, 3), **out,
                 "refused_tool_calls": self.refused_tool_calls}
 
 
@@ -196,68 +230,56 @@ class DecisionRecord:
                 "outcomes": self.outcomes.to_dict()}
 
 
-def _legacy(ev: Event) -> Decision:
+def _legacy(p: LegacyDecision) -> Decision:
     """An ``orchestrator.decision`` payload (round, decision, options, chosen, why)."""
-    p = ev.payload
-    what = str(p.get("decision", ""))
-    point, _, qid = what.partition(":")
+    point, _, qid = p.decision.partition(":")
     return Decision(point="route" if point == "route" else "speakers",
-                    subject=qid if point == "route" else str(p.get("round")),
-                    round=int(p.get("round", 0)), node="plan",
-                    options={k: float(v) for k, v in (p.get("options") or {}).items()},
-                    chosen=p.get("chosen", ""), why=str(p.get("why", "")))
+                    subject=qid if point == "route" else str(p.round),
+                    round=p.round, node="plan", options=dict(p.options), chosen=p.chosen,
+                    why=p.why)
 
 
-def _spend(out: Outcomes | RunSummary, ev: Event) -> None:
-    """Add one ``llm.call``'s tokens and cost (and model time, for outcomes)."""
-    p = ev.payload
-    out.llm_calls += 1
-    out.tokens += int(p.get("prompt_tokens") or 0) + int(p.get("completion_tokens") or 0)
-    out.usd += float(p.get("cost_usd") or 0.0)
-    if isinstance(out, Outcomes):
-        out.model_ms += float(p.get("latency_ms") or 0.0)
-
-
-def _link(out: Outcomes, ev: Event) -> None:
-    """Attach one outcome event to a decision's outcomes."""
-    p, k = ev.payload, ev.kind
+def _link(out: Outcomes, ev: Event, p: Payload | None = None) -> None:
+    """Attach one outcome event (with its typed payload, if read already) to a decision's
+    outcomes."""
     if ev.seq in out.linked:
         return
     out.linked.append(ev.seq)
-    if k == "llm.call":
-        _spend(out, ev)
-    elif k == "message":
-        out.turns.append({"seq": ev.seq, "persona": ev.actor, "round": p.get("round")})
-    elif k == "question.escalated":
-        out.escalations.extend({"seq": ev.seq, "qid": q, "kind": "question"}
-                               for q in p.get("qids", []))
-    elif k == "approval.requested":
-        out.escalations.extend({"seq": ev.seq, "call_id": a.get("call_id"), "kind": "approval"}
-                               for a in p.get("approvals", []))
-    elif k == "evidence.escalated":
-        out.escalations.append({"seq": ev.seq, "qid": p.get("qid"), "kind": "evidence"})
-    elif k == "effect.in_doubt":
-        out.escalations.append({"seq": ev.seq, "call_id": p.get("key"), "kind": "effect"})
-    elif k == "answer":
-        out.answers.append({"seq": ev.seq, "qid": p.get("qid"), "by": ev.actor})
-    elif k == "question.deferred":
-        out.deferred.append(str(p.get("qid")))
-    elif k == "tool.call":
-        out.tool_calls.append({"seq": ev.seq, "tool": p.get("tool"), "outcome": p.get("outcome"),
-                               "actor": ev.actor})
-    elif k == "approval":
-        out.approvals.append({"seq": ev.seq, "call_id": p.get("call_id"),
-                              "approved": bool(p.get("approved"))})
-    elif k in _EVIDENCE:
-        task = p.get("task")
-        out.evidence.append({"seq": ev.seq, "verdict": k.split(".", 1)[1],
+    if p is None:
+        p = typed(ev)
+    if isinstance(p, LLMCall):
+        out.spend.add(p)
+    elif isinstance(p, Message):
+        out.turns.append({"seq": ev.seq, "persona": ev.actor, "round": p.round})
+    elif isinstance(p, QuestionEscalated):
+        out.escalations.extend({"seq": ev.seq, "qid": q, "kind": "question"} for q in p.qids)
+    elif isinstance(p, ApprovalRequested):
+        out.escalations.extend({"seq": ev.seq, "call_id": a.call_id, "kind": "approval"}
+                               for a in p.approvals)
+    elif isinstance(p, EvidenceEscalated):
+        out.escalations.append({"seq": ev.seq, "qid": p.qid or None, "kind": "evidence"})
+    elif isinstance(p, EffectInDoubt):
+        out.escalations.append({"seq": ev.seq, "call_id": p.key or None, "kind": "effect"})
+    elif isinstance(p, Answer):
+        out.answers.append({"seq": ev.seq, "qid": p.qid or None, "by": ev.actor})
+    elif isinstance(p, QuestionDeferred):
+        out.deferred.append(str(p.qid or None))
+    elif isinstance(p, ToolCall):
+        out.tool_calls.append({"seq": ev.seq, "tool": p.tool or None,
+                               "outcome": p.outcome or None, "actor": ev.actor})
+    elif isinstance(p, Approval):
+        out.approvals.append({"seq": ev.seq, "call_id": p.call_id or None,
+                              "approved": p.approved})
+    elif isinstance(p, EvidenceVerdict):
+        task = p.task
+        out.evidence.append({"seq": ev.seq, "verdict": ev.kind.split(".", 1)[1],
                              "task": f"{task.get('type')}:{task.get('id')}"
                              if isinstance(task, dict) else task,
-                             "producer": p.get("producer"),
-                             "detail": "; ".join(p.get("reasons") or []) or p.get("reason")
-                             or p.get("text")})
-    elif k == "breaker.tripped":
-        out.trips.append({"seq": ev.seq, "policy": p.get("policy"), "reason": p.get("reason")})
+                             "producer": p.producer or None,
+                             "detail": "; ".join(p.reasons) or p.get("reason") or p.text
+                             or None})
+    elif isinstance(p, BreakerTripped):
+        out.trips.append({"seq": ev.seq, "policy": p.policy or None, "reason": p.reason or None})
 
 
 _ROUND_KINDS = ("llm.call", "message", *_ESCALATIONS, "tool.call", "approval", *_EVIDENCE,
@@ -295,13 +317,14 @@ def _events(kb: Any, run_id: str) -> list[Event]:
 
 
 def _decisions(events: list[Event]) -> list[DecisionRecord]:
-    fields = Decision.model_fields
     records: list[DecisionRecord] = []
     for ev in events:
         if ev.kind == KIND:
-            d = Decision.model_validate({k: v for k, v in ev.payload.items() if k in fields})
+            made = typed_as(ev, DecisionMade) or DecisionMade()
+            d = Decision.model_validate(made.model_dump(include=set(Decision.model_fields),
+                                                        exclude_unset=True))
         elif ev.kind == LEGACY_KIND:
-            d = _legacy(ev)
+            d = _legacy(typed_as(ev, LegacyDecision) or LegacyDecision())
         else:
             continue
         records.append(DecisionRecord(ev.run_id, ev.seq, ev.ts, ev.actor, d))
@@ -321,6 +344,7 @@ def _decisions(events: list[Event]) -> list[DecisionRecord]:
     by_qid: dict[str, list[Event]] = {}
     by_call: dict[str, list[Event]] = {}
     by_parent: dict[int, list[Event]] = {}
+    payloads: dict[int, Payload] = {}
     final: Event | None = None
     for ev in events:
         if ev.parent is not None:
@@ -333,74 +357,87 @@ def _decisions(events: list[Event]) -> list[DecisionRecord]:
         rnd = round_of(ev.seq)
         if rnd is not None:
             by_round.setdefault(rnd, []).append(ev)
-        p = ev.payload
-        for qid in [p["qid"]] if isinstance(p.get("qid"), str) else p.get("qids", []) or []:
-            by_qid.setdefault(qid, []).append(ev)
+        p = payloads[ev.seq] = typed(ev)
+        qid = p.get("qid")
+        for q in [qid] if isinstance(qid, str) else p.get("qids") or []:
+            by_qid.setdefault(q, []).append(ev)
         if ev.kind == "tool.call" and ev.key:
             by_call.setdefault(ev.key, []).append(ev)
-        if ev.kind == "effect.in_doubt" and p.get("key"):
-            by_call.setdefault(p["key"], []).append(ev)
-        for cid in [p.get("call_id")] + [a.get("call_id") for a in p.get("approvals", []) or []]:
+        if isinstance(p, EffectInDoubt) and p.key:
+            by_call.setdefault(p.key, []).append(ev)
+        asked = p.approvals if isinstance(p, ApprovalRequested) else []
+        for cid in [p.get("call_id")] + [a.call_id for a in asked]:
             if cid:
                 by_call.setdefault(cid, []).append(ev)
 
+    def link(out: Outcomes, e: Event) -> None:
+        _link(out, e, payloads.get(e.seq))
+
+    def turn_round(e: Event) -> int:
+        said = payloads.get(e.seq)
+        return (said.round if isinstance(said, Message) else None) or -1
+
     def turn_calls(rnd: int, personas: set[str], before: int | None = None) -> list[Event]:
         return [e for e in by_round.get(rnd, []) if e.kind == "llm.call"
-                and e.payload.get("task") == "persona_turn" and e.actor in personas
+                and payloads[e.seq].get("task") == "persona_turn" and e.actor in personas
                 and (before is None or e.seq < before)]
 
-    cited = [e for e in events if e.kind == "breaker.tripped" or e.kind in _EVIDENCE]
+    def ending(e: Event) -> str:
+        return str(payloads[e.seq].get("status") or e.kind.split(".", 1)[1])
+
+    cited = [(e, typed(e)) for e in events
+             if e.kind == "breaker.tripped" or e.kind in _EVIDENCE]
     for r in records:
         d, out, rnd = r.decision, r.outcomes, r.decision.round
         in_round = by_round.get(rnd, [])
         if d.point == "plan":
             for e in in_round:
                 if e.kind in _FINALS:
-                    out.ended = e.payload.get("status") or e.kind.split(".", 1)[1]
+                    out.ended = ending(e)
                 else:
-                    _link(out, e)
+                    link(out, e)
         elif d.point == "speakers":
             chosen = set(d.chosen if isinstance(d.chosen, list) else [d.chosen])
             for e in in_round:
-                if (e.kind == "message" and e.actor in chosen
-                        and e.payload.get("round") == rnd) \
+                if (e.kind == "message" and e.actor in chosen and turn_round(e) == rnd) \
                         or e.kind in (*_ESCALATIONS, *_EVIDENCE, "breaker.tripped"):
-                    _link(out, e)
+                    link(out, e)
             for e in turn_calls(rnd, chosen):
-                _link(out, e)
+                link(out, e)
         elif d.point in ("route", "triage"):
             for e in by_qid.get(d.subject, []):
                 if d.point == "route" and e.kind not in ("answer", "message"):
                     continue
-                _link(out, e)
+                link(out, e)
                 if e.kind == "answer" and e.actor != "human":
                     # The answering turn: its message (the answer's parent) and model calls.
                     turn = next((m for m in by_round.get(round_of(e.seq) or -1, [])
                                  if m.seq == e.parent), None)
                     if turn is not None:
-                        _link(out, turn)
-                        for c in turn_calls(turn.payload.get("round", -1), {turn.actor},
-                                            before=turn.seq):
-                            _link(out, c)
+                        link(out, turn)
+                        for c in turn_calls(turn_round(turn), {turn.actor}, before=turn.seq):
+                            link(out, c)
         elif d.point == "screen":
             calls = d.context.get("calls") or {}
             for step in d.options:
                 for e in by_call.get(calls.get(step) or f"tool:{rnd}:{step.split(':', 1)[0]}",
                                      []):
-                    _link(out, e)
+                    link(out, e)
         for e in by_parent.get(r.seq, []):
-            _link(out, e)
+            link(out, e)
         for seq in list(out.linked):
             for e in by_parent.get(seq, []):
                 if e.kind in _EVIDENCE or e.kind == "breaker.tripped":
-                    _link(out, e)
+                    link(out, e)
         linked = set(out.linked) | {r.seq}
-        for t in cited:
-            if linked & set(t.payload.get("seqs") or t.payload.get("events") or []):
-                _link(out, t)
+        for t, tp in cited:
+            named = tp.seqs if isinstance(tp, BreakerTripped) else \
+                tp.events if isinstance(tp, EvidenceVerdict) else []
+            if linked & set(named):
+                _link(out, t, tp)
         if final is not None and out.ended is None and d.point == "plan" \
                 and round_of(final.seq) == rnd:
-            out.ended = final.payload.get("status") or final.kind.split(".", 1)[1]
+            out.ended = ending(final)
         out.linked.sort()
     return records
 
@@ -438,39 +475,13 @@ def summarise(kb: Any, run_id: str) -> RunSummary:
 
 
 def _summary(run_id: str, events: list[Event], records: list[DecisionRecord]) -> RunSummary:
-    s = RunSummary(run_id, "unfinished")
-    final: Event | None = None
-    trip: Event | None = None
-    for ev in events:
-        p, k = ev.payload, ev.kind
-        if k == "llm.call":
-            _spend(s, ev)
-        elif k == "message":
-            s.turns += 1
-        elif k == "question.escalated":
-            s.escalations += len(p.get("qids", []))
-        elif k == "approval.requested":
-            s.escalations += len(p.get("approvals", []))
-        elif k in ("evidence.escalated", "effect.in_doubt"):
-            s.escalations += 1
-        elif k == "tool.call":
-            s.tool_calls += 1
-            s.refused_tool_calls += p.get("outcome") == "refused"
-        elif k == "breaker.tripped":
-            s.trips += 1
-            trip = ev
-        elif k in _FINALS:
-            final = ev
-        elif k == "plan" and not p.get("finish"):
-            s.rounds += 1
-    if trip is not None and (final is None or final.seq < trip.seq):
-        s.status = "tripped"
-    elif final is not None:
-        s.status = final.payload.get("status") or final.kind.split(".", 1)[1]
-    end = final.ts if final is not None else events[-1].ts
-    s.wall_s = end - events[0].ts
-    s.decisions = len(records)
-    return s
+    fold = RunFold.of(events, run_id)
+    return RunSummary(run_id, fold.outcome or "unfinished",
+                      llm_calls=fold.spend.calls, tokens=fold.spend.tokens, usd=fold.spend.usd,
+                      wall_s=fold.wall_s(), turns=fold.turns, rounds=fold.rounds,
+                      escalations=fold.escalations, tool_calls=fold.tool_calls_total,
+                      refused_tool_calls=fold.tool_calls.get("refused", 0),
+                      trips=len(fold.trips), decisions=len(records))
 
 
 @dataclass

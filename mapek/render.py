@@ -1,120 +1,285 @@
-"""Showing a run's events to a person in a terminal (rich), one line or block per event.
+"""Showing a run's events to a person: one line (or block) of rich text per event.
 
-Used by ``mapek discuss``, ``mapek resume`` and ``mapek runs show``. Events that only matter to
-machines (checkpoints, decisions with scores) are shown dimmed or not at all unless verbose.
+:func:`event_text` is the one renderer: ``mapek discuss``, ``mapek resume`` and ``mapek runs
+show`` print its text (:class:`EventRenderer`), and the terminal app writes it into its
+discussion pane. A :class:`Viewer` says who is looking: the personas' colours and roles, how the
+person at the front end is named (``the human`` in a terminal log, ``you`` in the app), and
+whether machine events are wanted (``verbose``). Payloads are read through their typed models
+(:mod:`mapek.events`). :func:`event_summary` is the one-line gist a timeline shows.
+
+Rich is imported when text is made, not when this module is.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
+from mapek.events import (
+    Agenda,
+    Answer,
+    Approval,
+    ApprovalRequested,
+    BreakerNotified,
+    BreakerOverride,
+    BreakerStopped,
+    BreakerTripped,
+    DecisionMade,
+    Interjection,
+    LegacyDecision,
+    LLMCall,
+    Message,
+    ObserverAnalysis,
+    Plan,
+    Question,
+    QuestionDeferred,
+    QuestionEscalated,
+    QuestionRouted,
+    RunFinished,
+    RunLimit,
+    RunPaused,
+    RunStarted,
+    ScreenFindings,
+    ScreenVerdict,
+    ToolCall,
+    typed,
+)
 from mapek.models import Event
 
-__all__ = ["EventRenderer"]
+if TYPE_CHECKING:
+    from rich.text import Text
 
-_QUIET = {"worker.started", "observer.monitor", "orchestrator.decision", "decision.made",
-          "question.triaged", "llm.call", "topic"}
+__all__ = ["EventRenderer", "Viewer", "event_text", "event_summary", "who", "short",
+           "QUIET_KINDS"]
+
+QUIET_KINDS = frozenset({"worker.started", "observer.monitor", "question.triaged", "llm.call",
+                         "topic"})
+"""Events that only matter to machines: shown only to a verbose viewer."""
+
+
+class PersonaLook(Protocol):
+    """What a persona looks like on screen (a :class:`~mapek.models.Persona` is one)."""
+
+    @property
+    def color(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking at the events."""
+
+    personas: Mapping[str, PersonaLook] = field(default_factory=dict)
+    you: str = "the human"
+    """How the person at this front end is named: ``the human`` (a terminal log that others
+    may read), ``you`` (the app)."""
+    verbose: bool = False
+    """Show machine events too (model calls, every decision, screening verdicts...)."""
+    offline: bool = False
+    """Say that the session's model is the offline one (scripted, not reasoned)."""
+
+
+def short(text: str, n: int) -> str:
+    """``text`` on one line, cut to ``n`` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: max(0, n - 1)] + "…"
+
+
+def who(name: str, personas: Mapping[str, PersonaLook]) -> Text:
+    """A persona's name in its colour, with its role."""
+    from rich.text import Text
+
+    p = personas.get(name)
+    if p is None:
+        return Text(name, style="bold")
+    return Text.assemble((name, f"bold {p.color}"), (f" ({p.role})", "dim"))
+
+
+def event_text(ev: Event, viewer: Viewer | None = None) -> Text | None:
+    """One event as a person reads it (None: not shown to this viewer)."""
+    from rich.text import Text
+
+    v = viewer or Viewer()
+    out = _text(ev, v)
+    if out is None and v.verbose:
+        return Text(f"{ev.seq:>5} {ev.kind} {ev.actor} {ev.payload}", style="dim")
+    return out
+
+
+def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 - one per kind
+    from rich.text import Text
+
+    k = ev.kind
+    if k in QUIET_KINDS:
+        return None
+    p = typed(ev)
+    human = v.you
+    if isinstance(p, RunStarted):
+        cfg = p.config
+        model = cfg.model + (" (offline: scripted, not reasoned)" if v.offline else "")
+        return Text.assemble(("▌ ", "bold"), (cfg.topic, "bold"), "\n",
+                             (f"  personas {', '.join(cfg.personas)} · model {model} · up to "
+                              f"{cfg.max_turns} turns", "dim"))
+    if isinstance(p, Agenda):
+        return Text.assemble(("agenda ", "bold"), " · ".join(
+            f"{i + 1}. {x}" for i, x in enumerate(p.items)))
+    if isinstance(p, Plan):
+        if p.finish:
+            return Text(f"── round {p.round}: the orchestrator ends the discussion "
+                        f"({p.why})", style="dim")
+        asked = []
+        for s in p.speakers:
+            what = (f"answers {s.qid}" if s.task == "answer" else "hears the human"
+                    if s.task in ("react", "interjection") else s.task)
+            asked.append(f"{s.persona} ({what})")
+        return Text.assemble(("── round ", "dim"), (str(p.round), "bold dim"),
+                             (f" · {p.agenda_item} → ", "dim"), (", ".join(asked), "cyan"))
+    if isinstance(p, DecisionMade | LegacyDecision):
+        return _decision(p, v)
+    if isinstance(p, Message):
+        head = who(ev.actor, v.personas)
+        if p.turn.stance:
+            head.append(f" · {p.turn.stance}", style="dim")
+        if p.task == "answer" and p.qid:
+            head.append(f" · answers {p.qid}", style="green")
+        style = v.personas.get(ev.actor)
+        body = Text.assemble(("▏ ", style.color if style else "dim"), p.text)
+        return Text.assemble(head, "\n", body)
+    if isinstance(p, Question):
+        return Text.assemble((f"  ? {p.qid} ", "cyan"), f"{ev.actor} → {p.to or 'anyone'}: ",
+                             short(p.text, 300))
+    if isinstance(p, QuestionRouted):
+        return Text.assemble((f"  ↪ {p.qid} ", "cyan"), f"routed to {p.to} ",
+                             (f"({p.why})", "dim"))
+    if isinstance(p, QuestionEscalated):
+        return Text.assemble((f"  ! {', '.join(p.qids)} ", "bold yellow"),
+                             "consequential, for the human ",
+                             (f"({', '.join(f'{q}: {r}' for q, r in p.reasons.items())})", "dim"))
+    if isinstance(p, QuestionDeferred):
+        return Text.assemble((f"  … {p.qid} ", "yellow"), f"deferred: {short(p.note, 200)}")
+    if isinstance(p, Answer):
+        if ev.actor == "human":
+            return Text.assemble((f"  ✓ {p.qid} ", "bold green"), (f"{human} answered: ", "bold"),
+                                 short(p.text, 500))
+        return Text.assemble((f"  ✓ {p.qid} ", "green"), f"answered by {ev.actor}", style="dim")
+    if isinstance(p, Interjection):
+        to = f" (to {p.to})" if p.to else ""
+        verb = "interject" if human == "you" else "interjects"
+        return Text.assemble((f"▶ {human}", "bold reverse"), (f" {verb}{to}: ", "bold"),
+                             short(p.text, 2000))
+    if isinstance(p, ScreenVerdict):
+        lines = [Text.assemble(("  ✗ screened out ", "red"),
+                               f"{r.tool} {r.args} proposed by {r.proposed_by}: {r.reason}")
+                 for r in p.refused]
+        return Text("\n").join(lines) if lines else None
+    if isinstance(p, ToolCall):
+        if p.outcome == "refused":
+            return Text(f"  ✗ {ev.actor}: {p.tool} refused", style="red dim")
+        return Text(f"  ⚙ {ev.actor} ran {p.tool} ({p.effect}): {p.outcome}", style="dim")
+    if isinstance(p, ApprovalRequested):
+        lines = [Text.assemble((f"  ? {r.call_id} ", "bold red"),
+                               f"{r.proposed_by} asks to run {r.tool} ({r.effect}) "
+                               f"{json.dumps(r.args)}: needs {_your(human)} approval")
+                 for r in p.approvals]
+        return Text("\n").join(lines) if lines else None
+    if isinstance(p, Approval):
+        verdict = "approved" if p.approved else "refused"
+        return Text(f"  {p.call_id} {verdict} by the human",
+                    style="green" if p.approved else "red")
+    if isinstance(p, ScreenFindings):
+        tool = p.get("tool")
+        return Text(f"  ⚑ {k} {', '.join(p.kinds)}"
+                    + (f" in the output of {tool}" if tool else "")
+                    + (" (quarantined)" if k == "screen.output" else " (redacted)"),
+                    style="magenta")
+    if isinstance(p, ObserverAnalysis):
+        if p.warning:
+            return Text(f"  observer: {p.warning}", style="magenta")
+        return Text(f"  observer: {p.status}", style="magenta") if v.verbose else None
+    if isinstance(p, RunLimit):
+        return Text(f"limit reached: {p.limit} {p.value}", style="bold red")
+    if isinstance(p, RunPaused):
+        return Text(f"paused after round {p.round if p.round is not None else '?'}",
+                    style="dim")
+    if k in ("run.stopped", "run.failed"):
+        return Text(f"{k}: {p.get('reason') or ''}", style="bold red")
+    if isinstance(p, BreakerTripped):
+        return Text(f"⏻ breaker tripped ({p.policy}): {p.reason}", style="bold white on red")
+    if isinstance(p, BreakerStopped):
+        return Text(f"  worker stopped ({'SIGTERM' if p.how == 'term' else 'SIGKILL'} "
+                    f"after {p.elapsed_ms:.0f} ms); resumable", style="red")
+    if isinstance(p, BreakerNotified):
+        return Text(f"  notified {p.notifier}: {'ok' if p.ok else 'FAILED'} ({p.detail})",
+                    style="dim")
+    if isinstance(p, BreakerOverride):
+        return Text(f"breaker override: {p.text}", style="yellow")
+    if k in ("breaker.half_open", "breaker.closed", "worker.unwatched", "worker.watched"):
+        text = p.get("text")
+        return Text(f"{k}: {text}" if text else k, style="yellow")
+    if isinstance(p, RunFinished):
+        return Text(f"── finished: {p.status}", style="bold")
+    if k in ("evidence.rejected", "evidence.escalated", "effect.in_doubt"):
+        return Text(f"  ⚑ {k}: {short(p.get('reason') or p.get('text') or '', 200)}",
+                    style="magenta")
+    return None  # machine events, and kinds this renderer does not know
+
+
+def _your(human: str) -> str:
+    return "your" if human == "you" else f"{human}'s"
+
+
+def _decision(p: DecisionMade | LegacyDecision, v: Viewer) -> Text | None:
+    """Routing and speaker choices as one line; a verbose viewer sees every decision whole."""
+    from rich.text import Text
+
+    chosen = p.chosen
+    chosen_s = ", ".join(chosen) if isinstance(chosen, list) else str(chosen)
+    if isinstance(p, DecisionMade) and v.verbose:  # the whole record: every option's score
+        return Text(f"  ⤷ {p.point} {p.subject}: chose {chosen_s or '(none)'} of "
+                    f"{', '.join(f'{o} {s:g}' for o, s in p.options.items())} ({p.why})",
+                    style="dim")
+    if isinstance(p, DecisionMade) and p.point not in ("speakers", "route"):
+        return None  # plan, screen and triage decisions: in the history's timeline
+    if isinstance(p, DecisionMade) and p.point == "route":
+        chosen_s = f"{p.subject} → {chosen_s}"
+    others = ", ".join(f"{n} {s:g}" for n, s in p.options.items()
+                       if n not in (chosen if isinstance(chosen, list) else [chosen]))
+    return Text.assemble(("   ↳ routing: ", "dim cyan"), (chosen_s, "cyan"),
+                         (f" — {p.why}" + (f" (not taken: {others})" if others else ""), "dim"))
+
+
+def event_summary(ev: Event) -> str:
+    """An event's gist on one line (for a timeline)."""
+    p = typed(ev)
+    text = p.get("text") or p.get("reason") or p.get("why") or p.get("tool") or ""
+    if not text and isinstance(p, Plan):
+        text = ", ".join(s.persona for s in p.speakers)
+    if not text and isinstance(p, LLMCall):
+        text = f"{p.task} {p.prompt_tokens}+{p.completion_tokens}"
+    return short(str(text), 160)
 
 
 class EventRenderer:
-    """Prints events to a rich console, with each persona in its colour and role."""
+    """Prints events to a rich console (:func:`event_text`), each persona in its colour and
+    role; a session's first event under a rule naming the run."""
 
-    def __init__(self, console: Any, personas: dict[str, Any] | None = None,
+    _SOFT = frozenset({"approval.requested", "breaker.tripped", "decision.made",
+                       "screen.verdict"})
+    """Kinds printed without hard wrapping (arguments and reasons are copied from them)."""
+
+    def __init__(self, console: Any, personas: Mapping[str, PersonaLook] | None = None,
                  verbose: bool = False, offline: bool = False) -> None:
         self.c = console
-        self.personas = personas or {}
-        self.verbose = verbose
-        self.offline = offline
-
-    def _who(self, name: str) -> str:
-        p = self.personas.get(name)
-        if p is None:
-            return f"[bold]{name}[/]"
-        return f"[bold {p.color}]{name}[/] [dim]({p.role})[/]"
+        self.viewer = Viewer(personas or {}, verbose=verbose, offline=offline)
 
     def render(self, ev: Event) -> None:
-        p, c, k = ev.payload, self.c, ev.kind
-        if k in _QUIET and not self.verbose:
+        text = event_text(ev, self.viewer)
+        if text is None:
             return
-        if k == "run.started":
-            cfg = p["config"]
-            c.rule(f"[bold]{cfg['topic']}")
-            c.print(f"[dim]run {ev.run_id} · personas {', '.join(cfg['personas'])} · model "
-                    f"{cfg['model']}{' (offline: scripted, not reasoned)' if self.offline else ''}"
-                    f" · up to {cfg['max_turns']} turns[/]")
-        elif k == "agenda":
-            c.print("[bold]agenda:[/] " + " · ".join(f"{i + 1}. {x}" for i, x in
-                                                       enumerate(p["items"])))
-        elif k == "plan" and not p.get("finish"):
-            who = ", ".join(f"{s['persona']}" + (f" (answers {s['qid']})" if s["task"] == "answer"
-                            else " (hears the human)" if s["task"] in ("react", "interjection")
-                            else "")
-                            for s in p["speakers"])
-            c.print(f"[dim]round {p['round']} · {p.get('agenda_item', '')} · next: {who}[/]")
-        elif k == "message":
-            stance = p.get("turn", {}).get("stance", "")
-            c.print(f"{self._who(ev.actor)} [dim]{stance}[/]\n  {p['text']}")
-        elif k == "question":
-            c.print(f"  [cyan]? {p['qid']}[/] {ev.actor} → {p.get('to') or 'anyone'}: {p['text']}")
-        elif k == "question.routed":
-            c.print(f"  [cyan]↪ {p['qid']}[/] routed to {p['to']} [dim]({p['why']})[/]")
-        elif k == "question.escalated":
-            c.print(f"  [yellow]! {', '.join(p['qids'])}[/] consequential, for the human "
-                    f"[dim]({', '.join(f'{q}: {r}' for q, r in p['reasons'].items())})[/]")
-        elif k == "question.deferred":
-            c.print(f"  [yellow]… {p['qid']}[/] deferred: {p.get('note', '')}")
-        elif k == "answer" and ev.actor == "human":
-            c.print(f"  [green]✓ {p['qid']}[/] the human answered: {p['text']}")
-        elif k == "answer":
-            c.print(f"  [green]✓ {p['qid']}[/] answered by {ev.actor}")
-        elif k == "interjection":
-            c.print(f"[bold]human[/] interjects: {p['text']}")
-        elif k == "screen.verdict" and (p["refused"] or self.verbose):
-            for r in p["refused"]:
-                c.print(f"  [red]✗ screened out[/] {r['tool']} {r.get('args', {})} proposed by "
-                        f"{r.get('proposed_by')}: {r['reason']}")
-        elif k == "tool.call" and p["outcome"] == "refused":
-            if self.verbose:
-                c.print(f"  [dim]⚙ {ev.actor}: {p['tool']} refused[/]")
-        elif k == "tool.call":
-            c.print(f"  [dim]⚙ {ev.actor} ran {p['tool']} ({p['effect']}): {p['outcome']}[/]")
-        elif k == "approval.requested":
-            for r in p["approvals"]:
-                c.print(f"  [red]? {r['call_id']}[/] {r.get('proposed_by')} asks to run "
-                        f"{r['tool']} ({r.get('effect')}) {r.get('args', {})}: needs your "
-                        f"approval", soft_wrap=True)
-        elif k == "approval":
-            c.print(f"  [{'green' if p['approved'] else 'red'}]{p['call_id']}[/] "
-                    f"{'approved' if p['approved'] else 'refused'} by the human")
-        elif k in ("screen.output", "screen.human"):
-            c.print(f"  [magenta]⚑ {k}[/] {', '.join(p.get('kinds', []))}"
-                    + (f" in the output of {p['tool']}" if p.get("tool") else "")
-                    + (" (quarantined)" if k == "screen.output" else " (redacted)"))
-        elif k == "observer.analysis" and (p.get("warning") or self.verbose):
-            c.print(f"  [magenta]observer:[/] {p.get('warning') or p.get('status')}")
-        elif k == "run.paused":
-            c.print(f"[dim]paused after round {p.get('round')}[/]")
-        elif k in ("run.stopped", "run.failed"):
-            c.print(f"[bold red]{k}[/]: {p.get('reason', '')}")
-        elif k == "breaker.tripped":
-            c.print(f"[bold red]⏻ breaker tripped[/] ({p['policy']}): {p['reason']} "
-                    f"[dim](threshold {p['threshold']}, observed {p['observed']}, events "
-                    f"{', '.join(f'#{s}' for s in p['seqs'])})[/]", soft_wrap=True)
-        elif k == "breaker.stopped":
-            c.print(f"[red]  worker stopped[/] ({'SIGTERM' if p['how'] == 'term' else 'SIGKILL'}"
-                    f" after {p['elapsed_ms']:.0f} ms); resumable: {p.get('resume', '')}")
-        elif k == "breaker.notified":
-            c.print(f"  [dim]notified {p['notifier']}: {'ok' if p['ok'] else 'FAILED'} "
-                    f"({p['detail']})[/]")
-        elif k in ("breaker.override", "breaker.half_open", "breaker.closed",
-                   "worker.unwatched", "worker.watched"):
-            c.print(f"[yellow]{k}[/]: {p.get('text') or p}")
-        elif k == "decision.made":  # verbose only (quiet otherwise)
-            chosen = ", ".join(p["chosen"]) if isinstance(p["chosen"], list) else p["chosen"]
-            c.print(f"  [dim]⤷ {p['point']} {p['subject']}: chose {chosen or '(none)'} of "
-                    f"{', '.join(f'{o} {v:g}' for o, v in p['options'].items())} "
-                    f"({p['why']})[/]", soft_wrap=True)
-        elif k == "run.finished":
-            c.print(f"[dim]finished: {p.get('status')}[/]")
-        elif self.verbose:
-            c.print(f"[dim]{ev.seq:>5} {k} {ev.actor} {p}[/]")
+        if ev.kind == "run.started":
+            self.c.rule(f"run {ev.run_id}", style="dim")
+        self.c.print(text, soft_wrap=ev.kind in self._SOFT)

@@ -2,7 +2,7 @@
 
 ::
 
-    policies.py    PolicySpec (knowledge/policies/*.yaml), RunFold (O(1) per event), the policies
+    policies.py    PolicySpec (knowledge/policies/*.yaml), BreakerFold (O(1) per event), policies
     watchdog.py    the watchdog process: follow the log, evaluate, trip (stop, record, alert)
     notifiers.py   webhook, command and SMTP notifiers, each in a thread with a timeout
     guard.py       the worker's side: graceful SIGTERM, the dead man's switch
@@ -21,7 +21,7 @@ from mapek._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "Breach": "mapek.breaker.policies",
     "PolicySpec": "mapek.breaker.policies",
-    "RunFold": "mapek.breaker.policies",
+    "BreakerFold": "mapek.breaker.policies",
     "Policy": "mapek.breaker.policies",
     "load_policy": "mapek.breaker.policies",
     "build_policies": "mapek.breaker.policies",
@@ -45,9 +45,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.breaker.notifiers import CommandNotifier, EmailNotifier, Notifier, WebhookNotifier
     from mapek.breaker.policies import (
         Breach,
+        BreakerFold,
         Policy,
         PolicySpec,
-        RunFold,
         build_policies,
         load_policy,
     )

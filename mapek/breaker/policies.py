@@ -3,11 +3,12 @@
 A policy file (``knowledge/policies/<name>.yaml``, or any path) is a :class:`PolicySpec`; a spec
 may ``extends`` another preset and is overridden per session (the limits a session was created
 with, ``--raise`` after a review). :func:`build_policies` turns a spec into :class:`Policy`
-objects; each reads a :class:`RunFold`, a small fold over the run's events updated in O(1) per
-event, and returns a :class:`Breach` or None::
+objects; each reads a :class:`BreakerFold`, a small fold over the run's events updated in O(1)
+per event (the run's own figures come from :class:`mapek.fold.RunFold`), and returns a
+:class:`Breach` or None::
 
     spec = load_policy("default").merged({"max_tokens": 50_000})
-    fold, policies = RunFold(spec), build_policies(spec)
+    fold, policies = BreakerFold(spec), build_policies(spec)
     for ev in events:
         fold.apply(ev)
         breach = first_breach(policies, fold, ev, time.time())
@@ -26,11 +27,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mapek._resources import data_dir
 from mapek.errors import ConfigError
+from mapek.events import (
+    FINAL_KINDS,
+    BreakerOverride,
+    EvidenceRejected,
+    LLMCall,
+    Message,
+    ObserverAnalysis,
+    QuestionEscalated,
+    ToolCall,
+    typed,
+    typed_as,
+)
+from mapek.fold import RunFold
 from mapek.models import GENESIS_HASH, Event, canonical_json
 from mapek.safety.grants import ProvenanceBook, resource_key
 
 __all__ = [
-    "Breach", "PolicySpec", "WindowSpec", "NoProgressSpec", "NotifySpec", "RunFold", "Policy",
+    "Breach", "PolicySpec", "WindowSpec", "NoProgressSpec", "NotifySpec", "BreakerFold", "Policy",
     "load_policy", "build_policies", "first_breach", "policy_dir", "LIMIT_NAMES",
 ]
 
@@ -247,6 +261,9 @@ class Breach(BaseModel):
 
 _TOOL_KINDS = frozenset({"tool.call", "tool.intent", "tool.requested"})
 _ACTION_KINDS = frozenset({"plan", *_TOOL_KINDS})
+_OWN_KINDS = frozenset({"breaker.override", "observer.analysis", "resource.registered",
+                        *_TOOL_KINDS})
+"""Kinds the breaker reads beyond those the run's fold reads."""
 _RECENT = 5
 
 
@@ -284,10 +301,15 @@ class _Window:
 
 
 @dataclass
-class RunFold:
-    """What the policies need to know about a run, updated in O(1) per event."""
+class BreakerFold:
+    """What the policies need to know about a run, updated in O(1) per event: the run's own
+    figures (tokens, cost, turns, escalations: :class:`~mapek.fold.RunFold`, the fold every
+    front end reads) and the breaker's (the hash chain, worker time, call windows, repeats,
+    depth, provenance, overrides, the circuit)."""
 
     spec: PolicySpec
+    run: RunFold = field(default_factory=RunFold)
+    """The run's figures."""
     last_seq: int = 0
     last_hash: str = GENESIS_HASH
     broken: tuple[int, str] | None = None
@@ -296,10 +318,6 @@ class RunFold:
     """Seconds of worker time before the current worker started."""
     segment_start: float | None = None
     last_ts: float | None = None
-    tokens: int = 0
-    usd: float = 0.0
-    turns: int = 0
-    escalations: int = 0
     max_depth: int = 0
     depth_seq: int = 0
     spend_seqs: deque[int] = field(default_factory=lambda: deque(maxlen=_RECENT))
@@ -319,8 +337,6 @@ class RunFold:
     """A ``breaker.override`` that forced the circuit open and has not tripped yet."""
     circuit: Literal["closed", "open", "half_open"] = "closed"
     trial_left: int = 0
-    trips: int = 0
-    worker_pid: int | None = None
     final: bool = False
     """The run's current worker has recorded its last event (finished, stopped, ...)."""
     windows: dict[str, _Window] = field(default_factory=dict)
@@ -332,6 +348,32 @@ class RunFold:
             if w is not None:
                 self.windows[name] = _Window(w.window)
         self.disabled |= set(self.spec.disabled)
+
+    # The run's figures the limits read.
+    @property
+    def tokens(self) -> int:
+        return self.run.spend.tokens
+
+    @property
+    def usd(self) -> float:
+        return self.run.spend.usd
+
+    @property
+    def turns(self) -> int:
+        return self.run.turns
+
+    @property
+    def escalations(self) -> int:
+        """Questions put to the human (``max_escalations`` counts these)."""
+        return self.run.questions_escalated
+
+    @property
+    def trips(self) -> int:
+        return len(self.run.trips)
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self.run.worker_pid
 
     def limit(self, name: str) -> Any:
         """A spec limit, as raised after a review."""
@@ -347,12 +389,14 @@ class RunFold:
         if self.spec.integrity and self.broken is None:
             self._check_link(ev)
         self.last_seq, self.last_hash, self.last_event = ev.seq, ev.hash, ev
-        k, p = ev.kind, ev.payload
+        k = ev.kind
+        p = self.run.add(ev)
+        if p is None and k in _OWN_KINDS:
+            p = typed(ev)
         if k == "worker.started":
             if self.segment_start is not None and self.last_ts is not None and not self.final:
                 self.active_before += max(0.0, self.last_ts - self.segment_start)
             self.segment_start, self.final = ev.ts, False
-            self.worker_pid = p.get("pid")
             if self.circuit == "open":  # a resume after a trip: the trial starts
                 self.circuit = "half_open"
                 self.trial_left = max((w.trial_calls for w in
@@ -361,55 +405,51 @@ class RunFold:
                     w.clear()
                 if not self.trial_left:
                     self.circuit = "closed"
-        elif k in ("run.finished", "run.stopped", "run.failed", "run.paused"):
+        elif k in FINAL_KINDS:
             if self.segment_start is not None and not self.final:
                 self.active_before += max(0.0, ev.ts - self.segment_start)
             self.final = True
         elif k == "breaker.tripped":
-            self.circuit, self.trips, self.forced = "open", self.trips + 1, None
+            self.circuit, self.forced = "open", None
             if self.segment_start is not None and not self.final:
                 self.active_before += max(0.0, ev.ts - self.segment_start)
             self.final = True
-        elif k == "breaker.override":
-            self._override(ev)
-        elif k == "llm.call":
-            self.tokens += int(p.get("prompt_tokens") or 0) + int(p.get("completion_tokens") or 0)
-            self.usd += float(p.get("cost_usd") or 0.0)
+        elif isinstance(p, BreakerOverride):
+            self._override(ev, p)
+        elif isinstance(p, LLMCall):
             self.spend_seqs.append(ev.seq)
-            self._call(ev, p.get("outcome") in ("error", "retry"))
+            self._call(ev, p.failed, p.latency_ms)
         elif k == "message":
-            self.turns += 1
             self.turn_seqs.append(ev.seq)
             if ev.actor != "human":
-                text = " ".join(str(p.get("text", "")).lower().split())
+                text = _said(p.text if isinstance(p, Message) else ev.text)
                 if text:
                     self.messages.setdefault(text, []).append(ev.seq)
-        elif k == "question.escalated":
-            self.escalations += len(p.get("qids") or [1])
+        elif isinstance(p, QuestionEscalated):
             self.escalation_seqs.append(ev.seq)
-        elif k == "observer.analysis":
-            if p.get("new_claims") or p.get("changed_positions"):
+        elif isinstance(p, ObserverAnalysis):
+            if p.new_claims or p.changed_positions:
                 self.idle_rounds = []
             else:
                 self.idle_rounds.append(ev.seq)
-        if k in _TOOL_KINDS:
-            if k == "tool.call":
-                self._call(ev, p.get("outcome") == "error")
-                key = f"{p.get('tool')}:{canonical_json(p.get('args', {}))}"
-                self.tool_calls.setdefault(key, []).append(ev.seq)
-            target = _target(p)
+        if k in _TOOL_KINDS and p is not None:
+            call = p if isinstance(p, ToolCall) else None
+            if call is not None:
+                self._call(ev, call.outcome == "error", call.latency_ms)
+                self.tool_calls.setdefault(_call_key(call.tool, call.args), []).append(ev.seq)
+            target = _target(ev.payload)
             if ev.actor == "human" and target and p.get("effect") in ("write", None):
                 self.provenance.created_by[resource_key(target)] = "human"
-            if k == "tool.call":
+            if call is not None:
                 # The gateway's own provenance record (from the log, never from the arguments):
                 # the owner it found, and what the call created or removed.
-                if p.get("owner") == "human" and p.get("resource"):
-                    self.provenance.created_by[resource_key(p["resource"])] = "human"
+                if call.owner == "human" and call.resource:
+                    self.provenance.created_by[resource_key(call.resource)] = "human"
                 self.provenance.fold([ev])
         elif k == "resource.registered":
             self.provenance.fold([ev])  # only a human's registration counts (as in the gateway)
         if k in _ACTION_KINDS:
-            depth = int(p.get("depth") or 0)
+            depth = _int(ev.payload.get("depth"))
             if ev.parent is not None:
                 depth = max(depth, self.depths.get(ev.parent, 0) + 1)
             self.depths[ev.seq] = depth
@@ -427,8 +467,7 @@ class RunFold:
         elif ev.compute_hash() != ev.hash:
             self.broken = (ev.seq, "its content does not match its hash")
 
-    def _call(self, ev: Event, failed: bool) -> None:
-        latency = float(ev.payload.get("latency_ms") or 0.0)
+    def _call(self, ev: Event, failed: bool, latency: float) -> None:
         for name, w in self.windows.items():
             spec: WindowSpec = getattr(self.spec, name)
             slow = latency > spec.slow_ms
@@ -438,17 +477,32 @@ class RunFold:
             if self.trial_left == 0 and not failed:
                 self.circuit = "closed"
 
-    def _override(self, ev: Event) -> None:
-        p = ev.payload
-        for name, value in (p.get("raise") or {}).items():
+    def _override(self, ev: Event, p: BreakerOverride) -> None:
+        for name, value in p.raise_limits.items():
             self.raised[LIMIT_NAMES.get(name, name)] = value
-        self.disabled |= set(p.get("disable") or [])
-        self.disabled -= set(p.get("enable") or [])
-        if p.get("force_open"):
+        self.disabled |= set(p.disable)
+        self.disabled -= set(p.enable)
+        if p.force_open:
             self.forced = ev
-        if p.get("reset_windows"):
+        if p.reset_windows:
             for w in self.windows.values():
                 w.clear()
+
+
+def _said(text: str) -> str:
+    """A message's text as repetition compares it (case and spacing ignored)."""
+    return " ".join(text.lower().split())
+
+
+def _call_key(tool: Any, args: Any) -> str:
+    return f"{tool}:{canonical_json(args if args is not None else {})}"
+
+
+def _int(v: Any) -> int:
+    try:
+        return int(v or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 # -- policies -----------------------------------------------------------------------------------
@@ -460,7 +514,7 @@ class Policy(ABC):
     name: str = "policy"
 
     @abstractmethod
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         """A breach, or None."""
 
 
@@ -472,7 +526,7 @@ class _Limit(Policy):
         self.name, self.field_name, self.unit = name, field_name, unit
         self._observe, self._seqs = observe, seqs
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         limit = state.limit(self.field_name)
         if limit is None:
             return None
@@ -492,10 +546,10 @@ def _fmt(x: Any) -> str:
 class ForbiddenAction(Policy):
     name = "forbidden_action"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if event is None or event.kind not in _TOOL_KINDS:
             return None
-        p, spec = event.payload, state.spec
+        p, spec = typed(event), state.spec
         tool, effect = p.get("tool"), p.get("effect")
         if tool in spec.forbid_tools:
             return Breach(policy=self.name, threshold=spec.forbid_tools, observed=tool,
@@ -510,11 +564,11 @@ class ForbiddenAction(Policy):
 class HumanCreated(Policy):
     name = "human_created"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if event is None or event.kind not in _TOOL_KINDS or not state.spec.protect_human_created:
             return None
-        p = event.payload
-        target = _target(p)
+        p = typed(event)
+        target = _target(event.payload)
         if p.get("effect") == "destructive" and event.actor != "human" and target and (
                 p.get("owner") == "human" or state.provenance.owner(target) == "human"):
             return Breach(policy=self.name, threshold="no deletion of what a human created",
@@ -530,7 +584,7 @@ class RateBreaker(Policy):
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if event is None or event.kind not in ("llm.call", "tool.call"):
             return None
         spec: WindowSpec = getattr(state.spec, self.name)
@@ -561,17 +615,18 @@ class Repetition(Policy):
     def __init__(self, name: str, attr: str, setting: str, what: str) -> None:
         self.name, self.attr, self.setting, self.what = name, attr, setting, what
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if event is None or state.spec.no_progress is None:
             return None
         n = getattr(state.spec.no_progress, self.setting)
         if not n:
             return None
-        if self.attr == "tool_calls" and event.kind == "tool.call":
-            p = event.payload
-            seqs = state.tool_calls.get(f"{p.get('tool')}:{canonical_json(p.get('args', {}))}")
+        call = typed_as(event, ToolCall) if self.attr == "tool_calls" else None
+        if call is not None:
+            seqs = state.tool_calls.get(_call_key(call.tool, call.args))
         elif self.attr == "messages" and event.kind == "message" and event.actor != "human":
-            seqs = state.messages.get(" ".join(event.text.lower().split()))
+            said = typed_as(event, Message)
+            seqs = state.messages.get(_said(said.text if said is not None else event.text))
         else:
             return None
         if not seqs or len(seqs) < n:
@@ -583,7 +638,7 @@ class Repetition(Policy):
 class IdleRounds(Policy):
     name = "no_progress"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         spec = state.spec.no_progress
         if event is None or event.kind != "observer.analysis" or spec is None \
                 or not spec.idle_rounds or len(state.idle_rounds) < spec.idle_rounds:
@@ -598,7 +653,7 @@ class IdleRounds(Policy):
 class Integrity(Policy):
     name = "integrity"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if state.broken is None:
             return None
         seq, problem = state.broken
@@ -610,28 +665,28 @@ class Integrity(Policy):
 class Forced(Policy):
     name = "forced_open"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         ev = state.forced
         if ev is None:
             return None
+        why = typed(ev).get("reason") or ""
         return Breach(policy=self.name, threshold="forced open", observed=ev.actor,
-                      seqs=[ev.seq], reason=f"forced open by {ev.actor}: "
-                                            f"{ev.payload.get('reason', '')}".rstrip(": "))
+                      seqs=[ev.seq], reason=f"forced open by {ev.actor}: {why}".rstrip(": "))
 
 
 class RejectedEvidence(Policy):
     name = "evidence"
 
-    def evaluate(self, state: RunFold, event: Event | None, now: float) -> Breach | None:
+    def evaluate(self, state: BreakerFold, event: Event | None, now: float) -> Breach | None:
         if event is None or event.kind != "evidence.rejected" or not state.spec.evidence:
             return None
-        p = event.payload
-        task = p.get("task") or {}
-        reasons = p.get("reasons") or []
+        p = typed_as(event, EvidenceRejected) or EvidenceRejected()
+        reasons = p.reasons
+        task = p.task if isinstance(p.task, dict) else {"type": p.task}
         return Breach(policy=self.name, threshold="evidence that bears out the verdict",
                       observed=f"{len(reasons)} failed check(s)",
-                      seqs=[event.seq, *(p.get("events") or [])][:20],
-                      reason=f"{p.get('producer', event.actor)}'s envelope for "
+                      seqs=[event.seq, *p.events][:20],
+                      reason=f"{p.producer or event.actor}'s envelope for "
                              f"{task.get('type', '?')} {task.get('id', '')} was rejected: "
                              + ("; ".join(map(str, reasons[:3])) or "see the event"))
 
@@ -661,7 +716,7 @@ def build_policies(spec: PolicySpec) -> list[Policy]:
     return out
 
 
-def first_breach(policies: list[Policy], state: RunFold, event: Event | None,
+def first_breach(policies: list[Policy], state: BreakerFold, event: Event | None,
                  now: float | None = None) -> Breach | None:
     """The first policy (not disabled) that is breached, or None."""
     now = time.time() if now is None else now

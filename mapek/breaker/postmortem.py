@@ -11,11 +11,29 @@ from __future__ import annotations
 
 import html as _html
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from mapek.errors import UnknownRunError
+from mapek.events import (
+    Answer,
+    Approval,
+    BreakerClosed,
+    BreakerHalfOpen,
+    BreakerNotified,
+    BreakerOverride,
+    BreakerStopped,
+    BreakerTripped,
+    Plan,
+    QuestionDeferred,
+    QuestionEscalated,
+    RunConfig,
+    ScreenVerdict,
+    ToolCall,
+    typed,
+    typed_as,
+)
+from mapek.fold import RunFold, Spend
 from mapek.models import Event
 
 __all__ = ["Report", "build_report", "suggest"]
@@ -27,22 +45,24 @@ _LEAD_UP = 8
 
 
 @dataclass
-class _Spend:
-    calls: int = 0
-    tokens: int = 0
-    usd: float = 0.0
-    ms: float = 0.0
-    errors: int = 0
-
-
-@dataclass
 class Report:
     run_id: str
     events: list[Event]
-    spend_by_persona: dict[str, _Spend] = field(default_factory=dict)
-    spend_by_stage: dict[str, _Spend] = field(default_factory=dict)
-    series: list[tuple[float, int, float]] = field(default_factory=list)
-    """(seconds since start, cumulative tokens, cumulative USD) after each model call."""
+    fold: RunFold = field(default_factory=RunFold)
+    """The run's figures (spend per persona and per stage, the timeline) from its log."""
+
+    @property
+    def spend_by_persona(self) -> dict[str, Spend]:
+        return self.fold.by_actor
+
+    @property
+    def spend_by_stage(self) -> dict[str, Spend]:
+        return self.fold.by_task
+
+    @property
+    def series(self) -> list[tuple[float, int, float]]:
+        """(seconds since start, cumulative tokens, cumulative USD) after each model call."""
+        return [(p.t, p.tokens, p.usd) for p in self.fold.timeline]
 
     @property
     def start(self) -> float:
@@ -59,17 +79,13 @@ class Report:
     def sections(self) -> list[tuple[str, list[str]]]:
         evs = self.events
         out: list[tuple[str, list[str]]] = []
-        cfg = (self._of("run.started") or [evs[0]])[0].payload.get("config", {})
-        total = _Spend()
-        for s in self.spend_by_persona.values():
-            total.calls += s.calls
-            total.tokens += s.tokens
-            total.usd += s.usd
-            total.ms += s.ms
+        started = self.fold.started
+        cfg = started.config if started is not None else RunConfig()
+        total = self.fold.spend
         out.append(("Summary", [
             f"- run `{self.run_id}`: {len(evs)} events over {evs[-1].ts - self.start:.1f} s",
-            f"- topic: {cfg.get('topic', '?')}; personas: {', '.join(cfg.get('personas', []))}; "
-            f"model `{cfg.get('model', '?')}`",
+            f"- topic: {cfg.topic or '?'}; personas: {', '.join(cfg.personas)}; "
+            f"model `{cfg.model or '?'}`",
             f"- model calls {total.calls}, tokens {total.tokens:,}, cost ${total.usd:.4f}, "
             f"model time {total.ms / 1000:.1f} s",
             f"- ended: {self._ending()}",
@@ -81,37 +97,35 @@ class Report:
             rows += [f"| {k} | {s.calls} | {s.tokens:,} | {s.usd:.4f} | {s.ms / 1000:.2f} | "
                      f"{s.errors} |" for k, s in sorted(table.items(), key=lambda x: -x[1].tokens)]
             out.append((title, rows))
-        tools = self._of("tool.call")
-        out.append(("Tool calls", [f"- #{e.seq} {e.actor} ran `{e.payload.get('tool')}` "
-                                   f"({e.payload.get('effect')}) args {e.payload.get('args', {})}"
-                                   f" → {e.payload.get('outcome')}" for e in tools]
+        tools = [(e, c) for e in self._of("tool.call") if (c := typed_as(e, ToolCall))]
+        out.append(("Tool calls", [f"- #{e.seq} {e.actor} ran `{c.tool}` ({c.effect}) args "
+                                   f"{c.args} → {c.outcome}" for e, c in tools]
                     or ["- none"]))
         plans = []
         for e in self._of("plan", "screen.verdict"):
-            p = e.payload
-            if e.kind == "plan":
-                who = ", ".join(s.get("persona", "?") for s in p.get("speakers", []))
-                plans.append(f"- #{e.seq} round {p.get('round')}: "
-                             + (f"finish ({p.get('why')})" if p.get("finish") else
-                                f"speakers {who}; {len(p.get('actions', []))} actions"))
-            else:
-                plans.append(f"  - screening #{e.seq}: {len(p.get('allowed', []))} allowed, "
-                             f"{len(p.get('refused', []))} refused"
-                             + "".join(f"; refused `{r.get('tool')}`: {r.get('reason')}"
-                                       for r in p.get("refused", [])))
+            p = typed(e)
+            if isinstance(p, Plan):
+                who = ", ".join(s.persona or "?" for s in p.speakers)
+                plans.append(f"- #{e.seq} round {p.round}: "
+                             + (f"finish ({p.why})" if p.finish else
+                                f"speakers {who}; {len(p.actions)} actions"))
+            elif isinstance(p, ScreenVerdict):
+                plans.append(f"  - screening #{e.seq}: {len(p.allowed)} allowed, "
+                             f"{len(p.refused)} refused"
+                             + "".join(f"; refused `{r.tool}`: {r.reason}" for r in p.refused))
         out.append(("Plans and screening verdicts", plans or ["- none"]))
         esc = []
         for e in self._of("question.escalated", "answer", "question.deferred", "approval"):
-            p = e.payload
-            if e.kind == "question.escalated":
-                esc.append(f"- #{e.seq} escalated {', '.join(p.get('qids', []))}")
-            elif e.kind == "answer" and e.actor == "human":
-                esc.append(f"  - #{e.seq} the human answered {p.get('qid')}: {p.get('text')}")
-            elif e.kind == "question.deferred":
-                esc.append(f"  - #{e.seq} {p.get('qid')} deferred: {p.get('note', '')}")
-            elif e.kind == "approval":
-                esc.append(f"  - #{e.seq} call {p.get('call_id')} "
-                           f"{'approved' if p.get('approved') else 'refused'} by the human")
+            p = typed(e)
+            if isinstance(p, QuestionEscalated):
+                esc.append(f"- #{e.seq} escalated {', '.join(p.qids)}")
+            elif isinstance(p, Answer) and e.actor == "human":
+                esc.append(f"  - #{e.seq} the human answered {p.qid}: {p.text}")
+            elif isinstance(p, QuestionDeferred):
+                esc.append(f"  - #{e.seq} {p.qid} deferred: {p.note}")
+            elif isinstance(p, Approval):
+                esc.append(f"  - #{e.seq} call {p.call_id} "
+                           f"{'approved' if p.approved else 'refused'} by the human")
         out.append(("Escalations and answers", esc or ["- none"]))
         out.append(("Breaker", self._breaker()))
         out.append(("Timeline", [f"- `{self._t(e)}` #{e.seq} **{e.kind}** {e.actor}"
@@ -121,33 +135,35 @@ class Report:
         return out
 
     def _ending(self) -> str:
-        for e in reversed(self.events):
-            if e.kind == "breaker.tripped":
-                return f"breaker tripped ({e.payload.get('policy')}): {e.payload.get('reason')}"
-            if e.kind in ("run.finished", "run.stopped", "run.failed", "run.paused"):
-                return f"{e.kind} {e.payload.get('status') or e.payload.get('reason', '')}"
+        f, trip = self.fold.final, self.fold.last_trip
+        if trip is not None and (f is None or f.seq < trip.seq):
+            return f"breaker tripped ({trip.policy}): {trip.reason}"
+        if f is not None:
+            p = typed(f)
+            return f"{f.kind} {p.get('status') or p.get('reason') or ''}"
         return "no final event (still running, or the worker died)"
 
     def _breaker(self) -> list[str]:
         lines: list[str] = []
         by_seq = {e.seq: e for e in self.events}
         for e in self._of("breaker.override"):
-            p = e.payload
-            lines.append(f"- #{e.seq} override by {p.get('by', e.actor)}: {p.get('text', '')}"
-                         + (" **(forced open)**" if p.get("force_open") else "")
-                         + (f" **(disabled: {', '.join(p['disable'])})**"
-                            if p.get("disable") else ""))
+            o = typed_as(e, BreakerOverride) or BreakerOverride()
+            lines.append(f"- #{e.seq} override by {o.by or e.actor}: {o.text}"
+                         + (" **(forced open)**" if o.force_open else "")
+                         + (f" **(disabled: {', '.join(o.disable)})**" if o.disable else ""))
         for e in self._of("worker.unwatched"):
             lines.append(f"- #{e.seq} the worker paused: no watchdog heartbeat")
         for e in self._of("breaker.half_open", "breaker.closed"):
+            h = typed(e)
+            text = h.text if isinstance(h, BreakerHalfOpen | BreakerClosed) else ""
             lines.append(f"- #{e.seq} {'half-open' if e.kind == 'breaker.half_open' else 'closed'}"
-                         f": {e.payload.get('text', '')}")
+                         f": {text}")
         for e in self._of("breaker.tripped", "breaker.stopped", "breaker.notified"):
-            p = e.payload
-            if e.kind == "breaker.tripped":
-                lines.append(f"- #{e.seq} **tripped** by `{p.get('policy')}`: {p.get('reason')}"
-                             f" (threshold {p.get('threshold')}, observed {p.get('observed')})")
-                cause = set(p.get("seqs", []))
+            p = typed(e)
+            if isinstance(p, BreakerTripped):
+                lines.append(f"- #{e.seq} **tripped** by `{p.policy}`: {p.reason}"
+                             f" (threshold {p.threshold}, observed {p.observed})")
+                cause = set(p.seqs)
                 lead = sorted(cause | set(range(max(1, e.seq - _LEAD_UP), e.seq)))
                 lines.append("  - what led to it:")
                 for s in lead:
@@ -156,13 +172,13 @@ class Report:
                         mark = " ← cause" if s in cause else ""
                         lines.append(f"    - #{s} {ev.kind} {ev.actor}"
                                      f"{': ' + _short(ev.text, 80) if ev.text else ''}{mark}")
-            elif e.kind == "breaker.stopped":
+            elif isinstance(p, BreakerStopped):
                 lines.append(f"- #{e.seq} worker stopped by "
-                             f"{'SIGTERM' if p.get('how') == 'term' else p.get('how')} in "
-                             f"{p.get('elapsed_ms')} ms")
-            else:
-                lines.append(f"- #{e.seq} notified {p.get('notifier')}: "
-                             f"{'ok' if p.get('ok') else 'failed'} ({p.get('detail')})")
+                             f"{'SIGTERM' if p.how == 'term' else p.how} in "
+                             f"{p.elapsed_ms} ms")
+            elif isinstance(p, BreakerNotified):
+                lines.append(f"- #{e.seq} notified {p.notifier}: "
+                             f"{'ok' if p.ok else 'failed'} ({p.detail})")
         return lines or ["- the breaker never tripped"]
 
     # -- output ----------------------------------------------------------------------------
@@ -254,12 +270,11 @@ _SUGGESTIONS = {
 
 def suggest(report: Report) -> list[str]:
     """A policy change or failure-catalogue entry to consider, from the last trip."""
-    trips = report._of("breaker.tripped")  # noqa: SLF001
-    if not trips:
+    trip = report.fold.last_trip
+    if trip is None:
         return ["- no trip: nothing to change. If this run should have been stopped earlier, "
                 "tighten `knowledge/policies/default.yaml`."]
-    p = trips[-1].payload
-    pol, observed, threshold = p.get("policy", "?"), p.get("observed"), p.get("threshold")
+    pol, observed, threshold = trip.policy or "?", trip.observed, trip.threshold
     lines = [f"- what happened: {_SUGGESTIONS.get(pol, pol)}."]
     field_of = {"tokens": "max_tokens", "cost": "max_usd", "time": "time_limit",
                 "turns": "max_turns", "depth": "max_depth", "escalations": "max_escalations"}
@@ -274,7 +289,7 @@ def suggest(report: Report) -> list[str]:
     entry = {"id": f"breaker-{pol.replace('_', '-')}", "title": _SUGGESTIONS.get(pol, pol),
              "principle": "circuit breakers",
              "detect": f"watchdog policy `{pol}` (threshold {threshold})",
-             "example": f"run {report.run_id}: {p.get('reason')}"}
+             "example": f"run {report.run_id}: {trip.reason}"}
     lines += ["- failure-catalogue entry to consider (`knowledge/failure-catalogue.yaml`):", "",
               "```yaml", "- " + "\n  ".join(f"{k}: {v!r}" for k, v in entry.items()), "```"]
     return lines
@@ -285,20 +300,4 @@ def build_report(kb: Any, run_id: str) -> Report:
     events = kb.events(run_id)
     if not events:
         raise UnknownRunError(run_id)
-    rep = Report(run_id, events)
-    persona: dict[str, _Spend] = defaultdict(_Spend)
-    stage: dict[str, _Spend] = defaultdict(_Spend)
-    tokens, usd = 0, 0.0
-    for e in events:
-        if e.kind != "llm.call":
-            continue
-        p = e.payload
-        k = int(p.get("prompt_tokens") or 0) + int(p.get("completion_tokens") or 0)
-        c, ms = float(p.get("cost_usd") or 0.0), float(p.get("latency_ms") or 0.0)
-        for s in (persona[e.actor], stage[str(p.get("task") or "?")]):
-            s.calls, s.tokens, s.usd, s.ms = s.calls + 1, s.tokens + k, s.usd + c, s.ms + ms
-            s.errors += p.get("outcome") in ("error", "retry")
-        tokens, usd = tokens + k, usd + c
-        rep.series.append((e.ts - events[0].ts, tokens, usd))
-    rep.spend_by_persona, rep.spend_by_stage = dict(persona), dict(stage)
-    return rep
+    return Report(run_id, events, RunFold.of(events, run_id))

@@ -3,7 +3,7 @@
 ``python -m mapek.breaker.watchdog RUN --pid WORKER_PID --home H [--policy NAME|FILE]``
 
 It never asks the agent anything. It follows the run's events (checking each one's link in the
-hash chain), folds them into a :class:`~mapek.breaker.policies.RunFold`, and evaluates the
+hash chain), folds them into a :class:`~mapek.breaker.policies.BreakerFold`, and evaluates the
 policies on every new event and on a clock tick, so a hung worker that writes nothing is still
 caught. It touches ``runs/<run>/watchdog.heartbeat`` on every pass (the worker's dead man's
 switch) and holds ``runs/<run>/watchdog.lock``, so a second watchdog for the run refuses.
@@ -32,13 +32,14 @@ from typing import Any
 from mapek.breaker.notifiers import Notifier, load_notifiers, notifiers_from, notify_all
 from mapek.breaker.policies import (
     Breach,
+    BreakerFold,
     PolicySpec,
-    RunFold,
     build_policies,
     first_breach,
     load_policy,
 )
 from mapek.errors import MapekError, UserError
+from mapek.events import BreakerChoice, RunConfig, RunStarted, read_payload
 from mapek.safety.policy import ScreeningPolicy
 
 __all__ = ["Watchdog", "WatchdogBusy", "session_limits", "resolve_spec", "screening_policy",
@@ -72,16 +73,17 @@ class WatchdogBusy(UserError):
 
 def session_limits(started_payload: dict[str, Any]) -> dict[str, Any]:
     """The session's own limits (with slack), from a ``run.started`` payload."""
-    cfg = started_payload.get("config") or {}
+    started = read_payload("run.started", started_payload)
+    cfg = started.config if isinstance(started, RunStarted) else RunConfig()
     out: dict[str, Any] = {}
-    if cfg.get("max_tokens"):
-        out["max_tokens"] = cfg["max_tokens"]
-    if cfg.get("max_usd"):
-        out["max_usd"] = cfg["max_usd"]
-    if cfg.get("time_limit"):
-        out["time_limit"] = cfg["time_limit"] * (1 + TIME_SLACK) + 5
-    if cfg.get("max_turns"):
-        out["max_turns"] = cfg["max_turns"] + max(TURN_SLACK, cfg.get("speakers_per_round", 2))
+    if cfg.max_tokens:
+        out["max_tokens"] = cfg.max_tokens
+    if cfg.max_usd:
+        out["max_usd"] = cfg.max_usd
+    if cfg.time_limit:
+        out["time_limit"] = cfg.time_limit * (1 + TIME_SLACK) + 5
+    if cfg.max_turns:
+        out["max_turns"] = cfg.max_turns + max(TURN_SLACK, cfg.speakers_per_round or 2)
     return out
 
 
@@ -91,12 +93,14 @@ def resolve_spec(kb: Any, run_id: str, policy: str | None = None) -> tuple[Polic
     then the explicit ``breaker.overrides`` of ``run.started``."""
     started = kb.events(run_id, kinds=["run.started"], limit=1)
     payload = started[0].payload if started else {}
-    breaker = payload.get("breaker") or {}
-    name = policy or breaker.get("policy") or "default"
+    typed_started = read_payload("run.started", payload)
+    breaker = typed_started.breaker if isinstance(typed_started, RunStarted) else \
+        BreakerChoice()
+    name = policy or breaker.policy or "default"
     spec = load_policy(name)
     tighter = {k: v if getattr(spec, k) is None else min(v, getattr(spec, k))
                for k, v in session_limits(payload).items()}
-    return spec.merged({**tighter, **(breaker.get("overrides") or {})}, source=name), name
+    return spec.merged({**tighter, **breaker.overrides}, source=name), name
 
 
 def screening_policy(kb: Any, run_id: str) -> ScreeningPolicy:
@@ -159,7 +163,7 @@ class Watchdog:
         self.notifiers = list(notifiers or [])
         """The run's own notifiers (its runtime spec), besides the policy file's."""
         self.spec, self.policy_name, self.poll, self.batch = spec, policy_name, poll, batch
-        self.fold = RunFold(spec)
+        self.fold = BreakerFold(spec)
         self.policies = build_policies(spec)
         self.heartbeat = heartbeat_path(run_dir)
         self._lock: Any = None

@@ -16,17 +16,17 @@ runs_app = typer.Typer(help="Past and running sessions.", no_args_is_help=True)
 
 @runs_app.command("list")
 def runs_list(as_json: JsonFlag = False) -> None:
-    """Every run in the workspace, newest last."""
-    from mapek.api import Session
+    """Every session in the workspace, newest last."""
+    from mapek.fold import STATUS_KINDS, RunFold
 
     out = []
     with open_kb() as kb:
-        infos = kb.runs()
-    for info in infos:
-        with Session.attach(info.run_id) as s:
-            res, cfg = s.result(), s.config
-        out.append({"run_id": info.run_id, "status": res.status, "topic": cfg.topic,
-                    "events": info.events, "started": info.first_ts})
+        for info in kb.runs():
+            fold = RunFold.of(kb.events(info.run_id, kinds=list(STATUS_KINDS)), info.run_id)
+            if fold.started is None:
+                continue  # a workflow's or sandbox's log, not a session
+            out.append({"run_id": info.run_id, "status": fold.live_status(),
+                        "topic": fold.topic, "events": info.events, "started": info.first_ts})
     if as_json:
         emit_json(out)
         return
@@ -48,15 +48,17 @@ def runs_show(
 ) -> None:
     """Replay a run's events (and follow it live with --follow)."""
     from mapek.api import Session
+    from mapek.fold import RunFold
     from mapek.render import EventRenderer
 
     with Session.attach(run_id) as s:
-        events, res, qs = s.events(), s.result(), s.questions()
+        events, res = s.events(), s.result()
         cfg = s.config
+    fold = RunFold.of(events, run_id)
     if as_json:
         emit_json({"run_id": run_id, "status": res.status, "config": cfg.model_dump(),
-                   "questions": [vars(q) for q in qs.values()], "synthesis": res.synthesis,
-                   "events": len(events)})
+                   "questions": [vars(q) for q in fold.questions.values()],
+                   "synthesis": res.synthesis, "events": fold.events})
         return
     con = console()
     lib = library(Path(cfg.personas_dir) if cfg.personas_dir else None)
@@ -65,11 +67,13 @@ def runs_show(
         r.render(ev)
     if follow and res.status == "running":
         with Session.attach(run_id) as s:
-            for ev in s.stream(events[-1].seq if events else 0, answer=False):
+            for ev in s.stream(fold.last_seq, answer=False):
                 r.render(ev)
-            res, qs, events = s.result(), s.questions(), s.events()
-    con.print(f"[bold]run[/] {run_id} · {res.status} · {len(events)} events · "
-              f"{sum(q.status == 'answered' for q in qs.values())}/{len(qs)} questions answered")
+                fold.add(ev)
+            res = s.result()
+    qs = fold.questions.values()
+    con.print(f"[bold]run[/] {run_id} · {res.status} · {fold.events} events · "
+              f"{sum(q.status == 'answered' for q in qs)}/{len(qs)} questions answered")
 
 
 @runs_app.command("compare")

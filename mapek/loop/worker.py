@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapek.errors import BudgetExceeded, MapekError, ModelError, UnknownRunError
+from mapek.events import FINAL_KINDS  # the events a worker ends with: one definition
 from mapek.loop.state import SessionConfig, initial_state
 from mapek.models import EventDraft
 
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
     from mapek.safety.tools import Tool
 
 __all__ = ["run_session", "main", "load_config", "FINAL_KINDS"]
-
-FINAL_KINDS = ("run.finished", "run.stopped", "run.failed", "run.paused")
 
 
 def load_config(kb: Any, run_id: str) -> SessionConfig:

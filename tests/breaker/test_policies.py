@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mapek.breaker.policies import (
-    RunFold,
+    BreakerFold,
     build_policies,
     first_breach,
     load_policy,
@@ -24,7 +24,7 @@ class Chain:
 
     def __init__(self, spec_overrides: dict[str, Any] | None = None) -> None:
         self.spec = load_policy("default", spec_overrides or {})
-        self.fold, self.policies = RunFold(self.spec), build_policies(self.spec)
+        self.fold, self.policies = BreakerFold(self.spec), build_policies(self.spec)
         self.seq, self.prev = 0, GENESIS_HASH
 
     def event(self, kind: str, actor: str = "worker", parent: int | None = None,

@@ -20,7 +20,7 @@ def test_non_interactive_discussion_streams_and_ends_with_synthesis(home: Path) 
               "--max-turns", "12")
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "agenda:" in out and "Principal Engineer" in out and "synthesis" in out
+    assert "agenda 1. " in out and "Principal Engineer" in out and "synthesis" in out
     assert "offline" in out  # the output says the offline model produced it
     assert "screened out shell" in out
     last = out.strip().splitlines()[-1]

@@ -250,8 +250,7 @@ class MapekApp(App[int]):
         budget.gauges = tuple(view.gauges(self.clock() if self.live else None))
         budget.circuit = view.circuit()
         trip = view.trip
-        budget.trip = (f"{trip.payload.get('policy')}: {trip.payload.get('reason')}"
-                       if trip is not None else "")
+        budget.trip = f"{trip.policy}: {trip.reason}" if trip is not None else ""
         self.observer.show(view)
         self._refresh_banner()
 
@@ -265,9 +264,9 @@ class MapekApp(App[int]):
                 msg, action, alarm = ("the worker died without finishing; the run keeps its "
                                       "state", "resume", True)
             elif view.trip is not None or self.status == "tripped":
-                p = view.trip.payload if view.trip is not None else {}
-                msg, action, alarm = (f"⏻ breaker tripped ({p.get('policy', '?')}): "
-                                      f"{p.get('reason', self.reason)} · l raises a limit",
+                t = view.trip
+                msg, action, alarm = (f"⏻ breaker tripped ({t.policy if t else '?'}): "
+                                      f"{t.reason if t else self.reason} · l raises a limit",
                                       "postmortem", True)
             elif approvals:
                 msg, action = (f"{len(approvals)} call(s) of the plan wait for your approval"
@@ -329,7 +328,7 @@ class MapekApp(App[int]):
         self.push_screen(AnswerScreen(
             q.qid, shown.get("text") or q.text, q.asked_by, q.to or "anyone",
             q.reason or shown.get("reason") or "", (f"{ctx.actor} (#{ctx.seq}): "
-                                                    f"{ctx.payload.get('text', '')}")
+                                                    f"{ctx.text}")
             if ctx is not None else "", f"({pending.index(q) + 1} of {len(pending)})"), done)
 
     def action_approve(self) -> None:
@@ -365,7 +364,7 @@ class MapekApp(App[int]):
                 if ev is not None:
                     self.notify(f"interjected (event #{ev.seq}, {len(result.text):,} chars)")
 
-        self.push_screen(InterjectScreen(list(self.view.config.get("personas", []))), done)
+        self.push_screen(InterjectScreen(list(self.view.config.personas)), done)
 
     def action_next_speaker(self) -> None:
         from mapek_tui.screens.speaker import SpeakerChoice, SpeakerScreen
@@ -375,7 +374,7 @@ class MapekApp(App[int]):
         view = self.view
         assert view is not None
         personas = {n: view.personas.get(n, PersonaStyle("white", ""))
-                    for n in view.config.get("personas", [])}
+                    for n in view.config.personas}
 
         def done(choice: SpeakerChoice | None) -> None:
             if choice is not None:
@@ -470,8 +469,8 @@ class MapekApp(App[int]):
             for name, field in LIMIT_NAMES.items():
                 v = view.fold.limit(field)
                 current[name] = "none" if v is None else f"{v:g}"
-        trip = view.trip.payload if view.trip is not None else {}
-        policy = {"cost": "usd"}.get(trip.get("policy", ""), trip.get("policy", ""))
+        trip = view.trip
+        policy = {"cost": "usd"}.get(trip.policy, trip.policy) if trip is not None else ""
         names = sorted(LIMIT_NAMES, key=lambda n: n != policy)
 
         def done(req: RaiseRequest | None) -> None:
@@ -484,7 +483,8 @@ class MapekApp(App[int]):
                 if not self.live and self.status not in _ENDED:
                     self.start_session()
 
-        self.push_screen(RaiseScreen(names, current, trip.get("reason", "")), done)
+        self.push_screen(RaiseScreen(names, current, trip.reason if trip is not None else ""),
+                         done)
 
     def action_postmortem(self) -> None:
         if self._need_session():

@@ -3,7 +3,6 @@ knowledge base (search it; open the event behind a result)."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, ClassVar
 
@@ -17,39 +16,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from mapek.models import Event
-from mapek_tui.state import short
+from mapek.events import RunStarted, typed_as
+from mapek.fold import STATUS_KINDS, RunFold
+from mapek.render import event_summary, short
 
 __all__ = ["HistoryScreen", "event_summary", "run_status"]
 
-_FINAL = ("run.finished", "run.stopped", "run.failed", "run.paused")
-
-
 def run_status(kb: Any, run_id: str) -> str:
     """A run's status from its log alone (as ``Session.result`` decides it, without a worker)."""
-    last = kb.events(run_id, kinds=[*_FINAL, "breaker.tripped", "worker.started"])
-    if not last:
-        return "created"
-    ev = max(last, key=lambda e: e.seq)
-    if ev.kind == "breaker.tripped":
-        return "tripped"
-    if ev.kind == "worker.started":
-        try:
-            os.kill(int(ev.payload.get("pid", 0)), 0)
-        except (OSError, ValueError):
-            return "died"
-        return "running"
-    return ev.payload.get("status") or ev.kind.split(".", 1)[1]
-
-
-def event_summary(ev: Event) -> str:
-    p = ev.payload
-    text = p.get("text") or p.get("reason") or p.get("why") or p.get("tool") or ""
-    if not text and ev.kind == "plan":
-        text = ", ".join(s["persona"] for s in p.get("speakers", []))
-    if not text and ev.kind == "llm.call":
-        text = f"{p.get('task', '')} {p.get('prompt_tokens', 0)}+{p.get('completion_tokens', 0)}"
-    return short(str(text), 160)
+    return RunFold.of(kb.events(run_id, kinds=list(STATUS_KINDS)), run_id).live_status()
 
 
 class HistoryScreen(Screen[str | None]):
@@ -104,7 +79,8 @@ class HistoryScreen(Screen[str | None]):
         rows = []
         for info in self.kb.runs():
             started = self.kb.events(info.run_id, kinds=["run.started"], limit=1)
-            topic = started[0].payload.get("text", "") if started else ""
+            p = typed_as(started[0], RunStarted) if started else None
+            topic = p.text if p is not None else ""
             rows.append((info.run_id, run_status(self.kb, info.run_id), info.events, topic))
         self.post_message(self.Loaded(rows))
 
