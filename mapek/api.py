@@ -242,10 +242,12 @@ class Session:
         if self.spec.in_process:
             self._start_in_process(rounds)
             return
-        log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
         from mapek.breaker.watchdog import resolve_spec
+        from mapek.runtime import load_tools
 
         resolve_spec(self.kb, self.run_id)  # a bad policy file: a clear error, no worker
+        load_tools(self.spec.tools)  # a tool vanished or changed since: named here, no worker
+        log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
         cmd = [sys.executable, "-m", "mapek.loop.worker", self.run_id,
                "--home", str(self.workspace.root), "--watched"]
         if rounds is not None:

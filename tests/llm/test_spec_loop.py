@@ -49,20 +49,23 @@ def test_session_on_a_server_from_the_environment(home: Path, monkeypatch: pytes
     s.close()
 
 
-@pytest.mark.slow  # ~15-45 s: the CLI, a worker process and its watchdog; the test above is fast
-def test_cli_discussion_on_a_server_from_the_environment(home: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    # the user's report: OPENAI_API_BASE set, `--model openai/<name>`; the worker is a
-    # subprocess, so the environment must reach it and the agenda must get response_format
-    for name in ("OPENAI_BASE_URL", "MAPEK_API_BASE", "MAPEK_API_KEY_ENV",
+@pytest.mark.parametrize("how", ["--api-base", "OPENAI_API_BASE"])
+def test_cli_discussion_on_an_openai_compatible_server(home: Path, how: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # the user's report: `--model openai/<name>` with the server's URL given by `--api-base` or
+    # OPENAI_API_BASE; the worker is a subprocess, so the URL must reach it (the runtime spec
+    # records --api-base) and the agenda must get response_format
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_BASE", "MAPEK_API_BASE", "MAPEK_API_KEY_ENV",
                  "MAPEK_STRUCTURED_OUTPUT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "unused")
     with OpenAIStandIn() as server:
-        monkeypatch.setenv("OPENAI_API_BASE", server.url)
+        flag = ["--api-base", server.url] if how == "--api-base" else []
+        if how == "OPENAI_API_BASE":
+            monkeypatch.setenv("OPENAI_API_BASE", server.url)
         r = subprocess.run(
             [sys.executable, "-m", "mapek.cli", "discuss", TOPIC, "--personas", "cfo,skeptic",
-             "--model", "openai/anything", "--non-interactive", "--max-turns", "4"],
+             "--model", "openai/anything", "--non-interactive", "--max-turns", "4", *flag],
             capture_output=True, text=True, timeout=300,
         )
         bodies = list(server.requests)

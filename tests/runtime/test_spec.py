@@ -117,3 +117,26 @@ def test_api_keys_travel_by_name_only() -> None:
     assert "api_key" not in spec.model_dump()["model"]
     with pytest.raises(ConfigError):
         spec_for(personas=["cfo", "skeptic"], model=object())
+
+
+def test_resume_names_a_tool_that_changed_since(home: Path, user_module: str) -> None:
+    import subprocess
+    import sys
+
+    from mapek import Session
+
+    s = Session.create("Price check", personas=["cfo", "skeptic"],
+                       tools=["shop_tools:lookup_price"], human="defer", max_turns=4)
+    run = s.run_id
+    s.close()
+    mod = importlib.import_module(user_module)
+    src = Path(mod.__file__ or "")
+    src.write_text(src.read_text().replace("def lookup_price(sku: str)",
+                                           "def lookup_price(sku: int)"))
+    out = subprocess.run([sys.executable, "-m", "mapek.cli", "resume", run],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "'lookup_price'" in out.stderr and "changed its signature" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    with Session.attach(run) as again:
+        assert not again.kb.events(run, kinds=["worker.started"])  # nothing started
