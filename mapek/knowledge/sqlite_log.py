@@ -242,11 +242,21 @@ class SQLiteEventLog(EventLog):
         rows = self._run("SELECT last_seq FROM heads WHERE run_id = ?", (run_id,))
         return int(rows[0][0]) if rows else 0
 
+    def links(self, run_id: str) -> list[tuple[int, str, str]]:
+        rows = self._run("SELECT seq, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                         (run_id,))
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    @property
+    def anchor_book(self) -> AnchorBook | None:
+        with self._lock:
+            return self.anchors.read() if self.anchors is not None else None
+
     def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
         # The anchors first, then the log's snapshot: every anchor read names an event the
         # snapshot holds (an anchor is written after its commit).
-        book = self.anchors.read() if self.anchors is not None else None
         with self._lock:
+            book = self.anchors.read() if self.anchors is not None else None
             conn = self._conn
             try:
                 _leftover(conn)
