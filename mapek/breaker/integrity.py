@@ -15,7 +15,9 @@ already read being rewritten, nor a chain recomputed while the worker waits and 
 
 A problem becomes a :class:`~mapek.breaker.policies.Breach` of the ``integrity`` policy (the
 one that already trips on a broken link; a review can disable it by that name), naming the run,
-the first bad ``seq`` and what is wrong.
+the first bad ``seq`` and what is wrong. Problems of the anchor file or key themselves (a
+missing key, a removed line) do not stop the run: they concern the whole workspace, and
+``mapek kb verify`` reports them.
 """
 
 from __future__ import annotations

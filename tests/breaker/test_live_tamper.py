@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _rig import Rig
 
 from mapek.api import Session
@@ -22,6 +23,8 @@ from mapek.models import Event
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 TRIGGERS = ("events_no_update", "events_no_delete", "events_head")
+
+pytestmark = pytest.mark.timeout(600)  # whole discussions on a loaded machine
 
 
 def rewrite(db: Path, run: str, seq: int, text: str) -> None:

@@ -265,3 +265,17 @@ def test_concurrent_writers_keep_one_anchor_chain(ws: Path) -> None:
     assert report.anchors is not None and report.anchors.lines == 2 * N + 3 + 450
     p = next(r for r in report.runs if r.run_id == "p")
     assert p.events == 2 * 300 and p.anchored == p.events
+
+
+def test_anchor_lines_are_canonical_for_awkward_run_ids(tmp_path: Path) -> None:
+    """The writer spells each line's body out by hand (it runs after every append): the reader,
+    which re-encodes the body canonically, must find every signature good."""
+    home = tmp_path / "odd"
+    runs = ['quote"and\\backslash', "ümlaut ☃", "tab\there", "x" * 300]
+    with open_log(None, Workspace.open(home)) as log:
+        for run in runs:
+            fill(log, run, 2)  # type: ignore[arg-type]
+        report = log.verify()
+    assert report.ok, str(report)
+    assert [r.anchored for r in report.runs] == [2] * len(runs)
+    assert report.anchors is not None and report.anchors.lines == 2 * len(runs)
