@@ -4,9 +4,9 @@ A watched worker never runs unwatched: when its watchdog's heartbeat stops it pa
 its next model or tool call (:mod:`mapek.breaker.guard`). So a watchdog that exits while its
 worker lives (a SIGTERM, a crash, a kill) must be replaced, by whoever is alive:
 
-- the front end that started the worker restarts it as soon as it sees it gone and the
-  heartbeat stale (:class:`WatchdogKeeper`, used by :class:`mapek.Session`), backing off when
-  one dies at once again and again;
+- the front end that started the worker restarts it as soon as it sees it gone
+  (:class:`WatchdogKeeper`, used by :class:`mapek.Session`), backing off when one dies at once
+  again and again;
 - the worker itself starts one after ``Settings.watchdog_respawn`` seconds of pause;
 - a worker paused with no watchdog for longer than ``Settings.orphan_after`` seconds anyway is
   an *orphan*: its run shows ``paused: no watchdog`` (:func:`orphaned_for`), and
@@ -30,6 +30,9 @@ __all__ = ["ORPHAN_STATUS", "WatchdogKeeper", "heartbeat_age", "orphaned_for", "
 
 ORPHAN_STATUS = "paused: no watchdog"
 """The status of a run whose worker is paused with no watchdog (``SessionResult.status``)."""
+EXIT_BUSY = 2
+"""A watchdog's exit code when it refuses to start (another holds the run's lock, or a bad
+setting)."""
 TAKE_OVER_GRACE = 30.0
 """Seconds an orphan has to leave on SIGTERM before it is killed (it is paused: it leaves at
 once, unless it is inside a write, which finishes first)."""
@@ -75,8 +78,9 @@ def take_over(kb: Any, run_id: str, run_dir: Path, *, after: float,
 
 class WatchdogKeeper:
     """A front end's side: restart the watchdog of the worker it started whenever it exits while
-    the worker lives and no watchdog beats (whatever its exit code, a trip's aside), waiting
-    twice as long after each one that dies within ``quick`` seconds (at most ``cap``)."""
+    the worker lives (whatever its exit code, but a trip's, or a refusal because another
+    watchdog beats), at once, then waiting twice as long after each one that dies within
+    ``quick`` seconds (at most ``cap``)."""
 
     def __init__(self, run_dir: Path, start: Callable[[], Any], *, quick: float = 5.0,
                  cap: float = 30.0) -> None:
@@ -95,8 +99,8 @@ class WatchdogKeeper:
         if code == EXIT_TRIPPED:
             return False  # it stopped the worker, which is on its way out
         age = heartbeat_age(self.run_dir)
-        if age is not None and age <= STALE_AFTER:
-            return False  # another watchdog (the worker's own) guards the run
+        if code == EXIT_BUSY and age is not None and age <= STALE_AFTER:
+            return False  # it found another watchdog (the worker's own) guarding the run
         now = time.monotonic()
         if now - self._started < self._delay:
             return False
