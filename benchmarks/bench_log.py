@@ -5,7 +5,9 @@ the repository; events carry a realistic small payload (a sentence and a few num
 figure is the median of ``--repeat`` rounds of ``-n`` events, timed with ``time.perf_counter``:
 
 * ``append`` in a loop: one transaction per event (BEGIN IMMEDIATE, read the run's head, hash,
-  insert, commit); drafts built beforehand.
+  insert, commit); drafts built beforehand. Anchored: the same, plus after each commit one
+  HMAC-signed line in the workspace's ``anchors.jsonl`` (``mapek.knowledge.anchor``), as every
+  process that opens a workspace's log does; and its verify, which also checks the anchors.
 * ``KnowledgeBase.record`` in a loop: the same plus building and validating the draft
   (non-semantic kind, so no indexing).
 * ``append_many``: batches of 100, and one batch of all ``-n`` events.
@@ -91,6 +93,12 @@ def one_round(n: int) -> dict[str, float]:
             ds = drafts(n)
             out["append, one event per transaction"] = rate(n, lambda: [log.append(d) for d in ds])
             out["verify (re-hash the chain)"] = rate(n, log.verify)
+        (folder / "ws-d").mkdir()
+        with SQLiteEventLog(folder / "d.sqlite3", anchors=folder / "ws-d") as log:
+            ds = drafts(n)
+            out["append, anchored (an HMAC'd anchor line per transaction)"] = rate(
+                n, lambda: [log.append(d) for d in ds])
+            out["verify, anchored (chain and anchors)"] = rate(n, log.verify)
         with SQLiteEventLog(folder / "b.sqlite3") as log:
             ds = drafts(n)
             out["append_many, batches of 100"] = rate(

@@ -54,8 +54,9 @@ class SessionResult:
     status: str
     """``created`` (not started), ``running``, ``converged``, ``stalled``, ``max_turns``,
     ``stopped`` (a limit), ``failed``, ``paused``, ``tripped`` (the watchdog's breaker stopped
-    it; ``reason`` says which policy; review and resume it), or ``died`` (the worker exited
-    without a final event: resume it)."""
+    it; ``reason`` says which policy; review and resume it), ``died`` (the worker exited
+    without a final event: resume it), or ``paused: no watchdog`` (the worker has waited longer
+    than ``Settings.orphan_after`` with no watchdog: ``resume`` takes it over)."""
     reason: str = ""
     synthesis: dict[str, Any] = field(default_factory=dict)
     synthesis_path: Path | None = None
@@ -104,6 +105,8 @@ class Session:
         """An in-process session's objects (its tools and model, as they are)."""
         self._thread: threading.Thread | None = None
         """An in-process session's graph, running in this process."""
+        self._keeper: Any = None
+        """Restarts this front end's watchdog when it exits under a live worker."""
 
     # -- creating and attaching ------------------------------------------------------------
 
@@ -290,6 +293,12 @@ class Session:
              str(self._proc.pid), "--home", str(self.workspace.root)],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
+        if self._keeper is None:
+            from mapek.breaker.orphans import WatchdogKeeper
+
+            self._keeper = WatchdogKeeper(self.workspace.run_dir(self.run_id),
+                                          self._start_watchdog)
+        self._keeper.started()
 
     def _watchdog_busy(self, worker_dead: bool) -> bool:
         """True while this front end's watchdog still runs after its worker ended. A watchdog
@@ -300,8 +309,11 @@ class Session:
         code = dog.poll()
         if code is None:
             return worker_dead
-        if not worker_dead and (code < 0 or code == 1):
-            self._start_watchdog()
+        if not worker_dead and self._keeper.check(code):  # any exit but a trip's
+            assert self._dog is not None
+            self.kb.record(self.run_id, "watchdog.restarted", "system", {
+                "by": "front end", "exit_code": code, "pid": self._dog.pid,
+                "text": f"the watchdog exited ({code}) under a live worker: a new one started"})
         return False
 
     def is_running(self) -> bool:
@@ -437,6 +449,14 @@ class Session:
             return SessionResult(self.run_id, "tripped", fold.reason, events=n)
         if fold.status in ("created", "running"):
             if self.is_running():
+                from mapek.breaker.orphans import ORPHAN_STATUS, orphaned_for
+
+                paused = orphaned_for(self.kb, self.run_id, self.workspace.run_dir(self.run_id),
+                                      after=self.settings.orphan_after)
+                if paused is not None:
+                    return SessionResult(self.run_id, ORPHAN_STATUS, f"paused {paused:.0f} s "
+                                         "with no watchdog; `mapek resume "
+                                         f"{self.run_id}` takes it over", events=n)
                 return SessionResult(self.run_id, "running", events=n)
             if fold.status == "created":
                 return SessionResult(self.run_id, "created", "not started yet: call run() or "
@@ -553,6 +573,11 @@ class Session:
         the run stops there, still resumable, and the result says ``tripped``."""
         if trial is not None and trial < 0:
             raise UserError(f"a trial is a number of rounds, 0 or more; got {trial}")
+        from mapek.breaker.orphans import take_over
+
+        if self.is_running():  # an orphan (paused, no watchdog) is stopped in order first
+            take_over(self.kb, self.run_id, self.workspace.run_dir(self.run_id),
+                      after=self.settings.orphan_after)
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
         rounds = (1 if self.result().status == "tripped" else 0) if trial is None else trial

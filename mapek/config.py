@@ -9,6 +9,8 @@ The workspace (``MAPEK_HOME``, default ``./.mapek``) holds everything a run writ
       log.sqlite3        the append-only, hash-chained event log (source of truth)
       chroma/            the embedded vector index (a projection of the log)
       checkpoints.sqlite3  LangGraph checkpoints
+      anchor.key         the key that signs the log's anchors (0600; never in the database)
+      anchors.jsonl      signed checkpoints of every run's chain head (mapek.knowledge.anchor)
       runs/<run_id>/     per-run artefacts (synthesis, post-mortems)
 """
 
@@ -67,6 +69,13 @@ class Settings(BaseSettings):
     """Retries on transient model errors (timeouts, connection drops, 429, 5xx)."""
     repair_attempts: int = 2
     """Re-asks when a model's structured output does not validate."""
+    watchdog_respawn: float = Field(default=5.0, ge=0)
+    """Seconds a watched worker waits, paused with no watchdog heartbeat, before it starts a
+    watchdog for itself (and between two it starts); 0: never. ``MAPEK_WATCHDOG_RESPAWN``."""
+    orphan_after: float = Field(default=15.0, gt=0)
+    """Seconds a watched worker may stay paused with no watchdog before ``mapek runs list``
+    shows its run ``paused: no watchdog`` and ``mapek resume`` may take it over.
+    ``MAPEK_ORPHAN_AFTER``."""
 
     def workspace(self, *, create: bool = True) -> Workspace:
         return Workspace.open(self.home, create=create)

@@ -6,6 +6,8 @@
     watchdog.py    the watchdog process: follow the log, evaluate, trip (stop, record, alert)
     notifiers.py   webhook, command and SMTP notifiers, each in a thread with a timeout
     guard.py       the worker's side: graceful SIGTERM, the dead man's switch
+    integrity.py   the watchdog's re-verification of its run against the chain and the anchors
+    orphans.py     keeping a watchdog alive; a run paused with none, and taking it over
     review.py      overrides after a review (raise a limit, disable, force open)
     postmortem.py  the report built from the log alone (Markdown and HTML)
 

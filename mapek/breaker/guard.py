@@ -11,7 +11,13 @@
 - Before every model call and tool call, :meth:`WorkerGuard.before_call` checks the watchdog's
   heartbeat file. If it is older than ``stale`` seconds the worker pauses (recording
   ``worker.unwatched`` once the pause passes a second) until a watchdog beats again: it never
-  runs unwatched.
+  runs unwatched. Whoever started the worker starts a new watchdog when the old one exits; if
+  nobody has after ``respawn_after`` seconds (the front end died too), the worker starts one for
+  itself (``watchdog.respawned``; threads paused together start one, and at most one every
+  ``respawn_after`` seconds) with :func:`spawn_watchdog`: the watchdog's lock lets only one of
+  several started at once guard the run. A worker left paused anyway
+  shows as ``paused: no watchdog`` (:mod:`mapek.breaker.orphans`) and ``mapek resume`` takes
+  it over.
 
 :class:`WorkerStopped` derives from ``BaseException`` like ``KeyboardInterrupt``, so the
 ``except Exception`` around a tool or a node cannot swallow the stop.
@@ -23,6 +29,8 @@ import dataclasses
 import functools
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,19 +39,39 @@ from typing import Any
 
 from mapek.errors import WorkerStopped
 
-__all__ = ["WorkerGuard", "WorkerStopped", "GuardedGateway", "STALE_AFTER"]
+__all__ = ["WorkerGuard", "WorkerStopped", "GuardedGateway", "STALE_AFTER", "spawn_watchdog"]
 
 STALE_AFTER = 1.0
 """Seconds without a heartbeat after which the watchdog is taken for dead."""
 
 
+def spawn_watchdog(run_id: str, pid: int, home: Path, run_dir: Path) -> subprocess.Popen[bytes]:
+    """Start ``python -m mapek.breaker.watchdog RUN --pid PID --home HOME`` in its own session
+    (a trip's kill of the worker's process group spares it), writing to the run's
+    ``watchdog.log``."""
+    with open(run_dir / "watchdog.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "mapek.breaker.watchdog", run_id, "--pid", str(pid),
+             "--home", str(home)], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
 class WorkerGuard:
     def __init__(self, heartbeat: Path, *, stale: float = STALE_AFTER,
-                 on_pause: Callable[[str, dict[str, Any]], Any] | None = None) -> None:
+                 on_pause: Callable[[str, dict[str, Any]], Any] | None = None,
+                 respawn: Callable[[], subprocess.Popen[bytes]] | None = None,
+                 respawn_after: float = 0.0) -> None:
         self.heartbeat = heartbeat
         self.stale = stale
         self.on_pause = on_pause
-        """Called as ``on_pause(kind, payload)`` to record ``worker.unwatched`` / ``watched``."""
+        """Called as ``on_pause(kind, payload)`` to record ``worker.unwatched`` / ``watched``
+        and ``watchdog.respawned``."""
+        self.respawn, self.respawn_after = respawn, respawn_after
+        """Starts a watchdog for this worker, after ``respawn_after`` seconds of a pause (0 or
+        no ``respawn``: never)."""
+        self._child: subprocess.Popen[bytes] | None = None
+        self._spawn_lock = threading.Lock()  # threads paused together start one watchdog
+        self._spawned_at = float("-inf")
         self.stopping = threading.Event()
         self._main_writing = 0
         self._main = threading.main_thread()
@@ -106,13 +134,36 @@ class WorkerGuard:
         while not self.watched():
             if self.stopping.is_set():
                 raise WorkerStopped("stopping")
-            if not told and time.monotonic() - t0 > 1.0 and self.on_pause is not None:
+            paused = time.monotonic() - t0
+            if not told and paused > 1.0 and self.on_pause is not None:
                 told = True
                 self.on_pause("worker.unwatched", {"before": what, "heartbeat": str(
                     self.heartbeat), "text": "no watchdog heartbeat: paused until one is back"})
+            if self.respawn is not None and 0 < self.respawn_after < paused:
+                self._spawn(paused)
             time.sleep(0.05)
         if told and self.on_pause is not None:
             self.on_pause("worker.watched", {"paused_s": round(time.monotonic() - t0, 2)})
+
+    def _spawn(self, paused: float) -> None:
+        """Start a watchdog for this worker, unless it started one less than ``respawn_after``
+        seconds ago or that one still runs (reaping it when it has exited)."""
+        assert self.respawn is not None
+        with self._spawn_lock:
+            if time.monotonic() - self._spawned_at < self.respawn_after or (
+                    self._child is not None and self._child.poll() is None):
+                return
+            self._spawned_at = time.monotonic()
+            try:
+                self._child = self.respawn()
+            except OSError as exc:
+                detail: dict[str, Any] = {"error": str(exc)}
+            else:
+                detail = {"pid": self._child.pid}
+        if self.on_pause is not None:
+            self.on_pause("watchdog.respawned", {
+                **detail, "by": "worker", "paused_s": round(paused, 2),
+                "text": f"no watchdog for {paused:.0f} s: the worker started one itself"})
 
     def wrap_tools(self, registry: Any) -> Any:
         """The same registry, each tool's function checking :meth:`before_call` first."""

@@ -5,8 +5,11 @@
 It never asks the agent anything. It follows the run's events (checking each one's link in the
 hash chain), folds them into a :class:`~mapek.breaker.policies.BreakerFold`, and evaluates the
 policies on every new event and on a clock tick, so a hung worker that writes nothing is still
-caught. It touches ``runs/<run>/watchdog.heartbeat`` on every pass (the worker's dead man's
-switch) and holds ``runs/<run>/watchdog.lock``, so a second watchdog for the run refuses.
+caught. On the clock it also re-verifies the run's log against the chain and the workspace's
+anchors (:class:`~mapek.breaker.integrity.IntegrityWatch`: a cheap look every second, a complete
+one every ten), so an edit of a past event trips the ``integrity`` policy within seconds.
+It touches ``runs/<run>/watchdog.heartbeat`` on every pass (the worker's dead man's switch)
+and holds ``runs/<run>/watchdog.lock``, so a second watchdog for the run refuses.
 
 The trip protocol, in order: record ``breaker.tripped`` (policy, threshold, observed value, the
 seqs that caused it); SIGTERM the worker, SIGKILL it (and its process group) if it is still
@@ -167,6 +170,10 @@ class Watchdog:
         self.policies = build_policies(spec)
         self.heartbeat = heartbeat_path(run_dir)
         self._lock: Any = None
+        from mapek.breaker.integrity import IntegrityWatch
+
+        self.integrity = IntegrityWatch(kb.log, run_id)
+        """Re-verifies the run's log on the clock (the ``integrity`` policy)."""
 
     def acquire(self) -> None:
         """Take the run's watchdog lock, or raise :class:`WatchdogBusy`."""
@@ -220,6 +227,8 @@ class Watchdog:
             if now - last_tick >= self.spec.tick:
                 last_tick = now
                 breach = first_breach(self.policies, self.fold, None, now)
+                if breach is None and self._integrity_on():
+                    breach = self.integrity.check()
                 if breach is not None:
                     return self.trip(breach)
                 if not process_alive(self.pid):
@@ -230,6 +239,8 @@ class Watchdog:
         """The trip protocol; returns :data:`EXIT_TRIPPED`. A log that refuses the record does
         not keep the worker running: the stop happens whatever the writes do."""
         t0 = time.monotonic()
+        if breach.policy == "integrity":  # name the first rewritten event, not the next one
+            breach = self.integrity.explain(breach)
         parent = max((s for s in breach.seqs if 0 < s <= self.fold.last_seq), default=None)
         payload = {**breach.model_dump(), "policy_source": self.policy_name, "circuit": "open",
                    "pid": self.pid, "text": f"breaker tripped: {breach.reason}"}
@@ -247,6 +258,9 @@ class Watchdog:
                                                   "detail": out.detail,
                                                   "elapsed_ms": out.elapsed_ms}, seq)
         return EXIT_TRIPPED
+
+    def _integrity_on(self) -> bool:
+        return self.spec.integrity and "integrity" not in self.fold.disabled
 
     def _record(self, kind: str, payload: dict[str, Any], parent: int | None) -> Any:
         try:

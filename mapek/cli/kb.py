@@ -42,7 +42,9 @@ def kb_verify(
     run: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check every run's hash chain; exits 3 and names the first bad event if one is broken."""
+    """Check every run's hash chain, and each run against its anchors (keyed head checkpoints
+    kept outside the database); exits 3 and names the first bad event if one is broken, or
+    what is wrong with the anchor file or key."""
     with open_kb() as kb:
         report = kb.verify(run)
     if as_json:
@@ -51,10 +53,20 @@ def kb_verify(
         con = console()
         for r in report.runs:
             if r.ok:
-                con.print(f"[green]ok[/]   {r.run_id}  {r.events} events")
+                con.print(f"[green]ok[/]   {r.run_id}  {r.events} events"
+                          + (f"  [dim]({r.note})[/]" if r.note else ""), soft_wrap=True)
             else:
                 con.print(f"[red]BAD[/]  {r.run_id}  first bad event #{r.first_bad_seq}: "
-                          f"{r.problem}")
+                          f"{r.problem}", soft_wrap=True)
+        anchors = report.anchors
+        if anchors is not None and anchors.problems:
+            for problem in anchors.problems:
+                con.print(f"[red]BAD[/]  anchors  {problem}", soft_wrap=True)
+            if anchors.more_problems:
+                con.print(f"[red]BAD[/]  anchors  and {anchors.more_problems} more problems",
+                          soft_wrap=True)
+        elif anchors is not None:
+            con.print(f"[green]ok[/]   anchors  {anchors.summary}", soft_wrap=True)
     if not report.ok:
         raise typer.Exit(3)
 

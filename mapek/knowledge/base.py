@@ -34,11 +34,13 @@ logger = logging.getLogger(__name__)
 
 def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> EventLog:
     """The event log a URL names: ``None`` for the workspace's own SQLite file, or
-    ``sqlite:///PATH``. Every process of a run opens its log here."""
+    ``sqlite:///PATH``. Every process of a run opens its log here; its appends are anchored in
+    the workspace (``anchor.key``, ``anchors.jsonl``: :mod:`mapek.knowledge.anchor`)."""
     if url is None:
-        return SQLiteEventLog(workspace.log_path, create=create)
+        return SQLiteEventLog(workspace.log_path, create=create, anchors=workspace.root)
     if url.startswith("sqlite:///"):
-        return SQLiteEventLog(Path(url.removeprefix("sqlite:///")).expanduser(), create=create)
+        return SQLiteEventLog(Path(url.removeprefix("sqlite:///")).expanduser(), create=create,
+                              anchors=workspace.root)
     from mapek.errors import ConfigError
 
     raise ConfigError(f"log URL {url!r}: this version's event log is SQLite "

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
+from mapek.knowledge.anchor import AnchorBook
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import Event, EventDraft
 
@@ -122,6 +123,17 @@ class EventLog(ABC):
         actors only, committed at or before log position ``upto``. Lets a search with a run
         filter look among the right entries only. None: this backend cannot say (the default).
         """
+        return None
+
+    def links(self, run_id: str) -> list[tuple[int, str, str]]:
+        """Each event of a run as stored, in ``seq`` order: ``(seq, prev_hash, hash)``, without
+        its content (a cheap look at the chain; :meth:`verify` re-hashes the content)."""
+        return [(ev.seq, ev.prev_hash, ev.hash) for ev in self.events(run_id)]
+
+    @property
+    def anchor_book(self) -> AnchorBook | None:
+        """What the log's anchor file says now (:mod:`mapek.knowledge.anchor`); None when this
+        log keeps no anchors (the default)."""
         return None
 
     def get(self, run_id: str, seq: int) -> Event | None:

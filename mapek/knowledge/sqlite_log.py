@@ -4,7 +4,10 @@ Appends run in ``BEGIN IMMEDIATE`` transactions: the writer takes SQLite's write
 then reads the run's head (last ``seq`` and hash) inside the transaction, so two processes
 appending to one run serialise and can never fork the chain. Readers never block writers (WAL).
 Triggers refuse ``UPDATE`` and ``DELETE`` on events, so code cannot rewrite history by mistake;
-deliberate edits to the file are caught by :meth:`SQLiteEventLog.verify`.
+deliberate edits to the file are caught by :meth:`SQLiteEventLog.verify`, and, when the log is
+opened with its workspace's :class:`~mapek.knowledge.anchor.Anchors` (as :func:`open_log` does),
+so are edits whose chain was recomputed: after every commit the writer anchors the runs' new
+heads in a keyed file outside the database (see :mod:`mapek.knowledge.anchor`).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from mapek.errors import StorageError, UnknownRunError, WorkspaceError
 from mapek.knowledge._sqlite_schema import COLS as _COLS
 from mapek.knowledge._sqlite_schema import INSERT as _INSERT
 from mapek.knowledge._sqlite_schema import SCHEMA_NAME, SCHEMA_VERSION, connect
+from mapek.knowledge.anchor import AnchorBook, Anchors
 from mapek.knowledge.log import EventLog, RunInfo
-from mapek.knowledge.verify import RunStatus, VerifyReport, check_run
+from mapek.knowledge.verify import AnchorStatus, RunStatus, VerifyReport, check_run
 from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "SQLiteEventLog"]
@@ -69,13 +73,21 @@ def _decoded(rows: Iterable[tuple]) -> Iterator[Event | str]:  # type: ignore[ty
 
 
 class SQLiteEventLog(EventLog):
-    """The event log in a SQLite file; one instance per process, safe to share between threads."""
+    """The event log in a SQLite file; one instance per process, safe to share between threads.
 
-    def __init__(self, path: Path | str, *, create: bool = True, busy_timeout: float = 30.0):
+    ``anchors``: the workspace folder (or an :class:`Anchors`) whose ``anchor.key`` and
+    ``anchors.jsonl`` anchor every append and are checked by :meth:`verify`; None (the default
+    for a bare file) anchors nothing and checks the chain alone.
+    """
+
+    def __init__(self, path: Path | str, *, create: bool = True, busy_timeout: float = 30.0,
+                 anchors: Anchors | Path | str | None = None):
         self.path = Path(path)
         self._lock = threading.RLock()
         self._closed = False
         self._conn = connect(self.path, create=create, busy_timeout=busy_timeout)
+        self.anchors = anchors if isinstance(anchors, Anchors | None) else Anchors(anchors)
+        """The anchor file and key this log writes and checks, or None."""
 
     def _failed(self, exc: sqlite3.Error, doing: str) -> WorkspaceError | StorageError:
         """The error of ours that a sqlite3 error becomes."""
@@ -102,17 +114,22 @@ class SQLiteEventLog(EventLog):
                 _leftover(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    out = self._append_locked(conn, drafts)
+                    out, heads = self._append_locked(conn, drafts)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.rollback()
                     raise
             except sqlite3.Error as exc:
                 raise self._failed(exc, "append to") from exc
+            if self.anchors is not None:  # after the commit: an anchor names committed events
+                self.anchors.write(heads)
         return out
 
     @staticmethod
-    def _append_locked(conn: sqlite3.Connection, drafts: list[EventDraft]) -> list[Event]:
+    def _append_locked(conn: sqlite3.Connection, drafts: list[EventDraft]
+                       ) -> tuple[list[Event], dict[str, tuple[int, str]]]:
+        """Insert the drafts; return the events and each run's new head (runs whose drafts
+        were all recorded before have none)."""
         heads: dict[str, tuple[int, str]] = {}
         keyed: dict[tuple[str, str], Event] = {}
         out: list[Event] = []
@@ -149,7 +166,7 @@ class SQLiteEventLog(EventLog):
             if d.key is not None:
                 keyed[(d.run_id, d.key)] = ev
             out.append(ev)
-        return out
+        return out, heads
 
     def scan(
         self,
@@ -225,8 +242,21 @@ class SQLiteEventLog(EventLog):
         rows = self._run("SELECT last_seq FROM heads WHERE run_id = ?", (run_id,))
         return int(rows[0][0]) if rows else 0
 
-    def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
+    def links(self, run_id: str) -> list[tuple[int, str, str]]:
+        rows = self._run("SELECT seq, prev_hash, hash FROM events WHERE run_id = ? ORDER BY seq",
+                         (run_id,))
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    @property
+    def anchor_book(self) -> AnchorBook | None:
         with self._lock:
+            return self.anchors.read() if self.anchors is not None else None
+
+    def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
+        # The anchors first, then the log's snapshot: every anchor read names an event the
+        # snapshot holds (an anchor is written after its commit).
+        with self._lock:
+            book = self.anchors.read() if self.anchors is not None else None
             conn = self._conn
             try:
                 _leftover(conn)
@@ -237,28 +267,35 @@ class SQLiteEventLog(EventLog):
                     if run_id is not None:
                         known = conn.execute("SELECT 1 FROM events WHERE run_id = ? LIMIT 1",
                                              (run_id,)).fetchone()
-                        if run_id not in heads and known is None:
+                        if run_id not in heads and known is None and not (
+                                book is not None and run_id in book.runs):
                             raise UnknownRunError(run_id)
                         ids = [run_id]
                     else:
                         ids = list(heads) + [r[0] for r in conn.execute(
                             "SELECT DISTINCT run_id FROM events") if r[0] not in heads]
+                        ids += [r for r in (book.runs if book is not None else ())
+                                if r not in set(ids)]  # anchored, and gone from the log
                     statuses: list[RunStatus] = []
                     for rid in ids:
                         cur = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ?"
                                            " ORDER BY seq, position", (rid,))
-                        statuses.append(check_run(rid, _decoded(cur), heads.get(rid)))
+                        anchored = None if book is None else book.runs.get(rid, {})
+                        statuses.append(check_run(rid, _decoded(cur), heads.get(rid),
+                                                  anchored=anchored))
                 finally:
                     conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise self._failed(exc, "read") from exc
-        report = VerifyReport(runs=tuple(statuses))
+        report = VerifyReport(runs=tuple(statuses), anchors=_anchor_status(book))
         return report.raise_if_broken() if raise_on_error else report
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             self._conn.close()
+            if self.anchors is not None:
+                self.anchors.close()
 
     def __repr__(self) -> str:
         return f"SQLiteEventLog({str(self.path)!r})"
@@ -271,3 +308,11 @@ def _leftover(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.rollback()
 
+
+
+def _anchor_status(book: AnchorBook | None) -> AnchorStatus | None:
+    if book is None:
+        return None
+    return AnchorStatus(lines=book.lines, runs=len(book.runs), authenticated=book.authenticated,
+                        problems=tuple(book.problems), more_problems=book.more_problems,
+                        summary=book.summary())

@@ -5,18 +5,24 @@ sha256 of its own content, every ``prev_hash`` is the hash of the event before i
 one's is ``GENESIS_HASH``), and the last event matches the run's recorded head (its last ``seq``
 and hash, written in the same transaction as each append), so that deleting the newest events
 is caught too. ``check_run`` walks one run and names the first event that breaks any of this.
+
+With anchors (:mod:`mapek.knowledge.anchor`), a good chain must also hold every anchored head:
+the event at each anchored ``seq`` has the hash anchored for it (else the chain was recomputed
+after an edit, an insertion or a renumbered deletion), and no anchored ``seq`` lies past the
+run's end (else the tail was cut, or the whole run deleted, with the head rewritten). A run with
+no anchors is *not anchored* (written before anchoring began): a note, not a failure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from mapek.errors import LogIntegrityError
 from mapek.models import GENESIS_HASH, Event
 
-__all__ = ["RunStatus", "VerifyReport", "check_run"]
+__all__ = ["AnchorStatus", "RunStatus", "VerifyReport", "check_run"]
 
 _SEARCH_WINDOW = 2000
 """How far from its place to look for the ``seq`` a moved event was recorded with."""
@@ -34,6 +40,10 @@ class RunStatus(BaseModel):
     """The first bad event's ``seq`` (for a deletion: the first missing ``seq``)."""
     problem: str | None = None
     """What is wrong with it, in words."""
+    anchored: int = 0
+    """The highest ``seq`` whose anchor the chain matched (0: none, or no anchors checked)."""
+    note: str | None = None
+    """What a good run's status leaves open: ``not anchored``, or an unanchored tail."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -46,17 +56,40 @@ class RunStatus(BaseModel):
         return self.seq
 
 
-class VerifyReport(BaseModel):
-    """The verdict on a whole log (or one run): per-run status and the first bad event."""
+class AnchorStatus(BaseModel):
+    """The verdict on the anchor file and key themselves."""
 
     model_config = ConfigDict(frozen=True)
 
-    runs: tuple[RunStatus, ...]
+    lines: int
+    runs: int
+    """Runs the anchors name."""
+    authenticated: bool
+    """False when the key is missing or unusable."""
+    problems: tuple[str, ...] = ()
+    """What is wrong with the anchor file or key (the first few), in words."""
+    more_problems: int = 0
+    summary: str = ""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.runs)
+        return not self.problems
+
+
+class VerifyReport(BaseModel):
+    """The verdict on a whole log (or one run): per-run status and the first bad event, and
+    the anchor file's own status (None: the log is not anchored)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    runs: tuple[RunStatus, ...]
+    anchors: AnchorStatus | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.runs) and (self.anchors is None or self.anchors.ok)
 
     @property
     def bad(self) -> tuple[RunStatus, ...]:
@@ -73,15 +106,20 @@ class VerifyReport(BaseModel):
         bad = self.first_bad
         if bad is not None:
             raise LogIntegrityError(bad.run_id, bad.seq or 0, bad.problem or "broken")
+        if self.anchors is not None and self.anchors.problems:
+            raise LogIntegrityError("(anchors)", 0, self.anchors.problems[0])
         return self
 
     def __str__(self) -> str:
         lines = [
-            f"{r.run_id}: ok, {r.events} events"
+            f"{r.run_id}: ok, {r.events} events" + (f" ({r.note})" if r.note else "")
             if r.ok
             else f"{r.run_id}: BROKEN at #{r.seq}: {r.problem}"
             for r in self.runs
         ]
+        if self.anchors is not None:
+            lines += [f"anchors: BROKEN: {p}" for p in self.anchors.problems] or \
+                [f"anchors: {self.anchors.summary}"]
         return "\n".join(lines) or "empty log"
 
 
@@ -98,15 +136,18 @@ def _recorded_seq(event: Event, limit: int) -> int | None:
 
 
 def check_run(
-    run_id: str, events: Iterable[Event | str], head: tuple[int, str] | None
+    run_id: str, events: Iterable[Event | str], head: tuple[int, str] | None, *,
+    anchored: Mapping[int, str] | None = None,
 ) -> RunStatus:
     """Walk a run's events in ``seq`` order and return its status.
 
     ``events`` may contain a string in place of an event that could not even be decoded (the
     string says why). ``head`` is the recorded ``(last_seq, last_hash)``, or None if the run has
-    no head record.
+    no head record. ``anchored``: the run's anchored heads (``{seq: hash}``; empty: the run has
+    none), or None when the log keeps no anchors.
     """
     expected, prev_hash = 1, GENESIS_HASH
+    matched = 0  # the last anchored seq the chain matched
     recent: dict[int, str] = {0: GENESIS_HASH}
     limit = max(head[0] if head else 0, 1) + _SEARCH_WINDOW
 
@@ -142,11 +183,29 @@ def check_run(
                 return bad(ev.seq - 1, f"inserted: #{ev.seq - 1} is not in the chain")
             return bad(ev.seq - 1, f"edited: #{ev.seq - 1} was rewritten "
                                    f"(#{ev.seq} recorded a different hash for it)")
+        if anchored:
+            want = anchored.get(ev.seq)
+            if want is not None and want != ev.hash:
+                where = f"#{ev.seq}" if matched + 1 == ev.seq else \
+                    f"one of #{matched + 1}..#{ev.seq}"
+                return bad(matched + 1, f"rewritten: #{ev.seq} does not match its anchor, so "
+                                        f"{where} was edited, inserted or deleted and the "
+                                        "chain recomputed")
+            if want is not None:
+                matched = ev.seq
         prev_hash = ev.hash
         recent[ev.seq] = ev.hash
         recent.pop(ev.seq - 64, None)
         expected += 1
     last = expected - 1
+    top = max(anchored) if anchored else 0
+    if top > last:
+        if last == 0:
+            return bad(1, f"missing: the whole run is gone from the log (it was anchored up "
+                          f"to #{top})")
+        gap = f"#{last + 1}" if top == last + 1 else f"#{last + 1}..#{top}"
+        return bad(last + 1, f"missing: {gap} deleted (anchored up to #{top}; the log and its "
+                             f"head end at #{last})")
     if head is None:
         return bad(1, "inserted: the run has no head record") if last else bad(1, "empty run")
     if head[0] > last:
@@ -156,4 +215,10 @@ def check_run(
         return bad(head[0] + 1, f"inserted: the run's head is #{head[0]}")
     if head[1] != prev_hash:
         return bad(last, "edited: the last event does not match the run's head")
-    return RunStatus(run_id=run_id, events=last)
+    note = None
+    if anchored is not None and not matched:
+        note = "not anchored: written before anchoring began"
+    elif anchored is not None and matched < last:
+        tail = f"#{last}" if matched + 1 == last else f"#{matched + 1}..#{last}"
+        note = f"{tail} not anchored (appended after the last anchor)"
+    return RunStatus(run_id=run_id, events=last, anchored=matched, note=note)

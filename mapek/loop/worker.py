@@ -217,11 +217,16 @@ def main(argv: list[str] | None = None) -> int:
 def _watched(ctx: Any) -> Any:
     """Hook the breaker's worker guard into a context: graceful SIGTERM, no log write after it,
     and the dead man's switch before every model and tool call."""
-    from mapek.breaker.guard import GuardedGateway, WorkerGuard
+    from mapek.breaker.guard import GuardedGateway, WorkerGuard, spawn_watchdog
     from mapek.breaker.watchdog import heartbeat_path
+    from mapek.config import Settings
 
+    home = ctx.run_dir.parent.parent  # <home>/runs/<run>
     guard = WorkerGuard(heartbeat_path(ctx.run_dir),
-                        on_pause=lambda kind, p: ctx.record(kind, "worker", p)).install()
+                        on_pause=lambda kind, p: ctx.record(kind, "worker", p),
+                        respawn=lambda: spawn_watchdog(ctx.run_id, os.getpid(), home,
+                                                       ctx.run_dir),
+                        respawn_after=Settings().watchdog_respawn).install()
     guard.guard_kb(ctx.kb)
     ctx.gateway = GuardedGateway(ctx.gateway, guard)
     guard.wrap_tools(ctx.tools)
