@@ -24,24 +24,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, TransactionStatus
 
 from mapek.errors import StorageError, UnknownRunError
 from mapek.knowledge._pg_schema import (
+    APPEND_SQL,
     CHANNEL,
-    HEAD_ROW_SQL,
-    HEADS_SQL,
-    INSERT_SQL,
-    NOTIFY_SQL,
-    POSITION_LOCK_SQL,
-    ROW_SQL,
     RUN_LOCK_SQL,
+    STALE,
     connect,
     is_postgres_url,
     open_connection,
@@ -59,6 +56,7 @@ __all__ = ["PostgresEventLog", "is_postgres_url"]
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
+_DOC = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _RESCAN_EVERY = 5.0
 """A listening follower reads the log at least this often (seconds) even when told nothing."""
 
@@ -77,6 +75,9 @@ class PostgresEventLog(EventLog):
         self._lock = threading.RLock()
         self._closed = False
         self._writing = False
+        self._heads: dict[str, tuple[int, str]] = {}
+        """Each run's head as this process last committed it: an append that finds it still
+        so takes one round trip instead of two."""
         self._conn: psycopg.Connection[Any] | None = connect(
             url, create=create, connect_timeout=connect_timeout)
 
@@ -87,7 +88,7 @@ class PostgresEventLog(EventLog):
         if self._closed:
             raise StorageError(f"the event log {redact(self.url)} is closed")
         conn = self._conn
-        if conn is None or conn.closed or conn.broken:
+        if conn is None or conn.closed or conn.broken or not _alive(conn):
             if conn is not None:
                 conn.close()
             self._conn = None
@@ -140,14 +141,50 @@ class PostgresEventLog(EventLog):
         drafts = list(drafts)
         if not drafts:
             return []
+        for d in drafts:
+            if "\x00" in f"{d.run_id}{d.kind}{d.actor}{d.key or ''}":
+                raise StorageError(f"cannot append to the event log {redact(self.url)}: "
+                                   "PostgreSQL cannot store the NUL character (\\x00) in a run "
+                                   f"id, kind, actor or key (event {d.kind!r} of run {d.run_id!r})")
         return self._call(lambda conn: self._append_locked(conn, drafts), "append to")
 
     def _append_locked(self, conn: psycopg.Connection[Any], drafts: list[EventDraft]
                        ) -> list[Event]:
-        """Two round trips: BEGIN, the runs' locks and the reads that need them; then the
-        position lock, the insert, the heads, the notifications and COMMIT. Parameters are
-        bound client-side, so each round trip is one simple query."""
         runs = sorted({d.run_id for d in drafts}, key=run_lock)  # one order: no deadlock
+        known = {run: self._heads[run] for run in runs if run in self._heads}
+        if len(known) == len(runs):
+            try:
+                return self._append_expecting(conn, drafts, runs, known)
+            except _Stale:
+                pass
+        for run in runs:
+            self._heads.pop(run, None)
+        return self._append_reading(conn, drafts, runs)
+
+    def _append_expecting(self, conn: psycopg.Connection[Any], drafts: list[EventDraft],
+                          runs: list[str], heads: dict[str, tuple[int, str]]) -> list[Event]:
+        """One statement, its own transaction, on the runs' heads as this process last wrote
+        them: ``mapek_append`` refuses it (:class:`_Stale`) if another process has moved a
+        head since; a key already in the log fails the insert (:class:`_Stale` too)."""
+        built = _Built(drafts, runs, heads, {})
+        if not built.rows:
+            return built.out
+        self._writing = True  # from here a broken connection leaves the outcome unknown
+        try:
+            conn.execute(APPEND_SQL, built.params())
+        except psycopg.Error as exc:
+            if exc.sqlstate == STALE or isinstance(exc, psycopg.errors.UniqueViolation) and \
+                    exc.diag.constraint_name == "mapek_events_key":
+                self._writing = False  # nothing was written: the statement rolled back
+                raise _Stale() from exc
+            raise
+        self._heads.update(built.heads)
+        return built.out
+
+    def _append_reading(self, conn: psycopg.Connection[Any], drafts: list[EventDraft],
+                        runs: list[str]) -> list[Event]:
+        """A transaction: BEGIN, the runs' locks and the reads that need them (heads and
+        idempotency keys) in one round trip; then ``mapek_append`` and COMMIT."""
         wanted = {(d.run_id, d.key) for d in drafts if d.key is not None}
         # the reads come after the locks: every earlier append to these runs has committed
         sql = ["BEGIN", *[RUN_LOCK_SQL] * len(runs),
@@ -166,49 +203,13 @@ class PostgresEventLog(EventLog):
         if wanted:
             cur.nextset()
             keyed = {(r[1], r[8]): _event(r) for r in cur.fetchall() if (r[1], r[8]) in wanted}
-        out: list[Event] = []
-        new: list[Any] = []
-        firsts: dict[str, float] = {}  # per run: time of its first new event, and of its last
-        heads_ts: dict[str, float] = {}
-        for d in drafts:
-            if d.key is not None:
-                known = keyed.get((d.run_id, d.key))
-                if known is not None:  # idempotent: this step was already recorded
-                    out.append(known)
-                    continue
-            head = heads.get(d.run_id, (0, GENESIS_HASH))
-            seq = head[0] + 1
-            if d.parent is not None and not 1 <= d.parent < seq:
-                raise ValueError(f"parent #{d.parent} is not an earlier event of run "
-                                 f"{d.run_id} (this event is #{seq})")
-            payload_json = _ENCODE(d.payload)
-            fields = {
-                "run_id": d.run_id, "kind": d.kind, "actor": d.actor, "parent": d.parent,
-                "payload": json.loads(payload_json), "key": d.key, "seq": seq, "ts": time.time(),
-                "prev_hash": head[1], "hash": "",
-            }
-            ev = _make_event(fields)
-            fields["hash"] = digest = hashlib.sha256(_ENCODE(ev.body()).encode()).hexdigest()
-            new += (d.run_id, seq, fields["ts"], d.kind, d.actor, d.parent, payload_json,
-                    d.key, head[1], digest)
-            heads[d.run_id] = (seq, digest)
-            firsts.setdefault(d.run_id, fields["ts"])
-            heads_ts[d.run_id] = fields["ts"]
-            if d.key is not None:
-                keyed[(d.run_id, d.key)] = ev
-            out.append(ev)
-        if not new:
-            cur.execute("COMMIT")
-            return out
-        moved = [(run, *heads[run], firsts[run], heads_ts[run]) for run in runs
-                 if run in firsts]
-        sql = [POSITION_LOCK_SQL, f"{INSERT_SQL} {', '.join([ROW_SQL] * (len(new) // 10))}",
-               HEADS_SQL.format(rows=", ".join([HEAD_ROW_SQL] * len(moved))),
-               *[NOTIFY_SQL] * len(moved), "COMMIT"]
-        notes = [run if len(run.encode()) < 4000 else "" for run, *_ in moved]
-        self._writing = True  # from here a broken connection leaves the outcome unknown
-        cur.execute("; ".join(sql), [*new, *[v for m in moved for v in m], *notes])
-        return out
+        built = _Built(drafts, runs, heads, keyed)
+        if built.rows:
+            self._writing = True  # from here a broken connection leaves the outcome unknown
+            conn.execute(APPEND_SQL, built.params())
+        conn.execute("COMMIT")
+        self._heads.update(built.heads)
+        return built.out
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -337,6 +338,78 @@ class PostgresEventLog(EventLog):
 
     def __repr__(self) -> str:
         return f"PostgresEventLog({redact(self.url)!r})"
+
+
+def _alive(conn: psycopg.Connection[Any]) -> bool:
+    """False when the server has hung up on this idle connection (it restarted, or the backend
+    was terminated): its farewell is waiting in the socket, seen without a round trip. An idle
+    log connection is sent nothing else, so anything waiting there means it is not usable."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+        return not readable and conn.pgconn.status == ConnStatus.OK
+    except (OSError, ValueError, psycopg.Error):
+        return False
+
+
+class _Stale(Exception):
+    """A run's head was not as this process last wrote it (another process appended), or a
+    key was already in the log: read them, then append."""
+
+
+class _Built:
+    """Drafts made into events on top of the runs' heads: the events to return, and the
+    arguments of ``mapek_append`` that records them."""
+
+    def __init__(self, drafts: list[EventDraft], runs: list[str],
+                 heads: dict[str, tuple[int, str]], keyed: dict[tuple[str, str], Event]):
+        self.runs = runs
+        self.before = heads
+        self.heads = dict(heads)
+        keyed = dict(keyed)
+        self.out: list[Event] = []
+        self.rows: list[tuple[Any, ...]] = []  # one per new event
+        self.first_ts: dict[str, float] = {}  # per run: time of its first new event
+        self.last_ts: dict[str, float] = {}
+        for d in drafts:
+            if d.key is not None:
+                known = keyed.get((d.run_id, d.key))
+                if known is not None:  # idempotent: this step was already recorded
+                    self.out.append(known)
+                    continue
+            head = self.heads.get(d.run_id, (0, GENESIS_HASH))
+            seq = head[0] + 1
+            if d.parent is not None and not 1 <= d.parent < seq:
+                raise ValueError(f"parent #{d.parent} is not an earlier event of run "
+                                 f"{d.run_id} (this event is #{seq})")
+            payload_json = _ENCODE(d.payload)
+            fields = {
+                "run_id": d.run_id, "kind": d.kind, "actor": d.actor, "parent": d.parent,
+                "payload": json.loads(payload_json), "key": d.key, "seq": seq, "ts": time.time(),
+                "prev_hash": head[1], "hash": "",
+            }
+            ev = _make_event(fields)
+            # fields is the event's __dict__: setting the hash here completes the event
+            fields["hash"] = digest = hashlib.sha256(_ENCODE(ev.body()).encode()).hexdigest()
+            self.rows.append((d.run_id, seq, fields["ts"], d.kind, d.actor, d.parent,
+                              payload_json, d.key, head[1], digest))
+            self.heads[d.run_id] = (seq, digest)
+            self.first_ts.setdefault(d.run_id, fields["ts"])
+            self.last_ts[d.run_id] = fields["ts"]
+            if d.key is not None:
+                keyed[(d.run_id, d.key)] = ev
+            self.out.append(ev)
+
+    def params(self) -> tuple[str]:
+        """``mapek_append``'s argument: lock keys, expected heads, events and new heads."""
+        moved = [run for run in self.runs if run in self.first_ts]
+        doc = {
+            "locks": [run_lock(run) for run in self.runs],
+            "expect": [(run, *self.before.get(run, (0, GENESIS_HASH))) for run in self.runs],
+            "events": self.rows,
+            "heads": [(run, *self.heads[run], self.first_ts[run], self.last_ts[run])
+                      for run in moved],
+        }
+        return (_DOC(doc),)
 
 
 class _Listener(Waiter):
