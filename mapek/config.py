@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     ``json_schema`` (always) or ``prompt`` (never). ``MAPEK_STRUCTURED_OUTPUT``.
     (:meth:`mapek.llm.spec.ModelSpec.from_settings` makes a model spec of these.)"""
     log_url: str | None = None
-    """The event log: unset for the workspace's ``log.sqlite3``, or ``sqlite:///PATH``.
-    ``MAPEK_LOG_URL``."""
+    """The event log: unset for the workspace's ``log.sqlite3``, ``sqlite:///PATH``, or a
+    PostgreSQL database, ``postgresql://user:password@host:port/database`` (then LangGraph's
+    checkpoints go there too). ``MAPEK_LOG_URL``."""
     chroma_url: str | None = None
     """A Chroma server (``http://host:port``); unset means the embedded persistent client."""
     embedding: str = "hashing"

@@ -54,7 +54,8 @@ class StorageSpec(_Data):
     """Where the run's knowledge lives."""
 
     log_url: str | None = None
-    """The event log: ``None`` for the workspace's SQLite file, or ``sqlite:///PATH``."""
+    """The event log: ``None`` for the workspace's SQLite file, ``sqlite:///PATH``, or a
+    PostgreSQL database (``postgresql://...``)."""
     vector_url: str | None = None
     """The vector index: ``None`` for the workspace's embedded Chroma, or a Chroma server
     (``http://host:port``)."""
@@ -62,8 +63,10 @@ class StorageSpec(_Data):
     @field_validator("log_url")
     @classmethod
     def _known_scheme(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith("sqlite:///"):
-            raise ValueError(f"{v!r}: a log URL is sqlite:///PATH in this version")
+        if v is not None and not v.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            from mapek.knowledge._pg_schema import redact
+
+            raise ValueError(f"{redact(v)!r}: a log URL is sqlite:///PATH or postgresql://...")
         return v
 
     @field_validator("vector_url")

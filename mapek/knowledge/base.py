@@ -20,6 +20,7 @@ from typing import Any
 
 from mapek.config import Settings, Workspace
 from mapek.knowledge._filelock import FileLock
+from mapek.knowledge._pg_schema import is_postgres_url
 from mapek.knowledge.log import EventLog, Follow, RunInfo
 from mapek.knowledge.projector import IndexProjector
 from mapek.knowledge.sqlite_log import SQLiteEventLog
@@ -33,18 +34,29 @@ logger = logging.getLogger(__name__)
 
 
 def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> EventLog:
-    """The event log a URL names: ``None`` for the workspace's own SQLite file, or
-    ``sqlite:///PATH``. Every process of a run opens its log here; its appends are anchored in
-    the workspace (``anchor.key``, ``anchors.jsonl``: :mod:`mapek.knowledge.anchor`)."""
+    """The event log a URL names: ``None`` for the workspace's own SQLite file,
+    ``sqlite:///PATH``, or a PostgreSQL database (``postgresql://`` or ``postgres://``, see
+    :class:`~mapek.knowledge.pg_log.PostgresEventLog`). Every process of a run opens its log
+    here; SQLite appends are anchored in the workspace (``anchor.key``, ``anchors.jsonl``:
+    :mod:`mapek.knowledge.anchor`); the PostgreSQL log is not anchored yet."""
     if url is None:
         return SQLiteEventLog(workspace.log_path, create=create, anchors=workspace.root)
     if url.startswith("sqlite:///"):
         return SQLiteEventLog(Path(url.removeprefix("sqlite:///")).expanduser(), create=create,
                               anchors=workspace.root)
+    if is_postgres_url(url):
+        try:
+            from mapek.knowledge.pg_log import PostgresEventLog  # imports psycopg
+        except ImportError as exc:
+            from mapek.errors import ConfigError
+
+            raise ConfigError(f"log URL {url.split('://', 1)[0]}://...: a PostgreSQL log needs "
+                              f"psycopg ({exc}); pip install 'mapek[postgres]'") from None
+        return PostgresEventLog(url, create=create)
     from mapek.errors import ConfigError
 
-    raise ConfigError(f"log URL {url!r}: this version's event log is SQLite "
-                      "(sqlite:///PATH, or unset for the workspace's own file)")
+    raise ConfigError(f"log URL {url!r}: the event log is SQLite (sqlite:///PATH, or unset for "
+                      "the workspace's own file) or PostgreSQL (postgresql://...)")
 
 
 def _embedding(setting: str) -> Any:

@@ -22,7 +22,7 @@ from mapek.knowledge.anchor import AnchorBook
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import Event, EventDraft
 
-__all__ = ["EventLog", "Follow", "RunInfo"]
+__all__ = ["EventLog", "Follow", "RunInfo", "Waiter"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,20 @@ class RunInfo:
     """Time of its first event (seconds since the epoch)."""
     last_ts: float
     """Time of its last event."""
+
+
+class Waiter:
+    """How a follower waits for new events once it has caught up: by sleeping. A backend that
+    is told of commits (PostgreSQL's ``LISTEN``) returns one that wakes up early instead."""
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; whether the log may have grown meanwhile (a sleeper cannot
+        tell, so always True: the follower reads the log again)."""
+        time.sleep(seconds)
+        return True
+
+    def close(self) -> None:
+        """Release what waiting holds (nothing for a sleeper). Idempotent."""
 
 
 class EventLog(ABC):
@@ -156,11 +170,19 @@ class EventLog(ABC):
         """Iterate over events after ``after`` and wait for new ones as they are committed.
 
         ``after`` is a ``seq`` when ``run_id`` is given, else a log position (0: from the start).
-        Iteration ends when ``stop()`` returns true (checked whenever the reader has caught up)
-        or after ``timeout`` seconds without a new event; by default it never ends.
-        The returned :class:`Follow` exposes ``position``, the cursor to resume from.
+        Iteration ends when ``stop()`` returns true (checked whenever the reader has caught up,
+        at least every ``poll`` seconds) or after ``timeout`` seconds without a new event; by
+        default it never ends. Once caught up, the follower waits with :meth:`waiter`: it reads
+        the log every ``poll`` seconds, or only when told of a commit where the backend can be.
+        The returned :class:`Follow` exposes ``position``, the cursor to resume from; ``close()``
+        it (or use it in a ``with``) when leaving it before its end.
         """
         return Follow(self, run_id, after, kinds=kinds, poll=poll, timeout=timeout, stop=stop)
+
+    def waiter(self, run_id: str | None = None) -> Waiter:
+        """What a follower of ``run_id`` (None: of every run) waits with; by default it sleeps
+        and reads again (polling)."""
+        return Waiter()
 
     def __enter__(self) -> EventLog:
         return self
@@ -193,25 +215,58 @@ class Follow(Iterator[Event]):
         self._buffer: deque[tuple[int, Event]] = deque()
         self._scanned = after
         self._idle_since = time.monotonic()
+        self._waiter: Waiter | None = None
+        self._changed = True
+        self._done = False
 
     def __next__(self) -> Event:
         while not self._buffer:
-            if self._stop is not None and self._stop():
+            if self._done or (self._stop is not None and self._stop()):
+                self._release()
                 raise StopIteration
-            rows, scanned = self.log.scan(
-                self._scanned, run_id=self.run_id, kinds=self.kinds, limit=self._batch
-            )
-            self._scanned = max(self._scanned, scanned)
-            if rows:
-                self._buffer.extend(rows)
-                self._idle_since = time.monotonic()
-                break
-            self.position = self._scanned
+            if self._waiter is None:  # before the first read: no commit goes unnoticed
+                self._waiter = self.log.waiter(self.run_id)
+            if self._changed:
+                rows, scanned = self.log.scan(
+                    self._scanned, run_id=self.run_id, kinds=self.kinds, limit=self._batch
+                )
+                self._scanned = max(self._scanned, scanned)
+                if rows:
+                    self._buffer.extend(rows)
+                    self._idle_since = time.monotonic()
+                    break
+                self.position = self._scanned
             idle = time.monotonic() - self._idle_since
             if self._timeout is not None and idle >= self._timeout:
+                self._release()
                 raise StopIteration
             wait = self._poll if self._timeout is None else min(self._poll, self._timeout - idle)
-            time.sleep(max(wait, 0.0))
+            self._changed = self._waiter.wait(max(wait, 0.0))
         cursor, event = self._buffer.popleft()
         self.position = cursor
         return event
+
+    def close(self) -> None:
+        """Stop following: the iterator ends and what waiting holds is released. Idempotent."""
+        self._done = True
+        self._buffer.clear()
+        self._release()
+
+    def _release(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        self._changed = True  # a new waiter may have missed commits: read before waiting
+        if waiter is not None:
+            waiter.close()
+
+    def __enter__(self) -> Follow:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        waiter = getattr(self, "_waiter", None)
+        if waiter is not None:
+            waiter.close()

@@ -10,10 +10,8 @@ front end is attached. It ends with ``run.finished`` (or ``run.stopped`` / ``run
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +65,12 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     session run in the caller's process (``Session.create(..., in_process=True)``), in place of
     importing the spec's import strings.
     """
-    from langgraph.checkpoint.sqlite import SqliteSaver
     from langgraph.types import Command
 
     from mapek.breaker.watchdog import screening_policy
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
+    from mapek.knowledge.checkpoints import open_checkpointer
     from mapek.llm import Budget, Gateway
     from mapek.loop.context import LoopContext
     from mapek.loop.graph import build_graph
@@ -104,10 +102,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           started_at=started.ts, screening=screening_policy(kb, run_id))
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
         guard = _watched(ctx) if watched else None
-        conn = sqlite3.connect(ws.checkpoints_path, check_same_thread=False)
-        with closing(conn):
-            conn.execute("PRAGMA journal_mode=WAL")
-            saver = SqliteSaver(conn)
+        with open_checkpointer(settings, ws) as saver:
             graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
             thread = {"configurable": {"thread_id": run_id}}
             snap = graph.get_state(thread)

@@ -2,6 +2,8 @@
 
     python _log_proc.py write LOG RUN N TAG GO   append N events tagged TAG once file GO exists
     python _log_proc.py follow LOG RUN|- N       print one JSON line per event until N are seen
+
+LOG is a SQLite file, or a log URL (``sqlite:///PATH``, ``postgresql://...``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ import os
 import sys
 import time
 
-from mapek.knowledge import SQLiteEventLog
+from mapek.knowledge import EventLog, SQLiteEventLog
 from mapek.models import EventDraft
 
 
+def open_log(where: str) -> EventLog:
+    if where.startswith(("postgresql://", "postgres://")):
+        from mapek.knowledge.pg_log import PostgresEventLog
+
+        return PostgresEventLog(where)
+    return SQLiteEventLog(where.removeprefix("sqlite:///"))
+
+
 def write(path: str, run: str, n: int, tag: str, go: str) -> None:
-    with SQLiteEventLog(path) as log:
+    with open_log(path) as log:
         open(f"{go}.{tag}.ready", "w").close()  # tell the test this writer is ready
         while not os.path.exists(go):
             time.sleep(0.001)
@@ -29,7 +39,7 @@ def write(path: str, run: str, n: int, tag: str, go: str) -> None:
 
 
 def follow(path: str, run: str, n: int) -> None:
-    with SQLiteEventLog(path) as log:
+    with open_log(path) as log:
         seen = 0
         for ev in log.follow(None if run == "-" else run, poll=0.01, timeout=60):
             print(json.dumps({"id": ev.id, "hash": ev.hash, "actor": ev.actor, **ev.payload}),

@@ -1,4 +1,6 @@
-"""The event log: appends, reads, idempotency keys, append-only guard, following in-process."""
+"""The event log: appends, reads, idempotency keys, append-only guard, following in-process.
+
+The contract tests (``@both``) run against SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from mapek.errors import StorageError
-from mapek.knowledge import SQLiteEventLog
+from mapek.knowledge import EventLog, SQLiteEventLog
 from mapek.knowledge.sqlite_log import _ENCODE
 from mapek.models import GENESIS_HASH, Event, EventDraft, canonical_json
+from tests.knowledge.backends import Raw, both, open_url
 
 Fill = Callable[..., None]
 
@@ -23,7 +26,8 @@ def draft(run: str = "r1", kind: str = "message", **kw: object) -> EventDraft:
     return EventDraft(run_id=run, kind=kind, actor=str(kw.pop("actor", "cfo")), **kw)  # type: ignore[arg-type]
 
 
-def test_append_chains_events(log: SQLiteEventLog) -> None:
+@both
+def test_append_chains_events(log: EventLog) -> None:
     e1 = log.append(draft(payload={"text": "hello"}))
     e2 = log.append(draft(payload={"text": "again"}, parent=1))
     assert (e1.seq, e2.seq) == (1, 2)
@@ -36,7 +40,8 @@ def test_append_chains_events(log: SQLiteEventLog) -> None:
     assert log.verify().ok
 
 
-def test_runs_are_independent(log: SQLiteEventLog) -> None:
+@both
+def test_runs_are_independent(log: EventLog) -> None:
     a = log.append(draft("a"))
     b = log.append(draft("b"))
     a2 = log.append(draft("a"))
@@ -46,7 +51,8 @@ def test_runs_are_independent(log: SQLiteEventLog) -> None:
     assert runs["a"].first_ts <= runs["b"].first_ts <= runs["a"].last_ts
 
 
-def test_payload_is_stored_as_json(log: SQLiteEventLog) -> None:
+@both
+def test_payload_is_stored_as_json(log: EventLog) -> None:
     ev = log.append(draft(payload={"text": "été ✓", "t": (1, 2), "nested": {"b": 1, "a": None}}))
     assert ev.payload == {"text": "été ✓", "t": [1, 2], "nested": {"b": 1, "a": None}}
     assert log.get("r1", 1) == ev and ev.hash == ev.compute_hash()
@@ -57,7 +63,8 @@ def test_fast_encoder_matches_canonical_json() -> None:
         assert _ENCODE(obj) == canonical_json(obj)
 
 
-def test_events_filters_and_limits(log: SQLiteEventLog, fill: Fill) -> None:
+@both
+def test_events_filters_and_limits(log: EventLog, fill: Fill) -> None:
     fill(log, "r1", 5)
     log.append(draft(kind="llm.call"))
     fill(log, "r2", 2)
@@ -68,7 +75,8 @@ def test_events_filters_and_limits(log: SQLiteEventLog, fill: Fill) -> None:
     assert len(log.events()) == 8
 
 
-def test_append_many_is_one_transaction(log: SQLiteEventLog, fill: Fill) -> None:
+@both
+def test_append_many_is_one_transaction(log: EventLog, fill: Fill) -> None:
     fill(log, "r1", 2)
     good = [draft(payload={"i": i}) for i in range(3)]
     with pytest.raises(ValueError, match="parent #9"):
@@ -80,7 +88,8 @@ def test_append_many_is_one_transaction(log: SQLiteEventLog, fill: Fill) -> None
     assert log.verify().ok
 
 
-def test_idempotency_key_returns_existing_event(log: SQLiteEventLog) -> None:
+@both
+def test_idempotency_key_returns_existing_event(log: EventLog) -> None:
     first = log.append(draft(key="step-1", payload={"text": "once"}))
     again = log.append(draft(key="step-1", payload={"text": "twice"}))
     same_batch = log.append_many([draft(key="k2"), draft(key="k2"), draft("r2", key="k2")])
@@ -90,14 +99,13 @@ def test_idempotency_key_returns_existing_event(log: SQLiteEventLog) -> None:
     assert first.hash == first.compute_hash() and log.verify().ok
 
 
-def test_code_cannot_rewrite_history(log: SQLiteEventLog, log_path: Path, fill: Fill) -> None:
+@both
+def test_code_cannot_rewrite_history(log: EventLog, raw: Raw, fill: Fill) -> None:
     fill(log, "r1", 2)
-    con = sqlite3.connect(log_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        con.execute("UPDATE events SET payload = '{}' WHERE seq = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        con.execute("DELETE FROM events")
-    con.close()
+    with pytest.raises(raw.errors(), match="append-only"):
+        raw.execute("UPDATE events SET payload = '{}' WHERE seq = 1")
+    with pytest.raises(raw.errors(), match="append-only"):
+        raw.execute("DELETE FROM events")
     assert log.verify().ok and log.last_seq("r1") == 2
 
 
@@ -112,7 +120,8 @@ def test_wal_mode_and_reopen(log_path: Path, fill: Fill) -> None:
         assert lg.append(draft()).seq == 4
 
 
-def test_follow_sees_new_events_in_order(log: SQLiteEventLog, fill: Fill) -> None:
+@both
+def test_follow_sees_new_events_in_order(log: EventLog, fill: Fill) -> None:
     fill(log, "r1", 3)
 
     def writer() -> None:
@@ -127,7 +136,8 @@ def test_follow_sees_new_events_in_order(log: SQLiteEventLog, fill: Fill) -> Non
     assert seen == list(range(2, 24))
 
 
-def test_follow_stop_and_resume_positions(log: SQLiteEventLog, fill: Fill) -> None:
+@both
+def test_follow_stop_and_resume_positions(log: EventLog, fill: Fill) -> None:
     fill(log, "a", 2)
     log.append(draft("b", kind="llm.call"))
     fill(log, "b", 1)
@@ -141,22 +151,44 @@ def test_follow_stop_and_resume_positions(log: SQLiteEventLog, fill: Fill) -> No
     assert list(stopped) == []
 
 
-def test_follow_timeout_is_idle_time(log: SQLiteEventLog) -> None:
+@both
+def test_follow_timeout_is_idle_time(log: EventLog) -> None:
     start = time.monotonic()
     assert list(log.follow("r1", timeout=0.1, poll=0.02)) == []
     assert 0.09 <= time.monotonic() - start < 1.0
 
 
-def test_event_round_trip_is_a_real_event(log: SQLiteEventLog) -> None:
+@both
+def test_event_round_trip_is_a_real_event(log: EventLog) -> None:
     ev = log.append(draft(payload={"text": "x"}))
     clone = Event.model_validate(json.loads(ev.model_dump_json()))
     assert clone == ev and clone.compute_hash() == ev.hash
 
 
-def test_closed_log_says_so(log_path: Path) -> None:
-    log = SQLiteEventLog(log_path)
+@both
+def test_closed_log_says_so(log_url: str) -> None:
+    log = open_url(log_url)
     log.close()
     log.close()  # idempotent
     for call in (lambda: log.append(draft()), lambda: log.events("r1"), log.verify, log.runs):
         with pytest.raises(StorageError, match="is closed"):
             call()
+
+
+@both
+def test_reopen_sees_everything(log_url: str, fill: Fill) -> None:
+    with open_url(log_url) as lg:
+        fill(lg, "r1", 3)
+    with open_url(log_url, create=False) as lg:
+        assert lg.last_seq("r1") == 3 and lg.verify().ok
+        assert lg.append(draft()).seq == 4
+
+
+@both
+def test_a_failed_append_leaves_no_trace_and_the_log_goes_on(log: EventLog, fill: Fill) -> None:
+    fill(log, "r1", 2)
+    with pytest.raises(ValueError, match="parent #7"):
+        log.append_many([draft("r2"), draft(key="k1"), draft(parent=7)])
+    assert log.last_seq("r2") == 0 and log.find("r1", "k1") is None
+    assert log.append(draft(key="k1")).seq == 3
+    assert log.verify().ok and [e.seq for e in log.events("r1")] == [1, 2, 3]

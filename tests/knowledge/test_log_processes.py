@@ -1,5 +1,5 @@
-"""Several real processes on one log file: concurrent writers keep one valid chain, readers
-following the log see every event once, in order."""
+"""Several real processes on one log (a SQLite file, or a PostgreSQL database): concurrent
+writers keep one valid chain, readers following the log see every event once, in order."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from mapek.knowledge import SQLiteEventLog
 from mapek.models import EventDraft
+from tests.knowledge.backends import both, open_url
 
 HELPER = str(Path(__file__).with_name("_log_proc.py"))
 N = 300  # appends per writer; every 50th is a batch of three events
@@ -22,9 +22,10 @@ def spawn(*args: object) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True)
 
 
-def test_two_writers_and_two_followers(tmp_path: Path) -> None:
-    path, go = tmp_path / "log.sqlite3", tmp_path / "go"
-    with SQLiteEventLog(path) as log:  # create the file, and one event in another run
+@both
+def test_two_writers_and_two_followers(tmp_path: Path, log_url: str) -> None:
+    path, go = log_url, tmp_path / "go"
+    with open_url(path) as log:  # create the log, and one event in another run
         assert log.append(EventDraft(run_id="other", kind="run.started")).seq == 1
     total = 2 * PER_WRITER
     run_follower = spawn("follow", path, "shared", total)
@@ -45,7 +46,7 @@ def test_two_writers_and_two_followers(tmp_path: Path) -> None:
         assert p.returncode == 0, err
         outs.append([json.loads(line) for line in out.splitlines()])
 
-    with SQLiteEventLog(path, create=False) as log:
+    with open_url(path, create=False) as log:
         assert log.verify(raise_on_error=True).ok
         events = log.events("shared")
     assert [e.seq for e in events] == list(range(1, total + 1))  # no gap, no duplicate
