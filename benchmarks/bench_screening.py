@@ -210,7 +210,7 @@ def machine() -> list[str]:
             f"- python: {platform.python_implementation()} {platform.python_version()}"]
 
 
-BATCH4_LABEL = "ours: post-freeze batch 4 (blind, scored once before any change)"
+BATCH4_LABEL = "ours: post-freeze batch 4 (development data since the baseline)"
 """Renamed to say ``dev`` once the batch has been used to change the rules."""
 
 

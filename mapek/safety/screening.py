@@ -400,6 +400,9 @@ class Screener:
         blast = f.blast or spec.blast
         if blast == "external":
             return "needs_approval", "acts outside the system: no sandbox can call it back"
+        if blast == "opaque":
+            return "needs_approval", "what runs is only known at run time (built, decoded or " \
+                                     "downloaded): a person reads it first, whatever the context"
         owner = self._ownership(f, ctx)
         env_owner = ctx.owner(ctx.created_by)
         if owner == "human":
