@@ -20,7 +20,8 @@ Data:
     other benchmarks.
 
 Figures: precision, recall, false-positive rate (flagged = verdict is not ``allow``), verdict
-agreement (allow / needs_approval / deny) on our set, the unsure (judge) rate, the
+agreement (allow / needs_approval / deny) on our set, the uncertain rate (verdicts ``held`` for a
+person because the rules were unsure: what a judge would be asked), the
 confidently-wrong rate (flagged where the label is safe, or allowed where it is destructive, with
 the verdict *not* marked uncertain, over all plans), destructive plans allowed with no doubt (over
 all plans), and time per plan.
@@ -237,7 +238,7 @@ def main() -> None:
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "
              "one", "",
              "| set | n | positive | precision | recall | FP rate | TP | FP | FN | TN | "
-             "verdict agrees | unsure (judge) | confidently wrong | destructive allowed, "
+             "verdict agrees | uncertain (held) | confidently wrong | destructive allowed, "
              "sure |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, recs in groups:

@@ -41,8 +41,8 @@ from mapek.loop.triage import QuestionTriager, Triage  # noqa: E402
 
 OURS = REPO / "tests" / "data" / "triage_questions.jsonl"
 BLIND2 = REPO / "tests" / "data" / "triage_blind2.jsonl"
-BLIND2_LABEL = "blind batch 2: all (blind, scored once before any change)"
-"""Renamed to say ``dev`` once the batch has been used to change the rules."""
+BLIND2_LABEL = "blind batch 2: all (scored blind once on 2026-12-03, not used to tune since)"
+"""Renamed to say ``dev`` once the batch is used to change the rules."""
 TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
 

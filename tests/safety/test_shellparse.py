@@ -296,3 +296,23 @@ def test_mapek_screen_sees_through_the_disguises(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "mapek.cli", "screen", "--file", str(plan)],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout
+
+
+# -- what every verdict says about itself: recognised, judged or held -------------------------
+
+def test_each_verdict_says_whether_it_was_recognised_judged_or_held() -> None:
+    from mapek.safety.screening import JudgeOpinion
+
+    unsure = {"steps": [{"tool": "bash", "args": {"command": "git push -f origin x"}}]}
+    held = Screener().screen_plan(unsure)
+    assert held.basis == "held" and held.uncertain and held.verdict != "allow"
+    assert Screener(judge=lambda t, c, v: None).screen_plan(unsure).basis == "held"
+    judged = Screener(judge=lambda t, c, v: JudgeOpinion(verdict="allow", rationale="own")
+                      ).screen_plan(unsure)
+    assert judged.basis == "judged" and judged.verdict == "allow" and judged.source == "model"
+    for plan in ({"steps": [{"tool": "bash", "args": {"command": "rm -rf /"}}]},
+                 {"steps": [{"tool": "bash", "args": {"command": "ls -la"}}]},
+                 {"steps": [{"tool": "bash", "args": {"command": "$(echo rm) -rf /srv"}}]}):
+        v = Screener().screen_plan(plan)
+        assert v.basis == "recognised" and not v.uncertain, plan
+    assert json.loads(held.model_dump_json())["basis"] == "held"
