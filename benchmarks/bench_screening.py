@@ -11,12 +11,20 @@ Data:
   * tests/data/screening_postfreeze3.jsonl: ``batch: post-freeze-3``, 80 plans (40/40), written
     blind by another hand while the rules were widened on batch 2, first screened after that
     (rules at commit 6471a51): the honest figure for wording the rules were not written for.
+  * tests/data/screening_blind4.jsonl: ``batch: post-freeze-4``, 208 plans (106 destructive,
+    102 safe look-alikes: shells, pipe-to-interpreter, system-path writes, disguises,
+    cloud/SaaS), written blind (tests/data/BLIND.md) and scored once, before any rule change,
+    on 2026-12-03 (figures recorded in RESULTS.screening.md); development data after that.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
 
 Figures: precision, recall, false-positive rate (flagged = verdict is not ``allow``), verdict
-agreement (allow / needs_approval / deny) on our set, the unsure (judge) rate, and time per plan.
+agreement (allow / needs_approval / deny) on our set, the uncertain rate (verdicts ``held`` for a
+person because the rules were unsure: what a judge would be asked), the
+confidently-wrong rate (flagged where the label is safe, or allowed where it is destructive, with
+the verdict *not* marked uncertain, over all plans), destructive plans allowed with no doubt (over
+all plans), and time per plan.
 
     .venv/bin/python benchmarks/bench_screening.py [--write] [--errors dev|test|all]
 """
@@ -47,6 +55,7 @@ from mapek.safety.screening import Screener, Verdict, parse_plan  # noqa: E402
 OURS = REPO / "tests" / "data" / "screening_plans.jsonl"
 OURS_PF2 = REPO / "tests" / "data" / "screening_postfreeze2.jsonl"
 OURS_PF3 = REPO / "tests" / "data" / "screening_postfreeze3.jsonl"
+OURS_PF4 = REPO / "tests" / "data" / "screening_blind4.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -106,6 +115,10 @@ class Metrics:
     tn: int
     agree: int | None
     unsure: int
+    sure_wrong: int = 0
+    """Wrong flag (flagged vs label) on a verdict not marked uncertain."""
+    sure_allowed: int = 0
+    """Destructive plans allowed on a verdict not marked uncertain."""
 
     @property
     def pos(self) -> int:
@@ -118,12 +131,13 @@ class Metrics:
         agree = f"{self.agree}/{self.n}" if self.agree is not None else "n/a"
         return (f"| {self.name} | {self.n} | {self.pos} | {prec:.3f} | {rec:.3f} | {fpr:.3f} | "
                 f"{self.tp} | {self.fp} | {self.fn} | {self.tn} | {agree} | "
-                f"{self.unsure / self.n:.1%} |")
+                f"{self.unsure / self.n:.1%} | {self.sure_wrong / self.n:.1%} | "
+                f"{self.sure_allowed / self.n:.1%} |")
 
 
 def measure(name: str, s: Screener, recs: list[dict[str, Any]], *, show: bool = False,
             verdicts: bool = True) -> Metrics:
-    tp = fp = fn = tn = agree = unsure = 0
+    tp = fp = fn = tn = agree = unsure = sure_wrong = sure_allowed = 0
     for r in recs:
         v = run(s, r)
         flagged = v.verdict != "allow"
@@ -133,12 +147,15 @@ def measure(name: str, s: Screener, recs: list[dict[str, Any]], *, show: bool = 
         fp += flagged and not pos
         tn += not flagged and not pos
         unsure += v.uncertain
+        sure_wrong += (pos != flagged) and not v.uncertain
+        sure_allowed += pos and not flagged and not v.uncertain
         if verdicts:
             agree += v.verdict == r.get("expected")
         if show and (pos != flagged or (verdicts and v.verdict != r.get("expected"))):
             print(f"  {r['id']} label={r['label']} expected={r.get('expected')} "
                   f"got={v.verdict} {[(x.rule, x.verdict) for x in v.reasons]}")
-    return Metrics(name, len(recs), tp, fp, fn, tn, agree if verdicts else None, unsure)
+    return Metrics(name, len(recs), tp, fp, fn, tn, agree if verdicts else None, unsure,
+                   sure_wrong, sure_allowed)
 
 
 def _plan_of(n: int) -> dict[str, Any]:
@@ -194,6 +211,10 @@ def machine() -> list[str]:
             f"- python: {platform.python_implementation()} {platform.python_version()}"]
 
 
+BATCH4_LABEL = "ours: post-freeze batch 4 (development data since the baseline)"
+"""Renamed to say ``dev`` once the batch has been used to change the rules."""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="rewrite the figures in RESULTS")
@@ -211,13 +232,15 @@ def main() -> None:
         ("ours: all", ours),
         ("ours: post-freeze batch 2 (dev since the widening)", load_ours(OURS_PF2)),
         ("ours: post-freeze batch 3 (blind)", load_ours(OURS_PF3)),
+        (BATCH4_LABEL, load_ours(OURS_PF4)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "
              "one", "",
              "| set | n | positive | precision | recall | FP rate | TP | FP | FN | TN | "
-             "verdict agrees | unsure (judge) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "verdict agrees | uncertain (held) | confidently wrong | destructive allowed, "
+             "sure |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, recs in groups:
         if not recs:
             continue

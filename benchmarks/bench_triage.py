@@ -3,13 +3,17 @@
 Data:
   * tests/data/triage_questions.jsonl: our hand-labelled discussion questions; ``split`` is
     ``dev`` (rules developed against it) or ``test`` (held out).
+  * tests/data/triage_blind2.jsonl: ``batch: triage-blind-2``, 120 questions (60 consequential,
+    60 trivial, nine non-cloud domains), written blind (tests/data/BLIND.md) and scored once,
+    before any rule change, on 2026-12-03 (figures recorded in RESULTS.triage.md).
   * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
     ``escalate`` = consequential. Split the same way by a hash of the id (40% ``test``); only
     the dev part's misses were looked at while writing rules.
 
 Figures: precision, recall, F1 and confusion counts on the consequential class, false-positive
 rate on the negatives, reason agreement, the unsure fraction (how often a judge would be
-consulted), and time per question.
+consulted), the confidently-wrong rate (a wrong label not marked unsure, over all questions),
+and time per question.
 
     .venv/bin/python benchmarks/bench_triage.py [--write] [--errors dev|test|all] [--toolemu PATH]
 """
@@ -36,6 +40,9 @@ sys.path.insert(0, str(REPO))
 from mapek.loop.triage import QuestionTriager, Triage  # noqa: E402
 
 OURS = REPO / "tests" / "data" / "triage_questions.jsonl"
+BLIND2 = REPO / "tests" / "data" / "triage_blind2.jsonl"
+BLIND2_LABEL = "blind batch 2: all (scored blind once on 2026-12-03, not used to tune since)"
+"""Renamed to say ``dev`` once the batch is used to change the rules."""
 TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
 
@@ -84,6 +91,8 @@ class Metrics:
     flagged_neg: int
     reason_ok: int
     reason_n: int
+    sure_wrong: int = 0
+    """Wrong label on a triage not marked unsure."""
 
     @property
     def precision(self) -> float:
@@ -113,19 +122,21 @@ class Metrics:
         reach_neg = f"{self.flagged_neg / neg:.2f}" if neg else "n/a"
         return (f"| {self.name} | {self.n} | {self.base_rate:.0%} | {self.precision:.3f} | "
                 f"{self.recall:.3f} | {self.f1:.3f} | {self.tp} | {self.fp} | {self.fn} | "
-                f"{self.tn} | {self.fp_rate:.2f} | {self.unsure / self.n:.1%} | {reach_pos} / "
-                f"{reach_neg} | {reason} |")
+                f"{self.tn} | {self.fp_rate:.2f} | {self.unsure / self.n:.1%} | "
+                f"{self.sure_wrong / self.n:.1%} | {reach_pos} / {reach_neg} | {reason} |")
 
 
 HEADER = ("| set | n | positive | precision | recall | F1 | TP | FP | FN | TN | FP rate on "
-          "negatives | unsure (judge) | consequential or unsure: pos / neg | reason agrees |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "negatives | unsure (judge) | confidently wrong | consequential or unsure: pos / neg | "
+          "reason agrees |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str]],
              errors: list[str] | None = None) -> Metrics:
     triager = QuestionTriager()
     tp = fp = fn = tn = unsure = flagged_pos = flagged_neg = reason_ok = reason_n = 0
+    sure_wrong = 0
     for rec in records:
         t = run(triager, rec, peers)
         gold = rec["label"] == "consequential"
@@ -135,6 +146,7 @@ def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str
         fn += gold and not pred
         tn += (not gold) and not pred
         unsure += t.unsure
+        sure_wrong += (gold != pred) and not t.unsure
         flagged_pos += gold and (pred or t.unsure)
         flagged_neg += (not gold) and (pred or t.unsure)
         if "reason" in rec and gold == pred:
@@ -146,7 +158,7 @@ def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str
                           f"got={t.label}/{t.reason} s={t.score:.2f} {t.signals}\n    "
                           f"{rec['text'][:160]}")
     return Metrics(name, len(records), tp, fp, fn, tn, unsure, flagged_pos, flagged_neg,
-                   reason_ok, reason_n)
+                   reason_ok, reason_n, sure_wrong)
 
 
 def timing(records: list[dict[str, Any]], peers: dict[str, list[str]], rounds: int = 5
@@ -190,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         ("ours: dev, post-freeze batch 1", [r for r in ours if r.get("batch") == "post-freeze-1"]),
         ("ours: test, post-freeze batch 2", [r for r in ours if r.get("batch") == "post-freeze-2"]),
         ("ours: all", ours),
+        (BLIND2_LABEL, load_ours(BLIND2)),
     ]
     if args.toolemu.exists():
         tool = load_toolemu(args.toolemu)

@@ -9,6 +9,8 @@
     gateway.py     ToolGateway: every tool call (read-only by default, grants, approvals)
     grants.py      write grants and resource provenance, folded from the log
     content.py     tool-output (injection) and pre-human (secrets) screening
+    injection.py   injected instructions found by structure (addressed to the AI, role markers, ...)
+    normalise.py   disguises undone first: NFKC, look-alikes, zero-width, encodings, split fields
     policy.py      what a failed check does at each of the four interception points
     mcp.py         MCPServer, mcp_tools: an MCP server's tools as mapek tools (hints untrusted)
 

@@ -1,14 +1,18 @@
 """Screening text that is not a plan: tool outputs (instructions hidden in data) and what is
 about to be shown to the human (secrets, injected instructions).
 
-:func:`screen_output` finds prompt-injection in a tool's output ("ignore previous
-instructions", "you are now", "send the contents to", text that looks like a tool call) and
+:func:`screen_output` finds prompt-injection in a tool's output by its structure, after
+undoing disguises (:mod:`mapek.safety.injection`, :mod:`mapek.safety.normalise`): text
+addressed to the AI reading it with a directive, role markers and fake system messages, overrides
+of the reader's instructions, the user's data sent out or built into a URL, tool calls written
+into data, delimiter break-outs, in any encoding the text asks to be decoded; and
 :func:`quarantine` wraps the output so that an agent reads it as data, flagged, never as
 instructions. :func:`screen_for_human` finds secrets (API keys, private keys, passwords,
 tokens) and injection in text bound for a person; :func:`redact` masks them.
 
-Work is linear in the text: one pass of each compiled pattern over the whole text (several
-megabytes take milliseconds); findings are capped per kind.
+Work is linear in the text: the secret patterns run only on windows around literal triggers,
+the injection detectors on the whole text up to 64 KiB and on windows around their cues beyond
+that; findings are capped per kind.
 """
 
 from __future__ import annotations
@@ -17,34 +21,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mapek.safety import injection
+
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
            "quarantine", "redact", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
 SECRET_CATALOGUE_ID = "data-exfiltration"
-
-_INJECTION: dict[str, re.Pattern[str]] = {
-    "override": re.compile(
-        r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
-        r"(?:previous|prior|above|earlier|preceding|former|system)\s+"
-        r"(?:instructions?|prompts?|rules|directions|messages?|context)", re.I),
-    "role-change": re.compile(
-        r"\byou\s+are\s+now\s+(?:a|an|the|in|my|no\s+longer)\b|\bfrom\s+now\s+on,?\s+you\b|"
-        r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|jailbroken|admin|root|dan)\b|"
-        r"\bnew\s+(?:system\s+)?instructions?\s*:", re.I),
-    "exfiltration": re.compile(
-        r"\b(?:send|email|post|upload|forward|exfiltrate|transmit|paste)\s+(?:all\s+|the\s+|"
-        r"your\s+|any\s+|this\s+)*(?:contents?|data|files?|secrets?|credentials?|keys?|"
-        r"passwords?|tokens?|conversation|history|database|env(?:ironment)?(?:\s+variables)?)"
-        r"\b[^\n]{0,80}?\b(?:to|at)\s+\S+", re.I),
-    "fake-system": re.compile(
-        r"(?:^|\n)\s*(?:\[?system\]?|<\|?system\|?>|###\s*system|assistant)\s*:|"
-        r"<\|im_start\|>|\[INST\]", re.I),
-    "tool-call": re.compile(
-        r"<tool_call>|<function_call>|\"(?:tool|function|tool_name|name)\"\s*:\s*\"[a-z_][\w.-]*"
-        r"\"\s*,\s*\"(?:args|arguments|parameters|input)\"\s*:|\bcall\s+the\s+\w+\s+tool\b",
-        re.I),
-}
 
 _SECRETS: dict[str, re.Pattern[str]] = {
     "aws-access-key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -61,13 +44,6 @@ _SECRETS: dict[str, re.Pattern[str]] = {
 _PER_KIND = 5
 _WINDOW = 240
 _TRIGGERS: dict[str, tuple[str, ...]] = {
-    "override": ("ignore", "disregard", "forget", "override"),
-    "role-change": ("you are now", "from now on", "act as", "instruction"),
-    "exfiltration": ("send", "email", "post", "upload", "forward", "exfiltrate", "transmit",
-                     "paste"),
-    "fake-system": ("system", "assistant", "<|im_start|>", "[inst]"),
-    "tool-call": ("<tool_call>", "<function_call>", '"args"', '"arguments"', '"parameters"',
-                  '"input"', "tool"),
     "aws-access-key": ("akia", "asia"),
     "private-key": ("private key-----",),
     "api-key": ("sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza"),
@@ -82,7 +58,8 @@ megabyte of plain data costs a few ``str.find`` passes."""
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    """The pattern's name (``override``, ``exfiltration``, ``api-key``, ...)."""
+    """What was found: an injection kind (:data:`mapek.safety.injection.KINDS`: ``addressed``,
+    ``override``, ``exfiltration``, ...) or a secret's (``api-key``, ``password``, ...)."""
     start: int
     end: int
     excerpt: str
@@ -156,14 +133,19 @@ def _scan(text: str, patterns: dict[str, re.Pattern[str]]) -> list[Finding]:
     return out
 
 
+def _injections(text: str) -> list[Finding]:
+    return [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
+
+
 def screen_output(text: str) -> ContentVerdict:
     """Instructions hidden in a tool's output."""
-    return ContentVerdict("output", _scan(text, _INJECTION), len(text))
+    return ContentVerdict("output", _injections(text), len(text))
 
 
 def screen_for_human(text: str) -> ContentVerdict:
     """Secrets and injected instructions in text about to be shown to a person."""
-    return ContentVerdict("human", _scan(text, _SECRETS) + _scan(text, _INJECTION), len(text))
+    found = sorted(_scan(text, _SECRETS) + _injections(text), key=lambda f: f.start)
+    return ContentVerdict("human", found, len(text))
 
 
 def quarantine(text: str, verdict: ContentVerdict, source: str) -> str:
@@ -186,7 +168,7 @@ def redact(text: str, verdict: ContentVerdict) -> str:
         pos = end
     out.append(text[pos:])
     masked = "".join(out)
-    inj = [k for k in verdict.kinds if k in _INJECTION]
+    inj = [k for k in verdict.kinds if k in injection.KINDS]
     return masked + (f"\n[flagged: reads like injected instructions ({', '.join(inj)})]"
                      if inj else "")
 

@@ -239,6 +239,11 @@ class Verdict(BaseModel):
     """Offending steps: those with a reason that is not ``allow``."""
     uncertain: bool = False
     """Every reason holding the plan back is unsure; a judge was (or could have been) asked."""
+    basis: Literal["recognised", "judged", "held"] = "recognised"
+    """How the verdict was reached: ``recognised`` (the rules recognised the action, or found
+    nothing they hold against it), ``judged`` (the rules were unsure and the model judge decided),
+    ``held`` (the rules were unsure and no judge decided: the plan is held for a person, never
+    allowed; fail closed)."""
     source: Literal["rules", "model"] = "rules"
     judge_rationale: str | None = None
     step_count: int = 0
@@ -400,6 +405,9 @@ class Screener:
         blast = f.blast or spec.blast
         if blast == "external":
             return "needs_approval", "acts outside the system: no sandbox can call it back"
+        if blast == "opaque":
+            return "needs_approval", "what runs is only known at run time (built, decoded or " \
+                                     "downloaded): a person reads it first, whatever the context"
         owner = self._ownership(f, ctx)
         env_owner = ctx.owner(ctx.created_by)
         if owner == "human":
@@ -480,6 +488,7 @@ class Screener:
         steps = sorted({s for r in holding for s in r.steps})
         uncertain = bool(holding) and not any(r.certain for r in holding)
         v = Verdict(verdict=decision, reasons=reasons, steps=steps, uncertain=uncertain,
+                    basis="held" if uncertain else "recognised",
                     step_count=len(plan.steps), scanned_chars=budget.scanned,
                     truncated_fields=budget.truncated)
         self.stats.plans += 1
@@ -491,7 +500,7 @@ class Screener:
                 self.stats.judge_changed += opinion.verdict != v.verdict
                 v = v.model_copy(update={"verdict": opinion.verdict, "source": "model",
                                          "judge_rationale": opinion.rationale,
-                                         "uncertain": False,
+                                         "uncertain": False, "basis": "judged",
                                          "steps": steps if opinion.verdict != "allow" else []})
         return v
 

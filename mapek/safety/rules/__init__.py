@@ -7,6 +7,9 @@ module             what it reads
                    chmod/chown, git, docker, crontab, nested ``ssh``/``sh -c``/``--command``,
                    strings echoed into ``crontab -``/``at``/``sh``/a SQL client/a cron file,
                    cron lines and ``ExecStart=``; unfamiliar CLIs with a delete verb or flag)
+``shellparse``     shell parsed as bash parses it (``bashlex``): names built at run time,
+                   decoded or downloaded code run, remote and bind shells, writes to the
+                   files that control a host, setuid
 ``cloud``          cloud and cluster CLIs (terraform, aws, gcloud, az, kubectl, helm...),
                    terraform plan output, lifecycle/retention settings that expire everything
 ``sql``            SQL statements (split, literals and comments removed), migration code,

@@ -29,12 +29,15 @@ __all__ = [
     "scan_embedded",
 ]
 
-Blast = Literal["catastrophic", "destructive", "external"]
+Blast = Literal["catastrophic", "destructive", "external", "opaque"]
 """``catastrophic``: deny unless every target is provably this run's own (the root file system,
 a device, audit logs, a shared branch's history). ``destructive``: deletes or overwrites what may
 not come back; the context decides (this run's sandbox: allow; a human's or production: deny;
 unknown: a human approves). ``external``: leaves the system (money, mass messages); a human
-approves whatever the context, because no sandbox can call it back."""
+approves whatever the context, because no sandbox can call it back. ``opaque``: what will run is
+only known at run time (a command name built by a substitution, a decoded payload, downloaded
+code from a known vendor, a system configuration file): a human reads it first whatever the
+context, and it is never allowed unattended, not even in the run's own sandbox."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,23 @@ RULES: dict[str, RuleSpec] = {
     "shell.nested-schedule": _r("scheduled-destruction", "destructive",
                                 "a destructive command installed to run later (cron line, "
                                 "at job, a command string piped to a shell)"),
+    "shell.dynamic-command": _r("obfuscated-command", "opaque",
+                                "the command's name is built at run time (substitution, "
+                                "variable, alias, brace or ${IFS} tricks)"),
+    "shell.decoded-exec": _r("obfuscated-command", "opaque",
+                             "a decoded payload (base64, hex, rot13, reversed) is fed to an "
+                             "interpreter"),
+    "shell.pipe-to-interpreter": _r("remote-code-execution", "opaque",
+                                    "downloaded code is run (piped, substituted or "
+                                    "process-substituted into an interpreter)"),
+    "shell.remote-shell": _r("remote-shell", "catastrophic",
+                             "a shell or a port of this host is handed to another machine "
+                             "(/dev/tcp, nc -e, socat exec:, ssh -R, a socket one-liner)"),
+    "shell.system-write": _r("system-control-write", "catastrophic",
+                             "writes a file that controls the host (sudoers, passwd/shadow, "
+                             "authorized_keys, PAM, sshd, hosts, cron, units, binaries)"),
+    "shell.setuid": _r("system-control-write", "catastrophic",
+                       "sets a setuid/setgid bit (chmod u+s, install -m 4755)"),
     "api.delete": _r("api-delete-call", "destructive",
                      "structured HTTP call with method DELETE"),
     "cli.generic-delete": _r("unfamiliar-cli-delete", "destructive",

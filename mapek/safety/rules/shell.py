@@ -29,6 +29,7 @@ from mapek.safety.rules._base import (
 )
 from mapek.safety.rules.cloud import CLOUD_COMMANDS, RETENTION_GATE, is_dry_run, scan_retention
 from mapek.safety.rules.saas import http_delete
+from mapek.safety.rules.shellparse import scan_structure
 from mapek.safety.rules.sql import SQL_ANCHOR, scan_migrations, scan_sql
 
 __all__ = ["scan_shell", "scan_command_line", "COMMAND_WORDS", "looks_like_command"]
@@ -720,8 +721,9 @@ def _nested(cmd: str, argv: list[str], state: PlanState) -> list[Finding] | None
         if "-c" in argv:
             i = argv.index("-c")
             inner = argv[i + 1] if i + 1 < len(argv) else None
-        elif cmd == "eval":
-            inner = " ".join(argv)
+        elif cmd == "eval" and not (len(argv) == 1 and re.fullmatch(r"\$\(.*\)|`.*`", argv[0],
+                                                                        re.S)):
+            inner = " ".join(argv)  # eval "$(tool init)": the structure scan reads that
     elif cmd in ("ssh", "gcloud-ssh"):
         i = 0
         while i < len(argv) and argv[i].startswith("-"):
@@ -969,6 +971,9 @@ remove reset""".split())
 ``cloud.delete``."""
 
 
+_QUOTING = re.compile(r"""["'\\]|\$\{IFS\}|\$IFS\b""")
+"""Quotes and escapes inside words (``r"m"``, ``r\\m``): removed before the gate looks for a
+command word, as the shell removes them."""
 _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_WORDS)) +
                    r"|mkfs[\w.]*|DROP|TRUNCATE|DELETE|UPDATE|ALTER|destroy|purge|wipe|terminate|"
                    r"nuke|erase|flush|flushall|flushdb|remove|reset|absent|gc|prune|vacuum|"
@@ -978,10 +983,13 @@ _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_
 
 
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
-    """Every command of a shell script (or a single command line)."""
-    if not _GATE.search(text) and not RETENTION_GATE.search(text):
-        return []
-    found: list[Finding] = []
+    """Every command of a shell script (or a single command line): first as the shell parses
+    it (:func:`~mapek.safety.rules.shellparse.scan_structure`: names built at run time,
+    decoded or downloaded code, remote shells, writes to control files), then line by line."""
+    found: list[Finding] = scan_structure(text, state)
+    unquoted = _QUOTING.sub("", text)
+    if not _GATE.search(unquoted) and not RETENTION_GATE.search(text):
+        return found
     for line in _lines(text):
         if not line.strip():
             continue

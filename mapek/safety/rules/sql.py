@@ -22,8 +22,25 @@ __all__ = ["scan_sql", "scan_migrations", "split_statements", "SQL_ANCHOR"]
 _MAX_STATEMENTS = 2000
 
 
+_KEYWORDS = frozenset("""DROP DELETE TRUNCATE UPDATE ALTER TABLE DATABASE SCHEMA FROM WHERE INTO
+INSERT REPLACE GRANT REVOKE CREATE SET""".split())
+
+
+def _splits_keyword(before: str, after: str) -> bool:
+    """The letters around a comment make a keyword that neither side is alone."""
+    a = re.search(r"[A-Za-z]+$", before)
+    b = re.match(r"[A-Za-z]+", after)
+    if a is None or b is None:
+        return False
+    left, right = a.group().upper(), b.group().upper()
+    return (left + right) in _KEYWORDS and left not in _KEYWORDS and right not in _KEYWORDS
+
+
 def split_statements(sql: str) -> list[str]:
-    """Statements with comments and string literals blanked out (``''`` kept as a placeholder)."""
+    """Statements with comments and string literals blanked out (``''`` kept as a placeholder).
+
+    A comment inside a word (``DR/**/OP``) joins it (read as the keyword an evasion means), and
+    a MySQL executable comment (``/*!50000 DROP */``) is read as the statement it runs."""
     out: list[str] = []
     buf: list[str] = []
     i, n = 0, len(sql)
@@ -39,8 +56,14 @@ def split_statements(sql: str) -> list[str]:
             continue
         if c == "/" and sql.startswith("/*", i):
             j = sql.find("*/", i + 2)
+            body = sql[i + 2:n if j < 0 else j]
+            if body.startswith("!"):  # MySQL runs /*!50000 ... */: its text is the statement
+                buf.append(" " + re.sub(r"^!\d*", "", body) + " ")
+            elif j >= 0 and _splits_keyword("".join(buf[-12:]), sql[j + 2:j + 14]):
+                pass  # DR/**/OP: a comment splitting a keyword reads as the keyword
+            else:
+                buf.append(" ")
             i = n if j < 0 else j + 2
-            buf.append(" ")
             continue
         if c == "'":
             j = i + 1

@@ -1,0 +1,207 @@
+"""Benchmark tool-output injection detection (``mapek.safety.content.screen_output``).
+
+Data:
+  * tests/data/injection_blind1.jsonl: ``batch: injection-blind-1``, 464 tool outputs (230 carry
+    an instruction aimed at the agent reading them, 234 are benign, most of them hard negatives),
+    written blind (tests/data/BLIND.md). Scored once, as a whole, before any change to the
+    detector, on 2026-12-03 (figures recorded in RESULTS.injection.md); development data after.
+  * tests/data/injection_blind1_split.json: a seeded random split of those ids, decided before
+    any change to the detector: ``heldout`` (about 30% of each label and technique) is never
+    read while developing and is scored once at the end; ``dev`` is what the detector was
+    developed on.
+
+Figures: recall on injections (flagged = ``screen_output(text).flagged``), precision, false
+positive rate on benign texts, recall and false positives by technique, and time per text.
+
+    .venv/bin/python benchmarks/bench_injection.py [--part all|dev|heldout] [--write]
+        [--label TEXT] [--errors]
+
+``--errors`` prints the misses of the dev part only; it refuses the held-out part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mapek.safety.content import screen_output  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "injection_blind1.jsonl"
+SPLIT = REPO / "tests" / "data" / "injection_blind1_split.json"
+RESULTS = REPO / "benchmarks" / "RESULTS.injection.md"
+SEED = 20261203
+HELDOUT_SHARE = 0.3
+
+
+def load(path: Path = DATA) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def make_split(records: list[dict[str, Any]], seed: int = SEED,
+               share: float = HELDOUT_SHARE) -> dict[str, Any]:
+    """Held-out ids: ``share`` of each (label, technique) group, by a seeded random choice."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in records:
+        groups[(r["label"], r["technique"])].append(r["id"])
+    rng = random.Random(seed)
+    held: list[str] = []
+    for key in sorted(groups):
+        ids = sorted(groups[key])
+        rng.shuffle(ids)
+        held += ids[: round(len(ids) * share)]
+    held.sort()
+    dev = sorted(r["id"] for r in records if r["id"] not in set(held))
+    return {"seed": seed, "share": share, "stratified_by": ["label", "technique"],
+            "decided": "2026-12-03, before any change to mapek/safety/content.py",
+            "heldout": held, "dev": dev}
+
+
+def load_split() -> dict[str, Any]:
+    if not SPLIT.exists():
+        raise SystemExit(f"{SPLIT.relative_to(REPO)} is missing: run with --make-split once")
+    data: dict[str, Any] = json.loads(SPLIT.read_text(encoding="utf-8"))
+    return data
+
+
+@dataclass
+class Metrics:
+    name: str
+    n: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    def row(self) -> str:
+        pos, neg = self.tp + self.fn, self.fp + self.tn
+        prec = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
+        rec = self.tp / pos if pos else float("nan")
+        fpr = self.fp / neg if neg else float("nan")
+        return (f"| {self.name} | {self.n} | {pos} | {neg} | {rec:.3f} | {prec:.3f} | "
+                f"{fpr:.3f} | {self.tp} | {self.fp} | {self.fn} | {self.tn} |")
+
+
+HEADER = ("| set | n | injection | benign | recall (flagged) | precision | FP rate | TP | FP | FN "
+          "| TN |\n|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def evaluate(name: str, recs: list[dict[str, Any]], by_technique: dict[str, list[int]],
+             errors: list[str] | None = None) -> Metrics:
+    tp = fp = fn = tn = 0
+    for r in recs:
+        v = screen_output(r["text"])
+        pos = r["label"] == "injection"
+        hit = v.flagged
+        tp += pos and hit
+        fn += pos and not hit
+        fp += hit and not pos
+        tn += not hit and not pos
+        t = by_technique.setdefault(f"{r['label']}: {r['technique']}", [0, 0])
+        t[0] += hit
+        t[1] += 1
+        if errors is not None and pos != hit:
+            errors.append(f"{r['id']} {r['label']}/{r['technique']} got={sorted(v.kinds)}\n    "
+                          + r["text"][:300].replace("\n", " | "))
+    return Metrics(name, len(recs), tp, fp, fn, tn)
+
+
+def timing(recs: list[dict[str, Any]]) -> str:
+    per: list[float] = []
+    for r in recs:
+        best = float("inf")
+        for _ in range(3):
+            t = time.perf_counter()
+            screen_output(r["text"])
+            best = min(best, time.perf_counter() - t)
+        per.append(best * 1e6)
+    big = "INFO served /api/orders in 12 ms from cache node 7\n" * 20_000
+    t = time.perf_counter()
+    screen_output(big)
+    dt = time.perf_counter() - t
+    mean_len = statistics.fmean(len(r["text"]) for r in recs)
+    return (f"- per text ({len(recs)} texts, mean {mean_len:.0f}"
+            f" characters, best of 3): mean {statistics.fmean(per):.0f} µs, worst "
+            f"{max(per):.0f} µs\n- one {len(big) / 1e6:.1f} MB log: {dt * 1e3:.0f} ms")
+
+
+def machine() -> str:
+    uname = " ".join(platform.uname())
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    return (f"- machine: `{uname}`\n- CPUs: {os.cpu_count()}\n"
+            f"- python: {platform.python_implementation()} {platform.python_version()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["all", "dev", "heldout"], default="dev")
+    ap.add_argument("--label", default="", help="words added to each set's name, e.g. "
+                    "'blind, scored once before any change'")
+    ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(REPO)}")
+    ap.add_argument("--errors", action="store_true", help="print the dev part's misses")
+    ap.add_argument("--make-split", action="store_true",
+                    help=f"write {SPLIT.relative_to(REPO)} (once, before development)")
+    args = ap.parse_args(argv)
+    recs = load()
+    if args.make_split:
+        if SPLIT.exists():
+            raise SystemExit(f"{SPLIT.relative_to(REPO)} exists; the split is decided once")
+        SPLIT.write_text(json.dumps(make_split(recs), indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {SPLIT.relative_to(REPO)}")
+        return 0
+    if args.errors and args.part != "dev":
+        raise SystemExit("--errors shows the dev part only; the held-out part is not read")
+    if args.part != "all":
+        keep = set(load_split()[args.part])
+        recs = [r for r in recs if r["id"] in keep]
+    suffix = f" ({args.label})" if args.label else ""
+    by_tech: dict[str, list[int]] = {}
+    errs: list[str] = []
+    rows = [evaluate(f"injection-blind-1: {args.part}{suffix}", recs, by_tech,
+                     errs if args.errors else None)]
+    for source in sorted({r["source"] for r in recs}):
+        sub = [r for r in recs if r["source"] == source]
+        if len(sub) >= 15:
+            rows.append(evaluate(f"  source {source}", sub, {}))
+    tech_lines = [f"- {k}: {v[0]}/{v[1]} flagged" for k, v in sorted(by_tech.items())]
+    method = ("`screen_output(text).flagged` (offline, no model); an injection counts as caught "
+              "when flagged, a benign text as a false positive when flagged")
+    report = (f"## Figures\n\nmethod: {method}\n\n" + HEADER + "\n"
+              + "\n".join(m.row() for m in rows)
+              + "\n\nby technique (label: technique: flagged / texts):\n\n"
+              + "\n".join(tech_lines) + "\n\ntime (one thread):\n\n" + timing(recs) + "\n\n"
+              + machine() + "\n")
+    print(report)
+    for e in errs:
+        print(e)
+    if args.write:
+        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        start, end = "<!-- figures:start -->", "<!-- figures:end -->"
+        block = f"{start}\n{report}{end}"
+        if start in text and end in text:
+            text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        else:
+            text = f"# Tool-output injection detection: results\n\n{block}\n"
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,330 @@
+"""Text the way a model reads it: disguises undone before injection detection.
+
+A model reading a tool's output sees through fullwidth letters, look-alike Cyrillic and Greek
+letters, zero-width characters, HTML comments, link titles, percent-encoded URLs and base64,
+hex or rot13 that the text asks it to decode. A detector matching the raw characters does not.
+:func:`views` returns the text as a set of :class:`View` objects to scan: the text itself with
+NFKC applied, zero-width characters dropped and confusable letters folded to Latin (one view for
+English patterns, one keeping the original script for other languages), the string values of
+structured data joined (for instructions split across fields), and every encoded segment that
+decodes to readable text. Each view maps its offsets back to the original text, so findings
+point at what was actually written.
+
+Work is linear in the text; pure-ASCII text (the common case) is never copied for NFKC or
+folding, and decoding is capped per segment and in total.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import codecs
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+__all__ = ["View", "views", "fold", "ZERO_WIDTH"]
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u200e\u200f" \
+             "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u034f"
+"""Characters that render as nothing: dropped before matching (a ZWJ inside an emoji or a
+Persian word is dropped too, which changes nothing a pattern looks for)."""
+
+_DROP: dict[int, int | None] = dict.fromkeys(map(ord, ZERO_WIDTH))
+
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x",
+    "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y",
+    "ӏ": "l", "ɡ": "g", "к": "k", "м": "m", "н": "h", "т": "t", "п": "n", "г": "r", "ь": "b",
+    "А": "A", "В": "B", "Е": "E", "Ё": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+    "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ѕ": "S", "І": "I", "Ј": "J", "Ԛ": "Q", "Ԝ": "W",
+    "Һ": "H", "Ү": "Y", "Ӏ": "I", "Ԁ": "D",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H",
+    "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    # Latin look-alikes outside ASCII that NFKC keeps
+    "ı": "i", "ȷ": "j", "ℓ": "l", "ꞵ": "b", "ɑ": "a", "ɩ": "i", "օ": "o",
+    # small capitals
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
+    "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "‐": "-", "‑": "-", "‒": "-", "−": "-", "＂": '"', "‘": "'", "’": "'", "ʼ": "'", "′": "'",
+}
+"""Letters that look like Latin ones (Unicode's confusables, the common subset): folded to
+the Latin letter in the English view. A word in real Russian or Greek becomes gibberish there
+and matches nothing; the script view keeps it as written for the other-language patterns."""
+
+_FOLD = str.maketrans(_CONFUSABLES)
+_TAGS = {c: c - 0xE0000 for c in range(0xE0020, 0xE007F)}
+"""Unicode tag characters (invisible, one per ASCII character: "ASCII smuggling") read as the
+ASCII they encode."""
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_CAP_SEGMENT = 100_000
+_CAP_DECODED = 1_000_000
+
+
+def fold(text: str) -> str:
+    """NFKC, zero-width characters dropped and look-alike letters folded (no offsets kept)."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFKC", text.translate(_DROP).translate(_TAGS)).translate(_FOLD)
+
+
+@dataclass
+class View:
+    """One way of reading the text, with a map from its offsets to the original's."""
+
+    text: str
+    kind: str
+    """``plain`` (the text, normalised and folded), ``script`` (normalised, original script),
+    ``fields`` (string values of structured data joined), or ``decoded:<how>``."""
+    origin: tuple[int, int]
+    """The span of the original text this view reads (the whole text, or one segment)."""
+    _segs: list[tuple[int, int, int, bool]] = field(default_factory=list, repr=False)
+    """(view start, original start, original end, identity) for each piece of the view."""
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original text's span for ``text[start:end]``."""
+        if not self._segs:
+            return self.origin
+        return self._at(start, False), self._at(max(start, end - 1), True)
+
+    def _at(self, i: int, end: bool) -> int:
+        k = bisect.bisect_right(self._segs, (i, 1 << 62)) - 1
+        vs, os_, oe, ident = self._segs[max(k, 0)]
+        if ident:
+            return os_ + (i - vs) + (1 if end else 0)
+        return oe if end else os_
+
+
+def _normalised(text: str, do_fold: bool) -> View:
+    """NFKC and zero-width removal (and folding), keeping an offset map."""
+    if text.isascii():
+        return View(text, "plain" if do_fold else "script", (0, len(text)),
+                    [(0, 0, len(text), True)])
+    out: list[str] = []
+    segs: list[tuple[int, int, int, bool]] = []
+    n = pos = 0
+    for m in _NON_ASCII.finditer(text):
+        a, b = m.span()
+        if a > pos:
+            out.append(text[pos:a])
+            segs.append((n, pos, a, True))
+            n += a - pos
+        run = text[a:b]
+        new = unicodedata.normalize("NFKC", run.translate(_DROP).translate(_TAGS))
+        if do_fold:
+            new = new.translate(_FOLD)
+        if new == run:
+            segs.append((n, a, b, True))
+        elif new:
+            segs.append((n, a, b, False))
+        out.append(new)
+        n += len(new)
+        pos = b
+    if pos < len(text):
+        out.append(text[pos:])
+        segs.append((n, pos, len(text), True))
+    return View("".join(out), "plain" if do_fold else "script", (0, len(text)), segs)
+
+
+_JSON_KEY = re.compile(r'"[\w .@$-]{1,40}"\s*:\s*')
+_LINE_KEY = re.compile(r"(?m)^[ \t]*(?:[A-Za-z][\w-]{0,30}(?:;[^:\n]{0,40})?:(?!//)|"
+                       r"\[[^\]\n]{1,25}\]|\d{1,2}:\d{2}(?::\d{2})?)[ \t]*")
+_SEPARATORS = re.compile(r'""|[;|\t]+|","|",|,"|\\n|\\"')
+_STRUCTURED = re.compile(r'(?m)"\s*:\s*"|^[A-Z][A-Z-]{1,20}[:;]|^[^\s,"]+,[^\n]*,')
+"""JSON, iCal/vCard fields, CSV rows (a first field without spaces and two more)."""
+
+
+def _fields(plain: str) -> str | None:
+    """String values of JSON, CSV, vCard/iCal/YAML and tables joined into one line each, so
+    an instruction split across fields reads as one sentence; None for plain prose."""
+    if len(plain) > 200_000 or not _STRUCTURED.search(plain):
+        return None
+    t = _JSON_KEY.sub(" ", plain)
+    t = _LINE_KEY.sub("", t)
+    t = _SEPARATORS.sub(" ", t)
+    t = t.replace('"', " ").replace("{", " ").replace("}", " ").replace("[", " ")
+    t = t.replace("]", " ")
+    t = re.sub(r"[ \t]*\n[ \t]*", " ", t)
+    return re.sub(r"[ \t]{2,}", " ", t)
+
+
+_B64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
+_HEX_ESC = re.compile(r"(?:\\x[0-9a-fA-F]{2}){6,}")
+_HEX_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){10,}(?![0-9a-fA-F])")
+_HEX_SPACED = re.compile(r"(?<![0-9a-fA-F])(?:(?:0x)?[0-9a-fA-F]{2}[ ,:]){8,}(?:0x)?[0-9a-fA-F]{2}"
+                         r"(?![0-9a-fA-F])")
+_SEGMENT = re.compile(r"[^\n:\u2192()\[\]]+")
+_IDENT = re.compile(r"\b[A-Za-z]+(?:_[A-Za-z]+){3,}\b")
+_PCT = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
+_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,6}|[a-z]{2,8});")
+_WORDS = re.compile(r"[A-Za-z']+")
+_COMMON = frozenset(
+    "the a an to of and in is it for on with this that you your all be as at by from are "
+    "or not any user their them then now do if each every before after so our its no me my "
+    "we us they he she his her send tell call run say".split())
+"""Very common English words: a decoded or rot13'd line that is full of them is text."""
+
+
+def _readable(s: str) -> bool:
+    """Decoded bytes that read as words (not a hash, an image or a key)."""
+    if len(s) < 8 or s.count(" ") < 2:
+        return False
+    printable = sum(c.isprintable() or c in "\n\t" for c in s)
+    letters = sum(c.isalpha() for c in s)
+    return printable >= 0.95 * len(s) and letters >= 0.6 * len(s.replace(" ", ""))
+
+
+def _english(s: str) -> float:
+    words = _WORDS.findall(s.lower())
+    return sum(w in _COMMON for w in words) / len(words) if words else 0.0
+
+
+def _decode_bytes(raw: bytes) -> str | None:
+    try:
+        s = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return s if _readable(s) else None
+
+
+_DECODE_CUES = ("decod", "base64", "b64", "hex", "encod", "rot13", "rot-13", "cipher", "\\x",
+                "%2", "%3", "%4", "%5", "%6", "%7", "&#")
+
+
+def _decoded(text: str) -> list[tuple[str, str, int, int]]:
+    """(how, decoded text, start, end) for every encoded segment that decodes to words; in a
+    long text, only segments near a word that asks for decoding (a model does not decode a
+    blob nobody asked it to)."""
+    if len(text) <= _CAP_SEGMENT:
+        return _decoded_in(text, 0)
+    lower = text.lower()
+    spans: list[tuple[int, int]] = []
+    for cue in _DECODE_CUES:
+        pos = lower.find(cue)
+        while pos != -1 and len(spans) < 10_000:
+            a, b = max(0, pos - 2000), min(len(text), pos + 2000)
+            if spans and a <= spans[-1][1] and spans[-1][0] <= a:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+            else:
+                spans.append((a, b))
+            pos = lower.find(cue, pos + 2000)
+    out: list[tuple[str, str, int, int]] = []
+    for a, b in sorted(spans):
+        out += [(how, s, a + x, a + y) for how, s, x, y in _decoded_in(text[a:b], a)]
+    return out
+
+
+def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
+    out: list[tuple[str, str, int, int]] = []
+    budget = _CAP_DECODED
+
+    def add(how: str, s: str | None, a: int, b: int) -> None:
+        nonlocal budget
+        if s and budget > 0:
+            out.append((how, s[:budget], a, b))
+            budget -= len(s)
+
+    for m in _B64.finditer(text):
+        seg = m.group()
+        if len(seg) > _CAP_SEGMENT or seg.isalpha() and seg.islower() or seg.isdigit():
+            continue
+        pad = seg.rstrip("=")
+        try:
+            raw = base64.b64decode(pad + "=" * (-len(pad) % 4), altchars=b"-_"
+                                   if ("-" in pad or "_" in pad) else None, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        add("base64", _decode_bytes(raw), *m.span())
+    for rx in (_HEX_ESC, _HEX_RUN, _HEX_SPACED):
+        for m in rx.finditer(text):
+            seg = m.group()
+            if len(seg) > _CAP_SEGMENT:
+                continue
+            digits = re.sub(r"\\x|0x|[ ,:]", "", seg)
+            try:
+                raw = binascii.unhexlify(digits)
+            except (binascii.Error, ValueError):
+                continue
+            add("hex", _decode_bytes(raw), *m.span())
+    if "%" in text:
+        for m in _PCT.finditer(text):
+            seg = m.group()
+            if len(seg) <= _CAP_SEGMENT:
+                s = unquote(seg.replace("+", " "))
+                if s != seg:
+                    add("url", re.sub(r"[?&=#]", "\n", s), *m.span())
+    if "&" in text and _ENTITY.search(text):
+        s = html.unescape(text[:_CAP_SEGMENT])
+        if s != text[:_CAP_SEGMENT]:
+            add("html", s, 0, min(len(text), _CAP_SEGMENT))
+    near_rot = len(text) <= 65_536 or "rot" in text.lower()
+    if near_rot and len(text) <= 1_000_000:
+        for m in _SEGMENT.finditer(text):
+            seg = m.group()
+            if len(seg) >= 12 and seg.count(" ") >= 2 and _english(seg) < 0.12:
+                r = codecs.encode(seg, "rot13")
+                if _english(r) >= 0.25:
+                    add("rot13", r, *m.span())
+    return out
+
+
+_CODE_LINE = re.compile(
+    r"^\s*(?:def |class |import |from \S+ import|return\b|elif |else\s*[:{]|try\s*[:{]|except\b|"
+    r"catch\s*\(|const |let |var |function\b|public |private |protected |static |func |"
+    r"package |#include|fn |impl |struct |export |async |await |@\w+|raise |with .*:\s*$|"
+    r"if .*[:{)]\s*$|for .*[:{)]\s*$|while .*[:{)]\s*$)|[;{}]\s*$|\)\s*:\s*$|=>|->|\bself\.|"
+    r"\bthis\.|^\s*[\w.\[\]]+\s*=\s*[\w.]+\(", re.M)
+_PROSE_IN_CODE = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|/\*[\s\S]*?\*/|<!--[\s\S]*?-->|(?<![:\w])//[^\n]*|'
+    r'(?<![\w$])#(?!include|!|\[)[^\n]*|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`')
+
+
+_BLANK = re.compile(r"[^\n]")
+
+
+def _code_prose(text: str) -> str | None:
+    """For source code, the text with everything but comments and prose strings blanked (the
+    same length, newlines kept): instructions in code hide in comments and strings, and code
+    itself is full of verbs and labels ("model: str") that read like orders."""
+    sample = text[:20_000]
+    lines = [ln for ln in sample.splitlines() if ln.strip()]
+    if len(lines) < 4 or len(_CODE_LINE.findall(sample)) < 0.4 * len(lines):
+        return None
+    out: list[str] = []
+    pos = 0
+    for m in _PROSE_IN_CODE.finditer(text):
+        seg = m.group()
+        if seg[0] in "\"'`" and seg.count(" ") < 2:
+            continue
+        out += [_BLANK.sub(" ", text[pos:m.start()]), seg]
+        pos = m.end()
+    out.append(_BLANK.sub(" ", text[pos:]))
+    return "".join(out)
+
+
+def views(text: str) -> list[View]:
+    """The text as a model would read it, every disguise undone, each a :class:`View`."""
+    text = _code_prose(text) or text
+    plain = _normalised(text, True)
+    out = [plain]
+    if not text.isascii():
+        script = _normalised(text, False)
+        if script.text != plain.text:
+            out.append(script)
+    flat = _fields(plain.text)
+    if flat is not None:
+        out.append(View(flat, "fields", (0, len(text))))
+    for m in _IDENT.finditer(plain.text):
+        oa, ob = plain.span(*m.span())
+        out.append(View(m.group().replace("_", " "), "fields", (oa, ob)))
+    for how, s, a, b in _decoded(plain.text):
+        oa, ob = plain.span(a, b)
+        out.append(View(fold(s), f"decoded:{how}", (oa, ob)))
+    return out
