@@ -42,7 +42,7 @@ class Batch:
         from mapek.knowledge import KnowledgeBase
 
         self.batch_id = batch_id
-        self.settings = Settings(**({"home": Path(home)} if home else {}))
+        self.settings = Settings(home=Path(home)) if home else Settings()
         self.workspace = self.settings.workspace(create=create)
         self.kb = KnowledgeBase.open(self.workspace, settings=self.settings,
                                      index_on_record=False)
@@ -149,7 +149,7 @@ class Batch:
         installed, else a list of dicts."""
         rows = self.report().rows()
         try:
-            import pandas as pd
+            import pandas as pd  # type: ignore[import-untyped,import-not-found,unused-ignore]
         except ImportError:
             return rows
         return pd.DataFrame(rows)
@@ -175,7 +175,9 @@ class Batch:
             f"</td><td>{c.repeat}</td><td>{escape(c.state)}</td><td>{escape(c.outcome)}</td>"
             f"<td>{c.tokens}</td><td>{c.usd:.4f}</td><td>{c.turns}</td></tr>"
             for c in st.cells)
-        return (f"<b>mapek batch {escape(self.batch_id)}</b> — {escape(st.state)} ({counts}); "
+        name = f" “{escape(st.name)}”" if st.name else ""
+        return (f"<b>mapek batch {escape(self.batch_id)}</b>{name} — {escape(st.state)} "
+                f"({counts}); "
                 f"{st.tokens} tokens, ${st.usd:.4f}, {st.questions_waiting} question(s) "
                 "waiting<table><tr><th>topic</th><th>panel</th><th>model</th><th>repeat</th>"
                 "<th>state</th><th>outcome</th><th>tokens</th><th>USD</th><th>turns</th></tr>"

@@ -24,8 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from mapek.api import Session
 
-__all__ = ["CellDone", "CellJob", "Executor", "LocalExecutor", "InboxChannel", "run_cell",
+__all__ = ["Action", "CellDone", "CellJob", "Executor", "LocalExecutor", "InboxChannel", "run_cell",
            "EXECUTORS", "make_executor"]
+
+
+Action = Literal["start", "resume", "follow"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class CellJob:
     run_id: str
     home: str
     """The workspace folder (its log, checkpoints and runs)."""
-    action: Literal["start", "resume", "follow"]
+    action: Action
     """``start`` a created session, ``resume`` an interrupted one from its checkpoint, or
     ``follow`` a worker that is already running (its driver was killed)."""
     wait: bool = False

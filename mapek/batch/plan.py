@@ -39,7 +39,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mapek.errors import ConfigError
+from mapek.errors import ConfigError, UserError
 from mapek.llm.spec import ModelSpec
 from mapek.models import Persona
 
@@ -252,7 +252,7 @@ def _checked(raw: _RawPlan, where: _Locator, base: Path) -> BatchPlan:
             raise where.error(("personas_dir",), f"no such folder: {pdir}")
     try:
         known = PersonaLibrary.load(Path(pdir) if pdir else _settings_personas()).personas
-    except ConfigError as exc:
+    except UserError as exc:  # a bad persona file in the folder
         raise where.error(("personas_dir",), str(exc)) from None
     panels: dict[str, list[str | Persona]] = {}
     for name, members in raw.panels.items():
@@ -290,7 +290,7 @@ def _checked(raw: _RawPlan, where: _Locator, base: Path) -> BatchPlan:
         except ValidationError as exc:
             err = exc.errors()[0]
             raise where.error(("models", k, *err["loc"]), _message(err)) from None
-        except ConfigError as exc:
+        except UserError as exc:  # an invalid spec, an unknown model
             raise where.error(("models", k), str(exc)) from None
         label = str(label or spec.name)
         if any(o.label == label for o in models):

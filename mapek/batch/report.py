@@ -44,7 +44,7 @@ def build_report(fold: BatchFold, root: Path) -> BatchReport:
     topics = []
     all_cells: list[dict[str, Any]] = []
     for topic in plan.topics:
-        cells = []
+        cells: list[dict[str, Any]] = []
         for cell in plan.cells():
             if cell.topic.id != topic.id:
                 continue
@@ -265,11 +265,11 @@ class BatchReport:
                 f"<h4>Decision</h4><p>{escape('; '.join(c['decisions']) or '—')}</p>"
                 f"<h4>Recommendations</h4><ul>{recs}</ul><h4>Dissent</h4><ul>{dis}</ul></div>")
         out.append("</div>")
-        dis = [x for x in t["dissenters"] if x["dissents"]]
+        dissenting = [x for x in t["dissenters"] if x["dissents"]]
         out.append("<h3>Dissent</h3><ul>" + ("".join(
             f"<li>{escape(x['persona'])}: dissents in {x['dissents']} of {x['cells']} cells"
-            + (" <b>(consistently)</b>" if x["consistent"] else "") + "</li>" for x in dis)
-            or "<li>nobody dissented</li>") + "</ul>")
+            + (" <b>(consistently)</b>" if x["consistent"] else "") + "</li>"
+            for x in dissenting) or "<li>nobody dissented</li>") + "</ul>")
         out.append("<h3>Escalated to a person</h3><ul>" + ("".join(
             f"<li>{escape(e['cell'])}: {escape(e['question'])} (asked by "
             f"{escape(e['asked_by'])}) — "

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mapek.batch.executor import CellJob, Executor
+from mapek.batch.executor import Action, CellDone, CellJob, Executor
 from mapek.batch.plan import BatchPlan, Cell
 from mapek.batch.state import ENDED, BatchFold, BatchStatus
 from mapek.errors import UserError
@@ -110,7 +110,7 @@ class BatchRunner:
     # -- the checks before anything is written ------------------------------------------------
 
     def check(self, action: str, raise_limits: dict[str, float] | None,
-              retry_failed: bool) -> list[tuple[Cell, str]]:
+              retry_failed: bool) -> list[tuple[Cell, Action]]:
         """What this run would do, cell by cell; raises if it must not run at all."""
         f = self.fold
         if f.driver_alive():
@@ -131,10 +131,12 @@ class BatchRunner:
                             f"{self.batch_id} --raise {breach.limit}=N --reason ...")
         return todo
 
-    def _todo(self, retry_failed: bool) -> list[tuple[Cell, str]]:
+    def _todo(self, retry_failed: bool) -> list[tuple[Cell, Action]]:
         """(cell, action) for every cell that needs this run: followed first (their workers
         run already), then resumed, then started, each in plan order."""
-        follow, resume, start = [], [], []
+        follow: list[tuple[Cell, Action]] = []
+        resume: list[tuple[Cell, Action]] = []
+        start: list[tuple[Cell, Action]] = []
         for cell in self.plan.cells():
             state = self.fold.cell_state(cell)
             if state in ("running", "waiting"):
@@ -195,6 +197,13 @@ class BatchRunner:
                         "interrupted: the running cells were stopped; "
                         f"mapek batch resume {self.batch_id}")
             raise
+        except Exception as exc:  # the driver cannot go on: leave no cell running unwatched
+            self.executor.stop_all(f"the batch's driver stopped: {exc}")
+            self.executor.close()
+            self._close(attempt, "batch.stopped", "error",
+                        f"the driver stopped on an error ({type(exc).__name__}: {exc}); "
+                        f"mapek batch resume {self.batch_id}")
+            raise
         self.executor.close()
         f.refresh(self.kb)
         left = [c for c in self.plan.cells() if f.cell_state(c) not in ENDED]
@@ -222,7 +231,7 @@ class BatchRunner:
                        key=key or f"stopped:{attempt}")
         self.fold.refresh(self.kb, only=set())
 
-    def _loop(self, pending: list[tuple[Cell, str]], attempt: int) -> None:
+    def _loop(self, pending: list[tuple[Cell, Action]], attempt: int) -> None:
         f, ex = self.fold, self.executor
         stop_wait: float | None = None
         while True:
@@ -250,7 +259,7 @@ class BatchRunner:
                 return
             time.sleep(self.poll)
 
-    def _launch(self, cell: Cell, action: str) -> None:
+    def _launch(self, cell: Cell, action: Action) -> None:
         run = self.fold.runs.get(cell.key)
         if action == "start":
             if run is None:
@@ -259,7 +268,7 @@ class BatchRunner:
                 self._create_session(cell, run)
         assert run is not None
         self._attempts[cell.key] = self._attempts.get(cell.key, 0) + 1
-        self.executor.submit(CellJob(run, str(self.home), action,  # type: ignore[arg-type]
+        self.executor.submit(CellJob(run, str(self.home), action,
                                      wait=self.plan.questions == "wait"))
 
     def _record_cell(self, cell: Cell) -> str:
@@ -288,7 +297,7 @@ class BatchRunner:
         s.close()
         self.fold.refresh(self.kb, only={run})
 
-    def _reaped(self, done: Any, pending: list[tuple[Cell, str]], attempt: int) -> None:
+    def _reaped(self, done: CellDone, pending: list[tuple[Cell, Action]], attempt: int) -> None:
         cell = next(c for c in self.plan.cells() if self.fold.runs.get(c.key) == done.run_id)
         if done.error:
             self.kb.record(self.batch_id, "batch.error", "worker",
