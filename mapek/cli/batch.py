@@ -223,7 +223,9 @@ def _print_status(st: Any) -> None:
     from rich.table import Table
 
     con = console()
-    table = Table("cell", "run", "state", "outcome", "tokens", "USD", "turns", "s", "q")
+    table = Table()
+    for name in ("cell", "run", "state", "outcome", "tokens", "USD", "turns", "s", "q"):
+        table.add_column(name, overflow="fold")
     for c in st.cells:
         table.add_row(c.key, c.run_id or "-", c.state, c.outcome, str(c.tokens),
                       f"{c.usd:.4f}", str(c.turns), f"{c.seconds:.0f}",
