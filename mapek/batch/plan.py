@@ -333,7 +333,7 @@ def _check_model(name: str) -> None:
 
     m = LiteLLMModel(name)
     if not m.offline:
-        m._litellm()  # noqa: SLF001 - routes the string
+        _ = m.sends_schema  # reading it routes the string
 
 
 # -- where in the file --------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def _drive(batch: Any, action: str, *, executor: str, as_json: bool, **options: 
     finally:
         signal.signal(signal.SIGTERM, old)
     if as_json:
-        emit_json(status.to_dict())
+        _json_line({"event": "status", **status.to_dict()})
     else:
         _print_status(status)
     if status.state == "stopped" and status.reason and "budget is spent" in status.reason:
@@ -72,9 +72,13 @@ def batch_run(
     plan: Annotated[Path, typer.Argument(help="The plan file (YAML).")],
     executor: ExecutorOpt = "local",
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Progress as JSON lines, then the final status as JSON.")] = False,
+        "--json", help="JSON lines: progress ({\"event\": \"progress\"}), then the final "
+        "status ({\"event\": \"status\"}).")] = False,
 ) -> None:
-    """Run every cell of a plan (topic x panel x model x repeat), several at once."""
+    """Run every cell of a plan (topic x panel x model x repeat), several at once.
+
+    Shows progress live; Ctrl-C stops the running cells in order (mapek batch resume goes
+    on). Exit code 7 when the batch budget was spent (the batch breaker tripped)."""
     from mapek.batch.api import Batch
     from mapek.batch.executor import make_executor
 
@@ -96,10 +100,13 @@ def batch_resume(
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Resume failed cells too.")] = False,
     executor: ExecutorOpt = "local",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, as batch run --json.")
+                       ] = False,
 ) -> None:
-    """Continue a batch: ended cells are skipped, interrupted ones resume from their
-    checkpoints, the rest start."""
+    """Continue a batch: skip ended cells, resume interrupted ones, start the rest.
+
+    Interrupted cells (Ctrl-C, a kill, the batch breaker) continue from their checkpoints;
+    nothing is written twice. A spent batch budget needs --raise NAME=VALUE --reason."""
     from mapek.batch.runner import parse_batch_raise
 
     raised = parse_batch_raise(raise_ or [])
@@ -150,7 +157,7 @@ def batch_list(as_json: JsonFlag = False) -> None:
 
 @batch_app.command("questions")
 def batch_questions(batch_id: str, as_json: JsonFlag = False) -> None:
-    """Every question waiting in any cell; the same question once, with where it was asked."""
+    """Every question waiting in any cell, the same question once (with its cells)."""
     with _open(batch_id) as batch:
         groups = batch.questions()
         fold = batch.fold()
@@ -179,8 +186,10 @@ def batch_questions(batch_id: str, as_json: JsonFlag = False) -> None:
 
 @batch_app.command("answer")
 def batch_answer(batch_id: str, qid: str, text: str) -> None:
-    """Answer a waiting question (QID from `mapek batch questions`) in every cell that asked
-    it; those cells go on."""
+    """Answer a question (QID from `mapek batch questions`) in every cell that asked it.
+
+    Those cells go on: a cell stopped at the question continues at once, a running one hears
+    the answer at its next round."""
     with _open(batch_id) as batch:
         where = batch.answer(qid, text)
     typer.echo(f"answered {qid} in {len(where)} cell(s): "
@@ -196,8 +205,11 @@ def batch_report(
     as_json: Annotated[bool, typer.Option("--json", help="Print the data behind it as "
                                           "JSON.")] = False,
 ) -> None:
-    """The comparative report: per topic, each cell's decision, recommendations and dissent;
-    agreement across panels, models and repeats; consistent dissenters; escalations; cost."""
+    """The comparative report: where panels, models and repeats agree, and who dissents.
+
+    Per topic: each cell's decision, recommendations and dissent side by side; agreement across
+    panels, models and repeats (a word-overlap heuristic, explained in the report); consistent
+    dissenters; what was escalated and how it was answered; cost, tokens, turns, time."""
     with _open(batch_id) as batch:
         report = batch.report()
     if html is not None:
@@ -217,6 +229,14 @@ def batch_report(
 
 
 # -- display ------------------------------------------------------------------------------------
+
+
+def _json_line(obj: Any) -> None:
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def _print_status(st: Any) -> None:
@@ -279,16 +299,11 @@ class _Progress:
 
     def update(self, st: Any) -> None:
         if self.as_json:
-            import json
-            import sys
-
-            line = json.dumps({"counts": st.counts, "tokens": st.tokens, "usd": st.usd,
-                               "elapsed": st.elapsed, "questions_waiting":
-                               st.questions_waiting}, sort_keys=True)
-            if line != self.last:
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
-                self.last = line
+            line = {"event": "progress", "counts": st.counts, "tokens": st.tokens,
+                    "usd": st.usd, "questions_waiting": st.questions_waiting}
+            if repr(line) != self.last:
+                self.last = repr(line)
+                _json_line({**line, "elapsed": st.elapsed, "time_left": st.time_left})
             return
         if self.live is not None:
             self.live.update(self._panel(st))

@@ -5,7 +5,6 @@ cells in order; a last resume finishes every cell."""
 from __future__ import annotations
 
 import json
-import re
 import signal
 from pathlib import Path
 
@@ -38,10 +37,13 @@ def test_the_batch_budget_trips_the_cells_and_a_raised_limit_resumes_them(
         home: Path, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
-    r = mapek("batch", "run", str(plan))
+    r = mapek("batch", "run", str(plan), "--json")
     assert r.returncode == EXIT_TRIPPED, r.stdout + r.stderr
-    batch_id = re.search(r"batch (batch-[\w-]+): 2 cells", r.stdout).group(1)  # type: ignore[union-attr]
-    assert "the batch budget is spent" in r.stdout
+    lines = [json.loads(x) for x in r.stdout.splitlines()]  # JSON lines only
+    assert lines[0]["event"] == "progress" and lines[-1]["event"] == "status"
+    assert any(x.get("counts", {}).get("running") for x in lines)
+    batch_id = lines[-1]["batch_id"]
+    assert "the batch budget is spent" in lines[-1]["reason"]
     st = json.loads(mapek("batch", "status", batch_id, "--json").stdout)
     assert st["state"] == "stopped" and st["tokens"] >= 3000
     runs = {c["run_id"]: c["state"] for c in st["cells"]}
