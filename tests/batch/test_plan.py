@@ -121,3 +121,25 @@ def test_a_missing_plan_file_is_one_line(home: Path, tmp_path: Path) -> None:
                         str(tmp_path / "nope.yaml")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "nope.yaml: cannot read" in r.stderr
     assert not home.exists()
+
+
+def test_batch_create_records_the_plan_and_refuses_a_bad_one(home: Path) -> None:
+    from mapek import Batch
+
+    with pytest.raises(PlanError, match=r"^plan: panels\.p\[1\]: unknown persona 'ghost'"):
+        Batch.create({"topics": ["a"], "panels": {"p": ["cfo", "ghost"]}}, home=home)
+    assert not home.exists()  # nothing written
+    with Batch.create({"name": "n", "topics": ["a", "b"], "panels": {"p": ["cfo", "legal"]},
+                       "repeats": 2}, home=home) as b:
+        st = b.status()
+        assert st.state == "created" and st.counts == {"queued": 4} and st.name == "n"
+        assert [c.key for c in st.cells][:2] == ["t1|p|mapek/offline|r1",
+                                                 "t2|p|mapek/offline|r1"]
+        assert b.questions() == [] and b.plan.repeats == 2
+        again = Batch.attach(b.batch_id, home=home)
+        assert again.status().cells == st.cells
+        again.close()
+    from mapek.errors import UserError
+
+    with pytest.raises(UserError, match="no batch 'batch-nope'"):
+        Batch.attach("batch-nope", home=home)
