@@ -193,14 +193,14 @@ class BatchRunner:
         except KeyboardInterrupt:
             self.executor.stop_all("the batch was interrupted (Ctrl-C)")
             self.executor.close()
-            self._close(attempt, "batch.stopped", "interrupted",
+            self._close(attempt, "interrupted",
                         "interrupted: the running cells were stopped; "
                         f"mapek batch resume {self.batch_id}")
             raise
         except Exception as exc:  # the driver cannot go on: leave no cell running unwatched
             self.executor.stop_all(f"the batch's driver stopped: {exc}")
             self.executor.close()
-            self._close(attempt, "batch.stopped", "error",
+            self._close(attempt, "error",
                         f"the driver stopped on an error ({type(exc).__name__}: {exc}); "
                         f"mapek batch resume {self.batch_id}")
             raise
@@ -208,26 +208,29 @@ class BatchRunner:
         f.refresh(self.kb)
         left = [c for c in self.plan.cells() if f.cell_state(c) not in ENDED]
         if self._trip is not None:
-            self._close(attempt, "batch.stopped", "budget",
+            self._close(attempt, "budget",
                         f"{self._trip.reason}; mapek batch resume {self.batch_id} --raise "
                         f"{self._trip.limit}=N --reason ...",
                         limit=self._trip.limit, threshold=self._trip.threshold,
                         used=self._trip.used)
         elif left:
-            self._close(attempt, "batch.stopped", "incomplete",
+            self._close(attempt, "incomplete",
                         f"{len(left)} cell(s) did not end (see batch.error); "
                         f"mapek batch resume {self.batch_id}")
         else:
             counts = f.status().counts
-            self._close(attempt, "batch.finished", "finished",
+            self._close(attempt, "finished",
                         "every cell has ended: " + ", ".join(f"{n} {k}" for k, n in
                                                              sorted(counts.items())),
                         counts=counts, key="finished")
         return f.status()
 
-    def _close(self, attempt: int, kind: str, reason: str, text: str, *,
-               key: str | None = None, **more: Any) -> None:
-        self.kb.record(self.batch_id, kind, "human", {"reason": reason, "text": text, **more},
+    def _close(self, attempt: int, reason: str, text: str, *, key: str | None = None,
+               **more: Any) -> None:
+        """``batch.finished`` (reason ``finished``) or ``batch.stopped`` (any other)."""
+        self.kb.record(self.batch_id,
+                       "batch.finished" if reason == "finished" else "batch.stopped", "human",
+                       {"reason": reason, "text": text, **more},
                        key=key or f"stopped:{attempt}")
         self.fold.refresh(self.kb, only=set())
 

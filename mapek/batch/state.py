@@ -19,9 +19,9 @@ The batch is a run of its own in the workspace's log (id ``batch-...``):
 ``batch.finished``    every cell has ended; key ``finished``
 ====================  ===========================================================================
 
-Each cell's figures come from its own run's events (``llm.call`` for tokens and cost,
-``message`` for turns, the worker's segments for time), read incrementally: a cell that has
-ended is not read again.
+Each cell's figures come from its own run's events, folded by :class:`mapek.fold.RunFold`
+(tokens and cost from ``llm.call``, turns, questions), plus the worker's segments for time;
+read incrementally: a cell that has ended is not read again.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from mapek.batch.plan import BatchPlan, Cell
-from mapek.loop.questions import QUESTION_KINDS, QuestionRecord, fold_questions
+from mapek.fold import QuestionRecord, RunFold
 from mapek.models import Event
 
 __all__ = ["BATCH_KINDS", "BatchFold", "BatchStatus", "CellFold", "CellState", "CellStatus",
@@ -53,10 +53,6 @@ ENDED = frozenset({"done", "stopped", "failed", "tripped"})
 """Cells the batch does not run again (``failed`` ones only with ``retry_failed``)."""
 RESUMABLE = frozenset({"interrupted"})
 
-_TRACKED = frozenset({"run.started", "worker.started", "run.finished", "run.stopped",
-                      "run.failed", "run.paused", "breaker.tripped", "breaker.override",
-                      "llm.call", "message", "escalation.requested", "approval.requested",
-                      "approval", *QUESTION_KINDS})
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -72,105 +68,97 @@ def pid_alive(pid: int | None) -> bool:
 
 
 class CellFold:
-    """One cell's run, folded event by event."""
+    """One cell's run: :class:`mapek.fold.RunFold` (status, tokens and cost summed from
+    ``llm.call`` once, turns, questions, approvals), plus what a batch needs besides: the
+    worker's time segments, whether a trip was the batch breaker's, and whether the worker is
+    stopped at a question."""
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
-        self.seq = 0
-        """The last event folded."""
-        self.started = False
-        self.worker_seq = 0
-        self.worker_pid: int | None = None
-        self.final: Event | None = None
-        self.trip: Event | None = None
-        self.trip_by_batch = False
-        self._forcer: str = ""
-        self.tokens = 0
-        self.usd = 0.0
-        self.calls = 0
-        self.turns = 0
+        self.run = RunFold(run_id)
         self.segments: list[list[float]] = []
         """Worker segments: ``[start, last event]`` seconds since the epoch."""
-        self.first_ts: float | None = None
-        self.last_ts: float | None = None
-        self._qevents: list[Event] = []
+        self.trip_by_batch = False
+        self._forcer = ""
         self._waiting_on: list[str] = []
         """The qids of the last ``escalation.requested`` (a cell in ``wait`` mode stops there)."""
-        self._approvals: dict[str, dict[str, Any]] = {}
         self._escalated: list[str] = []
         """Every qid that reached a person, in order."""
 
     # -- folding -----------------------------------------------------------------------------
 
+    @property
+    def seq(self) -> int:
+        """The last event folded."""
+        return self.run.last_seq
+
     def add(self, ev: Event) -> None:
-        self.seq = max(self.seq, ev.seq)
-        self.first_ts = self.first_ts or ev.ts
-        self.last_ts = ev.ts
         if self.segments and ev.kind != "worker.started":
             self.segments[-1][1] = max(self.segments[-1][1], ev.ts)
+        self.run.add(ev)
         kind, p = ev.kind, ev.payload
-        if kind not in _TRACKED:
-            return
-        if kind == "run.started":
-            self.started = True
-        elif kind == "worker.started":
-            self.worker_seq, self.worker_pid = ev.seq, _int(p.get("pid"))
+        if kind == "worker.started":
             self.segments.append([ev.ts, ev.ts])
-            self.final = self.trip = None
             self.trip_by_batch = False
             self._waiting_on = []
-        elif kind in ("run.finished", "run.stopped", "run.failed", "run.paused"):
-            self.final = ev
         elif kind == "breaker.override" and p.get("force_open"):
             self._forcer = str(p.get("by") or "")
         elif kind == "breaker.tripped":
-            self.trip = ev
             self.trip_by_batch = (p.get("policy") == "forced_open"
                                   and self._forcer.startswith("batch "))
-        elif kind == "llm.call":
-            self.calls += 1
-            self.tokens += int(p.get("prompt_tokens") or 0) + int(p.get("completion_tokens")
-                                                                   or 0)
-            self.usd += float(p.get("cost_usd") or 0.0)
-        elif kind == "message":
-            self.turns += 1
         elif kind == "escalation.requested":
             self._waiting_on = [q["qid"] for q in p.get("questions") or []]
             self._escalated += [q for q in self._waiting_on if q not in self._escalated]
         elif kind == "question.escalated":
             self._escalated += [q for q in p.get("qids") or [] if q not in self._escalated]
-        elif kind == "approval.requested":
-            for r in p.get("approvals") or []:
-                self._approvals[r["call_id"]] = r
-        elif kind == "approval":
-            self._approvals.pop(str(p.get("call_id")), None)
-        if kind in QUESTION_KINDS:
-            self._qevents.append(ev)
 
     # -- reading -----------------------------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        return self.run.started is not None
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self.run.worker_pid
+
+    @property
+    def final(self) -> Event | None:
+        """The final event of the current worker, if it has one."""
+        return self.run.current_final
+
+    @property
+    def tokens(self) -> int:
+        return self.run.spend.tokens
+
+    @property
+    def usd(self) -> float:
+        return self.run.spend.usd
+
+    @property
+    def turns(self) -> int:
+        return self.run.turns
+
     def questions(self) -> dict[str, QuestionRecord]:
-        return fold_questions(self._qevents)
+        return self.run.questions
 
     def pending(self) -> list[QuestionRecord]:
         """Questions waiting for a person (queued, or stopping a ``wait`` cell)."""
-        return [q for q in self.questions().values() if q.status == "escalated"]
+        return self.run.pending_questions()
 
     def escalated(self) -> list[QuestionRecord]:
         """The questions that reached a person, with how each was answered (if it was)."""
-        qs = self.questions()
+        qs = self.run.questions
         return [qs[q] for q in self._escalated if q in qs]
 
     def pending_approvals(self) -> list[dict[str, Any]]:
-        return list(self._approvals.values())
+        return [w.request for w in self.run.pending_approvals()]
 
     def blocked(self) -> bool:
         """The worker is stopped at a question or an approval until a person answers."""
-        if self._approvals:
+        if self.run.pending_approvals():
             return True
-        if not self._waiting_on:
-            return False
-        qs = self.questions()
+        qs = self.run.questions
         return any(qs[q].status == "escalated" for q in self._waiting_on if q in qs)
 
     @property
@@ -181,21 +169,23 @@ class CellFold:
     def state(self, alive: bool | None = None) -> CellState:
         """Where the cell is. ``alive``: whether its worker lives (None: ask the OS for the
         pid the log gives, which only works on this machine)."""
-        if not self.started or not self.worker_seq:
+        run = self.run
+        if run.started is None or run.worker_seq is None:
             return "queued"
-        if self.trip is not None and (self.final is None or self.final.seq < self.trip.seq):
+        if run.current_trip is not None:
             return "interrupted" if self.trip_by_batch else "tripped"
-        if self.final is not None:
-            kind, p = self.final.kind, self.final.payload
-            if kind == "run.finished":
+        final = run.current_final
+        if final is not None:
+            p = final.payload
+            if final.kind == "run.finished":
                 return "done"
-            if kind == "run.stopped":
+            if final.kind == "run.stopped":
                 return "stopped" if p.get("budget") else "interrupted"
-            if kind == "run.failed":
+            if final.kind == "run.failed":
                 return "failed"
             return "interrupted"  # run.paused
         if alive is None:
-            alive = pid_alive(self.worker_pid)
+            alive = pid_alive(run.worker_pid)
         if not alive:
             return "interrupted"  # the worker died without a final event
         return "waiting" if self.blocked() else "running"
@@ -204,9 +194,10 @@ class CellFold:
     def outcome(self) -> str:
         """How the discussion ended (``converged``, ``stalled``, ``max_turns``, ``stopped``,
         ...), or ``""`` while it has not."""
-        if self.final is None:
+        final = self.run.current_final
+        if final is None:
             return ""
-        return str(self.final.payload.get("status") or self.final.kind.split(".", 1)[1])
+        return str(final.payload.get("status") or final.kind.split(".", 1)[1])
 
 
 @dataclass
