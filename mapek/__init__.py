@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it; loaded lazily so that `import mapek` stays fast.
 _EXPORTS: dict[str, str] = {
     "Session": "mapek.api",
+    "Batch": "mapek.batch.api",
     "SessionResult": "mapek.api",
     "Settings": "mapek.config",
     "Workspace": "mapek.config",
@@ -40,6 +41,7 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover
     from mapek.api import Session, SessionResult
+    from mapek.batch.api import Batch
     from mapek.config import Settings, Workspace
     from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError
     from mapek.evidence import Envelope, EvidenceChecker, EvidenceCollector, Quorum

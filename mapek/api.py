@@ -120,7 +120,8 @@ class Session:
                speakers_per_round: int = 2, personas_dir: str | Path | None = None,
                home: str | Path | None = None, policy: str | Path | None = None,
                notifiers: Sequence[Any] = (), builtin_tools: bool = True,
-               triager: Any = None, in_process: bool = False) -> Session:
+               triager: Any = None, in_process: bool = False,
+               run_id: str | None = None) -> Session:
         """Validate and record a new session (``run.started``, with its runtime spec);
         :meth:`run` starts it. Nothing is written when anything is wrong.
 
@@ -135,7 +136,9 @@ class Session:
         objects) of notifiers run on a trip. ``triager``: the observer's question triager, in
         place of mapek's own (same: import string or module-level object). ``in_process``: run
         the graph in this process, with your objects as they are (a lambda or closure as a
-        tool, a model object), at the price of the worker and watchdog processes."""
+        tool, a model object), at the price of the worker and watchdog processes.
+        ``run_id``: the new run's id, chosen beforehand (a batch records it before the run
+        exists); by default a fresh one. An id the log already has is refused."""
         from pydantic import ValidationError
 
         from mapek.llm.spec import ModelSpec
@@ -188,9 +191,12 @@ class Session:
             from mapek.breaker.policies import load_policy
 
             load_policy(policy)  # a bad file: ConfigError naming file and field; nothing opened
-        session = cls(new_run_id(), settings.workspace(), settings=settings,
+        session = cls(run_id or new_run_id(), settings.workspace(), settings=settings,
                       channel=channel or (PolicyChannel(mode) if mode != "interactive" else None))
         session._live = _Live(found, live_model) if in_process else None
+        if run_id is not None and session.kb.log.last_seq(run_id):
+            session.close()
+            raise UserError(f"run {run_id} already exists")
         session.kb.record(session.run_id, "run.started", "human",
                           {"config": cfg.model_dump(), "text": cfg.topic, "breaker": breaker,
                            "runtime": spec.model_dump(mode="json")})

@@ -62,6 +62,9 @@ __all__ = [
     "EvidenceEscalated",
     # sandbox and workflows
     "SandboxStarted", "SandboxRun", "WorkflowPromoted", "WorkflowStarted", "WorkflowFinished",
+    # batches
+    "BatchStarted", "BatchCell", "BatchDriver", "BatchOverride", "BatchTripped", "BatchAnswer",
+    "BatchError", "BatchEnded",
 ]
 
 FINAL_KINDS = ("run.finished", "run.stopped", "run.failed", "run.paused")
@@ -741,6 +744,95 @@ class WorkflowFinished(Payload):
     status: str = ""
     steps: int = 0
     failed_step: int | None = None
+
+
+# -- batches (mapek.batch: the batch's own run, ``batch-...``) -----------------------------------
+
+
+@_kind("batch.started")
+class BatchStarted(Payload):
+    """A batch recorded: its plan (:class:`mapek.batch.plan.BatchPlan`, as data)."""
+
+    plan: dict[str, Any] = Field(default_factory=dict)
+    source: str = ""
+    cells: list[str] = Field(default_factory=list)
+    """Every cell's key, in plan order."""
+    text: str = ""
+
+
+@_kind("batch.cell")
+class BatchCell(Payload):
+    """A cell's run id, recorded before its session exists."""
+
+    cell: str = ""
+    run: str = ""
+    topic: str = ""
+    panel: str = ""
+    model: str = ""
+    repeat: int = 0
+    seed: int | None = None
+
+
+@_kind("batch.driver")
+class BatchDriver(Payload):
+    """A driver runs (``run``) or continues (``resume``) the batch."""
+
+    pid: int | None = None
+    attempt: int = 0
+    action: str = ""
+    executor: str = ""
+    cells: int = 0
+    """Cells this driver had to run, follow or resume."""
+
+
+@_kind("batch.override")
+class BatchOverride(Payload):
+    raise_limits: dict[str, float] = Field(default_factory=dict, alias="raise")
+    reason: str = ""
+    by: str = ""
+    text: str = ""
+
+
+@_kind("batch.tripped")
+class BatchTripped(Payload):
+    limit: str = ""
+    """``usd``, ``tokens`` or ``time``."""
+    threshold: float = 0.0
+    used: float = 0.0
+    reason: str = ""
+    cells: list[str] = Field(default_factory=list)
+    """The running cells whose breakers were forced open."""
+    text: str = ""
+
+
+@_kind("batch.answer")
+class BatchAnswer(Payload):
+    """A question group answered once, for every cell that asked it."""
+
+    gid: str = ""
+    question: str = ""
+    text: str = ""
+    cells: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@_kind("batch.error")
+class BatchError(Payload):
+    cell: str = ""
+    run: str = ""
+    error: str = ""
+
+
+@_kind("batch.stopped", "batch.finished")
+class BatchEnded(Payload):
+    """A driver's end: every cell ended (``batch.finished``), or it stopped before
+    (``batch.stopped``: ``interrupted``, ``budget``, ``incomplete``, ``error``)."""
+
+    reason: str = ""
+    text: str = ""
+    counts: dict[str, int] = Field(default_factory=dict)
+    limit: str | None = None
+    threshold: float | None = None
+    used: float | None = None
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -3,9 +3,9 @@
 The commands live in this package's modules, by what they work on: :mod:`~mapek.cli.discuss`
 (a session: discuss, resume, trip, postmortem, answer, interject, approve, tui),
 :mod:`~mapek.cli.runs`, :mod:`~mapek.cli.kb`, :mod:`~mapek.cli.personas`,
-:mod:`~mapek.cli.safety` (screen, triage, catalogue, sandbox, promote, grant, evidence) and
-:mod:`~mapek.cli.workflow`; shared options and helpers are in ``mapek.cli._common``. This module
-registers them all, in the order ``mapek --help`` lists them.
+:mod:`~mapek.cli.safety` (screen, triage, catalogue, sandbox, promote, grant, evidence),
+:mod:`~mapek.cli.workflow` and :mod:`~mapek.cli.batch`; shared options and helpers are in
+``mapek.cli._common``. This module registers them all, in the order ``mapek --help`` lists them.
 
 Start-up must stay fast (``mapek --help`` under half a second): these modules import only typer
 and mapek's light modules at the top; litellm, chromadb, langgraph and textual are imported
@@ -19,7 +19,7 @@ import sys
 import typer
 
 from mapek import __version__
-from mapek.cli import discuss, kb, personas, runs, safety, workflow
+from mapek.cli import batch, discuss, kb, personas, runs, safety, workflow
 from mapek.cli._common import EXIT_DIED, EXIT_STOPPED, EXIT_TRIPPED, JsonFlag, emit_json
 from mapek.errors import MapekError
 
@@ -64,6 +64,7 @@ app.add_typer(safety.catalogue_app, name="catalogue")
 app.add_typer(safety.sandbox_app, name="sandbox")
 app.add_typer(workflow.workflow_app, name="workflow")
 app.add_typer(safety.evidence_app, name="evidence")
+app.add_typer(batch.batch_app, name="batch")
 
 
 def main() -> None:

@@ -76,6 +76,7 @@ def _answer(litellm: ModuleType, model: str, messages: list[Any], model_response
         ask=int(meta.get("ask", 1)),
         attempt=attempt,
         fault=fault,
+        salt=_seed(optional_params.get("seed")),
     )
     reply = respond(request, max_tokens=optional_params.get("max_tokens"))
     choice = model_response.choices[0]
@@ -90,6 +91,13 @@ def _answer(litellm: ModuleType, model: str, messages: list[Any], model_response
         total_tokens=prompt_tokens + completion_tokens,
     )
     return model_response
+
+
+def _seed(value: Any) -> int | str | None:
+    """The caller's ``seed`` parameter, as a JSON value (None: no seed was given)."""
+    if value is None or isinstance(value, int | str):
+        return value
+    return str(value)
 
 
 def _plain(message: Any) -> dict[str, Any]:

@@ -32,14 +32,18 @@ class OfflineRequest:
     """Transport attempt within one ask (retries after transient errors)."""
     fault: str = ""
     """The fault switch in force (``""`` for none)."""
+    salt: int | str | None = None
+    """The caller's ``seed`` parameter (``ModelSpec(params={"seed": N})``), if any: the same
+    request with another seed gets other draws, so repeats of a batch differ."""
 
     @property
     def seed(self) -> int:
-        """A stable hash of the conversation, task and context (not of the fault)."""
-        blob = json.dumps(
-            [self.messages, self.task, self.context, self.schema],
-            sort_keys=True, default=str, ensure_ascii=False,
-        )
+        """A stable hash of the conversation, task and context (not of the fault), and of the
+        caller's seed when one was given."""
+        parts: list[Any] = [self.messages, self.task, self.context, self.schema]
+        if self.salt is not None:
+            parts.append(self.salt)
+        blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
         return int.from_bytes(hashlib.sha256(blob.encode()).digest()[:8], "big")
 
     def rng(self, salt: str = "") -> random.Random:

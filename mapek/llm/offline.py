@@ -4,6 +4,8 @@ It is registered with litellm as the custom provider ``mapek`` (see ``_offline_p
 call to it runs the real litellm path (routing, usage, cost, the gateway's retries). It never
 touches the network, answers instantly, and is deterministic: the same request gives the same
 answer, because every choice is drawn from a ``random.Random`` seeded with a hash of the request.
+A ``seed`` parameter (``ModelSpec(name="mapek/offline", params={"seed": 7})``) goes into that
+hash: the same conversation under another seed takes other choices.
 
 What to say is decided by a *script* chosen by task name. The gateway sends the task and a small
 JSON context as litellm metadata (``metadata={"mapek": {"task": ..., "context": ..., "ask": ...,

@@ -1,5 +1,6 @@
-"""Layers point one way: front ends (mapek.cli, apps/tui) -> mapek.api -> mapek.loop ->
-knowledge, llm, safety, breaker; and no import cycles.
+"""Layers point one way: front ends (mapek.cli, apps/tui) -> mapek.batch -> mapek.api ->
+mapek.loop -> knowledge, llm, safety, breaker; and no import cycles. (mapek.batch drives many
+sessions through :class:`mapek.api.Session`, as a front end drives one.)
 
 The graph is read from the source (``tests/core/_imports.py``), at module granularity, with every
 import counted: at module top, inside functions (a lazy import is a dependency all the same) and
@@ -37,9 +38,11 @@ GRAPH = build()
 LOWER = ("mapek.knowledge", "mapek.llm", "mapek.safety", "mapek.breaker", "mapek.ledger",
          "mapek.config", "mapek.models", "mapek.errors")
 """Below the loop: they never import the loop, the API or a front end."""
-UPPER = ("mapek.loop", "mapek.api", "mapek.cli", "mapek_tui")
+UPPER = ("mapek.loop", "mapek.api", "mapek.batch", "mapek.cli", "mapek_tui")
 FRONT_ENDS = ("mapek.cli", "mapek_tui")
 LOOP_FOR_FRONT_ENDS = ("mapek.loop.human", "mapek.loop.questions", "mapek.loop.triage")
+OVER_THE_API = ("mapek.batch",)
+"""Between the front ends and the API: it uses sessions through the API, front ends use it."""
 
 
 def _in(module: str, packages: tuple[str, ...] | str) -> bool:
@@ -105,13 +108,25 @@ def test_lower_layers_do_not_import_the_loop_the_api_or_a_front_end() -> None:
 
 def test_the_loop_does_not_import_the_api_or_a_front_end() -> None:
     bad = [e for e in GRAPH.edges if _in(e.src, "mapek.loop")
-           and _in(e.dst, ("mapek.api", *FRONT_ENDS))]
+           and _in(e.dst, ("mapek.api", *OVER_THE_API, *FRONT_ENDS))]
+    assert not bad, _where(bad)
+
+
+def test_the_api_does_not_import_what_sits_over_it() -> None:
+    bad = [e for e in GRAPH.edges if _in(e.src, "mapek.api") and _in(e.dst, OVER_THE_API)]
+    assert not bad, _where(bad)
+
+
+def test_what_sits_over_the_api_reaches_the_loop_through_it() -> None:
+    bad = [e for e in GRAPH.edges if _in(e.src, OVER_THE_API) and _in(e.dst, "mapek.loop")
+           and not _in(e.dst, LOOP_FOR_FRONT_ENDS)]
     assert not bad, _where(bad)
 
 
 def test_only_front_ends_import_the_api_and_nothing_imports_a_front_end() -> None:
     bad = [e for e in GRAPH.edges if _in(e.dst, "mapek.api")
-           and not (_front_end(e.src) or e.src == "mapek")]  # mapek: the lazy `from mapek import`
+           and not (_front_end(e.src) or _in(e.src, OVER_THE_API)
+                    or e.src == "mapek")]  # mapek: the lazy `from mapek import`
     bad += [e for e in GRAPH.edges if _front_end(e.dst) and _front_end(e.dst) != _front_end(e.src)]
     assert not bad, _where(bad)
 
