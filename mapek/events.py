@@ -494,7 +494,8 @@ class ToolCall(Payload):
     catalogue_ids: list[str] = Field(default_factory=list)
     grant: int | None = None
     outcome: str = ""
-    """``ok``, ``error``, ``refused``, ``needs_approval``..."""
+    """``ok``, ``error``, ``refused``, ``needs_approval``, ``invalid`` (the arguments did not
+    fit the tool's schema: not run, the proposer re-asked)..."""
     reason: str = ""
     approved: bool | None = None
     resource: str | None = None

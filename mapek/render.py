@@ -179,6 +179,8 @@ def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 
     if isinstance(p, ToolCall):
         if p.outcome == "refused":
             return Text(f"  ✗ {ev.actor}: {p.tool} refused", style="red dim")
+        if p.outcome == "invalid":  # not run: the proposer is re-asked
+            return Text(f"  ✗ {ev.actor}: {p.tool} not run, {short(p.reason, 300)}", style="dim")
         return Text(f"  ⚙ {ev.actor} ran {p.tool} ({p.effect}): {p.outcome}", style="dim")
     if isinstance(p, ApprovalRequested):
         lines = [Text.assemble((f"  ? {r.call_id} ", "bold red"),

@@ -16,6 +16,7 @@ from mapek.llm.offline import OfflineRequest
 from mapek.llm.types import ModelRequest
 from mapek.loop import scripts
 from mapek.loop.worker import run_session
+from mapek.render import event_text
 from mapek.safety.tools import Tool, tool
 from mapek.testing import FunctionModel
 
@@ -129,6 +130,9 @@ def test_an_invalid_call_is_not_run_and_its_proposer_is_reasked(
     assert "quantity: Input should be a valid integer" in inv.payload["reason"]
     assert "colour: unknown argument" in inv.payload["reason"]
     assert ran == []
+    shown = event_text(inv)
+    assert shown is not None and shown.plain.startswith(
+        "  ✗ cfo: lookup_price not run, invalid arguments for lookup_price: quantity")
     screened = [a["tool"] for e in events if e.kind == "screen.verdict"
                 for k in ("allowed", "refused", "pending") for a in e.payload[k]]
     assert "lookup_price" not in screened
