@@ -54,7 +54,7 @@ __all__ = [
     "LLMCall",
     # the breaker
     "BreakerTripped", "BreakerStopped", "BreakerNotified", "BreakerOverride",
-    "BreakerHalfOpen", "BreakerClosed",
+    "BreakerHalfOpen", "BreakerClosed", "WatchdogRestarted", "WatchdogRespawned",
     # effects (the ledger)
     "EffectIntent", "EffectInDoubt", "EffectResolved",
     # evidence
@@ -613,6 +613,30 @@ class BreakerHalfOpen(Payload):
 @_kind("breaker.closed")
 class BreakerClosed(Payload):
     trial_rounds: int = 0
+    text: str = ""
+
+
+@_kind("watchdog.restarted")
+class WatchdogRestarted(Payload):
+    """The front end that started the worker started a new watchdog: the old one exited (with
+    ``exit_code``) while the worker lived (:mod:`mapek.breaker.orphans`)."""
+
+    by: str = ""
+    exit_code: int | None = None
+    pid: int | None = None
+    """The new watchdog's."""
+    text: str = ""
+
+
+@_kind("watchdog.respawned")
+class WatchdogRespawned(Payload):
+    """A worker paused with no watchdog started one for itself (:mod:`mapek.breaker.guard`)."""
+
+    by: str = ""
+    pid: int | None = None
+    """The new watchdog's; None when it could not be started (``error`` says why)."""
+    error: str | None = None
+    paused_s: float = 0.0
     text: str = ""
 
 

@@ -26,7 +26,8 @@ from typing import Any
 from mapek.breaker.guard import STALE_AFTER
 from mapek.breaker.watchdog import EXIT_TRIPPED, heartbeat_path, stop_process
 
-__all__ = ["ORPHAN_STATUS", "WatchdogKeeper", "heartbeat_age", "orphaned_for", "take_over"]
+__all__ = ["ORPHAN_STATUS", "WatchdogKeeper", "heartbeat_age", "orphan_status", "orphaned_for",
+           "take_over"]
 
 ORPHAN_STATUS = "paused: no watchdog"
 """The status of a run whose worker is paused with no watchdog (``SessionResult.status``)."""
@@ -58,6 +59,13 @@ def orphaned_for(kb: Any, run_id: str, run_dir: Path, *, after: float) -> float 
         return None  # not paused (waiting for a person, say, or never watched)
     paused = time.time() - last.ts + 1.0  # recorded a second into the pause
     return paused if paused > after else None
+
+
+def orphan_status(kb: Any, run_id: str, home: Path, *, after: float) -> str | None:
+    """:data:`ORPHAN_STATUS` for a run with a live worker (status ``running``) that is an
+    orphan, else None; ``home`` is the workspace folder."""
+    paused = orphaned_for(kb, run_id, home / "runs" / run_id, after=after)
+    return None if paused is None else ORPHAN_STATUS
 
 
 def take_over(kb: Any, run_id: str, run_dir: Path, *, after: float,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mapek.cli._common import JsonFlag, console, emit_json, library, open_kb
+from mapek.cli._common import JsonFlag, console, emit_json, library, open_kb, settings
 
 __all__ = ["runs_app", "runs_compare", "runs_export", "runs_list", "runs_show"]
 
@@ -20,12 +20,19 @@ def runs_list(as_json: JsonFlag = False) -> None:
     from mapek.fold import STATUS_KINDS, RunFold
 
     out = []
+    cfg = settings()
     with open_kb() as kb:
         for info in kb.runs():
             fold = RunFold.of(kb.events(info.run_id, kinds=list(STATUS_KINDS)), info.run_id)
             if fold.started is None:
                 continue  # a workflow's or sandbox's log, not a session
-            out.append({"run_id": info.run_id, "status": fold.live_status(),
+            status = fold.live_status()
+            if status == "running":  # or paused with no watchdog: `mapek resume` takes it over
+                from mapek.breaker.orphans import orphan_status
+
+                status = orphan_status(kb, info.run_id, cfg.workspace(create=False).root,
+                                       after=cfg.orphan_after) or status
+            out.append({"run_id": info.run_id, "status": status,
                         "topic": fold.topic, "events": info.events, "started": info.first_ts})
     if as_json:
         emit_json(out)
