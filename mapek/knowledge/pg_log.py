@@ -272,6 +272,13 @@ class PostgresEventLog(EventLog):
                 return None
             raise
 
+    def links(self, run_id: str) -> list[tuple[int, str, str]]:
+        """Each event of a run as stored, in ``seq`` order: ``(seq, prev_hash, hash)``, without
+        its content (a cheap look at the chain; :meth:`verify` re-hashes the content)."""
+        return [(int(r[0]), r[1], r[2]) for r in self._rows(
+            "SELECT seq, prev_hash, hash FROM mapek_events WHERE run_id = %s ORDER BY seq",
+            (run_id,))]
+
     def find(self, run_id: str, key: str) -> Event | None:
         rows = self._rows(f"SELECT {_COLS} FROM mapek_events WHERE run_id = %s AND key = %s",
                           (run_id, key))
