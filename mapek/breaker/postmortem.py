@@ -30,6 +30,8 @@ from mapek.events import (
     RunConfig,
     ScreenVerdict,
     ToolCall,
+    WatchdogRespawned,
+    WatchdogRestarted,
     typed,
     typed_as,
 )
@@ -153,6 +155,10 @@ class Report:
                          + (f" **(disabled: {', '.join(o.disable)})**" if o.disable else ""))
         for e in self._of("worker.unwatched"):
             lines.append(f"- #{e.seq} the worker paused: no watchdog heartbeat")
+        for e in self._of("watchdog.restarted", "watchdog.respawned"):
+            w = typed(e)
+            text = w.text if isinstance(w, WatchdogRestarted | WatchdogRespawned) else ""
+            lines.append(f"- #{e.seq} {e.kind}: {text}")
         for e in self._of("breaker.half_open", "breaker.closed"):
             h = typed(e)
             text = h.text if isinstance(h, BreakerHalfOpen | BreakerClosed) else ""

@@ -204,3 +204,17 @@ def test_typed_as_picks_one_kind() -> None:
     ev = _event("llm.call", {"prompt_tokens": 1})
     assert typed_as(ev, LLMCall) is not None and typed_as(ev, Message) is None
     assert typed_as(_event("robot.dance", {}), LLMCall) is None
+
+
+def test_watchdog_restarts_read_back_exactly() -> None:
+    # As the front end (api.Session) and the worker's guard (breaker.guard) write them.
+    for kind, payload in (
+            ("watchdog.restarted", {"by": "front end", "exit_code": -9, "pid": 4242,
+                                    "text": "the watchdog exited (-9) under a live worker"}),
+            ("watchdog.respawned", {"pid": 4243, "by": "worker", "paused_s": 12.5,
+                                    "text": "no watchdog for 12 s: the worker started one"}),
+            ("watchdog.respawned", {"error": "[Errno 12] Cannot allocate memory",
+                                    "by": "worker", "paused_s": 3.0, "text": "no watchdog"})):
+        p = parse_payload(kind, payload)
+        assert type(p) is payload_model(kind) and canonical_json(p.dump()) == \
+            canonical_json(payload)
