@@ -92,7 +92,7 @@ def anchor_key(folder: Path, *, create: bool) -> bytes | None:
             tmp.unlink()
     try:
         mode = path.stat().st_mode
-        text = path.read_text(encoding="ascii").strip()
+        text = path.read_bytes().decode("ascii").strip()  # no codec lookup: works anywhere
     except (OSError, UnicodeDecodeError) as exc:
         raise _KeyProblem(f"cannot read the anchor key {path}: {exc}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -193,7 +193,7 @@ class Anchors:
             return
         try:
             self._write(heads)
-        except (OSError, _KeyProblem) as exc:
+        except Exception as exc:  # noqa: BLE001 - the append has committed: never undo it
             if not self._warned:
                 self._warned = True
                 print(f"mapek: cannot anchor the event log in {self.path}: {exc}",
