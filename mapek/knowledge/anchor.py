@@ -23,9 +23,10 @@ compared with the log as they stand, which proves nothing against someone who re
 What it does not catch: anyone who holds the key too (the workspace's owner, or a thief of
 ``anchor.key``) can rewrite the log and re-sign the anchors; someone who can write the anchor
 file can cut its tail, and the newest events then show as *not anchored* (a warning: a process
-killed between a commit and its anchor leaves the same trace); events of runs written before
-anchoring began show as *not anchored* too. One log per workspace: the anchors of a workspace
-are checked against whichever log it opens.
+killed between a commit and its anchor leaves the same trace); someone who can write the
+workspace folder can delete both the key and the anchor file, and every run then shows as *not
+anchored*, as runs written before anchoring began do. One log per workspace: the anchors of a
+workspace are checked against whichever log it opens.
 """
 
 from __future__ import annotations
@@ -140,11 +141,6 @@ class AnchorBook:
             self.problems.append(text)
         else:
             self.more_problems += 1
-
-    def last(self, run_id: str) -> int:
-        """The highest anchored ``seq`` of a run (0: not anchored)."""
-        seqs = self.runs.get(run_id)
-        return max(seqs) if seqs else 0
 
     def summary(self) -> str:
         """One line: how many anchors, and whether they can be trusted."""
