@@ -23,9 +23,10 @@ compared with the log as they stand, which proves nothing against someone who re
 What it does not catch: anyone who holds the key too (the workspace's owner, or a thief of
 ``anchor.key``) can rewrite the log and re-sign the anchors; someone who can write the anchor
 file can cut its tail, and the newest events then show as *not anchored* (a warning: a process
-killed between a commit and its anchor leaves the same trace); events of runs written before
-anchoring began show as *not anchored* too. One log per workspace: the anchors of a workspace
-are checked against whichever log it opens.
+killed between a commit and its anchor leaves the same trace); someone who can write the
+workspace folder can delete both the key and the anchor file, and every run then shows as *not
+anchored*, as runs written before anchoring began do. One log per workspace: the anchors of a
+workspace are checked against whichever log it opens.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def anchor_key(folder: Path, *, create: bool) -> bytes | None:
             tmp.unlink()
     try:
         mode = path.stat().st_mode
-        text = path.read_text(encoding="ascii").strip()
+        text = path.read_bytes().decode("ascii").strip()  # no codec lookup: works anywhere
     except (OSError, UnicodeDecodeError) as exc:
         raise _KeyProblem(f"cannot read the anchor key {path}: {exc}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -141,11 +142,6 @@ class AnchorBook:
         else:
             self.more_problems += 1
 
-    def last(self, run_id: str) -> int:
-        """The highest anchored ``seq`` of a run (0: not anchored)."""
-        seqs = self.runs.get(run_id)
-        return max(seqs) if seqs else 0
-
     def summary(self) -> str:
         """One line: how many anchors, and whether they can be trusted."""
         if not self.lines:
@@ -193,7 +189,7 @@ class Anchors:
             return
         try:
             self._write(heads)
-        except (OSError, _KeyProblem) as exc:
+        except Exception as exc:  # noqa: BLE001 - the append has committed: never undo it
             if not self._warned:
                 self._warned = True
                 print(f"mapek: cannot anchor the event log in {self.path}: {exc}",

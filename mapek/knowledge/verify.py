@@ -217,7 +217,7 @@ def check_run(
         return bad(last, "edited: the last event does not match the run's head")
     note = None
     if anchored is not None and not matched:
-        note = "not anchored: written before anchoring began"
+        note = "not anchored: written before anchoring began, or its anchors are gone"
     elif anchored is not None and matched < last:
         tail = f"#{last}" if matched + 1 == last else f"#{matched + 1}..#{last}"
         note = f"{tail} not anchored (appended after the last anchor)"
