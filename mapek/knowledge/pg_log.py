@@ -6,17 +6,27 @@ run), the same idempotency keys (unique per run; a repeated append returns the r
 the same refusal of ``UPDATE``/``DELETE`` (triggers), the same per-run heads and the same
 verification. Tables and triggers: :mod:`mapek.knowledge._pg_schema`.
 
-Concurrency: an append transaction first takes an advisory lock per run it writes to (so two
-processes appending to one run serialise and can never fork its chain, while appends to other
-runs go on), reads the heads and idempotency keys after it has the locks, and inserts; the
-insert trigger numbers events with log positions under a second lock held to the commit, so
-positions become visible in order and a follower that resumes from a position misses nothing.
-Readers never wait for writers. Followers wait on ``LISTEN`` (:meth:`PostgresEventLog.waiter`)
-and read again as soon as a commit of their run is announced, polling when that is not
-possible (a connection pooler in transaction mode, say).
+Concurrency: every append is a transaction that first takes an advisory lock per run it writes
+to, so two processes appending to one run serialise and can never fork its chain, while
+appends to other runs go on. Under the locks, the runs' heads (and idempotency keys) are read,
+the events chained onto them and inserted. Log positions are drawn under a second lock held to
+the commit, so they become visible in order and a follower resuming from a position misses
+nothing. (The price: commits that wait for the disk, PostgreSQL's default, are one at a time;
+see benchmarks/RESULTS.knowledge.md.) Readers never wait for writers.
+
+Round trips: this process remembers each run's head as it last committed it; while no other
+process has moved it, an append is one statement (``mapek_append``: the locks, a check of the
+heads, the insert, the heads, the notifications). When the check fails, or a key turns out to
+be recorded already, the append is made again the long way: BEGIN, the locks and the reads in
+one round trip, then ``mapek_append`` and COMMIT.
+
+Followers wait on ``LISTEN`` (:meth:`PostgresEventLog.waiter`) and read again as soon as a
+commit of their run is announced, polling when that is not possible (a connection pooler in
+transaction mode, say).
 
 One instance per process, safe to share between threads (one connection, behind a lock). A
-broken connection is opened again by the next call; the call that found it broken fails.
+connection the server hung up on is opened again by the next call; a call that finds the
+connection broken before writing anything tries once more on a new one.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.pq import ConnStatus, TransactionStatus
 
-from mapek.errors import StorageError, UnknownRunError
+from mapek.errors import MapekError, StorageError, UnknownRunError
 from mapek.knowledge._pg_schema import (
     APPEND_SQL,
     CHANNEL,
@@ -429,7 +439,7 @@ class _Listener(Waiter):
         try:
             self._conn = open_connection(url, connect_timeout=connect_timeout)
             self._conn.execute(f"LISTEN {CHANNEL}")
-        except (psycopg.Error, StorageError) as exc:
+        except (psycopg.Error, MapekError) as exc:
             logger.warning("following %s by polling: cannot LISTEN (%s)", redact(url), exc)
             self._drop()
 
