@@ -111,7 +111,7 @@ def test_two_logs_taking_turns_on_one_run(pg: PostgresEventLog, pg_url: str) -> 
 # -- following ---------------------------------------------------------------------------------
 
 def test_follow_is_woken_by_notify_not_by_polling(pg: PostgresEventLog, pg_url: str) -> None:
-    """With a 5 s poll interval a follower still sees a commit within a fraction of a second:
+    """With a 10 s poll interval a follower still sees commits within a fraction of a second:
     NOTIFY woke it. Commits to other runs do not make it read the log."""
     reads = []
     scan = pg.scan
@@ -122,11 +122,12 @@ def test_follow_is_woken_by_notify_not_by_polling(pg: PostgresEventLog, pg_url: 
 
     pg.scan = counting_scan  # type: ignore[assignment,method-assign]
     seen: list[tuple[int, float]] = []
+    n = 5
 
     def follow() -> None:
-        for ev in pg.follow("mine", poll=5.0, timeout=8.0):
+        for ev in pg.follow("mine", poll=10.0, timeout=30.0):
             seen.append((ev.seq, time.monotonic()))
-            if ev.seq == 3:
+            if ev.seq == n:
                 return
 
     t = threading.Thread(target=follow)
@@ -138,16 +139,17 @@ def test_follow_is_woken_by_notify_not_by_polling(pg: PostgresEventLog, pg_url: 
         time.sleep(0.5)
         reads_before = len(reads)
         latencies = []
-        for _ in range(3):
+        for _ in range(n):
             sent = time.monotonic()
             writer.append(draft("mine"))
-            while len(seen) < len(latencies) + 1 and time.monotonic() - sent < 5:
+            while len(seen) < len(latencies) + 1 and time.monotonic() - sent < 10:
                 time.sleep(0.001)
             latencies.append(seen[-1][1] - sent)
             time.sleep(0.2)
-    t.join(timeout=10)
-    assert [s for s, _ in seen] == [1, 2, 3]
-    assert max(latencies) < 1.0, latencies  # a poll would have taken up to 5 s
+    t.join(timeout=30)
+    assert [s for s, _ in seen] == list(range(1, n + 1))
+    # a poll would take 5 s on average; a busy machine may delay a wake-up, not all of them
+    assert sorted(latencies)[n // 2] < 1.0 and max(latencies) < 5.0, latencies
     assert reads_before <= 2, reads_before  # 20 commits to another run woke nobody
 
 
