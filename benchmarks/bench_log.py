@@ -271,10 +271,9 @@ def postgres_main(n: int, repeat: int, *, write: bool) -> None:
             "PostgreSQL, synchronous_commit=off": lambda: server.create_database()
             + "?options=-csynchronous_commit%3Doff",
         }
+        for name in ("SQLite", "PostgreSQL"):  # first: before the appends below load the server
+            latencies[name] = [ms for _ in range(repeat) for ms in follow_latency(urls[name]())]
         rounds = [pg_round(n, urls, folder) for _ in range(repeat)]
-        for name in ("SQLite", "PostgreSQL"):
-            url = urls[name]()
-            latencies[name] = [ms for _ in range(repeat) for ms in follow_latency(url)]
     lines = ["## Event log on PostgreSQL against SQLite (benchmarks/bench_log.py --backend "
              "postgres)", "", *[f"- {m}" for m in info],
              f"- method: median of {repeat} rounds; {n:,} events per single-writer "

@@ -37,8 +37,9 @@ def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> E
     """The event log a URL names: ``None`` for the workspace's own SQLite file,
     ``sqlite:///PATH``, or a PostgreSQL database (``postgresql://`` or ``postgres://``, see
     :class:`~mapek.knowledge.pg_log.PostgresEventLog`). Every process of a run opens its log
-    here; SQLite appends are anchored in the workspace (``anchor.key``, ``anchors.jsonl``:
-    :mod:`mapek.knowledge.anchor`); the PostgreSQL log is not anchored yet."""
+    here; its appends are anchored in the workspace (``anchor.key``, ``anchors.jsonl``:
+    :mod:`mapek.knowledge.anchor`), a PostgreSQL log's in the workspace of each machine that
+    appends."""
     if url is None:
         return SQLiteEventLog(workspace.log_path, create=create, anchors=workspace.root)
     if url.startswith("sqlite:///"):
@@ -52,7 +53,7 @@ def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> E
 
             raise ConfigError(f"log URL {url.split('://', 1)[0]}://...: a PostgreSQL log needs "
                               f"psycopg ({exc}); pip install 'mapek[postgres]'") from None
-        return PostgresEventLog(url, create=create)
+        return PostgresEventLog(url, create=create, anchors=workspace.root)
     from mapek.errors import ConfigError
 
     raise ConfigError(f"log URL {url!r}: the event log is SQLite (sqlite:///PATH, or unset for "

@@ -269,4 +269,7 @@ class Follow(Iterator[Event]):
     def __del__(self) -> None:
         waiter = getattr(self, "_waiter", None)
         if waiter is not None:
-            waiter.close()
+            try:
+                waiter.close()
+            except Exception:  # noqa: BLE001 - at interpreter shutdown, say: nothing to do
+                pass

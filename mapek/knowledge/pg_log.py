@@ -6,17 +6,27 @@ run), the same idempotency keys (unique per run; a repeated append returns the r
 the same refusal of ``UPDATE``/``DELETE`` (triggers), the same per-run heads and the same
 verification. Tables and triggers: :mod:`mapek.knowledge._pg_schema`.
 
-Concurrency: an append transaction first takes an advisory lock per run it writes to (so two
-processes appending to one run serialise and can never fork its chain, while appends to other
-runs go on), reads the heads and idempotency keys after it has the locks, and inserts; the
-insert trigger numbers events with log positions under a second lock held to the commit, so
-positions become visible in order and a follower that resumes from a position misses nothing.
-Readers never wait for writers. Followers wait on ``LISTEN`` (:meth:`PostgresEventLog.waiter`)
-and read again as soon as a commit of their run is announced, polling when that is not
-possible (a connection pooler in transaction mode, say).
+Concurrency: every append is a transaction that first takes an advisory lock per run it writes
+to, so two processes appending to one run serialise and can never fork its chain, while
+appends to other runs go on. Under the locks, the runs' heads (and idempotency keys) are read,
+the events chained onto them and inserted. Log positions are drawn under a second lock held to
+the commit, so they become visible in order and a follower resuming from a position misses
+nothing. (The price: commits that wait for the disk, PostgreSQL's default, are one at a time;
+see benchmarks/RESULTS.knowledge.md.) Readers never wait for writers.
+
+Round trips: this process remembers each run's head as it last committed it; while no other
+process has moved it, an append is one statement (``mapek_append``: the locks, a check of the
+heads, the insert, the heads, the notifications). When the check fails, or a key turns out to
+be recorded already, the append is made again the long way: BEGIN, the locks and the reads in
+one round trip, then ``mapek_append`` and COMMIT.
+
+Followers wait on ``LISTEN`` (:meth:`PostgresEventLog.waiter`) and read again as soon as a
+commit of their run is announced, polling when that is not possible (a connection pooler in
+transaction mode, say).
 
 One instance per process, safe to share between threads (one connection, behind a lock). A
-broken connection is opened again by the next call; the call that found it broken fails.
+connection the server hung up on is opened again by the next call; a call that finds the
+connection broken before writing anything tries once more on a new one.
 """
 
 from __future__ import annotations
@@ -28,12 +38,13 @@ import select
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg.pq import ConnStatus, TransactionStatus
 
-from mapek.errors import StorageError, UnknownRunError
+from mapek.errors import MapekError, StorageError, UnknownRunError
 from mapek.knowledge._pg_schema import (
     APPEND_SQL,
     CHANNEL,
@@ -46,8 +57,9 @@ from mapek.knowledge._pg_schema import (
     run_lock,
 )
 from mapek.knowledge._pg_schema import COLS as _COLS
+from mapek.knowledge.anchor import AnchorBook, Anchors
 from mapek.knowledge.log import EventLog, RunInfo, Waiter
-from mapek.knowledge.sqlite_log import _ENCODE, _decoded, _event, _make_event
+from mapek.knowledge.sqlite_log import _ENCODE, _anchor_status, _decoded, _event, _make_event
 from mapek.knowledge.verify import RunStatus, VerifyReport, check_run
 from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
@@ -64,13 +76,23 @@ _RESCAN_EVERY = 5.0
 class PostgresEventLog(EventLog):
     """The event log in a PostgreSQL database; one instance per process, thread-safe."""
 
-    def __init__(self, url: str, *, create: bool = True, connect_timeout: float = 10.0):
+    def __init__(self, url: str, *, create: bool = True, connect_timeout: float = 10.0,
+                 anchors: Anchors | Path | str | None = None):
         """Connect to ``url`` (``postgresql://user:password@host:port/database``, any libpq
         parameter in the query string) and check (with ``create``: make) the log's tables.
         Bad URLs, refused connections and databases that are not mapek logs each raise one
         clear error (:class:`~mapek.errors.ConfigError`, :class:`~mapek.errors.StorageError`
-        or :class:`~mapek.errors.WorkspaceError`)."""
+        or :class:`~mapek.errors.WorkspaceError`).
+
+        ``anchors``: the workspace folder (or an :class:`Anchors`) whose ``anchor.key`` and
+        ``anchors.jsonl`` anchor this process's appends and are checked by :meth:`verify`
+        (:mod:`mapek.knowledge.anchor`); None anchors nothing. With processes on several
+        machines, each machine's workspace anchors the appends made there: a run verified on
+        one machine is anchored up to what that machine wrote (the rest is an unanchored
+        tail, a note)."""
         self.url = url
+        self.anchors = anchors if isinstance(anchors, Anchors | None) else Anchors(anchors)
+        """The anchor file and key this log writes and checks, or None."""
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
@@ -146,10 +168,14 @@ class PostgresEventLog(EventLog):
                 raise StorageError(f"cannot append to the event log {redact(self.url)}: "
                                    "PostgreSQL cannot store the NUL character (\\x00) in a run "
                                    f"id, kind, actor or key (event {d.kind!r} of run {d.run_id!r})")
-        return self._call(lambda conn: self._append_locked(conn, drafts), "append to")
+        with self._lock:
+            built = self._call(lambda conn: self._append_locked(conn, drafts), "append to")
+            if self.anchors is not None:  # after the commit: an anchor names committed events
+                self.anchors.write({run: built.heads[run] for run in built.first_ts})
+        return built.out
 
     def _append_locked(self, conn: psycopg.Connection[Any], drafts: list[EventDraft]
-                       ) -> list[Event]:
+                       ) -> _Built:
         runs = sorted({d.run_id for d in drafts}, key=run_lock)  # one order: no deadlock
         known = {run: self._heads[run] for run in runs if run in self._heads}
         if len(known) == len(runs):
@@ -162,13 +188,13 @@ class PostgresEventLog(EventLog):
         return self._append_reading(conn, drafts, runs)
 
     def _append_expecting(self, conn: psycopg.Connection[Any], drafts: list[EventDraft],
-                          runs: list[str], heads: dict[str, tuple[int, str]]) -> list[Event]:
+                          runs: list[str], heads: dict[str, tuple[int, str]]) -> _Built:
         """One statement, its own transaction, on the runs' heads as this process last wrote
         them: ``mapek_append`` refuses it (:class:`_Stale`) if another process has moved a
         head since; a key already in the log fails the insert (:class:`_Stale` too)."""
         built = _Built(drafts, runs, heads, {})
         if not built.rows:
-            return built.out
+            return built
         self._writing = True  # from here a broken connection leaves the outcome unknown
         try:
             conn.execute(APPEND_SQL, built.params())
@@ -179,10 +205,10 @@ class PostgresEventLog(EventLog):
                 raise _Stale() from exc
             raise
         self._heads.update(built.heads)
-        return built.out
+        return built
 
     def _append_reading(self, conn: psycopg.Connection[Any], drafts: list[EventDraft],
-                        runs: list[str]) -> list[Event]:
+                        runs: list[str]) -> _Built:
         """A transaction: BEGIN, the runs' locks and the reads that need them (heads and
         idempotency keys) in one round trip; then ``mapek_append`` and COMMIT."""
         wanted = {(d.run_id, d.key) for d in drafts if d.key is not None}
@@ -209,7 +235,7 @@ class PostgresEventLog(EventLog):
             conn.execute(APPEND_SQL, built.params())
         conn.execute("COMMIT")
         self._heads.update(built.heads)
-        return built.out
+        return built
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -294,37 +320,47 @@ class PostgresEventLog(EventLog):
         return int(rows[0][0]) if rows else 0
 
     def verify(self, run_id: str | None = None, *, raise_on_error: bool = False) -> VerifyReport:
-        def check(conn: psycopg.Connection[Any]) -> list[RunStatus]:
+        def check(conn: psycopg.Connection[Any], book: AnchorBook | None) -> list[RunStatus]:
             # one snapshot: appends committed meanwhile are not seen
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            statuses = self._verify_in(conn, run_id)
+            statuses = self._verify_in(conn, run_id, book)
             conn.rollback()
             return statuses
 
-        statuses = self._call(check, "read")
-        report = VerifyReport(runs=tuple(statuses))
+        # The anchors first, then the log's snapshot: every anchor read names an event the
+        # snapshot holds (an anchor is written after its commit).
+        with self._lock:
+            book = self.anchors.read() if self.anchors is not None else None
+            statuses = self._call(lambda conn: check(conn, book), "read")
+        report = VerifyReport(runs=tuple(statuses), anchors=_anchor_status(book))
         return report.raise_if_broken() if raise_on_error else report
 
     @staticmethod
-    def _verify_in(conn: psycopg.Connection[Any], run_id: str | None) -> list[RunStatus]:
+    def _verify_in(conn: psycopg.Connection[Any], run_id: str | None, book: AnchorBook | None
+                   ) -> list[RunStatus]:
         heads = {r[0]: (int(r[1]), r[2]) for r in conn.execute(
             "SELECT run_id, last_seq, last_hash FROM mapek_heads ORDER BY first_ts, run_id")}
         if run_id is not None:
             known = conn.execute("SELECT 1 FROM mapek_events WHERE run_id = %s LIMIT 1",
                                  (run_id,)).fetchone()
-            if run_id not in heads and known is None:
+            if run_id not in heads and known is None and not (
+                    book is not None and run_id in book.runs):
                 raise UnknownRunError(run_id)
             ids = [run_id]
         else:
             ids = list(heads) + [r[0] for r in conn.execute(
                 "SELECT DISTINCT run_id FROM mapek_events ORDER BY run_id") if r[0] not in heads]
+            ids += [r for r in (book.runs if book is not None else ())
+                    if r not in set(ids)]  # anchored, and gone from the log
         statuses: list[RunStatus] = []
         for rid in ids:
             with conn.cursor(name="mapek_verify") as cur:  # server-side: a long run streams
                 cur.itersize = 2000
                 cur.execute(f"SELECT {_COLS} FROM mapek_events WHERE run_id = %s"
                             " ORDER BY seq, position", (rid,))
-                statuses.append(check_run(rid, _decoded(cur), heads.get(rid)))
+                anchored = None if book is None else book.runs.get(rid, {})
+                statuses.append(check_run(rid, _decoded(cur), heads.get(rid),
+                                          anchored=anchored))
         return statuses
 
     # -- following ------------------------------------------------------------------------------
@@ -336,12 +372,19 @@ class PostgresEventLog(EventLog):
             raise StorageError(f"the event log {redact(self.url)} is closed")
         return _Listener(self.url, run_id, self._connect_timeout)
 
+    @property
+    def anchor_book(self) -> AnchorBook | None:
+        with self._lock:
+            return self.anchors.read() if self.anchors is not None else None
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             conn, self._conn = self._conn, None
             if conn is not None:
                 conn.close()
+            if self.anchors is not None:
+                self.anchors.close()
 
     def __repr__(self) -> str:
         return f"PostgresEventLog({redact(self.url)!r})"
@@ -429,7 +472,7 @@ class _Listener(Waiter):
         try:
             self._conn = open_connection(url, connect_timeout=connect_timeout)
             self._conn.execute(f"LISTEN {CHANNEL}")
-        except (psycopg.Error, StorageError) as exc:
+        except (psycopg.Error, MapekError) as exc:
             logger.warning("following %s by polling: cannot LISTEN (%s)", redact(url), exc)
             self._drop()
 

@@ -107,7 +107,10 @@ class PostgresServer:
         """initdb, then start the server and wait until it accepts connections."""
         if self._proc is not None:
             return self
-        self.folder = Path(tempfile.mkdtemp(prefix="mapek-pg-"))
+        # as root, in /tmp: the server's user must reach the folder (a root-only TMPDIR would
+        # not let it)
+        where = "/tmp" if self._run_as is not None and os.path.isdir("/tmp") else None
+        self.folder = Path(tempfile.mkdtemp(prefix="mapek-pg-", dir=where))
         try:
             if self._run_as is not None:
                 os.chown(self.folder, self._run_as.pw_uid, self._run_as.pw_gid)
