@@ -60,6 +60,21 @@ class StorageSpec(_Data):
     """The vector index: ``None`` for the workspace's embedded Chroma, or a Chroma server
     (``http://host:port``)."""
 
+    @field_validator("log_url", "vector_url")
+    @classmethod
+    def _no_password(cls, v: str | None) -> str | None:
+        """A URL is recorded in the log: a password in it is replaced by ``***`` (each process
+        opens the log with the URL it was given, ``MAPEK_LOG_URL``, not this record)."""
+        if v is None or "@" not in v:
+            return v
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(v)
+        if parts.password is None:
+            return v
+        host = parts.netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
     @field_validator("log_url")
     @classmethod
     def _known_scheme(cls, v: str | None) -> str | None:

@@ -11,6 +11,7 @@ from mapek.errors import ConfigError, PersonaError
 from mapek.models import Persona
 from mapek.runtime import (
     RuntimeSpec,
+    StorageSpec,
     build_runtime,
     import_string,
     load_tools,
@@ -140,3 +141,10 @@ def test_resume_names_a_tool_that_changed_since(home: Path, user_module: str) ->
     assert len(out.stderr.strip().splitlines()) == 1
     with Session.attach(run) as again:
         assert not again.kb.events(run, kinds=["worker.started"])  # nothing started
+
+
+def test_a_password_in_a_storage_url_is_not_recorded() -> None:
+    spec, _ = spec_for(personas=["cfo", "skeptic"], storage=StorageSpec(
+        log_url="postgresql://mapek:s3cret@127.0.0.1:5432/db"))
+    assert "s3cret" not in spec.model_dump_json()
+    assert spec.storage.log_url == "postgresql://mapek:***@127.0.0.1:5432/db"
