@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -129,7 +130,12 @@ def test_a_live_edit_of_a_busy_run_names_the_edited_event(home: Path) -> None:
         s.start()
         msgs = wait_for(lambda: s.kb.events(s.run_id, kinds=["message"])[:3] if len(
             s.kb.events(s.run_id, kinds=["message"])) >= 3 else None, 180, "three turns")
-        rewrite(home / "log.sqlite3", s.run_id, msgs[1].seq, "The CFO approves everything.")
+        pid = int(s.kb.events(s.run_id, kinds=["worker.started"])[-1].payload["pid"])
+        os.kill(pid, signal.SIGSTOP)  # the offline model could finish the run meanwhile
+        try:
+            rewrite(home / "log.sqlite3", s.run_id, msgs[1].seq, "The CFO approves everything.")
+        finally:
+            os.kill(pid, signal.SIGCONT)
         trip = wait_for(lambda: s.kb.events(s.run_id, kinds=["breaker.tripped"]), 60,
                         "the breaker to trip")[0]
         assert trip.payload["policy"] == "integrity", trip.payload

@@ -1,6 +1,12 @@
 """No run is left hanging when its watchdog goes: real front ends (``mapek discuss``), workers
 and watchdogs as processes, real signals. Each test waits on events in the log, with generous
-timeouts (a loaded two-core machine), and asserts what happened, never how fast."""
+timeouts (a loaded two-core machine), and asserts what happened, never how fast.
+
+The offline model can finish a whole discussion within the second a worker takes to notice its
+watchdog is gone; so the worker is held (SIGSTOP) while its watchdog and front end are killed
+and until the heartbeat is stale, and let go (SIGCONT) after: it then finds no heartbeat at its
+next model call, as a worker in the middle of a real model's run would.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +17,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mapek.breaker.guard import STALE_AFTER
+from mapek.breaker.orphans import heartbeat_age
 from mapek.breaker.watchdog import process_alive
 from mapek.knowledge import SQLiteEventLog
 from mapek.models import Event
@@ -78,6 +87,21 @@ class Discussion:
     def worker_pid(self) -> int:
         return int(self.events("worker.started")[-1].payload["pid"])
 
+    @contextmanager
+    def held(self) -> Iterator[int]:
+        """The worker stopped (SIGSTOP) for the block, continued (SIGCONT) after."""
+        pid = self.worker_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield pid
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def stale(self) -> None:
+        """Wait until the run's heartbeat is older than the worker's dead man's switch allows."""
+        wait_for(lambda: (heartbeat_age(self.run_dir()) or 0) > 2 * STALE_AFTER, 60,
+                 "the heartbeat to go stale")
+
     def final(self) -> Event | None:
         ends = self.events("run.finished")
         return ends[-1] if ends else None
@@ -121,7 +145,9 @@ def test_sigterm_to_the_watchdog_the_front_end_starts_another(
     d.started()
     first = d.watchdog_pid()
     assert first is not None
-    os.kill(first, signal.SIGTERM)
+    with d.held():
+        os.kill(first, signal.SIGTERM)
+        wait_for(lambda: d.events("watchdog.restarted"), 120, "the front end to restart it")
     out, err = d.front.communicate(timeout=480)
     assert d.front.returncode == 0, out[-3000:] + err[-3000:]
     final = d.final()
@@ -144,9 +170,11 @@ def test_front_end_and_watchdog_killed_the_worker_starts_its_own(
     d.started()
     dog = d.watchdog_pid()
     assert dog is not None
-    d.front.kill()
-    d.front.communicate(timeout=30)
-    os.kill(dog, signal.SIGKILL)
+    with d.held():
+        d.front.kill()
+        d.front.communicate(timeout=30)
+        os.kill(dog, signal.SIGKILL)
+        d.stale()
     wait_for(lambda: d.events("watchdog.respawned"), 240, "the worker to start a watchdog")
     final = wait_for(d.final, 420, "the run to finish")
     assert final.payload["status"] in FINISHED
@@ -169,9 +197,11 @@ def test_an_orphan_shows_and_resume_takes_it_over(discussion: Callable[..., Disc
     d.started()
     dog = d.watchdog_pid()
     assert dog is not None
-    d.front.kill()
-    d.front.communicate(timeout=30)
-    os.kill(dog, signal.SIGKILL)
+    with d.held():
+        d.front.kill()
+        d.front.communicate(timeout=30)
+        os.kill(dog, signal.SIGKILL)
+        d.stale()
     orphan = d.worker_pid()
     wait_for(lambda: d.events("worker.unwatched"), 120, "the worker to pause")
 
