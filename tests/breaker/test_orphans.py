@@ -160,10 +160,6 @@ def test_sigterm_to_the_watchdog_the_front_end_starts_another(
     assert r.returncode == 0, r.stdout
 
 
-@pytest.mark.xfail(strict=False, reason="races the discussion's end: on main (2026-12-03) the "
-                   "offline discussion often ends before the worker notices its lost watchdog, so "
-                   "no worker.unwatched appears; needs a discussion that provably outlives the "
-                   "kills (issue 13, left)")
 def test_front_end_and_watchdog_killed_the_worker_starts_its_own(
         discussion: Callable[..., Discussion]) -> None:
     d = discussion(MAPEK_WATCHDOG_RESPAWN="2")
@@ -188,10 +184,6 @@ def test_front_end_and_watchdog_killed_the_worker_starts_its_own(
     assert [x["status"] for x in json.loads(r.stdout)] == [final.payload["status"]]
 
 
-@pytest.mark.xfail(strict=False, reason="races the discussion's end: on main (2026-12-03) the "
-                   "offline discussion often ends before the worker notices its lost watchdog, so "
-                   "no worker.unwatched appears; needs a discussion that provably outlives the "
-                   "kills (issue 13, left)")
 def test_an_orphan_shows_and_resume_takes_it_over(discussion: Callable[..., Discussion]) -> None:
     d = discussion(MAPEK_WATCHDOG_RESPAWN="0", MAPEK_ORPHAN_AFTER="3")
     d.started()
