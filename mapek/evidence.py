@@ -27,10 +27,7 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import re
-import secrets
-import stat
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from mapek._keyfile import create_key_file, read_key_file
 from mapek.errors import ConfigError, EvidenceError, EvidenceRejected
 from mapek.models import Event, EventDraft, canonical_json
 
@@ -247,31 +245,11 @@ def run_key(workspace: Workspace, run_id: str, *, create: bool = True) -> bytes:
         if not create:
             raise EvidenceError(f"run {run_id!r} has no evidence key ({path}): no envelope of "
                                 "this run was sealed in this workspace", path=str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".evidence.key.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_hex(32).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # atomic, and fails if another process made the key first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        create_key_file(path)
     try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvidenceError(f"cannot read evidence key {path}: {exc}", path=str(path)) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise EvidenceError(f"evidence key {path} is readable by others (mode "
-                            f"{stat.S_IMODE(mode):o}); it must be 600", path=str(path))
-    if not re.fullmatch(r"[0-9a-f]{64}", text):
-        raise EvidenceError(f"evidence key {path} is not 64 hex digits", path=str(path))
-    return bytes.fromhex(text)
+        return read_key_file(path, "evidence key")
+    except ValueError as exc:
+        raise EvidenceError(str(exc), path=str(path)) from None
 
 
 # -- requirements ------------------------------------------------------------------------------

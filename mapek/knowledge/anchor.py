@@ -36,14 +36,14 @@ import hmac
 import json
 import os
 import re
-import secrets
-import stat
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from mapek._keyfile import create_key_file, read_key_file
 
 try:
     import fcntl
@@ -78,30 +78,11 @@ def anchor_key(folder: Path, *, create: bool) -> bytes | None:
     if not path.exists():
         if not create:
             return None
-        tmp = path.with_name(f".{ANCHOR_KEY}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_hex(32).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:
-            os.link(tmp, path)  # atomic, and fails if another process made the key first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        create_key_file(path)
     try:
-        mode = path.stat().st_mode
-        text = path.read_bytes().decode("ascii").strip()  # no codec lookup: works anywhere
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _KeyProblem(f"cannot read the anchor key {path}: {exc}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise _KeyProblem(f"the anchor key {path} is readable by others (mode "
-                          f"{stat.S_IMODE(mode):o}); it must be 600")
-    if not _HEX64.fullmatch(text):
-        raise _KeyProblem(f"the anchor key {path} is not 64 hex digits")
-    return bytes.fromhex(text)
+        return read_key_file(path, "the anchor key")
+    except ValueError as exc:
+        raise _KeyProblem(str(exc)) from None
 
 
 def _mac(key: bytes, body: Mapping[str, Any]) -> str:
