@@ -43,24 +43,11 @@ def new_batch_id() -> str:
 
 
 def parse_batch_raise(items: list[str]) -> dict[str, float]:
-    """``["usd=5", "tokens=200000"]`` -> ``{"usd": 5, "tokens": 200000}``."""
-    from mapek.errors import ConfigError
+    """``["usd=5", "tokens=200000"]`` -> ``{"usd": 5, "tokens": 200000}``: the breaker's
+    parser, with the batch's limits."""
+    from mapek.breaker.review import parse_raise
 
-    out: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or name not in BATCH_LIMITS:
-            raise ConfigError(f"--raise {item!r}: expected NAME=VALUE with NAME one of "
-                              f"{', '.join(BATCH_LIMITS)}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"--raise {item!r}: {value!r} is not a number") from None
-        if number <= 0:
-            raise ConfigError(f"--raise {item!r}: a limit is above 0")
-        out[name] = int(number) if number.is_integer() else number
-    return out
+    return parse_raise(items, BATCH_LIMITS, positive=True)
 
 
 def create_batch(kb: Any, plan: BatchPlan, *, source: str) -> str:

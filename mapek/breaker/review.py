@@ -8,6 +8,7 @@ post-mortem lists it. ``force_open`` trips a running worker at once.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from mapek.breaker.policies import LIMIT_NAMES
@@ -27,19 +28,24 @@ POLICY_NAMES = frozenset({
 """The policies a review can disable by name."""
 
 
-def parse_raise(items: list[str]) -> dict[str, float]:
-    """``["tokens=50000", "usd=2.5"]`` -> ``{"tokens": 50000, "usd": 2.5}``."""
+def parse_raise(items: list[str], names: Collection[str] = LIMIT_NAMES, *,
+                positive: bool = False) -> dict[str, float]:
+    """``["tokens=50000", "usd=2.5"]`` -> ``{"tokens": 50000, "usd": 2.5}``, each NAME one of
+    ``names`` (a run's breaker limits by default; a batch passes its own); ``positive``: a
+    value must be above 0, not only 0 or more."""
     out: dict[str, float] = {}
     for item in items:
         name, sep, value = item.partition("=")
         name = name.strip()
-        if not sep or name not in LIMIT_NAMES:
+        if not sep or name not in names:
             raise ConfigError(f"--raise {item!r}: expected NAME=VALUE with NAME one of "
-                              f"{', '.join(sorted(LIMIT_NAMES))}")
+                              f"{', '.join(sorted(names))}")
         try:
             number = float(value)
         except ValueError:
             raise ConfigError(f"--raise {item!r}: {value!r} is not a number") from None
+        if positive and number <= 0:
+            raise ConfigError(f"--raise {item!r}: a limit is above 0")
         if number < 0:
             raise ConfigError(f"--raise {item!r}: a limit cannot be negative")
         out[name] = int(number) if number.is_integer() else number
