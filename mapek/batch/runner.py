@@ -294,9 +294,13 @@ class BatchRunner:
                            {"cell": cell.key, "run": done.run_id, "error": done.error},
                            key=f"error:{attempt}:{cell.key}:{self._attempts.get(cell.key)}")
         state = self.fold.cell_state(cell, {done.run_id: False})
-        if state == "interrupted" and self._trip is None and not done.error \
-                and self._attempts.get(cell.key, 0) < 2:
-            pending.insert(0, (cell, "resume"))  # its worker died under us: once more
+        # Its worker died under us, or its resume was refused for a moment (a killed
+        # driver's worker still being reaped): once more, then twice; the error is recorded.
+        if state == "interrupted" and self._trip is None \
+                and self._attempts.get(cell.key, 0) < (3 if done.error else 2):
+            if done.error:
+                time.sleep(min(5.0, self.poll * 10))
+            pending.insert(0, (cell, "resume"))
 
     def _trip_cells(self, breach: Breach, attempt: int, active: set[str]) -> None:
         """Record the batch trip and force each running cell's breaker open."""

@@ -63,8 +63,11 @@ def _drive(batch: Any, action: str, *, executor: str, as_json: bool, **options: 
         _print_status(status)
     if status.state == "stopped" and status.reason and "budget is spent" in status.reason:
         raise typer.Exit(EXIT_TRIPPED)
-    if status.counts.get("failed"):
-        raise typer.Exit(1)
+    from mapek.batch.state import ENDED
+
+    if status.counts.get("failed") or any(
+            c.state not in ENDED and c.state != "waiting" for c in status.cells):
+        raise typer.Exit(1)  # a cell failed, or did not end (its batch.error says why)
 
 
 @batch_app.command("run")

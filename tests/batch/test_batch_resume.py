@@ -86,7 +86,7 @@ def test_a_killed_batch_resumes_every_cell_once(home: Path, tmp_path: Path) -> N
     r = mapek("batch", "resume", batch_id)
     assert r.returncode == 0, r.stdout + r.stderr
     st = json.loads(mapek("batch", "status", batch_id, "--json").stdout)
-    assert st["state"] == "finished" and st["counts"] == {"done": 4}
+    assert st["state"] == "finished" and st["counts"] == {"done": 4}, (st, r.stdout, r.stderr)
 
     kinds = [e.kind for e in batch_events(home, batch_id)]
     assert kinds.count("batch.cell") == 4  # each cell's run recorded once, across both drivers

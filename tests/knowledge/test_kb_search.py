@@ -502,9 +502,11 @@ def test_with_a_model_embedding_only_a_short_run_is_embedded_at_once(tmp_path: P
     made = ModelLike()
     with KnowledgeBase.open(tmp_path / "ws", max_delay=60, embedding=lambda: made) as kb:
         kb.projector.take_in = None  # the default for a model embedding: 256 events
+        texts = [f"database point {i}" for i in range(257)]
+        texts[2] = "the kiwi orchard budget"  # one unmistakable event: the index is approximate
         kb.record_many([EventDraft(run_id="r", kind="message", actor="cfo",
-                                   payload={"text": f"database point {i}"}) for i in range(257)])
-        assert ids(kb.search("database point 2", n=1, run="r")) == ["r#3"]  # via the index
+                                   payload={"text": t}) for t in texts])
+        assert ids(kb.search("kiwi orchard budget", n=1, run="r")) == ["r#3"]  # via the index
         assert kb.projector._index is not None and made.texts <= 1
         kb.record("s", "message", "cfo", {"text": "a short run"})
         assert ids(kb.search("short run", n=1, run="s")) == ["s#1"]  # in memory
