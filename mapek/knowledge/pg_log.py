@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg.pq import ConnStatus, TransactionStatus
 
-from mapek.errors import MapekError, StorageError, UnknownRunError
+from mapek.errors import MapekError, StorageError
 from mapek.knowledge._pg_schema import (
     APPEND_SQL,
     CHANNEL,
@@ -60,7 +60,7 @@ from mapek.knowledge._pg_schema import COLS as _COLS
 from mapek.knowledge.anchor import AnchorBook, Anchors
 from mapek.knowledge.log import EventLog, RunInfo, Waiter
 from mapek.knowledge.sqlite_log import _ENCODE, _anchor_status, _decoded, _event, _make_event
-from mapek.knowledge.verify import RunStatus, VerifyReport, check_run
+from mapek.knowledge.verify import RunStatus, VerifyReport, check_run, runs_to_verify
 from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
 __all__ = ["PostgresEventLog", "is_postgres_url"]
@@ -340,18 +340,13 @@ class PostgresEventLog(EventLog):
                    ) -> list[RunStatus]:
         heads = {r[0]: (int(r[1]), r[2]) for r in conn.execute(
             "SELECT run_id, last_seq, last_hash FROM mapek_heads ORDER BY first_ts, run_id")}
-        if run_id is not None:
-            known = conn.execute("SELECT 1 FROM mapek_events WHERE run_id = %s LIMIT 1",
-                                 (run_id,)).fetchone()
-            if run_id not in heads and known is None and not (
-                    book is not None and run_id in book.runs):
-                raise UnknownRunError(run_id)
-            ids = [run_id]
-        else:
-            ids = list(heads) + [r[0] for r in conn.execute(
-                "SELECT DISTINCT run_id FROM mapek_events ORDER BY run_id") if r[0] not in heads]
-            ids += [r for r in (book.runs if book is not None else ())
-                    if r not in set(ids)]  # anchored, and gone from the log
+        ids = runs_to_verify(
+            run_id, heads, book.runs if book is not None else (),
+            has_events=lambda r: conn.execute(
+                "SELECT 1 FROM mapek_events WHERE run_id = %s LIMIT 1", (r,)).fetchone()
+            is not None,
+            logged=lambda: [r[0] for r in conn.execute(
+                "SELECT DISTINCT run_id FROM mapek_events ORDER BY run_id")])
         statuses: list[RunStatus] = []
         for rid in ids:
             with conn.cursor(name="mapek_verify") as cur:  # server-side: a long run streams

@@ -21,13 +21,19 @@ from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mapek.errors import StorageError, UnknownRunError, WorkspaceError
+from mapek.errors import StorageError, WorkspaceError
 from mapek.knowledge._sqlite_schema import COLS as _COLS
 from mapek.knowledge._sqlite_schema import INSERT as _INSERT
 from mapek.knowledge._sqlite_schema import SCHEMA_NAME, SCHEMA_VERSION, connect
 from mapek.knowledge.anchor import AnchorBook, Anchors
 from mapek.knowledge.log import EventLog, RunInfo
-from mapek.knowledge.verify import AnchorStatus, RunStatus, VerifyReport, check_run
+from mapek.knowledge.verify import (
+    AnchorStatus,
+    RunStatus,
+    VerifyReport,
+    check_run,
+    runs_to_verify,
+)
 from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "SQLiteEventLog"]
@@ -264,18 +270,13 @@ class SQLiteEventLog(EventLog):
                 try:
                     heads = {r[0]: (r[1], r[2]) for r in conn.execute(
                         "SELECT run_id, last_seq, last_hash FROM heads ORDER BY first_ts")}
-                    if run_id is not None:
-                        known = conn.execute("SELECT 1 FROM events WHERE run_id = ? LIMIT 1",
-                                             (run_id,)).fetchone()
-                        if run_id not in heads and known is None and not (
-                                book is not None and run_id in book.runs):
-                            raise UnknownRunError(run_id)
-                        ids = [run_id]
-                    else:
-                        ids = list(heads) + [r[0] for r in conn.execute(
-                            "SELECT DISTINCT run_id FROM events") if r[0] not in heads]
-                        ids += [r for r in (book.runs if book is not None else ())
-                                if r not in set(ids)]  # anchored, and gone from the log
+                    ids = runs_to_verify(
+                        run_id, heads, book.runs if book is not None else (),
+                        has_events=lambda r: conn.execute(
+                            "SELECT 1 FROM events WHERE run_id = ? LIMIT 1", (r,)).fetchone()
+                        is not None,
+                        logged=lambda: [r[0] for r in conn.execute(
+                            "SELECT DISTINCT run_id FROM events")])
                     statuses: list[RunStatus] = []
                     for rid in ids:
                         cur = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ?"

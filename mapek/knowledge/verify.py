@@ -15,14 +15,14 @@ no anchors is *not anchored* (written before anchoring began): a note, not a fai
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from mapek.errors import LogIntegrityError
+from mapek.errors import LogIntegrityError, UnknownRunError
 from mapek.models import GENESIS_HASH, Event
 
-__all__ = ["AnchorStatus", "RunStatus", "VerifyReport", "check_run"]
+__all__ = ["AnchorStatus", "RunStatus", "VerifyReport", "check_run", "runs_to_verify"]
 
 _SEARCH_WINDOW = 2000
 """How far from its place to look for the ``seq`` a moved event was recorded with."""
@@ -222,3 +222,19 @@ def check_run(
         tail = f"#{last}" if matched + 1 == last else f"#{matched + 1}..#{last}"
         note = f"{tail} not anchored (appended after the last anchor)"
     return RunStatus(run_id=run_id, events=last, anchored=matched, note=note)
+
+
+def runs_to_verify(run_id: str | None, heads: Collection[str], anchored: Collection[str], *,
+                   has_events: Callable[[str], bool], logged: Callable[[], Iterable[str]]
+                   ) -> list[str]:
+    """The runs a verify reads, the same for every backend: ``run_id`` alone
+    (:class:`UnknownRunError` if neither the log nor the anchors know it), or every run with
+    a head, then runs with events and no head, then runs the anchors know and the log has
+    lost (a whole deleted run is reported, not skipped)."""
+    if run_id is not None:
+        if run_id not in heads and run_id not in anchored and not has_events(run_id):
+            raise UnknownRunError(run_id)
+        return [run_id]
+    ids = list(heads) + [r for r in logged() if r not in heads]
+    seen = set(ids)
+    return ids + [r for r in anchored if r not in seen]
