@@ -101,7 +101,7 @@ def bench_loop(home: Path, sessions: int) -> dict[str, Any]:
             t = time.perf_counter()
             run_session(s.run_id, model=FunctionModel(_answer, name="bench/function"))
             wall = time.perf_counter() - t
-            turns = sum(e.kind == "message" for e in s.events())
+            turns = sum(e.kind == "message" for e in s.history())
             rows.append({"decisions": len(spent), "ms": sum(spent) * 1000, "wall_s": wall,
                          "turns": turns})
             s.close()

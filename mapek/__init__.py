@@ -16,6 +16,7 @@ _EXPORTS: dict[str, str] = {
     "Session": "mapek.api",
     "Batch": "mapek.batch.api",
     "SessionResult": "mapek.api",
+    "runs_table": "mapek.api",
     "Settings": "mapek.config",
     "Workspace": "mapek.config",
     "Event": "mapek.models",
@@ -40,7 +41,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from mapek.api import Session, SessionResult
+    from mapek.api import Session, SessionResult, runs_table
     from mapek.batch.api import Batch
     from mapek.config import Settings, Workspace
     from mapek.errors import ControlSignal, MapekError, RuntimeFailure, UserError

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mapek.runtime import RuntimeSpec
     from mapek.safety.tools import Tool
 
-__all__ = ["Session", "SessionResult", "FINAL_KINDS"]
+__all__ = ["Session", "SessionResult", "FINAL_KINDS", "runs_table"]
 
 
 
@@ -279,8 +279,12 @@ class Session:
 
         def work() -> None:
             try:
-                run_session(self.run_id, home=home, rounds=rounds, model=live.model,
-                            tools=live.tools or None)
+                status = run_session(self.run_id, home=home, rounds=rounds, model=live.model,
+                                     tools=live.tools or None)
+                if status != "paused":
+                    from mapek.otel import export_if_configured
+
+                    export_if_configured(self.settings, self.run_id, who="session")
             except Exception as exc:  # noqa: BLE001 - recorded: the front end reads the log
                 self.kb.record(self.run_id, "run.failed", "worker",
                                {"reason": str(exc), "error": type(exc).__name__,
@@ -364,8 +368,19 @@ class Session:
 
     # -- following ---------------------------------------------------------------------------
 
-    def events(self, after: int = 0) -> list[Event]:
+    def history(self, after: int = 0) -> list[Event]:
+        """The run's events after ``after``, in log order (:class:`~mapek.models.Event`)."""
         return self.kb.events(self.run_id, after=after)
+
+    def events(self, after: int = 0) -> Any:
+        """The run's events after ``after`` as a pandas DataFrame, one row an event: ``seq``,
+        ``time`` (UTC), ``t`` (seconds since the run's first event), ``kind``, ``actor``,
+        ``round``, ``text``, the model calls' ``tokens`` and ``usd``, ``parent`` and the
+        ``payload`` (needs pandas: ``pip install 'mapek[notebook]'``; :meth:`history` gives the
+        events themselves)."""
+        from mapek.notebook import events_frame
+
+        return events_frame(self.kb.events(self.run_id, after=after))
 
     def stream(self, after: int = 0, *, answer: bool = True) -> Iterator[Event]:
         """Every event from ``after`` on, as it is committed, until the run ends or its worker
@@ -636,16 +651,74 @@ class Session:
         self.close()
 
     def _repr_html_(self) -> str:
-        from html import escape
+        from mapek.notebook import session_html
 
         res = self.result()
-        qs = self.questions().values()
-        rows = "".join(f"<tr><td>{escape(q.qid)}</td><td>{escape(q.asked_by)}</td>"
-                       f"<td>{escape(q.status)}</td><td>{escape(q.label or '')}</td>"
-                       f"<td>{escape(q.text)}</td></tr>" for q in qs)
-        return (f"<b>mapek session {escape(self.run_id)}</b> — {escape(res.status)}, "
-                f"{res.events} events<table><tr><th>qid</th><th>asked by</th><th>status</th>"
-                f"<th>label</th><th>question</th></tr>{rows}</table>")
+        return session_html(self.run_id, res.status, res.reason, self.history(),
+                            self.questions().values())
+
+    # -- in a notebook -----------------------------------------------------------------------
+
+    def plot(self) -> Any:
+        """Tokens and cost over time (escalations and trips marked), positions by round, and
+        escalations by round: a :class:`~mapek.notebook.Chart` that shows as an image in
+        Jupyter (``.figure``: the matplotlib figure). Needs ``mapek[notebook]``."""
+        from mapek.notebook import plot_run
+
+        return plot_run(self.history())
+
+    def graph(self) -> Any:
+        """The MAPE-K loop's graph, drawn locally, with how many times each node ran in this
+        run: a :class:`~mapek.notebook.GraphDrawing` (an image in Jupyter; ``.mermaid``: its
+        Mermaid text). Needs ``mapek[notebook]``."""
+        from mapek.notebook import draw_graph, node_visits
+
+        return draw_graph(node_visits(self.history()))
+
+    def live(self, answer: Callable[[dict[str, Any]], str | None] | None = None, *,
+             approve: Callable[[dict[str, Any]], bool] | None = None,
+             every: float = 1.0) -> SessionResult:
+        """Run the session (or follow it, if another front end runs it) with a view in the
+        notebook that updates as it goes, at most every ``every`` seconds: status, spend,
+        turns, questions and the timeline. A run that has ended is shown as it is. Returns the
+        result, as :meth:`run` does."""
+        try:
+            from IPython.display import display
+        except ImportError:
+            raise ConfigError("a live view needs IPython (run it in Jupyter): "
+                              "pip install 'mapek[notebook]'") from None
+        from mapek.notebook import SessionView
+
+        history = self.history()
+        status = self.result().status
+        view = SessionView(self.run_id, history, status)
+        handle = display(view, display_id=True)  # type: ignore[no-untyped-call]
+        last = time.monotonic()
+
+        def seen(ev: Event) -> None:
+            nonlocal last
+            history.append(ev)
+            if ev.kind in FINAL_KINDS or ev.kind == "breaker.tripped":
+                view.status = ev.payload.get("status") or ev.kind
+            elif ev.kind == "worker.started":
+                view.status = "running"
+            if handle is not None and time.monotonic() - last >= every:
+                handle.update(view)
+                last = time.monotonic()
+
+        after = history[-1].seq if history else 0
+        if status == "running":
+            for ev in self.stream(after):
+                seen(ev)
+            result = self.result()
+        elif status in ("created", "paused"):
+            result = self.run(answer, on_event=seen, approve=approve)
+        else:
+            result = self.result()
+        view.status, view.reason = result.status, result.reason
+        if handle is not None:
+            handle.update(view)
+        return result
 
     def __repr__(self) -> str:
         return f"Session({self.run_id!r}, home={str(self.workspace.root)!r})"
@@ -658,6 +731,25 @@ class Session:
         pause it; a worker another front end (or an in-process run) started is stopped by
         tripping its breaker (``mapek trip``)."""
         return self._proc is not None
+
+
+def runs_table(home: str | Path | None = None) -> Any:
+    """Every session in the workspace (``MAPEK_HOME``, or ``home``) as a pandas DataFrame, one
+    row a run, oldest first: status, topic, start, wall time, rounds, turns, model calls,
+    tokens, USD, tool calls, questions, escalations, trips. Needs ``mapek[notebook]``."""
+    from mapek.knowledge.base import open_log
+    from mapek.notebook import runs_frame
+
+    settings = Settings(home=Path(home)) if home else Settings()
+    with open_log(settings.log_url, settings.workspace(create=False), create=False) as log:
+        rows = []
+        for info in log.runs():
+            events = log.events(info.run_id)
+            fold = RunFold.of(events, info.run_id)
+            if fold.started is None:
+                continue  # a workflow's or sandbox's log, not a session
+            rows.append((info.run_id, events, fold.live_status()))
+        return runs_frame(rows)
 
 
 def _check_model(model: str) -> None:

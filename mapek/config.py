@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     shows its run ``paused: no watchdog`` and ``mapek resume`` may take it over.
     ``MAPEK_ORPHAN_AFTER``."""
 
+    otlp_endpoint: str | None = None
+    """An OTLP/HTTP endpoint (``http://127.0.0.1:4318``) every run's trace is exported to when
+    its worker ends, or after a trip (:mod:`mapek.otel`; needs ``mapek[otel]``); unset: no
+    export. ``mapek runs export RUN --otlp URL`` exports any past run. ``MAPEK_OTLP_ENDPOINT``."""
+
     def workspace(self, *, create: bool = True) -> Workspace:
         return Workspace.open(self.home, create=create)
 

@@ -3,11 +3,14 @@
 The kernel is this interpreter (``sys.executable``), through a kernel spec written into the test's
 temporary folder and put first on ``JUPYTER_PATH``: nothing has to be installed with ``jupyter
 kernelspec``, and no other ``python3`` spec on the machine (a user's, a system's) can be picked
-up instead. Each notebook runs with its working folder and ``MAPEK_HOME`` in a temporary folder.
+up instead. Each notebook runs with its working folder and ``MAPEK_HOME`` in a temporary folder,
+and must show something to look at: image outputs (the run's charts), and the DataFrame
+``Session.events()`` returns.
 """
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import nbformat
@@ -47,6 +50,18 @@ def test_notebook_runs(path: Path, kernel: str, tmp_path: Path) -> None:
     client.execute()  # raises CellExecutionError naming the cell and its traceback
     ran = [c for c in nb.cells if c.cell_type == "code" and c.get("execution_count")]
     assert ran, f"{path.name} has no code cell that ran"
+    outputs = [(c, o) for c in ran for o in c.get("outputs", [])]
+    # something to look at: the run's charts (and the loop's graph) as inline images
+    images = [o for _, o in outputs if "image/png" in o.get("data", {})]
+    assert images, f"{path.name}: no image output"
+    assert all(base64.b64decode(o["data"]["image/png"]).startswith(b"\x89PNG") for o in images)
+    # Session.events() is a DataFrame: the cells that call it show a pandas table
+    tables = [c for c in ran if ".events()" in c.source]
+    assert tables, f"{path.name} never calls Session.events()"
+    for c in tables:
+        html = [o["data"].get("text/html", "") for o in c.outputs if "data" in o]
+        assert any('class="dataframe"' in h for h in html), \
+            f"{path.name}: the cell {c.source[:40]!r} shows no DataFrame"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -310,9 +310,14 @@ def _guard(run_id: str, pid: int, home: str | None, policy: str | None, poll: fl
                            policy_name=name, poll=poll,
                            notifiers=load_notifiers(_run_notifiers(kb, run_id)))
             dog.acquire()
-            return dog.run()
+            code = dog.run()
         finally:
             log.close()
+        if code == EXIT_TRIPPED:  # the worker is stopped: the run's trace, if so configured
+            from mapek.otel import export_if_configured
+
+            export_if_configured(settings, run_id, who="watchdog")
+        return code
     except MapekError as exc:
         print(f"mapek watchdog: error: {exc}", file=sys.stderr)
         return exc.exit_code

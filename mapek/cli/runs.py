@@ -59,7 +59,7 @@ def runs_show(
     from mapek.render import EventRenderer
 
     with Session.attach(run_id) as s:
-        events, res = s.events(), s.result()
+        events, res = s.history(), s.result()
         cfg = s.config
     fold = RunFold.of(events, run_id)
     if as_json:
@@ -133,12 +133,39 @@ def runs_compare(run_a: str, run_b: str, as_json: JsonFlag = False) -> None:
 @runs_app.command("export")
 def runs_export(
     run_ids: Annotated[list[str], typer.Argument(help="The runs to export.")],
-    decisions: Annotated[Path, typer.Option("--decisions", help="JSONL file to write: one "
-                                            "decision a line, with its outcomes.")],
+    decisions: Annotated[Path | None, typer.Option("--decisions", help="JSONL file to write: "
+                                                   "one decision a line, with its outcomes.")
+                         ] = None,
+    otlp: Annotated[str | None, typer.Option(
+        "--otlp", metavar="ENDPOINT",
+        help="Send each run as an OpenTelemetry trace to this OTLP/HTTP endpoint "
+             "(http://127.0.0.1:4318; a URL with a path is used as it is). Needs "
+             "mapek[otel].")] = None,
 ) -> None:
-    """Write runs' decisions (options, scores, chosen, outcomes) as a JSONL dataset."""
-    from mapek.decisions import export
+    """Write runs' decisions (options, scores, chosen, outcomes) as a JSONL dataset
+    (--decisions), or send each run as an OpenTelemetry trace (--otlp): spans for the session,
+    rounds, persona turns, model calls, tool calls, escalations and trips, from the log."""
+    from mapek.errors import ConfigError
 
-    with open_kb() as kb:
-        n = export(kb, run_ids, decisions)
-    typer.echo(f"wrote {n} decisions of {len(run_ids)} run(s) to {decisions}")
+    if decisions is None and otlp is None:
+        raise ConfigError("say what to export: --decisions FILE (a JSONL dataset) or "
+                          "--otlp ENDPOINT (OpenTelemetry traces)")
+    if otlp is not None:
+        from mapek.otel import export_run, traces_url
+
+        url = traces_url(otlp)  # a bad URL: one line, nothing sent
+        with open_kb() as kb:
+            for run_id in dict.fromkeys(run_ids):  # every run known before any is sent
+                if not kb.log.last_seq(run_id):
+                    from mapek.errors import UnknownRunError
+
+                    raise UnknownRunError(run_id)
+            for run_id in dict.fromkeys(run_ids):
+                n = export_run(kb.log, run_id, otlp)
+                typer.echo(f"exported run {run_id}: {n} spans to {url}")
+    if decisions is not None:
+        from mapek.decisions import export
+
+        with open_kb() as kb:
+            n = export(kb, run_ids, decisions)
+        typer.echo(f"wrote {n} decisions of {len(run_ids)} run(s) to {decisions}")

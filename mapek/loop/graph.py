@@ -31,7 +31,7 @@ from mapek.loop.synthesis import synthesise
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["build_graph", "NODES"]
+__all__ = ["build_graph", "structure", "NODES"]
 
 NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse", "escalate",
          "synthesise")
@@ -75,3 +75,12 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     g.add_edge("escalate", "plan")
     g.add_edge("synthesise", END)
     return g.compile(checkpointer=checkpointer)
+
+
+def structure() -> tuple[list[str], list[tuple[str, str, bool]], str]:
+    """The graph's shape, to draw it: its nodes (``__start__`` and ``__end__`` included), its
+    edges as ``(source, target, conditional)``, and its Mermaid text. Built without a session
+    (no node runs) and without the network."""
+    graph = build_graph(None, None).get_graph()  # type: ignore[arg-type]  # nodes never run
+    edges = [(e.source, e.target, bool(e.conditional)) for e in graph.edges]
+    return list(graph.nodes), edges, graph.draw_mermaid()

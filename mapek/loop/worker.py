@@ -204,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(143)
+        if status != "paused":  # the run ended: its trace, where MAPEK_OTLP_ENDPOINT says
+            from mapek.config import Settings
+            from mapek.otel import export_if_configured
+
+            export_if_configured(Settings(home=Path(home)) if home else Settings(), run_id,
+                                 who="worker")
         return 0 if status not in ("failed",) else 1
 
     return run_program(worker, argv, prog="mapek-worker")

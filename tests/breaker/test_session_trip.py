@@ -98,7 +98,7 @@ def test_a_trial_that_trips_again_keeps_the_breaker_open(home: Path, tmp_path: P
             s.resume(trial=-1)
         res = s.resume()
         assert res.status == "tripped" and "turns" in res.reason
-        kinds = [e.kind for e in s.events()]
+        kinds = [e.kind for e in s.history()]
         assert kinds.count("breaker.half_open") == 1 and "breaker.closed" not in kinds
         assert kinds.count("breaker.tripped") == 2 and "run.finished" not in kinds
         from mapek.breaker.postmortem import build_report
@@ -108,7 +108,7 @@ def test_a_trial_that_trips_again_keeps_the_breaker_open(home: Path, tmp_path: P
         mark = s.kb.log.last_seq(s.run_id)
         res = s.resume()
         assert res.status in ("converged", "stalled", "max_turns"), res
-        kinds = [e.kind for e in s.events(mark) if e.kind in (
+        kinds = [e.kind for e in s.history(mark) if e.kind in (
             "breaker.half_open", "run.paused", "breaker.closed", "worker.started",
             "run.finished", "breaker.tripped")]
         assert kinds == ["breaker.half_open", "worker.started", "run.paused", "breaker.closed",

@@ -68,7 +68,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         s, status = _run(PEOPLE, 8, rounds=2)
         assert status == "paused"
         # What the watchdog and an evidence check would write about round 2's tool call.
-        call = next(e for e in s.events() if e.kind == "tool.call" and e.key == "tool:2:0")
+        call = next(e for e in s.history() if e.kind == "tool.call" and e.key == "tool:2:0")
         # (The evidence verdict cites the call in ``events``, as mapek.evidence writes it.)
         s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.rejected", actor="observer",
                                payload={"task": {"type": "kb_search", "id": "s1"},
@@ -95,7 +95,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         before = s.kb.log.last_seq(s.run_id)
         calls = len(model.requests)
         assert run_session(s.run_id, model=model) == "max_turns"
-        replayed = [e.kind for e in s.events(after=before)]
+        replayed = [e.kind for e in s.history(after=before)]
         r = s.run_id
         replayed_calls = len(model.requests) - calls
         s.close()
@@ -381,7 +381,7 @@ def test_an_approval_links_to_the_screening_that_asked_for_it(home: Path) -> Non
 def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home: Path) -> None:
     s, status = _run(PEOPLE, 8, rounds=3)
     assert status == "paused"
-    asked = next(e for e in s.events() if e.kind == "approval.requested")
+    asked = next(e for e in s.history() if e.kind == "approval.requested")
     cid = asked.payload["approvals"][0]["call_id"]
     s.approve(cid, False, "not in this quarter")
     assert run_session(s.run_id, model=FunctionModel(_answer, name="test/function")) \
@@ -396,7 +396,7 @@ def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home:
         [("approval", cid)]
     assert [(a["call_id"], a["approved"]) for a in parked.outcomes.approvals] == [(cid, False)]
     # Refused in a later round, under the key it was parked with: still this decision's.
-    call = next(e for e in s.events() if e.kind == "tool.call" and e.key == cid)
+    call = next(e for e in s.history() if e.kind == "tool.call" and e.key == cid)
     assert [(t["seq"], t["outcome"]) for t in parked.outcomes.tool_calls
             if t["tool"] == call.payload["tool"]] == [(call.seq, "refused")]
     later = [r for r in recs if r.decision.point == "screen" and r.decision.round > rnd]

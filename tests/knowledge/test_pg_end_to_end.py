@@ -94,12 +94,12 @@ def test_killed_worker_resumes_from_its_postgresql_checkpoint(home: Path, pg_hom
     run_id = s.run_id
     s.start()
     deadline = time.time() + 120
-    while sum(e.kind == "message" for e in s.events()) < 3 and time.time() < deadline:
+    while sum(e.kind == "message" for e in s.history()) < 3 and time.time() < deadline:
         time.sleep(0.05)
     assert checkpoints(pg_home, run_id) > 0
     s.kill()  # SIGKILL
     assert s.result().status == "died"
-    before = s.events()
+    before = s.history()
     s.close()
     r = mapek("resume", run_id)
     assert r.returncode == 0, r.stderr

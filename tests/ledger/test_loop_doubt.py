@@ -72,7 +72,7 @@ def _run(approve: bool | str, seed_intent: str | None
 def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bool | str
                                                          ) -> None:
     first, _ = _run(True, None)  # where the loop puts the call: its key
-    [call] = [e for e in first.events() if e.kind == "tool.call"
+    [call] = [e for e in first.history() if e.kind == "tool.call"
               and e.payload["tool"] == "write_note"]
     key = call.key
     assert key is not None and call.payload["outcome"] == "ok"
@@ -88,7 +88,7 @@ def test_a_call_in_doubt_in_the_loop_waits_for_the_human(home: Path, approve: bo
     if approve == "happened":  # it did happen: recorded as done, not run again
         assert not note.exists() and effect.status == "done" and effect.attempts == 1
         assert effect.answers == {1: "happened"}
-        [ok] = [e for e in s.events() if e.kind == "approval"
+        [ok] = [e for e in s.history() if e.kind == "approval"
                 and e.payload["call_id"].startswith("doubt:")]
         assert ok.payload["happened"] is True and ok.payload["approved"] is False
     elif approve:  # "run it": it runs once more, and only once

@@ -33,7 +33,7 @@ def test_session_on_a_server_from_the_environment(home: Path, monkeypatch: pytes
         bodies = list(server.requests)
         headers = list(server.headers)
     assert status in ("converged", "stalled", "max_turns"), status
-    events = s.events()
+    events = s.history()
     calls = [e for e in events if e.kind == "llm.call"]
     assert calls and len(calls) == len(bodies)
     assert {e.payload["outcome"] for e in calls} == {"ok"}

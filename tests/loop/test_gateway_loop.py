@@ -48,7 +48,7 @@ def test_plan_screening_blocks_refusals_are_tool_call_events(home: Path) -> None
                             {"tool": "shell", "args": {"command": "rm -rf /var/lib/postgres"}},
                             {"tool": "write_note", "args": {"title": "t", "text": "x"}}]})
     run_session(s.run_id, model=model)
-    ev = s.events()
+    ev = s.history()
     v = next(e.payload for e in ev if e.kind == "screen.verdict" and e.payload["refused"])
     refused = {r["tool"]: r for r in v["refused"]}
     assert {"shell", "write_note"} <= set(refused) and v["verdict"] == "deny"
@@ -86,7 +86,7 @@ def test_a_destructive_call_waits_for_the_humans_approval_with_its_exact_args(
     assert email and email[0]["args"] == {"to": "board@x.com", "subject": "go"}
     kinds = [e.kind for e in events]
     assert "approval.requested" in kinds and "approval" in kinds
-    calls = {e.payload["tool"]: e.payload for e in s.events() if e.kind == "tool.call"}
+    calls = {e.payload["tool"]: e.payload for e in s.history() if e.kind == "tool.call"}
     # Approved, so it ran: the stub is not wired to a mail server, which is an error outcome.
     assert calls["send_email"]["approved"] is True and calls["send_email"]["outcome"] == "error"
     assert calls["write_note"]["outcome"] == "ok" and calls["write_note"]["grant"] is not None
@@ -101,7 +101,7 @@ def test_reask_tells_the_proposer_why_bounded(home: Path, tmp_path: Path) -> Non
                        policy=policy)
     model = _model({"cfo": [{"tool": "shell", "args": {"command": "rm -rf /"}}]})
     run_session(s.run_id, model=model)
-    refused = [r for e in s.events() if e.kind == "screen.verdict" for r in e.payload["refused"]]
+    refused = [r for e in s.history() if e.kind == "screen.verdict" for r in e.payload["refused"]]
     assert refused and refused[0]["reask"] is True
     prompts = [m["content"] for r in model.requests if r.task == "persona_turn"
                and r.context["persona"]["name"] == "cfo" for m in r.messages]
@@ -124,9 +124,9 @@ def test_the_synthesis_is_screened_before_it_reaches_the_human(home: Path, tmp_p
     run_session(s.run_id, model=FunctionModel(answer, name="test/function"))
     md = (home / "runs" / s.run_id / "synthesis.md").read_text()
     assert "s3cr3tpw" not in md and "[REDACTED connection-string]" in md
-    syn, = (e for e in s.events() if e.kind == "synthesis")
+    syn, = (e for e in s.history() if e.kind == "synthesis")
     assert "s3cr3tpw" not in json.dumps(syn.payload)
-    found, = (e for e in s.events() if e.kind == "screen.human")
+    found, = (e for e in s.history() if e.kind == "screen.human")
     assert found.parent == syn.seq and "connection-string" in found.payload["kinds"]
     last = len(syn.payload["synthesis"]["recommendations"]) - 1
     assert list(found.payload["fields"]) == [f"recommendations[{last}]"]
@@ -152,23 +152,23 @@ def test_a_queue_session_parks_a_call_until_a_human_answers(home: Path) -> None:
     run_session(s.run_id, model=model, rounds=2)
     waiting = {r["args"]["to"]: r for r in s.pending_approvals() if r["tool"] == "send_email"}
     assert set(waiting) == {"board@x.com", "all@x.com", "press@x.com"}
-    queued = [e for e in s.events() if e.kind == "approval.requested"]
+    queued = [e for e in s.history() if e.kind == "approval.requested"]
     assert all(e.payload["queued"] for e in queued)
     # Nothing ran, and the discussion did not stop for the human.
-    assert not [e for e in s.events() if e.kind == "tool.call" and e.payload["tool"] ==
+    assert not [e for e in s.history() if e.kind == "tool.call" and e.payload["tool"] ==
                 "send_email"]
-    assert [e for e in s.events() if e.kind == "message" and e.seq > queued[0].seq]
+    assert [e for e in s.history() if e.kind == "message" and e.seq > queued[0].seq]
     s.approve(waiting["board@x.com"]["call_id"])
     s.approve(waiting["all@x.com"]["call_id"], approved=False)
     run_session(s.run_id, model=model)
-    calls = {e.payload["args"]["to"]: e for e in s.events() if e.kind == "tool.call"
+    calls = {e.payload["args"]["to"]: e for e in s.history() if e.kind == "tool.call"
              and e.payload["tool"] == "send_email"}
     assert calls["board@x.com"].payload["approved"] is True
     assert calls["board@x.com"].key == waiting["board@x.com"]["call_id"]
     assert calls["all@x.com"].payload["outcome"] == "refused" and "a human refused" in \
         calls["all@x.com"].payload["reason"]
     assert "press@x.com" not in calls  # never answered: it did not run
-    syn, = (e for e in s.events() if e.kind == "synthesis")
+    syn, = (e for e in s.history() if e.kind == "synthesis")
     assert any("press@x.com" in q and "waiting for a human's approval" in q
                for q in syn.payload["synthesis"]["open_questions"])
     with pytest.raises(UserError, match="has finished"):

@@ -36,7 +36,7 @@ def test_session_runs_in_process_on_a_function_model(home: Path) -> None:
     status = run_session(s.run_id, model=model)
     assert status in ("converged", "stalled", "max_turns")
 
-    events = s.events()
+    events = s.history()
     kinds = Counter(e.kind for e in events)
     tasks = Counter(r.task for r in model.requests)
     # The double answered every call: agenda, each persona turn, the synthesis.

@@ -17,14 +17,14 @@ PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 
 
 def _kinds(s: Session) -> Counter[str]:
-    return Counter(e.kind for e in s.events())
+    return Counter(e.kind for e in s.history())
 
 
 def test_discussion_runs_to_a_synthesis(home: Path) -> None:
     s = Session.create(INFRA, PEOPLE, human="queue", max_turns=16)
     res = s.run()
     assert res.status in ("converged", "stalled", "max_turns"), res
-    ev = s.events()
+    ev = s.history()
     kinds = _kinds(s)
     assert kinds["message"] >= 8 and kinds["agenda"] == 1 and kinds["synthesis"] == 1
     # Trivial questions go to a peer, who answers them; consequential ones to the human.
@@ -67,9 +67,9 @@ def test_human_answer_goes_back_to_the_asker(home: Path) -> None:
     qs = s.questions()
     first = qs[asked[0]["qid"]]
     assert first.status == "answered" and first.answered_by == "human"
-    reacts = [e for e in s.events() if e.kind == "message" and e.payload["task"] == "react"]
+    reacts = [e for e in s.history() if e.kind == "message" and e.payload["task"] == "react"]
     assert any(e.actor == first.asked_by for e in reacts)
-    assert any(e.kind == "escalation.requested" for e in s.events())
+    assert any(e.kind == "escalation.requested" for e in s.history())
     s.close()
 
 
@@ -77,7 +77,7 @@ def test_escalation_budget_defers_the_rest(home: Path) -> None:
     s = Session.create(INFRA, ["cfo", "legal", "security", "customer"], human="queue",
                        escalation_budget=1, max_turns=12)
     s.run()
-    deferred = [e for e in s.events() if e.kind == "question.deferred"]
+    deferred = [e for e in s.history() if e.kind == "question.deferred"]
     escalated = [q for q in s.questions().values() if q.status == "escalated"]
     assert len(escalated) <= 1
     assert deferred and "escalation budget" in deferred[0].payload["note"]
@@ -112,7 +112,7 @@ def test_step_by_step_then_to_the_end(home: Path) -> None:
     assert second[-1].kind == "run.paused" and second[0].seq > first[-1].seq
     res = s.run()
     assert res.status in ("converged", "stalled", "max_turns")
-    rounds = [e.payload["round"] for e in s.events() if e.kind == "plan"]
+    rounds = [e.payload["round"] for e in s.history() if e.kind == "plan"]
     assert rounds == sorted(rounds) and len(rounds) == len(set(rounds))
     s.close()
 
@@ -121,7 +121,7 @@ def test_killed_worker_resumes_without_loss_or_duplicates(home: Path) -> None:
     s = Session.create(INFRA, PEOPLE, human="queue", max_turns=16)
     s.start()
     deadline = time.time() + 60
-    while sum(e.kind == "message" for e in s.events()) < 4 and time.time() < deadline:
+    while sum(e.kind == "message" for e in s.history()) < 4 and time.time() < deadline:
         time.sleep(0.02)
     assert s.owns_worker
     with Session.attach(s.run_id) as other:  # another front end sees the worker, cannot stop it
@@ -130,10 +130,10 @@ def test_killed_worker_resumes_without_loss_or_duplicates(home: Path) -> None:
     assert s.is_running()
     s.kill()
     assert s.result().status == "died"
-    before = s.events()
+    before = s.history()
     res = s.resume()
     assert res.status in ("converged", "stalled", "max_turns")
-    after = s.events()
+    after = s.history()
     assert [e.hash for e in after[: len(before)]] == [e.hash for e in before]  # nothing lost
     turns = Counter((e.payload["round"], e.actor) for e in after if e.kind == "message")
     assert max(turns.values()) == 1  # no turn doubled

@@ -73,7 +73,7 @@ def test_the_offline_discussion_calls_every_tool_each_persona_holds(
     folder, ran = priced.folder, priced.ran
     s = priced.session(max_turns=18)
     run_session(s.run_id, tools=[priced.tool])
-    events = s.events()
+    events = s.history()
     held = {"cfo": ["kb_search", "read_reference", "lookup_price"], "skeptic": ["kb_search"],
             "legal": ["kb_search", "read_reference"]}
     calls = [e for e in events if e.kind == "tool.call"]
@@ -122,7 +122,7 @@ def test_an_invalid_call_is_not_run_and_its_proposer_is_reasked(
     bad = {"item": "storage", "quantity": "lots", "colour": "red"}
     model = _with_extra({"cfo": [{"tool": "lookup_price", "args": bad, "why": "price it"}]})
     run_session(s.run_id, model=model, tools=[priced.tool])
-    events = s.events()
+    events = s.history()
     # Recorded as invalid, once, naming the bad arguments; never screened, never run.
     [inv] = [e for e in events if e.kind == "tool.call" and e.payload["tool"] == "lookup_price"]
     assert inv.actor == "cfo" and inv.payload["outcome"] == "invalid" and inv.payload["reask"]

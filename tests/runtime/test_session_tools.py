@@ -51,7 +51,7 @@ def test_an_inline_persona_calls_a_tool_given_as_an_object(home: Path, user_modu
         assert started["runtime"]["personas"][1]["name"] == "analyst"  # stored whole
         res = s.run()
         assert res.status in ("converged", "stalled", "max_turns"), res
-        events = s.events()
+        events = s.history()
         _check_calls(_calls(events, "lookup_price"))
         # it ran in the worker process, not here
         assert shop.CALLS == []
@@ -78,7 +78,7 @@ def test_in_process_runs_a_closure_as_it_is(home: Path) -> None:
     with s:
         res = s.run()
         assert res.status in ("converged", "stalled", "max_turns"), res
-        _check_calls(_calls(s.events(), "lookup_price"))
+        _check_calls(_calls(s.history(), "lookup_price"))
         assert seen  # this very closure ran
 
 
@@ -130,7 +130,7 @@ def test_cli_tools_reach_a_yaml_persona_and_survive_a_kill(home: Path, user_modu
     done = _cli("resume", run_id)
     assert done.returncode == 0, done.stderr
     with Session.attach(run_id) as s:
-        events = s.events()
+        events = s.history()
         assert s.result().status in ("converged", "stalled", "max_turns")
         calls = _calls(events, "lookup_price")
         _check_calls(calls)

@@ -84,7 +84,7 @@ async def test_next_speaker_and_a_pasted_interjection(scripted_home: Path) -> No
         await settle(app, pilot)
         assert not isinstance(app.screen, InterjectScreen)
         assert "you interject" in _text(app.query_one(DiscussionPane))
-    said = [e for e in s.events() if e.kind == "interjection"]
+    said = [e for e in s.history() if e.kind == "interjection"]
     assert said[0].payload["to"] == "legal" and "legal" in said[0].payload["text"]
     assert said[1].payload["to"] is None and len(said[1].payload["text"]) == MAX_CHARS
     assert said[1].payload["text"] == big[:MAX_CHARS].strip()

@@ -68,12 +68,12 @@ async def test_approve_or_deny_a_screened_plan(home: Path, key: str, approved: b
         await pilot.press(key)
         await settle(app, pilot)
         assert not isinstance(app.screen, ApproveScreen) and not app.view.pending_approvals()
-    [decision] = [e for e in s.events() if e.kind == "approval"]
+    [decision] = [e for e in s.history() if e.kind == "approval"]
     assert (decision.payload["call_id"], decision.payload["approved"],
             decision.payload["note"]) == (req["call_id"], approved, "decided in the terminal app")
     assert decision.actor == "human"
     run_session(s.run_id, model=model)  # the rest of the run: the call runs only if approved
-    calls = [e.payload for e in s.events() if e.kind == "tool.call"
+    calls = [e.payload for e in s.history() if e.kind == "tool.call"
              and e.payload["tool"] == "send_email"]
     assert calls and calls[-1]["outcome"] == ("refused" if not approved else "error")
     s.close()
@@ -120,11 +120,11 @@ async def test_trip_by_hand_then_raise_a_limit_and_resume(home: Path) -> None:
             assert app.view.trip is None and not app.query_one(BudgetPane).trip
     finally:
         s.kill()
-    [override] = [e for e in s.events() if e.kind == "breaker.override"
+    [override] = [e for e in s.history() if e.kind == "breaker.override"
                   and e.payload.get("raise")]
     assert override.payload["raise"] == {"turns": 40}
     assert override.payload["reason"] == "reviewed: it was a drill"
-    kinds = [e.kind for e in s.events()]
+    kinds = [e.kind for e in s.history()]
     assert kinds.index("breaker.tripped") < kinds.index("breaker.half_open")  # a trial first
     assert kinds.index("breaker.tripped") < len(kinds) - 1 - kinds[::-1].index("worker.started")
     s.close()
