@@ -269,21 +269,23 @@ def plot_run(events: Sequence[Event], *, title: str | None = None) -> Chart:
 
 
 def plot_runs(runs: Sequence[tuple[str, Sequence[Event]]]) -> Chart:
-    """Runs side by side, from ``(label, events)``: cumulative tokens over time, and their
-    turns, rounds, escalations and tool calls."""
+    """Runs side by side, from ``(label, events)``: cumulative tokens call by call (a run's
+    clock includes its worker's start, which says little of the run), and their turns, rounds,
+    escalations and tool calls."""
     fig = _figure(10, 4.5)
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     figures = ("turns", "rounds", "escalations", "tool calls")
     width = 0.8 / max(len(runs), 1)
     for i, (label, events) in enumerate(runs):
         f = RunFold.of(events)
-        left.step([0.0] + [p.t for p in f.timeline], [0] + [p.tokens for p in f.timeline],
-                  where="post", label=f"{label} ({f.status})")
+        left.plot(range(len(f.timeline) + 1), [0] + [p.tokens for p in f.timeline],
+                  marker=".", label=f"{label} ({f.status})")
         values = (f.turns, f.rounds, f.escalations, f.tool_calls_total)
         right.bar([x + i * width for x in range(len(figures))], values, width=width,
                   label=label)
     left.set_title("cumulative tokens")
-    left.set_xlabel("seconds since the run started")
+    left.set_xlabel("model calls")
+    left.xaxis.get_major_locator().set_params(integer=True)
     left.legend(fontsize="small")
     right.set_title("what happened")
     right.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(figures))], figures)

@@ -16,7 +16,7 @@ from mapek.api import Session
 from mapek.errors import ConfigError
 from mapek.fold import RunFold
 from mapek.loop.graph import NODES
-from mapek.notebook import Chart, GraphDrawing, node_visits, positions_by_round
+from mapek.notebook import Chart, GraphDrawing, node_visits, plot_runs, positions_by_round
 
 TOPIC = "Should we open an office in Berlin?"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -79,6 +79,18 @@ def test_plot_is_a_png_of_the_run(session: Session) -> None:
     assert pos and len(grid.patches) == cells
     assert [t.get_text() for t in grid.get_yticklabels()] == \
         sorted({p for s in pos.values() for p in s})
+
+
+def test_two_runs_side_by_side(session: Session) -> None:
+    history = session.history()
+    half = [e for e in history if e.seq <= history[len(history) // 2].seq]
+    chart = plot_runs([("whole", history), ("half", half)])
+    assert chart.png().startswith(PNG)
+    left, right = chart.axes[:2]
+    ends = [line.get_ydata()[-1] for line in left.get_lines()]
+    assert ends == [RunFold.of(history).spend.tokens, RunFold.of(half).spend.tokens]
+    turns = [bar.get_height() for bar in right.patches][::4]  # each run's first bar: turns
+    assert turns == [RunFold.of(history).turns, RunFold.of(half).turns]
 
 
 def test_graph_is_drawn_locally_with_visits(session: Session) -> None:
