@@ -11,6 +11,7 @@ and must show something to look at: image outputs (the run's charts), and the Da
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import nbformat
@@ -55,6 +56,12 @@ def test_notebook_runs(path: Path, kernel: str, tmp_path: Path) -> None:
     images = [o for _, o in outputs if "image/png" in o.get("data", {})]
     assert images, f"{path.name}: no image output"
     assert all(base64.b64decode(o["data"]["image/png"]).startswith(b"\x89PNG") for o in images)
+    # a live view was updated as the run went: it ends on the run's end, not on its start
+    for c in (c for c in ran if ".live(" in c.source):
+        html = "".join(o["data"].get("text/html", "") for o in c.outputs if "data" in o)
+        status = re.search(r"status</th><td[^>]*>([^<:]*)", html)
+        assert status and status.group(1) not in ("created", "paused", "running"), \
+            f"{path.name}: the live view was not updated ({status and status.group(1)})"
     # Session.events() is a DataFrame: the cells that call it show a pandas table
     tables = [c for c in ran if ".events()" in c.source]
     assert tables, f"{path.name} never calls Session.events()"

@@ -1,6 +1,6 @@
 """A run as OpenTelemetry spans, received by a real OTLP/HTTP receiver on 127.0.0.1.
 
-One run is exported live (``MAPEK_OTLP_ENDPOINT``: the session exports it when it ends), then
+One run is exported live (``MAPEK_OTLP_ENDPOINT``: its worker exports it when it ends), then
 again by ``mapek runs export RUN --otlp`` from its log alone; a second run trips the breaker and
 its watchdog exports it. The receiver decodes the protobuf requests as a collector does, and the
 tests read the spans it got: names, GenAI attributes, parent links and times.
@@ -50,7 +50,7 @@ def run(rx: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     mp.delenv("MAPEK_MODEL", raising=False)
     try:
         s = Session.create(TOPIC, ["cfo", "engineer", "skeptic"], human="interactive",
-                           max_turns=10, in_process=True)
+                           max_turns=10)  # a worker process, as every front end starts it
         with s:
             res = s.run(answer=lambda q: "Yes, up to 100k")
             assert res.status in ("converged", "stalled", "max_turns"), res
@@ -136,8 +136,9 @@ def test_a_finished_run_exported_live_then_from_its_log(run: tuple[str, Path],
     settings = Settings(home=home)
     with open_log(None, settings.workspace(create=False), create=False) as log:
         events = log.events(run_id)
-    live = of_run(rx, run_id)  # sent by the session as the run ended
-    assert live, "the session did not export the run at its end"
+    live = of_run(rx, run_id)  # sent by the worker as the run ended
+    assert live, "the worker did not export the run at its end"
+    assert "exported" in (home / "runs" / run_id / "worker.log").read_text()
     check_trace(live, events, run_id)
     # the escalated question, from its escalation to the human's answer
     esc = [s for s in live if s.name == "mapek.escalation"]
