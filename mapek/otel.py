@@ -21,8 +21,9 @@ The tree (span names; attributes follow the OpenTelemetry GenAI semantic convent
     ├── mapek.synthesis                 the last plan (finish) and the synthesis
     └── mapek.breaker.trip              a trip, until the worker was stopped (status ERROR)
 
-Every other event (a question, an answer, a plan, a screening verdict...) is a span event on the
-span it happened in. Span and trace ids derive from the run id and the events' seqs: exporting a
+Every other event is a span event: a question, an answer, a plan, a screening verdict... on the
+round it happened in; the run's own (started, a worker started, how it ended, an override) on
+the session. Span and trace ids derive from the run id and the events' seqs: exporting a
 run twice sends the same ids.
 
 A model call's span ends at its ``llm.call`` event and starts ``latency_ms`` before; a turn spans
@@ -45,6 +46,7 @@ from urllib.parse import urlsplit
 
 from mapek.errors import ConfigError, UnknownRunError, UserError
 from mapek.events import (
+    FINAL_KINDS,
     Answer,
     Approval,
     ApprovalRequested,
@@ -69,6 +71,13 @@ __all__ = ["SpanNode", "build_trace", "export_run", "export_if_configured", "tra
 AttrValue = str | bool | int | float | list[str] | list[int] | list[float]
 _TEXT = 500
 """Characters of an event's text kept in a span event's attributes."""
+
+
+_SESSION_KINDS = frozenset({"run.started", "topic", "worker.started", "worker.unwatched",
+                            "worker.watched", "run.limit", *FINAL_KINDS, "breaker.override",
+                            "breaker.half_open", "breaker.closed", "watchdog.restarted",
+                            "watchdog.respawned"})
+"""Events of the run as a whole: span events on the session's span, whatever the round."""
 
 
 class OTLPExportError(UserError):
@@ -193,6 +202,8 @@ class _Builder:
         elif ev.kind in ("breaker.stopped", "breaker.notified") and self.trip is not None:
             self.trip.end = max(self.trip.end, ev.ts)
             self.trip.events.append(self._event(ev))
+        elif ev.kind in _SESSION_KINDS:
+            self.root.events.append(self._event(ev))
         else:
             if isinstance(p, Plan) and p.finish and self.round is not None:
                 self.round.name = "mapek.synthesis"

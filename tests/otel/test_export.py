@@ -249,3 +249,63 @@ def test_a_missing_extra_is_one_line(run: tuple[str, Path], tmp_path: Path) -> N
               env={"MAPEK_HOME": str(home), "PYTHONPATH": path, "MAPEK_OTLP_ENDPOINT": ""})
     assert r.returncode == 2, r.stdout + r.stderr
     assert "pip install 'mapek[otel]'" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_approvals_failures_and_evidence_in_the_tree() -> None:
+    """The parts an offline run does not show, from a hand-written log: a call put to the human
+    and approved, a model call that failed and was retried, a failed tool call, disputed
+    evidence, and a model call whose turn never came."""
+    from mapek.models import Event
+
+    def ev(seq: int, ts: float, kind: str, actor: str, **payload: object) -> Event:
+        return Event(run_id="r", seq=seq, ts=100.0 + ts, kind=kind, actor=actor,
+                     payload=payload)
+
+    call = {"tool": "deploy", "args": {"env": "prod"}, "effect": "external",
+            "proposed_by": "engineer", "call_id": "c1"}
+    events = [
+        ev(1, 0.0, "run.started", "human", config={"topic": "T", "personas": ["engineer"],
+                                                   "model": "openai/gpt-4o"}),
+        ev(2, 1.0, "plan", "orchestrator", round=1, speakers=[{"persona": "engineer"}]),
+        ev(3, 2.0, "llm.call", "engineer", model="openai/gpt-4o", task="persona_turn",
+           outcome="error", error="rate limited", error_type="RateLimitError",
+           latency_ms=500.0),
+        ev(4, 3.0, "llm.call", "engineer", model="openai/gpt-4o", task="persona_turn",
+           prompt_tokens=10, completion_tokens=5, latency_ms=800.0, attempt=2),
+        ev(5, 3.1, "message", "engineer", round=1, text="ship it", task="discuss"),
+        ev(6, 3.2, "approval.requested", "orchestrator", approvals=[call]),
+        ev(7, 5.0, "approval", "human", call_id="c1", approved=True),
+        ev(8, 5.5, "tool.call", "engineer", tool="deploy", effect="external",
+           decision="allow", approved=True, outcome="error", reason="exit 1",
+           latency_ms=200.0),
+        ev(9, 6.0, "evidence.escalated", "observer", text="verifiers disagree"),
+        ev(10, 7.0, "plan", "orchestrator", round=2, speakers=[{"persona": "engineer"}]),
+        ev(11, 8.0, "llm.call", "engineer", model="claude-sonnet-4", task="persona_turn",
+           prompt_tokens=3, completion_tokens=0, latency_ms=100.0),
+        ev(12, 9.0, "run.failed", "worker", reason="model down", error="ModelError"),
+    ]
+    root = build_trace(events)
+    spans = {n.key: (n, p) for n, p in root.walk()}
+    assert root.error == "model down" and root.attributes["mapek.status"] == "failed"
+    turn, rnd = spans["turn:5"]
+    assert rnd is not None and rnd.name == "mapek.round" and rnd.attributes["mapek.round"] == 1
+    assert [c.key for c in turn.children] == ["llm:3", "llm:4"]  # the retry under the turn
+    assert turn.start == 101.5 and turn.end == 103.1
+    failed = turn.children[0]
+    assert failed.error == "rate limited" and failed.attributes["error.type"] == "RateLimitError"
+    assert failed.attributes["gen_ai.system"] == "openai"
+    assert turn.attributes["gen_ai.usage.input_tokens"] == 10
+    esc, parent = spans["esc:6:c1"]
+    assert parent is rnd and (esc.start, esc.end) == (103.2, 105.0)
+    assert esc.attributes["mapek.escalation.kind"] == "approval"
+    assert esc.attributes["mapek.escalation.outcome"] == "approved"
+    assert esc.attributes["gen_ai.tool.name"] == "deploy"
+    tool, _ = spans["tool:8"]
+    assert tool.error == "exit 1" and tool.attributes["mapek.tool.effect"] == "external"
+    assert tool.attributes["mapek.tool.approved"] is True and tool.start == 105.3
+    evidence, _ = spans["esc:9:evidence.escalated:9"]
+    assert evidence.attributes["mapek.escalation.kind"] == "evidence.escalated"
+    lost, parent = spans["llm:11"]  # its turn never came: under its round all the same
+    assert parent is not None and parent.attributes["mapek.round"] == 2
+    assert lost.attributes["gen_ai.system"] == "anthropic"
+    assert [e[0] for e in root.events] == ["run.started", "run.failed"]  # the run's own
