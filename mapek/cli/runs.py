@@ -139,8 +139,8 @@ def runs_export(
     otlp: Annotated[str | None, typer.Option(
         "--otlp", metavar="ENDPOINT",
         help="Send each run as an OpenTelemetry trace to this OTLP/HTTP endpoint "
-             "(http://127.0.0.1:4318; a URL with a path is used as it is). Needs "
-             "mapek[otel].")] = None,
+             "(http://127.0.0.1:4318; a URL with a path is used as it is). Needs the "
+             "otel extra.")] = None,
 ) -> None:
     """Write runs' decisions (options, scores, chosen, outcomes) as a JSONL dataset
     (--decisions), or send each run as an OpenTelemetry trace (--otlp): spans for the session,
