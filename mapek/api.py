@@ -502,8 +502,32 @@ class Session:
         """Answer a question; the asker speaks first in the next round the loop plans."""
         if not text.strip():
             raise UserError("an answer must not be empty (use defer to set a question aside)")
-        check_answerable(self.questions(), qid)
-        return self.kb.record(self.run_id, "answer", "human", {"qid": qid, "text": text.strip()})
+        questions = self.questions()
+        check_answerable(questions, qid)
+        ev = self.kb.record(self.run_id, "answer", "human", {"qid": qid, "text": text.strip()})
+        self._precedents().add(self.run_id, "triage", questions[qid].text, "consequential",
+                                  note=text.strip(), source="answer", source_seq=ev.seq,
+                                  key=f"precedent:answer:{ev.seq}")
+        return ev
+
+    def _precedents(self) -> Any:
+        from mapek.knowledge.precedent import PrecedentBook
+
+        return PrecedentBook(self.kb)
+
+    def relabel(self, qid: str, note: str = "") -> Event:
+        """Say the peers could have settled a question put to you: recorded (as
+        ``question.relabelled``) and kept as a ``trivial`` precedent that a later session's
+        triage may cite. The question stays open for an answer or a deferral."""
+        questions = self.questions()
+        if qid not in questions:
+            raise UserError(f"no question {qid!r} in run {self.run_id}")
+        ev = self.kb.record(self.run_id, "question.relabelled", "human",
+                            {"qid": qid, "label": "trivial", "note": note.strip()})
+        self._precedents().add(self.run_id, "triage", questions[qid].text, "trivial",
+                                  note=note.strip(), source="question.relabelled",
+                                  source_seq=ev.seq, key=f"precedent:relabel:{ev.seq}")
+        return ev
 
     def defer(self, qid: str, note: str = "") -> Event:
         check_answerable(self.questions(), qid)
@@ -532,9 +556,20 @@ class Session:
         if final is not None and final.kind == "run.finished":
             raise UserError(f"run {self.run_id} has finished: call {call_id!r} was not run and "
                             "cannot be now")
-        return self.kb.record(self.run_id, "approval", "human",
-                              {"call_id": call_id, "approved": approved and not happened,
-                               "happened": happened, "note": note})
+        ev = self.kb.record(self.run_id, "approval", "human",
+                            {"call_id": call_id, "approved": approved and not happened,
+                             "happened": happened, "note": note})
+        if not happened:
+            from mapek.knowledge.precedent import call_text
+
+            call = waiting[call_id]
+            self._precedents().add(
+                self.run_id, "screening",
+                call_text(str(call.get("tool", "")), call.get("args") or {},
+                          str(call.get("why") or call.get("reason") or "")),
+                "allow" if approved else "deny", note=note, source="approval",
+                source_seq=ev.seq, key=f"precedent:approval:{ev.seq}")
+        return ev
 
     def grant(self, tool: str, *, justification: str, to: str = "session",
               ttl: float | None = None) -> Any:

@@ -44,7 +44,8 @@ __all__ = [
     "Agenda", "Speaker", "Plan", "Turn", "Message", "Interjection", "Synthesis",
     # questions
     "Question", "QuestionTriaged", "QuestionRouted", "QuestionEscalated", "QuestionDeferred",
-    "Answer", "EscalatedQuestion", "EscalationRequested",
+    "Answer", "EscalatedQuestion", "EscalationRequested", "QuestionRelabelled",
+    "PrecedentRecorded",
     # the observer and decisions
     "ObserverMonitor", "ObserverAnalysis", "DecisionMade", "LegacyDecision",
     # screening, tools, approvals
@@ -337,6 +338,27 @@ class QuestionDeferred(Payload):
 class Answer(Payload):
     qid: str = ""
     text: str = ""
+
+
+@_kind("question.relabelled")
+class QuestionRelabelled(Payload):
+    """The person says a question was not theirs: the peers could have settled it."""
+
+    qid: str = ""
+    label: str = "trivial"
+    note: str = ""
+
+
+@_kind("precedent")
+class PrecedentRecorded(Payload):
+    """A person's verdict kept as a labelled example (:mod:`mapek.knowledge.precedent`)."""
+
+    domain: str = ""
+    text: str = ""
+    label: str = ""
+    note: str = ""
+    source: str = ""
+    source_seq: int | None = None
 
 
 class EscalatedQuestion(_Part):

@@ -18,7 +18,8 @@ GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event of every run."""
 
 SEMANTIC_KINDS = frozenset(
-    {"message", "question", "answer", "finding", "decision", "synthesis", "interjection", "topic"}
+    {"message", "question", "answer", "finding", "decision", "synthesis", "interjection", "topic",
+     "precedent"}
 )
 """Event kinds whose ``payload["text"]`` is indexed in the vector store."""
 

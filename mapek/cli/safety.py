@@ -15,7 +15,14 @@ from typing import Annotated, Any
 
 import typer
 
-from mapek.cli._common import EXIT_STOPPED, JsonFlag, emit_json, open_kb, settings
+from mapek.cli._common import (
+    EXIT_STOPPED,
+    ApiBaseOpt,
+    JsonFlag,
+    emit_json,
+    open_kb,
+    settings,
+)
 from mapek.errors import UserError
 
 __all__ = ["EXIT_CODES", "catalogue_app", "evidence_app", "evidence_check", "grant_command",
@@ -38,6 +45,56 @@ def _context(raw: str | None) -> dict[str, Any] | None:
     return ctx
 
 
+JudgeOpt = Annotated[str | None, typer.Option(
+    "--judge", help="A model (litellm string, e.g. openai/NAME with --api-base) that rules on "
+    "what the rules are unsure of; without it those are held (fail closed).")]
+LabelsFlag = Annotated[bool, typer.Option(
+    "--labels", help="The records are labelled: report precision, recall, FP rate, the "
+    "uncertain and confidently-wrong rates and the judge's agreement instead of verdicts.")]
+MinConfidenceOpt = Annotated[float, typer.Option(
+    "--min-confidence", min=0.0, max=1.0,
+    help="A judge's answer below this confidence decides nothing.")]
+
+
+def _model_judge(judge: str, api_base: str | None, min_confidence: float) -> Any:
+    from mapek.llm import Gateway, ModelSpec
+    from mapek.safety.judge import ModelJudge
+
+    s = settings()
+    if api_base is not None:
+        s = s.model_copy(update={"api_base": api_base})
+    spec = ModelSpec.from_settings(s, judge)
+    return ModelJudge(Gateway(spec, settings=s, max_retries=1), min_confidence=min_confidence)
+
+
+def _report(score: Any, what: str, judge: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({**score.model_dump(), "judge_calls": judge.stats.calls if judge else 0,
+                   "judge_failed": judge.stats.failed if judge else 0})
+        return
+    for line in score.lines(what):
+        typer.echo(line)
+    if judge is not None:
+        typer.echo(f"judge calls {judge.stats.calls}: {judge.stats.answered} decided, "
+                   f"{judge.stats.unsure} below the confidence threshold, "
+                   f"{judge.stats.failed} failed")
+
+
+def _screen_labelled(path: Path, judge: Any, as_json: bool) -> None:
+    from mapek.safety.evaluate import Scored, score, screening_label
+    from mapek.safety.screening import Screener, read_plans
+
+    jobs = read_plans(path)
+    labels = [screening_label(rec, i) for i, (rec, _, _) in enumerate(jobs)]
+    screener = Screener(judge=judge, min_confidence=judge.min_confidence if judge else 0.7)
+    rows = []
+    for positive, (_, plan, ctx) in zip(labels, jobs, strict=True):
+        v = screener.screen_plan(plan, ctx)
+        rows.append(Scored(positive=positive, flagged=v.verdict != "allow",
+                           uncertain=v.uncertain, basis=v.basis))
+    _report(score(rows), "plans", judge, as_json)
+
+
 def screen_command(
     text: Annotated[str | None, typer.Argument(help="A free-text plan.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="A JSON plan: {\"steps\": [...], "
@@ -49,14 +106,27 @@ def screen_command(
         "--context", help="Screening context as JSON (or @file): environment, created_by, "
         "resources, run_id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The whole verdict as JSON.")] = False,
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    labels: LabelsFlag = False,
+    min_confidence: MinConfidenceOpt = 0.7,
 ) -> None:
     """Screen a plan for destructive intent. Exit 0 allow, 3 needs approval, 4 deny."""
-    from mapek.safety.screening import parse_plan, screen_jsonl, screen_plan
+    from mapek.safety.screening import Screener, parse_plan, screen_jsonl
 
     if sum(x is not None for x in (text, file, jsonl)) != 1:
         raise UserError("give exactly one of: PLAN TEXT, --file plan.json, --jsonl FILE")
+    if labels and jsonl is None:
+        raise UserError("--labels scores a labelled --jsonl FILE")
+    if jsonl is not None and not jsonl.is_file():
+        raise UserError(f"--jsonl {jsonl}: no such file")
+    model_judge = _model_judge(judge, api_base, min_confidence) if judge else None
+    screener = Screener(judge=model_judge, min_confidence=min_confidence)
+    if labels and jsonl is not None:
+        _screen_labelled(jsonl, model_judge, as_json)
+        return
     if jsonl is not None:
-        counts = screen_jsonl(jsonl, sys.stdout)
+        counts = screen_jsonl(jsonl, sys.stdout, screener=screener)
         worst = "deny" if counts["deny"] else "needs_approval" if counts["needs_approval"] \
             else "allow"
         raise typer.Exit(EXIT_CODES[worst])
@@ -70,7 +140,7 @@ def screen_command(
         plan = parse_plan(raw, source=str(file))
     else:
         plan = parse_plan({"text": text})
-    v = screen_plan(plan, _context(context))
+    v = screener.screen_plan(plan, _context(context))
     if as_json:
         sys.stdout.write(json.dumps(v.model_dump(mode="json"), ensure_ascii=False) + "\n")
     else:
@@ -86,14 +156,31 @@ def screen_command(
 def triage_command(
     jsonl: Annotated[Path, typer.Option("--jsonl", help="Questions, one JSON object a line "
                                         "(text, discussion_topic, asked_by, context).")],
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    labels: LabelsFlag = False,
+    min_confidence: MinConfidenceOpt = 0.7,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Label questions consequential or trivial with the observer's own classifier."""
+    """Label questions consequential or trivial with the observer's own classifier (and a
+    model judge for the unsure ones, with --judge; without it they go to the person)."""
     from mapek.errors import ConfigError
-    from mapek.loop.triage import triage_jsonl
+    from mapek.loop.triage import QuestionTriager, model_judge, triage_jsonl, triage_records
 
     if not jsonl.is_file():
         raise ConfigError(f"--jsonl {jsonl}: no such file")
-    triage_jsonl(jsonl, sys.stdout)
+    mj = _model_judge(judge, api_base, min_confidence) if judge else None
+    triager = QuestionTriager(judge=model_judge(mj) if mj is not None else None)
+    if not labels:
+        triage_jsonl(jsonl, sys.stdout, triager=triager)
+        return
+    from mapek.safety.evaluate import Scored, score, triage_label
+
+    rows = []
+    for i, (rec, t) in enumerate(triage_records(jsonl, triager=triager, check=triage_label)):
+        rows.append(Scored(positive=triage_label(rec, i), flagged=t.label == "consequential",
+                           uncertain=t.unsure and t.basis == "held", basis=t.basis))
+    _report(score(rows), "questions", mj, as_json)
 
 
 catalogue_app = typer.Typer(help="The failure catalogue: everything that can go wrong.",

@@ -34,12 +34,14 @@ def _triage(qid: str, q: dict[str, Any], state: LoopState, ctx: LoopContext) -> 
     result = ctx.triager.triage(q["text"], topic=state["config"]["topic"], asked_by=q["asked_by"],
                                 answered_texts=answered, peer_expertise=peers)
     out = {"label": result.label, "reason": result.reason, "score": round(result.score, 3),
-           "source": result.source, "signals": list(result.signals)}
-    if result.unsure and ctx.judge_unsure:
+           "source": result.source, "basis": result.basis, "signals": list(result.signals)}
+    if result.precedent is not None:
+        out["precedent"] = result.precedent  # the person's earlier verdict, cited
+    if result.unsure and result.basis == "held" and ctx.judge_unsure:
         judged = ctx.judge_question(q["text"], state["config"]["topic"])
         if judged is not None:
             out.update(label="consequential" if judged.consequential else "trivial",
-                       reason=judged.reason, source="model")
+                       reason=judged.reason, source="model", basis="judged")
     return out
 
 

@@ -37,11 +37,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mapek.errors import UserError
+from mapek.knowledge.precedent import Precedent, PrecedentLookup
+
+if TYPE_CHECKING:
+    from mapek.safety.judge import ModelJudge
 
 __all__ = [
     "Label",
@@ -50,9 +54,11 @@ __all__ = [
     "TRIVIAL_REASONS",
     "Triage",
     "Judge",
+    "model_judge",
     "TriageStats",
     "QuestionTriager",
     "triage_jsonl",
+    "triage_records",
 ]
 
 Label = Literal["consequential", "trivial"]
@@ -88,7 +94,16 @@ class Triage(BaseModel):
     """What fired, as ``reason:cue`` (``ctx:`` from the context, ``neg:`` when negated)."""
     unsure: bool = False
     """The rules' score sat in the middle band; a judge was (or could have been) consulted."""
-    source: Literal["rules", "model"] = "rules"
+    source: Literal["rules", "model", "precedent"] = "rules"
+    basis: Literal["recognised", "precedent", "judged", "held"] = "recognised"
+    """How the label was reached: ``recognised`` (the rules were sure), ``precedent`` (unsure
+    rules, settled by a person's close precedent, cited in ``precedent``), ``judged`` (unsure
+    rules, the model judge decided), ``held`` (unsure and nothing decided: with
+    ``hold_unsure`` the question goes to the person, labelled consequential; fail closed)."""
+    precedent: str | None = None
+    """The precedent cited (``run_id#seq``) when it settled the question."""
+    rationale: str | None = None
+    """The judge's rationale, or the precedent's citation."""
 
     @model_validator(mode="after")
     def _reason_fits_label(self) -> Triage:
@@ -100,7 +115,29 @@ class Triage(BaseModel):
 
 Judge = Callable[[str, "str | None"], "Triage | None"]
 """A model judgement ``(text, context) -> Triage | None``, consulted only when the rules are
-unsure; ``None`` keeps the rules' verdict."""
+unsure; ``None`` decides nothing (the question is held). :func:`model_judge` makes one from a
+:class:`~mapek.safety.judge.ModelJudge`."""
+
+
+def model_judge(judge: ModelJudge, *,
+                precedents: PrecedentLookup | None = None) -> Judge:
+    """A triage :data:`Judge` asking ``judge`` (a model, in a schema); an answer below the
+    judge's ``min_confidence``, or a failed call, decides nothing. ``precedents`` (triage
+    precedents) are shown to the model."""
+
+    def ask(text: str, context: str | None) -> Triage | None:
+        found = precedents(text) if precedents is not None else None
+        ruling = judge.rule_question(text, context, found)
+        if ruling is None or ruling.confidence < judge.min_confidence:
+            return None
+        side = CONSEQUENTIAL_REASONS if ruling.label == "consequential" else TRIVIAL_REASONS
+        reason = ruling.reason if ruling.reason in side else side[0]
+        score = ruling.confidence if ruling.label == "consequential" else 1 - ruling.confidence
+        return Triage(label=ruling.label, reason=cast(Reason, reason), score=round(score, 4),
+                      signals=[f"judge:confidence={ruling.confidence:.2f}"],
+                      source="model", basis="judged", rationale=ruling.rationale)
+
+    return ask
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,6 +526,10 @@ class TriageStats:
     judge_calls: int = 0
     judge_changed: int = 0
     """Judge verdicts whose label differed from the rules'."""
+    by_precedent: int = 0
+    """Unsure questions settled by a close precedent."""
+    held: int = 0
+    """Unsure questions nothing settled (sent to the person when ``hold_unsure``)."""
 
     @property
     def unsure_rate(self) -> float:
@@ -516,6 +557,14 @@ class QuestionTriager:
     """Similarity to an answered text at or above which a question counts as already answered."""
     context_weight: float = 0.5
     topic_weight: float = 0.25
+    precedents: PrecedentLookup | None = None
+    """Triage precedents (``text -> nearest``): consulted for an unsure question, before the
+    judge."""
+    precedent_similarity: float = 0.8
+    """A precedent this close (1 minus cosine distance) or closer settles an unsure question."""
+    hold_unsure: bool = True
+    """An unsure question that neither a precedent nor the judge settled goes to the person
+    (labelled ``consequential``, basis ``held``): fail closed. False keeps the rules' label."""
     stats: TriageStats = field(default_factory=TriageStats)
 
     # -- scoring ---------------------------------------------------------------------------
@@ -634,15 +683,44 @@ class QuestionTriager:
         self.stats.unsure += unsure
         result = Triage(label=label, reason=cast(Reason, reason), score=round(score, 4),
                         signals=signals, unsure=unsure, source="rules")
-        if unsure and self.judge is not None:
+        if not unsure:
+            return result
+        found = self.precedents(text) if self.precedents is not None else []
+        close = next((p for p in found if p.similarity >= self.precedent_similarity
+                      and p.label in ("consequential", "trivial")), None)
+        if close is not None:
+            self.stats.by_precedent += 1
+            return self._settled(result, close, evidence)
+        if self.judge is not None:
             self.stats.judge_calls += 1
             judged = self.judge(text, context if context is not None else topic)
             if judged is not None:
                 self.stats.judge_changed += judged.label != label
                 return judged.model_copy(update={
-                    "source": "model", "unsure": False,
+                    "source": "model", "unsure": False, "basis": "judged",
                     "signals": [*signals, *judged.signals, f"judge:{judged.label}"]})
-        return result
+        self.stats.held += 1
+        if not self.hold_unsure:
+            return result.model_copy(update={"basis": "held"})
+        w, _, why = max((evidence.get(r, 0.0), -i, r)
+                        for i, r in enumerate(CONSEQUENTIAL_REASONS))
+        return result.model_copy(update={
+            "label": "consequential", "basis": "held",
+            "reason": cast(Reason, why if w > 0 else "authority"),
+            "signals": [*signals, "held:unsure, no judge or precedent settled it"]})
+
+    @staticmethod
+    def _settled(result: Triage, p: Precedent, evidence: dict[str, float]) -> Triage:
+        label = cast(Label, p.label)
+        side = CONSEQUENTIAL_REASONS if label == "consequential" else TRIVIAL_REASONS
+        w, _, why = max((evidence.get(r, 0.0), -i, r) for i, r in enumerate(side))
+        reason = why if w > 0 else ("authority" if label == "consequential"
+                                    else "already_answered")
+        return result.model_copy(update={
+            "label": label, "reason": cast(Reason, reason), "unsure": False,
+            "source": "precedent", "basis": "precedent", "precedent": p.id,
+            "rationale": p.cite(), "signals": [*result.signals, f"precedent:{p.id}"]})
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -668,6 +746,28 @@ def _load_records(in_path: Path | str) -> list[tuple[int, dict[str, Any]]]:
     return records
 
 
+def triage_records(
+    in_path: Path | str,
+    *,
+    triager: QuestionTriager | None = None,
+    peer_expertise: Mapping[str, Sequence[str]] | None = None,
+    check: Callable[[dict[str, Any], int], object] | None = None,
+) -> list[tuple[dict[str, Any], Triage]]:
+    """Triage every record of a JSONL file (read as :func:`triage_jsonl` does): the records
+    with their verdicts. ``check(record, index)`` runs on every record before any is triaged
+    (to refuse a file with a missing label before a judge is called)."""
+    triager = triager if triager is not None else QuestionTriager()
+    records = [rec for _, rec in _load_records(in_path)]
+    if check is not None:
+        for i, rec in enumerate(records):
+            check(rec, i)
+    return [(rec, triager.triage(rec["text"], topic=rec.get("discussion_topic"),
+                                 asked_by=rec.get("asked_by"), context=rec.get("context"),
+                                 answered_texts=rec.get("answered_texts", []),
+                                 peer_expertise=peer_expertise))
+            for rec in records]
+
+
 def triage_jsonl(
     in_path: Path | str,
     out_stream: TextIO,
@@ -691,7 +791,11 @@ def triage_jsonl(
                            peer_expertise=peer_expertise)
         row: dict[str, Any] = {"id": rec["id"]} if "id" in rec else {}
         row.update(label=t.label, reason=t.reason, score=t.score, signals=t.signals,
-                   unsure=t.unsure, source=t.source)
+                   unsure=t.unsure, source=t.source, basis=t.basis)
+        if t.precedent is not None:
+            row["precedent"] = t.precedent
+        if t.rationale is not None:
+            row["rationale"] = t.rationale
         out.append(json.dumps(row, ensure_ascii=False))
     if out:
         out_stream.write("\n".join(out) + "\n")

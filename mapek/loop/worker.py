@@ -71,6 +71,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
     from mapek.knowledge.checkpoints import open_checkpointer
+    from mapek.knowledge.precedent import PrecedentBook
     from mapek.llm import Budget, Gateway
     from mapek.loop.context import LoopContext
     from mapek.loop.graph import build_graph
@@ -97,7 +98,9 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
         ctx = LoopContext(run_id=run_id, kb=kb, gateway=gateway,
                           model=model.name if model is not None else rt.spec.model.name,
                           personas=personas, models=models, tools=rt.tools,
-                          triager=rt.triager or QuestionTriager(), run_dir=ws.run_dir(run_id),
+                          triager=rt.triager or QuestionTriager(
+                              precedents=PrecedentBook(kb).lookup("triage")),
+                          run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
                           started_at=started.ts, screening=screening_policy(kb, run_id))
         kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mapek.errors import UserError
+from mapek.knowledge.precedent import Precedent, PrecedentLookup
 from mapek.safety.rules import (
     RULES,
     FieldBudget,
@@ -86,6 +87,8 @@ __all__ = [
     "screen_plan",
     "screen_text",
     "screen_jsonl",
+    "screen_records",
+    "read_plans",
 ]
 
 Decision = Literal["allow", "needs_approval", "deny"]
@@ -140,6 +143,9 @@ class ScreenContext(BaseModel):
     the kind (``kind:mapek-run-5b1`` matches ``kind delete cluster --name mapek-run-5b1``)."""
     run_id: str | None = None
     """This run's id: ``run:<run_id>`` (or the bare ``<run_id>``) marks what it created."""
+    notes: str | None = Field(default=None, max_length=20_000)
+    """The operator's own words about the situation (what was asked, what the target holds).
+    The rules ignore them; the model judge reads them."""
 
     @field_validator("environment")
     @classmethod
@@ -246,6 +252,12 @@ class Verdict(BaseModel):
     allowed; fail closed)."""
     source: Literal["rules", "model"] = "rules"
     judge_rationale: str | None = None
+    judge_confidence: float | None = None
+    """The judge's confidence, when one was asked (below the screener's ``min_confidence`` the
+    answer decided nothing: the verdict stays ``held``)."""
+    precedents: list[Precedent] = Field(default_factory=list)
+    """The nearest precedents (a person's earlier verdicts on similar calls) for a plan held
+    back, shown to the judge and to the person; they never lower a verdict."""
     step_count: int = 0
     scanned_chars: int = 0
     truncated_fields: int = 0
@@ -261,6 +273,7 @@ class JudgeOpinion(BaseModel):
 
     verdict: Decision
     rationale: str = ""
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
 
 Judge = Callable[[str, ScreenContext, Verdict], "JudgeOpinion | None"]
@@ -367,6 +380,11 @@ class Screener:
     total_chars: int = 8_000_000
     """Characters scanned per plan before each further field drops to 4 KiB."""
     evidence_per_reason: int = 3
+    precedents: PrecedentLookup | None = None
+    """Screening precedents (``text -> nearest``): looked up for every plan held back and
+    attached to its verdict, for the judge and the person."""
+    min_confidence: float = 0.7
+    """A judge's answer below this confidence decides nothing: the plan stays held."""
     stats: ScreeningStats = field(default_factory=ScreeningStats)
 
     # -- policy ------------------------------------------------------------------------------
@@ -493,13 +511,20 @@ class Screener:
                     truncated_fields=budget.truncated)
         self.stats.plans += 1
         self.stats.uncertain += uncertain
+        rendered = _render(plan, steps) if holding else ""
+        if holding and self.precedents is not None:
+            v.precedents = self.precedents(rendered)
         if uncertain and self.judge is not None:
             self.stats.judge_calls += 1
-            opinion = self.judge(_render(plan, steps), ctx, v)
-            if opinion is not None:
+            opinion = self.judge(rendered, ctx, v)
+            if opinion is not None and opinion.confidence < self.min_confidence:
+                v = v.model_copy(update={"judge_rationale": opinion.rationale,
+                                         "judge_confidence": opinion.confidence})
+            elif opinion is not None:
                 self.stats.judge_changed += opinion.verdict != v.verdict
                 v = v.model_copy(update={"verdict": opinion.verdict, "source": "model",
                                          "judge_rationale": opinion.rationale,
+                                         "judge_confidence": opinion.confidence,
                                          "uncertain": False, "basis": "judged",
                                          "steps": steps if opinion.verdict != "allow" else []})
         return v
@@ -546,18 +571,9 @@ def _load_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
                                                                 column=col))
 
 
-def screen_jsonl(in_path: Path | str, out_stream: TextIO, *,
-                 screener: Screener | None = None) -> dict[str, int]:
-    """Screen every record of a JSONL file; write one JSON verdict a line; return the counts.
-
-    A record holds ``plan`` (an object or a JSON string), or ``steps``/``actions`` (the record
-    is the plan), or ``text`` (a free-text plan); ``id`` and ``context`` are optional. The whole
-    file is read and checked first: bad input raises :class:`PlanError` naming the line (and
-    column) and leaves ``out_stream`` untouched. Counts: ``total``, ``allow``,
-    ``needs_approval``, ``deny``, ``uncertain``.
-    """
+def read_plans(in_path: Path | str) -> list[tuple[dict[str, Any], Plan, ScreenContext]]:
+    """Every record of a JSONL file of plans, checked: ``(record, plan, context)``."""
     path = Path(in_path)
-    s = screener if screener is not None else Screener()
     jobs: list[tuple[dict[str, Any], Plan, ScreenContext]] = []
     for n, rec in _load_jsonl(path):
         where = f"{path}:{n}"
@@ -579,6 +595,29 @@ def screen_jsonl(in_path: Path | str, out_stream: TextIO, *,
             raise PlanError(f"{where}: {exc}", source=str(path), line=n,
                             field="context") from None
         jobs.append((rec, plan, ctx))
+    return jobs
+
+
+def screen_records(in_path: Path | str, *, screener: Screener | None = None
+                   ) -> list[tuple[dict[str, Any], Verdict]]:
+    """Screen every record of a JSONL file (read as :func:`screen_jsonl` does); the records
+    with their verdicts, in order."""
+    s = screener if screener is not None else Screener()
+    return [(rec, s.screen_plan(plan, ctx)) for rec, plan, ctx in read_plans(in_path)]
+
+
+def screen_jsonl(in_path: Path | str, out_stream: TextIO, *,
+                 screener: Screener | None = None) -> dict[str, int]:
+    """Screen every record of a JSONL file; write one JSON verdict a line; return the counts.
+
+    A record holds ``plan`` (an object or a JSON string), or ``steps``/``actions`` (the record
+    is the plan), or ``text`` (a free-text plan); ``id`` and ``context`` are optional. The whole
+    file is read and checked first: bad input raises :class:`PlanError` naming the line (and
+    column) and leaves ``out_stream`` untouched. Counts: ``total``, ``allow``,
+    ``needs_approval``, ``deny``, ``uncertain``.
+    """
+    s = screener if screener is not None else Screener()
+    jobs = read_plans(in_path)
     counts = {"total": 0, "allow": 0, "needs_approval": 0, "deny": 0, "uncertain": 0}
     out: list[str] = []
     for rec, plan, ctx in jobs:

@@ -22,7 +22,10 @@ daemon thread, on a free port. Modes:
 ``drop``      send the start of a response, then close the connection
 ============  ===================================================================================
 
-``fail(status, times)`` sets the ``fail`` mode in one call. Every request is counted and kept
+``responder`` scripts the replies: a callable ``(request body) -> str | None`` whose string is
+the ``ok`` answer's content (``None``: the default answer), for tests that need a particular
+answer (a judge that says ``deny``, say) through the real HTTP path. ``fail(status, times)``
+sets the ``fail`` mode in one call. Every request is counted and kept
 (``requests``: the parsed JSON bodies; ``headers``: their headers, names lower-cased), so tests
 can assert how many retries were made and what each request carried.
 """
@@ -33,6 +36,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -59,6 +63,9 @@ class OpenAIStandIn:
         """Bodies of the requests received, in order (``{}`` when the body was not JSON)."""
         self.headers: list[dict[str, str]] = []
         """Headers of the requests received (names lower-cased), in order."""
+        self.responder: Callable[[dict[str, Any]], str | None] | None = None
+        """Scripts the ``ok`` answers: its string is the reply's content; None (or a ``None``
+        from it) gives the default answer."""
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -172,7 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
         else:
-            self._json(200, _completion(body))
+            responder = self.stand_in.responder
+            content = responder(body) if responder is not None else None
+            self._json(200, _completion(body, content))
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.rstrip("/").endswith("/models"):

@@ -41,7 +41,7 @@ def labelled() -> list[dict[str, Any]]:
 
 
 def tri(text: str, **kw: Any) -> Triage:
-    return QuestionTriager().triage(text, **kw)
+    return QuestionTriager(hold_unsure=False).triage(text, **kw)
 
 
 # -- every reason code is reachable -------------------------------------------------------------
@@ -220,7 +220,8 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
     assert [g["label"] for g in got] == ["trivial", "consequential", "trivial"]
     assert got[2]["reason"] == "already_answered"
     for g in got:
-        assert set(g) - {"id"} == {"label", "reason", "score", "signals", "unsure", "source"}
+        assert set(g) - {"id"} == {"label", "reason", "score", "signals", "unsure", "source",
+                                      "basis"}
         assert 0 <= g["score"] <= 1
 
 
