@@ -446,6 +446,8 @@ class ProposedCall(_Part):
     reasons: list[str] = Field(default_factory=list)
     why: str | None = None
     in_doubt: bool = False
+    precedents: list[str] = Field(default_factory=list)
+    """The person's nearest earlier verdicts on similar calls, cited (shown, never deciding)."""
 
 
 @_kind("screen.verdict")

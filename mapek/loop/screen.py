@@ -40,8 +40,11 @@ _RANK = {"allow": 0, "needs_approval": 1, "deny": 2}
 
 def _shown(a: dict[str, Any]) -> dict[str, Any]:
     """What the human is shown of a call: its exact arguments, who proposed it and why."""
-    return {k: a.get(k) for k in ("call_id", "tool", "effect", "args", "proposed_by", "reasons",
-                                  "why")}
+    shown = {k: a.get(k) for k in ("call_id", "tool", "effect", "args", "proposed_by",
+                                   "reasons", "why")}
+    if a.get("precedents"):
+        shown["precedents"] = a["precedents"]
+    return shown
 
 
 def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
@@ -61,6 +64,21 @@ def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
             refused.append({**item, "approved": False, "reask": False,
                             "reason": "a human refused: " + "; ".join(item["reasons"])})
     return parked
+
+
+def _precedents(ctx: LoopContext, action: dict[str, Any], reasons: list[str]
+                 ) -> dict[str, Any]:
+    """The person's nearest earlier verdicts on similar calls, shown with a call that waits
+    for approval (``precedents``: citations); they inform the person, they decide nothing."""
+    from mapek.knowledge.precedent import PrecedentBook, call_text
+
+    found = PrecedentBook(ctx.kb).nearest(
+        call_text(str(action["tool"]), action.get("args", {}), str(action.get("why") or "")),
+        "screening")
+    if not found:
+        return {}
+    return {"precedents": [f"{p.cite()}: {p.text[:200]}"
+                           + (f" -- {p.note[:200]}" if p.note else "") for p in found]}
 
 
 def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -102,11 +120,11 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             allowed.append({**item, "logged": reasons} if reasons else item)
         elif act == "escalate" and mode == "interactive":
             pending.append({**item, "call_id": f"tool:{rnd}:{i}", "effect": check.effect,
-                            "reasons": reasons})
+                            "reasons": reasons, **_precedents(ctx, action, reasons)})
         elif act == "escalate" and mode == "queue":  # waits in the log; the round goes on
             cid = f"tool:{rnd}:{i}"
             parked[cid] = {**item, "call_id": cid, "key": cid, "effect": check.effect,
-                           "reasons": reasons}
+                           "reasons": reasons, **_precedents(ctx, action, reasons)}
             ctx.record("approval.requested", "screen",
                        {"approvals": [_shown(parked[cid])], "queued": True},
                        key=f"approval.queued:{cid}")

@@ -1,0 +1,102 @@
+"""Precedent, the K in MAPE-K: a person's verdicts in one session are labelled examples a later
+session consults and cites (real SQLite log, real Chroma index, the real loop in-process on a
+model double that asks fixed questions and proposes fixed calls)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mapek.api import Session
+from mapek.knowledge.precedent import PrecedentBook
+from mapek.llm.offline import OfflineRequest
+from mapek.llm.types import ModelRequest
+from mapek.loop import scripts
+from mapek.loop.triage import QuestionTriager
+from mapek.loop.worker import run_session
+from mapek.safety.screening import Screener
+from mapek.testing import FunctionModel
+
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+PEOPLE = ["cfo", "engineer", "skeptic"]
+# The rules are unsure of this one (tests/loop/test_triage.py's hard pair); the model double's
+# judge calls it consequential ("sign"), so the first session puts it to the person.
+UNSURE_Q = "Can we sign off on the minutes from last week?"
+MAIL = {"tool": "send_email", "args": {"to": "all@x.com", "subject": "news"}}
+_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+
+
+def _model() -> FunctionModel:
+    def answer(request: ModelRequest) -> str:
+        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
+            messages=request.messages, task=request.task, context=request.context,
+            schema=request.schema))
+        ctx = request.context
+        if request.task == "persona_turn" and ctx.get("my_turns") == 0 \
+                and ctx["persona"]["name"] == "cfo":
+            out["questions"] = [{"text": UNSURE_Q, "to": None}]
+            out["actions"] = [MAIL]
+        return json.dumps(out)
+
+    return FunctionModel(answer)
+
+
+def _triaged(s: Session) -> dict[str, Any]:
+    qid = next(q.qid for q in s.questions().values() if q.text == UNSURE_Q)
+    return next(e.payload for e in s.events() if e.kind == "question.triaged"
+                and e.payload["qid"] == qid)
+
+
+def test_a_persons_verdicts_become_precedents_a_later_session_cites(home: Path) -> None:
+    first = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6, speakers_per_round=3)
+    run_session(first.run_id, model=_model(), rounds=2)
+    tri = _triaged(first)
+    assert (tri["basis"], tri["label"]) == ("judged", "consequential")  # no precedent yet
+    qid = tri["qid"]
+    # The person: "the peers could have settled this", and refuses the mass mail.
+    first.relabel(qid, "minutes are the team's business")
+    call = next(r for r in first.pending_approvals() if r["tool"] == "send_email")
+    assert "precedents" not in call
+    first.approve(call["call_id"], approved=False, note="no mass mail without comms")
+    kept = [e for e in first.events() if e.kind == "precedent"]
+    assert {(e.payload["domain"], e.payload["label"]) for e in kept} == {
+        ("triage", "trivial"), ("screening", "deny")}
+    first.close()
+
+    second = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6, speakers_per_round=3)
+    run_session(second.run_id, model=_model(), rounds=2)
+    tri = _triaged(second)
+    cited = next(e for e in kept if e.payload["domain"] == "triage")
+    # settled by the person's precedent, citing it, and not put to the person again
+    assert (tri["basis"], tri["label"], tri["source"]) == ("precedent", "trivial", "precedent")
+    assert tri["precedent"] == f"{first.run_id}#{cited.seq}"
+    assert f"precedent:{first.run_id}#{cited.seq}" in tri["signals"]
+    assert second.questions()[tri["qid"]].status != "escalated"
+    # the same call waits for approval again (a precedent never lowers a verdict), and the
+    # person is shown their refusal
+    call = next(r for r in second.pending_approvals() if r["tool"] == "send_email")
+    refusal = next(e for e in kept if e.payload["domain"] == "screening")
+    assert any(p.startswith(f"precedent {first.run_id}#{refusal.seq} (deny")
+               and "no mass mail without comms" in p for p in call["precedents"])
+    second.close()
+
+
+def test_screening_shows_precedents_but_they_never_lower_a_verdict(home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue")
+    book = PrecedentBook(s.kb)
+    book.add(s.run_id, "screening", 'bash {"command": "rm -rf /srv/exports"}', "allow",
+             note="fine, scratch", source="approval")
+    v = Screener(precedents=book.lookup("screening")).screen_plan(
+        {"steps": [{"tool": "bash", "args": {"command": "rm -rf /srv/exports"}}]},
+        {"environment": "production"})
+    assert v.verdict == "deny" and v.basis == "recognised"
+    assert v.precedents and v.precedents[0].label == "allow"
+    assert v.precedents[0].similarity > 0.9
+    # a trivial precedent settles only an unsure question; a sure one keeps the rules' label
+    book.add(s.run_id, "triage", "Should we wire $2M to the new vendor today?", "trivial")
+    t = QuestionTriager(precedents=book.lookup("triage")).triage(
+        "Should we wire $2M to the new vendor today?")
+    assert (t.label, t.basis) == ("consequential", "recognised")
+    s.close()
