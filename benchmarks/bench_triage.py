@@ -134,7 +134,7 @@ HEADER = ("| set | n | positive | precision | recall | F1 | TP | FP | FN | TN | 
 
 def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str]],
              errors: list[str] | None = None) -> Metrics:
-    triager = QuestionTriager()
+    triager = QuestionTriager(hold_unsure=False)  # the rules' own label; unsure counted apart
     tp = fp = fn = tn = unsure = flagged_pos = flagged_neg = reason_ok = reason_n = 0
     sure_wrong = 0
     for rec in records:
@@ -164,7 +164,7 @@ def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str
 def timing(records: list[dict[str, Any]], peers: dict[str, list[str]], rounds: int = 5
            ) -> tuple[float, float]:
     """Mean and worst per-question time in microseconds, best of ``rounds`` passes."""
-    triager = QuestionTriager()
+    triager = QuestionTriager(hold_unsure=False)  # the rules' own label; unsure counted apart
     per_q: list[float] = []
     for rec in records:
         best = float("inf")
@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                            f"characters): mean {mean_us:.0f} µs, worst {worst_us:.0f} µs")
 
     table = "\n".join([HEADER, *(m.row() for m in rows)])
-    method = ("offline rules only (`QuestionTriager()` with no judge); personas' expertise tags "
+    method = ("offline rules only (`QuestionTriager(hold_unsure=False)`: no judge, the rules' "
+              "own label on unsure questions); personas' expertise tags "
               "from the packaged library passed as `peer_expertise`; our set's `answered_texts` "
               "and `context` passed through")
     report = (f"## Figures\n\nmethod: {method}\n\n{table}\n\n"
