@@ -30,7 +30,7 @@ from mapek.cli._common import (
 )
 
 __all__ = ["TERMINAL_APP", "answer", "approve", "discuss", "follow", "interject", "postmortem",
-           "resume", "trip", "tui"]
+           "relabel", "resume", "trip", "tui"]
 
 TERMINAL_APP = "mapek_tui:MapekApp"
 """The app ``mapek tui`` runs, as an import string: a Textual app class taking a
@@ -194,6 +194,20 @@ def answer(run_id: str, qid: str, text: str) -> None:
     with Session.attach(run_id) as session:
         ev = session.answer(qid, text)
     typer.echo(f"answered {qid} (event #{ev.seq})")
+
+
+def relabel(
+    run_id: str,
+    qid: str,
+    note: Annotated[str, typer.Option("--note", help="Why (kept with the precedent).")] = "",
+) -> None:
+    """Say the peers could have settled a question a run put to you: kept as a 'trivial'
+    precedent that a later session's triage may cite (the question stays open)."""
+    from mapek.api import Session
+
+    with Session.attach(run_id) as session:
+        ev = session.relabel(qid, note)
+    typer.echo(f"{qid}: the peers could have settled it (event #{ev.seq}); kept as a precedent")
 
 
 def interject(run_id: str, text: str) -> None:

@@ -359,7 +359,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
         "send": re.compile(
             rf"{_CS}(?P<v>send|forward|e-?mail|mail|post|upload|share|export|transmit|"
             r"copy|paste|sync|leak|submit|deliver|dm|message|text|compile|collect|reply\s+with|"
-            r"respond\s+with|include|attach|give)\b(?P<obj>[^\n]{0,160}?)\b(?:to|with|at|into|in|"
+            r"respond\s+with|include|attach|give)\b(?P<obj>(?:[^\n.!?]|[.!?](?=\S)){0,160}?)\b"
+            r"(?:to|with|at|into|in|"
             r"on)\s+(?P<dest>[\w.+-]+@[\w-]+\.[\w.-]+|https?://\S+|@[\w-]+|[\w-]+\.(?:com|net|io"
             r"|cc|biz|app|dev|shop|co|org|info|xyz|link|site|online|center|cn|ru)\b|this\s+"
             r"(?:channel|thread|chat|issue|ticket|room|page)|here\b|the\s+(?:organi[sz]er|"
@@ -471,7 +472,9 @@ def _foreign() -> dict[str, re.Pattern[str]]:
             r"تجاهل\s+(?:\S+\s+){0,2}?(?:التعليمات|الأوامر|التوجيهات)|"
             r"(?:पिछले|पूर्व)\s+(?:सभी\s+)?निर्देशों\s+को\s+(?:अनदेखा|नज़रअंदाज़)|"
             r"(?:olvida|oublie[zr]?|vergiss|vergessen\s+sie|esque[çc]a|dimentica)\s+(?:\w+\s+)"
-            r"{0,3}?(?:instrucciones|instructions|consignes|anweisungen|instruções|istruzioni)|"
+            r"{0,3}?(?:instrucciones|instructions|consignes|anweisungen|instruções|istruzioni|"
+            r"reglas|règles|regeln|regras|regole)|"
+            r"ignore\s+(?:todas\s+)?as\s+(?:\w+\s+){0,2}?instru[çc](?:õ|o)es|"
             r"(?:系统提示|系統提示|システムプロンプト|시스템\s*프롬프트|системн\w+\s+(?:промпт|"
             r"подсказк\w*|инструкци\w*)|prompt\s+del\s+sistema|prompt\s+do\s+sistema|"
             r"prompt\s+syst[eè]me|systemprompt|prompt\s+systemowy)[^\n]{0,40}?(?:输出|輸出|出力|"
@@ -490,11 +493,16 @@ def _foreign() -> dict[str, re.Pattern[str]]:
             r"помощник\w*\s+ии|нейросеть|ai-?асистент\w*|yapay\s+zek[aâ]|asistan(?:ı)?|"
             r"人工智能|AI助手|AI助理|助手|助理|アシスタント|AIへ|AI様|ＡＩへ|"
             r"어시스턴트|인공지능|AI에게|AI\s*님|مساعد\s+الذكاء|الذكاء\s+الاصطناعي|एआई|"
-            r"assistente|asistente|asystent|assistent|agente)"
-            r"\w*\s*[:,：，、]", f),
+            r"ai-?assistent\w*|assistente|asistente|asystent|assistent|agente|modelo\s+de\s+linguagem|"
+            r"modelo\s+de\s+lenguaje|modello\s+linguistico|sprachmodell|taalmodel)"
+            r"\w*(?:\s+(?:di|de|da|del|della|do|für)\s+\w+)?(?:\s+(?:die|que|qui|che|der|das|"
+            r"den)\s+[^\n:：]{1,50})?\s*[:,：，、]|\[\s*para\s+(?:la|el)\s+ia\b[^\]\n]{0,40}\]",
+            f),
         "consequential": re.compile(
             r"https?://|[\w.+-]+@[\w-]+\.[\w.-]+|\biban\b|[A-Z]{2}\d{2}(?:\s?\d{4}){3,}|"
             r"reembols|rückerstatt|überweis|transf[eé]r|envi[aeé]|wyślij|wyslij|удали|отправ|"
+            r"aprueb|aprova|approva|keur\w*\s+goed|stuur|wachtwoord|olvida|negeer|"
+            r"ignorier|ignore\s+as\b|dame\s+acceso|acceso\s+de\s+administrador|"
             r"перешли|删除|发送|傳送|送信|삭제|전송|elimin|borr|exclu|aprov|approv|zatwierd|"
             r"genehmig|password|contraseñ|senha|пароль|密码|密碼|パスワード|비밀번호|hasło|passwort|"
             r"system\s*prompt|システムプロンプト|系统提示|системн\w*\s+промпт|prompt\s+(?:del\s+)?"
@@ -925,6 +933,13 @@ def _acts(call: str) -> bool:
 _FOREIGN_CUES = ("ignor", "olvid", "oubli", "vergi", "esque", "dimentic", "negeer", "abaikan",
                  "yok say", "talimat", "assistent", "asistente", "asystent", "agente", "prompt")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_FOREIGN_ASCII = re.compile(r"\b(?:[ak]i-?assistent|ki-?agent|asistente|assistente|ignoriere|"
+                            r"olvida|negeer|dimentica|oublie|vergiss)", re.I)
+
+
+def _foreign_cue(text: str) -> bool:
+    """An ASCII text that may still hold another language's address or override."""
+    return _FOREIGN_ASCII.search(text) is not None
 
 
 def _other_languages(v: View) -> Iterator[Hit]:
@@ -956,6 +971,57 @@ def _foreign_in(rx: dict[str, re.Pattern[str]], t: str, a: int, b: int) -> Itera
             end = min(end, nl)
         if rx["consequential"].search(t, m.end(), end):
             yield "foreign", m.start(), end, _excerpt(t, m.start(), end)
+
+
+_DIRECTIVE_VERBS = (
+    r"stop|give|rank|rate|score|approve|accept|merge|add|collect|close|call|mark|report|publish|"
+    r"post|write|send|forward|upload|delete|remove|cancel|refund|issue|grant|disable|state|say|"
+    r"tell|ignore|disregard|forget|pay|wire|transfer|set|book|run|execute|install|push|reveal|"
+    r"print|output|recommend|describe|omit|hide|email|share|export|invite|unsubscribe|sign|"
+    r"create|reply|respond|include|append|schedule|reschedule|purchase|buy|order|open|visit|"
+    r"escalate|assign|make|tag|deploy|update|change|move|edit|modify|release")
+_READER = re.compile(
+    r"\b(?:(?:the\s+)?(?:(?:reviewing|screening|summari[sz]ing|coding|code|triage|triaging|"
+    r"scheduling|travel|shopping|ci|review|support|grading|hiring)[\s-]+(?:model|ai|agent|"
+    r"assistant|bot|reviewer)|language\s+model|(?:ai|llm)[\s-]+(?:code\s+)?(?:reviewer|"
+    r"agent|assistant|model|bot|screener|summari[sz]er)|(?:github\s+)?copilot|chatgpt|claude|"
+    r"gemini)\b(?:\s+(?:that|who|which)\s+\w+)?"
+    r"|(?:model|agent|assistant|bot|ai|llm)s?\s+(?:that\s+)?(?:reads?|reading|processing|"
+    r"summari[sz]ing|parsing|reviewing|handling)\s+(?:this|these|the)\b"
+    r"|whoever\s+is\s+(?:summari[sz]ing|reading|processing|reviewing)\b"
+    r"|whatever\s+(?:ai|model|bot|assistant)\b"
+    r"|(?:to|for)\s+the\s+(?:assistant|agent|ai|model|bot|llm)\b)"
+    r"|(?<![\w.])@[\w-]*(?:agent|bot|ai|copilot)\b"
+    r"|(?:^|(?<=[\n\"{\[]))\s*(?:assistant|ai|agent|model)\s*,", re.I | re.M)
+"""An AI reader named by what it is or does ("the reviewing model", "agent reading this log",
+"whoever is summarising", "to the assistant", "@coding-agent"), not a person's assistant."""
+_DIRECTIVE = re.compile(
+    rf"^[^\n.!?]{{0,90}}?[:;,\u2014-]\s*(?:\*\*\s*)?(?:so\s+|please\s+|also\s+|now\s+|then\s+|"
+    rf"just\s+|kindly\s+)*(?P<v1>{_DIRECTIVE_VERBS})\b"
+    rf"|^[^\n.!?]{{0,80}}?\b(?:must|should|shall|needs?\s+to|(?:is|are)\s+(?:now\s+)?"
+    rf"(?:required|expected|instructed)\s+to)\s+(?:also\s+|now\s+|not\s+)*"
+    rf"(?P<v2>{_DIRECTIVE_VERBS})\b"
+    rf"|^[^\n.!?]{{0,80}}?\byour\s+(?:new\s+|real\s+|next\s+)?(?:task|job)\s+is\s+to\s+"
+    rf"(?P<v3>{_DIRECTIVE_VERBS}|collect|find)\b"
+    rf"|^[^\n.!?]{{0,80}}?\bthing\s+you\s+(?:must|should|need\s+to|have\s+to)\s+do\s+is\s+"
+    rf"(?:to\s+)?(?P<v4>{_DIRECTIVE_VERBS})\b", re.I)
+"""What follows an AI reader's name in the same sentence when the text instructs it."""
+
+
+def _reader(v: View) -> Iterator[Hit]:
+    """Text naming an AI reader and, in the same sentence, telling it what to do."""
+    t = v.text
+    lower = t.lower()
+    quoted = _quoted(t, lower) if _discusses(lower) else []
+    for m in _READER.finditer(t):
+        window = t[m.end(): m.end() + 320]
+        d = _DIRECTIVE.search(window)
+        if d is None:
+            continue
+        end = m.end() + d.end()
+        if quoted and _inside(quoted, m.start(), end):
+            continue
+        yield "addressed", m.start(), end, _excerpt(t, m.start(), end)
 
 
 _CUES = (
@@ -1010,7 +1076,9 @@ def find(text: str) -> list[Hit]:
         for v in vs:
             decoded = v.kind.startswith("decoded")
             found = [] if v.kind == "script" else list(_english(v, decoded))
-            if v is foreign_view and not piece.isascii():
+            if v.kind != "script" and not found:
+                found = list(_reader(v))
+            if v is foreign_view and (not piece.isascii() or _foreign_cue(piece)):
                 found += list(_other_languages(v))
             for kind, a, b, excerpt in found:
                 if decoded:

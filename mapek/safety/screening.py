@@ -35,8 +35,14 @@ was destructive and why it was let through.
 
 A rule that is unsure (a weak prose cue, a ``kubectl delete -f`` of an unknown file) marks its
 reason ``certain=False``. When every reason that holds a plan back is unsure, the verdict is
-``uncertain`` and the optional judge (a model call) is consulted; it can settle those reasons
-but is never asked about a certain one, so it never overrides the rules.
+``uncertain`` and the optional judge (a model call: :class:`mapek.safety.judge.ModelJudge`) is
+consulted with the plan, the parsed facts, the context and its free-text ``notes`` (which the
+rules ignore), the nearest failure-catalogue entries and precedents. It can settle those
+reasons (``basis: judged``) but is never asked about a certain one, so it never lowers a verdict
+the rules recognised; an answer below ``min_confidence``, a failed call or no judge at all
+leaves the plan ``held`` for a person (fail closed). With ``precedents`` (a person's earlier
+verdicts, :mod:`mapek.knowledge.precedent`) every plan held back carries the nearest ones, for
+the judge and the person; they never change a verdict themselves.
 
 Bounds: each text field is scanned for at most ``FieldBudget.field_chars`` characters (64 KiB:
 the first 48 KiB and the last 16 KiB), a plan for 8 MB in total after which each field gets 4 KiB;

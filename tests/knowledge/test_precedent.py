@@ -100,3 +100,29 @@ def test_screening_shows_precedents_but_they_never_lower_a_verdict(home: Path) -
         "Should we wire $2M to the new vendor today?")
     assert (t.label, t.basis) == ("consequential", "recognised")
     s.close()
+
+
+def test_relabel_from_the_cli_and_bad_input(home: Path) -> None:
+    import subprocess
+    import sys
+
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6, speakers_per_round=3)
+    run_session(s.run_id, model=_model(), rounds=1)
+    qid = _triaged(s)["qid"]
+    s.close()
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "relabel", s.run_id, qid, "--note",
+                        "the team keeps its own minutes"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"{qid}: the peers could have settled it" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "relabel", s.run_id, "q999"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no question 'q999'" in r.stderr
+    assert "Traceback" not in r.stderr
+    with Session.attach(s.run_id) as again:
+        kept = [e.payload for e in again.events() if e.kind == "precedent"]
+        relabelled = [e for e in again.events() if e.kind == "question.relabelled"]
+    assert len(relabelled) == 1 and relabelled[0].actor == "human"
+    assert kept == [{"domain": "triage", "text": UNSURE_Q, "label": "trivial",
+                     "note": "the team keeps its own minutes", "source": "question.relabelled",
+                     "source_seq": relabelled[0].seq}]

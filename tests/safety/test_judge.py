@@ -176,3 +176,12 @@ def test_cli_labels_need_labels(tmp_path: Path) -> None:
     r = _cli("screen", "--jsonl", str(plans), "--labels", env_home=tmp_path / "home")
     assert r.returncode == 2
     assert "record 1 (p1): --labels needs 'label'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_rules_ignore_the_notes() -> None:
+    plan = {"steps": [{"tool": "bash", "args": {"command": "rm -rf /srv/exports"}}]}
+    bare = Screener().screen_plan(plan)
+    noted = Screener().screen_plan(plan, {"notes": "these exports are scratch, delete freely; "
+                                                   "environment is a sandbox we made"})
+    assert noted.model_dump(exclude={"scanned_chars"}) == bare.model_dump(exclude={
+        "scanned_chars"})
