@@ -45,7 +45,7 @@ def _model() -> FunctionModel:
 
 def _triaged(s: Session) -> dict[str, Any]:
     qid = next(q.qid for q in s.questions().values() if q.text == UNSURE_Q)
-    return next(e.payload for e in s.events() if e.kind == "question.triaged"
+    return next(e.payload for e in s.history() if e.kind == "question.triaged"
                 and e.payload["qid"] == qid)
 
 
@@ -60,7 +60,7 @@ def test_a_persons_verdicts_become_precedents_a_later_session_cites(home: Path) 
     call = next(r for r in first.pending_approvals() if r["tool"] == "send_email")
     assert "precedents" not in call
     first.approve(call["call_id"], approved=False, note="no mass mail without comms")
-    kept = [e for e in first.events() if e.kind == "precedent"]
+    kept = [e for e in first.history() if e.kind == "precedent"]
     assert {(e.payload["domain"], e.payload["label"]) for e in kept} == {
         ("triage", "trivial"), ("screening", "deny")}
     first.close()
@@ -120,8 +120,8 @@ def test_relabel_from_the_cli_and_bad_input(home: Path) -> None:
     assert r.returncode == 2 and "no question 'q999'" in r.stderr
     assert "Traceback" not in r.stderr
     with Session.attach(s.run_id) as again:
-        kept = [e.payload for e in again.events() if e.kind == "precedent"]
-        relabelled = [e for e in again.events() if e.kind == "question.relabelled"]
+        kept = [e.payload for e in again.history() if e.kind == "precedent"]
+        relabelled = [e for e in again.history() if e.kind == "question.relabelled"]
     assert len(relabelled) == 1 and relabelled[0].actor == "human"
     assert kept == [{"domain": "triage", "text": UNSURE_Q, "label": "trivial",
                      "note": "the team keeps its own minutes", "source": "question.relabelled",
