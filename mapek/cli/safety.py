@@ -51,6 +51,10 @@ JudgeOpt = Annotated[str | None, typer.Option(
 LabelsFlag = Annotated[bool, typer.Option(
     "--labels", help="The records are labelled: report precision, recall, FP rate, the "
     "uncertain and confidently-wrong rates and the judge's agreement instead of verdicts.")]
+PrecedentsFlag = Annotated[bool, typer.Option(
+    "--precedents", help="Consult the workspace's precedents (a person's earlier approvals, "
+    "refusals and answers): shown with what is held back; an unsure question may be settled "
+    "by a close one, cited.")]
 MinConfidenceOpt = Annotated[float, typer.Option(
     "--min-confidence", min=0.0, max=1.0,
     help="A judge's answer below this confidence decides nothing.")]
@@ -78,6 +82,12 @@ def _report(score: Any, what: str, judge: Any, as_json: bool) -> None:
         typer.echo(f"judge calls {judge.stats.calls}: {judge.stats.answered} decided, "
                    f"{judge.stats.unsure} below the confidence threshold, "
                    f"{judge.stats.failed} failed")
+
+
+def _precedent_book() -> Any:
+    from mapek.knowledge.precedent import PrecedentBook
+
+    return PrecedentBook(open_kb(create=False))
 
 
 def _screen_labelled(path: Path, judge: Any, as_json: bool) -> None:
@@ -110,6 +120,7 @@ def screen_command(
     api_base: ApiBaseOpt = None,
     labels: LabelsFlag = False,
     min_confidence: MinConfidenceOpt = 0.7,
+    precedents: PrecedentsFlag = False,
 ) -> None:
     """Screen a plan for destructive intent. Exit 0 allow, 3 needs approval, 4 deny."""
     from mapek.safety.screening import Screener, parse_plan, screen_jsonl
@@ -121,7 +132,9 @@ def screen_command(
     if jsonl is not None and not jsonl.is_file():
         raise UserError(f"--jsonl {jsonl}: no such file")
     model_judge = _model_judge(judge, api_base, min_confidence) if judge else None
-    screener = Screener(judge=model_judge, min_confidence=min_confidence)
+    book = _precedent_book() if precedents else None
+    screener = Screener(judge=model_judge, min_confidence=min_confidence,
+                        precedents=book.lookup("screening") if book is not None else None)
     if labels and jsonl is not None:
         _screen_labelled(jsonl, model_judge, as_json)
         return
@@ -150,6 +163,11 @@ def screen_command(
             where = "text" if r.in_text else f"steps {r.steps}"
             typer.echo(f"  {r.verdict:<14} {r.catalogue_id:<30} {where}: {r.message} "
                        f"({r.why}){'' if r.certain else ' [unsure]'}")
+        if v.judge_rationale:
+            typer.echo(f"  judge ({v.basis}, confidence {v.judge_confidence}): "
+                       f"{v.judge_rationale}")
+        for p in v.precedents:
+            typer.echo(f"  {p.cite()}: {p.text[:160]}" + (f" -- {p.note}" if p.note else ""))
     raise typer.Exit(EXIT_CODES[v.verdict])
 
 
@@ -160,6 +178,7 @@ def triage_command(
     api_base: ApiBaseOpt = None,
     labels: LabelsFlag = False,
     min_confidence: MinConfidenceOpt = 0.7,
+    precedents: PrecedentsFlag = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Label questions consequential or trivial with the observer's own classifier (and a
@@ -170,7 +189,10 @@ def triage_command(
     if not jsonl.is_file():
         raise ConfigError(f"--jsonl {jsonl}: no such file")
     mj = _model_judge(judge, api_base, min_confidence) if judge else None
-    triager = QuestionTriager(judge=model_judge(mj) if mj is not None else None)
+    lookup = _precedent_book().lookup("triage") if precedents else None
+    triager = QuestionTriager(
+        judge=model_judge(mj, precedents=lookup) if mj is not None else None,
+        precedents=lookup)
     if not labels:
         triage_jsonl(jsonl, sys.stdout, triager=triager)
         return

@@ -126,3 +126,28 @@ def test_relabel_from_the_cli_and_bad_input(home: Path) -> None:
     assert kept == [{"domain": "triage", "text": UNSURE_Q, "label": "trivial",
                      "note": "the team keeps its own minutes", "source": "question.relabelled",
                      "source_seq": relabelled[0].seq}]
+
+
+def test_the_cli_consults_precedents(home: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    s = Session.create(TOPIC, PEOPLE, human="queue")
+    book = PrecedentBook(s.kb)
+    refusal = book.add(s.run_id, "screening", 'bash {"command": "rm -rf /srv/exports"}', "deny",
+                       note="exports feed the auditors", source="approval")
+    settled = book.add(s.run_id, "triage", UNSURE_Q, "trivial", source="question.relabelled")
+    s.close()
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "screen", "--precedents",
+                        "rm -rf /srv/exports"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3, r.stderr  # still needs approval: a precedent decides nothing
+    assert f"precedent {s.run_id}#{refusal.seq} (deny" in r.stdout
+    assert "exports feed the auditors" in r.stdout
+    qs = tmp_path / "q.jsonl"
+    qs.write_text(json.dumps({"id": "q1", "text": UNSURE_Q}) + "\n")
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "triage", "--jsonl", str(qs),
+                        "--precedents"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    row = json.loads(r.stdout)
+    assert (row["label"], row["basis"]) == ("trivial", "precedent")
+    assert row["precedent"] == f"{s.run_id}#{settled.seq}"
