@@ -249,6 +249,10 @@ def tui(
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
     max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+                                                     help="Seconds.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
     personas_dir: PersonasDir = None,
     tools: ToolsOpt = None,
@@ -261,12 +265,16 @@ def tui(
 
     if topic and attach:
         raise ConfigError("give a TOPIC to start a session or --attach RUN, not both")
+    if attach and (time_limit, max_tokens, max_usd) != (None, None, None):
+        raise ConfigError("--time-limit, --max-tokens and --max-usd set a new session's limits "
+                          "(with a TOPIC); an attached run keeps its own (raise one with l)")
     session = None
     if attach:
         session = Session.attach(attach)  # an unknown run: exit 2 before the app starts
     elif topic:
         names = [n for n in (personas or "").split(",") if n.strip()] or None
         session = Session.create(topic, names, model=model, max_turns=max_turns,
+                                 time_limit=time_limit, max_tokens=max_tokens, max_usd=max_usd,
                                  human="interactive", personas_dir=personas_dir, policy=policy,
                                  api_base=api_base, **session_parts(tools, mcp))
     else:

@@ -35,14 +35,28 @@ def load_config(kb: Any, run_id: str) -> SessionConfig:
 
 
 def _wait_for_replies(kb: Any, run_id: str, qids: list[str], after: int) -> dict[str, str | None]:
-    """Block until every question of the batch is answered or deferred in the log."""
+    """Block until every question of the batch is answered or deferred in the log.
+
+    Replies written before the batch was published (``after``) count too: a question shows as
+    escalated from ``question.escalated`` on, and a person may answer it while no worker waits
+    (the run paused after that round, or between the trial and the rest of a half-open run);
+    the worker that publishes the batch later must not wait for an answer already given."""
     replies: dict[str, str | None] = {}
-    for ev in kb.follow(run_id, after=after, poll=0.05):
+
+    def take(ev: Any) -> None:
         qid = ev.payload.get("qid")
         if ev.kind == "answer" and ev.actor == "human" and qid in qids:
             replies.setdefault(qid, ev.payload.get("text") or None)
         elif ev.kind == "question.deferred" and qid in qids:
             replies.setdefault(qid, None)
+
+    for ev in kb.events(run_id, kinds=["answer", "question.deferred"]):
+        if ev.seq <= after:
+            take(ev)
+    if all(q in replies for q in qids):
+        return replies
+    for ev in kb.follow(run_id, after=after, poll=0.05):
+        take(ev)
         if all(q in replies for q in qids):
             return replies
     return replies

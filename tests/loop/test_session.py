@@ -193,4 +193,7 @@ def test_interjection_reaches_the_next_round_and_the_addressee(home: Path) -> No
     said = [e for e in nxt if e.kind == "message"]
     assert any(e.actor == "legal" and "hybrid option" in e.payload["text"] for e in said)
     assert all(e.seq > note.seq for e in said)
+    # Addressed to legal alone: the others neither hear nor quote it, now or a round later.
+    later = [e for e in [*nxt, *s.step()] if e.kind == "message" and e.actor != "legal"]
+    assert later and not any("hybrid option" in e.payload["text"] for e in later)
     s.close()

@@ -69,7 +69,7 @@ async def test_next_speaker_and_a_pasted_interjection(scripted_home: Path) -> No
         await pilot.pause()
         ol = app.screen.query_one("#who", OptionList)
         ol.highlighted = 3  # legal
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # nothing to ask: on to the list, pick
         await settle(app, pilot)
         await pilot.press("i")
         assert isinstance(app.screen, InterjectScreen)

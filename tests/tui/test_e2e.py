@@ -93,3 +93,32 @@ def test_topic_and_attach_together_are_refused(scripted_home: Path) -> None:
     r = subprocess.run([MAPEK, "tui", "a topic", "--attach", RUN_WAITING],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "not both" in r.stderr
+
+
+@pytest.mark.skipif(not os.path.exists(TMUX), reason="tmux is not installed")
+def test_a_new_session_with_its_limits(home: Path, tmux: list[str]) -> None:
+    env = ["-e", f"MAPEK_HOME={home}", "-e", "TERM=xterm-256color"]
+    subprocess.run([*tmux, "new-session", "-d", "-s", "t", "-x", "100", "-y", "30", *env,
+                    f"env -u COLUMNS -u LINES {MAPEK} tui 'Should we rewrite the billing "
+                    "system?' --max-turns 8 --max-usd 0.5 --time-limit 600; sleep 30"],
+                   check=True, timeout=10)
+    screen = _wait_for(tmux, "turns")
+    _wait_for(tmux, "/8")  # the turns gauge counts to the session's own limit
+    subprocess.run([*tmux, "send-keys", "-t", "t", "q"], check=True, timeout=10)
+    _wait_for(tmux, "goes on; reopen it with")
+    with KnowledgeBase.open(Settings(home=home).workspace(create=False)) as kb:
+        [run] = kb.runs()
+        [started] = kb.events(run.run_id, kinds=["run.started"])
+    from mapek.api import Session
+
+    with Session.attach(run.run_id, home=home) as s:
+        s.kill()
+    cfg = started.payload["config"]
+    assert (cfg["max_turns"], cfg["max_usd"], cfg["time_limit"]) == (8, 0.5, 600.0)
+    assert "budgets" in screen
+
+
+def test_limits_with_attach_are_refused(scripted_home: Path) -> None:
+    r = subprocess.run([MAPEK, "tui", "--attach", RUN_WAITING, "--max-usd", "1"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--max-usd set a new session's limits" in r.stderr

@@ -31,6 +31,8 @@ __all__ = ["MapekApp"]
 _ENDED = ("converged", "stalled", "max_turns")
 """Statuses of a run that finished its discussion (nothing to resume)."""
 _RESUMABLE = ("stopped", "failed", "paused", "died", "tripped", "created")
+_DIALOGS = frozenset({"answer", "approve", "interject", "next_speaker", "trip", "raise_limit"})
+"""Actions that open a dialog from the main view (priority keys, see ``check_action``)."""
 _STATUS_KINDS = frozenset({"worker.started", "run.finished", "run.stopped", "run.failed",
                            "run.paused", "breaker.tripped", "breaker.stopped"})
 
@@ -48,14 +50,17 @@ class MapekApp(App[int]):
     MapekApp.-too-small TooSmall { display: block; }
     """
 
+    # The keys that open a dialog are priority bindings: the app runs them as the key arrives,
+    # so what is typed right after lands in the dialog (see ``check_action`` and TypeAhead)
+    # rather than in the pane that had the focus.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "answer", "answer"),
-        Binding("p", "approve", "approve plan"),
-        Binding("i", "interject", "interject"),
-        Binding("n", "next_speaker", "next speaker"),
+        Binding("a", "answer", "answer", priority=True),
+        Binding("p", "approve", "approve plan", priority=True),
+        Binding("i", "interject", "interject", priority=True),
+        Binding("n", "next_speaker", "next speaker", priority=True),
         Binding("space", "pause", "pause/resume"),
-        Binding("t", "trip", "trip breaker"),
-        Binding("l", "raise_limit", "raise limit"),
+        Binding("t", "trip", "trip breaker", priority=True),
+        Binding("l", "raise_limit", "raise limit", priority=True),
         Binding("m", "postmortem", "post-mortem"),
         Binding("r", "resume", "resume", show=False),
         Binding("h", "history", "history"),
@@ -280,6 +285,13 @@ class MapekApp(App[int]):
         banner.message, banner.action, banner.alarm = msg, action, alarm
 
     # -- the human's controls ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The dialog keys work on the main view only: over a dialog or the history they are
+        letters typed into it."""
+        if action in _DIALOGS and self.screen is not self.screen_stack[0]:
+            return False
+        return True
 
     def _need_session(self) -> bool:
         if self.session is None or self.view is None:

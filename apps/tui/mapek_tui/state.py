@@ -213,16 +213,32 @@ class RunView:
                 return v
         return self.verdicts[-1] if self.verdicts else None
 
+    def limit(self, field: str) -> float | None:
+        """The limit a gauge shows: the session's own (``--max-turns 8`` shows 8) where the
+        breaker's is that limit plus the watchdog's slack, else the breaker's (a raised or a
+        policy limit)."""
+        if self.fold is None:
+            return None
+        from mapek.breaker.watchdog import session_limits
+
+        breaker = self.fold.limit(field)
+        slacked = session_limits({"config": self.config.model_dump()}).get(field)
+        own = getattr(self.config, field, None)
+        if breaker is not None and slacked is not None and own is not None \
+                and breaker == slacked:
+            return float(own)
+        return breaker
+
     def gauges(self, now: float | None = None) -> list[Gauge]:
         f = self.fold
         if f is None:
             return []
         if now is None:
             now = f.last_ts or 0.0
-        return [Gauge("time", f.elapsed(now), f.limit("time_limit"), "s"),
-                Gauge("tokens", f.tokens, f.limit("max_tokens")),
-                Gauge("cost", f.usd, f.limit("max_usd"), "$"),
-                Gauge("turns", f.turns, f.limit("max_turns")),
+        return [Gauge("time", f.elapsed(now), self.limit("time_limit"), "s"),
+                Gauge("tokens", f.tokens, self.limit("max_tokens")),
+                Gauge("cost", f.usd, self.limit("max_usd"), "$"),
+                Gauge("turns", f.turns, self.limit("max_turns")),
                 Gauge("escalations", f.escalations, f.limit("max_escalations")
                       if f.limit("max_escalations") is not None
                       else self.config.escalation_budget)]

@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from mapek_tui.screens.typeahead import TypeAhead
+
 __all__ = ["AnswerResult", "AnswerScreen"]
 
 
@@ -23,7 +25,7 @@ class AnswerResult:
     defer: bool = False
 
 
-class AnswerScreen(ModalScreen[AnswerResult | None]):
+class AnswerScreen(TypeAhead, ModalScreen[AnswerResult | None]):
     """Dismissed with the answer, a deferral, or None (cancelled)."""
 
     DEFAULT_CSS = """
@@ -41,6 +43,7 @@ class AnswerScreen(ModalScreen[AnswerResult | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel"),
                 Binding("ctrl+d", "defer", "defer the question", priority=True)]
+    FIRST = "#answer"
 
     def __init__(self, qid: str, question: str, asked_by: str, to: str, reason: str,
                  context: str, position: str = "") -> None:
@@ -65,9 +68,6 @@ class AnswerScreen(ModalScreen[AnswerResult | None]):
                 yield Button("Answer", id="send", variant="primary")
                 yield Button("Defer", id="defer")
                 yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#answer", Input).focus()
 
     def _send(self) -> None:
         text = self.query_one("#answer", Input).value.strip()

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, Static, TextArea
 
+from mapek_tui.screens.typeahead import TypeAhead
+
 __all__ = ["MAX_CHARS", "InterjectScreen", "Interjection"]
 
 MAX_CHARS = 20_000
@@ -24,7 +26,7 @@ class Interjection:
     to: str | None
 
 
-class InterjectScreen(ModalScreen[Interjection | None]):
+class InterjectScreen(TypeAhead, ModalScreen[Interjection | None]):
     DEFAULT_CSS = """
     InterjectScreen { align: center middle; }
     InterjectScreen > Vertical {
@@ -41,6 +43,7 @@ class InterjectScreen(ModalScreen[Interjection | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "send", "send", priority=True),
                                              Binding("escape", "cancel", "cancel")]
+    FIRST = "#text"
 
     def __init__(self, personas: list[str]) -> None:
         super().__init__()
@@ -56,9 +59,6 @@ class InterjectScreen(ModalScreen[Interjection | None]):
             with Horizontal():
                 yield Button("Send", id="send", variant="primary")
                 yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#text", TextArea).focus()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         n = len(event.text_area.text)

@@ -13,11 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from mapek.errors import MapekError
+from mapek_tui.screens.typeahead import TypeAhead
 
 __all__ = ["RaiseRequest", "RaiseScreen", "TripScreen"]
 
 
-class TripScreen(ModalScreen[str | None]):
+class TripScreen(TypeAhead, ModalScreen[str | None]):
     """Dismissed with the reason, or None."""
 
     DEFAULT_CSS = """
@@ -30,6 +31,7 @@ class TripScreen(ModalScreen[str | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    FIRST = "#reason"
 
     def compose(self) -> ComposeResult:
         with Vertical() as v:
@@ -55,7 +57,7 @@ class RaiseRequest:
     reason: str
 
 
-class RaiseScreen(ModalScreen[RaiseRequest | None]):
+class RaiseScreen(TypeAhead, ModalScreen[RaiseRequest | None]):
     """Dismissed with a checked request (``parse_raise``'s checks), or None."""
 
     DEFAULT_CSS = """
@@ -71,6 +73,7 @@ class RaiseScreen(ModalScreen[RaiseRequest | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    FIRST = "#value"
 
     def __init__(self, limits: list[str], current: dict[str, str], tripped_on: str = "") -> None:
         super().__init__()
@@ -90,9 +93,6 @@ class RaiseScreen(ModalScreen[RaiseRequest | None]):
             yield Input(placeholder="reason (required, recorded with your name)", id="reason")
             yield Static(id="error")
             yield Button("Raise and resume", id="go", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#value", Input).focus()
 
     def _submit(self) -> None:
         from mapek.breaker.review import parse_raise

@@ -1,5 +1,6 @@
-"""Pick the next speaker: the persona you name speaks first on the next round (an
-interjection addressed to it, so the log says who asked for it and why)."""
+"""Pick the next speaker: the persona you name speaks first on the next round. What you ask
+them is an interjection addressed to that persona alone (the others neither hear nor quote it),
+so the log says who asked for it and why."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
+from mapek_tui.screens.typeahead import TypeAhead
 from mapek_tui.state import PersonaStyle
 
 __all__ = ["SpeakerChoice", "SpeakerScreen"]
@@ -25,7 +27,7 @@ class SpeakerChoice:
     note: str
 
 
-class SpeakerScreen(ModalScreen[SpeakerChoice | None]):
+class SpeakerScreen(TypeAhead, ModalScreen[SpeakerChoice | None]):
     DEFAULT_CSS = """
     SpeakerScreen { align: center middle; }
     SpeakerScreen > Vertical {
@@ -36,6 +38,7 @@ class SpeakerScreen(ModalScreen[SpeakerChoice | None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel")]
+    FIRST = "#note"
 
     def __init__(self, personas: dict[str, PersonaStyle], positions: dict[str, str]) -> None:
         super().__init__()
@@ -43,15 +46,12 @@ class SpeakerScreen(ModalScreen[SpeakerChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical() as v:
-            v.border_title = "who speaks next? (Enter picks, Esc cancels)"
+            v.border_title = "who speaks next? (ask, Enter, pick, Enter; Esc cancels)"
             yield Input(placeholder="what to ask them (optional)", id="note")
             yield OptionList(*[
                 Option(Text.assemble((n, f"bold {p.color}"), (f" ({p.role})", "dim"),
                                      (f"  {self.positions.get(n, '')}", "italic")), id=n)
                 for n, p in self.personas.items()], id="who")
-
-    def on_mount(self) -> None:
-        self.query_one("#who", OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
