@@ -54,7 +54,12 @@ def test_attach_interject_and_read_the_screen(scripted_home: Path, tmux: list[st
                     f"env -u COLUMNS -u LINES {MAPEK} tui --attach {RUN_WAITING}; sleep 30"],
                    check=True, timeout=10)
     screen = _wait_for(tmux, "discussion")
-    assert "budgets · breaker" in screen and "observer" in screen
+    assert "budgets · breaker" not in screen  # 100 columns: the discussion has the width
+    subprocess.run([*tmux, "send-keys", "-t", "t", "s"], check=True, timeout=10)
+    screen = _wait_for(tmux, "budgets · breaker")  # s: the side panes, and back
+    assert "observer" in screen
+    subprocess.run([*tmux, "send-keys", "-t", "t", "s"], check=True, timeout=10)
+    _wait_for(tmux, "discussion")
     _wait_for(tmux, "wait for your approval")  # the banner: the run waits for the human
     subprocess.run([*tmux, "send-keys", "-t", "t", "i"], check=True, timeout=10)
     _wait_for(tmux, "interject (Ctrl+S sends")
@@ -102,8 +107,7 @@ def test_a_new_session_with_its_limits(home: Path, tmux: list[str]) -> None:
                     f"env -u COLUMNS -u LINES {MAPEK} tui 'Should we rewrite the billing "
                     "system?' --max-turns 8 --max-usd 0.5 --time-limit 600; sleep 30"],
                    check=True, timeout=10)
-    screen = _wait_for(tmux, "turns")
-    _wait_for(tmux, "/8")  # the turns gauge counts to the session's own limit
+    screen = _wait_for(tmux, "turns 0/8")  # the gauge counts to the session's own limit
     subprocess.run([*tmux, "send-keys", "-t", "t", "q"], check=True, timeout=10)
     _wait_for(tmux, "goes on; reopen it with")
     with KnowledgeBase.open(Settings(home=home).workspace(create=False)) as kb:
@@ -115,7 +119,7 @@ def test_a_new_session_with_its_limits(home: Path, tmux: list[str]) -> None:
         s.kill()
     cfg = started.payload["config"]
     assert (cfg["max_turns"], cfg["max_usd"], cfg["time_limit"]) == (8, 0.5, 600.0)
-    assert "budgets" in screen
+    assert "$0.000/$0.500" in screen
 
 
 def test_limits_with_attach_are_refused(scripted_home: Path) -> None:

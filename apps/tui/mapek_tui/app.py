@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
@@ -17,13 +18,20 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header
 from textual.worker import get_current_worker
 
 from mapek.errors import MapekError
 from mapek_tui.messages import EventsArrived, RunStatusChanged
 from mapek_tui.state import PersonaStyle, RunView
-from mapek_tui.widgets import Banner, BudgetPane, DiscussionPane, ObserverPane, TooSmall
+from mapek_tui.widgets import (
+    Banner,
+    BudgetPane,
+    DiscussionPane,
+    ObserverPane,
+    RunHeader,
+    TooSmall,
+)
+from mapek_tui.widgets.footer import KeysFooter
 from mapek_tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
 __all__ = ["MapekApp"]
@@ -43,7 +51,11 @@ class MapekApp(App[int]):
     TITLE = "mapek"
     CSS = """
     #body { height: 1fr; }
+    #discussion { width: 1fr; }
     #side { width: 40%; min-width: 34; max-width: 64; }
+    MapekApp.-side-off #side { display: none; }
+    MapekApp.-side-only #discussion { display: none; }
+    MapekApp.-side-only #side { width: 1fr; max-width: 100%; }
     ObserverPane { height: 1fr; }
     MapekApp.-too-small #body { display: none; }
     MapekApp.-too-small Banner { display: none; }
@@ -54,14 +66,20 @@ class MapekApp(App[int]):
     # so what is typed right after lands in the dialog (see ``check_action`` and TypeAhead)
     # rather than in the pane that had the focus.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "answer", "answer", priority=True),
-        Binding("p", "approve", "approve plan", priority=True),
+        Binding("a", "answer", "answer", priority=True, tooltip="answer a question for you"),
+        Binding("p", "approve", "approve", priority=True, tooltip="approve or deny the plan"),
         Binding("i", "interject", "interject", priority=True),
-        Binding("n", "next_speaker", "next speaker", priority=True),
-        Binding("space", "pause", "pause/resume"),
-        Binding("t", "trip", "trip breaker", priority=True),
-        Binding("l", "raise_limit", "raise limit", priority=True),
-        Binding("m", "postmortem", "post-mortem"),
+        Binding("n", "next_speaker", "next", priority=True,
+                tooltip="pick the next speaker and what to ask them"),
+        Binding("space", "pause", "pause", tooltip="pause or resume the worker"),
+        Binding("t", "trip", "trip", priority=True, tooltip="trip the breaker by hand"),
+        Binding("l", "raise_limit", "raise", priority=True,
+                tooltip="raise a breaker limit and resume"),
+        Binding("m", "postmortem", "report", tooltip="the post-mortem"),
+        Binding("o", "outcome", "outcome", tooltip="the synthesis: decisions and dissent"),
+        Binding("f", "filter", "filter", tooltip="show one persona's lines only"),
+        Binding("s", "side", "side", tooltip="show or hide the budgets and observer"),
+        Binding("c", "copy_run_id", "copy id", tooltip="copy the run id"),
         Binding("r", "resume", "resume", show=False),
         Binding("h", "history", "history"),
         Binding("question_mark", "help", "help"),
@@ -75,23 +93,33 @@ class MapekApp(App[int]):
     discussion line of an event is drawn at once; redrawing the rest for every event would
     double the time to the screen)."""
 
+    WIDE = 120
+    """Columns from which the side panes sit beside the discussion (below: ``s`` switches
+    between the discussion and the side panes, so the discussion keeps the width)."""
+
     status: reactive[str] = reactive("loading")
     reason: reactive[str] = reactive("")
     live: reactive[bool] = reactive(False)
 
     def __init__(self, session: Any | None = None, *, start: bool = False,
                  poll: float = 0.01, kb: Any | None = None,
-                 clock: Any = time.time) -> None:
+                 clock: Any = time.time, export_dir: Path | None = None) -> None:
         """``session``: a :class:`mapek.api.Session` (None: open the history to pick a run);
         ``start``: start its worker on mount (a new session); ``poll``: seconds between reads
         of the log while the run is live; ``clock``: what "now" is for the time gauge (tests
-        fix it so a screenshot does not depend on the wall clock)."""
+        fix it so a screenshot does not depend on the wall clock); ``export_dir``: where
+        the synthesis is exported (default: the current directory)."""
         super().__init__()
         self.session = session
         self.start_worker = start
         self.poll = poll
         self._kb = kb
         self.clock = clock
+        self.export_dir = export_dir or Path.cwd()
+        self.side: bool | None = None
+        """The side panes shown (None: as the width decides)."""
+        self._watched_live = start
+        """The app has seen the run running: its synthesis opens when it comes."""
         self.view: RunView | None = None
         self._side_due = False
         self._drawn = threading.Event()
@@ -110,7 +138,8 @@ class MapekApp(App[int]):
         self.observer = ObserverPane(id="observer")
         self.banner = Banner(id="banner")
         self.too_small = TooSmall(id="too-small")
-        yield Header(show_clock=False, icon="◆")
+        self.header = RunHeader(id="header")
+        yield self.header
         yield self.banner
         with Horizontal(id="body"):
             yield self.discussion
@@ -118,7 +147,7 @@ class MapekApp(App[int]):
                 yield self.budget
                 yield self.observer
         yield self.too_small
-        yield Footer()
+        yield KeysFooter(compact=True)
 
     @property
     def kb(self) -> Any:
@@ -149,14 +178,21 @@ class MapekApp(App[int]):
         self.discussion.clear()
         self.title = "mapek"
         self.sub_title = f"run {session.run_id}"
+        self.header.run_id = session.run_id
+        self.header.gauges = ()
+        self.discussion.persona = ""
+        self.header.persona = ""
         self.status = "loading"
         self.follow()
 
     def _make_view(self, session: Any) -> RunView:
+        from mapek.events import RunConfig
+
         personas: dict[str, PersonaStyle] = {}
-        spec = None
+        spec, own = None, None
         try:
             cfg = session.config
+            own = RunConfig.model_validate(cfg.model_dump())
             from mapek.personas import PersonaLibrary
 
             lib = PersonaLibrary.load(cfg.personas_dir or session.settings.personas)
@@ -170,12 +206,24 @@ class MapekApp(App[int]):
             spec = resolve_spec(session.kb, session.run_id)[0]
         except MapekError as exc:
             self.notify(f"breaker policy: {exc}", severity="warning")
-        return RunView(session.run_id, personas, spec)
+        return RunView(session.run_id, personas, spec, session_config=own)
 
     def on_resize(self, event: Any) -> None:
         w, h = event.size.width, event.size.height
         self.set_class(w < MIN_WIDTH or h < MIN_HEIGHT, "-too-small")
         self.too_small.size_now = (w, h)
+        self._layout(w)
+
+    def _layout(self, width: int | None = None) -> None:
+        """Wide: the side panes beside the discussion; narrow: one or the other (``s``)."""
+        narrow = (width if width is not None else self.size.width) < self.WIDE
+        side = self.side if self.side is not None else not narrow
+        self.set_class(narrow, "-narrow")
+        self.set_class(not side, "-side-off")
+        self.set_class(narrow and side, "-side-only")
+        footer = self.query_one(KeysFooter)
+        footer.show_command_palette = not narrow
+        footer.rows = 2 if narrow else 1
 
     # -- following the log -------------------------------------------------------------------
 
@@ -213,6 +261,8 @@ class MapekApp(App[int]):
         view = self.view
         shown = view.apply_all(msg.events)
         self.discussion.add_events(view, shown)
+        if self._watched_live and any(e.kind == "synthesis" for e in msg.events):
+            self.call_after_refresh(self.action_outcome)  # the run ends on its outcome
         if view.topic:
             self.title = view.topic
         if not self._side_due:  # the side panes follow at most every SIDE_EVERY seconds
@@ -232,10 +282,13 @@ class MapekApp(App[int]):
 
     def on_run_status_changed(self, msg: RunStatusChanged) -> None:
         self.status, self.reason, self.live = msg.status, msg.reason, msg.live
+        if msg.live:
+            self._watched_live = True
 
     def watch_status(self, status: str) -> None:
         if self.session is not None:
             self.sub_title = f"run {self.session.run_id} · {status}"
+        self.header.status = "" if status == "loading" else status
         self._refresh_banner()
 
     def watch_live(self, live: bool) -> None:
@@ -245,6 +298,7 @@ class MapekApp(App[int]):
     def _tick(self) -> None:
         if self.live and self.view is not None and self.is_running:
             self.budget.gauges = tuple(self.view.gauges(self.clock()))
+            self.header.gauges = self.budget.gauges
 
     def _refresh_side(self) -> None:
         self._side_due = False
@@ -253,6 +307,7 @@ class MapekApp(App[int]):
             return
         budget = self.budget
         budget.gauges = tuple(view.gauges(self.clock() if self.live else None))
+        self.header.gauges = budget.gauges
         budget.circuit = view.circuit()
         trip = view.trip
         budget.trip = f"{trip.policy}: {trip.reason}" if trip is not None else ""
@@ -514,6 +569,51 @@ class MapekApp(App[int]):
             return
         self.call_from_thread(self.push_screen, PostmortemScreen(md))
 
+    def action_outcome(self) -> None:
+        """The run's synthesis (decisions, recommendations, open questions, dissent)."""
+        from mapek_tui.screens.synthesis import SynthesisScreen, synthesis_markdown
+
+        if not self._need_session():
+            return
+        if isinstance(self.screen, SynthesisScreen):
+            return
+        md = synthesis_markdown(self.session.kb, self.session.run_id)
+        if md is None:
+            self.notify("no outcome yet: the synthesis comes when the discussion ends")
+            return
+        self.push_screen(SynthesisScreen(self.session.run_id, md, self.export_dir))
+
+    def action_filter(self) -> None:
+        from mapek_tui.screens.filter import FilterScreen
+
+        if not self._need_session():
+            return
+        view = self.view
+        assert view is not None
+        personas = {n: view.personas.get(n, PersonaStyle("white", ""))
+                    for n in view.config.personas}
+
+        def done(persona: str | None) -> None:
+            if persona is not None:
+                self.discussion.persona = persona
+                self.header.persona = persona
+
+        self.push_screen(FilterScreen(personas, self.discussion.persona), done)
+
+    def action_side(self) -> None:
+        """Show or hide the budgets and the observer (narrow: switch to them and back)."""
+        narrow = self.size.width < self.WIDE
+        shown = self.side if self.side is not None else not narrow
+        self.side = not shown
+        self._layout()
+
+    def action_copy_run_id(self) -> None:
+        if not self._need_session():
+            return
+        run_id = self.session.run_id
+        self.copy_to_clipboard(run_id)
+        self.notify(f"copied {run_id} · attach elsewhere: mapek tui --attach {run_id}")
+
     def action_history(self) -> None:
         from mapek_tui.screens.history import HistoryScreen
 
@@ -528,6 +628,7 @@ class MapekApp(App[int]):
                     self.notify(str(exc), severity="error")
                     return
                 self.workers.cancel_group(self, "follow")
+                self._watched_live = False
                 self._open(s)
 
         self.push_screen(HistoryScreen(self.kb, self.session.run_id if self.session else None),
@@ -538,6 +639,7 @@ class MapekApp(App[int]):
         from mapek_tui.screens.approve import ApproveScreen
         from mapek_tui.screens.history import HistoryScreen
         from mapek_tui.screens.interject import InterjectScreen
+        from mapek_tui.screens.synthesis import SynthesisScreen
         from mapek_tui.screens.text import HelpScreen
 
         groups = [("main view", list(self.BINDINGS)),
@@ -546,6 +648,7 @@ class MapekApp(App[int]):
                   ("approval dialog", list(ApproveScreen.BINDINGS)),
                   ("interject dialog", list(InterjectScreen.BINDINGS)),
                   ("history", list(HistoryScreen.BINDINGS)),
+                  ("outcome", list(SynthesisScreen.BINDINGS)),
                   ("everywhere", [Binding("tab", "focus_next", "next pane"),
                                   Binding("ctrl+p", "command_palette", "command palette"),
                                   Binding("ctrl+q", "quit", "quit")])]

@@ -97,6 +97,9 @@ class RunView:
     """The breaker's fold (None without a spec)."""
     run: RunFold = field(default_factory=RunFold)
     """The run's figures (the breaker's fold keeps it up to date when there is one)."""
+    session_config: RunConfig | None = None
+    """The session's configuration as the front end opened it: the gauges' own limits before
+    ``run.started`` has been read."""
 
     def __post_init__(self) -> None:
         if self.spec is not None:
@@ -222,8 +225,10 @@ class RunView:
         from mapek.breaker.watchdog import session_limits
 
         breaker = self.fold.limit(field)
-        slacked = session_limits({"config": self.config.model_dump()}).get(field)
-        own = getattr(self.config, field, None)
+        cfg = self.config if self.config.personas or self.session_config is None \
+            else self.session_config
+        slacked = session_limits({"config": cfg.model_dump()}).get(field)
+        own = getattr(cfg, field, None)
         if breaker is not None and slacked is not None and own is not None \
                 and breaker == slacked:
             return float(own)

@@ -40,7 +40,8 @@ class HistoryScreen(Screen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back"),
                 Binding("slash", "search", "search the KB"),
                 Binding("o", "open_run", "open run"),
-                Binding("t", "timeline", "timeline")]
+                Binding("t", "timeline", "timeline"),
+                Binding("s", "outcome", "outcome")]
 
     class Loaded(Message):
         def __init__(self, rows: list[tuple[str, str, int, str]]) -> None:
@@ -62,8 +63,8 @@ class HistoryScreen(Screen[str | None]):
         with Horizontal():
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
             yield OptionList(id="detail")
-        yield Static("Enter: timeline · o: open the run · /: search · Enter on an event: "
-                     "open it · Esc: back", id="hint")
+        yield Static("Enter: timeline · o: open the run · s: its outcome · /: search · "
+                     "Enter on an event: open it · Esc: back", id="hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -175,6 +176,22 @@ class HistoryScreen(Screen[str | None]):
         run = self.selected_run()
         if run:
             self.dismiss(run)
+
+    def action_outcome(self) -> None:
+        """The selected run's synthesis (decisions, recommendations, dissent)."""
+        from pathlib import Path
+
+        from mapek_tui.screens.synthesis import SynthesisScreen, synthesis_markdown
+
+        run = self.selected_run()
+        if not run:
+            return
+        md = synthesis_markdown(self.kb, run)
+        if md is None:
+            self.notify(f"run {run} has no outcome yet (no synthesis)")
+            return
+        self.app.push_screen(SynthesisScreen(run, md, getattr(self.app, "export_dir",
+                                                                Path.cwd())))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -1,9 +1,17 @@
 """The discussion pane: turns as they come, each persona in its colour with its role, the
-orchestrator's routing, the human's interjections."""
+orchestrator's routing, the human's interjections.
+
+The pane keeps each line's rich text and who said it, so it can show one persona's lines only
+(``persona``) and rewrap every line when its width changes (a resize, the side panes toggled):
+a RichLog wraps a line once, when it is written, and would clip it afterwards."""
 
 from __future__ import annotations
 
+from collections import deque
+
+from rich.text import Text
 from textual.events import Resize
+from textual.reactive import reactive
 from textual.widgets import RichLog
 
 from mapek.models import Event
@@ -27,29 +35,74 @@ class DiscussionPane(RichLog):
 
     MAX_LINES = 4000
     """Older lines scroll away (the history screen keeps every event)."""
+    REWRAP_AFTER = 0.08
+    """Seconds a width must hold before every line is rewrapped to it (a drag resizes often)."""
 
-    def __init__(self, **kwargs: object) -> None:
+    persona: reactive[str] = reactive("")
+    """Show only this persona's lines ("" everyone)."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(wrap=True, markup=False, min_width=20, max_lines=self.MAX_LINES,
-                         **kwargs)  # type: ignore[arg-type]
+                         id=id)
         self.border_title = "discussion"
+        self.entries: deque[tuple[str, Text]] = deque(maxlen=self.MAX_LINES)
+        """(actor, line) of every line written, the filtered-out ones too."""
         self.shown = 0
         """Events written so far (the latency benchmark reads it)."""
         self.last_seq = 0
+        self._wrapped_at = 0
+        self._following = True
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         self._following = new >= self.max_scroll_y
 
     def on_resize(self, event: Resize) -> None:
-        """The pane shrank (a banner came): keep the last line in view if it was. (Textual
-        also runs RichLog's own handler, which writes what waited for a size.)"""
-        if getattr(self, "_following", True):
+        """Keep the last line in view if it was (Textual also runs RichLog's own handler,
+        which writes what waited for a size); rewrap the lines to a new width."""
+        if self._following:
             self.scroll_end(animate=False, immediate=True)
+        width = self.scrollable_content_region.width
+        if self._wrapped_at and width != self._wrapped_at:
+            self.set_timer(self.REWRAP_AFTER, self._rewrap_if_changed)
+        elif not self._wrapped_at and width:
+            self._wrapped_at = width
+
+    def _rewrap_if_changed(self) -> None:
+        if self.scrollable_content_region.width != self._wrapped_at:
+            self.redraw()
+
+    def _shows(self, actor: str) -> bool:
+        return not self.persona or actor == self.persona
+
+    def watch_persona(self, persona: str) -> None:
+        self.border_title = f"discussion · {persona} only (f: everyone)" if persona \
+            else "discussion"
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Write every kept line again, at the current width and through the filter."""
+        following = self._following
+        RichLog.clear(self)
+        self._wrapped_at = self.scrollable_content_region.width
+        for actor, line in self.entries:
+            if self._shows(actor):
+                self.write(line)
+        if following:
+            self.scroll_end(animate=False, immediate=True)
+
+    def clear(self) -> DiscussionPane:
+        """Forget every line (another run is opened)."""
+        self.entries.clear()
+        RichLog.clear(self)
+        return self
 
     def add_events(self, view: RunView, events: list[Event]) -> None:
         for ev in events:
             line = event_line(view, ev)
             if line is not None:
-                self.write(line)
+                self.entries.append((ev.actor, line))
+                if self._shows(ev.actor):
+                    self.write(line)
             self.shown += 1
             self.last_seq = ev.seq
