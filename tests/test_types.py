@@ -21,3 +21,12 @@ def test_mypy_strict_passes() -> None:
                        capture_output=True, text=True, timeout=580)
     assert r.returncode == 0, f"mypy --strict found problems:\n{r.stdout}{r.stderr}"
     assert "Success: no issues found" in r.stdout, r.stdout
+
+
+@pytest.mark.timeout(600)
+def test_the_terminal_app_passes_mypy_strict() -> None:
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict",
+                        "--cache-dir", str(ROOT / ".mypy_cache"), "apps/tui/mapek_tui"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=580)
+    assert r.returncode == 0, f"mypy --strict found problems:\n{r.stdout}{r.stderr}"
+    assert "Success: no issues found" in r.stdout, r.stdout

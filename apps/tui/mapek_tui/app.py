@@ -150,9 +150,15 @@ class MapekApp(App[int]):
         yield KeysFooter(compact=True)
 
     @property
+    def current(self) -> Any:
+        """The open session (the controls run only with one: ``_need_session``)."""
+        assert self.session is not None, "no run is open"
+        return self.session
+
+    @property
     def kb(self) -> Any:
         if self.session is not None:
-            return self.session.kb
+            return self.current.kb
         if self._kb is None:
             from mapek.config import Settings
             from mapek.knowledge import KnowledgeBase
@@ -231,7 +237,7 @@ class MapekApp(App[int]):
     def follow(self) -> None:
         """Read new events every ``poll`` seconds while the run is live (every 0.25 s while
         it is not, in case another front end resumes it) and post them to the app."""
-        session = self.session
+        session = self.current
         worker = get_current_worker()
         last, state, check_at = 0, None, 0.0
         live = False
@@ -287,7 +293,7 @@ class MapekApp(App[int]):
 
     def watch_status(self, status: str) -> None:
         if self.session is not None:
-            self.sub_title = f"run {self.session.run_id} · {status}"
+            self.sub_title = f"run {self.current.run_id} · {status}"
         self.header.status = "" if status == "loading" else status
         self._refresh_banner()
 
@@ -384,10 +390,10 @@ class MapekApp(App[int]):
             if result is None:
                 return
             if result.defer:
-                ev = self._write("defer", self.session.defer, result.qid,
+                ev = self._write("defer", self.current.defer, result.qid,
                                  result.text or "deferred in the terminal app")
             else:
-                ev = self._write("answer", self.session.answer, result.qid, result.text)
+                ev = self._write("answer", self.current.answer, result.qid, result.text)
             if ev is not None:
                 self.notify(f"{'deferred' if result.defer else 'answered'} {result.qid} "
                             f"(event #{ev.seq})")
@@ -412,7 +418,7 @@ class MapekApp(App[int]):
 
         def done(decisions: dict[str, bool] | None) -> None:
             for cid, ok in (decisions or {}).items():
-                ev = self._write("approve", self.session.approve, cid, ok,
+                ev = self._write("approve", self.current.approve, cid, ok,
                                  "decided in the terminal app")
                 if ev is not None:
                     self.notify(f"{'approved' if ok else 'refused'} {cid} (event #{ev.seq})")
@@ -427,10 +433,11 @@ class MapekApp(App[int]):
 
         def done(result: Interjection | None) -> None:
             if result is not None:
-                ev = self._write("interject", self.session.interject, result.text, result.to)
+                ev = self._write("interject", self.current.interject, result.text, result.to)
                 if ev is not None:
                     self.notify(f"interjected (event #{ev.seq}, {len(result.text):,} chars)")
 
+        assert self.view is not None
         self.push_screen(InterjectScreen(list(self.view.config.personas)), done)
 
     def action_next_speaker(self) -> None:
@@ -446,7 +453,7 @@ class MapekApp(App[int]):
         def done(choice: SpeakerChoice | None) -> None:
             if choice is not None:
                 text = choice.note or f"{choice.persona}, please take the floor next."
-                ev = self._write("next speaker", self.session.interject, text, choice.persona)
+                ev = self._write("next speaker", self.current.interject, text, choice.persona)
                 if ev is not None:
                     self.notify(f"{choice.persona} speaks next round (event #{ev.seq})")
 
@@ -456,7 +463,7 @@ class MapekApp(App[int]):
         if not self._need_session():
             return
         if self.live:
-            if not self.session.owns_worker:
+            if not self.current.owns_worker:
                 self.notify("this run's worker belongs to another front end: t trips it",
                             severity="warning")
                 return
@@ -467,7 +474,7 @@ class MapekApp(App[int]):
 
     @work(thread=True, exclusive=True, group="stop")
     def _stop_worker(self) -> None:
-        self.session.stop("paused by the human in the terminal app")
+        self.current.stop("paused by the human in the terminal app")
 
     def action_resume(self) -> None:
         if not self._need_session():
@@ -489,7 +496,7 @@ class MapekApp(App[int]):
 
         from mapek_tui.channel import LogChannel
 
-        session = self.session
+        session = self.current
         session.channel = LogChannel()
 
         def run() -> None:
@@ -514,7 +521,7 @@ class MapekApp(App[int]):
 
         def done(reason: str | None) -> None:
             if reason:
-                ev = self._write("trip", record_override, self.session.kb, self.session.run_id,
+                ev = self._write("trip", record_override, self.current.kb, self.current.run_id,
                                  force_open=True, reason=reason)
                 if ev is not None:
                     self.notify(f"breaker forced open (event #{ev.seq}); the watchdog stops "
@@ -543,7 +550,7 @@ class MapekApp(App[int]):
         def done(req: RaiseRequest | None) -> None:
             if req is None:
                 return
-            ev = self._write("raise", record_override, self.session.kb, self.session.run_id,
+            ev = self._write("raise", record_override, self.current.kb, self.current.run_id,
                              raise_limits=req.limits, reason=req.reason)
             if ev is not None:
                 self.notify(f"override recorded (event #{ev.seq}): {ev.payload['text']}")
@@ -563,7 +570,7 @@ class MapekApp(App[int]):
         from mapek_tui.screens.text import PostmortemScreen
 
         try:
-            md = build_report(self.session.kb, self.session.run_id).markdown()
+            md = build_report(self.current.kb, self.current.run_id).markdown()
         except MapekError as exc:
             self.call_from_thread(self.notify, f"post-mortem: {exc}", severity="error")
             return
@@ -577,11 +584,11 @@ class MapekApp(App[int]):
             return
         if isinstance(self.screen, SynthesisScreen):
             return
-        md = synthesis_markdown(self.session.kb, self.session.run_id)
+        md = synthesis_markdown(self.current.kb, self.current.run_id)
         if md is None:
             self.notify("no outcome yet: the synthesis comes when the discussion ends")
             return
-        self.push_screen(SynthesisScreen(self.session.run_id, md, self.export_dir))
+        self.push_screen(SynthesisScreen(self.current.run_id, md, self.export_dir))
 
     def action_filter(self) -> None:
         from mapek_tui.screens.filter import FilterScreen
@@ -610,7 +617,7 @@ class MapekApp(App[int]):
     def action_copy_run_id(self) -> None:
         if not self._need_session():
             return
-        run_id = self.session.run_id
+        run_id = self.current.run_id
         self.copy_to_clipboard(run_id)
         self.notify(f"copied {run_id} · attach elsewhere: mapek tui --attach {run_id}")
 
@@ -618,10 +625,10 @@ class MapekApp(App[int]):
         from mapek_tui.screens.history import HistoryScreen
 
         def done(run_id: str | None) -> None:
-            if run_id and (self.session is None or run_id != self.session.run_id):
+            if run_id and (self.session is None or run_id != self.current.run_id):
                 from mapek.api import Session
 
-                home = self.session.workspace.root if self.session is not None else None
+                home = self.current.workspace.root if self.session is not None else None
                 try:
                     s = Session.attach(run_id, home=home)
                 except MapekError as exc:
@@ -631,7 +638,7 @@ class MapekApp(App[int]):
                 self._watched_live = False
                 self._open(s)
 
-        self.push_screen(HistoryScreen(self.kb, self.session.run_id if self.session else None),
+        self.push_screen(HistoryScreen(self.kb, self.current.run_id if self.session else None),
                          done)
 
     def action_help(self) -> None:
@@ -642,13 +649,16 @@ class MapekApp(App[int]):
         from mapek_tui.screens.synthesis import SynthesisScreen
         from mapek_tui.screens.text import HelpScreen
 
-        groups = [("main view", list(self.BINDINGS)),
+        def keys(bindings: list[BindingType]) -> list[Binding]:
+            return [b for b in bindings if isinstance(b, Binding)]
+
+        groups = [("main view", keys(self.BINDINGS)),
                   ("answer dialog", [Binding("enter", "send", "send the answer"),
-                                     *AnswerScreen.BINDINGS]),
-                  ("approval dialog", list(ApproveScreen.BINDINGS)),
-                  ("interject dialog", list(InterjectScreen.BINDINGS)),
-                  ("history", list(HistoryScreen.BINDINGS)),
-                  ("outcome", list(SynthesisScreen.BINDINGS)),
+                                     *keys(AnswerScreen.BINDINGS)]),
+                  ("approval dialog", keys(ApproveScreen.BINDINGS)),
+                  ("interject dialog", keys(InterjectScreen.BINDINGS)),
+                  ("history", keys(HistoryScreen.BINDINGS)),
+                  ("outcome", keys(SynthesisScreen.BINDINGS)),
                   ("everywhere", [Binding("tab", "focus_next", "next pane"),
                                   Binding("ctrl+p", "command_palette", "command palette"),
                                   Binding("ctrl+q", "quit", "quit")])]

@@ -213,8 +213,8 @@ class RunView:
         for v in reversed(self.verdicts):
             if cid in (v.get("parked") or {}) or any(a.get("call_id") == cid
                                                      for a in v.get("pending", [])):
-                return v
-        return self.verdicts[-1] if self.verdicts else None
+                return dict(v)
+        return dict(self.verdicts[-1]) if self.verdicts else None
 
     def limit(self, field: str) -> float | None:
         """The limit a gauge shows: the session's own (``--max-turns 8`` shows 8) where the
@@ -224,7 +224,8 @@ class RunView:
             return None
         from mapek.breaker.watchdog import session_limits
 
-        breaker = self.fold.limit(field)
+        found = self.fold.limit(field)
+        breaker = float(found) if found is not None else None
         cfg = self.config if self.config.personas or self.session_config is None \
             else self.session_config
         slacked = session_limits({"config": cfg.model_dump()}).get(field)

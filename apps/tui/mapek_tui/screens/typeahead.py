@@ -28,7 +28,9 @@ class TypeAhead:
 
     def _first(self) -> Input | TextArea:
         assert isinstance(self, Screen)
-        return self.query_one(self.FIRST, (Input, TextArea))  # type: ignore[arg-type]
+        box = self.query_one(self.FIRST)
+        assert isinstance(box, (Input, TextArea)), f"{self.FIRST} is not a text box"
+        return box
 
     def on_key(self, event: events.Key) -> None:
         assert isinstance(self, Screen)

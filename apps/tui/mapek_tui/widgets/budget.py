@@ -58,7 +58,7 @@ class BudgetPane(Static):
         for g in self.gauges:
             t.add_row(g.name, bar(g.fraction, width), g.label())
         label, style = _CIRCUIT.get(self.circuit, (self.circuit, ""))
-        lines = [t, Text.assemble("breaker     ", (label, style))]
+        lines: list[Table | Text] = [t, Text.assemble("breaker     ", (label, style))]
         if self.trip:
             lines.append(Text(self.trip, style="red"))
             lines.append(Text("m post-mortem · l raise a limit", style="dim"))
