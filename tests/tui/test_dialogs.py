@@ -22,7 +22,7 @@ from mapek.loop.worker import run_session
 from .conftest import INFRA, PEOPLE, RUN_TRIPPED, RUN_WAITING, T0, settle
 
 
-async def until(pilot: Any, ok: Callable[[], bool], timeout: float = 5.0) -> None:
+async def until(pilot: Any, ok: Callable[[], bool], timeout: float = 20.0) -> None:
     """Let the app work until ``ok()`` (or the timeout: the caller's assert says what failed)."""
     deadline = time.monotonic() + timeout
     while not ok() and time.monotonic() < deadline:
@@ -50,7 +50,7 @@ async def test_the_next_speaker_is_asked_what_was_typed(scripted_home: Path) -> 
         await pilot.press("down", "down", "down", "enter")  # cfo, engineer, skeptic, legal
         await settle(app, pilot)
         assert not isinstance(app.screen, SpeakerScreen)
-    [said] = [e for e in s.events() if e.kind == "interjection"]
+    [said] = [e for e in s.history() if e.kind == "interjection"]
     assert said.payload == {"text": "what does leaving cost us", "to": "legal"}
     s.close()
 
@@ -111,9 +111,9 @@ async def test_an_answer_given_while_no_worker_waits_reaches_the_next_one(home: 
         assert not app.view.pending_questions()
     assert s.questions()[q.qid].answer_text == "yes, within budget"
     th = _round(s)  # the next worker publishes the question and finds it answered
-    th.join(60)
+    th.join(120)
     assert not th.is_alive(), "the worker waits for an answer the log already holds"
-    react = [e for e in s.events() if e.kind == "message" and e.actor == q.asked_by
+    react = [e for e in s.history() if e.kind == "message" and e.actor == q.asked_by
              and e.payload.get("task") == "react"]
     assert react and "yes, within budget" in react[-1].payload["text"]
     s.close()
