@@ -183,6 +183,8 @@ class Topic(Payload):
 @_kind("worker.started")
 class WorkerStarted(Payload):
     pid: int | None = None
+    host: str | None = None
+    """The machine the worker runs on (its host name): a pid means something only there."""
 
 
 @_kind("worker.unwatched")

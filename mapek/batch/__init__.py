@@ -12,7 +12,8 @@ run several at once, resumable, with one inbox for the questions and one compara
 
 Modules: :mod:`~mapek.batch.plan` (the plan file), :mod:`~mapek.batch.state` (the batch and
 its cells folded from the log), :mod:`~mapek.batch.executor` (what runs a cell: the local
-pool; the seam for others), :mod:`~mapek.batch.runner` (the driver and the batch breaker),
+pool, and the seam), :mod:`~mapek.batch.ray_executor` (cells as Ray tasks),
+:mod:`~mapek.batch.runner` (the driver and the batch breaker),
 :mod:`~mapek.batch.inbox` (questions grouped across cells), :mod:`~mapek.batch.report` and
 :mod:`~mapek.batch.agreement` (the comparative report), :mod:`~mapek.batch.api`
 (:class:`Batch`).
@@ -34,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "LocalExecutor": "mapek.batch.executor",
     "PlanError": "mapek.batch.plan",
     "QuestionGroup": "mapek.batch.inbox",
+    "RayExecutor": "mapek.batch.ray_executor",
     "load_plan": "mapek.batch.plan",
 }
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from mapek.batch.executor import Executor, LocalExecutor
     from mapek.batch.inbox import QuestionGroup
     from mapek.batch.plan import BatchPlan, Cell, PlanError, load_plan
+    from mapek.batch.ray_executor import RayExecutor
     from mapek.batch.report import BatchReport
     from mapek.batch.state import BatchStatus
 

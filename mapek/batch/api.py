@@ -29,6 +29,7 @@ from mapek.config import Settings
 from mapek.errors import UserError
 
 if TYPE_CHECKING:
+    from mapek.batch.executor import Executor
     from mapek.batch.report import BatchReport
 
 __all__ = ["Batch", "list_batches"]
@@ -78,35 +79,54 @@ class Batch:
 
     # -- running -------------------------------------------------------------------------------
 
-    def _runner(self, executor: str, on_progress: Callable[[BatchStatus], None] | None) -> Any:
-        from mapek.batch.executor import make_executor
+    def _runner(self, executor: str | Executor, ray_address: str | None,
+                on_progress: Callable[[BatchStatus], None] | None) -> Any:
+        from mapek.batch.executor import Executor, make_executor
         from mapek.batch.runner import BatchRunner
 
-        return BatchRunner(self.kb, self.batch_id, home=self.workspace.root,
-                           executor=make_executor(executor), on_progress=on_progress)
+        if isinstance(executor, Executor):
+            if ray_address:
+                raise UserError("ray_address is for executor='ray' (an executor object "
+                                "brings its own)")
+            ex = executor
+        else:
+            ex = make_executor(executor, ray_address=ray_address)
+        return BatchRunner(self.kb, self.batch_id, home=self.workspace.root, executor=ex,
+                           on_progress=on_progress)
 
-    def run(self, *, executor: str = "local",
+    def run(self, *, executor: str | Executor = "local", ray_address: str | None = None,
             on_progress: Callable[[BatchStatus], None] | None = None) -> BatchStatus:
         """Run every cell to its end (``concurrency`` at once). ``on_progress`` receives a
         :class:`BatchStatus` on every tick. Ctrl-C (``KeyboardInterrupt``) stops the running
-        cells gracefully and is raised again; :meth:`resume` continues."""
-        return self._runner(executor, on_progress).run("run")  # type: ignore[no-any-return]
+        cells gracefully and is raised again; :meth:`resume` continues.
 
-    async def arun(self, *, executor: str = "local") -> BatchStatus:
-        return await asyncio.to_thread(self.run, executor=executor)
+        ``executor``: ``"local"`` (worker processes here), ``"ray"`` (each cell a Ray task,
+        on the cluster at ``ray_address``, or on a Ray started here and shut down after, or on
+        the one this process joined with ``ray.init``), or an
+        :class:`~mapek.batch.executor.Executor` (``RayExecutor(address, cpus_per_cell=...)``),
+        which the run closes."""
+        return self._runner(executor, ray_address,  # type: ignore[no-any-return]
+                            on_progress).run("run")
+
+    async def arun(self, *, executor: str | Executor = "local",
+                   ray_address: str | None = None) -> BatchStatus:
+        return await asyncio.to_thread(
+            lambda: self.run(executor=executor, ray_address=ray_address))
 
     def resume(self, *, raise_limits: Mapping[str, float] | None = None, reason: str = "",
-               retry_failed: bool = False, executor: str = "local",
+               retry_failed: bool = False, executor: str | Executor = "local",
+               ray_address: str | None = None,
                on_progress: Callable[[BatchStatus], None] | None = None) -> BatchStatus:
         """Continue: ended cells are skipped, interrupted ones resume from their checkpoints,
         the rest start. ``raise_limits`` (``{"usd": 10}``; ``usd``, ``tokens``, ``time``)
         raises the batch's limits, recorded with ``reason``. ``retry_failed``: resume failed
-        cells too."""
+        cells too. ``executor``, ``ray_address``: as in :meth:`run`."""
         from mapek.batch.runner import parse_batch_raise
 
         raised = parse_batch_raise([f"{k}={v}" for k, v in (raise_limits or {}).items()])
-        return self._runner(executor, on_progress).run(  # type: ignore[no-any-return]
-            "resume", raise_limits=raised or None, reason=reason, retry_failed=retry_failed)
+        return self._runner(executor, ray_address,  # type: ignore[no-any-return]
+                            on_progress).run("resume", raise_limits=raised or None,
+                                             reason=reason, retry_failed=retry_failed)
 
     async def aresume(self, **options: Any) -> BatchStatus:
         return await asyncio.to_thread(lambda: self.resume(**options))

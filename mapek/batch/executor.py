@@ -6,14 +6,16 @@ it ends (start it, resume it from its checkpoint, or follow one already running)
 when it has; how the cell ended is read from the log, never from the executor.
 
 :func:`run_cell` is that job for one cell, as a plain function of plain data
-(:class:`CellJob`), so an executor for other machines can ship it as it is: a Ray executor
-would run ``run_cell`` as a Ray task on a node that shares the workspace's log, and resume a
-lost node's cells elsewhere from their checkpoints. :class:`LocalExecutor` runs each job in a
+(:class:`CellJob`), so an executor for other machines can ship it as it is; :func:`drive_cell`
+is the same, safe to call again for a job whose process was lost (the Ray executor,
+:mod:`mapek.batch.ray_executor`, runs it as a Ray task, so Ray's retries resume a lost node's
+cells elsewhere from their checkpoints). :class:`LocalExecutor` runs each job in a
 thread of the driver (the thread only follows the log; the work is in the cell's processes).
 """
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from mapek.api import Session
 
 __all__ = ["Action", "CellDone", "CellJob", "Executor", "LocalExecutor", "InboxChannel", "run_cell",
-           "EXECUTORS", "make_executor"]
+           "drive_cell", "EXECUTORS", "make_executor"]
 
 
 Action = Literal["start", "resume", "follow"]
@@ -43,6 +45,9 @@ class CellJob:
     ``follow`` a worker that is already running (its driver was killed)."""
     wait: bool = False
     """The plan's ``questions: wait``: the cell stops at a question until it is answered."""
+    since: int | None = None
+    """The run's last event when the job was submitted: a ``worker.started`` after it was
+    written by an earlier attempt of this job (see :func:`drive_cell`)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,64 @@ def run_cell(job: CellJob, *, register: Callable[[Session], None] | None = None,
             return s.result().status
         res = s.resume() if job.action == "resume" else s.run()
         return res.status
+
+
+def drive_cell(job: CellJob, *, register: Callable[[Session], None] | None = None,
+               poll: float = 0.25) -> str:
+    """:func:`run_cell`, safe to call again for the same job, as a retried task does after
+    the process (or the machine) running it was lost: the log says how far the earlier attempts
+    got. None started a worker: the job runs as asked. One did: a worker that still lives is
+    followed to its end; a cell that has ended is left as it is; one whose worker died with
+    the attempt resumes from its last checkpoint. So a cell finishes once, and the events its
+    worker wrote before are not written again (they carry idempotency keys besides)."""
+    from mapek.api import Session
+    from mapek.batch.state import CellFold, pid_alive, worker_alive
+
+    if job.since is None:
+        return run_cell(job, register=register)
+    channel = _inbox_channel() if job.wait else None
+    with Session.attach(job.run_id, home=job.home, channel=channel) as s:
+        if register is not None:
+            register(s)
+        action: str = job.action
+        if s.kb.events(job.run_id, after=job.since, kinds=["worker.started"], limit=1):
+            action = "again"
+        if action in ("follow", "again"):
+            fold = CellFold(job.run_id)
+            run_dir = s.workspace.run_dir(job.run_id)
+            while True:
+                for ev in s.kb.events(job.run_id, after=fold.seq):
+                    fold.add(ev)
+                if not worker_alive(fold, run_dir):
+                    break
+                time.sleep(poll)
+            state = fold.state(alive=False)
+            if action == "follow" or state != "interrupted" or fold.trip_by_batch:
+                return s.result().status
+            # The worker died with the earlier attempt. Its pid is gone once its new parent
+            # has reaped it; until then the session would take the zombie for a live worker.
+            deadline = time.monotonic() + 30
+            while fold.worker_host in (None, socket.gethostname()) \
+                    and _pid_exists(fold.worker_pid) and not pid_alive(fold.worker_pid) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            action = "resume"
+        res = s.resume() if action == "resume" else s.run()
+        return res.status
+
+
+def _pid_exists(pid: int | None) -> bool:
+    import os
+
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
 
 
 class Executor(ABC):
@@ -234,14 +297,29 @@ def _stop_foreign(s: Session, reason: str) -> None:
         s.kb.record(s.run_id, "run.stopped", "human", {"reason": reason})
 
 
-EXECUTORS: dict[str, Callable[[], Executor]] = {"local": LocalExecutor}
-"""Executors by name (``mapek batch run --executor NAME``)."""
+def _local(ray_address: str | None = None) -> Executor:
+    if ray_address:
+        from mapek.errors import ConfigError
+
+        raise ConfigError("--ray-address is for --executor ray")
+    return LocalExecutor()
 
 
-def make_executor(name: str) -> Executor:
+def _ray(ray_address: str | None = None) -> Executor:
+    from mapek.batch.ray_executor import RayExecutor
+
+    return RayExecutor(ray_address)
+
+
+EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ray": _ray}
+"""Executors by name (``mapek batch run --executor NAME``); each takes ``ray_address``."""
+
+
+def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
+    """The executor called ``name``, ready to run cells (Ray: connected, or started here)."""
     from mapek.errors import ConfigError
 
     factory = EXECUTORS.get(name)
     if factory is None:
         raise ConfigError(f"unknown executor {name!r} (executors: {', '.join(EXECUTORS)})")
-    return factory()
+    return factory(ray_address=ray_address)

@@ -152,7 +152,15 @@ class BatchRunner:
             reason: str = "", retry_failed: bool = False) -> BatchStatus:
         """Run every cell that needs it, ``concurrency`` at once, to the end. A
         ``KeyboardInterrupt`` stops the running cells gracefully (resumable), records
-        ``batch.stopped`` and is raised again."""
+        ``batch.stopped`` and is raised again. The executor is closed at the end, whatever
+        happened (a Ray this run started is shut down)."""
+        try:
+            return self._run(action, raise_limits, reason, retry_failed)
+        finally:
+            self.executor.close()
+
+    def _run(self, action: str, raise_limits: dict[str, float] | None, reason: str,
+             retry_failed: bool) -> BatchStatus:
         todo = self.check(action, raise_limits, retry_failed)
         f = self.fold
         if not todo and not raise_limits and f.closing is not None \
@@ -259,7 +267,8 @@ class BatchRunner:
         assert run is not None
         self._attempts[cell.key] = self._attempts.get(cell.key, 0) + 1
         self.executor.submit(CellJob(run, str(self.home), action,
-                                     wait=self.plan.questions == "wait"))
+                                     wait=self.plan.questions == "wait",
+                                     since=self.kb.log.last_seq(run)))
 
     def _record_cell(self, cell: Cell) -> str:
         index = [c.key for c in self.plan.cells()].index(cell.key) + 1

@@ -27,6 +27,7 @@ read incrementally: a cell that has ended is not read again.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -35,7 +36,7 @@ from mapek.fold import QuestionRecord, RunFold
 from mapek.models import Event
 
 __all__ = ["BATCH_KINDS", "BatchFold", "BatchStatus", "CellFold", "CellState", "CellStatus",
-           "ENDED", "RESUMABLE", "pid_alive"]
+           "ENDED", "HEARTBEAT_FRESH", "RESUMABLE", "pid_alive", "worker_alive"]
 
 BATCH_KINDS = frozenset({"batch.started", "batch.cell", "batch.driver", "batch.override",
                          "batch.tripped", "batch.answer", "batch.error", "batch.stopped",
@@ -53,6 +54,9 @@ ENDED = frozenset({"done", "stopped", "failed", "tripped"})
 """Cells the batch does not run again (``failed`` ones only with ``retry_failed``)."""
 RESUMABLE = frozenset({"interrupted"})
 
+HEARTBEAT_FRESH = 10.0
+"""Seconds within which a watchdog's heartbeat file says its worker on another machine lives
+(the watchdog beats several times a second; a shared file system may show it late)."""
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -79,6 +83,8 @@ class CellFold:
         self.segments: list[list[float]] = []
         """Worker segments: ``[start, last event]`` seconds since the epoch."""
         self.trip_by_batch = False
+        self.worker_host: str | None = None
+        """The machine of the current worker (None in logs from before it was recorded)."""
         self._forcer = ""
         self._waiting_on: list[str] = []
         """The qids of the last ``escalation.requested`` (a cell in ``wait`` mode stops there)."""
@@ -99,6 +105,7 @@ class CellFold:
         kind, p = ev.kind, ev.payload
         if kind == "worker.started":
             self.segments.append([ev.ts, ev.ts])
+            self.worker_host = p.get("host") or None
             self.trip_by_batch = False
             self._waiting_on = []
         elif kind == "breaker.override" and p.get("force_open"):
@@ -185,7 +192,7 @@ class CellFold:
                 return "failed"
             return "interrupted"  # run.paused
         if alive is None:
-            alive = pid_alive(run.worker_pid)
+            alive = worker_alive(self)
         if not alive:
             return "interrupted"  # the worker died without a final event
         return "waiting" if self.blocked() else "running"
@@ -198,6 +205,24 @@ class CellFold:
         if final is None:
             return ""
         return str(final.payload.get("status") or final.kind.split(".", 1)[1])
+
+
+def worker_alive(cell: CellFold, run_dir: Any = None) -> bool:
+    """Whether the cell's current worker lives. On this machine its pid says so; on another,
+    the watchdog's heartbeat file in ``run_dir`` (a workspace shared by the machines), and
+    without one there is no telling: it counts as alive (what its own machine says wins)."""
+    if cell.run.worker_seq is None or cell.final is not None:
+        return False
+    if cell.worker_host in (None, socket.gethostname()):
+        return pid_alive(cell.worker_pid)
+    if run_dir is None:
+        return True
+    from pathlib import Path
+
+    from mapek.breaker.orphans import heartbeat_age
+
+    age = heartbeat_age(Path(run_dir))
+    return age is not None and age < HEARTBEAT_FRESH
 
 
 @dataclass

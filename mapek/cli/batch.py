@@ -23,7 +23,11 @@ batch_app = typer.Typer(help="Batch strategy sessions: topics x panels x models,
                         "parallel, resumable, compared in one report.", no_args_is_help=True)
 
 ExecutorOpt = Annotated[str, typer.Option(
-    "--executor", help="What runs the cells: local (a pool of worker processes here).")]
+    "--executor", help="What runs the cells: local (a pool of worker processes here) or ray "
+    "(each cell a Ray task; pip install 'mapek[ray]').")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="With --executor ray: the Ray cluster (HOST:PORT, ray://HOST:PORT "
+    "or auto); without it a Ray is started here.")]
 
 
 def _open(batch_id: str) -> Any:
@@ -33,15 +37,19 @@ def _open(batch_id: str) -> Any:
     return Batch.attach(batch_id)
 
 
-def _drive(batch: Any, action: str, *, executor: str, as_json: bool, **options: Any) -> None:
-    """Run or resume with a live display; Ctrl-C (or SIGTERM) stops the cells in order."""
-    from mapek.batch.executor import make_executor
+def _drive(batch: Any, action: str, *, executor: Any, as_json: bool, **options: Any) -> None:
+    """Run or resume with a live display; Ctrl-C (or SIGTERM) stops the cells in order.
+    ``executor``: an :class:`~mapek.batch.executor.Executor`, closed here."""
     from mapek.batch.runner import BatchRunner
 
     view = _Progress(batch.batch_id, as_json=as_json)
-    runner = BatchRunner(batch.kb, batch.batch_id, home=batch.workspace.root,
-                         executor=make_executor(executor), on_progress=view.update)
-    runner.check(action, options.get("raise_limits"), options.get("retry_failed", False))
+    try:
+        runner = BatchRunner(batch.kb, batch.batch_id, home=batch.workspace.root,
+                             executor=executor, on_progress=view.update)
+        runner.check(action, options.get("raise_limits"), options.get("retry_failed", False))
+    except BaseException:
+        executor.close()
+        raise
 
     def _term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -74,6 +82,7 @@ def _drive(batch: Any, action: str, *, executor: str, as_json: bool, **options: 
 def batch_run(
     plan: Annotated[Path, typer.Argument(help="The plan file (YAML).")],
     executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="JSON lines: progress ({\"event\": \"progress\"}), then the final "
         "status ({\"event\": \"status\"}).")] = False,
@@ -84,13 +93,20 @@ def batch_run(
     on). Exit code 7 when the batch budget was spent (the batch breaker tripped)."""
     from mapek.batch.api import Batch
     from mapek.batch.executor import make_executor
+    from mapek.batch.plan import load_plan
 
-    make_executor(executor)  # an unknown executor: exit 2 before anything is written
-    batch = Batch.create(plan)
+    load_plan(plan)  # a bad plan: one line, exit 2, before an executor (Ray) is started
+    # an unknown executor, Ray missing or unreachable: exit 2 before anything is written
+    runner = make_executor(executor, ray_address=ray_address)
+    try:
+        batch = Batch.create(plan)
+    except BaseException:
+        runner.close()
+        raise
     if not as_json:
         typer.echo(f"batch {batch.batch_id}: {len(batch.plan.cells())} cells")
     with batch:
-        _drive(batch, "run", executor=executor, as_json=as_json)
+        _drive(batch, "run", executor=runner, as_json=as_json)
 
 
 @batch_app.command("resume")
@@ -103,6 +119,7 @@ def batch_resume(
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Resume failed cells too.")] = False,
     executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, as batch run --json.")
                        ] = False,
 ) -> None:
@@ -124,8 +141,11 @@ def batch_resume(
                                                            and st.counts.get("failed")):
             typer.echo(f"batch {batch_id} has finished; nothing to resume")
             return
-        _drive(batch, "resume", executor=executor, as_json=as_json,
-               raise_limits=raised or None, reason=reason, retry_failed=retry_failed)
+        from mapek.batch.executor import make_executor
+
+        _drive(batch, "resume", executor=make_executor(executor, ray_address=ray_address),
+               as_json=as_json, raise_limits=raised or None, reason=reason,
+               retry_failed=retry_failed)
 
 
 @batch_app.command("status")

@@ -10,6 +10,7 @@ front end is attached. It ends with ``run.finished`` (or ``run.stopped`` / ``run
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,7 +118,8 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
                           started_at=started.ts, screening=screening_policy(kb, run_id))
-        kb.record(run_id, "worker.started", "worker", {"pid": os.getpid()})
+        kb.record(run_id, "worker.started", "worker",
+                  {"pid": os.getpid(), "host": socket.gethostname()})
         guard = _watched(ctx) if watched else None
         with open_checkpointer(settings, ws) as saver:
             graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
