@@ -103,47 +103,85 @@ def run_cell(job: CellJob, *, register: Callable[[Session], None] | None = None,
 
 
 def drive_cell(job: CellJob, *, register: Callable[[Session], None] | None = None,
-               poll: float = 0.25) -> str:
+               poll: float = 0.25, interrupted: str | None = None) -> str:
     """:func:`run_cell`, safe to call again for the same job, as a retried task does after
     the process (or the machine) running it was lost: the log says how far the earlier attempts
     got. None started a worker: the job runs as asked. One did: a worker that still lives is
     followed to its end; a cell that has ended is left as it is; one whose worker died with
     the attempt resumes from its last checkpoint. So a cell finishes once, and the events its
-    worker wrote before are not written again (they carry idempotency keys besides)."""
-    from mapek.api import Session
-    from mapek.batch.state import CellFold, pid_alive, worker_alive
+    worker wrote before are not written again (they carry idempotency keys besides).
 
-    if job.since is None:
+    ``interrupted``: a ``KeyboardInterrupt`` (what ``ray.cancel`` raises in a task) stops the
+    cell's worker in order, recording this reason, and the cell's status is returned."""
+    from mapek.api import Session
+
+    if job.since is None and interrupted is None:
         return run_cell(job, register=register)
     channel = _inbox_channel() if job.wait else None
     with Session.attach(job.run_id, home=job.home, channel=channel) as s:
         if register is not None:
             register(s)
-        action: str = job.action
-        if s.kb.events(job.run_id, after=job.since, kinds=["worker.started"], limit=1):
-            action = "again"
-        if action in ("follow", "again"):
-            fold = CellFold(job.run_id)
-            run_dir = s.workspace.run_dir(job.run_id)
-            while True:
-                for ev in s.kb.events(job.run_id, after=fold.seq):
-                    fold.add(ev)
-                if not worker_alive(fold, run_dir):
-                    break
-                time.sleep(poll)
-            state = fold.state(alive=False)
-            if action == "follow" or state != "interrupted" or fold.trip_by_batch:
-                return s.result().status
-            # The worker died with the earlier attempt. Its pid is gone once its new parent
-            # has reaped it; until then the session would take the zombie for a live worker.
-            deadline = time.monotonic() + 30
-            while fold.worker_host in (None, socket.gethostname()) \
-                    and _pid_exists(fold.worker_pid) and not pid_alive(fold.worker_pid) \
-                    and time.monotonic() < deadline:
-                time.sleep(0.1)
-            action = "resume"
-        res = s.resume() if action == "resume" else s.run()
-        return res.status
+        try:
+            return _drive(s, job, poll)
+        except KeyboardInterrupt:
+            if interrupted is None:
+                raise
+            _stop_in_order(s, interrupted)
+            return s.result().status
+
+
+def _drive(s: Session, job: CellJob, poll: float) -> str:
+    """:func:`drive_cell`'s work, on the cell's open session."""
+    from mapek.batch.state import CellFold, pid_alive, worker_alive
+
+    action: str = job.action
+    if job.since is not None and s.kb.events(job.run_id, after=job.since,
+                                             kinds=["worker.started"], limit=1):
+        action = "again"
+    if action in ("follow", "again"):
+        fold = CellFold(job.run_id)
+        run_dir = s.workspace.run_dir(job.run_id)
+        while True:
+            for ev in s.kb.events(job.run_id, after=fold.seq):
+                fold.add(ev)
+            if not worker_alive(fold, run_dir):
+                break
+            time.sleep(poll)
+        state = fold.state(alive=False)
+        if action == "follow" or state != "interrupted" or fold.trip_by_batch:
+            return s.result().status
+        # The worker died with the earlier attempt. Its pid is gone once its new parent
+        # has reaped it; until then the session would take the zombie for a live worker.
+        deadline = time.monotonic() + 30
+        while fold.worker_host in (None, socket.gethostname()) \
+                and _pid_exists(fold.worker_pid) and not pid_alive(fold.worker_pid) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        action = "resume"
+    res = s.resume() if action == "resume" else s.run()
+    return res.status
+
+
+def _stop_in_order(s: Session, reason: str) -> None:
+    """Stop the cell's worker, keeping its state: the one this session started (SIGTERM, and
+    reaped), one on this machine it follows (SIGTERM), or one on another machine (its breaker
+    forced open, as the batch breaker does: its watchdog stops it there)."""
+    from mapek.batch.state import CellFold, worker_alive
+
+    if s.owns_worker:
+        s.stop(reason)
+        return
+    fold = CellFold(s.run_id)
+    for ev in s.kb.events(s.run_id):
+        fold.add(ev)
+    if not worker_alive(fold, s.workspace.run_dir(s.run_id)):
+        return
+    if fold.worker_host in (None, socket.gethostname()):
+        _stop_foreign(s, reason)
+    else:
+        from mapek.breaker.review import record_override
+
+        record_override(s.kb, s.run_id, force_open=True, by="batch driver", reason=reason)
 
 
 def _pid_exists(pid: int | None) -> bool:

@@ -77,38 +77,15 @@ def connect_ray(address: str | None, **init: Any) -> bool:
 
 
 def _cell_task(job: dict[str, Any], env: dict[str, str]) -> str:
-    """One cell, on whatever node Ray runs it (and again on a retry)."""
+    """One cell, on whatever node Ray runs it (and again on a retry). ``ray.cancel`` (the
+    driver stopping the batch) stops the cell's worker in order; the cell keeps its state."""
     os.environ.update(env)
     from mapek.batch.executor import drive_cell
 
-    cell = CellJob(**job)
     try:
-        return drive_cell(cell)
-    except KeyboardInterrupt:  # ray.cancel: the driver stops the cell; it keeps its state
-        return _stop_here(cell, "the batch's driver stopped the cell")
-
-
-def _stop_here(job: CellJob, reason: str) -> str:
-    """Stop the cell's worker in order from the task that ran it: the one this task started,
-    or a followed one on this node (SIGTERM), or one on another node (its breaker forced open,
-    as the batch breaker does: its watchdog stops it there)."""
-    from mapek.api import Session
-    from mapek.batch.executor import _stop_foreign
-    from mapek.batch.state import CellFold, worker_alive
-
-    with Session.attach(job.run_id, home=job.home) as s:
-        fold = CellFold(job.run_id)
-        for ev in s.kb.events(job.run_id):
-            fold.add(ev)
-        if worker_alive(fold, s.workspace.run_dir(job.run_id)):
-            if fold.worker_host in (None, socket.gethostname()):
-                _stop_foreign(s, reason)
-            else:
-                from mapek.breaker.review import record_override
-
-                record_override(s.kb, job.run_id, force_open=True, by="batch driver",
-                                reason=reason)
-        return s.result().status
+        return drive_cell(CellJob(**job), interrupted="the batch's driver stopped the cell")
+    except KeyboardInterrupt:  # cancelled before the cell's session was open: nothing ran
+        return "cancelled"
 
 
 class RayExecutor(Executor):
