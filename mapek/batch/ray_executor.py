@@ -71,8 +71,14 @@ def connect_ray(address: str | None, **init: Any) -> bool:
         ray.init(address=address or None, include_dashboard=False, log_to_driver=False,
                  logging_level=logging.WARNING, **init)
     except ConnectionError as exc:
-        raise ConfigError(f"cannot reach the Ray cluster at {address or 'auto'}: {exc}"
-                          ) from None
+        hint = ""
+        if address and os.environ.get("RAY_AUTH_MODE") != "token":
+            hint = (" (a cluster with token authentication, Ray's default, also needs "
+                    "RAY_AUTH_MODE=token here and its token in ~/.ray/auth_token or "
+                    "RAY_AUTH_TOKEN)")
+        raise ConfigError(f"cannot reach the Ray cluster at {address or 'auto'}: "
+                          f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+                          f"{hint}") from None
     return True
 
 
