@@ -3,14 +3,15 @@ call, on the local pool and on Ray, against the same cells run one after another
 
 Method. The model is a double with real latency: the OpenAI stand-in
 (``mapek.testing.openai_server``, a real HTTP server on 127.0.0.1 in this process) in its
-``stall`` mode, which answers every call after ``--latency`` seconds (0.2); the cells reach it
-through the real model path (litellm's ``openai/`` provider, ``api_base``). A cell is a whole
-session with its own worker and watchdog processes: a 3-persona panel, ``--turns`` persona
-turns (2), so every figure includes starting those processes. The plan is ``--cells`` topics
-(100) x one panel, ``concurrency`` ``--concurrency`` (8). Each part runs on a fresh workspace
-(SQLite log), timed with ``time.perf_counter`` from ``Batch.run`` to its return:
+``stall`` mode, which answers every call after ``--latency`` seconds (default 0.2); the
+cells reach it through the real model path (litellm's ``openai/`` provider, ``api_base``). A
+cell is a whole session with its own worker and watchdog processes: a 3-persona panel,
+``--turns`` persona turns (default 2), so every figure includes starting those processes.
+The plan is ``--cells`` topics (default 100) x one panel, at ``--concurrency`` (default 8).
+Each part runs on a fresh workspace (SQLite log), timed with ``time.perf_counter`` from
+``Batch.run`` to its return:
 
-1. one after another: ``--sample`` cells (3) with concurrency 1 on the local pool, and again
+1. one after another: ``--sample`` cells (default 3) with concurrency 1 on the local pool, and again
    on Ray; the sequential time of N cells is this per-cell wall time x N, labelled as scaled;
 2. the N-cell batch at ``--concurrency`` on the local pool;
 3. the same on a local Ray (``ray.init(num_cpus=2)``, started once before the Ray parts and
@@ -189,7 +190,8 @@ def write(r: dict[str, Any]) -> None:
               "keeps its own worker processes (one per running cell) beside the sessions'.", "",
               "PostgreSQL log against SQLite (appends per second, follow latency): "
               "`bench_log.py --backend postgres`, in [RESULTS.knowledge.md]"
-              "(RESULTS.knowledge.md#event-log-on-postgresql).", ""]
+              "(RESULTS.knowledge.md), section \"Event log on PostgreSQL against SQLite\".",
+              ""]
     (REPO / "benchmarks" / "RESULTS.batch.md").write_text("\n".join(lines))
     print("wrote benchmarks/RESULTS.batch.md")
 

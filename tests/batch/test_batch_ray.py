@@ -96,6 +96,7 @@ def _cmdline(pid: int) -> str:
         return f.read().replace(b"\0", b" ").decode(errors="replace")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_plan_runs_to_the_end_with_the_ray_executor(ray_address: str, home: Path,
                                                       tmp_path: Path) -> None:
