@@ -350,7 +350,8 @@ def _ray(ray_address: str | None = None) -> Executor:
 
 
 EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ray": _ray}
-"""Executors by name (``mapek batch run --executor NAME``); each takes ``ray_address``."""
+"""Executors by name (``mapek batch run --executor NAME``): factories called with no
+arguments, or with ``ray_address`` when one is given."""
 
 
 def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
@@ -360,4 +361,4 @@ def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
     factory = EXECUTORS.get(name)
     if factory is None:
         raise ConfigError(f"unknown executor {name!r} (executors: {', '.join(EXECUTORS)})")
-    return factory(ray_address=ray_address)
+    return factory() if ray_address is None else factory(ray_address=ray_address)
