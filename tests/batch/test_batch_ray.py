@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,16 +120,27 @@ def test_a_plan_runs_to_the_end_with_the_ray_executor(ray_address: str, home: Pa
     assert v.returncode == 0, v.stdout + v.stderr
 
 
-def _talking(home: Path, box: dict[str, Any]) -> dict[str, Any] | None:
-    """Both cells' workers, once each has had two persona turns and neither has ended."""
-    if "id" not in box:
-        return None
-    f = _fold(home, box["id"])
-    cells = list(f.cells.values())
-    if len(cells) == 2 and all(c.worker_pid and c.final is None for c in cells) and all(
-            sum(e.kind == "message" for e in run_events(home, c.run_id)) >= 2 for c in cells):
-        return {c.run_id: c.worker_pid for c in cells}
-    return None
+def _hold_when_talking(home: Path, box: dict[str, Any], timeout: float = 300) -> dict[str, int]:
+    """Each cell's worker, held (SIGSTOP) as soon as it has had two persona turns: an offline
+    discussion can end within seconds, so both are held until the kills."""
+    held: dict[str, int] = {}
+    end = time.time() + timeout
+    with KnowledgeBase.open(home, index_on_record=False) as kb:
+        while len(held) < 2:
+            assert "error" not in box, box
+            assert time.time() < end, f"timed out waiting for two talking cells ({held})"
+            if "id" in box:
+                f = BatchFold(box["id"])
+                f.refresh(kb)
+                for c in f.cells.values():
+                    if c.run_id in held or not c.worker_pid:
+                        continue
+                    assert c.final is None, f"{c.run_id} ended before it could be held"
+                    if len(kb.events(c.run_id, kinds=["message"])) >= 2:
+                        os.kill(c.worker_pid, signal.SIGSTOP)
+                        held[c.run_id] = c.worker_pid
+            time.sleep(0.02)
+    return held
 
 
 @pytest.mark.slow
@@ -156,7 +168,7 @@ def test_a_cell_whose_ray_worker_is_killed_finishes_once(ray_address: str, home:
 
     t = threading.Thread(target=drive, daemon=True)
     t.start()
-    workers = wait_for(lambda: _talking(home, box), timeout=300, what="two talking cells")
+    workers = _hold_when_talking(home, box)
     (kept, kept_pid), (lost, lost_pid) = sorted(workers.items())
     before = {run: run_events(home, run) for run in workers}
     ray_workers = {run: _parent(pid) for run, pid in workers.items()}
@@ -166,6 +178,7 @@ def test_a_cell_whose_ray_worker_is_killed_finishes_once(ray_address: str, home:
     os.kill(ray_workers[kept], signal.SIGKILL)  # the task's process goes: its worker lives
     os.kill(ray_workers[lost], signal.SIGKILL)  # a lost node: the task and its worker go
     os.kill(lost_pid, signal.SIGKILL)
+    os.kill(kept_pid, signal.SIGCONT)  # the kept cell's worker goes on, with no task over it
 
     t.join(timeout=900)
     assert not t.is_alive() and "error" not in box, box
@@ -200,16 +213,14 @@ def test_a_stopped_ray_batch_keeps_its_cells_and_resumes(ray_address: str, home:
     driver = start_mapek("batch", "run", str(plan), "--executor", "ray", "--ray-address",
                          ray_address, out=tmp_path / "run.out")
     box: dict[str, Any] = {}
-
-    def talking() -> Any:
-        ids = batch_ids(home)
-        if ids:
-            box["id"] = ids[0]
-        return _talking(home, box)
-
     try:
-        workers = wait_for(talking, timeout=300, what="two talking cells")
+        box["id"] = wait_for(lambda: (batch_ids(home) or [None])[0], timeout=300,
+                             what="the batch")
+        workers = _hold_when_talking(home, box)
         driver.send_signal(signal.SIGTERM)
+        time.sleep(1.5)  # the cancels are on their way: let the held workers take them
+        for pid in workers.values():
+            os.kill(pid, signal.SIGCONT)
         assert driver.wait(timeout=300) == 130, (tmp_path / "run.out").read_text()
     finally:
         if driver.poll() is None:
