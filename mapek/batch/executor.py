@@ -343,15 +343,11 @@ def _local(ray_address: str | None = None) -> Executor:
     return LocalExecutor()
 
 
-def _ray(ray_address: str | None = None) -> Executor:
-    from mapek.batch.ray_executor import RayExecutor
-
-    return RayExecutor(ray_address)
-
-
-EXECUTORS: dict[str, Callable[..., Executor]] = {"local": _local, "ray": _ray}
-"""Executors by name (``mapek batch run --executor NAME``): factories called with no
-arguments, or with ``ray_address`` when one is given."""
+EXECUTORS: dict[str, Callable[..., Executor] | str] = {
+    "local": _local, "ray": "mapek.batch.ray_executor:RayExecutor"}
+"""Executors by name (``mapek batch run --executor NAME``): factories, or import strings of
+them (the Ray executor's module builds on this one), called with no arguments, or with the Ray
+address when one is given."""
 
 
 def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
@@ -361,4 +357,9 @@ def make_executor(name: str, *, ray_address: str | None = None) -> Executor:
     factory = EXECUTORS.get(name)
     if factory is None:
         raise ConfigError(f"unknown executor {name!r} (executors: {', '.join(EXECUTORS)})")
-    return factory() if ray_address is None else factory(ray_address=ray_address)
+    if isinstance(factory, str):
+        from mapek._imports import import_object
+
+        factory = import_object(factory, what=f"executor {name!r}")
+    made: Executor = factory() if ray_address is None else factory(ray_address)
+    return made
