@@ -39,10 +39,11 @@ from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one 
 from mapek.models import Event, Persona
 
 if TYPE_CHECKING:
+    from mapek.knowledge import KnowledgeBase
     from mapek.runtime import RuntimeSpec
     from mapek.safety.tools import Tool
 
-__all__ = ["Session", "SessionResult", "FINAL_KINDS", "runs_table"]
+__all__ = ["Session", "SessionResult", "FINAL_KINDS", "runs_table", "synthesis_markdown"]
 
 
 
@@ -335,11 +336,13 @@ class Session:
         final = self._final()
         if not started or final is not None and final.seq > started[-1].seq:
             return False
+        from mapek.breaker.watchdog import process_alive
+
         try:
-            os.kill(int(started[-1].payload["pid"]), 0)
-        except (ProcessLookupError, PermissionError, ValueError):
+            pid = int(started[-1].payload["pid"])
+        except (KeyError, TypeError, ValueError):
             return False
-        return True
+        return process_alive(pid)  # a killed worker not yet reaped (a zombie) is not running
 
     def stop(self, reason: str = "stopped by the human", grace: float = 5.0) -> None:
         """Stop the worker: SIGTERM, then SIGKILL after ``grace`` seconds. Resumable."""
@@ -794,3 +797,28 @@ def _check_model(model: str) -> None:
     m = LiteLLMModel(model)  # offline variants are checked here, at once
     if not m.offline:
         m._litellm()  # noqa: SLF001 - routes the string (imports litellm: seconds, real models only)
+
+
+def synthesis_markdown(kb: KnowledgeBase, run_id: str) -> str | None:
+    """The run's synthesis as Markdown, the text ``synthesis.md`` holds, from the log alone
+    (None: the run has none yet). For front ends that show a run's outcome."""
+    from mapek.events import RunStarted, typed_as
+    from mapek.loop.synthesis import render_markdown
+
+    done = kb.events(run_id, kinds=["synthesis"])
+    if not done:
+        return None
+    ev = done[-1]
+    data = dict(ev.payload.get("synthesis") or {})
+    for key in ("decisions", "recommendations", "open_questions", "dissent"):
+        data.setdefault(key, [])
+    data.setdefault("summary", ev.payload.get("text", ""))
+    started = kb.events(run_id, kinds=["run.started"], limit=1)
+    p = typed_as(started[0], RunStarted) if started else None
+    cfg = p.config if p is not None else None
+    turns = len([e for e in kb.events(run_id, kinds=["message"]) if e.actor != "human"])
+    model = cfg.model if cfg is not None else "?"
+    header = {"topic": cfg.topic if cfg is not None else "", "run_id": run_id,
+              "status": ev.payload.get("status", ""), "turns": turns, "model": model,
+              "offline": model.startswith("mapek/")}
+    return render_markdown(data, header)

@@ -197,3 +197,27 @@ def test_interjection_reaches_the_next_round_and_the_addressee(home: Path) -> No
     later = [e for e in [*nxt, *s.step()] if e.kind == "message" and e.actor != "legal"]
     assert later and not any("hybrid option" in e.payload["text"] for e in later)
     s.close()
+
+
+def test_a_killed_worker_not_yet_reaped_is_not_running(home: Path) -> None:
+    """A SIGKILLed worker whose parent has not reaped it yet (a zombie) is not running: a
+    resume from another process is not refused with "already has a live worker"."""
+    import subprocess
+    import sys
+
+    s = Session.create("Should we open an office in Berlin?", personas=["cfo", "skeptic"])
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        s.kb.record(s.run_id, "worker.started", "worker", {"pid": child.pid})
+        other = Session.attach(s.run_id)
+        assert other.is_running()
+        child.kill()
+        deadline = time.monotonic() + 10  # killed, not waited for: a zombie until reaped
+        while other.is_running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not other.is_running()
+        other.close()
+    finally:
+        child.kill()
+        child.wait()
+        s.close()

@@ -5,7 +5,7 @@ exports it to a Markdown file, the same text ``synthesis.md`` holds."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,32 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown
 
-from mapek.events import RunStarted, typed_as
+from mapek.api import synthesis_markdown
 
 __all__ = ["SynthesisScreen", "synthesis_markdown"]
-
-
-def synthesis_markdown(kb: Any, run_id: str) -> str | None:
-    """The run's synthesis as Markdown (None: the run has none yet)."""
-    from mapek.loop.synthesis import render_markdown
-
-    done = kb.events(run_id, kinds=["synthesis"])
-    if not done:
-        return None
-    ev = done[-1]
-    data = dict(ev.payload.get("synthesis") or {})
-    for key in ("decisions", "recommendations", "open_questions", "dissent"):
-        data.setdefault(key, [])
-    data.setdefault("summary", ev.payload.get("text", ""))
-    started = kb.events(run_id, kinds=["run.started"], limit=1)
-    p = typed_as(started[0], RunStarted) if started else None
-    cfg = p.config if p is not None else None
-    turns = len([e for e in kb.events(run_id, kinds=["message"]) if e.actor != "human"])
-    model = cfg.model if cfg is not None else "?"
-    header = {"topic": cfg.topic if cfg is not None else "", "run_id": run_id,
-              "status": ev.payload.get("status", ""), "turns": turns, "model": model,
-              "offline": model.startswith("mapek/")}
-    return render_markdown(data, header)
 
 
 class SynthesisScreen(Screen[None]):
