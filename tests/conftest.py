@@ -49,12 +49,36 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
     pg_server.drop_database(url.rsplit("/", 1)[1])
 
 
+SERIAL_PATHS = (
+    "tests/breaker/",  # trip latency, heartbeats, orphans: timings of real processes
+    "tests/ledger/test_crash.py",  # SIGKILL at chosen points
+    "tests/ledger/test_loop_doubt.py",
+    "tests/knowledge/test_kb_processes.py",  # lock contention between processes
+    "tests/knowledge/test_log_processes.py",
+    "tests/knowledge/test_kb_chroma_server.py",  # a Chroma server process
+    "tests/tui/",  # screenshots and a pilot waiting on a live worker
+)
+"""Tests that run in the serial pass of ``python3 tasks.py test`` (marker ``serial``): those
+whose assertions depend on timing or on a resource one at a time, and every test on the
+PostgreSQL server (one server, started once). The rest run in parallel (pytest-xdist): each
+has its own temporary workspace and free ports."""
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
+    """Mark the serial tests (``SERIAL_PATHS``, the PostgreSQL server's users); with
+    MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
 
     The sample rotates daily (seed MAPEK_SLOW_SEED, default: today's date), so over a week CI
-    covers every slow test while each run stays bounded.
+    covers every slow test while each run stays bounded. It is drawn from every collected test,
+    before ``-m`` selects a pass, so the parallel and the serial pass (and each xdist worker)
+    draw the same sample and together run N slow tests.
     """
+    for item in items:
+        where = Path(str(item.path)).relative_to(REPO).as_posix() \
+            if Path(str(item.path)).is_relative_to(REPO) else ""
+        if where.startswith(SERIAL_PATHS) or "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.serial)
     sample = os.environ.get("MAPEK_SLOW_SAMPLE")
     if sample is None:
         return
