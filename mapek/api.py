@@ -109,7 +109,7 @@ class Session:
         """Restarts this front end's watchdog when it exits under a live worker."""
         self._idle = False
         """This front end's worker recorded ``run.paused`` and waits for its next step
-        (:mod:`mapek.loop.warm`): alive, but not running the graph."""
+        (:mod:`mapek.warm`): alive, but not running the graph."""
 
     # -- creating and attaching ------------------------------------------------------------
 
@@ -145,7 +145,7 @@ class Session:
         from pydantic import ValidationError
 
         if not in_process:  # the worker's imports, meanwhile, in a process of its own
-            from mapek.loop.warm import prewarm
+            from mapek.warm import prewarm
 
             prewarm()
         from mapek.llm.spec import ModelSpec
@@ -255,9 +255,9 @@ class Session:
         """Start the worker process (it resumes from the last checkpoint if there is one).
 
         The worker is a process started ahead of time where there is one
-        (:mod:`mapek.loop.warm`), else a new one; after ``rounds`` rounds it pauses and waits,
+        (:mod:`mapek.warm`), else a new one; after ``rounds`` rounds it pauses and waits,
         so the next :meth:`step` (or :meth:`run`) goes on in the same process."""
-        from mapek.loop import warm
+        from mapek import warm
 
         if self._idle and self._proc is not None and warm.send_rounds(self._proc, rounds):
             self._idle = False  # the same worker, under the same watchdog, goes on

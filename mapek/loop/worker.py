@@ -200,7 +200,7 @@ WARM_IMPORTS = ("langgraph.graph", "langgraph.types", "langgraph.checkpoint.sqli
 
 def serve(lines: Any = None) -> int:
     """``python -m mapek.loop.worker --serve``: import what a worker needs, then read the run
-    from standard input (one JSON line, :func:`mapek.loop.warm.hand_over`) and run it; after a
+    from standard input (one JSON line, :func:`mapek.warm.hand_over`) and run it; after a
     pause (``rounds``), read the next line (``{"rounds": N}``) and go on in this process. The
     end of standard input ends it. Exit codes as :func:`main`."""
     import importlib

@@ -1,4 +1,4 @@
-"""Warm workers (mapek.loop.warm): started ahead of time, handed their run, kept between steps,
+"""Warm workers (mapek.warm): started ahead of time, handed their run, kept between steps,
 and still stopped by signals as any worker is. Real processes, real workspaces."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from mapek import warm
 from mapek.api import Session
-from mapek.loop import warm
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
