@@ -34,6 +34,9 @@ def _suite(root: Path, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(tasks, "ROOT", root)
     monkeypatch.setattr(tasks, "PY", Path(sys.executable))
     monkeypatch.setenv("MAPEK_TEST_WORKERS", "2")
+    for name in list(os.environ):  # this test may itself run in an xdist worker
+        if name.startswith("PYTEST_XDIST_"):
+            monkeypatch.delenv(name)
     # Only xdist: the installed plugins (textual's snapshots, ...) cost seconds per process.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p xdist.plugin")
