@@ -57,9 +57,18 @@ SERIAL_PATHS = (
     "tests/knowledge/test_log_processes.py",
     "tests/knowledge/test_kb_chroma_server.py",  # a Chroma server process
     "tests/tui/",  # screenshots and a pilot waiting on a live worker
+    # pure tests that assert a wall-clock bound: alone, so the other worker's load is not theirs
+    "tests/loop/test_triage.py::test_fast_enough",
+    "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",
+    "tests/safety/test_gateway.py::test_a_tool_output_of_several_megabytes",
+    "tests/safety/test_injection.py::test_large_outputs_stay_fast",
+    "tests/llm/test_server_path.py::test_stall_times_out_after_bounded_retries",
+    "tests/knowledge/test_log_basics.py::test_follow_timeout_is_idle_time",
+    "tests/knowledge/test_kb_search.py::test_with_a_model_embedding_only_a_short_run_is_embedded",
 )
-"""Tests that run in the serial pass of ``python3 tasks.py test`` (marker ``serial``): those
-whose assertions depend on timing or on a resource one at a time, and every test on the
+"""Tests (folders, files, ``file::test`` names) that run in the serial pass of ``python3 tasks.py
+test`` (marker ``serial``): those whose assertions depend on timing or on a resource one at a
+time, and every test on the
 PostgreSQL server (one server, started once). The rest run in parallel (pytest-xdist): each
 has its own temporary workspace and free ports."""
 
@@ -75,8 +84,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     draw the same sample and together run N slow tests.
     """
     for item in items:
-        where = Path(str(item.path)).relative_to(REPO).as_posix() \
-            if Path(str(item.path)).is_relative_to(REPO) else ""
+        path = Path(str(item.path))
+        where = path.relative_to(REPO).as_posix() + "::" + item.name.split("[")[0] \
+            if path.is_relative_to(REPO) else ""
         if where.startswith(SERIAL_PATHS) or "pg_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.serial)
     sample = os.environ.get("MAPEK_SLOW_SAMPLE")
