@@ -51,7 +51,7 @@ step = time.perf_counter() - t0
 t1 = time.perf_counter()
 again = s.step()
 second = time.perf_counter() - t1
-pids = {e.payload["pid"] for e in s.events() if e.kind == "worker.started"}
+pids = {e.payload["pid"] for e in s.history() if e.kind == "worker.started"}
 s.close()
 print(json.dumps({"import": imported, "first": first, "step": step, "second": second,
                   "workers": len(pids), "ok": again[-1].kind == "run.paused"}))

@@ -18,7 +18,7 @@ PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 
 
 def _pids(s: Session) -> list[int]:
-    return [int(e.payload["pid"]) for e in s.events() if e.kind == "worker.started"]
+    return [int(e.payload["pid"]) for e in s.history() if e.kind == "worker.started"]
 
 
 def test_steps_go_on_in_one_worker_process(home: Path) -> None:
