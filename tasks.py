@@ -3,6 +3,8 @@
 
     python3 tasks.py discuss ["TOPIC"]   set up .venv if needed, run a peer discussion offline
     python3 tasks.py test [PYTEST ARGS]   set up .venv if needed, run the whole test suite
+                                          (no args: two passes, see run_suite; with args:
+                                          one pytest run with them)
     python3 tasks.py bench [NAME]         run benchmarks/bench_*.py
     python3 tasks.py setup                only set up .venv
 
@@ -17,6 +19,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -56,6 +59,24 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
     return subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}).returncode
 
 
+def run_suite() -> int:
+    """The whole suite in two passes: the tests not marked ``serial`` on up to two processes
+    (pytest-xdist; ``MAPEK_TEST_WORKERS`` sets how many, 0 for none), then the ``serial`` ones
+    (timing-sensitive, or sharing one resource: tests/conftest.py says which) one at a time.
+    The first non-zero exit code wins, so a pass that collects nothing (pytest's 5) fails."""
+    workers = os.environ.get("MAPEK_TEST_WORKERS") or str(min(2, os.cpu_count() or 1))
+    passes = [("parallel", ["-m", "not serial", "-n", workers]), ("serial", ["-m", "serial"])]
+    codes = []
+    for name, args in passes:
+        print(f"tasks: test pass {name}: pytest {' '.join(args)}", flush=True)
+        start = time.monotonic()
+        code = _run([str(PY), "-m", "pytest", *args])
+        print(f"tasks: test pass {name}: exit {code} after {time.monotonic() - start:.0f} s",
+              flush=True)
+        codes.append(code)
+    return next((c for c in codes if c), 0)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
@@ -71,7 +92,7 @@ def main(argv: list[str]) -> int:
         args = rest or [DEFAULT_TOPIC]
         return _run([str(BIN / "mapek"), "discuss", *args])
     if task == "test":
-        return _run([str(PY), "-m", "pytest", *rest])
+        return _run([str(PY), "-m", "pytest", *rest]) if rest else run_suite()
     benches = sorted((ROOT / "benchmarks").glob(f"bench_{rest[0] if rest else '*'}.py"))
     if not benches:
         print(f"tasks: no benchmark matches {rest!r}", file=sys.stderr)

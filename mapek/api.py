@@ -108,6 +108,9 @@ class Session:
         """An in-process session's graph, running in this process."""
         self._keeper: Any = None
         """Restarts this front end's watchdog when it exits under a live worker."""
+        self._idle = False
+        """This front end's worker recorded ``run.paused`` and waits for its next step
+        (:mod:`mapek.warm`): alive, but not running the graph."""
 
     # -- creating and attaching ------------------------------------------------------------
 
@@ -142,6 +145,10 @@ class Session:
         exists); by default a fresh one. An id the log already has is refused."""
         from pydantic import ValidationError
 
+        if not in_process:  # the worker's imports, meanwhile, in a process of its own
+            from mapek.warm import prewarm
+
+            prewarm()
         from mapek.llm.spec import ModelSpec
         from mapek.runtime import StorageSpec, build_runtime, spec_for
 
@@ -246,7 +253,17 @@ class Session:
     # -- the worker --------------------------------------------------------------------------
 
     def start(self, *, rounds: int | None = None) -> None:
-        """Start the worker process (it resumes from the last checkpoint if there is one)."""
+        """Start the worker process (it resumes from the last checkpoint if there is one).
+
+        The worker is a process started ahead of time where there is one
+        (:mod:`mapek.warm`), else a new one; after ``rounds`` rounds it pauses and waits,
+        so the next :meth:`step` (or :meth:`run`) goes on in the same process."""
+        from mapek import warm
+
+        if self._idle and self._proc is not None and warm.send_rounds(self._proc, rounds):
+            self._idle = False  # the same worker, under the same watchdog, goes on
+            return
+        self._idle = False
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
         if self.spec.in_process:
@@ -257,17 +274,22 @@ class Session:
 
         resolve_spec(self.kb, self.run_id)  # a bad policy file: a clear error, no worker
         load_tools(self.spec.tools)  # a tool vanished or changed since: named here, no worker
-        log = open(self.workspace.run_dir(self.run_id) / "worker.log", "ab")  # noqa: SIM115
-        cmd = [sys.executable, "-m", "mapek.loop.worker", self.run_id,
-               "--home", str(self.workspace.root), "--watched"]
-        if rounds is not None:
-            cmd += ["--rounds", str(rounds)]
-        # Its own session: a Ctrl-C at the terminal reaches the front end, which stops the
-        # worker in order, rather than killing it mid-write.
-        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "MAPEK_HOME": str(self.workspace.root)},
-                                      start_new_session=True)
-        log.close()
+        log = self.workspace.run_dir(self.run_id) / "worker.log"
+        root = str(self.workspace.root)
+        env = {**os.environ, "MAPEK_HOME": root}
+
+        def give(proc: subprocess.Popen[bytes]) -> bool:
+            return warm.hand_over(proc, run_id=self.run_id, home=root, rounds=rounds,
+                                  watched=True, log=str(log), env=env)
+
+        proc = warm.take_warm()
+        if proc is None or not give(proc):
+            # In its own session (as the waiting one): a Ctrl-C at the terminal reaches the
+            # front end, which stops the worker in order, rather than killing it mid-write.
+            proc = warm.spawn_serving()
+            if not give(proc):
+                raise UserError(f"the worker of run {self.run_id} exited at once; see {log}")
+        self._proc = proc
         self._start_watchdog()
 
     def _start_in_process(self, rounds: int | None) -> None:
@@ -331,7 +353,7 @@ class Session:
         if self._thread is not None:
             return self._thread.is_alive()
         if self._proc is not None:
-            return self._proc.poll() is None
+            return self._proc.poll() is None and not self._idle
         started = self.kb.events(self.run_id, kinds=["worker.started"])
         final = self._final()
         if not started or final is not None and final.seq > started[-1].seq:
@@ -393,6 +415,8 @@ class Session:
         def stop() -> bool:
             if done:
                 return True
+            if self._idle:  # paused, waiting for its next step: what is logged is all
+                return not self.kb.events(self.run_id, after=last, limit=1)
             dead = (self._proc.poll() is not None) if self._proc is not None \
                 else not self.is_running()
             if self._watchdog_busy(dead):
@@ -400,8 +424,9 @@ class Session:
             return dead and not self.kb.events(self.run_id, after=last, limit=1)
 
         last = after
+        last_kind = ""
         for ev in self.kb.follow(self.run_id, after=after, poll=0.05, stop=stop):
-            last = ev.seq
+            last, last_kind = ev.seq, ev.kind
             yield ev
             if ev.kind == "escalation.requested" and answer and self.channel is not None:
                 self._put_to_channel(ev)
@@ -410,7 +435,10 @@ class Session:
             if ev.kind in FINAL_KINDS:
                 done = True
                 break
-        if done and self._proc is not None:
+        if done and self._proc is not None and last_kind == "run.paused" \
+                and self._proc.poll() is None:
+            self._idle = True  # it waits for the next step: Session.start sends it
+        elif done and self._proc is not None:
             self._proc.wait(timeout=60)  # the worker is closing its files; let it finish
         if done and self._thread is not None:
             self._thread.join(timeout=60)
@@ -674,6 +702,17 @@ class Session:
     # -- housekeeping ------------------------------------------------------------------------
 
     def close(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.stdin is not None and not proc.stdin.closed:
+            try:
+                proc.stdin.close()  # a paused worker ends; a running one ends when it pauses
+            except OSError:
+                pass
+            if self._idle:
+                try:
+                    proc.wait(timeout=30)  # it closes its files (the index catches up)
+                except subprocess.TimeoutExpired:
+                    pass
         if self._dog is not None:  # it leaves by itself a tick after its worker; reap it
             try:
                 self._dog.wait(timeout=2 if self._proc is None or self._proc.poll() is not None

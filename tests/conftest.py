@@ -49,12 +49,46 @@ def pg_url(pg_server: PostgresServer) -> Iterator[str]:
     pg_server.drop_database(url.rsplit("/", 1)[1])
 
 
+SERIAL_PATHS = (
+    "tests/breaker/",  # trip latency, heartbeats, orphans: timings of real processes
+    "tests/ledger/test_crash.py",  # SIGKILL at chosen points
+    "tests/ledger/test_loop_doubt.py",
+    "tests/knowledge/test_kb_processes.py",  # lock contention between processes
+    "tests/knowledge/test_log_processes.py",
+    "tests/knowledge/test_kb_chroma_server.py",  # a Chroma server process
+    "tests/tui/",  # screenshots and a pilot waiting on a live worker
+    # pure tests that assert a wall-clock bound: alone, so the other worker's load is not theirs
+    "tests/loop/test_triage.py::test_fast_enough",
+    "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",
+    "tests/safety/test_gateway.py::test_a_tool_output_of_several_megabytes",
+    "tests/safety/test_injection.py::test_large_outputs_stay_fast",
+    "tests/llm/test_server_path.py::test_stall_times_out_after_bounded_retries",
+    "tests/knowledge/test_log_basics.py::test_follow_timeout_is_idle_time",
+    "tests/knowledge/test_kb_search.py::test_with_a_model_embedding_only_a_short_run_is_embedded",
+)
+"""Tests (folders, files, ``file::test`` names) that run in the serial pass of ``python3 tasks.py
+test`` (marker ``serial``): those whose assertions depend on timing or on a resource one at a
+time, and every test on the
+PostgreSQL server (one server, started once). The rest run in parallel (pytest-xdist): each
+has its own temporary workspace and free ports."""
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
+    """Mark the serial tests (``SERIAL_PATHS``, the PostgreSQL server's users); with
+    MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
 
     The sample rotates daily (seed MAPEK_SLOW_SEED, default: today's date), so over a week CI
-    covers every slow test while each run stays bounded.
+    covers every slow test while each run stays bounded. It is drawn from every collected test,
+    before ``-m`` selects a pass, so the parallel and the serial pass (and each xdist worker)
+    draw the same sample and together run N slow tests.
     """
+    for item in items:
+        path = Path(str(item.path))
+        where = path.relative_to(REPO).as_posix() + "::" + item.name.split("[")[0] \
+            if path.is_relative_to(REPO) else ""
+        if where.startswith(SERIAL_PATHS) or "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.serial)
     sample = os.environ.get("MAPEK_SLOW_SAMPLE")
     if sample is None:
         return

@@ -105,6 +105,9 @@ def discuss(
     as_json: Annotated[bool, typer.Option("--json", help="Stream events as JSON lines.")] = False,
 ) -> None:
     """Run a peer discussion; only consequential questions are brought to you."""
+    from mapek.warm import prewarm
+
+    prewarm()  # the worker's imports go on in its own process while this one sets up
     from mapek.api import Session
     from mapek.errors import ConfigError
 

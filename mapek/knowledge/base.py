@@ -61,6 +61,12 @@ def open_log(url: str | None, workspace: Workspace, *, create: bool = True) -> E
 
 
 def _embedding(setting: str) -> Any:
+    """The embedding a search scores in memory with: the hashing one without chromadb (the
+    same vectors the index stores), any other through ``make_embedding``."""
+    if setting.strip().partition(":")[0] == "hashing":
+        from mapek.knowledge._hashing import HashingEmbedding, hashing_dim
+
+        return HashingEmbedding(hashing_dim(setting))
     from mapek.knowledge.embeddings import make_embedding  # imports chromadb
 
     return make_embedding(setting)

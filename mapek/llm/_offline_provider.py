@@ -17,7 +17,7 @@ from mapek.errors import UnknownModelError
 from mapek.llm._tokens import estimate_prompt_tokens, estimate_text_tokens
 from mapek.llm.offline import FAULTS, PROVIDER, OfflineRequest, parse_offline_model, respond
 
-__all__: list[str] = []
+__all__ = ["plain_message"]
 
 
 def build_provider(litellm: ModuleType) -> Any:
@@ -67,7 +67,7 @@ def _answer(litellm: ModuleType, model: str, messages: list[Any], model_response
             message="offline model: simulated HTTP 503 (fault 'flaky')",
             model=model, llm_provider=PROVIDER,
         )
-    plain = [_plain(m) for m in messages]
+    plain = [plain_message(m) for m in messages]
     request = OfflineRequest(
         messages=plain,
         task=str(meta.get("task") or "chat"),
@@ -100,7 +100,8 @@ def _seed(value: Any) -> int | str | None:
     return str(value)
 
 
-def _plain(message: Any) -> dict[str, Any]:
+def plain_message(message: Any) -> dict[str, Any]:
+    """A chat message as a plain dict (litellm may hand over its own message objects)."""
     if isinstance(message, Mapping):
         return dict(message)
     dump = getattr(message, "model_dump", None)

@@ -28,7 +28,12 @@ from mapek.llm.model import Model
 from mapek.llm.offline import PROVIDER, parse_offline_model
 from mapek.llm.types import Completion, ModelRequest, Usage
 
-__all__ = ["LiteLLMModel", "translate_error", "environment_api_base"]
+__all__ = ["LiteLLMModel", "translate_error", "environment_api_base", "OFFLINE_VIA_LITELLM"]
+
+OFFLINE_VIA_LITELLM = "MAPEK_OFFLINE_VIA_LITELLM"
+"""Environment variable: set to ``1`` to send the offline model's calls through litellm (its
+custom provider ``mapek``) as a real model's go. By default they go straight to the offline
+engine, which answers the same, without importing litellm (seconds per process)."""
 
 # Providers that accept an OpenAI `response_format` of type json_schema although litellm's price
 # map does not say so for every model name (local servers, our offline model).
@@ -64,6 +69,7 @@ class LiteLLMModel(Model):
         timeout: float = 60.0,
         extra: Mapping[str, Any] | None = None,
         structured_output: Literal["auto", "json_schema", "prompt"] = "auto",
+        via_litellm: bool | None = None,
     ) -> None:
         if not model or not model.strip():
             raise UnknownModelError(model, "the model string is empty")
@@ -82,6 +88,12 @@ class LiteLLMModel(Model):
         self.offline = model.startswith(PROVIDER + "/")
         if self.offline:
             parse_offline_model(model)
+        if via_litellm is None:
+            via_litellm = os.environ.get(OFFLINE_VIA_LITELLM, "").strip() not in ("", "0")
+        self.via_litellm = not self.offline or via_litellm
+        """False for the offline model answered in this process without litellm (the
+        default; ``via_litellm=True`` or ``MAPEK_OFFLINE_VIA_LITELLM=1`` route it through
+        litellm's custom provider instead). Always True for any other model."""
         self._provider: str | None = None
         self._schema_ok = False
         self._priced = True
@@ -89,6 +101,8 @@ class LiteLLMModel(Model):
 
     # -- the call ----------------------------------------------------------------------------
     def complete(self, request: ModelRequest) -> Completion:
+        if not self.via_litellm:
+            return self._offline_answer(request)
         litellm = self._litellm()
         kwargs = self._kwargs(request)
         start = time.perf_counter()
@@ -99,6 +113,8 @@ class LiteLLMModel(Model):
         return self._completion(litellm, response, request, start)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
+        if not self.via_litellm:
+            return self._offline_answer(request)
         litellm = self._litellm()
         kwargs = self._kwargs(request)
         start = time.perf_counter()
@@ -109,6 +125,8 @@ class LiteLLMModel(Model):
         return self._completion(litellm, response, request, start)
 
     def estimate_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        if not self.via_litellm:
+            return 0.0  # litellm's price map has no price for the offline model either
         litellm = self._litellm()
         try:
             prompt_usd, completion_usd = litellm.cost_per_token(
@@ -152,9 +170,49 @@ class LiteLLMModel(Model):
     @property
     def sends_schema(self) -> bool:
         """True when structured requests carry ``response_format`` (routes the model string,
-        importing litellm, the first time it is read)."""
+        importing litellm, the first time it is read; never for the offline model)."""
+        if not self.via_litellm:
+            return self.structured_output != "prompt"  # provider `mapek` takes schemas
         self._litellm()
         return self._schema_ok
+
+    def _offline_answer(self, request: ModelRequest) -> Completion:
+        """The offline engine's answer, as litellm's custom provider would give it (same
+        text, usage, faults and errors), without litellm."""
+        from mapek.llm._offline_provider import plain_message
+        from mapek.llm.offline import FAULTS, OfflineRequest, respond
+
+        start = time.perf_counter()
+        fault = parse_offline_model(self.name)
+        context = dict(request.context or {})
+        if not fault and context.get("fault") in FAULTS:
+            fault = str(context["fault"])
+        if fault == "timeout":
+            raise ModelTimeoutError(f"model {self.name} did not answer", model=self.name)
+        if fault == "flaky" and request.attempt == 1:
+            raise ModelError(f"model {self.name} failed (HTTP 503): offline model: simulated "
+                             "HTTP 503 (fault 'flaky')", model=self.name, status_code=503)
+        plain = [plain_message(m) for m in request.messages]
+        seed = self.extra.get("seed")
+        max_tokens = request.max_tokens if request.max_tokens is not None \
+            else self.extra.get("max_tokens")
+        reply = respond(OfflineRequest(
+            messages=plain, task=request.task or "chat", context=context,
+            schema=dict(request.schema) if request.schema is not None
+            and self.structured_output != "prompt" else None,
+            ask=request.ask, attempt=request.attempt, fault=fault,
+            salt=seed if seed is None or isinstance(seed, int | str) else str(seed)),
+            max_tokens=max_tokens)
+        return Completion(
+            text=reply.text,
+            model=self.name,
+            usage=Usage(prompt_tokens=estimate_prompt_tokens(plain),
+                        completion_tokens=estimate_text_tokens(reply.text)),
+            cost_usd=0.0,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            offline=True,
+            finish_reason=reply.finish_reason,
+        )
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

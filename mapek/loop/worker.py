@@ -194,9 +194,82 @@ def _resume_value(kb: Any, run_id: str, intr: Any) -> Any:
     return _wait_for_replies(kb, run_id, qids, after=ev.seq)
 
 
+WARM_IMPORTS = ("langgraph.graph", "langgraph.types", "langgraph.checkpoint.sqlite",
+                "mapek.loop.graph", "mapek.knowledge.checkpoints", "mapek.runtime",
+                "mapek.breaker.watchdog", "mapek.breaker.guard", "mapek.loop.triage")
+"""What a waiting worker (``--serve``) imports before its run arrives."""
+
+
+def serve(lines: Any = None) -> int:
+    """``python -m mapek.loop.worker --serve``: import what a worker needs, then read the run
+    from standard input (one JSON line, :func:`mapek.warm.hand_over`) and run it; after a
+    pause (``rounds``), read the next line (``{"rounds": N}``) and go on in this process. The
+    end of standard input ends it. Exit codes as :func:`main`."""
+    import importlib
+    import json
+
+    from mapek.breaker.guard import WorkerStopped
+
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    lines = lines if lines is not None else iter(sys.stdin.buffer.readline, b"")
+    first = next(lines, b"")
+    if not first.strip():
+        return 0  # nobody needed it
+    order = json.loads(first)
+    _take_order(order)
+    run_id, home, watched = order["run_id"], order["home"], bool(order["watched"])
+    rounds: int | None = order.get("rounds")
+    while True:
+        try:
+            status = run_session(run_id, home=home, rounds=rounds, watched=watched)
+        except MapekError as exc:
+            print(f"mapek worker: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except WorkerStopped:  # as in main: the last checkpoint stands
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(143)
+        if status != "paused":
+            return 0 if status != "failed" else 1
+        sys.stdout.flush()
+        try:
+            line = next(lines, b"")
+        except WorkerStopped:  # stopped while waiting for its next step
+            os._exit(143)
+        if not line.strip():
+            return 0  # the front end is gone or closed: paused, resumable
+        rounds = json.loads(line).get("rounds")
+
+
+def _take_order(order: dict[str, Any]) -> None:
+    """Become the worker of the order's run: its environment, folder and log file."""
+    env = order.get("env") or {}
+    os.environ.clear()
+    os.environ.update(env)
+    for entry in reversed([p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    if order.get("cwd"):
+        try:
+            os.chdir(order["cwd"])
+        except OSError:
+            pass
+    log = os.open(order["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m mapek.loop.worker RUN [--home H] [--rounds N] [--watched]``: run one
-    session's graph; 0 when it ended, 1 when it failed, 143 when its watchdog stopped it."""
+    session's graph; 0 when it ended, 1 when it failed, 143 when its watchdog stopped it.
+    ``python -m mapek.loop.worker --serve``: a waiting worker (see :func:`serve`)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--serve"]:
+        return serve()
     import typer
 
     from mapek._entry import run_program

@@ -1,4 +1,7 @@
-"""The offline model through the real litellm path (custom provider `mapek`)."""
+"""The offline model on both of its paths: straight to the engine (the default: no litellm in
+the process) and through the real litellm path (custom provider `mapek`,
+``MAPEK_OFFLINE_VIA_LITELLM=1``). Every test runs on both; the last ones check that the two
+give the same answers."""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from mapek.errors import BudgetExceeded, ModelOutputError, ModelTimeoutError, UnknownModelError
 from mapek.llm import Budget, Gateway, register_script, unregister_script
 from mapek.llm._litellm import get_litellm
+from mapek.llm.litellm_model import OFFLINE_VIA_LITELLM, LiteLLMModel
+from mapek.llm.types import ModelRequest
 
 
 class Verdict(BaseModel):
@@ -23,9 +28,25 @@ class Verdict(BaseModel):
 Events = list[tuple[str, str, str, dict[str, Any]]]
 
 
+@pytest.fixture(autouse=True, params=["direct", "litellm"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which path the offline model's calls take in this test."""
+    if request.param == "litellm":
+        monkeypatch.setenv(OFFLINE_VIA_LITELLM, "1")
+    else:
+        monkeypatch.delenv(OFFLINE_VIA_LITELLM, raising=False)
+    return str(request.param)
+
+
 @pytest.fixture
 def events() -> Events:
     return []
+
+
+def test_the_path_is_the_one_chosen(path: str) -> None:
+    model = LiteLLMModel("mapek/offline")
+    assert model.via_litellm is (path == "litellm")
+    assert LiteLLMModel("openai/gpt-4o-mini").via_litellm  # a real model: always litellm
 
 
 def _gateway(events: Events, model: str = "mapek/offline", **kw: Any) -> Gateway:
@@ -176,3 +197,44 @@ async def test_async_timeout_is_retried(events: Events) -> None:
     with pytest.raises(ModelTimeoutError):
         await _gateway(events, "mapek/offline-timeout", max_retries=1).acomplete(QUESTION)
     assert [e[3]["outcome"] for e in events] == ["retry", "error"]
+
+
+PARITY = [
+    ModelRequest(messages=[{"role": "user", "content": QUESTION}], task="chat"),
+    ModelRequest(messages=[{"role": "user", "content": QUESTION}], task="analyse",
+                 schema=Verdict.model_json_schema(), schema_name="Verdict"),
+    ModelRequest(messages=[{"role": "user", "content": QUESTION}], task="analyse",
+                 schema=Verdict.model_json_schema(), schema_name="Verdict", ask=2,
+                 context={"fault": "missing"}),
+    ModelRequest(messages=[{"role": "system", "content": "Be brief."},
+                           {"role": "user", "content": QUESTION}], task="chat", max_tokens=8),
+]
+
+
+@pytest.mark.parametrize("model", ["mapek/offline", "mapek/offline-sloppy",
+                                   "mapek/offline-truncated"])
+@pytest.mark.parametrize("seed", [None, 7])
+def test_both_paths_answer_alike(model: str, seed: int | None) -> None:
+    extra = {"seed": seed} if seed is not None else {}
+    direct = LiteLLMModel(model, extra=extra, via_litellm=False)
+    routed = LiteLLMModel(model, extra=extra, via_litellm=True)
+    for req in PARITY:
+        a, b = direct.complete(req), routed.complete(req)
+        assert (a.text, a.usage, a.finish_reason, a.cost_usd, a.model, a.offline) == \
+            (b.text, b.usage, b.finish_reason, b.cost_usd, b.model, b.offline), req
+    assert direct.sends_schema == routed.sends_schema is True
+    assert LiteLLMModel(model, structured_output="prompt", via_litellm=False).sends_schema \
+        is LiteLLMModel(model, structured_output="prompt", via_litellm=True).sends_schema \
+        is False
+
+
+def test_both_paths_fail_alike(events: Events) -> None:
+    req = ModelRequest(messages=[{"role": "user", "content": QUESTION}], task="chat")
+    for fault, kind in (("timeout", ModelTimeoutError), ("flaky", Exception)):
+        errors = []
+        for via in (False, True):
+            with pytest.raises(kind) as info:
+                LiteLLMModel(f"mapek/offline-{fault}", via_litellm=via).complete(req)
+            errors.append((type(info.value), str(info.value),
+                           getattr(info.value, "status_code", None)))
+        assert errors[0] == errors[1], fault
