@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, UserError
 from mapek.events import ApprovalRequested, typed_as
 from mapek.fold import STATUS_KINDS, RunFold
-from mapek.loop.human import HumanChannel, PolicyChannel, ProgrammaticChannel
+from mapek.loop.human import HumanChannel, PolicyChannel, PolicyRefusal, ProgrammaticChannel
 from mapek.loop.questions import QuestionRecord, check_answerable, fold_questions
 from mapek.loop.state import HumanMode, SessionConfig
 from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one definition
@@ -444,29 +445,96 @@ class Session:
             self._thread.join(timeout=60)
 
     def _put_to_channel(self, ev: Event) -> None:
+        """Ask the channel the batch's questions still open; a question settled elsewhere (in
+        another front end, before or while the person is asked) is said so, never an error."""
         assert self.channel is not None
         open_now = fold_questions(self.kb.events(self.run_id))
-        batch = [q for q in ev.payload["questions"]
-                 if open_now.get(q["qid"]) and open_now[q["qid"]].status != "answered"]
+        batch = []
+        for q in ev.payload["questions"]:
+            rec = open_now.get(q["qid"])
+            if rec is not None and rec.status not in ("answered", "deferred"):
+                batch.append(q)
+            elif rec is not None:
+                self.channel.notify(f"{q['qid']} {_settled_how(rec)}; going on")
         if not batch:
             return
-        for qid, text in self.channel.ask(batch).items():
-            if text:
-                self.answer(qid, text)
-            else:
-                self.defer(qid, "the human chose not to answer now")
+        with self._watching(ev.seq, {q["qid"] for q in batch}):
+            replies = self.channel.ask(batch)
+        for qid, text in replies.items():
+            try:
+                if text:
+                    self.answer(qid, text)
+                else:
+                    self.defer(qid, "the human chose not to answer now")
+            except UserError as exc:  # another front end was first: its answer stands
+                self.channel.notify(f"{qid}: not recorded, it was settled elsewhere first "
+                                    f"({exc}); going on")
 
     def _approve_via_channel(self, ev: Event) -> None:
+        """Put the request's calls still waiting to the channel. A queued call the channel
+        leaves alone waits in the log for ``mapek approve``; a channel's policy refusal is
+        recorded with actor ``policy``; a call decided elsewhere first is said so."""
         assert self.channel is not None
         waiting = {r["call_id"] for r in self.pending_approvals()}
         asked = typed_as(ev, ApprovalRequested)
-        batch = [r.dump() for r in asked.approvals if r.call_id in waiting] if asked else []
-        if batch:
-            for cid, ok in self.channel.approve(batch).items():
-                if ok == "happened":
+        if asked is None:
+            return
+        batch = [{**r.dump(), "queued": asked.queued} for r in asked.approvals
+                 if r.call_id in waiting]
+        final = self._final()
+        if not batch or final is not None and final.seq > ev.seq and \
+                final.kind == "run.finished":
+            return  # decided elsewhere, or the run finished before this front end got here
+        with self._watching(ev.seq, {r["call_id"] for r in batch}):
+            decisions = self.channel.approve(batch)
+        for cid, ok in decisions.items():
+            try:
+                if isinstance(ok, PolicyRefusal):
+                    self._record_approval(cid, False, ok.why, actor="policy")
+                elif ok == "happened":
                     self.approve(cid, happened=True)
                 else:
                     self.approve(cid, bool(ok))
+            except UserError as exc:  # decided elsewhere first, or the run ended meanwhile
+                self.channel.notify(f"{cid}: not recorded ({exc}); going on")
+
+    @contextmanager
+    def _watching(self, after: int, keys: set[str]) -> Iterator[None]:
+        """While the channel asks about ``keys`` (qids or call_ids), tell it of each one settled
+        elsewhere (an answer, deferral or approval another front end wrote), or of the run's
+        end, as the log shows them."""
+        channel = self.channel
+        assert channel is not None
+        done = threading.Event()
+        left = set(keys)
+        proc = self._proc
+
+        def gone() -> bool:
+            return done.is_set() or proc is not None and proc.poll() is not None
+
+        def watch() -> None:
+            kinds = ["answer", "question.deferred", "approval", "breaker.tripped", *FINAL_KINDS]
+            for e in self.kb.follow(self.run_id, after=after, kinds=kinds, poll=0.1, stop=gone):
+                key = e.payload.get("qid") or e.payload.get("call_id")
+                if key in left:
+                    left.discard(key)
+                    channel.settled(key, _event_how(e))
+                elif e.kind not in ("answer", "question.deferred", "approval"):
+                    for k in sorted(left):
+                        channel.settled(k, f"was not settled here: the run stopped ({e.kind})")
+                    return
+            if not done.is_set():  # this front end's worker exited meanwhile
+                for k in sorted(left):
+                    channel.settled(k, "was not settled here: the worker exited; it stays open "
+                                    f"(`mapek resume {self.run_id}`)")
+
+        t = threading.Thread(target=watch, name=f"mapek-watch-{self.run_id}", daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            done.set()
+            t.join(timeout=2)
 
     def run(self, answer: Callable[[dict[str, Any]], str | None] | None = None,
             *, on_event: Callable[[Event], None] | None = None,
@@ -510,15 +578,27 @@ class Session:
                                          "with no watchdog; `mapek resume "
                                          f"{self.run_id}` takes it over", events=n)
                 return SessionResult(self.run_id, "running", events=n)
-            if fold.status == "created":
+            if fold.status == "created" and self._proc is None and self._thread is None:
                 return SessionResult(self.run_id, "created", "not started yet: call run() or "
                                      "step()", events=n)
+            if fold.status == "created":  # started here, gone before it said so
+                return SessionResult(self.run_id, "died", self._died_early(), events=n)
             return SessionResult(self.run_id, "died", "the worker exited without finishing; "
                                  f"resume with `mapek resume {self.run_id}`", events=n)
         path = self.workspace.root / "runs" / self.run_id / "synthesis.json"
         synthesis = json.loads(path.read_text()) if path.is_file() else {}
         return SessionResult(self.run_id, fold.status, fold.reason, synthesis,
                              path.with_suffix(".md") if path.is_file() else None, n)
+
+    def _died_early(self) -> str:
+        """Why a worker this front end started ended before ``worker.started``: its exit code
+        and the last line of its ``worker.log``."""
+        code = self._proc.poll() if self._proc is not None else None
+        log = self.workspace.run_dir(self.run_id) / "worker.log"
+        lines = log.read_text(errors="replace").strip().splitlines() if log.is_file() else []
+        last = f": {lines[-1].strip()[:300]}" if lines else ""
+        return (f"the worker exited{f' with code {code}' if code is not None else ''} before "
+                f"it started the run{last}; see {log}, then `mapek resume {self.run_id}`")
 
     # -- the human ---------------------------------------------------------------------------
 
@@ -583,17 +663,24 @@ class Session:
             raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
         if happened and not waiting[call_id].get("in_doubt"):
             raise UserError(f"call {call_id!r} is not in doubt: approve or refuse it")
+        return self._record_approval(call_id, approved and not happened, note,
+                                     happened=happened, call=waiting[call_id])
+
+    def _record_approval(self, call_id: str, approved: bool, note: str, *,
+                         happened: bool = False, actor: str = "human",
+                         call: dict[str, Any] | None = None) -> Event:
+        """An ``approval`` event for a call still waiting in a run that has not finished; a
+        person's decision on ``call`` (as it was shown) is also kept as a precedent."""
         final = self._final()
         if final is not None and final.kind == "run.finished":
             raise UserError(f"run {self.run_id} has finished: call {call_id!r} was not run and "
                             "cannot be now")
-        ev = self.kb.record(self.run_id, "approval", "human",
-                            {"call_id": call_id, "approved": approved and not happened,
+        ev = self.kb.record(self.run_id, "approval", actor,
+                            {"call_id": call_id, "approved": approved,
                              "happened": happened, "note": note})
-        if not happened:
+        if call is not None and actor == "human" and not happened:  # a person's judgement
             from mapek.knowledge.precedent import call_text
 
-            call = waiting[call_id]
             self._precedents().add(
                 self.run_id, "screening",
                 call_text(str(call.get("tool", "")), call.get("args") or {},
@@ -827,6 +914,27 @@ def runs_table(home: str | Path | None = None) -> Any:
                 continue  # a workflow's or sandbox's log, not a session
             rows.append((info.run_id, events, fold.live_status()))
         return runs_frame(rows)
+
+
+def _settled_how(q: QuestionRecord) -> str:
+    """What became of a question settled before this front end asked it."""
+    if q.status == "answered":
+        return (f"was answered elsewhere (by {q.answered_by}, event #{q.answer_seq}): "
+                f"{(q.answer_text or '')[:200]}")
+    return "was deferred elsewhere"
+
+
+def _event_how(e: Event) -> str:
+    """What an answer, deferral or approval written elsewhere did, for the person asked."""
+    if e.kind == "answer":
+        return (f"was answered elsewhere (by {e.actor}, event #{e.seq}): "
+                f"{str(e.payload.get('text', ''))[:200]}")
+    if e.kind == "question.deferred":
+        return f"was deferred elsewhere (event #{e.seq})"
+    verdict = ("recorded as having happened" if e.payload.get("happened") else "approved"
+               if e.payload.get("approved") else "refused")
+    by = "by policy" if e.actor == "policy" else f"by the {e.actor}"
+    return f"was {verdict} elsewhere ({by}, event #{e.seq})"
 
 
 def _check_model(model: str) -> None:

@@ -189,9 +189,10 @@ def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 
                  for r in p.approvals]
         return Text("\n").join(lines) if lines else None
     if isinstance(p, Approval):
-        verdict = "approved" if p.approved else "refused"
-        return Text(f"  {p.call_id} {verdict} by the human",
-                    style="green" if p.approved else "red")
+        verdict = "recorded as having happened" if p.happened else \
+            "approved" if p.approved else "refused"
+        by = f"by policy: {p.note}" if ev.actor == "policy" else f"by the {ev.actor}"
+        return Text(f"  {p.call_id} {verdict} {by}", style="green" if p.approved else "red")
     if isinstance(p, ScreenFindings):
         tool = p.get("tool")
         return Text(f"  ⚑ {k} {', '.join(p.kinds)}"

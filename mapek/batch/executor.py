@@ -60,7 +60,7 @@ class CellDone:
 
 
 def _inbox_channel() -> Any:
-    from mapek.loop.human import HumanChannel
+    from mapek.loop.human import Approvals, HumanChannel
 
     class _Inbox(HumanChannel):
         """An interactive session's channel that asks nobody: the worker waits for the answer
@@ -71,7 +71,7 @@ def _inbox_channel() -> Any:
         def ask(self, questions: Any) -> dict[str, str | None]:
             return {}
 
-        def approve(self, requests: Any) -> dict[str, bool | str]:
+        def approve(self, requests: Any) -> Approvals:
             return {}  # approvals too wait in the log (``mapek approve RUN CALL``)
 
     return _Inbox()

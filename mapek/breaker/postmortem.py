@@ -126,8 +126,9 @@ class Report:
             elif isinstance(p, QuestionDeferred):
                 esc.append(f"  - #{e.seq} {p.qid} deferred: {p.note}")
             elif isinstance(p, Approval):
+                by = f"by policy ({p.note})" if e.actor == "policy" else f"by the {e.actor}"
                 esc.append(f"  - #{e.seq} call {p.call_id} "
-                           f"{'approved' if p.approved else 'refused'} by the human")
+                           f"{'approved' if p.approved else 'refused'} {by}")
         out.append(("Escalations and answers", esc or ["- none"]))
         out.append(("Breaker", self._breaker()))
         out.append(("Timeline", [f"- `{self._t(e)}` #{e.seq} **{e.kind}** {e.actor}"

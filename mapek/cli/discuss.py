@@ -49,6 +49,10 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
     lib = library(Path(cfg.personas_dir) if cfg.personas_dir else None)
     renderer = EventRenderer(con, lib.personas, verbose=verbose,
                              offline=cfg.model.startswith("mapek/"))
+    rid = session.run_id  # first, so another front end can attach while this one runs
+    console(stderr=as_json).print(
+        f"[bold]run[/] {rid} · attach another front end: [bold]mapek tui --attach {rid}[/] · "
+        f"answer from anywhere: mapek answer {rid} QID \"TEXT\"", soft_wrap=True)
     try:
         show = emit_jsonl if as_json else renderer.render
         result = session.resume(trial=trial, on_event=show) if resume else \

@@ -54,15 +54,16 @@ def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
     they were queued with; refused ones are recorded as refused. The rest keep waiting."""
     if not parked:
         return parked
-    answers = {e.payload.get("call_id"): e.payload for e in ctx.kb.events(
-        ctx.run_id, kinds=["approval"]) if e.actor == "human"}
+    answers = {e.payload.get("call_id"): (e.actor, e.payload) for e in ctx.kb.events(
+        ctx.run_id, kinds=["approval"]) if e.actor in ("human", "policy")}
     for cid in [c for c in parked if c in answers]:
-        item, a = parked.pop(cid), answers[cid]
-        if a.get("approved"):
+        item, (who, a) = parked.pop(cid), answers[cid]
+        if a.get("approved") and who == "human":  # a policy only ever refuses
             allowed.append({**item, "approved": True})
         else:
+            by = "a human refused" if who == "human" else f"refused by policy ({a.get('note')})"
             refused.append({**item, "approved": False, "reask": False,
-                            "reason": "a human refused: " + "; ".join(item["reasons"])})
+                            "reason": f"{by}: " + "; ".join(item["reasons"])})
     return parked
 
 

@@ -165,11 +165,14 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
 def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int
                         ) -> dict[str, bool | str]:
     """Block until the human approved or refused every call of the batch in the log (a call in
-    doubt may also be answered ``"happened"``)."""
+    doubt may also be answered ``"happened"``), or a front end's policy refused it (actor
+    ``policy``: a front end with nobody behind it, never approving)."""
     out: dict[str, bool | str] = {}
     for ev in kb.follow(run_id, after=after, poll=0.05):
         cid = ev.payload.get("call_id")
-        if ev.kind == "approval" and ev.actor == "human" and cid in ids:
+        if ev.kind == "approval" and ev.actor == "policy" and cid in ids:
+            out.setdefault(cid, False)
+        elif ev.kind == "approval" and ev.actor == "human" and cid in ids:
             out.setdefault(cid, "happened" if ev.payload.get("happened")
                            else bool(ev.payload.get("approved")))
         if all(i in out for i in ids):

@@ -267,6 +267,7 @@ class MapekApp(App[int]):
         view = self.view
         shown = view.apply_all(msg.events)
         self.discussion.add_events(view, shown)
+        self._close_settled(view)
         if self._watched_live and any(e.kind == "synthesis" for e in msg.events):
             self.call_after_refresh(self.action_outcome)  # the run ends on its outcome
         if view.topic:
@@ -279,6 +280,29 @@ class MapekApp(App[int]):
             seqs = [e.seq for e in msg.events]
             self.read_at.update((s, msg.read_at) for s in seqs)
             self.call_after_refresh(self._mark_shown, seqs)
+
+    def _close_settled(self, view: RunView) -> None:
+        """The open answer or approval dialog, once the log shows its question or calls settled
+        by another front end (``mapek answer``, another app, a ``discuss`` window): closed,
+        saying so; the person goes on."""
+        from mapek_tui.screens.answer import AnswerScreen
+        from mapek_tui.screens.approve import ApproveScreen
+
+        top = self.screen
+        if isinstance(top, AnswerScreen):
+            q = view.questions.get(top.qid)
+            if q is not None and q.status in ("answered", "deferred"):
+                top.dismiss(None)
+                self.notify(f"{top.qid} was {q.status} elsewhere"
+                            + (f" (by {q.answered_by}, event #{q.answer_seq}): "
+                               f"{(q.answer_text or '')[:120]}" if q.status == "answered"
+                               else ""), timeout=8)
+        elif isinstance(top, ApproveScreen):
+            left = {r["call_id"] for r in view.pending_approvals()}
+            if not any(r.get("call_id") in left for r in top.requests):
+                top.dismiss(None)
+                self.notify("the calls were decided elsewhere: "
+                            + ", ".join(str(r.get("call_id")) for r in top.requests), timeout=8)
 
     def _mark_shown(self, seqs: list[int]) -> None:
         assert self.shown_at is not None
