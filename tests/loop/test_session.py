@@ -33,9 +33,11 @@ def test_discussion_runs_to_a_synthesis(home: Path) -> None:
     assert routed and all(q.label == "trivial" for q in routed)
     assert any(q.status == "answered" and q.answered_by == q.routed_to for q in routed)
     assert any(q.label == "consequential" and q.status == "escalated" for q in qs.values())
-    # The destructive plan step was refused before anything ran.
-    refused = [r for e in ev if e.kind == "screen.verdict" for r in e.payload["refused"]]
-    assert any(r["tool"] == "shell" and "destructive" in r["reason"] for r in refused)
+    # The destructive plan step waits for a person (`mapek approve`); nobody decided it in a
+    # person's name, so it never ran.
+    held = [r for e in ev if e.kind == "approval.requested" for r in e.payload["approvals"]]
+    assert any(r["tool"] == "shell" and "destructive" in " ".join(r["reasons"]) for r in held)
+    assert not any(e.kind == "approval" for e in ev)
     assert not any(e.kind == "tool.call" and e.payload["tool"] == "shell"
                    and e.payload["outcome"] != "refused" for e in ev)
     # Synthesis files in the run's folder, dissent named.

@@ -197,6 +197,11 @@ class RunView:
         return self.run.pending_questions()
 
     def pending_approvals(self) -> list[dict[str, Any]]:
+        """Calls waiting for a person; none once the run has finished (a call still waiting
+        then did not run, and cannot now: the synthesis lists it)."""
+        final = self.run.current_final
+        if final is not None and final.kind == "run.finished":
+            return []
         return [{**w.request, "seq": w.seq} for w in self.run.pending_approvals()]
 
     def context_for(self, q: QuestionRecord) -> Event | None:
