@@ -660,6 +660,10 @@ class Session:
         happen: its result is recorded and it is not run again."""
         waiting = {r["call_id"]: r for r in self.pending_approvals()}
         if call_id not in waiting:
+            done = [e for e in self.kb.events(self.run_id, kinds=["approval"])
+                    if e.payload.get("call_id") == call_id]
+            if done:  # another front end (or person) was first: say who and how
+                raise UserError(f"call {call_id!r} of run {self.run_id} {_event_how(done[0])}")
             raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
         if happened and not waiting[call_id].get("in_doubt"):
             raise UserError(f"call {call_id!r} is not in doubt: approve or refuse it")

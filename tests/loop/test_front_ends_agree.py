@@ -132,6 +132,26 @@ def _held(events: list[Event]) -> list[dict[str, Any]]:
             for r in e.payload["approvals"] if r["tool"] == "prices__delete_sku"]
 
 
+def _hold_between_writes(pid: int, db: Path) -> None:
+    """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the log (a stop
+    in the middle of an append would lock every other writer out until it goes on)."""
+    import sqlite3
+
+    for _ in range(200):
+        os.kill(pid, signal.SIGSTOP)
+        probe = sqlite3.connect(db, timeout=0.2)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            probe.close()
+    raise AssertionError("the worker never let go of the log's write lock")
+
+
 @pytest.mark.slow
 def test_a_worker_that_dies_before_it_starts_makes_discuss_exit_6(
         home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +230,7 @@ def test_a_queued_call_waits_for_mapek_approve_and_then_runs(home: Path, tmp_pat
     try:
         run_id, events = _wait_log(home, _held, "a queued call of the destructive tool")
         worker = next(e.payload["pid"] for e in events if e.kind == "worker.started")
-        os.kill(worker, signal.SIGSTOP)
+        _hold_between_writes(worker, home / "log.sqlite3")
         try:
             time.sleep(1.0)  # as long as the old front end needed to refuse it in our name
             _, events = _log(home)

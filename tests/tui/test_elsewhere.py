@@ -91,4 +91,7 @@ async def test_a_call_decided_elsewhere_closes_the_approval_dialog(home: Path) -
     decisions = [e for e in s.history() if e.kind == "approval"]
     assert [(e.actor, e.payload["approved"], e.payload["note"]) for e in decisions] == [
         ("human", False, "no mail")]
+    late = _cli(home, "approve", s.run_id, waiting["call_id"])  # a third one, too late
+    assert late.returncode == 2 and f"was refused elsewhere (by the human, event " \
+        f"#{decisions[0].seq})" in late.stderr, late.stderr
     s.close()
