@@ -261,6 +261,9 @@ class Session:
         so the next :meth:`step` (or :meth:`run`) goes on in the same process."""
         from mapek import warm
 
+        if self._idle and self._proc is not None and self._taken_over(self._proc.pid):
+            warm.release(self._proc)  # another front end's worker went on meanwhile
+            self._proc = None
         if self._idle and self._proc is not None and warm.send_rounds(self._proc, rounds):
             self._idle = False  # the same worker, under the same watchdog, goes on
             return
@@ -292,6 +295,12 @@ class Session:
                 raise UserError(f"the worker of run {self.run_id} exited at once; see {log}")
         self._proc = proc
         self._start_watchdog()
+
+    def _taken_over(self, pid: int) -> bool:
+        """Another worker started on this run since this front end's paused one (a resume
+        from another front end): the paused one must not go on from where it stood."""
+        started = self.kb.events(self.run_id, kinds=["worker.started"])
+        return bool(started) and started[-1].payload.get("pid") != pid
 
     def _start_in_process(self, rounds: int | None) -> None:
         """Run the graph in a thread of this process, with the session's objects as they are;

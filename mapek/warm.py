@@ -23,7 +23,8 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["prewarm", "take_warm", "spawn_serving", "hand_over", "send_rounds", "WARM_ENV"]
+__all__ = ["prewarm", "take_warm", "spawn_serving", "hand_over", "send_rounds", "release",
+           "WARM_ENV"]
 
 WARM_ENV = "MAPEK_WARM_WORKER"
 """Set to ``0`` to start no worker ahead of time (a worker is still started on demand)."""
@@ -88,17 +89,25 @@ def _send(proc: subprocess.Popen[bytes], order: dict[str, Any]) -> bool:
     return True
 
 
-def _close_slot() -> None:
-    proc = take_warm()
-    if proc is not None and proc.stdin is not None:
+def release(proc: subprocess.Popen[bytes]) -> None:
+    """End a waiting worker in order: the end of its input (paused, resumable); killed if it
+    does not go within 5 s."""
+    if proc.stdin is not None:
         try:
             proc.stdin.close()  # it exits on the end of its input
         except OSError:
             pass
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _close_slot() -> None:
+    proc = take_warm()
+    if proc is not None:
+        release(proc)
 
 
 atexit.register(_close_slot)

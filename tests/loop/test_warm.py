@@ -99,3 +99,40 @@ def test_a_worker_gone_before_its_run_arrives_is_replaced(home: Path) -> None:
     pids = _pids(s)
     assert pids and dead.pid not in pids
     s.close()
+
+
+def test_a_paused_worker_does_not_go_on_while_another_front_end_runs_the_run(
+        home: Path) -> None:
+    """A paused warm worker is invisible to other front ends (the log says paused): while one
+    of them runs the run, the owner's next step is refused as any second worker is, and its
+    paused worker ends instead of running the graph alongside."""
+    import time
+
+    from mapek.errors import UserError
+
+    s = Session.create(TOPIC, PEOPLE, human="defer", max_turns=8)
+    s.step()
+    proc = s._proc  # noqa: SLF001
+    assert proc is not None and proc.poll() is None
+    with Session.attach(s.run_id) as other:
+        other.start()
+        deadline = time.monotonic() + 60
+        while len(set(_pids(s))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        theirs = [p for p in _pids(s) if p != proc.pid][-1]
+        os.kill(theirs, signal.SIGSTOP)  # held mid-run, so the check cannot race its end
+        try:
+            with pytest.raises(UserError, match="already has a live worker"):
+                s.step()
+        finally:
+            os.kill(theirs, signal.SIGCONT)
+        assert proc.wait(timeout=30) == 0  # ended in order: never ran alongside
+        while other.is_running() and time.monotonic() < deadline + 120:
+            time.sleep(0.1)
+        assert other.result().status in ("converged", "stalled", "max_turns")
+    evs = s.history()
+    keys = [e.key for e in evs if e.key]
+    assert len(keys) == len(set(keys))
+    assert sum(e.kind == "run.finished" for e in evs) == 1
+    assert len(set(_pids(s))) == 2
+    s.close()
