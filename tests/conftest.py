@@ -57,6 +57,8 @@ SERIAL_PATHS = (
     "tests/knowledge/test_log_processes.py",
     "tests/knowledge/test_kb_chroma_server.py",  # a Chroma server process
     "tests/tui/",  # screenshots and a pilot waiting on a live worker
+    "tests/batch/test_batch_ray.py",  # a local Ray of 2 CPUs: cells held at chosen points
+    "tests/otel/",  # a worker exports as its run ends, within a bounded wait
     # pure tests that assert a wall-clock bound: alone, so the other worker's load is not theirs
     "tests/loop/test_triage.py::test_fast_enough",
     "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",

@@ -234,6 +234,7 @@ def serve(lines: Any = None) -> int:
             sys.stderr.flush()
             os._exit(143)
         if status != "paused":
+            _export_trace(run_id, home)
             return 0 if status != "failed" else 1
         sys.stdout.flush()
         try:
@@ -243,6 +244,15 @@ def serve(lines: Any = None) -> int:
         if not line.strip():
             return 0  # the front end is gone or closed: paused, resumable
         rounds = json.loads(line).get("rounds")
+
+
+def _export_trace(run_id: str, home: str | None) -> None:
+    """The run ended: its trace, where ``MAPEK_OTLP_ENDPOINT`` says (a started or a waiting
+    worker alike)."""
+    from mapek.config import Settings
+    from mapek.otel import export_if_configured
+
+    export_if_configured(Settings(home=Path(home)) if home else Settings(), run_id, who="worker")
 
 
 def _take_order(order: dict[str, Any]) -> None:
@@ -299,12 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(143)
-        if status != "paused":  # the run ended: its trace, where MAPEK_OTLP_ENDPOINT says
-            from mapek.config import Settings
-            from mapek.otel import export_if_configured
-
-            export_if_configured(Settings(home=Path(home)) if home else Settings(), run_id,
-                                 who="worker")
+        if status != "paused":
+            _export_trace(run_id, home)
         return 0 if status not in ("failed",) else 1
 
     return run_program(worker, argv, prog="mapek-worker")
