@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,12 +100,13 @@ def test_garbage_body_is_a_model_error(stand_in: OpenAIStandIn, events: Events) 
 
 def test_stall_times_out_after_bounded_retries(stand_in: OpenAIStandIn, events: Events) -> None:
     stand_in.mode = "stall"
-    start = time.monotonic()
     with pytest.raises(ModelTimeoutError, match="gave up after 3 attempts"):
         _gateway(stand_in, events, max_retries=2).complete("hello")
     assert stand_in.request_count == 3
-    assert time.monotonic() - start < 3 * TIMEOUT + 1.5
+    # Each attempt was cut by the request timeout (the stand-in never answers): behaviour, not
+    # a wall-clock bound (the first call in a process also pays for importing litellm).
     assert [e[3]["outcome"] for e in events] == ["retry", "retry", "error"]
+    assert {e[3]["error_type"] for e in events} == {"ModelTimeoutError"}
 
 
 @pytest.mark.parametrize("status", [500, 502, 429])
