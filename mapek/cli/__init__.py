@@ -83,7 +83,9 @@ def main() -> None:
             typer.echo(f"mapek: error: {exc}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except MapekError as exc:
-        typer.echo(f"mapek: error: {exc}", err=True)
+        from mapek.safety.display import for_display
+
+        typer.echo(f"mapek: error: {for_display(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

@@ -42,7 +42,10 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
            trial: int | None = None) -> int:
     """Stream a session to the terminal until it ends (``resume``: through its half-open
     trial, see :meth:`Session.resume`); returns the exit code."""
+    from rich.markup import escape
+
     from mapek.render import EventRenderer
+    from mapek.safety.display import for_display
 
     con = console()
     cfg = session.config
@@ -66,15 +69,16 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
             from rich.markdown import Markdown
 
             con.rule("[bold]synthesis")
-            con.print(Markdown(result.synthesis_path.read_text()))
+            con.print(Markdown(for_display(result.synthesis_path.read_text())))
         con.print(f"[bold]run[/] {session.run_id} · {result.status}"
-                  + (f" · {result.reason}" if result.reason else "")
+                  + (f" · {escape(for_display(result.reason))}" if result.reason else "")
                   + (f" · {result.synthesis_path}" if result.synthesis_path else ""),
                   soft_wrap=True)
     if result.status == "tripped" and not as_json:
-        con.print(f"[bold red]breaker tripped[/]: {result.reason}\n  the run keeps its state; "
-                  f"review it with `mapek postmortem {session.run_id}`, then `mapek resume "
-                  f"{session.run_id} --raise NAME=VALUE --reason ...`", soft_wrap=True)
+        con.print(f"[bold red]breaker tripped[/]: {escape(for_display(result.reason))}\n  the "
+                  f"run keeps its state; review it with `mapek postmortem {session.run_id}`, "
+                  f"then `mapek resume {session.run_id} --raise NAME=VALUE --reason ...`",
+                  soft_wrap=True)
     return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED,
             "tripped": EXIT_TRIPPED}.get(result.status, 0)
 
@@ -188,7 +192,7 @@ def postmortem(
         report = build_report(kb, run_id)
     from rich.markdown import Markdown
 
-    console().print(Markdown(report.markdown()))
+    console().print(Markdown(report.markdown()))  # for_display'd by the report
     if html is not None:
         html.write_text(report.html(), encoding="utf-8")
         typer.echo(f"wrote {html}")
