@@ -5,11 +5,14 @@ post-mortem (terminal and HTML)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from mapek.events import typed
 from mapek.models import Event
@@ -110,3 +113,22 @@ def test_the_renderer_escapes_and_redacts_every_kind() -> None:
     _clean(text.plain, "verbose line")
     _clean(event_summary(ev), "summary")
     assert typed(ev).get("text") == TOPIC  # the event itself is unchanged
+
+
+def test_the_terminal_channel_escapes_questions_and_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from mapek.loop.human import TerminalChannel
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("an answer\nn\n"))
+    out = io.StringIO()
+    ch = TerminalChannel(Console(file=out, force_terminal=False, width=200))
+    reply = ch.ask([{"qid": "q1", "asked_by": "cfo", "reason": "money", "text": TOPIC}])
+    assert reply == {"q1": "an answer"}
+    assert ch.approve([{"call_id": "c1", "proposed_by": "cfo\x1b[8m", "tool": "deploy",
+                        "effect": "external", "args": {"key": SECRET},
+                        "reasons": ["\x07bell"]}]) == {"c1": False}
+    ch.notify(TOPIC)
+    _clean(out.getvalue(), "terminal channel")
+    assert "[REDACTED aws-access-key]" in out.getvalue()
