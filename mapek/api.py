@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mapek._private import open_private, private_file
 from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, UserError
 from mapek.events import ApprovalRequested, typed_as
@@ -278,7 +279,7 @@ class Session:
 
         resolve_spec(self.kb, self.run_id)  # a bad policy file: a clear error, no worker
         load_tools(self.spec.tools)  # a tool vanished or changed since: named here, no worker
-        log = self.workspace.run_dir(self.run_id) / "worker.log"
+        log = private_file(self.workspace.run_dir(self.run_id) / "worker.log")  # 0600
         root = str(self.workspace.root)
         env = {**os.environ, "MAPEK_HOME": root}
 
@@ -330,7 +331,7 @@ class Session:
         """The worker's watchdog, in its own process (and its own session: a Ctrl-C at the
         terminal does not take the guard away)."""
         assert self._proc is not None
-        log = open(self.workspace.run_dir(self.run_id) / "watchdog.log", "ab")  # noqa: SIM115
+        log = open_private(self.workspace.run_dir(self.run_id) / "watchdog.log")
         self._dog = subprocess.Popen(
             [sys.executable, "-m", "mapek.breaker.watchdog", self.run_id, "--pid",
              str(self._proc.pid), "--home", str(self.workspace.root)],

@@ -69,7 +69,13 @@ app.add_typer(batch.batch_app, name="batch")
 
 
 def main() -> None:
-    """Entry point: user mistakes print one line and exit non-zero, never a traceback."""
+    """Entry point: user mistakes print one line and exit non-zero, never a traceback.
+
+    The command's files are private (umask 077: files 0600, folders 0700): the workspace's,
+    and the reports it writes, which quote the runs."""
+    from mapek._private import use_private_umask
+
+    use_private_umask()
     try:
         rv = app(standalone_mode=False)
     except typer.Abort:

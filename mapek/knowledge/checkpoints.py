@@ -39,7 +39,9 @@ def open_checkpointer(settings: Settings, workspace: Workspace) -> Iterator[Any]
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    conn = sqlite3.connect(workspace.checkpoints_path, check_same_thread=False)
+    from mapek._private import private_file
+
+    conn = sqlite3.connect(private_file(workspace.checkpoints_path), check_same_thread=False)
     with closing(conn):
         conn.execute("PRAGMA journal_mode=WAL")
         yield SqliteSaver(conn)

@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from mapek._private import write_private
 from mapek.loop.schemas import Synthesis
 from mapek.loop.state import LoopState
 
@@ -120,6 +121,6 @@ def synthesise(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     header = {"topic": one_line(cfg["topic"]), "run_id": state["run_id"], "status": state["status"],
               "turns": state["turns"], "model": cfg["model"], "offline": ctx.offline}
     run_dir = ctx.run_dir
-    (run_dir / "synthesis.json").write_text(json.dumps({**header, **data}, indent=2))
-    (run_dir / "synthesis.md").write_text(render_markdown(data, header))
+    write_private(run_dir / "synthesis.json", json.dumps({**header, **data}, indent=2))
+    write_private(run_dir / "synthesis.md", render_markdown(data, header))
     return {"status": state["status"]}
