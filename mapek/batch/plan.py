@@ -39,6 +39,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mapek.bounds import MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.errors import ConfigError, UserError
 from mapek.llm.spec import ModelSpec
 from mapek.models import Persona
@@ -71,22 +72,22 @@ class _Strict(BaseModel):
 class SessionLimits(_Strict):
     """Each cell's own limits, as :meth:`mapek.Session.create` takes them."""
 
-    max_turns: int = Field(default=12, ge=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_usd: float | None = Field(default=None, gt=0)
-    time_limit: float | None = Field(default=None, gt=0)
+    max_turns: int = Field(default=12, ge=1, le=MAX_TURNS)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    max_usd: float | None = Field(default=None, gt=0, le=MAX_USD, allow_inf_nan=False)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds of a cell's worker time."""
-    escalation_budget: int = Field(default=3, ge=0)
-    speakers_per_round: int = Field(default=2, ge=1)
+    escalation_budget: int = Field(default=3, ge=0, le=MAX_ESCALATIONS)
+    speakers_per_round: int = Field(default=2, ge=1, le=64)
 
 
 class BatchLimits(_Strict):
     """Limits of the whole batch. The budget is summed over every cell from the log; when it is
     spent the running cells stop as a trip does (resumable with a raised limit)."""
 
-    max_usd: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    time_limit: float | None = Field(default=None, gt=0)
+    max_usd: float | None = Field(default=None, gt=0, le=MAX_USD, allow_inf_nan=False)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds of wall time the batch's driver may run (summed over run and resumes)."""
     concurrency: int = Field(default=2, ge=1, le=64)
     """Cells running at once."""

@@ -81,12 +81,12 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # typer's usage errors (it vendors click)
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            typer.echo(f"mapek: error: {exc}", err=True)
+    except typer.TyperException as exc:  # typer's usage errors (it vendors click): one line
+        ctx = getattr(exc, "ctx", None)
+        fmt = getattr(exc, "format_message", None)
+        msg = " ".join(str(fmt() if fmt is not None else exc).split())
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"mapek: error: {msg}{hint}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except MapekError as exc:
         from mapek.safety.display import for_display

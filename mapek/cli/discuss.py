@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mapek.bounds import MAX_COUNT, MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.cli._common import (
     EXIT_DIED,
     EXIT_STOPPED,
@@ -89,18 +90,21 @@ def discuss(
         "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
+                                           help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
                                                      help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
+                          ] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
+                       ] = None,
     non_interactive: Annotated[bool, typer.Option(
         "--non-interactive", help="Never prompt: consequential questions wait or are deferred.")
     ] = False,
     on_question: Annotated[str, typer.Option(
         "--on-question", help="With --non-interactive: queue (wait in the log) or defer.")
     ] = "queue",
-    escalations: Annotated[int, typer.Option("--escalations", min=0,
+    escalations: Annotated[int, typer.Option("--escalations", min=0, max=MAX_ESCALATIONS,
                                              help="Escalation budget.")] = 3,
     policy: Annotated[str | None, typer.Option(
         "--policy", help="Breaker policy for the watchdog: a preset (default, strict) or a "
@@ -144,8 +148,8 @@ def resume(
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")] = "",
     trial: Annotated[int | None, typer.Option(
-        "--trial", min=0, help="Half-open: run this many rounds first and continue only if they "
-        "pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
+        "--trial", min=0, max=MAX_COUNT, help="Half-open: run this many rounds first and "
+        "continue only if they pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
 ) -> None:
     """Continue a stopped, failed, killed or tripped run from its last checkpoint.
 
@@ -259,11 +263,14 @@ def tui(
         "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
+                                           help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
                                                      help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
+                          ] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
+                       ] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
     personas_dir: PersonasDir = None,
     tools: ToolsOpt = None,
