@@ -271,6 +271,9 @@ class Session:
         self._idle = False
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
+        from mapek.knowledge.checkpoints import check_checkpoints
+
+        check_checkpoints(self.settings, self.workspace, self.run_id)  # unreadable: say so
         if self.spec.in_process:
             self._start_in_process(rounds)
             return
@@ -752,8 +755,14 @@ class Session:
                                disable=disable, enable=enable, reason=reason, by=by)
 
     def resume(self, *, trial: int | None = None,
-               on_event: Callable[[Event], None] | None = None) -> SessionResult:
+               on_event: Callable[[Event], None] | None = None,
+               from_log: bool = False) -> SessionResult:
         """Continue a stopped, failed, killed or tripped run from its last checkpoint.
+
+        ``from_log``: rebuild the run from its event log instead (the checkpoint file is
+        corrupt: it is moved aside; or it is sound: the run's checkpoints are dropped), recorded
+        as ``checkpoint.discarded``. The worker replays the run's nodes against the log, which
+        holds every turn, call and answer: each is read back, none asked for or written twice.
 
         After a trip the breaker is **half-open**: ``trial`` rounds (default 1; 0 skips the
         trial) run first in a worker of their own, under the watchdog. If they end without a new
@@ -768,6 +777,13 @@ class Session:
                       after=self.settings.orphan_after)
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
+        if from_log:
+            from mapek.knowledge.checkpoints import discard_checkpoints
+
+            what = discard_checkpoints(self.settings, self.workspace, self.run_id)
+            ev = self.kb.record(self.run_id, "checkpoint.discarded", "system", {"text": what})
+            if on_event is not None:
+                on_event(ev)
         rounds = (1 if self.result().status == "tripped" else 0) if trial is None else trial
         if rounds:
             after = self.kb.log.last_seq(self.run_id)

@@ -241,7 +241,7 @@ def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 
     if isinstance(p, BreakerOverride):
         return Text(f"breaker override: {p.text}", style="yellow")
     if k in ("breaker.half_open", "breaker.closed", "worker.unwatched", "worker.watched",
-             "watchdog.restarted", "watchdog.respawned"):
+             "watchdog.restarted", "watchdog.respawned", "checkpoint.discarded"):
         text = p.get("text")
         return Text(f"{k}: {text}" if text else k, style="yellow")
     if isinstance(p, RunFinished):

@@ -40,7 +40,7 @@ TERMINAL_APP = "mapek_tui:MapekApp"
 
 
 def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
-           trial: int | None = None) -> int:
+           trial: int | None = None, from_log: bool = False) -> int:
     """Stream a session to the terminal until it ends (``resume``: through its half-open
     trial, see :meth:`Session.resume`); returns the exit code."""
     from rich.markup import escape
@@ -59,7 +59,7 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
         f"answer from anywhere: mapek answer {rid} QID \"TEXT\"", soft_wrap=True)
     try:
         show = emit_jsonl if as_json else renderer.render
-        result = session.resume(trial=trial, on_event=show) if resume else \
+        result = session.resume(trial=trial, on_event=show, from_log=from_log) if resume else \
             session.run(on_event=show)
     except KeyboardInterrupt:
         session.stop("interrupted at the terminal (Ctrl-C)")
@@ -150,6 +150,9 @@ def resume(
     trial: Annotated[int | None, typer.Option(
         "--trial", min=0, max=MAX_COUNT, help="Half-open: run this many rounds first and "
         "continue only if they pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
+    from_log: Annotated[bool, typer.Option(
+        "--from-log", help="Rebuild the run from its event log, not its checkpoint (a corrupt "
+        "checkpoint file is moved aside); nothing is asked for or written twice.")] = False,
 ) -> None:
     """Continue a stopped, failed, killed or tripped run from its last checkpoint.
 
@@ -168,7 +171,7 @@ def resume(
                                  disable=disable or [], reason=reason)
             typer.echo(f"breaker override recorded (event #{ev.seq}): {ev.payload['text']}")
         raise typer.Exit(follow(session, verbose=verbose, as_json=as_json, resume=True,
-                                trial=trial))
+                                trial=trial, from_log=from_log))
 
 
 def trip(
