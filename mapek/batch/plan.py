@@ -39,6 +39,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mapek._inputs import NESTED, not_utf8
 from mapek.bounds import MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.errors import ConfigError, UserError
 from mapek.llm.spec import ModelSpec
@@ -188,9 +189,14 @@ def load_plan(path: str | Path) -> BatchPlan:
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}", file=str(p), line=None,
                         where="") from None
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"cannot read: {not_utf8(exc)}", file=str(p), line=None,
+                        where="") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise PlanError(f"invalid YAML: {NESTED}", file=str(p), line=None, where="") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"

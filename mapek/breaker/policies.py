@@ -228,13 +228,21 @@ def _resolve(name: str) -> Path:
 def _raw(name: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     import yaml
 
+    from mapek._inputs import NESTED, read_utf8
+
+    _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # noqa: N806 - a class
+
     path = _resolve(name)
     if path in seen:
         raise ConfigError(f"policy {path}: extends loops back to itself")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(read_utf8(path), Loader=_YAML_LOADER) or {}
+    except ValueError as exc:  # not readable, not UTF-8
+        raise ConfigError(f"policy {path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"policy {path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"policy {path}: not valid YAML: {NESTED}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"policy {path}: must be a mapping of settings")
     _validate(data, str(path))  # names the file and field of the first bad entry

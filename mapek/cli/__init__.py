@@ -89,10 +89,16 @@ def main() -> None:
         typer.echo(f"mapek: error: {msg}{hint}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except MapekError as exc:
-        from mapek.safety.display import for_display
+        from mapek.safety.display import one_line
 
-        typer.echo(f"mapek: error: {for_display(str(exc))}", err=True)
+        typer.echo(f"mapek: error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except (RecursionError, UnicodeDecodeError) as exc:  # an input no reader caught: one line
+        from mapek._inputs import NESTED, not_utf8
+
+        why = NESTED if isinstance(exc, RecursionError) else not_utf8(exc)
+        typer.echo(f"mapek: error: an input could not be read: {why}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -35,12 +35,19 @@ EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
 def _context(raw: str | None) -> dict[str, Any] | None:
     if raw is None:
         return None
-    text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
+    from mapek._inputs import NESTED, read_utf8
+
+    try:
+        text = read_utf8(Path(raw[1:])) if raw.startswith("@") else raw
+    except ValueError as exc:
+        raise UserError(f"--context {raw}: {exc}") from None
     try:
         ctx = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"--context: not valid JSON at line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}") from None
+    except RecursionError:
+        raise UserError(f"--context: not valid JSON: {NESTED}") from None
     if not isinstance(ctx, dict):
         raise UserError("--context must be a JSON object")
     return ctx
