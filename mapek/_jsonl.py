@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mapek._inputs import NESTED, not_utf8
 from mapek.errors import UserError
+from mapek.inputs import NESTED, not_utf8
 
 __all__ = ["read_objects"]
 

@@ -20,7 +20,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 def create_key_file(path: Path) -> None:
     """Write a new key at ``path`` atomically (mode 0600) unless one exists; a process that
     loses the race keeps the winner's key."""
-    from mapek._private import private_dir
+    from mapek.private import private_dir
 
     private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mapek._private import open_private, private_file
 from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, UserError
 from mapek.events import ApprovalRequested, typed_as
@@ -39,6 +38,7 @@ from mapek.loop.questions import QuestionRecord, check_answerable, fold_question
 from mapek.loop.state import HumanMode, SessionConfig
 from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one definition
 from mapek.models import Event, Persona
+from mapek.private import open_private, private_file
 
 if TYPE_CHECKING:
     from mapek.knowledge import KnowledgeBase

@@ -24,8 +24,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from mapek._private import private_dir
 from mapek.errors import WorkspaceError
+from mapek.private import private_dir
 
 __all__ = ["Settings", "Workspace", "OFFLINE_MODEL"]
 

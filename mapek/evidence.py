@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mapek._inputs import NESTED, not_utf8, read_utf8
 from mapek._keyfile import create_key_file, read_key_file
 from mapek.errors import ConfigError, EvidenceError, EvidenceRejected
+from mapek.inputs import NESTED, not_utf8, read_utf8
 from mapek.models import Event, EventDraft, canonical_json
 
 if TYPE_CHECKING:

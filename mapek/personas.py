@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from mapek._inputs import NESTED, not_utf8
 from mapek._resources import data_dir
 from mapek.errors import PersonaError
+from mapek.inputs import NESTED, not_utf8
 from mapek.models import Persona
 
 __all__ = ["PersonaLibrary", "load_persona_file"]

@@ -39,9 +39,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from mapek._inputs import NESTED, not_utf8
 from mapek.bounds import MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.errors import ConfigError, UserError
+from mapek.inputs import NESTED, not_utf8
 from mapek.llm.spec import ModelSpec
 from mapek.models import Persona
 

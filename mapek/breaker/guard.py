@@ -49,7 +49,7 @@ def spawn_watchdog(run_id: str, pid: int, home: Path, run_dir: Path) -> subproce
     """Start ``python -m mapek.breaker.watchdog RUN --pid PID --home HOME`` in its own session
     (a trip's kill of the worker's process group spares it), writing to the run's
     ``watchdog.log``."""
-    from mapek._private import open_private
+    from mapek.private import open_private
 
     with open_private(run_dir / "watchdog.log") as log:
         return subprocess.Popen(

@@ -228,7 +228,7 @@ def _resolve(name: str) -> Path:
 def _raw(name: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     import yaml
 
-    from mapek._inputs import NESTED, read_utf8
+    from mapek.inputs import NESTED, read_utf8
 
     _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # noqa: N806 - a class
 

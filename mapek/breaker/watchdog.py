@@ -197,7 +197,7 @@ class Watchdog:
         try:
             os.utime(self.heartbeat)
         except FileNotFoundError:
-            from mapek._private import write_private
+            from mapek.private import write_private
 
             write_private(self.heartbeat, str(os.getpid()))
 

@@ -73,7 +73,7 @@ def main() -> None:
 
     The command's files are private (umask 077: files 0600, folders 0700): the workspace's,
     and the reports it writes, which quote the runs."""
-    from mapek._private import use_private_umask
+    from mapek.private import use_private_umask
 
     use_private_umask()
     try:
@@ -94,7 +94,7 @@ def main() -> None:
         typer.echo(f"mapek: error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except (RecursionError, UnicodeDecodeError) as exc:  # an input no reader caught: one line
-        from mapek._inputs import NESTED, not_utf8
+        from mapek.inputs import NESTED, not_utf8
 
         why = NESTED if isinstance(exc, RecursionError) else not_utf8(exc)
         typer.echo(f"mapek: error: an input could not be read: {why}", err=True)

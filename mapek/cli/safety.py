@@ -35,7 +35,7 @@ EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
 def _context(raw: str | None) -> dict[str, Any] | None:
     if raw is None:
         return None
-    from mapek._inputs import NESTED, read_utf8
+    from mapek.inputs import NESTED, read_utf8
 
     try:
         text = read_utf8(Path(raw[1:])) if raw.startswith("@") else raw

@@ -56,7 +56,7 @@ def connect(path: Path, *, create: bool, busy_timeout: float) -> sqlite3.Connect
         raise WorkspaceError(f"no event log at {path} (nothing was recorded here yet)",
                              path=str(path))
     if create:
-        from mapek._private import private_file
+        from mapek.private import private_file
 
         try:
             private_file(path)  # 0600, and so its -wal and -shm files

@@ -134,7 +134,7 @@ def open_checkpointer(settings: Settings, workspace: Workspace,
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from mapek._private import private_file
+    from mapek.private import private_file
 
     conn = sqlite3.connect(private_file(workspace.checkpoints_path), check_same_thread=False)
     with closing(conn):

@@ -10,9 +10,9 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from mapek._private import write_private
 from mapek.loop.schemas import Synthesis
 from mapek.loop.state import LoopState
+from mapek.private import write_private
 
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext

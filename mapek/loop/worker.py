@@ -237,7 +237,7 @@ def serve(lines: Any = None) -> int:
     import json
 
     from mapek.breaker.guard import WorkerStopped
-    from mapek._private import use_private_umask
+    from mapek.private import use_private_umask
 
     use_private_umask()  # as every worker: its files in the workspace are 0600
     for name in WARM_IMPORTS:
