@@ -82,7 +82,7 @@ def kb_reindex(
         count = kb.reindex(run)
         aside = kb.index_set_aside
     if as_json:
-        emit_json({"indexed": count, "set_aside": str(aside) if aside else None})
+        emit_json({"indexed": count, **({"set_aside": str(aside)} if aside else {})})
         return
     if aside is not None:
         typer.echo(f"the vector index could not be read: moved it to {aside} and rebuilt the "
