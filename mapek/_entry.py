@@ -24,6 +24,9 @@ def run_program(command: Callable[..., int | None], argv: list[str] | None, *,
     Other exceptions propagate to the caller."""
     import typer
 
+    from mapek.private import use_private_umask
+
+    use_private_umask()  # a worker's, watchdog's... files in the workspace: 0600, folders 0700
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(command)
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mapek.errors import UserError
+from mapek.inputs import NESTED, not_utf8
 
 __all__ = ["read_objects"]
 
@@ -28,8 +29,10 @@ def read_objects(path: Path | str, error: ErrorFactory = _user_error
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: cannot read: {not_utf8(exc)}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -39,6 +42,8 @@ def read_objects(path: Path | str, error: ErrorFactory = _user_error
         except json.JSONDecodeError as exc:
             raise error(f"{path}:{n}: not valid JSON at line {n}, column {exc.colno}: "
                         f"{exc.msg}", n, exc.colno) from None
+        except RecursionError:
+            raise error(f"{path}:{n}: not valid JSON: {NESTED}", n, None) from None
         if not isinstance(rec, dict):
             raise error(f"{path}:{n}: expected a JSON object, got {type(rec).__name__}", n, None)
         out.append((n, rec))

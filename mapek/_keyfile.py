@@ -20,7 +20,9 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 def create_key_file(path: Path) -> None:
     """Write a new key at ``path`` atomically (mode 0600) unless one exists; a process that
     loses the race keeps the winner's key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from mapek.private import private_dir
+
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -38,6 +38,7 @@ from mapek.loop.questions import QuestionRecord, check_answerable, fold_question
 from mapek.loop.state import HumanMode, SessionConfig
 from mapek.loop.worker import FINAL_KINDS  # the events a worker ends with: one definition
 from mapek.models import Event, Persona
+from mapek.private import open_private, private_file
 
 if TYPE_CHECKING:
     from mapek.knowledge import KnowledgeBase
@@ -270,6 +271,9 @@ class Session:
         self._idle = False
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
+        from mapek.knowledge.checkpoints import check_checkpoints
+
+        check_checkpoints(self.settings, self.workspace, self.run_id)  # unreadable: say so
         if self.spec.in_process:
             self._start_in_process(rounds)
             return
@@ -278,7 +282,7 @@ class Session:
 
         resolve_spec(self.kb, self.run_id)  # a bad policy file: a clear error, no worker
         load_tools(self.spec.tools)  # a tool vanished or changed since: named here, no worker
-        log = self.workspace.run_dir(self.run_id) / "worker.log"
+        log = private_file(self.workspace.run_dir(self.run_id) / "worker.log")  # 0600
         root = str(self.workspace.root)
         env = {**os.environ, "MAPEK_HOME": root}
 
@@ -330,7 +334,7 @@ class Session:
         """The worker's watchdog, in its own process (and its own session: a Ctrl-C at the
         terminal does not take the guard away)."""
         assert self._proc is not None
-        log = open(self.workspace.run_dir(self.run_id) / "watchdog.log", "ab")  # noqa: SIM115
+        log = open_private(self.workspace.run_dir(self.run_id) / "watchdog.log")
         self._dog = subprocess.Popen(
             [sys.executable, "-m", "mapek.breaker.watchdog", self.run_id, "--pid",
              str(self._proc.pid), "--home", str(self.workspace.root)],
@@ -751,8 +755,14 @@ class Session:
                                disable=disable, enable=enable, reason=reason, by=by)
 
     def resume(self, *, trial: int | None = None,
-               on_event: Callable[[Event], None] | None = None) -> SessionResult:
+               on_event: Callable[[Event], None] | None = None,
+               from_log: bool = False) -> SessionResult:
         """Continue a stopped, failed, killed or tripped run from its last checkpoint.
+
+        ``from_log``: rebuild the run from its event log instead (the checkpoint file is
+        corrupt: it is moved aside; or it is sound: the run's checkpoints are dropped), recorded
+        as ``checkpoint.discarded``. The worker replays the run's nodes against the log, which
+        holds every turn, call and answer: each is read back, none asked for or written twice.
 
         After a trip the breaker is **half-open**: ``trial`` rounds (default 1; 0 skips the
         trial) run first in a worker of their own, under the watchdog. If they end without a new
@@ -767,6 +777,13 @@ class Session:
                       after=self.settings.orphan_after)
         if self.is_running():
             raise UserError(f"run {self.run_id} already has a live worker")
+        if from_log:
+            from mapek.knowledge.checkpoints import discard_checkpoints
+
+            what = discard_checkpoints(self.settings, self.workspace, self.run_id)
+            ev = self.kb.record(self.run_id, "checkpoint.discarded", "system", {"text": what})
+            if on_event is not None:
+                on_event(ev)
         rounds = (1 if self.result().status == "tripped" else 0) if trial is None else trial
         if rounds:
             after = self.kb.log.last_seq(self.run_id)

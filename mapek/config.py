@@ -25,6 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mapek.errors import WorkspaceError
+from mapek.private import private_dir
 
 __all__ = ["Settings", "Workspace", "OFFLINE_MODEL"]
 
@@ -106,7 +107,7 @@ class Workspace:
                     path=str(root),
                 )
             try:
-                root.mkdir(parents=True, exist_ok=True)
+                private_dir(root)
             except OSError as exc:
                 raise WorkspaceError(f"cannot create workspace {root}: {exc.strerror}",
                                      path=str(root)) from exc
@@ -127,6 +128,4 @@ class Workspace:
         return self.root / "checkpoints.sqlite3"
 
     def run_dir(self, run_id: str) -> Path:
-        path = self.root / "runs" / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.root / "runs" / run_id)

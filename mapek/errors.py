@@ -14,6 +14,7 @@
     │   └── IdempotencyKeyCollision one effect key presented with another tool or other arguments
     ├── RuntimeFailure              something broke while running; state is kept
     │   ├── StorageError            the event log's database failed (sqlite translated here)
+    │   │   └── CheckpointCorrupt   the checkpoint file cannot be read: resume --from-log
     │   ├── LogIntegrityError       the hash chain is broken: an edited, deleted, inserted or
     │   │                           reordered event
     │   ├── VectorIndexError        the vector index failed (chromadb translated here)
@@ -48,6 +49,7 @@ __all__ = [
     "IdempotencyKeyCollision",
     "RuntimeFailure",
     "StorageError",
+    "CheckpointCorrupt",
     "LogIntegrityError",
     "VectorIndexError",
     "ModelError",
@@ -145,6 +147,19 @@ class RuntimeFailure(MapekError):
 
 class StorageError(RuntimeFailure):
     """The event log's storage failed."""
+
+
+class CheckpointCorrupt(StorageError):
+    """The checkpoint file cannot be read (random bytes, a torn page): the run goes on from its
+    event log instead (``mapek resume RUN --from-log``), which holds every turn."""
+
+    def __init__(self, path: str, run_id: str | None, reason: str):
+        run = run_id or "RUN"
+        super().__init__(f"the checkpoint file {path} is corrupt ({reason}); continue the run "
+                         f"from its event log: mapek resume {run} --from-log")
+        self.path = path
+        self.run_id = run_id
+        self.reason = reason
 
 
 class LogIntegrityError(RuntimeFailure):

@@ -56,6 +56,7 @@ __all__ = [
     # the breaker
     "BreakerTripped", "BreakerStopped", "BreakerNotified", "BreakerOverride",
     "BreakerHalfOpen", "BreakerClosed", "WatchdogRestarted", "WatchdogRespawned",
+    "CheckpointDiscarded",
     # effects (the ledger)
     "EffectIntent", "EffectInDoubt", "EffectResolved",
     # evidence
@@ -663,6 +664,14 @@ class WatchdogRespawned(Payload):
     """The new watchdog's; None when it could not be started (``error`` says why)."""
     error: str | None = None
     paused_s: float = 0.0
+    text: str = ""
+
+
+@_kind("checkpoint.discarded")
+class CheckpointDiscarded(Payload):
+    """``mapek resume RUN --from-log``: the run's checkpoints were set aside (a corrupt file
+    moved aside, or the run's own dropped) and the run is rebuilt from its event log."""
+
     text: str = ""
 
 

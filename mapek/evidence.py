@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from mapek._keyfile import create_key_file, read_key_file
 from mapek.errors import ConfigError, EvidenceError, EvidenceRejected
+from mapek.inputs import NESTED, not_utf8, read_utf8
 from mapek.models import Event, EventDraft, canonical_json
 
 if TYPE_CHECKING:
@@ -212,12 +213,17 @@ def load_envelope(source: str | Path | Mapping[str, Any]) -> Envelope:
         except OSError as exc:
             raise EvidenceError(f"{where}: cannot read: {exc.strerror or exc}",
                                 path=str(path)) from None
+        except UnicodeDecodeError as exc:
+            raise EvidenceError(f"{where}: cannot read: {not_utf8(exc)}",
+                                path=str(path)) from None
         source = text
     if isinstance(source, str):
         try:
             data = json.loads(source)
         except json.JSONDecodeError as exc:
             raise EvidenceError(f"{where}: not JSON: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise EvidenceError(f"{where}: not JSON: {NESTED}") from None
     if not isinstance(data, Mapping):
         raise EvidenceError(f"{where}: must be a JSON object")
     try:
@@ -381,9 +387,14 @@ class Requirements:
         reg = cls()
         for path in sorted(folder.glob("*.yaml")):
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+                data = yaml.safe_load(read_utf8(path))
+            except ValueError as exc:  # not readable, not UTF-8
+                raise EvidenceError(f"requirement {path}: {exc}", path=str(path)) from None
             except yaml.YAMLError as exc:
                 raise EvidenceError(f"requirement {path}: not valid YAML: {exc}",
+                                    path=str(path)) from None
+            except RecursionError:
+                raise EvidenceError(f"requirement {path}: not valid YAML: {NESTED}",
                                     path=str(path)) from None
             if not isinstance(data, dict):
                 raise EvidenceError(f"requirement {path}: must be a mapping", path=str(path))

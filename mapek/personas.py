@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from mapek._resources import data_dir
 from mapek.errors import PersonaError
+from mapek.inputs import NESTED, not_utf8
 from mapek.models import Persona
 
 __all__ = ["PersonaLibrary", "load_persona_file"]
@@ -32,6 +33,10 @@ def load_persona_file(path: Path) -> Persona:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise PersonaError(f"{path}: cannot read: {exc.strerror}", path=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise PersonaError(f"{path}: cannot read: {not_utf8(exc)}", path=str(path)) from None
+    except RecursionError:
+        raise PersonaError(f"{path}: invalid YAML: {NESTED}", path=str(path)) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}" if where is not None else ""

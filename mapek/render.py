@@ -7,6 +7,10 @@ person at the front end is named (``the human`` in a terminal log, ``you`` in th
 whether machine events are wanted (``verbose``). Payloads are read through their typed models
 (:mod:`mapek.events`). :func:`event_summary` is the one-line gist a timeline shows.
 
+Every string an event brings (payload, actor) is shown through
+:func:`mapek.safety.display.for_display`: secrets masked, control characters (terminal escape
+sequences) made visible; whatever text is made is checked once more for control characters.
+
 Rich is imported when text is made, not when this module is.
 """
 
@@ -47,12 +51,13 @@ from mapek.events import (
     typed,
 )
 from mapek.models import Event
+from mapek.safety.display import display_payload, for_display, visible_controls
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-__all__ = ["EventRenderer", "Viewer", "event_text", "event_summary", "who", "short",
-           "QUIET_KINDS"]
+__all__ = ["EventRenderer", "Viewer", "event_text", "event_summary", "safe_event", "who",
+           "short", "QUIET_KINDS"]
 
 QUIET_KINDS = frozenset({"worker.started", "observer.monitor", "question.triaged", "llm.call",
                          "topic"})
@@ -104,10 +109,25 @@ def event_text(ev: Event, viewer: Viewer | None = None) -> Text | None:
     from rich.text import Text
 
     v = viewer or Viewer()
+    if ev.kind in QUIET_KINDS and not v.verbose:
+        return None
+    ev = safe_event(ev)
     out = _text(ev, v)
     if out is None and v.verbose:
-        return Text(f"{ev.seq:>5} {ev.kind} {ev.actor} {ev.payload}", style="dim")
+        out = Text(f"{ev.seq:>5} {ev.kind} {ev.actor} {ev.payload}", style="dim")
+    if out is not None:  # the last guard: one visible character for each control one
+        plain = out.plain
+        shown = visible_controls(plain, same_length=True)
+        if shown != plain:
+            out.plain = shown
     return out
+
+
+def safe_event(ev: Event) -> Event:
+    """``ev`` with its actor and every payload string as a person may see them (secrets
+    masked, control characters visible): what the renderer reads."""
+    return ev.model_copy(update={"actor": for_display(ev.actor, keep_newlines=False),
+                                 "payload": display_payload(ev.payload)})
 
 
 def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 - one per kind
@@ -221,7 +241,7 @@ def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 
     if isinstance(p, BreakerOverride):
         return Text(f"breaker override: {p.text}", style="yellow")
     if k in ("breaker.half_open", "breaker.closed", "worker.unwatched", "worker.watched",
-             "watchdog.restarted", "watchdog.respawned"):
+             "watchdog.restarted", "watchdog.respawned", "checkpoint.discarded"):
         text = p.get("text")
         return Text(f"{k}: {text}" if text else k, style="yellow")
     if isinstance(p, RunFinished):
@@ -258,7 +278,7 @@ def _decision(p: DecisionMade | LegacyDecision, v: Viewer) -> Text | None:
 
 def event_summary(ev: Event) -> str:
     """An event's gist on one line (for a timeline)."""
-    p = typed(ev)
+    p = typed(safe_event(ev))
     text = p.get("text") or p.get("reason") or p.get("why") or p.get("tool") or ""
     if not text and isinstance(p, Plan):
         text = ", ".join(s.persona for s in p.speakers)
@@ -285,5 +305,5 @@ class EventRenderer:
         if text is None:
             return
         if ev.kind == "run.started":
-            self.c.rule(f"run {ev.run_id}", style="dim")
+            self.c.rule(f"run {for_display(ev.run_id, keep_newlines=False)}", style="dim")
         self.c.print(text, soft_wrap=ev.kind in self._SOFT)

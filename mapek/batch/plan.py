@@ -39,7 +39,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mapek.bounds import MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.errors import ConfigError, UserError
+from mapek.inputs import NESTED, not_utf8
 from mapek.llm.spec import ModelSpec
 from mapek.models import Persona
 
@@ -71,22 +73,22 @@ class _Strict(BaseModel):
 class SessionLimits(_Strict):
     """Each cell's own limits, as :meth:`mapek.Session.create` takes them."""
 
-    max_turns: int = Field(default=12, ge=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_usd: float | None = Field(default=None, gt=0)
-    time_limit: float | None = Field(default=None, gt=0)
+    max_turns: int = Field(default=12, ge=1, le=MAX_TURNS)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    max_usd: float | None = Field(default=None, gt=0, le=MAX_USD, allow_inf_nan=False)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds of a cell's worker time."""
-    escalation_budget: int = Field(default=3, ge=0)
-    speakers_per_round: int = Field(default=2, ge=1)
+    escalation_budget: int = Field(default=3, ge=0, le=MAX_ESCALATIONS)
+    speakers_per_round: int = Field(default=2, ge=1, le=64)
 
 
 class BatchLimits(_Strict):
     """Limits of the whole batch. The budget is summed over every cell from the log; when it is
     spent the running cells stop as a trip does (resumable with a raised limit)."""
 
-    max_usd: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, ge=1)
-    time_limit: float | None = Field(default=None, gt=0)
+    max_usd: float | None = Field(default=None, gt=0, le=MAX_USD, allow_inf_nan=False)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds of wall time the batch's driver may run (summed over run and resumes)."""
     concurrency: int = Field(default=2, ge=1, le=64)
     """Cells running at once."""
@@ -187,9 +189,14 @@ def load_plan(path: str | Path) -> BatchPlan:
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}", file=str(p), line=None,
                         where="") from None
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"cannot read: {not_utf8(exc)}", file=str(p), line=None,
+                        where="") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise PlanError(f"invalid YAML: {NESTED}", file=str(p), line=None, where="") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or "invalid YAML"

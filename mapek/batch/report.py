@@ -10,14 +10,15 @@ no script, no stylesheet or font from the network, so it opens anywhere, offline
 
 from __future__ import annotations
 
+import html
 import json
 import time
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from mapek.batch.agreement import AGREE, FACTORS, PARTLY, agreement, label
 from mapek.batch.state import BatchFold
+from mapek.safety.display import for_display
 
 __all__ = ["BatchReport", "build_report", "CONSISTENT_RATE"]
 
@@ -200,7 +201,7 @@ class BatchReport:
             for c in t["cells"]:
                 lines.append(f"| {_md(c['key'])} | {c['state']} | {c['tokens']} | "
                              f"{c['usd']:.4f} | {c['turns']} | {c['seconds']:.0f} |")
-        return "\n".join(lines) + "\n"
+        return for_display("\n".join(lines) + "\n")
 
     # -- HTML ----------------------------------------------------------------------------------
 
@@ -290,6 +291,12 @@ class BatchReport:
 
     def _repr_html_(self) -> str:
         return self.html()
+
+
+def escape(text: str) -> str:
+    """``text`` for the HTML page: as a person may see it (secrets masked, control characters
+    visible), then HTML-escaped."""
+    return html.escape(for_display(text))
 
 
 def _md(text: str) -> str:

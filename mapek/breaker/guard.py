@@ -49,7 +49,9 @@ def spawn_watchdog(run_id: str, pid: int, home: Path, run_dir: Path) -> subproce
     """Start ``python -m mapek.breaker.watchdog RUN --pid PID --home HOME`` in its own session
     (a trip's kill of the worker's process group spares it), writing to the run's
     ``watchdog.log``."""
-    with open(run_dir / "watchdog.log", "ab") as log:
+    from mapek.private import open_private
+
+    with open_private(run_dir / "watchdog.log") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "mapek.breaker.watchdog", run_id, "--pid", str(pid),
              "--home", str(home)], stdout=log, stderr=subprocess.STDOUT,

@@ -26,6 +26,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mapek._resources import data_dir
+from mapek.bounds import (
+    MAX_COUNT,
+    MAX_DEPTH,
+    MAX_ESCALATIONS,
+    MAX_SECONDS,
+    MAX_TOKENS,
+    MAX_TURNS,
+    MAX_USD,
+)
 from mapek.errors import ConfigError
 from mapek.events import (
     FINAL_KINDS,
@@ -48,7 +57,6 @@ __all__ = [
     "load_policy", "build_policies", "first_breach", "policy_dir", "LIMIT_NAMES",
 ]
 
-NonNeg = Field(default=None, ge=0)
 
 LIMIT_NAMES = {"time": "time_limit", "tokens": "max_tokens", "usd": "max_usd",
                "turns": "max_turns", "depth": "max_depth", "escalations": "max_escalations"}
@@ -63,39 +71,39 @@ class WindowSpec(_Strict):
     """A sliding-window rate breaker over ``llm.call`` and ``tool.call`` outcomes (closed, open,
     half-open, as in Hystrix and resilience4j)."""
 
-    threshold: float = Field(default=0.5, ge=0, le=1)
+    threshold: float = Field(default=0.5, ge=0, le=1, allow_inf_nan=False)
     """Trip when this share of the calls in the window failed (or were slow)."""
-    window: int = Field(default=20, ge=1)
+    window: int = Field(default=20, ge=1, le=MAX_COUNT)
     """Calls in the sliding window."""
-    min_calls: int = Field(default=5, ge=1)
+    min_calls: int = Field(default=5, ge=1, le=MAX_COUNT)
     """No verdict before this many calls are in the window."""
-    trial_calls: int = Field(default=3, ge=0)
+    trial_calls: int = Field(default=3, ge=0, le=MAX_COUNT)
     """After a resume (half-open), this many calls must succeed; one failure trips again."""
-    slow_ms: float = Field(default=60_000, ge=0)
+    slow_ms: float = Field(default=60_000, ge=0, le=MAX_SECONDS * 1000, allow_inf_nan=False)
     """A call slower than this counts as slow (slow-call rate only)."""
 
 
 class NoProgressSpec(_Strict):
     """Loops that go nowhere. A value of 0 turns that check off."""
 
-    same_tool_call: int = Field(default=3, ge=0)
+    same_tool_call: int = Field(default=3, ge=0, le=MAX_COUNT)
     """Trip when one tool is called with the same arguments this many times."""
-    same_message: int = Field(default=3, ge=0)
+    same_message: int = Field(default=3, ge=0, le=MAX_COUNT)
     """Trip when the same message text is said this many times."""
-    idle_rounds: int = Field(default=5, ge=0)
+    idle_rounds: int = Field(default=5, ge=0, le=MAX_COUNT)
     """Trip after this many consecutive ``observer.analysis`` rounds in which nothing changed."""
 
 
 class WebhookSpec(_Strict):
     url: str
-    timeout: float = Field(default=5.0, gt=0)
+    timeout: float = Field(default=5.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     headers: dict[str, str] = Field(default_factory=dict)
 
 
 class CommandSpec(_Strict):
     argv: list[str] = Field(min_length=1)
     """The command and its arguments; the trip arrives as JSON on stdin."""
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
 
 
 class EmailSpec(_Strict):
@@ -103,7 +111,7 @@ class EmailSpec(_Strict):
     port: int = Field(default=25, ge=1, le=65535)
     sender: str
     to: list[str] = Field(min_length=1)
-    timeout: float = Field(default=10.0, gt=0)
+    timeout: float = Field(default=10.0, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
     starttls: bool = False
     username: str | None = None
     password_env: str | None = None
@@ -124,17 +132,17 @@ class PolicySpec(_Strict):
     extends: str | None = None
     """A preset (or file) this one overrides."""
     description: str = ""
-    time_limit: float | None = NonNeg
+    time_limit: float | None = Field(default=None, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds of wall-clock time the run's workers may be alive, summed over resumes."""
-    max_tokens: int | None = NonNeg
+    max_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     """Tokens over every ``llm.call``."""
-    max_usd: float | None = NonNeg
+    max_usd: float | None = Field(default=None, ge=0, le=MAX_USD, allow_inf_nan=False)
     """Cost over every ``llm.call``."""
-    max_turns: int | None = NonNeg
+    max_turns: int | None = Field(default=None, ge=0, le=MAX_TURNS)
     """``message`` events."""
-    max_depth: int | None = NonNeg
+    max_depth: int | None = Field(default=None, ge=0, le=MAX_DEPTH)
     """Nesting of plans and tool calls (parent links, or a payload ``depth``)."""
-    max_escalations: int | None = NonNeg
+    max_escalations: int | None = Field(default=None, ge=0, le=MAX_ESCALATIONS)
     """Questions put to the human (``question.escalated``)."""
     forbid_effects: list[Literal["read", "write", "destructive", "external"]] = Field(
         default_factory=list)
@@ -151,9 +159,9 @@ class PolicySpec(_Strict):
     evidence: bool = True
     """Trip on ``evidence.rejected``: an agent handed on a verdict its evidence does not bear
     out (:mod:`mapek.evidence`); proof of work is checked, so the run stops there."""
-    grace: float = Field(default=2.0, ge=0)
+    grace: float = Field(default=2.0, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
     """Seconds between SIGTERM and SIGKILL."""
-    tick: float = Field(default=0.1, gt=0, le=5)
+    tick: float = Field(default=0.1, gt=0, le=5, allow_inf_nan=False)
     """Seconds between clock checks when no event arrives."""
     notify: NotifySpec = Field(default_factory=NotifySpec)
     disabled: list[str] = Field(default_factory=list)
@@ -220,13 +228,21 @@ def _resolve(name: str) -> Path:
 def _raw(name: str, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     import yaml
 
+    from mapek.inputs import NESTED, read_utf8
+
+    _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # noqa: N806 - a class
+
     path = _resolve(name)
     if path in seen:
         raise ConfigError(f"policy {path}: extends loops back to itself")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(read_utf8(path), Loader=_YAML_LOADER) or {}
+    except ValueError as exc:  # not readable, not UTF-8
+        raise ConfigError(f"policy {path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"policy {path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"policy {path}: not valid YAML: {NESTED}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"policy {path}: must be a mapping of settings")
     _validate(data, str(path))  # names the file and field of the first bad entry

@@ -37,6 +37,7 @@ from mapek.events import (
 )
 from mapek.fold import RunFold, Spend
 from mapek.models import Event
+from mapek.safety.display import for_display
 
 __all__ = ["Report", "build_report", "suggest"]
 
@@ -191,10 +192,12 @@ class Report:
     # -- output ----------------------------------------------------------------------------
 
     def markdown(self) -> str:
+        """The report as markdown, as a person may see it (secrets masked, control characters
+        visible)."""
         parts = [f"# Post-mortem: run {self.run_id}"]
         for title, lines in self.sections():
             parts.append(f"## {title}\n\n" + "\n".join(lines))
-        return "\n\n".join(parts) + "\n"
+        return for_display("\n\n".join(parts) + "\n")
 
     def svg(self, width: int = 720, height: int = 240) -> str:
         """Cumulative tokens (blue) and cost (orange) over time, each on its own scale."""
@@ -229,9 +232,11 @@ class Report:
                 f'text-anchor="end">{t_max:.1f} s</text></svg>')
 
     def html(self) -> str:
-        body = [f"<h1>Post-mortem: run {_html.escape(self.run_id)}</h1>",
+        """A self-contained page; every text as a person may see it, then HTML-escaped."""
+        body = [f"<h1>Post-mortem: run {_esc(self.run_id)}</h1>",
                 "<h2>Tokens and cost over time</h2>", self.svg()]
-        for title, lines in self.sections():
+        for title, raw in self.sections():
+            lines = [for_display(ln) for ln in raw]
             body.append(f"<h2>{_html.escape(title)}</h2>")
             if lines and lines[0].startswith("|"):
                 rows = [ln.strip("|").split("|") for ln in lines if not ln.startswith("|---")]
@@ -245,8 +250,12 @@ class Report:
                  "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
                  "pre{white-space:pre-wrap}")
         return (f"<!doctype html><html><head><meta charset='utf-8'><title>mapek post-mortem "
-                f"{_html.escape(self.run_id)}</title><style>{style}</style></head><body>"
+                f"{_esc(self.run_id)}</title><style>{style}</style></head><body>"
                 + "\n".join(body) + "</body></html>\n")
+
+
+def _esc(text: str) -> str:
+    return _html.escape(for_display(text))
 
 
 def _short(text: str, n: int = 120) -> str:

@@ -11,6 +11,7 @@ import getpass
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from mapek.bounds import LIMIT_BOUNDS, MAX_COUNT, check_bound
 from mapek.breaker.policies import LIMIT_NAMES
 from mapek.errors import ConfigError, UserError
 from mapek.models import Event
@@ -44,6 +45,9 @@ def parse_raise(items: list[str], names: Collection[str] = LIMIT_NAMES, *,
             number = float(value)
         except ValueError:
             raise ConfigError(f"--raise {item!r}: {value!r} is not a number") from None
+        why = check_bound(number, LIMIT_BOUNDS.get(name, MAX_COUNT))
+        if why is not None:
+            raise ConfigError(f"--raise {item!r}: {why}")
         if positive and number <= 0:
             raise ConfigError(f"--raise {item!r}: a limit is above 0")
         if number < 0:

@@ -197,7 +197,9 @@ class Watchdog:
         try:
             os.utime(self.heartbeat)
         except FileNotFoundError:
-            self.heartbeat.write_text(str(os.getpid()))
+            from mapek.private import write_private
+
+            write_private(self.heartbeat, str(os.getpid()))
 
     def run(self) -> int:
         if self._lock is None:

@@ -69,22 +69,36 @@ app.add_typer(batch.batch_app, name="batch")
 
 
 def main() -> None:
-    """Entry point: user mistakes print one line and exit non-zero, never a traceback."""
+    """Entry point: user mistakes print one line and exit non-zero, never a traceback.
+
+    The command's files are private (umask 077: files 0600, folders 0700): the workspace's,
+    and the reports it writes, which quote the runs."""
+    from mapek.private import use_private_umask
+
+    use_private_umask()
     try:
         rv = app(standalone_mode=False)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except typer.TyperException as exc:  # typer's usage errors (it vendors click)
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            typer.echo(f"mapek: error: {exc}", err=True)
+    except typer.TyperException as exc:  # typer's usage errors (it vendors click): one line
+        ctx = getattr(exc, "ctx", None)
+        fmt = getattr(exc, "format_message", None)
+        msg = " ".join(str(fmt() if fmt is not None else exc).split())
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        typer.echo(f"mapek: error: {msg}{hint}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except MapekError as exc:
-        typer.echo(f"mapek: error: {exc}", err=True)
+        from mapek.safety.display import one_line
+
+        typer.echo(f"mapek: error: {one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
+    except (RecursionError, UnicodeDecodeError) as exc:  # an input no reader caught: one line
+        from mapek.inputs import NESTED, not_utf8
+
+        why = NESTED if isinstance(exc, RecursionError) else not_utf8(exc)
+        typer.echo(f"mapek: error: an input could not be read: {why}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mapek.bounds import MAX_COUNT, MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
 from mapek.cli._common import (
     EXIT_DIED,
     EXIT_STOPPED,
@@ -39,10 +40,13 @@ TERMINAL_APP = "mapek_tui:MapekApp"
 
 
 def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
-           trial: int | None = None) -> int:
+           trial: int | None = None, from_log: bool = False) -> int:
     """Stream a session to the terminal until it ends (``resume``: through its half-open
     trial, see :meth:`Session.resume`); returns the exit code."""
+    from rich.markup import escape
+
     from mapek.render import EventRenderer
+    from mapek.safety.display import for_display
 
     con = console()
     cfg = session.config
@@ -55,7 +59,7 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
         f"answer from anywhere: mapek answer {rid} QID \"TEXT\"", soft_wrap=True)
     try:
         show = emit_jsonl if as_json else renderer.render
-        result = session.resume(trial=trial, on_event=show) if resume else \
+        result = session.resume(trial=trial, on_event=show, from_log=from_log) if resume else \
             session.run(on_event=show)
     except KeyboardInterrupt:
         session.stop("interrupted at the terminal (Ctrl-C)")
@@ -66,15 +70,16 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
             from rich.markdown import Markdown
 
             con.rule("[bold]synthesis")
-            con.print(Markdown(result.synthesis_path.read_text()))
+            con.print(Markdown(for_display(result.synthesis_path.read_text())))
         con.print(f"[bold]run[/] {session.run_id} · {result.status}"
-                  + (f" · {result.reason}" if result.reason else "")
+                  + (f" · {escape(for_display(result.reason))}" if result.reason else "")
                   + (f" · {result.synthesis_path}" if result.synthesis_path else ""),
                   soft_wrap=True)
     if result.status == "tripped" and not as_json:
-        con.print(f"[bold red]breaker tripped[/]: {result.reason}\n  the run keeps its state; "
-                  f"review it with `mapek postmortem {session.run_id}`, then `mapek resume "
-                  f"{session.run_id} --raise NAME=VALUE --reason ...`", soft_wrap=True)
+        con.print(f"[bold red]breaker tripped[/]: {escape(for_display(result.reason))}\n  the "
+                  f"run keeps its state; review it with `mapek postmortem {session.run_id}`, "
+                  f"then `mapek resume {session.run_id} --raise NAME=VALUE --reason ...`",
+                  soft_wrap=True)
     return {"stopped": EXIT_STOPPED, "failed": 1, "died": EXIT_DIED,
             "tripped": EXIT_TRIPPED}.get(result.status, 0)
 
@@ -85,18 +90,21 @@ def discuss(
         "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
+                                           help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
                                                      help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
+                          ] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
+                       ] = None,
     non_interactive: Annotated[bool, typer.Option(
         "--non-interactive", help="Never prompt: consequential questions wait or are deferred.")
     ] = False,
     on_question: Annotated[str, typer.Option(
         "--on-question", help="With --non-interactive: queue (wait in the log) or defer.")
     ] = "queue",
-    escalations: Annotated[int, typer.Option("--escalations", min=0,
+    escalations: Annotated[int, typer.Option("--escalations", min=0, max=MAX_ESCALATIONS,
                                              help="Escalation budget.")] = 3,
     policy: Annotated[str | None, typer.Option(
         "--policy", help="Breaker policy for the watchdog: a preset (default, strict) or a "
@@ -140,8 +148,11 @@ def resume(
     ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded with who).")] = "",
     trial: Annotated[int | None, typer.Option(
-        "--trial", min=0, help="Half-open: run this many rounds first and continue only if they "
-        "pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
+        "--trial", min=0, max=MAX_COUNT, help="Half-open: run this many rounds first and "
+        "continue only if they pass without a trip (default 1 after a trip, 0 otherwise).")] = None,
+    from_log: Annotated[bool, typer.Option(
+        "--from-log", help="Rebuild the run from its event log, not its checkpoint (a corrupt "
+        "checkpoint file is moved aside); nothing is asked for or written twice.")] = False,
 ) -> None:
     """Continue a stopped, failed, killed or tripped run from its last checkpoint.
 
@@ -160,7 +171,7 @@ def resume(
                                  disable=disable or [], reason=reason)
             typer.echo(f"breaker override recorded (event #{ev.seq}): {ev.payload['text']}")
         raise typer.Exit(follow(session, verbose=verbose, as_json=as_json, resume=True,
-                                trial=trial))
+                                trial=trial, from_log=from_log))
 
 
 def trip(
@@ -188,7 +199,7 @@ def postmortem(
         report = build_report(kb, run_id)
     from rich.markdown import Markdown
 
-    console().print(Markdown(report.markdown()))
+    console().print(Markdown(report.markdown()))  # for_display'd by the report
     if html is not None:
         html.write_text(report.html(), encoding="utf-8")
         typer.echo(f"wrote {html}")
@@ -255,11 +266,14 @@ def tui(
         "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
     ] = None,
     model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
+                                           help="Persona turns.")] = 24,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
                                                      help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1)] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
+                          ] = None,
+    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
+                       ] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
     personas_dir: PersonasDir = None,
     tools: ToolsOpt = None,

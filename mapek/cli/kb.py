@@ -76,10 +76,15 @@ def kb_reindex(
     run: Annotated[str | None, typer.Option("--run", help="Only this run.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Rebuild the vector index from the event log alone."""
+    """Rebuild the vector index from the event log alone (a corrupt index folder is moved
+    aside and the whole index rebuilt from nothing)."""
     with open_kb() as kb:
         count = kb.reindex(run)
+        aside = kb.index_set_aside
     if as_json:
-        emit_json({"indexed": count})
-    else:
-        typer.echo(f"indexed {count} entries from the log")
+        emit_json({"indexed": count, **({"set_aside": str(aside)} if aside else {})})
+        return
+    if aside is not None:
+        typer.echo(f"the vector index could not be read: moved it to {aside} and rebuilt the "
+                   "whole index")
+    typer.echo(f"indexed {count} entries from the log")

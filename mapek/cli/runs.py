@@ -37,11 +37,14 @@ def runs_list(as_json: JsonFlag = False) -> None:
     if as_json:
         emit_json(out)
         return
+    from rich.markup import escape
     from rich.table import Table
+
+    from mapek.safety.display import one_line
 
     table = Table("run", "status", "events", "topic")
     for r in out:
-        table.add_row(r["run_id"], r["status"], str(r["events"]), r["topic"])
+        table.add_row(r["run_id"], r["status"], str(r["events"]), escape(one_line(r["topic"])))
     console().print(table)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mapek.bounds import MAX_COUNT, MAX_SECONDS
 from mapek.cli._common import (
     EXIT_STOPPED,
     ApiBaseOpt,
@@ -34,12 +35,19 @@ EXIT_CODES = {"allow": 0, "needs_approval": 3, "deny": 4}
 def _context(raw: str | None) -> dict[str, Any] | None:
     if raw is None:
         return None
-    text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
+    from mapek.inputs import NESTED, read_utf8
+
+    try:
+        text = read_utf8(Path(raw[1:])) if raw.startswith("@") else raw
+    except ValueError as exc:
+        raise UserError(f"--context {raw}: {exc}") from None
     try:
         ctx = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"--context: not valid JSON at line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}") from None
+    except RecursionError:
+        raise UserError(f"--context: not valid JSON: {NESTED}") from None
     if not isinstance(ctx, dict):
         raise UserError("--context must be a JSON object")
     return ctx
@@ -262,7 +270,7 @@ def _sandbox_kb() -> Any:
 def sandbox_run(
     workflow: Annotated[Path, typer.Argument(help="A workflow YAML/JSON file.")],
     chaos: Annotated[bool, typer.Option("--chaos", help="Inject seeded faults.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Chaos seed.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**63 - 1, help="Chaos seed.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
     """Run a workflow once in a fresh sandbox; exit 0 when the run was clean, 1 otherwise."""
@@ -290,7 +298,8 @@ def sandbox_run(
 
 def promote_command(
     workflow: Annotated[Path, typer.Argument(help="A workflow YAML/JSON file.")],
-    after: Annotated[int, typer.Option("--after", min=1, envvar="MAPEK_PROMOTE_AFTER",
+    after: Annotated[int, typer.Option("--after", min=1, max=MAX_COUNT,
+                                       envvar="MAPEK_PROMOTE_AFTER",
                                        help="Clean sandbox runs needed (env "
                                        "MAPEK_PROMOTE_AFTER).")] = 3,
 ) -> None:
@@ -309,7 +318,8 @@ def grant_command(
     why: Annotated[str, typer.Option("--why", help="The justification (recorded).")] = "",
     to: Annotated[str, typer.Option("--to", help="A persona of the run, or 'session'.")
                   ] = "session",
-    ttl: Annotated[float | None, typer.Option("--ttl", help="Seconds until it expires "
+    ttl: Annotated[float | None, typer.Option("--ttl", min=0.001, max=MAX_SECONDS,
+                                              help="Seconds until it expires "
                                               "(default: never).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:

@@ -34,7 +34,7 @@ class FileLock:
         """Take the lock, waiting up to ``timeout`` seconds; False if another process has it."""
         if self._fd is not None:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -55,6 +55,14 @@ def connect(path: Path, *, create: bool, busy_timeout: float) -> sqlite3.Connect
     if not create and not path.exists():
         raise WorkspaceError(f"no event log at {path} (nothing was recorded here yet)",
                              path=str(path))
+    if create:
+        from mapek.private import private_file
+
+        try:
+            private_file(path)  # 0600, and so its -wal and -shm files
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create the event log {path}: {exc.strerror}",
+                                 path=str(path)) from exc
     uri = f"file:{quote(str(path.resolve()))}?mode={'rwc' if create else 'rw'}"
     conn = None
     try:

@@ -24,7 +24,14 @@ from mapek.knowledge._pg_schema import is_postgres_url
 from mapek.knowledge.log import EventLog, Follow, RunInfo
 from mapek.knowledge.projector import IndexProjector
 from mapek.knowledge.sqlite_log import SQLiteEventLog
-from mapek.knowledge.vectors import ChromaIndex, Filter, SearchHit, VectorIndex, parse_chroma_url
+from mapek.knowledge.vectors import (
+    ChromaIndex,
+    Filter,
+    SearchHit,
+    VectorIndex,
+    parse_chroma_url,
+    set_aside_embedded,
+)
 from mapek.knowledge.verify import VerifyReport
 from mapek.models import SEMANTIC_KINDS, Event, EventDraft
 
@@ -82,11 +89,13 @@ class KnowledgeBase:
         *,
         index_on_record: bool = True,
         index_lock: FileLock | None = None,
+        index_path: Path | None = None,
         **projector_options: Any,
     ):
         """Wrap a log. ``open_index`` opens the vector index when it is first needed.
 
-        ``index_lock`` keeps an embedded index to one process at a time. With
+        ``index_lock`` keeps an embedded index to one process at a time; ``index_path`` is
+        that index's folder (a broken one is set aside by :meth:`reindex`). With
         ``index_on_record=False`` recording never touches the index (for a front end beside a
         worker); ``search`` still sees every event. ``projector_options`` go to
         :class:`IndexProjector` (``batch_size``, ``max_delay``, ``hold``, ``lock_timeout``,
@@ -97,6 +106,9 @@ class KnowledgeBase:
         self._open_index = open_index
         self._index_on_record = index_on_record
         self._index_lock = index_lock
+        self._index_path = index_path
+        self.index_set_aside: Path | None = None
+        """Where :meth:`reindex` moved a broken embedded index (None: it did not)."""
         self._projector_options = projector_options
         self._projector: IndexProjector | None = None
         self._closed = False
@@ -128,6 +140,7 @@ class KnowledgeBase:
         log = open_log(settings.log_url, workspace, create=create)
         lock = None if settings.chroma_url else FileLock(workspace.root / "chroma.lock")
         return cls(log, lambda: ChromaIndex.open(settings, workspace), index_lock=lock,
+                   index_path=None if settings.chroma_url else workspace.chroma_path,
                    **{"embedding": functools.partial(_embedding, settings.embedding),
                       **options})
 
@@ -211,8 +224,30 @@ class KnowledgeBase:
         return self.log.verify(run_id, raise_on_error=raise_on_error)
 
     def reindex(self, run_id: str | None = None) -> int:
-        """Rebuild the vector index (or one run's entries) from the log; return entries written."""
-        return self.projector.reindex(run_id)
+        """Rebuild the vector index (or one run's entries) from the log; return entries written.
+
+        An embedded index that cannot be opened, read or written (a corrupt Chroma folder) is
+        moved aside (``chroma.broken-TIME``, kept for a look; :attr:`index_set_aside` says
+        where) and the whole index rebuilt from nothing: it is derived from the log, which
+        keeps every event. A failure to embed, or an index another process holds, is raised
+        as it is: the folder is not the problem then."""
+        from mapek.errors import VectorIndexError
+
+        self.index_set_aside = None
+        try:
+            return self.projector.reindex(run_id)
+        except VectorIndexError as exc:
+            path = self._index_path
+            why = str(exc)
+            if path is None or why.startswith(("cannot embed", "the embedded vector index is "
+                                                                "in use")):
+                raise
+            logger.info("the vector index at %s is broken (%s): setting it aside", path, why)
+
+            def discard() -> None:
+                self.index_set_aside = set_aside_embedded(path)
+
+            return self.projector.rebuild(discard)
 
     def flush(self) -> int:
         """Index every semantic event logged so far, now; raises ``VectorIndexError`` on failure.

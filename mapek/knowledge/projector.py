@@ -382,6 +382,28 @@ class IndexProjector:
                     return added
                 cursor = scanned
 
+    def rebuild(self, discard: Callable[[], None]) -> int:
+        """Rebuild the whole index from nothing: ``discard`` sets the broken index aside (it is
+        called with this projector's index closed and the index lock held, so no other process
+        has the index open), then every semantic event of the log is indexed again."""
+        with self._work:
+            try:
+                self._release(idle_only=False)
+            except VectorIndexError as exc:  # a broken index may not even close cleanly
+                logger.warning("the broken vector index did not close cleanly: %s", exc)
+            self._index, self._tail = None, None
+            lock = self._lock
+            if lock is not None and not lock.acquire(self.lock_timeout):
+                raise VectorIndexError(
+                    f"the embedded vector index is in use by another process (pid "
+                    f"{lock.holder() or '?'}); stop it, then reindex again")
+            try:
+                discard()
+            finally:
+                if lock is not None:
+                    lock.release()
+            return self.reindex(None)
+
     def close(self) -> None:
         """Stop the background thread (without flushing), close the index, let go of the lock."""
         with self._cond:

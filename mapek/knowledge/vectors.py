@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,7 +32,8 @@ from mapek.config import Settings, Workspace
 from mapek.errors import ConfigError, VectorIndexError
 from mapek.models import SEMANTIC_KINDS, Event, canonical_json
 
-__all__ = ["ChromaIndex", "Filter", "SearchHit", "VectorIndex", "indexable", "parse_chroma_url"]
+__all__ = ["ChromaIndex", "Filter", "SearchHit", "VectorIndex", "indexable", "parse_chroma_url",
+           "set_aside_embedded"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,39 @@ class VectorIndex(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: the default releases nothing
         """Release the client. The default does nothing."""
+
+
+def set_aside_embedded(path: Path) -> Path | None:
+    """Move an embedded Chroma folder aside (``<name>.broken-TIME``) so that the next open
+    starts an empty one, and drop this process's cached Chroma system for it; returns where it
+    went (None: there was no folder). For a folder no process has open."""
+    forget = getattr(_shared_system_client(), "_identifier_to_system", None)
+    if isinstance(forget, dict):
+        system = forget.pop(str(path), None)
+        refs = getattr(_shared_system_client(), "_identifier_to_refcount", None)
+        if isinstance(refs, dict):
+            refs.pop(str(path), None)
+        if system is not None:
+            try:
+                system.stop()
+            except Exception as exc:  # noqa: BLE001 - a broken system may not stop cleanly
+                logger.debug("stopping the broken Chroma system: %s", exc)
+    if not path.exists():
+        return None
+    aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    os.replace(path, aside)
+    return aside
+
+
+def _shared_system_client() -> Any:
+    """Chroma's cache of embedded systems, by folder (one per process)."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    return SharedSystemClient
 
 
 def parse_chroma_url(url: str) -> tuple[str, int, bool]:

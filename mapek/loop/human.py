@@ -135,6 +135,16 @@ class HumanChannel(abc.ABC):
         that waits for a person stops waiting for that one and leaves it out of its reply."""
 
 
+def _shown(value: Any) -> str:
+    """A value for the terminal's markup: secrets masked, control characters visible, markup
+    escaped."""
+    from rich.markup import escape
+
+    from mapek.safety.display import for_display
+
+    return escape(for_display(str(value)))
+
+
 class TerminalChannel(HumanChannel):
     """Asks at the terminal with rich; an empty answer defers the question.
 
@@ -209,8 +219,9 @@ class TerminalChannel(HumanChannel):
         for q in questions:
             if self._elsewhere(q["qid"]):
                 continue
-            c.print(f"[bold]{q['qid']}[/] from [bold]{q['asked_by']}[/] "
-                    f"[dim](consequential: {q.get('reason')})[/]\n  {q['text']}")
+            c.print(f"[bold]{_shown(q['qid'])}[/] from [bold]{_shown(q['asked_by'])}[/] "
+                    f"[dim](consequential: {_shown(q.get('reason'))})[/]\n  "
+                    f"{_shown(q['text'])}")
             answer = self._line("  your answer (empty to defer): ", q["qid"])
             if answer is None:
                 self._elsewhere(q["qid"])
@@ -220,7 +231,7 @@ class TerminalChannel(HumanChannel):
         return out
 
     def notify(self, text: str) -> None:
-        self.console.print(f"[yellow]{text}[/]", soft_wrap=True)
+        self.console.print(f"[yellow]{_shown(text)}[/]", soft_wrap=True)
 
     def approve(self, requests: Sequence[dict[str, Any]]) -> Approvals:
         import json
@@ -230,10 +241,12 @@ class TerminalChannel(HumanChannel):
         for r in requests:
             if self._elsewhere(r["call_id"]):
                 continue
-            self.console.print(f"[bold]{r['call_id']}[/] {r.get('proposed_by')} wants to run "
-                               f"[bold]{r['tool']}[/] ({r.get('effect')}) with exactly:\n  "
-                               f"{json.dumps(r.get('args', {}), ensure_ascii=False)}\n  [dim]"
-                               f"{'; '.join(r.get('reasons') or [])}[/]", soft_wrap=True)
+            self.console.print(f"[bold]{_shown(r['call_id'])}[/] {_shown(r.get('proposed_by'))} "
+                               f"wants to run [bold]{_shown(r['tool'])}[/] "
+                               f"({_shown(r.get('effect'))}) with exactly:\n  "
+                               f"{_shown(json.dumps(r.get('args', {}), ensure_ascii=False))}"
+                               f"\n  [dim]{_shown('; '.join(r.get('reasons') or []))}[/]",
+                               soft_wrap=True)
             while True:
                 said = self._line("  approve this call? [y/n] (n): ", r["call_id"])
                 if said is None or said.strip().lower() in ("", "y", "yes", "n", "no"):

@@ -11,6 +11,8 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mapek.bounds import MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
+
 __all__ = ["SessionConfig", "LoopState", "HumanMode", "RunStatus", "initial_state"]
 
 HumanMode = Literal["interactive", "queue", "defer"]
@@ -29,14 +31,14 @@ class SessionConfig(BaseModel):
     topic: str = Field(min_length=1)
     personas: list[str] = Field(min_length=2)
     model: str = "mapek/offline"
-    max_turns: int = Field(default=24, ge=1)
+    max_turns: int = Field(default=24, ge=1, le=MAX_TURNS)
     """Persona turns before the orchestrator forces a synthesis."""
-    speakers_per_round: int = Field(default=2, ge=1)
+    speakers_per_round: int = Field(default=2, ge=1, le=64)
     """Persona turns run concurrently in one round."""
-    time_limit: float | None = Field(default=None, gt=0)
-    max_tokens: int | None = Field(default=None, gt=0)
-    max_usd: float | None = Field(default=None, gt=0)
-    escalation_budget: int = Field(default=3, ge=0)
+    time_limit: float | None = Field(default=None, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
+    max_tokens: int | None = Field(default=None, gt=0, le=MAX_TOKENS)
+    max_usd: float | None = Field(default=None, gt=0, le=MAX_USD, allow_inf_nan=False)
+    escalation_budget: int = Field(default=3, ge=0, le=MAX_ESCALATIONS)
     """Consequential questions the human may be asked in one session."""
     human: HumanMode = "interactive"
     personas_dir: str | None = None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mapek.loop.schemas import Synthesis
 from mapek.loop.state import LoopState
+from mapek.private import write_private
 
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
@@ -36,7 +37,11 @@ def _facts(state: LoopState) -> dict[str, Any]:
 
 
 def render_markdown(s: dict[str, Any], header: dict[str, Any]) -> str:
-    out = [f"# Synthesis: {header['topic']}", "",
+    """The synthesis as markdown; every text as a person may see it (secrets masked, control
+    characters visible, the title on one line)."""
+    from mapek.safety.display import for_display, one_line
+
+    out = [f"# Synthesis: {one_line(header['topic'])}", "",
            f"run `{header['run_id']}` · status **{header['status']}** · {header['turns']} turns · "
            f"model `{header['model']}`" + (" (offline model: output is scripted, not reasoned)"
                                             if header.get("offline") else ""), "",
@@ -46,7 +51,7 @@ def render_markdown(s: dict[str, Any], header: dict[str, Any]) -> str:
         out += [f"## {title}", ""] + ([f"- {x}" for x in s[key]] or ["- (none)"]) + [""]
     out += ["## Dissent", ""] + ([f"- **{d['persona']}**: {d['position']}" for d in s["dissent"]]
                                  or ["- (none: the peers agree)"]) + [""]
-    return "\n".join(out)
+    return for_display("\n".join(out))
 
 
 def _screen_for_human(data: dict[str, Any], ctx: LoopContext) -> tuple[dict[str, Any],
@@ -111,9 +116,11 @@ def synthesise(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             ctx.record("screen.human", "orchestrator", {"what": "synthesis", "fields": findings,
                                                         **next(iter(findings.values()))},
                        key="screen.human:synthesis", parent=ev.seq)
-    header = {"topic": cfg["topic"], "run_id": state["run_id"], "status": state["status"],
+    from mapek.safety.display import one_line
+
+    header = {"topic": one_line(cfg["topic"]), "run_id": state["run_id"], "status": state["status"],
               "turns": state["turns"], "model": cfg["model"], "offline": ctx.offline}
     run_dir = ctx.run_dir
-    (run_dir / "synthesis.json").write_text(json.dumps({**header, **data}, indent=2))
-    (run_dir / "synthesis.md").write_text(render_markdown(data, header))
+    write_private(run_dir / "synthesis.json", json.dumps({**header, **data}, indent=2))
+    write_private(run_dir / "synthesis.md", render_markdown(data, header))
     return {"status": state["status"]}

@@ -59,7 +59,11 @@ __all__ = [
     "QuestionTriager",
     "triage_jsonl",
     "triage_records",
+    "MAX_QUESTION_CHARS",
 ]
+
+MAX_QUESTION_CHARS = 20_000
+"""Characters of a question (and of its topic, context, answered texts) the rules read."""
 
 Label = Literal["consequential", "trivial"]
 """``consequential``: the human must answer; ``trivial``: peers can settle it."""
@@ -667,8 +671,14 @@ class QuestionTriager:
 
         ``peer_expertise`` maps each peer's name to its expertise tags (the asker is skipped);
         ``answered_texts`` are questions or answers already settled in the discussion. The judge,
-        if any, gets ``(text, context or topic)``.
+        if any, gets ``(text, context or topic)``. The rules read the first
+        :data:`MAX_QUESTION_CHARS` characters of each text (a question is a few sentences; a
+        megabyte pasted in is scored in bounded time).
         """
+        text = text[:MAX_QUESTION_CHARS]
+        topic = topic[:MAX_QUESTION_CHARS] if topic else topic
+        context = context[:MAX_QUESTION_CHARS] if context else context
+        answered_texts = [a[:MAX_QUESTION_CHARS] for a in answered_texts]
         score, evidence, signals = self._score(
             text, topic=topic, asked_by=asked_by, context=context,
             answered_texts=answered_texts, peer_expertise=peer_expertise)

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mapek.errors import BudgetExceeded, MapekError, ModelError, UnknownRunError
+from mapek.errors import (
+    BudgetExceeded,
+    CheckpointCorrupt,
+    MapekError,
+    ModelError,
+    UnknownRunError,
+)
 from mapek.events import FINAL_KINDS  # the events a worker ends with: one definition
 from mapek.loop.state import SessionConfig, initial_state
 from mapek.models import EventDraft
@@ -85,7 +92,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.breaker.watchdog import screening_policy
     from mapek.config import Settings
     from mapek.knowledge import KnowledgeBase
-    from mapek.knowledge.checkpoints import open_checkpointer
+    from mapek.knowledge.checkpoints import as_corrupt, open_checkpointer
     from mapek.knowledge.precedent import PrecedentBook
     from mapek.llm import Budget, Gateway
     from mapek.loop.context import LoopContext
@@ -121,45 +128,54 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
         kb.record(run_id, "worker.started", "worker",
                   {"pid": os.getpid(), "host": socket.gethostname()})
         guard = _watched(ctx) if watched else None
-        with open_checkpointer(settings, ws) as saver:
-            graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
-            thread = {"configurable": {"thread_id": run_id}}
-            snap = graph.get_state(thread)
-            inp: Any = None if snap.created_at else initial_state(run_id, cfg)
-            if snap.created_at and snap.interrupts:
-                inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
-            pause = {"interrupt_after": ["analyse"]} if rounds else {}
-            left = rounds or 0
-            try:
-                while True:
-                    graph.invoke(inp, thread, durability="sync", **pause)
-                    snap = graph.get_state(thread)
-                    if snap.interrupts:
-                        inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
-                        continue
-                    if not snap.next:
-                        break
-                    left -= 1  # paused after a round's analysis
-                    if left <= 0:
-                        kb.record(run_id, "run.paused", "worker",
-                                  {"status": "paused", "round": snap.values.get("round")})
-                        return "paused"
-                    inp = None
-            except BudgetExceeded as exc:
-                kb.record(run_id, "run.stopped", "worker",
-                          {"reason": str(exc), "budget": exc.budget, "limit": exc.limit,
-                           "used": exc.used})
-                return "stopped"
-            except (ModelError, MapekError) as exc:
-                kb.record(run_id, "run.failed", "worker",
-                          {"reason": str(exc), "error": type(exc).__name__,
-                           "resumable": True})
-                return "failed"
-            status: str = graph.get_state(thread).values.get("status", "converged")
-            kb.record(run_id, "run.finished", "worker",
-                      {"status": status, "model_calls": ctx.model_calls,
-                       "synthesis": str(ctx.run_dir / "synthesis.md")}, key="run.finished")
-            return status
+        try:
+            with open_checkpointer(settings, ws, run_id) as saver:
+                graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
+                thread = {"configurable": {"thread_id": run_id}}
+                snap = graph.get_state(thread)
+                inp: Any = None if snap.created_at else initial_state(run_id, cfg)
+                if snap.created_at and snap.interrupts:
+                    inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
+                pause = {"interrupt_after": ["analyse"]} if rounds else {}
+                left = rounds or 0
+                try:
+                    while True:
+                        graph.invoke(inp, thread, durability="sync", **pause)
+                        snap = graph.get_state(thread)
+                        if snap.interrupts:
+                            inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
+                            continue
+                        if not snap.next:
+                            break
+                        left -= 1  # paused after a round's analysis
+                        if left <= 0:
+                            kb.record(run_id, "run.paused", "worker",
+                                      {"status": "paused", "round": snap.values.get("round")})
+                            return "paused"
+                        inp = None
+                except BudgetExceeded as exc:
+                    kb.record(run_id, "run.stopped", "worker",
+                              {"reason": str(exc), "budget": exc.budget, "limit": exc.limit,
+                               "used": exc.used})
+                    return "stopped"
+                except (ModelError, MapekError) as exc:
+                    kb.record(run_id, "run.failed", "worker",
+                              {"reason": str(exc), "error": type(exc).__name__,
+                               "resumable": True})
+                    return "failed"
+                status: str = graph.get_state(thread).values.get("status", "converged")
+                kb.record(run_id, "run.finished", "worker",
+                          {"status": status, "model_calls": ctx.model_calls,
+                           "synthesis": str(ctx.run_dir / "synthesis.md")}, key="run.finished")
+                return status
+        except (sqlite3.DatabaseError, CheckpointCorrupt) as exc:
+            corrupt = as_corrupt(exc, ws, run_id)
+            if corrupt is None:
+                raise
+            kb.record(run_id, "run.failed", "worker",
+                      {"reason": str(corrupt), "error": "CheckpointCorrupt",
+                       "path": corrupt.path, "resumable": True})
+            return "failed"
 
 
 def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int
@@ -182,15 +198,24 @@ def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int
 
 def _resume_value(kb: Any, run_id: str, intr: Any) -> Any:
     """Publish an interrupt as ``escalation.requested`` or ``approval.requested`` (once) and
-    wait for the replies."""
+    wait for the replies. A batch the log already holds a request for (a run rebuilt from its
+    log meets its interrupts again, under new ids) is not published twice: its replies are
+    read from that request on."""
     if "approvals" in intr.value:
         reqs = intr.value["approvals"]
+        ids = [r["call_id"] for r in reqs]
+        asked = _asked_before(kb, run_id, "approval.requested", ids)
+        if asked is not None:
+            return _wait_for_approvals(kb, run_id, ids, after=asked)
         ev = kb.append(EventDraft(run_id=run_id, kind="approval.requested", actor="screen",
                                   payload={"approvals": reqs, "interrupt": intr.id},
                                   key=f"interrupt:{intr.id}"))
         return _wait_for_approvals(kb, run_id, [r["call_id"] for r in reqs], after=ev.seq)
     qs = intr.value["questions"]
     qids = [q["qid"] for q in qs]
+    asked = _asked_before(kb, run_id, "escalation.requested", qids)
+    if asked is not None:
+        return _wait_for_replies(kb, run_id, qids, after=asked)
     ev = kb.append(EventDraft(run_id=run_id, kind="escalation.requested", actor="observer",
                               payload={"questions": qs, "interrupt": intr.id},
                               key=f"interrupt:{intr.id}"))
@@ -212,7 +237,9 @@ def serve(lines: Any = None) -> int:
     import json
 
     from mapek.breaker.guard import WorkerStopped
+    from mapek.private import use_private_umask
 
+    use_private_umask()  # as every worker: its files in the workspace are 0600
     for name in WARM_IMPORTS:
         importlib.import_module(name)
     lines = lines if lines is not None else iter(sys.stdin.buffer.readline, b"")
@@ -268,12 +295,24 @@ def _take_order(order: dict[str, Any]) -> None:
             os.chdir(order["cwd"])
         except OSError:
             pass
-    log = os.open(order["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log = os.open(order["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+
+
+def _asked_before(kb: Any, run_id: str, kind: str, ids: list[str]) -> int | None:
+    """The seq of a ``kind`` request already in the log for exactly the batch ``ids`` (call ids
+    or question ids), or None."""
+    for ev in kb.events(run_id, kinds=[kind]):
+        items = ev.payload.get("approvals" if kind == "approval.requested" else "questions")
+        got = [str(i.get("call_id" if kind == "approval.requested" else "qid"))
+               for i in items or [] if isinstance(i, dict)]
+        if sorted(got) == sorted(ids):
+            return int(ev.seq)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from mapek.safety import injection
 
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
-           "quarantine", "redact", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
+           "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
 SECRET_CATALOGUE_ID = "data-exfiltration"
@@ -95,7 +95,13 @@ class ContentVerdict:
     def summary(self) -> dict[str, object]:
         return {"check": self.check, "flagged": self.flagged, "kinds": self.kinds,
                 "catalogue_ids": self.catalogue_ids, "chars": self.chars,
-                "excerpts": [f.excerpt for f in self.findings[:5]]}
+                "excerpts": [_excerpt(f) for f in self.findings[:5]]}
+
+
+def _excerpt(f: Finding) -> str:
+    """What the log keeps of a finding: a secret's kind, never the secret; an injection's
+    excerpt with any secret in it masked."""
+    return f"[REDACTED {f.kind}]" if f.kind in _SECRETS else mask_secrets(f.excerpt)
 
 
 def _windows(lower: str, triggers: tuple[str, ...], size: int) -> list[tuple[int, int]]:
@@ -171,6 +177,12 @@ def redact(text: str, verdict: ContentVerdict) -> str:
     inj = [k for k in verdict.kinds if k in injection.KINDS]
     return masked + (f"\n[flagged: reads like injected instructions ({', '.join(inj)})]"
                      if inj else "")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every secret found masked (``[REDACTED kind]``), nothing else changed."""
+    found = _scan(text, _SECRETS)
+    return redact(text, ContentVerdict("human", found, len(text))) if found else text
 
 
 def for_human(text: str, setting: Any = None) -> tuple[str, dict[str, object] | None]:

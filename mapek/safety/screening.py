@@ -311,6 +311,14 @@ def parse_plan(raw: str | bytes | Mapping[str, Any] | list[Any] | Plan, *,
             raise PlanError(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: "
                             f"{exc.msg}", source=source, line=exc.lineno,
                             column=exc.colno) from None
+        except RecursionError:
+            from mapek.inputs import NESTED
+
+            raise PlanError(f"{source}: not valid JSON: {NESTED}", source=source) from None
+        except UnicodeDecodeError as exc:  # bytes
+            from mapek.inputs import not_utf8
+
+            raise PlanError(f"{source}: {not_utf8(exc)}", source=source) from None
     if isinstance(data, list):
         data = {"steps": data}
     if not isinstance(data, Mapping):

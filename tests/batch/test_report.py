@@ -113,3 +113,31 @@ def test_the_report_says_where_cells_agree_and_who_dissents(home: Path,
     assert colours > 20 and ink > 0.02
     assert "Should we open an office in Berlin?" in dom and "1.00 agree" in dom
     assert "Yes, 80k" in dom
+
+
+def test_the_report_escapes_control_codes_and_masks_secrets(home: Path) -> None:
+    """A cell's synthesis holding terminal escape codes and a secret: the markdown and the HTML
+    show them escaped and masked, never raw."""
+    secret = "AKIAABCDEFGHIJKLMNOP"
+    plan = plan_from_dict({"name": "esc", "topics": ["Ship \x1b[2J it?"],
+                           "panels": {"p": ["cfo", "skeptic"]}})
+    with KnowledgeBase.open(home, index_on_record=False) as kb:
+        batch_id = create_batch(kb, plan, source="test")
+        [cell] = plan.cells()
+        run = f"{batch_id}.001"
+        kb.record(batch_id, "batch.cell", "human", {"cell": cell.key, "run": run},
+                  key=f"cell:{cell.key}")
+        kb.record(run, "run.started", "human", {"text": cell.topic.text})
+        kb.record(run, "run.finished", "worker", {"status": "converged"})
+        d = home / "runs" / run
+        d.mkdir(parents=True)
+        (d / "synthesis.json").write_text(json.dumps({
+            "decisions": [f"Use key {secret}\x07 now\u009b31m"], "recommendations": [],
+            "summary": "s", "open_questions": [],
+            "dissent": [{"persona": "skeptic", "position": "\x1b]0;title\x07no"}]}))
+    with Batch.attach(batch_id) as b:
+        report = b.report()
+    for page in (report.markdown(), report.html()):
+        assert not any(c in page for c in ("\x1b", "\x07", "\u009b"))
+        assert secret not in page and "[REDACTED aws-access-key]" in page
+        assert "␛[2J" in page

@@ -164,20 +164,42 @@ class SlowIndex(VectorIndex):
         self.inner.delete(run_id)
 
 
-def test_record_stays_fast_while_chroma_is_slow(tmp_path: Path) -> None:
+class GatedIndex(SlowIndex):
+    """Wraps the real index; every write waits until the test opens the gate (a remote Chroma
+    that hangs), and says when one has started."""
+
+    def __init__(self, inner: VectorIndex):
+        super().__init__(inner, delay=0)
+        self.gate, self.entered = threading.Event(), threading.Event()
+        self.stuck = False
+
+    def upsert(self, events: Sequence[Event], position: int | None = None) -> None:
+        self.entered.set()
+        if not self.gate.wait(60):
+            self.stuck = True  # nobody opened the gate: the test's records never returned
+        super().upsert(events, position)
+
+
+def test_record_does_not_wait_for_a_hanging_chroma(tmp_path: Path) -> None:
+    """The log write is the only write a record waits for: with the index's write held open,
+    400 records all return (and are in the log) before the index has taken one of them; once
+    released, the index catches up in batches."""
     ws = Workspace.open(tmp_path / "ws")
-    slow = SlowIndex(ChromaIndex.open(Settings(), ws), delay=0.3)
-    with KnowledgeBase(KnowledgeBase.open(ws).log, lambda: slow, batch_size=100,
+    gated = GatedIndex(ChromaIndex.open(Settings(), ws))
+    with KnowledgeBase(KnowledgeBase.open(ws).log, lambda: gated, batch_size=100,
                        max_delay=0.05) as kb:
-        start = time.perf_counter()
-        for i in range(400):
+        kb.record("r", "message", "p0", {"text": "point number 0 about costs"})
+        assert gated.entered.wait(30), "the projector never started a write"
+        for i in range(1, 400):  # the index's first write is still held
             kb.record("r", "message", f"p{i % 4}", {"text": f"point number {i} about costs"})
-        elapsed = time.perf_counter() - start
-        assert elapsed < 0.3 * 2, elapsed  # far less than even two slow writes
+        assert not gated.gate.is_set() and not gated.stuck
+        assert kb.log.last_seq("r") == 400 and gated.position() == 0
+        gated.gate.set()
         assert kb.flush() >= 0
         with kb.projector.using_index() as index:
             assert index.position() == 400
-        assert slow.writes <= 8  # batched: not one write per event
+        assert not gated.stuck
+        assert gated.writes <= 8  # batched: not one write per event
         assert len(kb.search("point number 7", n=3)) == 3
 
 
