@@ -38,7 +38,9 @@ _SECRETS: dict[str, re.Pattern[str]] = {
     "jwt": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "password": re.compile(r"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[:=]\s*"
                            r"['\"]?([^\s'\"]{6,})"),
-    "connection-string": re.compile(r"\b[a-z][a-z0-9+]*://[^\s:/@]+:([^\s@/]{3,})@[^\s]+", re.I),
+    # a password already masked (``user:***@host``) is not a secret: the host stays readable
+    "connection-string": re.compile(r"\b[a-z][a-z0-9+]*://[^\s:/@]+:(?!\*+@)([^\s@/]{3,})@[^\s]+",
+                                    re.I),
 }
 
 _PER_KIND = 5

@@ -103,3 +103,14 @@ def test_screening_settings_come_from_the_policy_file(tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match=r"bad\.yaml: screening: " + named.replace(
                 ".", r"\.").replace("(", r"\(")):
             load_policy(bad)
+
+
+def test_a_masked_connection_string_keeps_its_host_readable() -> None:
+    """A URL whose password is already masked (``***``) names its host in an error line; one
+    holding a real password is masked whole."""
+    from mapek.safety.content import mask_secrets
+
+    shown = "cannot connect to the event log at postgresql://mapek:***@db.example:5432/mapek"
+    assert mask_secrets(shown) == shown
+    raw = mask_secrets("at postgresql://mapek:hunter2@db.example:5432/mapek")
+    assert "hunter2" not in raw and "REDACTED connection-string" in raw
