@@ -14,8 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
+from mapek.bounds import MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
+
 __all__ = ["EXIT_DIED", "EXIT_STOPPED", "EXIT_TRIPPED", "JsonFlag", "PersonasDir", "ToolsOpt",
-           "McpOpt", "ApiBaseOpt", "console", "emit_json", "emit_jsonl", "library", "open_kb",
+           "McpOpt", "ApiBaseOpt", "PersonasOpt", "ModelOpt", "MaxTurnsOpt", "TimeLimitOpt",
+           "MaxTokensOpt", "MaxUsdOpt", "console", "emit_json", "emit_jsonl", "library", "open_kb",
            "settings", "session_parts"]
 
 EXIT_STOPPED = 5
@@ -37,6 +40,16 @@ ToolsOpt = Annotated[str | None, typer.Option(
 McpOpt = Annotated[list[str] | None, typer.Option(
     "--mcp", help="An MCP server whose tools join the discussion: \"COMMAND ARGS\" (stdio) or "
     "an http(s) URL (streamable HTTP). Repeatable.")]
+PersonasOpt = Annotated[str | None, typer.Option(
+    "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="litellm model string.")]
+MaxTurnsOpt = Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
+                                          help="Persona turns.")]
+TimeLimitOpt = Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
+                                                    help="Seconds.")]
+MaxTokensOpt = Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)]
+MaxUsdOpt = Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)]
+"""The limits and panel a discussion starts with: ``mapek discuss`` and ``mapek tui`` alike."""
 ApiBaseOpt = Annotated[str | None, typer.Option(
     "--api-base", help="Base URL of the model's server, e.g. an OpenAI-compatible one for "
     "--model openai/NAME (env MAPEK_API_BASE).")]

@@ -13,14 +13,20 @@ from typing import Annotated, Any
 
 import typer
 
-from mapek.bounds import MAX_COUNT, MAX_ESCALATIONS, MAX_SECONDS, MAX_TOKENS, MAX_TURNS, MAX_USD
+from mapek.bounds import MAX_COUNT, MAX_ESCALATIONS
 from mapek.cli._common import (
     EXIT_DIED,
     EXIT_STOPPED,
     EXIT_TRIPPED,
     ApiBaseOpt,
+    MaxTokensOpt,
+    MaxTurnsOpt,
+    MaxUsdOpt,
     McpOpt,
+    ModelOpt,
     PersonasDir,
+    PersonasOpt,
+    TimeLimitOpt,
     ToolsOpt,
     console,
     emit_jsonl,
@@ -86,18 +92,12 @@ def follow(session: Any, *, verbose: bool, as_json: bool, resume: bool = False,
 
 def discuss(
     topic: str,
-    personas: Annotated[str | None, typer.Option(
-        "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
-    ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
-                                           help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
-                                                     help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
-                          ] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
-                       ] = None,
+    personas: PersonasOpt = None,
+    model: ModelOpt = None,
+    max_turns: MaxTurnsOpt = 24,
+    time_limit: TimeLimitOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    max_usd: MaxUsdOpt = None,
     non_interactive: Annotated[bool, typer.Option(
         "--non-interactive", help="Never prompt: consequential questions wait or are deferred.")
     ] = False,
@@ -262,18 +262,12 @@ def tui(
     topic: Annotated[str | None, typer.Argument(help="Start a session on this topic.")] = None,
     attach: Annotated[str | None, typer.Option(
         "--attach", help="Open a running or finished run instead.")] = None,
-    personas: Annotated[str | None, typer.Option(
-        "--personas", help="Comma-separated persona names (default: cfo,engineer,skeptic,legal).")
-    ] = None,
-    model: Annotated[str | None, typer.Option("--model", help="litellm model string.")] = None,
-    max_turns: Annotated[int, typer.Option("--max-turns", min=1, max=MAX_TURNS,
-                                           help="Persona turns.")] = 24,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, max=MAX_SECONDS,
-                                                     help="Seconds.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, max=MAX_TOKENS)
-                          ] = None,
-    max_usd: Annotated[float | None, typer.Option("--max-usd", min=0.000001, max=MAX_USD)
-                       ] = None,
+    personas: PersonasOpt = None,
+    model: ModelOpt = None,
+    max_turns: MaxTurnsOpt = 24,
+    time_limit: TimeLimitOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    max_usd: MaxUsdOpt = None,
     policy: Annotated[str | None, typer.Option("--policy", help="Breaker policy.")] = None,
     personas_dir: PersonasDir = None,
     tools: ToolsOpt = None,

@@ -464,15 +464,18 @@ class MapekApp(App[int]):
         assert self.view is not None
         self.push_screen(InterjectScreen(list(self.view.config.personas)), done)
 
+    def _persona_styles(self) -> dict[str, PersonaStyle]:
+        """The session's personas with their colours, for the dialogs that pick one."""
+        view = self.view
+        assert view is not None
+        return {n: view.personas.get(n, PersonaStyle("white", "")) for n in view.config.personas}
+
     def action_next_speaker(self) -> None:
         from mapek_tui.screens.speaker import SpeakerChoice, SpeakerScreen
 
         if not self._need_session():
             return
-        view = self.view
-        assert view is not None
-        personas = {n: view.personas.get(n, PersonaStyle("white", ""))
-                    for n in view.config.personas}
+        personas = self._persona_styles()
 
         def done(choice: SpeakerChoice | None) -> None:
             if choice is not None:
@@ -481,7 +484,8 @@ class MapekApp(App[int]):
                 if ev is not None:
                     self.notify(f"{choice.persona} speaks next round (event #{ev.seq})")
 
-        self.push_screen(SpeakerScreen(personas, view.positions), done)
+        assert self.view is not None
+        self.push_screen(SpeakerScreen(personas, self.view.positions), done)
 
     def action_pause(self) -> None:
         if not self._need_session():
@@ -619,10 +623,7 @@ class MapekApp(App[int]):
 
         if not self._need_session():
             return
-        view = self.view
-        assert view is not None
-        personas = {n: view.personas.get(n, PersonaStyle("white", ""))
-                    for n in view.config.personas}
+        personas = self._persona_styles()
 
         def done(persona: str | None) -> None:
             if persona is not None:
