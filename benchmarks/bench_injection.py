@@ -22,19 +22,17 @@ positive rate on benign texts, recall and false positives by technique, and time
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _common import machine, write_figures  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -139,15 +137,6 @@ def timing(recs: list[dict[str, Any]]) -> str:
             f"{max(per):.0f} µs\n- one {len(big) / 1e6:.1f} MB log: {dt * 1e3:.0f} ms")
 
 
-def machine() -> str:
-    uname = " ".join(platform.uname())
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    return (f"- machine: `{uname}`\n- CPUs: {os.cpu_count()}\n"
-            f"- python: {platform.python_implementation()} {platform.python_version()}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["all", "dev", "heldout"], default="dev")
@@ -191,14 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     for e in errs:
         print(e)
     if args.write:
-        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-        start, end = "<!-- figures:start -->", "<!-- figures:end -->"
-        block = f"{start}\n{report}{end}"
-        if start in text and end in text:
-            text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-        else:
-            text = f"# Tool-output injection detection: results\n\n{block}\n"
-        RESULTS.write_text(text, encoding="utf-8")
+        write_figures(RESULTS, report, "Tool-output injection detection: results")
         print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0
 

@@ -33,14 +33,10 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import hashlib
 import json
-import os
-import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -49,6 +45,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine  # noqa: E402
 
 from mapek.safety.screening import Screener, Verdict, parse_plan  # noqa: E402
 
@@ -202,15 +200,6 @@ def timing(s: Screener) -> dict[str, str]:
     return out
 
 
-def machine() -> list[str]:
-    uname = " ".join(platform.uname())
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    return [f"- machine: `{uname}`", f"- CPUs: {os.cpu_count()}",
-            f"- python: {platform.python_implementation()} {platform.python_version()}"]
-
-
 BATCH4_LABEL = "ours: post-freeze batch 4 (development data since the baseline)"
 """Renamed to say ``dev`` once the batch has been used to change the rules."""
 
@@ -275,7 +264,7 @@ def main() -> None:
         lines += [f"- {k}: {v[0]}/{v[1]}" for k, v in sorted(cats.items())]
     lines += ["", "time (rules only, one thread):", ""]
     lines += [f"- {k}: {v}" for k, v in timing(s).items()]
-    lines += ["", *machine()]
+    lines += ["", *machine().splitlines()]
     block = "\n".join(lines)
     print(block)
     if args.write:

@@ -21,18 +21,16 @@ and time per question.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from _common import machine, write_figures  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -176,15 +174,6 @@ def timing(records: list[dict[str, Any]], peers: dict[str, list[str]], rounds: i
     return statistics.fmean(per_q), max(per_q)
 
 
-def machine() -> str:
-    uname = " ".join(platform.uname())
-    with contextlib.suppress(OSError, subprocess.CalledProcessError):
-        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True,
-                               check=True).stdout.strip()
-    return (f"- machine: `{uname}`\n- CPUs: {os.cpu_count()}\n"
-            f"- python: {platform.python_implementation()} {platform.python_version()}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(REPO)}")
@@ -245,14 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     for e in errors:
         print(e)
     if args.write:
-        text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-        start, end = "<!-- figures:start -->", "<!-- figures:end -->"
-        block = f"{start}\n{report}{end}"
-        if start in text and end in text:
-            text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-        else:
-            text = f"# Question triage: results\n\n{block}\n"
-        RESULTS.write_text(text, encoding="utf-8")
+        write_figures(RESULTS, report, "Question triage: results")
         print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0
 
