@@ -31,7 +31,6 @@ connection broken before writing anything tries once more on a new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import select
@@ -59,7 +58,7 @@ from mapek.knowledge._pg_schema import (
 from mapek.knowledge._pg_schema import COLS as _COLS
 from mapek.knowledge.anchor import AnchorBook, Anchors
 from mapek.knowledge.log import EventLog, RunInfo, Waiter
-from mapek.knowledge.sqlite_log import _ENCODE, _anchor_status, _decoded, _event, _make_event
+from mapek.knowledge.sqlite_log import _anchor_status, _chained, _decoded, _event
 from mapek.knowledge.verify import RunStatus, VerifyReport, check_run, runs_to_verify
 from mapek.models import GENESIS_HASH, SEMANTIC_KINDS, Event, EventDraft
 
@@ -422,24 +421,11 @@ class _Built:
                     self.out.append(known)
                     continue
             head = self.heads.get(d.run_id, (0, GENESIS_HASH))
-            seq = head[0] + 1
-            if d.parent is not None and not 1 <= d.parent < seq:
-                raise ValueError(f"parent #{d.parent} is not an earlier event of run "
-                                 f"{d.run_id} (this event is #{seq})")
-            payload_json = _ENCODE(d.payload)
-            fields = {
-                "run_id": d.run_id, "kind": d.kind, "actor": d.actor, "parent": d.parent,
-                "payload": json.loads(payload_json), "key": d.key, "seq": seq, "ts": time.time(),
-                "prev_hash": head[1], "hash": "",
-            }
-            ev = _make_event(fields)
-            # fields is the event's __dict__: setting the hash here completes the event
-            fields["hash"] = digest = hashlib.sha256(_ENCODE(ev.body()).encode()).hexdigest()
-            self.rows.append((d.run_id, seq, fields["ts"], d.kind, d.actor, d.parent,
-                              payload_json, d.key, head[1], digest))
-            self.heads[d.run_id] = (seq, digest)
-            self.first_ts.setdefault(d.run_id, fields["ts"])
-            self.last_ts[d.run_id] = fields["ts"]
+            ev, row = _chained(d, head)
+            self.rows.append(row)
+            self.heads[d.run_id] = (ev.seq, ev.hash)
+            self.first_ts.setdefault(d.run_id, ev.ts)
+            self.last_ts[d.run_id] = ev.ts
             if d.key is not None:
                 keyed[(d.run_id, d.key)] = ev
             self.out.append(ev)

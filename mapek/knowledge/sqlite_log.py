@@ -57,6 +57,27 @@ def _make_event(fields: dict[str, Any]) -> Event:
     return ev
 
 
+def _chained(d: EventDraft, head: tuple[int, str]) -> tuple[Event, tuple[Any, ...]]:
+    """The next link of a run's hash chain after ``head`` (its last seq and hash): the event,
+    and the row both backends store (run_id, seq, ts, kind, actor, parent, payload JSON, key,
+    prev_hash, hash). One routine, so SQLite and PostgreSQL chain alike."""
+    seq = head[0] + 1
+    if d.parent is not None and not 1 <= d.parent < seq:
+        raise ValueError(f"parent #{d.parent} is not an earlier event of run "
+                         f"{d.run_id} (this event is #{seq})")
+    payload_json = _ENCODE(d.payload)
+    fields = {
+        "run_id": d.run_id, "kind": d.kind, "actor": d.actor, "parent": d.parent,
+        "payload": json.loads(payload_json), "key": d.key, "seq": seq, "ts": time.time(),
+        "prev_hash": head[1], "hash": "",
+    }
+    ev = _make_event(fields)
+    # fields is the event's __dict__: setting the hash here completes the event
+    fields["hash"] = digest = hashlib.sha256(_ENCODE(ev.body()).encode()).hexdigest()
+    return ev, (d.run_id, seq, fields["ts"], d.kind, d.actor, d.parent, payload_json, d.key,
+                head[1], digest)
+
+
 def _event(row: tuple) -> Event:  # type: ignore[type-arg]
     _, run_id, seq, ts, kind, actor, parent, payload, key, prev_hash, digest = row
     return _make_event({
@@ -153,22 +174,9 @@ class SQLiteEventLog(EventLog):
             if head is None:
                 head = conn.execute("SELECT last_seq, last_hash FROM heads WHERE run_id = ?",
                                     (d.run_id,)).fetchone() or (0, GENESIS_HASH)
-            seq = head[0] + 1
-            if d.parent is not None and not 1 <= d.parent < seq:
-                raise ValueError(f"parent #{d.parent} is not an earlier event of run "
-                                 f"{d.run_id} (this event is #{seq})")
-            payload_json = _ENCODE(d.payload)
-            fields = {
-                "run_id": d.run_id, "kind": d.kind, "actor": d.actor, "parent": d.parent,
-                "payload": json.loads(payload_json), "key": d.key, "seq": seq, "ts": time.time(),
-                "prev_hash": head[1], "hash": "",
-            }
-            ev = _make_event(fields)
-            # fields is the event's __dict__: setting the hash here completes the event
-            fields["hash"] = digest = hashlib.sha256(_ENCODE(ev.body()).encode()).hexdigest()
-            conn.execute(_INSERT, (d.run_id, seq, fields["ts"], d.kind, d.actor, d.parent,
-                                   payload_json, d.key, head[1], digest))
-            heads[d.run_id] = (seq, digest)
+            ev, row = _chained(d, head)
+            conn.execute(_INSERT, row)
+            heads[d.run_id] = (ev.seq, ev.hash)
             if d.key is not None:
                 keyed[(d.run_id, d.key)] = ev
             out.append(ev)
