@@ -177,13 +177,13 @@ def new_session(home: Path, turns: int, **options: Any) -> str:
 
 def run_one(home: Path, turns: int, model: Model | None, **options: Any) -> dict[str, Any]:
     """Create and run one session in this process; wall time, turns and the log's counts."""
-    from mapek.knowledge import embeddings
+    from mapek.knowledge import _hashing
     from mapek.loop.worker import run_session
 
     run_id = new_session(home, turns, **options)
     # The scripted sessions repeat their texts from one run to the next: start each with an
     # empty vector cache, as a real session (whose texts are new) would.
-    embeddings._vector.cache_clear()
+    _hashing.hashed_vector.cache_clear()
     start = time.perf_counter()
     status = run_session(run_id, home=str(home), model=model)
     wall = time.perf_counter() - start
