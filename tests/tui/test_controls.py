@@ -174,7 +174,12 @@ async def test_pause_and_resume(home: Path) -> None:
             stopped = s.kb.events(s.run_id, kinds=["run.stopped"])
             assert stopped and stopped[-1].payload["reason"] == ("paused by the human in the "
                                                                  "terminal app")
-            assert app.query_one(Banner).action == "resume"
+            # The banner offers what the person needs next: resume, unless a call of the
+            # plan was already waiting for approval when the run stopped (approvals come first;
+            # the offline engineer may propose one before the pause lands).
+            assert app.view is not None
+            expected = "approve" if app.view.pending_approvals() else "resume"
+            assert app.query_one(Banner).action == expected
             await pilot.press("space")
             await settle(app, pilot, status="running", timeout=30)
             for _ in range(300):
