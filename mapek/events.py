@@ -262,6 +262,14 @@ class Plan(Payload):
     agenda_item: str = ""
     speakers: list[Speaker] = Field(default_factory=list)
     actions: list[dict[str, Any]] = Field(default_factory=list)
+    settle: list[str] = Field(default_factory=list)
+    """A finishing plan's settling round (no turns): the call ids it screens and runs first,
+    queued calls answered since the last round and calls the last turns proposed."""
+
+    @property
+    def finishing(self) -> bool:
+        """The run's last plan: it finishes, or settles calls and then finishes."""
+        return self.finish or bool(self.settle)
 
 
 class Turn(_Part):

@@ -333,7 +333,7 @@ class RunFold:
             self.messages_by[ev.actor] = self.messages_by.get(ev.actor, 0) + 1
         elif isinstance(p, Plan):
             self.round = p.round or self.round
-            self.rounds += not p.finish
+            self.rounds += not p.finishing
         elif isinstance(p, ToolCall):
             self.tool_calls[p.outcome] = self.tool_calls.get(p.outcome, 0) + 1
         elif isinstance(p, ApprovalRequested):

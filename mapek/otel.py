@@ -205,7 +205,7 @@ class _Builder:
         elif ev.kind in _SESSION_KINDS:
             self.root.events.append(self._event(ev))
         else:
-            if isinstance(p, Plan) and p.finish and self.round is not None:
+            if isinstance(p, Plan) and p.finishing and self.round is not None:
                 self.round.name = "mapek.synthesis"
                 self.round.attributes["mapek.round.finish"] = True
             self.here.events.append(self._event(ev))

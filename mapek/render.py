@@ -151,6 +151,10 @@ def _text(ev: Event, v: Viewer) -> Text | None:  # noqa: C901, PLR0911, PLR0912 
         if p.finish:
             return Text(f"── round {p.round}: the orchestrator ends the discussion "
                         f"({p.why})", style="dim")
+        if p.settle:
+            return Text(f"── round {p.round}: the orchestrator ends the discussion ({p.why}) "
+                        f"once {len(p.settle)} waiting call(s) are screened and settled",
+                        style="dim")
         asked = []
         for s in p.speakers:
             what = (f"answers {s.qid}" if s.task == "answer" else "hears the human"

@@ -111,6 +111,8 @@ class Report:
                 who = ", ".join(s.persona or "?" for s in p.speakers)
                 plans.append(f"- #{e.seq} round {p.round}: "
                              + (f"finish ({p.why})" if p.finish else
+                                f"finish ({p.why}) after settling {len(p.settle)} calls"
+                                if p.settle else
                                 f"speakers {who}; {len(p.actions)} actions"))
             elif isinstance(p, ScreenVerdict):
                 plans.append(f"  - screening #{e.seq}: {len(p.allowed)} allowed, "

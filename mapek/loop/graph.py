@@ -68,7 +68,8 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     g.add_conditional_edges("screen", lambda s: "approve" if s["verdict"].get("pending")
                             else "execute", ["approve", "execute"])
     g.add_edge("approve", "execute")
-    g.add_edge("execute", "monitor")
+    g.add_conditional_edges("execute", lambda s: "synthesise" if s["plan"].get("settle")
+                            else "monitor", ["synthesise", "monitor"])
     g.add_edge("monitor", "analyse")
     g.add_conditional_edges("analyse", lambda s: "escalate" if s.get("to_escalate") else "plan",
                             ["escalate", "plan"])

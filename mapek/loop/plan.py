@@ -47,6 +47,13 @@ def _decide(ctx: LoopContext, rnd: int, what: Any, subject: Any, options: dict[s
     decide(ctx, what, subject, rnd, "plan", options, chosen, why, context)
 
 
+def _proposed(state: LoopState) -> list[dict[str, Any]]:
+    """The calls the last round's turns proposed, to be screened with this round's plan."""
+    return [{**a, "proposed_by": t["persona"], "turn": t["seq"]}
+            for t in state["transcript"] if t["round"] == state["round"]
+            for a in t.get("actions", [])]
+
+
 def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     from mapek.loop.monitor import read_human_input
 
@@ -70,8 +77,20 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
              "agenda_index": state["agenda_index"], "open_questions":
              sum(q.get("status") in ("open", "routed") for q in questions.values())})
     if status != "running":
-        p: dict[str, Any] = {"round": rnd, "finish": True, "why": status, "speakers": [],
-                             "actions": []}
+        from mapek.loop.screen import answered_parked
+
+        # Queued calls a person answered since the last round: one settling round (screen,
+        # execute, no turns) runs or refuses them before the synthesis, which would otherwise
+        # list an approved call as still waiting.
+        # Likewise the calls the last round's turns proposed are screened and run (or parked,
+        # or refused) rather than dropped. Not after a stop (time limit): nothing runs then.
+        actions, settle = [], []
+        if status != "stopped" and not state["plan"].get("settle"):
+            actions = _proposed(state)
+            settle = answered_parked(state, ctx) + [f"tool:{rnd}:{i}"
+                                                    for i in range(len(actions))]
+        p: dict[str, Any] = {"round": rnd, "finish": not settle, "why": status, "speakers": [],
+                             "actions": actions, **({"settle": settle} if settle else {})}
         ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
         return {"plan": p, "status": status, **human}
 
@@ -137,9 +156,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                      "tasks": {s["persona"]: s["task"] for s in speakers}})
 
     # 4. Actions proposed in the last round go to screening with the plan.
-    actions = [{**a, "proposed_by": t["persona"], "turn": t["seq"]}
-               for t in state["transcript"] if t["round"] == state["round"]
-               for a in t.get("actions", [])]
+    actions = _proposed(state)
     p = {"round": rnd, "finish": False, "agenda_item": item, "speakers": speakers,
          "actions": actions}
     ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")

@@ -16,8 +16,10 @@ Each action's decision is the stricter of the two; the session's ``plan`` settin
 - ``interactive`` sessions: ``pending``; the approval node stops the loop and asks;
 - ``queue`` sessions: ``parked``; an ``approval.requested`` event waits in the log and the
   discussion goes on. Once a person answers (``mapek approve RUN CALL_ID [--deny]``), the call
-  runs (or is refused) in the next round, under the key it was queued with. A call still
-  waiting when the run ends did not run; the synthesis lists it;
+  runs (or is refused) in the next round, under the key it was queued with. A call answered
+  after the last round was planned runs in one last settling round (no turns: screen, execute,
+  then the synthesis). A call still waiting when the run ends did not run; the synthesis lists
+  it;
 - ``defer`` sessions: refused, saying that nobody attends to approve it.
 """
 
@@ -33,7 +35,7 @@ from mapek.safety.screening import Screener
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
 
-__all__ = ["screen"]
+__all__ = ["screen", "answered_parked"]
 
 _RANK = {"allow": 0, "needs_approval": 1, "deny": 2}
 
@@ -47,6 +49,20 @@ def _shown(a: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _answers(ctx: LoopContext) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {str(e.payload.get("call_id")): (e.actor, e.payload) for e in ctx.kb.events(
+        ctx.run_id, kinds=["approval"]) if e.actor in ("human", "policy")}
+
+
+def answered_parked(state: LoopState, ctx: LoopContext) -> list[str]:
+    """Queued calls a person (or a policy) has answered that no round has settled yet."""
+    parked = (state.get("verdict") or {}).get("parked") or {}
+    if not parked:
+        return []
+    answers = _answers(ctx)
+    return [cid for cid in parked if cid in answers]
+
+
 def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
                    allowed: list[dict[str, Any]], refused: list[dict[str, Any]]
                    ) -> dict[str, dict[str, Any]]:
@@ -54,8 +70,7 @@ def _settle_parked(ctx: LoopContext, parked: dict[str, dict[str, Any]],
     they were queued with; refused ones are recorded as refused. The rest keep waiting."""
     if not parked:
         return parked
-    answers = {e.payload.get("call_id"): (e.actor, e.payload) for e in ctx.kb.events(
-        ctx.run_id, kinds=["approval"]) if e.actor in ("human", "policy")}
+    answers = _answers(ctx)
     for cid in [c for c in parked if c in answers]:
         item, (who, a) = parked.pop(cid), answers[cid]
         if a.get("approved") and who == "human":  # a policy only ever refuses

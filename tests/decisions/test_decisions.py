@@ -110,8 +110,11 @@ def test_a_record_at_each_decision_point(runs: Runs) -> None:
     assert set(points) == set(POINTS), points
     assert not [e for e in events if e.kind == LEGACY_KIND]
     rounds = sorted({e.payload["round"] for e in events if e.kind == "plan"})
-    # One plan and one speaker choice per round (the last plan decides to finish).
-    assert points["plan"] == len(rounds) and points["speakers"] == len(rounds) - 1
+    # One plan per round, one speaker choice per round with turns: the last plan decides to
+    # finish (after a settling round without turns when the last turns proposed calls).
+    talks = [e for e in events if e.kind == "plan" and not e.payload["finish"]
+             and not e.payload.get("settle")]
+    assert points["plan"] == len(rounds) and points["speakers"] == len(talks)
     assert points["triage"] == sum(e.kind == "question.triaged" for e in events)
     assert points["route"] == sum(e.kind == "question.routed" for e in events)
     # One screening decision for each round whose plan carried actions.
@@ -129,7 +132,7 @@ def test_a_record_at_each_decision_point(runs: Runs) -> None:
     assert all(by_key[f"decision:plan:{n}"].chosen == "continue" for n in rounds[:-1])
     # The speakers chosen are the ones the plan sent, in its order.
     for e in events:
-        if e.kind == "plan" and not e.payload["finish"]:
+        if e in talks:
             d = by_key[f"decision:speakers:{e.payload['round']}"]
             assert d.chosen == [s["persona"] for s in e.payload["speakers"]]
     # Routing sent each question where the log says it went; triage gave the logged label.
@@ -411,8 +414,9 @@ def test_a_verbose_replay_shows_each_decision(runs: Runs) -> None:
         recs = decisions_of(kb, runs.a)
     first = next(d.decision for d in recs if d.decision.point == "speakers")
     assert f"⤷ speakers {first.subject}: chose {', '.join(first.chosen)} of" in r.stdout
-    last = recs[-1].decision if recs[-1].decision.point == "plan" else None
-    assert last is not None and f"⤷ plan {last.subject}: chose finish of continue 0, finish 1 " \
+    last = max((d.decision for d in recs if d.decision.point == "plan"),
+               key=lambda d: int(d.subject))
+    assert f"⤷ plan {last.subject}: chose finish of continue 0, finish 1 " \
         "(finish: max_turns)" in r.stdout
     assert r.stdout.count("⤷") == len(recs)
     quiet = mapek(runs.home, "runs", "show", runs.a)

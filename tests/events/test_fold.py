@@ -29,7 +29,8 @@ def _direct(events: list[Event]) -> dict[str, Any]:
             "tokens": sum(p["prompt_tokens"] + p["completion_tokens"] for p in calls),
             "usd": sum(p["cost_usd"] for p in calls),
             "turns": sum(e.kind == "message" for e in events),
-            "rounds": sum(e.kind == "plan" and not e.payload["finish"] for e in events),
+            "rounds": sum(e.kind == "plan" and not e.payload["finish"]
+                          and not e.payload.get("settle") for e in events),
             "tools": Counter(e.payload["outcome"] for e in events if e.kind == "tool.call")}
 
 

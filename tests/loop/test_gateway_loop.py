@@ -174,3 +174,42 @@ def test_a_queue_session_parks_a_call_until_a_human_answers(home: Path) -> None:
     with pytest.raises(UserError, match="has finished"):
         s.approve(waiting["press@x.com"]["call_id"])
     s.close()
+
+
+def test_calls_proposed_in_the_last_round_are_screened_not_dropped(home: Path) -> None:
+    # Three speakers, three turns: the round that proposes the calls is the last one.
+    s = Session.create(TOPIC, PEOPLE, human="defer", max_turns=3, speakers_per_round=3)
+    model = _model({"cfo": [{"tool": "kb_search", "args": {"query": "cost"}},
+                            {"tool": "shell", "args": {"command": "rm -rf /var/lib/postgres"}}]})
+    assert run_session(s.run_id, model=model) == "max_turns"
+    ev = s.history()
+    settle = [e.payload for e in ev if e.kind == "plan" and e.payload.get("settle")]
+    assert len(settle) == 1 and not settle[0]["speakers"]
+    calls = {e.payload["tool"]: e.payload["outcome"] for e in ev if e.kind == "tool.call"
+             and e.actor == "cfo"}
+    assert calls == {"kb_search": "ok", "shell": "refused"}
+    kinds = [e.kind for e in ev]
+    assert kinds.index("tool.call") < kinds.index("synthesis")
+    assert sum(e.kind == "message" for e in ev) == 3  # the settling round has no turns
+    s.close()
+
+
+def test_a_queued_call_approved_after_the_last_round_runs_before_the_synthesis(
+        home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6, speakers_per_round=3)
+    model = _model({"cfo": [{"tool": "send_email", "args": {"to": "board@x.com",
+                                                            "subject": "go"}}]})
+    run_session(s.run_id, model=model, rounds=2)  # round 2 parks it and spends the last turns
+    waiting, = (r for r in s.pending_approvals() if r["tool"] == "send_email")
+    s.approve(waiting["call_id"])
+    assert run_session(s.run_id, model=model) == "max_turns"
+    ev = s.history()
+    ran = [e for e in ev if e.kind == "tool.call" and e.payload["tool"] == "send_email"]
+    # it ran (the built-in send_email is wired to no mail server: its error is the proof)
+    assert [(e.key, e.payload["outcome"], e.payload["approved"]) for e in ran] == [
+        (waiting["call_id"], "error", True)]
+    assert "not wired to a mail server" in ran[0].payload["output"]
+    syn, = (e for e in ev if e.kind == "synthesis")
+    assert not any("board@x.com" in q for q in syn.payload["synthesis"]["open_questions"])
+    assert sum(e.kind == "message" for e in ev) == 6
+    s.close()

@@ -98,7 +98,8 @@ def test_graph_is_drawn_locally_with_visits(session: Session) -> None:
     assert isinstance(drawing, GraphDrawing) and drawing.png().startswith(PNG)
     assert set(NODES) <= set(drawing.nodes) and {"__start__", "__end__"} <= set(drawing.nodes)
     assert ("analyse", "escalate", True) in drawing.edges
-    assert ("execute", "monitor", False) in drawing.edges
+    assert ("execute", "monitor", True) in drawing.edges  # or, settling, to the synthesis
+    assert ("execute", "synthesise", True) in drawing.edges
     assert drawing.mermaid.lstrip("-\n").startswith("config:") and "graph TD" in drawing.mermaid
     visits = node_visits(session.history())
     plans = sum(e.kind == "plan" for e in session.history())

@@ -118,16 +118,21 @@ def check_trace(spans: list[Span], events: list, run_id: str) -> None:
     synth = [s for s in spans if s.name == "mapek.synthesis"]
     assert len(synth) == 1 and any(c.parent_id == synth[0].span_id
                                    and c.attributes["mapek.task"] == "synthesis" for c in chats)
-    # tool calls: effect and verdict, under a round
+    # tool calls: effect, verdict and outcome as logged, under a round (or, calls the last
+    # turns proposed, under the finishing span that settles them)
     tools = [s for s in spans if s.name.startswith("execute_tool ")]
-    assert len(tools) == len([e for e in events if e.kind == "tool.call"]) > 0
+    calls = {e.seq: e.payload for e in events if e.kind == "tool.call"}
+    assert len(tools) == len(calls) > 0
+    assert any(c["outcome"] == "ok" and c["effect"] == "read" for c in calls.values())
     for t in tools:
+        c = calls[t.attributes["mapek.seq"]]
         assert t.attributes["gen_ai.operation.name"] == "execute_tool"
-        assert t.attributes["gen_ai.tool.name"] == t.name.removeprefix("execute_tool ")
-        assert t.attributes["mapek.tool.effect"] == "read"
-        assert t.attributes["mapek.tool.verdict"] == "allow"
-        assert t.attributes["mapek.tool.outcome"] == "ok"
-        assert by[t.parent_id].name == "mapek.round"
+        assert t.attributes["gen_ai.tool.name"] == t.name.removeprefix("execute_tool ") \
+            == c["tool"]
+        assert t.attributes["mapek.tool.effect"] == c["effect"]
+        assert t.attributes["mapek.tool.verdict"] == c["decision"]
+        assert t.attributes["mapek.tool.outcome"] == c["outcome"]
+        assert by[t.parent_id].name in ("mapek.round", "mapek.synthesis")
 
 
 def test_a_finished_run_exported_live_then_from_its_log(run: tuple[str, Path],
@@ -141,8 +146,9 @@ def test_a_finished_run_exported_live_then_from_its_log(run: tuple[str, Path],
     assert "exported" in (home / "runs" / run_id / "worker.log").read_text()
     check_trace(live, events, run_id)
     # the escalated question, from its escalation to the human's answer
-    esc = [s for s in live if s.name == "mapek.escalation"]
-    assert esc and esc[0].attributes["mapek.escalation.kind"] == "question"
+    esc = [s for s in live if s.name == "mapek.escalation"
+           and s.attributes["mapek.escalation.kind"] == "question"]
+    assert esc
     assert esc[0].attributes["mapek.escalation.resolved"] is True
     assert esc[0].attributes["mapek.escalation.outcome"] == "answered"
     assert esc[0].attributes["mapek.escalation.by"] == "human"
