@@ -240,14 +240,16 @@ def serve(lines: Any = None) -> int:
     from mapek.private import use_private_umask
 
     use_private_umask()  # as every worker: its files in the workspace are 0600
-    for name in WARM_IMPORTS:
-        importlib.import_module(name)
+    failed = _warm_imports(importlib)  # kept for the run's log: nobody reads this process's
     lines = lines if lines is not None else iter(sys.stdin.buffer.readline, b"")
     first = next(lines, b"")
     if not first.strip():
         return 0  # nobody needed it
     order = json.loads(first)
     _take_order(order)
+    if failed and (failed := _warm_imports(importlib)):  # again, in the run's environment
+        print(f"mapek worker: error: a worker's imports failed:\n{failed}", file=sys.stderr)
+        return 1
     run_id, home, watched = order["run_id"], order["home"], bool(order["watched"])
     rounds: int | None = order.get("rounds")
     while True:
@@ -271,6 +273,18 @@ def serve(lines: Any = None) -> int:
         if not line.strip():
             return 0  # the front end is gone or closed: paused, resumable
         rounds = json.loads(line).get("rounds")
+
+
+def _warm_imports(importlib: Any) -> str | None:
+    """Import what a worker needs; the traceback of the first failure, or None."""
+    import traceback
+
+    for name in WARM_IMPORTS:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - reported in the run's log once it is known
+            return traceback.format_exc()
+    return None
 
 
 def _export_trace(run_id: str, home: str | None) -> None:

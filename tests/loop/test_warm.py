@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,22 @@ def test_a_paused_worker_does_not_go_on_while_another_front_end_runs_the_run(
     assert sum(e.kind == "run.finished" for e in evs) == 1
     assert len(set(_pids(s))) == 2
     s.close()
+
+
+def test_a_waiting_worker_whose_imports_failed_says_so_in_the_runs_log(tmp_path: Path) -> None:
+    # A broken install seen only by the waiting worker (a package shadowed on its path): the
+    # front end hands it a run all the same; the failure lands in that run's worker log.
+    shadow = tmp_path / "shadow" / "langgraph"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('langgraph is broken here')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(shadow.parent), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen([sys.executable, "-m", "mapek.loop.worker", "--serve"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    log = tmp_path / "worker.log"
+    assert warm.hand_over(proc, run_id="r1", home=str(tmp_path / "ws"), rounds=None,
+                          watched=False, log=str(log), env=env)
+    assert proc.wait(timeout=120) == 1
+    said = log.read_text()
+    assert "a worker's imports failed" in said and "langgraph is broken here" in said
