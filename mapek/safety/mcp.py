@@ -392,6 +392,7 @@ class _Connection:
         self._stop = asyncio.Event()
         self._owner: concurrent.futures.Future[None] | None = None
         self._errlog: IO[str] | None = None
+        self._shut = False
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -402,7 +403,12 @@ class _Connection:
             for task in pending:
                 task.cancel()
             if pending:
-                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                gathered = asyncio.gather(*pending, return_exceptions=True)
+                while not gathered.done():
+                    try:
+                        self.loop.run_until_complete(gathered)
+                    except RuntimeError:  # a stop() that came late: the tasks still unwind
+                        continue
             self.loop.close()
 
     def open(self) -> None:
@@ -511,7 +517,11 @@ class _Connection:
             self._errlog = None
 
     def _shutdown(self) -> None:
-        """Leave the session (a stdio server's process ends) and stop the thread's loop."""
+        """Leave the session (a stdio server's process ends) and stop the thread's loop; once
+        (a second call, from ``close`` after a failed ``open``, finds it done)."""
+        if self._shut:
+            return
+        self._shut = True
         if self.thread.is_alive():
             self.loop.call_soon_threadsafe(self._stop.set)
             if self._owner is not None and self.client is None:
