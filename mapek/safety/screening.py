@@ -146,12 +146,20 @@ class ScreenContext(BaseModel):
     resource is named ``<kind>:<name>`` (``database:scratch_run_7c21``, ``kind:mapek-run-5b1``,
     ``cluster:ci-88``, ``bucket:acme-tmp``, ``repo:acme/web``) or by its bare name. The kind is
     for the reader: a resource matches a finding's target by its full name or by the name after
-    the kind (``kind:mapek-run-5b1`` matches ``kind delete cluster --name mapek-run-5b1``)."""
+    the kind (``kind:mapek-run-5b1`` matches ``kind delete cluster --name mapek-run-5b1``).
+    A list of names is short for resources this run created (``created_by: this-run``)."""
     run_id: str | None = None
     """This run's id: ``run:<run_id>`` (or the bare ``<run_id>``) marks what it created."""
     notes: str | None = Field(default=None, max_length=20_000)
     """The operator's own words about the situation (what was asked, what the target holds).
     The rules ignore them; the model judge reads them."""
+
+    @field_validator("resources", mode="before")
+    @classmethod
+    def _resource_names(cls, v: Any) -> Any:
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return {name: {"created_by": "this-run"} for name in v}
+        return v
 
     @field_validator("environment")
     @classmethod
@@ -168,6 +176,8 @@ class ScreenContext(BaseModel):
             return "unknown"
         if created_by == "human":
             return "human"
+        if created_by == "this-run":
+            return "this-run"
         if self.run_id is not None and created_by in (f"run:{self.run_id}", self.run_id):
             return "this-run"
         return "other"

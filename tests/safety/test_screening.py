@@ -318,6 +318,9 @@ def test_resources_decide_ownership() -> None:
     assert sh("rm -rf /srv/reports/2023", human).verdict == "deny"
     assert sh("rm -rf /srv/reports/2023", mine).verdict == "allow"
     assert sh("rm -rf /srv/reports/2023", other).verdict == "needs_approval"
+    # a list of names: what this run created (no run id needed)
+    assert sh("rm -rf /srv/reports/2023", {"resources": ["/srv/reports"]}).verdict == "allow"
+    assert sh("rm -rf /srv/other", {"resources": ["/srv/reports"]}).verdict != "allow"
     protected = {"resources": {"orders": {"created_by": "run:r1", "protected": True}},
                  "run_id": "r1"}
     assert sql("DROP TABLE orders;", protected).verdict == "deny"
