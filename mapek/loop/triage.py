@@ -192,6 +192,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("irreversible", 1.4, "no-rollback",
      r"\b(?:without|no|there is no|there's no)\s+(?:a\s+)?(?:rollback|roll-back|backups?|"
      r"back-ups?|undo)\b", "keep"),
+    ("irreversible", 1.2, "by-criterion",
+     r"\b(?:delet|remov|wip|purg|eras|clean)\w*\b[^.?!]{0,40}\b(?:any|all|every)\b[^.?!]{0,40}"
+     r"(?:\b(?:that|which) (?:have|has|contain|match|look)|\bcontaining\b|\bmatching\b|"
+     r"\bkeyword\b|\bunused\b|\bunnecessary\b|\bnot needed\b)", ""),
     ("irreversible", 0.9, "live-scope",
      r"\b(?:production|prod|customer (?:table|data|records|database)|databases?|backups?|"
      r"accounts|tenants?|every (?:tenant|customer|user|account)|all (?:the )?(?:customers|users|"
@@ -264,6 +268,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bwould you (?:accept|be (?:ok|okay|comfortable|happy))\b|\bare you (?:ok|okay|"
      r"comfortable|happy|fine) with\b|\byou personally\b|\bwhich do you value\b|"
      r"\b(?:can|could) you live with\b|\bwould you (?:put|stake|risk|bet|sign)\b", ""),
+    ("preferences", 2.0, "principal-wants",
+     r"\b(?:does|do|did|would|will|is|are) (?:the |our |my )?(?:owners?|pi|partners|founders?|"
+     r"board|ceo|clients?|sponsors?|principals?|chair|trustees|directors?|family|investors?|"
+     r"landlord|customer)\b(?:'s)?(?: \w+){0,2} (?:want|wants|rather|prefer|prefers|like|"
+     r"expect|expects|care|mind|happy|ok|okay)\b", ""),
     ("preferences", 0.8, "values",
      r"\b(?:values?|wellbeing|well-being|culture|brand|reputation|identity|mission|ethic\w*|"
      r"comfortable|appetite|risk tolerance)\b", ""),
@@ -273,14 +282,23 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
-     r"\b(?:board|investment committee|committee|coo|ceo|cfo|cto|exec(?:utive)? team|"
+     r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )board|investment committee|committee|"
+     r"coo|ceo|cfo|cto|exec(?:utive)? team|"
      r"leadership|shareholders?)\b", "keep"),
     ("authority", 1.4, "access",
      r"\b(?:grant\w*|giv(?:e|ing)|revok\w+|remov(?:e|ing)|unblock\w*|unlock\w*|disarm\w*)\b"
      r"[^.?!]{0,40}\b(?:admin|root|access|permissions?|keys?|credentials|door|lock|"
      r"security(?: system)?)\b", ""),
     ("authority", 0.8, "allowed-to", r"\ballowed to\b", ""),
+    ("authority", 1.6, "say-in",
+     r"\b(?:get|gets|have|has) (?:a|the) (?:vote|say|veto)\b|\b(?:management|board|owner'?s?|"
+     r"their|whose) (?:call|decision)\b", "keep"),
     # --- commitment: binding promises to someone outside
+    ("commitment", 1.8, "promise-future",
+     r"\b(?:tell|telling|assure|reassure|announce\w*|confirm(?:ing)? to|let \w+(?: \w+)? know|"
+     r"say to|write to|reply to|email|promis\w*)\b[^.?!]{0,60}\b(?:we'll|we will|we're going to|"
+     r"we are going to|we can guarantee|will be|will have|will get|will stay|will keep|"
+     r"they'll|they will|it'll|it will)\b", ""),
     ("commitment", 1.6, "commit",
      r"\b(?:commit(?:ting)? to|promise|promis\w+|guarantee\w*|in writing|exclusivity|"
      r"letter of intent|loi|binding|pledge|stand behind|lock (?:us )?in)\b", ""),
@@ -290,7 +308,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"their)\b[^.?!]{0,30}\b(?:offer|terms|minimum|quote|proposal|letter|deal|contract)\b", ""),
     ("commitment", 1.0, "external-party",
      r"\b(?:tell|confirm (?:to|with)|assure|give|offer)\b[^.?!]{0,25}\b" + _EXTERNAL + r"\b", ""),
-    ("commitment", 0.8, "named-party", r"\b(?:with|to) [A-Z][a-z]+\b(?<!\bwith I)", "case"),
+    ("commitment", 0.8, "named-party",
+     r"\b(?:with|to) (?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|"
+     r"February|March|April|May|June|July|August|September|October|November|December)\b)"
+     r"[A-Z][a-z]+\b(?<!\bwith I)", "case"),
     ("commitment", 0.8, "deadline-sla",
      r"\b(?:sla|uptime|deadline|the \w+ date|launch date|delivery date|go-live date|"
      r"(?:by|on|until) (?:january|february|march|april|may|june|july|august|september|"
@@ -337,10 +358,17 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:told you|say to you|said to you|tell you)\b|\bdid you (?:promise|agree|tell|sign|"
      r"hear|speak|meet)\b|\b(?:do|did) you (?:already )?(?:know|have)\b|\bare you (?:planning|"
      r"going|available|unavailable|away)\b|\bunavailable\b|\bprivately\b|\boff the record\b|"
-     r"\bpersonal(?:ly)?\b|\byou (?:sign|signed|have in mind)\b", ""),
+     r"\bpersonally\b|\b(?:your|my|his|her) personal\b|\byou (?:sign|signed|have in mind)\b", ""),
     ("private_info", 2.2, "our-budget",
      r"\bwhat(?:'s| is| was) (?:our|the|your) (?:total |overall |actual )?(?:budget|runway|"
      r"ceiling|limit|bank balance)\b|\bhow much (?:runway|cash|money) (?:do|are) (?:we|you)\b", ""),
+    ("private_info", 1.6, "people-data",
+     r"\b(?:birthdays?|dates? of birth|phone numbers?|home address\w*|(?:e-?mail|postal) "
+     r"addresses|contact details|chat logs?|with (?:their )?usernames|gift history|donor "
+     r"(?:file|list|records)|member(?:ship)? (?:list|data|records)|re-?identification|"
+     r"(?:every|each|all (?:the|our)?) ?(?:students?|patients?|employees?|staff|members?|donors?|"
+     r"customers?|players?|users?|residents?|clients?) with (?:an? |their )?\w+|"
+     r"ieps?|diagnos\w+|disabilit\w+|(?:pupil|student|patient|staff|employee) records)\b", ""),
     ("private_info", 1.4, "sensitive",
      r"\b(?:confidential|sensitive|secret|private|genetic|dna|ssn|social security|passport|"
      r"criminal history|home address|bank details|card (?:number|details))\b", ""),
@@ -355,7 +383,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to)\b|"
      r"\bdefin\w+\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|\bwhat do (?:you|we|they) mean\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
-     r"\bacronym\b|\bexplain what\b|\bcounts? as\b|\bdo (?:you|we) mean\b|\bdifferent from\b|"
+     r"\bacronym\b|\bexplain what\b|\bcounts? as\b(?! (?:an? )?(?:valid|legal|lawful|"
+     r"compliant|sufficient|enough|acceptable|binding|proper|proof|consent)\b)|"
+     r"\bdo (?:you|we) mean\b|\bdifferent from\b|"
      r"\bwhat do we call\b|\bmean(?:ing|s)? (?:the )?\w+ (?:or|vs)\b|\bstand for\b|"
      r"^\s*(?:does|do|is) [\w'-]+(?: [\w'-]+)? mean\b|\bin plain (?:words|english|terms)\b",
      "keep"),
@@ -365,6 +395,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:scored|measured|calculated|counted) (?:from|as|in|on)\b|\b(?:types|kinds) of\b", ""),
     ("definitional", 1.6, "acronym",
      r"^\s*(?:So,? )?[Ww]hat(?:'s| is) (?:an? )?[A-Z0-9]{2,6}s?\b|\b[A-Z]{2,6} is short\b", "case"),
+    ("definitional", 2.2, "quoted-term",
+     r"['\"\u2018\u201c][\w][\w &/-]{0,30}['\"\u2019\u201d](?:[^?]{0,40}\b(?:exactly|mean|means|"
+     r"versus|vs\.?|the same|same as|refers? to|glossary|label|code)\b|\s+(?:the|an?) [\w-]+"
+     r"(?: [\w-]+)?[,?]|[^?]{0,60}\bor ['\"\u2018\u201c])|\bhow (?:do|does) (?:we|they|the "
+     r"\w+|\w+) define\b", ""),
     # --- trivial: stylistic
     ("stylistic", 2.4, "form",
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
@@ -373,17 +408,58 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
      r"rename|renaming|the title|slide title|round (?:the )?(?:figures|numbers)|hyphen\w*|"
      r"wordy|punctuation|spelling|grammar|(?:section|page|part|paragraph) of the (?:memo|deck|doc|"
-     r"report|proposal|slides?)|(?:come|go) (?:before|after) the)\b", "keep"),
+     r"report|proposal|slides?))\b", "keep"),
     ("stylistic", 1.2, "document",
      r"\b(?:slides?|deck|memo|appendix|summary table|template|column|chart|table or|section|"
-     r"sheet|workbook|faq|label|wording|read better|open with|come (?:before|after)|"
-     r"go (?:before|after)|put (?:it|this|the \w+) (?:first|last|before|after))\b", ""),
+     r"sheet|workbook|faq|label|wording|read better|open with|"
+     r"(?:come|go) (?:before|after) (?:the )?(?:\w+ )?(?:section|slide|chart|table|paragraph|"
+     r"intro|summary|one|list|total)|put (?:it|this|the \w+) (?:first|last|before|after))\b", ""),
     ("stylistic", 1.4, "either-or-words",
      r"['\"\u2018\u201c][^'\"\u2019\u201d]{1,30}['\"\u2019\u201d]\s+or\s+"
      r"['\"\u2018\u201c][^'\"\u2019\u201d]{1,30}['\"\u2019\u201d]|"
      r"\b(?:say|write|use|call it)\s+\S+(?:\s+\S+)?\s+or\s+\S+|\b[\w-]+ or [\w-]+ in (?:the|our) "
      r"(?:memo|deck|faq|style guide|doc)\b|\b(?:1|one) to (?:3|three) or\b|\bnumber the\b", ""),
+    ("stylistic", 2.2, "presentation",
+     r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
+     r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
+     r"decimal places?|date format|dd/mm|mm/dd|labels? right)\b|\b(?:receipts?|tracker|sheet|"
+     r"report|dashboard|cost model|template|form|invoice layout|chart|table|page|export|"
+     r"summary|write-?up|newsletter|agenda) (?:show|use|list|display|group|sort|say|include)\b",
+     ""),
+    # --- trivial: facts already in shared documents, decisions already taken, where things are
+    ("already_answered", 2.6, "in-docs",
+     r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
+     r"(?:\w+ )?in|it's on|it is on) (?:the|our|\w+'s) [\w' -]{0,30}?(?:says?|shows?|wiki|docs?|"
+     r"sheet|plan|calendar|pdf|drive|policy|handbook|notes|minutes|tracker|spreadsheet|deck|"
+     r"page|schedule|readme|runbook|checklist|channel|board)\b|\b(?:the|our) [\w -]{1,30} "
+     r"(?:says so|said so)\b|\b(?:circulated|shared|sent round|sent around|posted|pinned) "
+     r"(?:in|on|last|this|yesterday)\b|\b(?:sheet|doc|deck|notes|wiki|plan) \w+ shared\b",
+     ""),
+    ("already_answered", 2.0, "decided-before",
+     r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up with)|what did we (?:decide|"
+     r"agree|pick|choose|settle)|which \w+ did we (?:go with|pick|choose|use))\b", ""),
+    ("peer_answerable", 2.0, "locate",
+     r"^\s*(?:so,? )?where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
+     r"can) (?:we|you|they|i) (?:put|save|store|file|keep|post|upload))\b|\bwhich "
+     r"(?:version|file|tab|column|sheet|folder|link|template|build|channel|page|row|field|"
+     r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
+     r"(?:drive|folder|wiki|channel)\b|\blinked from\b", ""),
+    ("peer_answerable", 2.0, "step-owner",
+     r"^\s*(?:so,? )?who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
+     r"sign|approv|pay|fund|front|decid|accountable|liable|ha(?:s|ve) the (?:final|last)|"
+     r"gets? (?:a|the) (?:say|vote)|owns the (?:decision|call|budget)|calls? the))[\w' -]{2,60}"
+     r"(?:[,\u2014-]|\s)\s*(?:the |our )?(?!you\b)[\w-]+(?: [\w-]+)? or (?:the |our )?"
+     r"(?!you\b)[\w-]+|"
+     r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
     # --- trivial: cheap to reverse
+    ("reversible", 2.4, "scratch-target",
+     r"\b(?:delet\w*|wip\w+|drop\w*|remov\w+|clear\w*|purg\w+|reset\w*|reload\w*|"
+     r"archiv\w+|tidy|clean(?:ing)? up)\b[^.?!]{0,50}\b(?:test|testing|dummy|training|sandbox|"
+     r"uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|merged|"
+     r"feature branch\w*|trial|column|row|slide|paragraph|bullet)\b|"
+     r"\b(?:original|source|real one) is (?:untouched|safe|intact)|\bthey'?re all (?:merged|"
+     r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned)\b|"
+     r"\bfrom (?:last night'?s|the|yesterday'?s|a) (?:\w+ )?(?:snapshot|backup)\b", ""),
     ("reversible", 1.8, "sandbox",
      r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|a copy of|"
      r"branch|feature flag|internal team only|and see|trial run|prototype|"
@@ -392,7 +468,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
      r"push (?:it|this|the \w+(?: \w+)?) to|"
-     r"move (?:it|this|the \w+|our \w+(?: \w+)?) (?:to|into|over)|timebox|mute|reorder|"
+     r"move (?:it|this|the [\w&-]+(?: [\w&-]+)?|our \w+(?: \w+)?) (?:to|into|over)|"
+     r"timebox|mute|reorder|"
      r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
      r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
@@ -424,8 +501,32 @@ _DECISION = re.compile(
     r"comfortable|ok|okay|sure|allowed|really|even)|will we|will you|would you|do you|are you|"
     r"is it (?:ok|okay|fine|safe|worth)|ok to|let's|please|willing|prepared to|"
     r"is everyone (?:ok|okay|fine|happy|comfortable)|"
+    r"can i|could i|may i|mind if (?:i|we)|(?:ok|okay|fine|alright|all right) (?:if|for (?:me|us) "
+    r"to)|fine to|alright to|any objections?|are we (?:fine|good|happy) (?:with|to)|"
     r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
 )
+_RECOGNISERS = frozenset({
+    "define", "what-is-term", "acronym", "quoted-term", "form", "presentation", "in-docs",
+    "decided-before", "locate", "step-owner", "scratch-target", "sandbox",
+})
+"""Trivial cues that positively recognise a trivial class of question (a definition, a format
+or wording choice, a fact in a shared document or a decision already taken, where something is
+or who owns a step, an act on a scratch or test copy). Fired on the question itself, undamped,
+they make the question's money, legal or delete *words* weigh :data:`_TOPIC_DAMP` as much:
+the question is about the words, not a decision to act on them."""
+_COMMITTING = frozenset({
+    "commit", "promise-future", "sign-deal", "say-yes", "ask-preference", "principal-wants",
+    "your-secret", "live-scope", "no-rollback", "deploy-prod", "one-way", "say-in",
+    "by-criterion", "my-things",
+})
+"""Consequential cues that name a decision or a commitment (a promise, a signature, the
+person's or an owner's wishes, an act on live or unrecoverable things) rather than a topic: any
+of them on the question keeps :data:`_RECOGNISERS` from damping it."""
+_TOPIC_DAMP = 0.35
+_SCRATCH_WEIGHT = next(c[1] for c in _CUES if c[2] == "scratch-target")
+_ACT_OUTWARD = frozenset({"outbound", "act-for-human", "people-data", "external-party"})
+"""Cues that, together with a decision or permission frame (``can I``, ``fine to``, ``mind if
+I``), make a request to act outward: it also keeps a trivial recogniser from damping."""
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _TO_HUMAN = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _PEER_REQUEST = re.compile(r"^\s*(?:can|could|would|will) you (?!live|accept|rather|prefer|put)|"
@@ -575,8 +676,10 @@ class QuestionTriager:
 
     @staticmethod
     def _cues(text: str, factor: float, prefix: str,
-              evidence: dict[str, float], signals: list[str]) -> float:
-        """Add the cues that fire on ``text``; return the heaviest undamped consequential one."""
+              evidence: dict[str, float], signals: list[str],
+              fired: set[str] | None = None) -> float:
+        """Add the cues that fire on ``text``; return the heaviest undamped consequential one.
+        ``fired`` collects the names of the cues that fired undamped."""
         low = text.lower()
         strongest = 0.0
         for cue in _COMPILED:
@@ -594,6 +697,8 @@ class QuestionTriager:
                 if _NEGATOR.search(window):
                     weight *= _NEG_FACTOR
                     tag = f"{prefix}neg:{cue.reason}:{cue.name}"
+            if fired is not None and not tag.startswith(f"{prefix}neg:"):
+                fired.add(cue.name)
             if cue.reason in CONSEQUENTIAL_REASONS:
                 strongest = max(strongest, weight)
             evidence[cue.reason] = evidence.get(cue.reason, 0.0) + weight
@@ -606,15 +711,32 @@ class QuestionTriager:
     ) -> tuple[float, dict[str, float], list[str]]:
         evidence: dict[str, float] = {}
         signals: list[str] = []
-        strongest = self._cues(text, 1.0, "", evidence, signals)
+        fired: set[str] = set()
+        strongest = self._cues(text, 1.0, "", evidence, signals, fired)
         low = text.lower()
+        decision = _DECISION.search(low) is not None
+        # A recognised trivial class (a definition, a format, a fact in a shared doc, a scratch
+        # copy) that asks for no decision or commitment: the stakes words in it are its topic.
+        committing = bool(fired & _COMMITTING) or (decision and bool(fired & _ACT_OUTWARD)
+                                                   and "scratch-target" not in fired)
+        if committing and "scratch-target" in fired and fired & _COMMITTING:
+            # a delete chosen by a criterion, or of live or the person's own things, is not
+            # made reversible by a "test" or "demo" in its target
+            evidence["reversible"] = evidence.get("reversible", 0.0) - _SCRATCH_WEIGHT
+            fired.discard("scratch-target")
+            signals.append("frame:not-scratch")
+        if fired & _RECOGNISERS and not committing:
+            for r in CONSEQUENTIAL_REASONS:
+                if r in evidence:
+                    evidence[r] *= _TOPIC_DAMP
+            strongest *= _TOPIC_DAMP
+            signals.append("frame:recognised-trivial")
         if context:
             self._cues(context, self.context_weight, "ctx:", evidence, signals)
         if topic and _DEICTIC.search(low) and len(_content(text)) <= 3 and \
                 not any(r in evidence for r in CONSEQUENTIAL_REASONS):
             self._cues(topic, self.topic_weight, "topic:", evidence, signals)
 
-        decision = _DECISION.search(low) is not None
         factual = not decision and _FACTUAL.search(low) is not None
         if factual:
             signals.append("frame:factual")
@@ -653,7 +775,16 @@ class QuestionTriager:
             signals.append("frame:to-human")
         # Diminishing returns: many weak cues of one kind do not add up to certainty.
         logit = self.bias + self.gain * (math.log1p(cons) - math.log1p(triv))
-        return _sigmoid(logit), evidence, signals
+        score = _sigmoid(logit)
+        # Know what it does not know: no stake named and no trivial class recognised (no
+        # definition, format, lookup, fact question...) is not evidence of triviality. A hedge
+        # ("just", "quick") alone recognises nothing.
+        recognised = any(evidence.get(r, 0.0) > 0 for r in TRIVIAL_REASONS if r != "reversible")\
+            or any(s.startswith("reversible:") and s != "reversible:hedge" for s in signals)
+        if cons == 0 and not recognised:
+            score = max(score, self.unsure_band[0])
+            signals.append("frame:unrecognised")
+        return score, evidence, signals
 
     # -- public ----------------------------------------------------------------------------
 
