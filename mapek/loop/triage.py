@@ -154,6 +154,10 @@ _EXTERNAL = (r"(?:customers?|clients?|partners?|vendors?|suppliers?|distributors
              r"banks?|auditors?|investors?|analysts?|press|regulators?|founders?|candidates?|"
              r"the market|tenants?|integrators?|users?|followers|readers|recipients|"
              r"agency|agencies|public)")
+_DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minutes|tracker|"
+         r"spreadsheet|deck|page|schedule|readme|runbook|checklist|channel|board|summary|report|"
+         r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop")
+"""Shared documents whose contents peers can look up."""
 _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 
 # (reason, weight, name, pattern, options). Patterns are lower case and run on the lowered
@@ -169,7 +173,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:\w+ )?(?:data|files?|records|users?|accounts?|access|package|version))|"
      r"uninstall\w*|rm -rf)\b", ""),
     ("irreversible", 1.0, "shutdown",
-     r"\b(?:shut(?:ting)? down|close (?:it|the (?:site|office|account|warehouse|plant|store))|"
+     r"\b(?:shut(?:ting)? down|close (?:it|the (?:\w+ )?(?:site|office|account|warehouse|plant|"
+     r"store|branch|shop|clinic|factory|restaurant|depot|school|line|service))|"
      r"switch(?:ing)? off|turn(?:ing)? off|sunset|lay(?:ing)? off|layoffs?|wind down|"
      r"give up the|disabl(?:e|ing)|deactivat\w+)\b", ""),
     ("irreversible", 1.2, "outbound",
@@ -197,7 +202,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:\b(?:that|which) (?:have|has|contain|match|look)|\bcontaining\b|\bmatching\b|"
      r"\bkeyword\b|\bunused\b|\bunnecessary\b|\bnot needed\b)", ""),
     ("irreversible", 0.9, "live-scope",
-     r"\b(?:production|prod|customer (?:table|data|records|database)|databases?|backups?|"
+     r"\b(?:(?:production|prod)(?! (?:is|stays|remains|isn't|is not) "
+     r"(?:untouched|safe|intact|unaffected|touched|affected))|customer (?:table|data|records|"
+     r"database)|(?<!scratch )(?<!test )(?<!dummy )(?<!sandbox )(?<!staging )"
+     r"(?<!local )(?<!temp )databases?|backups?|"
      r"accounts|tenants?|every (?:tenant|customer|user|account)|all (?:the )?(?:customers|users|"
      r"tenants|accounts|records|files|tasks|emails|data|my)|entire|whole)\b",
      "needs=irreversible"),
@@ -422,19 +430,24 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("stylistic", 2.2, "presentation",
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
-     r"decimal places?|date format|dd/mm|mm/dd|labels? right)\b|\b(?:receipts?|tracker|sheet|"
+     r"decimal places?|date format|dd/mm|mm/dd|labels? right|be (?:sorted|ordered|grouped|ranked|"
+     r"listed|split|broken down) by|sorted by|(?:come|go) (?:first|last))\b|"
+     r"\b(?:reorder|re-order|resort|sort)\w*\b[^.?!]{0,30}\b(?:list|register|table|sheet|slides?|"
+     r"agenda|backlog|columns?|rows?|sections?|tabs?)\b|\b(?:come|go|sit|appear) "
+     r"(?:before|after|above|below) (?:the )?(?:\w+ )?(?:section|slide|chart|table|paragraph|intro|"
+     r"summary|appendix|list|total|heading|title)s?\b|\b(?:receipts?|tracker|sheet|"
      r"report|dashboard|cost model|template|form|invoice layout|chart|table|page|export|"
      r"summary|write-?up|newsletter|agenda) (?:show|use|list|display|group|sort|say|include)\b",
      ""),
     # --- trivial: facts already in shared documents, decisions already taken, where things are
     ("already_answered", 2.6, "in-docs",
      r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
-     r"(?:\w+ )?in|it's on|it is on) (?:the|our|\w+'s) [\w' -]{0,30}?(?:says?|shows?|wiki|docs?|"
-     r"sheet|plan|calendar|pdf|drive|policy|handbook|notes|minutes|tracker|spreadsheet|deck|"
-     r"page|schedule|readme|runbook|checklist|channel|board)\b|\b(?:the|our) [\w -]{1,30} "
-     r"(?:says so|said so)\b|\b(?:circulated|shared|sent round|sent around|posted|pinned) "
-     r"(?:in|on|last|this|yesterday)\b|\b(?:sheet|doc|deck|notes|wiki|plan) \w+ shared\b",
-     ""),
+     r"(?:\w+ )?in|it's on|it is on) (?:the|our|\w+'s) [\w' -]{0,30}?(?:says?|shows?|"
+     + _DOCS + r")\b|\bin the (?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b[^?]{0,25}\b(?:correct|"
+     r"right|accurate|up to date|current)\b|\b(?:correct|right|accurate|up to date) in the "
+     r"(?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b|\b(?:the|our) [\w -]{1,30} (?:says so|said so)\b|"
+     r"\b(?:circulated|shared|sent round|sent around|posted|pinned) (?:in|on|last|this|"
+     r"yesterday)\b|\b(?:sheet|doc|deck|notes|wiki|plan) \w+ shared\b", "keep"),
     ("already_answered", 2.0, "decided-before",
      r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up with)|what did we (?:decide|"
      r"agree|pick|choose|settle)|which \w+ did we (?:go with|pick|choose|use))\b", ""),
@@ -444,12 +457,16 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:version|file|tab|column|sheet|folder|link|template|build|channel|page|row|field|"
      r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
      r"(?:drive|folder|wiki|channel)\b|\blinked from\b", ""),
+    ("peer_answerable", 1.8, "statistic",
+     r"^\s*(?:so,? )?how (?:many|often|long)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
+     r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
+     r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
+     r"month|year)|did|does|do)\b", ""),
     ("peer_answerable", 2.0, "step-owner",
      r"^\s*(?:so,? )?who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
      r"sign|approv|pay|fund|front|decid|accountable|liable|ha(?:s|ve) the (?:final|last)|"
      r"gets? (?:a|the) (?:say|vote)|owns the (?:decision|call|budget)|calls? the))[\w' -]{2,60}"
-     r"(?:[,\u2014-]|\s)\s*(?:the |our )?(?!you\b)[\w-]+(?: [\w-]+)? or (?:the |our )?"
-     r"(?!you\b)[\w-]+|"
+     r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"
      r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
@@ -457,14 +474,19 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"archiv\w+|tidy|clean(?:ing)? up)\b[^.?!]{0,50}\b(?:test|testing|dummy|training|sandbox|"
      r"uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|merged|"
      r"feature branch\w*|trial|column|row|slide|paragraph|bullet)\b|"
-     r"\b(?:original|source|real one) is (?:untouched|safe|intact)|\bthey'?re all (?:merged|"
+     r"\b(?:original|source|real one|production|prod) (?:is|stays|remains) (?:untouched|safe|"
+     r"intact|unaffected)|\bthey'?re all (?:merged|"
      r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned)\b|"
      r"\bfrom (?:last night'?s|the|yesterday'?s|a) (?:\w+ )?(?:snapshot|backup)\b", ""),
     ("reversible", 1.8, "sandbox",
      r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|a copy of|"
-     r"branch|feature flag|internal team only|and see|trial run|prototype|"
+     r"(?:feature|git|dev|test|release|separate|own|new|old|stale|merged) branch|"
+     r"ci (?:job|run|build)|feature flag|internal team only|and see|trial run|prototype|"
      r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
      r"mock-?up|throwaway|throw-away|spin up|proof of concept|poc)\b", ""),
+    ("reversible", 1.8, "tidy",
+     r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|our|my)|unarchive|renam(?:e|ing)|"
+     r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
      r"push (?:it|this|the \w+(?: \w+)?) to|"
@@ -507,7 +529,7 @@ _DECISION = re.compile(
 )
 _RECOGNISERS = frozenset({
     "define", "what-is-term", "acronym", "quoted-term", "form", "presentation", "in-docs",
-    "decided-before", "locate", "step-owner", "scratch-target", "sandbox",
+    "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic", "tidy",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
