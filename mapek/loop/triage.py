@@ -244,6 +244,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"ether(?:eum)?|crypto\w*|wallet|venmo|paypal|binance|coinbase|brokerage|stock trade|"
      r"trade|trading)\b", ""),
     ("money", 0.9, "budget", r"\bbudget\w*\b", ""),
+    ("money", 1.6, "who-pays",
+     r"^\s*(?:so,? )?who(?:'s| is| will|'ll| should)? (?:pay|paying|fund|funding|cover|covering|"
+     r"front|fronting|foot|footing|bear|bearing|eat|eating)\b", ""),
     ("money", 0.8, "pricing",
      r"\b(?:pric(?:e|es|ing)|discounts?|refunds?|fees?|margins?|revenue|valuation|costs?|"
      r"salary|salaries|bonus|cash|balance|money)\b", ""),
@@ -376,7 +379,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:file|list|records)|member(?:ship)? (?:list|data|records)|re-?identification|"
      r"(?:every|each|all (?:the|our)?) ?(?:students?|patients?|employees?|staff|members?|donors?|"
      r"customers?|players?|users?|residents?|clients?) with (?:an? |their )?\w+|"
-     r"ieps?|diagnos\w+|disabilit\w+|(?:pupil|student|patient|staff|employee) records)\b", ""),
+     r"ieps?|diagnos\w+|disabilit\w+|(?:pupil|student|patient|staff|employee) records|names of "
+     r"(?:the |our |all )?(?:staff|employees|patients|customers|clients|donors|students|users|"
+     r"members|people|children)|(?:employee|staff|customer|client|patient|member|donor|student|"
+     r"user) (?:list|records|database|data|files|details))\b", ""),
     ("private_info", 1.4, "sensitive",
      r"\b(?:confidential|sensitive|secret|private|genetic|dna|ssn|social security|passport|"
      r"criminal history|home address|bank details|card (?:number|details))\b", ""),
@@ -458,10 +464,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
      r"(?:drive|folder|wiki|channel)\b|\blinked from\b", ""),
     ("peer_answerable", 1.8, "statistic",
-     r"^\s*(?:so,? )?how (?:many|often|long)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
+     r"^\s*(?:so,? )?how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year)|did|does|do)\b", ""),
+     r"month|year))\b|^\s*(?:so,? )?how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b",
+     ""),
     ("peer_answerable", 2.0, "step-owner",
      r"^\s*(?:so,? )?who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
      r"sign|approv|pay|fund|front|decid|accountable|liable|ha(?:s|ve) the (?:final|last)|"
@@ -479,7 +486,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned)\b|"
      r"\bfrom (?:last night'?s|the|yesterday'?s|a) (?:\w+ )?(?:snapshot|backup)\b", ""),
     ("reversible", 1.8, "sandbox",
-     r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|a copy of|"
+     r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|"
+     r"(?:on|in|make|made|take|took|work on) a copy of|"
      r"(?:feature|git|dev|test|release|separate|own|new|old|stale|merged) branch|"
      r"ci (?:job|run|build)|feature flag|internal team only|and see|trial run|prototype|"
      r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
@@ -496,7 +504,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
      r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
     ("reversible", 1.2, "internal-artifact",
-     r"\b(?:agenda|slack channel|folder|jira|doc|docs|document|notes|minutes|comments?|"
+     r"\b(?:agenda|slack channel|folder|jira|(?:a|separate|new|another) ticket|doc|docs|document|"
+     r"notes|minutes|comments?|"
      r"invites?|thread|spreadsheet|sync|dashboards?|brainstorm\w*|ticket tags|tags|"
      r"internal (?:review|meeting|call)|dry run|working group|recurring invite|stand-?ups?|"
      r"retro|inventory sheet|wiki)\b", ""),
@@ -538,15 +547,44 @@ they make the question's money, legal or delete *words* weigh :data:`_TOPIC_DAMP
 the question is about the words, not a decision to act on them."""
 _COMMITTING = frozenset({
     "commit", "promise-future", "sign-deal", "say-yes", "ask-preference", "principal-wants",
-    "your-secret", "live-scope", "no-rollback", "deploy-prod", "one-way", "say-in",
-    "by-criterion", "my-things",
+    "live-scope", "no-rollback", "deploy-prod", "one-way", "say-in", "by-criterion",
 })
 """Consequential cues that name a decision or a commitment (a promise, a signature, the
 person's or an owner's wishes, an act on live or unrecoverable things) rather than a topic: any
 of them on the question keeps :data:`_RECOGNISERS` from damping it."""
+_ASKS_TO_ACT = re.compile(
+    r"\b(?:(?:can|could|should|shall|may) (?:we|i)|(?:ok|okay|fine|alright) (?:if (?:we|i) |to )|"
+    r"fine to|mind if (?:we|i)|do we|are we (?:ok|okay|fine|happy|comfortable|good) (?:with )?|"
+    r"let'?s|i'?ll just|we'?ll just)\s+(?:\w+ ){0,3}?(?:tell\w*|promis\w*|commit\w*|sign\w*|"
+    r"accept\w*|agree\w*|pay\w*|refund\w*|waiv\w+|giv(?:e|ing)|offer\w*|hand\w*|shar(?:e|ing)|"
+    r"send\w*|e-?mail\w*|forward\w*|publish\w*|post(?:ing)?|announc\w+|releas\w+|disclos\w+|"
+    r"delet\w*|wip(?:e|ing)|drop\w*|purg\w+|terminat\w+|cancel\w*|fir(?:e|ing)|lay(?:ing)? off|"
+    r"let \w+(?: \w+)? go|grant\w*|transfer\w*|sell\w*|buy\w*|approv\w+|switch\w* off|"
+    r"turn\w* off|disabl\w+|clos(?:e|ing)|shut\w*|skip\w*|stop\w*|invest\w*|hir(?:e|ing)|"
+    r"settl\w+|sue|bid\w*|walk away|exit\w*|terminate)\b")
+"""A decision or permission asked about an act (modal + we or I + a verb with effect outside
+the discussion): a question that asks to act, not one that mentions the act."""
 _TOPIC_DAMP = 0.35
-_SCRATCH_WEIGHT = next(c[1] for c in _CUES if c[2] == "scratch-target")
-_ACT_OUTWARD = frozenset({"outbound", "act-for-human", "people-data", "external-party"})
+_ASKS_WEIGHT = 0.8
+_INTERNAL_OBJECT = re.compile(
+    r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:\w+ )?(?:agenda|invite|thread|notes|doc|"
+    r"minutes|ticket|channel|folder|meeting|stand-?up|sync|draft|slides?|deck|spreadsheet|"
+    r"comments?|board|calendar|retro|recap)\b")
+"""An internal artifact right after the asked-for act: the act stays inside the team."""
+_ACT_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("commitment", re.compile(r"(?:tell|promis|commit|sign|accept|agree|offer|announc|bid)")),
+    ("money", re.compile(r"(?:pay|refund|waiv|invest|buy|sell)")),
+    ("authority", re.compile(r"(?:grant|approv)")),
+    ("legal", re.compile(r"(?:settl|sue)")),
+)
+"""The reason an asked-for act weighs on, by its verb; any other act is ``irreversible``."""
+_ACT_OUTWARD = frozenset({"outbound", "act-for-human", "external-party"})
+_DATA_FLOW = re.compile(r"\b(?:shar|send|sent|hand|giv|gave|keep|kept|access|see|view|e-?mail|"
+                        r"includ|forward|upload|post|publish|sell|sold|use|export|train|releas|"
+                        r"disclos)"
+                        r"\w*\b")
+"""A verb that moves or exposes data: with people's data (``people-data``), the question is
+about where the data goes, not how a document shows it."""
 """Cues that, together with a decision or permission frame (``can I``, ``fine to``, ``mind if
 I``), make a request to act outward: it also keeps a trivial recogniser from damping."""
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b")
@@ -699,9 +737,9 @@ class QuestionTriager:
     @staticmethod
     def _cues(text: str, factor: float, prefix: str,
               evidence: dict[str, float], signals: list[str],
-              fired: set[str] | None = None) -> float:
+              fired: dict[str, float] | None = None) -> float:
         """Add the cues that fire on ``text``; return the heaviest undamped consequential one.
-        ``fired`` collects the names of the cues that fired undamped."""
+        ``fired`` collects the names (and weights) of the cues that fired undamped."""
         low = text.lower()
         strongest = 0.0
         for cue in _COMPILED:
@@ -720,7 +758,7 @@ class QuestionTriager:
                     weight *= _NEG_FACTOR
                     tag = f"{prefix}neg:{cue.reason}:{cue.name}"
             if fired is not None and not tag.startswith(f"{prefix}neg:"):
-                fired.add(cue.name)
+                fired[cue.name] = weight
             if cue.reason in CONSEQUENTIAL_REASONS:
                 strongest = max(strongest, weight)
             evidence[cue.reason] = evidence.get(cue.reason, 0.0) + weight
@@ -733,21 +771,38 @@ class QuestionTriager:
     ) -> tuple[float, dict[str, float], list[str]]:
         evidence: dict[str, float] = {}
         signals: list[str] = []
-        fired: set[str] = set()
+        fired: dict[str, float] = {}
         strongest = self._cues(text, 1.0, "", evidence, signals, fired)
         low = text.lower()
         decision = _DECISION.search(low) is not None
-        # A recognised trivial class (a definition, a format, a fact in a shared doc, a scratch
-        # copy) that asks for no decision or commitment: the stakes words in it are its topic.
-        committing = bool(fired & _COMMITTING) or (decision and bool(fired & _ACT_OUTWARD)
-                                                   and "scratch-target" not in fired)
-        if committing and "scratch-target" in fired and fired & _COMMITTING:
+        # Does the question ask to decide or commit (a promise, a signature, an act on live or
+        # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?
+        asks = None if "scratch-target" in fired else _ASKS_TO_ACT.search(low)
+        if asks is not None and _INTERNAL_OBJECT.match(low, asks.end()):
+            asks = None  # an act on the team's own thread, invite or notes
+        committing = bool(fired.keys() & _COMMITTING) or asks is not None or (
+            "scratch-target" not in fired and decision and bool(fired.keys() & _ACT_OUTWARD)) or (
+            "people-data" in fired and _DATA_FLOW.search(low) is not None)
+        if asks is not None:
+            verb = asks.group(0).split()[-1]
+            why = next((r for r, pat in _ACT_REASONS if pat.match(verb)), "irreversible")
+            evidence[why] = evidence.get(why, 0.0) + _ASKS_WEIGHT
+            signals.append(f"frame:asks-to-act:{why}")
+        if committing and "scratch-target" in fired and fired.keys() & _COMMITTING:
             # a delete chosen by a criterion, or of live or the person's own things, is not
             # made reversible by a "test" or "demo" in its target
-            evidence["reversible"] = evidence.get("reversible", 0.0) - _SCRATCH_WEIGHT
-            fired.discard("scratch-target")
+            evidence["reversible"] -= fired.pop("scratch-target")
             signals.append("frame:not-scratch")
-        if fired & _RECOGNISERS and not committing:
+        if committing and fired.keys() & _RECOGNISERS:
+            # asked to decide or commit: a recognised trivial surface ("which version", "as the
+            # lease says") is not what is being asked, so it weighs less in turn
+            for name in fired.keys() & _RECOGNISERS:
+                reason = next(c.reason for c in _COMPILED if c.name == name)
+                evidence[reason] -= fired[name] * (1 - _TOPIC_DAMP)
+            signals.append("frame:commits-despite-trivial-surface")
+        # A recognised trivial class (a definition, a format, a fact in a shared doc, a scratch
+        # copy) that asks for no decision or commitment: the stakes words in it are its topic.
+        if fired.keys() & _RECOGNISERS and not committing:
             for r in CONSEQUENTIAL_REASONS:
                 if r in evidence:
                     evidence[r] *= _TOPIC_DAMP
