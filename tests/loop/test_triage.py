@@ -279,16 +279,29 @@ def _pr(records: list[dict[str, Any]], peers: dict[str, list[str]]) -> tuple[flo
 
 
 # Floors sit a little under the figures in benchmarks/RESULTS.triage.md, so a regression fails.
+# ``_pr`` reads the triager as mapek acts: an unsure question is held for the person.
 def test_floor_on_held_out_split(labelled: list[dict[str, Any]], peers: dict[str, list[str]]
                                  ) -> None:
     p, r = _pr([x for x in labelled if x["split"] == "test"], peers)
-    assert p >= 0.92 and r >= 0.78, (p, r)  # measured 0.950 / 0.814
+    assert p >= 0.95 and r >= 0.95, (p, r)  # measured 0.986 / 1.000 (0.928 / 0.914 before)
 
 
 def test_floor_on_post_freeze_batch(labelled: list[dict[str, Any]], peers: dict[str, list[str]]
                                     ) -> None:
     p, r = _pr([x for x in labelled if x.get("batch") == "post-freeze-2"], peers)
-    assert p >= 0.65 and r >= 0.35, (p, r)  # measured 0.727 / 0.400
+    assert p >= 0.9 and r >= 0.9, (p, r)  # measured 1.000 / 1.000 (0.833 / 0.750 before)
+
+
+@pytest.mark.parametrize(("name", "floor_p", "floor_r"), [
+    ("triage_blind2.jsonl", 0.95, 0.95),  # development data: measured 1.000 / 1.000
+    ("triage_blind3.jsonl", 0.85, 0.9),  # development data, not tuned on: 0.884 / 0.950
+])
+def test_floor_on_former_blind_batches(name: str, floor_p: float, floor_r: float,
+                                       peers: dict[str, list[str]]) -> None:
+    recs = [json.loads(line) for line in (DATA.parent / name).read_text(encoding="utf-8")
+            .splitlines() if line]
+    p, r = _pr(recs, peers)
+    assert p >= floor_p and r >= floor_r, (p, r)
 
 
 @pytest.mark.skipif(not TOOLEMU.exists(), reason="shared ToolEmu data not mounted")
@@ -323,3 +336,134 @@ def test_no_heavy_imports() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)
     assert out.stdout.strip() == "[]"
+
+
+# -- principles: recognise the trivial classes, weigh what is asked, know what is not known -----
+# Examples written for these tests (not drawn from any labelled set). Read with the default
+# triager: an unsure question is held for the person (labelled consequential, basis "held").
+
+TRIVIAL_WITH_STAKES_WORDS = [
+    # definitional: a quoted term, "what does X mean", "X versus Y"
+    ("What does 'net revenue retention' mean in the board pack?", "definitional"),
+    ("Is 'churn' in the finance dashboard the same as cancellations?", "definitional"),
+    ("What's a 'material breach' versus a 'minor breach' in our glossary?", "definitional"),
+    # format, wording, how a document presents something
+    ("Should the invoice template show the VAT number above or below the address?", "stylistic"),
+    ("Should the salary bands table list figures in thousands?", "stylistic"),
+    ("Should the pricing table be sorted by plan or by price?", "stylistic"),
+    ("Should the lawsuit timeline in the memo go before the summary?", "stylistic"),
+    # where something is; which column, tab or file holds it
+    ("Which tab of the budget workbook holds the legal fees?", "peer_answerable"),
+    ("Where's the signed NDA template, in the legal folder?", "peer_answerable"),
+    # who owns a step
+    ("Who's updating the pricing page copy, marketing or product?", "peer_answerable"),
+    ("Who owns the data-deletion step in the offboarding checklist?", "peer_answerable"),
+    # facts in shared documents, decisions already taken
+    ("The termination notice period is 30 days, right? That's what the contract summary in the "
+     "wiki says.", "already_answered"),
+    ("The deposit was 10%, wasn't it? It's in the deal summary.", "already_answered"),
+    ("Which payroll provider did we go with in the end?", "already_answered"),
+    # acts on scratch, test or draft copies
+    ("Can I delete the test invoices I created in the staging ledger?", "reversible"),
+    ("Can I wipe the scratch database I spun up for the load test?", "reversible"),
+    ("Fine to drop the sample customers from my sandbox copy? Production is untouched.",
+     "reversible"),
+    ("Can we reorder the risk register so the fire risks come first?", "reversible"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), TRIVIAL_WITH_STAKES_WORDS)
+def test_a_recognised_trivial_class_outweighs_stakes_words(text: str, reason: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert t.reason in TRIVIAL_REASONS
+    if reason != "reversible":  # ("reorder" is tidying, also reversible; reason may differ)
+        assert t.reason == reason, t.signals
+
+
+ASKS_TO_DECIDE_OR_COMMIT = [
+    # casual phrasings of commitments and disclosures
+    "ok if I tell Brightwater we'll have the integration live by the 15th?",
+    "mind if I send the supplier our full customer list so they can dedupe?",
+    "fine to give the recruiter the candidates' home addresses?",
+    "Can I just let the landlord know we'll renew for another two years?",
+    "quick q: ok to let the agency post the customer testimonials with full names?",
+    "is it alright if I reply to the journalist and confirm the layoffs?",
+    "can I just sign the purchase order for the new servers? it's £18k",
+    "Can we announce at the conference that the API will be free forever?",
+    # an owner's or principal's preference, not a peer's
+    "Does the founder want us to chase the US market or stay in Europe?",
+    "Would the client rather we ship late or cut the reporting module?",
+    # a trivial surface ("which version", "as the lease says", "what does it mean") on a
+    # question that asks to act
+    "Which version of the contract should we sign, the one with the penalty clause or without?",
+    "As the lease says, can we walk away in June without paying the break fee?",
+    "What does it mean for us if we miss the covenant test, do we tell the bank now?",
+    "Should the newsletter include the names of the staff who were let go?",
+    "Who's paying for the repairs, us or the landlord?",
+    # a delete that is not of a scratch copy
+    "Can we delete the staging copy of the customer database? It's the only backup we have.",
+    "Please delete all files in my drive that contain the word test.",
+]
+
+
+@pytest.mark.parametrize("text", ASKS_TO_DECIDE_OR_COMMIT)
+def test_a_question_that_asks_to_decide_or_commit_reaches_the_person(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert t.label == "consequential", t.signals
+
+
+def test_stakes_words_in_a_recognised_question_are_damped_and_say_so() -> None:
+    t = QuestionTriager().triage("Is the refund cap still £200? I think it's in the policy doc.")
+    assert (t.label, t.reason, t.basis) == ("trivial", "already_answered", "recognised")
+    assert "frame:recognised-trivial" in t.signals
+    assert any(s.startswith("money:") for s in t.signals)  # the words are seen, just weighed
+    # the same money words, asked as a decision, are not damped
+    t = QuestionTriager().triage("Can we raise the refund cap to £200 for everyone?")
+    assert t.label == "consequential" and "frame:recognised-trivial" not in t.signals
+
+
+def test_asking_to_act_undoes_a_trivial_surface() -> None:
+    t = QuestionTriager().triage("Which version of the contract should we sign?")
+    assert t.label == "consequential"
+    assert "frame:asks-to-act:commitment" in t.signals
+    assert "frame:commits-despite-trivial-surface" in t.signals
+    # the lookup alone is trivial
+    t = QuestionTriager().triage("Which version of the contract is in the shared folder?")
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+
+
+def test_an_act_on_the_teams_own_artifacts_is_not_an_act_outside() -> None:
+    for q in ("Can we cancel the recurring invite for the old working group?",
+              "Do we send the meeting notes round to the group tonight?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "trivial", (q, t.signals)
+        assert not any(s.startswith("frame:asks-to-act") for s in t.signals)
+
+
+def test_scratch_is_not_a_licence_for_criterion_or_live_deletes() -> None:
+    ok = QuestionTriager().triage("Can I delete the demo repositories I created last week?")
+    assert ok.label == "trivial", ok.signals
+    for q in ("Please remove any unused repositories containing the keyword 'demo'.",
+              "Can I delete the test rows from the production orders table?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_an_unrecognised_question_is_uncertain_not_trivial() -> None:
+    # no stake named and no trivial class recognised: the rules do not know, so it is held
+    q = "Will anyone lose their pension during the switch?"
+    rules = QuestionTriager(hold_unsure=False).triage(q)
+    assert rules.unsure and "frame:unrecognised" in rules.signals
+    held = QuestionTriager().triage(q)
+    assert (held.label, held.basis) == ("consequential", "held")
+    # a judge, where configured, decides it instead
+    judge = SpyJudge(Triage(label="trivial", reason="peer_answerable", score=0.1))
+    judged = QuestionTriager(judge=judge).triage(q)
+    assert (judged.label, judged.basis) == ("trivial", "judged") and len(judge.calls) == 1
+    # a plain fact question is recognised (peers answer it) and never held
+    fact = QuestionTriager().triage("How many tickets did support close last week?")
+    assert (fact.label, fact.basis) == ("trivial", "recognised"), fact.signals
+    # a hedge ("just") recognises nothing
+    hedged = QuestionTriager().triage("Is a listing just one way to give early staff liquidity?")
+    assert hedged.basis == "held"
