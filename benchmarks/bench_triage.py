@@ -5,7 +5,10 @@ Data:
     ``dev`` (rules developed against it) or ``test`` (held out).
   * tests/data/triage_blind2.jsonl: ``batch: triage-blind-2``, 120 questions (60 consequential,
     60 trivial, nine non-cloud domains), written blind (tests/data/BLIND.md) and scored once,
-    before any rule change, on 2026-12-03 (figures recorded in RESULTS.triage.md).
+    before any rule change, on 2026-12-03 (figures recorded in RESULTS.triage.md); development
+    data since.
+  * tests/data/triage_blind3.jsonl: 80 questions, scored blind once on 2026-12-03 (the headline
+    in RESULTS.triage.md); development data since (checked at milestones, not tuned on).
   * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
     ``escalate`` = consequential. Split the same way by a hash of the id (40% ``test``); only
     the dev part's misses were looked at while writing rules.
@@ -39,8 +42,9 @@ from mapek.loop.triage import QuestionTriager, Triage  # noqa: E402
 
 OURS = REPO / "tests" / "data" / "triage_questions.jsonl"
 BLIND2 = REPO / "tests" / "data" / "triage_blind2.jsonl"
-BLIND2_LABEL = "blind batch 2: all (scored blind once on 2026-12-03, not used to tune since)"
-"""Renamed to say ``dev`` once the batch is used to change the rules."""
+BLIND2_LABEL = "blind batch 2: all (blind baseline 2026-12-03; development data since)"
+BLIND3 = REPO / "tests" / "data" / "triage_blind3.jsonl"
+BLIND3_LABEL = "blind batch 3: all (blind headline 2026-12-03; development data since)"
 TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
 
@@ -113,6 +117,18 @@ class Metrics:
     def base_rate(self) -> float:
         return (self.tp + self.fn) / self.n if self.n else 0.0
 
+    @property
+    def held_precision(self) -> float:
+        """Precision as mapek acts: an unsure question is held for the person."""
+        flagged = self.flagged_pos + self.flagged_neg
+        return self.flagged_pos / flagged if flagged else 0.0
+
+    def held_row(self) -> str:
+        pos = self.tp + self.fn
+        recall = f"{self.flagged_pos / pos:.3f}" if pos else "n/a"
+        return (f"| {self.name} | {self.n} | {self.held_precision:.3f} | {recall} | "
+                f"{self.unsure / self.n:.1%} | {self.sure_wrong / self.n:.1%} |")
+
     def row(self) -> str:
         reason = f"{self.reason_ok}/{self.reason_n}" if self.reason_n else "n/a"
         pos, neg = self.tp + self.fn, self.fp + self.tn
@@ -128,6 +144,10 @@ HEADER = ("| set | n | positive | precision | recall | F1 | TP | FP | FN | TN | 
           "negatives | unsure (judge) | confidently wrong | consequential or unsure: pos / neg | "
           "reason agrees |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+HELD_HEADER = ("| set | n | precision (held) | recall (held) | uncertain (held) | "
+               "confidently wrong |\n|---|---|---|---|---|---|")
 
 
 def evaluate(name: str, records: list[dict[str, Any]], peers: dict[str, list[str]],
@@ -192,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         ("ours: test, post-freeze batch 2", [r for r in ours if r.get("batch") == "post-freeze-2"]),
         ("ours: all", ours),
         (BLIND2_LABEL, load_ours(BLIND2)),
+        (BLIND3_LABEL, load_ours(BLIND3) if BLIND3.exists() else []),
     ]
     if args.toolemu.exists():
         tool = load_toolemu(args.toolemu)
@@ -222,11 +243,16 @@ def main(argv: list[str] | None = None) -> int:
                            f"characters): mean {mean_us:.0f} µs, worst {worst_us:.0f} µs")
 
     table = "\n".join([HEADER, *(m.row() for m in rows)])
+    held = "\n".join([HELD_HEADER, *(m.held_row() for m in rows)])
     method = ("offline rules only (`QuestionTriager(hold_unsure=False)`: no judge, the rules' "
               "own label on unsure questions); personas' expertise tags "
               "from the packaged library passed as `peer_expertise`; our set's `answered_texts` "
               "and `context` passed through")
     report = (f"## Figures\n\nmethod: {method}\n\n{table}\n\n"
+              "The same runs read as mapek acts (`hold_unsure=True`, no judge): an unsure "
+              "question is held for the person, so it counts as consequential; *uncertain* is "
+              "the held share, *confidently wrong* a wrong label not marked unsure.\n\n"
+              f"{held}\n\n"
               "time per question (best of 5 passes each, rules only, one thread):\n\n"
               + "\n".join(timings) + "\n\n"
               f"{machine()}\n")
