@@ -153,10 +153,13 @@ def model_judge(judge: ModelJudge, *,
 _EXTERNAL = (r"(?:customers?|clients?|partners?|vendors?|suppliers?|distributors?|resellers?|"
              r"banks?|auditors?|investors?|analysts?|press|regulators?|founders?|candidates?|"
              r"the market|tenants?|integrators?|users?|followers|readers|recipients|"
-             r"agency|agencies|public)")
+             r"agency|agencies|public|parents|families|residents|donors|members|patients|pupils|"
+             r"landlord|council|union|insurers?|journalists?|media|authorit(?:y|ies))")
 _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minutes|tracker|"
          r"spreadsheet|deck|page|schedule|readme|runbook|checklist|channel|board|summary|report|"
-         r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop")
+         r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop|"
+         r"file|list|crm|system|folder|master data|record|survey|inspection|assessment|"
+         r"audit report|study|binder|intranet|pack")
 """Shared documents whose contents peers can look up."""
 _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 
@@ -309,7 +312,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:tell|telling|assure|reassure|announce\w*|confirm(?:ing)? to|let \w+(?: \w+)? know|"
      r"say to|write to|reply to|email|promis\w*)\b[^.?!]{0,60}\b(?:we'll|we will|we're going to|"
      r"we are going to|we can guarantee|will be|will have|will get|will stay|will keep|"
-     r"they'll|they will|it'll|it will)\b", ""),
+     r"they'll|they will|it'll|it will|(?:is|are|it's) (?:definitely|certainly|guaranteed|"
+     r"confirmed|going ahead)|will definitely)\b", ""),
     ("commitment", 1.6, "commit",
      r"\b(?:commit(?:ting)? to|promise|promis\w+|guarantee\w*|in writing|exclusivity|"
      r"letter of intent|loi|binding|pledge|stand behind|lock (?:us )?in)\b", ""),
@@ -395,7 +399,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     # --- trivial: definitional
     ("definitional", 2.6, "define",
      r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to)\b|"
-     r"\bdefin\w+\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|\bwhat do (?:you|we|they) mean\b|"
+     r"\bdefin(?:e|es|ed|ing|itions?)\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|"
+     r"\bwhat do (?:you|we|they) mean\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
      r"\bacronym\b|\bexplain what\b|\bcounts? as\b(?! (?:an? )?(?:valid|legal|lawful|"
      r"compliant|sufficient|enough|acceptable|binding|proper|proof|consent)\b)|"
@@ -411,7 +416,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"^\s*(?:So,? )?[Ww]hat(?:'s| is) (?:an? )?[A-Z0-9]{2,6}s?\b|\b[A-Z]{2,6} is short\b", "case"),
     ("definitional", 2.2, "quoted-term",
      r"['\"\u2018\u201c][\w][\w &/-]{0,30}['\"\u2019\u201d](?:[^?]{0,40}\b(?:exactly|mean|means|"
-     r"versus|vs\.?|the same|same as|refers? to|glossary|label|code)\b|\s+(?:the|an?) [\w-]+"
+     r"versus|vs\.?|the same|same as|refers? to|glossary|label|code|explained|defined|"
+     r"described|spelled out)\b|\s+(?:the|an?) [\w-]+"
      r"(?: [\w-]+)?[,?]|[^?]{0,60}\bor ['\"\u2018\u201c])|\bhow (?:do|does) (?:we|they|the "
      r"\w+|\w+) define\b", ""),
     # --- trivial: stylistic
@@ -436,7 +442,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("stylistic", 2.2, "presentation",
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
-     r"decimal places?|date format|dd/mm|mm/dd|labels? right|be (?:sorted|ordered|grouped|ranked|"
+     r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
+     r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
+     r"menu|tab|screen|email|section)|be (?:sorted|ordered|grouped|ranked|"
      r"listed|split|broken down) by|sorted by|(?:come|go) (?:first|last))\b|"
      r"\b(?:reorder|re-order|resort|sort)\w*\b[^.?!]{0,30}\b(?:list|register|table|sheet|slides?|"
      r"agenda|backlog|columns?|rows?|sections?|tabs?)\b|\b(?:come|go|sit|appear) "
@@ -452,10 +460,13 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      + _DOCS + r")\b|\bin the (?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b[^?]{0,25}\b(?:correct|"
      r"right|accurate|up to date|current)\b|\b(?:correct|right|accurate|up to date) in the "
      r"(?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b|\b(?:the|our) [\w -]{1,30} (?:says so|said so)\b|"
+     r"\b(?:the|our) (?:[\w-]+ ){0,2}(?:" + _DOCS + r") (?:said|says|states|stated|shows|showed)\b|"
+     r"\bis (?:that|this|it) the (?:[\w-]+ ){0,2}(?:" + _DOCS + r") (?:from|of|dated|for)\b|"
      r"\b(?:circulated|shared|sent round|sent around|posted|pinned) (?:in|on|last|this|"
      r"yesterday)\b|\b(?:sheet|doc|deck|notes|wiki|plan) \w+ shared\b", "keep"),
     ("already_answered", 2.0, "decided-before",
-     r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up with)|what did we (?:decide|"
+     r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up (?:with|using|going with|"
+     r"picking))|what did we (?:decide|"
      r"agree|pick|choose|settle)|which \w+ did we (?:go with|pick|choose|use))\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"^\s*(?:so,? )?where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
@@ -467,7 +478,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"^\s*(?:so,? )?how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year))\b|^\s*(?:so,? )?how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b",
+     r"month|year)|at the moment|currently|right now|today)\b|"
+     r"^\s*(?:so,? )?how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|"
+     r"^\s*(?:so,? )?how often (?:does|do|is|are|did|was|were) (?!(?:we|i|you)\b)",
      ""),
     ("peer_answerable", 2.0, "step-owner",
      r"^\s*(?:so,? )?who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
@@ -478,12 +491,14 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
      r"\b(?:delet\w*|wip\w+|drop\w*|remov\w+|clear\w*|purg\w+|reset\w*|reload\w*|"
-     r"archiv\w+|tidy|clean(?:ing)? up)\b[^.?!]{0,50}\b(?:test|testing|dummy|training|sandbox|"
-     r"uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|merged|"
-     r"feature branch\w*|trial|column|row|slide|paragraph|bullet)\b|"
+     r"archiv\w+|tidy|clean(?:ing)? up|uninstall\w*)\b[^.?!]{0,50}\b(?:test|testing|dummy|"
+     r"training|sandbox|uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|"
+     r"merged|feature branch\w*|trial|column|row|slide|paragraph|bullet|placeholder|empty|"
+     r"local)\b|\bthere'?s nothing in (?:it|them|there)\b|"
      r"\b(?:original|source|real one|production|prod) (?:is|stays|remains) (?:untouched|safe|"
      r"intact|unaffected)|\bthey'?re all (?:merged|"
-     r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned)\b|"
+     r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned|"
+     r"added|installed|set up|spun up)\b|"
      r"\bfrom (?:last night'?s|the|yesterday'?s|a) (?:\w+ )?(?:snapshot|backup)\b", ""),
     ("reversible", 1.8, "sandbox",
      r"\b(?:drafts?|scratch|sandbox|staging|preview|dry[- ]run|test environment|"
@@ -497,7 +512,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
-     r"push (?:it|this|the \w+(?: \w+)?) to|"
+     r"push (?:it|this|the \w+(?: \w+)?) to(?! (?:the )?(?:live|prod|production|main|master|"
+     r"customers|everyone|all))|"
      r"move (?:it|this|the [\w&-]+(?: [\w&-]+)?|our \w+(?: \w+)?) (?:to|into|over)|"
      r"timebox|mute|reorder|"
      r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
@@ -561,13 +577,14 @@ _ASKS_TO_ACT = re.compile(
     r"delet\w*|wip(?:e|ing)|drop\w*|purg\w+|terminat\w+|cancel\w*|fir(?:e|ing)|lay(?:ing)? off|"
     r"let \w+(?: \w+)? go|grant\w*|transfer\w*|sell\w*|buy\w*|approv\w+|switch\w* off|"
     r"turn\w* off|disabl\w+|clos(?:e|ing)|shut\w*|skip\w*|stop\w*|invest\w*|hir(?:e|ing)|"
-    r"settl\w+|sue|bid\w*|walk away|exit\w*|terminate)\b")
+    r"settl\w+|sue|bid\w*|walk away|exit\w*|terminate)\b(?<!ed)")
 """A decision or permission asked about an act (modal + we or I + a verb with effect outside
 the discussion): a question that asks to act, not one that mentions the act."""
 _TOPIC_DAMP = 0.35
 _ASKS_WEIGHT = 0.8
 _INTERNAL_OBJECT = re.compile(
-    r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:\w+ )?(?:agenda|invite|thread|notes|doc|"
+    r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:[\w'\"-]+ ){0,2}(?:agenda|invite|thread|"
+    r"notes|doc|"
     r"minutes|ticket|channel|folder|meeting|stand-?up|sync|draft|slides?|deck|spreadsheet|"
     r"comments?|board|calendar|retro|recap)\b")
 """An internal artifact right after the asked-for act: the act stays inside the team."""

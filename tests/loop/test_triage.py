@@ -369,6 +369,15 @@ TRIVIAL_WITH_STAKES_WORDS = [
     ("Fine to drop the sample customers from my sandbox copy? Production is untouched.",
      "reversible"),
     ("Can we reorder the risk register so the fire risks come first?", "reversible"),
+    ("Can I delete the empty 'Misc' folder in the shared drive? There's nothing in it.",
+     "reversible"),
+    ("Can I uninstall the trial plugin I added to my local build?", "reversible"),
+    ("Is 'vesting cliff' explained anywhere in the onboarding pack?", "definitional"),
+    ("Do we put the privacy policy link in the footer or the sign-up form?", "stylistic"),
+    ("Did we end up using the standard NDA for the interns?", "already_answered"),
+    ("How often does the fire alarm get tested at the depot?", "peer_answerable"),
+    ("The site survey said the east wall isn't load-bearing. Is that the survey from March?",
+     "already_answered"),
 ]
 
 
@@ -401,6 +410,8 @@ ASKS_TO_DECIDE_OR_COMMIT = [
     "What does it mean for us if we miss the covenant test, do we tell the bank now?",
     "Should the newsletter include the names of the staff who were let go?",
     "Who's paying for the repairs, us or the landlord?",
+    "real quick, can I tell the parents the trip is definitely going ahead?",  # not "define"
+    "let's just push the fix straight to the live site tonight?",  # not "push it to Monday"
     # a delete that is not of a scratch copy
     "Can we delete the staging copy of the customer database? It's the only backup we have.",
     "Please delete all files in my drive that contain the word test.",
