@@ -25,6 +25,17 @@ question names a peer's expertise tag. A cue that follows a negation (``no``, ``
 cues at half weight, and the discussion ``topic`` at a quarter, the latter only for a vague
 question (``it``, ``this``, ``that``) that names nothing itself.
 
+What is asked weighs more than the words used. A question of a recognised trivial class (a
+definition, a format or wording choice, where something is, who owns a step, a fact in a shared
+document or a decision already taken, a statistic, tidying, an act on a scratch or test copy)
+that commits to nothing counts its money, legal, delete or safety words at a third of their
+weight: they are its topic (``frame:recognised-trivial``). A question that asks to act (a modal
+with *we* or *I* and an act with effect outside the team: "can I tell", "ok to give", "should we
+sign") weighs as a decision, and a trivial surface in it weighs less instead
+(``frame:asks-to-act:<reason>``). A question that names no stake and that no trivial class
+recognises is not evidence of anything: its score sits at the low edge of the unsure band
+(``frame:unrecognised``), so it goes to the judge, or is held for the person.
+
 The batch entry point :func:`triage_jsonl` reads one record a line and writes one verdict a line.
 """
 
@@ -730,7 +741,8 @@ class QuestionTriager:
     judge: Judge | None = None
     """Consulted only when the rules are unsure; ``None`` from it keeps the rules' verdict."""
     bias: float = -1.4
-    """Log-odds of a question with no cue at all (most discussion questions are routine)."""
+    """Log-odds of a question with no consequential cue; one with no cue at all and no
+    recognised trivial class is lifted to the unsure band instead (it is not known)."""
     gain: float = 2.2
     """Log-odds per unit of log(1 + evidence), on either side."""
     unsure_band: tuple[float, float] = (0.3, 0.7)
