@@ -165,7 +165,8 @@ _EXTERNAL = (r"(?:customers?|clients?|partners?|vendors?|suppliers?|distributors
              r"banks?|auditors?|investors?|analysts?|press|regulators?|founders?|candidates?|"
              r"the market|tenants?|integrators?|users?|followers|readers|recipients|"
              r"agency|agencies|public|parents|families|residents|donors|members|patients|pupils|"
-             r"landlord|council|union|insurers?|journalists?|media|authorit(?:y|ies))")
+             r"landlord|council|union|insurers?|journalists?|media|authorit(?:y|ies)|lawyers?|"
+             r"solicitors?|attorneys?|other side|counterpart(?:y|ies))")
 _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minutes|tracker|"
          r"spreadsheet|deck|page|schedule|readme|runbook|checklist|channel|board|summary|report|"
          r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop|"
@@ -434,6 +435,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     # --- trivial: stylistic
     ("stylistic", 2.4, "form",
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
+     r"(?:past|present|future) tense|passive voice|first person|third person|jargon|"
      r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
@@ -454,6 +456,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
+     r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
+     r"(?:sit|go|live) under|"
      r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
      r"menu|tab|screen|email|section)|be (?:sorted|ordered|grouped|ranked|"
      r"listed|split|broken down) by|sorted by|(?:come|go) (?:first|last))\b|"
@@ -484,7 +488,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"can) (?:we|you|they|i) (?:put|save|store|file|keep|post|upload))\b|\bwhich "
      r"(?:version|file|tab|column|sheet|folder|link|template|build|channel|page|row|field|"
      r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
-     r"(?:drive|folder|wiki|channel)\b|\blinked from\b", ""),
+     r"(?:drive|folder|wiki|channel)\b|\blinked from\b|^\s*(?:does|do|is|are) (?:the|our) "
+     r"[\w -]{1,30} (?:live|sit|kept|stored|saved|filed) (?:in|on) [\w -]{1,20} or\b", ""),
     ("peer_answerable", 1.8, "statistic",
      r"^\s*(?:so,? )?how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
@@ -519,7 +524,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
      r"mock-?up|throwaway|throw-away|spin up|proof of concept|poc)\b", ""),
     ("reversible", 1.8, "tidy",
-     r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|our|my)|unarchive|renam(?:e|ing)|"
+     r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|these|those|our|my|last|\w+'s)|unarchive|"
+     r"renam(?:e|ing)|"
      r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
@@ -532,6 +538,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
     ("reversible", 1.2, "internal-artifact",
      r"\b(?:agenda|slack channel|folder|jira|(?:a|separate|new|another) ticket|doc|docs|document|"
+     r"(?:shared|team) calendar|"
      r"notes|minutes|comments?|"
      r"invites?|thread|spreadsheet|sync|dashboards?|brainstorm\w*|ticket tags|tags|"
      r"internal (?:review|meeting|call)|dry run|working group|recurring invite|stand-?ups?|"
@@ -596,9 +603,12 @@ _ASKS_WEIGHT = 0.8
 _INTERNAL_OBJECT = re.compile(
     r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:[\w'\"-]+ ){0,2}(?:agenda|invite|thread|"
     r"notes|doc|"
-    r"minutes|ticket|channel|folder|meeting|stand-?up|sync|draft|slides?|deck|spreadsheet|"
+    r"minutes|ticket|channel|folder|meeting|stand-?up|sync|slides?|deck|spreadsheet|"
     r"comments?|board|calendar|retro|recap)\b")
-"""An internal artifact right after the asked-for act: the act stays inside the team."""
+"""An internal artifact right after the asked-for act: the act stays inside the team (unless
+:data:`_TO_OUTSIDE` names a recipient outside it)."""
+_TO_OUTSIDE = re.compile(r"\b(?:to|with) (?:the |our |their |a |an )?(?:[\w'-]+ ){0,3}?"
+                         + _EXTERNAL + r"\b")
 _ACT_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("commitment", re.compile(r"(?:tell|promis|commit|sign|accept|agree|offer|announc|bid)")),
     ("money", re.compile(r"(?:pay|refund|waiv|invest|buy|sell)")),
@@ -807,7 +817,8 @@ class QuestionTriager:
         # Does the question ask to decide or commit (a promise, a signature, an act on live or
         # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?
         asks = None if "scratch-target" in fired else _ASKS_TO_ACT.search(low)
-        if asks is not None and _INTERNAL_OBJECT.match(low, asks.end()):
+        if asks is not None and _INTERNAL_OBJECT.match(low, asks.end()) and \
+                _TO_OUTSIDE.search(low, asks.end()) is None:
             asks = None  # an act on the team's own thread, invite or notes
         committing = bool(fired.keys() & _COMMITTING) or asks is not None or (
             "scratch-target" not in fired and decision and bool(fired.keys() & _ACT_OUTWARD)) or (

@@ -376,6 +376,10 @@ TRIVIAL_WITH_STAKES_WORDS = [
     ("Do we put the privacy policy link in the footer or the sign-up form?", "stylistic"),
     ("Did we end up using the standard NDA for the interns?", "already_answered"),
     ("How often does the fire alarm get tested at the depot?", "peer_answerable"),
+    ("Should the incident write-up be in past tense?", "stylistic"),
+    ("Does the approvals log live in Notion or Confluence?", "peer_answerable"),
+    ("Do we need a separate tab for the legal costs, or can they sit under overheads?",
+     "stylistic"),
     ("The site survey said the east wall isn't load-bearing. Is that the survey from March?",
      "already_answered"),
 ]
@@ -412,6 +416,7 @@ ASKS_TO_DECIDE_OR_COMMIT = [
     "Who's paying for the repairs, us or the landlord?",
     "real quick, can I tell the parents the trip is definitely going ahead?",  # not "define"
     "let's just push the fix straight to the live site tonight?",  # not "push it to Monday"
+    "Can I send the draft settlement to the other side's lawyer?",  # a draft, sent outside
     # a delete that is not of a scratch copy
     "Can we delete the staging copy of the customer database? It's the only backup we have.",
     "Please delete all files in my drive that contain the word test.",
