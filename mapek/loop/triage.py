@@ -282,8 +282,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"disclos\w+|report (?:it |the \w+ )?to the|require (?:us )?to)\b", ""),
     ("legal", 0.7, "privacy",
      r"\b(?:privacy|personal data|data protection|health records|medical records|pii|"
-     r"retention polic\w+|deletion requests?|record(?:ing)? (?:calls|conversations)|"
+     r"retention polic\w+|deletion requests?|record(?:ing)? (?:\w+ )?(?:calls|conversations)|"
      r"surveil\w+|criminal (?:history|record)|background check)\b", ""),
+    ("legal", 1.2, "without-telling",
+     r"\bwithout (?:telling|asking|informing|notifying|warning|their consent|consent)\b", "keep"),
     ("legal", 0.5, "allowed",
      r"\b(?:are we|is it|am i) (?:even )?(?:allowed|permitted|legal)\b", ""),
     # --- preferences: the human's own wishes and values
@@ -437,6 +439,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
      r"(?:past|present|future) tense|passive voice|first person|third person|jargon|"
      r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
+     r"spell(?:ed|t)|misspel\w*|"
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
      r"rename|renaming|the title|slide title|round (?:the )?(?:figures|numbers)|hyphen\w*|"
@@ -479,17 +482,23 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bis (?:that|this|it) the (?:[\w-]+ ){0,2}(?:" + _DOCS + r") (?:from|of|dated|for)\b|"
      r"\b(?:circulated|shared|sent round|sent around|posted|pinned) (?:in|on|last|this|"
      r"yesterday)\b|\b(?:sheet|doc|deck|notes|wiki|plan) \w+ shared\b", "keep"),
+    ("already_answered", 2.0, "confirm-fact",
+     r"^\s*(?:just |quick )?(?:confirming|to confirm|double[- ]checking|sanity check|checking)\b"
+     r"(?![^?]*\b(?:can|could|should|shall|may) (?:we|i)\b)[^?]*\?\s*$", ""),
     ("already_answered", 2.0, "decided-before",
      r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up (?:with|using|going with|"
      r"picking))|what did we (?:decide|"
-     r"agree|pick|choose|settle)|which \w+ did we (?:go with|pick|choose|use))\b", ""),
+     r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
+     r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"^\s*(?:so,? )?where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
      r"can) (?:we|you|they|i) (?:put|save|store|file|keep|post|upload))\b|\bwhich "
      r"(?:version|file|tab|column|sheet|folder|link|template|build|channel|page|row|field|"
      r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
      r"(?:drive|folder|wiki|channel)\b|\blinked from\b|^\s*(?:does|do|is|are) (?:the|our) "
-     r"[\w -]{1,30} (?:live|sit|kept|stored|saved|filed) (?:in|on) [\w -]{1,20} or\b", ""),
+     r"[\w -]{1,30} (?:live|sit|kept|stored|saved|filed) (?:in|on) [\w -]{1,20} or\b|"
+     r"\b(?:in|on|under) the [\w -]{1,20}(?:" + _DOCS + r") or (?:in |on |under )?the "
+     r"[\w -]{1,20}(?:" + _DOCS + r")\b", ""),
     ("peer_answerable", 1.8, "statistic",
      r"^\s*(?:so,? )?how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
@@ -523,9 +532,15 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"ci (?:job|run|build)|feature flag|internal team only|and see|trial run|prototype|"
      r"(?:try|trial|pilot|test)\w*\b[^.?!]{0,30}\bfor a (?:week|fortnight|month)|"
      r"mock-?up|throwaway|throw-away|spin up|proof of concept|poc)\b", ""),
+    ("reversible", 2.0, "reschedule",
+     r"\b(?:move|moving|shift|shifting|push|pushing|bring forward|reschedul\w*)\b[^.?!]{0,40}"
+     r"\b(?:review|meeting|call|sync|stand-?up|retro|session|catch-?up|workshop|demo|1:1|"
+     r"one-to-one|check-in|kick-?off|training|drill|interview|offsite|lunch)\b[^.?!]{0,30}"
+     r"\b(?:from|to|until) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
+     r"next week|the \d|\d)", ""),
     ("reversible", 1.8, "tidy",
      r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|these|those|our|my|last|\w+'s)|unarchive|"
-     r"renam(?:e|ing)|"
+     r"renam(?:e|ing)|tidy(?:ing)? up|naming (?:of|convention)|"
      r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
@@ -566,13 +581,15 @@ _DECISION = re.compile(
     r"comfortable|ok|okay|sure|allowed|really|even)|will we|will you|would you|do you|are you|"
     r"is it (?:ok|okay|fine|safe|worth)|ok to|let's|please|willing|prepared to|"
     r"is everyone (?:ok|okay|fine|happy|comfortable)|"
-    r"can i|could i|may i|mind if (?:i|we)|(?:ok|okay|fine|alright|all right) (?:if|for (?:me|us) "
+    r"can i|could i|may i|mind if (?:i|we)|we'?re (?:ok|okay|fine|happy|good) (?:with|to)|"
+    r"(?:ok|okay|fine|alright|all right) (?:if|for (?:me|us) "
     r"to)|fine to|alright to|any objections?|are we (?:fine|good|happy) (?:with|to)|"
     r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
 )
 _RECOGNISERS = frozenset({
     "define", "what-is-term", "acronym", "quoted-term", "form", "presentation", "in-docs",
     "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic", "tidy",
+    "reschedule", "confirm-fact",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -582,13 +599,15 @@ the question is about the words, not a decision to act on them."""
 _COMMITTING = frozenset({
     "commit", "promise-future", "sign-deal", "say-yes", "ask-preference", "principal-wants",
     "live-scope", "no-rollback", "deploy-prod", "one-way", "say-in", "by-criterion",
+    "without-telling",
 })
 """Consequential cues that name a decision or a commitment (a promise, a signature, the
 person's or an owner's wishes, an act on live or unrecoverable things) rather than a topic: any
 of them on the question keeps :data:`_RECOGNISERS` from damping it."""
 _ASKS_TO_ACT = re.compile(
     r"\b(?:(?:can|could|should|shall|may) (?:we|i)|(?:ok|okay|fine|alright) (?:if (?:we|i) |to )|"
-    r"fine to|mind if (?:we|i)|do we|are we (?:ok|okay|fine|happy|comfortable|good) (?:with )?|"
+    r"fine to|mind if (?:we|i)|do we|are we (?:ok|okay|fine|happy|comfortable|good) (?:with |to )?|"
+    r"we'?re (?:ok|okay|fine|happy|good) (?:with |to )|any objections? to (?:us )?|"
     r"let'?s|i'?ll just|we'?ll just)\s+(?:\w+ ){0,3}?(?:tell\w*|promis\w*|commit\w*|sign\w*|"
     r"accept\w*|agree\w*|pay\w*|refund\w*|waiv\w+|giv(?:e|ing)|offer\w*|hand\w*|shar(?:e|ing)|"
     r"send\w*|e-?mail\w*|forward\w*|publish\w*|post(?:ing)?|announc\w+|releas\w+|disclos\w+|"

@@ -377,6 +377,11 @@ TRIVIAL_WITH_STAKES_WORDS = [
     ("Did we end up using the standard NDA for the interns?", "already_answered"),
     ("How often does the fire alarm get tested at the depot?", "peer_answerable"),
     ("Should the incident write-up be in past tense?", "stylistic"),
+    ("Just confirming: the GDPR training is the 45-minute module on the LMS, yes?",
+     "already_answered"),
+    ("Are we good to move the budget review from Monday to Tuesday?", "reversible"),
+    ("Which of the two logos did the client sign off on last week?", "already_answered"),
+    ("Do I log the near-miss in the safety tracker or the ops log?", "peer_answerable"),
     ("Does the approvals log live in Notion or Confluence?", "peer_answerable"),
     ("Do we need a separate tab for the legal costs, or can they sit under overheads?",
      "stylistic"),
@@ -417,6 +422,8 @@ ASKS_TO_DECIDE_OR_COMMIT = [
     "real quick, can I tell the parents the trip is definitely going ahead?",  # not "define"
     "let's just push the fix straight to the live site tonight?",  # not "push it to Monday"
     "Can I send the draft settlement to the other side's lawyer?",  # a draft, sent outside
+    "Quick sanity check: we're fine to keep recording customer calls without telling them?",
+    "Just confirming we're happy to guarantee next-day delivery for the Acme account?",
     # a delete that is not of a scratch copy
     "Can we delete the staging copy of the customer database? It's the only backup we have.",
     "Please delete all files in my drive that contain the word test.",
