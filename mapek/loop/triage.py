@@ -260,7 +260,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"trade|trading)\b", ""),
     ("money", 0.9, "budget", r"\bbudget\w*\b", ""),
     ("money", 1.6, "who-pays",
-     r"^\s*(?:so,? )?who(?:'s| is| will|'ll| should)? (?:pay|paying|fund|funding|cover|covering|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"who(?:'s| is| will|'ll| should)? (?:pay|paying|fund|funding|cover|covering|"
      r"front|fronting|foot|footing|bear|bearing|eat|eating)\b", ""),
     ("money", 0.8, "pricing",
      r"\b(?:pric(?:e|es|ing)|discounts?|refunds?|fees?|margins?|revenue|valuation|costs?|"
@@ -431,13 +432,15 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("definitional", 2.2, "quoted-term",
      r"['\"\u2018\u201c][\w][\w &/-]{0,30}['\"\u2019\u201d](?:[^?]{0,40}\b(?:exactly|mean|means|"
      r"versus|vs\.?|the same|same as|refers? to|glossary|label|code|explained|defined|"
-     r"described|spelled out)\b|\s+(?:the|an?) [\w-]+"
+     r"described|spelled out)\b|[^?]{0,40}\bwhat (?:are|is|'s) (?:those|these|that|this|they|"
+     r"it)\b|\s+(?:the|an?) [\w-]+"
      r"(?: [\w-]+)?[,?]|[^?]{0,60}\bor ['\"\u2018\u201c])|\bhow (?:do|does) (?:we|they|the "
      r"\w+|\w+) define\b", ""),
     # --- trivial: stylistic
     ("stylistic", 2.4, "form",
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
      r"(?:past|present|future) tense|passive voice|first person|third person|jargon|"
+     r"(?:one|same|consistent) (?:word|term|name|spelling)|reads? better|looks? better|"
      r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
      r"spell(?:ed|t)|misspel\w*|"
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
@@ -491,24 +494,32 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
      r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b", ""),
     ("peer_answerable", 2.0, "locate",
-     r"^\s*(?:so,? )?where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
      r"can) (?:we|you|they|i) (?:put|save|store|file|keep|post|upload))\b|\bwhich "
      r"(?:version|file|tab|column|sheet|folder|link|template|build|channel|page|row|field|"
      r"doc|document|repo|branch|format)\b|\b(?:is it|are they) in the (?:shared |team )?"
-     r"(?:drive|folder|wiki|channel)\b|\blinked from\b|^\s*(?:does|do|is|are) (?:the|our) "
+     r"(?:drive|folder|wiki|channel)\b|\blinked from\b|\bwhich (?:one |version |copy |file )?"
+     r"is (?:the )?(?:latest|current|newest|most recent|final|right one|correct one|registered|"
+     r"official|live one)\b|\b(?:is|are) (?:it|they|that|those) (?:on|in) the [\w -]{1,20} or "
+     r"(?:on |in )?the\b|^\s*(?:does|do|is|are) (?:the|our) "
      r"[\w -]{1,30} (?:live|sit|kept|stored|saved|filed) (?:in|on) [\w -]{1,20} or\b|"
      r"\b(?:in|on|under) the [\w -]{1,20}(?:" + _DOCS + r") or (?:in |on |under )?the "
      r"[\w -]{1,20}(?:" + _DOCS + r")\b", ""),
     ("peer_answerable", 1.8, "statistic",
-     r"^\s*(?:so,? )?how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
      r"month|year)|at the moment|currently|right now|today)\b|"
-     r"^\s*(?:so,? )?how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|"
-     r"^\s*(?:so,? )?how often (?:does|do|is|are|did|was|were) (?!(?:we|i|you)\b)",
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"how often (?:does|do|is|are|did|was|were) (?!(?:we|i|you)\b)",
      ""),
     ("peer_answerable", 2.0, "step-owner",
-     r"^\s*(?:so,? )?who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
      r"sign|approv|pay|fund|front|decid|accountable|liable|ha(?:s|ve) the (?:final|last)|"
      r"gets? (?:a|the) (?:say|vote)|owns the (?:decision|call|budget)|calls? the))[\w' -]{2,60}"
      r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"

@@ -382,6 +382,12 @@ TRIVIAL_WITH_STAKES_WORDS = [
     ("Are we good to move the budget review from Monday to Tuesday?", "reversible"),
     ("Which of the two logos did the client sign off on last week?", "already_answered"),
     ("Do I log the near-miss in the safety tracker or the ops log?", "peer_answerable"),
+    # the question is the sentence with the question mark, not always the first
+    ("The pension provider's form asks for our 'scheme reference'. Where do I find that?",
+     "peer_answerable"),
+    ("Legal sent two versions of the DPA over. Which one is the latest, v3 or v3.1?",
+     "peer_answerable"),
+    ("The lawyer's invoice lists 'disbursements'. What are those, roughly?", "definitional"),
     ("Does the approvals log live in Notion or Confluence?", "peer_answerable"),
     ("Do we need a separate tab for the legal costs, or can they sit under overheads?",
      "stylistic"),
