@@ -489,8 +489,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"^\s*(?:just |quick )?(?:confirming|to confirm|double[- ]checking|sanity check|checking)\b"
      r"(?![^?]*\b(?:can|could|should|shall|may) (?:we|i)\b)[^?]*\?\s*$", ""),
     ("already_answered", 2.0, "decided-before",
-     r"\b(?:did we (?:go with|pick|choose|settle on|land on|end up (?:with|using|going with|"
-     r"picking))|what did we (?:decide|"
+     r"\bdid (?!you\b)(?:we|they|the \w+|\w+) (?:say|decide|settle|agree|confirm) "
+     r"(?:whether|if|when|what|which|on|how)\b|\b(?:did we (?:go with|pick|choose|settle on|"
+     r"land on|end up (?:with|using|going with|picking))|what did we (?:decide|"
      r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
      r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b", ""),
     ("peer_answerable", 2.0, "locate",
@@ -584,7 +585,9 @@ _STRONG = 1.5
 _FACTUAL = re.compile(
     r"^\s*(?:so,? )?(?:what(?:'s| is| are| was| were| does| did| do| would)?|how (?:many|much|long|"
     r"often|does|do|did|would|have|has|is)|which|who(?:'s| is| are)?|when|where|is there|are there|"
-    r"do (?:we|they) (?:know|have)|does|do (?:\w+ )?(?:buyers|customers|users|companies))\b"
+    r"do (?:we|they) (?:know|have)|does|do (?:\w+ )?(?:buyers|customers|users|companies)|"
+    r"is (?:the|our) (?![^?]*\b(?:good enough|worth|acceptable|fair|reasonable|a good idea|wise|"
+    r"smart|safe|legal|allowed|ok|okay|right call|enough)\b))\b"
 )
 _DECISION = re.compile(
     r"\b(?:should|shall|can we|could we|do we (?:sign|take|accept|go|agree|fund|send|email|"

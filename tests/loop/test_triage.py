@@ -388,6 +388,9 @@ TRIVIAL_WITH_STAKES_WORDS = [
     ("Legal sent two versions of the DPA over. Which one is the latest, v3 or v3.1?",
      "peer_answerable"),
     ("The lawyer's invoice lists 'disbursements'. What are those, roughly?", "definitional"),
+    # a plain "is the X ...?" fact, and asking whether something was already settled
+    ("Is the staff discount limited to full-price items?", "peer_answerable"),
+    ("Did the board say whether the bonus pool is confirmed?", "already_answered"),
     ("Does the approvals log live in Notion or Confluence?", "peer_answerable"),
     ("Do we need a separate tab for the legal costs, or can they sit under overheads?",
      "stylistic"),
@@ -430,6 +433,7 @@ ASKS_TO_DECIDE_OR_COMMIT = [
     "Can I send the draft settlement to the other side's lawyer?",  # a draft, sent outside
     "Quick sanity check: we're fine to keep recording customer calls without telling them?",
     "Just confirming we're happy to guarantee next-day delivery for the Acme account?",
+    "Is the landlord's offer good enough to accept?",  # "is the X" asking for a judgement
     # a delete that is not of a scratch copy
     "Can we delete the staging copy of the customer database? It's the only backup we have.",
     "Please delete all files in my drive that contain the word test.",
