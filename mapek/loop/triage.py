@@ -417,12 +417,14 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bdefin(?:e|es|ed|ing|itions?)\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|"
      r"\bwhat do (?:you|we|they) mean\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
-     r"\bacronym\b|\bexplain what\b|\bcounts? as\b(?! (?:an? )?(?:valid|legal|lawful|"
-     r"compliant|sufficient|enough|acceptable|binding|proper|proof|consent)\b)|"
+     r"\bacronym\b|\bexplain what\b|"
      r"\bdo (?:you|we) mean\b|\bdifferent from\b|"
      r"\bwhat do we call\b|\bmean(?:ing|s)? (?:the )?\w+ (?:or|vs)\b|\bstand for\b|"
      r"^\s*(?:does|do|is) [\w'-]+(?: [\w'-]+)? mean\b|\bin plain (?:words|english|terms)\b",
      "keep"),
+    ("definitional", 2.6, "counts-as",
+     r"\bcounts? as\b(?! (?:an? )?(?:valid|legal|lawful|compliant|sufficient|enough|acceptable|"
+     r"binding|proper|proof|consent)\b)", "keep"),
     ("definitional", 1.6, "what-is-term",
      r"^\s*(?:so,? )?what(?:'s| is) an? (?!(?:fair|reasonable|good|realistic|sensible|safe|"
      r"acceptable|likely|typical|sane)\b)[a-z0-9-]+(?: [a-z0-9-]+)?\s*(?:\?|$|in |for |on )|"
@@ -601,9 +603,9 @@ _DECISION = re.compile(
     r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
 )
 _RECOGNISERS = frozenset({
-    "define", "what-is-term", "acronym", "quoted-term", "form", "presentation", "in-docs",
-    "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic", "tidy",
-    "reschedule", "confirm-fact",
+    "define", "counts-as", "what-is-term", "acronym", "quoted-term", "form", "presentation",
+    "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
+    "tidy", "reschedule", "confirm-fact",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -738,6 +740,23 @@ _GATES: dict[str, tuple[str, ...]] = {
     "either-or-words": (" or ", "number the"),
     "amount": tuple("0123456789$€£"),
     "what-is-term": ("what", "scored", "measured", "calculated", "counted", "types of", "kinds of"),
+    "promise-future": ("will", "'ll", "going to", "guarantee", "definitely", "certainly",
+                       "confirmed", "going ahead"),
+    "statistic": ("how ",),
+    "counts-as": ("count",),
+    "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
+    "step-owner": ("who",),
+    "who-pays": ("who",),
+    "confirm-fact": ("confirm", "checking", "sanity"),
+    "decided-before": ("did ",),
+    "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
+                        "principal", "chair", "trustee", "director", "family", "investor",
+                        "landlord", "customer"),
+    "by-criterion": ("any", "all", "every"),
+    "say-in": ("vote", "say", "veto", "call", "decision"),
+    "without-telling": ("without",),
+    "tidy": ("archiv", "renam", "tidy", "naming", "reorder", "re-order", "mute", "snooze", "pin"),
+    "reschedule": ("move", "moving", "shift", "push", "bring forward", "reschedul"),
 }
 """Cheap substring checks run before an expensive pattern: no gate string, no match possible."""
 
