@@ -630,15 +630,14 @@ _ASKS_TO_ACT = re.compile(
     r"delet\w*|wip(?:e|ing)|drop\w*|purg\w+|terminat\w+|cancel\w*|fir(?:e|ing)|lay(?:ing)? off|"
     r"let \w+(?: \w+)? go|grant\w*|transfer\w*|sell\w*|buy\w*|approv\w+|switch\w* off|"
     r"turn\w* off|disabl\w+|clos(?:e|ing)|shut\w*|skip\w*|stop\w*|invest\w*|hir(?:e|ing)|"
-    r"settl\w+|sue|bid\w*|walk away|exit\w*|terminate)\b(?<!ed)")
+    r"settl\w+|sue|bid\w*|walk away|exit\w*)\b(?<!ed)")
 """A decision or permission asked about an act (modal + we or I + a verb with effect outside
 the discussion): a question that asks to act, not one that mentions the act."""
 _TOPIC_DAMP = 0.35
 _ASKS_WEIGHT = 0.8
 _INTERNAL_OBJECT = re.compile(
     r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:[\w'\"-]+ ){0,2}(?:agenda|invite|thread|"
-    r"notes|doc|"
-    r"minutes|ticket|channel|folder|meeting|stand-?up|sync|slides?|deck|spreadsheet|"
+    r"notes|doc|minutes|ticket|channel|folder|meeting|stand-?up|sync|slides?|deck|spreadsheet|"
     r"comments?|board|calendar|retro|recap)\b")
 """An internal artifact right after the asked-for act: the act stays inside the team (unless
 :data:`_TO_OUTSIDE` names a recipient outside it)."""
@@ -652,14 +651,14 @@ _ACT_REASONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 """The reason an asked-for act weighs on, by its verb; any other act is ``irreversible``."""
 _ACT_OUTWARD = frozenset({"outbound", "act-for-human", "external-party"})
+"""Cues that, together with a decision or permission frame (``can I``, ``fine to``, ``mind if
+I``), make a request to act outward: it also keeps a trivial recogniser from damping."""
 _DATA_FLOW = re.compile(r"\b(?:shar|send|sent|hand|giv|gave|keep|kept|access|see|view|e-?mail|"
                         r"includ|forward|upload|post|publish|sell|sold|use|export|train|releas|"
                         r"disclos)"
                         r"\w*\b")
 """A verb that moves or exposes data: with people's data (``people-data``), the question is
 about where the data goes, not how a document shows it."""
-"""Cues that, together with a decision or permission frame (``can I``, ``fine to``, ``mind if
-I``), make a request to act outward: it also keeps a trivial recogniser from damping."""
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _TO_HUMAN = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _PEER_REQUEST = re.compile(r"^\s*(?:can|could|would|will) you (?!live|accept|rather|prefer|put)|"

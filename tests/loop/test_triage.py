@@ -500,3 +500,17 @@ def test_an_unrecognised_question_is_uncertain_not_trivial() -> None:
     # a hedge ("just") recognises nothing
     hedged = QuestionTriager().triage("Is a listing just one way to give early staff liquidity?")
     assert hedged.basis == "held"
+
+
+def test_the_frame_sets_name_real_cues() -> None:
+    # a typo in a cue name would silently switch a principle off
+    from mapek.loop import triage as t
+
+    names = [c.name for c in t._COMPILED]
+    assert len(names) == len(set(names))
+    for group in (t._RECOGNISERS, t._COMMITTING, t._ACT_OUTWARD, frozenset(t._GATES)):
+        assert group <= set(names), group - set(names)
+    assert all(next(c for c in t._COMPILED if c.name == n).reason in TRIVIAL_REASONS
+               for n in t._RECOGNISERS)
+    assert all(next(c for c in t._COMPILED if c.name == n).reason in CONSEQUENTIAL_REASONS
+               for n in t._COMMITTING)
