@@ -10,6 +10,7 @@ development data.
     .venv/bin/python benchmarks/score_blind.py screening tests/data/screening_blind6.jsonl
     .venv/bin/python benchmarks/score_blind.py injection tests/data/injection_blind2.jsonl
     .venv/bin/python benchmarks/score_blind.py triage tests/data/triage_blind4.jsonl [--by]
+    (``triage-held``: the same, as mapek acts, an unsure question held for the person)
 
 Run it at two commits (``git worktree add /tmp/before <commit>``, then run that tree's copy
 with ``PYTHONPATH`` pointing at it) to compare the code before and after a change on data
@@ -60,10 +61,18 @@ def _triage(recs: list[dict[str, Any]], name: str) -> tuple[str, str]:
     return HEADER, evaluate(name, recs, peer_expertise()).row()
 
 
+def _triage_held(recs: list[dict[str, Any]], name: str) -> tuple[str, str]:
+    """As mapek acts: an unsure question is held for the person (counted consequential)."""
+    from bench_triage import HELD_HEADER, evaluate, peer_expertise
+
+    return HELD_HEADER, evaluate(name, recs, peer_expertise()).held_row()
+
+
 KINDS: dict[str, tuple[Callable[[list[dict[str, Any]], str], tuple[str, str]], str]] = {
     "screening": (_screening, "category"),
     "injection": (_injection, "source"),
     "triage": (_triage, "discussion_topic"),
+    "triage-held": (_triage_held, "discussion_topic"),
 }
 
 
