@@ -178,13 +178,6 @@ class _Handler(BaseHTTPRequestHandler):
             kind = {429: "rate_limit_exceeded", 401: "invalid_api_key"}.get(status, "server_error")
             self._json(status, {"error": {"message": f"stand-in: HTTP {status}", "type": kind,
                                           "code": kind}})
-        elif mode == "stall":
-            self.stand_in._stopping.wait(self.stand_in.stall_seconds)
-            self._json(200, _completion(body))
-        elif mode == "garbage":
-            self._raw(200, b"<html>this is not JSON</html>", "application/json")
-        elif mode == "invalid":
-            self._json(200, _completion(body, content='{"unexpected": true}'))
         elif body.get("stream") and mode in ("ok", "invalid", "cut", "stall"):
             if mode == "stall":
                 self.stand_in._stopping.wait(self.stand_in.stall_seconds)
@@ -192,6 +185,13 @@ class _Handler(BaseHTTPRequestHandler):
             if mode in ("ok", "cut") and self.stand_in.responder is not None:
                 content = self.stand_in.responder(body)
             self._sse(body, _completion(body, content), cut=mode == "cut")
+        elif mode == "stall":
+            self.stand_in._stopping.wait(self.stand_in.stall_seconds)
+            self._json(200, _completion(body))
+        elif mode == "garbage":
+            self._raw(200, b"<html>this is not JSON</html>", "application/json")
+        elif mode == "invalid":
+            self._json(200, _completion(body, content='{"unexpected": true}'))
         elif mode in ("drop", "cut"):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: 500\r\n\r\n{\"id\": \"chatcmpl-")
