@@ -216,3 +216,20 @@ def test_a_plain_completion_streams_too(stand_in: OpenAIStandIn) -> None:
     assert len(deltas) > 1
     unstreamed = _gateway(stand_in, events).complete("hello there")
     assert unstreamed.text == out.text and "stream" not in stand_in.requests[-1]
+
+
+async def test_the_async_paths_stream_too(stand_in: OpenAIStandIn,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(STREAM_DELAY_ENV, "0.001")
+    shown: list[str] = []
+    offline = await Gateway("mapek/offline").astructured(
+        "Should we adopt the plan?", Turn, on_delta=FieldStream(shown.append))
+    assert len(shown) > 1 and shown[-1] == offline.text
+    events: Events = []
+    stand_in.responder = lambda body: '{"text": "streamed over async HTTP", "stance": "x"}'
+    shown.clear()
+    out = await _gateway(stand_in, events).astructured("Decide.", Turn,
+                                                       on_delta=FieldStream(shown.append))
+    assert stand_in.requests[-1]["stream"] is True
+    assert out.text == "streamed over async HTTP" == shown[-1] and len(shown) > 1
+    assert [e[3]["outcome"] for e in events] == ["ok"] and events[0][3]["completion_tokens"]
