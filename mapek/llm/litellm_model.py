@@ -47,7 +47,7 @@ _MODES = ("auto", "json_schema", "prompt")
 # OpenAI and the servers that speak its protocol, and Anthropic (litellm turns its tool-call JSON
 # mode back into content while streaming). Elsewhere a structured request that sends the schema
 # as `response_format` is answered without streaming; one that asks in the prompt streams.
-_STREAM_SCHEMA_PROVIDERS = frozenset({"openai", "azure", "hosted_vllm", "vllm", "ollama",
+_STREAM_SCHEMA_PROVIDERS = frozenset({PROVIDER, "openai", "azure", "hosted_vllm", "vllm", "ollama",
                                       "ollama_chat", "lm_studio", "llamafile", "anthropic",
                                       "groq", "deepseek", "mistral", "together_ai",
                                       "fireworks_ai", "openrouter", "xai"})
@@ -73,9 +73,9 @@ class LiteLLMModel(Model):
     pieces are assembled (``litellm.stream_chunk_builder``) into the same :class:`Completion`
     a plain call gives. Not streamed: a structured request that sends ``response_format`` to a
     provider whose structured output may not stream as content (see
-    ``_STREAM_SCHEMA_PROVIDERS``), and the offline model through litellm (its custom provider
-    answers whole). The offline model answered here simulates streaming
-    (``MAPEK_OFFLINE_STREAM_DELAY``, see :mod:`mapek.llm.offline`).
+    ``_STREAM_SCHEMA_PROVIDERS``). The offline model simulates streaming, answered here or
+    through litellm's custom provider alike (``MAPEK_OFFLINE_STREAM_DELAY``, see
+    :mod:`mapek.llm.offline`).
     """
 
     def __init__(
@@ -201,7 +201,7 @@ class LiteLLMModel(Model):
     # -- streaming ---------------------------------------------------------------------------
     def _streams(self, request: ModelRequest) -> bool:
         """Stream this request through litellm (see the class docstring)."""
-        if request.on_delta is None or self.offline:
+        if request.on_delta is None:
             return False
         sends_schema = request.schema is not None and self._schema_ok
         return not sends_schema or self._provider in _STREAM_SCHEMA_PROVIDERS

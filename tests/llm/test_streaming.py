@@ -233,3 +233,29 @@ async def test_the_async_paths_stream_too(stand_in: OpenAIStandIn,
     assert stand_in.requests[-1]["stream"] is True
     assert out.text == "streamed over async HTTP" == shown[-1] and len(shown) > 1
     assert [e[3]["outcome"] for e in events] == ["ok"] and events[0][3]["completion_tokens"]
+
+
+@pytest.mark.parametrize("name", ["mapek/offline", "mapek/offline-flaky"])
+def test_the_offline_model_streams_through_litellm_as_a_real_model(name: str) -> None:
+    from mapek.llm import LiteLLMModel
+
+    events: Events = []
+    gw = Gateway(LiteLLMModel(name, via_litellm=True), recorder=lambda *e: events.append(e),
+                 backoff=0.01)
+    deltas: list[Delta] = []
+    shown: list[str] = []
+    field = FieldStream(shown.append)
+
+    def sink(d: Delta) -> None:
+        deltas.append(d)
+        field(d)
+
+    out = gw.structured("Should we adopt the plan now?", Turn, on_delta=sink)
+    last = max(d.attempt for d in deltas)
+    assert Turn.model_validate_json("".join(d.text for d in deltas if d.attempt == last)) == out
+    whole = Gateway(LiteLLMModel(name, via_litellm=True), backoff=0.01).structured(
+        "Should we adopt the plan now?", Turn)
+    assert out == whole and shown[-1] == out.text  # the same answer, streamed or not
+    assert [e[3]["outcome"] for e in events] == (["retry", "ok"] if "flaky" in name else ["ok"])
+    assert events[-1][3]["completion_tokens"] > 0  # the usage of the stream's last chunk
+    assert ("" in shown) == ("flaky" in name)
