@@ -99,3 +99,18 @@ async def test_a_live_worker_streams_its_turns_into_the_pane(
         s.kill()
     assert len(first) < 2  # the line was in progress before its turn was in the log
     s.close()
+
+
+def test_a_bad_stream_delay_is_refused_before_the_app_starts(
+        scripted_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.setenv(STREAM_DELAY_ENV, "soon")
+    mapek = str(Path(sys.executable).with_name("mapek"))
+    r = subprocess.run([mapek, "tui", "--attach", RUN_WAITING], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("mapek: error: MAPEK_OFFLINE_STREAM_DELAY must be seconds "
+                                "from 0 to 5, not 'soon'")
+    assert "\x1b[?1049h" not in r.stdout  # the app never took the screen
