@@ -55,9 +55,10 @@ class PartialWriter:
     """The worker's side: keeps one persona's turn in progress in its file.
 
     ``update(text)`` with the text so far (the first call writes at once, later ones at most
-    every ``every`` seconds; ``""`` removes the file: the text starts over), ``clear()`` when
-    the turn is committed or given up. A write that fails is skipped: the partial text is a
-    courtesy to the reader, the log is the record.
+    every ``every`` seconds; the same text again, as :class:`mapek.llm.stream.FieldStream`
+    sends it when the field is complete, writes what was held back; ``""`` removes the file:
+    the text starts over), ``clear()`` when the turn is committed or given up. A write that
+    fails is skipped: the partial text is a courtesy to the reader, the log is the record.
     """
 
     def __init__(self, run_dir: Path, persona: str, key: str, *, every: float = 0.05) -> None:
@@ -72,6 +73,9 @@ class PartialWriter:
         if not text:
             self._pending, self._written_at = None, 0.0  # its new start is written at once
             self._remove()
+            return
+        if text == self._pending:  # complete: no more is coming for a while
+            self.flush()
             return
         now = time.monotonic()
         if self.writes and now - self._written_at < self.every:

@@ -160,9 +160,10 @@ class JsonFieldReader:
 class FieldStream:
     """A delta sink that streams one string field of a structured answer to ``on_text``.
 
-    ``on_text`` gets the field's whole value so far each time it grows, and ``""`` when the
-    text starts over (a new attempt or re-ask after some text was shown), so what it shows is
-    never the half of an answer that was given up.
+    ``on_text`` gets the field's whole value so far each time it grows, the same value once
+    more when the field is complete (its closing quote came: the rest of the answer is other
+    fields), and ``""`` when the text starts over (a new attempt or re-ask after some text was
+    shown), so what it shows is never the half of an answer that was given up.
     """
 
     def __init__(self, on_text: Callable[[str], object], field: str = "text") -> None:
@@ -178,5 +179,8 @@ class FieldStream:
             self._attempt, self.reader = attempt, JsonFieldReader(self.field)
             if shown:
                 self.on_text("")
+        was_done = self.reader.done
         if self.reader.feed(delta.text):
             self.on_text(self.reader.value)
+        if self.reader.done and not was_done and self.reader.value:
+            self.on_text(self.reader.value)  # complete

@@ -73,6 +73,21 @@ def test_a_dead_workers_partial_is_never_shown_and_a_new_worker_clears_it(
     alive.update("Again")
     alive.update("Again, and more")  # within the interval: held back, then flushed
     assert read_partials(run_dir)[0].text == "Again"
-    alive.flush()
+    alive.update("Again, and more")  # the same again: the field is complete, written now
     assert read_partials(run_dir)[0].text == "Again, and more"
     assert clear_partials(run_dir) == 3 and read_partials(run_dir) == []
+
+
+def test_a_throttled_partial_holds_the_whole_text_once_the_field_is_complete(
+        tmp_path: Path) -> None:
+    from mapek.llm import Delta, FieldStream
+
+    writer = PartialWriter(tmp_path, "cfo", "turn:1:cfo", every=60.0)  # one write a minute
+    sink = FieldStream(writer.update)
+    doc = '{"text": "We should price the egress first.", "stance": "conditional", "claims": []}'
+    for i in range(0, len(doc), 5):
+        sink(Delta(doc[i:i + 5]))
+        if i == 20:  # "We should price" so far: the first piece of text was written at once,
+            assert read_partials(tmp_path)[0].text == "We sh"  # the rest held back
+    [p] = read_partials(tmp_path)
+    assert p.text == "We should price the egress first." and writer.writes == 2
