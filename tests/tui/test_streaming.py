@@ -71,7 +71,6 @@ async def test_an_in_progress_line_grows_then_gives_way_to_the_message(
     s.close()
 
 
-@pytest.mark.slow
 async def test_a_live_worker_streams_its_turns_into_the_pane(
         home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(STREAM_DELAY_ENV, "0.05")
