@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 __all__ = ["EventRenderer", "Viewer", "event_text", "event_summary", "safe_event", "who",
-           "short", "QUIET_KINDS"]
+           "short", "QUIET_KINDS", "partial_text", "CURSOR"]
 
 QUIET_KINDS = frozenset({"worker.started", "observer.monitor", "question.triaged", "llm.call",
                          "topic"})
@@ -102,6 +102,26 @@ def who(name: str, personas: Mapping[str, PersonaLook]) -> Text:
     if p is None:
         return Text(name, style="bold")
     return Text.assemble((name, f"bold {p.color}"), (f" ({p.role})", "dim"))
+
+
+CURSOR = "▌"
+"""Ends a turn still being spoken."""
+
+
+def partial_text(actor: str, text: str, viewer: Viewer | None = None) -> Text:
+    """A persona's turn in progress (:mod:`mapek.partial`): its name, ``speaking…`` and what
+    it has said so far, dim, with a cursor; shown until its message comes, never as one."""
+    from rich.text import Text
+
+    v = viewer or Viewer()
+    name = for_display(actor, keep_newlines=False)
+    head = who(name, v.personas)
+    head.append(" · speaking…", style="dim italic")
+    style = v.personas.get(name)
+    said = visible_controls(for_display(text), same_length=True)
+    body = Text.assemble(("▏ ", style.color if style else "dim"), (said, "dim"),
+                         (CURSOR, "bold"))
+    return Text.assemble(head, "\n", body)
 
 
 def event_text(ev: Event, viewer: Viewer | None = None) -> Text | None:

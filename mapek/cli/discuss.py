@@ -36,8 +36,8 @@ from mapek.cli._common import (
     settings,
 )
 
-__all__ = ["TERMINAL_APP", "answer", "approve", "discuss", "follow", "interject", "postmortem",
-           "relabel", "resume", "trip", "tui"]
+__all__ = ["TERMINAL_APP", "TUI_STREAM_DELAY", "answer", "approve", "discuss", "follow",
+           "interject", "postmortem", "relabel", "resume", "trip", "tui"]
 
 TERMINAL_APP = "mapek_tui:MapekApp"
 """The app ``mapek tui`` runs, as an import string: a Textual app class taking a
@@ -258,6 +258,11 @@ def approve(
     typer.echo(f"{said}: {call_id} (event #{ev.seq})")
 
 
+TUI_STREAM_DELAY = "0.04"
+"""``MAPEK_OFFLINE_STREAM_DELAY`` in ``mapek tui`` unless set: two words every 40 ms (a persona
+turn in about a second); elsewhere it is 0."""
+
+
 def tui(
     topic: Annotated[str | None, typer.Argument(help="Start a session on this topic.")] = None,
     attach: Annotated[str | None, typer.Option(
@@ -275,8 +280,16 @@ def tui(
     api_base: ApiBaseOpt = None,
 ) -> None:
     """The terminal app: watch, steer and stop a discussion (no TOPIC: browse past runs)."""
+    import os
+
     from mapek.api import Session
     from mapek.errors import ConfigError
+    from mapek.llm.offline import STREAM_DELAY_ENV, stream_delay
+
+    # The offline model answers at once; in the app, where a person watches the turns come in,
+    # it streams them at a reading pace (the workers this app starts inherit it).
+    os.environ.setdefault(STREAM_DELAY_ENV, TUI_STREAM_DELAY)
+    stream_delay()  # a bad value: one clear line, exit 2, before the app starts
 
     if topic and attach:
         raise ConfigError("give a TOPIC to start a session or --attach RUN, not both")

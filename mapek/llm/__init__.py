@@ -10,6 +10,8 @@
   environment variable, extra call options, structured-output mode), recorded and rebuilt.
 - :class:`Budget`: token and USD limits, thread-safe.
 - The offline model ``mapek/offline``: :func:`register_script` adds a task to it.
+- Streaming: a request's ``on_delta`` gets each :class:`Delta` of the answer as it is
+  generated; :class:`FieldStream` reads one field's text out of a streaming JSON answer.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from mapek.llm.offline import (
 )
 from mapek.llm.repair import RepairError, repair
 from mapek.llm.spec import ModelSpec, StructuredOutput
-from mapek.llm.types import Completion, Message, ModelRequest, Outcome, Recorder, Usage
+from mapek.llm.stream import FieldStream, JsonFieldReader
+from mapek.llm.types import (
+    Completion,
+    Delta,
+    DeltaSink,
+    Message,
+    ModelRequest,
+    Outcome,
+    Recorder,
+    Usage,
+)
 from mapek.llm.wrappers import (
     LLM_CALL,
     BudgetedModel,
@@ -53,6 +65,10 @@ __all__ = [
     "Usage",
     "Message",
     "ModelRequest",
+    "Delta",
+    "DeltaSink",
+    "FieldStream",
+    "JsonFieldReader",
     "Outcome",
     "Recorder",
     "LLM_CALL",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from types import ModuleType
 
 __all__ = ["get_litellm"]
@@ -44,6 +45,9 @@ def _load() -> ModuleType:
     if not os.environ.get("LITELLM_LOG"):  # a user asking for litellm's debug log gets it
         for name in _LOGGERS:
             logging.getLogger(name).setLevel(logging.CRITICAL)
+    # pydantic warns once about a TypedDict of litellm's its streaming code builds a model of
+    warnings.filterwarnings("ignore", message=r"Item .* is using the `ReadOnly` qualifier",
+                            category=UserWarning)
     litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on errors
     litellm.telemetry = False
 

@@ -28,7 +28,7 @@ from mapek.llm.budget import Budget
 from mapek.llm.model import Model
 from mapek.llm.repair import RepairError, repair
 from mapek.llm.spec import ModelSpec
-from mapek.llm.types import Completion, Message, ModelRequest, Recorder
+from mapek.llm.types import Completion, DeltaSink, Message, ModelRequest, Recorder
 from mapek.llm.wrappers import BudgetedModel, RecordingModel, RetryingModel
 
 __all__ = ["Gateway", "schema_instructions", "REASK_PREFIX"]
@@ -144,10 +144,14 @@ class Gateway:
         max_tokens: int | None = None,
         temperature: float | None = None,
         timeout: float | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> Completion:
-        """The model's answer to ``messages`` (a string is one user message)."""
+        """The model's answer to ``messages`` (a string is one user message). ``on_delta``
+        gets its text as it streams in, where the model streams (:class:`~mapek.llm.types.Delta`:
+        each attempt's pieces; a new attempt starts over)."""
         return self.model.complete(
-            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout)
+            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout,
+                          on_delta)
         )
 
     async def acomplete(
@@ -161,10 +165,12 @@ class Gateway:
         max_tokens: int | None = None,
         temperature: float | None = None,
         timeout: float | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> Completion:
         """:meth:`complete`, asynchronously."""
         return await self.model.acomplete(
-            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout)
+            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout,
+                          on_delta)
         )
 
     # -- structured output -------------------------------------------------------------------
@@ -180,11 +186,15 @@ class Gateway:
         max_tokens: int | None = None,
         temperature: float | None = None,
         timeout: float | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> T:
-        """An instance of ``schema`` from the model; ModelOutputError if it cannot get one."""
+        """An instance of ``schema`` from the model; ModelOutputError if it cannot get one.
+        ``on_delta`` gets the raw answer (JSON) as it streams in, each ask and attempt from its
+        start (:class:`mapek.llm.stream.FieldStream` turns that into one field's text)."""
         conversation = _Structured(
             self, schema,
-            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout),
+            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout,
+                          on_delta),
         )
         request: ModelRequest | None = conversation.first()
         while request is not None:
@@ -203,11 +213,13 @@ class Gateway:
         max_tokens: int | None = None,
         temperature: float | None = None,
         timeout: float | None = None,
+        on_delta: DeltaSink | None = None,
     ) -> T:
         """:meth:`structured`, asynchronously."""
         conversation = _Structured(
             self, schema,
-            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout),
+            self._request(messages, task, context, actor, run_id, max_tokens, temperature, timeout,
+                          on_delta),
         )
         request: ModelRequest | None = conversation.first()
         while request is not None:
@@ -225,6 +237,7 @@ class Gateway:
         max_tokens: int | None,
         temperature: float | None,
         timeout: float | None,
+        on_delta: DeltaSink | None = None,
     ) -> ModelRequest:
         if isinstance(messages, str):
             listed: list[Message] = [{"role": "user", "content": messages}]
@@ -239,6 +252,7 @@ class Gateway:
             context=dict(context or {}),
             run_id=run_id or self.run_id,
             actor=actor,
+            on_delta=on_delta,
         )
 
     def __repr__(self) -> str:
@@ -273,6 +287,7 @@ class _Structured(Generic[T]):
             context=request.context,
             run_id=request.run_id,
             actor=request.actor,
+            on_delta=request.on_delta,
         )
         self.asks = 0
         self.problem = ""

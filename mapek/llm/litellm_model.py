@@ -6,6 +6,7 @@ and litellm's responses become :class:`~mapek.llm.types.Completion`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from mapek.llm._litellm import get_litellm
 from mapek.llm._tokens import estimate_prompt_tokens, estimate_text_tokens
 from mapek.llm.model import Model
 from mapek.llm.offline import PROVIDER, parse_offline_model
-from mapek.llm.types import Completion, ModelRequest, Usage
+from mapek.llm.types import Completion, Delta, ModelRequest, Usage
 
 __all__ = ["LiteLLMModel", "translate_error", "environment_api_base", "OFFLINE_VIA_LITELLM"]
 
@@ -42,6 +43,14 @@ _SCHEMA_PROVIDERS = frozenset({PROVIDER, "hosted_vllm", "ollama", "ollama_chat",
 # Where litellm itself finds a provider's base URL when none is passed, in its order.
 _BASE_ENV = {"openai": ("OPENAI_BASE_URL", "OPENAI_API_BASE")}
 _MODES = ("auto", "json_schema", "prompt")
+# Providers whose structured output (`response_format` json_schema) streams as message content:
+# OpenAI and the servers that speak its protocol, and Anthropic (litellm turns its tool-call JSON
+# mode back into content while streaming). Elsewhere a structured request that sends the schema
+# as `response_format` is answered without streaming; one that asks in the prompt streams.
+_STREAM_SCHEMA_PROVIDERS = frozenset({PROVIDER, "openai", "azure", "hosted_vllm", "vllm", "ollama",
+                                      "ollama_chat", "lm_studio", "llamafile", "anthropic",
+                                      "groq", "deepseek", "mistral", "together_ai",
+                                      "fireworks_ai", "openrouter", "xai"})
 
 
 class LiteLLMModel(Model):
@@ -58,6 +67,15 @@ class LiteLLMModel(Model):
     litellm is imported at the first call, not here. The model string is checked at the first
     call too (offline variants at once): an unroutable one raises
     :class:`~mapek.errors.UnknownModelError`.
+
+    A request with ``on_delta`` is streamed (``stream=True``, usage asked for with
+    ``stream_options``): each piece of content goes to ``on_delta`` as it arrives, and the
+    pieces are assembled (``litellm.stream_chunk_builder``) into the same :class:`Completion`
+    a plain call gives. Not streamed: a structured request that sends ``response_format`` to a
+    provider whose structured output may not stream as content (see
+    ``_STREAM_SCHEMA_PROVIDERS``). The offline model simulates streaming, answered here or
+    through litellm's custom provider alike (``MAPEK_OFFLINE_STREAM_DELAY``, see
+    :mod:`mapek.llm.offline`).
     """
 
     def __init__(
@@ -105,6 +123,8 @@ class LiteLLMModel(Model):
             return self._offline_answer(request)
         litellm = self._litellm()
         kwargs = self._kwargs(request)
+        if self._streams(request):
+            return self._stream(litellm, kwargs, request)
         start = time.perf_counter()
         try:
             response = litellm.completion(**kwargs)
@@ -114,9 +134,11 @@ class LiteLLMModel(Model):
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         if not self.via_litellm:
-            return self._offline_answer(request)
+            return await self._aoffline_answer(request)
         litellm = self._litellm()
         kwargs = self._kwargs(request)
+        if self._streams(request):
+            return await self._astream(litellm, kwargs, request)
         start = time.perf_counter()
         try:
             response = await litellm.acompletion(**kwargs)
@@ -176,9 +198,109 @@ class LiteLLMModel(Model):
         self._litellm()
         return self._schema_ok
 
+    # -- streaming ---------------------------------------------------------------------------
+    def _streams(self, request: ModelRequest) -> bool:
+        """Stream this request through litellm (see the class docstring)."""
+        if request.on_delta is None:
+            return False
+        sends_schema = request.schema is not None and self._schema_ok
+        return not sends_schema or self._provider in _STREAM_SCHEMA_PROVIDERS
+
+    def _stream(self, litellm: ModuleType, kwargs: dict[str, Any],
+                request: ModelRequest) -> Completion:
+        assert request.on_delta is not None
+        kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+        start = time.perf_counter()
+        chunks: list[Any] = []
+        try:
+            stream = iter(litellm.completion(**kwargs))
+        except Exception as exc:
+            raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
+        while True:
+            try:
+                chunk = next(stream)
+            except StopIteration:
+                break
+            except Exception as exc:
+                raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
+            chunks.append(chunk)
+            piece = _piece(chunk)
+            if piece:  # the consumer's own errors are not the model's: not translated
+                request.on_delta(Delta(piece, request.ask, request.attempt))
+        return self._assembled(litellm, chunks, request, start)
+
+    async def _astream(self, litellm: ModuleType, kwargs: dict[str, Any],
+                       request: ModelRequest) -> Completion:
+        assert request.on_delta is not None
+        kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+        start = time.perf_counter()
+        chunks: list[Any] = []
+        try:
+            stream = (await litellm.acompletion(**kwargs)).__aiter__()
+        except Exception as exc:
+            raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
+        while True:
+            try:
+                chunk = await stream.__anext__()
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                raise translate_error(exc, self.name, kwargs.get("timeout"), litellm) from exc
+            chunks.append(chunk)
+            piece = _piece(chunk)
+            if piece:
+                request.on_delta(Delta(piece, request.ask, request.attempt))
+        return self._assembled(litellm, chunks, request, start)
+
+    def _assembled(self, litellm: ModuleType, chunks: list[Any], request: ModelRequest,
+                   start: float) -> Completion:
+        """The streamed chunks as one response, read as a plain call's."""
+        try:
+            response = litellm.stream_chunk_builder(chunks, messages=request.messages)
+        except Exception as exc:
+            raise ModelError(f"model {self.name} sent a stream that does not assemble: "
+                             f"{_one_line(exc)}", model=self.name) from exc
+        if response is None:
+            raise ModelError(f"model {self.name} sent an empty stream", model=self.name)
+        return self._completion(litellm, response, request, start)
+
+    # -- the offline model, answered here ----------------------------------------------------
     def _offline_answer(self, request: ModelRequest) -> Completion:
         """The offline engine's answer, as litellm's custom provider would give it (same
-        text, usage, faults and errors), without litellm."""
+        text, usage, faults and errors), without litellm; streamed in pieces when asked."""
+        start = time.perf_counter()
+        answer, failure = self._offline_reply(request)
+        if request.on_delta is not None:
+            from mapek.llm.offline import stream_delay
+
+            delay = stream_delay()
+            for piece in _offline_pieces(answer.text, failure is not None):
+                if delay:
+                    time.sleep(delay)
+                request.on_delta(Delta(piece, request.ask, request.attempt))
+        if failure is not None:
+            raise failure
+        return answer.model_copy(update={"latency_ms": (time.perf_counter() - start) * 1000})
+
+    async def _aoffline_answer(self, request: ModelRequest) -> Completion:
+        """:meth:`_offline_answer`, waiting between streamed pieces without blocking."""
+        start = time.perf_counter()
+        answer, failure = self._offline_reply(request)
+        if request.on_delta is not None:
+            from mapek.llm.offline import stream_delay
+
+            delay = stream_delay()
+            for piece in _offline_pieces(answer.text, failure is not None):
+                if delay:
+                    await asyncio.sleep(delay)
+                request.on_delta(Delta(piece, request.ask, request.attempt))
+        if failure is not None:
+            raise failure
+        return answer.model_copy(update={"latency_ms": (time.perf_counter() - start) * 1000})
+
+    def _offline_reply(self, request: ModelRequest) -> tuple[Completion, ModelError | None]:
+        """The offline engine's answer, and the error a streamed attempt ends with (the
+        ``flaky`` fault's, after half the answer); raises at once what comes before any text."""
         from mapek.llm._offline_provider import plain_message
         from mapek.llm.offline import FAULTS, OfflineRequest, respond
 
@@ -189,9 +311,13 @@ class LiteLLMModel(Model):
             fault = str(context["fault"])
         if fault == "timeout":
             raise ModelTimeoutError(f"model {self.name} did not answer", model=self.name)
+        failure: ModelError | None = None
         if fault == "flaky" and request.attempt == 1:
-            raise ModelError(f"model {self.name} failed (HTTP 503): offline model: simulated "
-                             "HTTP 503 (fault 'flaky')", model=self.name, status_code=503)
+            failure = ModelError(f"model {self.name} failed (HTTP 503): offline model: "
+                                 "simulated HTTP 503 (fault 'flaky')", model=self.name,
+                                 status_code=503)
+            if request.on_delta is None:
+                raise failure
         plain = [plain_message(m) for m in request.messages]
         seed = self.extra.get("seed")
         max_tokens = request.max_tokens if request.max_tokens is not None \
@@ -212,7 +338,7 @@ class LiteLLMModel(Model):
             latency_ms=(time.perf_counter() - start) * 1000,
             offline=True,
             finish_reason=reply.finish_reason,
-        )
+        ), failure
 
     def _kwargs(self, request: ModelRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -292,6 +418,25 @@ class LiteLLMModel(Model):
         )
 
 
+def _piece(chunk: Any) -> str:
+    """The content a streamed chunk adds ("" for none: a role, a finish, the usage)."""
+    try:
+        choices = chunk.choices
+        content = choices[0].delta.content if choices else None
+    except (AttributeError, IndexError):
+        return ""
+    return content if isinstance(content, str) else ""
+
+
+def _offline_pieces(text: str, failing: bool) -> list[str]:
+    """The pieces the offline model streams: all of ``text``, or its first half for an
+    attempt that is to fail."""
+    from mapek.llm.offline import stream_pieces
+
+    pieces = stream_pieces(text)
+    return pieces[: len(pieces) // 2] if failing else pieces
+
+
 def environment_api_base(provider: str, litellm: ModuleType | None = None) -> str | None:
     """The base URL litellm would use for ``provider`` when a call passes none: its global
     ``litellm.api_base``, else the provider's environment variables (``OPENAI_BASE_URL``, then
@@ -315,6 +460,10 @@ def translate_error(
     """
     if isinstance(exc, MapekError):
         return exc
+    inner = getattr(exc, "original_exception", None)
+    if isinstance(exc, litellm.exceptions.MidStreamFallbackError) and isinstance(inner,
+                                                                                 Exception):
+        return translate_error(inner, model, timeout, litellm)  # a stream broke: what broke it
     detail = _one_line(exc)
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None

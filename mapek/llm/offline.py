@@ -35,20 +35,26 @@ Faults for tests, chosen by the model string (``mapek/offline-<fault>``) or ``co
 ``extra``           an extra, unexpected field
 ``missing``         the first required field left out on the first ask
 ``timeout``         every attempt times out (litellm ``Timeout``)
-``flaky``           the first attempt of each call fails with HTTP 503, the next succeeds
+``flaky``           the first attempt of each call fails with HTTP 503, the next succeeds (a
+                    streamed call fails after sending the first half of its answer)
 ==================  =============================================================================
+
+Streaming is simulated: asked to stream (a request with ``on_delta``), the offline model sends
+its answer in pieces of a few words (:func:`stream_pieces`), waiting ``MAPEK_OFFLINE_STREAM_DELAY``
+seconds before each (default 0: the pieces come at once, and a run takes no longer).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mapek.errors import UnknownModelError
+from mapek.errors import ConfigError, UnknownModelError
 from mapek.llm._offline_persona import HUMAN_QUESTION_PREFIX, TRIVIAL_QUESTION_PREFIX, persona_turn
 from mapek.llm._offline_request import OfflineRequest
 from mapek.llm._schema_sample import sample_instance
@@ -68,6 +74,9 @@ __all__ = [
     "content_words",
     "HUMAN_QUESTION_PREFIX",
     "TRIVIAL_QUESTION_PREFIX",
+    "STREAM_DELAY_ENV",
+    "stream_delay",
+    "stream_pieces",
 ]
 
 PROVIDER = "mapek"
@@ -82,6 +91,39 @@ FAULTS = frozenset(
 """Fault switches for tests (see the module docstring)."""
 
 _JSON_FAULTS = FAULTS - {"timeout", "flaky"}
+
+STREAM_DELAY_ENV = "MAPEK_OFFLINE_STREAM_DELAY"
+"""Environment variable: seconds the offline model waits before each piece of a streamed
+answer (default 0; ``mapek tui`` sets a small one, so a person sees the turns come in)."""
+_MAX_STREAM_DELAY = 5.0
+_PIECE = re.compile(r"\s*\S+(?:\s+\S+)?")
+"""Two words (with the spaces before them) per streamed piece."""
+
+
+def stream_delay() -> float:
+    """Seconds per streamed piece from ``MAPEK_OFFLINE_STREAM_DELAY``; ConfigError if it is not
+    a number from 0 to 5."""
+    raw = os.environ.get(STREAM_DELAY_ENV, "").strip()
+    if not raw:
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= _MAX_STREAM_DELAY:
+        raise ConfigError(f"{STREAM_DELAY_ENV} must be seconds from 0 to {_MAX_STREAM_DELAY:g}, "
+                          f"not {raw!r}")
+    return value
+
+
+def stream_pieces(text: str) -> list[str]:
+    """``text`` in the pieces the offline model streams (two words each, the spacing kept):
+    they concatenate to ``text``."""
+    pieces = _PIECE.findall(text)
+    rest = text[sum(map(len, pieces)):]
+    if rest:
+        pieces.append(rest)
+    return pieces
 
 def parse_offline_model(model: str) -> str:
     """The fault of an offline model string (``""`` for none); UnknownModelError if invalid.

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Message", "Usage", "Completion", "ModelRequest", "Recorder", "Outcome"]
+__all__ = ["Message", "Usage", "Completion", "ModelRequest", "Recorder", "Outcome", "Delta",
+           "DeltaSink"]
 
 Message = dict[str, Any]
 """One chat message in the OpenAI shape: ``{"role": "user", "content": "..."}``."""
@@ -20,6 +21,24 @@ Outcome = Literal["ok", "error", "retry"]
 Recorder = Callable[[str, str, str, dict[str, Any]], object]
 """Where events go: ``(run_id, kind, actor, payload) -> anything``; ``KnowledgeBase.record``
 has this shape. The gateway records one ``llm.call`` event per attempt."""
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of a model's answer as it streams in, and which attempt it belongs to.
+
+    A streaming model hands each piece of its text to the request's ``on_delta`` as it arrives.
+    The pieces of one attempt concatenate to that attempt's text; a new ``(ask, attempt)`` means
+    the text starts again (a retry after a transient failure, a re-ask after invalid output), so
+    a consumer drops what it had. The call's :class:`Completion` stays the one truth."""
+
+    text: str
+    ask: int = 1
+    attempt: int = 1
+
+
+DeltaSink = Callable[[Delta], object]
+"""Where streamed pieces go: ``ModelRequest.on_delta``."""
 
 
 class Usage(BaseModel):
@@ -88,3 +107,7 @@ class ModelRequest:
     """Transport attempt, set by the retrier."""
     max_attempts: int = 1
     """Attempts the retrier allows in all; lets the recorder tell ``retry`` from ``error``."""
+    on_delta: DeltaSink | None = field(default=None, compare=False, repr=False)
+    """Stream the answer here as it is generated, where the model streams (the offline model
+    simulates it; a model that does not stream sends nothing). Wrappers pass it down untouched:
+    retries, budgets and recording still see one completed call."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,7 +79,10 @@ class LoopContext:
             return []
 
     def ask(self, schema: type[T], messages: list[dict[str, str]], *, task: str,
-            context: dict[str, Any], actor: str) -> T:
+            context: dict[str, Any], actor: str,
+            on_text: Callable[[str], object] | None = None) -> T:
+        """An instance of ``schema`` from ``actor``'s model. ``on_text`` gets the answer's
+        ``text`` field so far as the model streams it (``""``: it starts over, a retry)."""
         persona = self.personas.get(actor)
         gateway = self.gateway
         own = self.models.get(actor)
@@ -88,8 +92,13 @@ class LoopContext:
             gateway = gateway.using(persona.model)
         with self._lock:
             self.model_calls += 1
+        if on_text is None:
+            return gateway.structured(messages, schema, run_id=self.run_id, actor=actor,
+                                      task=task, context=context)
+        from mapek.llm.stream import FieldStream
+
         return gateway.structured(messages, schema, run_id=self.run_id, actor=actor, task=task,
-                                  context=context)
+                                  context=context, on_delta=FieldStream(on_text))
 
     def judge_question(self, text: str, topic: str) -> Any:
         from mapek.loop.schemas import TriageJudgement

@@ -12,6 +12,11 @@ schemas as soon as the turn is in: a call whose arguments do not fit is recorded
 as ``invalid`` (nothing runs, nothing is screened or put to a human) and its proposer is told,
 on its next turn, which arguments were wrong and the schema, so it can propose the call again.
 
+A turn is streamed as the model generates it (where it streams): what the persona has said so
+far is kept in the run's ``partial/`` folder (:mod:`mapek.partial`) for front ends to show as
+in progress, and removed once the turn's ``message`` is committed (or the turn failed); the log
+gets the whole turn, once.
+
 A turn already in the log (the worker died after writing it and before the checkpoint) is read
 back instead of asking the model again: a resumed run neither repeats nor loses a turn. A tool
 call goes through the effects ledger (:mod:`mapek.ledger`; node ``execute/<round>/<step>``): one
@@ -29,6 +34,7 @@ from mapek.loop.schemas import PersonaTurn
 from mapek.loop.state import LoopState
 from mapek.loop.toolbox import tool_gateway
 from mapek.models import Persona
+from mapek.partial import PartialWriter
 
 if TYPE_CHECKING:
     from mapek.loop.context import LoopContext
@@ -147,13 +153,17 @@ def _one_turn(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -> di
     if done is not None:
         return {"seq": done.seq, **done.payload["turn"]}
     messages, context = turn_messages(state, ctx, speaker)
-    out = ctx.ask(PersonaTurn, messages, task="persona_turn", context=context,
-                  actor=speaker["persona"])
-    turn = out.model_dump()
-    ev = ctx.record("message", speaker["persona"],
-                    {"text": turn["text"], "turn": turn, "round": state["plan"]["round"],
-                     "task": speaker["task"], "qid": speaker.get("qid")},
-                    key=key)
+    partial = PartialWriter(ctx.run_dir, speaker["persona"], key)
+    try:
+        out = ctx.ask(PersonaTurn, messages, task="persona_turn", context=context,
+                      actor=speaker["persona"], on_text=partial.update)
+        turn = out.model_dump()
+        ev = ctx.record("message", speaker["persona"],
+                        {"text": turn["text"], "turn": turn, "round": state["plan"]["round"],
+                         "task": speaker["task"], "qid": speaker.get("qid")},
+                        key=key)
+    finally:  # committed, or given up: no longer in progress
+        partial.clear()
     return {"seq": ev.seq, **turn}
 
 

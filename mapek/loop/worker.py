@@ -125,6 +125,9 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                           run_dir=ws.run_dir(run_id),
                           judge_unsure=True,
                           started_at=started.ts, screening=screening_policy(kb, run_id))
+        from mapek.partial import clear_partials
+
+        clear_partials(ws.run_dir(run_id))  # a dead worker's turns in progress are not turns
         kb.record(run_id, "worker.started", "worker",
                   {"pid": os.getpid(), "host": socket.gethostname()})
         guard = _watched(ctx) if watched else None

@@ -20,7 +20,14 @@ daemon thread, on a free port. Modes:
 ``stall``     sleep ``stall_seconds`` before answering (longer than a client's timeout)
 ``fail``      answer HTTP ``fail_status`` (500 by default) ``fail_times`` times, then as ``ok``
 ``drop``      send the start of a response, then close the connection
+``cut``       a streamed request (``"stream": true``) gets the first ``cut_after`` chunks of
+              its answer, then the connection closes (a plain request is answered as ``drop``)
 ============  ===================================================================================
+
+A request with ``"stream": true`` is answered as the OpenAI protocol streams: server-sent
+events (``data: {chunk}`` lines, ``data: [DONE]`` at the end), the content in pieces of
+``stream_piece`` characters with ``stream_delay`` seconds before each, then a chunk with the
+finish reason and, when ``stream_options.include_usage`` asks for it, one with the usage.
 
 ``responder`` scripts the replies: a callable ``(request body) -> str | None`` whose string is
 the ``ok`` answer's content (``None``: the default answer), for tests that need a particular
@@ -45,7 +52,7 @@ from mapek.llm._tokens import estimate_prompt_tokens, estimate_text_tokens
 
 __all__ = ["OpenAIStandIn", "Mode"]
 
-Mode = Literal["ok", "garbage", "invalid", "stall", "fail", "drop"]
+Mode = Literal["ok", "garbage", "invalid", "stall", "fail", "drop", "cut"]
 _PATHS = ("/v1/chat/completions", "/chat/completions")
 
 
@@ -63,6 +70,12 @@ class OpenAIStandIn:
         """Bodies of the requests received, in order (``{}`` when the body was not JSON)."""
         self.headers: list[dict[str, str]] = []
         """Headers of the requests received (names lower-cased), in order."""
+        self.stream_piece = 8
+        """Characters of content per streamed chunk."""
+        self.stream_delay = 0.0
+        """Seconds before each streamed chunk of content."""
+        self.cut_after = 3
+        """Chunks of content a ``cut`` stream sends before the connection closes."""
         self.responder: Callable[[dict[str, Any]], str | None] | None = None
         """Scripts the ``ok`` answers: its string is the reply's content; None (or a ``None``
         from it) gives the default answer."""
@@ -165,6 +178,13 @@ class _Handler(BaseHTTPRequestHandler):
             kind = {429: "rate_limit_exceeded", 401: "invalid_api_key"}.get(status, "server_error")
             self._json(status, {"error": {"message": f"stand-in: HTTP {status}", "type": kind,
                                           "code": kind}})
+        elif body.get("stream") and mode in ("ok", "invalid", "cut", "stall"):
+            if mode == "stall":
+                self.stand_in._stopping.wait(self.stand_in.stall_seconds)
+            content = '{"unexpected": true}' if mode == "invalid" else None
+            if mode in ("ok", "cut") and self.stand_in.responder is not None:
+                content = self.stand_in.responder(body)
+            self._sse(body, _completion(body, content), cut=mode == "cut")
         elif mode == "stall":
             self.stand_in._stopping.wait(self.stand_in.stall_seconds)
             self._json(200, _completion(body))
@@ -172,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._raw(200, b"<html>this is not JSON</html>", "application/json")
         elif mode == "invalid":
             self._json(200, _completion(body, content='{"unexpected": true}'))
-        elif mode == "drop":
+        elif mode in ("drop", "cut"):
             self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                              b"Content-Length: 500\r\n\r\n{\"id\": \"chatcmpl-")
             self.wfile.flush()
@@ -182,6 +202,48 @@ class _Handler(BaseHTTPRequestHandler):
             responder = self.stand_in.responder
             content = responder(body) if responder is not None else None
             self._json(200, _completion(body, content))
+
+    def _sse(self, body: dict[str, Any], whole: dict[str, Any], *, cut: bool) -> None:
+        """``whole`` (a completion) streamed as chunks of server-sent events; ``cut``: the
+        connection closes after ``cut_after`` chunks of content."""
+        stand_in = self.stand_in
+        content = whole["choices"][0]["message"]["content"]
+        size = max(1, stand_in.stream_piece)
+        pieces = [content[i:i + size] for i in range(0, len(content), size)]
+        base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"],
+                "model": whole["model"]}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+            return {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")  # the body ends when the connection does
+            self.end_headers()
+            self.close_connection = True
+            self._event(chunk({"role": "assistant", "content": ""}))
+            for n, piece in enumerate(pieces):
+                if cut and n >= stand_in.cut_after:
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if stand_in.stream_delay and stand_in._stopping.wait(stand_in.stream_delay):
+                    return
+                self._event(chunk({"content": piece}))
+            self._event(chunk({}, "stop"))
+            options = body.get("stream_options") or {}
+            if isinstance(options, dict) and options.get("include_usage"):
+                self._event({**base, "choices": [], "usage": whole["usage"]})
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up
+            self.close_connection = True
+
+    def _event(self, payload: dict[str, Any]) -> None:
+        self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+        self.wfile.flush()
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.rstrip("/").endswith("/models"):

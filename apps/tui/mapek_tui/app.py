@@ -1,7 +1,8 @@
 """The terminal app: a live peer discussion you can watch, steer and stop.
 
 The app is a front end like any other: it follows the run's log in a background thread
-(:meth:`MapekApp.follow`, which posts :class:`EventsArrived` batches) and writes the human's
+(:meth:`MapekApp.follow`, which posts :class:`EventsArrived` batches, and the turns being
+spoken, :class:`PartialsChanged`, from the run's ``partial/`` folder) and writes the human's
 answers, approvals, interjections and breaker overrides into the log through
 :class:`mapek.api.Session` and :mod:`mapek.breaker.review`. It holds no state the log does not.
 """
@@ -21,7 +22,7 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from mapek.errors import MapekError
-from mapek_tui.messages import EventsArrived, RunStatusChanged
+from mapek_tui.messages import EventsArrived, PartialsChanged, RunStatusChanged
 from mapek_tui.state import PersonaStyle, RunView
 from mapek_tui.widgets import (
     Banner,
@@ -93,6 +94,9 @@ class MapekApp(App[int]):
     discussion line of an event is drawn at once; redrawing the rest for every event would
     double the time to the screen)."""
 
+    PARTIAL_EVERY = 0.05
+    """Seconds between reads of the turns being spoken, while the run is live."""
+
     WIDE = 120
     """Columns from which the side panes sit beside the discussion (below: ``s`` switches
     between the discussion and the side panes, so the discussion keeps the width)."""
@@ -127,6 +131,8 @@ class MapekApp(App[int]):
         """seq -> ``time.time()`` once drawn; set to a dict to measure (the benchmark)."""
         self.read_at: dict[int, float] = {}
         """seq -> ``time.time()`` when the follower read it (while measuring)."""
+        self._committed: set[str] = set()
+        """Event keys of the messages read: a turn in progress with one of them is in."""
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -182,6 +188,7 @@ class MapekApp(App[int]):
         self.session = session
         self.view = self._make_view(session)
         self.discussion.clear()
+        self._committed = set()
         self.title = "mapek"
         self.sub_title = f"run {session.run_id}"
         self.header.run_id = session.run_id
@@ -237,10 +244,15 @@ class MapekApp(App[int]):
     def follow(self) -> None:
         """Read new events every ``poll`` seconds while the run is live (every 0.25 s while
         it is not, in case another front end resumes it) and post them to the app."""
+        from mapek.partial import read_partials
+
         session = self.current
         worker = get_current_worker()
+        run_dir = session.workspace.run_dir(session.run_id)
         last, state, check_at = 0, None, 0.0
         live = False
+        partials: list[Any] = []
+        partial_at = 0.0
         while not worker.is_cancelled:
             events = session.kb.events(session.run_id, after=last, limit=self.CHUNK)
             if events:
@@ -259,6 +271,12 @@ class MapekApp(App[int]):
                     state = (res.status, res.reason, live)
                     self.post_message(RunStatusChanged(*state))
                 check_at = now + (0.5 if live else 1.0)
+            if now >= partial_at and (live or partials):  # the turns being spoken
+                partial_at = now + self.PARTIAL_EVERY
+                got = read_partials(run_dir) if live else []
+                if got != partials:
+                    partials = got
+                    self.post_message(PartialsChanged(got))
             time.sleep(self.poll if live or events else 0.25)
 
     def on_events_arrived(self, msg: EventsArrived) -> None:
@@ -266,6 +284,7 @@ class MapekApp(App[int]):
             return
         view = self.view
         shown = view.apply_all(msg.events)
+        self._committed.update(e.key for e in msg.events if e.kind == "message" and e.key)
         self.discussion.add_events(view, shown)
         self._close_settled(view)
         if self._watched_live and any(e.kind == "synthesis" for e in msg.events):
@@ -280,6 +299,17 @@ class MapekApp(App[int]):
             seqs = [e.seq for e in msg.events]
             self.read_at.update((s, msg.read_at) for s in seqs)
             self.call_after_refresh(self._mark_shown, seqs)
+
+    def on_partials_changed(self, msg: PartialsChanged) -> None:
+        """The turns being spoken, below the discussion's last line (a turn whose message the
+        app has read is in, whatever the folder still says)."""
+        from mapek.render import partial_text
+
+        if self.view is None:
+            return
+        viewer = self.view.viewer
+        self.discussion.set_live({p.persona: (p.key, partial_text(p.persona, p.text, viewer))
+                                  for p in msg.partials if p.key not in self._committed})
 
     def _close_settled(self, view: RunView) -> None:
         """The open answer or approval dialog, once the log shows its question or calls settled

@@ -5,8 +5,9 @@ from __future__ import annotations
 from textual.message import Message
 
 from mapek.models import Event
+from mapek.partial import Partial
 
-__all__ = ["EventsArrived", "RunStatusChanged"]
+__all__ = ["EventsArrived", "RunStatusChanged", "PartialsChanged"]
 
 
 class EventsArrived(Message):
@@ -25,3 +26,12 @@ class RunStatusChanged(Message):
     def __init__(self, status: str, reason: str, live: bool) -> None:
         super().__init__()
         self.status, self.reason, self.live = status, reason, live
+
+
+class PartialsChanged(Message):
+    """The turns being spoken changed (:func:`mapek.partial.read_partials`: what each persona
+    has said so far, by a live worker)."""
+
+    def __init__(self, partials: list[Partial]) -> None:
+        super().__init__()
+        self.partials = partials

@@ -3,7 +3,10 @@ orchestrator's routing, the human's interjections.
 
 The pane keeps each line's rich text and who said it, so it can show one persona's lines only
 (``persona``) and rewrap every line when its width changes (a resize, the side panes toggled):
-a RichLog wraps a line once, when it is written, and would clip it afterwards."""
+a RichLog wraps a line once, when it is written, and would clip it afterwards.
+
+Turns still being spoken (``set_live``) are the pane's last lines, dim with a cursor, rewritten
+as they grow; a persona's is taken away when its message is written (``add_events``)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections import deque
 
 from rich.text import Text
 from textual.events import Resize
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widgets import RichLog
 
@@ -52,6 +56,10 @@ class DiscussionPane(RichLog):
         self.last_seq = 0
         self._wrapped_at = 0
         self._following = True
+        self.live: dict[str, tuple[str, Text]] = {}
+        """Persona -> (the event key of its turn, the line) of the turns being spoken."""
+        self._live_strips = 0
+        """How many of the last lines are the live ones."""
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
@@ -85,24 +93,66 @@ class DiscussionPane(RichLog):
         following = self._following
         RichLog.clear(self)
         self._wrapped_at = self.scrollable_content_region.width
+        self._live_strips = 0
         for actor, line in self.entries:
             if self._shows(actor):
                 self.write(line)
+        self._write_live()
         if following:
             self.scroll_end(animate=False, immediate=True)
 
     def clear(self) -> DiscussionPane:
         """Forget every line (another run is opened)."""
         self.entries.clear()
+        self.live.clear()
+        self._live_strips = 0
         RichLog.clear(self)
         return self
 
     def add_events(self, view: RunView, events: list[Event]) -> None:
+        live = bool(self.live)
+        if live:
+            self._drop_live()
         for ev in events:
             line = event_line(view, ev)
             if line is not None:
                 self.entries.append((ev.actor, line))
                 if self._shows(ev.actor):
                     self.write(line)
+            if live and ev.kind == "message" and ev.actor in self.live:
+                del self.live[ev.actor]  # its turn is in: the message replaces it
             self.shown += 1
             self.last_seq = ev.seq
+        if live:
+            self._write_live()
+
+    # -- turns being spoken ------------------------------------------------------------------
+
+    def set_live(self, live: dict[str, tuple[str, Text]]) -> None:
+        """Show these turns in progress (persona -> (turn key, line)) below the last line, in
+        place of the ones shown before."""
+        if live == self.live and self._live_strips:
+            return
+        self._drop_live()
+        self.live = dict(live)
+        self._write_live()
+
+    def _drop_live(self) -> None:
+        if not self._live_strips:
+            return
+        del self.lines[-self._live_strips:]
+        self._live_strips = 0
+        self._line_cache.clear()  # the same line numbers will hold other text
+        self.virtual_size = Size(self._widest_line_width, len(self.lines))
+        self.refresh()
+
+    def _write_live(self) -> None:
+        # Before the pane knows its size a write waits, and would land later as a kept line:
+        # turns in progress are drawn from the next update on instead.
+        if not self.live or not self._size_known:
+            return
+        before = len(self.lines) + self._start_line
+        for actor, (_, line) in self.live.items():
+            if self._shows(actor):
+                self.write(line, scroll_end=self._following)
+        self._live_strips = len(self.lines) + self._start_line - before
