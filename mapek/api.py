@@ -671,17 +671,36 @@ class Session:
         (the worker died during it; ``in_doubt`` in :meth:`pending_approvals`), approving runs
         it again, refusing leaves it not run and in doubt, and ``happened=True`` says it did
         happen: its result is recorded and it is not run again."""
-        waiting = {r["call_id"]: r for r in self.pending_approvals()}
+        fold = RunFold.of(self.kb.events(self.run_id, kinds=["approval.requested", "approval"]))
+        queued = {w.call_id for w in fold.pending_approvals() if w.queued}
+        waiting = {w.call_id: w.request for w in fold.pending_approvals()}
         if call_id not in waiting:
             done = [e for e in self.kb.events(self.run_id, kinds=["approval"])
                     if e.payload.get("call_id") == call_id]
             if done:  # another front end (or person) was first: say who and how
                 raise UserError(f"call {call_id!r} of run {self.run_id} {_event_how(done[0])}")
             raise UserError(f"no call {call_id!r} is waiting for approval in run {self.run_id}")
+        final = self._final()
+        if call_id in queued and (final is None or final.kind != "run.finished") and \
+                self._screened_for_the_last_time():
+            raise UserError(f"run {self.run_id} is finishing (its last screening has passed): "
+                            f"call {call_id!r} was not run and cannot be now")
         if happened and not waiting[call_id].get("in_doubt"):
             raise UserError(f"call {call_id!r} is not in doubt: approve or refuse it")
         return self._record_approval(call_id, approved and not happened, note,
                                      happened=happened, call=waiting[call_id])
+
+    def _screened_for_the_last_time(self) -> bool:
+        """The run has planned its end, and no screening that could still settle a queued
+        call is to come: a finishing plan, or a settling round already screened."""
+        last = None
+        for ev in self.kb.events(self.run_id, kinds=["plan", "screen.verdict"]):
+            if ev.kind == "plan":
+                last = ev.payload
+            elif last is not None and last.get("settle") and \
+                    ev.payload.get("round") == last.get("round"):
+                return True
+        return bool(last and last.get("finish"))
 
     def _record_approval(self, call_id: str, approved: bool, note: str, *,
                          happened: bool = False, actor: str = "human",

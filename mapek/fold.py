@@ -207,6 +207,8 @@ class ApprovalWait:
 
     seq: int
     call: ProposedCall
+    queued: bool = False
+    """Asked in a ``queue`` session: the run went on, and settles it in a later round."""
 
     @property
     def call_id(self) -> str:
@@ -339,7 +341,7 @@ class RunFold:
         elif isinstance(p, ApprovalRequested):
             for call in p.approvals:
                 if call.call_id:
-                    self.approval_requests[call.call_id] = ApprovalWait(ev.seq, call)
+                    self.approval_requests[call.call_id] = ApprovalWait(ev.seq, call, p.queued)
         elif isinstance(p, Approval):
             self.approvals[p.call_id] = p
         elif isinstance(p, Synthesis):

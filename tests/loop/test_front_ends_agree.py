@@ -220,11 +220,14 @@ def test_a_front_end_that_falls_behind_a_finished_run_shows_its_outcome(
 
 
 @pytest.mark.slow
-def test_a_queued_call_waits_for_mapek_approve_and_then_runs(home: Path, tmp_path: Path
-                                                             ) -> None:
+def test_a_queued_call_waits_for_mapek_approve_and_then_runs(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # README: "a `queue` session goes on and runs the call in a later round once someone
     # approves it (`mapek approve`)". The worker is held while the person approves, so the
     # run cannot end first; the front end writes no approval of its own meanwhile.
+    # Turns spoken at a person's pace (streamed, 20 ms a piece): the offline run would
+    # otherwise end before this test can hold its worker (a flaky race, not the product's).
+    monkeypatch.setenv("MAPEK_OFFLINE_STREAM_DELAY", "0.02")
     deleted, args = _mcp_setup(tmp_path)
     front = _Front(*args, "--max-turns", "12")
     try:

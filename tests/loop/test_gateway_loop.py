@@ -213,3 +213,21 @@ def test_a_queued_call_approved_after_the_last_round_runs_before_the_synthesis(
     assert not any("board@x.com" in q for q in syn.payload["synthesis"]["open_questions"])
     assert sum(e.kind == "message" for e in ev) == 6
     s.close()
+
+
+def test_a_queued_call_cannot_be_approved_once_the_run_has_planned_its_end(home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=12, speakers_per_round=3)
+    model = _model({"cfo": [{"tool": "send_email", "args": {"to": "board@x.com",
+                                                            "subject": "go"}}]})
+    run_session(s.run_id, model=model, rounds=2)
+    waiting, = (r for r in s.pending_approvals() if r["tool"] == "send_email")
+    # what a worker writes as it finishes, caught before its run.finished: no screening is
+    # to come, so an approval now would be a promise nothing keeps
+    s.kb.record(s.run_id, "plan", "orchestrator", {"round": 3, "finish": True,
+                                                   "why": "max_turns", "speakers": [],
+                                                   "actions": []}, key="plan:3")
+    with pytest.raises(UserError, match="is finishing .its last screening has passed.: call "
+                       f"'{waiting['call_id']}' was not run"):
+        s.approve(waiting["call_id"])
+    assert not [e for e in s.history() if e.kind == "approval"]
+    s.close()
