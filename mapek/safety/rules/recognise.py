@@ -41,7 +41,7 @@ print count stat stats explain preview estimate compare analyze analyse summariz
 review report reports watch monitor trace ping probe scan fetch retrieve browse display measure
 calculate compute select dump audit doctor health healthcheck ready tree du df ps env printenv
 grep which where who whois dig vet outdated diagnose debug print-config config-get peek
-render template lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
+render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
 rev-parse ls-files ls-remote ls-tree cat-file for-each-ref list-objects size
 about lsd lsl lsjson""".split())
@@ -49,8 +49,8 @@ about lsd lsl lsjson""".split())
 
 MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
 generate draft write writes save-file post posts send reply ask comment open clone copy cp
-backup snapshot export save tag label install commit stage pull checkout switch branch fork bookmark star pin note
-annotate mkdir touch upload-draft submit-draft package pack bundle format-code fmt prettier
+backup snapshot export save tag label install commit stage pull checkout switch branch fork
+bookmark star pin note annotate mkdir touch upload-draft submit-draft package pack bundle format-code fmt prettier
 archive-copy dump-to mktemp schedule-report enqueue queue start ack acknowledge assign-self
 download sign encrypt hash checksum login auth authenticate connect subscribe-self link invite
 attach-note push merge rebase stash fetch-all import-check upgrade-check freeze lock-file
@@ -67,7 +67,7 @@ chgrp mount unmount umount detach associate disassociate unlink upload submit ex
 restart-all seed
 trigger dispatch broadcast notify shutdown reboot poweroff halt resize reindex rebuild recreate
 reinstall reconfigure configure activate deactivate block ban unban mute kick unsubscribe
-failover switchover cutover rollout run-migration exec sudo chattr setfacl truncate-log
+failover switchover cutover undo run-migration exec sudo chattr setfacl truncate-log
 commit-transfer withdraw wire settle void reverse deny allow override force replicate
 decrypt re-encrypt rekey reset-password passwd usermod groupmod modprobe sysctl iptables
 ufw firewall-cmd route swapoff swapon quiesce fence isolate quarantine retire
@@ -454,7 +454,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                     why = _command(inner, [False] * len(inner), depth + 1)
                     if why is not None:
                         return why
-            if "-delete" in rest:
+            if "-delete" in rest and not handled:
                 return "find -delete"
         return None
     if (low in ("nc", "ncat", "netcat") and any(a.startswith("-") and "z" in a for a in rest)) \
@@ -479,8 +479,12 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "cp",
                "tar", "ln", "tee", "jq", "awk", "sort", "wc", "diff", "du", "df"):
         return None
-    if low in _VERB_CLIS or (low not in _READ_BINS and low not in _MAKE_BINS and
-                             _subcommands(rest)):
+    if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
+            a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
+                                   "--input") for a in rest):
+        return None  # a GET through the CLI's API passthrough
+    if low in _VERB_CLIS or (low not in _READ_BINS and low not in _MAKE_BINS and not handled
+                             and _subcommands(rest)):
         verb = _verb_of_cli(low, rest)
         if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
                                                      for w in words[:k]):
@@ -505,6 +509,14 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                     any(re.search(r"delete|purge|remove|force|overwrite", a) for a in rest):
                 return f"{name}: a destructive or unattended flag"
         return None
+    if low in ("chmod", "chown", "chgrp") and any(a in ("-R", "--recursive") or
+                                                  re.fullmatch(r"-[a-zA-Z]*R[a-zA-Z]*", a)
+                                                  for a in rest):
+        from mapek.safety.rules._base import classify_path
+
+        if any(classify_path(a) in ("path", "home", "system-deep") and a.startswith(("/", "~"))
+               for a in rest if not a.startswith("-")):
+            return f"{name} -R over a folder the rules cannot place"
     if handled:
         return None  # rm, dd, chmod, truncate...: the rule for the command judged its target
     if "/" in argv[0] or re.search(r"\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd)$", argv[0]):
@@ -548,8 +560,9 @@ def unrecognised_sql(sql: str) -> str | None:
     from mapek.safety.rules.sql import split_statements
 
     stmts = [s for s in split_statements(sql) if s.strip()]
+    bare = re.sub(r"--[^\n]*|/\*.*?\*/|#[^\n]*", " ", sql, flags=re.S).strip(" ;\n\t")
     if not stmts:
-        return None if not sql.strip() else "no SQL statement the rules can read"
+        return None if not bare else "no SQL statement the rules can read"
     for s in stmts[:2000]:
         body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S).strip()
         if not body:
@@ -642,7 +655,7 @@ print export copy backup back snapshot create add build generate compile write t
 proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
-redirect swap flip roll""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
+redirect swap flip roll email message text sms contact announce""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
                                                     "mass", "note", "log", "back", "post",
                                                     "notify", "schedule", "send", "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
@@ -658,6 +671,13 @@ def unrecognised_text(text: str) -> str | None:
     "Summarise ...", "then open a ticket") include a known read, analysis, drafting or
     constructive one and none is an act the rules cannot vouch for (a change or destroy verb
     that is not negated)."""
+    first = text.strip().split(None, 1)[0].lower() if text.strip() else ""
+    if "\n" not in text.strip() and (first in _handled() or first in _READ_BINS or
+                                     first in _MAKE_BINS or first in _VERB_CLIS):
+        from mapek.safety.rules.shellparse import parse_commands
+
+        if parse_commands(text.strip()) is not None:  # a command line given as the plan
+            return unrecognised_shell(text)
     safe = False
     for sentence in re.split(r"[.;!?\n]+", text):
         why, ok = _sentence(sentence)
@@ -683,14 +703,13 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         k = 0
         while k < len(ws) and ws[k].lower() in _LEAD:
             k += 1
-        if k >= len(ws):
-            continue
-        w = ws[k].lower()
-        forms = _stem(w)
-        if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
-            return f"the plan acts ({w})", False
-        if any(f in _PROSE_SAFE for f in forms):
-            safe = True
+        for w in (x.lower() for x in ws[k:k + 3]):  # "take a snapshot", "go and purge"
+            forms = _stem(w)
+            if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
+                return f"the plan acts ({w})", False
+            if any(f in _PROSE_SAFE for f in forms):
+                safe = True
+                break
     return None, safe
 
 
@@ -710,6 +729,8 @@ _CODE_KEYS = frozenset("code source python snippet program eval js javascript".s
 _OP_KEYS = frozenset("""operation method action function op rpc call api_method endpoint_name
 command_name subcommand verb mode http_method request_method""".split())
 _HTTP_READ = frozenset({"get", "head", "options"})
+_LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
+items_from ids_from for_all""".split())
 
 
 def _url_verb(url: str) -> str | None:
@@ -812,6 +833,9 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
         if m in ("put", "patch", "delete"):
             return f"{tool}: HTTP {op.upper()}"
         return f"{tool}: the operation {op!r} is not recognised"
+    loop = next((str(k) for k in args if str(k).lower() in _LOOP_KEYS), None)
+    if loop is not None:
+        return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
     if content_seen:
         return None
     c = verb_class(tool)
