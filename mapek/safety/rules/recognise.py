@@ -352,6 +352,12 @@ def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     return None
 
 
+_THOROUGH = frozenset({"kubectl", "oc", "k", "helm", "aws", "gcloud", "gsutil", "az", "terraform",
+                       "tofu", "pulumi"})
+"""Cloud and cluster CLIs whose rule reads every delete form (backup tools' rules do not: a
+``restic forget`` they did not flag is not thereby judged)."""
+
+
 @lru_cache(maxsize=1)
 def _handled() -> frozenset[str]:
     """Commands a destructive rule reads (rm, find, dd, git, docker, kubectl, aws...): when it
@@ -360,7 +366,7 @@ def _handled() -> frozenset[str]:
     from mapek.safety.rules.cloud import CLOUD_COMMANDS
     from mapek.safety.rules.shell import _HANDLERS
 
-    return frozenset(_HANDLERS) | frozenset(CLOUD_COMMANDS)
+    return frozenset(_HANDLERS) | (frozenset(CLOUD_COMMANDS) & _THOROUGH)
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
@@ -496,7 +502,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             if low in ("terraform", "tofu", "pulumi") and "apply" in rest:
                 return f"{name} apply"
             return None
-        if verb is None and low in _READ_BINS | _MAKE_BINS:
+        if verb is None and low in _READ_BINS | _MAKE_BINS and not (
+                low in _VERB_CLIS and _subcommands(rest, 1)):
             return None
         if verb is None:
             return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
@@ -655,9 +662,9 @@ print export copy backup back snapshot create add build generate compile write t
 proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
-redirect swap flip roll email message text sms contact announce""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
+redirect swap flip roll email message text sms contact announce send mail""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
                                                     "mass", "note", "log", "back", "post",
-                                                    "notify", "schedule", "send", "allow"})
+                                                    "schedule", "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
 i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
 ahead quickly carefully simply immediately kindly you your team agent""".split())
