@@ -50,7 +50,8 @@ about lsd lsl lsjson""".split())
 MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
 generate draft write writes save-file post posts send reply ask comment open clone copy cp
 backup snapshot export save tag label install commit stage pull checkout switch branch fork
-bookmark star pin note annotate mkdir touch upload-draft submit-draft package pack bundle format-code fmt prettier
+bookmark star pin note annotate mkdir touch upload-draft submit-draft package pack bundle
+format-code fmt prettier
 archive-copy dump-to mktemp schedule-report enqueue queue start ack acknowledge assign-self
 download sign encrypt hash checksum login auth authenticate connect subscribe-self link invite
 attach-note push merge rebase stash fetch-all import-check upgrade-check freeze lock-file
@@ -662,7 +663,8 @@ print export copy backup back snapshot create add build generate compile write t
 proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
-redirect swap flip roll email message text sms contact announce send mail""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
+redirect swap flip roll email message text sms contact announce send
+mail""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
                                                     "mass", "note", "log", "back", "post",
                                                     "schedule", "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
