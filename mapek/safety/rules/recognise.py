@@ -98,11 +98,16 @@ def _tokens(word: str) -> tuple[str, ...]:
 
 
 def _stem(t: str) -> tuple[str, ...]:
+    """The forms a word may be an inflection or an agent noun of (``deletes``, ``deleted``,
+    ``deleting``; ``analyzer`` -> analyze, ``planner`` -> plan, ``wiper`` -> wipe)."""
     out = [t]
     for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
-                     ("ing", "e"), ("d", "")):
+                     ("ing", "e"), ("d", ""), ("er", ""), ("er", "e"), ("or", ""), ("or", "e")):
         if t.endswith(suf) and len(t) - len(suf) >= 2:
-            out.append(t[: len(t) - len(suf)] + rep)
+            base = t[: len(t) - len(suf)]
+            out.append(base + rep)
+            if not rep and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiou":
+                out.append(base[:-1])  # planner -> plan, stopped -> stop
     return tuple(out)
 
 
@@ -847,7 +852,10 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
         return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
     if content_seen:
         return None
-    c = verb_class(tool)
+    finish = _finishing(tool, args)
+    if finish:
+        return None
+    c = verb_class(tool, stem=True)
     if c in ("read", "make"):
         return None
     if c == "destroy" and set(words) & _low_value():
@@ -857,6 +865,19 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
     if not tool:
         return "a step with no tool"
     return f"{tool}: not a tool or verb the rules recognise"
+
+
+_ANSWER_KEYS = frozenset("""response answer final_answer output result summary text message
+thought reasoning content""".split())
+_FINISH = frozenset("complete finish done respond answer final return reply end".split())
+
+
+def _finishing(tool: str, args: Mapping[str, Any]) -> bool:
+    """An agent's closing pseudo-call (``Complete{'response': ...}``, ``final_answer``): it
+    returns words to the caller and acts on nothing."""
+    words = set(_tokens(tool))
+    return bool(words) and words <= _FINISH | {"task", "tool"} and \
+        {str(k).lower() for k in args} <= _ANSWER_KEYS
 
 
 @lru_cache(maxsize=1)
