@@ -49,6 +49,12 @@ def recognised_safe(v: Verdict) -> bool:
     "npm unpublish @acme/ui-kit",                    # a package manager's unknown verb
     "restic -r s3:s3.amazonaws.com/acme forget --keep-last 1 --prune",
     "curl -X POST https://api.example.com/v1/accounts/42/close",
+    "git restore .",                                 # a git verb the git rule does not read
+    "git reflog expire --expire=now --all",          # a read noun followed by an act
+    "make clean",                                    # a build target that says it removes
+    "tar -xf backup.tar -C /",                       # a make verb writing outside the work tree
+    "rm important.csv",                              # a delete of what the rules cannot place
+    "docker rm -f $(docker ps -aq)",                 # a delete of a list built at run time
 ])
 def test_what_the_rules_do_not_recognise_is_held(cmd: str) -> None:
     v = sh(cmd)
@@ -68,6 +74,9 @@ def test_what_the_rules_do_not_recognise_is_held(cmd: str) -> None:
     "frobctl apply --dry-run -f plan.yaml",          # a dry run of anything
     "ls -la /srv/data | grep -c csv",
     "./scripts/check_links.sh",
+    "rm -rf node_modules && npm ci",                 # regenerable, then a reinstall
+    "mkdir -p out/run && rm -rf out/run",            # what the plan itself made
+    "make docs",
 ])
 def test_a_positively_recognised_read_is_allowed(cmd: str) -> None:
     v = sh(cmd)

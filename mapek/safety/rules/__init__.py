@@ -189,7 +189,7 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
     if not found:  # nothing destructive seen: is the action positively recognised as safe?
-        why = unrecognised_step(tool, args, effect=effect, cli=cli)
+        why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
         if why is not None:
             found.append(Finding("unknown.action", why, certain=False))
     return found, " ".join(scope)

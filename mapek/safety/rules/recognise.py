@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -44,7 +45,7 @@ grep which where who whois dig vet outdated diagnose debug print-config config-g
 render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
 rev-parse ls-files ls-remote ls-tree cat-file for-each-ref list-objects size
-about lsd lsl lsjson""".split())
+about lsd lsl lsjson inventory""".split())
 """Verbs that only read: a command, tool or operation named by one is recognised as safe."""
 
 MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
@@ -55,7 +56,7 @@ format-code fmt prettier
 archive-copy dump-to mktemp schedule-report enqueue queue start ack acknowledge assign-self
 download sign encrypt hash checksum login auth authenticate connect subscribe-self link invite
 attach-note push merge rebase stash fetch-all import-check upgrade-check freeze lock-file
-restore-check mb capture""".split())
+restore-check mb capture ci""".split())
 """Constructive verbs: they add something and remove nothing (the destructive rules look at
 their targets: a copy over a system file, a force push)."""
 
@@ -111,6 +112,9 @@ def _stem(t: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+_DRY_WORDS = frozenset({"preview", "dryrun", "dry", "simulate", "simulation", "whatif"})
+
+
 def _class_of(t: str, stem: bool) -> str | None:
     for f in (_stem(t) if stem else (t,)):
         if f in DESTROY_VERBS:
@@ -134,6 +138,8 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
     c = _class_of(whole, False)
     if c is not None:
         return c
+    if set(_tokens(word)) & _DRY_WORDS:
+        return "read"  # suspend_preview, delete-dry-run, simulate_refund: only shows
     parts = [p for p in re.split(r"[:.]", word) if p]
     for part in reversed(parts):
         toks = _tokens(part)
@@ -148,12 +154,19 @@ def _first_verb(words: Iterable[str]) -> str | None:
     """The class of the first word that names a verb (``kubectl rollout status`` -> read,
     ``gcloud compute instances delete`` -> destroy)."""
     ws = [w for w in words if w.lower() not in _NEUTRAL]
-    for w in ws:  # a word that is a verb by itself first: ``az dns record-set list``
+    for i, w in enumerate(ws):  # a word that is a verb by itself first: ``az dns record-set list``
         c = _class_of(w.lower(), False)
         if c is not None:
+            later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
+            if c == "read" and later and later[0] in ("destroy", "change"):
+                return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
             return c
     for w in ws:
         c = verb_class(w)
+        if c is not None:
+            return c
+    for w in ws:  # restic snapshots, heroku pg:backups: a plural noun naming its listing
+        c = verb_class(w, stem=True)
         if c is not None:
             return c
     return None
@@ -205,9 +218,9 @@ php mix flask alembic prisma knex sequelize typeorm liquibase flyway dbt airflow
 databricks spark-submit hdfs hadoop gsutil aws-vault sops kubeseal istioctl linkerd cilium
 calicoctl velero kopia restic duplicity rsnapshot certbot acme.sh nginx apachectl
 haproxy pm2 supervisorctl crontab at ufw iptables nft firewall-cmd ip nmcli resolvectl
-journalctl timedatectl hostnamectl loginctl machinectl virsh vboxmanage vagrant packer
+machinectl virsh vboxmanage vagrant packer
 qm pct lxc incus multipass docker-compose compose cosign crane skopeo oras regctl
-gcrane trivy grype syft""".split())
+gcrane""".split())
 """CLIs whose subcommand says what they do: the verb decides (a known CLI's unknown verb is
 not recognised)."""
 
@@ -364,6 +377,83 @@ _THOROUGH = frozenset({"kubectl", "oc", "k", "helm", "aws", "gcloud", "gsutil", 
 ``restic forget`` they did not flag is not thereby judged)."""
 
 
+_GIT_JUDGED = frozenset({"branch", "push", "clean", "reset", "rm", "tag", "filter-branch",
+                         "filter-repo"})
+"""git subcommands whose destroy forms the git rule reads (``git restore .``, ``git stash
+clear``, ``git reflog expire`` it does not)."""
+_BUILD_TOOLS = frozenset("make just ninja gradle mvn rake task invoke nox tox bazel".split())
+_REMOVERS = frozenset("rm unlink rmdir shred srm del erase rd remove-item ri".split())
+_COPIERS = frozenset("cp mv install ln rsync scp tar unzip tee dd".split())
+_CREATED: ContextVar[frozenset[str]] = ContextVar("created", default=frozenset())
+"""Targets the plan created in earlier steps (``PlanState.created``), for the step screened."""
+
+
+_ARTEFACT = r"\.(?:o|obj|pyc|pyo|class|a|so\.tmp|tmp|swp|bak~)$"
+
+
+def _placed(path: str, *, strict: bool = False) -> bool:
+    """A path the rules can place as harmless to touch: scratch, regenerable, a null device,
+    created by the plan, or (unless ``strict``: for a delete) relative to the work folder."""
+    from mapek.safety.rules._base import classify_path, norm_target
+
+    p = path.strip("'\"")
+    if not p or p.startswith("$"):
+        return False
+    cls = classify_path(p)
+    if cls in ("scratch", "regenerable", "null"):
+        return True
+    parts = p.replace("\\", "/").split("/")
+    if not p.startswith(("/", "~")) and (any(classify_path(x) == "regenerable" for x in parts[:-1])
+                                         or re.search(_ARTEFACT, parts[-1])):
+        return True  # build/*.o, dist/app.js, a compiled artefact
+    t = norm_target(p)
+    if any(t == c or t.startswith(c + "/") for c in _CREATED.get()):
+        return True
+    return not strict and cls == "path" and not p.startswith(("/", "~", "\\")) and \
+        not re.match(r"^[A-Za-z]:", p)
+
+
+def _removes(name: str, rest: list[str]) -> str | None:
+    """rm and its kin: recognised only when every target is placed (scratch, regenerable,
+    made by the plan) or inside the work folder; the rm rule judges the rest."""
+    ops = [a for a in rest if not a.startswith("-") or a == "-"]
+    if ops and all(_placed(a, strict=True) for a in ops):
+        return None
+    return f"{name} removes {' '.join(ops)[:60] or 'what it is given'}"
+
+
+def _writes_outside(low: str, rest: list[str]) -> str | None:
+    """A copy, move, link or extraction whose destination is outside the places the rules
+    can place (``tar -xf b.tar -C /``, ``cp -r new/* /srv/www/``): it overwrites what is there."""
+    if low not in _COPIERS and low not in ("aws", "gsutil", "gcloud", "az", "rclone"):
+        return None
+    dest: str | None = None
+    for i, a in enumerate(rest):
+        if a in ("-C", "--directory", "-d", "-t", "--target-directory", "--exdir") and \
+                i + 1 < len(rest) and low in ("tar", "unzip", "cp", "mv", "install"):
+            dest = rest[i + 1]
+        elif a.startswith(("--directory=", "--target-directory=")):
+            dest = a.split("=", 1)[1]
+        elif low == "dd" and a.startswith("of="):
+            dest = a[3:]
+    ops = [a for a in rest if not a.startswith("-") and "=" not in a]
+    if low in ("aws", "gsutil", "gcloud", "az", "rclone"):
+        return None  # their rules read cloud copies; a local destination is placed below
+    if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
+        dest = ops[-1]
+    if dest is None and low == "tee":
+        for a in ops:
+            if not _placed(a):
+                return f"tee writes {a}"
+        return None
+    if dest is None and low == "tar" and any(re.fullmatch(r"-?[a-zA-Z]*x[a-zA-Z]*", a) or
+                                             a == "--extract" for a in rest[:2]):
+        dest = "."
+    if dest is None or _placed(dest) or ":" in dest and low in ("scp", "rsync"):
+        return None
+    return f"{low} writes into {dest}"
+
+
 @lru_cache(maxsize=1)
 def _handled() -> frozenset[str]:
     """Commands a destructive rule reads (rm, find, dd, git, docker, kubectl, aws...): when it
@@ -437,7 +527,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if len(remote) >= 2:
             return unrecognised_shell(" ".join(remote[1:]), depth + 1)
         return "an interactive remote shell"
-    if low in _SQL_CLIENTS:
+    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]):
         for i, a in enumerate(rest):
             if a in _SQL_FLAGS and i + 1 < len(rest):
                 return unrecognised_sql(rest[i + 1])
@@ -488,20 +578,39 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 rest[0].upper() in ("POST", "PUT", "PATCH", "DELETE"):
             return f"{name} {rest[0]}"
         return None
-    if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "cp",
-               "tar", "ln", "tee", "jq", "awk", "sort", "wc", "diff", "du", "df"):
+    if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "jq",
+               "awk", "sort", "wc", "diff", "du", "df"):
         return None
+    if ("/" in argv[0] or re.search(r"\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd)$", argv[0])) and \
+            low not in _VERB_CLIS and low not in _READ_BINS | _MAKE_BINS and not handled:
+        m = _SCRIPT.match(argv[0])  # a script says what it does by its name: check_0.sh
+        said = verb_class(m.group(1), stem=True) if m else None
+        if said in ("read", "make") and not any(_BAD_FLAG.match(a.split("=", 1)[0])
+                                                for a in rest):
+            return None
+        if said is not None or not _subcommands(rest) and not any(a.startswith("-")
+                                                                  for a in rest):
+            return f"{name}: a script whose name says no known safe verb"
+        # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
     if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
             a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
                                    "--input") for a in rest):
         return None  # a GET through the CLI's API passthrough
-    if low in _VERB_CLIS or (low not in _READ_BINS and low not in _MAKE_BINS and not handled
-                             and _subcommands(rest)):
+    if low in _VERB_CLIS or low in _BUILD_TOOLS or (
+            low not in _READ_BINS and low not in _MAKE_BINS and not handled
+            and _subcommands(rest)):
         verb = _verb_of_cli(low, rest)
+        subs = _subcommands(rest, 1)
         if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
-                                                     for w in words[:k]):
+                                                     for w in words[:k]) and \
+                not any(dynamic[k + 1:]) and \
+                (low != "git" or (subs and subs[0] in _GIT_JUDGED)):
             return None  # the rule for this command saw the verb and judged the target
+        if low in _BUILD_TOOLS and verb is None:
+            return None  # make docs, just bundle: a build target
         if verb in ("read", "make"):
+            if verb == "make" and (why := _writes_outside(low, rest)) is not None:
+                return why
             if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest) and \
                     not handled and verb != "read":
                 return f"{name}: a destructive or unattended flag"
@@ -514,6 +623,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if verb is None:
             return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
         return f"{name}: a {verb} verb ({' '.join(_subcommands(rest))[:60]})"
+    if low in _REMOVERS:
+        return _removes(name, rest)
+    if (low in _MAKE_BINS or low in _COPIERS) and (why := _writes_outside(low, rest)) is not None:
+        return why
     if low in _READ_BINS or low in _MAKE_BINS:
         if low in _MAKE_BINS and not handled and any(
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest
@@ -522,14 +635,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                     any(re.search(r"delete|purge|remove|force|overwrite", a) for a in rest):
                 return f"{name}: a destructive or unattended flag"
         return None
-    if low in ("chmod", "chown", "chgrp") and any(a in ("-R", "--recursive") or
-                                                  re.fullmatch(r"-[a-zA-Z]*R[a-zA-Z]*", a)
-                                                  for a in rest):
-        from mapek.safety.rules._base import classify_path
-
-        if any(classify_path(a) in ("path", "home", "system-deep") and a.startswith(("/", "~"))
-               for a in rest if not a.startswith("-")):
-            return f"{name} -R over a folder the rules cannot place"
+    if low in ("chmod", "chown", "chgrp"):
+        ops = [a for a in rest if not a.startswith("-")][1:]
+        if not all(_placed(a) for a in ops):
+            return f"{name} over a path the rules cannot place"
     if handled:
         return None  # rm, dd, chmod, truncate...: the rule for the command judged its target
     if "/" in argv[0] or re.search(r"\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd)$", argv[0]):
@@ -675,6 +784,9 @@ mail""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
 i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
 ahead quickly carefully simply immediately kindly you your team agent""".split())
+_LIGHT = frozenset("take go come help try make get".split())
+"""Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
+_DET = frozenset("a an the this that these those its our your their some any".split())
 _CLAUSE = re.compile(r"[.;:!?\n]+|,\s*|\s+(?:and|then|but|or|so)\s+", re.I)
 _NEG_LEAD = re.compile(r"^(?:do\s+not|don'?t|never|not|no\s+need\s+to|avoid|without|"
                        r"we\s+won'?t|i\s+won'?t|nothing)\b", re.I)
@@ -717,7 +829,10 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         k = 0
         while k < len(ws) and ws[k].lower() in _LEAD:
             k += 1
-        for w in (x.lower() for x in ws[k:k + 3]):  # "take a snapshot", "go and purge"
+        window = [x.lower() for x in ws[k:k + 1]]
+        if window and window[0] in _LIGHT:
+            window = [x.lower() for x in ws[k + 1:k + 4] if x.lower() not in _DET][:1]
+        for w in window:  # the clause's first word: its imperative, if it has one
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
                 return f"the plan acts ({w})", False
@@ -768,8 +883,19 @@ def _tool_words(tool: str) -> list[str]:
 
 
 def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None = None,
-                      cli: str | None = None) -> str | None:
-    """What in one planned tool call is not recognised as safe (None: all of it is)."""
+                      cli: str | None = None, created: Iterable[str] = ()) -> str | None:
+    """What in one planned tool call is not recognised as safe (None: all of it is).
+    ``created``: targets earlier steps of the plan created (a later delete of one is the
+    plan's own)."""
+    token = _CREATED.set(frozenset(created))
+    try:
+        return _step(tool, args, effect=effect, cli=cli)
+    finally:
+        _CREATED.reset(token)
+
+
+def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
+          cli: str | None) -> str | None:
     if effect in ("read", "write"):
         return None  # a registered tool's own declaration; the rules read its arguments
     words = _tool_words(tool)
