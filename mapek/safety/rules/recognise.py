@@ -32,8 +32,12 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["unrecognised_step", "unrecognised_text", "unrecognised_shell", "verb_class",
-           "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
+MAX_CHARS = 65_536
+"""Text longer than the rules read in full (their per-field budget) is not recognised: what
+was not read cannot be vouched for."""
+
+__all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
+           "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
@@ -352,12 +356,23 @@ def _looks_powershell(text: str) -> bool:
                                              text.lstrip()[:1].isupper())
 
 
+_WHOLE_PARSE = 8_192
+"""Scripts up to this size are parsed whole; longer ones line by line."""
+
+
 def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     """What in a shell script is not recognised as safe (None: every command is)."""
     from mapek.safety.rules.shellparse import parse_commands
 
     text = text.strip()
     if not text:
+        return None
+    if len(text) > _WHOLE_PARSE:  # long scripts line by line (bashlex is slow on big input)
+        for line in dict.fromkeys(x.strip() for x in text.split("\n")):
+            if line and not line.startswith("#"):
+                why = unrecognised_shell(line, depth)
+                if why is not None:
+                    return why
         return None
     cmds = parse_commands(text)
     if cmds is None:
@@ -797,6 +812,8 @@ def unrecognised_text(text: str) -> str | None:
     "Summarise ...", "then open a ticket") include a known read, analysis, drafting or
     constructive one and none is an act the rules cannot vouch for (a change or destroy verb
     that is not negated)."""
+    if len(text) > MAX_CHARS:
+        return f"a plan too long to read in full ({len(text):,} characters)"
     first = text.strip().split(None, 1)[0].lower() if text.strip() else ""
     if "\n" not in text.strip() and (first in _handled() or first in _READ_BINS or
                                      first in _MAKE_BINS or first in _VERB_CLIS):
@@ -889,6 +906,9 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
     plan's own)."""
     token = _CREATED.set(frozenset(created))
     try:
+        for v in args.values():
+            if isinstance(v, str) and len(v) > MAX_CHARS:
+                return f"{tool}: an argument too long to read in full ({len(v):,} characters)"
         return _step(tool, args, effect=effect, cli=cli)
     finally:
         _CREATED.reset(token)
