@@ -55,6 +55,8 @@ def recognised_safe(v: Verdict) -> bool:
     "tar -xf backup.tar -C /",                       # a make verb writing outside the work tree
     "rm important.csv",                              # a delete of what the rules cannot place
     "docker rm -f $(docker ps -aq)",                 # a delete of a list built at run time
+    "docker run --rm -v /:/host alpine rm -rf /host",  # an act inside a container
+    "gcloud projects add-iam-policy-binding p --member=user:x --role=roles/owner",  # access
 ])
 def test_what_the_rules_do_not_recognise_is_held(cmd: str) -> None:
     v = sh(cmd)
@@ -91,6 +93,9 @@ def test_tools_sql_code_and_prose_by_their_verbs() -> None:
     assert held(call("acme_api", method="POST", path="/v2/tenants/9/suspend"))
     assert recognised_safe(call("acme_api", method="GET", path="/v2/tenants/9"))
     assert held(call("notify.sms", to="{{row.phone}}", for_each="step:1"))  # fan-out
+    assert held(call("drive.permissions.create", role="writer", type="anyone"))  # access
+    assert held(call("http_get", url="https://h.example/admin/users/delete?id=all"))
+    assert recognised_safe(call("http_get", url="https://api.example.com/v1/refunds"))
     assert recognised_safe(call("sql", query="SELECT id FROM orders WHERE id > 10 LIMIT 5"))
     assert held(call("sql", query="DELETE FROM donors WHERE last_gift_at < now()"))
     assert recognised_safe(call("sql", query="UPDATE users SET name = 'a' WHERE id = 42"))

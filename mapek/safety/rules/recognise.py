@@ -616,6 +616,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             and _subcommands(rest)):
         verb = _verb_of_cli(low, rest)
         subs = _subcommands(rest, 1)
+        if low in ("docker", "podman", "nerdctl", "kubectl", "oc") and subs and \
+                subs[0] in ("run", "exec", "debug") and any(
+                    x.lower() in DESTROY_VERBS | CHANGE_VERBS | _INTERP
+                    for x in rest[1:] if not x.startswith("-")):
+            return f"{name} {subs[0]} runs a command the rules do not read in the container"
         if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
                                                      for w in words[:k]) and \
                 not any(dynamic[k + 1:]) and \
@@ -623,6 +628,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None  # the rule for this command saw the verb and judged the target
         if low in _BUILD_TOOLS and verb is None:
             return None  # make docs, just bundle: a build target
+        if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
+            return f"{name}: changes who can reach something ({' '.join(_subcommands(rest))[:60]})"
         if verb in ("read", "make"):
             if verb == "make" and (why := _writes_outside(low, rest)) is not None:
                 return why
@@ -676,7 +683,7 @@ _SQL_SAFE_HEAD = re.compile(
     r"CREATE\s+(?:TEMP(?:ORARY)?\s+|UNIQUE\s+)?(?:TABLE|INDEX|VIEW|SCHEMA|DATABASE|"
     r"MATERIALIZED\s+VIEW|SEQUENCE|TYPE|EXTENSION|ROLE|USER)\b(?!.*\bAS\s+SELECT\b.*\bDROP)|"
     r"INSERT\s+INTO|COPY\s+\(?\s*SELECT|COPY\s+\w[\w.]*\s+TO\b|\\[a-z]+|"
-    r"ALTER\s+TABLE\s+\S+\s+ADD\b|GRANT\s+SELECT|REFRESH\s+MATERIALIZED|CALL\s+\w*(?:get|list|"
+    r"ALTER\s+TABLE\s+\S+\s+ADD\b|REFRESH\s+MATERIALIZED|CALL\s+\w*(?:get|list|"
     r"report|check)|VACUUM\s+ANALYZE|LOCK\s+TABLE|DECLARE|FETCH|CLOSE|SAVEPOINT|RELEASE|"
     r"RESET\s+\w+|LISTEN|NOTIFY|CHECKPOINT|CLUSTER\s+\w+|COMMENT\s+ON)", re.I)
 _SQL_SELECT_SIDE = re.compile(r"\bINTO\s+(?!@|:)\w|\bpg_terminate_backend|\bpg_cancel_backend|"
@@ -802,7 +809,8 @@ ahead quickly carefully simply immediately kindly you your team agent""".split()
 _LIGHT = frozenset("take go come help try make get".split())
 """Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
 _DET = frozenset("a an the this that these those its our your their some any".split())
-_CLAUSE = re.compile(r"[.;:!?\n]+|,\s*|\s+(?:and|then|but|or|so)\s+", re.I)
+_CLAUSE = re.compile(r"[.;:!?\n]+|,\s*|\s+(?:and|then|but|or|so|before|after|once|until)\s+",
+                     re.I)
 _NEG_LEAD = re.compile(r"^(?:do\s+not|don'?t|never|not|no\s+need\s+to|avoid|without|"
                        r"we\s+won'?t|i\s+won'?t|nothing)\b", re.I)
 
@@ -875,16 +883,22 @@ _CODE_KEYS = frozenset("code source python snippet program eval js javascript".s
 _OP_KEYS = frozenset("""operation method action function op rpc call api_method endpoint_name
 command_name subcommand verb mode http_method request_method""".split())
 _HTTP_READ = frozenset({"get", "head", "options"})
+_ACCESS = frozenset("""permission permissions acl acls policy policies role roles share shares
+sharing access member members collaborator collaborators key keys token tokens secret secrets
+credential credentials webhook webhooks grant grants binding bindings invite invitation public
+visibility firewall ingress""".split())
+"""Nouns of access: creating or adding one changes who can reach something (a public link, an
+IAM binding, an API key), which is not a constructive act the rules can vouch for."""
 _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
 items_from ids_from for_all""".split())
 
 
-def _url_verb(url: str) -> str | None:
+def _url_verb(url: str, *, stem: bool = True) -> str | None:
     """The verb an endpoint's path names, from its last part that names one
     (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
     for seg in reversed([p for p in re.split(r"[/.:]", path) if p]):
-        c = _class_of(seg.lstrip("_$").lower(), True) or verb_class(seg, stem=True)
+        c = _class_of(seg.lstrip("_$").lower(), stem) or verb_class(seg, stem=stem)
         if c is not None:
             return c
     return None
@@ -975,6 +989,10 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
             continue
         m = op.strip().lower()
         if m in _HTTP_READ:
+            url = next((str(v) for k, v in args.items() if isinstance(v, str) and
+                        str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
+            if _url_verb(url, stem=False) in ("destroy", "change"):
+                return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
             content_seen = True
             continue
         if m in ("post", "put", "patch"):
@@ -993,6 +1011,10 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if m in ("put", "patch", "delete"):
             return f"{tool}: HTTP {op.upper()}"
         return f"{tool}: the operation {op!r} is not recognised"
+    for k, v in args.items():
+        if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href", "path") \
+                and "/" in v and _url_verb(v, stem=False) in ("destroy", "change"):
+            return f"{tool}: an endpoint that names an act ({v[:60]})"
     loop = next((str(k) for k in args if str(k).lower() in _LOOP_KEYS), None)
     if loop is not None:
         return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
@@ -1002,6 +1024,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if finish:
         return None
     c = verb_class(tool, stem=True)
+    if c == "make" and set(words) & _ACCESS:
+        return f"{tool}: changes who can reach something (a permission, a key, a member)"
     if c in ("read", "make"):
         return None
     if c == "destroy" and set(words) & _low_value():
