@@ -132,6 +132,9 @@ def test_unknown_actions_confined_to_the_run_are_allowed_and_never_denied() -> N
     assert prod.verdict == "needs_approval" and prod.basis == "held"  # held, not denied
     mine = {"run_id": "r1", "resources": {"ledger-r1": {"created_by": "run:r1"}}}
     assert sh("frobctl reconcile ledger-r1", mine).verdict == "allow"
+    assert sh("frobctl reconcile --name ledger-r1", mine).verdict == "allow"
+    # one object the run did not create is enough to hold it
+    assert held(sh("frobctl reconcile ledger-r1 shared-ledger", mine))
 
 
 def test_registered_read_and_write_tools_are_recognised_by_their_declaration() -> None:

@@ -45,7 +45,7 @@ from mapek.safety.rules._base import (
 from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
-from mapek.safety.rules.recognise import unrecognised_step, unrecognised_text
+from mapek.safety.rules.recognise import step_targets, unrecognised_step, unrecognised_text
 from mapek.safety.rules.saas import scan_tool_call, tool_words
 from mapek.safety.rules.shell import scan_shell
 from mapek.safety.rules.sql import scan_migrations, scan_sql
@@ -191,7 +191,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     if not found:  # nothing destructive seen: is the action positively recognised as safe?
         why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
         if why is not None:
-            found.append(Finding("unknown.action", why, certain=False))
+            found.append(Finding("unknown.action", why, step_targets(tool, args),
+                                 certain=False))
     return found, " ".join(scope)
 
 

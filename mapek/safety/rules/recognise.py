@@ -37,7 +37,7 @@ MAX_CHARS = 65_536
 was not read cannot be vouched for."""
 
 __all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
-           "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
+           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
@@ -1088,3 +1088,42 @@ def _powershell_or_shell(text: str) -> str | None:
         if why is not None or head in _handled():
             return why or f"{head}: a PowerShell command not recognised as a read"
     return None
+
+
+_TARGET_KEYS = frozenset("""name id path file filename file_path bucket table database db repo
+repository resource target cluster namespace project app application service key topic queue
+index host dataset instance volume branch org site channel stack workspace environment
+folder dir directory zone group account user""".split())
+
+
+def step_targets(tool: str, args: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a step names as its objects, for ownership: the operands of its commands (not
+    flags, not verbs) and the values of its object arguments. An unrecognised action is allowed
+    only when every one of them is something this run created."""
+    from mapek.safety.rules.shellparse import parse_commands
+
+    out: list[str] = []
+    for key, value in args.items():
+        k = str(key).lower()
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if k in _COMMAND_KEYS and len(value) <= _WHOLE_PARSE:
+            for c in parse_commands(value.strip()) or []:
+                argv = _peel(list(c.words))[1:]
+                while argv and re.fullmatch(r"[a-z]+", argv[0]):
+                    argv = argv[1:]  # the subcommand words (``reconcile``, ``job status``)
+                skip = False
+                for a in argv:
+                    if skip:
+                        skip = False
+                        continue
+                    if a.startswith("-"):
+                        if "=" in a:
+                            out.append(a.split("=", 1)[1])
+                        continue
+                    if verb_class(a) is not None or a.lower() in _NEUTRAL:
+                        continue
+                    out.append(a)
+        elif k in _TARGET_KEYS and len(value) < 300:
+            out.append(value)
+    return tuple(dict.fromkeys(t for t in out if t))[:16]
