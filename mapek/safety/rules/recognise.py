@@ -37,7 +37,8 @@ MAX_CHARS = 65_536
 was not read cannot be vouched for."""
 
 __all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
-           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
+           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS",
+           "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
