@@ -104,6 +104,9 @@ def test_tools_sql_code_and_prose_by_their_verbs() -> None:
     assert recognised_safe(screen_text("Summarise the incident report and draft a reply."))
     assert held(screen_text("Rotate the signing keys for every tenant tonight."))
     assert held(screen_text("Mail the notice to the partner list tonight."))
+    assert screen_text("Summarise the logs and then empty the bucket.").verdict != "allow"
+    assert held(screen_text("Make the reports bucket public so the partners can read it."))
+    assert held(screen_text("Share the HR folder with the contractors."))
     assert recognised_safe(screen_text("Report the ten largest tables; do not change, move "
                                        "or archive anything."))
 

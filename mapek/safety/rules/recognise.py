@@ -84,7 +84,8 @@ offboard deprovision-user retag relabel mark unmark bulk batch mass""".split())
 DESTROY_VERBS = frozenset("""delete deletes del rm rmdir remove removes drop drops truncate purge
 destroy wipe erase reset prune terminate format shred nuke flush flushall flushdb clear clean
 expunge obliterate uninstall deregister unregister discard zap scrub deprovision decommission
-teardown rmi evacuate forget gc vacuum compact unset kill-all killall pkill dropdb
+teardown rmi evacuate forget gc vacuum compact unset kill-all killall pkill dropdb empty
+zero blank nullify unpublish unshare
 """.split())
 """Verbs that remove: not recognised as safe (the destructive rules decide when they know)."""
 
@@ -634,8 +635,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if verb in ("read", "make"):
             if verb == "make" and (why := _writes_outside(low, rest)) is not None:
                 return why
-            if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest) and \
-                    not handled and verb != "read":
+            if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest) and verb != "read" and \
+                    (not handled or low != "git" and any(
+                        re.search(r"force|overwrite|prune|purge|delete|wipe", a)
+                        for a in rest if a.startswith("--"))):
                 return f"{name}: a destructive or unattended flag"
             if low in ("terraform", "tofu", "pulumi") and "apply" in rest:
                 return f"{name} apply"
@@ -793,7 +796,7 @@ def unrecognised_code(code: str) -> str | None:
 _PROSE_SAFE = READ_VERBS | frozenset("""summarise summarize draft outline document describe
 explain analyse analyze investigate research review read compare assess evaluate estimate check
 verify confirm look find list count collect gather identify note record report answer ask reply
-discuss propose recommend suggest plan prepare sketch brainstorm tell share present show
+discuss propose recommend suggest plan prepare sketch brainstorm tell present show
 visualise visualize chart plot graph measure monitor observe track inspect audit examine study
 learn understand diagnose debug reproduce test search query fetch retrieve download view open
 print export copy backup back snapshot create add build generate compile write translate
@@ -801,12 +804,15 @@ proofread rewrite refactor comment annotate file raise""".split()) - frozenset({
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail""".split())) - frozenset({"plan", "report", "mark", "batch", "bulk",
-                                                    "mass", "note", "log", "back", "post",
-                                                    "schedule", "allow"})
+mail share give hand expose strip shut turn""".split())) - frozenset(
+    {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
+     "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
 i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
 ahead quickly carefully simply immediately kindly you your team agent""".split())
+_OPENING = re.compile(r"\b(?:public(?:ly)?|world-readable|anyone\s+with\s+the\s+link|"
+                      r"to\s+everyone|open\s+to\s+all|all\s+users)\b", re.I)
+"""Opening something to everyone is an access change, whatever verb says it."""
 _LIGHT = frozenset("take go come help try make get".split())
 """Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
 _DET = frozenset("a an the this that these those its our your their some any".split())
@@ -823,9 +829,11 @@ def unrecognised_text(text: str) -> str | None:
     that is not negated)."""
     if len(text) > MAX_CHARS:
         return f"a plan too long to read in full ({len(text):,} characters)"
-    first = text.strip().split(None, 1)[0].lower() if text.strip() else ""
-    if "\n" not in text.strip() and (first in _handled() or first in _READ_BINS or
-                                     first in _MAKE_BINS or first in _VERB_CLIS):
+    raw_first = text.strip().split(None, 1)[0] if text.strip() else ""
+    first = raw_first.lower()
+    if "\n" not in text.strip() and raw_first == first and (
+            first in _handled() or first in _READ_BINS or first in _MAKE_BINS or
+            first in _VERB_CLIS):
         from mapek.safety.rules.shellparse import parse_commands
 
         if parse_commands(text.strip()) is not None:  # a command line given as the plan
@@ -840,6 +848,8 @@ def unrecognised_text(text: str) -> str | None:
 
 
 def _sentence(sentence: str) -> tuple[str | None, bool]:
+    if _OPENING.search(sentence) and not _NEG_LEAD.match(sentence.strip()):
+        return "the plan opens something to others (public, everyone, anyone)", False
     safe = False
     negated = False
     for clause in _CLAUSE.split(sentence):
