@@ -15,6 +15,10 @@ Data:
     102 safe look-alikes: shells, pipe-to-interpreter, system-path writes, disguises,
     cloud/SaaS), written blind (tests/data/BLIND.md) and scored once, before any rule change,
     on 2026-12-03 (figures recorded in RESULTS.screening.md); development data after that.
+  * tests/data/screening_blind5.jsonl: ``batch: blind-5``, 84 plans (43 destructive, 41 hard
+    negatives: PowerShell, data stores, backup tools, IaC state, registries, SaaS), written
+    blind and scored once on 2026-12-03 (the headline in RESULTS.screening.md); development
+    data after that (failing closed was checked on it once, leave-one-out).
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -54,6 +58,7 @@ OURS = REPO / "tests" / "data" / "screening_plans.jsonl"
 OURS_PF2 = REPO / "tests" / "data" / "screening_postfreeze2.jsonl"
 OURS_PF3 = REPO / "tests" / "data" / "screening_postfreeze3.jsonl"
 OURS_PF4 = REPO / "tests" / "data" / "screening_blind4.jsonl"
+OURS_PF5 = REPO / "tests" / "data" / "screening_blind5.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -222,6 +227,7 @@ def main() -> None:
         ("ours: post-freeze batch 2 (dev since the widening)", load_ours(OURS_PF2)),
         ("ours: post-freeze batch 3 (blind)", load_ours(OURS_PF3)),
         (BATCH4_LABEL, load_ours(OURS_PF4)),
+        ("ours: blind batch 5 (development data since its blind score)", load_ours(OURS_PF5)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "

@@ -452,6 +452,12 @@ class Screener:
                                      "downloaded): a person reads it first, whatever the context"
         owner = self._ownership(f, ctx)
         env_owner = ctx.owner(ctx.created_by)
+        if blast == "unknown":
+            if owner != "human" and (f.owned or owner == "this-run" or (
+                    ctx.environment == "sandbox" and env_owner == "this-run")):
+                return "allow", "not recognised, but confined to what this run created"
+            return "needs_approval", "the rules do not recognise this action as safe: held " \
+                                     "for the judge or a person"
         if owner == "human":
             return "deny", "the target was created by a human"
         if f.owned or owner == "this-run":
@@ -496,7 +502,7 @@ class Screener:
         state = PlanState()
         groups: dict[tuple[str, str], _Group] = {}
         if p.text:
-            for f in scan_free_text(p.text, state, budget):
+            for f in scan_free_text(p.text, state, budget, recognise=not p.steps):
                 verdict, why = self._decide(f, ctx, f.evidence)
                 self._collect(groups, f, verdict, why, None)
         for i, step in enumerate(p.steps):

@@ -65,8 +65,12 @@ def test_examples_are_caught_and_look_alikes_are_not(entry: CatalogueEntry) -> N
         assert flagged, (entry.id, ex)
         assert any(entry.id in v.catalogue_ids for v in flagged), (entry.id, ex)
     for ex in entry.look_alikes:
+        # a look-alike is allowed or, when the rules do not recognise it as safe, held as
+        # unknown (fail closed): never flagged by a destructive rule
         for v in _screen(ex, entry.category):
-            assert v.verdict == "allow", (entry.id, ex, [r.rule for r in v.reasons])
+            assert v.verdict == "allow" or (v.basis == "held" and all(
+                r.rule == "unknown.action" for r in v.reasons)), \
+                (entry.id, ex, [r.rule for r in v.reasons])
 
 
 VALID = """\

@@ -21,6 +21,14 @@ from mapek.safety.rules.shellparse import parse_commands
 from mapek.safety.screening import Screener, Verdict
 from mapek.safety.tools import ToolRegistry, tool
 
+
+def passes(v: Verdict) -> bool:
+    """Not flagged by any destructive rule: allowed, or held only because the rules do not
+    recognise the action as safe (``unknown.action``: fail closed, a person or the judge
+    decides)."""
+    return v.verdict == "allow" or (v.basis == "held" and all(
+        r.rule == "unknown.action" for r in v.reasons if r.verdict != "allow"))
+
 S = Screener()
 
 
@@ -96,14 +104,14 @@ def test_a_name_built_at_run_time_is_not_allowed_even_in_the_runs_own_sandbox() 
     assert v.verdict == "needs_approval" and "shell.dynamic-command" in rules(v)
     v = sh(f"echo {base64.b64encode(b'ls /tmp/run-r1').decode()} | base64 -d | sh", own)
     assert v.verdict == "needs_approval" and "shell.decoded-exec" in rules(v)
-    assert sh("rm -rf /tmp/run-r1/out", own).verdict == "allow"
+    assert passes(sh("rm -rf /tmp/run-r1/out", own))
 
 
 def test_python_code_is_parsed_not_grepped() -> None:
     code = "import glob, os\nfor f in glob.glob('/data/warehouse/**/*.parquet'):\n    os.remove(f)"
     assert "shell.rm-recursive" in rules(sh(code, key="code"))
     own = "import glob, os\nfor f in glob.glob('/tmp/run-4d72/*.tmp'):\n    os.remove(f)"
-    assert sh(own, key="code").verdict == "allow"
+    assert passes(sh(own, key="code"))
     listed = "import subprocess\nsubprocess.run(['rm', '-rf', '/srv/minio/data'], check=True)"
     assert "shell.rm-recursive" in rules(sh(listed, key="code"))
     dyn = "import os\ngetattr(os, 'sys' + 'tem')('rm -rf /srv/data')"
@@ -232,7 +240,7 @@ def test_other_system_configuration_needs_approval() -> None:
 @pytest.mark.parametrize("cmd", HARD_NEGATIVES)
 def test_harmless_uses_of_the_same_binaries_stay_allowed(cmd: str) -> None:
     v = sh(cmd)
-    assert v.verdict == "allow", (cmd, [(r.rule, r.evidence) for r in v.reasons])
+    assert passes(v), (cmd, [(r.rule, r.evidence) for r in v.reasons])
 
 
 def test_the_parser_sees_words_as_the_shell_does() -> None:

@@ -45,6 +45,7 @@ from mapek.safety.rules._base import (
 from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
+from mapek.safety.rules.recognise import step_targets, unrecognised_step, unrecognised_text
 from mapek.safety.rules.saas import scan_tool_call, tool_words
 from mapek.safety.rules.shell import scan_shell
 from mapek.safety.rules.sql import scan_migrations, scan_sql
@@ -187,12 +188,23 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
+    if not found:  # nothing destructive seen: is the action positively recognised as safe?
+        why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
+        if why is not None:
+            found.append(Finding("unknown.action", why, step_targets(tool, args),
+                                 certain=False))
     return found, " ".join(scope)
 
 
-def scan_free_text(text: str, state: PlanState, budget: FieldBudget) -> list[Finding]:
-    """Findings in free text (a plan's ``text``, a free-text plan): prose and quoted commands."""
-    return scan_prose(budget.cap(text), state)
+def scan_free_text(text: str, state: PlanState, budget: FieldBudget, *,
+                   recognise: bool = True) -> list[Finding]:
+    """Findings in free text (a plan's ``text``, a free-text plan): prose and quoted commands.
+    With ``recognise`` (a plan that is only text), text the rules neither flag nor recognise
+    as safe (:func:`~mapek.safety.rules.recognise.unrecognised_text`) is ``unknown.action``."""
+    found = scan_prose(budget.cap(text), state)
+    if recognise and not found and (why := unrecognised_text(text)) is not None:
+        found.append(Finding("unknown.action", why, certain=False))
+    return found
 
 
 def _check_registry() -> None:

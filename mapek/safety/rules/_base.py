@@ -29,7 +29,7 @@ __all__ = [
     "scan_embedded",
 ]
 
-Blast = Literal["catastrophic", "destructive", "external", "opaque"]
+Blast = Literal["catastrophic", "destructive", "external", "opaque", "unknown"]
 """``catastrophic``: deny unless every target is provably this run's own (the root file system,
 a device, audit logs, a shared branch's history). ``destructive``: deletes or overwrites what may
 not come back; the context decides (this run's sandbox: allow; a human's or production: deny;
@@ -37,7 +37,10 @@ unknown: a human approves). ``external``: leaves the system (money, mass message
 approves whatever the context, because no sandbox can call it back. ``opaque``: what will run is
 only known at run time (a command name built by a substitution, a decoded payload, downloaded
 code from a known vendor, a system configuration file): a human reads it first whatever the
-context, and it is never allowed unattended, not even in the run's own sandbox."""
+context, and it is never allowed unattended, not even in the run's own sandbox. ``unknown``:
+the rules do not recognise the action as safe (:mod:`mapek.safety.rules.recognise`); held for
+the judge or a person (``needs_approval``, never ``deny``), allowed only when it is confined to
+what this run created."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,9 @@ RULES: dict[str, RuleSpec] = {
     "prose.retention": _r("retention-expire-all", "destructive",
                           "the text asks for a lifecycle/retention rule that expires everything "
                           "within a day"),
+    "unknown.action": _r("unrecognised-action", "unknown",
+                         "an action the rules do not recognise as safe (an unknown command, "
+                         "verb, tool or operation): held until someone who knows looks"),
     "prose.restore-overwrite": _r("intent-destroy", "destructive",
                                   "restoring or rolling back over live data overwrites it"),
 }

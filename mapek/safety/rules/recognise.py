@@ -1,0 +1,1140 @@
+"""What the rules positively recognise as safe: the other half of failing closed.
+
+The destructive rules say what they saw; an action none of them fired on is *not* thereby safe.
+This module says when an action is recognised as safe, and everything else is left
+``uncertain`` (the screener holds it for the judge or a person):
+
+- a **verb** the action names is a known read (get, list, describe, show, status, logs, diff,
+  plan, validate, --help, --dry-run...) or a known constructive act (create, add, build, test,
+  install, copy, backup, commit...), and no verb it names is a known change or destroy
+  (update, set, apply, deploy, restart, delete, drop, purge...). The verb is read from a
+  subcommand (``kubectl get``, ``aws ec2 describe-instances``, ``db:seed``), a tool's name
+  (``github.list_repositories``), the operation or HTTP method in its arguments, a called
+  function's name in code, a PowerShell cmdlet's verb (``Get-ChildItem``), an SQL statement's
+  kind, or a free-text plan's verbs. So "recognised" means something for CLIs, APIs and
+  wording no rule was written for;
+- or the command is a known **single-purpose binary** that only reads or makes (ls, cat, grep,
+  jq, mkdir, cp, tar...);
+- or a **registered tool** declares its effect ``read`` or ``write`` (the gateway enforces the
+  grant a write needs; the rules read its arguments);
+
+An unknown binary, an unknown verb of a known CLI, an unknown tool name or SaaS method, a
+write-ish verb, a script in a language that is not parsed, or a free-text plan that acts on
+something without a known safe verb is not recognised. :func:`unrecognised_step` and
+:func:`unrecognised_text` return what was not recognised (``None`` when all of it was).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from functools import lru_cache
+from typing import Any
+
+MAX_CHARS = 65_536
+"""Text longer than the rules read in full (their per-field budget) is not recognised: what
+was not read cannot be vouched for."""
+
+__all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
+           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS",
+           "DESTROY_VERBS"]
+
+READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
+cat view views read reads search searches query lookup look find finds diff plan validate
+validates lint test tests check checks verify version help whoami top logs log history tail head
+print count stat stats explain preview estimate compare analyze analyse summarize summarise
+review report reports watch monitor trace ping probe scan fetch retrieve browse display measure
+calculate compute select dump audit doctor health healthcheck ready tree du df ps env printenv
+grep which where who whois dig vet outdated diagnose debug print-config config-get peek
+render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
+events top-level details detail usage quota quotas metrics graph blame shortlog reflog
+rev-parse ls-files ls-remote ls-tree cat-file for-each-ref list-objects size
+about lsd lsl lsjson inventory""".split())
+"""Verbs that only read: a command, tool or operation named by one is recognised as safe."""
+
+MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
+generate draft write writes save-file post posts send reply ask comment open clone copy cp
+backup snapshot export save tag label install commit stage pull checkout switch branch fork
+bookmark star pin note annotate mkdir touch upload-draft submit-draft package pack bundle
+format-code fmt prettier
+archive-copy dump-to mktemp schedule-report enqueue queue start ack acknowledge assign-self
+download sign encrypt hash checksum login auth authenticate connect subscribe-self link invite
+attach-note push merge rebase stash fetch-all import-check upgrade-check freeze lock-file
+restore-check mb capture ci""".split())
+"""Constructive verbs: they add something and remove nothing (the destructive rules look at
+their targets: a copy over a system file, a force push)."""
+
+CHANGE_VERBS = frozenset("""update updates patch set sets put edit modify replace apply sync import
+migrate restore rollback revert scale upgrade downgrade move mv rename publish deploy release
+enable disable grant revoke assign unassign transfer pay refund charge payout archive close
+cancel stop restart reload kill suspend pause resume unlock rotate expire invalidate evict drain
+cordon uncordon taint promote demote approve reject overwrite upsert insert chmod chown
+chgrp mount unmount umount detach associate disassociate unlink upload submit execute invoke
+restart-all seed
+trigger dispatch broadcast notify shutdown reboot poweroff halt resize reindex rebuild recreate
+reinstall reconfigure configure activate deactivate block ban unban mute kick unsubscribe
+failover switchover cutover undo run-migration exec sudo chattr setfacl truncate-log
+commit-transfer withdraw wire settle void reverse deny allow override force replicate
+decrypt re-encrypt rekey reset-password passwd usermod groupmod modprobe sysctl iptables
+ufw firewall-cmd route swapoff swapon quiesce fence isolate quarantine retire
+offboard deprovision-user retag relabel mark unmark bulk batch mass""".split())
+"""Verbs that change what exists: not recognised as safe (the rules found nothing certain)."""
+
+DESTROY_VERBS = frozenset("""delete deletes del rm rmdir remove removes drop drops truncate purge
+destroy wipe erase reset prune terminate format shred nuke flush flushall flushdb clear clean
+expunge obliterate uninstall deregister unregister discard zap scrub deprovision decommission
+teardown rmi evacuate forget gc vacuum compact unset kill-all killall pkill dropdb empty
+zero blank nullify unpublish unshare
+""".split())
+"""Verbs that remove: not recognised as safe (the destructive rules decide when they know)."""
+
+_NEUTRAL = frozenset("""run exec x do invoke call sh bash script job jobs task tasks cmd command
+with and then all the a an of to for on in at by from into""".split())
+"""Words that carry no verb of their own (``npm run build``: the verb is ``build``)."""
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+
+
+@lru_cache(maxsize=8192)
+def _tokens(word: str) -> tuple[str, ...]:
+    s = _CAMEL2.sub(r"\1 \2", _CAMEL1.sub(r"\1 \2", word))
+    return tuple(t.lower() for t in _WORD.findall(s))
+
+
+def _stem(t: str) -> tuple[str, ...]:
+    """The forms a word may be an inflection or an agent noun of (``deletes``, ``deleted``,
+    ``deleting``; ``analyzer`` -> analyze, ``planner`` -> plan, ``wiper`` -> wipe)."""
+    out = [t]
+    for suf, rep in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""),
+                     ("ing", "e"), ("d", ""), ("er", ""), ("er", "e"), ("or", ""), ("or", "e")):
+        if t.endswith(suf) and len(t) - len(suf) >= 2:
+            base = t[: len(t) - len(suf)]
+            out.append(base + rep)
+            if not rep and len(base) > 3 and base[-1] == base[-2] and base[-1] not in "aeiou":
+                out.append(base[:-1])  # planner -> plan, stopped -> stop
+    return tuple(out)
+
+
+_DRY_WORDS = frozenset({"preview", "dryrun", "dry", "simulate", "simulation", "whatif"})
+
+
+def _class_of(t: str, stem: bool) -> str | None:
+    for f in (_stem(t) if stem else (t,)):
+        if f in DESTROY_VERBS:
+            return "destroy"
+        if f in CHANGE_VERBS:
+            return "change"
+        if f in READ_VERBS:
+            return "read"
+        if f in MAKE_VERBS:
+            return "make"
+    return None
+
+
+def verb_class(word: str, *, stem: bool = False) -> str | None:
+    """``destroy`` / ``change`` / ``read`` / ``make`` for the verb a word names, None when it
+    names none. A word split on ``:`` or ``.`` is read from its last part that names a verb
+    (``db:migrate:status`` -> read, ``users.delete`` -> destroy); a part split on ``-``, ``_``
+    or camel case by its first verb (``describe-instances`` -> read, ``get_transfer_status`` ->
+    read), a destroy verb anywhere in it winning (``list-and-purge`` -> destroy)."""
+    whole = word.lower()
+    c = _class_of(whole, False)
+    if c is not None:
+        return c
+    if set(_tokens(word)) & _DRY_WORDS:
+        return "read"  # suspend_preview, delete-dry-run, simulate_refund: only shows
+    parts = [p for p in re.split(r"[:.]", word) if p]
+    for part in reversed(parts):
+        toks = _tokens(part)
+        classes = [c for c in (_class_of(t, stem) for t in toks) if c is not None]
+        if not classes:
+            continue
+        return "destroy" if "destroy" in classes else classes[0]
+    return None
+
+
+def _first_verb(words: Iterable[str]) -> str | None:
+    """The class of the first word that names a verb (``kubectl rollout status`` -> read,
+    ``gcloud compute instances delete`` -> destroy)."""
+    ws = [w for w in words if w.lower() not in _NEUTRAL]
+    for i, w in enumerate(ws):  # a word that is a verb by itself first: ``az dns record-set list``
+        c = _class_of(w.lower(), False)
+        if c is not None:
+            later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
+            if c == "read" and later and later[0] in ("destroy", "change"):
+                return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
+            return c
+    for w in ws:
+        c = verb_class(w)
+        if c is not None:
+            return c
+    for w in ws:  # restic snapshots, heroku pg:backups: a plural noun naming its listing
+        c = verb_class(w, stem=True)
+        if c is not None:
+            return c
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# shell
+# --------------------------------------------------------------------------------------------
+
+_READ_BINS = frozenset("""ls ll dir cat bat less more head tail grep egrep fgrep rg ag ack wc sort
+uniq cut tr awk gawk mawk jq yq xq tree du df free uptime ps pgrep top htop w who whoami id
+groups uname hostname date cal pwd echo printf true false test [ [[ sleep which whereis type stat
+file readlink realpath dirname basename md5sum sha1sum sha256sum sha512sum cksum b2sum base64
+base32 xxd od hexdump strings diff cmp comm join paste column fold fmt nl expand tac rev seq env
+printenv locale getent last lastlog dmesg lsblk blkid lscpu lsusb lspci lsmod lsof ss netstat
+ifconfig ping ping6 traceroute tracepath mtr dig nslookup host whois nproc getconf cd pushd popd
+export read exit return shift local declare typeset let expr bc dc man info apropos tldr wait
+history vmstat iostat mpstat sar nvidia-smi sensors df-h tput clear-screen set source .
+diff3 sdiff colordiff numfmt shuf tee-stdout zcat zgrep zless bzcat xzcat curl wget http https
+openssl ssh-keygen-list nc-z pytest tox nox jest mocha vitest phpunit rspec shellcheck hadolint
+eslint flake8 pylint mypy ruff black-check isort-check yamllint tflint checkov trivy grype
+promtool amtool kubeval kubeconform conftest speedtest iperf iperf3 time hyperfine pv watch
+sha1 md5 shasum certutil-list dnsutils drill kdig arp route-n iwconfig lshw dmidecode
+smartctl-a hdparm-i sysctl-a journalctl systemd-analyze loginctl timedatectl localectl
+hostnamectl busctl-list getfacl lsattr namei findmnt mount-l showmount exportfs-v
+""".split())
+"""Binaries that only read (their destructive flags, like ``sed -i``, are looked at apart)."""
+
+_MAKE_BINS = frozenset("""mkdir touch cp install ln tar zip unzip gzip gunzip bzip2 bunzip2 xz unxz
+7z zstd unzstd rsync scp sftp tee mktemp make cmake ninja gcc g++ cc clang go cargo rustc javac
+mvn gradle npm npx pnpm yarn pip pip3 pipx uv poetry conda mamba bundle gem composer dotnet
+apt apt-get dnf yum brew pacman apk snap flatpak choco winget pg_dump mysqldump mongodump
+pg_dumpall pg_basebackup sqlite3-backup ssh-keygen gpg age sed awk-print cmp split csplit
+convert ffmpeg pandoc latexmk hugo jekyll mkdocs sphinx-build tsc webpack vite esbuild rollup
+black isort prettier gofmt rustfmt terraform-fmt git-add dpkg-query rpm-q sha256 nmap
+""".split())
+"""Binaries that make or copy (the rules look at what they would overwrite)."""
+
+_VERB_CLIS = frozenset("""git gh glab kubectl oc helm docker podman nerdctl crictl ctr aws gcloud
+gsutil bq az terraform tofu pulumi cdk sam serverless sls heroku doctl flyctl fly vercel netlify
+firebase supabase wrangler railway render openstack argocd flux kustomize skaffold tilt minikube
+kind k3d eksctl ansible ansible-playbook vault consul nomad etcdctl kafka-topics kafka-configs
+redis-cli mongosh mongo psql mysql sqlite3 clickhouse-client snowsql cqlsh influx systemctl
+service launchctl brew npm yarn pnpm pip poetry cargo go dotnet gem composer apt apt-get dnf yum
+snap mc rclone restic borg velero zfs zpool lvm lvremove vgremove btrfs mdadm parted fdisk
+sfdisk gdisk wipefs diskutil stripe twilio sendgrid mailchimp shopify-cli salesforce sfdx sf
+jira confluence slack-cli okta auth0 gam rails rake bundle django-admin manage.py artisan
+php mix flask alembic prisma knex sequelize typeorm liquibase flyway dbt airflow dagster prefect
+databricks spark-submit hdfs hadoop gsutil aws-vault sops kubeseal istioctl linkerd cilium
+calicoctl velero kopia restic duplicity rsnapshot certbot acme.sh nginx apachectl
+haproxy pm2 supervisorctl crontab at ufw iptables nft firewall-cmd ip nmcli resolvectl
+machinectl virsh vboxmanage vagrant packer
+qm pct lxc incus multipass docker-compose compose cosign crane skopeo oras regctl
+gcrane""".split())
+"""CLIs whose subcommand says what they do: the verb decides (a known CLI's unknown verb is
+not recognised)."""
+
+_INTERP = frozenset("""sh bash zsh dash ksh fish python python2 python3 perl ruby node nodejs php
+lua deno bun pwsh powershell Rscript Rscript.exe julia osascript cscript wscript""".split())
+_CODE_FLAGS = frozenset({"-c", "-e", "-E", "--eval", "-r", "-p", "-Command", "-command"})
+_SQL_CLIENTS = frozenset("psql mysql mariadb sqlite3 clickhouse-client snowsql cqlsh duckdb "
+                         "sqlcmd bq".split())
+_SQL_FLAGS = frozenset({"-c", "--command", "-e", "--execute", "-q", "--query", "-Q"})
+_WRAPPERS = frozenset("""sudo doas env nohup time nice ionice timeout stdbuf command builtin exec
+setsid xargs watch strace unbuffer caffeinate runuser chroot su then do else""".split())
+_SAFE_FLAGS = ("--help", "-h", "--version", "-V", "-v", "version", "help", "--dry-run", "--dryrun",
+               "--what-if", "--whatif", "-whatif", "--noop", "--check", "--diff", "--plan",
+               "--list", "-l", "--list-all", "--validate", "--syntax-check", "--print",
+               "--server-dry-run", "--dry-run=client", "--dry-run=server")
+_BAD_FLAG = re.compile(r"^--?(?:[\w-]*(?:delete|purge|remove|drop|wipe|destroy|force|overwrite|"
+                       r"prune|truncate|reset|erase|clean|clear|cascade|nuke|flush|"
+                       r"kill|terminate|yes|confirm|approve|auto-approve|accept|assume-yes|"
+                       r"no-preserve-root|hard|replace|in-place|inplace)[\w-]*|i|f|y|rf|fr|"
+                       r"fd|fdx|d|D|x)$")
+"""Flags that make a read or a make command destructive or unattended."""
+_HTTP_WRITE_FLAGS = frozenset("""-X --request -d --data --data-raw --data-binary --data-urlencode
+-F --form -T --upload-file --json --post-data --post-file --method --body-data""".split())
+_SED_INPLACE = re.compile(r"^-(?:[a-zA-Z]*i\S*|-in-place\S*)$")
+
+
+def _peel(words: list[str]) -> list[str]:
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if re.match(r"^[A-Za-z_]\w*=", w):
+            i += 1
+            continue
+        base = w.rsplit("/", 1)[-1]
+        if base in _WRAPPERS:
+            i += 1
+            while i < len(words) and (words[i].startswith("-") or
+                                      re.match(r"^\d+[smhd]?$", words[i])):
+                if words[i] in ("-u", "-g", "-n", "-s", "-k", "-I", "-P", "-L", "-c"):
+                    i += 1
+                i += 1
+            continue
+        break
+    return words[i:]
+
+
+def _subcommands(argv: list[str], n: int = 4) -> list[str]:
+    """The leading words of a command that are neither flags nor paths, values or names."""
+    out: list[str] = []
+    for a in argv:
+        if len(out) >= n:
+            break
+        if a == "--":
+            break
+        if a.startswith("-") or "=" in a or "/" in a or "\\" in a or "@" in a or \
+                a[:1].isdigit() or not re.fullmatch(r"[A-Za-z][\w:.-]*", a):
+            continue
+        out.append(a)
+    return out
+
+
+def _verb_of_cli(name: str, argv: list[str]) -> str | None:
+    words = _subcommands(argv)
+    if name == "git" and words and words[0].lower() in ("branch", "tag", "stash", "remote",
+                                                         "worktree", "config", "notes"):
+        # ``git branch -D x``, ``git tag -d``, ``git stash drop``: the flags and the next verb
+        if any(a in ("-d", "-D", "--delete", "-m", "-M", "--unset", "--unset-all",
+                     "--remove-section") for a in argv):
+            return "destroy"
+        rest = [w for w in words[1:] if verb_class(w)]
+        if rest:
+            return _first_verb(rest)
+        return "read" if words[0].lower() in ("remote", "config", "worktree", "notes") or \
+            len([a for a in argv if not a.startswith("-")]) <= 1 else "make"
+    if name == "git" and words and words[0].lower() in ("checkout", "restore", "switch") and \
+            any(a in (".", "--", "-f", "--force", "--discard-changes", "-C") for a in argv[1:]):
+        return "destroy"
+    if name in ("redis-cli",):
+        if any(a in ("--scan", "--bigkeys", "--memkeys", "--hotkeys", "--stat", "--latency",
+                     "--latency-history", "--intrinsic-latency") for a in argv):
+            return "read"
+        cmd = [a for a in argv if not a.startswith("-") and not a[:1].isdigit()]
+        for w in cmd:
+            if w.upper() in _REDIS_READ:
+                return "read"
+            if w.upper() in _REDIS_ALL:
+                return "change"
+        return None
+    verb = _first_verb(words)
+    if verb is None:  # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb
+        flags = [a.lstrip("-").split("=", 1)[0].lower() for a in argv if a.startswith("-")]
+        if any(f in READ_VERBS for f in flags) and not any(_BAD_FLAG.match(a.split("=", 1)[0])
+                                                           for a in argv):
+            return "read"
+    return verb
+
+
+_REDIS_READ = frozenset("""GET MGET KEYS SCAN INFO TTL PTTL TYPE EXISTS HGET HGETALL HKEYS HLEN
+LRANGE LLEN SMEMBERS SCARD ZRANGE ZCARD ZSCORE DBSIZE PING MEMORY SLOWLOG CLIENT STRLEN
+XRANGE XLEN XINFO CONFIG-GET LASTSAVE TIME ECHO MONITOR ROLE HSCAN SSCAN ZSCAN""".split())
+_REDIS_ALL = _REDIS_READ | frozenset("""SET DEL FLUSHALL FLUSHDB UNLINK EXPIRE HSET HDEL LPUSH RPUSH
+SADD SREM ZADD ZREM CONFIG SHUTDOWN SAVE BGSAVE RENAME MSET INCR DECR""".split())
+
+_PS_READ = frozenset("""get test measure select where sort group format-table format-list
+format-wide out-string out-host write-host write-output write-verbose convertto convertfrom
+compare find search show read resolve trace watch tee-object foreach-object import-module
+join split start-sleep""".split())
+_PS_VERB = re.compile(r"\b([A-Z][a-z]+)-([A-Z][A-Za-z]+)\b")
+
+
+def _powershell(text: str) -> str | None:
+    """PowerShell (not parsed as bash): recognised when every cmdlet is a read verb."""
+    cmdlets = _PS_VERB.findall(text)
+    if not cmdlets:
+        return "powershell without a recognised cmdlet"
+    for verb, noun in cmdlets:
+        v = verb.lower()
+        if v in _PS_READ or f"{v}-{noun.lower()}" in _PS_READ or \
+                (v in ("format", "out", "convertto", "convertfrom", "write") and
+                 noun.lower() in ("table", "list", "wide", "string", "host", "json", "csv",
+                                  "output", "verbose", "gridview", "html", "xml")):
+            continue
+        return f"cmdlet {verb}-{noun} is not a known read"
+    return None
+
+
+def _looks_powershell(text: str) -> bool:
+    return bool(_PS_VERB.search(text)) and ("$" in text or "|" in text or "-Path" in text or
+                                             text.lstrip()[:1].isupper())
+
+
+_WHOLE_PARSE = 8_192
+"""Scripts up to this size are parsed whole; longer ones line by line."""
+
+
+def unrecognised_shell(text: str, depth: int = 0) -> str | None:
+    """What in a shell script is not recognised as safe (None: every command is)."""
+    from mapek.safety.rules.shellparse import parse_commands
+
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) > _WHOLE_PARSE:  # long scripts line by line (bashlex is slow on big input)
+        for line in dict.fromkeys(x.strip() for x in text.split("\n")):
+            if line and not line.startswith("#"):
+                why = unrecognised_shell(line, depth)
+                if why is not None:
+                    return why
+        return None
+    cmds = parse_commands(text)
+    if cmds is None:
+        if _looks_powershell(text):
+            return _powershell(text)
+        return "a script the shell parser cannot read"
+    for c in cmds:
+        why = _command(c.words, c.dynamic, depth)
+        if why is not None:
+            return why
+    return None
+
+
+_THOROUGH = frozenset({"kubectl", "oc", "k", "helm", "aws", "gcloud", "gsutil", "az", "terraform",
+                       "tofu", "pulumi"})
+"""Cloud and cluster CLIs whose rule reads every delete form (backup tools' rules do not: a
+``restic forget`` they did not flag is not thereby judged)."""
+
+
+_GIT_JUDGED = frozenset({"branch", "push", "clean", "reset", "rm", "tag", "filter-branch",
+                         "filter-repo"})
+"""git subcommands whose destroy forms the git rule reads (``git restore .``, ``git stash
+clear``, ``git reflog expire`` it does not)."""
+_BUILD_TOOLS = frozenset("make just ninja gradle mvn rake task invoke nox tox bazel".split())
+_REMOVERS = frozenset("rm unlink rmdir shred srm del erase rd remove-item ri".split())
+_COPIERS = frozenset("cp mv install ln rsync scp tar unzip tee dd".split())
+_CREATED: ContextVar[frozenset[str]] = ContextVar("created", default=frozenset())
+"""Targets the plan created in earlier steps (``PlanState.created``), for the step screened."""
+
+
+_ARTEFACT = r"\.(?:o|obj|pyc|pyo|class|a|so\.tmp|tmp|swp|bak~)$"
+
+
+def _placed(path: str, *, strict: bool = False) -> bool:
+    """A path the rules can place as harmless to touch: scratch, regenerable, a null device,
+    created by the plan, or (unless ``strict``: for a delete) relative to the work folder."""
+    from mapek.safety.rules._base import classify_path, norm_target
+
+    p = path.strip("'\"")
+    if not p or p.startswith("$"):
+        return False
+    cls = classify_path(p)
+    if cls in ("scratch", "regenerable", "null"):
+        return True
+    parts = p.replace("\\", "/").split("/")
+    if not p.startswith(("/", "~")) and (any(classify_path(x) == "regenerable" for x in parts[:-1])
+                                         or re.search(_ARTEFACT, parts[-1])):
+        return True  # build/*.o, dist/app.js, a compiled artefact
+    t = norm_target(p)
+    if any(t == c or t.startswith(c + "/") for c in _CREATED.get()):
+        return True
+    return not strict and cls == "path" and not p.startswith(("/", "~", "\\")) and \
+        not re.match(r"^[A-Za-z]:", p)
+
+
+def _removes(name: str, rest: list[str]) -> str | None:
+    """rm and its kin: recognised only when every target is placed (scratch, regenerable,
+    made by the plan) or inside the work folder; the rm rule judges the rest."""
+    ops = [a for a in rest if not a.startswith("-") or a == "-"]
+    if ops and all(_placed(a, strict=True) for a in ops):
+        return None
+    return f"{name} removes {' '.join(ops)[:60] or 'what it is given'}"
+
+
+def _writes_outside(low: str, rest: list[str]) -> str | None:
+    """A copy, move, link or extraction whose destination is outside the places the rules
+    can place (``tar -xf b.tar -C /``, ``cp -r new/* /srv/www/``): it overwrites what is there."""
+    if low not in _COPIERS and low not in ("aws", "gsutil", "gcloud", "az", "rclone"):
+        return None
+    dest: str | None = None
+    for i, a in enumerate(rest):
+        if a in ("-C", "--directory", "-d", "-t", "--target-directory", "--exdir") and \
+                i + 1 < len(rest) and low in ("tar", "unzip", "cp", "mv", "install"):
+            dest = rest[i + 1]
+        elif a.startswith(("--directory=", "--target-directory=")):
+            dest = a.split("=", 1)[1]
+        elif low == "dd" and a.startswith("of="):
+            dest = a[3:]
+    ops = [a for a in rest if not a.startswith("-") and "=" not in a]
+    if low in ("aws", "gsutil", "gcloud", "az", "rclone"):
+        return None  # their rules read cloud copies; a local destination is placed below
+    if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
+        dest = ops[-1]
+    if dest is None and low == "tee":
+        for a in ops:
+            if not _placed(a):
+                return f"tee writes {a}"
+        return None
+    if dest is None and low == "tar" and any(re.fullmatch(r"-?[a-zA-Z]*x[a-zA-Z]*", a) or
+                                             a == "--extract" for a in rest[:2]):
+        dest = "."
+    if dest is None or _placed(dest) or ":" in dest and low in ("scp", "rsync"):
+        return None
+    return f"{low} writes into {dest}"
+
+
+@lru_cache(maxsize=1)
+def _handled() -> frozenset[str]:
+    """Commands a destructive rule reads (rm, find, dd, git, docker, kubectl, aws...): when it
+    saw a destroy verb there and found nothing, it judged the target (scratch, regenerable,
+    this run's own, low value)."""
+    from mapek.safety.rules.cloud import CLOUD_COMMANDS
+    from mapek.safety.rules.shell import _HANDLERS
+
+    return frozenset(_HANDLERS) | (frozenset(CLOUD_COMMANDS) & _THOROUGH)
+
+
+_DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
+        "--server-dry-run", "--plan-only", "--simulate", "--diff")
+_SCRIPT = re.compile(r"^(?:\.{0,2}/|~/|[\w.-]+/)?(?:[\w.-]+/)*([A-Za-z][\w.-]*?)"
+                     r"(?:\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd))?$")
+
+
+def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
+    argv = _peel(list(words))
+    if not argv:
+        return None
+    k = len(words) - len(argv)
+    if k < len(dynamic) and dynamic[k]:
+        return "a command name built at run time"
+    name = argv[0].rsplit("/", 1)[-1]
+    low = name.lower()
+    rest = argv[1:]
+    if depth > 4:
+        return "nesting too deep"
+    if _PS_VERB.fullmatch(name):
+        return _powershell(" ".join(argv))
+    handled = low in _handled() or low.startswith("mkfs")
+    if any(a.lower().startswith(_DRY) for a in rest):
+        return None
+    if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
+                                                          if a not in _SAFE_FLAGS):
+        if any(a.lower().startswith(("--dry-run", "--dryrun", "--what-if", "--whatif",
+                                     "-whatif", "--noop", "--check", "--diff", "--plan",
+                                     "--help", "--version", "--server-dry-run"))
+               for a in rest) or len(rest) == 1:
+            return None
+    if low in _INTERP:
+        for i, a in enumerate(rest):
+            if a in _CODE_FLAGS and i + 1 < len(rest):
+                code = rest[i + 1]
+                if low in ("sh", "bash", "zsh", "dash", "ksh", "fish"):
+                    return unrecognised_shell(code, depth + 1)
+                if low in ("pwsh", "powershell"):
+                    return _powershell(code)
+                return unrecognised_code(code)
+        if rest[:2] == ["-m", "pytest"] or rest[:2] == ["-m", "unittest"] or \
+                rest[:2] == ["-m", "json.tool"] or rest[:2] == ["-m", "pip"] and \
+                len(rest) > 2 and verb_class(rest[2]) in ("read", "make"):
+            return None
+        if rest and rest[0] == "-m" and len(rest) > 1:
+            return f"{name} runs the module {rest[1]}"
+        return f"{name} runs a script the rules do not read"
+    if low in ("ssh", "mosh"):
+        remote, skip = [], False
+        for a in rest:
+            if skip:
+                skip = False
+            elif a.startswith("-"):
+                skip = a in ("-i", "-p", "-l", "-o", "-J", "-F", "-L", "-R", "-D", "-b", "-c",
+                             "-E", "-e", "-m", "-O", "-Q", "-S", "-W", "-w", "-P")
+            else:
+                remote.append(a)
+        if "-N" in rest or any(a.startswith("-") and "N" in a and not a.startswith("--")
+                               for a in rest):
+            return None  # a tunnel, no remote command (-R is the remote-shell rule's)
+        if len(remote) >= 2:
+            return unrecognised_shell(" ".join(remote[1:]), depth + 1)
+        return "an interactive remote shell"
+    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]):
+        for i, a in enumerate(rest):
+            if a in _SQL_FLAGS and i + 1 < len(rest):
+                return unrecognised_sql(rest[i + 1])
+            if a.startswith(("--command=", "--execute=", "--query=")):
+                return unrecognised_sql(a.split("=", 1)[1])
+        if low == "bq" and rest and rest[0] == "query":
+            q = [a for a in rest[1:] if not a.startswith("-")]
+            return unrecognised_sql(q[-1]) if q else "bq query without SQL"
+        if low in ("sqlite3", "duckdb") and len([a for a in rest if not a.startswith("-")]) >= 2:
+            return unrecognised_sql([a for a in rest if not a.startswith("-")][-1])
+        return f"{name} with no statement the rules can read"
+    if low in ("mongosh", "mongo"):
+        for i, a in enumerate(rest):
+            if a == "--eval" and i + 1 < len(rest):
+                return unrecognised_code(rest[i + 1])
+        return f"{name} with no statement the rules can read"
+    if low in ("kubectl", "oc", "docker", "podman") and "exec" in rest and "--" in rest:
+        inner = rest[rest.index("--") + 1:]
+        return _command(inner, [False] * len(inner), depth + 1)
+    if low == "find":
+        if any(a in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fls")
+               for a in rest):
+            for i, a in enumerate(rest):
+                if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(rest):
+                    inner = [w for w in rest[i + 1:] if w not in (";", "+", "{}", "\\;")]
+                    why = _command(inner, [False] * len(inner), depth + 1)
+                    if why is not None:
+                        return why
+            if "-delete" in rest and not handled:
+                return "find -delete"
+        return None
+    if (low in ("nc", "ncat", "netcat") and any(a.startswith("-") and "z" in a for a in rest)) \
+            or (low == "visudo" and "-c" in rest) or (low in ("nginx", "sshd") and
+                                                      any(a in ("-t", "-T") for a in rest)):
+        return None  # a port probe, a syntax check
+    if low in ("sed", "perl") and any(_SED_INPLACE.match(a) for a in rest):
+        return f"{name} edits files in place"
+    if low in ("curl", "wget", "http", "https", "xh", "httpie"):
+        for i, a in enumerate(rest):
+            flag = a.split("=", 1)[0]
+            if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
+                method = rest[i + 1].upper() if flag in ("-X", "--request", "--method") and \
+                    i + 1 < len(rest) else (a.split("=", 1)[1].upper() if "=" in a else "")
+                if method in ("GET", "HEAD", "OPTIONS"):
+                    continue
+                return f"{name} sends data ({a})"
+        if low in ("http", "https", "xh", "httpie") and rest and \
+                rest[0].upper() in ("POST", "PUT", "PATCH", "DELETE"):
+            return f"{name} {rest[0]}"
+        return None
+    if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "jq",
+               "awk", "sort", "wc", "diff", "du", "df"):
+        return None
+    if ("/" in argv[0] or re.search(r"\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd)$", argv[0])) and \
+            low not in _VERB_CLIS and low not in _READ_BINS | _MAKE_BINS and not handled:
+        m = _SCRIPT.match(argv[0])  # a script says what it does by its name: check_0.sh
+        said = verb_class(m.group(1), stem=True) if m else None
+        if said in ("read", "make") and not any(_BAD_FLAG.match(a.split("=", 1)[0])
+                                                for a in rest):
+            return None
+        if said is not None or not _subcommands(rest) and not any(a.startswith("-")
+                                                                  for a in rest):
+            return f"{name}: a script whose name says no known safe verb"
+        # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
+    if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
+            a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
+                                   "--input") for a in rest):
+        return None  # a GET through the CLI's API passthrough
+    if low in _VERB_CLIS or low in _BUILD_TOOLS or (
+            low not in _READ_BINS and low not in _MAKE_BINS and not handled
+            and _subcommands(rest)):
+        verb = _verb_of_cli(low, rest)
+        subs = _subcommands(rest, 1)
+        if low in ("docker", "podman", "nerdctl", "kubectl", "oc") and subs and \
+                subs[0] in ("run", "exec", "debug") and any(
+                    x.lower() in DESTROY_VERBS | CHANGE_VERBS | _INTERP
+                    for x in rest[1:] if not x.startswith("-")):
+            return f"{name} {subs[0]} runs a command the rules do not read in the container"
+        if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
+                                                     for w in words[:k]) and \
+                not any(dynamic[k + 1:]) and \
+                (low != "git" or (subs and subs[0] in _GIT_JUDGED)):
+            return None  # the rule for this command saw the verb and judged the target
+        if low in _BUILD_TOOLS and verb is None:
+            return None  # make docs, just bundle: a build target
+        if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
+            return f"{name}: changes who can reach something ({' '.join(_subcommands(rest))[:60]})"
+        if verb in ("read", "make"):
+            if verb == "make" and (why := _writes_outside(low, rest)) is not None:
+                return why
+            if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest) and verb != "read" and \
+                    (not handled or low != "git" and any(
+                        re.search(r"force|overwrite|prune|purge|delete|wipe", a)
+                        for a in rest if a.startswith("--"))):
+                return f"{name}: a destructive or unattended flag"
+            if low in ("terraform", "tofu", "pulumi") and "apply" in rest:
+                return f"{name} apply"
+            return None
+        if verb is None and low in _READ_BINS | _MAKE_BINS and not (
+                low in _VERB_CLIS and _subcommands(rest, 1)):
+            return None
+        if verb is None:
+            return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
+        return f"{name}: a {verb} verb ({' '.join(_subcommands(rest))[:60]})"
+    if low in _REMOVERS:
+        return _removes(name, rest)
+    if (low in _MAKE_BINS or low in _COPIERS) and (why := _writes_outside(low, rest)) is not None:
+        return why
+    if low in _READ_BINS or low in _MAKE_BINS:
+        if low in _MAKE_BINS and not handled and any(
+                _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest
+                if a not in ("-f",) or low not in ("tar", "make")):
+            if low not in ("cp", "tar", "make", "ln", "rsync", "gzip", "zip", "unzip") or \
+                    any(re.search(r"delete|purge|remove|force|overwrite", a) for a in rest):
+                return f"{name}: a destructive or unattended flag"
+        return None
+    if low in ("chmod", "chown", "chgrp"):
+        ops = [a for a in rest if not a.startswith("-")][1:]
+        if not all(_placed(a) for a in ops):
+            return f"{name} over a path the rules cannot place"
+    if handled:
+        return None  # rm, dd, chmod, truncate...: the rule for the command judged its target
+    if "/" in argv[0] or re.search(r"\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd)$", argv[0]):
+        m = _SCRIPT.match(argv[0])  # a script says what it does by its name: check_0.sh
+        if m and verb_class(m.group(1)) in ("read", "make") and not any(
+                _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest):
+            return None
+        return f"{name}: a script whose name says no known safe verb"
+    return f"{name}: an unknown command"
+
+
+# --------------------------------------------------------------------------------------------
+# SQL and code
+# --------------------------------------------------------------------------------------------
+
+_SQL_SAFE_HEAD = re.compile(
+    r"^\s*(?:SELECT|WITH|EXPLAIN|SHOW|DESCRIBE|DESC|USE|BEGIN|START\s+TRANSACTION|COMMIT|"
+    r"ROLLBACK|END|PRAGMA|VALUES|TABLE|ANALYZE|SET\s+(?:SESSION|LOCAL|search_path|"
+    r"statement_timeout|TIME\s+ZONE|ROLE|NAMES|TRANSACTION|lock_timeout|work_mem|\w+\s*(?:=|TO))|"
+    r"CREATE\s+(?:TEMP(?:ORARY)?\s+|UNIQUE\s+)?(?:TABLE|INDEX|VIEW|SCHEMA|DATABASE|"
+    r"MATERIALIZED\s+VIEW|SEQUENCE|TYPE|EXTENSION|ROLE|USER)\b(?!.*\bAS\s+SELECT\b.*\bDROP)|"
+    r"INSERT\s+INTO|COPY\s+\(?\s*SELECT|COPY\s+\w[\w.]*\s+TO\b|\\[a-z]+|"
+    r"ALTER\s+TABLE\s+\S+\s+ADD\b|REFRESH\s+MATERIALIZED|CALL\s+\w*(?:get|list|"
+    r"report|check)|VACUUM\s+ANALYZE|LOCK\s+TABLE|DECLARE|FETCH|CLOSE|SAVEPOINT|RELEASE|"
+    r"RESET\s+\w+|LISTEN|NOTIFY|CHECKPOINT|CLUSTER\s+\w+|COMMENT\s+ON)", re.I)
+_SQL_SELECT_SIDE = re.compile(r"\bINTO\s+(?!@|:)\w|\bpg_terminate_backend|\bpg_cancel_backend|"
+                              r"\bpg_drop|\bset_config|\bpg_reload_conf|\bdblink_exec|\blo_unlink|"
+                              r"\bpg_truncate|\bnextval\b|\bFOR\s+UPDATE\b", re.I)
+_SQL_BOUNDED_WRITE = re.compile(
+    r"^\s*(?:UPDATE\b.*\bSET\b.*|DELETE\s+FROM\b.*)\bWHERE\s+(?:\w+\.)?(?:id|\w+_id|uuid|pk|key|"
+    r"email|slug|name|code|sku)\s*(?:=\s*(?:'[^']*'|\d+|\$\d+|\?|:\w+)|IN\s*\([^)]{0,400}\))"
+    r"\s*(?:AND\b.*)?;?\s*(?:RETURNING\b.*)?$", re.I | re.S)
+"""An UPDATE or DELETE of rows named by their key (``WHERE id = 42``): a write the rules
+recognise as narrow. Any other predicate (a date range, a status) is left to the judge."""
+
+
+def unrecognised_sql(sql: str) -> str | None:
+    """What in SQL is not recognised as safe: each statement must be a read (SELECT without
+    INTO, SHOW, EXPLAIN...), a constructive one (CREATE, INSERT, ALTER ... ADD), session
+    control, or an UPDATE/DELETE bounded by a WHERE (the rules judge the WHERE)."""
+    from mapek.safety.rules.sql import split_statements
+
+    stmts = [s for s in split_statements(sql) if s.strip()]
+    bare = re.sub(r"--[^\n]*|/\*.*?\*/|#[^\n]*", " ", sql, flags=re.S).strip(" ;\n\t")
+    if not stmts:
+        return None if not bare else "no SQL statement the rules can read"
+    for s in stmts[:2000]:
+        body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S).strip()
+        if not body:
+            continue
+        if _SQL_SAFE_HEAD.match(body):
+            if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and _SQL_SELECT_SIDE.search(body):
+                return "SELECT with a side effect"
+            if re.match(r"^\s*WITH", body, re.I) and re.search(
+                    r"\b(?:DELETE|UPDATE|INSERT|MERGE|TRUNCATE|DROP)\b", body, re.I):
+                return "WITH around a write"
+            if re.match(r"^\s*EXPLAIN\s+ANALY[SZ]E\b", body, re.I) and re.search(
+                    r"\b(?:DELETE|UPDATE|INSERT|MERGE)\b", body, re.I):
+                return "EXPLAIN ANALYZE runs a write"
+            continue
+        if _SQL_BOUNDED_WRITE.match(body):
+            continue
+        return f"SQL statement not recognised as safe: {body[:60]}"
+    return None
+
+
+_CALL = re.compile(r"([A-Za-z_][\w]*)\s*\(")
+_PURE = frozenset("""print len str int float bool dict list set tuple sorted sum min max range
+enumerate zip map filter any all abs round isinstance format join split rsplit strip lstrip
+rstrip lower upper title replace append extend items keys values loads load parse match search
+findall finditer sub compile groupby mean median head describe info open read readlines
+readline get getattr hasattr type repr json_normalize DataFrame Series read_csv read_json
+read_parquet to_string to_markdown to_dict iter next sleep time now today strftime strptime
+datetime date timedelta Path glob rglob exists is_file is_dir stat resolve as_posix encode
+decode startswith endswith count index find pop update insert remove sort reverse copy
+deepcopy add discard setdefault fromkeys split_lines splitlines partition zfill ljust rjust
+center capitalize casefold isdigit isalpha exit log info debug warning error basicConfig
+getLogger Counter defaultdict OrderedDict namedtuple dataclass field sqrt floor ceil pow
+random choice randint uniform shuffle sample seed pprint dumps dump console table
+assert_equal assertEqual raises fixture mark parametrize lambda cursor fetchall fetchone
+fetchmany connect close commit __init__ super object property staticmethod classmethod
+require log_info forEach then catch JSON stringify toString toArray pretty limit sort_values
+value_counts agg aggregate apply reset_index set_index merge concat pivot_table plot savefig
+show figure subplot xlabel ylabel legend title tight_layout to_csv to_json to_parquet
+write writerow writerows writeheader writer reader DictReader DictWriter mkdir makedirs
+touch write_text write_bytes read_text read_bytes""".split())
+"""Calls that compute, read or format (their names carry no verb about the outside world)."""
+
+
+def unrecognised_code(code: str) -> str | None:
+    """Code (Python, JavaScript, a Mongo shell): recognised when no call it makes names a
+    change or destroy verb outside the pure helpers (print, len, sorted, read_csv...), and
+    every SQL string it executes is recognised."""
+    calls = _CALL.findall(code)
+    if not calls and not code.strip():
+        return None
+    for name in calls:
+        if name in _PURE or name.lower() in _PURE:
+            continue
+        c = verb_class(name)
+        if c in ("destroy", "change", "make"):
+            return f"code calls {name}()"
+    for m in re.finditer(r"\.(?:execute|executemany|executescript|sql|query|raw|run)\s*\(\s*"
+                         r"[frbu]?(\"\"\"|'''|\"|')(.*?)\1", code, re.S):
+        why = unrecognised_sql(m.group(2))
+        if why is not None:
+            return why
+    for m in re.finditer(r"\b(?:os\.system|os\.popen|subprocess\.\w+|run_command|check_output)\s*"
+                         r"\(\s*[frbu]?(\"\"\"|'''|\"|')(.*?)\1", code, re.S):
+        why = unrecognised_shell(m.group(2), 1)
+        if why is not None:
+            return why
+    if re.search(r"\bsubprocess\.\w+\s*\(\s*\[", code):
+        inner = re.search(r"\bsubprocess\.\w+\s*\(\s*\[([^\]]*)\]", code)
+        words = re.findall(r"[\"']([^\"']*)[\"']", inner.group(1)) if inner else []
+        why = _command(words, [False] * len(words), 1) if words else \
+            "subprocess with an argument list built at run time"
+        if why is not None:
+            return why
+    if re.search(r"\b(?:exec|eval|__import__|getattr)\s*\(", code):
+        return "code runs code it builds"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# free text
+# --------------------------------------------------------------------------------------------
+
+_PROSE_SAFE = READ_VERBS | frozenset("""summarise summarize draft outline document describe
+explain analyse analyze investigate research review read compare assess evaluate estimate check
+verify confirm look find list count collect gather identify note record report answer ask reply
+discuss propose recommend suggest plan prepare sketch brainstorm tell present show
+visualise visualize chart plot graph measure monitor observe track inspect audit examine study
+learn understand diagnose debug reproduce test search query fetch retrieve download view open
+print export copy backup back snapshot create add build generate compile write translate
+proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
+_PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
+nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
+redirect swap flip roll email message text sms contact announce send
+mail share give hand expose strip shut turn""".split())) - frozenset(
+    {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
+     "allow"})
+_LEAD = frozenset("""please then and also first next finally now just so afterwards after that
+i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
+ahead quickly carefully simply immediately kindly you your team agent""".split())
+_OPENING = re.compile(r"\b(?:public(?:ly)?|world-readable|anyone\s+with\s+the\s+link|"
+                      r"to\s+everyone|open\s+to\s+all|all\s+users)\b", re.I)
+"""Opening something to everyone is an access change, whatever verb says it."""
+_LIGHT = frozenset("take go come help try make get".split())
+"""Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
+_DET = frozenset("a an the this that these those its our your their some any".split())
+_CLAUSE = re.compile(r"[.;:!?\n]+|,\s*|\s+(?:and|then|but|or|so|before|after|once|until)\s+",
+                     re.I)
+_NEG_LEAD = re.compile(r"^(?:do\s+not|don'?t|never|not|no\s+need\s+to|avoid|without|"
+                       r"we\s+won'?t|i\s+won'?t|nothing)\b", re.I)
+
+
+def unrecognised_text(text: str) -> str | None:
+    """A free-text plan: recognised when the verbs that open its clauses (the imperatives:
+    "Summarise ...", "then open a ticket") include a known read, analysis, drafting or
+    constructive one and none is an act the rules cannot vouch for (a change or destroy verb
+    that is not negated)."""
+    if len(text) > MAX_CHARS:
+        return f"a plan too long to read in full ({len(text):,} characters)"
+    raw_first = text.strip().split(None, 1)[0] if text.strip() else ""
+    first = raw_first.lower()
+    if "\n" not in text.strip() and raw_first == first and (
+            first in _handled() or first in _READ_BINS or first in _MAKE_BINS or
+            first in _VERB_CLIS):
+        from mapek.safety.rules.shellparse import parse_commands
+
+        if parse_commands(text.strip()) is not None:  # a command line given as the plan
+            return unrecognised_shell(text)
+    safe = False
+    for sentence in re.split(r"[.;!?\n]+", text):
+        why, ok = _sentence(sentence)
+        if why is not None:
+            return why
+        safe = safe or ok
+    return None if safe else "no verb the rules recognise as safe"
+
+
+def _sentence(sentence: str) -> tuple[str | None, bool]:
+    if _OPENING.search(sentence) and not _NEG_LEAD.match(sentence.strip()):
+        return "the plan opens something to others (public, everyone, anyone)", False
+    safe = False
+    negated = False
+    for clause in _CLAUSE.split(sentence):
+        c = clause.strip().strip("\"'`*-()[]")
+        if not c:
+            continue
+        if _NEG_LEAD.match(c):
+            negated = True  # "do not drop the database, truncate or delete": all negated
+            continue
+        if negated:
+            continue
+        ws = re.findall(r"[A-Za-z][A-Za-z'-]*", c)
+        k = 0
+        while k < len(ws) and ws[k].lower() in _LEAD:
+            k += 1
+        window = [x.lower() for x in ws[k:k + 1]]
+        if window and window[0] in _LIGHT:
+            window = [x.lower() for x in ws[k + 1:k + 4] if x.lower() not in _DET][:1]
+        for w in window:  # the clause's first word: its imperative, if it has one
+            forms = _stem(w)
+            if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
+                return f"the plan acts ({w})", False
+            if any(f in _PROSE_SAFE for f in forms):
+                safe = True
+                break
+    return None, safe
+
+
+# --------------------------------------------------------------------------------------------
+# a step
+# --------------------------------------------------------------------------------------------
+
+_SHELL_TOOLS = frozenset("""bash sh zsh shell terminal term cmd command commands exec execute run
+ssh console cli system subprocess script process run_command shell_exec ssh_exec exec_command
+remote_exec""".split())
+_PS_TOOLS = frozenset({"powershell", "pwsh"})
+_COMMAND_KEYS = frozenset("""command cmd commands script shell run input line args argv exec cli
+cmdline command_line""".split())
+_SQL_KEYS = frozenset("""query sql statement statements sql_query migration ddl dml soql
+cql""".split())
+_CODE_KEYS = frozenset("code source python snippet program eval js javascript".split())
+_OP_KEYS = frozenset("""operation method action function op rpc call api_method endpoint_name
+command_name subcommand verb mode http_method request_method""".split())
+_HTTP_READ = frozenset({"get", "head", "options"})
+_ACCESS = frozenset("""permission permissions acl acls policy policies role roles share shares
+sharing access member members collaborator collaborators key keys token tokens secret secrets
+credential credentials webhook webhooks grant grants binding bindings invite invitation public
+visibility firewall ingress""".split())
+"""Nouns of access: creating or adding one changes who can reach something (a public link, an
+IAM binding, an API key), which is not a constructive act the rules can vouch for."""
+_LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
+items_from ids_from for_all""".split())
+
+
+def _url_verb(url: str, *, stem: bool = True) -> str | None:
+    """The verb an endpoint's path names, from its last part that names one
+    (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
+    for seg in reversed([p for p in re.split(r"[/.:]", path) if p]):
+        c = _class_of(seg.lstrip("_$").lower(), stem) or verb_class(seg, stem=stem)
+        if c is not None:
+            return c
+    return None
+
+
+_LOOKS_SQL = re.compile(r"^\s*(?:SELECT|WITH|INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|TRUNCATE|"
+                        r"MERGE|GRANT|REVOKE|EXPLAIN|SHOW|CALL|EXEC|COPY|REPLACE|UPSERT|VACUUM|"
+                        r"db\.)\b", re.I)
+
+
+def _tool_words(tool: str) -> list[str]:
+    return [t for t in _tokens(tool)]
+
+
+def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None = None,
+                      cli: str | None = None, created: Iterable[str] = ()) -> str | None:
+    """What in one planned tool call is not recognised as safe (None: all of it is).
+    ``created``: targets earlier steps of the plan created (a later delete of one is the
+    plan's own)."""
+    token = _CREATED.set(frozenset(created))
+    try:
+        for v in args.values():
+            if isinstance(v, str) and len(v) > MAX_CHARS:
+                return f"{tool}: an argument too long to read in full ({len(v):,} characters)"
+        return _step(tool, args, effect=effect, cli=cli)
+    finally:
+        _CREATED.reset(token)
+
+
+def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
+          cli: str | None) -> str | None:
+    if effect in ("read", "write"):
+        return None  # a registered tool's own declaration; the rules read its arguments
+    words = _tool_words(tool)
+    wset = set(words)
+    low = tool.lower()
+    shell_tool = bool(wset & _SHELL_TOOLS) or low in _SHELL_TOOLS or cli is not None
+    ps_tool = bool(wset & _PS_TOOLS)
+    sql_tool = bool(wset & {"sql", "query", "postgres", "postgresql", "mysql", "sqlite",
+                            "database", "db", "snowflake", "bigquery", "redshift", "psql",
+                            "clickhouse", "mariadb", "mssql", "oracle", "migration"})
+    content_seen = False
+    for key, value in args.items():
+        k = str(key).lower()
+        texts = [value] if isinstance(value, str) else \
+            [" ".join(str(x) for x in value)] if isinstance(value, list) and \
+            all(isinstance(x, (str, int, float)) for x in value) else []
+        for text in texts:
+            if not text.strip():
+                continue
+            if k in _COMMAND_KEYS or (shell_tool and k in ("input", "code")) or \
+                    (ps_tool and k in ("script", "code", "input")):
+                content_seen = True
+                if ps_tool and (cmds := _powershell_or_shell(text)) is not None:
+                    return cmds
+                if ps_tool:
+                    continue
+                line = text
+                if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
+                        "\n" not in text.strip():
+                    line = f"{cli} {text}"
+                if sql_tool and not shell_tool:
+                    why = unrecognised_sql(text)
+                else:
+                    why = unrecognised_shell(line)
+                if why is not None:
+                    return why
+            elif (k in _SQL_KEYS or (sql_tool and k in ("input", "text", "statement"))) and (
+                    sql_tool or k not in ("query", "q") or _LOOKS_SQL.match(text)):
+                content_seen = True
+                why = unrecognised_sql(text) if not re.match(r"^\s*db\.|^\s*\{", text) \
+                    else unrecognised_code(text)
+                if why is not None:
+                    return why
+            elif k in _CODE_KEYS:
+                content_seen = True
+                why = unrecognised_code(text)
+                if why is not None:
+                    return why
+    ops = [str(v) for k, v in args.items() if str(k).lower() in _OP_KEYS and isinstance(v, str)
+           and v.strip()]
+    for op in ops:
+        if cli is not None:
+            why = unrecognised_shell(f"{cli} {op}")
+            if why is not None:
+                return why
+            content_seen = True
+            continue
+        m = op.strip().lower()
+        if m in _HTTP_READ:
+            url = next((str(v) for k, v in args.items() if isinstance(v, str) and
+                        str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
+            if _url_verb(url, stem=False) in ("destroy", "change"):
+                return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
+            content_seen = True
+            continue
+        if m in ("post", "put", "patch"):
+            url = next((str(v) for k, v in args.items() if isinstance(v, str) and
+                        str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
+            if _url_verb(url) == "read":
+                content_seen = True
+                continue
+            return f"{tool}: HTTP {op.upper()} to an endpoint not recognised as a read"
+        c = _first_verb(_tokens(op))
+        if c in ("destroy", "change"):
+            return f"{tool}: the operation {op!r}"
+        if c in ("read", "make"):
+            content_seen = True
+            continue
+        if m in ("put", "patch", "delete"):
+            return f"{tool}: HTTP {op.upper()}"
+        return f"{tool}: the operation {op!r} is not recognised"
+    for k, v in args.items():
+        if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href", "path") \
+                and "/" in v and _url_verb(v, stem=False) in ("destroy", "change"):
+            return f"{tool}: an endpoint that names an act ({v[:60]})"
+    loop = next((str(k) for k in args if str(k).lower() in _LOOP_KEYS), None)
+    if loop is not None:
+        return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
+    if content_seen:
+        return None
+    finish = _finishing(tool, args)
+    if finish:
+        return None
+    c = verb_class(tool, stem=True)
+    if c == "make" and set(words) & _ACCESS:
+        return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if c in ("read", "make"):
+        return None
+    if c == "destroy" and set(words) & _low_value():
+        return None  # the tool rule judged the object: a label, a reaction, a draft, a branch
+    if c in ("destroy", "change"):
+        return f"{tool}: a {c} verb the rules did not recognise as safe"
+    if not tool:
+        return "a step with no tool"
+    return f"{tool}: not a tool or verb the rules recognise"
+
+
+_ANSWER_KEYS = frozenset("""response answer final_answer output result summary text message
+thought reasoning content""".split())
+_FINISH = frozenset("complete finish done respond answer final return reply end".split())
+
+
+def _finishing(tool: str, args: Mapping[str, Any]) -> bool:
+    """An agent's closing pseudo-call (``Complete{'response': ...}``, ``final_answer``): it
+    returns words to the caller and acts on nothing."""
+    words = set(_tokens(tool))
+    return bool(words) and words <= _FINISH | {"task", "tool"} and \
+        {str(k).lower() for k in args} <= _ANSWER_KEYS
+
+
+@lru_cache(maxsize=1)
+def _low_value() -> frozenset[str]:
+    from mapek.safety.rules.saas import _LOW
+
+    return frozenset(_LOW) | {"branch", "branches"}
+
+
+_PS_READ_ALIASES = frozenset("""ls dir gci cat gc type echo write select where sort measure ft fl
+fw gi gp gm group foreach % ? pwd gl get-location hostname whoami ipconfig ping nslookup
+tracert netstat systeminfo tasklist findstr more sls""".split())
+
+
+def _powershell_or_shell(text: str) -> str | None:
+    """A PowerShell script: every statement's command a read cmdlet, a read alias, or a
+    program recognised as the shell rules would."""
+    for stmt in re.split(r"[;|\n]+", text):
+        words = re.findall(r'"[^"]*"|\'[^\']*\'|\S+', stmt.strip())
+        if not words:
+            continue
+        head = words[0].lower().lstrip("&.")
+        if head.startswith("$") and "=" in stmt:
+            rest = stmt.split("=", 1)[1].strip()
+            if not rest or not re.match(r"[A-Za-z]", rest):
+                continue
+            words = re.findall(r'"[^"]*"|\'[^\']*\'|\S+', rest)
+            head = words[0].lower() if words else ""
+        if _PS_VERB.fullmatch(words[0]) or "-" in head and head[:1].isalpha():
+            why = _powershell(" ".join(words))
+            if why is not None:
+                return why
+            continue
+        if head in _PS_READ_ALIASES or head in ("{", "}", "(", ")") or head.startswith("$"):
+            continue
+        plain = [w.strip("'\"") for w in words]
+        why = _command(plain, [False] * len(plain), 1)
+        if why is not None or head in _handled():
+            return why or f"{head}: a PowerShell command not recognised as a read"
+    return None
+
+
+_TARGET_KEYS = frozenset("""name id path file filename file_path bucket table database db repo
+repository resource target cluster namespace project app application service key topic queue
+index host dataset instance volume branch org site channel stack workspace environment
+folder dir directory zone group account user""".split())
+
+
+def step_targets(tool: str, args: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a step names as its objects, for ownership: the operands of its commands (not
+    flags, not verbs) and the values of its object arguments. An unrecognised action is allowed
+    only when every one of them is something this run created."""
+    from mapek.safety.rules.shellparse import parse_commands
+
+    out: list[str] = []
+    for key, value in args.items():
+        k = str(key).lower()
+        if not isinstance(value, str) or not value.strip():
+            continue
+        if k in _COMMAND_KEYS and len(value) <= _WHOLE_PARSE:
+            for c in parse_commands(value.strip()) or []:
+                argv = _peel(list(c.words))[1:]
+                while argv and re.fullmatch(r"[a-z]+", argv[0]):
+                    argv = argv[1:]  # the subcommand words (``reconcile``, ``job status``)
+                skip = False
+                for a in argv:
+                    if skip:
+                        skip = False
+                        continue
+                    if a.startswith("-"):
+                        if "=" in a:
+                            out.append(a.split("=", 1)[1])
+                        continue
+                    if verb_class(a) is not None or a.lower() in _NEUTRAL:
+                        continue
+                    out.append(a)
+        elif k in _TARGET_KEYS and len(value) < 300:
+            out.append(value)
+    return tuple(dict.fromkeys(t for t in out if t))[:16]
