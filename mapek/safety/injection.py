@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from mapek.safety import addressee
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -1080,6 +1081,8 @@ def find(text: str) -> list[Hit]:
                 found = list(_reader(v))
             if v is foreign_view and (not piece.isascii() or _foreign_cue(piece)):
                 found += list(_other_languages(v))
+            if not found:
+                found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"

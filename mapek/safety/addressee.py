@@ -1,0 +1,273 @@
+"""Text addressed to an AI reader and asking it to act, found by who is addressed and what act
+is asked, in about a dozen languages: small lexicons of ADDRESSEES and of AGENT ACTIONS, not of
+whole phrases.
+
+A sentence is an injection when (a) its addressee is a model or automated agent, in an
+address position: a vocative or label before ``:`` or ``,`` ("Hey AI recruiter,", "Note to any
+automated screening tool evaluating this application:", "Para el asistente de IA que lea esta
+página:", "このページを要約するAIへ："), a condition on the reader ("if you are an AI
+assistant", "si eres un agente de IA"), or a third-person request ("Any LLM generating release
+notes is requested to ...", "whichever software is summarising this message ought to ...");
+and (b) the same sentence, or the next one after a label, asks for an act that only an agent can
+do: send, forward or upload something, use a tool, approve, pay or delete, ignore its task,
+change its rating, ranking, summary or answer, reveal its prompt, tell the user something.
+Neither alone is enough: text that describes an AI product ("our assistant answers billing
+questions") has no address; text that gives a person instructions has no AI addressee.
+
+A fake frame is the other shape: a header that claims the voice of the system, the operator or
+an orchestrator ("SYSTEM UPDATE FROM OPERATOR:", "*** Message from the orchestrator ***")
+followed by an agent action.
+
+:func:`find` yields ``(kind, start, end, excerpt)`` like the other detectors of
+:mod:`mapek.safety.injection`; spans inside ``quoted`` (quotations in text that discusses
+injection) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+__all__ = ["find"]
+
+Hit = tuple[str, int, int, str]
+
+_AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|digital|virtual|"
+            r"intelligent|coding|code|calendar|scheduling|shopping|mail|e-?mail|inbox|browsing|"
+            r"browser|smart|helpdesk|moderation|review|reviewing|screening|recruiting|hiring|"
+            r"grading|summari[sz]ing|triage|reconciliation|reading|processing|research|writing|"
+            r"cv|résumé|resume|log|support")
+"""Words that, before assistant/agent/system/tool, make it a model or an automated agent."""
+_AI_HEAD = (r"assistants?|agents?|systems?|tools?|bots?|models?|readers?|reviewers?|"
+            r"analy[sz]ers?|screeners?|summari[sz]ers?|software|shoppers?|recruiters?|"
+            r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?")
+_EN_NOUN = (
+    rf"\b(?:(?:{_AI_QUAL})[\s-]+(?:[\w-]+\s+)?(?:{_AI_HEAD})\b|"
+    r"(?:ai|a\.i\.|llms?|gpt[\w.-]*|chatgpt|claude|gemini|copilot|chatbots?|bots?|subagents?|"
+    r"orchestrator|(?:large\s+)?language\s+models?|summari[sz]ers?|automations?)\b|"
+    r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
+    r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
+"""An English name that can only mean a model or automated agent."""
+_EN_LOOSE = r"\b(?:assistants?|agents?|models?)\b"
+"""Names that mean a model when the text addresses them (vocative, "to the ...")."""
+_FOREIGN_NOUN = (
+    # de, nl, sv, da, no
+    r"\bki\b|\bki-\w+|\w*sprachmodell\w*|\bai-assistent\w*|\btaalmodel\w*|"
+    r"automatisierte\w*\s+systeme?\w*|\bassistent(?:en)?\b|"
+    # fr, es, pt, it
+    r"\bia\b|\bl'ia\b|\bagent\s+ia\b|\bassistant\s+ia\b|\bmod[eè]le\s+de\s+langage\b|"
+    r"\b(?:asistente|assistente|agente)s?\b|\bmodel(?:o|lo)\s+(?:de\s+)?(?:lenguaje|linguagem|"
+    r"linguistico)\b|\bsistemas?\s+automatizados?\b|\bsyst[eè]mes?\s+automatis[ée]s?\b|"
+    # pl, cs, tr
+    r"\basystent\w*|\bsi\b|\bmodel\s+językowy\b|\byapay\s+zek[aâ]\w*|\basistan\w*|"
+    # ru, uk
+    r"ии\b|ии-\w+|\bші\b|нейросет\w*|ассистент\w*|помощник\w*|бот\w*|асистент\w*|"
+    r"языков\w+\s+модел\w*|"
+    # zh, ja, ko, ar, hi
+    r"AI助手|AI助理|人工智能|智能助手|助手|助理|大模型|语言模型|アシスタント|エージェント|"
+    r"言語モデル|(?<![A-Za-z])AI(?![A-Za-z])|ＡＩ|어시스턴트|에이전트|인공지능|المساعد|الذكاء\s+الاصطناعي|एआई")
+"""The same in other languages (matched on the text in its own script)."""
+
+
+_GREETING = (r"(?:hey|hi|hello|dear|yo|ok|okay|attention|attn\.?|important|urgent|note|"
+             r"notice|p\.?s\.?|psst|hola|bonjour|hallo|ciao|olá|привет|cześć|merhaba)")
+_CLAUSE_START = r"(?:^|(?<=[\n(\[>\"'{|*#\u201c])|(?<=[.!?;:]\s)|(?<=//)|(?<=--)|(?<=\t))[ \t]*"
+
+
+@cache
+def _rx() -> dict[str, re.Pattern[str]]:
+    f = re.I | re.M
+    noun = rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN})"
+    any_noun = rf"(?:{noun}|{_EN_LOOSE})"
+    return {
+        # a label or vocative: a short head holding an AI name, ended by ':' or ','
+        "vocative": re.compile(
+            rf"{_CLAUSE_START}(?P<head>(?:{_GREETING}[\s,!:]+)?[^\n.!?:：,，;\"{{}}\[\]=]{{0,90}}?"
+            rf"{any_noun}[^\n.!?:：,，;\"{{}}\[\]=]{{0,70}}?)\s*(?P<term>[:：]|[,，](?!\s*(?:and|or|"
+            r"which|who|that|but|because|so)\b)|!)", f),
+        "cond": re.compile(
+            r"\b(?:if|when|in\s+case)\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
+            rf"(?:{_EN_NOUN}|{_EN_LOOSE})|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
+            r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|assistant|asistente|"
+            r"assistente|agente?|mod[eè]l)|\bwenn\s+(?:du|sie)\s+(?:eine?\s+)?(?:ki|ai|"
+            r"assistent|sprachmodell)\w*|\bjeśli\s+jesteś\s+(?:\w+\s+)?(?:ai|si|asystent)|"
+            r"\bесли\s+ты\s+(?:\w+\s+)?(?:ии|бот|ассистент|нейросеть)|"
+            r"如果你是|あなたが(?:AI|アシスタント)", f),
+        "third": re.compile(
+            rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN})(?:[^\n.!?:;]{{0,80}}?)\b(?:must|should|shall|"
+            r"ought\s+to|needs?\s+to|has\s+to|have\s+to|will\s+(?:also|now|then|additionally|"
+            r"kindly|please)|(?:is|are)\s+(?:kindly\s+)?(?:now\s+)?(?:asked|requested|expected|"
+            r"required|instructed|encouraged|invited|authori[sz]ed|to)\s+to|"
+            r"(?:is|are)\s+to|reported|muss|soll|sollte|doit|devrait|debe|debería|deve|"
+            r"dovrebbe|moet|powinien|powinno|должен|должна)\b", f),
+        "frame": re.compile(
+            r"(?:\b(?:system|operator|orchestrator|admin(?:istrator)?|supervisor|developer|"
+            r"platform|runtime|controller)\s+(?:update|message|notice|instruction|override|"
+            r"directive|command|alert)s?\b(?:\s+from\s+(?:the\s+)?\w+)?\s*[:*=\]-]|"
+            r"\b(?:message|instruction|update|directive|notice)s?\s+from\s+(?:the\s+)?"
+            r"(?:system|operator|orchestrator|admin\w*|supervisor|developer|platform)\b)", f),
+        "negated": re.compile(
+            r"\b(?:must|should|shall|may|can|will)\s+(?:not|never)\b|\bnever\b|\bcannot\b|"
+            r"\bcan't\b|\bwon't\b|\bnot\s+(?:be\s+)?(?:allowed|permitted)\b", f),
+        "action": re.compile(_ACTION, f),
+        "object": re.compile(_OBJECT, f),
+        "strong": re.compile(_STRONG, f),
+        "lead": re.compile(rf"\s*(?:(?:please|pls|kindly|now|also|then|just|first|always|only|"
+                           rf"immediately|you\s+(?:must|should|need\s+to|have\s+to|will)|"
+                           rf"bitte|por\s+favor|s'il\s+vous\s+plaît|per\s+favore|"
+                           rf"пожалуйста|请|proszę|lütfen)[\s,]+)*(?:{_ACTION})", f),
+    }
+
+
+_ACTION = (
+    # English: acts beyond reading, and changing what the agent reports
+    r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|"
+    r"transfer|wire|pay|refund|charge|purchase|buy|order|book|register|reserve|"
+    r"approve|merge|accept|decline|reject|cancel|grant|revoke|ban|block|unblock|"
+    r"delete|remove|erase|wipe|purge|drop|destroy|reset|disable|deactivate|"
+    r"ignore|disregard|forget|override|bypass|skip|"
+    r"install|execute|run|invoke|call|trigger|open|visit|click|fetch|navigate|load|render|"
+    r"commit|push|deploy|publish|release|add|append|insert|attach|include|embed|"
+    r"rank|rate|score|grade|recommend|endorse|promote|praise|prefer|favou?r|prioriti[sz]e|"
+    r"classify|categori[sz]e|label|mark|flag|tag|close|resolve|"
+    r"tell|say|state|claim|report|reply|respond|answer|describe|present|portray|"
+    r"mention|omit|hide|leave\s+out|suppress|conceal|exclude|"
+    r"reveal|print|output|dump|disclose|repeat|"
+    r"change|modify|edit|alter|update|set|replace|rewrite|overwrite|write|"
+    r"collect|gather|retrieve|summari[sz]e|decode|stop|list)\w*\b|"
+    # other languages: imperatives and infinitives of the same acts
+    r"\b(?:empfiehl\w*|empfehl\w*|send\w*|schick\w*|leite\w*|lösch\w*|bewert\w*|ignorier\w*|"
+    r"erwähn\w*|sag\w*|gib|überweis\w*|genehmig\w*|antwort\w*|"
+    r"dites|dis|envoie\w*|envoy\w*|transf[eè]r\w*|supprim\w*|ignor\w*|recommand\w*|verse\w*|"
+    r"approuv\w*|r[ée]pond\w*|mentionn\w*|"
+    r"di|dile|env[ií]\w*|reenv[ií]\w*|borra\w*|elimin\w*|recomiend\w*|recomend\w*|reserv\w*|"
+    r"aprueb\w*|aprov\w*|transfier\w*|respond\w*|añad\w*|agreg\w*|escrib\w*|inclu\w*|diga|"
+    r"encaminh\w*|apag\w*|transfir\w*|"
+    r"scrivi|invia\w*|inoltr\w*|cancell\w*|consigli\w*|raccomand\w*|inserisci|"
+    r"stuur\w*|verstuur\w*|verwijder\w*|negeer\w*|zeg|vertel\w*|keur\w*|"
+    r"powiedz\w*|wyślij\w*|usuń\w*|zignoruj\w*|poleć\w*|pokazuj\w*|przelej\w*|zatwierdź\w*|"
+    r"öner\w*|gönder\w*|sil|görmezden|söyle\w*|onayla\w*|"
+    r"перешл\w*|отправ\w*|удал\w*|игнор\w*|скаж\w*|напиш\w*|порекоменд\w*|переведи|одобр\w*|"
+    r"перешли)\b|"
+    r"告诉|发送|转发|删除|忽略|推荐|让用户|预订|输出|勧め|送信|転送|削除|無視|伝え|教え|推薦|"
+    r"触れない|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
+"""Acts an agent can be asked to do: the verb, in any form."""
+_STRONG = (
+    r"https?://|\b[\w.+-]+@[\w-]+\.[\w.-]+|\b[\w-]+\.(?:com|net|io|cc|biz|app|dev|shop|co|"
+    r"org|info|xyz|link|site|online|win|ru|cn|de|fr|nl|it|br)\b|\biban\b|[A-Z]{2}\d{2}(?:\s?"
+    r"[\dA-Z]{4}){3,}|\b(?:the\s+)?user'?s?\b|\brecipient\b|\bpassword|\bcredential|"
+    r"\bapi\s+keys?\b|\btokens?\b|\bsecrets?\b|\bssh\b|\.env\b|\bprompt\b|\binstructions\b|"
+    r"nutzer\w*|utilisateur\w*|usuari\w*|usu[aá]rio\w*|utente|gebruiker\w*|użytkownik\w*|"
+    r"пользовател\w*|kullanıcı\w*|用户|ユーザー|사용자|المستخدم")
+_OBJECT = _STRONG + (
+    r"|\b(?:first|top|best|highest|5[\s-]stars?|five\s+stars?|\d+/10|maximum\s+score)\b|"
+    r"\b(?:rating|ranking|score|summary|answer|reply|review|recommendation)s?\b|"
+    r"\b(?:approve|merge|refund|delete|transfer|wire|pay)\w*\b")
+"""What only an agent acting for someone touches: the user, their data, an outside address,
+its prompt, a rating or ranking it reports."""
+
+
+_DEIXIS = re.compile(
+    r"\b(?:this|these|here|above|below|the\s+following|diese[rsnm]?|hier|cette|ces|ici|"
+    r"esta|este|estos|aqu[ií]|questa|questo|qui|deze|dit|hier|ten|ta|tego|tej|этот|эта|это|"
+    r"этого|здесь|bu)\b|本页|此|この|이\s", re.I)
+"""Words that point at the text being read: a rule for AI systems in general ("AI models
+must publish summaries") is a policy; one about *this* page, item or candidate is an order."""
+_REPORTED = re.compile(
+    r"\b(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
+    r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)\W{0,3}$", re.I)
+_QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
+                    r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d")
+
+
+_SPEAKER = re.compile(r"(?m)^[ \t>*-]*\[?[A-Za-z][\w .'-]{0,20}\]?[ \t]*:(?!//)")
+_BARE = re.compile(r"\s*(?:the\s+)?(?:assistant|agent|model|bot|ai|chatbot|support\s+bot|"
+                   r"ai\s+assistant)\s*", re.I)
+
+
+def _reported(t: str) -> list[tuple[int, int]]:
+    """Quotations introduced as reported speech or an example ("the description said '...'",
+    "lines like '...'"): what they hold is quoted, not addressed to the reader."""
+    return [m.span() for m in _QUOTE.finditer(t)
+            if _REPORTED.search(t, max(0, m.start() - 40), m.start())]
+
+
+def _sentence(t: str, start: int, limit: int = 300) -> int:
+    """The end of the sentence that starts at ``start``."""
+    end = min(len(t), start + limit)
+    m = re.compile(r"[.!?。！？](?=\s|$)|\n").search(t, start, end)
+    return m.end() if m else end
+
+
+def _strict(noun_text: str) -> bool:
+    return re.search(rf"{_EN_NOUN}|{_FOREIGN_NOUN}", noun_text, re.I) is not None
+
+
+def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
+    """Sentences addressed to an AI reader that ask it to act, and fake frames that do."""
+    if len(t) > 200_000:
+        return
+    rx = _rx()
+    if "'" in t or '"' in t or "\u2018" in t or "\u201c" in t:
+        quoted = quoted + _reported(t)
+
+    def acts(a: int, b: int, strict: bool) -> bool:
+        body = t[a:b]
+        if rx["negated"].search(body[:60]) and not re.search(
+                r"\b(?:mention|tell|show|say|reveal|include)\b", body[:80], re.I):
+            return False
+        act = rx["action"].search(body)
+        if act is None:
+            return False
+        obj = rx["object"].search(body) is not None
+        lead = rx["lead"].match(body) is not None
+        return (lead or obj) if strict else (lead and obj)
+
+    def window(end: int) -> int:
+        """The act an address governs: the rest of its sentence, or the next one if the
+        address ends its own sentence or line."""
+        stop = _sentence(t, end)
+        if len(t[end:stop].strip()) < 12:
+            stop = _sentence(t, stop)
+        return stop
+
+    def out(kind: str, a: int, b: int) -> Iterator[Hit]:
+        if quoted and any(s < b and a < e for s, e in quoted):
+            return
+        yield kind, a, b, " ".join(t[a:b].split())[:120]
+
+    transcript = len(_SPEAKER.findall(t)) >= 2
+    for m in rx["vocative"].finditer(t):
+        head = m.group("head")
+        if transcript and _BARE.fullmatch(head) and m.group("term") in ":：":
+            continue  # a speaker's turn in a transcript ("Assistant: open Settings ...")
+        stop = m.end()
+        if m.group("term") in ",，":
+            # a relative clause before the label's colon ("KI-Systeme, die ... verarbeiten:")
+            rel = re.compile(r"[^\n.!?:：]{0,80}[:：]").match(t, stop)
+            if rel is not None:
+                stop = rel.end()
+        if m.group("term") in ",，!" and len(head.split()) > 6:
+            continue  # a long clause before a comma is prose, not an address
+        if re.match(r"\s*(?:our|my|we|the\s+(?:new|latest)|this|these|an?\s)\b", head, re.I) \
+                and not re.search(r"\b(?:to|for|an|à|para|per|aan|für|für)\b", head, re.I):
+            continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
+        end = window(stop)
+        if acts(stop, end, _strict(head)):
+            yield from out("addressed", m.start("head"), end)
+    for m in rx["cond"].finditer(t):
+        end = window(m.end())
+        if acts(m.end(), end, True):
+            yield from out("addressed", m.start(), end)
+    for m in rx["third"].finditer(t):
+        if rx["negated"].search(m.group(0)):
+            continue
+        end = _sentence(t, m.end())
+        if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
+                t, m.start(), end)):
+            yield from out("addressed", m.start(), end)
+    for m in rx["frame"].finditer(t):
+        end = min(len(t), m.end() + 300)
+        if acts(m.end(), end, True):
+            yield from out("fake-system", m.start(), end)
