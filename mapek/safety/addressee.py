@@ -29,23 +29,31 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-__all__ = ["find"]
+__all__ = ["find", "reported"]
 
 Hit = tuple[str, int, int, str]
 
-_AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|digital|virtual|"
-            r"intelligent|coding|code|calendar|scheduling|shopping|mail|e-?mail|inbox|browsing|"
-            r"browser|smart|helpdesk|moderation|review|reviewing|screening|recruiting|hiring|"
-            r"grading|summari[sz]ing|triage|reconciliation|reading|processing|research|writing|"
-            r"cv|résumé|resume|log|support")
-"""Words that, before assistant/agent/system/tool, make it a model or an automated agent."""
+_AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|intelligent|"
+            r"smart|coding|code|calendar|scheduling|shopping|mail|e-?mail|inbox|browsing|"
+            r"browser|helpdesk|moderation|triage|reconciliation|screening|grading|"
+            r"summari[sz]ing|processing|digital|vision|image|voice|speech|translation")
+"""Words that, before assistant, agent, system or tool, make it a model or an automated agent
+("calendar agent", "screening tool"; not "support agent" or "travel agent")."""
+_TASK_QUAL = (r"review|reviewing|recruiting|hiring|research|writing|reading|cv|résumé|resume|"
+              r"log|support|ranking|rating|booking|procurement|analysis|analytics|indexing")
+"""Task words that make a model only of a machine ("recruiting software", "log analyser")."""
 _AI_HEAD = (r"assistants?|agents?|systems?|tools?|bots?|models?|readers?|reviewers?|"
             r"analy[sz]ers?|screeners?|summari[sz]ers?|software|shoppers?|recruiters?|"
             r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?")
+_MACHINE_HEAD = (r"systems?|tools?|bots?|models?|analy[sz]ers?|screeners?|summari[sz]ers?|"
+                 r"software|crawlers?|parsers?|scrapers?|programs?|pipelines?")
 _EN_NOUN = (
     rf"\b(?:(?:{_AI_QUAL})[\s-]+(?:[\w-]+\s+)?(?:{_AI_HEAD})\b|"
+    rf"(?:{_TASK_QUAL})[\s-]+(?:{_MACHINE_HEAD})\b|"
     r"(?:ai|a\.i\.|llms?|gpt[\w.-]*|chatgpt|claude|gemini|copilot|chatbots?|bots?|subagents?|"
     r"orchestrator|(?:large\s+)?language\s+models?|summari[sz]ers?|automations?)\b|"
+    r"(?:assistants?|agents?|models?)\s+(?:reading|processing|summari[sz]ing|parsing|"
+    r"reviewing|screening|triaging|indexing|crawling|scanning)\b|"
     r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
     r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
 """An English name that can only mean a model or automated agent."""
@@ -65,7 +73,7 @@ _FOREIGN_NOUN = (
     r"ии\b|ии-\w+|\bші\b|нейросет\w*|ассистент\w*|помощник\w*|бот\w*|асистент\w*|"
     r"языков\w+\s+модел\w*|"
     # zh, ja, ko, ar, hi
-    r"AI助手|AI助理|人工智能|智能助手|助手|助理|大模型|语言模型|アシスタント|エージェント|"
+    r"AI助手|AI助理|人工智能|模型|智能助手|助手|助理|大模型|语言模型|アシスタント|エージェント|"
     r"言語モデル|(?<![A-Za-z])AI(?![A-Za-z])|ＡＩ|어시스턴트|에이전트|인공지능|المساعد|الذكاء\s+الاصطناعي|एआई")
 """The same in other languages (matched on the text in its own script)."""
 
@@ -88,7 +96,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"which|who|that|but|because|so)\b)|!)", f),
         "cond": re.compile(
             r"\b(?:if|when|in\s+case)\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
-            rf"(?:{_EN_NOUN}|{_EN_LOOSE})|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
+            rf"{_EN_NOUN}|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
             r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|assistant|asistente|"
             r"assistente|agente?|mod[eè]l)|\bwenn\s+(?:du|sie)\s+(?:eine?\s+)?(?:ki|ai|"
             r"assistent|sprachmodell)\w*|\bjeśli\s+jesteś\s+(?:\w+\s+)?(?:ai|si|asystent)|"
@@ -105,8 +113,16 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"(?:\b(?:system|operator|orchestrator|admin(?:istrator)?|supervisor|developer|"
             r"platform|runtime|controller)\s+(?:update|message|notice|instruction|override|"
             r"directive|command|alert)s?\b(?:\s+from\s+(?:the\s+)?\w+)?\s*[:*=\]-]|"
-            r"\b(?:message|instruction|update|directive|notice)s?\s+from\s+(?:the\s+)?"
+            r"\b(?:message|instruction|update|directive|notice|note)s?\s+from\s+(?:the\s+|your\s+)?"
             r"(?:system|operator|orchestrator|admin\w*|supervisor|developer|platform)\b)", f),
+        "modal": re.compile(
+            r"(?:^|[.!?:;]\s+|\n\s*|\b(?:must|should|shall|needs?\s+to|(?:is|are)\s+to|"
+            r"will)\s+(?:now\s+|also\s+|immediately\s+|first\s+)*)(?=\S)", f),
+        "user_override": re.compile(
+            r"\b(?:ignore|disregard|forget|negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
+            r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:\buser'?s?\b|"
+            r"gebruiker|nutzer|usuario|usuário|utilisateur|utente|użytkownik|пользовател|"
+            r"kullanıcı|用户|ユーザー|사용자)", f),
         "negated": re.compile(
             r"\b(?:must|should|shall|may|can|will)\s+(?:not|never)\b|\bnever\b|\bcannot\b|"
             r"\bcan't\b|\bwon't\b|\bnot\s+(?:be\s+)?(?:allowed|permitted)\b", f),
@@ -122,7 +138,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
 
 _ACTION = (
     # English: acts beyond reading, and changing what the agent reports
-    r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|"
+    r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|select|"
+    r"choose|pick|"
     r"transfer|wire|pay|refund|charge|purchase|buy|order|book|register|reserve|"
     r"approve|merge|accept|decline|reject|cancel|grant|revoke|ban|block|unblock|"
     r"delete|remove|erase|wipe|purge|drop|destroy|reset|disable|deactivate|"
@@ -162,8 +179,7 @@ _STRONG = (
     r"пользовател\w*|kullanıcı\w*|用户|ユーザー|사용자|المستخدم")
 _OBJECT = _STRONG + (
     r"|\b(?:first|top|best|highest|5[\s-]stars?|five\s+stars?|\d+/10|maximum\s+score)\b|"
-    r"\b(?:rating|ranking|score|summary|answer|reply|review|recommendation)s?\b|"
-    r"\b(?:approve|merge|refund|delete|transfer|wire|pay)\w*\b")
+    r"\b(?:rating|ranking|score|summary|answer|reply|review|recommendation)s?\b")
 """What only an agent acting for someone touches: the user, their data, an outside address,
 its prompt, a rating or ranking it reports."""
 
@@ -181,12 +197,27 @@ _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d")
 
 
+_PEOPLE_AFTER = re.compile(
+    r"[\s-]+(?:researchers?|engineers?|developers?|enthusiasts?|users?|teams?|students?|"
+    r"professionals?|experts?|specialists?|scientists?|startups?|companies|company|founders?|"
+    r"practitioners?|leaders?|managers?|consultants?|vendors?|providers?|community|fans?|"
+    r"investors?|labs?)\b", re.I)
+"""People named by their field ("AI researchers", "bot developers", "Copilot users")."""
+_PEOPLE_HEAD = re.compile(
+    r"\b(?:ai|llm|bot|chatbot|copilot|chatgpt|gpt[\w.-]*|agent|model)s?[\s-]+(?:researchers?|"
+    r"engineers?|developers?|enthusiasts?|users?|teams?|students?|professionals?|experts?|"
+    r"specialists?|scientists?|founders?|practitioners?|leaders?|managers?|community|fans?|"
+    r"investors?)\b", re.I)
+_AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
+                        r"subagent|session|conversation)\b", re.I)
+_HEADING = re.compile(r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|"
+                      r"tips|faq|introduction|overview|chapter|section|part|step)\b", re.I)
 _SPEAKER = re.compile(r"(?m)^[ \t>*-]*\[?[A-Za-z][\w .'-]{0,20}\]?[ \t]*:(?!//)")
 _BARE = re.compile(r"\s*(?:the\s+)?(?:assistant|agent|model|bot|ai|chatbot|support\s+bot|"
                    r"ai\s+assistant)\s*", re.I)
 
 
-def _reported(t: str) -> list[tuple[int, int]]:
+def reported(t: str) -> list[tuple[int, int]]:
     """Quotations introduced as reported speech or an example ("the description said '...'",
     "lines like '...'"): what they hold is quoted, not addressed to the reader."""
     return [m.span() for m in _QUOTE.finditer(t)
@@ -210,7 +241,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         return
     rx = _rx()
     if "'" in t or '"' in t or "\u2018" in t or "\u201c" in t:
-        quoted = quoted + _reported(t)
+        quoted = quoted + reported(t)
 
     def acts(a: int, b: int, strict: bool) -> bool:
         body = t[a:b]
@@ -224,11 +255,18 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         lead = rx["lead"].match(body) is not None
         return (lead or obj) if strict else (lead and obj)
 
-    def window(end: int) -> int:
+    def directive(a: int, b: int) -> bool:
+        """An imperative or an obligation (``must``, ``is to``) with an agent act in t[a:b]."""
+        for d in rx["modal"].finditer(t, a, b):
+            if rx["lead"].match(t, d.end(), b):
+                return True
+        return False
+
+    def window(end: int, colon: bool = False) -> int:
         """The act an address governs: the rest of its sentence, or the next one if the
         address ends its own sentence or line."""
         stop = _sentence(t, end)
-        if len(t[end:stop].strip()) < 12:
+        if colon or len(t[end:stop].strip()) < 12:
             stop = _sentence(t, stop)
         return stop
 
@@ -240,6 +278,8 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     transcript = len(_SPEAKER.findall(t)) >= 2
     for m in rx["vocative"].finditer(t):
         head = m.group("head")
+        if _HEADING.match(head) or _PEOPLE_HEAD.search(head):
+            continue  # "How to build a summariser:" is a heading
         if transcript and _BARE.fullmatch(head) and m.group("term") in ":：":
             continue  # a speaker's turn in a transcript ("Assistant: open Settings ...")
         stop = m.end()
@@ -253,21 +293,26 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if re.match(r"\s*(?:our|my|we|the\s+(?:new|latest)|this|these|an?\s)\b", head, re.I) \
                 and not re.search(r"\b(?:to|for|an|à|para|per|aan|für|für)\b", head, re.I):
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
-        end = window(stop)
+        end = window(stop, t[stop - 1] in ":：")
         if acts(stop, end, _strict(head)):
             yield from out("addressed", m.start("head"), end)
     for m in rx["cond"].finditer(t):
+        if _PEOPLE_AFTER.match(t, m.end()):
+            continue  # "if you are an AI researcher": a person
         end = window(m.end())
         if acts(m.end(), end, True):
             yield from out("addressed", m.start(), end)
     for m in rx["third"].finditer(t):
-        if rx["negated"].search(m.group(0)):
+        if rx["negated"].search(m.group(0)) or _PEOPLE_HEAD.search(m.group(0)):
             continue
         end = _sentence(t, m.end())
         if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
                 t, m.start(), end)):
             yield from out("addressed", m.start(), end)
+    for m in rx["user_override"].finditer(t):
+        yield from out("override", m.start(), m.end())
     for m in rx["frame"].finditer(t):
         end = min(len(t), m.end() + 300)
-        if acts(m.end(), end, True):
+        if acts(m.end(), end, True) or directive(m.end(), end) and (
+                rx["strong"].search(t, m.end(), end) or _AGENT_REF.search(t, m.end(), end)):
             yield from out("fake-system", m.start(), end)

@@ -136,6 +136,13 @@ _HUMAN = (r"teaching|administrative|admin|executive|personal|medical|dental|nurs
           r"job|role|position|vacancy|hiring|hired|junior|trainee|intern|temporary|temp|part-time|"
           r"full-time|remote|live|real|local|licensed|certified|registered|independent")
 _HUMAN = _trie(_HUMAN)
+_PEOPLE = (r"(?:researchers?|engineers?|developers?|enthusiasts?|users?|teams?|students?|"
+           r"professionals?|experts?|specialists?|scientists?|startups?|companies|company|"
+           r"founders?|practitioners?|leaders?|leads?|managers?|consultants?|vendors?|"
+           r"providers?|ethicists?|artists?|writers?|community|communities|fans?|"
+           r"enthusiasts?|investors?|policy|safety\s+researchers?|labs?|champions?)\b")
+_PEOPLE_AFTER = re.compile(rf"[\s-]+{_PEOPLE}", re.I)
+"""People named by their field ("AI researchers", "bot developers", "Copilot users")."""
 _AI_STRICT = (
     r"(?:ai|a\.i\.|llms?|gpt-?\w*|chatgpt|claude|gemini|copilot|bard|siri|alexa|cortana|"
     r"perplexity|llama|mistral|grok|deepseek|qwen|(?:large\s+)?language\s+models?|"
@@ -272,7 +279,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
                               r"ai|llm)\b", f),
         "if_ai": re.compile(
             r"\b(?:if|when|whenever|in\s+case)\s+(?:you\s+are|you're|an?|the|any)\s+(?:an?\s+)?"
-            rf"{_AI_STRICT}(?:\s+\w+){{0,3}}\s*(?:is|are|reads?|reading|processes|processing|"
+            rf"{_AI_STRICT}(?!\s+{_PEOPLE})(?:\s+\w+){{0,3}}\s*(?:is|are|reads?|reading|processes|processing|"
             r"summari[sz]\w*|sees?|parses?|handles?)?\b", f),
         "task_cond": re.compile(
             r"\b(?:if|when)\s+you\s+(?:were|are|have\s+been)\s+(?:asked|told|instructed|prompted)"
@@ -314,7 +321,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"<\|\s*(?:im_start|im_end|system|user|assistant|developer|endoftext|end|eot_id|"
             r"start_header_id)\s*\|>|\[/?INST\]|<</?SYS>>|<\|?(?:system|developer)\|?>|"
             r"</?(?:system|user_message|user_input|human_turn|developer|instructions?|"
-            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\b", f),
+            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)", f),
         "role_label": re.compile(
             rf"{_CS}(?:>\s*|\*\*|\[|#{{1,4}}\s*)?(?P<label>system(?:\s+(?:prompt|message|update|"
             r"instructions?|override|alert))?|developer|human|user|h|assistant|ai|instruction|"
@@ -344,7 +351,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\[\s*(?:system|admin\w*|supervisor|human\s+supervisor|operator|moderator|security"
             r"(?:\s+team)?|developer|openai|anthropic|google|microsoft|tool\s+runtime|[\w-]+\s+"
             r"supervisor)\b[^\]\n]{0,50}\]|\b(?:system|admin|security|compliance|safety)\s+"
-            r"(?:override|notice|message|directive|alert)\b|\bpolicy\s+(?:update|\d[\d.]*)\b|"
+            r"(?:override|notice|directive|alert)\b|\b(?:system|admin|security|compliance|"
+            r"safety)\s+message\b(?!\s+(?:tells|says|sets|is|was|describes|gives|defines|"
+            r"contains|holds|carries|and|or|to|for|of|in)\b)|\bpolicy\s+(?:update|\d[\d.]*)\b|"
             r"={2,}\s*[\w &]{0,40}(?:trust|safety|security|system|admin)[\w &]{0,20}={2,}|"
             r"\b(?:openai|anthropic|microsoft\s+copilot|google\s+gemini)\s+(?:policy|notice|"
             r"trust|safety|system)", f),
@@ -715,6 +724,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     t = v.text
     lower = t.lower()
     quoted = _quoted(t, lower)
+    if "'" in t or '"' in t or "\u2018" in t or "\u201c" in t:
+        quoted += addressee.reported(t)
 
     index = _cue_index(lower) if len(t) > 2 * _CUE_WINDOW else []
 
@@ -732,6 +743,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         heads = (_scan(rx["head"], t, lower, _CUE["address"], index) if b is None
                  else rx["head"].finditer(t, a, b))
         for start, he, phrase, det in _phrases(t, heads):
+            if _PEOPLE_AFTER.match(t, he):
+                continue  # "AI researchers", "Copilot users": people, named by their field
             if name == "third":
                 if det.startswith("bare-") and det != "bare-the":
                     continue
@@ -1015,6 +1028,8 @@ def _reader(v: View) -> Iterator[Hit]:
     lower = t.lower()
     quoted = _quoted(t, lower) if _discusses(lower) else []
     for m in _READER.finditer(t):
+        if _PEOPLE_AFTER.match(t, m.end()):
+            continue
         window = t[m.end(): m.end() + 320]
         d = _DIRECTIVE.search(window)
         if d is None:
