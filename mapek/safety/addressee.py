@@ -36,7 +36,7 @@ Hit = tuple[str, int, int, str]
 _AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|intelligent|"
             r"smart|coding|code|calendar|scheduling|shopping|mail|e-?mail|inbox|browsing|"
             r"browser|helpdesk|moderation|triage|reconciliation|screening|grading|"
-            r"summari[sz]ing|processing|digital|vision|image|voice|speech|translation")
+            r"summari[sz]ing|summari[sz]ation|processing|digital|vision|image|voice|speech|translation")
 """Words that, before assistant, agent, system or tool, make it a model or an automated agent
 ("calendar agent", "screening tool"; not "support agent" or "travel agent")."""
 _TASK_QUAL = (r"review|reviewing|recruiting|hiring|research|writing|reading|cv|résumé|resume|"
@@ -54,6 +54,13 @@ _EN_NOUN = (
     r"orchestrator|(?:large\s+)?language\s+models?|summari[sz]ers?|automations?)\b|"
     r"(?:assistants?|agents?|models?)\s+(?:reading|processing|summari[sz]ing|parsing|"
     r"reviewing|screening|triaging|indexing|crawling|scanning)\b|"
+    r"(?:assistants?|agents?|models?|bots?)\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|"
+    r"classif(?:y|ies)|summari[sz]es?|handles?|parses?|reviews?|screens?|grades?|sees?|"
+    r"evaluates?|ranks?|triages?)\b|"
+    r"automated\s+(?:grading|processing|review|screening|summar\w+|analysis|moderation|"
+    r"triage|evaluation|assessment|scoring|marking|checks?)\b|"
+    r"(?:whoever|whatever|whichever|any)\s+(?:\w+\s+)?(?:reads|processes|summari[sz]es|"
+    r"parses|handles|sees)\s+(?:this|these)\b|"
     r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
     r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
 """An English name that can only mean a model or automated agent."""
@@ -67,6 +74,9 @@ _FOREIGN_NOUN = (
     r"\bia\b|\bl'ia\b|\bagent\s+ia\b|\bassistant\s+ia\b|\bmod[eè]le\s+de\s+langage\b|"
     r"\b(?:asistente|assistente|agente)s?\b|\bmodel(?:o|lo)\s+(?:de\s+)?(?:lenguaje|linguagem|"
     r"linguistico)\b|\bsistemas?\s+automatizados?\b|\bsyst[eè]mes?\s+automatis[ée]s?\b|"
+    # sv, fi, el, vi, id
+    r"\bai-assistent\w*|\btekoäly\w*|μοντέλο|τεχνητ\w+\s+νοημοσύνη\w*|\btrợ\s+lý\b|"
+    r"\basisten\b|"
     # pl, cs, tr
     r"\basystent\w*|\bsi\b|\bmodel\s+językowy\b|\byapay\s+zek[aâ]\w*|\basistan\w*|"
     # ru, uk
@@ -92,11 +102,14 @@ def _rx() -> dict[str, re.Pattern[str]]:
         # a label or vocative: a short head holding an AI name, ended by ':' or ','
         "vocative": re.compile(
             rf"{_CLAUSE_START}(?P<head>(?:{_GREETING}[\s,!:]+)?[^\n.!?:：,，;\"{{}}\[\]=]{{0,90}}?"
-            rf"{any_noun}[^\n.!?:：,，;\"{{}}\[\]=]{{0,70}}?)\s*(?P<term>[:：]|[,，](?!\s*(?:and|or|"
+            rf"{any_noun}[^\n.!?:：,，;\"{{}}\[\]=\u2013\u2014]{{0,70}}?)\s*(?P<term>[:：\]]|"
+            r"\s[\u2013\u2014-]\s|[,，](?!\s*(?:and|or|"
             r"which|who|that|but|because|so)\b)|!)", f),
         "cond": re.compile(
             r"\b(?:if|when|in\s+case)\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
-            rf"{_EN_NOUN}|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
+            rf"{_EN_NOUN}|\b(?:if|when|whenever)\s+(?:an?|the|any|some)\s+(?:[\w-]+\s+)?"
+            r"(?:ai|llm|bot|model|assistant|agent)s?\s+(?:is\s+|are\s+)?(?:reading|processing|"
+            r"summari[sz]ing|reads|processes|sees|handles|parses|summari[sz]es)\b|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
             r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|assistant|asistente|"
             r"assistente|agente?|mod[eè]l)|\bwenn\s+(?:du|sie)\s+(?:eine?\s+)?(?:ki|ai|"
             r"assistent|sprachmodell)\w*|\bjeśli\s+jesteś\s+(?:\w+\s+)?(?:ai|si|asystent)|"
@@ -117,7 +130,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"(?:system|operator|orchestrator|admin\w*|supervisor|developer|platform)\b)", f),
         "modal": re.compile(
             r"(?:^|[.!?:;]\s+|\n\s*|\b(?:must|should|shall|needs?\s+to|(?:is|are)\s+to|"
-            r"will)\s+(?:now\s+|also\s+|immediately\s+|first\s+)*)(?=\S)", f),
+            r"will)\s+(?:now\s+|also\s+|immediately\s+|first\s+)*|\b(?:authori[sz]ed|"
+            r"allowed|permitted|instructed|asked|cleared)\s+(?:you\s+)?to\s+)(?=\S)", f),
         "user_override": re.compile(
             r"\b(?:ignore|disregard|forget|negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
             r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:\buser'?s?\b|"
@@ -129,7 +143,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
         "action": re.compile(_ACTION, f),
         "object": re.compile(_OBJECT, f),
         "strong": re.compile(_STRONG, f),
-        "lead": re.compile(rf"\s*(?:(?:please|pls|kindly|now|also|then|just|first|always|only|"
+        "lead": re.compile(rf"\s*(?:(?:when|while|if|before|after|once)\b[^.;:!?\n]{{0,80}},\s*)?"
+                           rf"(?:(?:please|pls|kindly|now|also|then|just|first|always|only|"
                            rf"immediately|you\s+(?:must|should|need\s+to|have\s+to|will)|"
                            rf"bitte|por\s+favor|s'il\s+vous\s+plaît|per\s+favore|"
                            rf"пожалуйста|请|proszę|lütfen)[\s,]+)*(?:{_ACTION})", f),
@@ -139,7 +154,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
 _ACTION = (
     # English: acts beyond reading, and changing what the agent reports
     r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|select|"
-    r"choose|pick|"
+    r"choose|pick|leave|rebook|reschedule|upgrade|downgrade|"
     r"transfer|wire|pay|refund|charge|purchase|buy|order|book|register|reserve|"
     r"approve|merge|accept|decline|reject|cancel|grant|revoke|ban|block|unblock|"
     r"delete|remove|erase|wipe|purge|drop|destroy|reset|disable|deactivate|"
@@ -166,7 +181,9 @@ _ACTION = (
     r"powiedz\w*|wyślij\w*|usuń\w*|zignoruj\w*|poleć\w*|pokazuj\w*|przelej\w*|zatwierdź\w*|"
     r"öner\w*|gönder\w*|sil|görmezden|söyle\w*|onayla\w*|"
     r"перешл\w*|отправ\w*|удал\w*|игнор\w*|скаж\w*|напиш\w*|порекоменд\w*|переведи|одобр\w*|"
-    r"перешли)\b|"
+    r"перешли|skicka|glöm|skriv|ignorera|radera|godkänn|berätta|lähetä|unohda|kirjoita|"
+    r"poista|hyväksy|kerro|kirim\w*|abaikan|hapus|tulis|award\w*|give|assign\w*|dm)\b|"
+    r"στείλ\w*|αγνόησ\w*|γράψ\w*|διέγραψ\w*|gửi|bỏ\s+qua|xóa|viết|भेज\w*|अनदेखा|हटा\w*|"
     r"告诉|发送|转发|删除|忽略|推荐|让用户|预订|输出|勧め|送信|転送|削除|無視|伝え|教え|推薦|"
     r"触れない|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
 """Acts an agent can be asked to do: the verb, in any form."""
@@ -176,7 +193,12 @@ _STRONG = (
     r"[\dA-Z]{4}){3,}|\b(?:the\s+)?user'?s?\b|\brecipient\b|\bpassword|\bcredential|"
     r"\bapi\s+keys?\b|\btokens?\b|\bsecrets?\b|\bssh\b|\.env\b|\bprompt\b|\binstructions\b|"
     r"nutzer\w*|utilisateur\w*|usuari\w*|usu[aá]rio\w*|utente|gebruiker\w*|użytkownik\w*|"
-    r"пользовател\w*|kullanıcı\w*|用户|ユーザー|사용자|المستخدم")
+    r"пользовател\w*|kullanıcı\w*|用户|ユーザー|사용자|المستخدم|användar\w*|käyttäjä\w*|"
+    r"χρήστ\w*|người\s+dùng|pengguna|उपयोगकर्ता|"
+    r"\bbank\s+details|\baccount\s+(?:number|details)|\bcard\s+(?:number|details|on\s+file)|"
+    r"\bsaved\s+card|\bhome\s+address|\baddress\s+book|\bcontacts\b|\bcalendar\b|"
+    r"\bmember\s+list|\bconversation\b|\bchat\s+history|\benvironment\s+variables|"
+    r"\bsession\s+token|\bcookies?\b")
 _OBJECT = _STRONG + (
     r"|\b(?:first|top|best|highest|5[\s-]stars?|five\s+stars?|\d+/10|maximum\s+score)\b|"
     r"\b(?:rating|ranking|score|summary|answer|reply|review|recommendation)s?\b")
@@ -194,7 +216,8 @@ _REPORTED = re.compile(
     r"\b(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
     r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)\W{0,3}$", re.I)
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
-                    r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d")
+                    r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
+                    r"<!--.{4,300}?-->|`[^`\n]{4,300}`")
 
 
 _PEOPLE_AFTER = re.compile(
@@ -208,11 +231,36 @@ _PEOPLE_HEAD = re.compile(
     r"engineers?|developers?|enthusiasts?|users?|teams?|students?|professionals?|experts?|"
     r"specialists?|scientists?|founders?|practitioners?|leaders?|managers?|community|fans?|"
     r"investors?)\b", re.I)
+_PEOPLE_END = re.compile(
+    r"\b(?:researchers?|engineers?|developers?|enthusiasts?|users?|teams?|students?|fans?|"
+    r"residents?|members?|customers?|colleagues?|friends?|everyone|folks|parents?|guests?|"
+    r"visitors?|subscribers?|attendees?|participants?|speakers?|authors?|contributors?|"
+    r"investors?|professionals?|experts?|community|owners?|holders?|players?|staff|"
+    r"employees?|volunteers?|neighbou?rs?)\s*$", re.I)
+"""A head that ends by naming people ("Dear Claude Monet fans", "Gemini residents")."""
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
-_HEADING = re.compile(r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|"
-                      r"tips|faq|introduction|overview|chapter|section|part|step)\b", re.I)
+_HEADING = re.compile(
+    r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|tips|faq|introduction|"
+    r"overview|chapter|section|part|step)\b|.*\b(?:commands|features|settings|options|faq|"
+    r"guide|tips|news|pricing|overview|results|stats|statistics|benchmarks?|changelog|roadmap|"
+    r"checklist|policy|act|regulation|explained|basics|101|release\s+notes|comparison|review)"
+    r"(?:\s+(?:v?\d[\w.]*|§\s*\d+))*[\s,]*$", re.I)
+_HUMAN_AIDE = re.compile(
+    r"\b(?:personal|executive|administrative|admin|teaching|legal|medical|dental|office|shop|"
+    r"store|sales|travel|estate|insurance|lab|care|nursing|research|"
+    r"marketing|programme|program|project|editorial|production|camera|kitchen|pharmacy|"
+    r"library|booking|leasing|letting|talent|press|literary|sports|field|border|ticket|"
+    r"shipping|free|double|secret|special|human)\s+(?:assistants?|agents?)\b|"
+    r"\b(?:assistant|agent)s?\s+(?:to|of)\s+(?:the|our|my|a|an)\b", re.I)
 _SPEAKER = re.compile(r"(?m)^[ \t>*-]*\[?[A-Za-z][\w .'-]{0,20}\]?[ \t]*:(?!//)")
+_FIELD = re.compile(
+    r"subject|notes?|location|from|to|date|title|body|rating|name|comment|description|summary|"
+    r"status|cc|bcc|when|where|agenda|organi[sz]er|attendees|time|priority|type|id|tags?|"
+    r"labels?|url|link|version|author|sent|reply-to|phone|email|address|company|category")
+_NOTE_HEAD = re.compile(
+    r"\b(?:instructions?|note|notice|message|directive|memo|request|task|hint|tip|reminder|"
+    r"ps|p\.s\.)\b|^\s*(?:dear|hey|hi|hello|attention|attn)\b", re.I)
 _BARE = re.compile(r"\s*(?:the\s+)?(?:assistant|agent|model|bot|ai|chatbot|support\s+bot|"
                    r"ai\s+assistant)\s*", re.I)
 
@@ -268,6 +316,10 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         stop = _sentence(t, end)
         if colon or len(t[end:stop].strip()) < 12:
             stop = _sentence(t, stop)
+        for _ in range(3):  # a label on its own line governs the next lines ("Rating: 5")
+            if len(t[end:stop].strip()) >= 40 or stop >= len(t):
+                break
+            stop = _sentence(t, stop)
         return stop
 
     def out(kind: str, a: int, b: int) -> Iterator[Hit]:
@@ -275,11 +327,10 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             return
         yield kind, a, b, " ".join(t[a:b].split())[:120]
 
-    transcript = len(_SPEAKER.findall(t)) >= 2
+    transcript = sum(not _FIELD.fullmatch(x.strip(" \t>*-[]:").lower())
+                     for x in _SPEAKER.findall(t)) >= 2
     for m in rx["vocative"].finditer(t):
         head = m.group("head")
-        if _HEADING.match(head) or _PEOPLE_HEAD.search(head):
-            continue  # "How to build a summariser:" is a heading
         if transcript and _BARE.fullmatch(head) and m.group("term") in ":：":
             continue  # a speaker's turn in a transcript ("Assistant: open Settings ...")
         stop = m.end()
@@ -288,13 +339,19 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             rel = re.compile(r"[^\n.!?:：]{0,80}[:：]").match(t, stop)
             if rel is not None:
                 stop = rel.end()
+        if _HEADING.match(head) or _HEADING.match(t, m.start("head"), stop - 1) or \
+                _PEOPLE_HEAD.search(head) or _HUMAN_AIDE.search(head) or _PEOPLE_END.search(head):
+            continue  # a heading ("How to build a summariser:"), or people ("AI researchers")
         if m.group("term") in ",，!" and len(head.split()) > 6:
             continue  # a long clause before a comma is prose, not an address
         if re.match(r"\s*(?:our|my|we|the\s+(?:new|latest)|this|these|an?\s)\b", head, re.I) \
                 and not re.search(r"\b(?:to|for|an|à|para|per|aan|für|für)\b", head, re.I):
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
-        end = window(stop, t[stop - 1] in ":：")
-        if acts(stop, end, _strict(head)):
+        end = window(stop, t[stop - 1] in ":：]")
+        strict = _strict(head) or bool(_NOTE_HEAD.search(head)) or (
+            not transcript and bool(_BARE.fullmatch(head)) and m.group("term") in ":：")
+        if acts(stop, end, strict) or strict and not rx["negated"].search(t, stop, end) and (
+                rx["strong"].search(t, stop, end) or directive(stop, end)):
             yield from out("addressed", m.start("head"), end)
     for m in rx["cond"].finditer(t):
         if _PEOPLE_AFTER.match(t, m.end()):
