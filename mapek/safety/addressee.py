@@ -59,6 +59,8 @@ _EN_NOUN = (
     r"evaluates?|ranks?|triages?)\b|"
     r"automated\s+(?:grading|processing|review|screening|summar\w+|analysis|moderation|"
     r"triage|evaluation|assessment|scoring|marking|checks?)\b|"
+    r"(?:assistants?|agents?|models?|bots?)\s+(?:handling|managing|monitoring|running)\s+"
+    r"(?:my|this|these|the\s+user'?s|their|his|her)\b|"
     r"(?:whoever|whatever|whichever|any)\s+(?:\w+\s+)?(?:reads|processes|summari[sz]es|"
     r"parses|handles|sees)\s+(?:this|these)\b|"
     r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
@@ -133,10 +135,20 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"will)\s+(?:now\s+|also\s+|immediately\s+|first\s+)*|\b(?:authori[sz]ed|"
             r"allowed|permitted|instructed|asked|cleared)\s+(?:you\s+)?to\s+)(?=\S)", f),
         "user_override": re.compile(
-            r"\b(?:ignore|disregard|forget|negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
-            r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:\buser'?s?\b|"
+            r"\b(?:ignore|disregard|forget|drop|abandon)\s+(?:(?:all|the|your|this|that|any|"
+            r"of|current|original|previous|prior)\s+)*(?:task|request|question|instructions?|prompt|"
+            r"assignment|job|rules|guidelines|conversation)s?\s+(?:above|you\s+(?:were|have\s+"
+            r"been)\s+(?:given|asked)|so\s+far|at\s+hand|from\s+the\s+user)\b|"
+            r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}?\buser'?s?\b|"
+            r"\b(?:negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
+            r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:"
             r"gebruiker|nutzer|usuario|usuário|utilisateur|utente|użytkownik|пользовател|"
             r"kullanıcı|用户|ユーザー|사용자)", f),
+        "steer": re.compile(
+            r"\b(?:answer|reply|response|summary|recommendation)s?\s+(?:you\s+\w+\s+)?(?:to\s+|"
+            r"for\s+)?the\s+user\b[^.!?\n]{0,60}?\b(?:must|should|shall|has\s+to|needs\s+to)\s+"
+            r"(?:always\s+|also\s+)?(?:say|state|claim|include|mention|recommend|tell|omit|"
+            r"report|describe|present)\b", f),
         "negated": re.compile(
             r"\b(?:must|should|shall|may|can|will)\s+(?:not|never)\b|\bnever\b|\bcannot\b|"
             r"\bcan't\b|\bwon't\b|\bnot\s+(?:be\s+)?(?:allowed|permitted)\b", f),
@@ -144,7 +156,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
         "object": re.compile(_OBJECT, f),
         "strong": re.compile(_STRONG, f),
         "lead": re.compile(rf"\s*(?:(?:when|while|if|before|after|once)\b[^.;:!?\n]{{0,80}},\s*)?"
-                           rf"(?:(?:please|pls|kindly|now|also|then|just|first|always|only|"
+                           rf"(?:(?:from\s+now\s+on|please|pls|kindly|now|also|then|just|first|always|only|"
                            rf"immediately|you\s+(?:must|should|need\s+to|have\s+to|will)|"
                            rf"bitte|por\s+favor|s'il\s+vous\s+plaît|per\s+favore|"
                            rf"пожалуйста|请|proszę|lütfen)[\s,]+)*(?:{_ACTION})", f),
@@ -201,7 +213,7 @@ _STRONG = (
     r"\bsession\s+token|\bcookies?\b")
 _OBJECT = _STRONG + (
     r"|\b(?:first|top|best|highest|5[\s-]stars?|five\s+stars?|\d+/10|maximum\s+score)\b|"
-    r"\b(?:rating|ranking|score|summary|answer|reply|review|recommendation)s?\b")
+    r"\b(?:rating|ranking|score|summar(?:y|ies)|answer|reply|review|recommendation)s?\b")
 """What only an agent acting for someone touches: the user, their data, an outside address,
 its prompt, a rating or ranking it reports."""
 
@@ -349,7 +361,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
         end = window(stop, t[stop - 1] in ":：]")
         strict = _strict(head) or bool(_NOTE_HEAD.search(head)) or (
-            not transcript and bool(_BARE.fullmatch(head)) and m.group("term") in ":：")
+            not transcript and bool(_BARE.fullmatch(head)) and m.group("term") in ":：,，")
         if acts(stop, end, strict) or strict and not rx["negated"].search(t, stop, end) and (
                 rx["strong"].search(t, stop, end) or directive(stop, end)):
             yield from out("addressed", m.start("head"), end)
@@ -366,10 +378,13 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
                 t, m.start(), end)):
             yield from out("addressed", m.start(), end)
+    for m in rx["steer"].finditer(t):
+        yield from out("addressed", m.start(), m.end())
     for m in rx["user_override"].finditer(t):
         yield from out("override", m.start(), m.end())
     for m in rx["frame"].finditer(t):
         end = min(len(t), m.end() + 300)
         if acts(m.end(), end, True) or directive(m.end(), end) and (
-                rx["strong"].search(t, m.end(), end) or _AGENT_REF.search(t, m.end(), end)):
+                rx["object"].search(t, m.end(), end) or _AGENT_REF.search(t, m.end(), end)
+                or _DEIXIS.search(t, m.end(), end)):
             yield from out("fake-system", m.start(), end)

@@ -336,7 +336,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\s+content|input|message|transcript)\s*[\])>=-]*|-{2,}\s*end\s*(?:of\s+)?\w*\s*-{2,}"
             r"|\"\s*\}\s*\]\s*\}", f),
         "user_turn": re.compile(
-            rf"{_CS}(?:>\s*)?(?:user|human|h|customer|operator)\s*:|<user_message>|"
+            rf"{_CS}(?:>\s*)?(?:user|human|h|customer|operator)\s*:|<user_message>|<(?:user|human)>|"
             r"\"role\"\s*:\s*\"(?:user|system|developer)\"|\bnew\s+(?:task|request|"
             r"instructions?)\b|\b(?:actually|the\s+real\s+request)\b", f),
         "authority": re.compile(
@@ -849,7 +849,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         yield from hit("authority", *m.span())
     for m in scan("authority_tag"):
         end = _sentence_end(t, m.end(), 3, 400)
-        if directive(m.start(), end) or rx["answer_steer"].search(t, m.end(), end):
+        if rx["answer_steer"].search(t, m.end(), end) or directive(m.start(), end) and (
+                _AGENT_CONTEXT.search(t, m.end(), end)):
             yield from hit("authority", *m.span())
     # a break out of the data's delimiters followed by a new turn or a directive
     for m in scan("breakout"):
@@ -916,6 +917,16 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     elif v.kind == "plain":
         for m in scan("decode_act"):
             yield from hit("encoded", *m.span())
+
+
+_AGENT_CONTEXT = re.compile(
+    r"\b(?:assistants?|agents?|ai|models?|bots?|llms?|the\s+user'?s?|your\s+(?:instructions|"
+    r"task|prompt|guidelines|rules|answer|summary|reply|response|output|tools|user)|"
+    r"summar\w+|tools?|session|conversation|https?://|[\w.+-]+@[\w-]+\.[\w.-]+|no\s+further\s+"
+    r"(?:confirmation|approval|review|checks?)|without\s+(?:further\s+|any\s+)?(?:confirmation|"
+    r"approval|asking|review))", re.I)
+"""What an order to an agent mentions, and a notice to people ("[ADMIN] Reminder: change your
+password") does not: the agent, its user, its task or answer, a tool, an outside address."""
 
 
 def _bare_call(t: str, m: re.Match[str]) -> bool:
