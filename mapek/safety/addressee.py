@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-__all__ = ["find", "reported"]
+__all__ = ["find", "reported", "points_here"]
 
 Hit = tuple[str, int, int, str]
 
@@ -224,6 +224,8 @@ _DEIXIS = re.compile(
     r"этого|здесь|bu)\b|本页|此|この|이\s", re.I)
 """Words that point at the text being read: a rule for AI systems in general ("AI models
 must publish summaries") is a policy; one about *this* page, item or candidate is an order."""
+_REQUEST = re.compile(r"\b(?:asked|requested|instructed|invited|kindly)\b", re.I)
+"""A request to the reader ("are instructed to"), not an obligation stated for all ("must")."""
 _REPORTED = re.compile(
     r"\b(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
     r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)\W{0,3}$", re.I)
@@ -275,6 +277,11 @@ _NOTE_HEAD = re.compile(
     r"ps|p\.s\.)\b|^\s*(?:dear|hey|hi|hello|attention|attn)\b", re.I)
 _BARE = re.compile(r"\s*(?:the\s+)?(?:assistant|agent|model|bot|ai|chatbot|support\s+bot|"
                    r"ai\s+assistant)\s*", re.I)
+
+
+def points_here(t: str, a: int, b: int) -> bool:
+    """``t[a:b]`` points at the text being read ("this page", "the following")."""
+    return _DEIXIS.search(t, a, b) is not None
 
 
 def reported(t: str) -> list[tuple[int, int]]:
@@ -376,7 +383,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             continue
         end = _sentence(t, m.end())
         if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
-                t, m.start(), end)):
+                t, m.start(), end) or _REQUEST.search(m.group(0))):
             yield from out("addressed", m.start(), end)
     for m in rx["steer"].finditer(t):
         yield from out("addressed", m.start(), m.end())

@@ -813,7 +813,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         end = _sentence_end(t, m3.start(), 1)
         if re.search(r"\b(?:must|should|shall|may)\s+not\b|\bnever\b", m3.group(0), re.I):
             continue  # a prohibition ("AI tools must not ..."): a policy, not an order
-        if reaches(m3.start(), end, m3, bool(_STRICT.search(m3.group("noun")))):
+        strict = bool(_STRICT.search(m3.group("noun")))
+        if reaches(m3.start(), end, m3, False) or strict and reaches(
+                m3.start(), end, m3, True) and addressee.points_here(t, m3.start(), end):
+            # a rule for AI in general ("AI systems must report incidents") is a policy; one
+            # about this text, or reaching the user or their data, is an order
             yield from hit("addressed", *m3.span())
     # an HTML comment is never shown to a person: an answer-steering imperative in it is
     for m in _COMMENT.finditer(t):
