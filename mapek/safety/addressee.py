@@ -252,6 +252,7 @@ _PEOPLE_END = re.compile(
     r"investors?|professionals?|experts?|community|owners?|holders?|players?|staff|"
     r"employees?|volunteers?|neighbou?rs?)\s*$", re.I)
 """A head that ends by naming people ("Dear Claude Monet fans", "Gemini residents")."""
+_ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})\W*$", re.I)
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
@@ -361,8 +362,10 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if _HEADING.match(head) or _HEADING.match(t, m.start("head"), stop - 1) or \
                 _PEOPLE_HEAD.search(head) or _HUMAN_AIDE.search(head) or _PEOPLE_END.search(head):
             continue  # a heading ("How to build a summariser:"), or people ("AI researchers")
-        if m.group("term") in ",，!" and len(head.split()) > 6:
-            continue  # a long clause before a comma is prose, not an address
+        if m.group("term") in ",，!" and (len(head.split()) > 6 or not _ENDS_WITH_NOUN.search(
+                head)):
+            continue  # a clause before a comma is prose ("AI agents read documents, ..."), not
+            # an address, which ends with the name it calls ("Hey AI recruiter,")
         if re.match(r"\s*(?:our|my|we|the\s+(?:new|latest)|this|these|an?\s)\b", head, re.I) \
                 and not re.search(r"\b(?:to|for|an|à|para|per|aan|für|für)\b", head, re.I):
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
