@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-__all__ = ["find", "reported", "points_here"]
+__all__ = ["find", "reported", "points_here", "names_no_reader"]
 
 Hit = tuple[str, int, int, str]
 
@@ -50,7 +50,7 @@ _MACHINE_HEAD = (r"systems?|tools?|bots?|models?|analy[sz]ers?|screeners?|summar
 _EN_NOUN = (
     rf"\b(?:(?:{_AI_QUAL})[\s-]+(?:[\w-]+\s+)?(?:{_AI_HEAD})\b|"
     rf"(?:{_TASK_QUAL})[\s-]+(?:{_MACHINE_HEAD})\b|"
-    r"(?:ai|a\.i\.|llms?|gpt[\w.-]*|chatgpt|claude|gemini|copilot|chatbots?|bots?|subagents?|"
+    r"(?:ais|ai|a\.i\.|llms?|gpt[\w.-]*|chatgpt|claude|gemini|copilot|chatbots?|bots?|subagents?|"
     r"orchestrator|(?:large\s+)?language\s+models?|summari[sz]ers?|automations?)\b|"
     r"(?:assistants?|agents?|models?)\s+(?:reading|processing|summari[sz]ing|parsing|"
     r"reviewing|screening|triaging|indexing|crawling|scanning)\b|"
@@ -92,7 +92,8 @@ _FOREIGN_NOUN = (
 
 _GREETING = (r"(?:hey|hi|hello|dear|yo|ok|okay|attention|attn\.?|important|urgent|note|"
              r"notice|p\.?s\.?|psst|hola|bonjour|hallo|ciao|olá|привет|cześć|merhaba)")
-_CLAUSE_START = r"(?:^|(?<=[\n(\[>\"'{|*#\u201c])|(?<=[.!?;:]\s)|(?<=//)|(?<=--)|(?<=\t))[ \t]*"
+_CLAUSE_START = (r"(?:^|(?<=,\s)(?=(?:to|for)\s)|(?<=[\n(\[>\"'{|*#\u201c])|(?<=[.!?;:]\s)|"
+                 r"(?<=//)|(?<=--)|(?<=\t))[ \t]*")
 
 
 @cache
@@ -166,7 +167,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
 _ACTION = (
     # English: acts beyond reading, and changing what the agent reports
     r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|select|"
-    r"choose|pick|leave|rebook|reschedule|upgrade|downgrade|"
+    r"choose|pick|leave|move|record|quote|link|cite|redirect|rebook|reschedule|upgrade|downgrade|"
     r"transfer|wire|pay|refund|charge|purchase|buy|order|book|register|reserve|"
     r"approve|merge|accept|decline|reject|cancel|grant|revoke|ban|block|unblock|"
     r"delete|remove|erase|wipe|purge|drop|destroy|reset|disable|deactivate|"
@@ -252,7 +253,17 @@ _PEOPLE_END = re.compile(
     r"investors?|professionals?|experts?|community|owners?|holders?|players?|staff|"
     r"employees?|volunteers?|neighbou?rs?)\s*$", re.I)
 """A head that ends by naming people ("Dear Claude Monet fans", "Gemini residents")."""
-_ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})\W*$", re.I)
+_RELATIVE = re.compile(r"\b(?:that|who|which|whoever|whatever|whichever)\b|\w+ing\b", re.I)
+_ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:\s+\w+ing\b"
+                             r"(?:\s+\w+){0,3})?\W*$", re.I)
+_KEYED = re.compile(
+    r"[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
+    r"(?:hint|note|instructions?|directive|message|prompt|task|command)s?|[\w-]*(?:hint|note|"
+    r"instructions?|directive|message|prompt|task|command)s?[_-](?:for|to)[_-](?:the[_-])?"
+    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?\s*[:=]\s*[\"']?"
+    r"(?P<value>[^\"'\n]{8,300})", re.I)
+"""A field whose key says it is for the AI reader ("hint_for_llm", "agent_instructions"): its
+value is addressed to the agent."""
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
@@ -278,6 +289,16 @@ _NOTE_HEAD = re.compile(
     r"ps|p\.s\.)\b|^\s*(?:dear|hey|hi|hello|attention|attn)\b", re.I)
 _BARE = re.compile(r"\s*(?:the\s+)?(?:assistant|agent|model|bot|ai|chatbot|support\s+bot|"
                    r"ai\s+assistant)\s*", re.I)
+
+
+def names_no_reader(head: str) -> bool:
+    """A label that looks like an address but is a heading ("ChatGPT tips", "EU AI Act") or
+    names people ("AI researchers", "Claude Monet fans", "personal assistant to the CEO")."""
+    head = head.strip(" \t:,*#>-")
+    machine = re.search(r"\b(?:ai|llm|gpt\w*|bots?|models?|automated)\b", head, re.I)
+    return bool(_HEADING.match(head) or _PEOPLE_HEAD.search(head)
+                or _HUMAN_AIDE.search(head) and not machine
+                or _PEOPLE_END.search(head) and not _RELATIVE.search(head))
 
 
 def points_here(t: str, a: int, b: int) -> bool:
@@ -359,8 +380,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             rel = re.compile(r"[^\n.!?:：]{0,80}[:：]").match(t, stop)
             if rel is not None:
                 stop = rel.end()
-        if _HEADING.match(head) or _HEADING.match(t, m.start("head"), stop - 1) or \
-                _PEOPLE_HEAD.search(head) or _HUMAN_AIDE.search(head) or _PEOPLE_END.search(head):
+        if names_no_reader(head) or _HEADING.match(t, m.start("head"), stop - 1):
             continue  # a heading ("How to build a summariser:"), or people ("AI researchers")
         if m.group("term") in ",，!" and (len(head.split()) > 6 or not _ENDS_WITH_NOUN.search(
                 head)):
@@ -388,6 +408,9 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
                 t, m.start(), end) or _REQUEST.search(m.group(0))):
             yield from out("addressed", m.start(), end)
+    for m in _KEYED.finditer(t):
+        if acts(m.start("value"), m.end("value"), True):
+            yield from out("addressed", m.start(), m.end())
     for m in rx["steer"].finditer(t):
         yield from out("addressed", m.start(), m.end())
     for m in rx["user_override"].finditer(t):

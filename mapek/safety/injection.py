@@ -795,6 +795,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         for ma in found:
             said = t[ma.start():ma.end()]
             word = said.strip(" \t\n:,*").lower()
+            if rxn == "address" and addressee.names_no_reader(said):
+                continue  # "ChatGPT tips:", "AI researchers,": a heading or people
             sm = _SPEAKER.match(t, t.rfind("\n", 0, ma.start()) + 1)
             if word in ("assistant", "agent", "bot", "ai", "model") and speakers - {word} \
                     and sm is not None and sm.group(1).lower() == word:
@@ -1045,6 +1047,10 @@ def _reader(v: View) -> Iterator[Hit]:
     for m in _READER.finditer(t):
         if _PEOPLE_AFTER.match(t, m.end()):
             continue
+        line = t.rfind("\n", 0, m.start()) + 1
+        label = t[max(line, t.rfind(":", line, m.start()) + 1):m.end() + 40].split(":")[0]
+        if addressee.names_no_reader(label):
+            continue  # "ChatGPT tips: ask specific questions": a heading
         window = t[m.end(): m.end() + 320]
         d = _DIRECTIVE.search(window)
         if d is None:
