@@ -150,6 +150,14 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"for\s+)?the\s+user\b[^.!?\n]{0,60}?\b(?:must|should|shall|has\s+to|needs\s+to)\s+"
             r"(?:always\s+|also\s+)?(?:say|state|claim|include|mention|recommend|tell|omit|"
             r"report|describe|present)\b", f),
+        "retask": re.compile(
+            r"\b(?:the|your)\s+(?:real|actual|new|true)\s+(?:task|job|goal|objective|"
+            r"assignment)\s+(?:is|now\s+is)\s+(?:to\s+)?|\b(?:forget|ignore|disregard)\s+"
+            r"(?:that|this|it|everything(?:\s+else)?|all\s+(?:of\s+)?that)\s*[;,.\u2014-]\s*"
+            r"(?:and\s+)?(?:instead\s*,?\s*)?|(?P<cond>\b(?:when|if|before|after|while|once)\s+"
+            r"you(?:'re|\s+are)?\s+(?:summari[sz]\w*|answer\w*|respond\w*|repl\w*|process\w*|"
+            r"read\w*|review\w*|describ\w*|rat\w+|rank\w*|evaluat\w*|assess\w*)\s+"
+            r"(?:this|these|the|it)\b[^,.;\n]{0,60},\s*)", f),
         "negated": re.compile(
             r"\b(?:must|should|shall|may|can|will)\s+(?:not|never)\b|\bnever\b|\bcannot\b|"
             r"\bcan't\b|\bwon't\b|\bnot\s+(?:be\s+)?(?:allowed|permitted)\b", f),
@@ -228,7 +236,7 @@ must publish summaries") is a policy; one about *this* page, item or candidate i
 _REQUEST = re.compile(r"\b(?:asked|requested|instructed|invited|kindly)\b", re.I)
 """A request to the reader ("are instructed to"), not an obligation stated for all ("must")."""
 _REPORTED = re.compile(
-    r"\b(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
+    r"(?<![\w./-])(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
     r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)\W{0,3}$", re.I)
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
@@ -264,6 +272,19 @@ _KEYED = re.compile(
     r"(?P<value>[^\"'\n]{8,300})", re.I)
 """A field whose key says it is for the AI reader ("hint_for_llm", "agent_instructions"): its
 value is addressed to the agent."""
+_HIDDEN = re.compile(
+    r"<!--\s*(.{8,600}?)\s*-->|"
+    r"\b(?:alt|title|aria-label|data-[\w-]+)\s*=\s*\"([^\"]{8,600})\"|"
+    r"\]\([^)\s]*\s+\"([^\"]{8,600})\"\)|"
+    r"<(?:\w+)[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
+    r"\bhidden\b|aria-hidden=\"true\"|color\s*:\s*(?:white|#fff\b|#ffffff))[^>]*>"
+    r"([^<]{8,600})<|"
+    r"\[\]\(\S*\s+'([^']{8,600})'\)", re.I | re.S)
+"""Text a person does not see (an HTML comment, a hidden element, an alt text or link title):
+an order in it is for the machine that reads the markup."""
+_EDITOR_NOTE = re.compile(r"\s*(?:todo|fixme|xxx|hack|note\s+(?:to|for)\s+(?:editors?|"
+                          r"translators?|devs?|developers?|designers?|the\s+team)|editors?:|"
+                          r"build|generated|end\b|begin\b|start\b)", re.I)
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
@@ -408,6 +429,18 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
                 t, m.start(), end) or _REQUEST.search(m.group(0))):
             yield from out("addressed", m.start(), end)
+    for m in _HIDDEN.finditer(t):
+        a = next(i for i in range(1, 6) if m.group(i) is not None)
+        body = m.group(a)
+        if _EDITOR_NOTE.match(body):
+            continue  # "TODO: ...", "Note to editors: ..." is for the people who edit the page
+        if rx["lead"].match(body) and rx["object"].search(body) and not rx["negated"].match(body):
+            yield from out("addressed", m.start(a), m.end(a))
+    for m in rx["retask"].finditer(t):
+        end = _sentence(t, m.end())
+        if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or rx["object"].search(
+                t, m.end(), end)):
+            yield from out("override", m.start(), end)
     for m in _KEYED.finditer(t):
         if acts(m.start("value"), m.end("value"), True):
             yield from out("addressed", m.start(), m.end())
