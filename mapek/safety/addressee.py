@@ -66,23 +66,26 @@ _EN_NOUN = (
     r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
     r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
 """An English name that can only mean a model or automated agent."""
-_EN_LOOSE = r"\b(?:assistants?|agents?|models?)\b"
+_EN_LOOSE = (r"\b(?:assistants?|agents?|models?|asistente|assistente|agente|assistent(?:en)?|"
+             r"asystent\w*|asszisztens\w*)\b|ассистент\w*|помощник\w*|асистент\w*")
 """Names that mean a model when the text addresses them (vocative, "to the ...")."""
 _FOREIGN_NOUN = (
     # de, nl, sv, da, no
     r"\bki\b|\bki-\w+|\w*sprachmodell\w*|\bai-assistent\w*|\btaalmodel\w*|"
-    r"automatisierte\w*\s+systeme?\w*|\bassistent(?:en)?\b|"
+    r"automatisierte\w*\s+systeme?\w*|"
     # fr, es, pt, it
     r"\bia\b|\bl'ia\b|\bagent\s+ia\b|\bassistant\s+ia\b|\bmod[eè]le\s+de\s+langage\b|"
-    r"\b(?:asistente|assistente|agente)s?\b|\bmodel(?:o|lo)\s+(?:de\s+)?(?:lenguaje|linguagem|"
+    r"\bmodel(?:o|lo)\s+(?:de\s+)?(?:lenguaje|linguagem|"
     r"linguistico)\b|\bsistemas?\s+automatizados?\b|\bsyst[eè]mes?\s+automatis[ée]s?\b|"
     # sv, fi, el, vi, id
     r"\bai-assistent\w*|\btekoäly\w*|μοντέλο|τεχνητ\w+\s+νοημοσύνη\w*|\btrợ\s+lý\b|"
     r"\basisten\b|"
     # pl, cs, tr
-    r"\basystent\w*|\bsi\b|\bmodel\s+językowy\b|\byapay\s+zek[aâ]\w*|\basistan\w*|"
+    r"\basystent\w*\s+(?:ai|si)\b|\bsi\b|\bmodel\s+językowy\b|\byapay\s+zek[aâ]\w*|\basistan\w*|"
     # ru, uk
-    r"ии\b|ии-\w+|\bші\b|нейросет\w*|ассистент\w*|помощник\w*|бот\w*|асистент\w*|"
+    r"ии\b|ии-\w+|\bші\b|ші-\w+|нейросет\w*|бот\w*|"
+    # hu, he, th
+    r"\bmi\s+asszisztens\w*|עוזר|בינה\s+(?:ה)?מלאכותית|ผู้ช่วย\s*AI|"
     r"языков\w+\s+модел\w*|"
     # zh, ja, ko, ar, hi
     r"AI助手|AI助理|人工智能|模型|智能助手|助手|助理|大模型|语言模型|アシスタント|エージェント|"
@@ -110,7 +113,11 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"which|who|that|but|because|so)\b)|!)", f),
         "cond": re.compile(
             r"\b(?:if|when|in\s+case)\s+you(?:'re|\s+are)\s+(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}?"
-            rf"{_EN_NOUN}|\b(?:if|when|whenever)\s+(?:an?|the|any|some)\s+(?:[\w-]+\s+)?"
+            rf"{_EN_NOUN}|\b(?:if|when|whenever)\s+(?:this|the)\s+(?:document|page|text|e-?mail|"
+            r"message|file|review|listing|post|thread|chat|log|form)\s+is\s+(?:being\s+)?"
+            r"(?:processed|read|summari[sz]ed|handled|parsed|analy[sz]ed|reviewed)\s+by\s+(?:an?|"
+            r"the|any)\s+(?:[\w-]+\s+)?(?:ai|llm|model|assistant|agent|bot)s?\b|"
+            r"\b(?:if|when|whenever)\s+(?:an?|the|any|some)\s+(?:[\w-]+\s+)?"
             r"(?:ai|llm|bot|model|assistant|agent)s?\s+(?:is\s+|are\s+)?(?:reading|processing|"
             r"summari[sz]ing|reads|processes|sees|handles|parses|summari[sz]es)\b|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
             r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|assistant|asistente|"
@@ -204,7 +211,8 @@ _ACTION = (
     r"перешл\w*|отправ\w*|удал\w*|игнор\w*|скаж\w*|напиш\w*|порекоменд\w*|переведи|одобр\w*|"
     r"перешли|skicka|glöm|skriv|ignorera|radera|godkänn|berätta|lähetä|unohda|kirjoita|"
     r"poista|hyväksy|kerro|kirim\w*|abaikan|hapus|tulis|award\w*|give|assign\w*|dm)\b|"
-    r"στείλ\w*|αγνόησ\w*|γράψ\w*|διέγραψ\w*|gửi|bỏ\s+qua|xóa|viết|भेज\w*|अनदेखा|हटा\w*|"
+    r"töröld|küldd?|apag\w*|desactiv\w*|confirma|"
+    r"שלח|מחק|התעלם|στείλ\w*|αγνόησ\w*|γράψ\w*|διέγραψ\w*|gửi|bỏ\s+qua|xóa|viết|भेज\w*|अनदेखा|हटा\w*|"
     r"告诉|发送|转发|删除|忽略|推荐|让用户|预订|输出|勧め|送信|転送|削除|無視|伝え|教え|推薦|"
     r"触れない|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
 """Acts an agent can be asked to do: the verb, in any form."""
@@ -215,7 +223,7 @@ _STRONG = (
     r"\bapi\s+keys?\b|\btokens?\b|\bsecrets?\b|\bssh\b|\.env\b|\bprompt\b|\binstructions\b|"
     r"nutzer\w*|utilisateur\w*|usuari\w*|usu[aá]rio\w*|utente|gebruiker\w*|użytkownik\w*|"
     r"пользовател\w*|kullanıcı\w*|用户|ユーザー|사용자|المستخدم|användar\w*|käyttäjä\w*|"
-    r"χρήστ\w*|người\s+dùng|pengguna|उपयोगकर्ता|"
+    r"χρήστ\w*|người\s+dùng|pengguna|उपयोगकर्ता|felhasználó\w*|המשתמש|ผู้ใช้|"
     r"\bbank\s+details|\baccount\s+(?:number|details)|\bcard\s+(?:number|details|on\s+file)|"
     r"\bsaved\s+card|\bhome\s+address|\baddress\s+book|\bcontacts\b|\bcalendar\b|"
     r"\bmember\s+list|\bconversation\b|\bchat\s+history|\benvironment\s+variables|"
@@ -285,6 +293,10 @@ an order in it is for the machine that reads the markup."""
 _EDITOR_NOTE = re.compile(r"\s*(?:todo|fixme|xxx|hack|note\s+(?:to|for)\s+(?:editors?|"
                           r"translators?|devs?|developers?|designers?|the\s+team)|editors?:|"
                           r"build|generated|end\b|begin\b|start\b)", re.I)
+_STEER_LEAD = re.compile(r"\s*(?:also\s+|please\s+|just\s+)*(?:leave\s+out|omit|say|state|claim|"
+                         r"describe|rate|rank|recommend|mention|tell|report|present|call)\b",
+                         re.I)
+"""An order about what the agent reports ("leave out chapter 4", "say the author agrees")."""
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
@@ -420,7 +432,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if _PEOPLE_AFTER.match(t, m.end()):
             continue  # "if you are an AI researcher": a person
         end = window(m.end())
-        if acts(m.end(), end, True):
+        if acts(m.end(), end, True) or directive(m.end(), end):
             yield from out("addressed", m.start(), end)
     for m in rx["third"].finditer(t):
         if rx["negated"].search(m.group(0)) or _PEOPLE_HEAD.search(m.group(0)):
@@ -439,7 +451,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     for m in rx["retask"].finditer(t):
         end = _sentence(t, m.end())
         if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or rx["object"].search(
-                t, m.end(), end)):
+                t, m.end(), end) or _STEER_LEAD.match(t, m.end(), end)):
             yield from out("override", m.start(), end)
     for m in _KEYED.finditer(t):
         if acts(m.start("value"), m.end("value"), True):

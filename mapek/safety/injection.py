@@ -831,8 +831,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
                 or rx["steer_verb"].search(body) or rx["override"].search(body)):
             yield from hit("addressed", m.start(), m.end())
     # role markers and fake system messages followed by a directive
+    ticks = [x.span() for x in re.finditer(r"`[^`\n]{1,300}`", t)] if "`" in t else []
     for m in scan("role_strong"):
         end = _sentence_end(t, m.end(), 3, 400)
+        if _NAMED_MARKER.match(t, m.end()) or _inside(ticks, m.start(), m.end()):
+            continue  # "<|start_header_id|> and ... are special tokens": the marker is named
         if directive(m.end(), end) or rx["agentic"].search(t, m.end(), end):
             yield from hit("fake-system", *m.span())
     labels = [(m, m.group("label").lower()) for m in scan("role_label")]
@@ -925,6 +928,9 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
             yield from hit("encoded", *m.span())
 
 
+_NAMED_MARKER = re.compile(r"\s*(?:and|or|,|are|is|was|tokens?|markers?|tags?|wraps?|"
+                           r"delimits?|marks?|means?|denotes?|surrounds?|encloses?)\b", re.I)
+"""What follows a role marker that a text names rather than uses (documentation of a format)."""
 _AGENT_CONTEXT = re.compile(
     r"\b(?:assistants?|agents?|ai|models?|bots?|llms?|the\s+user'?s?|your\s+(?:instructions|"
     r"task|prompt|guidelines|rules|answer|summary|reply|response|output|tools|user)|"
