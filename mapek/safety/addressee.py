@@ -125,8 +125,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"assistent|sprachmodell)\w*|\bjeśli\s+jesteś\s+(?:\w+\s+)?(?:ai|si|asystent)|"
             r"\bесли\s+ты\s+(?:\w+\s+)?(?:ии|бот|ассистент|нейросеть)|"
             r"如果你是|あなたが(?:AI|アシスタント)", f),
+        "noun": re.compile(noun, f),
         "third": re.compile(
-            rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN})(?:[^\n.!?:;]{{0,80}}?)\b(?:must|should|shall|"
+            r"\b(?:must|should|shall|"
             r"ought\s+to|needs?\s+to|has\s+to|have\s+to|will\s+(?:also|now|then|additionally|"
             r"kindly|please)|(?:is|are)\s+(?:kindly\s+)?(?:now\s+)?(?:asked|requested|expected|"
             r"required|instructed|encouraged|invited|authori[sz]ed|to)\s+to|"
@@ -273,7 +274,7 @@ _RELATIVE = re.compile(r"\b(?:that|who|which|whoever|whatever|whichever)\b|\w+in
 _ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:\s+\w+ing\b"
                              r"(?:\s+\w+){0,3})?\W*$", re.I)
 _KEYED = re.compile(
-    r"[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
+    r"(?<![\w-])[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
     r"(?:hint|note|instructions?|directive|message|prompt|task|command)s?|[\w-]*(?:hint|note|"
     r"instructions?|directive|message|prompt|task|command)s?[_-](?:for|to)[_-](?:the[_-])?"
     r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?\s*[:=]\s*[\"']?"
@@ -434,13 +435,22 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         end = window(m.end())
         if acts(m.end(), end, True) or directive(m.end(), end):
             yield from out("addressed", m.start(), end)
-    for m in rx["third"].finditer(t):
-        if rx["negated"].search(m.group(0)) or _PEOPLE_HEAD.search(m.group(0)):
+    seen: set[int] = set()
+    for mm in rx["third"].finditer(t):
+        # a machine named in the same clause, up to 80 characters before the obligation
+        lo = max(0, mm.start() - 120)
+        brk = max(t.rfind(c, lo, mm.start()) for c in "\n.!?:;")
+        nm = rx["noun"].search(t, max(lo, brk + 1), mm.start())
+        if nm is None or nm.start() in seen or mm.start() - nm.end() > 80:
             continue
-        end = _sentence(t, m.end())
-        if acts(m.end(), end, True) and (rx["strong"].search(t, m.end(), end) or _DEIXIS.search(
-                t, m.start(), end) or _REQUEST.search(m.group(0))):
-            yield from out("addressed", m.start(), end)
+        seen.add(nm.start())
+        said = t[nm.start():mm.end()]
+        if rx["negated"].search(said) or _PEOPLE_HEAD.search(said):
+            continue
+        end = _sentence(t, mm.end())
+        if acts(mm.end(), end, True) and (rx["strong"].search(t, mm.end(), end) or _DEIXIS.search(
+                t, nm.start(), end) or _REQUEST.search(said)):
+            yield from out("addressed", nm.start(), end)
     for m in _HIDDEN.finditer(t):
         a = next(i for i in range(1, 6) if m.group(i) is not None)
         body = m.group(a)
