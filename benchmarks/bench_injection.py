@@ -126,6 +126,7 @@ def evaluate(name: str, recs: list[dict[str, Any]], by_technique: dict[str, list
 
 
 def timing(recs: list[dict[str, Any]]) -> str:
+    screen_output("warm-up: the detectors' patterns compile on first use")
     per: list[float] = []
     for r in recs:
         best = float("inf")

@@ -96,7 +96,7 @@ _FOREIGN_NOUN = (
 _GREETING = (r"(?:hey|hi|hello|dear|yo|ok|okay|attention|attn\.?|important|urgent|note|"
              r"notice|p\.?s\.?|psst|hola|bonjour|hallo|ciao|olá|привет|cześć|merhaba)")
 _CLAUSE_START = (r"(?:^|(?<=,\s)(?=(?:to|for)\s)|(?<=[\n(\[>\"'{|*#\u201c])|(?<=[.!?;:]\s)|"
-                 r"(?<=//)|(?<=--)|(?<=\t))[ \t]*")
+                 r"(?<=//)|(?<=--)|(?<=\t))[ \t]*+(?=\S)")
 
 
 @cache
@@ -172,7 +172,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
         "action": re.compile(_ACTION, f),
         "object": re.compile(_OBJECT, f),
         "strong": re.compile(_STRONG, f),
-        "lead": re.compile(rf"\s*(?:(?:when|while|if|before|after|once)\b[^.;:!?\n]{{0,80}},\s*)?"
+        "lead": re.compile(rf"\s*+(?:(?:when|while|if|before|after|once)\b[^.;:!?\n]{{0,80}},\s*)?"
                            rf"(?:(?:from\s+now\s+on|please|pls|kindly|now|also|then|just|first|always|only|"
                            rf"immediately|you\s+(?:must|should|need\s+to|have\s+to|will)|"
                            rf"bitte|por\s+favor|s'il\s+vous\s+plaît|per\s+favore|"
@@ -246,7 +246,8 @@ _REQUEST = re.compile(r"\b(?:asked|requested|instructed|invited|kindly)\b", re.I
 """A request to the reader ("are instructed to"), not an obligation stated for all ("must")."""
 _REPORTED = re.compile(
     r"(?<![\w./-])(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
-    r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)\W{0,3}$", re.I)
+    r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)[^\w'\"`<"
+    r"\u2018\u201c]{0,3}(?=['\"`<\u2018\u201c])", re.I)
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
                     r"<!--.{4,300}?-->|`[^`\n]{4,300}`")
@@ -343,8 +344,12 @@ def points_here(t: str, a: int, b: int) -> bool:
 def reported(t: str) -> list[tuple[int, int]]:
     """Quotations introduced as reported speech or an example ("the description said '...'",
     "lines like '...'"): what they hold is quoted, not addressed to the reader."""
-    return [m.span() for m in _QUOTE.finditer(t)
-            if _REPORTED.search(t, max(0, m.start() - 40), m.start())]
+    out: list[tuple[int, int]] = []
+    for c in _REPORTED.finditer(t):
+        q = _QUOTE.match(t, c.end())
+        if q is not None:
+            out.append(q.span())
+    return out
 
 
 def _sentence(t: str, start: int, limit: int = 300) -> int:
