@@ -25,6 +25,7 @@ injection) are skipped.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -303,7 +304,9 @@ _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
     r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|tips|faq|introduction|"
-    r"overview|chapter|section|part|step)\b|.*\b(?:commands|features|settings|options|faq|"
+    r"overview|chapter|section|part|step)\b", re.I)
+_HEADING_END = re.compile(
+    r"\b(?:commands|features|settings|options|faq|"
     r"guide|tips|news|pricing|overview|results|stats|statistics|benchmarks?|changelog|roadmap|"
     r"checklist|policy|act|regulation|explained|basics|101|release\s+notes|comparison|review)"
     r"(?:\s+(?:v?\d[\w.]*|§\s*\d+))*[\s,]*$", re.I)
@@ -330,10 +333,11 @@ def names_no_reader(head: str) -> bool:
     """A label that looks like an address but is a heading ("ChatGPT tips", "EU AI Act") or
     names people ("AI researchers", "Claude Monet fans", "personal assistant to the CEO")."""
     head = head.strip(" \t:,*#>-")
+    tail = head[-48:]
     machine = re.search(r"\b(?:ai|llm|gpt\w*|bots?|models?|automated)\b", head, re.I)
-    return bool(_HEADING.match(head) or _PEOPLE_HEAD.search(head)
+    return bool(_HEADING.match(head) or _HEADING_END.search(tail) or _PEOPLE_HEAD.search(head)
                 or _HUMAN_AIDE.search(head) and not machine
-                or _PEOPLE_END.search(head) and not _RELATIVE.search(head))
+                or _PEOPLE_END.search(tail) and not _RELATIVE.search(head))
 
 
 def points_here(t: str, a: int, b: int) -> bool:
@@ -371,16 +375,26 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     if "'" in t or '"' in t or "\u2018" in t or "\u201c" in t:
         quoted = quoted + reported(t)
 
+    starts: dict[str, list[int]] = {}
+
+    def has(name: str, a: int, b: int) -> bool:
+        """A match of ``name`` starts in t[a:b] (each pattern runs once over the text; many
+        addresses in one text then cost a bisection each, not a scan)."""
+        if name not in starts:
+            starts[name] = [x.start() for x in rx[name].finditer(t)]
+        found = starts[name]
+        i = bisect.bisect_left(found, a)
+        return i < len(found) and found[i] < b
+
     def acts(a: int, b: int, strict: bool) -> bool:
-        body = t[a:b]
-        if rx["negated"].search(body[:60]) and not re.search(
-                r"\b(?:mention|tell|show|say|reveal|include)\b", body[:80], re.I):
+        head = t[a:a + 80]
+        if rx["negated"].search(head[:60]) and not re.search(
+                r"\b(?:mention|tell|show|say|reveal|include)\b", head, re.I):
             return False
-        act = rx["action"].search(body)
-        if act is None:
+        if not has("action", a, b):
             return False
-        obj = rx["object"].search(body) is not None
-        lead = rx["lead"].match(body) is not None
+        obj = has("object", a, b)
+        lead = rx["lead"].match(t, a, b) is not None
         return (lead or obj) if strict else (lead and obj)
 
     def directive(a: int, b: int) -> bool:
@@ -419,7 +433,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             rel = re.compile(r"[^\n.!?:：]{0,80}[:：]").match(t, stop)
             if rel is not None:
                 stop = rel.end()
-        if names_no_reader(head) or _HEADING.match(t, m.start("head"), stop - 1):
+        if names_no_reader(head) or names_no_reader(t[max(m.start("head"), stop - 100):stop - 1]):
             continue  # a heading ("How to build a summariser:"), or people ("AI researchers")
         if m.group("term") in ",，!" and (len(head.split()) > 6 or not _ENDS_WITH_NOUN.search(
                 head)):
@@ -432,7 +446,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         strict = _strict(head) or bool(_NOTE_HEAD.search(head)) or (
             not transcript and bool(_BARE.fullmatch(head)) and m.group("term") in ":：,，")
         if acts(stop, end, strict) or strict and not rx["negated"].search(t, stop, end) and (
-                rx["strong"].search(t, stop, end) or directive(stop, end)):
+                has("strong", stop, end) or directive(stop, end)):
             yield from out("addressed", m.start("head"), end)
     for m in rx["cond"].finditer(t):
         if _PEOPLE_AFTER.match(t, m.end()):
@@ -453,7 +467,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if rx["negated"].search(said) or _PEOPLE_HEAD.search(said):
             continue
         end = _sentence(t, mm.end())
-        if acts(mm.end(), end, True) and (rx["strong"].search(t, mm.end(), end) or _DEIXIS.search(
+        if acts(mm.end(), end, True) and (has("strong", mm.end(), end) or _DEIXIS.search(
                 t, nm.start(), end) or _REQUEST.search(said)):
             yield from out("addressed", nm.start(), end)
     for m in _HIDDEN.finditer(t):
@@ -465,8 +479,8 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             yield from out("addressed", m.start(a), m.end(a))
     for m in rx["retask"].finditer(t):
         end = _sentence(t, m.end())
-        if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or rx["object"].search(
-                t, m.end(), end) or _STEER_LEAD.match(t, m.end(), end)):
+        if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or has(
+                "object", m.end(), end) or _STEER_LEAD.match(t, m.end(), end)):
             yield from out("override", m.start(), end)
     for m in _KEYED.finditer(t):
         if acts(m.start("value"), m.end("value"), True):
@@ -478,6 +492,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     for m in rx["frame"].finditer(t):
         end = min(len(t), m.end() + 300)
         if acts(m.end(), end, True) or directive(m.end(), end) and (
-                rx["object"].search(t, m.end(), end) or _AGENT_REF.search(t, m.end(), end)
+                has("object", m.end(), end) or _AGENT_REF.search(t, m.end(), end)
                 or _DEIXIS.search(t, m.end(), end)):
             yield from out("fake-system", m.start(), end)

@@ -1053,7 +1053,7 @@ def _reader(v: View) -> Iterator[Hit]:
     for m in _READER.finditer(t):
         if _PEOPLE_AFTER.match(t, m.end()):
             continue
-        line = t.rfind("\n", 0, m.start()) + 1
+        line = max(t.rfind("\n", max(0, m.start() - 120), m.start()) + 1, m.start() - 120)
         label = t[max(line, t.rfind(":", line, m.start()) + 1):m.end() + 40].split(":")[0]
         if addressee.names_no_reader(label):
             continue  # "ChatGPT tips: ask specific questions": a heading
