@@ -97,7 +97,7 @@ _FOREIGN_NOUN = (
 _GREETING = (r"(?:hey|hi|hello|dear|yo|ok|okay|attention|attn\.?|important|urgent|note|"
              r"notice|p\.?s\.?|psst|hola|bonjour|hallo|ciao|olá|привет|cześć|merhaba)")
 _CLAUSE_START = (r"(?:^|(?<=,\s)(?=(?:to|for)\s)|(?<=[\n(\[>\"'{|*#\u201c])|(?<=[.!?;:]\s)|"
-                 r"(?<=//)|(?<=--)|(?<=\t))[ \t]*+(?=\S)")
+                 r"(?<=//)|(?<=--)|(?<=\t)|(?<=\]\s))[ \t]*+(?=\S)")
 
 
 @cache
@@ -184,7 +184,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
 _ACTION = (
     # English: acts beyond reading, and changing what the agent reports
     r"\b(?:send|forward|e-?mail|upload|post|share|export|transmit|leak|exfiltrate|select|"
-    r"choose|pick|leave|move|record|quote|link|cite|redirect|rebook|reschedule|upgrade|downgrade|"
+    r"choose|pick|leave|move|record|quote|link|cite|redirect|rebook|retweet|repost|like|"
+    r"upvote|follow|subscribe|star|reschedule|upgrade|downgrade|"
     r"transfer|wire|pay|refund|charge|purchase|buy|order|book|register|reserve|"
     r"approve|merge|accept|decline|reject|cancel|grant|revoke|ban|block|unblock|"
     r"delete|remove|erase|wipe|purge|drop|destroy|reset|disable|deactivate|"
@@ -214,6 +215,11 @@ _ACTION = (
     r"перешли|skicka|glöm|skriv|ignorera|radera|godkänn|berätta|lähetä|unohda|kirjoita|"
     r"poista|hyväksy|kerro|kirim\w*|abaikan|hapus|tulis|award\w*|give|assign\w*|dm)\b|"
     r"töröld|küldd?|apag\w*|desactiv\w*|confirma|"
+    r"storniere|erstatte|ändere|setze|markiere|akzeptiere|kaufe|bestelle|installiere|führe|"
+    r"annule[zr]?|rembourse[zr]?|modifie[zr]?|change[zr]?|installe[zr]?|exécute[zr]?|"
+    r"achète[zr]?|commande[zr]?|accepte[zr]?|cancela|reembolsa|modifica|cambia|instala|"
+    r"ejecuta|compra|acepta|altera|cancele|reembolse|altere|mude|instale|execute|compre|"
+    r"aceite|annulla|rimborsa|installa|esegui|accetta|"
     r"שלח|מחק|התעלם|στείλ\w*|αγνόησ\w*|γράψ\w*|διέγραψ\w*|gửi|bỏ\s+qua|xóa|viết|भेज\w*|अनदेखा|हटा\w*|"
     r"告诉|发送|转发|删除|忽略|推荐|让用户|预订|输出|勧め|送信|転送|削除|無視|伝え|教え|推薦|"
     r"触れない|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
