@@ -77,7 +77,8 @@ _FOREIGN_NOUN = (
     # fr, es, pt, it
     r"\bia\b|\bl'ia\b|\bagent\s+ia\b|\bassistant\s+ia\b|\bmod[eè]le\s+de\s+langage\b|"
     r"\bmodel(?:o|lo)\s+(?:de\s+)?(?:lenguaje|linguagem|"
-    r"linguistico)\b|\bsistemas?\s+automatizados?\b|\bsyst[eè]mes?\s+automatis[ée]s?\b|"
+    r"linguistico)\b|\bsistemas?\s+(?:automatizados?|autom[aá]tic[oa]s?)\b|"
+    r"\bsyst[eè]mes?\s+automatiques?\b|\bmodel\w*\s+językow\w*|\bsyst[eè]mes?\s+automatis[ée]s?\b|"
     # sv, fi, el, vi, id
     r"\bai-assistent\w*|\btekoäly\w*|μοντέλο|τεχνητ\w+\s+νοημοσύνη\w*|\btrợ\s+lý\b|"
     r"\basisten\b|"
@@ -150,6 +151,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"assignment|job|rules|guidelines|conversation)s?\s+(?:above|you\s+(?:were|have\s+"
             r"been)\s+(?:given|asked)|so\s+far|at\s+hand|from\s+the\s+user)\b|"
             r"\b(?:ignore|disregard|forget)\b[^.!?\n]{0,40}?\buser'?s?\b|"
+            r"\b(?:ignore|disregard|forget)\s+(?:whatever|what|anything|everything)\s+(?:the\s+"
+            r"\w+|your\s+\w+|they|he|she|you\s+were|you've\s+been)\s+(?:asked|told|said|wants?|"
+            r"requested|instructed)|\bquit\s+doing\s+what\b|"
             r"\b(?:negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
             r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:"
             r"gebruiker|nutzer|usuario|usuário|utilisateur|utente|użytkownik|пользовател|"
@@ -174,7 +178,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
         "object": re.compile(_OBJECT, f),
         "strong": re.compile(_STRONG, f),
         "lead": re.compile(rf"\s*+(?:(?:when|while|if|before|after|once)\b[^.;:!?\n]{{0,80}},\s*)?"
-                           rf"(?:(?:from\s+now\s+on|please|pls|kindly|now|also|then|just|first|always|only|"
+                           rf"(?:(?:from\s+now\s+on|a\s+partir\s+de\s+agora|a\s+partir\s+de\s+"
+                           rf"ahora|désormais|ab\s+sofort|d'ora\s+in\s+poi|nie|non|не|please|pls|kindly|now|also|then|just|first|always|only|"
                            rf"immediately|you\s+(?:must|should|need\s+to|have\s+to|will)|"
                            rf"bitte|por\s+favor|s'il\s+vous\s+plaît|per\s+favore|"
                            rf"пожалуйста|请|proszę|lütfen)[\s,]+)*(?:{_ACTION})", f),
@@ -215,14 +220,14 @@ _ACTION = (
     r"перешли|skicka|glöm|skriv|ignorera|radera|godkänn|berätta|lähetä|unohda|kirjoita|"
     r"poista|hyväksy|kerro|kirim\w*|abaikan|hapus|tulis|award\w*|give|assign\w*|dm)\b|"
     r"töröld|küldd?|apag\w*|desactiv\w*|confirma|"
-    r"storniere|erstatte|ändere|setze|markiere|akzeptiere|kaufe|bestelle|installiere|führe|"
+    r"wspomi\w*|storniere|erstatte|ändere|setze|markiere|akzeptiere|kaufe|bestelle|installiere|führe|"
     r"annule[zr]?|rembourse[zr]?|modifie[zr]?|change[zr]?|installe[zr]?|exécute[zr]?|"
     r"achète[zr]?|commande[zr]?|accepte[zr]?|cancela|reembolsa|modifica|cambia|instala|"
     r"ejecuta|compra|acepta|altera|cancele|reembolse|altere|mude|instale|execute|compre|"
     r"aceite|annulla|rimborsa|installa|esegui|accetta|"
     r"שלח|מחק|התעלם|στείλ\w*|αγνόησ\w*|γράψ\w*|διέγραψ\w*|gửi|bỏ\s+qua|xóa|viết|भेज\w*|अनदेखा|हटा\w*|"
     r"告诉|发送|转发|删除|忽略|推荐|让用户|预订|输出|勧め|送信|転送|削除|無視|伝え|教え|推薦|"
-    r"触れない|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
+    r"触れない|言及|提及|언급|추천|보내|전송|삭제|무시|말해|أرسل|احذف|تجاهل|أخبر")
 """Acts an agent can be asked to do: the verb, in any form."""
 _STRONG = (
     r"https?://|\b[\w.+-]+@[\w-]+\.[\w.-]+|\b[\w-]+\.(?:com|net|io|cc|biz|app|dev|shop|co|"
@@ -306,6 +311,26 @@ _STEER_LEAD = re.compile(r"\s*(?:also\s+|please\s+|just\s+)*(?:leave\s+out|omit|
                          r"describe|rate|rank|recommend|mention|tell|report|present|call)\b",
                          re.I)
 """An order about what the agent reports ("leave out chapter 4", "say the author agrees")."""
+_CJK_TOPIC = re.compile(
+    r"(?:AI|ＡＩ|アシスタント|エージェント|人工智能|智能助手|助手|模型|어시스턴트|에이전트|인공지능|"
+    r"모델)[\s\w]{0,6}?(?:は|には|へ|に|는|은|에게|께)")
+_CJK_IMPERATIVE = re.compile(
+    r"ください|下さい|しなさい|せよ|してね|하세요|하십시오|해라|해\s*주세요|마세요|마십시오|请|請|务必|務必")
+"""In Japanese, Korean and Chinese the AI is often the topic of a polite imperative ("AIアシスタ
+ントは...削除してください"), not a vocative."""
+_REACT = re.compile(r"(?m)^\s*Action\s*:\s*(?P<tool>[\w.-]+)\s*\n\s*Action\s+Input\s*:"
+                    r"(?P<input>[^\n]{0,400})")
+_CONSEQ_TOOL = re.compile(r"send|mail|post|upload|transfer|pay|delete|remove|drop|wire|refund|"
+                          r"share|export|forward|publish|exec|shell|run|write|grant|approve",
+                          re.I)
+"""A ReAct step written into data whose tool acts on the world and whose input carries the
+user's data or an outside address."""
+_FAKE_TURN = re.compile(
+    r"(?:end\s+of\s+(?:the\s+)?(?:untrusted\s+|external\s+|tool\s+)?(?:content|data|document|"
+    r"results?|output|input|page|e-?mail|context)|</[\w-]{2,30}>)[\s\-=*\]>]{0,40}\n\s*"
+    r"(?:assistant|ai|model|agent)\b[^:\n]{0,30}:\s*(?:i\s+will|i'll|i\s+am\s+going\s+to|"
+    r"next,?\s+i|now\s+i)\b", re.I)
+"""A break out of the data followed by a fake turn in which the agent announces an act."""
 _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|bot|llm|"
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
@@ -431,7 +456,8 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
                      for x in _SPEAKER.findall(t)) >= 2
     for m in rx["vocative"].finditer(t):
         head = m.group("head")
-        if transcript and _BARE.fullmatch(head) and m.group("term") in ":：":
+        bare_head = re.sub(rf"^\s*{_GREETING}[\s,!:]+", "", head, flags=re.I)
+        if transcript and _BARE.fullmatch(bare_head) and m.group("term") in ":：":
             continue  # a speaker's turn in a transcript ("Assistant: open Settings ...")
         stop = m.end()
         if m.group("term") in ",，":
@@ -450,7 +476,7 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
         end = window(stop, t[stop - 1] in ":：]")
         strict = _strict(head) or bool(_NOTE_HEAD.search(head)) or (
-            not transcript and bool(_BARE.fullmatch(head)) and m.group("term") in ":：,，")
+            not transcript and bool(_BARE.fullmatch(bare_head)) and m.group("term") in ":：,，")
         if acts(stop, end, strict) or strict and not rx["negated"].search(t, stop, end) and (
                 has("strong", stop, end) or directive(stop, end)):
             yield from out("addressed", m.start("head"), end)
@@ -488,6 +514,19 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or has(
                 "object", m.end(), end) or _STEER_LEAD.match(t, m.end(), end)):
             yield from out("override", m.start(), end)
+    if not t.isascii():
+        for m in _CJK_TOPIC.finditer(t):
+            end = _sentence(t, m.end())
+            if _CJK_IMPERATIVE.search(t, m.end(), end) and (has("action", m.end(), end) or has(
+                    "strong", m.end(), end)):
+                yield from out("addressed", m.start(), end)
+    for m in _REACT.finditer(t):
+        if _CONSEQ_TOOL.search(m.group("tool")) and has("strong", m.start("input"), m.end()):
+            yield from out("tool-call", m.start(), m.end())
+    for m in _FAKE_TURN.finditer(t):
+        end = _sentence(t, m.end())
+        if has("action", m.end(), end) and has("strong", m.end(), end):
+            yield from out("delimiter", m.start(), end)
     for m in _KEYED.finditer(t):
         if acts(m.start("value"), m.end("value"), True):
             yield from out("addressed", m.start(), m.end())

@@ -894,7 +894,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         yield from hit("exfiltration", *m.span())
     for m in scan("render"):
         end = _sentence_end(t, m.end(), 2)
-        if rx["agentic"].search(t, m.start(), end) or rx["answer_steer"].search(
+        ue = re.compile(r"[^\s)]*\)?").match(t, m.end())
+        url_end = ue.end() if ue else m.end()
+        # the link's own address is not the agent's object ("click [here](https://...)")
+        if rx["agentic"].search(t, m.start(), m.end() - 8) or rx["agentic"].search(
+                t, url_end, end) or rx["answer_steer"].search(
                 t, max(0, m.start() - 80), end):
             yield from hit("exfiltration", *m.span())
     # a tool call written into the data
