@@ -72,7 +72,8 @@ _EN_LOOSE = (r"\b(?:assistants?|agents?|models?|asistente|assistente|agente|assi
 """Names that mean a model when the text addresses them (vocative, "to the ...")."""
 _FOREIGN_NOUN = (
     # de, nl, sv, da, no
-    r"\bki\b|\bki-\w+|\w*sprachmodell\w*|\bai-assistent\w*|\btaalmodel\w*|"
+    r"\b(?:ai|ki|ia)-\w+|\binteligencia\s+artificial|\bintelligence\s+artificielle|"
+    r"\bintelligenza\s+artificiale|\bkünstliche\w*\s+intelligenz|\bki\b|\w*sprachmodell\w*|\bai-assistent\w*|\btaalmodel\w*|"
     r"automatisierte\w*\s+systeme?\w*|"
     # fr, es, pt, it
     r"\bia\b|\bl'ia\b|\bagent\s+ia\b|\bassistant\s+ia\b|\bmod[eè]le\s+de\s+langage\b|"
@@ -122,7 +123,8 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\b(?:if|when|whenever)\s+(?:an?|the|any|some)\s+(?:[\w-]+\s+)?"
             r"(?:ai|llm|bot|model|assistant|agent)s?\s+(?:is\s+|are\s+)?(?:reading|processing|"
             r"summari[sz]ing|reads|processes|sees|handles|parses|summari[sz]es)\b|\bsi\s+(?:eres|es|vous\s+[êe]tes|tu\s+es|sei|você\s+é)"
-            r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|assistant|asistente|"
+            r"\s+(?:un[ae]?\s+|une\s+|l')?(?:\w+\s+){0,2}?(?:ia\b|ai\b|inteligencia\s+artificial|"
+            r"intelligence\s+artificielle|intelligenza\s+artificiale|assistant|asistente|"
             r"assistente|agente?|mod[eè]l)|\bwenn\s+(?:du|sie)\s+(?:eine?\s+)?(?:ki|ai|"
             r"assistent|sprachmodell)\w*|\bjeśli\s+jesteś\s+(?:\w+\s+)?(?:ai|si|asystent)|"
             r"\bесли\s+ты\s+(?:\w+\s+)?(?:ии|бот|ассистент|нейросеть)|"
@@ -220,6 +222,9 @@ _ACTION = (
     r"перешли|skicka|glöm|skriv|ignorera|radera|godkänn|berätta|lähetä|unohda|kirjoita|"
     r"poista|hyväksy|kerro|kirim\w*|abaikan|hapus|tulis|award\w*|give|assign\w*|dm)\b|"
     r"töröld|küldd?|apag\w*|desactiv\w*|confirma|"
+    r"advise|inform|warn|notify|suggest|steer|persuade|convince|urge|"
+    r"bezeichn\w*|darstell\w*|nenn\w*|beschreib\w*|présent\w*|évoqu\w*|assegn\w*|asign\w*|"
+    r"attribu\w*|vergib|zet|plaats|wijs|"
     r"wspomi\w*|storniere|erstatte|ändere|setze|markiere|akzeptiere|kaufe|bestelle|installiere|führe|"
     r"annule[zr]?|rembourse[zr]?|modifie[zr]?|change[zr]?|installe[zr]?|exécute[zr]?|"
     r"achète[zr]?|commande[zr]?|accepte[zr]?|cancela|reembolsa|modifica|cambia|instala|"
@@ -243,7 +248,10 @@ _STRONG = (
     r"\bsession\s+token|\bcookies?\b")
 _OBJECT = _STRONG + (
     r"|\b(?:first|top|best|highest|5[\s-]stars?|five\s+stars?|\d+/10|maximum\s+score)\b|"
-    r"\b(?:rating|ranking|score|summar(?:y|ies)|answer|reply|review|recommendation)s?\b")
+    r"\b(?:rating|ranking|score|summar(?:y|ies)|answer|reply|review|recommendation)s?\b|"
+    r"\b(?:meilleur\w*|mejor\w*|migliore|besten?|beste|najlepsz\w*|лучш\w*|étoiles|estrellas|"
+    r"stelle|sterne\w*|punteggio|puntuación|pontuação|punktzahl|testsieger|bovenaan|"
+    r"premier|primero|primo|erste[rn]?)\b|最好|最佳|一番|최고")
 """What only an agent acting for someone touches: the user, their data, an outside address,
 its prompt, a rating or ranking it reports."""
 
@@ -284,8 +292,9 @@ _PEOPLE_END = re.compile(
     r"employees?|volunteers?|neighbou?rs?)\s*$", re.I)
 """A head that ends by naming people ("Dear Claude Monet fans", "Gemini residents")."""
 _RELATIVE = re.compile(r"\b(?:that|who|which|whoever|whatever|whichever)\b|\w+ing\b", re.I)
-_ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:\s+\w+ing\b"
-                             r"(?:\s+\w+){0,3})?\W*$", re.I)
+_ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:(?:\s+(?:is|are|"
+                             r"that|who|which|currently|now))*\s+\w+ing\b(?:\s+[\w'-]+){0,4})?"
+                             r"\W*$", re.I)
 _KEYED = re.compile(
     r"(?<![\w-])[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
     r"(?:hint|note|instructions?|directive|message|prompt|task|command)s?|[\w-]*(?:hint|note|"
@@ -353,6 +362,15 @@ _FIELD = re.compile(
     r"subject|notes?|location|from|to|date|title|body|rating|name|comment|description|summary|"
     r"status|cc|bcc|when|where|agenda|organi[sz]er|attendees|time|priority|type|id|tags?|"
     r"labels?|url|link|version|author|sent|reply-to|phone|email|address|company|category")
+_THIS_DOC = re.compile(
+    r"\b(?:this|these|dieses?|diese[rnm]?|ce|cette|ces|este|esta|questo|questa|deze|dit)\s+"
+    r"(?:\w+\s+)?(?:products?|page|document|candidate|item|e-?mail|review|text|listing|file|"
+    r"message|application|produkt|seite|dokument|kandidat\w*|produit|producto|página|prodotto|"
+    r"pagina|kandidaat|sollicitatie|artikel|article|art[ií]culo|articolo)\b", re.I)
+"""The text being read, named ("this product", "dieses Produkt"): an act about it, after a label
+naming an AI reader, is an order even without an imperative."""
+_TO_HEAD = re.compile(r"\s*(?:to|for|attention|attn\.?)\s+(?:the|any|all|every|each|our)\s",
+                      re.I)
 _NOTE_HEAD = re.compile(
     r"\b(?:instructions?|note|notice|message|directive|memo|request|task|hint|tip|reminder|"
     r"ps|p\.s\.)\b|^\s*(?:dear|hey|hi|hello|attention|attn)\b", re.I)
@@ -467,7 +485,9 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
                 stop = rel.end()
         if names_no_reader(head) or names_no_reader(t[max(m.start("head"), stop - 100):stop - 1]):
             continue  # a heading ("How to build a summariser:"), or people ("AI researchers")
-        if m.group("term") in ",，!" and (len(head.split()) > 6 or not _ENDS_WITH_NOUN.search(
+        if re.match(r"\s*(?:if|when|whenever|once|before|after|while|unless)\b", head, re.I):
+            continue  # a condition, not an address: the "cond" rule reads those
+        if m.group("term") in ",，!" and (len(head.split()) > 9 or not _ENDS_WITH_NOUN.search(
                 head)):
             continue  # a clause before a comma is prose ("AI agents read documents, ..."), not
             # an address, which ends with the name it calls ("Hey AI recruiter,")
@@ -475,10 +495,11 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
                 and not re.search(r"\b(?:to|for|an|à|para|per|aan|für|für)\b", head, re.I):
             continue  # "Our AI assistant, ..." describes; "Note to our AI assistant:" addresses
         end = window(stop, t[stop - 1] in ":：]")
-        strict = _strict(head) or bool(_NOTE_HEAD.search(head)) or (
+        strict = _strict(head) or bool(_NOTE_HEAD.search(head) or _TO_HEAD.match(head)) or (
             not transcript and bool(_BARE.fullmatch(bare_head)) and m.group("term") in ":：,，")
         if acts(stop, end, strict) or strict and not rx["negated"].search(t, stop, end) and (
-                has("strong", stop, end) or directive(stop, end)):
+                has("strong", stop, end) or directive(stop, end) or has("action", stop, end)
+                and _THIS_DOC.search(t, stop, end)):
             yield from out("addressed", m.start("head"), end)
     for m in rx["cond"].finditer(t):
         if _PEOPLE_AFTER.match(t, m.end()):
