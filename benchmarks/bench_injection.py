@@ -17,6 +17,11 @@ positive rate on benign texts, recall and false positives by technique, and time
         [--label TEXT] [--errors]
 
 ``--errors`` prints the misses of the dev part only; it refuses the held-out part.
+
+``--summary`` scores every development set in one table (injection-blind-1's dev part and its
+former held-out part, which has been looked at more than twice and is development data now,
+tests/data/injection_dev2.jsonl and tests/data/injection_dev3.jsonl) with the time per text;
+with ``--write`` that table is what goes between the markers.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ sys.path.insert(0, str(REPO))
 from mapek.safety.content import screen_output  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "injection_blind1.jsonl"
+DEV2 = REPO / "tests" / "data" / "injection_dev2.jsonl"
+DEV3 = REPO / "tests" / "data" / "injection_dev3.jsonl"
 SPLIT = REPO / "tests" / "data" / "injection_blind1_split.json"
 RESULTS = REPO / "benchmarks" / "RESULTS.injection.md"
 SEED = 20261203
@@ -119,6 +126,7 @@ def evaluate(name: str, recs: list[dict[str, Any]], by_technique: dict[str, list
 
 
 def timing(recs: list[dict[str, Any]]) -> str:
+    screen_output("warm-up: the detectors' patterns compile on first use")
     per: list[float] = []
     for r in recs:
         best = float("inf")
@@ -137,6 +145,31 @@ def timing(recs: list[dict[str, Any]]) -> str:
             f"{max(per):.0f} µs\n- one {len(big) / 1e6:.1f} MB log: {dt * 1e3:.0f} ms")
 
 
+def summary(recs: list[dict[str, Any]], write: bool) -> int:
+    """Every development set in one table."""
+    split = load_split()
+    sets = [
+        ("injection-blind-1: dev part (development data)",
+         [r for r in recs if r["id"] in set(split["dev"])]),
+        ("injection-blind-1: former held-out part (development data since this step)",
+         [r for r in recs if r["id"] in set(split["heldout"])]),
+        ("injection-dev-2 (development data)", load(DEV2)),
+        ("injection-dev-3 (development data after its first score)", load(DEV3)),
+    ]
+    rows = [evaluate(name, sub, {}) for name, sub in sets]
+    every = [r for _, sub in sets for r in sub]
+    method = ("`screen_output(text).flagged` (offline, no model); an injection counts as caught "
+              "when flagged, a benign text as a false positive when flagged")
+    report = (f"## Figures\n\nmethod: {method}\n\n" + HEADER + "\n"
+              + "\n".join(m.row() for m in rows)
+              + "\n\ntime (one thread):\n\n" + timing(every) + "\n\n" + machine() + "\n")
+    print(report)
+    if write:
+        write_figures(RESULTS, report, "Tool-output injection detection: results")
+        print(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=["all", "dev", "heldout"], default="dev")
@@ -144,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
                     "'blind, scored once before any change'")
     ap.add_argument("--write", action="store_true", help=f"write {RESULTS.relative_to(REPO)}")
     ap.add_argument("--errors", action="store_true", help="print the dev part's misses")
+    ap.add_argument("--summary", action="store_true",
+                    help="every development set in one table (blind1 dev and former held-out "
+                    "parts, dev2, dev3)")
     ap.add_argument("--make-split", action="store_true",
                     help=f"write {SPLIT.relative_to(REPO)} (once, before development)")
     args = ap.parse_args(argv)
@@ -154,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         SPLIT.write_text(json.dumps(make_split(recs), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {SPLIT.relative_to(REPO)}")
         return 0
+    if args.summary:
+        return summary(recs, args.write)
     if args.errors and args.part != "dev":
         raise SystemExit("--errors shows the dev part only; the held-out part is not read")
     if args.part != "all":

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from mapek.safety import addressee
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -135,6 +136,13 @@ _HUMAN = (r"teaching|administrative|admin|executive|personal|medical|dental|nurs
           r"job|role|position|vacancy|hiring|hired|junior|trainee|intern|temporary|temp|part-time|"
           r"full-time|remote|live|real|local|licensed|certified|registered|independent")
 _HUMAN = _trie(_HUMAN)
+_PEOPLE = (r"(?:researchers?|engineers?|developers?|enthusiasts?|users?|teams?|students?|"
+           r"professionals?|experts?|specialists?|scientists?|startups?|companies|company|"
+           r"founders?|practitioners?|leaders?|leads?|managers?|consultants?|vendors?|"
+           r"providers?|ethicists?|artists?|writers?|community|communities|fans?|"
+           r"enthusiasts?|investors?|policy|safety\s+researchers?|labs?|champions?)\b")
+_PEOPLE_AFTER = re.compile(rf"[\s-]+{_PEOPLE}", re.I)
+"""People named by their field ("AI researchers", "bot developers", "Copilot users")."""
 _AI_STRICT = (
     r"(?:ai|a\.i\.|llms?|gpt-?\w*|chatgpt|claude|gemini|copilot|bard|siri|alexa|cortana|"
     r"perplexity|llama|mistral|grok|deepseek|qwen|(?:large\s+)?language\s+models?|"
@@ -271,7 +279,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
                               r"ai|llm)\b", f),
         "if_ai": re.compile(
             r"\b(?:if|when|whenever|in\s+case)\s+(?:you\s+are|you're|an?|the|any)\s+(?:an?\s+)?"
-            rf"{_AI_STRICT}(?:\s+\w+){{0,3}}\s*(?:is|are|reads?|reading|processes|processing|"
+            rf"{_AI_STRICT}(?!\s+{_PEOPLE})(?:\s+\w+){{0,3}}\s*(?:is|are|reads?|reading|processes|processing|"
             r"summari[sz]\w*|sees?|parses?|handles?)?\b", f),
         "task_cond": re.compile(
             r"\b(?:if|when)\s+you\s+(?:were|are|have\s+been)\s+(?:asked|told|instructed|prompted)"
@@ -313,7 +321,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"<\|\s*(?:im_start|im_end|system|user|assistant|developer|endoftext|end|eot_id|"
             r"start_header_id)\s*\|>|\[/?INST\]|<</?SYS>>|<\|?(?:system|developer)\|?>|"
             r"</?(?:system|user_message|user_input|human_turn|developer|instructions?|"
-            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\b", f),
+            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)", f),
         "role_label": re.compile(
             rf"{_CS}(?:>\s*|\*\*|\[|#{{1,4}}\s*)?(?P<label>system(?:\s+(?:prompt|message|update|"
             r"instructions?|override|alert))?|developer|human|user|h|assistant|ai|instruction|"
@@ -328,7 +336,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\s+content|input|message|transcript)\s*[\])>=-]*|-{2,}\s*end\s*(?:of\s+)?\w*\s*-{2,}"
             r"|\"\s*\}\s*\]\s*\}", f),
         "user_turn": re.compile(
-            rf"{_CS}(?:>\s*)?(?:user|human|h|customer|operator)\s*:|<user_message>|"
+            rf"{_CS}(?:>\s*)?(?:user|human|h|customer|operator)\s*:|<user_message>|<(?:user|human)>|"
             r"\"role\"\s*:\s*\"(?:user|system|developer)\"|\bnew\s+(?:task|request|"
             r"instructions?)\b|\b(?:actually|the\s+real\s+request)\b", f),
         "authority": re.compile(
@@ -343,7 +351,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\[\s*(?:system|admin\w*|supervisor|human\s+supervisor|operator|moderator|security"
             r"(?:\s+team)?|developer|openai|anthropic|google|microsoft|tool\s+runtime|[\w-]+\s+"
             r"supervisor)\b[^\]\n]{0,50}\]|\b(?:system|admin|security|compliance|safety)\s+"
-            r"(?:override|notice|message|directive|alert)\b|\bpolicy\s+(?:update|\d[\d.]*)\b|"
+            r"(?:override|notice|directive|alert)\b|\b(?:system|admin|security|compliance|"
+            r"safety)\s+message\b(?!\s+(?:tells|says|sets|is|was|describes|gives|defines|"
+            r"contains|holds|carries|and|or|to|for|of|in)\b)|\bpolicy\s+(?:update|\d[\d.]*)\b|"
             r"={2,}\s*[\w &]{0,40}(?:trust|safety|security|system|admin)[\w &]{0,20}={2,}|"
             r"\b(?:openai|anthropic|microsoft\s+copilot|google\s+gemini)\s+(?:policy|notice|"
             r"trust|safety|system)", f),
@@ -714,6 +724,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     t = v.text
     lower = t.lower()
     quoted = _quoted(t, lower)
+    if "'" in t or '"' in t or "\u2018" in t or "\u201c" in t:
+        quoted += addressee.reported(t)
 
     index = _cue_index(lower) if len(t) > 2 * _CUE_WINDOW else []
 
@@ -731,6 +743,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         heads = (_scan(rx["head"], t, lower, _CUE["address"], index) if b is None
                  else rx["head"].finditer(t, a, b))
         for start, he, phrase, det in _phrases(t, heads):
+            if _PEOPLE_AFTER.match(t, he):
+                continue  # "AI researchers", "Copilot users": people, named by their field
             if name == "third":
                 if det.startswith("bare-") and det != "bare-the":
                     continue
@@ -781,6 +795,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         for ma in found:
             said = t[ma.start():ma.end()]
             word = said.strip(" \t\n:,*").lower()
+            if rxn == "address" and addressee.names_no_reader(said):
+                continue  # "ChatGPT tips:", "AI researchers,": a heading or people
             sm = _SPEAKER.match(t, t.rfind("\n", 0, ma.start()) + 1)
             if word in ("assistant", "agent", "bot", "ai", "model") and speakers - {word} \
                     and sm is not None and sm.group(1).lower() == word:
@@ -799,7 +815,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         end = _sentence_end(t, m3.start(), 1)
         if re.search(r"\b(?:must|should|shall|may)\s+not\b|\bnever\b", m3.group(0), re.I):
             continue  # a prohibition ("AI tools must not ..."): a policy, not an order
-        if reaches(m3.start(), end, m3, bool(_STRICT.search(m3.group("noun")))):
+        strict = bool(_STRICT.search(m3.group("noun")))
+        if reaches(m3.start(), end, m3, False) or strict and reaches(
+                m3.start(), end, m3, True) and addressee.points_here(t, m3.start(), end):
+            # a rule for AI in general ("AI systems must report incidents") is a policy; one
+            # about this text, or reaching the user or their data, is an order
             yield from hit("addressed", *m3.span())
     # an HTML comment is never shown to a person: an answer-steering imperative in it is
     for m in _COMMENT.finditer(t):
@@ -811,8 +831,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
                 or rx["steer_verb"].search(body) or rx["override"].search(body)):
             yield from hit("addressed", m.start(), m.end())
     # role markers and fake system messages followed by a directive
+    ticks = [x.span() for x in re.finditer(r"`[^`\n]{1,300}`", t)] if "`" in t else []
     for m in scan("role_strong"):
         end = _sentence_end(t, m.end(), 3, 400)
+        if _NAMED_MARKER.match(t, m.end()) or _inside(ticks, m.start(), m.end()):
+            continue  # "<|start_header_id|> and ... are special tokens": the marker is named
         if directive(m.end(), end) or rx["agentic"].search(t, m.end(), end):
             yield from hit("fake-system", *m.span())
     labels = [(m, m.group("label").lower()) for m in scan("role_label")]
@@ -835,7 +858,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         yield from hit("authority", *m.span())
     for m in scan("authority_tag"):
         end = _sentence_end(t, m.end(), 3, 400)
-        if directive(m.start(), end) or rx["answer_steer"].search(t, m.end(), end):
+        if rx["answer_steer"].search(t, m.end(), end) or directive(m.start(), end) and (
+                _AGENT_CONTEXT.search(t, m.end(), end)):
             yield from hit("authority", *m.span())
     # a break out of the data's delimiters followed by a new turn or a directive
     for m in scan("breakout"):
@@ -870,7 +894,11 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         yield from hit("exfiltration", *m.span())
     for m in scan("render"):
         end = _sentence_end(t, m.end(), 2)
-        if rx["agentic"].search(t, m.start(), end) or rx["answer_steer"].search(
+        ue = re.compile(r"[^\s)]*\)?").match(t, m.end())
+        url_end = ue.end() if ue else m.end()
+        # the link's own address is not the agent's object ("click [here](https://...)")
+        if rx["agentic"].search(t, m.start(), m.end() - 8) or rx["agentic"].search(
+                t, url_end, end) or rx["answer_steer"].search(
                 t, max(0, m.start() - 80), end):
             yield from hit("exfiltration", *m.span())
     # a tool call written into the data
@@ -902,6 +930,19 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     elif v.kind == "plain":
         for m in scan("decode_act"):
             yield from hit("encoded", *m.span())
+
+
+_NAMED_MARKER = re.compile(r"\s*(?:and|or|,|are|is|was|tokens?|markers?|tags?|wraps?|"
+                           r"delimits?|marks?|means?|denotes?|surrounds?|encloses?)\b", re.I)
+"""What follows a role marker that a text names rather than uses (documentation of a format)."""
+_AGENT_CONTEXT = re.compile(
+    r"\b(?:assistants?|agents?|ai|models?|bots?|llms?|the\s+user'?s?|your\s+(?:instructions|"
+    r"task|prompt|guidelines|rules|answer|summary|reply|response|output|tools|user)|"
+    r"summar\w+|tools?|session|conversation|https?://|[\w.+-]+@[\w-]+\.[\w.-]+|no\s+further\s+"
+    r"(?:confirmation|approval|review|checks?)|without\s+(?:further\s+|any\s+)?(?:confirmation|"
+    r"approval|asking|review))", re.I)
+"""What an order to an agent mentions, and a notice to people ("[ADMIN] Reminder: change your
+password") does not: the agent, its user, its task or answer, a tool, an outside address."""
 
 
 def _bare_call(t: str, m: re.Match[str]) -> bool:
@@ -1014,6 +1055,12 @@ def _reader(v: View) -> Iterator[Hit]:
     lower = t.lower()
     quoted = _quoted(t, lower) if _discusses(lower) else []
     for m in _READER.finditer(t):
+        if _PEOPLE_AFTER.match(t, m.end()):
+            continue
+        line = max(t.rfind("\n", max(0, m.start() - 120), m.start()) + 1, m.start() - 120)
+        label = t[max(line, t.rfind(":", line, m.start()) + 1):m.end() + 40].split(":")[0]
+        if addressee.names_no_reader(label):
+            continue  # "ChatGPT tips: ask specific questions": a heading
         window = t[m.end(): m.end() + 320]
         d = _DIRECTIVE.search(window)
         if d is None:
@@ -1080,6 +1127,8 @@ def find(text: str) -> list[Hit]:
                 found = list(_reader(v))
             if v is foreign_view and (not piece.isascii() or _foreign_cue(piece)):
                 found += list(_other_languages(v))
+            if not found:
+                found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"
