@@ -46,12 +46,17 @@ SCREENING = [
      "screening_postfreeze3.jsonl"),
     ("post-freeze batch 4 (blind baseline 2026-12-03; development data since)",
      "screening_blind4.jsonl"),
-    ("blind batch 5 (written 2026-12-03 after the judge work)", "screening_blind5.jsonl"),
+    ("blind batch 5 (blind when first scored; development data since the fail-closed work)",
+     "screening_blind5.jsonl"),
+    ("blind batch 6 (written 2026-12-03, third session; scored once after failing closed)",
+     "screening_blind6.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
      "triage_blind2.jsonl"),
-    ("blind batch 3 (written 2026-12-03 after the judge work)", "triage_blind3.jsonl"),
+    ("blind batch 3 (blind when first scored; development data since)", "triage_blind3.jsonl"),
+    ("blind batch 4 (written 2026-12-03, third session; scored once after the change)",
+     "triage_blind4.jsonl"),
 ]
 
 
