@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,9 +27,54 @@ if TYPE_CHECKING:
     from mapek.knowledge import KnowledgeBase
     from mapek.llm import Gateway
 
-__all__ = ["LoopContext"]
+__all__ = ["LoopContext", "TurnRecorder"]
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+A = TypeVar("A")
+
+
+class TurnRecorder:
+    """The gateway's recorder for a session (``Recorder``): an ``llm.call`` event is written at
+    once, except a successful one made in a thread that :meth:`holds <hold>` (a persona turn),
+    which waits to be written with the turn's ``message`` in one transaction
+    (:meth:`LoopContext.record` with ``before=``). So a turn is one durable write, and a worker
+    killed between the call and its message leaves neither: the resumed run asks again, and
+    the log shows one call for the one turn it kept. Failed and retried attempts are written
+    at once (no message follows them), and so are held calls whose turn fails."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._local = threading.local()
+
+    def __call__(self, run_id: str, kind: str, actor: str,
+                 payload: dict[str, Any]) -> Event | None:
+        held: list[EventDraft] | None = getattr(self._local, "held", None)
+        draft = EventDraft(run_id=run_id, kind=kind, actor=actor, payload=payload)
+        if held is not None and kind == "llm.call" and payload.get("outcome") == "ok":
+            held.append(draft)
+            return None
+        return self.kb.append(draft)
+
+    @contextmanager
+    def hold(self) -> Iterator[list[EventDraft]]:
+        """Hold this thread's successful ``llm.call`` records in the list yielded; if the block
+        fails they are written before the error goes on."""
+        held: list[EventDraft] = []
+        self._local.held = held
+        try:
+            yield held
+        except BaseException:
+            self._local.held = None
+            if held:
+                try:
+                    self.kb.record_many(held)
+                except Exception:  # noqa: BLE001 - the log fails too: the first error goes on
+                    pass
+                held.clear()
+            raise
+        finally:
+            self._local.held = None
 
 
 @dataclass
@@ -55,17 +102,55 @@ class LoopContext:
     per-persona overrides), over a persona file's ``model``."""
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def map(self, fn: Callable[[A], R], items: Iterable[A]) -> list[R]:
+        """``fn`` over ``items`` concurrently (a round's persona turns), in the order given, on
+        threads kept for the session (starting threads each round cost milliseconds on a busy
+        machine); one item runs in the calling thread."""
+        todo = list(items)
+        if len(todo) <= 1:
+            return [fn(x) for x in todo]
+        if self._pool is None or self._pool._max_workers < len(todo):  # noqa: SLF001
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+            self._pool = ThreadPoolExecutor(max_workers=len(todo),
+                                            thread_name_prefix=f"mapek-{self.run_id}")
+        return list(self._pool.map(fn, todo))
+
+    def close(self) -> None:
+        """Let the session's threads go (the run ended or paused)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     @property
     def offline(self) -> bool:
         return self.model.startswith("mapek/")
 
+    recorder: TurnRecorder | None = field(default=None, repr=False)
+    """The gateway's recorder, when it holds a turn's model call for its message."""
+
     def record(self, kind: str, actor: str, payload: dict[str, Any], *, key: str | None = None,
-               parent: int | None = None) -> Event:
+               parent: int | None = None, before: list[EventDraft] | None = None) -> Event:
+        """Append an event (idempotent by ``key``); ``before``: drafts written first, in the
+        same transaction (a turn's held ``llm.call``)."""
         draft = EventDraft(run_id=self.run_id, kind=kind, actor=actor, payload=payload,
                            parent=parent, key=key)
         with self._lock:
+            if before:
+                return self.kb.record_many([*before, draft])[-1]
             return self.kb.append(draft)
+
+    @contextmanager
+    def holding(self) -> Iterator[list[EventDraft]]:
+        """Hold the successful model calls of this block for :meth:`record`'s ``before``
+        (see :class:`TurnRecorder`); without a recorder nothing is held."""
+        if self.recorder is None:
+            yield []
+            return
+        with self.recorder.hold() as held:
+            yield held
 
     def find(self, key: str) -> Event | None:
         return self.kb.log.find(self.run_id, key)

@@ -27,7 +27,6 @@ an attended session asks the human (approve: run it again) before the round's ca
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from mapek.loop.schemas import PersonaTurn
@@ -154,16 +153,20 @@ def _one_turn(state: LoopState, ctx: LoopContext, speaker: dict[str, Any]) -> di
         return {"seq": done.seq, **done.payload["turn"]}
     messages, context = turn_messages(state, ctx, speaker)
     partial = PartialWriter(ctx.run_dir, speaker["persona"], key)
-    try:
-        out = ctx.ask(PersonaTurn, messages, task="persona_turn", context=context,
-                      actor=speaker["persona"], on_text=partial.update)
-        turn = out.model_dump()
-        ev = ctx.record("message", speaker["persona"],
-                        {"text": turn["text"], "turn": turn, "round": state["plan"]["round"],
-                         "task": speaker["task"], "qid": speaker.get("qid")},
-                        key=key)
-    finally:  # committed, or given up: no longer in progress
-        partial.clear()
+    # the turn's model call goes to the log with its message, in one transaction
+    with ctx.holding() as calls:
+        try:
+            out = ctx.ask(PersonaTurn, messages, task="persona_turn", context=context,
+                          actor=speaker["persona"], on_text=partial.update)
+            turn = out.model_dump()
+            ev = ctx.record("message", speaker["persona"],
+                            {"text": turn["text"], "turn": turn,
+                             "round": state["plan"]["round"], "task": speaker["task"],
+                             "qid": speaker.get("qid")},
+                            key=key, before=list(calls))
+            calls.clear()
+        finally:  # committed, or given up: no longer in progress
+            partial.clear()
     return {"seq": ev.seq, **turn}
 
 
@@ -203,8 +206,7 @@ def _doubts(gw: Any, allowed: list[dict[str, Any]], rnd: int) -> list[dict[str, 
 def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     p, rnd = state["plan"], state["plan"]["round"]
     speakers = p["speakers"]
-    with ThreadPoolExecutor(max_workers=max(1, len(speakers))) as pool:
-        results = list(pool.map(lambda s: _one_turn(state, ctx, s), speakers))
+    results = ctx.map(lambda s: _one_turn(state, ctx, s), speakers)
     transcript = list(state["transcript"])
     questions = {k: dict(v) for k, v in state["questions"].items()}
     gw = tool_gateway(ctx)

@@ -10,8 +10,11 @@
                         approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
-Checkpointed to SQLite in the workspace with synchronous durability: a checkpoint is on disk
-before the next node starts, so a killed worker resumes from the last finished node.
+Checkpointed to SQLite in the workspace once per round: the worker runs each round as one
+invocation that stops after ``analyse`` and writes its checkpoint when it ends (LangGraph's
+``exit`` durability; at an interrupt too). A killed worker resumes from the last round's
+checkpoint and replays the round from the event log, where every node finds what it already
+wrote by its idempotency key (see :data:`mapek.loop.worker.ROUND_DURABILITY`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,133 @@
+"""One durable write per turn, one checkpoint per round (issue 16, part 2), and what a SIGKILL
+inside a round leaves: the round replayed from the log, no turn lost, none asked for twice.
+
+Real worker processes (``run_session`` in a child Python), real SQLite log and checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from mapek.api import Session
+from mapek.llm.offline import OfflineRequest
+from mapek.llm.types import ModelRequest
+from mapek.loop import scripts
+from mapek.loop.worker import run_session
+from mapek.testing import FunctionModel
+
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
+REPO = Path(__file__).resolve().parents[2]
+
+_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+
+
+def _answer(request: ModelRequest) -> str:
+    out: dict[str, Any] = _BY_TASK[request.task](
+        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
+                       schema=request.schema))
+    return json.dumps(out)
+
+
+def _checkpoints(home: Path, run_id: str) -> int:
+    with sqlite3.connect(home / "checkpoints.sqlite3") as conn:
+        return int(conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = ?",
+                                (run_id,)).fetchone()[0])
+
+
+def test_a_turn_is_one_transaction_and_a_round_one_checkpoint(home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8)
+    model = FunctionModel(_answer, name="test/function")
+    status = run_session(s.run_id, model=model)
+    assert status in ("converged", "stalled", "max_turns")
+    events = s.history()
+    by_seq = {e.seq: e for e in events}
+    messages = [e for e in events if e.kind == "message"]
+    assert len(messages) == 8
+    for m in messages:
+        # The turn's model call is written in the same transaction, right before its message.
+        call = by_seq[m.seq - 1]
+        assert call.kind == "llm.call" and call.actor == m.actor
+        assert call.payload["task"] == "persona_turn" and call.payload["outcome"] == "ok"
+    turn_calls = [e for e in events if e.kind == "llm.call"
+                  and e.payload["task"] == "persona_turn"]
+    assert len(turn_calls) == len(messages)  # no call left without its turn
+    rounds = len([e for e in events if e.kind == "observer.analysis"])
+    assert rounds == 4
+    # One checkpoint per round (after its analysis), plus the input's and the last one, not
+    # one per node (five per round before).
+    assert _checkpoints(home, s.run_id) <= rounds + 3
+    assert s.kb.verify(s.run_id).ok
+    s.close()
+
+
+_CHILD = textwrap.dedent("""
+    import json, os, signal, sys, threading, time
+    from mapek.llm.offline import OfflineRequest
+    from mapek.loop import scripts
+    from mapek.loop.worker import run_session
+    from mapek.testing import FunctionModel
+
+    run_id, kill_round = sys.argv[1], int(sys.argv[2])
+    tasks = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+             "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+    seen, lock = [], threading.Lock()
+
+    def answer(request):
+        c = request.context or {}
+        if kill_round and request.task == "persona_turn" and c.get("round") == kill_round:
+            with lock:
+                seen.append(c["persona"]["name"])
+                second = len(seen) == 2
+            if second:  # the round's first turn is written to the log meanwhile
+                time.sleep(2.0)
+                os.kill(os.getpid(), signal.SIGKILL)
+        out = tasks[request.task](OfflineRequest(messages=request.messages, task=request.task,
+                                                 context=request.context,
+                                                 schema=request.schema))
+        return json.dumps(out)
+
+    print(run_session(run_id, model=FunctionModel(answer, name="test/function")))
+""")
+
+
+def _child(run_id: str, kill_round: int, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MAPEK_HOME": str(home)}
+    return subprocess.run([sys.executable, "-c", _CHILD, run_id, str(kill_round)],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+
+
+def test_a_sigkill_inside_a_round_replays_it_from_the_log(home: Path) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=10)
+    done = _child(s.run_id, 3, home)  # killed in round 3's second turn
+    assert done.returncode == -9, (done.returncode, done.stderr[-2000:])
+    before = s.history()
+    assert before[-1].kind != "run.finished"
+    said_in_3 = [e for e in before if e.kind == "message" and e.payload["round"] == 3]
+    # the round's first turn reached the log before the kill; its analysis never happened
+    assert len(said_in_3) == 1
+    assert not [e for e in before if e.kind == "observer.analysis" and e.payload["round"] == 3]
+    done = _child(s.run_id, 0, home)  # resumed from round 2's checkpoint
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = s.history()
+    assert [e.hash for e in events[:len(before)]] == [e.hash for e in before]  # nothing lost
+    assert events[-1].kind == "run.finished"
+    in_3 = [e for e in events if e.kind == "message" and e.payload["round"] == 3]
+    assert said_in_3[0].seq in [e.seq for e in in_3] and len(in_3) == 2  # the kept turn reused
+    messages = [e for e in events if e.kind == "message"]
+    assert max(Counter((e.payload["round"], e.actor) for e in messages).values()) == 1
+    turn_calls = [e for e in events if e.kind == "llm.call"
+                  and e.payload["task"] == "persona_turn" and e.payload["outcome"] == "ok"]
+    assert len(turn_calls) == len(messages)  # no turn asked of the model twice
+    keys = [e.key for e in events if e.key]
+    assert len(keys) == len(set(keys))
+    assert s.kb.verify(s.run_id).ok
+    s.close()
