@@ -66,7 +66,9 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             consequential.append(qid)
 
     # 2. Progress: did this round change anything?
-    turns = [t for t in state["transcript"] if t["round"] == rnd]
+    from mapek.loop.transcript import transcript
+
+    turns = [t for t in transcript(state, ctx) if t["round"] == rnd]
     seen = set(state["claims_seen"])
     new_claims = [c for t in turns for c in t.get("claims", []) if _norm(c) not in seen]
     positions = {k: list(v) for k, v in state["positions"].items()}

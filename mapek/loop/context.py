@@ -103,6 +103,8 @@ class LoopContext:
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    turns: Any = field(default=None, repr=False)
+    """The run's turns seen by this process (:mod:`mapek.loop.transcript`)."""
 
     def map(self, fn: Callable[[A], R], items: Iterable[A]) -> list[R]:
         """``fn`` over ``items`` concurrently (a round's persona turns), in the order given, on

@@ -10,11 +10,12 @@
                         approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
-Checkpointed to SQLite in the workspace once per round: the worker runs each round as one
-invocation that stops after ``analyse`` and writes its checkpoint when it ends (LangGraph's
-``exit`` durability; at an interrupt too). A killed worker resumes from the last round's
-checkpoint and replays the round from the event log, where every node finds what it already
-wrote by its idempotency key (see :data:`mapek.loop.worker.ROUND_DURABILITY`).
+Checkpointed to SQLite in the workspace once per round: the graph runs with synchronous
+durability through a :class:`~mapek.loop.rounds.RoundSaver`, which keeps a round's inner
+checkpoints in memory and writes the one after ``analyse`` (and, when the graph stops, at an
+interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
+round's checkpoint and replays the round from the event log, where every node finds what it
+already wrote by its idempotency key.
 """
 
 from __future__ import annotations
@@ -47,9 +48,12 @@ class _Node(Protocol):
 
 
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
-          name: str) -> _Node:
+          name: str, after: Callable[[], None] | None = None) -> _Node:
     def node(state: LoopState) -> dict[str, Any]:
-        return fn(state, ctx)
+        out = fn(state, ctx)
+        if after is not None:
+            after()
+        return out
 
     node.__name__ = name
     return node
@@ -60,10 +64,12 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     from langgraph.graph import END, START, StateGraph
 
     g = StateGraph(LoopState)
+    # A round ends with its analysis: a RoundSaver writes the checkpoint after it.
+    ends = getattr(checkpointer, "round_ends", None)
     for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen), ("approve", approve),
                      ("execute", execute), ("monitor", monitor), ("analyse", analyse),
                      ("escalate", escalate), ("synthesise", synthesise)):
-        g.add_node(name, _bind(fn, ctx, name))
+        g.add_node(name, _bind(fn, ctx, name, ends if name == "analyse" else None))
     g.add_edge(START, "agenda")
     g.add_edge("agenda", "plan")
     g.add_conditional_edges("plan", lambda s: "synthesise" if s["plan"].get("finish") else "screen",

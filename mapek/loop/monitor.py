@@ -53,7 +53,9 @@ def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
 
     # 2. Questions raised in the last round, each an event of its own.
     new_questions: list[str] = []
-    turns = [t for t in state["transcript"] if t["round"] == rnd]
+    from mapek.loop.transcript import transcript
+
+    turns = [t for t in transcript(state, ctx) if t["round"] == rnd]
     for turn in turns:
         for i, asked in enumerate(turn.get("questions", [])):
             qid = f"q{len(questions) + 1}"

@@ -47,10 +47,12 @@ def _decide(ctx: LoopContext, rnd: int, what: Any, subject: Any, options: dict[s
     decide(ctx, what, subject, rnd, "plan", options, chosen, why, context)
 
 
-def _proposed(state: LoopState) -> list[dict[str, Any]]:
+def _proposed(state: LoopState, ctx: LoopContext) -> list[dict[str, Any]]:
     """The calls the last round's turns proposed, to be screened with this round's plan."""
+    from mapek.loop.transcript import transcript
+
     return [{**a, "proposed_by": t["persona"], "turn": t["seq"]}
-            for t in state["transcript"] if t["round"] == state["round"]
+            for t in transcript(state, ctx) if t["round"] == state["round"]
             for a in t.get("actions", [])]
 
 
@@ -86,7 +88,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         # or refused) rather than dropped. Not after a stop (time limit): nothing runs then.
         actions, settle = [], []
         if status != "stopped" and not state["plan"].get("settle"):
-            actions = _proposed(state)
+            actions = _proposed(state, ctx)
             settle = answered_parked(state, ctx) + [f"tool:{rnd}:{i}"
                                                     for i in range(len(actions))]
         p: dict[str, Any] = {"round": rnd, "finish": not settle, "why": status, "speakers": [],
@@ -136,7 +138,9 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     item = agenda[min(state["agenda_index"], len(agenda) - 1)]
     spoken = {n: 0 for n in cfg["personas"]}
     last = {n: -1 for n in cfg["personas"]}
-    for t in state["transcript"]:
+    from mapek.loop.transcript import transcript
+
+    for t in transcript(state, ctx):
         spoken[t["persona"]] = spoken.get(t["persona"], 0) + 1
         last[t["persona"]] = t["round"]
     item_words = _words(item)
@@ -156,7 +160,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                      "tasks": {s["persona"]: s["task"] for s in speakers}})
 
     # 4. Actions proposed in the last round go to screening with the plan.
-    actions = _proposed(state)
+    actions = _proposed(state, ctx)
     p = {"round": rnd, "finish": False, "agenda_item": item, "speakers": speakers,
          "actions": actions}
     ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")

@@ -60,8 +60,10 @@ class LoopState(TypedDict, total=False):
     turns: int
     cursor: int
     """Seq of the last log event the monitor has read (human answers, interjections)."""
-    transcript: list[dict[str, Any]]
-    """Turns: seq, persona, text, stance, claims, round, answering (qid or None)."""
+    said: int
+    """Seq of the last ``message`` event (persona turn) the discussion has taken in: the
+    transcript is folded from the log up to it (:func:`mapek.loop.transcript.transcript`),
+    not stored in the state."""
     questions: dict[str, dict[str, Any]]
     """qid -> text, asked_by, to, status, label, reason, score, routed_to, answer."""
     new_questions: list[str]
@@ -80,7 +82,7 @@ class LoopState(TypedDict, total=False):
 def initial_state(run_id: str, config: SessionConfig) -> LoopState:
     return LoopState(
         run_id=run_id, config=config.model_dump(), agenda=[], agenda_index=0, round=0, turns=0,
-        cursor=0, transcript=[], questions={}, new_questions=[], to_escalate=[],
+        cursor=0, said=0, questions={}, new_questions=[], to_escalate=[],
         escalations_used=0, positions={}, claims_seen=[], progress=[], plan={}, verdict={},
         interjections=[], status="running", notes=[],
     )

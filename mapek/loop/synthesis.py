@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 __all__ = ["synthesise", "render_markdown"]
 
 
-def _facts(state: LoopState) -> dict[str, Any]:
+def _facts(state: LoopState, said: list[dict[str, Any]]) -> dict[str, Any]:
     latest = {p: h[-1] for p, h in state["positions"].items() if h}
     majority = Counter(latest.values()).most_common(1)[0][0] if latest else "undecided"
-    last_text = {t["persona"]: t["text"] for t in state["transcript"]}
+    last_text = {t["persona"]: t["text"] for t in said}
     dissenters = [{"persona": p, "stance": s, "last_said": last_text.get(p, "")}
                   for p, s in latest.items() if s != majority]
     open_q = [q for q in state["questions"].values() if q["status"] != "answered"]
@@ -33,7 +33,7 @@ def _facts(state: LoopState) -> dict[str, Any]:
                                 "asked_by": q["asked_by"]} for q in open_q],
             "answered": [{"qid": q["qid"], "text": q["text"], "answer": q.get("answer", ""),
                           "by": q.get("answered_by")} for q in answered],
-            "claims": [c for t in state["transcript"] for c in t.get("claims", [])][-20:]}
+            "claims": [c for t in said for c in t.get("claims", [])][-20:]}
 
 
 def render_markdown(s: dict[str, Any], header: dict[str, Any]) -> str:
@@ -78,13 +78,16 @@ def _screen_for_human(data: dict[str, Any], ctx: LoopContext) -> tuple[dict[str,
 
 def synthesise(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     cfg = state["config"]
-    facts = _facts(state)
+    from mapek.loop.transcript import transcript as fold
+
+    said = fold(state, ctx)
+    facts = _facts(state, said)
     done = ctx.find("synthesis")
     if done is not None:
         data = done.payload["synthesis"]
     else:
         transcript = "\n".join(f"- {t['persona']} ({t['stance']}): {t['text']}"
-                               for t in state["transcript"][-24:])
+                               for t in said[-24:])
         out = ctx.ask(Synthesis, [
             {"role": "system", "content": "You are the orchestrator closing a peer discussion. "
              "Summarise faithfully: what was decided, what is recommended, what is still open, "

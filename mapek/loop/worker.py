@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["run_session", "main", "load_config", "FINAL_KINDS"]
 
 
-ROUND_DURABILITY = "exit"
-"""How the graph's checkpoints are written: once per round. Each round is one
-``graph.invoke`` that stops after ``analyse`` (``interrupt_after``), and LangGraph's ``exit``
-durability writes the checkpoint when the invocation ends (the round's end, an interrupt, an
-error, the graph's end), not after every node. A worker killed inside a round resumes from the
-previous round's checkpoint and replays the round: every node finds what it wrote by its
-idempotency key in the log (a persona turn its ``message``, a tool call its ledger entry), so
-nothing is lost or done twice."""
-
-
 def load_config(kb: Any, run_id: str) -> SessionConfig:
     started = kb.events(run_id, kinds=["run.started"], limit=1)
     if not started:
@@ -107,6 +97,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
     from mapek.llm import Budget, Gateway
     from mapek.loop.context import LoopContext, TurnRecorder
     from mapek.loop.graph import build_graph
+    from mapek.loop.rounds import RoundSaver
     from mapek.loop.scripts import install as install_scripts
     from mapek.loop.triage import QuestionTriager
     from mapek.runtime import build_runtime, spec_of_run
@@ -144,38 +135,35 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                   {"pid": os.getpid(), "host": socket.gethostname()})
         guard = _watched(ctx) if watched else None
         try:
-            with open_checkpointer(settings, ws, run_id) as saver:
-                graph = build_graph(ctx, guard.guard_saver(saver) if guard else saver)
+            with open_checkpointer(settings, ws, run_id) as inner:
+                # One checkpoint written per round (see mapek.loop.rounds), through the guard.
+                saver = RoundSaver(guard.guard_saver(inner) if guard else inner)
+                graph = build_graph(ctx, saver)
                 thread = {"configurable": {"thread_id": run_id}}
                 snap = graph.get_state(thread)
                 inp: Any = None if snap.created_at else initial_state(run_id, cfg)
                 if snap.created_at and snap.interrupts:
                     inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
+                pause = {"interrupt_after": ["analyse"]} if rounds else {}
                 left = rounds or 0
                 try:
                     while True:
-                        # One invocation per round, one durable checkpoint at its end (after
-                        # the analysis, at an interrupt, or when the graph ends): see
-                        # ROUND_DURABILITY.
-                        ran, ended, asked = _run_round(graph, inp, thread)
-                        if not ran:  # nothing left to run (the run had ended): ask the state
-                            snap = graph.get_state(thread)
-                            asked = snap.interrupts[0] if snap.interrupts else None
-                            ended = not snap.next
-                        if asked is not None:
-                            inp = Command(resume=_resume_value(kb, run_id, asked))
+                        try:
+                            graph.invoke(inp, thread, durability="sync", **pause)
+                        finally:
+                            saver.flush()  # the graph stopped: what it holds goes to disk
+                        snap = graph.get_state(thread)
+                        if snap.interrupts:
+                            inp = Command(resume=_resume_value(kb, run_id, snap.interrupts[0]))
                             continue
-                        if ended:
+                        if not snap.next:
                             break
-                        inp = None  # a round ended with its analysis
-                        if rounds:
-                            left -= 1
-                            if left <= 0:
-                                snap = graph.get_state(thread)
-                                kb.record(run_id, "run.paused", "worker",
-                                          {"status": "paused",
-                                           "round": snap.values.get("round")})
-                                return "paused"
+                        left -= 1  # paused after a round's analysis
+                        if left <= 0:
+                            kb.record(run_id, "run.paused", "worker",
+                                      {"status": "paused", "round": snap.values.get("round")})
+                            return "paused"
+                        inp = None
                 except BudgetExceeded as exc:
                     kb.record(run_id, "run.stopped", "worker",
                               {"reason": str(exc), "budget": exc.budget, "limit": exc.limit,
@@ -201,25 +189,6 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             return "failed"
         finally:
             ctx.close()
-
-
-def _run_round(graph: Any, inp: Any, thread: dict[str, Any]) -> tuple[bool, bool, Any]:
-    """Run the graph from its checkpoint to the end of a round (after ``analyse``), an
-    interrupt or its end, writing one checkpoint then (:data:`ROUND_DURABILITY`). Returns
-    whether any node ran, whether the graph ended (``synthesise`` ran) and the interrupt met
-    (None if none), read from the stream of node updates instead of reading the checkpoint
-    back."""
-    ran = ended = False
-    asked = None
-    for chunk in graph.stream(inp, thread, stream_mode="updates",
-                              durability=ROUND_DURABILITY, interrupt_after=["analyse"]):
-        for node, update in chunk.items():
-            if node == "__interrupt__":
-                asked = update[0] if update else asked
-            else:
-                ran = True
-                ended = ended or node == "synthesise"
-    return ran, ended, asked
 
 
 def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int

@@ -99,13 +99,33 @@ def _log(home: Path) -> tuple[str | None, list[Event]]:
 
 
 def _wait_log(home: Path, found: Callable[[list[Event]], Any], what: str,
-              timeout: float = 180) -> tuple[str, list[Event]]:
+              timeout: float = 180, poll: float = 0.1) -> tuple[str, list[Event]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run_id, events = _log(home)
         if run_id is not None and found(events):
             return run_id, events
-        time.sleep(0.1)
+        time.sleep(poll)
+    raise AssertionError(f"the log never showed {what}")
+
+
+def _started(events: list[Event]) -> bool:
+    return any(e.kind == "worker.started" for e in events)
+
+
+def _held_when(home: Path, pid: int, found: Callable[[list[Event]], Any], what: str,
+               timeout: float = 180) -> tuple[str, list[Event]]:
+    """Hold process ``pid`` (between two log writes) and read the log, until it shows what
+    ``found`` looks for; return with the process held (SIGSTOP), else let it go on a moment
+    and look again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _hold_between_writes(pid, home / "log.sqlite3")
+        run_id, events = _log(home)
+        if run_id is not None and found(events):
+            return run_id, events
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.01)
     raise AssertionError(f"the log never showed {what}")
 
 
@@ -231,9 +251,11 @@ def test_a_queued_call_waits_for_mapek_approve_and_then_runs(
     deleted, args = _mcp_setup(tmp_path)
     front = _Front(*args, "--max-turns", "12")
     try:
-        run_id, events = _wait_log(home, _held, "a queued call of the destructive tool")
+        # The worker is held at each look at the log, so it cannot run on to the end between
+        # the call's request and the hold (a 12-turn run takes well under a second now).
+        run_id, events = _wait_log(home, _started, "the worker's start", poll=0.01)
         worker = next(e.payload["pid"] for e in events if e.kind == "worker.started")
-        _hold_between_writes(worker, home / "log.sqlite3")
+        run_id, events = _held_when(home, worker, _held, "a queued call of the destructive tool")
         try:
             time.sleep(1.0)  # as long as the old front end needed to refuse it in our name
             _, events = _log(home)

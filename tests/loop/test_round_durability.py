@@ -1,5 +1,6 @@
-"""One durable write per turn, one checkpoint per round (issue 16, part 2), and what a SIGKILL
-inside a round leaves: the round replayed from the log, no turn lost, none asked for twice.
+"""One durable write per turn, one checkpoint per round, the transcript folded from the log
+(issue 16, part 2), and what a SIGKILL inside a round leaves: the round replayed from the log,
+no turn lost, none asked for twice.
 
 Real worker processes (``run_session`` in a child Python), real SQLite log and checkpoints."""
 
@@ -65,6 +66,15 @@ def test_a_turn_is_one_transaction_and_a_round_one_checkpoint(home: Path) -> Non
     # One checkpoint per round (after its analysis), plus the input's and the last one, not
     # one per node (five per round before).
     assert _checkpoints(home, s.run_id) <= rounds + 3
+    # The transcript is folded from the log: the checkpoint keeps the last message's seq only.
+    from mapek.config import Settings
+    from mapek.knowledge.checkpoints import open_checkpointer
+
+    settings = Settings(home=home)
+    with open_checkpointer(settings, settings.workspace(create=False)) as saver:
+        last = saver.get_tuple({"configurable": {"thread_id": s.run_id, "checkpoint_ns": ""}})
+    values = last.checkpoint["channel_values"]
+    assert "transcript" not in values and values["said"] == max(m.seq for m in messages)
     assert s.kb.verify(s.run_id).ok
     s.close()
 

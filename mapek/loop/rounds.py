@@ -1,0 +1,126 @@
+"""One durable checkpoint per round: a checkpointer that keeps a round's inner checkpoints in
+memory and writes one at the round's end.
+
+The graph runs with LangGraph's ``sync`` durability, so it hands every superstep's checkpoint
+(and each task's writes) to its checkpointer before the next step starts. :class:`RoundSaver`
+wraps the real saver (SQLite or PostgreSQL) and holds them instead, keeping only the latest
+checkpoint and the writes made on it; it writes through:
+
+- the checkpoint after a round's ``analyse``: the graph calls :meth:`RoundSaver.round_ends`
+  when that node returns, so the next checkpoint handed over is written at once;
+- on :meth:`RoundSaver.flush`, which the worker calls whenever the graph stops: at an
+  interrupt (the interrupted task's writes are among those held), a ``--rounds`` pause, an
+  error, the end.
+
+A worker killed inside a round loses what was held and resumes from the last round's
+checkpoint; the round is replayed and every node finds what it wrote by its idempotency key in
+the event log (a persona turn its ``message``, a tool call its ledger entry), so nothing is
+lost or done twice. The checkpoints written are LangGraph's own, each with the last written one
+as its parent. A PostgreSQL saver stores only the channels whose versions moved, so a written
+checkpoint carries the versions of every channel that moved since the last written one.
+Writes made on a checkpoint that a later one superseded are dropped: that checkpoint holds
+their effect, and a run resumed from an earlier one replays them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+__all__ = ["RoundSaver"]
+
+
+class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
+    """See the module's docstring. ``inner``: the saver written to."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(serde=inner.serde)
+        self.inner = inner
+        self._lock = threading.Lock()
+        self._held: tuple[RunnableConfig, Any, Any] | None = None
+        """The latest checkpoint handed over and not written: (config, checkpoint, metadata)."""
+        self._latest: str | None = None
+        """Id of the latest checkpoint handed over (held or written)."""
+        self._writes: list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str, str]] = []
+        """Task writes made on the latest checkpoint, not written."""
+        self._moved: dict[str, Any] = {}
+        """Channel versions moved since the last written checkpoint."""
+        self._parent: RunnableConfig | None = None
+        """Config of the last written checkpoint: the parent of the next one written."""
+        self._through = False
+        self.written = 0
+        """Checkpoints written (for tests and benchmarks)."""
+
+    # -- what the graph and the worker call -----------------------------------------------
+
+    def round_ends(self) -> None:
+        """The next checkpoint handed over ends a round: write it through."""
+        self._through = True
+
+    def flush(self) -> None:
+        """Write the held checkpoint and the writes made on it: the graph stopped."""
+        with self._lock:
+            held, writes, moved = self._held, self._writes, self._moved
+            self._held, self._writes, self._moved = None, [], {}
+            if held is not None:
+                self._write(held, moved)
+            for args in writes:
+                self.inner.put_writes(*args)
+
+    # -- BaseCheckpointSaver --------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> Any:
+        return self.inner.get_tuple(config)
+
+    def list(self, config: RunnableConfig | None, **kwargs: Any) -> Iterator[Any]:
+        return self.inner.list(config, **kwargs)  # type: ignore[no-any-return]
+
+    def get_next_version(self, current: Any, channel: None) -> Any:
+        return self.inner.get_next_version(current, channel)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.inner.delete_thread(thread_id)
+
+    def put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
+            new_versions: Any) -> RunnableConfig:
+        with self._lock:
+            if self._parent is None:
+                self._parent = config  # the checkpoint this run started from (or none)
+            self._moved.update(new_versions)
+            self._latest, self._writes = checkpoint["id"], []
+            held = (config, checkpoint, metadata)
+            if self._through:
+                self._through = False
+                moved, self._moved, self._held = self._moved, {}, None
+                return self._write(held, moved)
+            self._held = held
+            conf = config.get("configurable", {})
+            return {"configurable": {"thread_id": conf["thread_id"],
+                                     "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                                     "checkpoint_id": checkpoint["id"]}}
+
+    def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
+                   task_id: str, task_path: str = "") -> None:
+        cid = config.get("configurable", {}).get("checkpoint_id")
+        with self._lock:
+            if self._latest is None:
+                self._latest = cid  # writes on the checkpoint this run started from
+            if cid == self._latest:
+                self._writes.append((config, writes, task_id, task_path))
+            # else: made on a checkpoint a later one superseded (see the module's docstring)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _write(self, held: tuple[RunnableConfig, Any, Any], moved: dict[str, Any]
+               ) -> RunnableConfig:
+        config, checkpoint, metadata = held
+        parent = (self._parent or config).get("configurable", {})
+        config = {**config, "configurable": {**config.get("configurable", {}),
+                                             "checkpoint_id": parent.get("checkpoint_id")}}
+        self._parent = self.inner.put(config, checkpoint, metadata, moved)
+        self.written += 1
+        return self._parent
