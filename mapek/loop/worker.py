@@ -236,8 +236,9 @@ def _resume_value(kb: Any, run_id: str, intr: Any) -> Any:
 
 
 WARM_IMPORTS = ("langgraph.graph", "langgraph.types", "langgraph.checkpoint.sqlite",
-                "mapek.loop.graph", "mapek.knowledge.checkpoints", "mapek.runtime",
-                "mapek.breaker.watchdog", "mapek.breaker.guard", "mapek.loop.triage")
+                "mapek.loop.graph", "mapek.loop.rounds", "mapek.knowledge.checkpoints",
+                "mapek.runtime", "mapek.breaker.watchdog", "mapek.breaker.guard",
+                "mapek.loop.triage")
 """What a waiting worker (``--serve``) imports before its run arrives."""
 
 
