@@ -38,7 +38,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,8 +162,10 @@ class Anchors:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, heads: Mapping[str, tuple[int, str]]) -> None:
-        """Anchor each run's new head (``{run: (seq, hash)}``) in one write. A failure (no key
+    def write(self, heads: Mapping[str, tuple[int, str]] | Iterable[tuple[str, tuple[int, str]]]
+              ) -> None:
+        """Anchor each run's new head (``{run: (seq, hash)}``; or ``(run, (seq, hash))`` pairs,
+        several for a run, in chain order) in one write. A failure (no key
         can be had, a full disk) is said once on stderr and never fails the append: the events
         are committed, and the next anchor of the run covers them through the chain."""
         if not heads:
@@ -189,7 +191,8 @@ class Anchors:
             self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         return self._fd
 
-    def _write(self, heads: Mapping[str, tuple[int, str]]) -> None:
+    def _write(self, heads: Mapping[str, tuple[int, str]] | Iterable[tuple[str, tuple[int, str]]]
+               ) -> None:
         fd = self._open()
         base = self._hmac
         assert base is not None
@@ -200,7 +203,8 @@ class Anchors:
             prev, lead = (self._prev, b"") if size == self._end else self._tail(fd, size)
             now = round(time.time(), 6)
             lines = [lead]
-            for run_id, (seq, head) in heads.items():
+            pairs = heads.items() if isinstance(heads, Mapping) else heads
+            for run_id, (seq, head) in pairs:
                 # the canonical JSON of the body (sorted keys; a test holds it equal to
                 # _ENCODE's), written out by hand: this runs after every append
                 body = (f'{{"head":"{head}","prev":"{prev}","run":{_ENCODE(run_id)},'

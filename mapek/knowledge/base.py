@@ -174,9 +174,12 @@ class KnowledgeBase:
             self.projector.notify()
         return event
 
-    def record_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
-        """Append several events in one transaction; queue the semantic ones for the index."""
-        events = self.log.append_many(drafts)
+    def record_many(self, drafts: Iterable[EventDraft], *,
+                    anchor_each: bool = False) -> list[Event]:
+        """Append several events in one transaction; queue the semantic ones for the index.
+        ``anchor_each``: see :meth:`EventLog.append_many`."""
+        events = self.log.append_many(drafts, anchor_each=anchor_each) if anchor_each \
+            else self.log.append_many(drafts)
         semantic = sum(1 for ev in events if ev.kind in SEMANTIC_KINDS)
         if self._index_on_record and semantic:
             self.projector.notify(semantic)

@@ -56,9 +56,13 @@ class EventLog(ABC):
     """An append-only, hash-chained event log shared by the worker, watchdog and front ends."""
 
     @abstractmethod
-    def append_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
+    def append_many(self, drafts: Iterable[EventDraft], *,
+                    anchor_each: bool = False) -> list[Event]:
         """Append drafts in one transaction: each gets the next ``seq`` of its run, a time and
-        its link in the hash chain. All are committed, or none."""
+        its link in the hash chain. All are committed, or none. With anchors, a transaction
+        anchors each run's new head; ``anchor_each``: every new event (a persona turn's model
+        call and message, so that a later edit is named to the event, as when each was its own
+        transaction)."""
 
     @abstractmethod
     def scan(

@@ -158,7 +158,8 @@ class PostgresEventLog(EventLog):
 
     # -- appending ------------------------------------------------------------------------------
 
-    def append_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
+    def append_many(self, drafts: Iterable[EventDraft], *,
+                    anchor_each: bool = False) -> list[Event]:
         drafts = list(drafts)
         if not drafts:
             return []
@@ -170,7 +171,8 @@ class PostgresEventLog(EventLog):
         with self._lock:
             built = self._call(lambda conn: self._append_locked(conn, drafts), "append to")
             if self.anchors is not None:  # after the commit: an anchor names committed events
-                self.anchors.write({run: built.heads[run] for run in built.first_ts})
+                self.anchors.write({run: built.heads[run] for run in built.first_ts}
+                                   if not anchor_each else built.new)
         return built.out
 
     def _append_locked(self, conn: psycopg.Connection[Any], drafts: list[EventDraft]
@@ -411,6 +413,8 @@ class _Built:
         self.heads = dict(heads)
         keyed = dict(keyed)
         self.out: list[Event] = []
+        self.new: list[tuple[str, tuple[int, str]]] = []
+        """Each new event's ``(run, (seq, hash))``, in chain order."""
         self.rows: list[tuple[Any, ...]] = []  # one per new event
         self.first_ts: dict[str, float] = {}  # per run: time of its first new event
         self.last_ts: dict[str, float] = {}
@@ -429,6 +433,7 @@ class _Built:
             if d.key is not None:
                 keyed[(d.run_id, d.key)] = ev
             self.out.append(ev)
+            self.new.append((ev.run_id, (ev.seq, ev.hash)))
 
     def params(self) -> tuple[str]:
         """``mapek_append``'s argument: lock keys, expected heads, events and new heads."""

@@ -131,7 +131,8 @@ class SQLiteEventLog(EventLog):
             except sqlite3.Error as exc:
                 raise self._failed(exc, "read") from exc
 
-    def append_many(self, drafts: Iterable[EventDraft]) -> list[Event]:
+    def append_many(self, drafts: Iterable[EventDraft], *,
+                    anchor_each: bool = False) -> list[Event]:
         drafts = list(drafts)
         if not drafts:
             return []
@@ -141,6 +142,7 @@ class SQLiteEventLog(EventLog):
                 _leftover(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    known = {} if not anchor_each else _heads(conn, drafts)
                     out, heads = self._append_locked(conn, drafts)
                     conn.execute("COMMIT")
                 except BaseException:
@@ -149,7 +151,9 @@ class SQLiteEventLog(EventLog):
             except sqlite3.Error as exc:
                 raise self._failed(exc, "append to") from exc
             if self.anchors is not None:  # after the commit: an anchor names committed events
-                self.anchors.write(heads)
+                self.anchors.write(heads if not anchor_each else [
+                    (ev.run_id, (ev.seq, ev.hash)) for ev in out if ev.seq > known.get(
+                        ev.run_id, 0)])
         return out
 
     @staticmethod
@@ -325,3 +329,12 @@ def _anchor_status(book: AnchorBook | None) -> AnchorStatus | None:
     return AnchorStatus(lines=book.lines, runs=len(book.runs), authenticated=book.authenticated,
                         problems=tuple(book.problems), more_problems=book.more_problems,
                         summary=book.summary())
+
+
+def _heads(conn: sqlite3.Connection, drafts: list[EventDraft]) -> dict[str, int]:
+    """Each drafted run's last ``seq`` before the transaction's inserts (inside it)."""
+    out: dict[str, int] = {}
+    for run in {d.run_id for d in drafts}:
+        row = conn.execute("SELECT last_seq FROM heads WHERE run_id = ?", (run,)).fetchone()
+        out[run] = int(row[0]) if row else 0
+    return out

@@ -141,7 +141,7 @@ class LoopContext:
                            parent=parent, key=key)
         with self._lock:
             if before:
-                return self.kb.record_many([*before, draft])[-1]
+                return self.kb.record_many([*before, draft], anchor_each=True)[-1]
             return self.kb.append(draft)
 
     @contextmanager
