@@ -142,7 +142,8 @@ class SQLiteEventLog(EventLog):
                 _leftover(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    known = {} if not anchor_each else _heads(conn, drafts)
+                    each = anchor_each and self.anchors is not None
+                    known = _heads(conn, drafts) if each else {}
                     out, heads = self._append_locked(conn, drafts)
                     conn.execute("COMMIT")
                 except BaseException:
