@@ -34,11 +34,7 @@ limits: {concurrency: 2, max_tokens: 3000}
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
 def test_the_batch_budget_trips_the_cells_and_a_raised_limit_resumes_them(
-        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The offline model streams each turn in pieces 10 ms apart, so that a cell is still
-    # running when the driver (every 0.25 s) sees the budget spent: a 6-turn cell on the
-    # instant offline model can end within that time.
-    monkeypatch.setenv("MAPEK_OFFLINE_STREAM_DELAY", "0.01")
+        home: Path, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
     plan.write_text(PLAN)
     r = mapek("batch", "run", str(plan), "--json")

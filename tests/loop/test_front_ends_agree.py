@@ -152,6 +152,19 @@ def _held(events: list[Event]) -> list[dict[str, Any]]:
             for r in e.payload["approvals"] if r["tool"] == "prices__delete_sku"]
 
 
+def _stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until process ``pid`` is stopped (state ``T`` in /proc), not just signalled."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return  # gone, or no /proc: nothing more to wait for
+        if stat.rsplit(")", 1)[-1].split()[0] in ("T", "t"):
+            return
+        time.sleep(0.001)
+
+
 def _hold_between_writes(pid: int, db: Path) -> None:
     """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the log (a stop
     in the middle of an append would lock every other writer out until it goes on)."""
@@ -159,6 +172,7 @@ def _hold_between_writes(pid: int, db: Path) -> None:
 
     for _ in range(200):
         os.kill(pid, signal.SIGSTOP)
+        _stopped(pid)  # the signal lands asynchronously: probe only once it has
         probe = sqlite3.connect(db, timeout=0.2)
         try:
             probe.execute("BEGIN IMMEDIATE")
