@@ -32,6 +32,8 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
+from mapek.safety.rules.shellparse import peel
+
 MAX_CHARS = 65_536
 """Text longer than the rules read in full (their per-field budget) is not recognised: what
 was not read cannot be vouched for."""
@@ -236,8 +238,8 @@ _CODE_FLAGS = frozenset({"-c", "-e", "-E", "--eval", "-r", "-p", "-Command", "-c
 _SQL_CLIENTS = frozenset("psql mysql mariadb sqlite3 clickhouse-client snowsql cqlsh duckdb "
                          "sqlcmd bq".split())
 _SQL_FLAGS = frozenset({"-c", "--command", "-e", "--execute", "-q", "--query", "-Q"})
-_WRAPPERS = frozenset("""sudo doas env nohup time nice ionice timeout stdbuf command builtin exec
-setsid xargs watch strace unbuffer caffeinate runuser chroot su then do else""".split())
+_KEYWORDS = frozenset({"then", "do", "else"})
+"""Shell words the recogniser peels with the wrappers (shellparse's :func:`peel`)."""
 _SAFE_FLAGS = ("--help", "-h", "--version", "-V", "-v", "version", "help", "--dry-run", "--dryrun",
                "--what-if", "--whatif", "-whatif", "--noop", "--check", "--diff", "--plan",
                "--list", "-l", "--list-all", "--validate", "--syntax-check", "--print",
@@ -254,23 +256,7 @@ _SED_INPLACE = re.compile(r"^-(?:[a-zA-Z]*i\S*|-in-place\S*)$")
 
 
 def _peel(words: list[str]) -> list[str]:
-    i = 0
-    while i < len(words):
-        w = words[i]
-        if re.match(r"^[A-Za-z_]\w*=", w):
-            i += 1
-            continue
-        base = w.rsplit("/", 1)[-1]
-        if base in _WRAPPERS:
-            i += 1
-            while i < len(words) and (words[i].startswith("-") or
-                                      re.match(r"^\d+[smhd]?$", words[i])):
-                if words[i] in ("-u", "-g", "-n", "-s", "-k", "-I", "-P", "-L", "-c"):
-                    i += 1
-                i += 1
-            continue
-        break
-    return words[i:]
+    return peel(words, also=_KEYWORDS, counts=True)
 
 
 def _subcommands(argv: list[str], n: int = 4) -> list[str]:

@@ -40,7 +40,7 @@ from functools import lru_cache
 
 from mapek.safety.rules._base import Finding, PlanState, scan_embedded, snippet
 
-__all__ = ["scan_structure", "Command", "parse_commands", "remote_shell_code"]
+__all__ = ["scan_structure", "Command", "parse_commands", "remote_shell_code", "peel"]
 
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox", "csh",
                      "tcsh", "mksh"})
@@ -270,8 +270,12 @@ def _is_decoder(words: list[str]) -> bool:
 # the scanner
 # --------------------------------------------------------------------------------------------
 
-def _peel(words: list[str]) -> list[str]:
-    """Wrappers (sudo, env, nohup, timeout...) and assignments removed."""
+def peel(words: list[str], *, also: frozenset[str] = frozenset(),
+         counts: bool = False) -> list[str]:
+    """Wrappers (sudo, env, nohup, timeout...) and assignments removed: the command they run.
+    ``also``: more words to take as wrappers (a recogniser reading words without the parser's
+    grammar passes the shell's ``then``/``do``/``else``); ``counts``: a number after any wrapper
+    is its argument (``watch 5``), not only after ``timeout`` and ``nice``."""
     i = 0
     while i < len(words):
         w = words[i]
@@ -279,18 +283,22 @@ def _peel(words: list[str]) -> list[str]:
             i += 1
             continue
         base = w.rsplit("/", 1)[-1]
-        if base in _WRAPPERS:
+        if base in _WRAPPERS or base in also:
             flags = _WRAPPER_VALUE_FLAGS.get(base, set())
             i += 1
             while i < len(words) and (words[i].startswith("-") or
                                       re.match(r"^[A-Za-z_]\w*=", words[i]) or
-                                      base in ("timeout", "nice") and re.match(r"^\d", words[i])):
+                                      (counts or base in ("timeout", "nice"))
+                                      and re.match(r"^\d+[smhd]?$", words[i])):
                 if words[i] in flags:
                     i += 1
                 i += 1
             continue
         break
     return words[i:]
+
+
+_peel = peel
 
 
 def _name(words: list[str]) -> str:
