@@ -384,6 +384,40 @@ _GIT_JUDGED = frozenset({"branch", "push", "clean", "reset", "rm", "tag", "filte
                          "filter-repo"})
 """git subcommands whose destroy forms the git rule reads (``git restore .``, ``git stash
 clear``, ``git reflog expire`` it does not)."""
+_CONTAINER_CLIS = frozenset("docker podman nerdctl docker-compose".split())
+_CONTAINER_JUDGED = frozenset("rm rmi remove prune down kill stop".split())
+"""The container rule reads these removals (of containers, images, volumes); another destroy
+verb (``podman system reset``, ``docker swarm leave --force``) it did not judge."""
+_FILTERS = frozenset("""tr sort uniq cut grep egrep fgrep rg ag ack wc awk gawk mawk sed head tail
+cat bat tac rev nl fold fmt column paste join comm diff cmp jq yq xq base64 base32 xxd od hexdump
+strings expand numfmt shuf echo printf ls tree du df less more zcat zgrep bzcat xzcat""".split())
+"""Read binaries that only filter or list: their flags shape output (``sort --reverse``,
+``tr --delete``) and act on nothing."""
+_STATE_BAD_SHORT = {"dmesg": "cC", "date": "s", "hwclock": "w", "journalctl": ""}
+"""Short flags by which a system-state reader changes the state (``dmesg -C``, ``date -s``)."""
+
+
+def _state_flag(low: str, rest: list[str]) -> str | None:
+    """A system-state reader (journalctl, dmesg, date, hostnamectl...) told to change or remove
+    by a long flag or subcommand that names the act (``journalctl --vacuum-size=1K``,
+    ``hostnamectl set-hostname``) or by one of its known short flags."""
+    if low in _FILTERS:
+        return None
+    for a in rest:
+        if a.startswith("--"):
+            name = a[2:].split("=", 1)[0]
+            if verb_class(name) in ("destroy", "change") and \
+                    _tokens(name)[:1] not in (("no",), ("reverse",)):
+                return f"{low} {a.split('=', 1)[0]}: a flag that changes or removes"
+        elif re.fullmatch(r"-[A-Za-z]+", a) and set(a[1:]) & set(_STATE_BAD_SHORT.get(low, "")):
+            return f"{low} {a}: a flag that changes what it reads"
+    if low.endswith("ctl"):
+        for w in _subcommands(rest):
+            if verb_class(w) in ("destroy", "change"):
+                return f"{low} {w}: a subcommand that changes or removes"
+    return None
+
+
 _BUILD_TOOLS = frozenset("make just ninja gradle mvn rake task invoke nox tox bazel".split())
 _REMOVERS = frozenset("rm unlink rmdir shred srm del erase rd remove-item ri".split())
 _COPIERS = frozenset("cp mv install ln rsync scp tar unzip tee dd".split())
@@ -470,8 +504,89 @@ def _handled() -> frozenset[str]:
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
         "--server-dry-run", "--plan-only", "--simulate", "--diff")
+
+
+def _is_dry(arg: str) -> bool:
+    """A dry-run flag, by its whole name (``--check``, ``--dry-run=client``; not
+    ``--checkpoint-action``, which only shares its first letters)."""
+    return arg.lower().split("=", 1)[0] in _DRY
+
+
 _SCRIPT = re.compile(r"^(?:\.{0,2}/|~/|[\w.-]+/)?(?:[\w.-]+/)*([A-Za-z][\w.-]*?)"
                      r"(?:\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd))?$")
+
+
+_EXEC_OPT = re.compile(r"^--?(?:[\w-]*(?:command|program|exec|script|checkpoint-action|rsh|"
+                       r"shell|pager|editor|hook)[\w-]*)(?:=(.*))?$", re.S)
+"""Options that hand a command a program to run (GTFOBins: ``tar --checkpoint-action=exec=``,
+``--to-command``, ``--use-compress-program``, ``rsync --rsh``, ``ssh -o ProxyCommand``...)."""
+_EXEC_SHORT = {"tar": ("-I", "-F"), "rsync": ("-e",), "zip": ("-TT",), "tcpdump": ("-z",),
+               "xargs": (), "sort": ()}
+"""Short options that take a program to run, for the binaries that have one."""
+
+
+def _carried(low: str, rest: list[str], depth: int) -> str | None:
+    """A program an option of the command runs (``tar --checkpoint-action=exec='sh -c ...'``):
+    recognised only when that program is."""
+    for i, a in enumerate(rest):
+        value: str | None = None
+        m = _EXEC_OPT.match(a)
+        if m is not None and a.startswith("--"):
+            value = m.group(1) if m.group(1) is not None else None
+        elif a in _EXEC_SHORT.get(low, ()) and i + 1 < len(rest):
+            value = rest[i + 1]
+        elif a == "-o" and i + 1 < len(rest) and re.match(r"(?i)^(?:proxy|local|remote)command=",
+                                                          rest[i + 1]):
+            value = rest[i + 1].split("=", 1)[1]
+        if value is None:
+            continue
+        value = re.sub(r"^(?:exec|command|sh|shell)=", "", value.strip("'\""))
+        if not value or low in ("rsync", "scp") and value.split()[:1] == ["ssh"]:
+            continue  # rsync -e 'ssh -p 2222': the remote shell it is meant to use
+        if re.fullmatch(r"[\w.,:/+-]*", value) and value.split("/")[-1].lower() not in _INTERP \
+                and (m is None or not a.startswith("--checkpoint-action")):
+            why = _command([value], [False], depth + 1)  # a program name: zstd, pigz
+        else:
+            why = unrecognised_shell(value, depth + 1)
+        if why is not None:
+            return f"{low} runs a program through an option ({a[:40]}): {why}"
+    return None
+
+
+_AWK = frozenset("awk gawk mawk nawk busybox-awk".split())
+
+
+def _awk_program(low: str, rest: list[str], depth: int) -> str | None:
+    """awk's and sed's programs can run commands (``system("...")``, ``print | "sh"``,
+    ``cmd | getline``, sed's ``e``): each command they name must be recognised."""
+    if low in _AWK:
+        if any(a == "-f" or a.startswith("--file") for a in rest):
+            return f"{low} runs a program file the rules do not read"
+        prog = next((a for a in rest if not a.startswith("-")), "")
+        if not re.search(r"\bsystem\s*\(|\|\s*&?\s*getline|\|\s*\"|\|&", prog):
+            return None
+        cmds = re.findall(r"\bsystem\s*\(\s*\"((?:[^\"\\]|\\.)*)\"\s*\)", prog) + \
+            re.findall(r"\"((?:[^\"\\]|\\.)*)\"\s*\|\s*&?\s*getline", prog) + \
+            re.findall(r"\|&?\s*\"((?:[^\"\\]|\\.)*)\"", prog)
+        if not cmds:
+            return f"{low} runs a command built at run time"
+        for c in cmds:
+            why = unrecognised_shell(c.replace('\\"', '"'), depth + 1)
+            if why is not None:
+                return f"{low} runs a command: {why}"
+        return None
+    if low in ("sed", "gsed"):
+        progs = [rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-e", "--expression")]
+        if not progs:
+            progs = [a for a in rest if not a.startswith("-")][:1]
+        for prog in progs:
+            if re.search(r"(?:^|[;\n}]\s*)(?:\d+|/[^/]*/)?\s*e\b|s(.).*\1.*\1[gip\d]*e",
+                         prog):
+                return "sed runs a command (its e command or flag)"
+            if re.search(r"(?:^|[;\n}]\s*)(?:\d+|/[^/]*/)?\s*w\s+\S|s(.).*\1.*\1[gip\d]*w\s",
+                         prog):
+                return "sed writes a file (its w command)"
+    return None
 
 
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
@@ -489,15 +604,15 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if _PS_VERB.fullmatch(name):
         return _powershell(" ".join(argv))
     handled = low in _handled() or low.startswith("mkfs")
-    if any(a.lower().startswith(_DRY) for a in rest):
+    if any(_is_dry(a) for a in rest):
         return None
     if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
                                                           if a not in _SAFE_FLAGS):
-        if any(a.lower().startswith(("--dry-run", "--dryrun", "--what-if", "--whatif",
-                                     "-whatif", "--noop", "--check", "--diff", "--plan",
-                                     "--help", "--version", "--server-dry-run"))
+        if any(a.lower().split("=", 1)[0] in _DRY + ("--plan", "--help", "--version")
                for a in rest) or len(rest) == 1:
             return None
+    if (why := _carried(low, rest, depth)) is not None:
+        return why
     if low in _INTERP:
         for i, a in enumerate(rest):
             if a in _CODE_FLAGS and i + 1 < len(rest):
@@ -581,6 +696,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 rest[0].upper() in ("POST", "PUT", "PATCH", "DELETE"):
             return f"{name} {rest[0]}"
         return None
+    if (why := _awk_program(low, rest, depth)) is not None:
+        return why
     if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "jq",
                "awk", "sort", "wc", "diff", "du", "df"):
         return None
@@ -612,7 +729,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
                                                      for w in words[:k]) and \
                 not any(dynamic[k + 1:]) and \
-                (low != "git" or (subs and subs[0] in _GIT_JUDGED)):
+                (low != "git" or (subs and subs[0] in _GIT_JUDGED)) and \
+                (low not in _CONTAINER_CLIS or bool(set(_subcommands(rest)) & _CONTAINER_JUDGED)):
             return None  # the rule for this command saw the verb and judged the target
         if low in _BUILD_TOOLS and verb is None:
             return None  # make docs, just bundle: a build target
@@ -638,6 +756,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in _REMOVERS:
         return _removes(name, rest)
     if (low in _MAKE_BINS or low in _COPIERS) and (why := _writes_outside(low, rest)) is not None:
+        return why
+    if low in _READ_BINS and (why := _state_flag(low, rest)) is not None:
         return why
     if low in _READ_BINS or low in _MAKE_BINS:
         if low in _MAKE_BINS and not handled and any(

@@ -506,6 +506,8 @@ def _docker(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[F
             names = tuple(ops[2:6])
             return [Finding("shell.container-volumes", snippet(line), names,
                             owned=bool(names) and all(state.owns(n) for n in names))]
+    if ops[:2] == ["system", "reset"] and not {"--help", "h"} & fl:  # all of it, volumes too
+        return [Finding("shell.container-volumes", snippet(line), ())]
     if ops[0] == "system" and ops[1:2] == ["prune"] and "--volumes" in fl:
         return [Finding("shell.container-volumes", snippet(line), ())]
     if ops[0] in ("down",) or ops[:2] == ["compose", "down"]:
