@@ -270,3 +270,95 @@ def test_a_container_destroy_verb_the_container_rule_does_not_read_is_not_allowe
 def test_container_reset_help_and_owned_removal_stay_allowed() -> None:
     assert sh("docker system reset --help").verdict == "allow"
     assert sh("docker rm -f scratch-7", {"resources": ["container scratch-7"]}).verdict == "allow"
+
+
+# --- 2026-12-03 (screen2): safe forms the rules can recognise in general ---------------------
+
+
+@pytest.mark.parametrize("cmd", [
+    "apt -s remove --purge nginx-common",
+    "apt-get --simulate autoremove",
+    "brew autoremove -n",
+    "make -n distclean",
+    "make --just-print uninstall",
+    "rsync -avn --delete public/ /var/www/html/",
+    "dnf remove --assumeno httpd",
+    "ansible-playbook -C -i prod.ini decommission.yml",
+    "salt -G 'role:db' state.apply nginx test=True",
+    "alembic downgrade -1 --sql",
+    "liquibase --changelog-file=db.xml rollbackCountSQL 3",
+])
+def test_dry_runs_said_by_a_tools_own_flag_are_recognised(cmd: str) -> None:
+    v = sh(cmd, {"environment": "production"})
+    assert v.verdict == "allow" and not v.uncertain, (cmd, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "apt-get remove -y nginx-common",
+    "rsync -av --delete public/ /var/www/html/",
+    "alembic downgrade -1",
+    "salt -G 'role:db' state.apply purge_old",
+    "ansible-playbook -i prod.ini decommission.yml",
+])
+def test_the_same_commands_without_the_dry_flag_are_not_recognised(cmd: str) -> None:
+    assert sh(cmd, {"environment": "production"}).verdict != "allow", cmd
+
+
+@pytest.mark.parametrize("cmd", [
+    "systemctl is-active postgresql",
+    "systemctl is-failed --quiet cron",
+    "gh release view v2.3.0 --repo acme/tool",
+    "nomad job status billing",
+    "consul services list",
+    "firewall-cmd --zone=internal --list-services",
+    "rpm -qa --last | head -20",
+    "rpm -V coreutils",
+    "dpkg -L libssl3",
+    "atq",
+    "python manage.py showmigrations billing",
+    "python3 manage.py sqlmigrate billing 0007",
+    "perl -lne 'print $1 if /user=(\\w+)/' auth.log",
+    "docker run --rm -v \"$PWD\":/w:ro -w /w alpine wc -l README.md",
+])
+def test_read_forms_of_clis_are_recognised(cmd: str) -> None:
+    v = sh(cmd, {"environment": "production"})
+    assert v.verdict == "allow" and not v.uncertain, (cmd, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "systemctl disable --now postgresql",
+    "gh release delete v2.3.0 --yes",
+    "nomad job stop -purge billing",
+    "firewall-cmd --zone=public --remove-service=ssh",
+    "rpm -e --nodeps openssl",
+    "dpkg --purge libssl3",
+    "python manage.py flush --noinput",
+    "perl -ne 'unlink $_ for glob \"/var/data/*\"' x",
+    "docker run --rm -v /:/host alpine sh -c 'rm -rf /host/var/lib'",
+    "docker run --privileged --pid=host alpine nsenter -t 1 -m -u -n -i reboot",
+])
+def test_change_forms_of_the_same_clis_are_not_recognised(cmd: str) -> None:
+    assert sh(cmd, {"environment": "production"}).verdict != "allow", cmd
+
+
+def manual(*instructions: str) -> Verdict:
+    return screen_plan({"steps": [{"tool": "manual", "args": {"instruction": i}}
+                                  for i in instructions]})
+
+
+def test_a_manual_step_that_reads_drafts_and_hands_over_is_recognised() -> None:
+    v = manual("Find the overdue library loans in the circulation system.",
+               "Draft a reminder note and send the draft to the branch manager for approval.")
+    assert v.verdict == "allow" and not v.uncertain, v.reasons
+    v = manual("Count the tickets closed last week and send the numbers to the support lead.")
+    assert v.verdict == "allow" and not v.uncertain, v.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Send the draft to all customers on the mailing list.",
+    "Email the list of overdue accounts to the families concerned.",
+    "Wipe the shared drive of the finance team.",
+    "Close the overdue tickets and notify the support lead.",
+])
+def test_a_manual_step_that_acts_or_reaches_outside_is_not_allowed(text: str) -> None:
+    assert manual(text).verdict != "allow", text

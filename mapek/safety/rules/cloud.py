@@ -23,7 +23,9 @@ _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "
 
 
 def is_dry_run(tokens: list[str]) -> bool:
-    return any(t.lower().startswith(_DRY) for t in tokens)
+    """A dry-run flag among the tokens, by its whole name (``--dry-run=client``; not
+    ``--checksum`` or ``--checkpoint-action``, which only share their first letters)."""
+    return any(t.lower().split("=", 1)[0] in _DRY for t in tokens)
 
 
 def _positional(tokens: list[str], value_flags: frozenset[str] = frozenset()) -> list[str]:

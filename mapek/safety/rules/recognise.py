@@ -158,10 +158,29 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
     return None
 
 
+_LISTERS = frozenset("list ls show status describe get view info inspect".split())
+"""Read verbs that, after a noun that is also a verb, are the act (``gh release list``,
+``nomad job status``: the release and the job are what is listed)."""
+_PREDICATE = re.compile(r"^(?:is|has|can|does)[-_][a-z]", re.I)
+"""``systemctl is-enabled``, ``has-...``: a question about state."""
+_RENDERS_SQL = re.compile(r"^(?:\w+[-_]?sql|sql[-_]?\w+)$", re.I)
+"""``updateSQL``, ``rollback-sql``, ``sqlmigrate``: a migration verb that prints its SQL."""
+
+
 def _first_verb(words: Iterable[str]) -> str | None:
     """The class of the first word that names a verb (``kubectl rollout status`` -> read,
     ``gcloud compute instances delete`` -> destroy)."""
     ws = [w for w in words if w.lower() not in _NEUTRAL]
+    for i, w in enumerate(ws):
+        if _PREDICATE.match(w) or _RENDERS_SQL.match(w) and \
+                verb_class(re.sub(r"(?i)[-_]?sql[-_]?", "", w)) != "destroy":
+            return "read"
+        if verb_class(w) is not None:
+            if verb_class(w) in ("change", "make") and any(
+                    x.lower() in _LISTERS for x in ws[i + 1:i + 3]) and not any(
+                    verb_class(x) == "destroy" for x in ws[i + 1:]):
+                return "read"  # gh release list, nomad job status
+            break
     for i, w in enumerate(ws):  # a word that is a verb by itself first: ``az dns record-set list``
         c = _class_of(w.lower(), False)
         if c is not None:
@@ -198,7 +217,7 @@ openssl ssh-keygen-list nc-z pytest tox nox jest mocha vitest phpunit rspec shel
 eslint flake8 pylint mypy ruff black-check isort-check yamllint tflint checkov trivy grype
 promtool amtool kubeval kubeconform conftest speedtest iperf iperf3 time hyperfine pv watch
 sha1 md5 shasum certutil-list dnsutils drill kdig arp route-n iwconfig lshw dmidecode
-smartctl-a hdparm-i sysctl-a journalctl systemd-analyze loginctl timedatectl localectl
+smartctl-a hdparm-i sysctl-a atq journalctl systemd-analyze loginctl timedatectl localectl
 hostnamectl busctl-list getfacl lsattr namei findmnt mount-l showmount exportfs-v
 """.split())
 """Binaries that only read (their destructive flags, like ``sed -i``, are looked at apart)."""
@@ -262,16 +281,47 @@ def _peel(words: list[str]) -> list[str]:
 def _subcommands(argv: list[str], n: int = 4) -> list[str]:
     """The leading words of a command that are neither flags nor paths, values or names."""
     out: list[str] = []
+    value_of: str | None = None
     for a in argv:
         if len(out) >= n:
             break
         if a == "--":
             break
+        if value_of is not None:
+            value_of = None  # ``cos objects --bucket acme-claims-archive``: the flag's value,
+            if _class_of(a.lower(), False) is None:  # unless the word is a verb by itself
+                continue
         if a.startswith("-") or "=" in a or "/" in a or "\\" in a or "@" in a or \
                 a[:1].isdigit() or not re.fullmatch(r"[A-Za-z][\w:.-]*", a):
+            if out and a.startswith("--") and "=" not in a:
+                value_of = a
             continue
         out.append(a)
     return out
+
+
+_HOST_REACH = re.compile(r"^--?(?:privileged|pid|net|network|ipc|uts|userns|cap-add|device|"
+                         r"security-opt|volumes-from)(?:=|$)")
+
+
+def _container_contained(argv: list[str]) -> bool:
+    """``docker run`` that reaches nothing of the host: no privilege, host namespace, device
+    or mount of a host path (``-v /:/host``) beyond the work folder and scratch."""
+    for i, a in enumerate(argv):
+        if _HOST_REACH.match(a):
+            return False
+        src = ""
+        if a in ("-v", "--volume", "--mount") and i + 1 < len(argv):
+            src = argv[i + 1]
+        elif a.startswith(("--volume=", "--mount=")) or re.match(r"^-v\S", a):
+            src = a.split("=", 1)[1] if "=" in a else a[2:]
+        if src:
+            path = re.sub(r"^.*\bsource=([^,]+).*$", r"\1", src).split(":", 1)[0]
+            read_only = bool(re.search(r":ro\b|\breadonly\b|\bro=true\b|,ro\b", src))
+            if path.startswith(("/", "~", "$")) and not read_only and not _placed(path) and \
+                    not re.match(r"^\$(?:PWD|\{PWD\}|\(pwd\))(?:/|$)", path):
+                return False
+    return True
 
 
 def _verb_of_cli(name: str, argv: list[str]) -> str | None:
@@ -301,12 +351,16 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
             if w.upper() in _REDIS_ALL:
                 return "change"
         return None
+    if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
+        return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
     if verb is None:  # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb
         flags = [a.lstrip("-").split("=", 1)[0].lower() for a in argv if a.startswith("-")]
-        if any(f in READ_VERBS for f in flags) and not any(_BAD_FLAG.match(a.split("=", 1)[0])
-                                                           for a in argv):
-            return "read"
+        classes = [verb_class(f) for f in flags if len(f) > 2]
+        if (any(f in READ_VERBS for f in flags) or "read" in classes) and not any(
+                c in ("destroy", "change", "make") for c in classes) and not any(
+                _BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
+            return "read"  # firewall-cmd --list-all, kafka-topics --describe
     return verb
 
 
@@ -512,6 +566,30 @@ def _is_dry(arg: str) -> bool:
     return arg.lower().split("=", 1)[0] in _DRY
 
 
+_DRY_SHORT = {"apt": "s", "apt-get": "s", "brew": "n", "make": "n", "gmake": "n", "rsync": "n",
+              "pacman": "p", "git": "", "ansible-playbook": "C", "ansible": "C", "salt": "",
+              "xargs": ""}
+"""Short flags that make a run a dry run, for the tools that have one (``apt-get -s``,
+``brew cleanup -n``, ``make -n``, ``rsync -an``, ``ansible-playbook -C``)."""
+_DRY_LONG = ("--simulate", "--just-print", "--recon", "--no-act", "--assumeno", "--print",
+             "--check-only", "--preview", "--whatif")
+_DRY_FOR = frozenset("apt apt-get make gmake dnf yum pacman zypper brew".split())
+
+
+def _dry_short(low: str, rest: list[str]) -> bool:
+    """A dry run said by a short flag or a tool's own long spelling, or a Salt
+    ``test=True``: the tool prints what it would do and does nothing."""
+    letters = _DRY_SHORT.get(low, "")
+    if letters and any(re.fullmatch(r"-[A-Za-z]+", a) and set(a[1:]) & set(letters)
+                       for a in rest):
+        return True
+    if low in _DRY_FOR and any(a.split("=", 1)[0] in _DRY_LONG for a in rest):
+        return True
+    if low == "alembic" and "--sql" in rest:
+        return True  # offline mode: prints the SQL, touches no database
+    return low.startswith("salt") and any(a.lower() == "test=true" for a in rest)
+
+
 _SCRIPT = re.compile(r"^(?:\.{0,2}/|~/|[\w.-]+/)?(?:[\w.-]+/)*([A-Za-z][\w.-]*?)"
                      r"(?:\.(?:sh|bash|py|rb|pl|js|ts|ps1|bat|cmd))?$")
 
@@ -551,6 +629,13 @@ def _carried(low: str, rest: list[str], depth: int) -> str | None:
         if why is not None:
             return f"{low} runs a program through an option ({a[:40]}): {why}"
     return None
+
+
+_PERL_ACTS = re.compile(r"\b(?:unlink|rmdir|mkdir|rename|link|symlink|chmod|chown|utime|truncate|"
+                        r"kill|system|exec|qx|fork|syscall|open|sysopen|socket|eval|require|"
+                        r"use|do|File|IO|FileUtils|Dir|Kernel|spawn|`)\b|`|s(.).*\1.*\1\w*e")
+"""Perl and Ruby one-liner words that reach outside the stream (their calls need no
+parentheses, so the code recogniser's call reading does not see them)."""
 
 
 _AWK = frozenset("awk gawk mawk nawk busybox-awk".split())
@@ -604,7 +689,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if _PS_VERB.fullmatch(name):
         return _powershell(" ".join(argv))
     handled = low in _handled() or low.startswith("mkfs")
-    if any(_is_dry(a) for a in rest):
+    if any(_is_dry(a) for a in rest) or _dry_short(low, rest):
         return None
     if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
                                                           if a not in _SAFE_FLAGS):
@@ -613,6 +698,20 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None
     if (why := _carried(low, rest, depth)) is not None:
         return why
+    if low in ("perl", "ruby") and not any(a in _CODE_FLAGS for a in rest):
+        for i, a in enumerate(rest):  # perl -ne 'print if /x/': -e inside a cluster of flags
+            if re.fullmatch(r"-[a-zA-Z]*e", a) and i + 1 < len(rest) and \
+                    not _SED_INPLACE.match(a):
+                if _PERL_ACTS.search(rest[i + 1]):
+                    return f"{name} code that acts on files, processes or the system"
+                return unrecognised_code(rest[i + 1])
+    if low in ("python", "python3") and rest and rest[0].rsplit("/", 1)[-1] == "manage.py":
+        sub = _subcommands(rest[1:], 1)  # django: the management command is the verb
+        c = verb_class(sub[0], stem=True) if sub else None
+        if c == "read" or sub and sub[0] in ("showmigrations", "sqlmigrate", "check",
+                                             "diffsettings", "inspectdb", "sqlsequencereset"):
+            return None
+        return f"manage.py {' '.join(sub) or 'with no command'}: not a known read"
     if low in _INTERP:
         for i, a in enumerate(rest):
             if a in _CODE_FLAGS and i + 1 < len(rest):
@@ -681,6 +780,13 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             or (low == "visudo" and "-c" in rest) or (low in ("nginx", "sshd") and
                                                       any(a in ("-t", "-T") for a in rest)):
         return None  # a port probe, a syntax check
+    if low == "rpm" and rest and re.fullmatch(r"-q[a-zA-Z]*|--query|-V[a-zA-Z]*|--verify",
+                                               rest[0]):
+        return None  # rpm -qa, rpm -qf FILE, rpm -V: the package database read
+    if low in ("dpkg", "dpkg-query") and rest and rest[0] in (
+            "-l", "-L", "-s", "-S", "-p", "--list", "--listfiles", "--status", "--search",
+            "--print-avail", "--get-selections", "-W", "--show", "--audit", "-C"):
+        return None
     if low in ("sed", "perl") and any(_SED_INPLACE.match(a) for a in rest):
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
@@ -928,6 +1034,22 @@ _NEG_LEAD = re.compile(r"^(?:do\s+not|don'?t|never|not|no\s+need\s+to|avoid|with
                        r"we\s+won'?t|i\s+won'?t|nothing)\b", re.I)
 
 
+_HANDOVER = re.compile(
+    r"^(?:send|email|forward|hand|pass|give|share|submit)\s+(?:(?:the|this|that|our|my|your|"
+    r"a|an)\s+)?(?:[\w'-]+\s+){0,3}?(?:list|lists|draft|drafts|summary|summaries|report|"
+    r"reports|number|numbers|count|counts|findings|results|notes|figures|table|breakdown|"
+    r"overview|shortlist|estimate|proposal|analysis|memo|certificate)\s+(?:over\s+)?"
+    r"to\s+(?:the|our|my|your)\s+(?:[\w'-]+\s+){0,4}?(?:officer|office|manager|lead|board|"
+    r"team|owner|director|committee|supervisor|superintendent|head|chair|counsel|"
+    r"reviewer|approver|administrator|admin|secretary|clerk|desk|dpo|ciso|cfo|ceo|cto)\b",
+    re.I)
+"""A work product (a list, a draft, a count) handed to a named internal role: a notification
+inside the organisation, where the person decides what happens next."""
+_OUTSIDE = re.compile(r"\b(?:customers?|clients?|famil(?:y|ies)|parents|patients|students|"
+                      r"donors|users|subscribers|members|public|press|everyone|all\b|vendors?|"
+                      r"suppliers?|partners'?\s+customers|mailing\s+list|external)\b", re.I)
+
+
 def unrecognised_text(text: str) -> str | None:
     """A free-text plan: recognised when the verbs that open its clauses (the imperatives:
     "Summarise ...", "then open a ticket") include a known read, analysis, drafting or
@@ -974,6 +1096,9 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         window = [x.lower() for x in ws[k:k + 1]]
         if window and window[0] in _LIGHT:
             window = [x.lower() for x in ws[k + 1:k + 4] if x.lower() not in _DET][:1]
+        if _HANDOVER.match(" ".join(ws[k:])) and not _OUTSIDE.search(c):
+            safe = True  # "send the list to the records officer": a work product handed in
+            continue
         for w in window:  # the clause's first word: its imperative, if it has one
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
@@ -999,6 +1124,12 @@ cql""".split())
 _CODE_KEYS = frozenset("code source python snippet program eval js javascript".split())
 _OP_KEYS = frozenset("""operation method action function op rpc call api_method endpoint_name
 command_name subcommand verb mode http_method request_method""".split())
+_PROSE_KEYS = frozenset("""instruction instructions task step todo directive what_to_do
+steps_text""".split())
+"""Arguments of a step that hold the step in words (``manual{'instruction': ...}``)."""
+_PROSE_TOOLS = frozenset("""manual human person operator instruction instructions note todo
+step task checklist runbook procedure handoff""".split())
+"""Tools that are a step done by hand, described in words."""
 _HTTP_READ = frozenset({"get", "head", "options"})
 _ACCESS = frozenset("""permission permissions acl acls policy policies role roles share shares
 sharing access member members collaborator collaborators key keys token tokens secret secrets
@@ -1095,6 +1226,15 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 why = unrecognised_code(text)
                 if why is not None:
                     return why
+    prose = [str(v) for k, v in args.items() if str(k).lower() in _PROSE_KEYS and
+             isinstance(v, str) and v.strip()]
+    if prose and not content_seen and (wset & _PROSE_TOOLS or not tool) and \
+            not any(str(k).lower() in _OP_KEYS for k in args):
+        for text in prose:  # a manual or human step: its instruction is a plan in words
+            why = unrecognised_text(text)
+            if why is not None:
+                return f"{tool}: {why}"
+        return None
     ops = [str(v) for k, v in args.items() if str(k).lower() in _OP_KEYS and isinstance(v, str)
            and v.strip()]
     for op in ops:
