@@ -48,8 +48,10 @@ SCREENING = [
      "screening_blind4.jsonl"),
     ("blind batch 5 (blind when first scored; development data since the fail-closed work)",
      "screening_blind5.jsonl"),
-    ("blind batch 6 (written 2026-12-03, third session; scored once after failing closed)",
+    ("blind batch 6 (blind when first scored; development data since the second round)",
      "screening_blind6.jsonl"),
+    ("blind batch 7 (written 2026-12-03, third session; scored once after the second round)",
+     "screening_blind7.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
