@@ -27,6 +27,7 @@ from _batchrig import assert_nothing_twice, batch_events, mapek, run_events, wai
 
 from mapek.batch.state import BatchFold
 from mapek.knowledge import KnowledgeBase
+from mapek.testing.processes import hold_between_writes
 
 PLAN = """\
 topics:
@@ -137,7 +138,8 @@ def _hold_when_talking(home: Path, box: dict[str, Any], timeout: float = 300) ->
                         continue
                     assert c.final is None, f"{c.run_id} ended before it could be held"
                     if len(kb.events(c.run_id, kinds=["message"])) >= 2:
-                        os.kill(c.worker_pid, signal.SIGSTOP)
+                        # not in the middle of a write: the other cell shares the log
+                        hold_between_writes(c.worker_pid, home / "log.sqlite3")
                         held[c.run_id] = c.worker_pid
             time.sleep(0.02)
     return held

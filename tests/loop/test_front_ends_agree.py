@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from mapek.models import Event
+from mapek.testing.processes import hold_between_writes as _hold_between_writes
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 SERVER = Path(__file__).resolve().parent.parent / "safety" / "_mcp_server.py"
@@ -150,40 +151,6 @@ def _mcp_setup(tmp_path: Path) -> tuple[Path, list[str]]:
 def _held(events: list[Event]) -> list[dict[str, Any]]:
     return [r for e in events if e.kind == "approval.requested"
             for r in e.payload["approvals"] if r["tool"] == "prices__delete_sku"]
-
-
-def _stopped(pid: int, timeout: float = 5.0) -> None:
-    """Wait until process ``pid`` is stopped (state ``T`` in /proc), not just signalled."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return  # gone, or no /proc: nothing more to wait for
-        if stat.rsplit(")", 1)[-1].split()[0] in ("T", "t"):
-            return
-        time.sleep(0.001)
-
-
-def _hold_between_writes(pid: int, db: Path) -> None:
-    """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the log (a stop
-    in the middle of an append would lock every other writer out until it goes on)."""
-    import sqlite3
-
-    for _ in range(200):
-        os.kill(pid, signal.SIGSTOP)
-        _stopped(pid)  # the signal lands asynchronously: probe only once it has
-        probe = sqlite3.connect(db, timeout=0.2)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.rollback()
-            return
-        except sqlite3.OperationalError:
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.01)
-        finally:
-            probe.close()
-    raise AssertionError("the worker never let go of the log's write lock")
 
 
 @pytest.mark.slow

@@ -1,0 +1,50 @@
+"""Holding a worker process still in a test, without locking everyone else out.
+
+A test that stops a worker with SIGSTOP to catch a run mid-way can stop it in the middle of a
+write to the shared SQLite log: every other writer (another cell of a batch, the front end,
+``mapek approve``) then waits on the lock until the worker goes on. :func:`hold_between_writes`
+stops the worker only at a moment it holds no write lock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+__all__ = ["hold_between_writes", "wait_stopped"]
+
+
+def wait_stopped(pid: int, timeout: float = 5.0) -> None:
+    """Wait until process ``pid`` is stopped (state ``T`` in /proc), not just signalled: a
+    SIGSTOP lands asynchronously."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return  # gone, or no /proc: nothing more to wait for
+        if stat.rsplit(")", 1)[-1].split()[0] in ("T", "t"):
+            return
+        time.sleep(0.001)
+
+
+def hold_between_writes(pid: int, db: Path, attempts: int = 200) -> None:
+    """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the SQLite log
+    ``db``; raises AssertionError when it never lets go within ``attempts`` tries."""
+    for _ in range(attempts):
+        os.kill(pid, signal.SIGSTOP)
+        wait_stopped(pid)
+        probe = sqlite3.connect(db, timeout=0.2)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.rollback()
+            return
+        except sqlite3.OperationalError:
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
+        finally:
+            probe.close()
+    raise AssertionError(f"process {pid} never let go of the write lock on {db}")
