@@ -381,7 +381,10 @@ class Session:
         return process_alive(pid)  # a killed worker not yet reaped (a zombie) is not running
 
     def stop(self, reason: str = "stopped by the human", grace: float = 5.0) -> None:
-        """Stop the worker: SIGTERM, then SIGKILL after ``grace`` seconds. Resumable."""
+        """Stop the worker: SIGTERM, then SIGKILL after ``grace`` seconds. Resumable. Only the
+        session that started the worker stops it this way (:attr:`owns_worker`); another's is
+        stopped by tripping its breaker (``mapek trip RUN``), and asking here says so."""
+        self._refuse_unowned("stop")
         if self._proc is None or self._proc.poll() is not None:
             return
         self._proc.terminate()
@@ -393,10 +396,20 @@ class Session:
         self.kb.record(self.run_id, "run.stopped", "human", {"reason": reason})
 
     def kill(self) -> None:
-        """Stop the worker at once (SIGKILL). The run stays resumable from its last checkpoint."""
+        """Stop the worker at once (SIGKILL). The run stays resumable from its last checkpoint.
+        Only the session that started the worker (see :meth:`stop`)."""
+        self._refuse_unowned("kill")
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+
+    def _refuse_unowned(self, what: str) -> None:
+        """A live worker this session did not start is not this session's to signal: one
+        clear error naming the way that does stop it, rather than doing nothing quietly."""
+        if self._proc is None and self._thread is None and self.is_running():
+            raise UserError(f"cannot {what} run {self.run_id} from here: its worker was started "
+                            f"by another front end; trip its breaker instead (`mapek trip "
+                            f"{self.run_id} --reason ...`): its watchdog stops it")
 
     def _final(self) -> Event | None:
         finals = self.kb.events(self.run_id, kinds=list(FINAL_KINDS))

@@ -128,7 +128,9 @@ def test_killed_worker_resumes_without_loss_or_duplicates(home: Path) -> None:
     assert s.owns_worker
     with Session.attach(s.run_id) as other:  # another front end sees the worker, cannot stop it
         assert other.is_running() and not other.owns_worker
-        other.stop()
+        for refused in (other.stop, other.kill):
+            with pytest.raises(UserError, match=f"mapek trip {s.run_id}"):
+                refused()
     assert s.is_running()
     s.kill()
     assert s.result().status == "died"

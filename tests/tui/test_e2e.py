@@ -114,9 +114,15 @@ def test_a_new_session_with_its_limits(home: Path, tmux: list[str]) -> None:
         [run] = kb.runs()
         [started] = kb.events(run.run_id, kinds=["run.started"])
     from mapek.api import Session
+    from mapek.breaker.review import record_override
 
-    with Session.attach(run.run_id, home=home) as s:
-        s.kill()
+    with Session.attach(run.run_id, home=home) as s:  # the app's worker goes on: stop it
+        assert not s.owns_worker
+        record_override(s.kb, run.run_id, force_open=True, reason="test over")
+        deadline = time.monotonic() + 60
+        while s.is_running():
+            assert time.monotonic() < deadline, "the tripped worker is still running"
+            time.sleep(0.1)
     cfg = started.payload["config"]
     assert (cfg["max_turns"], cfg["max_usd"], cfg["time_limit"]) == (8, 0.5, 600.0)
     assert "$0.000/$0.500" in screen
