@@ -173,6 +173,10 @@ _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minute
          r"file|list|crm|system|folder|master data|record|survey|inspection|assessment|"
          r"audit report|study|binder|intranet|pack")
 """Shared documents whose contents peers can look up."""
+_ESTIMATE_LEAD = (r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |about |around |"
+                  r"typically,? |usually,? |generally,? |on average,? |out of interest,? |"
+                  r"any idea )?")
+"""The start of a sentence asking for a figure, with the hedge an estimate often opens with."""
 _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 
 # (reason, weight, name, pattern, options). Patterns are lower case and run on the lowered
@@ -476,6 +480,19 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"report|dashboard|cost model|template|form|invoice layout|chart|table|page|export|"
      r"summary|write-?up|newsletter|agenda) (?:show|use|list|display|group|sort|say|include)\b",
      ""),
+    ("stylistic", 2.2, "arrangement",
+     r"(?:^|[.!?]\s+)(?:so,? )?(?:should|shall|would|could|can|will|do|does|is|are) (?:the|our|"
+     r"this|that|these|those|each) (?:[\w'-]+ ){0,3}(?:(?:" + _DOCS + r"|rota|timetables?|"
+     r"flyers?|posters?|labels?|cards?|changelog|drawings?|menus?|newsletters?|website|"
+     r"dashboards?|forms?|templates?|maps?|diagrams?|boards)s? [^?]{0,30}?\b(?:show|list|"
+     r"display|group|sort|order|split|arrange|organi[sz]e|break down|be (?:drawn|printed|shown|"
+     r"listed|grouped|sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
+     r"appear)|(?:tabs?|tables?|charts?|columns?|rows?|sections?|pages?|entries|headings?|"
+     r"slides?) (?:be|go|sit))\b[^?]{0,30}?(?:\b(?:by|per|at) (?:the |a |an )?"
+     r"[\w:/-]+(?: [\w-]+){0,2} or (?:by |per |at )?(?:the |a |an )?[\w:/-]+|"
+     r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout))|"
+     r"\b(?:on |to )?the (?:left|right|top|bottom) or (?:on |to |at )?the (?:left|right|top|"
+     r"bottom)\b", ""),
     # --- trivial: facts already in shared documents, decisions already taken, where things are
     ("already_answered", 2.6, "in-docs",
      r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
@@ -495,7 +512,13 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:whether|if|when|what|which|on|how)\b|\b(?:did we (?:go with|pick|choose|settle on|"
      r"land on|end up (?:with|using|going with|picking))|what did we (?:decide|"
      r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
-     r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b", ""),
+     r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b|"
+     r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
+     r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
+     r"\b", ""),
+    ("already_answered", 2.0, "peer-said",
+     r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
+     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
@@ -510,16 +533,24 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in|on|under) the [\w -]{1,20}(?:" + _DOCS + r") or (?:in |on |under )?the "
      r"[\w -]{1,20}(?:" + _DOCS + r")\b", ""),
     ("peer_answerable", 1.8, "statistic",
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     _ESTIMATE_LEAD +
      r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year)|at the moment|currently|right now|today)\b|"
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
-     r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|"
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"month|year)|at the moment|currently|right now|today)\b|" +
+     _ESTIMATE_LEAD +
+     r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|" +
+     _ESTIMATE_LEAD +
      r"how often (?:does|do|is|are|did|was|were) (?!(?:we|i|you)\b)",
      ""),
+    ("peer_answerable", 1.8, "estimate",
+     r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |out of interest,? )?"
+     r"what(?:'s| is| are| was| were) (?:the|a) (?:typical|usual|average|normal|going|current|"
+     r"standard|expected|median|rough|ballpark|industry|market) [\w -]{0,30}?\b(?:rate|time|"
+     r"times|cost|costs|price|prices|figure|level|share|size|volume|margin|fee|fees|number|"
+     r"length|duration|turnaround|yield|ratio|range|salary|wage|deposit|premium)s?\b|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?what(?:'s| is| are) the (?:lead|turnaround|waiting|processing|"
+     r"delivery|response|build|installation|approval|shipping|set-?up) times?\b", ""),
     ("peer_answerable", 2.0, "step-owner",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
@@ -527,6 +558,27 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"gets? (?:a|the) (?:say|vote)|owns the (?:decision|call|budget)|calls? the))[\w' -]{2,60}"
      r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"
      r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
+    ("peer_answerable", 1.8, "status",
+     r"(?:^|[.!?]\s+)(?:so,? |and |just checking,? |quick (?:one|check),? )?"
+     r"(?:(?:has|have|had|did|was|were|is|are)(?:n't)? (?!(?:we|i|you|us|it|this|that|"
+     r"there|they)\b)(?:the|a|an|any|anyone|anybody|someone|somebody|everyone|our|their|his|her|"
+     r"[a-z]+'s|[a-z]+)\b|(?:has|have|did)(?:n't)? we\b(?=[^?]*\b(?:already|yet)\b))"
+     r"(?![^?]*\b(?:allowed|permitted|required|legal|illegal|lawful|compliant|safe|unsafe|"
+     r"enforceable|liable|entitled|covered|insured|worth|enough|good enough|ready to|right "
+     r"(?:call|move|thing)|a good idea|going to|planning|willing|happy|ok|okay|fine|you|your)\b)"
+     r"[^?]*?\b(?:yet|already|again|back (?:from|yet|in)|arriv\w*|deliver(?:ed|y)|sent|send|"
+     r"picked up|pick up|dropped off|collect(?:ed)?|print(?:ed)?|book(?:ed)?|confirm(?:ed)?|"
+     r"finish(?:ed)?|done|complete[d]?|test(?:ed)?|check(?:ed)?|fix(?:ed)?|repair(?:ed)?|"
+     r"replac(?:e|ed)|install(?:ed)?|commission(?:ed)?|fil(?:e|ed)|upload(?:ed)?|ship(?:ped)?|"
+     r"clear(?:ed)?|process(?:ed)?|receiv(?:e|ed)|submit(?:ted)?|renew(?:ed)?|"
+     r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
+     r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
+     r"(?:to|back|through|out)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
+     r"(?:free|available|open|closed|busy|booked) (?:on|this|next|over|at the weekend|tomorrow|"
+     r"today|tonight))\b|"
+     r"(?:^|[.!?]\s+)will (?!(?:we|i|you|us|it|this|that|there|they)\b)[\w' -]{1,40}? "
+     r"(?:be (?:back|ready|done|finished|fixed|delivered|here|open|available|in stock)|arrive|"
+     r"get here|come back|turn up|show up)\b", ""),
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
      r"\b(?:delet\w*|wip\w+|drop\w*|remov\w+|clear\w*|purg\w+|reset\w*|reload\w*|"
@@ -604,8 +656,9 @@ _DECISION = re.compile(
 )
 _RECOGNISERS = frozenset({
     "define", "counts-as", "what-is-term", "acronym", "quoted-term", "form", "presentation",
+    "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
-    "tidy", "reschedule", "confirm-fact",
+    "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -742,12 +795,14 @@ _GATES: dict[str, tuple[str, ...]] = {
     "promise-future": ("will", "'ll", "going to", "guarantee", "definitely", "certainly",
                        "confirmed", "going ahead"),
     "statistic": ("how ",),
+    "estimate": ("what",),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
     "step-owner": ("who",),
     "who-pays": ("who",),
     "confirm-fact": ("confirm", "checking", "sanity"),
-    "decided-before": ("did ",),
+    "decided-before": ("did ", " we ", " they "),
+    "peer-said": ("i think", " so"),
     "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
                         "principal", "chair", "trustee", "director", "family", "investor",
                         "landlord", "customer"),

@@ -514,3 +514,64 @@ def test_the_frame_sets_name_real_cues() -> None:
                for n in t._RECOGNISERS)
     assert all(next(c for c in t._COMPILED if c.name == n).reason in CONSEQUENTIAL_REASONS
                for n in t._COMMITTING)
+
+
+# -- a question about the state of a task, how a document is laid out, a past choice, a figure -
+# Examples written for these tests (h-tri, 2026-12-04), not drawn from any labelled set.
+
+STATE_LAYOUT_PAST_FIGURE = [
+    # the state of a task or delivery: has it happened yet? (stakes words are its topic)
+    ("Has the locksmith sent the invoice for the fire exit repair yet?", "peer_answerable"),
+    ("Were the hazmat signs delivered to the loading bay?", "peer_answerable"),
+    ("Did the solicitor's office get back to us about the deed copies?", "peer_answerable"),
+    ("Is the gas safety inspection booked for next week?", "peer_answerable"),
+    ("Are the first-aid kits for the coaches restocked already?", "peer_answerable"),
+    ("Will the replacement defibrillator pads be here by Friday?", "peer_answerable"),
+    ("Have we already filed the expense claims for the audit trip?", "peer_answerable"),
+    # how a document lays something out
+    ("Should the fee schedule group services by species or by procedure?", "stylistic"),
+    ("Should the salary review sheet show figures per month or per year?", "stylistic"),
+    ("Should the legal disclaimer go on the left or the right of the footer?", "stylistic"),
+    ("Should the incident tabs be ordered by date or by severity?", "stylistic"),
+    # a choice already made, a fact a colleague already gave
+    ("Was it the Leeds or the York insurer we went with in the end?", "already_answered"),
+    ("The venue deposit is refundable until May, right? I think Omar said so on Monday.",
+     "already_answered"),
+    # a figure or estimate about a weighty subject: a fact, not a decision
+    ("Roughly how long does a liquor licence variation take to come through?",
+     "peer_answerable"),
+    ("What's the typical settlement range for a slip-and-fall claim like this?",
+     "peer_answerable"),
+    ("What's the lead time on replacement fire doors at the moment?", "peer_answerable"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), STATE_LAYOUT_PAST_FIGURE)
+def test_state_layout_past_choice_and_figures_are_recognised(text: str, reason: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert t.reason == reason, t.signals
+
+
+SAME_FORMS_THAT_ASK_THE_PERSON = [
+    # a status form that asks for a judgement, or about the person
+    "Is the scaffold safe to use again after the storm?",
+    "Is the lease for the yard signed in your name or the company's?",
+    "Are the investors still expecting a 3x return on this round?",
+    # "will" about the future is a forecast, not a delivery
+    "Will a cheaper plan cannibalise our premium customers?",
+    # an either-or that is a pricing or a staffing decision, not a layout
+    "Should the new plan be priced per seat or per company?",
+    "Should we charge by the hour or by the project for the audit work?",
+    # a figure that is the person's own, or the consequence of our act
+    "What's our budget ceiling for the fit-out?",
+    "What's the penalty if we pull out of the lease early, and can we live with it?",
+    # a past choice, reopened as a decision to act
+    "We went with the cheaper insurer, but should we tell the landlord we're switching?",
+]
+
+
+@pytest.mark.parametrize("text", SAME_FORMS_THAT_ASK_THE_PERSON)
+def test_the_same_forms_asking_for_a_decision_still_reach_the_person(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert t.label == "consequential", t.signals
