@@ -171,7 +171,8 @@ _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minute
          r"spreadsheet|deck|page|schedule|readme|runbook|checklist|channel|board|summary|report|"
          r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop|"
          r"file|list|crm|system|folder|master data|record|survey|inspection|assessment|"
-         r"audit report|study|binder|intranet|pack")
+         r"audit report|study|binder|intranet|pack|e-?mail|letter|message|invite|confirmation|"
+         r"itinerary|booking")
 """Shared documents whose contents peers can look up."""
 _ESTIMATE_LEAD = (r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |about |around |"
                   r"typically,? |usually,? |generally,? |on average,? |out of interest,? |"
@@ -221,15 +222,16 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:\b(?:that|which) (?:have|has|contain|match|look)|\bcontaining\b|\bmatching\b|"
      r"\bkeyword\b|\bunused\b|\bunnecessary\b|\bnot needed\b)", ""),
     ("irreversible", 0.9, "live-scope",
-     r"\b(?:(?:production|prod)(?! (?:is|stays|remains|isn't|is not) "
+     r"\b(?<!scratch )(?<!test )(?<!dummy )(?<!sandbox )(?<!staging )(?<!local )(?<!temp )"
+     r"(?<!demo )(?<!trial )(?<!training )"
+     r"(?:(?:production|prod)(?! (?:is|stays|remains|isn't|is not) "
      r"(?:untouched|safe|intact|unaffected|touched|affected))|customer (?:table|data|records|"
-     r"database)|(?<!scratch )(?<!test )(?<!dummy )(?<!sandbox )(?<!staging )"
-     r"(?<!local )(?<!temp )databases?|backups?|"
+     r"database)|databases?|backups?|"
      r"accounts|tenants?|every (?:tenant|customer|user|account)|all (?:the )?(?:customers|users|"
      r"tenants|accounts|records|files|tasks|emails|data|my)|entire|whole)\b",
      "needs=irreversible"),
     ("irreversible", 1.2, "system-change",
-     r"\b(?:install\w*|download (?:and|&) run|run (?:the|this|that) (?:script|command)|"
+     r"\b(?:install(?:s|ed|ing)?|download (?:and|&) run|run (?:the|this|that) (?:script|command)|"
      r"sudo|execute (?:the|this)|chmod|kill (?:the|all) process\w*)\b", ""),
     ("irreversible", 1.0, "act-for-human",
      r"(?:^|[.!?]\s+|\b(?:please|can you|could you|would you|help me|i want you to|"
@@ -468,6 +470,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
+     r"(?:24|12)-hour (?:times?|clock|format)|"
      r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
      r"(?:sit|go|live) under|"
      r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
@@ -493,6 +496,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout))|"
      r"\b(?:on |to )?the (?:left|right|top|bottom) or (?:on |to |at )?the (?:left|right|top|"
      r"bottom)\b", ""),
+    ("stylistic", 2.2, "readability",
+     r"\b(?:easier|harder|clearer|quicker|simpler) to (?:read|scan|follow|find|use|print|"
+     r"understand|skim)\b|\btoo (?:formal|informal|casual|busy|cluttered|wordy|dense|plain|"
+     r"jargony|technical|stiff|chatty)\b|\bmakes? (?:it|the \w+|that|them) too (?:long|short)\b|"
+     r"\b(?:readable|legible)\b|\bsounds? (?:too|ok|okay|right|better|friendlier|off|odd)\b", ""),
     # --- trivial: facts already in shared documents, decisions already taken, where things are
     ("already_answered", 2.6, "in-docs",
      r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
@@ -551,6 +559,24 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"length|duration|turnaround|yield|ratio|range|salary|wage|deposit|premium)s?\b|"
      r"(?:^|[.!:;]\s)\s*(?:so,? )?what(?:'s| is| are) the (?:lead|turnaround|waiting|processing|"
      r"delivery|response|build|installation|approval|shipping|set-?up) times?\b", ""),
+    ("peer_answerable", 1.0, "explain",
+     r"(?:^|[.!?]\s+)(?:so,? |and |any idea |anyone know |does anyone know |do we know )?"
+     r"(?:why|how come)\b(?! (?:are|do|did|don't|aren't|didn't|would|should|shall|can't|won't|"
+     r"haven't|have|were|weren't) (?:we|i|you)\b)(?![^?]*\b(?:you|your)\b)", ""),
+    ("peer_answerable", 1.0, "capability",
+     r"(?:^|[.!?]\s+)(?:so,? |and )?(?:can|could|does|do|will|would|is|are)(?:n't)? (?:the|our|"
+     r"this|that|a|an) (?:[\w'-]+ ){0,3}?(?:system|software|app|tool|platform|printer|scanner|"
+     r"machine|van|truck|lorry|oven|server|website|site|portal|cms|crm|template|form|sheet|"
+     r"spreadsheet|calendar|api|plugin|integration|database|camera|network|room|hall|venue|"
+     r"company|firm|provider|courier|supplier|vendor|contractor|service|version|model|phone|"
+     r"laptop|module|reader|engine|kit|device|projector|equipment)s? (?:able to )?(?:handle|take|"
+     r"do|support|fit|carry|hold|print|read|export|import|cope with|manage|run|connect to|show|"
+     r"sync|store|track|assign|accept|work with|integrate with|generate|open|scan|process|"
+     r"seat|sleep|reach|load)\b", ""),
+    ("peer_answerable", 1.0, "anyone-know",
+     r"(?:^|[.!?]\s+)(?:(?:does|do|has|have|did) (?:anyone|anybody|someone|somebody|any of "
+     r"(?:you|us))|(?:anyone|anybody)) (?:know|got|have|seen|heard|used|tried|remember|"
+     r"worked)\b", ""),
     ("peer_answerable", 2.0, "step-owner",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
@@ -582,7 +608,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
      r"\b(?:delet\w*|wip\w+|drop\w*|remov\w+|clear\w*|purg\w+|reset\w*|reload\w*|"
-     r"archiv\w+|tidy|clean(?:ing)? up|uninstall\w*)\b[^.?!]{0,50}\b(?:test|testing|dummy|"
+     r"archiv\w+|tidy|clean(?:ing)? up|uninstall\w*|turn(?:ing)? off|switch(?:ing)? off|"
+     r"disabl\w+|paus\w+|mut(?:e|ing)|unpublish\w*)\b[^.?!]{0,50}\b(?:test|testing|dummy|"
      r"training|sandbox|uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|"
      r"merged|feature branch\w*|trial|column|row|slide|paragraph|bullet|placeholder|empty|"
      r"local)\b|\bthere'?s nothing in (?:it|them|there)\b|"
@@ -616,7 +643,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"timebox|mute|reorder|"
      r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
-     r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
+     r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out|"
+     r"(?:put|turn|switch|bring) (?:it|them|this|that) back(?: on| up)?)\b", ""),
     ("reversible", 1.2, "internal-artifact",
      r"\b(?:agenda|slack channel|folder|jira|(?:a|separate|new|another) ticket|doc|docs|document|"
      r"(?:shared|team) calendar|"
@@ -658,7 +686,7 @@ _RECOGNISERS = frozenset({
     "define", "counts-as", "what-is-term", "acronym", "quoted-term", "form", "presentation",
     "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
-    "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate",
+    "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -796,6 +824,9 @@ _GATES: dict[str, tuple[str, ...]] = {
                        "confirmed", "going ahead"),
     "statistic": ("how ",),
     "estimate": ("what",),
+    "explain": ("why", "how come"),
+    "anyone-know": ("any", "some"),
+    "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
     "step-owner": ("who",),

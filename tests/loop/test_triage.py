@@ -575,3 +575,37 @@ SAME_FORMS_THAT_ASK_THE_PERSON = [
 def test_the_same_forms_asking_for_a_decision_still_reach_the_person(text: str) -> None:
     t = QuestionTriager().triage(text)
     assert t.label == "consequential", t.signals
+
+
+EXPLAIN_CAPABILITY_READABILITY = [
+    # why something happened: peers explain it
+    "Any idea why the invoices went out with last month's date on them?",
+    "Why does the booking page show the Leeds branch twice?",
+    # what a tool, vehicle or service can do
+    "Can the new till system handle split payments?",
+    "Does the courier firm take oversized parcels on Saturdays?",
+    # whether a colleague knows or has something
+    "Does anyone know the Wi-Fi password for the conference room?",
+    # how readable a document is
+    "Would the safety briefing be easier to read with the exits listed first?",
+    "Does the apology email to the team sound too formal?",
+    # switching a test copy off, or something you can put back
+    "Can I turn off the reminder emails on the demo tenant?",
+    "Can I take my draft announcement down and put it back up after lunch?",
+]
+
+
+@pytest.mark.parametrize("text", EXPLAIN_CAPABILITY_READABILITY)
+def test_explanations_capabilities_and_readability_are_left_to_the_peers(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+
+
+def test_a_why_or_can_it_with_stakes_words_is_held_not_dismissed() -> None:
+    # the explain and capability classes lift an unrecognised question out of the hold band,
+    # but are weak: with stakes words (or a decision in the next sentence) the rules stay unsure
+    for q in ("Any idea why the payroll paid everyone twice? Do we claw it back from them?",
+              "Can the minibus carry the gas cylinders with the children on board?",
+              "Why does the supplier contract let them terminate without notice?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
