@@ -365,6 +365,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"burning|burns|burnt|explos\w+|poison\w*|weapon\w*|rated for|load-bearing|structural|"
      r"lithium|swell\w*|catch fire|electrocut\w*|choking|"
      r"collision|stove|gas leak|smoke|flood\w*)\b", ""),
+    ("safety", 1.6, "skip-check",
+     r"\b(?:skip\w*|drop\w*|cut\w*|scrap\w*|halv\w+|reduc\w+|do without|go without)\b"
+     r"[^.?!]{0,40}\b(?:checks?|inspections?|walk-?arounds?|safety briefings?|risk assessments?|"
+     r"maintenance|servic(?:e|ing)|supervision|second (?:check|signature|pair of eyes))\b", ""),
     ("safety", 1.0, "physical",
      r"\b(?:loads?|racking|drivers?|driving hours|fatigue|night shift|pickers?|machinery|"
      r"faulty|batter(?:y|ies)|firmware|security system|locks?|traffic|pedestrian|robot|"
@@ -470,7 +474,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
-     r"(?:24|12)-hour (?:times?|clock|format)|"
+     r"(?:24|12)-hour (?:times?|clock|format)|(?:shown|displayed|presented|drawn|laid out|"
+     r"formatted|printed|rendered|visuali[sz]ed) as (?:an? |the )?[\w-]+(?: [\w-]+)? or "
+     r"(?:as )?(?:an? |the )?[\w-]+|"
      r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
      r"(?:sit|go|live) under|"
      r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
@@ -487,13 +493,17 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:^|[.!?]\s+)(?:so,? )?(?:should|shall|would|could|can|will|do|does|is|are) (?:the|our|"
      r"this|that|these|those|each) (?:[\w'-]+ ){0,3}(?:(?:" + _DOCS + r"|rota|timetables?|"
      r"flyers?|posters?|labels?|cards?|changelog|drawings?|menus?|newsletters?|website|"
-     r"dashboards?|forms?|templates?|maps?|diagrams?|boards)s? [^?]{0,30}?\b(?:show|list|"
-     r"display|group|sort|order|split|arrange|organi[sz]e|break down|be (?:drawn|printed|shown|"
-     r"listed|grouped|sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
+     r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
+     r"directory|index|glossary|roster)s? [^?]{0,30}?\b(?:show|list|display|group|sort|order|"
+     r"split|arrange|organi[sz]e|break down|have|be (?:drawn|printed|shown|listed|grouped|"
+     r"sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
      r"appear)|(?:tabs?|tables?|charts?|columns?|rows?|sections?|pages?|entries|headings?|"
      r"slides?) (?:be|go|sit))\b[^?]{0,30}?(?:\b(?:by|per|at) (?:the |a |an )?"
      r"[\w:/-]+(?: [\w-]+){0,2} or (?:by |per |at )?(?:the |a |an )?[\w:/-]+|"
-     r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout))|"
+     r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout)|"
+     r"\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|parts|columns|"
+     r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|"
+     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+)|"
      r"\b(?:on |to )?the (?:left|right|top|bottom) or (?:on |to |at )?the (?:left|right|top|"
      r"bottom)\b", ""),
     ("stylistic", 2.2, "readability",
@@ -569,12 +579,18 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"machine|van|truck|lorry|oven|server|website|site|portal|cms|crm|template|form|sheet|"
      r"spreadsheet|calendar|api|plugin|integration|database|camera|network|room|hall|venue|"
      r"company|firm|provider|courier|supplier|vendor|contractor|service|version|model|phone|"
-     r"laptop|module|reader|engine|kit|device|projector|equipment)s? (?:able to )?(?:handle|take|"
+     r"laptop|module|reader|engine|kit|device|projector|equipment|scales|tablet|till|terminal|"
+     r"screen|display|sensor|tracker|unit|lift|crane|boat|bus|car|trailer|fridge|freezer|boiler|"
+     r"generator|label printer)s? (?:able to )?(?:handle|take|work (?:offline|with|on)|"
      r"do|support|fit|carry|hold|print|read|export|import|cope with|manage|run|connect to|show|"
      r"sync|store|track|assign|accept|work with|integrate with|generate|open|scan|process|"
      r"seat|sleep|reach|load)\b", ""),
+    ("peer_answerable", 1.0, "whereabouts",
+     r"^\s*(?:so,? )?(?:is|are) (?:the|our|my|his|her|their) [\w' -]{1,30}? (?:in|on|at|under|"
+     r"behind|inside|next to) (?:the|our|my|his|her|their|a) [\w' -]{1,30}\?\s*$", ""),
     ("peer_answerable", 1.0, "anyone-know",
-     r"(?:^|[.!?]\s+)(?:(?:does|do|has|have|did) (?:anyone|anybody|someone|somebody|any of "
+     r"(?:^|[.!?;:,]\s+|\s[-\u2013\u2014]\s+)(?:(?:does|do|has|have|did) (?:anyone|anybody|"
+     r"someone|somebody|any of "
      r"(?:you|us))|(?:anyone|anybody)) (?:know|got|have|seen|heard|used|tried|remember|"
      r"worked)\b", ""),
     ("peer_answerable", 2.0, "step-owner",
@@ -597,6 +613,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"finish(?:ed)?|done|complete[d]?|test(?:ed)?|check(?:ed)?|fix(?:ed)?|repair(?:ed)?|"
      r"replac(?:e|ed)|install(?:ed)?|commission(?:ed)?|fil(?:e|ed)|upload(?:ed)?|ship(?:ped)?|"
      r"clear(?:ed)?|process(?:ed)?|receiv(?:e|ed)|submit(?:ted)?|renew(?:ed)?|"
+     r"(?:been |ha[sd] |have )paid|pa(?:id|y) (?:the|their|our|its|that|this) (?:[\w'-]+ )?"
+     r"(?:invoice|bill|deposit|fee|balance)|"
      r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
      r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
      r"(?:to|back|through|out)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
@@ -628,7 +646,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("reversible", 2.0, "reschedule",
      r"\b(?:move|moving|shift|shifting|push|pushing|bring forward|reschedul\w*)\b[^.?!]{0,40}"
      r"\b(?:review|meeting|call|sync|stand-?up|retro|session|catch-?up|workshop|demo|1:1|"
-     r"one-to-one|check-in|kick-?off|training|drill|interview|offsite|lunch)\b[^.?!]{0,30}"
+     r"one-to-one|check-in|kick-?off|training|drill|interview|offsite|lunch|evening|event|visit|"
+     r"appointment|rehearsal|practice|class|lesson|briefing|debrief|huddle|party|dinner|social|"
+     r"webinar|talk|presentation|tour|viewing|open day)\b[^.?!]{0,30}"
      r"\b(?:from|to|until) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
      r"next week|the \d|\d)", ""),
     ("reversible", 1.8, "tidy",
@@ -715,6 +735,11 @@ _ASKS_TO_ACT = re.compile(
 """A decision or permission asked about an act (modal + we or I + a verb with effect outside
 the discussion): a question that asks to act, not one that mentions the act."""
 _TOPIC_DAMP = 0.35
+_DEFINERS = frozenset({"define", "counts-as", "what-is-term", "acronym", "quoted-term"})
+"""Recognisers of a question about what a term means."""
+_QUOTED = re.compile(r"(?:(?<=\s)|^)['\"\u2018\u201c][^'\"\u2019\u201d?]{1,40}['\"\u2019\u201d]"
+                     r"(?=[\s?.,!:;)]|$)")
+"""A quoted term (quotes opened after a space, so not an apostrophe)."""
 _ASKS_WEIGHT = 0.8
 _INTERNAL_OBJECT = re.compile(
     r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:[\w'\"-]+ ){0,2}(?:agenda|invite|thread|"
@@ -826,6 +851,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "estimate": ("what",),
     "explain": ("why", "how come"),
     "anyone-know": ("any", "some"),
+    "whereabouts": ("is ", "are "),
     "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
@@ -854,6 +880,7 @@ def _compile(reason: str, weight: float, name: str, pattern: str, opts: str) -> 
 
 
 _COMPILED: tuple[_Cue, ...] = tuple(_compile(*c) for c in _CUES)
+_BY_NAME: dict[str, _Cue] = {c.name: c for c in _COMPILED}
 
 
 @dataclass
@@ -950,6 +977,17 @@ class QuestionTriager:
         fired: dict[str, float] = {}
         strongest = self._cues(text, 1.0, "", evidence, signals, fired)
         low = text.lower()
+        if fired.keys() & _DEFINERS and fired.keys() & _COMMITTING and \
+                _DECISION.search(low) is None:
+            # "what's a 'late pledge'?": a commitment word inside the quoted term being defined
+            # is the term, not a promise (a stake outside the quotes, or a question that also
+            # asks to decide, still counts)
+            bare = _QUOTED.sub(" ", text)
+            for name in sorted(fired.keys() & _COMMITTING):
+                cue = _BY_NAME[name]
+                if cue.pattern.search(bare if cue.case else bare.lower()) is None:
+                    del fired[name]
+                    signals.append(f"frame:stake-in-quoted-term:{name}")
         decision = _DECISION.search(low) is not None
         # Does the question ask to decide or commit (a promise, a signature, an act on live or
         # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?

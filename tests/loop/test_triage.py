@@ -609,3 +609,40 @@ def test_a_why_or_can_it_with_stakes_words_is_held_not_dismissed() -> None:
               "Why does the supplier contract let them terminate without notice?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+LAYOUT_WHEREABOUTS_AND_TERMS = [
+    # how a list or chart is shown, whatever the list is of
+    ("Should the parts catalogue be split into 'fast movers' and 'slow movers'?", "stylistic"),
+    ("Should the risk scores be shown as a heat map or a table?", "stylistic"),
+    ("Should the incident log have a photo next to each entry?", "stylistic"),
+    # moving an internal event
+    ("Can I move the volunteers' open evening from Monday to Wednesday?", "reversible"),
+    # whether a bill has been paid is the state of a task
+    ("Has the caterer been paid for the gala yet?", "peer_answerable"),
+    # a commitment word inside the quoted term being defined
+    ("What's a 'binding pledge' in the grant terms, exactly?", "definitional"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), LAYOUT_WHEREABOUTS_AND_TERMS)
+def test_layout_events_payments_and_quoted_terms(text: str, reason: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert t.reason == reason, t.signals
+
+
+def test_whereabouts_and_a_dash_led_question_are_recognised() -> None:
+    for q in ("Are the spare van keys in the top drawer?",
+              "the printer jammed again on Friday - does anyone have the engineer's number?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+
+
+def test_skipping_a_check_and_a_quoted_term_with_a_decision_reach_the_person() -> None:
+    for q in ("Could we drop the second safety check on the night runs to save time?",
+              "Can we skip the pre-flight walkaround on the short hops?",
+              # the quoted term is defined, but the question also asks to act on it
+              "What's a 'binding pledge', and should we make one to the funder this week?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
