@@ -391,6 +391,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\byour (?:password|login|credentials?|pin|account|accounts|bank|salary|health|family|"
      r"calendar|schedule|diary|contacts?|phone|number|address|email|inbox|runway|guarantee|"
      r"recovery codes?|admin account|own|personal|plans?|relationship|board members?)\b|"
+     r"(?<!who has )(?<!who holds )(?<!who's got )(?<!who knows )"
      r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b|"
      r"\bwhich of your\b|\b(?:his|her|their|\w+'s) (?:health|medical|diagnosis|pregnan\w+|"
      r"divorce|family)\b", ""),
@@ -585,6 +586,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"do|support|fit|carry|hold|print|read|export|import|cope with|manage|run|connect to|show|"
      r"sync|store|track|assign|accept|work with|integrate with|generate|open|scan|process|"
      r"seat|sleep|reach|load)\b", ""),
+    ("peer_answerable", 1.0, "holder",
+     r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
+     r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),
     ("peer_answerable", 1.0, "whereabouts",
      r"^\s*(?:so,? )?(?:is|are) (?:the|our|my|his|her|their) [\w' -]{1,30}? (?:in|on|at|under|"
      r"behind|inside|next to) (?:the|our|my|his|her|their|a) [\w' -]{1,30}\?\s*$", ""),
@@ -631,6 +635,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"training|sandbox|uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|"
      r"merged|feature branch\w*|trial|column|row|slide|paragraph|bullet|placeholder|empty|"
      r"local)\b|\bthere'?s nothing in (?:it|them|there)\b|"
+     r"\boriginals? (?:is|are|stays?|remains?) (?:all )?(?:on|in|kept|stored|backed up)\b|"
      r"\b(?:original|source|real one|production|prod) (?:is|stays|remains) (?:untouched|safe|"
      r"intact|unaffected)|\bthey'?re all (?:merged|"
      r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned|"
@@ -852,6 +857,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "explain": ("why", "how come"),
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
+    "holder": ("who",),
     "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),

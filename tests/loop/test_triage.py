@@ -646,3 +646,17 @@ def test_skipping_a_check_and_a_quoted_term_with_a_decision_reach_the_person() -
               "What's a 'binding pledge', and should we make one to the funder this week?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_deleting_copies_whose_originals_are_kept_and_asking_who_holds_a_key() -> None:
+    for q in ("Can I clear the low-res proxies off the laptop? The originals are on the NAS.",
+              "Who has the admin login for the staging wiki?",
+              "Who's got the keys to the minibus this week?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # a backup alone does not make a delete of the thing itself trivial; asking for the secret
+    # itself is not asking who holds it
+    for q in ("Can we drop the old invoices table? It's backed up.",
+              "Can you share the login for the payroll portal?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
