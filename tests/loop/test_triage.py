@@ -660,3 +660,19 @@ def test_deleting_copies_whose_originals_are_kept_and_asking_who_holds_a_key() -
               "Can you share the login for the payroll portal?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_how_a_record_is_kept_is_layout_but_a_list_order_may_be_a_policy() -> None:
+    for q in ("In the cleaning log, should we note the time the shift starts or ends?",
+              "Should the photo file names start with the date or the site code?",
+              "Should the museum labels give weights as kg or lb?",
+              "Did the replacement visors from the supplier come in?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # "be by A or by B" on a list can be who goes first (a policy), and "per A or per B" a
+    # price: not recognised as layout
+    for q in ("Should the housing waiting list be by need or by time waited?",
+              "Should the new price list be per seat or per site?"):
+        t = QuestionTriager().triage(q)
+        assert "stylistic:arrangement" not in t.signals and t.label == "consequential", (
+            q, t.signals)
