@@ -187,7 +187,8 @@ _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 _CUES: list[tuple[str, float, str, str, str]] = [
     # --- irreversible: destructive or one-way actions, strongest on shared or live things
     ("irreversible", 1.4, "destroy-verb",
-     r"\b(?:delet(?:e|es|ed|ing)|hard-delete|drop|dropping|drops|wip(?:e|es|ing)|purg(?:e|es|ing)|"
+     r"\b(?:delet(?:e|es|ed|ing)|hard-delete|drop|dropping|(?<!many )(?<!few )(?<!the )drops|"
+     r"wip(?:e|es|ing)|purg(?:e|es|ing)|"
      r"destroy\w*|erase|shred|scrap|decommission\w*|terminat(?:e|ing)|revok(?:e|ing)|"
      r"overwrit\w+|truncate|format (?:the|my) (?:disk|drive)|remov(?:e|ing) (?:all|every|the "
      r"(?:\w+ )?(?:data|files?|records|users?|accounts?|access|package|version))|"
@@ -497,6 +498,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:^|[.!?]\s+)(?:so,? )?(?:should|shall|would|could|can|will|do|does|is|are) (?:the|our|"
      r"this|that|these|those|each) (?:[\w'-]+ ){0,3}(?:(?:" + _DOCS + r"|rota|timetables?|"
      r"flyers?|posters?|labels?|cards?|changelog|drawings?|menus?|newsletters?|website|"
+     r"leaflets?|brochures?|booklets?|handouts?|programmes?|signs?|signage|notices?|"
      r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
      r"directory|index|glossary|roster)s? [^?]{0,30}?\b(?:show|list|display|group|sort|order|"
      r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|"
@@ -561,7 +563,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year)|at the moment|currently|right now|today)\b|" +
+     r"month|year|shift|night)|an hour|at the moment|currently|right now|today)\b|" +
      _ESTIMATE_LEAD +
      r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|" +
      _ESTIMATE_LEAD +

@@ -676,3 +676,14 @@ def test_how_a_record_is_kept_is_layout_but_a_list_order_may_be_a_policy() -> No
         t = QuestionTriager().triage(q)
         assert "stylistic:arrangement" not in t.signals and t.label == "consequential", (
             q, t.signals)
+
+
+def test_a_leaflet_layout_and_a_per_hour_figure_are_recognised() -> None:
+    for q in ("Should the open-day leaflet show the campus map as a photo or a drawing?",
+              "How many drops can one van do in an hour on the ring road?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # "drops" is still the verb when a script drops a table
+    t = QuestionTriager().triage("Do I run it now?", context="The job drops the orders table "
+                                 "in production and there is no backup of it.")
+    assert t.label == "consequential", t.signals
