@@ -318,7 +318,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
-     r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )board|investment committee|committee|"
+     r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )(?<!price )(?<!notice )(?<!menu )"
+     r"(?<!white)(?<!mood )(?<!story)(?<!display )(?<!specials )(?<!sign )(?<!score)(?<!key)"
+     r"(?<!planning )(?<!bulletin )(?<!departure )(?<!drawing )board|investment committee|"
+     r"committee|"
      r"coo|ceo|cfo|cto|exec(?:utive)? team|"
      r"leadership|shareholders?)\b", "keep"),
     ("authority", 1.4, "access",
@@ -410,7 +413,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:file|list|records)|member(?:ship)? (?:list|data|records)|re-?identification|"
      r"(?:every|each|all (?:the|our)?) ?(?:students?|patients?|employees?|staff|members?|donors?|"
      r"customers?|players?|users?|residents?|clients?) with (?:an? |their )?\w+|"
-     r"ieps?|diagnos\w+|disabilit\w+|(?:pupil|student|patient|staff|employee) records|names of "
+     r"ieps?|diagnos(?:is|es|ed)|disabilit\w+|(?:pupil|student|patient|staff|employee) records|"
+     r"names of "
      r"(?:the |our |all )?(?:staff|employees|patients|customers|clients|donors|students|users|"
      r"members|people|children)|(?:employee|staff|customer|client|patient|member|donor|student|"
      r"user) (?:list|records|database|data|files|details))\b", ""),
@@ -476,7 +480,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
-     r"(?:24|12)-hour (?:times?|clock|format)|"
+     r"(?:24|12)-hour (?:times?|clock|format)|\bround\w* [^?]{0,30}\bup or down\b|"
      r"\bin the (?:[\w'-]+ ){0,2}(?:log|sheet|register|form|tracker|spreadsheet|notes|report|"
      r"file|record|diary|logbook)s?,? (?:should|do|shall|can) (?:we|i) (?:note|record|write|log|"
      r"list|put|enter|use|show|give)\b|(?:shown|displayed|presented|drawn|laid out|"
@@ -509,7 +513,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b[^?]{0,30}?(?:\b(?:by|per|at|with) (?:the |a |an )?"
      r"[\w:/-]+(?: [\w-]+){0,2} or (?:by |per |at )?(?:the |a |an )?[\w:/-]+|"
      r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout)|"
-     r"\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|parts|columns|"
+     r"\bseparately\b|\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|"
+     r"parts|columns|"
      r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
      r"\b(?:next to|beside|under|above|below) (?:each|every) \w+)|"
      r"\b(?:on |to )?the (?:left|right|top|bottom) or (?:on |to |at )?the (?:left|right|top|"
@@ -541,7 +546,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b|"
      r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
      r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
-     r"\b", ""),
+     r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b",
+     ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
      r"\b(?:[\w'-]+ )(?:said|confirmed) so\b", ""),
@@ -593,6 +599,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"do|support|fit|carry|hold|print|read|export|import|cope with|manage|run|connect to|show|"
      r"sync|store|track|assign|accept|work with|integrate with|generate|open|scan|process|"
      r"seat|sleep|reach|load)\b", ""),
+    ("peer_answerable", 1.8, "practice",
+     r"(?:^|[.!?]\s+)(?:so,? )?how (?:do|did|does|have) (?:we|they|people|others|other \w+|"
+     r"\w+) (?:usually|normally|typically|generally|tend to|always|traditionally)\b", ""),
+    ("peer_answerable", 1.0, "fits",
+     r"\b(?:big|large|wide|tall|long|fast|quick|roomy) enough (?:for|to)\b", ""),
     ("peer_answerable", 1.0, "holder",
      r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
      r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),
@@ -612,7 +623,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"
      r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
     ("peer_answerable", 1.8, "status",
-     r"(?:^|[.!?]\s+)(?:so,? |and |just checking,? |quick (?:one|check),? )?"
+     r"(?:^|[.!?:]\s+)(?:so,? |and |just checking,? |quick (?:one|check),? )?"
      r"(?:(?:has|have|had|did|was|were|is|are)(?:n't)? (?!(?:we|i|you|us|it|this|that|"
      r"there|they)\b)(?:the|a|an|any|anyone|anybody|someone|somebody|everyone|our|their|his|her|"
      r"[a-z]+'s|[a-z]+)\b|(?:has|have|did)(?:n't)? we\b(?=[^?]*\b(?:already|yet)\b))"
@@ -629,10 +640,12 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
      r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
      r"(?:to|back|through|out|in)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
+     r"still on|still going ahead|still happening|"
      r"(?:free|available|open|closed|busy|booked) (?:on|this|next|over|at the weekend|tomorrow|"
      r"today|tonight))\b|"
      r"(?:^|[.!?]\s+)will (?!(?:we|i|you|us|it|this|that|there|they)\b)[\w' -]{1,40}? "
-     r"(?:be (?:back|ready|done|finished|fixed|delivered|here|open|available|in stock)|arrive|"
+     r"(?:be (?:back|ready|done|finished|fixed|delivered|here|open|available|in stock|"
+     r"recorded|streamed|catered|held (?:in|on|at|online)|hybrid|online|in person)|arrive|"
      r"get here|come back|turn up|show up)\b", ""),
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
@@ -719,6 +732,7 @@ _RECOGNISERS = frozenset({
     "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
     "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
+    "practice",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -865,6 +879,8 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "practice": ("how ",),
+    "fits": ("enough",),
     "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
@@ -1004,7 +1020,8 @@ class QuestionTriager:
         decision = _DECISION.search(low) is not None
         # Does the question ask to decide or commit (a promise, a signature, an act on live or
         # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?
-        asks = None if "scratch-target" in fired else _ASKS_TO_ACT.search(low)
+        asks = None if fired.keys() & {"scratch-target", "practice"} else \
+            _ASKS_TO_ACT.search(low)
         if asks is not None and _INTERNAL_OBJECT.match(low, asks.end()) and \
                 _TO_OUTSIDE.search(low, asks.end()) is None:
             asks = None  # an act on the team's own thread, invite or notes

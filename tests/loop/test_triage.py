@@ -687,3 +687,19 @@ def test_a_leaflet_layout_and_a_per_hour_figure_are_recognised() -> None:
     t = QuestionTriager().triage("Do I run it now?", context="The job drops the orders table "
                                  "in production and there is no backup of it.")
     assert t.label == "consequential", t.signals
+
+
+def test_office_logistics_are_recognised() -> None:
+    for q in ("Quick check: is Thursday's supplier walkthrough still on?",
+              "Will the town hall meeting be recorded for the night shift?",
+              "Do we round the mileage up or down in the expenses summary?",
+              "How do we usually send the contract renewals, by post or email?",
+              "Is the loading bay big enough for the new pallet truck?",
+              "We're only stocking the two biggest brands, right? That's what we agreed last week.",
+              "Should the menu board list the vegan dishes separately?",
+              "Which diagnostic scanners does the dealer network require?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # the board of directors is still the board
+    t = QuestionTriager().triage("Does the board need to approve this before we sign?")
+    assert t.label == "consequential", t.signals
