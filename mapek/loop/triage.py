@@ -604,6 +604,23 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\w+) (?:usually|normally|typically|generally|tend to|always|traditionally)\b", ""),
     ("peer_answerable", 1.0, "fits",
      r"\b(?:big|large|wide|tall|long|fast|quick|roomy) enough (?:for|to)\b", ""),
+    ("peer_answerable", 1.0, "third-party-fact",
+     r"^\s*(?:so,? )?(?:do|does|did) (?:they|the|these|those|their|its|[a-z]+s)\b"
+     r"(?![^?]*\b(?:need|needs|have to|has to|require|requires|break|breach|violate|comply|"
+     r"allowed|permitted|must|legal|law|rules?|regulations?|safe|liable|want|mind|expect|"
+     r"object|agree|care|gets? to|gets? a|vote|say|veto|approve|sign\w*|you|your|us|our|we|"
+     r"alone|unsupervised|by themselves|on their own|without|can they|should they)\b)",
+     ""),
+    ("peer_answerable", 1.0, "measure",
+     r"(?:^|[.!?:]\s+)(?:so,? |roughly,? )?how (?:far|big|large|long|wide|tall|high|heavy|old|"
+     r"deep|loud|warm|cold|busy|full|fast) (?:is|are|was|were)\b", ""),
+    ("peer_answerable", 1.0, "progress",
+     r"(?:^|[.!?:]\s+)(?:so,? )?(?:any (?:update|news|word|progress)s? (?:on|from|about)|"
+     r"how'?s (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on)|"
+     r"how (?:is|are) (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on))\b",
+     ""),
+    ("peer_answerable", 1.8, "remind-me",
+     r"\b(?:remind me|refresh my memory|what was the name of)\b", ""),
     ("peer_answerable", 1.0, "holder",
      r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
      r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),
@@ -640,7 +657,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
      r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
      r"(?:to|back|through|out|in)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
-     r"still on|still going ahead|still happening|"
+     r"still on|still going ahead|still happening|been \w+ed|got|"
+     r"(?:in|off|around|about) (?:today|tomorrow|this week|next week|on (?:mon|tues|wednes|thurs|"
+     r"fri|satur|sun)day)|on (?:leave|holiday)|"
      r"(?:free|available|open|closed|busy|booked) (?:on|this|next|over|at the weekend|tomorrow|"
      r"today|tonight))\b|"
      r"(?:^|[.!?]\s+)will (?!(?:we|i|you|us|it|this|that|there|they)\b)[\w' -]{1,40}? "
@@ -879,6 +898,11 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "third-party-fact": ("do",),
+    "measure": ("how ",),
+    "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",
+                 "getting on"),
+    "remind-me": ("remind", "refresh", "name of"),
     "practice": ("how ",),
     "fits": ("enough",),
     "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),

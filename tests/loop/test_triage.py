@@ -703,3 +703,23 @@ def test_office_logistics_are_recognised() -> None:
     # the board of directors is still the board
     t = QuestionTriager().triage("Does the board need to approve this before we sign?")
     assert t.label == "consequential", t.signals
+
+
+def test_plain_information_questions_are_recognised() -> None:
+    for q in ("Do they collect on bank holidays?",
+              "Do the new key fobs work on the back gate?",
+              "How far is the overflow car park from the hall?",
+              "Has the walk-in freezer been defrosted?",
+              "Is Priya in tomorrow?",
+              "Any update on the new signage for the car park?",
+              "How's the hiring for the summer kitchen staff going?",
+              "Can you remind me who's covering the late shift?",
+              "Has everyone got the new alarm code?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # the same forms, asking about rules, permission or the people we are responsible for
+    for q in ("Do the new shift patterns break the working time rules for the drivers?",
+              "Does the new supervisor get to hire temps without checking with you?",
+              "Do the kids get collected or can they walk home alone after the late club?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
