@@ -460,6 +460,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:past|present|future) tense|passive voice|first person|third person|jargon|"
      r"(?:one|same|consistent) (?:word|term|name|spelling)|reads? better|looks? better|"
      r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
+     r"backgrounds?(?! checks?)|in (?:red|green|blue|amber|orange|yellow|grey|gray|purple|"
+     r"capitals|caps|lower ?case)|"
      r"spell(?:ed|t)|misspel\w*|"
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
@@ -517,8 +519,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"parts|columns|"
      r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
      r"\b(?:next to|beside|under|above|below) (?:each|every) \w+)|"
-     r"\b(?:on |to )?the (?:left|right|top|bottom) or (?:on |to |at )?the (?:left|right|top|"
-     r"bottom)\b", ""),
+     r"\b(?:on |to )?the (?:left|right|top|bottom|front|back|side|inside|outside) or "
+     r"(?:on |to |at )?the (?:left|right|top|bottom|front|back|side|inside|outside)\b", ""),
     ("stylistic", 2.2, "readability",
      r"\b(?:easier|harder|clearer|quicker|simpler) to (?:read|scan|follow|find|use|print|"
      r"understand|skim)\b|\btoo (?:formal|informal|casual|busy|cluttered|wordy|dense|plain|"
@@ -546,7 +548,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b|"
      r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
      r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
-     r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b",
+     r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b|"
+     r"\b(?:we|they) (?:said|agreed|decided|settled on|went with)\b[^?]*,? (?:didn't|did) "
+     r"(?:we|they)\?",
      ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
@@ -616,8 +620,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"deep|loud|warm|cold|busy|full|fast) (?:is|are|was|were)\b", ""),
     ("peer_answerable", 1.0, "progress",
      r"(?:^|[.!?:]\s+)(?:so,? )?(?:any (?:update|news|word|progress)s? (?:on|from|about)|"
-     r"how'?s (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on)|"
-     r"how (?:is|are) (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on))\b",
+     r"how'?s (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on|holding "
+     r"up)|how (?:is|are) (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on|"
+     r"holding up))\b",
      ""),
     ("peer_answerable", 1.8, "remind-me",
      r"\b(?:remind me|refresh my memory|what was the name of)\b", ""),
@@ -698,7 +703,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("reversible", 1.8, "tidy",
      r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|these|those|our|my|last|\w+'s)|unarchive|"
      r"renam(?:e|ing)|tidy(?:ing)? up|naming (?:of|convention)|"
-     r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
+     r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b|"
+     r"\b(?:hide|unhide|hiding)\b(?![^?.!]*\bfrom\b)[^.?!]{0,30}\b(?:category|categories|tabs?|"
+     r"columns?|sections?|pages?|buttons?|menus?|rows?|fields?|widgets?|banners?|listings?)\b",
+     ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
      r"push (?:it|this|the \w+(?: \w+)?) to(?! (?:the )?(?:live|prod|production|main|master|"
@@ -901,7 +909,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "third-party-fact": ("do",),
     "measure": ("how ",),
     "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",
-                 "getting on"),
+                 "getting on", "holding up"),
     "remind-me": ("remind", "refresh", "name of"),
     "practice": ("how ",),
     "fits": ("enough",),
@@ -911,7 +919,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "step-owner": ("who",),
     "who-pays": ("who",),
     "confirm-fact": ("confirm", "checking", "sanity"),
-    "decided-before": ("did ", " we ", " they "),
+    "decided-before": ("did ", "didn't", "we ", "they "),
     "peer-said": ("i think", " so"),
     "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
                         "principal", "chair", "trustee", "director", "family", "investor",
@@ -919,7 +927,8 @@ _GATES: dict[str, tuple[str, ...]] = {
     "by-criterion": ("any", "all", "every"),
     "say-in": ("vote", "say", "veto", "call", "decision"),
     "without-telling": ("without",),
-    "tidy": ("archiv", "renam", "tidy", "naming", "reorder", "re-order", "mute", "snooze", "pin"),
+    "tidy": ("archiv", "renam", "tidy", "naming", "reorder", "re-order", "mute", "snooze", "pin",
+             "hid"),
     "reschedule": ("move", "moving", "shift", "push", "bring forward", "reschedul"),
 }
 """Cheap substring checks run before an expensive pattern: no gate string, no match possible."""

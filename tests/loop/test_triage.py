@@ -723,3 +723,19 @@ def test_plain_information_questions_are_recognised() -> None:
               "Do the kids get collected or can they walk home alone after the late club?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_colour_placement_hiding_a_tab_and_a_tag_question_are_recognised() -> None:
+    for q in ("Should the floor plan show the exits in green?",
+              "Should the staff photos be on a plain background or outdoors?",
+              "Should the QR code go on the front or the back of the menu?",
+              "Let's hide the gift cards tab until the new stock is in?",
+              "We said two sizes only for the first print run, didn't we?",
+              "How's the new dishwasher holding up?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # hiding something from someone outside is not tidying; a background check is not layout
+    for q in ("Let's hide the incident reports from the inspector until after the visit?",
+              "Can we skip the background check for the new volunteers?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
