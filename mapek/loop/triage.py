@@ -625,7 +625,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"holding up))\b",
      ""),
     ("peer_answerable", 1.8, "remind-me",
-     r"\b(?:remind me|refresh my memory|what was the name of)\b", ""),
+     r"\b(?:remind me (?:who|what|when|where|which|how|if|whether|again)|refresh my memory|"
+     r"what was the name of)\b", ""),
     ("peer_answerable", 1.0, "holder",
      r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
      r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),

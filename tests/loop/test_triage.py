@@ -739,3 +739,10 @@ def test_colour_placement_hiding_a_tab_and_a_tag_question_are_recognised() -> No
               "Can we skip the background check for the new volunteers?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_remind_me_asks_a_fact_but_a_reminder_is_an_act() -> None:
+    t = QuestionTriager().triage("Can you remind me which van has the tail-lift?")
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    t = QuestionTriager().triage("Please remind me about the payment to the landlord on Friday.")
+    assert "peer_answerable:remind-me" not in t.signals
