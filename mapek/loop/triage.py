@@ -483,9 +483,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
      r"(?:24|12)-hour (?:times?|clock|format)|\bround\w* [^?]{0,30}\bup or down\b|"
-     r"\bin the (?:[\w'-]+ ){0,2}(?:log|sheet|register|form|tracker|spreadsheet|notes|report|"
-     r"file|record|diary|logbook)s?,? (?:should|do|shall|can) (?:we|i) (?:note|record|write|log|"
-     r"list|put|enter|use|show|give)\b|(?:shown|displayed|presented|drawn|laid out|"
+     r"\b(?:in|for|on) the (?:[\w'-]+ ){0,2}(?:log|sheet|register|form|tracker|spreadsheet|"
+     r"notes|report|file|record|diary|logbook|menu|leaflet|poster|flyer|label|map|plan|diagram|"
+     r"website|page|slides?|deck|timetable|rota)s?,? (?:should|do|shall|can) (?:we|i) (?:note|"
+     r"record|write|log|list|put|enter|use|show|give|sort|group|order)\b|"
+     r"(?:shown|displayed|presented|drawn|laid out|"
      r"formatted|printed|rendered|visuali[sz]ed) as (?:an? |the )?[\w-]+(?: [\w-]+)? or "
      r"(?:as )?(?:an? |the )?[\w-]+|"
      r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
@@ -518,6 +520,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bseparately\b|\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|"
      r"parts|columns|"
      r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
+     r"\bthe [\w-]+(?: [\w-]+)? or the [\w-]+|"
      r"\b(?:next to|beside|under|above|below) (?:each|every) \w+)|"
      r"\b(?:on |to )?the (?:left|right|top|bottom|front|back|side|inside|outside) or "
      r"(?:on |to |at )?the (?:left|right|top|bottom|front|back|side|inside|outside)\b", ""),
@@ -544,8 +547,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bdid (?!you\b)(?:we|they|the \w+|\w+) (?:say|decide|settle|agree|confirm) "
      r"(?:whether|if|when|what|which|on|how)\b|\b(?:did we (?:go with|pick|choose|settle on|"
      r"land on|end up (?:with|using|going with|picking))|what did we (?:decide|"
-     r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
-     r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b|"
+     r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+"
+     r"(?: \w+)?|\w+) (?:go with|pick|choose|use|sign off on|approve|agree on|settle on|like|"
+     r"prefer|vote for))\b|"
      r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
      r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
      r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b|"
@@ -554,7 +558,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
-     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b", ""),
+     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|confirmed|told us) (?:that was|it was|"
+     r"it's|that's|it is|that is) (?:settled|agreed|decided|fine|done|sorted|signed off)\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
@@ -573,7 +578,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year|shift|night)|an hour|at the moment|currently|right now|today)\b|" +
+     r"month|year|shift|night)|an hour|now|these days|at present|at the moment|currently|"
+     r"right now|today)\b|" +
      _ESTIMATE_LEAD +
      r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|" +
      _ESTIMATE_LEAD +
@@ -596,7 +602,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"this|that|a|an) (?:[\w'-]+ ){0,3}?(?:system|software|app|tool|platform|printer|scanner|"
      r"machine|van|truck|lorry|oven|server|website|site|portal|cms|crm|template|form|sheet|"
      r"spreadsheet|calendar|api|plugin|integration|database|camera|network|room|hall|venue|"
-     r"company|firm|provider|courier|supplier|vendor|contractor|service|version|model|phone|"
+     r"version|model|phone|"
      r"laptop|module|reader|engine|kit|device|projector|equipment|scales|tablet|till|terminal|"
      r"screen|display|sensor|tracker|unit|lift|crane|boat|bus|car|trailer|fridge|freezer|boiler|"
      r"generator|label printer)s? (?:able to )?(?:handle|take|work (?:offline|with|on)|"
@@ -607,9 +613,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:^|[.!?]\s+)(?:so,? )?how (?:do|did|does|have) (?:we|they|people|others|other \w+|"
      r"\w+) (?:usually|normally|typically|generally|tend to|always|traditionally)\b", ""),
     ("peer_answerable", 1.0, "fits",
-     r"\b(?:big|large|wide|tall|long|fast|quick|roomy) enough (?:for|to)\b", ""),
+     r"\b(?:big|large|wide|tall|long|fast|quick|roomy) enough (?:for|to)\b|"
+     r"\b(?:has|have|got) (?:the )?(?:space|room|capacity|spaces|places) for\b", ""),
     ("peer_answerable", 1.0, "third-party-fact",
-     r"^\s*(?:so,? )?(?:do|does|did) (?:they|the|these|those|their|its|[a-z]+s)\b"
+     r"(?:^|[.!?:]\s+|\s[-\u2013\u2014]\s+)(?:so,? |and )?(?:do|does|did) (?:they|the|these|"
+     r"those|their|its|that|this|it|[a-z]+s|(?:last |this |next )?[a-z]+'s)\b"
      r"(?![^?]*\b(?:need|needs|have to|has to|require|requires|break|breach|violate|comply|"
      r"allowed|permitted|must|legal|law|rules?|regulations?|safe|liable|want|mind|expect|"
      r"object|agree|care|gets? to|gets? a|vote|say|veto|approve|sign\w*|you|your|us|our|we|"
@@ -646,13 +654,17 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"
      r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
     ("peer_answerable", 1.8, "status",
-     r"(?:^|[.!?:]\s+)(?:so,? |and |just checking,? |quick (?:one|check),? )?"
-     r"(?:(?:has|have|had|did|was|were|is|are)(?:n't)? (?!(?:we|i|you|us|it|this|that|"
-     r"there|they)\b)(?:the|a|an|any|anyone|anybody|someone|somebody|everyone|our|their|his|her|"
+     r"(?:^|[.!?:]\s+|\s[-\u2013\u2014]\s+)(?:ok,? |okay,? )?(?:so,? |and |just checking,? |"
+     r"quick (?:one|check),? )?"
+     r"(?:(?:has|have|had|did|was|were|is|are)(?:n't)? (?!(?:we|i|you|us|there|they)\b)"
+     r"(?:the|a|an|any|anyone|anybody|someone|somebody|everyone|our|their|his|her|it|this|that|"
      r"[a-z]+'s|[a-z]+)\b|(?:has|have|did)(?:n't)? we\b(?=[^?]*\b(?:already|yet)\b))"
      r"(?![^?]*\b(?:allowed|permitted|required|legal|illegal|lawful|compliant|safe|unsafe|"
      r"enforceable|liable|entitled|covered|insured|worth|enough|good enough|ready to|right "
-     r"(?:call|move|thing)|a good idea|going to|planning|willing|happy|ok|okay|fine|you|your)\b)"
+     r"(?:call|move|thing)|a good idea|going to|planning|willing|happy|ok|okay|fine|you|your|"
+     r"alright|all right|acceptable|appropriate|wise|sensible|risky|dangerous|a problem|"
+     r"an issue|reasonable|better|best|(?:can|could|should|may|shall|must) (?:the|we|i|they|"
+     r"he|she|our|[a-z]+s))\b)"
      r"[^?]*?\b(?:yet|already|again|back (?:from|yet|in)|arriv\w*|deliver(?:ed|y)|sent|send|"
      r"picked up|pick up|dropped off|collect(?:ed)?|print(?:ed)?|book(?:ed)?|confirm(?:ed)?|"
      r"finish(?:ed)?|done|complete[d]?|test(?:ed)?|check(?:ed)?|fix(?:ed)?|repair(?:ed)?|"
@@ -907,13 +919,13 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
-    "third-party-fact": ("do",),
+    "third-party-fact": ("do", "did"),
     "measure": ("how ",),
     "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",
                  "getting on", "holding up"),
     "remind-me": ("remind", "refresh", "name of"),
     "practice": ("how ",),
-    "fits": ("enough",),
+    "fits": ("enough", "space", "room", "capacity", "places"),
     "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
@@ -921,7 +933,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "who-pays": ("who",),
     "confirm-fact": ("confirm", "checking", "sanity"),
     "decided-before": ("did ", "didn't", "we ", "they "),
-    "peer-said": ("i think", " so"),
+    "peer-said": ("i think", " so", "said", "confirmed", "told us"),
     "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
                         "principal", "chair", "trustee", "director", "family", "investor",
                         "landlord", "customer"),
@@ -1051,7 +1063,9 @@ class QuestionTriager:
                 if cue.pattern.search(bare if cue.case else bare.lower()) is None:
                     del fired[name]
                     signals.append(f"frame:stake-in-quoted-term:{name}")
-        decision = _DECISION.search(low) is not None
+        # "how many ports do we use now?" asks a figure: its "do we" is not a decision (the
+        # statistic cue already refuses "can we", "should we" and the like)
+        decision = _DECISION.search(low) is not None and "statistic" not in fired
         # Does the question ask to decide or commit (a promise, a signature, an act on live or
         # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?
         asks = None if fired.keys() & {"scratch-target", "practice"} else \

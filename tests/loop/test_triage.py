@@ -746,3 +746,23 @@ def test_remind_me_asks_a_fact_but_a_reminder_is_an_act() -> None:
     assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
     t = QuestionTriager().triage("Please remind me about the payment to the landlord on Friday.")
     assert "peer_answerable:remind-me" not in t.signals
+
+
+def test_a_question_after_a_sentence_of_context_is_read_for_its_form() -> None:
+    for q in ("The hall has a 32-amp supply, the caretaker says. Does that cover the stage lights?",
+              "Right, the boiler service - is that booked for Monday or Tuesday?",
+              "So we're using the blue logo, yes? Sam said that was settled.",
+              "The quote lists 24 desks. How many desks do we have now?",
+              "Should the seating plan use the table numbers or the team names?",
+              "The school sent two dates. Which one has room for 60 people?",
+              "Did next year's intake at the Bristol campus get the same pack?",
+              "For the allergy poster, do we list the nuts under each dish or in a key?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # a firm "taking" something is a permission, not a capability; a second clause that asks
+    # permission keeps a status question from being waved through
+    for q in ("Can the removals firm take the old laptops with the staff records away?",
+              "The fence failed its check. Is that fixed, and can the children use the yard?",
+              "Is it alright if the trainees take the boat out alone at night?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
