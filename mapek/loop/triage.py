@@ -283,7 +283,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"trademark|patent|infring\w*|ico|ftc|antitrust|permits?|fraud\w*|defam\w+|deepfake|nda|"
      r"dpa|(?:terms|contract|agreement|law|regulations?) (?:require|allow|permit|forbid)s?|"
      r"on the hook|certif(?:y|ied|ication)|ce mark\w*|fcc|ul listing|export control\w*|"
-     r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge))\b", ""),
+     r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge)|by law|"
+     r"the law(?! (?:firm|school|society|centre|center|department|library|faculty))|"
+     r"legal requirements?|legally required|required by law)\b", ""),
     ("legal", 1.0, "contract-terms",
      r"\b(?:contracts?|data processing agreement|terms of (?:service|use)|our terms|"
      r"api terms|obligations?|non-?compete|consent|breach|in breach|notice period|\w+ notice|"
@@ -508,7 +510,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"flyers?|posters?|labels?|cards?|changelog|drawings?|menus?|newsletters?|website|"
      r"leaflets?|brochures?|booklets?|handouts?|programmes?|signs?|signage|notices?|"
      r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
-     r"directory|index|glossary|roster)s? [^?]{0,30}?\b(?:show|list|display|group|sort|order|"
+     r"directory|index|glossary|roster|scripts?|questionnaires?)s? [^?]{0,30}?\b(?:show|list|"
+     r"put|display|group|sort|order|"
      r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|"
      r"be (?:drawn|printed|shown|listed|grouped|"
      r"sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
@@ -521,7 +524,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"parts|columns|"
      r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
      r"\bthe [\w-]+(?: [\w-]+)? or the [\w-]+|"
-     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+)|"
+     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+|\b(?:first|last|at the "
+     r"(?:top|bottom|end|start))\?)|"
      r"\b(?:on |to )?the (?:left|right|top|bottom|front|back|side|inside|outside) or "
      r"(?:on |to |at )?the (?:left|right|top|bottom|front|back|side|inside|outside)\b", ""),
     ("stylistic", 2.2, "readability",
@@ -553,8 +557,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
      r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
      r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b|"
-     r"\b(?:we|they) (?:said|agreed|decided|settled on|went with)\b[^?]*,? (?:didn't|did) "
-     r"(?:we|they)\?",
+     r"\b(?:we|they) (?:said|agreed|decided|settled on|went with)\b[^?]*,? (?:(?:didn't|did) "
+     r"(?:we|they)|right|yes|no|correct)\?",
      ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
@@ -588,7 +592,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("peer_answerable", 1.8, "estimate",
      r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |out of interest,? )?"
      r"what(?:'s| is| are| was| were) (?:the|a) (?:typical|usual|average|normal|going|current|"
-     r"standard|expected|median|rough|ballpark|industry|market) [\w -]{0,30}?\b(?:rate|time|"
+     r"standard|expected|median|rough|ballpark|industry|market|minimum|maximum|smallest|largest|"
+     r"lowest|highest)(?![^?]*\b(?:we|i|you)(?:'d| would| could| can| should| will)\b) "
+     r"[\w -]{0,30}?\b(?:run|order|batch|rate|time|"
      r"times|cost|costs|price|prices|figure|level|share|size|volume|margin|fee|fees|number|"
      r"length|duration|turnaround|yield|ratio|range|salary|wage|deposit|premium)s?\b|"
      r"(?:^|[.!:;]\s)\s*(?:so,? )?what(?:'s| is| are) the (?:lead|turnaround|waiting|processing|"
@@ -613,7 +619,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:^|[.!?]\s+)(?:so,? )?how (?:do|did|does|have) (?:we|they|people|others|other \w+|"
      r"\w+) (?:usually|normally|typically|generally|tend to|always|traditionally)\b", ""),
     ("peer_answerable", 1.0, "fits",
-     r"\b(?:big|large|wide|tall|long|fast|quick|roomy) enough (?:for|to)\b|"
+     r"\b(?:big|large|wide|tall|long|fast|quick|roomy|dry|warm|cool|quiet|bright) enough "
+     r"(?:for|to)\b|"
      r"\b(?:has|have|got) (?:the )?(?:space|room|capacity|spaces|places) for\b", ""),
     ("peer_answerable", 1.0, "third-party-fact",
      r"(?:^|[.!?:]\s+|\s[-\u2013\u2014]\s+)(?:so,? |and )?(?:do|does|did) (?:they|the|these|"
@@ -675,6 +682,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
      r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
      r"(?:to|back|through|out|in)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
+     r"set up|sorted|arranged|updated|configured|"
      r"still on|still going ahead|still happening|been \w+ed|got|"
      r"(?:in|off|around|about) (?:today|tomorrow|this week|next week|on (?:mon|tues|wednes|thurs|"
      r"fri|satur|sun)day)|on (?:leave|holiday)|"
@@ -765,8 +773,12 @@ _DECISION = re.compile(
     r"can i|could i|may i|mind if (?:i|we)|we'?re (?:ok|okay|fine|happy|good) (?:with|to)|"
     r"(?:ok|okay|fine|alright|all right) (?:if|for (?:me|us) "
     r"to)|fine to|alright to|any objections?|are we (?:fine|good|happy) (?:with|to)|"
-    r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
+    r"do we (?!know|have (?:the|any)|mean|call)\w+|"
+    r"(?:most|maximum|max|minimum|least|lowest|highest|biggest|deepest|furthest|longest)\b"
+    r"[^?]{0,40}\b(?:we|i)(?:'d| would| could| can| should| will| are willing| are prepared))\b"
 )
+"""A decision or permission frame; "what's the most we could offer" asks the limit of our own
+act, not a fact."""
 _RECOGNISERS = frozenset({
     "define", "counts-as", "what-is-term", "acronym", "quoted-term", "form", "presentation",
     "arrangement",
@@ -932,7 +944,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "step-owner": ("who",),
     "who-pays": ("who",),
     "confirm-fact": ("confirm", "checking", "sanity"),
-    "decided-before": ("did ", "didn't", "we ", "they "),
+    "decided-before": ("did ", "didn't", "we ", "they ", "right?", "yes?", "correct?"),
     "peer-said": ("i think", " so", "said", "confirmed", "told us"),
     "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
                         "principal", "chair", "trustee", "director", "family", "investor",

@@ -766,3 +766,17 @@ def test_a_question_after_a_sentence_of_context_is_read_for_its_form() -> None:
               "Is it alright if the trainees take the boat out alone at night?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_minimum_runs_agreed_order_setup_and_scripts() -> None:
+    for q in ("From the kitchen side: what's the minimum order the bakery supplier takes?",
+              "We agreed the stout goes on tap first, right?",
+              "Has the phone company set up the hold music?",
+              "Should the welcome script put the fire exits first?",
+              "Is the garage dry enough for the paper stock?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    for q in ("Does the allergen warning have to be on the front of the pack by law?",
+              "What's the maximum discount we could give the hotel chain?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
