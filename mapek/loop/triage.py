@@ -386,7 +386,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"segment|(?:right|first|new|which) markets?|market entry|enter(?:ing)? (?:the )?\w+ market|"
      r"get out of|exit (?:the|this)|platform company|go direct|sell direct|compete (?:on|with)|"
      r"price war|(?:become|be|stay|remain) (?:a|an) [\w-]+ (?:company|business|player|brand)|"
-     r"stop being|what kind of company|who we are)\b", ""),
+     r"stop being|what kind of company|who we are|better off|worse off)\b", ""),
     ("strategy", 1.0, "market-moves",
      r"\b(?:mid-market|enterprise|smb|consumer|incumbents?|competitors?|competition|"
      r"partner with|outsourc\w+|acquisitions?|acquir(?:e|ing) (?:the|a|them|it)|"
@@ -431,9 +431,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"patients?|employees?|team|store|repositor\w+|subordinate|boss|doctor)\b", ""),
     # --- trivial: definitional
     ("definitional", 2.6, "define",
-     r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to)\b|"
+     r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to|involve|"
+     r"entail)\b|"
      r"\bdefin(?:e|es|ed|ing|itions?)\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|"
-     r"\bwhat do (?:you|we|they) mean\b|"
+     r"\bwhat do (?:you|we|they) mean\b|^\s*(?:so,? )?when (?:we|you|they) say\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
      r"\bacronym\b|\bexplain what\b|"
      r"\bdo (?:you|we) mean\b|\bdifferent from\b|"
@@ -492,7 +493,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:shown|displayed|presented|drawn|laid out|"
      r"formatted|printed|rendered|visuali[sz]ed) as (?:an? |the )?[\w-]+(?: [\w-]+)? or "
      r"(?:as )?(?:an? |the )?[\w-]+|"
-     r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
+     r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading|slide|"
+     r"page|chart|table)|"
      r"(?:sit|go|live) under|"
      r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
      r"menu|tab|screen|email|section)|be (?:sorted|ordered|grouped|ranked|"
@@ -512,7 +514,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
      r"directory|index|glossary|roster|scripts?|questionnaires?)s? [^?]{0,30}?\b(?:show|list|"
      r"put|display|group|sort|order|"
-     r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|"
+     r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|compare|rank|"
      r"be (?:drawn|printed|shown|listed|grouped|"
      r"sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
      r"appear)|(?:tabs?|tables?|charts?|columns?|rows?|sections?|pages?|entries|headings?|"
@@ -560,6 +562,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:we|they) (?:said|agreed|decided|settled on|went with)\b[^?]*,? (?:(?:didn't|did) "
      r"(?:we|they)|right|yes|no|correct)\?",
      ""),
+    ("already_answered", 1.4, "confirm-tag",
+     r"^[^?]*\b(?:is|are|was|were|has|have|had)\b[^?]*,\s*(?:isn't|aren't|wasn't|weren't|hasn't|"
+     r"haven't|hadn't) (?:it|they|that|he|she|there)\?", ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
      r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|confirmed|told us) (?:that was|it was|"
@@ -784,7 +789,7 @@ _RECOGNISERS = frozenset({
     "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
     "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
-    "practice",
+    "practice", "confirm-tag",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -931,6 +936,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?"),
     "third-party-fact": ("do", "did"),
     "measure": ("how ",),
     "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",

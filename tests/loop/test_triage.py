@@ -780,3 +780,18 @@ def test_minimum_runs_agreed_order_setup_and_scripts() -> None:
               "What's the maximum discount we could give the hotel chain?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_strategy_discussion_questions_that_ask_facts() -> None:
+    for q in ("When we say 'mid-market', are we counting by headcount or by revenue?",
+              "For the investor deck, should the churn figures get their own slide?",
+              "The onboarding revamp is separate from this project, isn't it?",
+              "Roughly what does a penetration test for a bank client involve?",
+              "Should the quarterly report compare branches by footfall or by sales?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    for q in ("Is the firm better off with two big clinics instead of five small ones?",
+              "Should next year's plan bet on the export market, or keep it as an experiment?",
+              "Can we run the price rise as an A/B test on our existing customers?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
