@@ -172,7 +172,7 @@ _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minute
          r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop|"
          r"file|list|crm|system|folder|master data|record|survey|inspection|assessment|"
          r"audit report|study|binder|intranet|pack|e-?mail|letter|message|invite|confirmation|"
-         r"itinerary|booking")
+         r"itinerary|booking|ledger|accounts|books")
 """Shared documents whose contents peers can look up."""
 _ESTIMATE_LEAD = (r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |about |around |"
                   r"typically,? |usually,? |generally,? |on average,? |out of interest,? |"
@@ -469,6 +469,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
      r"rename|renaming|the title|slide title|round (?:the )?(?:figures|numbers)|hyphen\w*|"
+     r"round\w* [^?]{0,30}\bto the nearest|"
      r"wordy|punctuation|spelling|grammar|(?:section|page|part|paragraph) of the (?:memo|deck|doc|"
      r"report|proposal|slides?))\b", "keep"),
     ("stylistic", 1.2, "document",
@@ -538,7 +539,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     # --- trivial: facts already in shared documents, decisions already taken, where things are
     ("already_answered", 2.6, "in-docs",
      r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
-     r"(?:\w+ )?in|it's on|it is on) (?:the|our|\w+'s) [\w' -]{0,30}?(?:says?|shows?|"
+     r"(?:\w+ )?in|it's on|it is on) (?:the|our|their|his|her|\w+'s) [\w' -]{0,30}?(?:says?|shows?|"
      + _DOCS + r")\b|\bin the (?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b[^?]{0,25}\b(?:correct|"
      r"right|accurate|up to date|current)\b|\b(?:correct|right|accurate|up to date) in the "
      r"(?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b|\b(?:the|our) [\w -]{1,30} (?:says so|said so)\b|"
@@ -567,7 +568,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"haven't|hadn't) (?:it|they|that|he|she|there)\?", ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
-     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|confirmed|told us) (?:that was|it was|"
+     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|told us|confirmed)\b[^?]*,? (?:right|yes|"
+     r"correct|didn't (?:he|she|they))\?|\b(?:said|confirmed|told us) (?:that was|it was|"
      r"it's|that's|it is|that is) (?:settled|agreed|decided|fine|done|sorted|signed off)\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
@@ -584,7 +586,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"[\w -]{1,20}(?:" + _DOCS + r")\b", ""),
     ("peer_answerable", 1.8, "statistic",
      _ESTIMATE_LEAD +
-     r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
+     r"how (?:many|often|much)\b(?! (?:runway|cash|money|budget|headroom|reserves?)\b)"
+     r"(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
      r"month|year|shift|night)|an hour|now|these days|at present|at the moment|currently|"
@@ -647,6 +650,12 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("peer_answerable", 1.8, "remind-me",
      r"\b(?:remind me (?:who|what|when|where|which|how|if|whether|again)|refresh my memory|"
      r"what was the name of)\b", ""),
+    ("peer_answerable", 1.8, "contact-or-date",
+     r"^\s*(?:so,? )?what(?:'s| is| are| was) (?:the|their|its|[\w-]+'s) (?:[\w'-]+ ){0,3}?"
+     r"(?:helpline|switchboard|office|reception|support|booking|enquiries|main|general|"
+     r"out-of-hours|dial-in|conference|wifi|wi-fi|fax|extension|tracking|reference|order|"
+     r"invoice|po|policy|ticket|case) (?:number|address|email|line|code|link)s?\b|"
+     r"^\s*(?:so,? )?what (?:date|time|day) (?:is|are|was|does|do|did)\b(?! (?:we|you|i)\b)", ""),
     ("peer_answerable", 1.0, "holder",
      r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
      r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),
@@ -789,7 +798,7 @@ _RECOGNISERS = frozenset({
     "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
     "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
-    "practice", "confirm-tag",
+    "practice", "confirm-tag", "contact-or-date",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -936,6 +945,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "contact-or-date": ("what",),
     "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?"),
     "third-party-fact": ("do", "did"),
     "measure": ("how ",),

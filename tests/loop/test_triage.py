@@ -795,3 +795,18 @@ def test_strategy_discussion_questions_that_ask_facts() -> None:
               "Can we run the price rise as an A/B test on our existing customers?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_ledger_figures_contacts_dates_and_rounding() -> None:
+    for q in ("How much did we spend on courier fees last quarter, per the ledger?",
+              "What's the regulator's helpline number?",
+              "What date is the committee meeting where the budget gets approved?",
+              "Should the grants table round to the nearest hundred?",
+              "The supplier said the warranty runs two years, right? That's in their email."):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # our own cash position is not a statistic for the peers
+    for q in ("How much cash do we have left this month?",
+              "How much runway do we have at the moment?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
