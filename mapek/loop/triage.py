@@ -197,6 +197,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:shut(?:ting)? down|close (?:it|the (?:\w+ )?(?:site|office|account|warehouse|plant|"
      r"store|branch|shop|clinic|factory|restaurant|depot|school|line|service))|"
      r"switch(?:ing)? off|turn(?:ing)? off|sunset|lay(?:ing)? off|layoffs?|wind down|"
+     r"redundanc(?:y|ies)|(?:make|made|making) [\w' -]{1,30}redundant|"
      r"give up the|disabl(?:e|ing)|deactivat\w+)\b", ""),
     ("irreversible", 1.2, "outbound",
      r"\b(?:publish\w*|post|posting|tweet\w*|announc\w+|email|e-mail|send|sending|issue|"
@@ -282,6 +283,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"litigation|lawsuit|sue|court|enforceable|statut\w+|licen[cs]es?|licensing|copyright\w*|"
      r"trademark|patent|infring\w*|ico|ftc|antitrust|permits?|fraud\w*|defam\w+|deepfake|nda|"
      r"dpa|(?:terms|contract|agreement|law|regulations?) (?:require|allow|permit|forbid)s?|"
+     r"(?:terms|contract|agreement|lease|licen[cs]e|policy|regulations?|rules?)\b[^?]{0,25}\b"
+     r"(?:lets?|allows?|permits?|requires?|forbids?|stops?) (?:us|we|them|you)|"
      r"on the hook|certif(?:y|ied|ication)|ce mark\w*|fcc|ul listing|export control\w*|"
      r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge)|by law|"
      r"the law(?! (?:firm|school|society|centre|center|department|library|faculty))|"
@@ -316,7 +319,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"comfortable|appetite|risk tolerance)\b", ""),
     # --- authority: approval, sign-off, who decides, access
     ("authority", 2.1, "approval",
-     r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|go-ahead|go ahead|"
+     r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|authority|remit|"
+     r"go-ahead|go ahead|"
      r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
@@ -748,7 +752,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"customers|everyone|all))|"
      r"move (?:it|this|the [\w&-]+(?: [\w&-]+)?|our \w+(?: \w+)?) (?:to|into|over)|"
      r"timebox|mute|reorder|"
-     r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
+     r"try (?:the|it|out)|for a fortnight|for now|temporarily|temporary (?:change|fix|measure|"
+     r"workaround|solution|move|arrangement|switch|closure|pause)|easy to undo|we can always|"
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
      r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out|"
      r"(?:put|turn|switch|bring) (?:it|them|this|that) back(?: on| up)?)\b", ""),

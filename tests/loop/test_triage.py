@@ -810,3 +810,15 @@ def test_ledger_figures_contacts_dates_and_rounding() -> None:
               "How much runway do we have at the moment?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_what_an_agreement_lets_us_do_authority_and_redundancy_reach_the_person() -> None:
+    for q in ("Does the franchise agreement let us open a second shop in the same town?",
+              "Does the site manager have the authority to sign off overtime, or head office?",
+              "Should we make the temporary packing team redundant after Christmas?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+    # a temporary change is still easy to undo
+    t = QuestionTriager().triage("Can we make the one-way system in the car park a temporary "
+                                 "change for the open day?")
+    assert "reversible:undoable" in t.signals
