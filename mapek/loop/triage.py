@@ -321,7 +321,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("authority", 2.1, "approval",
      r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|authority|remit|"
      r"go-ahead|go ahead|"
-     r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
+     r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|who (?:signs|"
+     r"approves|authori[sz]es|can sign|has to sign|should sign|gets to sign)|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
      r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )(?<!price )(?<!notice )(?<!menu )"
@@ -439,6 +440,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"entail)\b|"
      r"\bdefin(?:e|es|ed|ing|itions?)\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|"
      r"\bwhat do (?:you|we|they) mean\b|^\s*(?:so,? )?when (?:we|you|they) say\b|"
+     r"\bwhat (?:we|they|you) call\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
      r"\bacronym\b|\bexplain what\b|"
      r"\bdo (?:you|we) mean\b|\bdifferent from\b|"
@@ -558,9 +560,9 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bdid (?!you\b)(?:we|they|the \w+|\w+) (?:say|decide|settle|agree|confirm) "
      r"(?:whether|if|when|what|which|on|how)\b|\b(?:did we (?:go with|pick|choose|settle on|"
      r"land on|end up (?:with|using|going with|picking))|what did we (?:decide|"
-     r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+"
-     r"(?: \w+)?|\w+) (?:go with|pick|choose|use|sign off on|approve|agree on|settle on|like|"
-     r"prefer|vote for))\b|"
+     r"agree|pick|choose|settle)|which (?:of the \w+ )?(?:[\w-]+ ){0,3}?did (?!you\b)(?:we|they|"
+     r"the \w+(?: \w+)?|\w+) (?:go with|pick|choose|use|sign off on|approve|agree on|settle on|"
+     r"like|prefer|vote for|keep|renew|order|buy))\b|"
      r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
      r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
      r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b|"
@@ -568,8 +570,13 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:we|they)|right|yes|no|correct)\?",
      ""),
     ("already_answered", 1.4, "confirm-tag",
-     r"^[^?]*\b(?:is|are|was|were|has|have|had)\b[^?]*,\s*(?:isn't|aren't|wasn't|weren't|hasn't|"
-     r"haven't|hadn't) (?:it|they|that|he|she|there)\?", ""),
+     r"^(?![^?]*\b(?:allowed|liable|legal|illegal|safe|unsafe|ok|okay|fine|compliant|entitled|"
+     r"covered|insured|enough|worth|you|your)\b)[^?]*\b(?:is|are|was|were|has|have|had)\b[^?]*,"
+     r"\s*(?:(?:isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't) (?:it|they|that|he|she|"
+     r"there)|right|correct|yes|yeah)\?", ""),
+    ("already_answered", 2.0, "written-where",
+     r"[.!?]\s+(?:i think )?(?:it'?s|that'?s|this is|it is|that is) (?:all )?(?:in|on) (?:the|our|"
+     r"their|his|her|[\w-]+'s) [\w' -]{1,40}[.!]?\s*$", ""),
     ("already_answered", 2.0, "peer-said",
      r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
      r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|told us|confirmed)\b[^?]*,? (?:right|yes|"
@@ -803,7 +810,7 @@ _RECOGNISERS = frozenset({
     "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
     "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
-    "practice", "confirm-tag", "contact-or-date",
+    "practice", "confirm-tag", "contact-or-date", "written-where",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -950,8 +957,10 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "written-where": (" in ", " on "),
     "contact-or-date": ("what",),
-    "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?"),
+    "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?",
+                    "right?", "correct?", "yes?", "yeah?"),
     "third-party-fact": ("do", "did"),
     "measure": ("how ",),
     "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",

@@ -822,3 +822,17 @@ def test_what_an_agreement_lets_us_do_authority_and_redundancy_reach_the_person(
     t = QuestionTriager().triage("Can we make the one-way system in the car park a temporary "
                                  "change for the open day?")
     assert "reversible:undoable" in t.signals
+
+
+def test_blind_style_definitions_past_choices_and_written_facts() -> None:
+    for q in ("Is 'case number' in the new portal what we call the 'file reference'?",
+              "Which of the two booking tools did we keep in the end, ours or theirs?",
+              "The handover date is 3 May, correct? It's in the heads of terms.",
+              "The venue holds 120 seated, right?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # who signs is authority, not a step owner; a judgement with a tag is not a plain fact
+    for q in ("Who signs the supplier contracts once we merge, their director or ours?",
+              "We're allowed to keep the deposit if they cancel, right?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
