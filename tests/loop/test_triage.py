@@ -828,7 +828,7 @@ def test_blind_style_definitions_past_choices_and_written_facts() -> None:
     for q in ("Is 'case number' in the new portal what we call the 'file reference'?",
               "Which of the two booking tools did we keep in the end, ours or theirs?",
               "The handover date is 3 May, correct? It's in the heads of terms.",
-              "The venue holds 120 seated, right?"):
+              "The venue capacity is 120 seated, right?"):
         t = QuestionTriager().triage(q)
         assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
     # who signs is authority, not a step owner; a judgement with a tag is not a plain fact
