@@ -283,12 +283,13 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"litigation|lawsuit|sue|court|enforceable|statut\w+|licen[cs]es?|licensing|copyright\w*|"
      r"trademark|patent|infring\w*|ico|ftc|antitrust|permits?|fraud\w*|defam\w+|deepfake|nda|"
      r"dpa|(?:terms|contract|agreement|law|regulations?) (?:require|allow|permit|forbid)s?|"
-     r"(?:terms|contract|agreement|lease|licen[cs]e|policy|regulations?|rules?)\b[^?]{0,25}\b"
-     r"(?:lets?|allows?|permits?|requires?|forbids?|stops?) (?:us|we|them|you)|"
      r"on the hook|certif(?:y|ied|ication)|ce mark\w*|fcc|ul listing|export control\w*|"
      r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge)|by law|"
      r"the law(?! (?:firm|school|society|centre|center|department|library|faculty))|"
      r"legal requirements?|legally required|required by law)\b", ""),
+    ("legal", 1.6, "contract-lets",
+     r"\b(?:terms|contract|agreement|lease|licen[cs]e|policy|regulations?|rules?)\b[^?]{0,25}\b"
+     r"(?:lets?|allows?|permits?|requires?|forbids?|stops?) (?:us|we|them|you)\b", ""),
     ("legal", 1.0, "contract-terms",
      r"\b(?:contracts?|data processing agreement|terms of (?:service|use)|our terms|"
      r"api terms|obligations?|non-?compete|consent|breach|in breach|notice period|\w+ notice|"
@@ -325,10 +326,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"approves|authori[sz]es|can sign|has to sign|should sign|gets to sign)|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
-     r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )(?<!price )(?<!notice )(?<!menu )"
-     r"(?<!white)(?<!mood )(?<!story)(?<!display )(?<!specials )(?<!sign )(?<!score)(?<!key)"
-     r"(?<!planning )(?<!bulletin )(?<!departure )(?<!drawing )board|investment committee|"
-     r"committee|"
+     r"\b(?:board(?<!jira board)(?<!kanban board)(?<!trello board)(?<!project board)"
+     r"(?<!price board)(?<!notice board)(?<!menu board)(?<!mood board)(?<!display board)"
+     r"(?<!specials board)(?<!sign board)(?<!planning board)(?<!bulletin board)"
+     r"(?<!departure board)(?<!drawing board)|investment committee|committee|"
      r"coo|ceo|cfo|cto|exec(?:utive)? team|"
      r"leadership|shareholders?)\b", "keep"),
     ("authority", 1.4, "access",
@@ -402,8 +403,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\byour (?:password|login|credentials?|pin|account|accounts|bank|salary|health|family|"
      r"calendar|schedule|diary|contacts?|phone|number|address|email|inbox|runway|guarantee|"
      r"recovery codes?|admin account|own|personal|plans?|relationship|board members?)\b|"
-     r"(?<!who has )(?<!who holds )(?<!who's got )(?<!who knows )"
-     r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b|"
+     r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b"
+     r"(?<!who has the login)(?<!who has the password)(?<!who has the credentials)"
+     r"(?<!who holds the login)(?<!who holds the password)(?<!who's got the login)"
+     r"(?<!who's got the password)(?<!who knows the login)(?<!who knows the password)|"
      r"\bwhich of your\b|\b(?:his|her|their|\w+'s) (?:health|medical|diagnosis|pregnan\w+|"
      r"divorce|family)\b", ""),
     ("private_info", 2.0, "you-know",
@@ -957,6 +960,7 @@ _GATES: dict[str, tuple[str, ...]] = {
     "anyone-know": ("any", "some"),
     "whereabouts": ("is ", "are "),
     "holder": ("who",),
+    "contract-lets": ("let", "allow", "permit", "require", "forbid", "stop"),
     "written-where": (" in ", " on "),
     "contact-or-date": ("what",),
     "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?",
