@@ -836,3 +836,15 @@ def test_blind_style_definitions_past_choices_and_written_facts() -> None:
               "We're allowed to keep the deposit if they cancel, right?"):
         t = QuestionTriager().triage(q)
         assert t.label == "consequential", (q, t.signals)
+
+
+def test_numerals_ordering_on_a_page_and_copies_of_masters() -> None:
+    for q in ("Should the chapter headings use Roman numerals?",
+              "Should the invoice show the VAT first or the net amount first?",
+              "Can I delete the rough cuts from my own folder? The masters are on the archive "
+              "drive."):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # an ordering choice that is a plan, not a page
+    t = QuestionTriager().triage("Should we launch in France first or in Germany first?")
+    assert "stylistic:presentation" not in t.signals
