@@ -465,7 +465,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"described|spelled out)\b|[^?]{0,40}\bwhat (?:are|is|'s) (?:those|these|that|this|they|"
      r"it)\b|\s+(?:the|an?) [\w-]+"
      r"(?: [\w-]+)?[,?]|[^?]{0,60}\bor ['\"\u2018\u201c])|\bhow (?:do|does) (?:we|they|the "
-     r"\w+|\w+) define\b", ""),
+     r"\w+|\w+) define\b|\b(?:is|are) (?:a|an|the) ['\"\u2018\u201c][\w][\w &/-]{0,30}"
+     r"['\"\u2019\u201d] (?:one|a|an|the|just|only|each|every)\b[^?]{0,40}\bor\b", ""),
     # --- trivial: stylistic
     ("stylistic", 2.4, "form",
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
@@ -526,7 +527,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"leaflets?|brochures?|booklets?|handouts?|programmes?|signs?|signage|notices?|"
      r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
      r"directory|index|glossary|roster|scripts?|questionnaires?)s? [^?]{0,30}?\b(?:show|list|"
-     r"put|display|group|sort|order|"
+     r"put|print|display|group|sort|order|"
      r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|compare|rank|"
      r"be (?:drawn|printed|shown|listed|grouped|"
      r"sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
@@ -538,8 +539,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bseparately\b|\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|"
      r"parts|columns|"
      r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
-     r"\bthe [\w-]+(?: [\w-]+)? or the [\w-]+|"
-     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+|\b(?:first|last|at the "
+     r"\bthe [\w'-]+(?: [\w-]+)? or the [\w-]+|"
+     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+|\b(?:first|last|on top|at the "
      r"(?:top|bottom|end|start))\?)|"
      r"\b(?:on |to )?the (?:left|right|top|bottom|front|back|side|inside|outside) or "
      r"(?:on |to |at )?the (?:left|right|top|bottom|front|back|side|inside|outside)\b", ""),

@@ -848,3 +848,10 @@ def test_numerals_ordering_on_a_page_and_copies_of_masters() -> None:
     # an ordering choice that is a plan, not a page
     t = QuestionTriager().triage("Should we launch in France first or in Germany first?")
     assert "stylistic:presentation" not in t.signals
+
+
+def test_a_quoted_term_as_a_choice_and_what_a_label_prints() -> None:
+    for q in ("On the rota, is a 'shift' one day or the whole week?",
+              "Should the parcel labels print the customer's name or the order number on top?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
