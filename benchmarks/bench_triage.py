@@ -11,7 +11,7 @@ Data:
     in RESULTS.triage.md); development data since (checked at milestones, not tuned on).
   * tests/data/triage_blind4.jsonl: 112 questions, scored blind once on 2026-12-03 (the
     headline in RESULTS.triage.md); development data since (aggregate figures checked).
-  * tests/data/triage_htri_dev.jsonl: 749 questions in 14 batches (``batch`` h-tri-1..14)
+  * tests/data/triage_htri_dev.jsonl: 789 questions in 15 batches (``batch`` h-tri-1..15)
     written on 2026-12-04 by the helper who changed the rules, each scored once
     (``first_scored_at``) before it was used; development data, not blind.
   * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
