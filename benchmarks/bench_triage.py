@@ -9,6 +9,11 @@ Data:
     data since.
   * tests/data/triage_blind3.jsonl: 80 questions, scored blind once on 2026-12-03 (the headline
     in RESULTS.triage.md); development data since (checked at milestones, not tuned on).
+  * tests/data/triage_blind4.jsonl: 112 questions, scored blind once on 2026-12-03 (the
+    headline in RESULTS.triage.md); development data since (aggregate figures checked).
+  * tests/data/triage_htri_dev.jsonl: 789 questions in 15 batches (``batch`` h-tri-1..15)
+    written on 2026-12-04 by the helper who changed the rules, each scored once
+    (``first_scored_at``) before it was used; development data, not blind.
   * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
     ``escalate`` = consequential. Split the same way by a hash of the id (40% ``test``); only
     the dev part's misses were looked at while writing rules.
@@ -45,6 +50,10 @@ BLIND2 = REPO / "tests" / "data" / "triage_blind2.jsonl"
 BLIND2_LABEL = "blind batch 2: all (blind baseline 2026-12-03; development data since)"
 BLIND3 = REPO / "tests" / "data" / "triage_blind3.jsonl"
 BLIND3_LABEL = "blind batch 3: all (blind headline 2026-12-03; development data since)"
+BLIND4 = REPO / "tests" / "data" / "triage_blind4.jsonl"
+BLIND4_LABEL = "blind batch 4: all (blind headline 2026-12-03; development data since)"
+HTRI = REPO / "tests" / "data" / "triage_htri_dev.jsonl"
+HTRI_LABEL = "h-tri batches: all (dev, written 2026-12-04 by the rules' author)"
 TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
 
@@ -213,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         ("ours: all", ours),
         (BLIND2_LABEL, load_ours(BLIND2)),
         (BLIND3_LABEL, load_ours(BLIND3) if BLIND3.exists() else []),
+        (BLIND4_LABEL, load_ours(BLIND4) if BLIND4.exists() else []),
+        (HTRI_LABEL, load_ours(HTRI) if HTRI.exists() else []),
     ]
     if args.toolemu.exists():
         tool = load_toolemu(args.toolemu)

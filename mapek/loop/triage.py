@@ -171,8 +171,13 @@ _DOCS = (r"wiki|docs?|sheet|plan|calendar|pdf|drive|policy|handbook|notes|minute
          r"spreadsheet|deck|page|schedule|readme|runbook|checklist|channel|board|summary|report|"
          r"brief|proposal|register|log|spec|agenda|thread|invoice|quote|memo|slides?|faq|sop|"
          r"file|list|crm|system|folder|master data|record|survey|inspection|assessment|"
-         r"audit report|study|binder|intranet|pack")
+         r"audit report|study|binder|intranet|pack|e-?mail|letter|message|invite|confirmation|"
+         r"itinerary|booking|ledger|accounts|books")
 """Shared documents whose contents peers can look up."""
+_ESTIMATE_LEAD = (r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |about |around |"
+                  r"typically,? |usually,? |generally,? |on average,? |out of interest,? |"
+                  r"any idea )?")
+"""The start of a sentence asking for a figure, with the hedge an estimate often opens with."""
 _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 
 # (reason, weight, name, pattern, options). Patterns are lower case and run on the lowered
@@ -182,7 +187,8 @@ _EMAIL_OR_HANDLE = r"(?:[\w.+-]+@[\w-]+\.[\w.]+|@\w{2,})"
 _CUES: list[tuple[str, float, str, str, str]] = [
     # --- irreversible: destructive or one-way actions, strongest on shared or live things
     ("irreversible", 1.4, "destroy-verb",
-     r"\b(?:delet(?:e|es|ed|ing)|hard-delete|drop|dropping|drops|wip(?:e|es|ing)|purg(?:e|es|ing)|"
+     r"\b(?:delet(?:e|es|ed|ing)|hard-delete|drop|dropping|(?<!many )(?<!few )(?<!the )drops|"
+     r"wip(?:e|es|ing)|purg(?:e|es|ing)|"
      r"destroy\w*|erase|shred|scrap|decommission\w*|terminat(?:e|ing)|revok(?:e|ing)|"
      r"overwrit\w+|truncate|format (?:the|my) (?:disk|drive)|remov(?:e|ing) (?:all|every|the "
      r"(?:\w+ )?(?:data|files?|records|users?|accounts?|access|package|version))|"
@@ -191,6 +197,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:shut(?:ting)? down|close (?:it|the (?:\w+ )?(?:site|office|account|warehouse|plant|"
      r"store|branch|shop|clinic|factory|restaurant|depot|school|line|service))|"
      r"switch(?:ing)? off|turn(?:ing)? off|sunset|lay(?:ing)? off|layoffs?|wind down|"
+     r"redundanc(?:y|ies)|(?:make|made|making) [\w' -]{1,30}redundant|"
      r"give up the|disabl(?:e|ing)|deactivat\w+)\b", ""),
     ("irreversible", 1.2, "outbound",
      r"\b(?:publish\w*|post|posting|tweet\w*|announc\w+|email|e-mail|send|sending|issue|"
@@ -217,15 +224,16 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:\b(?:that|which) (?:have|has|contain|match|look)|\bcontaining\b|\bmatching\b|"
      r"\bkeyword\b|\bunused\b|\bunnecessary\b|\bnot needed\b)", ""),
     ("irreversible", 0.9, "live-scope",
-     r"\b(?:(?:production|prod)(?! (?:is|stays|remains|isn't|is not) "
+     r"\b(?<!scratch )(?<!test )(?<!dummy )(?<!sandbox )(?<!staging )(?<!local )(?<!temp )"
+     r"(?<!demo )(?<!trial )(?<!training )"
+     r"(?:(?:production|prod)(?! (?:is|stays|remains|isn't|is not) "
      r"(?:untouched|safe|intact|unaffected|touched|affected))|customer (?:table|data|records|"
-     r"database)|(?<!scratch )(?<!test )(?<!dummy )(?<!sandbox )(?<!staging )"
-     r"(?<!local )(?<!temp )databases?|backups?|"
+     r"database)|databases?|backups?|"
      r"accounts|tenants?|every (?:tenant|customer|user|account)|all (?:the )?(?:customers|users|"
      r"tenants|accounts|records|files|tasks|emails|data|my)|entire|whole)\b",
      "needs=irreversible"),
     ("irreversible", 1.2, "system-change",
-     r"\b(?:install\w*|download (?:and|&) run|run (?:the|this|that) (?:script|command)|"
+     r"\b(?:install(?:s|ed|ing)?|download (?:and|&) run|run (?:the|this|that) (?:script|command)|"
      r"sudo|execute (?:the|this)|chmod|kill (?:the|all) process\w*)\b", ""),
     ("irreversible", 1.0, "act-for-human",
      r"(?:^|[.!?]\s+|\b(?:please|can you|could you|would you|help me|i want you to|"
@@ -276,7 +284,12 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"trademark|patent|infring\w*|ico|ftc|antitrust|permits?|fraud\w*|defam\w+|deepfake|nda|"
      r"dpa|(?:terms|contract|agreement|law|regulations?) (?:require|allow|permit|forbid)s?|"
      r"on the hook|certif(?:y|ied|ication)|ce mark\w*|fcc|ul listing|export control\w*|"
-     r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge))\b", ""),
+     r"impersonat\w+|without (?:their|his|her) (?:consent|permission|knowledge)|by law|"
+     r"the law(?! (?:firm|school|society|centre|center|department|library|faculty))|"
+     r"legal requirements?|legally required|required by law)\b", ""),
+    ("legal", 1.6, "contract-lets",
+     r"\b(?:terms|contract|agreement|lease|licen[cs]e|policy|regulations?|rules?)\b[^?]{0,25}\b"
+     r"(?:lets?|allows?|permits?|requires?|forbids?|stops?) (?:us|we|them|you)\b", ""),
     ("legal", 1.0, "contract-terms",
      r"\b(?:contracts?|data processing agreement|terms of (?:service|use)|our terms|"
      r"api terms|obligations?|non-?compete|consent|breach|in breach|notice period|\w+ notice|"
@@ -307,11 +320,16 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"comfortable|appetite|risk tolerance)\b", ""),
     # --- authority: approval, sign-off, who decides, access
     ("authority", 2.1, "approval",
-     r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|go-ahead|go ahead|"
-     r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|"
+     r"\b(?:approv\w+|sign(?:s|ed|ing)?(?: \w+)? off|sign-off|authori[sz]\w*|authority|remit|"
+     r"go-ahead|go ahead|"
+     r"green[- ]light|mandate|empowered|final say|veto|permission|who decides|who (?:signs|"
+     r"approves|authori[sz]es|can sign|has to sign|should sign|gets to sign)|"
      r"who gets to decide|decide (?:it|this) (?:here|in this room)|exception to)\b", "keep"),
     ("authority", 1.0, "governance",
-     r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!project )board|investment committee|committee|"
+     r"\b(?:board(?<!jira board)(?<!kanban board)(?<!trello board)(?<!project board)"
+     r"(?<!price board)(?<!notice board)(?<!menu board)(?<!mood board)(?<!display board)"
+     r"(?<!specials board)(?<!sign board)(?<!planning board)(?<!bulletin board)"
+     r"(?<!departure board)(?<!drawing board)|investment committee|committee|"
      r"coo|ceo|cfo|cto|exec(?:utive)? team|"
      r"leadership|shareholders?)\b", "keep"),
     ("authority", 1.4, "access",
@@ -359,6 +377,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"burning|burns|burnt|explos\w+|poison\w*|weapon\w*|rated for|load-bearing|structural|"
      r"lithium|swell\w*|catch fire|electrocut\w*|choking|"
      r"collision|stove|gas leak|smoke|flood\w*)\b", ""),
+    ("safety", 1.6, "skip-check",
+     r"\b(?:skip\w*|drop\w*|cut\w*|scrap\w*|halv\w+|reduc\w+|do without|go without)\b"
+     r"[^.?!]{0,40}\b(?:checks?|inspections?|walk-?arounds?|safety briefings?|risk assessments?|"
+     r"maintenance|servic(?:e|ing)|supervision|second (?:check|signature|pair of eyes))\b", ""),
     ("safety", 1.0, "physical",
      r"\b(?:loads?|racking|drivers?|driving hours|fatigue|night shift|pickers?|machinery|"
      r"faulty|batter(?:y|ies)|firmware|security system|locks?|traffic|pedestrian|robot|"
@@ -370,7 +392,7 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"segment|(?:right|first|new|which) markets?|market entry|enter(?:ing)? (?:the )?\w+ market|"
      r"get out of|exit (?:the|this)|platform company|go direct|sell direct|compete (?:on|with)|"
      r"price war|(?:become|be|stay|remain) (?:a|an) [\w-]+ (?:company|business|player|brand)|"
-     r"stop being|what kind of company|who we are)\b", ""),
+     r"stop being|what kind of company|who we are|better off|worse off)\b", ""),
     ("strategy", 1.0, "market-moves",
      r"\b(?:mid-market|enterprise|smb|consumer|incumbents?|competitors?|competition|"
      r"partner with|outsourc\w+|acquisitions?|acquir(?:e|ing) (?:the|a|them|it)|"
@@ -381,7 +403,10 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\byour (?:password|login|credentials?|pin|account|accounts|bank|salary|health|family|"
      r"calendar|schedule|diary|contacts?|phone|number|address|email|inbox|runway|guarantee|"
      r"recovery codes?|admin account|own|personal|plans?|relationship|board members?)\b|"
-     r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b|"
+     r"\b(?:the|share the|can you share (?:the|your)) (?:login|password|credentials)\b"
+     r"(?<!who has the login)(?<!who has the password)(?<!who has the credentials)"
+     r"(?<!who holds the login)(?<!who holds the password)(?<!who's got the login)"
+     r"(?<!who's got the password)(?<!who knows the login)(?<!who knows the password)|"
      r"\bwhich of your\b|\b(?:his|her|their|\w+'s) (?:health|medical|diagnosis|pregnan\w+|"
      r"divorce|family)\b", ""),
     ("private_info", 2.0, "you-know",
@@ -398,7 +423,8 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"(?:file|list|records)|member(?:ship)? (?:list|data|records)|re-?identification|"
      r"(?:every|each|all (?:the|our)?) ?(?:students?|patients?|employees?|staff|members?|donors?|"
      r"customers?|players?|users?|residents?|clients?) with (?:an? |their )?\w+|"
-     r"ieps?|diagnos\w+|disabilit\w+|(?:pupil|student|patient|staff|employee) records|names of "
+     r"ieps?|diagnos(?:is|es|ed)|disabilit\w+|(?:pupil|student|patient|staff|employee) records|"
+     r"names of "
      r"(?:the |our |all )?(?:staff|employees|patients|customers|clients|donors|students|users|"
      r"members|people|children)|(?:employee|staff|customer|client|patient|member|donor|student|"
      r"user) (?:list|records|database|data|files|details))\b", ""),
@@ -413,9 +439,11 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"patients?|employees?|team|store|repositor\w+|subordinate|boss|doctor)\b", ""),
     # --- trivial: definitional
     ("definitional", 2.6, "define",
-     r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to)\b|"
+     r"\bwhat (?:does|do|did)\b[^?]{0,40}\b(?:mean|stand for|include|cover|refer to|involve|"
+     r"entail)\b|"
      r"\bdefin(?:e|es|ed|ing|itions?)\b|\bmeaning\b|\bwhat(?:'s| is) meant by\b|"
-     r"\bwhat do (?:you|we|they) mean\b|"
+     r"\bwhat do (?:you|we|they) mean\b|^\s*(?:so,? )?when (?:we|you|they) say\b|"
+     r"\bwhat (?:we|they|you) call\b|"
      r"\bdifference between\b|\b(?:the same|same thing|same metric) as\b|\bshort for\b|"
      r"\bacronym\b|\bexplain what\b|"
      r"\bdo (?:you|we) mean\b|\bdifferent from\b|"
@@ -437,17 +465,22 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"described|spelled out)\b|[^?]{0,40}\bwhat (?:are|is|'s) (?:those|these|that|this|they|"
      r"it)\b|\s+(?:the|an?) [\w-]+"
      r"(?: [\w-]+)?[,?]|[^?]{0,60}\bor ['\"\u2018\u201c])|\bhow (?:do|does) (?:we|they|the "
-     r"\w+|\w+) define\b", ""),
+     r"\w+|\w+) define\b|\b(?:is|are) (?:a|an|the) ['\"\u2018\u201c][\w][\w &/-]{0,30}"
+     r"['\"\u2019\u201d] (?:one|a|an|the|just|only|each|every)\b[^?]{0,40}\bor\b", ""),
     # --- trivial: stylistic
     ("stylistic", 2.4, "form",
      r"\b(?:fonts?|typos?|wording|phrasing|rephrase|tone|formatting|layout|headings?|bold|"
      r"(?:past|present|future) tense|passive voice|first person|third person|jargon|"
      r"(?:one|same|consistent) (?:word|term|name|spelling)|reads? better|looks? better|"
      r"italics?|colou?rs?|sentence case|title case|capitali[sz]\w*|spell(?:ed|ing)? out|"
+     r"(?:roman |arabic )?numerals|in words or (?:in )?figures|"
+     r"backgrounds?(?! checks?)|in (?:red|green|blue|amber|orange|yellow|grey|gray|purple|"
+     r"capitals|caps|lower ?case)|"
      r"spell(?:ed|t)|misspel\w*|"
      r"style guide|codename|alphabetical(?:ly)?|footnotes?|bullet(?: point)?s?|emojis?|"
      r"logo|heat ?map|bar chart|line chart|pie chart|bars or lines|green or blue|font size|"
      r"rename|renaming|the title|slide title|round (?:the )?(?:figures|numbers)|hyphen\w*|"
+     r"round\w* [^?]{0,30}\bto the nearest|"
      r"wordy|punctuation|spelling|grammar|(?:section|page|part|paragraph) of the (?:memo|deck|doc|"
      r"report|proposal|slides?))\b", "keep"),
     ("stylistic", 1.2, "document",
@@ -464,7 +497,18 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in (?:thousands|millions|full (?:pounds|dollars|euros))|above or below|before or "
      r"after|left or right|top or bottom|rows or columns|columns or rows|as a percentage|"
      r"decimal places?|date format|dd/mm|mm/dd|labels? right|footer|header|sidebar|tooltip|"
-     r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading)|"
+     r"(?:24|12)-hour (?:times?|clock|format)|\bround\w* [^?]{0,30}\bup or down\b|"
+     r"\b(?:show|list|display|print|appear)\w*\b[^?]{0,40}\bfirst or (?:the )?[\w-]+(?: [\w-]+)? "
+     r"first\b|"
+     r"\b(?:in|for|on) the (?:[\w'-]+ ){0,2}(?:log|sheet|register|form|tracker|spreadsheet|"
+     r"notes|report|file|record|diary|logbook|menu|leaflet|poster|flyer|label|map|plan|diagram|"
+     r"website|page|slides?|deck|timetable|rota)s?,? (?:should|do|shall|can) (?:we|i) (?:note|"
+     r"record|write|log|list|put|enter|use|show|give|sort|group|order)\b|"
+     r"(?:shown|displayed|presented|drawn|laid out|"
+     r"formatted|printed|rendered|visuali[sz]ed) as (?:an? |the )?[\w-]+(?: [\w-]+)? or "
+     r"(?:as )?(?:an? |the )?[\w-]+|"
+     r"(?:separate|new|own|extra) (?:tab|column|row|line|section|sheet|category|heading|slide|"
+     r"page|chart|table)|"
      r"(?:sit|go|live) under|"
      r"(?:in|on) the [\w -]{1,20} or (?:in |on )?the [\w -]{1,20}(?:page|form|footer|header|"
      r"menu|tab|screen|email|section)|be (?:sorted|ordered|grouped|ranked|"
@@ -476,10 +520,39 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"report|dashboard|cost model|template|form|invoice layout|chart|table|page|export|"
      r"summary|write-?up|newsletter|agenda) (?:show|use|list|display|group|sort|say|include)\b",
      ""),
+    ("stylistic", 2.2, "arrangement",
+     r"(?:^|[.!?]\s+)(?:so,? )?(?:should|shall|would|could|can|will|do|does|is|are) (?:the|our|"
+     r"this|that|these|those|each) (?:[\w'-]+ ){0,3}(?:(?:" + _DOCS + r"|rota|timetables?|"
+     r"flyers?|posters?|labels?|cards?|changelog|drawings?|menus?|newsletters?|website|"
+     r"leaflets?|brochures?|booklets?|handouts?|programmes?|signs?|signage|notices?|"
+     r"dashboards?|forms?|templates?|maps?|diagrams?|boards|catalogue|catalog|inventory|"
+     r"directory|index|glossary|roster|scripts?|questionnaires?)s? [^?]{0,30}?\b(?:show|list|"
+     r"put|print|display|group|sort|order|"
+     r"split|arrange|organi[sz]e|break down|have|give|use|start|begin|end|compare|rank|"
+     r"be (?:drawn|printed|shown|listed|grouped|"
+     r"sorted|ordered|arranged|organi[sz]ed|broken down|laid out|split)|go|sit|"
+     r"appear)|(?:tabs?|tables?|charts?|columns?|rows?|sections?|pages?|entries|headings?|"
+     r"slides?|labels?) (?:be|go|sit))"
+     r"\b[^?]{0,30}?(?:\b(?:by|per|at|with) (?:the |a |an )?"
+     r"[\w:/-]+(?: [\w-]+){0,2} or (?:by |per |at )?(?:the |a |an )?[\w:/-]+|"
+     r"\b(?:a |an )?[\w-]+(?: view)? or (?:a |an )?[\w-]+ (?:view|format|layout)|"
+     r"\bseparately\b|\binto (?:two|three|four|\d+|['\"\u2018\u201c]|separate|sections|groups|"
+     r"parts|columns|"
+     r"categories|tabs)|\bas an? [\w-]+(?: [\w-]+)? or an? \w+|\bas [\w-]+ or [\w-]+\b|"
+     r"\bthe [\w'-]+(?: [\w-]+)? or the [\w-]+|"
+     r"\b(?:next to|beside|under|above|below) (?:each|every) \w+|\b(?:first|last|on top|at the "
+     r"(?:top|bottom|end|start))\?)|"
+     r"\b(?:on |to )?the (?:left|right|top|bottom|front|back|side|inside|outside) or "
+     r"(?:on |to |at )?the (?:left|right|top|bottom|front|back|side|inside|outside)\b", ""),
+    ("stylistic", 2.2, "readability",
+     r"\b(?:easier|harder|clearer|quicker|simpler) to (?:read|scan|follow|find|use|print|"
+     r"understand|skim)\b|\btoo (?:formal|informal|casual|busy|cluttered|wordy|dense|plain|"
+     r"jargony|technical|stiff|chatty)\b|\bmakes? (?:it|the \w+|that|them) too (?:long|short)\b|"
+     r"\b(?:readable|legible)\b|\bsounds? (?:too|ok|okay|right|better|friendlier|off|odd)\b", ""),
     # --- trivial: facts already in shared documents, decisions already taken, where things are
     ("already_answered", 2.6, "in-docs",
      r"\b(?:that's what|as|it's in|it is in|according to|per|i think it'?s in|i think it was "
-     r"(?:\w+ )?in|it's on|it is on) (?:the|our|\w+'s) [\w' -]{0,30}?(?:says?|shows?|"
+     r"(?:\w+ )?in|it's on|it is on) (?:the|our|their|his|her|\w+'s) [\w' -]{0,30}?(?:says?|shows?|"
      + _DOCS + r")\b|\bin the (?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b[^?]{0,25}\b(?:correct|"
      r"right|accurate|up to date|current)\b|\b(?:correct|right|accurate|up to date) in the "
      r"(?:[\w'-]+ ){0,3}(?:" + _DOCS + r")\b|\b(?:the|our) [\w -]{1,30} (?:says so|said so)\b|"
@@ -494,8 +567,28 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\bdid (?!you\b)(?:we|they|the \w+|\w+) (?:say|decide|settle|agree|confirm) "
      r"(?:whether|if|when|what|which|on|how)\b|\b(?:did we (?:go with|pick|choose|settle on|"
      r"land on|end up (?:with|using|going with|picking))|what did we (?:decide|"
-     r"agree|pick|choose|settle)|which (?:of the \w+ )?\w+ did (?!you\b)(?:we|they|the \w+|\w+) "
-     r"(?:go with|pick|choose|use|sign off on|approve|agree on|settle on))\b", ""),
+     r"agree|pick|choose|settle)|which (?:of the \w+ )?(?:[\w-]+ ){0,3}?did (?!you\b)(?:we|they|"
+     r"the \w+(?: \w+)?|\w+) (?:go with|pick|choose|use|sign off on|approve|agree on|settle on|"
+     r"like|prefer|vote for|keep|renew|order|buy))\b|"
+     r"^\s*(?:so,? )?(?:which|what|was it|were|did|is it)\b[^?]{0,60}\b(?:we|they) (?:went with|"
+     r"ended up (?:with|going with|picking|choosing)|settled on|landed on|picked|chose|agreed on)"
+     r"\b|\bthat'?s what (?:we|they|the \w+|\w+) (?:agreed|decided|said|settled on|went with)\b|"
+     r"\b(?:we|they) (?:said|agreed|decided|settled on|went with)\b[^?]*,? (?:(?:didn't|did) "
+     r"(?:we|they)|right|yes|no|correct)\?",
+     ""),
+    ("already_answered", 1.4, "confirm-tag",
+     r"^(?![^?]*\b(?:allowed|liable|legal|illegal|safe|unsafe|ok|okay|fine|compliant|entitled|"
+     r"covered|insured|enough|worth|you|your)\b)[^?]*\b(?:is|are|was|were|has|have|had)\b[^?]*,"
+     r"\s*(?:(?:isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't) (?:it|they|that|he|she|"
+     r"there)|right|correct|yes|yeah)\?", ""),
+    ("already_answered", 2.0, "written-where",
+     r"[.!?]\s+(?:i think )?(?:it'?s|that'?s|this is|it is|that is) (?:all )?(?:in|on) (?:the|our|"
+     r"their|his|her|[\w-]+'s) [\w' -]{1,40}[.!]?\s*$", ""),
+    ("already_answered", 2.0, "peer-said",
+     r"\bi think (?:[\w'-]+ ){1,2}(?:said|mentioned|confirmed|told us|wrote)\b|"
+     r"\b(?:[\w'-]+ )(?:said|confirmed) so\b|\b(?:said|told us|confirmed)\b[^?]*,? (?:right|yes|"
+     r"correct|didn't (?:he|she|they))\?|\b(?:said|confirmed|told us) (?:that was|it was|"
+     r"it's|that's|it is|that is) (?:settled|agreed|decided|fine|done|sorted|signed off)\b", ""),
     ("peer_answerable", 2.0, "locate",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"where(?:'s| is| are|(?: do| can| should) (?:i|we) find| (?:did|do|should|"
@@ -510,16 +603,88 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"\b(?:in|on|under) the [\w -]{1,20}(?:" + _DOCS + r") or (?:in |on |under )?the "
      r"[\w -]{1,20}(?:" + _DOCS + r")\b", ""),
     ("peer_answerable", 1.8, "statistic",
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
-     r"how (?:many|often)\b(?![^?]*\b(?:can|could|should|shall|would|may|"
+     _ESTIMATE_LEAD +
+     r"how (?:many|often|much)\b(?! (?:runway|cash|money|budget|headroom|reserves?)\b)"
+     r"(?![^?]*\b(?:can|could|should|shall|would|may|"
      r"must|will) (?:we|i|you|they)\b)[^?]*\b(?:per|on average|average|typical(?:ly)?|usually|"
      r"last (?:week|month|quarter|year)|this (?:week|month|quarter|year)|so far|a (?:day|week|"
-     r"month|year)|at the moment|currently|right now|today)\b|"
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
-     r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|"
-     r"(?:^|[.!:;]\s)\s*(?:so,? )?"
+     r"month|year|shift|night)|an hour|now|these days|at present|at the moment|currently|"
+     r"right now|today)\b|" +
+     _ESTIMATE_LEAD +
+     r"how long (?:does|did|do|will) [^?]{0,60}\btak(?:e|es|ing)\b|" +
+     _ESTIMATE_LEAD +
      r"how often (?:does|do|is|are|did|was|were) (?!(?:we|i|you)\b)",
      ""),
+    ("peer_answerable", 1.8, "estimate",
+     r"(?:^|[.!:;]\s)\s*(?:so,? |and |roughly,? |approximately,? |out of interest,? )?"
+     r"what(?:'s| is| are| was| were) (?:the|a) (?:typical|usual|average|normal|going|current|"
+     r"standard|expected|median|rough|ballpark|industry|market|minimum|maximum|smallest|largest|"
+     r"lowest|highest)(?![^?]*\b(?:we|i|you)(?:'d| would| could| can| should| will)\b) "
+     r"[\w -]{0,30}?\b(?:run|order|batch|rate|time|"
+     r"times|cost|costs|price|prices|figure|level|share|size|volume|margin|fee|fees|number|"
+     r"length|duration|turnaround|yield|ratio|range|salary|wage|deposit|premium)s?\b|"
+     r"(?:^|[.!:;]\s)\s*(?:so,? )?what(?:'s| is| are) the (?:lead|turnaround|waiting|processing|"
+     r"delivery|response|build|installation|approval|shipping|set-?up) times?\b", ""),
+    ("peer_answerable", 1.0, "explain",
+     r"(?:^|[.!?]\s+)(?:so,? |and |any idea |anyone know |does anyone know |do we know )?"
+     r"(?:why|how come)\b(?! (?:are|do|did|don't|aren't|didn't|would|should|shall|can't|won't|"
+     r"haven't|have|were|weren't) (?:we|i|you)\b)(?![^?]*\b(?:you|your)\b)", ""),
+    ("peer_answerable", 1.0, "capability",
+     r"(?:^|[.!?]\s+)(?:so,? |and )?(?:can|could|does|do|will|would|is|are)(?:n't)? (?:the|our|"
+     r"this|that|a|an) (?:[\w'-]+ ){0,3}?(?:system|software|app|tool|platform|printer|scanner|"
+     r"machine|van|truck|lorry|oven|server|website|site|portal|cms|crm|template|form|sheet|"
+     r"spreadsheet|calendar|api|plugin|integration|database|camera|network|room|hall|venue|"
+     r"version|model|phone|"
+     r"laptop|module|reader|engine|kit|device|projector|equipment|scales|tablet|till|terminal|"
+     r"screen|display|sensor|tracker|unit|lift|crane|boat|bus|car|trailer|fridge|freezer|boiler|"
+     r"generator|label printer)s? (?:able to )?(?:handle|take|work (?:offline|with|on)|"
+     r"do|support|fit|carry|hold|print|read|export|import|cope with|manage|run|connect to|show|"
+     r"sync|store|track|assign|accept|work with|integrate with|generate|open|scan|process|"
+     r"seat|sleep|reach|load)\b", ""),
+    ("peer_answerable", 1.8, "practice",
+     r"(?:^|[.!?]\s+)(?:so,? )?how (?:do|did|does|have) (?:we|they|people|others|other \w+|"
+     r"\w+) (?:usually|normally|typically|generally|tend to|always|traditionally)\b", ""),
+    ("peer_answerable", 1.0, "fits",
+     r"\b(?:big|large|wide|tall|long|fast|quick|roomy|dry|warm|cool|quiet|bright) enough "
+     r"(?:for|to)\b|"
+     r"\b(?:has|have|got) (?:the )?(?:space|room|capacity|spaces|places) for\b", ""),
+    ("peer_answerable", 1.0, "third-party-fact",
+     r"(?:^|[.!?:]\s+|\s[-\u2013\u2014]\s+)(?:so,? |and )?(?:do|does|did) (?:they|the|these|"
+     r"those|their|its|that|this|it|[a-z]+s|(?:last |this |next )?[a-z]+'s)\b"
+     r"(?![^?]*\b(?:need|needs|have to|has to|require|requires|break|breach|violate|comply|"
+     r"allowed|permitted|must|legal|law|rules?|regulations?|safe|liable|want|mind|expect|"
+     r"object|agree|care|gets? to|gets? a|vote|say|veto|approve|sign\w*|you|your|us|our|we|"
+     r"alone|unsupervised|by themselves|on their own|without|can they|should they)\b)",
+     ""),
+    ("peer_answerable", 1.0, "measure",
+     r"(?:^|[.!?:]\s+)(?:so,? |roughly,? )?how (?:far|big|large|long|wide|tall|high|heavy|old|"
+     r"deep|loud|warm|cold|busy|full|fast) (?:is|are|was|were)\b", ""),
+    ("peer_answerable", 1.0, "progress",
+     r"(?:^|[.!?:]\s+)(?:so,? )?(?:any (?:update|news|word|progress)s? (?:on|from|about)|"
+     r"how'?s (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on|holding "
+     r"up)|how (?:is|are) (?:the |our )?[\w' -]{1,40}? (?:going|looking|coming along|getting on|"
+     r"holding up))\b",
+     ""),
+    ("peer_answerable", 1.8, "remind-me",
+     r"\b(?:remind me (?:who|what|when|where|which|how|if|whether|again)|refresh my memory|"
+     r"what was the name of)\b", ""),
+    ("peer_answerable", 1.8, "contact-or-date",
+     r"^\s*(?:so,? )?what(?:'s| is| are| was) (?:the|their|its|[\w-]+'s) (?:[\w'-]+ ){0,3}?"
+     r"(?:helpline|switchboard|office|reception|support|booking|enquiries|main|general|"
+     r"out-of-hours|dial-in|conference|wifi|wi-fi|fax|extension|tracking|reference|order|"
+     r"invoice|po|policy|ticket|case) (?:number|address|email|line|code|link)s?\b|"
+     r"^\s*(?:so,? )?what (?:date|time|day) (?:is|are|was|does|do|did)\b(?! (?:we|you|i)\b)", ""),
+    ("peer_answerable", 1.0, "holder",
+     r"^\s*(?:so,? )?who(?:'s got| has| holds| knows| keeps) (?:the|a|an)\b"
+     r"(?! (?:final|last|casting) (?:say|word|call|vote))", ""),
+    ("peer_answerable", 1.0, "whereabouts",
+     r"^\s*(?:so,? )?(?:is|are) (?:the|our|my|his|her|their) [\w' -]{1,30}? (?:in|on|at|under|"
+     r"behind|inside|next to) (?:the|our|my|his|her|their|a) [\w' -]{1,30}\?\s*$", ""),
+    ("peer_answerable", 1.0, "anyone-know",
+     r"(?:^|[.!?;:,]\s+|\s[-\u2013\u2014]\s+)(?:(?:does|do|has|have|did) (?:anyone|anybody|"
+     r"someone|somebody|any of "
+     r"(?:you|us))|(?:anyone|anybody)) (?:know|got|have|seen|heard|used|tried|remember|"
+     r"worked)\b", ""),
     ("peer_answerable", 2.0, "step-owner",
      r"(?:^|[.!:;]\s)\s*(?:so,? )?"
      r"who(?:'s| is| are| will| owns| does|'ll)? (?!(?:\w+ )?(?:allowed|authori|"
@@ -527,13 +692,49 @@ _CUES: list[tuple[str, float, str, str, str]] = [
      r"gets? (?:a|the) (?:say|vote)|owns the (?:decision|call|budget)|calls? the))[\w' -]{2,60}"
      r"(?:[,\u2014-]|\s)\s*(?:the |our )?[\w-]+(?: [\w-]+)? or (?:the |our )?[\w-]+|"
      r"\bwho owns the [\w -]{1,30}\b(?:step|task|stage|part|ticket|slot)\b", ""),
+    ("peer_answerable", 1.8, "status",
+     r"(?:^|[.!?:]\s+|\s[-\u2013\u2014]\s+)(?:ok,? |okay,? )?(?:so,? |and |just checking,? |"
+     r"quick (?:one|check),? )?"
+     r"(?:(?:has|have|had|did|was|were|is|are)(?:n't)? (?!(?:we|i|you|us|there|they)\b)"
+     r"(?:the|a|an|any|anyone|anybody|someone|somebody|everyone|our|their|his|her|it|this|that|"
+     r"[a-z]+'s|[a-z]+)\b|(?:has|have|did)(?:n't)? we\b(?=[^?]*\b(?:already|yet)\b))"
+     r"(?![^?]*\b(?:allowed|permitted|required|legal|illegal|lawful|compliant|safe|unsafe|"
+     r"enforceable|liable|entitled|covered|insured|worth|enough|good enough|ready to|right "
+     r"(?:call|move|thing)|a good idea|going to|planning|willing|happy|ok|okay|fine|you|your|"
+     r"alright|all right|acceptable|appropriate|wise|sensible|risky|dangerous|a problem|"
+     r"an issue|reasonable|better|best|(?:can|could|should|may|shall|must) (?:the|we|i|they|"
+     r"he|she|our|[a-z]+s))\b)"
+     r"[^?]*?\b(?:yet|already|again|back (?:from|yet|in)|arriv\w*|deliver(?:ed|y)|sent|send|"
+     r"picked up|pick up|dropped off|collect(?:ed)?|print(?:ed)?|book(?:ed)?|confirm(?:ed)?|"
+     r"finish(?:ed)?|done|complete[d]?|test(?:ed)?|check(?:ed)?|fix(?:ed)?|repair(?:ed)?|"
+     r"replac(?:e|ed)|install(?:ed)?|commission(?:ed)?|fil(?:e|ed)|upload(?:ed)?|ship(?:ped)?|"
+     r"clear(?:ed)?|process(?:ed)?|receiv(?:e|ed)|submit(?:ted)?|renew(?:ed)?|"
+     r"(?:been |ha[sd] |have )paid|pa(?:id|y) (?:the|their|our|its|that|this) (?:[\w'-]+ )?"
+     r"(?:invoice|bill|deposit|fee|balance)|"
+     r"sign(?:ed)?|hear back|heard back|get back|got back|repl(?:y|ied)|respond(?:ed)?|"
+     r"call(?:ed)?|ring|rang|turn(?:ed)? up|show(?:ed)? up|(?:go|gone|went|come|came) "
+     r"(?:to|back|through|out|in)|land(?:ed)?|built|cancel(?:l?ed)?|approv(?:e|ed)|"
+     r"set up|sorted|arranged|updated|configured|"
+     r"still on|still going ahead|still happening|been \w+ed|got|"
+     r"(?:in|off|around|about) (?:today|tomorrow|this week|next week|on (?:mon|tues|wednes|thurs|"
+     r"fri|satur|sun)day)|on (?:leave|holiday)|"
+     r"(?:free|available|open|closed|busy|booked) (?:on|this|next|over|at the weekend|tomorrow|"
+     r"today|tonight))\b|"
+     r"(?:^|[.!?]\s+)will (?!(?:we|i|you|us|it|this|that|there|they)\b)[\w' -]{1,40}? "
+     r"(?:be (?:back|ready|done|finished|fixed|delivered|here|open|available|in stock|"
+     r"recorded|streamed|catered|held (?:in|on|at|online)|hybrid|online|in person)|arrive|"
+     r"get here|come back|turn up|show up)\b", ""),
     # --- trivial: cheap to reverse
     ("reversible", 2.4, "scratch-target",
      r"\b(?:delet\w*|wip\w+|drop\w*|remov\w+|clear\w*|purg\w+|reset\w*|reload\w*|"
-     r"archiv\w+|tidy|clean(?:ing)? up|uninstall\w*)\b[^.?!]{0,50}\b(?:test|testing|dummy|"
-     r"training|sandbox|uat|staging|scratch|temp|tmp|my copy|duplicate|drafts?|sample|fake|demo|"
+     r"archiv\w+|tidy|clean(?:ing)? up|uninstall\w*|turn(?:ing)? off|switch(?:ing)? off|"
+     r"disabl\w+|paus\w+|mut(?:e|ing)|unpublish\w*)\b[^.?!]{0,50}\b(?:test|testing|dummy|"
+     r"training|sandbox|uat|staging|scratch|temp|tmp|my copy|my own (?:folder|copy|drive|"
+     r"desktop|laptop|files?)|duplicate|drafts?|sample|fake|demo|"
      r"merged|feature branch\w*|trial|column|row|slide|paragraph|bullet|placeholder|empty|"
      r"local)\b|\bthere'?s nothing in (?:it|them|there)\b|"
+     r"\b(?:originals?|masters?|source files?|raw files?) (?:is|are|stays?|remains?) (?:all )?"
+     r"(?:on|in|kept|stored|backed up)\b|"
      r"\b(?:original|source|real one|production|prod) (?:is|stays|remains) (?:untouched|safe|"
      r"intact|unaffected)|\bthey'?re all (?:merged|"
      r"named|called|flagged|tests?)\b|\b(?:i|we) (?:made|created|duplicated|copied|cloned|"
@@ -549,22 +750,29 @@ _CUES: list[tuple[str, float, str, str, str]] = [
     ("reversible", 2.0, "reschedule",
      r"\b(?:move|moving|shift|shifting|push|pushing|bring forward|reschedul\w*)\b[^.?!]{0,40}"
      r"\b(?:review|meeting|call|sync|stand-?up|retro|session|catch-?up|workshop|demo|1:1|"
-     r"one-to-one|check-in|kick-?off|training|drill|interview|offsite|lunch)\b[^.?!]{0,30}"
+     r"one-to-one|check-in|kick-?off|training|drill|interview|offsite|lunch|evening|event|visit|"
+     r"appointment|rehearsal|practice|class|lesson|briefing|debrief|huddle|party|dinner|social|"
+     r"webinar|talk|presentation|tour|viewing|open day)\b[^.?!]{0,30}"
      r"\b(?:from|to|until) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|"
      r"next week|the \d|\d)", ""),
     ("reversible", 1.8, "tidy",
      r"\b(?:archiv(?:e|ing) (?:the|an?|old|this|that|these|those|our|my|last|\w+'s)|unarchive|"
      r"renam(?:e|ing)|tidy(?:ing)? up|naming (?:of|convention)|"
-     r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b", ""),
+     r"reorder\w*|re-order\w*|mute|snooze|unpin|pin (?:the|it|this))\b|"
+     r"\b(?:hide|unhide|hiding)\b(?![^?.!]*\bfrom\b)[^.?!]{0,30}\b(?:category|categories|tabs?|"
+     r"columns?|sections?|pages?|buttons?|menus?|rows?|fields?|widgets?|banners?|listings?)\b",
+     ""),
     ("reversible", 1.4, "undoable",
      r"\b(?:revert|undo|archive (?:the|it|this|that|our|old)|pause|postpone|reschedule|"
      r"push (?:it|this|the \w+(?: \w+)?) to(?! (?:the )?(?:live|prod|production|main|master|"
      r"customers|everyone|all))|"
      r"move (?:it|this|the [\w&-]+(?: [\w&-]+)?|our \w+(?: \w+)?) (?:to|into|over)|"
      r"timebox|mute|reorder|"
-     r"try (?:the|it|out)|for a fortnight|for now|temporar\w+|easy to undo|we can always|"
+     r"try (?:the|it|out)|for a fortnight|for now|temporarily|temporary (?:change|fix|measure|"
+     r"workaround|solution|move|arrangement|switch|closure|pause)|easy to undo|we can always|"
      r"close this thread|pick it up|switch(?:ing)? (?:the )?staging|park (?:it|this|the)|"
-     r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out)\b", ""),
+     r"until (?:\w+ )?(?:next week|tomorrow|monday|\w+ replies)|clear out|"
+     r"(?:put|turn|switch|bring) (?:it|them|this|that) back(?: on| up)?)\b", ""),
     ("reversible", 1.2, "internal-artifact",
      r"\b(?:agenda|slack channel|folder|jira|(?:a|separate|new|another) ticket|doc|docs|document|"
      r"(?:shared|team) calendar|"
@@ -600,12 +808,18 @@ _DECISION = re.compile(
     r"can i|could i|may i|mind if (?:i|we)|we'?re (?:ok|okay|fine|happy|good) (?:with|to)|"
     r"(?:ok|okay|fine|alright|all right) (?:if|for (?:me|us) "
     r"to)|fine to|alright to|any objections?|are we (?:fine|good|happy) (?:with|to)|"
-    r"do we (?!know|have (?:the|any)|mean|call)\w+)\b"
+    r"do we (?!know|have (?:the|any)|mean|call)\w+|"
+    r"(?:most|maximum|max|minimum|least|lowest|highest|biggest|deepest|furthest|longest)\b"
+    r"[^?]{0,40}\b(?:we|i)(?:'d| would| could| can| should| will| are willing| are prepared))\b"
 )
+"""A decision or permission frame; "what's the most we could offer" asks the limit of our own
+act, not a fact."""
 _RECOGNISERS = frozenset({
     "define", "counts-as", "what-is-term", "acronym", "quoted-term", "form", "presentation",
+    "arrangement",
     "in-docs", "decided-before", "locate", "step-owner", "scratch-target", "sandbox", "statistic",
-    "tidy", "reschedule", "confirm-fact",
+    "tidy", "reschedule", "confirm-fact", "status", "peer-said", "estimate", "readability",
+    "practice", "confirm-tag", "contact-or-date", "written-where",
 })
 """Trivial cues that positively recognise a trivial class of question (a definition, a format
 or wording choice, a fact in a shared document or a decision already taken, where something is
@@ -634,6 +848,11 @@ _ASKS_TO_ACT = re.compile(
 """A decision or permission asked about an act (modal + we or I + a verb with effect outside
 the discussion): a question that asks to act, not one that mentions the act."""
 _TOPIC_DAMP = 0.35
+_DEFINERS = frozenset({"define", "counts-as", "what-is-term", "acronym", "quoted-term"})
+"""Recognisers of a question about what a term means."""
+_QUOTED = re.compile(r"(?:(?<=\s)|^)['\"\u2018\u201c][^'\"\u2019\u201d?]{1,40}['\"\u2019\u201d]"
+                     r"(?=[\s?.,!:;)]|$)")
+"""A quoted term (quotes opened after a space, so not an apostrophe)."""
 _ASKS_WEIGHT = 0.8
 _INTERNAL_OBJECT = re.compile(
     r"\s*(?:\w+ ){0,3}?(?:the |this |our |a |an |my )?(?:[\w'\"-]+ ){0,2}(?:agenda|invite|thread|"
@@ -742,19 +961,39 @@ _GATES: dict[str, tuple[str, ...]] = {
     "promise-future": ("will", "'ll", "going to", "guarantee", "definitely", "certainly",
                        "confirmed", "going ahead"),
     "statistic": ("how ",),
+    "estimate": ("what",),
+    "explain": ("why", "how come"),
+    "anyone-know": ("any", "some"),
+    "whereabouts": ("is ", "are "),
+    "holder": ("who",),
+    "contract-lets": ("let", "allow", "permit", "require", "forbid", "stop"),
+    "written-where": (" in ", " on "),
+    "contact-or-date": ("what",),
+    "confirm-tag": ("n't it?", "n't they?", "n't that?", "n't he?", "n't she?", "n't there?",
+                    "right?", "correct?", "yes?", "yeah?"),
+    "third-party-fact": ("do", "did"),
+    "measure": ("how ",),
+    "progress": ("update", "news", "word", "progress", "going", "looking", "coming along",
+                 "getting on", "holding up"),
+    "remind-me": ("remind", "refresh", "name of"),
+    "practice": ("how ",),
+    "fits": ("enough", "space", "room", "capacity", "places"),
+    "capability": ("can", "could", "does", "do ", "will", "would", "is", "are"),
     "counts-as": ("count",),
     "locate": ("where", "which", "linked", " or ", "is it in", "are they in"),
     "step-owner": ("who",),
     "who-pays": ("who",),
     "confirm-fact": ("confirm", "checking", "sanity"),
-    "decided-before": ("did ",),
+    "decided-before": ("did ", "didn't", "we ", "they ", "right?", "yes?", "correct?"),
+    "peer-said": ("i think", " so", "said", "confirmed", "told us"),
     "principal-wants": ("owner", "pi", "partner", "founder", "board", "ceo", "client", "sponsor",
                         "principal", "chair", "trustee", "director", "family", "investor",
                         "landlord", "customer"),
     "by-criterion": ("any", "all", "every"),
     "say-in": ("vote", "say", "veto", "call", "decision"),
     "without-telling": ("without",),
-    "tidy": ("archiv", "renam", "tidy", "naming", "reorder", "re-order", "mute", "snooze", "pin"),
+    "tidy": ("archiv", "renam", "tidy", "naming", "reorder", "re-order", "mute", "snooze", "pin",
+             "hid"),
     "reschedule": ("move", "moving", "shift", "push", "bring forward", "reschedul"),
 }
 """Cheap substring checks run before an expensive pattern: no gate string, no match possible."""
@@ -768,6 +1007,7 @@ def _compile(reason: str, weight: float, name: str, pattern: str, opts: str) -> 
 
 
 _COMPILED: tuple[_Cue, ...] = tuple(_compile(*c) for c in _CUES)
+_BY_NAME: dict[str, _Cue] = {c.name: c for c in _COMPILED}
 
 
 @dataclass
@@ -864,10 +1104,24 @@ class QuestionTriager:
         fired: dict[str, float] = {}
         strongest = self._cues(text, 1.0, "", evidence, signals, fired)
         low = text.lower()
-        decision = _DECISION.search(low) is not None
+        if fired.keys() & _DEFINERS and fired.keys() & _COMMITTING and \
+                _DECISION.search(low) is None:
+            # "what's a 'late pledge'?": a commitment word inside the quoted term being defined
+            # is the term, not a promise (a stake outside the quotes, or a question that also
+            # asks to decide, still counts)
+            bare = _QUOTED.sub(" ", text)
+            for name in sorted(fired.keys() & _COMMITTING):
+                cue = _BY_NAME[name]
+                if cue.pattern.search(bare if cue.case else bare.lower()) is None:
+                    del fired[name]
+                    signals.append(f"frame:stake-in-quoted-term:{name}")
+        # "how many ports do we use now?" asks a figure: its "do we" is not a decision (the
+        # statistic cue already refuses "can we", "should we" and the like)
+        decision = _DECISION.search(low) is not None and "statistic" not in fired
         # Does the question ask to decide or commit (a promise, a signature, an act on live or
         # unrecoverable things, an act asked for with "can we", "ok to", "mind if I")?
-        asks = None if "scratch-target" in fired else _ASKS_TO_ACT.search(low)
+        asks = None if fired.keys() & {"scratch-target", "practice"} else \
+            _ASKS_TO_ACT.search(low)
         if asks is not None and _INTERNAL_OBJECT.match(low, asks.end()) and \
                 _TO_OUTSIDE.search(low, asks.end()) is None:
             asks = None  # an act on the team's own thread, invite or notes

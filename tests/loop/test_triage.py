@@ -514,3 +514,344 @@ def test_the_frame_sets_name_real_cues() -> None:
                for n in t._RECOGNISERS)
     assert all(next(c for c in t._COMPILED if c.name == n).reason in CONSEQUENTIAL_REASONS
                for n in t._COMMITTING)
+
+
+# -- a question about the state of a task, how a document is laid out, a past choice, a figure -
+# Examples written for these tests (h-tri, 2026-12-04), not drawn from any labelled set.
+
+STATE_LAYOUT_PAST_FIGURE = [
+    # the state of a task or delivery: has it happened yet? (stakes words are its topic)
+    ("Has the locksmith sent the invoice for the fire exit repair yet?", "peer_answerable"),
+    ("Were the hazmat signs delivered to the loading bay?", "peer_answerable"),
+    ("Did the solicitor's office get back to us about the deed copies?", "peer_answerable"),
+    ("Is the gas safety inspection booked for next week?", "peer_answerable"),
+    ("Are the first-aid kits for the coaches restocked already?", "peer_answerable"),
+    ("Will the replacement defibrillator pads be here by Friday?", "peer_answerable"),
+    ("Have we already filed the expense claims for the audit trip?", "peer_answerable"),
+    # how a document lays something out
+    ("Should the fee schedule group services by species or by procedure?", "stylistic"),
+    ("Should the salary review sheet show figures per month or per year?", "stylistic"),
+    ("Should the legal disclaimer go on the left or the right of the footer?", "stylistic"),
+    ("Should the incident tabs be ordered by date or by severity?", "stylistic"),
+    # a choice already made, a fact a colleague already gave
+    ("Was it the Leeds or the York insurer we went with in the end?", "already_answered"),
+    ("The venue deposit is refundable until May, right? I think Omar said so on Monday.",
+     "already_answered"),
+    # a figure or estimate about a weighty subject: a fact, not a decision
+    ("Roughly how long does a liquor licence variation take to come through?",
+     "peer_answerable"),
+    ("What's the typical settlement range for a slip-and-fall claim like this?",
+     "peer_answerable"),
+    ("What's the lead time on replacement fire doors at the moment?", "peer_answerable"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), STATE_LAYOUT_PAST_FIGURE)
+def test_state_layout_past_choice_and_figures_are_recognised(text: str, reason: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert t.reason == reason, t.signals
+
+
+SAME_FORMS_THAT_ASK_THE_PERSON = [
+    # a status form that asks for a judgement, or about the person
+    "Is the scaffold safe to use again after the storm?",
+    "Is the lease for the yard signed in your name or the company's?",
+    "Are the investors still expecting a 3x return on this round?",
+    # "will" about the future is a forecast, not a delivery
+    "Will a cheaper plan cannibalise our premium customers?",
+    # an either-or that is a pricing or a staffing decision, not a layout
+    "Should the new plan be priced per seat or per company?",
+    "Should we charge by the hour or by the project for the audit work?",
+    # a figure that is the person's own, or the consequence of our act
+    "What's our budget ceiling for the fit-out?",
+    "What's the penalty if we pull out of the lease early, and can we live with it?",
+    # a past choice, reopened as a decision to act
+    "We went with the cheaper insurer, but should we tell the landlord we're switching?",
+]
+
+
+@pytest.mark.parametrize("text", SAME_FORMS_THAT_ASK_THE_PERSON)
+def test_the_same_forms_asking_for_a_decision_still_reach_the_person(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert t.label == "consequential", t.signals
+
+
+EXPLAIN_CAPABILITY_READABILITY = [
+    # why something happened: peers explain it
+    "Any idea why the invoices went out with last month's date on them?",
+    "Why does the booking page show the Leeds branch twice?",
+    # what a tool, vehicle or service can do
+    "Can the new till system handle split payments?",
+    "Does the courier firm take oversized parcels on Saturdays?",
+    # whether a colleague knows or has something
+    "Does anyone know the Wi-Fi password for the conference room?",
+    # how readable a document is
+    "Would the safety briefing be easier to read with the exits listed first?",
+    "Does the apology email to the team sound too formal?",
+    # switching a test copy off, or something you can put back
+    "Can I turn off the reminder emails on the demo tenant?",
+    "Can I take my draft announcement down and put it back up after lunch?",
+]
+
+
+@pytest.mark.parametrize("text", EXPLAIN_CAPABILITY_READABILITY)
+def test_explanations_capabilities_and_readability_are_left_to_the_peers(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+
+
+def test_a_why_or_can_it_with_stakes_words_is_held_not_dismissed() -> None:
+    # the explain and capability classes lift an unrecognised question out of the hold band,
+    # but are weak: with stakes words (or a decision in the next sentence) the rules stay unsure
+    for q in ("Any idea why the payroll paid everyone twice? Do we claw it back from them?",
+              "Can the minibus carry the gas cylinders with the children on board?",
+              "Why does the supplier contract let them terminate without notice?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+LAYOUT_WHEREABOUTS_AND_TERMS = [
+    # how a list or chart is shown, whatever the list is of
+    ("Should the parts catalogue be split into 'fast movers' and 'slow movers'?", "stylistic"),
+    ("Should the risk scores be shown as a heat map or a table?", "stylistic"),
+    ("Should the incident log have a photo next to each entry?", "stylistic"),
+    # moving an internal event
+    ("Can I move the volunteers' open evening from Monday to Wednesday?", "reversible"),
+    # whether a bill has been paid is the state of a task
+    ("Has the caterer been paid for the gala yet?", "peer_answerable"),
+    # a commitment word inside the quoted term being defined
+    ("What's a 'binding pledge' in the grant terms, exactly?", "definitional"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), LAYOUT_WHEREABOUTS_AND_TERMS)
+def test_layout_events_payments_and_quoted_terms(text: str, reason: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert t.reason == reason, t.signals
+
+
+def test_whereabouts_and_a_dash_led_question_are_recognised() -> None:
+    for q in ("Are the spare van keys in the top drawer?",
+              "the printer jammed again on Friday - does anyone have the engineer's number?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+
+
+def test_skipping_a_check_and_a_quoted_term_with_a_decision_reach_the_person() -> None:
+    for q in ("Could we drop the second safety check on the night runs to save time?",
+              "Can we skip the pre-flight walkaround on the short hops?",
+              # the quoted term is defined, but the question also asks to act on it
+              "What's a 'binding pledge', and should we make one to the funder this week?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_deleting_copies_whose_originals_are_kept_and_asking_who_holds_a_key() -> None:
+    for q in ("Can I clear the low-res proxies off the laptop? The originals are on the NAS.",
+              "Who has the admin login for the staging wiki?",
+              "Who's got the keys to the minibus this week?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # a backup alone does not make a delete of the thing itself trivial; asking for the secret
+    # itself is not asking who holds it
+    for q in ("Can we drop the old invoices table? It's backed up.",
+              "Can you share the login for the payroll portal?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_how_a_record_is_kept_is_layout_but_a_list_order_may_be_a_policy() -> None:
+    for q in ("In the cleaning log, should we note the time the shift starts or ends?",
+              "Should the photo file names start with the date or the site code?",
+              "Should the museum labels give weights as kg or lb?",
+              "Did the replacement visors from the supplier come in?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # "be by A or by B" on a list can be who goes first (a policy), and "per A or per B" a
+    # price: not recognised as layout
+    for q in ("Should the housing waiting list be by need or by time waited?",
+              "Should the new price list be per seat or per site?"):
+        t = QuestionTriager().triage(q)
+        assert "stylistic:arrangement" not in t.signals and t.label == "consequential", (
+            q, t.signals)
+
+
+def test_a_leaflet_layout_and_a_per_hour_figure_are_recognised() -> None:
+    for q in ("Should the open-day leaflet show the campus map as a photo or a drawing?",
+              "How many drops can one van do in an hour on the ring road?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # "drops" is still the verb when a script drops a table
+    t = QuestionTriager().triage("Do I run it now?", context="The job drops the orders table "
+                                 "in production and there is no backup of it.")
+    assert t.label == "consequential", t.signals
+
+
+def test_office_logistics_are_recognised() -> None:
+    for q in ("Quick check: is Thursday's supplier walkthrough still on?",
+              "Will the town hall meeting be recorded for the night shift?",
+              "Do we round the mileage up or down in the expenses summary?",
+              "How do we usually send the contract renewals, by post or email?",
+              "Is the loading bay big enough for the new pallet truck?",
+              "We're only stocking the two biggest brands, right? That's what we agreed last week.",
+              "Should the menu board list the vegan dishes separately?",
+              "Which diagnostic scanners does the dealer network require?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # the board of directors is still the board
+    t = QuestionTriager().triage("Does the board need to approve this before we sign?")
+    assert t.label == "consequential", t.signals
+
+
+def test_plain_information_questions_are_recognised() -> None:
+    for q in ("Do they collect on bank holidays?",
+              "Do the new key fobs work on the back gate?",
+              "How far is the overflow car park from the hall?",
+              "Has the walk-in freezer been defrosted?",
+              "Is Priya in tomorrow?",
+              "Any update on the new signage for the car park?",
+              "How's the hiring for the summer kitchen staff going?",
+              "Can you remind me who's covering the late shift?",
+              "Has everyone got the new alarm code?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # the same forms, asking about rules, permission or the people we are responsible for
+    for q in ("Do the new shift patterns break the working time rules for the drivers?",
+              "Does the new supervisor get to hire temps without checking with you?",
+              "Do the kids get collected or can they walk home alone after the late club?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_colour_placement_hiding_a_tab_and_a_tag_question_are_recognised() -> None:
+    for q in ("Should the floor plan show the exits in green?",
+              "Should the staff photos be on a plain background or outdoors?",
+              "Should the QR code go on the front or the back of the menu?",
+              "Let's hide the gift cards tab until the new stock is in?",
+              "We said two sizes only for the first print run, didn't we?",
+              "How's the new dishwasher holding up?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # hiding something from someone outside is not tidying; a background check is not layout
+    for q in ("Let's hide the incident reports from the inspector until after the visit?",
+              "Can we skip the background check for the new volunteers?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_remind_me_asks_a_fact_but_a_reminder_is_an_act() -> None:
+    t = QuestionTriager().triage("Can you remind me which van has the tail-lift?")
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    t = QuestionTriager().triage("Please remind me about the payment to the landlord on Friday.")
+    assert "peer_answerable:remind-me" not in t.signals
+
+
+def test_a_question_after_a_sentence_of_context_is_read_for_its_form() -> None:
+    for q in ("The hall has a 32-amp supply, the caretaker says. Does that cover the stage lights?",
+              "Right, the boiler service - is that booked for Monday or Tuesday?",
+              "So we're using the blue logo, yes? Sam said that was settled.",
+              "The quote lists 24 desks. How many desks do we have now?",
+              "Should the seating plan use the table numbers or the team names?",
+              "The school sent two dates. Which one has room for 60 people?",
+              "Did next year's intake at the Bristol campus get the same pack?",
+              "For the allergy poster, do we list the nuts under each dish or in a key?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # a firm "taking" something is a permission, not a capability; a second clause that asks
+    # permission keeps a status question from being waved through
+    for q in ("Can the removals firm take the old laptops with the staff records away?",
+              "The fence failed its check. Is that fixed, and can the children use the yard?",
+              "Is it alright if the trainees take the boat out alone at night?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_minimum_runs_agreed_order_setup_and_scripts() -> None:
+    for q in ("From the kitchen side: what's the minimum order the bakery supplier takes?",
+              "We agreed the stout goes on tap first, right?",
+              "Has the phone company set up the hold music?",
+              "Should the welcome script put the fire exits first?",
+              "Is the garage dry enough for the paper stock?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    for q in ("Does the allergen warning have to be on the front of the pack by law?",
+              "What's the maximum discount we could give the hotel chain?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_strategy_discussion_questions_that_ask_facts() -> None:
+    for q in ("When we say 'mid-market', are we counting by headcount or by revenue?",
+              "For the investor deck, should the churn figures get their own slide?",
+              "The onboarding revamp is separate from this project, isn't it?",
+              "Roughly what does a penetration test for a bank client involve?",
+              "Should the quarterly report compare branches by footfall or by sales?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    for q in ("Is the firm better off with two big clinics instead of five small ones?",
+              "Should next year's plan bet on the export market, or keep it as an experiment?",
+              "Can we run the price rise as an A/B test on our existing customers?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_ledger_figures_contacts_dates_and_rounding() -> None:
+    for q in ("How much did we spend on courier fees last quarter, per the ledger?",
+              "What's the regulator's helpline number?",
+              "What date is the committee meeting where the budget gets approved?",
+              "Should the grants table round to the nearest hundred?",
+              "The supplier said the warranty runs two years, right? That's in their email."):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # our own cash position is not a statistic for the peers
+    for q in ("How much cash do we have left this month?",
+              "How much runway do we have at the moment?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_what_an_agreement_lets_us_do_authority_and_redundancy_reach_the_person() -> None:
+    for q in ("Does the franchise agreement let us open a second shop in the same town?",
+              "Does the site manager have the authority to sign off overtime, or head office?",
+              "Should we make the temporary packing team redundant after Christmas?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+    # a temporary change is still easy to undo
+    t = QuestionTriager().triage("Can we make the one-way system in the car park a temporary "
+                                 "change for the open day?")
+    assert "reversible:undoable" in t.signals
+
+
+def test_blind_style_definitions_past_choices_and_written_facts() -> None:
+    for q in ("Is 'case number' in the new portal what we call the 'file reference'?",
+              "Which of the two booking tools did we keep in the end, ours or theirs?",
+              "The handover date is 3 May, correct? It's in the heads of terms.",
+              "The venue capacity is 120 seated, right?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # who signs is authority, not a step owner; a judgement with a tag is not a plain fact
+    for q in ("Who signs the supplier contracts once we merge, their director or ours?",
+              "We're allowed to keep the deposit if they cancel, right?"):
+        t = QuestionTriager().triage(q)
+        assert t.label == "consequential", (q, t.signals)
+
+
+def test_numerals_ordering_on_a_page_and_copies_of_masters() -> None:
+    for q in ("Should the chapter headings use Roman numerals?",
+              "Should the invoice show the VAT first or the net amount first?",
+              "Can I delete the rough cuts from my own folder? The masters are on the archive "
+              "drive."):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+    # an ordering choice that is a plan, not a page
+    t = QuestionTriager().triage("Should we launch in France first or in Germany first?")
+    assert "stylistic:presentation" not in t.signals
+
+
+def test_a_quoted_term_as_a_choice_and_what_a_label_prints() -> None:
+    for q in ("On the rota, is a 'shift' one day or the whole week?",
+              "Should the parcel labels print the customer's name or the order number on top?"):
+        t = QuestionTriager().triage(q)
+        assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
