@@ -8,6 +8,9 @@ with a logistic regression over features that do not depend on one phrasing:
 * character 3- to 5-grams of every word and word unigrams and bigrams, hashed into
   :data:`DIM` buckets, of every :func:`~mapek.safety.normalise.views` of the text (so encoded,
   fullwidth, homoglyph and zero-width disguises are read undone, as the rules read them);
+* the text's skeleton: the same words with every AI name, agent act, object only an agent
+  touches and "you" replaced by its class (``note to the <AI> : <ACT> <OBJ> to <OBJ>``), as
+  bigrams and trigrams that hold a class, so that a new wording of a known shape scores alike;
 * the structural facts the rules' lexicons compute, as binary features: an AI addressee named,
   an agent act, an object only an agent touches, a vocative, a condition on the reader, a fake
   frame, a sentence that names an AI *and* asks an act, a sentence that leads with an act and
@@ -40,8 +43,8 @@ from pathlib import Path
 from mapek.safety import addressee
 from mapek.safety.normalise import views
 
-__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "Model", "features", "structure", "load", "score",
-           "judge", "Judgement"]
+__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "Model", "features", "structure", "skeleton",
+           "load", "score", "judge", "Judgement"]
 
 DIM = 1 << 16
 """Hash buckets (weights) of the model."""
@@ -56,6 +59,10 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]?")
 _YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
 _STRUCT_WEIGHT = 0.15
 """The value of a structural feature, next to the L2-normalised n-gram block."""
+_SKELETON_WEIGHT = 0.5
+"""The L2 norm of the skeleton block (bigrams and trigrams of :func:`skeleton` holding a
+class)."""
+_CLASSES = frozenset({"<AI>", "<ACT>", "<OBJ>", "<YOU>"})
 _STRUCT_SEARCH = ("vocative", "cond", "third", "frame", "user_override", "steer", "retask",
                   "negated", "strong")
 """Patterns of :mod:`mapek.safety.addressee` whose presence anywhere is a feature (``noun``,
@@ -110,6 +117,30 @@ def structure(text: str) -> set[str]:
     return out
 
 
+def skeleton(text: str) -> list[str]:
+    """The text as classes and words: an AI name is ``<AI>``, an act ``<ACT>``, an object only
+    an agent touches ``<OBJ>``, "you" ``<YOU>``; other words kept lower-cased."""
+    rx = addressee._rx()
+    out: list[str] = []
+    for v in views(text[:MAX_CHARS]):
+        t = v.text
+        marks: list[tuple[int, int, str]] = []
+        for name, pat in (("<AI>", rx["noun"]), ("<ACT>", rx["action"]), ("<OBJ>", rx["object"]),
+                          ("<YOU>", _YOU)):
+            marks += [(m.start(), m.end(), name) for m in pat.finditer(t) if m.end() > m.start()]
+        marks.sort()
+        pos = 0
+        for a, b, name in marks:
+            if a < pos:
+                continue
+            out += _TOKEN.findall(t[pos:a].lower())
+            out.append(name)
+            pos = b
+        out += _TOKEN.findall(t[pos:].lower())
+        out.append("<END>")
+    return out
+
+
 def features(text: str) -> dict[int, float]:
     """Hashed features of ``text``: bucket -> value (n-grams L2-normalised, then structure)."""
     counts: dict[int, int] = {}
@@ -131,9 +162,19 @@ def features(text: str) -> dict[int, float]:
     vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
     norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
     out = {h: x / norm for h, x in vals.items()}
-    for name in structure(text):
+    for name in sorted(structure(text)):  # sorted: the same order in every process
         h = _bucket("L" + name)
         out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
+    sk = skeleton(text)
+    grams: set[str] = set()
+    for i in range(len(sk)):
+        for n in (2, 3):
+            words = sk[i:i + n]
+            if len(words) == n and any(x in _CLASSES for x in words):
+                grams.add(" ".join(words))
+    for g in sorted(grams):
+        h = _bucket("k" + g)
+        out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(grams))
     return out
 
 
