@@ -25,7 +25,8 @@ the training sets alone (see ``benchmarks/train_injection_model.py``, which rebu
 :data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
 
 Cost is linear in the text; only the first :data:`MAX_CHARS` characters are scored (beyond
-that the rules alone decide). Pure Python at inference; the weights are int16, loaded once.
+that the rules alone decide), and runs of more than 48 non-space characters are cut to 48 for
+the lexicon patterns. Pure Python at inference; the weights are int16, loaded once.
 """
 
 from __future__ import annotations
@@ -41,14 +42,14 @@ from functools import cache
 from pathlib import Path
 
 from mapek.safety import addressee
-from mapek.safety.normalise import views
+from mapek.safety.normalise import View, views
 
 __all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "Model", "features", "structure", "skeleton",
            "load", "score", "judge", "Judgement"]
 
 DIM = 1 << 16
 """Hash buckets (weights) of the model."""
-MAX_CHARS = 16_384
+MAX_CHARS = 8_192
 """Only this much of a text is scored by the model."""
 MODEL_PATH = Path(__file__).with_name("injection_model.json")
 
@@ -73,18 +74,25 @@ def _bucket(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
 
 
-def _sentences_of(rx: re.Pattern[str], t: str, starts: list[int]) -> set[int]:
-    return {bisect.bisect_right(starts, m.start()) - 1 for m in rx.finditer(t)}
+_LONG = re.compile(r"\S{48}\S+")
 
 
-def structure(text: str) -> set[str]:
-    """The structural facts of ``text`` (names of binary features), over all its views."""
+def _short(t: str) -> str:
+    """``t`` with every run of more than 48 non-space characters cut to 48 (a blob, a hash, a
+    URL's tail): the lexicons' word patterns would scan such a run once per position."""
+    return _LONG.sub(lambda m: m.group()[:48], t)
+
+
+def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
+    """:func:`structure` and :func:`skeleton` of ``head`` (at most :data:`MAX_CHARS`) from its
+    views ``vs``, in one pass over each view."""
     from mapek.safety.injection import _discusses
 
     rx = addressee._rx()
     out: set[str] = set()
-    for v in views(text[:MAX_CHARS]):
-        t = v.text
+    skel: list[str] = []
+    for v in vs:
+        t = _short(v.text)
         pre = "" if v.kind in ("plain", "script") else "v:"
         if v.kind.startswith("decoded"):
             out.add("decoded")
@@ -95,56 +103,61 @@ def structure(text: str) -> set[str]:
                 out.add(pre + k)
         spans = [m.span() for m in _SENTENCE.finditer(t)]
         starts = [a for a, _ in spans]
-        noun = _sentences_of(rx["noun"], t, starts)
-        act = _sentences_of(rx["action"], t, starts)
-        obj = _sentences_of(rx["object"], t, starts)
-        you = _sentences_of(_YOU, t, starts)
+        marks: list[tuple[int, int, str]] = []
+        found: dict[str, set[int]] = {}
+        for name, pat in (("<AI>", rx["noun"]), ("<ACT>", rx["action"]), ("<OBJ>", rx["object"]),
+                          ("<YOU>", _YOU)):
+            ms = [m.span() for m in pat.finditer(t)]
+            found[name] = {bisect.bisect_right(starts, a) - 1 for a, _ in ms}
+            marks += [(a, b, name) for a, b in ms if b > a]
+        noun, act, obj, you = found["<AI>"], found["<ACT>"], found["<OBJ>"], found["<YOU>"]
         lead = {i for i, (a, b) in enumerate(spans) if rx["lead"].match(t, a, b)}
-        for name, found in (("noun", noun), ("action", act), ("object", obj), ("you", you)):
-            if found:
+        for name, hit in (("noun", noun), ("action", act), ("object", obj), ("you", you)):
+            if hit:
                 out.add(pre + name)
         pairs = (("s:noun+action", noun & act), ("s:noun+action+object", noun & act & obj),
                  ("s:lead", lead), ("s:lead+object", lead & obj), ("s:you+action", you & act),
                  ("s:noun+you", noun & you))
-        for name, found in pairs:
-            if found:
+        for name, hit in pairs:
+            if hit:
                 out.add(pre + name)
-    head = text[:MAX_CHARS]
-    if _discusses(head.lower()):
-        out.add("discusses")
-    if len(addressee._SPEAKER.findall(head)) >= 2:
-        out.add("turns")  # a transcript: "Assistant:" is a speaker, not an address
-    return out
-
-
-def skeleton(text: str) -> list[str]:
-    """The text as classes and words: an AI name is ``<AI>``, an act ``<ACT>``, an object only
-    an agent touches ``<OBJ>``, "you" ``<YOU>``; other words kept lower-cased."""
-    rx = addressee._rx()
-    out: list[str] = []
-    for v in views(text[:MAX_CHARS]):
-        t = v.text
-        marks: list[tuple[int, int, str]] = []
-        for name, pat in (("<AI>", rx["noun"]), ("<ACT>", rx["action"]), ("<OBJ>", rx["object"]),
-                          ("<YOU>", _YOU)):
-            marks += [(m.start(), m.end(), name) for m in pat.finditer(t) if m.end() > m.start()]
         marks.sort()
         pos = 0
         for a, b, name in marks:
             if a < pos:
                 continue
-            out += _TOKEN.findall(t[pos:a].lower())
-            out.append(name)
+            skel += _TOKEN.findall(t[pos:a].lower())
+            skel.append(name)
             pos = b
-        out += _TOKEN.findall(t[pos:].lower())
-        out.append("<END>")
-    return out
+        skel += _TOKEN.findall(t[pos:].lower())
+        skel.append("<END>")
+    if _discusses(head.lower()):
+        out.add("discusses")
+    if len(addressee._SPEAKER.findall(head)) >= 2:
+        out.add("turns")  # a transcript: "Assistant:" is a speaker, not an address
+    return out, skel
+
+
+def structure(text: str) -> set[str]:
+    """The structural facts of ``text`` (names of binary features), over all its views."""
+    head = text[:MAX_CHARS]
+    return _analyse(head, views(head))[0]
+
+
+def skeleton(text: str) -> list[str]:
+    """The text as classes and words: an AI name is ``<AI>``, an act ``<ACT>``, an object only
+    an agent touches ``<OBJ>``, "you" ``<YOU>``; other words kept lower-cased; ``<END>`` after
+    each view."""
+    head = text[:MAX_CHARS]
+    return _analyse(head, views(head))[1]
 
 
 def features(text: str) -> dict[int, float]:
     """Hashed features of ``text``: bucket -> value (n-grams L2-normalised, then structure)."""
+    head = text[:MAX_CHARS]
+    vs = views(head)
     counts: dict[int, int] = {}
-    for v in views(text[:MAX_CHARS]):
+    for v in vs:
         t = _DIGIT.sub("0", _WS.sub(" ", v.text.lower()))
         for w in t.split(" "):
             w = f" {w} "
@@ -162,10 +175,10 @@ def features(text: str) -> dict[int, float]:
     vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
     norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
     out = {h: x / norm for h, x in vals.items()}
-    for name in sorted(structure(text)):  # sorted: the same order in every process
+    names, sk = _analyse(head, vs)
+    for name in sorted(names):  # sorted: the same order in every process
         h = _bucket("L" + name)
         out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
-    sk = skeleton(text)
     grams: set[str] = set()
     for i in range(len(sk)):
         for n in (2, 3):
