@@ -37,6 +37,7 @@ import math
 import re
 import zlib
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -156,22 +157,19 @@ def features(text: str) -> dict[int, float]:
     """Hashed features of ``text``: bucket -> value (n-grams L2-normalised, then structure)."""
     head = text[:MAX_CHARS]
     vs = views(head)
-    counts: dict[int, int] = {}
+    grams: Counter[str] = Counter()
     for v in vs:
         t = _DIGIT.sub("0", _WS.sub(" ", v.text.lower()))
-        for w in t.split(" "):
-            w = f" {w} "
-            for n in (3, 4, 5):
-                for i in range(len(w) - n + 1):
-                    h = _bucket("c" + w[i:i + n])
-                    counts[h] = counts.get(h, 0) + 1
+        padded = [f" {w} " for w in t.split(" ")]
+        grams.update(["c" + w[i:i + n] for w in padded for n in (3, 4, 5)
+                      for i in range(len(w) - n + 1)])
         toks = _TOKEN.findall(t)
-        prev = ""
-        for tok in toks:
-            for key in ("w" + tok, "b" + prev + " " + tok) if prev else ("w" + tok,):
-                h = _bucket(key)
-                counts[h] = counts.get(h, 0) + 1
-            prev = tok
+        grams.update(["w" + tok for tok in toks])
+        grams.update(["b" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
+    counts: dict[int, int] = {}
+    for key, c in grams.items():  # first-seen order: the same in every process
+        h = _bucket(key)
+        counts[h] = counts.get(h, 0) + c
     vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
     norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
     out = {h: x / norm for h, x in vals.items()}
@@ -179,15 +177,15 @@ def features(text: str) -> dict[int, float]:
     for name in sorted(names):  # sorted: the same order in every process
         h = _bucket("L" + name)
         out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
-    grams: set[str] = set()
+    shape: set[str] = set()
     for i in range(len(sk)):
         for n in (2, 3):
             words = sk[i:i + n]
             if len(words) == n and any(x in _CLASSES for x in words):
-                grams.add(" ".join(words))
-    for g in sorted(grams):
+                shape.add(" ".join(words))
+    for g in sorted(shape):
         h = _bucket("k" + g)
-        out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(grams))
+        out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(shape))
     return out
 
 
