@@ -180,8 +180,10 @@ def screen_output(text: str, *, model: bool = True) -> ContentVerdict:
     return ContentVerdict("output", found, len(text), layer, margin)
 
 
-def screen_for_human(text: str, *, model: bool = True) -> ContentVerdict:
-    """Secrets and injected instructions in text about to be shown to a person."""
+def screen_for_human(text: str, *, model: bool = False) -> ContentVerdict:
+    """Secrets and injected instructions in text about to be shown to a person. The learned
+    layer is off by default here: it was trained and measured on tool outputs, and text bound
+    for a person is mostly the agents' own prose (``model=True`` turns it on)."""
     inj, layer, margin = _injections(text, model)
     found = sorted(_scan(text, _SECRETS) + inj, key=lambda f: f.start)
     return ContentVerdict("human", found, len(text), layer, margin)
