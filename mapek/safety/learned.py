@@ -132,9 +132,10 @@ def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
             pos = b
         skel += _TOKEN.findall(t[pos:].lower())
         skel.append("<END>")
-    if _discusses(head.lower()):
+    plain = vs[0].text if vs else head  # normalised: fullwidth or homoglyph labels count
+    if _discusses(plain.lower()):
         out.add("discusses")
-    if len(addressee._SPEAKER.findall(head)) >= 2:
+    if len(addressee._SPEAKER.findall(plain)) >= 2:
         out.add("turns")  # a transcript: "Assistant:" is a speaker, not an address
     return out, skel
 
