@@ -14,7 +14,7 @@ Figures: recall on injections (flagged = ``screen_output(text).flagged``), preci
 positive rate on benign texts, recall and false positives by technique, and time per text.
 
     .venv/bin/python benchmarks/bench_injection.py [--part all|dev|heldout] [--write]
-        [--label TEXT] [--errors]
+        [--label TEXT] [--errors] [--no-model]
 
 ``--errors`` prints the misses of the dev part only; it refuses the held-out part.
 
@@ -42,7 +42,16 @@ from _common import machine, write_figures  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mapek.safety.content import screen_output  # noqa: E402
+from mapek.safety.content import ContentVerdict  # noqa: E402
+from mapek.safety.content import screen_output as _screen_output  # noqa: E402
+
+MODEL = True
+"""``--no-model``: the rules alone (``screen_output(text, model=False)``), as before the learned
+layer (mapek.safety.learned) was added."""
+
+
+def screen_output(text: str) -> ContentVerdict:
+    return _screen_output(text, model=MODEL)
 
 DATA = REPO / "tests" / "data" / "injection_blind1.jsonl"
 DEV2 = REPO / "tests" / "data" / "injection_dev2.jsonl"
@@ -180,9 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summary", action="store_true",
                     help="every development set in one table (blind1 dev and former held-out "
                     "parts, dev2, dev3)")
+    ap.add_argument("--no-model", action="store_true",
+                    help="the rules alone, without the learned layer")
     ap.add_argument("--make-split", action="store_true",
                     help=f"write {SPLIT.relative_to(REPO)} (once, before development)")
     args = ap.parse_args(argv)
+    global MODEL
+    MODEL = not args.no_model
     recs = load()
     if args.make_split:
         if SPLIT.exists():

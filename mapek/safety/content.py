@@ -5,7 +5,11 @@ about to be shown to the human (secrets, injected instructions).
 undoing disguises (:mod:`mapek.safety.injection`, :mod:`mapek.safety.normalise`): text
 addressed to the AI reading it with a directive, role markers and fake system messages, overrides
 of the reader's instructions, the user's data sent out or built into a URL, tool calls written
-into data, delimiter break-outs, in any encoding the text asks to be decoded; and
+into data, delimiter break-outs, in any encoding the text asks to be decoded; then a
+learned layer (:mod:`mapek.safety.learned`, a small linear model over hashed n-grams and the
+rules' structural facts) adds a ``learned`` finding where it is confident and the rules found
+nothing; it never withdraws the rules' findings (the verdict says which layer decided:
+:attr:`ContentVerdict.layer`); and
 :func:`quarantine` wraps the output so that an agent reads it as data, flagged, never as
 instructions. :func:`screen_for_human` finds secrets (API keys, private keys, passwords,
 tokens) and injection in text bound for a person; :func:`redact` masks them.
@@ -21,10 +25,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mapek.safety import injection
+from mapek.safety import injection, learned
 
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
-           "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID"]
+           "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID",
+           "LEARNED_KIND"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
 SECRET_CATALOGUE_ID = "data-exfiltration"
@@ -74,6 +79,12 @@ class ContentVerdict:
     check: Literal["output", "human"]
     findings: list[Finding] = field(default_factory=list)
     chars: int = 0
+    layer: str = "rules"
+    """Which layer flagged injection: ``rules`` (the rules alone), ``model`` (the learned
+    layer flagged what the rules passed: a ``learned`` finding), ``rules+model`` (both),
+    ``none`` (neither)."""
+    margin: float | None = None
+    """The learned layer's margin (log-odds of an injection), None when it did not run."""
 
     @property
     def flagged(self) -> bool:
@@ -95,9 +106,13 @@ class ContentVerdict:
         return sorted(ids)
 
     def summary(self) -> dict[str, object]:
-        return {"check": self.check, "flagged": self.flagged, "kinds": self.kinds,
-                "catalogue_ids": self.catalogue_ids, "chars": self.chars,
-                "excerpts": [_excerpt(f) for f in self.findings[:5]]}
+        out: dict[str, object] = {
+            "check": self.check, "flagged": self.flagged, "kinds": self.kinds,
+            "catalogue_ids": self.catalogue_ids, "chars": self.chars,
+            "excerpts": [_excerpt(f) for f in self.findings[:5]], "layer": self.layer}
+        if self.margin is not None:
+            out["margin"] = round(self.margin, 3)
+        return out
 
 
 def _excerpt(f: Finding) -> str:
@@ -141,19 +156,37 @@ def _scan(text: str, patterns: dict[str, re.Pattern[str]]) -> list[Finding]:
     return out
 
 
-def _injections(text: str) -> list[Finding]:
-    return [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
+LEARNED_KIND = "learned"
+"""The kind of a finding the learned layer made (the rules found nothing it could point at)."""
 
 
-def screen_output(text: str) -> ContentVerdict:
-    """Instructions hidden in a tool's output."""
-    return ContentVerdict("output", _injections(text), len(text))
+def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, float | None]:
+    """The injection findings, the layer that flagged them and the learned layer's margin."""
+    rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
+    if not model:
+        return rules, "rules" if rules else "none", None
+    j = learned.judge(text, bool(rules))
+    if j.layer == "model":
+        head = text[:learned.MAX_CHARS]
+        return [Finding(LEARNED_KIND, 0, len(head), " ".join(head.split())[:120])], j.layer, \
+            j.margin
+    return rules, j.layer, j.margin
 
 
-def screen_for_human(text: str) -> ContentVerdict:
-    """Secrets and injected instructions in text about to be shown to a person."""
-    found = sorted(_scan(text, _SECRETS) + _injections(text), key=lambda f: f.start)
-    return ContentVerdict("human", found, len(text))
+def screen_output(text: str, *, model: bool = True) -> ContentVerdict:
+    """Instructions hidden in a tool's output: the rules, and the learned layer where its
+    model file is installed (``model=False``: the rules alone)."""
+    found, layer, margin = _injections(text, model)
+    return ContentVerdict("output", found, len(text), layer, margin)
+
+
+def screen_for_human(text: str, *, model: bool = False) -> ContentVerdict:
+    """Secrets and injected instructions in text about to be shown to a person. The learned
+    layer is off by default here: it was trained and measured on tool outputs, and text bound
+    for a person is mostly the agents' own prose (``model=True`` turns it on)."""
+    inj, layer, margin = _injections(text, model)
+    found = sorted(_scan(text, _SECRETS) + inj, key=lambda f: f.start)
+    return ContentVerdict("human", found, len(text), layer, margin)
 
 
 def quarantine(text: str, verdict: ContentVerdict, source: str) -> str:
@@ -176,7 +209,7 @@ def redact(text: str, verdict: ContentVerdict) -> str:
         pos = end
     out.append(text[pos:])
     masked = "".join(out)
-    inj = [k for k in verdict.kinds if k in injection.KINDS]
+    inj = [k for k in verdict.kinds if k in injection.KINDS or k == LEARNED_KIND]
     return masked + (f"\n[flagged: reads like injected instructions ({', '.join(inj)})]"
                      if inj else "")
 

@@ -321,7 +321,12 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"<\|\s*(?:im_start|im_end|system|user|assistant|developer|endoftext|end|eot_id|"
             r"start_header_id)\s*\|>|\[/?INST\]|<</?SYS>>|<\|?(?:system|developer)\|?>|"
             r"</?(?:system|user_message|user_input|human_turn|developer|instructions?|"
-            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)", f),
+            r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)|"
+            # a tag named for the AI reader (<llm_instruction>, <ai-note>, <assistant_task>)
+            r"<(?:[\w-]*[_-])?(?:llm|ai|assistant|agent|model|bot)[_-](?:instructions?|"
+            r"directives?|notes?|messages?|tasks?|prompts?|commands?|only|hints?)>|"
+            # an instruction-tuning format's header on its own line (### Instruction:)
+            r"^\s*#{2,4}\s*(?:instruction|instructions)\s*:?\s*$", f),
         "role_label": re.compile(
             rf"{_CS}(?:>\s*|\*\*|\[|#{{1,4}}\s*)?(?P<label>system(?:\s+(?:prompt|message|update|"
             r"instructions?|override|alert))?|developer|human|user|h|assistant|ai|instruction|"
@@ -537,7 +542,8 @@ _CUE: dict[str, tuple[str, ...]] = {
     "if_ai": (" ai", "ai ", "llm", "gpt", "model", "assistant", "agent", "bot", "automat",
               "asked to", "told to", "instructed", "prompted", "before "),
     "role_strong": ("<|", "inst]", "<<", "<system", "<user", "<human", "<developer",
-                    "<instruction", "<admin", "#"),
+                    "<instruction", "<admin", "#", "llm_", "llm-", "ai_", "ai-", "assistant_",
+                    "assistant-", "agent_", "agent-", "model_", "model-", "bot_", "bot-"),
     "role_label": ("system:", "system :", "system]", "system*", "system prompt", "system message",
                    "system update", "system instruction", "system override", "system alert",
                    "developer:", "developer :", "developer]", "human:", "human :", "human]",

@@ -272,7 +272,49 @@ def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
                 r = codecs.encode(seg, "rot13")
                 if _english(r) >= 0.25:
                     add("rot13", r, *m.span())
+                elif seg.count(" ") >= 3 and len(out) < 50:
+                    how, r2 = _unscrambled(seg)
+                    if how:
+                        add(how, r2, *m.span())
     return out
+
+
+_LEET = str.maketrans("0134578@$", "oieastbas")
+_LEET_WORD = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[013457])\w{3,}\b")
+
+
+def _plain_english(s: str, ratio: float) -> bool:
+    """At least five words of two letters or more, three of them and ``ratio`` of all very
+    common English words."""
+    words = [w for w in _WORDS.findall(s.lower()) if len(w) > 1]
+    hits = sum(w in _COMMON for w in words)
+    return len(words) >= 5 and hits >= 3 and hits >= ratio * len(words)
+
+
+def _unscrambled(seg: str) -> tuple[str, str]:
+    """A line that is not English but becomes English written backwards, with leetspeak
+    digits read as letters, or shifted by a Caesar shift other than 13: ``(how, text)``, or
+    ``("", "")``. Stricter than rot13 (five words at least, three of them common ones), and
+    strictest for the 24 shifts."""
+    if len(seg) > 2000:
+        return "", ""
+    r = seg[::-1]
+    if _plain_english(r, 0.3):
+        return "reversed", r
+    if len(_LEET_WORD.findall(seg)) >= 2:
+        r = seg.translate(_LEET)
+        if _plain_english(r, 0.3):
+            return "leet", r
+    if sum("a" <= c <= "z" for c in seg.lower()) < 20:
+        return "", ""
+    for k in range(1, 26):
+        if k == 13:
+            continue
+        r = "".join(chr((ord(c) - 97 + k) % 26 + 97) if "a" <= c <= "z" else
+                    chr((ord(c) - 65 + k) % 26 + 65) if "A" <= c <= "Z" else c for c in seg)
+        if _plain_english(r, 0.4):
+            return "caesar", r
+    return "", ""
 
 
 _CODE_LINE = re.compile(

@@ -1,0 +1,273 @@
+"""A learned second opinion on tool-output injection: a small linear model over hashed features.
+
+The rule detectors of :mod:`mapek.safety.injection` and :mod:`mapek.safety.addressee` catch the
+structures their authors wrote down; on wording they were not developed on they caught about
+seven in ten injections (``benchmarks/RESULTS.injection.md``). This layer scores the same text
+with a logistic regression over features that do not depend on one phrasing:
+
+* character 3- to 5-grams of every word and word unigrams and bigrams, hashed into
+  :data:`DIM` buckets, of every :func:`~mapek.safety.normalise.views` of the text (so encoded,
+  fullwidth, homoglyph and zero-width disguises are read undone, as the rules read them);
+* the text's skeleton: the same words with every AI name, agent act, object only an agent
+  touches and "you" replaced by its class (``note to the <AI> : <ACT> <OBJ> to <OBJ>``), as
+  bigrams and trigrams that hold a class, so that a new wording of a known shape scores alike;
+* the structural facts the rules' lexicons compute, as binary features: an AI addressee named,
+  an agent act, an object only an agent touches, a vocative, a condition on the reader, a fake
+  frame, a sentence that names an AI *and* asks an act, a sentence that leads with an act and
+  names the user or an outside address, "you" next to an act, decoded segments, structured
+  fields, a text that discusses injection, speaker turns of a transcript.
+
+:func:`score` returns the model's margin; :func:`judge` combines it with the rules' verdict:
+the layer only *adds* a flag, where the margin is at least ``threshold``; it never withdraws
+one of the rules' (a veto below a low margin was measured and not shipped: it withdrew a
+blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold was chosen on
+the training sets alone (see ``benchmarks/train_injection_model.py``, which rebuilds
+:data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
+
+Cost is linear in the text; only the first :data:`MAX_CHARS` characters are scored (beyond
+that the rules alone decide), and runs of more than 48 non-space characters are cut to 48 for
+the lexicon patterns. Pure Python at inference; the weights are int16, loaded once.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import re
+import zlib
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mapek.safety import addressee
+from mapek.safety.normalise import View, views
+
+__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "Model", "features", "structure", "skeleton",
+           "load", "score", "judge", "Judgement"]
+
+DIM = 1 << 16
+"""Hash buckets (weights) of the model."""
+MAX_CHARS = 8_192
+"""Only this much of a text is scored by the model."""
+MODEL_PATH = Path(__file__).with_name("injection_model.json")
+
+_WS = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]?")
+_YOU = re.compile(r"\b(?:you|your|yours|yourself)\b", re.I)
+_STRUCT_WEIGHT = 0.15
+"""The value of a structural feature, next to the L2-normalised n-gram block."""
+_SKELETON_WEIGHT = 0.5
+"""The L2 norm of the skeleton block (bigrams and trigrams of :func:`skeleton` holding a
+class)."""
+_CLASSES = frozenset({"<AI>", "<ACT>", "<OBJ>", "<YOU>"})
+_STRUCT_SEARCH = ("vocative", "cond", "third", "frame", "user_override", "steer", "retask",
+                  "negated", "strong")
+"""Patterns of :mod:`mapek.safety.addressee` whose presence anywhere is a feature (``noun``,
+``action``, ``object`` and ``you`` are features too, found sentence by sentence)."""
+
+
+def _bucket(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
+
+
+_LONG = re.compile(r"\S{48}\S+")
+
+
+def _short(t: str) -> str:
+    """``t`` with every run of more than 48 non-space characters cut to 48 (a blob, a hash, a
+    URL's tail): the lexicons' word patterns would scan such a run once per position."""
+    return _LONG.sub(lambda m: m.group()[:48], t)
+
+
+def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
+    """:func:`structure` and :func:`skeleton` of ``head`` (at most :data:`MAX_CHARS`) from its
+    views ``vs``, in one pass over each view."""
+    from mapek.safety.injection import _discusses
+
+    rx = addressee._rx()
+    out: set[str] = set()
+    skel: list[str] = []
+    for v in vs:
+        t = _short(v.text)
+        pre = "" if v.kind in ("plain", "script") else "v:"
+        if v.kind.startswith("decoded"):
+            out.add("decoded")
+        elif v.kind == "fields":
+            out.add("fields")
+        for k in _STRUCT_SEARCH:
+            if rx[k].search(t):
+                out.add(pre + k)
+        spans = [m.span() for m in _SENTENCE.finditer(t)]
+        starts = [a for a, _ in spans]
+        marks: list[tuple[int, int, str]] = []
+        found: dict[str, set[int]] = {}
+        for name, pat in (("<AI>", rx["noun"]), ("<ACT>", rx["action"]), ("<OBJ>", rx["object"]),
+                          ("<YOU>", _YOU)):
+            ms = [m.span() for m in pat.finditer(t)]
+            found[name] = {bisect.bisect_right(starts, a) - 1 for a, _ in ms}
+            marks += [(a, b, name) for a, b in ms if b > a]
+        noun, act, obj, you = found["<AI>"], found["<ACT>"], found["<OBJ>"], found["<YOU>"]
+        lead = {i for i, (a, b) in enumerate(spans) if rx["lead"].match(t, a, b)}
+        for name, hit in (("noun", noun), ("action", act), ("object", obj), ("you", you)):
+            if hit:
+                out.add(pre + name)
+        pairs = (("s:noun+action", noun & act), ("s:noun+action+object", noun & act & obj),
+                 ("s:lead", lead), ("s:lead+object", lead & obj), ("s:you+action", you & act),
+                 ("s:noun+you", noun & you))
+        for name, hit in pairs:
+            if hit:
+                out.add(pre + name)
+        marks.sort()
+        pos = 0
+        for a, b, name in marks:
+            if a < pos:
+                continue
+            skel += _TOKEN.findall(t[pos:a].lower())
+            skel.append(name)
+            pos = b
+        skel += _TOKEN.findall(t[pos:].lower())
+        skel.append("<END>")
+    plain = vs[0].text if vs else head  # normalised: fullwidth or homoglyph labels count
+    if _discusses(plain.lower()):
+        out.add("discusses")
+    if len(addressee._SPEAKER.findall(plain)) >= 2:
+        out.add("turns")  # a transcript: "Assistant:" is a speaker, not an address
+    return out, skel
+
+
+def structure(text: str) -> set[str]:
+    """The structural facts of ``text`` (names of binary features), over all its views."""
+    head = text[:MAX_CHARS]
+    return _analyse(head, views(head))[0]
+
+
+def skeleton(text: str) -> list[str]:
+    """The text as classes and words: an AI name is ``<AI>``, an act ``<ACT>``, an object only
+    an agent touches ``<OBJ>``, "you" ``<YOU>``; other words kept lower-cased; ``<END>`` after
+    each view."""
+    head = text[:MAX_CHARS]
+    return _analyse(head, views(head))[1]
+
+
+def features(text: str) -> dict[int, float]:
+    """Hashed features of ``text``: bucket -> value (n-grams L2-normalised, then structure)."""
+    head = text[:MAX_CHARS]
+    vs = views(head)
+    grams: Counter[str] = Counter()
+    for v in vs:
+        t = _DIGIT.sub("0", _WS.sub(" ", v.text.lower()))
+        padded = [f" {w} " for w in t.split(" ")]
+        grams.update(["c" + w[i:i + n] for w in padded for n in (3, 4, 5)
+                      for i in range(len(w) - n + 1)])
+        toks = _TOKEN.findall(t)
+        grams.update(["w" + tok for tok in toks])
+        grams.update(["b" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
+    counts: dict[int, int] = {}
+    for key, c in grams.items():  # first-seen order: the same in every process
+        h = _bucket(key)
+        counts[h] = counts.get(h, 0) + c
+    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
+    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
+    out = {h: x / norm for h, x in vals.items()}
+    names, sk = _analyse(head, vs)
+    for name in sorted(names):  # sorted: the same order in every process
+        h = _bucket("L" + name)
+        out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
+    shape: set[str] = set()
+    for i in range(len(sk)):
+        for n in (2, 3):
+            words = sk[i:i + n]
+            if len(words) == n and any(x in _CLASSES for x in words):
+                shape.add(" ".join(words))
+    for g in sorted(shape):
+        h = _bucket("k" + g)
+        out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(shape))
+    return out
+
+
+@dataclass(frozen=True)
+class Model:
+    weights: array[int]
+    """int16 weights (``array('h')``), each times ``scale``."""
+    scale: float
+    bias: float
+    threshold: float
+    """A margin at or above this flags the text, whatever the rules say."""
+    meta: dict[str, object]
+
+    def margin(self, feats: dict[int, float]) -> float:
+        w = self.weights
+        return float(self.bias + self.scale * sum(w[h] * x for h, x in feats.items()))
+
+
+def _encode(weights: list[float]) -> tuple[str, float]:
+    top = max((abs(x) for x in weights), default=0.0) or 1.0
+    scale = top / 32767
+    q = array("h", (max(-32767, min(32767, round(x / scale))) for x in weights))
+    import base64
+
+    return base64.b64encode(zlib.compress(q.tobytes(), 9)).decode("ascii"), scale
+
+
+def save(path: Path, weights: list[float], bias: float, threshold: float,
+         meta: dict[str, object]) -> None:
+    """Write a model file (used by the training script)."""
+    if len(weights) != DIM:
+        raise ValueError(f"expected {DIM} weights, got {len(weights)}")
+    blob, scale = _encode(weights)
+    path.write_text(json.dumps({"format": 1, "dim": DIM, "bias": bias, "threshold": threshold,
+                                "scale": scale, "meta": meta, "weights": blob},
+                               indent=1) + "\n", encoding="utf-8")
+
+
+def read(path: Path) -> Model:
+    import base64
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != 1 or data.get("dim") != DIM:
+        raise ValueError(f"{path}: not a model of this version (format 1, dim {DIM})")
+    w = array("h")
+    w.frombytes(zlib.decompress(base64.b64decode(data["weights"])))
+    if len(w) != DIM:
+        raise ValueError(f"{path}: {len(w)} weights, expected {DIM}")
+    return Model(w, float(data["scale"]), float(data["bias"]), float(data["threshold"]),
+                 dict(data.get("meta") or {}))
+
+
+@cache
+def load() -> Model | None:
+    """The shipped model, or None when its file is missing."""
+    return read(MODEL_PATH) if MODEL_PATH.exists() else None
+
+
+def score(text: str, model: Model | None = None) -> float | None:
+    """The model's margin for ``text`` (log-odds that it is an injection), None without a
+    model."""
+    m = model or load()
+    return None if m is None else m.margin(features(text))
+
+
+@dataclass(frozen=True)
+class Judgement:
+    flagged: bool
+    margin: float | None
+    layer: str
+    """``rules`` (the rules flagged it, the model did not), ``model`` (the model flagged what
+    the rules passed), ``rules+model`` (both), ``none`` (neither)."""
+
+
+def judge(text: str, rules_flagged: bool, model: Model | None = None) -> Judgement:
+    """The rules' verdict combined with the model's: the model adds a flag at or above its
+    ``threshold`` and never withdraws one."""
+    m = model or load()
+    if m is None:
+        return Judgement(rules_flagged, None, "rules" if rules_flagged else "none")
+    s = m.margin(features(text))
+    if s >= m.threshold:
+        return Judgement(True, s, "rules+model" if rules_flagged else "model")
+    return Judgement(rules_flagged, s, "rules" if rules_flagged else "none")
