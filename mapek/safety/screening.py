@@ -367,6 +367,28 @@ def _resource_names(name: str) -> tuple[str, ...]:
     return (n, n[m.end():]) if m and len(n) > m.end() else (n,)
 
 
+def _covers(name: str, target: str) -> bool:
+    """``target`` is the resource ``name`` or inside it: the name itself, a path under it
+    (``/srv/app/x/cache`` under ``/srv/app/x``), or a longer address that ends with it
+    (``github.com/acme/web`` for ``acme/web``, ``arn:aws:s3:::acme`` for ``acme``). A parent
+    (``/srv`` of ``/srv/app/x``) or a look-alike sharing a prefix (``/srv/application`` for
+    ``/srv/app``, ``acme-prod`` for ``acme``) is not: deleting it deletes more than the resource.
+    A bare name (``data``) is not any absolute folder of that name (``/var/lib/data``)."""
+    if target == name or target.startswith(name + "/"):
+        return True
+    if target.endswith(":" + name):
+        return True
+    if target.endswith("/" + name):
+        # an address ending in the name; for a filesystem path only a name with a folder in it
+        return not target.startswith(("/", "~")) or "/" in name
+    return False
+
+
+def _names(name: str, text: str) -> bool:
+    """``text`` mentions ``name`` as a whole name, not as part of a longer one."""
+    return re.search(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-]|\.\w)", text) is not None
+
+
 @dataclass
 class ScreeningStats:
     """Counts over a screener's lifetime."""
@@ -424,18 +446,24 @@ class Screener:
         matched = 0
         names = [(_resource_names(name), res) for name, res in ctx.resources.items()]
         for t in targets:
-            hit = None
+            hits: list[str] = []
             for ns, res in names:
-                if any(n and (t == n or t.startswith(n + "/") or n.startswith(t + "/")
-                              or t.endswith(("/" + n, ":" + n))) for n in ns):
-                    hit = ctx.owner(res.created_by) if not res.protected else "human"
-                    break
-            if hit is not None:
+                owner = ctx.owner(res.created_by) if not res.protected else "human"
+                if any(n and _covers(n, t) for n in ns):
+                    hits.append(owner)
+                elif owner == "human" and any(n and _covers(t, n) for n in ns):
+                    hits.append(owner)  # a parent of what a human made takes it with it
+            if hits:
                 matched += 1
-                involved.append(hit)
+                involved.append("human" if "human" in hits else hits[0])
         for ns, res in names:
-            if any(len(n) >= 3 and n in evidence for n in ns):
-                involved.append(ctx.owner(res.created_by) if not res.protected else "human")
+            owner = ctx.owner(res.created_by) if not res.protected else "human"
+            # a name seen in the evidence: any mention protects what a human made; only the
+            # whole name (not ``acme`` inside ``acme-cache``) counts as the run's own
+            if owner == "human" and any(len(n) >= 3 and n in evidence for n in ns):
+                involved.append(owner)
+            elif owner != "human" and any(len(n) >= 3 and _names(n, evidence) for n in ns):
+                involved.append(owner)
         if "human" in involved:
             return "human"
         if involved and all(o == "this-run" for o in involved) and matched == len(targets):

@@ -1033,3 +1033,63 @@ def test_environment_names_other_than_production_and_sandbox_are_accepted() -> N
     assert screen_plan(plan, ScreenContext(environment="qa")).verdict == "needs_approval"
     with pytest.raises(ValueError, match="environment is empty"):
         ScreenContext(environment=" ")
+
+
+# -- ownership: only a run-owned resource itself and what is under it are the run's own ---------
+
+@pytest.mark.parametrize(("cmd", "owned"), [
+    ("rm -rf /srv", "/srv/app/x"),  # a parent of what the run made
+    ("rm -rf /srv/app", "/srv/app/x"),
+    ("rm -rf ~", "~/work/run-1"),
+    ("rm -rf /srv/app/x/../..", "/srv/app/x"),  # out of it by ..
+    ("rm -rf /srv/application", "/srv/app"),  # a sibling sharing a prefix
+    ("aws s3 rm s3://acme --recursive", "s3://acme/run-1"),
+    ("aws s3 rb s3://acme-tmp-2 --force", "bucket:acme-tmp"),
+    ("psql -c 'DROP TABLE orders_archive'", "table:orders"),
+    ("kubectl delete ns team-a-blue", "namespace:team-a"),
+    ("rm -rf /var/lib/data", "data"),  # a bare name is not any folder of that name
+])
+def test_an_ancestor_or_look_alike_of_a_run_resource_is_not_the_runs(cmd: str,
+                                                                     owned: str) -> None:
+    v = sh(cmd, {"resources": [owned]})
+    assert v.verdict != "allow", v.reasons
+    assert not any("created by this run" in r.why for r in v.reasons), v.reasons
+
+
+@pytest.mark.parametrize(("cmd", "owned"), [
+    ("rm -rf /srv/app/x", "/srv/app/x"),
+    ("rm -rf /srv/app/x/cache", "/srv/app/x"),
+    ("aws s3 rm s3://acme/run-1 --recursive", "s3://acme/run-1"),
+    ("psql -c 'DROP TABLE orders'", "table:orders"),
+    ("kubectl delete ns team-a", "namespace:team-a"),
+])
+def test_a_run_resource_and_what_is_under_it_stay_the_runs(cmd: str, owned: str) -> None:
+    assert passes(sh(cmd, {"resources": [owned]})), sh(cmd, {"resources": [owned]}).reasons
+
+
+def test_what_the_plan_created_earlier_owns_only_itself_and_below() -> None:
+    made = {"tool": "bash", "args": {"command": "aws s3 mb s3://run-tmp-1"}}
+    for cmd in ("aws s3 rb s3://run-tmp-10 --force", "aws s3 rb s3://run-tmp --force",
+                "aws s3 rm s3://run-tmp-1/../billing --recursive"):
+        v = screen_plan({"steps": [made, {"tool": "bash", "args": {"command": cmd}}]})
+        assert v.verdict != "allow", (cmd, v.reasons)
+    for cmd in ("aws s3 rb s3://run-tmp-1 --force", "aws s3 rm s3://run-tmp-1/out --recursive"):
+        v = screen_plan({"steps": [made, {"tool": "bash", "args": {"command": cmd}}]})
+        assert passes(v), (cmd, v.reasons)
+
+
+def test_a_run_resource_named_in_the_evidence_alone_does_not_clear_a_plan() -> None:
+    # the run made bucket acme; a prose delete of another bucket whose name contains it
+    v = screen_text("Delete the acme-old bucket", {"resources": ["bucket:acme"]})
+    assert v.verdict != "allow", v.reasons
+
+
+def test_a_run_resource_inside_a_longer_name_in_the_evidence_is_not_the_runs() -> None:
+    assert sh("redis-cli -h acme-cache FLUSHALL", {"resources": ["acme"]}).verdict != "allow"
+    assert passes(sh("redis-cli -h acme-cache FLUSHALL", {"resources": ["acme-cache"]}))
+
+
+@pytest.mark.parametrize("cmd", ["rm -rf /tmp/x/../../etc", "rm -rf /tmp/../srv",
+                                 "rm -rf /tmp/run-1/../../", "rm -f /dev/null/../../etc/passwd"])
+def test_a_scratch_path_that_climbs_out_by_dots_is_not_scratch(cmd: str) -> None:
+    assert sh(cmd).verdict != "allow", sh(cmd).reasons
