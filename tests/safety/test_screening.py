@@ -1093,3 +1093,71 @@ def test_a_run_resource_inside_a_longer_name_in_the_evidence_is_not_the_runs() -
                                  "rm -rf /tmp/run-1/../../", "rm -f /dev/null/../../etc/passwd"])
 def test_a_scratch_path_that_climbs_out_by_dots_is_not_scratch(cmd: str) -> None:
     assert sh(cmd).verdict != "allow", sh(cmd).reasons
+
+
+# -- an unfamiliar CLI whose subcommand names a removal is recognised, not merely held -----------
+
+@pytest.mark.parametrize("cmd", [
+    "foo-cli project destroy web-staging",
+    "nomadctl job purge billing-api",
+    "xyz remove-all --space finance",
+    "vaultkeeper secrets delete payments/stripe",
+    "orbit-admin tenant wipe acme-eu --yes",
+    "kafka-delete-records.sh --bootstrap-server k:9092 --offset-json-file offsets.json",
+])
+def test_an_unfamiliar_cli_removal_is_a_recognised_finding(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert rules_of(v) & {"cli.generic-delete", "cloud.delete"}, v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "storectl osd safe-to-destroy osd.3",
+    "acmectl can-delete bucket-1",
+    "foo-cli list-deleted --since 7d",
+    "make -n purge-data DATA_DIR=/var/lib/app",
+])
+def test_a_question_about_a_removal_or_a_dry_run_is_not_one(cmd: str) -> None:
+    assert not rules_of(sh(cmd)) & {"cli.generic-delete", "cloud.delete"}, sh(cmd).reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "paycli customers delete cus_test_9QX",
+    "RAILS_ENV=test bin/rails db:drop db:create",
+    "gridctl cluster destroy smoke-7f3a",
+])
+def test_a_removal_of_a_test_or_scratch_object_is_left_to_the_judge(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict != "allow" and v.basis == "held", v.reasons
+
+
+def test_a_description_claiming_the_target_is_the_runs_is_left_to_the_judge() -> None:
+    step = {"tool": "shell", "args": {"command": "vmctl destroy 77 --purge"}}
+    v = screen_plan({"steps": [step]})
+    assert v.verdict == "needs_approval" and v.basis == "recognised"
+    for claim in ("remove the VM this run cloned", "delete the throwaway VM",
+                  "see how much destroy would reclaim"):
+        v = screen_plan({"steps": [{**step, "description": claim}]})
+        assert v.verdict == "needs_approval" and v.basis == "held", (claim, v.reasons)
+    # the claim never softens a catastrophic finding
+    v = screen_plan({"steps": [{"tool": "shell", "args": {"command": "rm -rf /"},
+                                "description": "clean the scratch dir this run created"}]})
+    assert v.verdict == "deny" and v.basis == "recognised"
+
+
+def test_resources_written_in_words_are_named_by_their_identifiers() -> None:
+    ctx = {"resources": ["volume it-box-77-data", "stripe test customer cus_test_9QX"]}
+    assert passes(sh("docker volume rm it-box-77-data", ctx))
+    assert passes(sh("paycli customers delete cus_test_9QX", ctx))
+    # plain words in the description name nothing: 'volume' is not a resource
+    assert sh("docker volume rm volume", ctx).verdict != "allow"
+    assert sh("docker volume rm it-box-77-data-old", ctx).verdict != "allow"
+    assert sh("paycli customers delete cus_live_1", ctx).verdict != "allow"
+
+
+def test_naming_something_the_run_made_but_not_only_that_is_left_to_the_judge() -> None:
+    ctx = {"run_id": "r1", "resources": {"dbhost/payments/run-1": {"created_by": "run:r1"}}}
+    v = sh("dbhostctl branch delete payments run-1 --org acme --force", ctx)
+    assert v.verdict == "needs_approval" and v.basis == "held", v.reasons
+    v = sh("dbhostctl branch delete payments main --org acme --force", ctx)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons

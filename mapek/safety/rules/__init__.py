@@ -74,6 +74,19 @@ append insert draft schedule""".split())
 """A tool that authors something: its arguments are content, not the agent's intent."""
 
 
+_CLAIM = re.compile(
+    r"\b(?:this\s+run|the\s+run|we|i)\s+(?:just\s+|already\s+)?(?:created|made|cloned|started|"
+    r"submitted|triggered|spun\s+up|launched|set\s+up|opened|uploaded|added|provisioned)\b|"
+    r"\b(?:created|made|cloned|started|submitted|triggered|launched|spun\s+up|provisioned)\s+"
+    r"(?:by|in|earlier\s+in|for|during)\s+this\s+run\b|\bthis\s+run'?s\b|\bfrom\s+this\s+run\b|"
+    r"\bthrowaway\b|\bsee\s+how\s+much\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
+    re.I)
+"""A step description that says its target is the run's own (``the test mailbox this run
+created``, ``the throwaway VM``) or that the command only shows what it would do (``see how
+much obliterate would reclaim``): a claim the rules cannot check, so a destructive finding on
+that step is left to the judge (held without one) rather than recognised."""
+
+
 @dataclass
 class FieldBudget:
     """How much text is scanned: per field, and in total for one plan."""
@@ -185,6 +198,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                     found.extend(scan_code(text, state))
                 else:
                     found.extend(scan_migrations(text))
+    if description and _CLAIM.search(description[:2000]):
+        for f in found:  # the words claim what the rules cannot check: the judge weighs them
+            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive":
+                f.certain = False
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))

@@ -912,16 +912,21 @@ _DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|fi
 
 def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list[Finding]:
     """An unfamiliar CLI whose subcommand says delete/destroy/drop/purge/del/flushall/reset, or
-    that carries a delete flag (``--delete``, ``-purge``), or that garbage-collects after a
-    stop/delete earlier in the plan (``nomad job stop`` then ``nomad system gc``): unsure, so a
-    human (or the judge) looks. ``reset`` counts only next to a database word; package
-    managers and ``--dry-run``/``--check`` runs are left alone."""
+    that carries a delete flag (``--delete``, ``-purge``), or whose own name says it
+    (``kafka-delete-records.sh``): a removal the rules recognise (``foo-cli project destroy X``,
+    ``nomadctl job purge``, ``xyz remove-all``), whatever the CLI. It is unsure (a human or the
+    judge looks) only where the rules cannot weigh it: the target is marked as a test or
+    scratch object (``cus_test_...``, ``smoke-7f3a``), or the removal is inferred
+    (``gc``/``prune`` after a stop earlier in the plan, ansible's ``state=absent``). A
+    subcommand that asks about a removal (``safe-to-destroy``, ``can-delete``,
+    ``list-deleted``) is not one. ``reset`` counts only next to a database word; package
+    managers and dry runs (``--dry-run``, ``make -n``) are left alone."""
     if cmd in _PACKAGE_TOOLS or cmd in _HANDLERS or cmd in _NOT_CLI or is_dry_run(argv) or \
-            not _CLI_NAME.fullmatch(cmd):
+            not _CLI_NAME.fullmatch(cmd) or _dry_short_flag(cmd, argv):
         return []
     if any(a == "state=absent" or "state=absent" in a for a in argv):
         return [Finding("cloud.delete", snippet(line), (), certain=False)]
-    subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a)]
+    subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a) and not _ASKS.match(a)]
     if "." in cmd and not cmd.endswith((".sh", ".py", ".rb", ".pl")):
         return []  # a file name (``notes.txt``), not a command
     stopped = cmd in state.stopped
@@ -936,20 +941,54 @@ def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list
         if m.group(1).lower() == "reset" and not (_DB_WORD.search(a) or _DB_WORD.search(cmd)):
             continue
         if m.group(1).lower() in _OLD_VERBS:
-            names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
+            names = _removal_targets(argv[argv.index(a) + 1:]) or \
+                tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
             owned = bool(names) and all(state.owns(n) for n in names)
-            return [Finding("cloud.delete", snippet(line), names, certain=False, owned=owned)]
+            return [Finding("cloud.delete", snippet(line), names, certain=not _soft(argv, line),
+                            owned=owned)]
         names = _cli_objects(argv[argv.index(a) + 1:])
         owned = bool(names) and all(state.owns(n) for n in names)
-        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
+        return [Finding("cli.generic-delete", snippet(line), names, certain=not _soft(argv, line),
+                        owned=owned)]
     flags = [a for a in argv if a.startswith("-") and _CLI_FLAG.match(a.split("=", 1)[0])]
     if flags or (argv and _CLI_VERB.search(cmd.rsplit(".", 1)[0] if "." in cmd else cmd) and
                  "-" in cmd):  # the verb in the command's own name: kafka-delete-records.sh
         state.stopped.add(cmd)
         names = _cli_objects(argv)
         owned = bool(names) and all(state.owns(n) for n in names)
-        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
+        return [Finding("cli.generic-delete", snippet(line), names, certain=not _soft(argv, line),
+                        owned=owned)]
     return []
+
+
+_ASKS = re.compile(r"^(?:safe|can|is|has|check|test|list|get|show|describe|count|verify|"
+                   r"preview|plan|estimate)[-_](?:to[-_])?\w", re.I)
+"""A subcommand that asks about a removal (``safe-to-destroy``, ``can-delete``,
+``list-deleted``, ``plan-destroy``): a question, not the act."""
+_SOFT = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|sandbox|"
+                   r"dummy|fixture|example|demo)(?:$|[^a-z])", re.I)
+"""Words in a removal's operands that mark the object as a test or scratch one (``cus_test_1``,
+``mapek-smoke-7f3a``): the rules cannot weigh them, so the finding is left to the judge."""
+
+
+_TEST_ENV = re.compile(r"^[A-Z_]*ENV(?:IRONMENT)?=(?:test|testing|ci|local)$")
+
+
+def _soft(argv: list[str], line: str = "") -> bool:
+    return any(_SOFT.search(a) for a in argv if not a.startswith("-")) or any(
+        _TEST_ENV.match(w) for w in line.split()[:4])
+
+
+_DRY_SHORT_FLAG = {"make": "n", "gmake": "n", "rsync": "n", "brew": "n", "apt": "s",
+                   "apt-get": "s", "ansible-playbook": "C", "ansible": "C"}
+
+
+def _dry_short_flag(cmd: str, argv: list[str]) -> bool:
+    """A tool's own short dry-run flag (``make -n purge-data``): it prints, it does nothing."""
+    letters = _DRY_SHORT_FLAG.get(cmd, "")
+    return bool(letters) and any(re.fullmatch(r"-[A-Za-z]+", a) and bool(set(a[1:]) &
+                                                                        set(letters))
+                                 for a in argv)
 
 
 _OBJECT_FLAGS = frozenset("""--topic --name --group --bucket --namespace --id --job --database
@@ -965,6 +1004,35 @@ def _cli_objects(argv: list[str]) -> tuple[str, ...]:
         return tuple(named[:4])
     ops = [a for a in argv if not a.startswith("-")]
     return tuple(ops[-1:])
+
+
+_BOOL_FLAG = re.compile(r"^--?(?:f|y|a|r|R|q|force|yes|all|recursive|cascade|quiet|now|noprompt|"
+                        r"no-prompt|no-input|permanent|permanently|hard|confirm|purge|"
+                        r"non-interactive|assume-yes)$")
+
+
+def _removal_targets(rest: list[str]) -> tuple[str, ...]:
+    """The objects of a removal verb: the operands after it (a flag's value is not one:
+    ``--org acme``) and the values of object flags (``--name run-1``)."""
+    out: list[str] = []
+    skip = False
+    for i, x in enumerate(rest):
+        if skip:
+            skip = False
+            continue
+        if x.startswith("-"):
+            key = x.split("=", 1)[0]
+            if "=" in x:
+                if key in _OBJECT_FLAGS:
+                    out.append(x.split("=", 1)[1])
+            elif key in _OBJECT_FLAGS and i + 1 < len(rest):
+                out.append(rest[i + 1])
+                skip = True
+            elif not _BOOL_FLAG.match(key) and not _CLI_FLAG.match(key):
+                skip = True  # --org acme: the flag's value
+            continue
+        out.append(x)
+    return tuple(dict.fromkeys(out))[:4]
 
 
 _OLD_VERBS = frozenset("""delete destroy drop purge wipe rm terminate nuke erase truncate flush
