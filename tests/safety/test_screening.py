@@ -1161,3 +1161,25 @@ def test_naming_something_the_run_made_but_not_only_that_is_left_to_the_judge() 
     assert v.verdict == "needs_approval" and v.basis == "held", v.reasons
     v = sh("dbhostctl branch delete payments main --org acme --force", ctx)
     assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "snapkeeper forget --prune --keep-last 1 /mnt/repo",
+    "pkgctl uninstall openssl-libs",
+    "lakectl branch delete lakefs://analytics/exp-3",
+    "schemactl drop-all --url jdbc:postgresql://db/app",
+])
+def test_a_destroy_verb_of_a_cli_no_rule_reads_is_a_recognised_removal(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert rules_of(v) & {"cli.generic-delete", "cloud.delete"}, v.reasons
+
+
+@pytest.mark.parametrize("cmd", ["make clean", "just clean", "storectl osd safe-to-destroy osd.3",
+                                 "snapkeeper forget --keep-last 1 /tmp/test-repo",
+                                 "lakectl gc run --repo analytics",  # housekeeping verbs
+                                 "schemactl clean --url jdbc:postgresql://db/app",
+                                 "apt-get purge -y nginx"])
+def test_a_build_target_a_question_or_a_test_object_is_not_a_recognised_removal(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "allow" or v.basis == "held", v.reasons

@@ -34,13 +34,17 @@ from typing import Any
 
 from mapek.safety.rules.shellparse import peel
 
+DESTROY_VERB = "a verb that removes an object"
+"""Said in a reason when a command no destructive rule reads names a removal as its verb
+(``restic forget``, ``dvc gc``): the screener turns it into a recognised removal."""
+
 MAX_CHARS = 65_536
 """Text longer than the rules read in full (their per-field budget) is not recognised: what
 was not read cannot be vouched for."""
 
-__all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
-           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS",
-           "DESTROY_VERBS"]
+__all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
+           "unrecognised_shell", "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS",
+           "CHANGE_VERBS", "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
@@ -161,8 +165,9 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
 _LISTERS = frozenset("list ls show status describe get view info inspect".split())
 """Read verbs that, after a noun that is also a verb, are the act (``gh release list``,
 ``nomad job status``: the release and the job are what is listed)."""
-_PREDICATE = re.compile(r"^(?:is|has|can|does)[-_][a-z]", re.I)
-"""``systemctl is-enabled``, ``has-...``: a question about state."""
+_PREDICATE = re.compile(r"^(?:(?:is|has|can|does)[-_]|(?:safe|ok)[-_]to[-_])[a-z]", re.I)
+"""``systemctl is-enabled``, ``has-...``, ``ceph osd safe-to-destroy``: a question about
+state."""
 _RENDERS_SQL = re.compile(r"^(?:\w+[-_]?sql|sql[-_]?\w+)$", re.I)
 """``updateSQL``, ``rollback-sql``, ``sqlmigrate``: a migration verb that prints its SQL."""
 
@@ -362,6 +367,27 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
             return "read"  # firewall-cmd --list-all, kafka-topics --describe
     return verb
+
+
+_HOUSEKEEPING = frozenset("gc prune vacuum compact clean cleanup tidy flush evict expire".split())
+"""Removal verbs that name no object, only what is unreferenced or old (``git gc``,
+``nomad system gc``, ``dvc gc``): whether that loses anything depends on what is kept, so
+the judge weighs them."""
+_PACKAGE_CLIS = frozenset("""npm-local apt apt-get dnf yum brew pip pip3 pipx uv poetry conda mamba
+cargo gem go rustup snap flatpak choco winget pacman zypper apk port pkg opkg""".split())
+"""Package managers: removing a package is undone by installing it again."""
+
+
+def _names_removal(name: str, rest: list[str]) -> bool:
+    """A command line whose verb names the removal of an object (``restic forget``, ``npm
+    unpublish``, ``flyway clean`` is housekeeping): a CLI-shaped name (``Plan:`` or ``Do`` is
+    prose), not a package manager, and a verb that is not housekeeping."""
+    if not re.fullmatch(r"[a-z][\w.-]*", name) or name in _PACKAGE_CLIS:
+        return False
+    for w in _subcommands(rest):
+        if verb_class(w) == "destroy":
+            return not any(t in _HOUSEKEEPING for t in _tokens(w))
+    return False
 
 
 _REDIS_READ = frozenset("""GET MGET KEYS SCAN INFO TTL PTTL TYPE EXISTS HGET HGETALL HKEYS HLEN
@@ -858,6 +884,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None
         if verb is None:
             return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
+        if verb == "destroy" and low in _BUILD_TOOLS:  # make clean: a target the rules
+            return f"{name}: a build target that removes ({' '.join(_subcommands(rest))[:60]})"
+        if verb == "destroy" and _names_removal(name, rest):
+            return f"{name}: {DESTROY_VERB} ({' '.join(_subcommands(rest))[:60]})"
         return f"{name}: a {verb} verb ({' '.join(_subcommands(rest))[:60]})"
     if low in _REMOVERS:
         return _removes(name, rest)
@@ -1378,8 +1408,9 @@ def step_targets(tool: str, args: Mapping[str, Any]) -> tuple[str, ...]:
                         if "=" in a:
                             out.append(a.split("=", 1)[1])
                         continue
-                    if verb_class(a) is not None or a.lower() in _NEUTRAL:
-                        continue
+                    if not re.search(r"[/\\:@]", a) and (verb_class(a) is not None or
+                                                       a.lower() in _NEUTRAL):
+                        continue  # a verb word (``job status``), not a path or an address
                     out.append(a)
         elif k in _TARGET_KEYS and len(value) < 300:
             out.append(value)
