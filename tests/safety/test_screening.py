@@ -1183,3 +1183,41 @@ def test_a_destroy_verb_of_a_cli_no_rule_reads_is_a_recognised_removal(cmd: str)
 def test_a_build_target_a_question_or_a_test_object_is_not_a_recognised_removal(cmd: str) -> None:
     v = sh(cmd)
     assert v.verdict == "allow" or v.basis == "held", v.reasons
+
+
+# -- resources written in words in prose are the step's objects ---------------------------------
+
+@pytest.mark.parametrize(("text", "target"), [
+    ("Delete the reporting bucket called acme-exports-7", "acme-exports-7"),
+    ("Drop the table named invoices_2019", "invoices_2019"),
+    ("Drop the invoices table", "invoices"),
+    ("Purge bucket acme-logs-2024 today", "acme-logs-2024"),
+    ("Remove the folder called drafts-q3", "drafts-q3"),
+    ("Wipe the directory /srv/exports", "/srv/exports"),
+])
+def test_a_thing_named_in_words_is_the_target_and_recognised(text: str, target: str) -> None:
+    v = screen_text(text)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert target in v.reasons[0].targets, v.reasons
+    kind = "path" if target.startswith("/") else "thing"
+    mine = {"resources": [target if kind == "path" else f"res:{target}"]}
+    assert screen_text(text, mine).verdict == "allow", screen_text(text, mine).reasons
+    human = {"resources": {target: {"created_by": "human"}}}
+    assert screen_text(text, human).verdict == "deny"
+
+
+def test_a_parent_named_in_prose_of_a_run_folder_is_not_the_runs() -> None:
+    v = screen_text("Remove the directory /srv", {"resources": ["/srv/app/x"]})
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("text", [
+    "Remove dangling images on the build host",
+    "Find the laptop wipe procedure page",
+    "Don't drop the table named orders",
+    "Remove the temp folder /tmp/run-3",
+    "Drop downloaded package files",
+])
+def test_prose_named_object_look_alikes_are_never_a_sure_flag(text: str) -> None:
+    v = screen_text(text)
+    assert v.verdict == "allow" or v.basis == "held", v.reasons

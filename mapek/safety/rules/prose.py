@@ -153,7 +153,7 @@ _FRAMES = re.compile(
     r"lint\w*|test\s+(?:that|whether|if)|who\s+(?:deleted|dropped|removed|wiped))\b", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|;\s*|:\s+|\s+-{1,2}\s+|,?\s+(?:and\s+)?then\s+|"
                     r",\s+(?:after\s+that|afterwards|finally|next)\s*,?\s*")
-_WORD = re.compile(r"(?<![\w-])[a-z0-9$][a-z0-9'_./-]*")
+_WORD = re.compile(r"(?<![\w-])(?:[/~](?=[a-z0-9._-])|[a-z0-9$])[a-z0-9'_./~-]*")
 _CMD_LINE = re.compile(r"^\s*(?:\d+[.)]\s+)?(?:[$#>]\s+)?(?:sudo\s+)?([A-Za-z][\w.-]*)\s"
                        r"(?=.*\s-{1,2}\w)")
 
@@ -198,6 +198,9 @@ def _object(words: list[str], i: int, prev_words: list[str]) -> tuple[str, str]:
         return (np[-1] if np else "", "own")
     if not np:
         return ("", "none")
+    named = _named_object(np)
+    if named is not None:
+        return named
     if np[0] in _PRONOUNS and np[0] not in ("everything", "all"):
         for w in reversed(prev_words[-16:]):
             if w in _VALUABLE:
@@ -214,6 +217,55 @@ def _object(words: list[str], i: int, prev_words: list[str]) -> tuple[str, str]:
     if any(w in _VALUABLE for w in np):
         return (head, "valuable" if quant else "modifier")
     return (head, "unknown")
+
+
+_NAMING = frozenset("called named titled labelled labeled id".split())
+_KIND_SKIP = frozenset("everything all data records rows resources state history".split())
+"""Valuable nouns too general to be a kind that a name follows (``all data called``)."""
+_IDENTISH = re.compile(r"(?=.*[\d_./:@-])[a-z0-9$][\w./:@-]*|[/~][\w./~-]+")
+
+
+def _kind(w: str) -> bool:
+    """A noun that names the kind of a thing (bucket, table, folder), which a name can go with."""
+    if w in _KIND_SKIP or w in _PRONOUNS:
+        return False
+    return _kind_valuable(w) or w in ("folder", "folders", "directory", "directories", "dir",
+                                      "share", "shares", "file", "files")
+
+
+def _kind_valuable(w: str) -> bool:
+    return w not in _KIND_SKIP and (w in _VALUABLE or (w.endswith("s") and w[:-1] in _VALUABLE))
+
+
+def _named_object(np: list[str]) -> tuple[str, str] | None:
+    """A thing named in words: ``the staging bucket called foo``, ``the table named orders``,
+    ``bucket acme-logs``, ``the orders table``, ``the folder /srv/old``: its name is the target
+    (the screener matches it against the context's resources) and the object counts as
+    valuable (the kind says what it is), unless the name marks it low-value or scratch."""
+    from mapek.safety.rules._base import classify_path
+
+    toks = [w.strip(".,'\"`") for w in np]
+    toks = [w for w in toks if w and w not in _DETERMINERS]
+    for k, w in enumerate(toks):
+        if w in _NAMING and 0 < k < len(toks) - 1 and _kind(toks[k - 1]):
+            return _name_class(toks[k + 1])
+    for k, w in enumerate(toks[:-1]):
+        if _kind(w) and _IDENTISH.fullmatch(toks[k + 1]):
+            return _name_class(toks[k + 1])
+    if len(toks) >= 2 and _kind_valuable(toks[-1]) and toks[-2] not in _QUANT and \
+            toks[-2] not in _KIND_SKIP and re.fullmatch(r"[a-z0-9][\w.-]*", toks[-2]):
+        return _name_class(toks[-2])
+    for w in toks:
+        if w[:1] in ("/", "~") and len(w) > 1:
+            return _name_class(w) if classify_path(w) not in ("scratch", "regenerable",
+                                                               "null") else (w, "low")
+    return None
+
+
+def _name_class(name: str) -> tuple[str, str]:
+    if name in _LOW or (name.endswith("s") and name[:-1] in _LOW) or _OWN_CUES.fullmatch(name):
+        return (name, "low")
+    return (name, "valuable")
 
 
 _EUPHEMISMS: list[tuple[str, re.Pattern[str], bool]] = [
