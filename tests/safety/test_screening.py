@@ -1221,3 +1221,54 @@ def test_a_parent_named_in_prose_of_a_run_folder_is_not_the_runs() -> None:
 def test_prose_named_object_look_alikes_are_never_a_sure_flag(text: str) -> None:
     v = screen_text(text)
     assert v.verdict == "allow" or v.basis == "held", v.reasons
+
+
+# -- a write request says what it does by the endpoint it names ---------------------------------
+
+@pytest.mark.parametrize("args", [
+    {"method": "POST", "url": "https://files.example.com/2/files/delete_batch",
+     "body": {"entries": [{"path": "/Team/Contracts"}]}},
+    {"method": "POST", "url": "https://nas.example.com/api/v2/pool/id/3/export",
+     "body": {"cascade": True, "destroy": True}},
+    {"method": "POST", "url": "https://wiki.example.com/api/spaces/OPS/purge"},
+])
+def test_a_write_request_to_an_endpoint_that_removes_is_a_recognised_removal(
+        args: dict[str, Any]) -> None:
+    v = call("http_request", **args)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("args", [
+    {"method": "POST", "url": "https://metrics.example.com/api/v1/admin/tsdb/snapshot"},
+    {"method": "POST", "url": "https://idp.example.com/api/v2/jobs/users-exports",
+     "body": {"format": "csv"}},
+    {"method": "POST", "url": "https://search.example.com/logs-2026/_search",
+     "body": {"query": {"match_all": {}}}},
+])
+def test_a_post_that_only_reads_or_copies_out_is_recognised_safe(args: dict[str, Any]) -> None:
+    v = call("http_request", **args)
+    assert v.verdict == "allow" and v.basis == "recognised", v.reasons
+
+
+def test_a_post_that_acts_on_the_world_stays_held() -> None:
+    for url in ("https://mail.example.com/v3/mail/send", "https://home.example/api/lock/unlock",
+                "https://pool.example.com/api/v2/pool/id/3/export"):
+        v = call("http_request", method="POST", url=url, body={"destroy": False})
+        if url.endswith("/export"):
+            assert v.verdict == "allow", v.reasons  # an export that destroys nothing
+        else:
+            assert v.verdict == "needs_approval" and v.basis == "held", (url, v.reasons)
+
+
+@pytest.mark.parametrize(("cmd", "removes"), [
+    ("curl -s -X POST 'http://tsdb:9090/api/v1/admin/tsdb/delete_series?match[]=up'", True),
+    ("curl -X POST -H 'X-Key: $K' https://cdn.example.com/service/abc/purge_all", True),
+    ("curl -s -X POST http://tsdb:9090/api/v1/admin/tsdb/snapshot", False),
+    ("curl -s 'https://api.example.com/v1/monitor/can_delete?ids=4'", False),
+])
+def test_curl_writes_are_read_by_their_endpoint(cmd: str, removes: bool) -> None:
+    v = sh(cmd)
+    if removes:
+        assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    else:
+        assert v.verdict == "allow", v.reasons

@@ -226,7 +226,7 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
 
 
 _SOFT_TARGET = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|"
-                          r"sandbox|dummy|fixture|example|demo)(?:$|[^a-z])", re.I)
+                          r"sandbox|dummy|fixture|demo)(?:$|[^a-z])", re.I)
 
 
 def scan_free_text(text: str, state: PlanState, budget: FieldBudget, *,

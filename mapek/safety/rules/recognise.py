@@ -700,6 +700,24 @@ def _awk_program(low: str, rest: list[str], depth: int) -> str | None:
     return None
 
 
+def _curl_sent(rest: list[str]) -> tuple[str, str, bool] | None:
+    """A curl-like request's method, URL and whether it sends data; None without a URL."""
+    method, url, data = "", "", False
+    for i, a in enumerate(rest):
+        flag = a.split("=", 1)[0]
+        if flag in ("-X", "--request", "--method") and i + 1 < len(rest):
+            method = rest[i + 1].lower()
+        elif re.match(r"^-X[A-Z]+$", a):
+            method = a[2:].lower()
+        elif flag in _HTTP_WRITE_FLAGS and flag not in ("-X", "--request", "--method"):
+            data = True
+        elif re.match(r"^https?://", a, re.I) and not url:
+            url = a
+    if not url:
+        return None
+    return (method or ("post" if data else "get")), url, data
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -816,6 +834,14 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in ("sed", "perl") and any(_SED_INPLACE.match(a) for a in rest):
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
+        sent = _curl_sent(rest)
+        if sent is not None and sent[0] in ("post", "put", "patch"):
+            method, url, data = sent
+            said = _endpoint_act(method, url)
+            if said == "removes":
+                return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
+            if said == "safe" and not data:
+                return None
         for i, a in enumerate(rest):
             flag = a.split("=", 1)[0]
             if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
@@ -1176,9 +1202,56 @@ def _url_verb(url: str, *, stem: bool = True) -> str | None:
     (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
     for seg in reversed([p for p in re.split(r"[/.:]", path) if p]):
+        if _PREDICATE.match(seg.lstrip("_$")):
+            return "read"  # /monitor/can_delete, /is_deleted: a question
         c = _class_of(seg.lstrip("_$").lower(), stem) or verb_class(seg, stem=stem)
         if c is not None:
             return c
+    return None
+
+
+_SAFE_POST = frozenset("""snapshot snapshots backup backups export exports dump render generate
+build compile preview validate estimate search query lookup report reports""".split())
+"""What a POST may name and still only read or copy out (``/tsdb/snapshot``,
+``/jobs/users-exports``, ``/_search``): a new copy, nothing changed or sent."""
+_REMOVAL_KEY = re.compile(r"^(?:destroy|delete|purge|wipe|erase|remove|drop|force_delete|"
+                          r"delete_data|remove_data|permanent(?:ly)?_delete|hard_delete)$", re.I)
+
+
+def _removal_flag(body: Any, depth: int = 0) -> bool:
+    """A request body that switches a removal on (``{"destroy": true}``)."""
+    if depth > 4:
+        return False
+    if isinstance(body, Mapping):
+        return any((isinstance(k, str) and _REMOVAL_KEY.match(k) and v not in
+                    (False, None, 0, "false", "no", "")) or _removal_flag(v, depth + 1)
+                   for k, v in list(body.items())[:64])
+    if isinstance(body, list):
+        return any(_removal_flag(x, depth + 1) for x in body[:64])
+    return False
+
+
+def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) -> str | None:
+    """What a write request does by what its endpoint names: ``removes`` (``/delete_batch``,
+    ``/tsdb/delete_series``, or a body that switches a removal on), ``safe`` (a read, or a
+    POST that only makes a copy: ``/snapshot``, ``/users-exports``), else None."""
+    body = {k: v for k, v in (args or {}).items() if str(k).lower() in
+            ("body", "json", "data", "payload", "params", "form")}
+    if _removal_flag(body):
+        return "removes"
+    verb = _url_verb(url)
+    if verb == "destroy":
+        return "removes"
+    if verb == "read":
+        return "safe"
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
+    last = next((seg for seg in reversed(re.split(r"[/.:]", path)) if seg and
+                 verb_class(seg, stem=True) is not None), "")
+    if method == "post" and last and any(t in _SAFE_POST or (t.endswith("s") and t[:-1] in
+                                                             _SAFE_POST)
+                                         for t in _tokens(last)) and \
+            verb_class(last, stem=True) in ("make", "read"):
+        return "safe"
     return None
 
 
@@ -1285,9 +1358,12 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if m in ("post", "put", "patch"):
             url = next((str(v) for k, v in args.items() if isinstance(v, str) and
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
-            if _url_verb(url) == "read":
+            said = _endpoint_act(m, url, args)
+            if said == "safe":
                 content_seen = True
                 continue
+            if said == "removes":
+                return f"{tool}: {DESTROY_VERB} (HTTP {op.upper()} {url[:80]})"
             return f"{tool}: HTTP {op.upper()} to an endpoint not recognised as a read"
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):

@@ -966,7 +966,7 @@ _ASKS = re.compile(r"^(?:safe|can|is|has|check|test|list|get|show|describe|count
 """A subcommand that asks about a removal (``safe-to-destroy``, ``can-delete``,
 ``list-deleted``, ``plan-destroy``): a question, not the act."""
 _SOFT = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|sandbox|"
-                   r"dummy|fixture|example|demo)(?:$|[^a-z])", re.I)
+                   r"dummy|fixture|demo)(?:$|[^a-z])", re.I)
 """Words in a removal's operands that mark the object as a test or scratch one (``cus_test_1``,
 ``mapek-smoke-7f3a``): the rules cannot weigh them, so the finding is left to the judge."""
 
