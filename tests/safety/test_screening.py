@@ -1272,3 +1272,47 @@ def test_curl_writes_are_read_by_their_endpoint(cmd: str, removes: bool) -> None
         assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
     else:
         assert v.verdict == "allow", v.reasons
+
+
+# -- a query whose pipeline removes; a signed value transfer -----------------------------------
+
+@pytest.mark.parametrize(("tool_name", "query"), [
+    ("log_search", "index=web sourcetype=access_combined status=404 | delete"),
+    ("siem.query", "search index=auth user=svc-* | delete | stats count"),
+    ("kusto", ".drop table SignInEvents"),
+    ("adx_query", ".purge table Events records <| where UserId == '42'"),
+])
+def test_a_query_whose_pipeline_removes_is_flagged(tool_name: str, query: str) -> None:
+    v = call(tool_name, query=query)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert call(tool_name, PROD, query=query).verdict == "deny"
+
+
+@pytest.mark.parametrize("query", [
+    "index=web | stats count by status",
+    'index=audit "delete" | table user, action',
+    "DELETE FROM sessions WHERE expires_at < now() - interval '7 days'",
+])
+def test_query_pipeline_look_alikes(query: str) -> None:
+    v = call("log_search", query=query)
+    assert "tool.destroy" not in rules_of(v), v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "cast send 0xToken 'transfer(address,uint256)' 0xabc 100 --private-key $TREASURY_KEY",
+    "ethctl tx send --keystore ./k.json --to 0xabc --value 1ether",
+    "solana-cli transfer --keypair ~/.config/solana/id.json 4xYz 12 --from-key $K",
+])
+def test_a_signed_value_transfer_moves_money(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and "tool.money" in rules_of(v), v.reasons
+    assert v.basis == "recognised"
+
+
+@pytest.mark.parametrize("cmd", [
+    "cast call 0xToken 'balanceOf(address)(uint256)' 0xabc --rpc-url $RPC",
+    "cast wallet address --private-key $KEY",
+    "ethctl tx send --keystore ./k.json --to 0xabc --value 1ether --dry-run",
+])
+def test_signed_transfer_look_alikes(cmd: str) -> None:
+    assert "tool.money" not in rules_of(sh(cmd)), sh(cmd).reasons

@@ -1052,11 +1052,30 @@ _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_
                    re.I)
 
 
+_SIGNED = re.compile(r"(?:^|\s)--?(?:private-key|privkey|priv-key|private_key|keystore|"
+                     r"mnemonic|mnemonic-path|seed-phrase|signer-key|from-key)(?:[=\s]|$)", re.I)
+_TRANSFER = re.compile(r"(?:^|[\s'\"(])(?:send|transfer|transferfrom|withdraw|pay|payout|"
+                       r"approve|sendtransaction|send-transaction|tx-send)(?:[\s'\"(]|$)", re.I)
+
+
+def _signed_transfer(text: str) -> list[Finding]:
+    """A command signing with a key it is handed and sending a value transfer
+    (``cast send TOKEN 'transfer(address,uint256)' TO AMOUNT --private-key $KEY``): money
+    leaves, and no one calls it back."""
+    found: list[Finding] = []
+    for line in text.splitlines():
+        if _SIGNED.search(line) and _TRANSFER.search(line) and not is_dry_run(line.split()):
+            found.append(Finding("tool.money", snippet(line)))
+    return found
+
+
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
     """Every command of a shell script (or a single command line): first as the shell parses
     it (:func:`~mapek.safety.rules.shellparse.scan_structure`: names built at run time,
     decoded or downloaded code, remote shells, writes to control files), then line by line."""
     found: list[Finding] = scan_structure(text, state)
+    if _SIGNED.search(text):
+        found.extend(_signed_transfer(text))
     unquoted = _QUOTING.sub("", text)
     if not _GATE.search(unquoted) and not RETENTION_GATE.search(text):
         return found
