@@ -1316,3 +1316,46 @@ def test_a_signed_value_transfer_moves_money(cmd: str) -> None:
 ])
 def test_signed_transfer_look_alikes(cmd: str) -> None:
     assert "tool.money" not in rules_of(sh(cmd)), sh(cmd).reasons
+
+
+# -- verbs run together with their nouns; command names that end with their verb ----------------
+
+@pytest.mark.parametrize("cmd", [
+    "nasctl listvolumes --pool tank",
+    "hvtool dumpconfig vm-12",
+    "acmeadm getallusers --realm corp",
+    "dirsvc-search -x -b dc=corp,dc=example '(uid=ana)'",
+    "queuestat -m QM1",
+    "shareadm --enum ALL",
+])
+def test_a_fused_or_name_read_is_recognised_safe(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "allow" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "nasctl deletevolume tank/old",
+    "dirdelete -x 'cn=ana,ou=People,dc=corp,dc=example'",
+    "queuepurge orders.pending",
+])
+def test_a_fused_or_name_removal_is_recognised(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "nasctl listandpurge --pool tank",   # another act inside the fused word
+    "hvtool getreset vm-12",
+    "dirsearch --delete-after 'cn=x'",   # a name that reads, a flag that removes
+])
+def test_a_fused_read_with_an_act_inside_is_not_recognised_safe(cmd: str) -> None:
+    assert sh(cmd).verdict != "allow", sh(cmd).reasons
+
+
+def test_curl_delete_and_a_mirror_from_an_empty_source_are_recognised() -> None:
+    v = sh("curl -s -X DELETE https://api.tracker.io/v2/boards/881 -H 'Token: $T'")
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    v = sh("rsync -a --delete /tmp/empty/ /srv/exports/")
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    v = sh("rsync -a --delete dist/ web-1:/var/www/site/")  # a deploy mirror: the judge weighs
+    assert v.verdict == "needs_approval" and v.basis == "held", v.reasons

@@ -46,7 +46,8 @@ __all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text"
            "unrecognised_shell", "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS",
            "CHANGE_VERBS", "DESTROY_VERBS"]
 
-READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
+READ_VERBS = frozenset("""get gets list lists ls enum enumerate describe describes show shows status
+info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
 validates lint test tests check checks verify version help whoami top logs log history tail head
 print count stat stats explain preview estimate compare analyze analyse summarize summarise
@@ -152,6 +153,9 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
         return c
     if set(_tokens(word)) & _DRY_WORDS:
         return "read"  # suspend_preview, delete-dry-run, simulate_refund: only shows
+    fused = _fused(whole)
+    if fused is not None:
+        return fused
     parts = [p for p in re.split(r"[:.]", word) if p]
     for part in reversed(parts):
         toks = _tokens(part)
@@ -159,6 +163,55 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
         if not classes:
             continue
         return "destroy" if "destroy" in classes else classes[0]
+    return None
+
+
+_FUSED_READ = ("list", "get", "show", "dump", "describe", "enum", "print", "query", "search",
+               "view", "fetch", "lookup")
+_FUSED_REMOVE = ("delete", "remove", "purge", "destroy", "wipe", "erase")
+_ACT_INSIDE = re.compile(r"(?:delete|remove|purge|destroy|wipe|erase|drop|kill|reset|clear|flush|"
+                         r"set|put|update|write|reload|restart|stop|move|apply|grant|revoke|"
+                         r"disable|enable|add|create|send|exec|run)", re.I)
+
+
+def _fused(word: str) -> str | None:
+    """A verb run together with its noun, as some CLIs spell their subcommands
+    (``listbackups``, ``dumpxml``, ``getallvms``, ``deletejob``): ``read`` or ``destroy`` by
+    the leading verb, when the rest is letters that name no other act."""
+    if not word.isalpha() or not word.islower():
+        return None
+    for verbs, cls in ((_FUSED_READ, "read"), (_FUSED_REMOVE, "destroy")):
+        for v in verbs:
+            rest = word[len(v):]
+            if word.startswith(v) and len(rest) >= 3 and not _ACT_INSIDE.search(rest):
+                return cls
+    return None
+
+
+def _long_bad_flag(rest: list[str]) -> bool:
+    """A long flag that makes a read destructive or unattended (``--delete-after``,
+    ``--force``); short flags of an unknown tool say nothing the rules can read (``-x``)."""
+    return any(a.startswith("--") and _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest)
+
+
+def name_verb(name: str) -> str | None:
+    """The verb a command's own name ends with (``ldapsearch``, ``postcat`` -> read;
+    ``ldapdelete``, ``userdel`` -> destroy), when a prefix of three letters or more names
+    what it acts on."""
+    low = name.lower()
+    if re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", low):  # dirsvc-search, vm_delete
+        last = re.split(r"[-_]", low)[-1]
+        c = _class_of(last, False)
+        return c if c in ("read", "destroy") else None
+    if not low.isalpha():
+        return None
+    for verbs, cls in ((("search", "list", "cat", "show", "query", "info", "stat", "dump"),
+                        "read"),
+                       (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
+                        "destroy")):
+        for v in verbs:
+            if low.endswith(v) and len(low) - len(v) >= 3:
+                return cls
     return None
 
 
@@ -908,6 +961,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if verb is None and low in _READ_BINS | _MAKE_BINS and not (
                 low in _VERB_CLIS and _subcommands(rest, 1)):
             return None
+        if verb is None and low not in _VERB_CLIS and (said := name_verb(low)) is not None:
+            if said == "read" and not _long_bad_flag(rest):
+                return None  # ldapsearch, postcat: the name says it reads
+            if said == "destroy":
+                return f"{name}: {DESTROY_VERB} (by its name)"
         if verb is None:
             return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
         if verb == "destroy" and low in _BUILD_TOOLS:  # make clean: a target the rules
@@ -941,6 +999,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest):
             return None
         return f"{name}: a script whose name says no known safe verb"
+    said = name_verb(low)
+    if said == "read" and not _long_bad_flag(rest):
+        return None  # postcat, ldapsearch: the name says it reads
+    if said == "destroy":
+        return f"{name}: {DESTROY_VERB} (by its name)"
     return f"{name}: an unknown command"
 
 

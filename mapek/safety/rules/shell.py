@@ -538,8 +538,16 @@ def _rsync(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fi
         dst = ops[-1:] if ops else []
         if dst and (classify_path(dst[0]) in ("scratch", "regenerable") or state.owns(dst[0])):
             return []
-        return [Finding("shell.sync-delete", snippet(line), tuple(dst), certain=False)]
+        src = ops[-2] if len(ops) >= 2 else ""
+        return [Finding("shell.sync-delete", snippet(line), tuple(dst),
+                        certain=_EMPTY_SOURCE.match(src.rstrip("/\\").replace("\\", "/")
+                                                    .rsplit("/", 1)[-1]) is not None)]
     return []
+
+
+_EMPTY_SOURCE = re.compile(r"^(?:empty|blank|void|nothing|null)(?:[\w.-]*)$", re.I)
+"""A mirror's source named as empty (``rsync -a --delete /tmp/empty/ DEST``): the mirror
+deletes everything in the destination, which is what it is for."""
 
 
 def _redis(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
@@ -623,7 +631,7 @@ def _curl(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fin
     if _method_delete(argv, ("-X", "--request")):
         urls = tuple(o for o in _operands(argv) if "://" in o or o.startswith("localhost"))
         return http_delete(urls[:2], snippet(line), state, rule="shell.http-delete",
-                           certain=False)
+                           certain=bool(urls) and not _soft(list(urls), line))
     return []
 
 
@@ -644,7 +652,7 @@ def _gh(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Findi
                 paths.append(argv[i])
             i += 1
         return http_delete(tuple(paths[:2]), snippet(line), state, rule="shell.http-delete",
-                           certain=False)
+                           certain=bool(paths) and not _soft(paths, line))
     if argv[:2] == ["repo", "delete"]:
         names = tuple(_operands(argv)[2:3])
         return [Finding("tool.delete-repo", snippet(line), names,
