@@ -117,6 +117,9 @@ def _node_source(text: str, node: object) -> str:
     return text[pos[0]:pos[1]] if pos else ""
 
 
+_QUOTED_DELIM = re.compile(r"<<(-?)\s*(['\"])(\w+)\2")
+
+
 @lru_cache(maxsize=1024)
 def parse_commands(text: str) -> list[Command] | None:
     """Every simple command of ``text``, nested ones included; None when it is not bash.
@@ -124,11 +127,20 @@ def parse_commands(text: str) -> list[Command] | None:
     import bashlex  # type: ignore[import-untyped]
     import bashlex.errors  # type: ignore[import-untyped]
 
+    errors = (bashlex.errors.ParsingError, NotImplementedError, IndexError, AttributeError,
+              TypeError, ValueError, AssertionError, RecursionError)
     try:
         trees = bashlex.parse(text)
-    except (bashlex.errors.ParsingError, NotImplementedError, IndexError, AttributeError,
-            TypeError, ValueError, AssertionError, RecursionError):
-        return None
+    except errors:
+        # bashlex does not unquote a here-document's delimiter (<<'EOF'): quoting it only
+        # keeps the body from being expanded, and bashlex never reads the body as commands
+        unquoted = _QUOTED_DELIM.sub(r"<<\1\3", text) if "<<" in text else text
+        if unquoted == text:
+            return None
+        try:
+            trees = bashlex.parse(unquoted)
+        except errors:
+            return None
     out: list[Command] = []
     counter = [0]
 
@@ -192,7 +204,31 @@ def parse_commands(text: str) -> list[Command] | None:
 
     for tree in trees:
         walk(tree, -1, 0)
+    if "<<" in text:
+        out.extend(_heredoc_substitutions(text, counter[0]))
     return out
+
+
+_HEREDOC = re.compile(r"<<-?\s*(\w+)[^\n]*\n(.*?)(?:\n[ \t]*\1[ \t]*(?:\n|$)|$)", re.S)
+_SUBST = re.compile(r"\$\(((?:[^()]|\([^()]*\))*)\)|`([^`]*)`")
+
+
+def _heredoc_substitutions(text: str, pipelines: int) -> list[Command]:
+    """The commands an unquoted here-document's body runs as it is expanded (``cat > f <<EOF``
+    then ``$(curl ... | sh)`` in the body): bashlex keeps the body as text, the shell does not.
+    A quoted delimiter (``<<'EOF'``) keeps the body literal: nothing runs."""
+    found: list[Command] = []
+    for m in _HEREDOC.finditer(text):
+        for sm in _SUBST.finditer(m.group(2)):
+            code = sm.group(1) if sm.group(1) is not None else sm.group(2)
+            inner = parse_commands(code.strip()) if code and code.strip() else None
+            if inner is None:
+                continue
+            for c in inner:  # numbered apart from the outer pipelines
+                found.append(Command(c.words, c.dynamic, c.inner, c.redirects,
+                                     c.pipeline + pipelines + 1 if c.pipeline >= 0 else -1,
+                                     c.stage, c.source, c.heredoc, c.assignments))
+    return found
 
 
 # --------------------------------------------------------------------------------------------
