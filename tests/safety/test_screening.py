@@ -1374,3 +1374,43 @@ def test_curl_delete_and_a_mirror_from_an_empty_source_are_recognised() -> None:
 def test_here_documents(cmd: str, verdict: str) -> None:
     v = sh(cmd)
     assert v.verdict == verdict and v.basis == "recognised", v.reasons
+
+
+# -- admin-group grants, in-place edits by where they land, cmd /c ----------------------------
+
+@pytest.mark.parametrize("cmd", [
+    "net localgroup Administrators backup_svc /add",
+    "sudo dscl . -append /Groups/wheel GroupMembership ci-runner",
+    "samba-tool group addmembers 'Enterprise Admins' build-bot",
+])
+def test_adding_an_account_to_an_administrators_group_is_denied(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "deny" and v.basis == "recognised", v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "samba-tool group listmembers 'Enterprise Admins'",
+    "net localgroup Administrators",
+    "getent group wheel",
+])
+def test_reading_an_administrators_group_is_not_a_grant(cmd: str) -> None:
+    assert "shell.system-write" not in rules_of(sh(cmd)), sh(cmd).reasons
+
+
+@pytest.mark.parametrize(("cmd", "verdict", "basis"), [
+    ("sudo sed -i 's/^PermitEmpty.*/#/' /etc/nginx/nginx.conf", "needs_approval", "recognised"),
+    ("find /usr/lib/app -name '*.ini' | xargs sed -i 's/debug=1/debug=0/'", "needs_approval",
+     "recognised"),
+    ("sed -i 's/2025/2026/' docs/CHANGELOG.md", "allow", "recognised"),
+    ("sed -i 's/a/b/' ../../etc/hosts.allow", "needs_approval", "held"),
+    ("find . -name '*.md' | xargs sed -i 's/colour/color/'", "needs_approval", "held"),
+])
+def test_an_in_place_edit_is_judged_by_where_it_lands(cmd: str, verdict: str, basis: str) -> None:
+    v = sh(cmd)
+    assert (v.verdict, v.basis) == (verdict, basis), v.reasons
+
+
+def test_cmd_c_runs_its_command() -> None:
+    v = sh(r"cmd /c rd /s /q E:\Data\Exports")
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert sh(r"cmd.exe /c dir /b E:\Data").verdict == "allow"

@@ -580,7 +580,7 @@ def _placed(path: str, *, strict: bool = False) -> bool:
     if any(t == c or t.startswith(c + "/") for c in _CREATED.get()):
         return True
     return not strict and cls == "path" and not p.startswith(("/", "~", "\\")) and \
-        not re.match(r"^[A-Za-z]:", p)
+        not re.match(r"^[A-Za-z]:", p) and not (t == ".." or t.startswith("../"))
 
 
 def _removes(name: str, rest: list[str]) -> str | None:
@@ -885,6 +885,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             "--print-avail", "--get-selections", "-W", "--show", "--audit", "-C"):
         return None
     if low in ("sed", "perl") and any(_SED_INPLACE.match(a) for a in rest):
+        files = [a for a in rest if not a.startswith("-")][1:]
+        if files and all(_placed(f) for f in files) and \
+                (why := _awk_program(low, rest, depth)) is None:
+            return None  # an edit of files in the work tree: what the rules can place
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
         sent = _curl_sent(rest)

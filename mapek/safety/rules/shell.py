@@ -1060,6 +1060,7 @@ _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_
                    re.I)
 
 
+_CMD_C = re.compile(r"^(?:cmd|cmd\.exe)\s+/[ck]\s+", re.I)
 _SIGNED = re.compile(r"(?:^|\s)--?(?:private-key|privkey|priv-key|private_key|keystore|"
                      r"mnemonic|mnemonic-path|seed-phrase|signer-key|from-key)(?:[=\s]|$)", re.I)
 _TRANSFER = re.compile(r"(?:^|[\s'\"(])(?:send|transfer|transferfrom|withdraw|pay|payout|"
@@ -1093,7 +1094,7 @@ def scan_shell(text: str, state: PlanState) -> list[Finding]:
         m = _CRON_SCHEDULE.match(line) or _UNIT_EXEC.match(line)
         if m:  # a crontab line (here-document, cron file) or a unit's ExecStart=: its command
             line = _payload_lines(line) if m.re is _CRON_SCHEDULE else line[m.end():]
-        stripped = line.strip()
+        stripped = _CMD_C.sub("", line.strip())  # cmd /c rd /s /q X: the command cmd runs
         if SQL_ANCHOR.match(stripped):
             found.extend(scan_sql(stripped, state))
             continue

@@ -85,6 +85,16 @@ _SCHEDULE_PATH = re.compile(r"^(?:/etc/(?:cron|crontab$|anacrontab$|systemd/|ini
                             r"/var/spool/cron|/(?:usr/)?lib/systemd/)")
 """Control files that schedule or start commands: the command written is screened by the
 scheduling rules; the write itself needs approval (not a denial of its own)."""
+_ADMIN_GRANT = re.compile(
+    r"(?i)(?:\b(?:append|add|addmembers|add-?member|add-?groupmember|addmember|/add|adduser|"
+    r"gpasswd\s+-a)\b.{0,80}?(?:\bdomain\s+admins\b|\benterprise\s+admins\b|"
+    r"\bschema\s+admins\b|\badministrators\b|/groups/(?:admin|wheel|root)\b|"
+    r"\bgroup(?:membership)?\s+(?:admin|wheel|sudo|root)\b)|(?:\bdomain\s+admins\b|"
+    r"\benterprise\s+admins\b|\badministrators\b|/groups/(?:admin|wheel)\b)"
+    r".{0,80}?(?:\b(?:append|add|addmembers|add-?member)\b|\s/add\b))")
+"""An account added to an administrators group (``dscl . -append /Groups/admin ...``,
+``samba-tool group addmembers "Domain Admins" ...``, ``net localgroup administrators x /add``):
+it hands over the host or the domain."""
 _SYSTEM_PATH = re.compile(r"^/(?:etc|usr|lib|lib64|opt/[^/]+/etc)/")
 _PORT_CHECK_FLAGS = frozenset({"-z", "-zv", "-vz", "-zw", "-nz", "-zn", "-vzw", "-zvw"})
 _SAFE_RUN_ARGS = frozenset({"--help", "-h", "--version", "-V", "--dry-run", "-n", "--check",
@@ -319,6 +329,10 @@ def peel(words: list[str], *, also: frozenset[str] = frozenset(),
             i += 1
             continue
         base = w.rsplit("/", 1)[-1]
+        if base.lower() in ("cmd", "cmd.exe") and i + 1 < len(words) and \
+                words[i + 1].lower() in ("/c", "/k", "/s/c"):
+            i += 2  # cmd /c COMMAND: the command cmd runs
+            continue
         if base in _WRAPPERS or base in also:
             flags = _WRAPPER_VALUE_FLAGS.get(base, set())
             i += 1
@@ -634,6 +648,8 @@ class _Scanner:
                 self.add("shell.system-write", c, ("/etc/group",))
             elif name == "chpasswd" or name == "passwd" and ops:
                 self.add("shell.system-write", c, ("/etc/shadow",))
+        if _ADMIN_GRANT.search(" ".join(words)):
+            self.add("shell.system-write", c, ("an administrators group",))
         for t in targets:
             if _SCHEDULE_PATH.match(t):  # what runs later: screened by its content too
                 self.add("shell.system-write", c, (t,), blast="opaque")
@@ -642,6 +658,9 @@ class _Scanner:
             elif _SYSTEM_PATH.match(t) and name in ("tee", "cp", "mv", "install", "ln",
                                                     "rsync") and not t.startswith("/etc/mapek"):
                 self.add("shell.system-write", c, (t,), blast="opaque")
+            elif _SYSTEM_PATH.match(t) and name in ("sed", "perl"):
+                # an in-place edit of a system file: it changes how the host runs
+                self.add("shell.system-write", c, (t,), blast="destructive")
 
     def pipeline(self, stages: list[Command]) -> None:
         if len(stages) < 2:
@@ -658,6 +677,12 @@ class _Scanner:
                 if data is not None:
                     self.found.extend(self.rescan(data) if name in _SHELLS else
                                       self.rescan(data, "code"))
+            if name in ("sed", "perl") and any(a == "-i" or a.startswith(("-i", "-pi"))
+                                                for a in w[1:]) and names[0] == "find":
+                roots = [a for a in peeled[0][1:] if not a.startswith("-")][:1]
+                if roots and _SYSTEM_PATH.match(roots[0].rstrip("/") + "/"):
+                    # find /etc ... | xargs sed -i: every file found is edited in place
+                    self.add("shell.system-write", stages[i], (roots[0],), blast="destructive")
             if runs_stdin and any(n in _DOWNLOADERS for n in earlier):
                 urls = " ".join(" ".join(p) for p in peeled[:i])
                 self.download_run(stages[i], urls)
@@ -770,5 +795,6 @@ _GATE = re.compile(
     r"/usr/|/boot/)|\bchmod\b[^\n]*(?:\b[0-7]?[2467][0-7]{3}\b|[ugoa]*[+=]\w*s)|"
     r"\binstall\b[^\n]*(?:-m|--mode)|\{[^{}\s]+,[^{}\s]+\}|"
     r"\b(?:python[\d.]*|perl|ruby|node|nodejs|php|lua|deno|bun)\b[^\n]*\s(?:-[ceEpr]|--eval)\b|"
-    r"(?:^|[;&|]\s*)\.\s", re.I | re.M)
+    r"(?:^|[;&|]\s*)\.\s|administrators|domain\s+admins|enterprise\s+admins|"
+    r"/groups/(?:admin|wheel)|\bfind\s+/(?:etc|usr|lib|opt|boot)\b[^\n]*\|", re.I | re.M)
 """Characters and commands without which none of these checks can fire."""
