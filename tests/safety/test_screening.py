@@ -1325,7 +1325,7 @@ def test_signed_transfer_look_alikes(cmd: str) -> None:
     "hvtool dumpconfig vm-12",
     "acmeadm getallusers --realm corp",
     "dirsvc-search -x -b dc=corp,dc=example '(uid=ana)'",
-    "queuestat -m QM1",
+    "queueinfo -m QM1",
     "shareadm --enum ALL",
 ])
 def test_a_fused_or_name_read_is_recognised_safe(cmd: str) -> None:
@@ -1414,3 +1414,17 @@ def test_cmd_c_runs_its_command() -> None:
     v = sh(r"cmd /c rd /s /q E:\Data\Exports")
     assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
     assert sh(r"cmd.exe /c dir /b E:\Data").verdict == "allow"
+
+
+@pytest.mark.parametrize("cmd", ["netcat -l -p 4444", "tomcat", "blacklist 203.0.113.7",
+                                 "git add docs/administrators.md"])
+def test_names_that_only_end_like_a_read_or_mention_admins_are_not_recognised(cmd: str) -> None:
+    v = sh(cmd)
+    assert "shell.system-write" not in rules_of(v), v.reasons
+    assert cmd.startswith("git") or v.basis == "held", v.reasons
+
+
+def test_a_post_that_triggers_or_generates_is_not_a_copy() -> None:
+    for url in ("https://ci.example.com/job/deploy/build", "https://idp.example.com/keys/generate"):
+        v = call("http_request", method="POST", url=url)
+        assert v.verdict == "needs_approval" and v.basis == "held", (url, v.reasons)

@@ -195,7 +195,7 @@ def _long_bad_flag(rest: list[str]) -> bool:
 
 
 def name_verb(name: str) -> str | None:
-    """The verb a command's own name ends with (``ldapsearch``, ``postcat`` -> read;
+    """The verb a command's own name ends with (``ldapsearch``, ``sysinfo`` -> read;
     ``ldapdelete``, ``userdel`` -> destroy), when a prefix of three letters or more names
     what it acts on."""
     low = name.lower()
@@ -205,12 +205,11 @@ def name_verb(name: str) -> str | None:
         return c if c in ("read", "destroy") else None
     if not low.isalpha():
         return None
-    for verbs, cls in ((("search", "list", "cat", "show", "query", "info", "stat", "dump"),
-                        "read"),
+    for verbs, cls in ((("search", "query", "info", "show", "dump"), "read"),
                        (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
                         "destroy")):
-        for v in verbs:
-            if low.endswith(v) and len(low) - len(v) >= 3:
+        for v in verbs:  # not cat, list, stat: netcat, tomcat, blacklist are no reads
+            if low.endswith(v) and len(low) - len(v) >= (4 if v == "del" else 3):
                 return cls
     return None
 
@@ -1277,8 +1276,8 @@ def _url_verb(url: str, *, stem: bool = True) -> str | None:
     return None
 
 
-_SAFE_POST = frozenset("""snapshot snapshots backup backups export exports dump render generate
-build compile preview validate estimate search query lookup report reports""".split())
+_SAFE_POST = frozenset("""snapshot snapshots backup backups export exports dump preview validate
+estimate search query lookup report reports""".split())
 """What a POST may name and still only read or copy out (``/tsdb/snapshot``,
 ``/jobs/users-exports``, ``/_search``): a new copy, nothing changed or sent."""
 _REMOVAL_KEY = re.compile(r"^(?:destroy|delete|purge|wipe|erase|remove|drop|force_delete|"

@@ -86,12 +86,11 @@ _SCHEDULE_PATH = re.compile(r"^(?:/etc/(?:cron|crontab$|anacrontab$|systemd/|ini
 """Control files that schedule or start commands: the command written is screened by the
 scheduling rules; the write itself needs approval (not a denial of its own)."""
 _ADMIN_GRANT = re.compile(
-    r"(?i)(?:\b(?:append|add|addmembers|add-?member|add-?groupmember|addmember|/add|adduser|"
-    r"gpasswd\s+-a)\b.{0,80}?(?:\bdomain\s+admins\b|\benterprise\s+admins\b|"
-    r"\bschema\s+admins\b|\badministrators\b|/groups/(?:admin|wheel|root)\b|"
-    r"\bgroup(?:membership)?\s+(?:admin|wheel|sudo|root)\b)|(?:\bdomain\s+admins\b|"
-    r"\benterprise\s+admins\b|\badministrators\b|/groups/(?:admin|wheel)\b)"
-    r".{0,80}?(?:\b(?:append|add|addmembers|add-?member)\b|\s/add\b))")
+    r"(?i)\bnet\s+localgroup\s+[\"']?administrators[\"']?\s+\S+.*\s/add\b|"
+    r"\b(?:append|merge|create)\s+/groups/(?:admin|wheel|root)\s+groupmembership\b|"
+    r"\bgroup\s+(?:addmembers|add-?members?)\s+[\"']?(?:domain|enterprise|schema)\s+admins\b|"
+    r"\badd-?adgroupmember\b.{0,80}?\b(?:domain|enterprise|schema)\s+admins\b|"
+    r"\b(?:gpasswd\s+-a\s+\S+|adduser\s+\S+)\s+(?:sudo|wheel|admin|root)\b")
 """An account added to an administrators group (``dscl . -append /Groups/admin ...``,
 ``samba-tool group addmembers "Domain Admins" ...``, ``net localgroup administrators x /add``):
 it hands over the host or the domain."""
@@ -795,6 +794,6 @@ _GATE = re.compile(
     r"/usr/|/boot/)|\bchmod\b[^\n]*(?:\b[0-7]?[2467][0-7]{3}\b|[ugoa]*[+=]\w*s)|"
     r"\binstall\b[^\n]*(?:-m|--mode)|\{[^{}\s]+,[^{}\s]+\}|"
     r"\b(?:python[\d.]*|perl|ruby|node|nodejs|php|lua|deno|bun)\b[^\n]*\s(?:-[ceEpr]|--eval)\b|"
-    r"(?:^|[;&|]\s*)\.\s|administrators|domain\s+admins|enterprise\s+admins|"
+    r"(?:^|[;&|]\s*)\.\s|administrators|domain\s+admins|enterprise\s+admins|gpasswd|adduser|"
     r"/groups/(?:admin|wheel)|\bfind\s+/(?:etc|usr|lib|opt|boot)\b[^\n]*\|", re.I | re.M)
 """Characters and commands without which none of these checks can fire."""
