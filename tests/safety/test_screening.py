@@ -1165,7 +1165,7 @@ def test_naming_something_the_run_made_but_not_only_that_is_left_to_the_judge() 
 
 @pytest.mark.parametrize("cmd", [
     "snapkeeper forget --prune --keep-last 1 /mnt/repo",
-    "pkgctl uninstall openssl-libs",
+    "pkgctl erase openssl-libs",
     "lakectl branch delete lakefs://analytics/exp-3",
     "schemactl drop-all --url jdbc:postgresql://db/app",
 ])
@@ -1179,7 +1179,11 @@ def test_a_destroy_verb_of_a_cli_no_rule_reads_is_a_recognised_removal(cmd: str)
                                  "snapkeeper forget --keep-last 1 /tmp/test-repo",
                                  "lakectl gc run --repo analytics",  # housekeeping verbs
                                  "schemactl clean --url jdbc:postgresql://db/app",
-                                 "apt-get purge -y nginx"])
+                                 "apt-get purge -y nginx",
+                                 # what a tool keeps for itself: a setting, a cache, a toolchain
+                                 "git remote remove origin", "pyenv uninstall 3.8.10",
+                                 "modelhub delete-cache", "vmbox box remove ubuntu/focal64",
+                                 "kubectl config delete-context old-ctx"])
 def test_a_build_target_a_question_or_a_test_object_is_not_a_recognised_removal(cmd: str) -> None:
     v = sh(cmd)
     assert v.verdict == "allow" or v.basis == "held", v.reasons
@@ -1428,3 +1432,8 @@ def test_a_post_that_triggers_or_generates_is_not_a_copy() -> None:
     for url in ("https://ci.example.com/job/deploy/build", "https://idp.example.com/keys/generate"):
         v = call("http_request", method="POST", url=url)
         assert v.verdict == "needs_approval" and v.basis == "held", (url, v.reasons)
+
+
+def test_a_device_configuration_reset_is_not_a_local_setting() -> None:
+    v = sh("ssh admin@edge-rtr-3 '/system reset-configuration no-defaults=yes'")
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons

@@ -354,6 +354,19 @@ def collapse_dots(path: str) -> str:
     return "/" + out.lstrip("/") if lead == "/" else out
 
 
+LOCAL_KINDS = frozenset("""cache caches alias aliases context contexts remote remotes profile
+profiles label labels tag
+tags kernelspec kernelspecs box boxes toolchain toolchains version versions plugin plugins
+extension extensions completion completions session sessions worktree worktrees bookmark
+bookmarks shim shims credential-helper locals""".split())
+"""What a tool keeps for itself on the machine it runs on (a cache, an alias, a context, a
+label, a toolchain): removing one loses nothing another copy cannot give back, or only a
+setting. The rules recognise removals of data; these they leave to the judge. A device's
+configuration is not among them (``/system reset-configuration`` wipes a router)."""
+LOCAL_VERBS = frozenset({"uninstall"})
+"""Removals that a reinstall undoes (``pyenv uninstall 3.8``, ``nvm uninstall 16``)."""
+
+
 def norm_target(t: str) -> str:
     """A comparable form of a target name: lower case, no scheme, no trailing slash or glob,
     ``.`` and ``..`` segments resolved."""

@@ -434,11 +434,16 @@ def _names_removal(name: str, rest: list[str]) -> bool:
     """A command line whose verb names the removal of an object (``restic forget``, ``npm
     unpublish``, ``flyway clean`` is housekeeping): a CLI-shaped name (``Plan:`` or ``Do`` is
     prose), not a package manager, and a verb that is not housekeeping."""
+    from mapek.safety.rules._base import LOCAL_KINDS, LOCAL_VERBS
+
     if not re.fullmatch(r"[a-z][\w.-]*", name) or name in _PACKAGE_CLIS:
         return False
-    for w in _subcommands(rest):
+    subs = _subcommands(rest)
+    for i, w in enumerate(subs):
         if verb_class(w) == "destroy":
-            return not any(t in _HOUSEKEEPING for t in _tokens(w))
+            toks = set(_tokens(w))
+            local = {x.lower() for x in subs[:i + 1]} | toks  # git remote remove, cache purge
+            return not toks & _HOUSEKEEPING and not local & (LOCAL_KINDS | LOCAL_VERBS)
     return False
 
 

@@ -19,6 +19,8 @@ import re
 import shlex
 
 from mapek.safety.rules._base import (
+    LOCAL_KINDS,
+    LOCAL_VERBS,
     Finding,
     PlanState,
     classify_path,
@@ -983,8 +985,14 @@ _TEST_ENV = re.compile(r"^[A-Z_]*ENV(?:IRONMENT)?=(?:test|testing|ci|local)$")
 
 
 def _soft(argv: list[str], line: str = "") -> bool:
-    return any(_SOFT.search(a) for a in argv if not a.startswith("-")) or any(
-        _TEST_ENV.match(w) for w in line.split()[:4])
+    """Operands marking a test or scratch object, a test environment, or a removal of what a
+    tool keeps for itself (``git remote remove``, ``pyenv uninstall``, ``cache delete``)."""
+    words = [a.lower() for a in argv if not a.startswith("-")]
+    return any(_SOFT.search(a) for a in words) or any(
+        _TEST_ENV.match(w) for w in line.split()[:4]) or any(
+        w in LOCAL_KINDS or w in LOCAL_VERBS or any(t in LOCAL_KINDS for t in
+                                                    re.split(r"[-_:.]", w))
+        for w in words[:3])
 
 
 _DRY_SHORT_FLAG = {"make": "n", "gmake": "n", "rsync": "n", "brew": "n", "apt": "s",
