@@ -1437,3 +1437,13 @@ def test_a_post_that_triggers_or_generates_is_not_a_copy() -> None:
 def test_a_device_configuration_reset_is_not_a_local_setting() -> None:
     v = sh("ssh admin@edge-rtr-3 '/system reset-configuration no-defaults=yes'")
     assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+
+
+def test_a_question_about_who_ran_a_statement_and_a_password_status_are_reads() -> None:
+    v = screen_plan({"steps": [{"tool": "sql", "args": {
+        "query": "SELECT user_name FROM audit.query_log WHERE query_text ILIKE '%truncate%'"},
+        "description": "who has been running TRUNCATE TABLE on the warehouse"}]})
+    assert v.verdict == "allow", v.reasons
+    assert screen_text("Run TRUNCATE TABLE events before the import").verdict != "allow"
+    assert passes(sh("passwd -S deploy")), sh("passwd -S deploy").reasons
+    assert sh("passwd deploy").verdict != "allow"

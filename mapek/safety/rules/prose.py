@@ -387,13 +387,20 @@ def _embedded(text: str, state: PlanState, norm: str) -> list[Finding]:
                 found.extend(scan_sql(text[line_start:line_end], state))
             continue
         clause_start = max(text.rfind(sep, 0, m.start()) for sep in (". ", "\n", "; "))
-        if clause_blocked(_normalise(text[clause_start + 1:m.start()])):
+        before = _normalise(text[clause_start + 1:m.start()])
+        if clause_blocked(before) or _ASKED_RUN.search(before):
             continue
         end = text.find(";", m.start())
         end = line_end if end < 0 else min(end + 1, line_end)
         found.extend(scan_sql(text[m.start():end], state))
     return found
 
+
+_ASKED_RUN = re.compile(r"\b(?:who|which\s+\w+|when|how\s+often)\b[^.?!;]*?\b(?:ran|run|"
+                        r"running|runs|issued|issues|issuing|executed|executes|executing|typed)"
+                        r"\s*$")
+"""A question about who ran a statement ("who has been running DROP TABLE lately"): the
+statement is its subject, not a plan."""
 
 _SQL_LINE = re.compile(r"^\s*(?:--|/\*|(?:SELECT|WITH|INSERT|UPDATE|DELETE|DROP|TRUNCATE|ALTER|"
                        r"CREATE|EXPLAIN|BEGIN|MERGE|GRANT)\b)", re.I)
@@ -502,7 +509,8 @@ def _clause_before(sent: str, pos: int) -> str:
 
 
 _ASKED = re.compile(r"\b(?:who|which\s+\w+)\s+(?:(?:has|have|had|is|are|was|were|"
-                    r"keeps?|kept)\s+)?(?:been\s+)?$")
+                    r"keeps?|kept)\s+)?(?:been\s+)?(?:(?:running|ran|run|runs|issuing|issued|"
+                    r"executing|executed|typing|typed)\s+)?$")
 """A question about who did it ("who has been deleting customers"): its subject, not a plan."""
 
 

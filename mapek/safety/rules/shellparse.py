@@ -645,7 +645,8 @@ class _Scanner:
                     any(g in ("sudo", "wheel", "root", "admin") for g in
                         ",".join(args).split(",")):
                 self.add("shell.system-write", c, ("/etc/group",))
-            elif name == "chpasswd" or name == "passwd" and ops:
+            elif name == "chpasswd" or name == "passwd" and ops and not any(
+                    a in ("-S", "--status", "-aS", "-Sa") for a in args):  # -S: status only
                 self.add("shell.system-write", c, ("/etc/shadow",))
         if _ADMIN_GRANT.search(" ".join(words)):
             self.add("shell.system-write", c, ("an administrators group",))
