@@ -47,6 +47,7 @@ from mapek.models import EventDraft
 from mapek.safety.content import quarantine, screen_output
 from mapek.safety.grants import Grant, GrantBook, ProvenanceBook, resource_key
 from mapek.safety.policy import ScreeningPolicy
+from mapek.safety.rules._base import collapse_dots
 from mapek.safety.screening import Resource, ScreenContext, Screener
 from mapek.safety.tools import INJECTED, Tool, ToolArgumentsError, ToolRegistry
 
@@ -474,7 +475,7 @@ def _head(name: str) -> str:
     """A resource's or a word's first path segment, after any ``kind:``/``scheme://`` prefix:
     what a call must mention for screening to need that resource (a command on a parent folder
     names the segment of what is inside it). Erring towards inclusion costs only time."""
-    key = name.lower().split(":", 1)[-1].strip("/")
+    key = collapse_dots(name.lower().split(":", 1)[-1]).strip("/")
     while key.startswith("./"):
         key = key[2:]
     return key.split("/", 1)[0]

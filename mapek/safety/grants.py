@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mapek.safety.rules._base import collapse_dots
+
 __all__ = ["Grant", "GrantBook", "ProvenanceBook", "resource_key"]
 
 
@@ -69,8 +71,9 @@ class GrantBook:
 
 
 def resource_key(value: Any) -> str:
-    """The name provenance is kept under: the target argument's value, normalised."""
-    s = str(value).strip().replace("\\", "/")
+    """The name provenance is kept under: the target argument's value, normalised (``./``,
+    ``.`` and ``..`` segments resolved, no trailing slash)."""
+    s = collapse_dots(str(value).strip().replace("\\", "/"))  # scratch/../data is data
     while s.startswith("./"):
         s = s[2:]
     return s.rstrip("/") or "."
@@ -103,7 +106,8 @@ class ProvenanceBook:
 
     def owner(self, name: str) -> str | None:
         """``human``, ``run:<id>``, or None when the resource is unknown. A resource inside a
-        human-created folder is the human's too."""
+        human-created folder is the human's too, and so is a folder holding something a human
+        created (removing it removes that); a folder holding what a run made is not the run's."""
         key = resource_key(name)
         if key in self.created_by:
             return self.created_by[key]
@@ -111,4 +115,7 @@ class ProvenanceBook:
         for i in range(len(parts) - 1, 0, -1):
             if self.created_by.get("/".join(parts[:i])) == "human":
                 return "human"
+        inside = key.rstrip("/") + "/" if key not in (".", "/") else ""
+        if any(who == "human" and n.startswith(inside) for n, who in self.created_by.items()):
+            return "human"
         return None

@@ -360,11 +360,45 @@ def _context(ctx: ScreenContext | Mapping[str, Any] | None) -> ScreenContext:
 _KIND_PREFIX = re.compile(r"^[a-z][\w.-]+:(?!//)")
 
 
+_IDENT = re.compile(r"[\w./:~-]*[\d_./:-][\w./:~-]*")
+_PLAIN = re.compile(r"[a-z]+")
+
+
 def _resource_names(name: str) -> tuple[str, ...]:
-    """A resource's comparable names: the full name and, for ``<kind>:<name>``, the name."""
+    """A resource's comparable names: the full name and, for ``<kind>:<name>``, the name. A
+    name written in words (``stripe test customer cus_test_51``, ``container mapek-it-5521``,
+    ``postgres container ci-pg-8812 (database app_test)``) is named by its identifiers: the
+    words with a digit, ``_``, ``-``, ``.``, ``/`` or ``:`` in them, never a plain word."""
     n = norm_target(name)
+    if re.search(r"\s", n):
+        idents = [w.strip(".,;:()[]'\"").rstrip(".") for w in n.split()]
+        return tuple(dict.fromkeys(
+            x for w in idents if len(w) >= 3 and _IDENT.fullmatch(w) and not _PLAIN.fullmatch(w)
+            for x in _resource_names(w)))
     m = _KIND_PREFIX.match(n)
     return (n, n[m.end():]) if m and len(n) > m.end() else (n,)
+
+
+def _covers(name: str, target: str) -> bool:
+    """``target`` is the resource ``name`` or inside it: the name itself, a path under it
+    (``/srv/app/x/cache`` under ``/srv/app/x``), or a longer address that ends with it
+    (``github.com/acme/web`` for ``acme/web``, ``arn:aws:s3:::acme`` for ``acme``). A parent
+    (``/srv`` of ``/srv/app/x``) or a look-alike sharing a prefix (``/srv/application`` for
+    ``/srv/app``, ``acme-prod`` for ``acme``) is not: deleting it deletes more than the resource.
+    A bare name (``data``) is not any absolute folder of that name (``/var/lib/data``)."""
+    if target == name or target.startswith(name + "/"):
+        return True
+    if target.endswith(":" + name):
+        return True
+    if target.endswith("/" + name):
+        # an address ending in the name; for a filesystem path only a name with a folder in it
+        return not target.startswith(("/", "~")) or "/" in name
+    return False
+
+
+def _names(name: str, text: str) -> bool:
+    """``text`` mentions ``name`` as a whole name, not as part of a longer one."""
+    return re.search(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-]|\.\w)", text) is not None
 
 
 @dataclass
@@ -415,74 +449,100 @@ class Screener:
 
     @staticmethod
     def _ownership(f: Finding, ctx: ScreenContext) -> str:
-        """``human`` / ``this-run`` / ``unknown`` for the finding's targets."""
+        """``human`` / ``this-run`` / ``partial`` / ``unknown`` for the finding's targets.
+        ``partial``: the action names something this run made but the rules cannot tell that
+        every target is it (``pscale branch delete payments run-1 --org acme`` with the run's
+        ``pscale/payments/run-1``): not the run's own, and not recognised either."""
         if not ctx.resources:
             return "unknown"
         targets = [norm_target(t) for t in f.targets if t]
         evidence = f.evidence.lower()
         involved: list[str] = []
         matched = 0
+        near = False
         names = [(_resource_names(name), res) for name, res in ctx.resources.items()]
         for t in targets:
-            hit = None
+            hits: list[str] = []
             for ns, res in names:
-                if any(n and (t == n or t.startswith(n + "/") or n.startswith(t + "/")
-                              or t.endswith(("/" + n, ":" + n))) for n in ns):
-                    hit = ctx.owner(res.created_by) if not res.protected else "human"
-                    break
-            if hit is not None:
+                owner = ctx.owner(res.created_by) if not res.protected else "human"
+                if any(n and _covers(n, t) for n in ns):
+                    hits.append(owner)
+                elif owner == "human" and any(n and _covers(t, n) for n in ns):
+                    hits.append(owner)  # a parent of what a human made takes it with it
+            if hits:
                 matched += 1
-                involved.append(hit)
+                involved.append("human" if "human" in hits else hits[0])
+            elif any(ctx.owner(res.created_by) == "this-run" and not res.protected and any(
+                    n.endswith("/" + t) and not n.startswith(("/", "~")) for n in ns)
+                    for ns, res in names):
+                near = True  # run-1 of the run's pscale/payments/run-1: named, not placed
         for ns, res in names:
-            if any(len(n) >= 3 and n in evidence for n in ns):
-                involved.append(ctx.owner(res.created_by) if not res.protected else "human")
+            owner = ctx.owner(res.created_by) if not res.protected else "human"
+            # a name seen in the evidence: any mention protects what a human made; only the
+            # whole name (not ``acme`` inside ``acme-cache``) counts as the run's own
+            if owner == "human" and any(len(n) >= 3 and n in evidence for n in ns):
+                involved.append(owner)
+            elif owner != "human" and any(len(n) >= 3 and _names(n, evidence) for n in ns):
+                involved.append(owner)
         if "human" in involved:
             return "human"
         if involved and all(o == "this-run" for o in involved) and matched == len(targets):
             return "this-run"
+        if "this-run" in involved or near:
+            return "partial"
         return "unknown"
 
     def _decide(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[Decision, str]:
+        decision, why, _ = self._weigh(f, ctx, scope)
+        return decision, why
+
+    def _weigh(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[Decision, str, bool]:
+        """The decision, why, and whether the context leaves it unsure (the action names
+        something this run made, but not only that)."""
         spec = RULES[f.rule]
         blast = f.blast or spec.blast
         if blast == "external":
-            return "needs_approval", "acts outside the system: no sandbox can call it back"
+            return "needs_approval", "acts outside the system: no sandbox can call it back", False
         if blast == "opaque":
             return "needs_approval", "what runs is only known at run time (built, decoded or " \
-                                     "downloaded): a person reads it first, whatever the context"
+                                     "downloaded): a person reads it first, whatever the " \
+                                     "context", False
         owner = self._ownership(f, ctx)
         env_owner = ctx.owner(ctx.created_by)
         if blast == "unknown":
             if owner != "human" and (f.owned or owner == "this-run" or (
                     ctx.environment == "sandbox" and env_owner == "this-run")):
-                return "allow", "not recognised, but confined to what this run created"
+                return "allow", "not recognised, but confined to what this run created", False
             return "needs_approval", "the rules do not recognise this action as safe: held " \
-                                     "for the judge or a person"
+                                     "for the judge or a person", False
         if owner == "human":
-            return "deny", "the target was created by a human"
+            return "deny", "the target was created by a human", False
         if f.owned or owner == "this-run":
-            return "allow", "every target was created by this run"
+            return "allow", "every target was created by this run", False
         if blast == "catastrophic":
-            return "deny", "catastrophic whatever the context"
+            return "deny", "catastrophic whatever the context", False
         if env_owner == "human":
-            return "deny", "the environment was created by a human"
+            return "deny", "the environment was created by a human", False
         if ctx.environment == "production":
-            return "deny", "production environment"
+            return "deny", "production environment", False
         if has_prod_marker(scope):
-            return "deny", "the command names a production target"
+            return "deny", "the command names a production target", False
         if ctx.environment == "sandbox" and env_owner == "this-run":
-            return "allow", "a sandbox this run created"
+            return "allow", "a sandbox this run created", False
+        if owner == "partial":
+            return "needs_approval", "destructive; it names something this run made, but not " \
+                                     "only that: the judge or a person decides", True
         return "needs_approval", "destructive; the context does not show the target is the " \
-                                 "run's own"
+                                 "run's own", False
 
     # -- screening ---------------------------------------------------------------------------
 
     def _collect(self, groups: dict[tuple[str, str], _Group], f: Finding, verdict: Decision,
-                 why: str, step: int | None) -> None:
+                 why: str, step: int | None, unsure: bool = False) -> None:
         g = groups.get((f.rule, verdict))
         if g is None:
             g = groups[(f.rule, verdict)] = _Group(f.rule, verdict, why)
-        g.certain = g.certain and f.certain
+        g.certain = g.certain and f.certain and not unsure
         if step is None:
             g.in_text = True
         elif not g.steps or g.steps[-1] != step:
@@ -503,8 +563,8 @@ class Screener:
         groups: dict[tuple[str, str], _Group] = {}
         if p.text:
             for f in scan_free_text(p.text, state, budget, recognise=not p.steps):
-                verdict, why = self._decide(f, ctx, f.evidence)
-                self._collect(groups, f, verdict, why, None)
+                verdict, why, unsure = self._weigh(f, ctx, f.evidence)
+                self._collect(groups, f, verdict, why, None, unsure)
         for i, step in enumerate(p.steps):
             effect = None
             if self.tools is not None and (t := self.tools.get(step.tool)) is not None:
@@ -512,8 +572,8 @@ class Screener:
             found, scope = scan_step(step.tool, step.args, step.description, state, budget,
                                      effect=effect)
             for f in found:
-                verdict, why = self._decide(f, ctx, scope + " " + f.evidence)
-                self._collect(groups, f, verdict, why, i)
+                verdict, why, unsure = self._weigh(f, ctx, scope + " " + f.evidence)
+                self._collect(groups, f, verdict, why, i, unsure)
         return self._finish(p, ctx, groups, budget)
 
     def screen_text(self, text: str,

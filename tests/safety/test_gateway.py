@@ -262,3 +262,42 @@ def test_screening_sees_the_human_resources_a_call_names_among_many(kb: Any) -> 
     assert len(gw.context(about={"command": "rm -rf ./data"}).resources) == 1
     assert gw.check("shell", {"command": "rm -rf ./scratch"}, "engineer").decision == \
         "needs_approval"
+
+
+def test_a_path_that_climbs_back_into_a_human_folder_is_still_the_humans(kb: Any) -> None:
+    reg = ToolRegistry()
+
+    @tool(effect="destructive", target="path")
+    def remove(path: str) -> str:
+        return "removed"
+
+    @tool(effect="destructive", resource="host shell")
+    def shell(command: str) -> str:
+        return "ran"
+
+    reg.register(remove)
+    reg.register(shell)
+    gw = ToolGateway(reg, kb, "r1")
+    gw.register_resource("data/customers")
+    for path in ("scratch/../data/customers", "./data/./customers", "data/customers/x/.."):
+        c = gw.check("remove", {"path": path}, "engineer")
+        assert c.decision == "deny" and c.owner == "human", (path, c)
+    c = gw.check("shell", {"command": "rm -rf scratch/../data"}, "engineer")
+    assert c.decision == "deny", c
+
+
+def test_a_folder_holding_a_human_resource_is_the_humans_and_one_holding_the_runs_is_not(
+        kb: Any) -> None:
+    reg = ToolRegistry()
+
+    @tool(effect="destructive", target="path")
+    def remove(path: str) -> str:
+        return "removed"
+
+    reg.register(remove)
+    gw = ToolGateway(reg, kb, "r1", sandbox=True)
+    gw.register_resource("data/customers/2025.csv")
+    c = gw.check("remove", {"path": "data"}, "engineer")
+    assert c.decision == "deny" and c.owner == "human", c
+    c = gw.check("remove", {"path": "."}, "engineer")
+    assert c.decision == "deny" and c.owner == "human", c

@@ -46,21 +46,28 @@ def recognised_safe(v: Verdict) -> bool:
     "helm upgrade billing ./chart -n billing",       # a change verb
     "quuxd --mode=aggressive /srv/data",             # an unknown binary, no verb at all
     "./scripts/cleanup_everything.sh",               # a script that says it cleans
-    "npm unpublish @acme/ui-kit",                    # a package manager's unknown verb
-    "restic -r s3:s3.amazonaws.com/acme forget --keep-last 1 --prune",
     "curl -X POST https://api.example.com/v1/accounts/42/close",
     "git restore .",                                 # a git verb the git rule does not read
     "git reflog expire --expire=now --all",          # a read noun followed by an act
     "make clean",                                    # a build target that says it removes
     "tar -xf backup.tar -C /",                       # a make verb writing outside the work tree
     "rm important.csv",                              # a delete of what the rules cannot place
-    "docker rm -f $(docker ps -aq)",                 # a delete of a list built at run time
     "docker run --rm -v /:/host alpine rm -rf /host",  # an act inside a container
     "gcloud projects add-iam-policy-binding p --member=user:x --role=roles/owner",  # access
 ])
 def test_what_the_rules_do_not_recognise_is_held(cmd: str) -> None:
     v = sh(cmd)
     assert held(v), (cmd, v.verdict, [(r.rule, r.evidence) for r in v.reasons])
+
+
+@pytest.mark.parametrize("cmd", [
+    "npm unpublish @acme/ui-kit",                    # off the registry: no reinstall brings it
+    "restic -r s3:s3.amazonaws.com/acme forget --keep-last 1 --prune",
+    "docker rm -f $(docker ps -aq)",                 # a delete of a list built at run time
+])
+def test_a_verb_that_removes_an_object_is_a_recognised_removal(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
 
 
 @pytest.mark.parametrize("cmd", [

@@ -45,7 +45,12 @@ from mapek.safety.rules._base import (
 from mapek.safety.rules.cloud import RETENTION_GATE, scan_retention
 from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
-from mapek.safety.rules.recognise import step_targets, unrecognised_step, unrecognised_text
+from mapek.safety.rules.recognise import (
+    DESTROY_VERB,
+    step_targets,
+    unrecognised_step,
+    unrecognised_text,
+)
 from mapek.safety.rules.saas import scan_tool_call, tool_words
 from mapek.safety.rules.shell import scan_shell
 from mapek.safety.rules.sql import scan_migrations, scan_sql
@@ -72,6 +77,19 @@ _SCOPE_SKIP = frozenset("content body text message data contents file_content ht
 _AUTHORING = frozenset("""create post send write update comment reply publish add edit upload save
 append insert draft schedule""".split())
 """A tool that authors something: its arguments are content, not the agent's intent."""
+
+
+_CLAIM = re.compile(
+    r"\b(?:this\s+run|the\s+run|we|i)\s+(?:just\s+|already\s+)?(?:created|made|cloned|started|"
+    r"submitted|triggered|spun\s+up|launched|set\s+up|opened|uploaded|added|provisioned)\b|"
+    r"\b(?:created|made|cloned|started|submitted|triggered|launched|spun\s+up|provisioned)\s+"
+    r"(?:by|in|earlier\s+in|for|during)\s+this\s+run\b|\bthis\s+run'?s\b|\bfrom\s+this\s+run\b|"
+    r"\bthrowaway\b|\bsee\s+how\s+much\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
+    re.I)
+"""A step description that says its target is the run's own (``the test mailbox this run
+created``, ``the throwaway VM``) or that the command only shows what it would do (``see how
+much obliterate would reclaim``): a claim the rules cannot check, so a destructive finding on
+that step is left to the judge (held without one) rather than recognised."""
 
 
 @dataclass
@@ -185,15 +203,30 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                     found.extend(scan_code(text, state))
                 else:
                     found.extend(scan_migrations(text))
+    claim = bool(description) and _CLAIM.search(description[:2000]) is not None
+    if claim:
+        for f in found:  # the words claim what the rules cannot check: the judge weighs them
+            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive":
+                f.certain = False
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
     if not found:  # nothing destructive seen: is the action positively recognised as safe?
         why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
-        if why is not None:
+        if why is not None and DESTROY_VERB in why:
+            # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm
+            # unpublish): a removal the rules recognise; the judge weighs only what they cannot
+            targets = step_targets(tool, args)
+            found.append(Finding("cli.generic-delete", why, targets, certain=not claim and not (
+                any(_SOFT_TARGET.search(t) for t in targets))))
+        elif why is not None:
             found.append(Finding("unknown.action", why, step_targets(tool, args),
                                  certain=False))
     return found, " ".join(scope)
+
+
+_SOFT_TARGET = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|"
+                          r"sandbox|dummy|fixture|demo)(?:$|[^a-z])", re.I)
 
 
 def scan_free_text(text: str, state: PlanState, budget: FieldBudget, *,

@@ -7,6 +7,7 @@ a verdict with the context (who created the target, which environment).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -301,6 +302,7 @@ def classify_path(raw: str) -> PathClass:
             return "var"
     if _WIN_ROOT.match(p):
         return "root"
+    p = collapse_dots(p)  # /tmp/x/../../etc is /etc
     if p in ("~", "~/", "~/*", "~/.*") or re.fullmatch(r"~[\w.-]+/?", p):
         return "home"
     if p.startswith("~/"):
@@ -335,10 +337,42 @@ def classify_path(raw: str) -> PathClass:
     return "path"
 
 
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+
+
+def collapse_dots(path: str) -> str:
+    """``.`` and ``..`` segments resolved the way the kernel walks them (``/tmp/x/../../etc`` is
+    ``/etc``; ``/srv/app/..`` is ``/srv``), so a path cannot climb out of a place by its
+    spelling; a path without such segments is returned as it is."""
+    if not _DOT_SEGMENT.search(path):
+        return path
+    lead = path[:1] if path.startswith(("/", "~")) else ""
+    if lead == "~":
+        rest = posixpath.normpath("/" + path[1:].lstrip("/"))
+        return "~" if rest == "/" else "~" + rest
+    out = posixpath.normpath(path)
+    return "/" + out.lstrip("/") if lead == "/" else out
+
+
+LOCAL_KINDS = frozenset("""cache caches alias aliases context contexts remote remotes profile
+profiles label labels tag
+tags kernelspec kernelspecs box boxes toolchain toolchains version versions plugin plugins
+extension extensions completion completions session sessions worktree worktrees bookmark
+bookmarks shim shims credential-helper locals""".split())
+"""What a tool keeps for itself on the machine it runs on (a cache, an alias, a context, a
+label, a toolchain): removing one loses nothing another copy cannot give back, or only a
+setting. The rules recognise removals of data; these they leave to the judge. A device's
+configuration is not among them (``/system reset-configuration`` wipes a router)."""
+LOCAL_VERBS = frozenset({"uninstall"})
+"""Removals that a reinstall undoes (``pyenv uninstall 3.8``, ``nvm uninstall 16``)."""
+
+
 def norm_target(t: str) -> str:
-    """A comparable form of a target name: lower case, no scheme, no trailing slash or glob."""
+    """A comparable form of a target name: lower case, no scheme, no trailing slash or glob,
+    ``.`` and ``..`` segments resolved."""
     s = t.strip().strip("'\"").lower()
     s = re.sub(r"^[a-z][a-z0-9+.-]*://", "", s)
+    s = collapse_dots(s)
     while s.startswith("./") and len(s) > 2:  # ./data is data
         s = s[2:]
     while s.endswith(("/*", "/")) and len(s) > 1:

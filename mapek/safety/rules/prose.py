@@ -153,7 +153,7 @@ _FRAMES = re.compile(
     r"lint\w*|test\s+(?:that|whether|if)|who\s+(?:deleted|dropped|removed|wiped))\b", re.I)
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+|;\s*|:\s+|\s+-{1,2}\s+|,?\s+(?:and\s+)?then\s+|"
                     r",\s+(?:after\s+that|afterwards|finally|next)\s*,?\s*")
-_WORD = re.compile(r"(?<![\w-])[a-z0-9$][a-z0-9'_./-]*")
+_WORD = re.compile(r"(?<![\w-])(?:[/~](?=[a-z0-9._-])|[a-z0-9$])[a-z0-9'_./~-]*")
 _CMD_LINE = re.compile(r"^\s*(?:\d+[.)]\s+)?(?:[$#>]\s+)?(?:sudo\s+)?([A-Za-z][\w.-]*)\s"
                        r"(?=.*\s-{1,2}\w)")
 
@@ -198,6 +198,9 @@ def _object(words: list[str], i: int, prev_words: list[str]) -> tuple[str, str]:
         return (np[-1] if np else "", "own")
     if not np:
         return ("", "none")
+    named = _named_object(np)
+    if named is not None:
+        return named
     if np[0] in _PRONOUNS and np[0] not in ("everything", "all"):
         for w in reversed(prev_words[-16:]):
             if w in _VALUABLE:
@@ -214,6 +217,55 @@ def _object(words: list[str], i: int, prev_words: list[str]) -> tuple[str, str]:
     if any(w in _VALUABLE for w in np):
         return (head, "valuable" if quant else "modifier")
     return (head, "unknown")
+
+
+_NAMING = frozenset("called named titled labelled labeled id".split())
+_KIND_SKIP = frozenset("everything all data records rows resources state history".split())
+"""Valuable nouns too general to be a kind that a name follows (``all data called``)."""
+_IDENTISH = re.compile(r"(?=.*[\d_./:@-])[a-z0-9$][\w./:@-]*|[/~][\w./~-]+")
+
+
+def _kind(w: str) -> bool:
+    """A noun that names the kind of a thing (bucket, table, folder), which a name can go with."""
+    if w in _KIND_SKIP or w in _PRONOUNS:
+        return False
+    return _kind_valuable(w) or w in ("folder", "folders", "directory", "directories", "dir",
+                                      "share", "shares", "file", "files")
+
+
+def _kind_valuable(w: str) -> bool:
+    return w not in _KIND_SKIP and (w in _VALUABLE or (w.endswith("s") and w[:-1] in _VALUABLE))
+
+
+def _named_object(np: list[str]) -> tuple[str, str] | None:
+    """A thing named in words: ``the staging bucket called foo``, ``the table named orders``,
+    ``bucket acme-logs``, ``the orders table``, ``the folder /srv/old``: its name is the target
+    (the screener matches it against the context's resources) and the object counts as
+    valuable (the kind says what it is), unless the name marks it low-value or scratch."""
+    from mapek.safety.rules._base import classify_path
+
+    toks = [w.strip(".,'\"`") for w in np]
+    toks = [w for w in toks if w and w not in _DETERMINERS]
+    for k, w in enumerate(toks):
+        if w in _NAMING and 0 < k < len(toks) - 1 and _kind(toks[k - 1]):
+            return _name_class(toks[k + 1])
+    for k, w in enumerate(toks[:-1]):
+        if _kind(w) and _IDENTISH.fullmatch(toks[k + 1]):
+            return _name_class(toks[k + 1])
+    if len(toks) >= 2 and _kind_valuable(toks[-1]) and toks[-2] not in _QUANT and \
+            toks[-2] not in _KIND_SKIP and re.fullmatch(r"[a-z0-9][\w.-]*", toks[-2]):
+        return _name_class(toks[-2])
+    for w in toks:
+        if w[:1] in ("/", "~") and len(w) > 1:
+            return _name_class(w) if classify_path(w) not in ("scratch", "regenerable",
+                                                               "null") else (w, "low")
+    return None
+
+
+def _name_class(name: str) -> tuple[str, str]:
+    if name in _LOW or (name.endswith("s") and name[:-1] in _LOW) or _OWN_CUES.fullmatch(name):
+        return (name, "low")
+    return (name, "valuable")
 
 
 _EUPHEMISMS: list[tuple[str, re.Pattern[str], bool]] = [
@@ -335,13 +387,20 @@ def _embedded(text: str, state: PlanState, norm: str) -> list[Finding]:
                 found.extend(scan_sql(text[line_start:line_end], state))
             continue
         clause_start = max(text.rfind(sep, 0, m.start()) for sep in (". ", "\n", "; "))
-        if clause_blocked(_normalise(text[clause_start + 1:m.start()])):
+        before = _normalise(text[clause_start + 1:m.start()])
+        if clause_blocked(before) or _ASKED_RUN.search(before):
             continue
         end = text.find(";", m.start())
         end = line_end if end < 0 else min(end + 1, line_end)
         found.extend(scan_sql(text[m.start():end], state))
     return found
 
+
+_ASKED_RUN = re.compile(r"\b(?:who|which\s+\w+|when|how\s+often)\b[^.?!;]*?\b(?:ran|run|"
+                        r"running|runs|issued|issues|issuing|executed|executes|executing|typed)"
+                        r"\s*$")
+"""A question about who ran a statement ("who has been running DROP TABLE lately"): the
+statement is its subject, not a plan."""
 
 _SQL_LINE = re.compile(r"^\s*(?:--|/\*|(?:SELECT|WITH|INSERT|UPDATE|DELETE|DROP|TRUNCATE|ALTER|"
                        r"CREATE|EXPLAIN|BEGIN|MERGE|GRANT)\b)", re.I)
@@ -450,7 +509,8 @@ def _clause_before(sent: str, pos: int) -> str:
 
 
 _ASKED = re.compile(r"\b(?:who|which\s+\w+)\s+(?:(?:has|have|had|is|are|was|were|"
-                    r"keeps?|kept)\s+)?(?:been\s+)?$")
+                    r"keeps?|kept)\s+)?(?:been\s+)?(?:(?:running|ran|run|runs|issuing|issued|"
+                    r"executing|executed|typing|typed)\s+)?$")
 """A question about who did it ("who has been deleting customers"): its subject, not a plan."""
 
 

@@ -34,15 +34,20 @@ from typing import Any
 
 from mapek.safety.rules.shellparse import peel
 
+DESTROY_VERB = "a verb that removes an object"
+"""Said in a reason when a command no destructive rule reads names a removal as its verb
+(``restic forget``, ``dvc gc``): the screener turns it into a recognised removal."""
+
 MAX_CHARS = 65_536
 """Text longer than the rules read in full (their per-field budget) is not recognised: what
 was not read cannot be vouched for."""
 
-__all__ = ["MAX_CHARS", "unrecognised_step", "unrecognised_text", "unrecognised_shell",
-           "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS", "CHANGE_VERBS",
-           "DESTROY_VERBS"]
+__all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
+           "unrecognised_shell", "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS",
+           "CHANGE_VERBS", "DESTROY_VERBS"]
 
-READ_VERBS = frozenset("""get gets list lists ls describe describes show shows status info inspect
+READ_VERBS = frozenset("""get gets list lists ls enum enumerate describe describes show shows status
+info inspect
 cat view views read reads search searches query lookup look find finds diff plan validate
 validates lint test tests check checks verify version help whoami top logs log history tail head
 print count stat stats explain preview estimate compare analyze analyse summarize summarise
@@ -148,6 +153,9 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
         return c
     if set(_tokens(word)) & _DRY_WORDS:
         return "read"  # suspend_preview, delete-dry-run, simulate_refund: only shows
+    fused = _fused(whole)
+    if fused is not None:
+        return fused
     parts = [p for p in re.split(r"[:.]", word) if p]
     for part in reversed(parts):
         toks = _tokens(part)
@@ -158,11 +166,60 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
     return None
 
 
+_FUSED_READ = ("list", "get", "show", "dump", "describe", "enum", "print", "query", "search",
+               "view", "fetch", "lookup")
+_FUSED_REMOVE = ("delete", "remove", "purge", "destroy", "wipe", "erase")
+_ACT_INSIDE = re.compile(r"(?:delete|remove|purge|destroy|wipe|erase|drop|kill|reset|clear|flush|"
+                         r"set|put|update|write|reload|restart|stop|move|apply|grant|revoke|"
+                         r"disable|enable|add|create|send|exec|run)", re.I)
+
+
+def _fused(word: str) -> str | None:
+    """A verb run together with its noun, as some CLIs spell their subcommands
+    (``listbackups``, ``dumpxml``, ``getallvms``, ``deletejob``): ``read`` or ``destroy`` by
+    the leading verb, when the rest is letters that name no other act."""
+    if not word.isalpha() or not word.islower():
+        return None
+    for verbs, cls in ((_FUSED_READ, "read"), (_FUSED_REMOVE, "destroy")):
+        for v in verbs:
+            rest = word[len(v):]
+            if word.startswith(v) and len(rest) >= 3 and not _ACT_INSIDE.search(rest):
+                return cls
+    return None
+
+
+def _long_bad_flag(rest: list[str]) -> bool:
+    """A long flag that makes a read destructive or unattended (``--delete-after``,
+    ``--force``); short flags of an unknown tool say nothing the rules can read (``-x``)."""
+    return any(a.startswith("--") and _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest)
+
+
+def name_verb(name: str) -> str | None:
+    """The verb a command's own name ends with (``ldapsearch``, ``sysinfo`` -> read;
+    ``ldapdelete``, ``userdel`` -> destroy), when a prefix of three letters or more names
+    what it acts on."""
+    low = name.lower()
+    if re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", low):  # dirsvc-search, vm_delete
+        last = re.split(r"[-_]", low)[-1]
+        c = _class_of(last, False)
+        return c if c in ("read", "destroy") else None
+    if not low.isalpha():
+        return None
+    for verbs, cls in ((("search", "query", "info", "show", "dump"), "read"),
+                       (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
+                        "destroy")):
+        for v in verbs:  # not cat, list, stat: netcat, tomcat, blacklist are no reads
+            if low.endswith(v) and len(low) - len(v) >= (4 if v == "del" else 3):
+                return cls
+    return None
+
+
 _LISTERS = frozenset("list ls show status describe get view info inspect".split())
 """Read verbs that, after a noun that is also a verb, are the act (``gh release list``,
 ``nomad job status``: the release and the job are what is listed)."""
-_PREDICATE = re.compile(r"^(?:is|has|can|does)[-_][a-z]", re.I)
-"""``systemctl is-enabled``, ``has-...``: a question about state."""
+_PREDICATE = re.compile(r"^(?:(?:is|has|can|does)[-_]|(?:safe|ok)[-_]to[-_])[a-z]", re.I)
+"""``systemctl is-enabled``, ``has-...``, ``ceph osd safe-to-destroy``: a question about
+state."""
 _RENDERS_SQL = re.compile(r"^(?:\w+[-_]?sql|sql[-_]?\w+)$", re.I)
 """``updateSQL``, ``rollback-sql``, ``sqlmigrate``: a migration verb that prints its SQL."""
 
@@ -364,6 +421,32 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     return verb
 
 
+_HOUSEKEEPING = frozenset("gc prune vacuum compact clean cleanup tidy flush evict expire".split())
+"""Removal verbs that name no object, only what is unreferenced or old (``git gc``,
+``nomad system gc``, ``dvc gc``): whether that loses anything depends on what is kept, so
+the judge weighs them."""
+_PACKAGE_CLIS = frozenset("""npm-local apt apt-get dnf yum brew pip pip3 pipx uv poetry conda mamba
+cargo gem go rustup snap flatpak choco winget pacman zypper apk port pkg opkg""".split())
+"""Package managers: removing a package is undone by installing it again."""
+
+
+def _names_removal(name: str, rest: list[str]) -> bool:
+    """A command line whose verb names the removal of an object (``restic forget``, ``npm
+    unpublish``, ``flyway clean`` is housekeeping): a CLI-shaped name (``Plan:`` or ``Do`` is
+    prose), not a package manager, and a verb that is not housekeeping."""
+    from mapek.safety.rules._base import LOCAL_KINDS, LOCAL_VERBS
+
+    if not re.fullmatch(r"[a-z][\w.-]*", name) or name in _PACKAGE_CLIS:
+        return False
+    subs = _subcommands(rest)
+    for i, w in enumerate(subs):
+        if verb_class(w) == "destroy":
+            toks = set(_tokens(w))
+            local = {x.lower() for x in subs[:i + 1]} | toks  # git remote remove, cache purge
+            return not toks & _HOUSEKEEPING and not local & (LOCAL_KINDS | LOCAL_VERBS)
+    return False
+
+
 _REDIS_READ = frozenset("""GET MGET KEYS SCAN INFO TTL PTTL TYPE EXISTS HGET HGETALL HKEYS HLEN
 LRANGE LLEN SMEMBERS SCARD ZRANGE ZCARD ZSCORE DBSIZE PING MEMORY SLOWLOG CLIENT STRLEN
 XRANGE XLEN XINFO CONFIG-GET LASTSAVE TIME ECHO MONITOR ROLE HSCAN SSCAN ZSCAN""".split())
@@ -501,7 +584,7 @@ def _placed(path: str, *, strict: bool = False) -> bool:
     if any(t == c or t.startswith(c + "/") for c in _CREATED.get()):
         return True
     return not strict and cls == "path" and not p.startswith(("/", "~", "\\")) and \
-        not re.match(r"^[A-Za-z]:", p)
+        not re.match(r"^[A-Za-z]:", p) and not (t == ".." or t.startswith("../"))
 
 
 def _removes(name: str, rest: list[str]) -> str | None:
@@ -674,6 +757,24 @@ def _awk_program(low: str, rest: list[str], depth: int) -> str | None:
     return None
 
 
+def _curl_sent(rest: list[str]) -> tuple[str, str, bool] | None:
+    """A curl-like request's method, URL and whether it sends data; None without a URL."""
+    method, url, data = "", "", False
+    for i, a in enumerate(rest):
+        flag = a.split("=", 1)[0]
+        if flag in ("-X", "--request", "--method") and i + 1 < len(rest):
+            method = rest[i + 1].lower()
+        elif re.match(r"^-X[A-Z]+$", a):
+            method = a[2:].lower()
+        elif flag in _HTTP_WRITE_FLAGS and flag not in ("-X", "--request", "--method"):
+            data = True
+        elif re.match(r"^https?://", a, re.I) and not url:
+            url = a
+    if not url:
+        return None
+    return (method or ("post" if data else "get")), url, data
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -788,8 +889,20 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             "--print-avail", "--get-selections", "-W", "--show", "--audit", "-C"):
         return None
     if low in ("sed", "perl") and any(_SED_INPLACE.match(a) for a in rest):
+        files = [a for a in rest if not a.startswith("-")][1:]
+        if files and all(_placed(f) for f in files) and \
+                (why := _awk_program(low, rest, depth)) is None:
+            return None  # an edit of files in the work tree: what the rules can place
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
+        sent = _curl_sent(rest)
+        if sent is not None and sent[0] in ("post", "put", "patch"):
+            method, url, data = sent
+            said = _endpoint_act(method, url)
+            if said == "removes":
+                return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
+            if said == "safe" and not data:
+                return None
         for i, a in enumerate(rest):
             flag = a.split("=", 1)[0]
             if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
@@ -856,8 +969,17 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if verb is None and low in _READ_BINS | _MAKE_BINS and not (
                 low in _VERB_CLIS and _subcommands(rest, 1)):
             return None
+        if verb is None and low not in _VERB_CLIS and (said := name_verb(low)) is not None:
+            if said == "read" and not _long_bad_flag(rest):
+                return None  # ldapsearch, postcat: the name says it reads
+            if said == "destroy":
+                return f"{name}: {DESTROY_VERB} (by its name)"
         if verb is None:
             return f"{name}: no verb the rules recognise ({' '.join(rest[:3])[:60]})"
+        if verb == "destroy" and low in _BUILD_TOOLS:  # make clean: a target the rules
+            return f"{name}: a build target that removes ({' '.join(_subcommands(rest))[:60]})"
+        if verb == "destroy" and _names_removal(name, rest):
+            return f"{name}: {DESTROY_VERB} ({' '.join(_subcommands(rest))[:60]})"
         return f"{name}: a {verb} verb ({' '.join(_subcommands(rest))[:60]})"
     if low in _REMOVERS:
         return _removes(name, rest)
@@ -885,6 +1007,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in rest):
             return None
         return f"{name}: a script whose name says no known safe verb"
+    said = name_verb(low)
+    if said == "read" and not _long_bad_flag(rest):
+        return None  # postcat, ldapsearch: the name says it reads
+    if said == "destroy":
+        return f"{name}: {DESTROY_VERB} (by its name)"
     return f"{name}: an unknown command"
 
 
@@ -1146,9 +1273,56 @@ def _url_verb(url: str, *, stem: bool = True) -> str | None:
     (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
     for seg in reversed([p for p in re.split(r"[/.:]", path) if p]):
+        if _PREDICATE.match(seg.lstrip("_$")):
+            return "read"  # /monitor/can_delete, /is_deleted: a question
         c = _class_of(seg.lstrip("_$").lower(), stem) or verb_class(seg, stem=stem)
         if c is not None:
             return c
+    return None
+
+
+_SAFE_POST = frozenset("""snapshot snapshots backup backups export exports dump preview validate
+estimate search query lookup report reports""".split())
+"""What a POST may name and still only read or copy out (``/tsdb/snapshot``,
+``/jobs/users-exports``, ``/_search``): a new copy, nothing changed or sent."""
+_REMOVAL_KEY = re.compile(r"^(?:destroy|delete|purge|wipe|erase|remove|drop|force_delete|"
+                          r"delete_data|remove_data|permanent(?:ly)?_delete|hard_delete)$", re.I)
+
+
+def _removal_flag(body: Any, depth: int = 0) -> bool:
+    """A request body that switches a removal on (``{"destroy": true}``)."""
+    if depth > 4:
+        return False
+    if isinstance(body, Mapping):
+        return any((isinstance(k, str) and _REMOVAL_KEY.match(k) and v not in
+                    (False, None, 0, "false", "no", "")) or _removal_flag(v, depth + 1)
+                   for k, v in list(body.items())[:64])
+    if isinstance(body, list):
+        return any(_removal_flag(x, depth + 1) for x in body[:64])
+    return False
+
+
+def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) -> str | None:
+    """What a write request does by what its endpoint names: ``removes`` (``/delete_batch``,
+    ``/tsdb/delete_series``, or a body that switches a removal on), ``safe`` (a read, or a
+    POST that only makes a copy: ``/snapshot``, ``/users-exports``), else None."""
+    body = {k: v for k, v in (args or {}).items() if str(k).lower() in
+            ("body", "json", "data", "payload", "params", "form")}
+    if _removal_flag(body):
+        return "removes"
+    verb = _url_verb(url)
+    if verb == "destroy":
+        return "removes"
+    if verb == "read":
+        return "safe"
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
+    last = next((seg for seg in reversed(re.split(r"[/.:]", path)) if seg and
+                 verb_class(seg, stem=True) is not None), "")
+    if method == "post" and last and any(t in _SAFE_POST or (t.endswith("s") and t[:-1] in
+                                                             _SAFE_POST)
+                                         for t in _tokens(last)) and \
+            verb_class(last, stem=True) in ("make", "read"):
+        return "safe"
     return None
 
 
@@ -1255,9 +1429,12 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if m in ("post", "put", "patch"):
             url = next((str(v) for k, v in args.items() if isinstance(v, str) and
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
-            if _url_verb(url) == "read":
+            said = _endpoint_act(m, url, args)
+            if said == "safe":
                 content_seen = True
                 continue
+            if said == "removes":
+                return f"{tool}: {DESTROY_VERB} (HTTP {op.upper()} {url[:80]})"
             return f"{tool}: HTTP {op.upper()} to an endpoint not recognised as a read"
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):
@@ -1378,8 +1555,9 @@ def step_targets(tool: str, args: Mapping[str, Any]) -> tuple[str, ...]:
                         if "=" in a:
                             out.append(a.split("=", 1)[1])
                         continue
-                    if verb_class(a) is not None or a.lower() in _NEUTRAL:
-                        continue
+                    if not re.search(r"[/\\:@]", a) and (verb_class(a) is not None or
+                                                       a.lower() in _NEUTRAL):
+                        continue  # a verb word (``job status``), not a path or an address
                     out.append(a)
         elif k in _TARGET_KEYS and len(value) < 300:
             out.append(value)

@@ -175,6 +175,14 @@ def _flat(args: Mapping[str, Any], limit: int = 64) -> list[tuple[str, str]]:
     return out
 
 
+_QUERY_KEYS = frozenset("query q search spl kql expression expr pipeline command".split())
+_PIPE_REMOVAL = re.compile(r"\|\s*(?:delete|drop|purge|remove|truncate|wipe|clear|"
+                           r"expunge|erase)\s*(?:$|\||\s\w)|^\s*\.(?:drop|purge|delete|clear)"
+                           r"\s+(?:table|database|extents|data|function)", re.I)
+"""A query language's removal stage: SPL's ``search ... | delete``, a Kusto control command
+(``.drop table``, ``.purge``): the query deletes what it matches."""
+
+
 def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
                    effect: str | None = None) -> list[Finding]:
     """Rules on a tool call's name and arguments (not on its command or query text)."""
@@ -198,6 +206,10 @@ def scan_tool_call(tool: str, args: Mapping[str, Any], state: PlanState, *,
             http_method = v.strip().upper()
         elif kl in _OP_KEYS:
             words = [*words, *tool_words(v.strip())]
+    for k, v in flat:  # a query whose pipeline ends in a removal: ``... | delete`` (SPL)
+        if k.rsplit(".", 1)[-1].lower() in _QUERY_KEYS and _PIPE_REMOVAL.search(v):
+            found.append(Finding("tool.destroy", snippet(f"{tool}: {v}"), targets))
+            break
     wset = set(words)
     if http_method == "DELETE":
         urls = tuple(v[:300] for k, v in flat if _URL_KEYS.match(k.rsplit(".", 1)[-1]))

@@ -19,6 +19,8 @@ import re
 import shlex
 
 from mapek.safety.rules._base import (
+    LOCAL_KINDS,
+    LOCAL_VERBS,
     Finding,
     PlanState,
     classify_path,
@@ -538,8 +540,16 @@ def _rsync(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fi
         dst = ops[-1:] if ops else []
         if dst and (classify_path(dst[0]) in ("scratch", "regenerable") or state.owns(dst[0])):
             return []
-        return [Finding("shell.sync-delete", snippet(line), tuple(dst), certain=False)]
+        src = ops[-2] if len(ops) >= 2 else ""
+        return [Finding("shell.sync-delete", snippet(line), tuple(dst),
+                        certain=_EMPTY_SOURCE.match(src.rstrip("/\\").replace("\\", "/")
+                                                    .rsplit("/", 1)[-1]) is not None)]
     return []
+
+
+_EMPTY_SOURCE = re.compile(r"^(?:empty|blank|void|nothing|null)(?:[\w.-]*)$", re.I)
+"""A mirror's source named as empty (``rsync -a --delete /tmp/empty/ DEST``): the mirror
+deletes everything in the destination, which is what it is for."""
 
 
 def _redis(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Finding]:
@@ -623,7 +633,7 @@ def _curl(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Fin
     if _method_delete(argv, ("-X", "--request")):
         urls = tuple(o for o in _operands(argv) if "://" in o or o.startswith("localhost"))
         return http_delete(urls[:2], snippet(line), state, rule="shell.http-delete",
-                           certain=False)
+                           certain=bool(urls) and not _soft(list(urls), line))
     return []
 
 
@@ -644,7 +654,7 @@ def _gh(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[Findi
                 paths.append(argv[i])
             i += 1
         return http_delete(tuple(paths[:2]), snippet(line), state, rule="shell.http-delete",
-                           certain=False)
+                           certain=bool(paths) and not _soft(paths, line))
     if argv[:2] == ["repo", "delete"]:
         names = tuple(_operands(argv)[2:3])
         return [Finding("tool.delete-repo", snippet(line), names,
@@ -912,16 +922,21 @@ _DB_WORD = re.compile(r"(?:^|[:._/-])(?:db|pg|database|mysql|redis|data|store|fi
 
 def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list[Finding]:
     """An unfamiliar CLI whose subcommand says delete/destroy/drop/purge/del/flushall/reset, or
-    that carries a delete flag (``--delete``, ``-purge``), or that garbage-collects after a
-    stop/delete earlier in the plan (``nomad job stop`` then ``nomad system gc``): unsure, so a
-    human (or the judge) looks. ``reset`` counts only next to a database word; package
-    managers and ``--dry-run``/``--check`` runs are left alone."""
+    that carries a delete flag (``--delete``, ``-purge``), or whose own name says it
+    (``kafka-delete-records.sh``): a removal the rules recognise (``foo-cli project destroy X``,
+    ``nomadctl job purge``, ``xyz remove-all``), whatever the CLI. It is unsure (a human or the
+    judge looks) only where the rules cannot weigh it: the target is marked as a test or
+    scratch object (``cus_test_...``, ``smoke-7f3a``), or the removal is inferred
+    (``gc``/``prune`` after a stop earlier in the plan, ansible's ``state=absent``). A
+    subcommand that asks about a removal (``safe-to-destroy``, ``can-delete``,
+    ``list-deleted``) is not one. ``reset`` counts only next to a database word; package
+    managers and dry runs (``--dry-run``, ``make -n``) are left alone."""
     if cmd in _PACKAGE_TOOLS or cmd in _HANDLERS or cmd in _NOT_CLI or is_dry_run(argv) or \
-            not _CLI_NAME.fullmatch(cmd):
+            not _CLI_NAME.fullmatch(cmd) or _dry_short_flag(cmd, argv):
         return []
     if any(a == "state=absent" or "state=absent" in a for a in argv):
         return [Finding("cloud.delete", snippet(line), (), certain=False)]
-    subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a)]
+    subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a) and not _ASKS.match(a)]
     if "." in cmd and not cmd.endswith((".sh", ".py", ".rb", ".pl")):
         return []  # a file name (``notes.txt``), not a command
     stopped = cmd in state.stopped
@@ -936,20 +951,60 @@ def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list
         if m.group(1).lower() == "reset" and not (_DB_WORD.search(a) or _DB_WORD.search(cmd)):
             continue
         if m.group(1).lower() in _OLD_VERBS:
-            names = tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
+            names = _removal_targets(argv[argv.index(a) + 1:]) or \
+                tuple(x for x in argv if not x.startswith("-") and x != a)[:4]
             owned = bool(names) and all(state.owns(n) for n in names)
-            return [Finding("cloud.delete", snippet(line), names, certain=False, owned=owned)]
+            return [Finding("cloud.delete", snippet(line), names, certain=not _soft(argv, line),
+                            owned=owned)]
         names = _cli_objects(argv[argv.index(a) + 1:])
         owned = bool(names) and all(state.owns(n) for n in names)
-        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
+        return [Finding("cli.generic-delete", snippet(line), names, certain=not _soft(argv, line),
+                        owned=owned)]
     flags = [a for a in argv if a.startswith("-") and _CLI_FLAG.match(a.split("=", 1)[0])]
     if flags or (argv and _CLI_VERB.search(cmd.rsplit(".", 1)[0] if "." in cmd else cmd) and
                  "-" in cmd):  # the verb in the command's own name: kafka-delete-records.sh
         state.stopped.add(cmd)
         names = _cli_objects(argv)
         owned = bool(names) and all(state.owns(n) for n in names)
-        return [Finding("cli.generic-delete", snippet(line), names, certain=False, owned=owned)]
+        return [Finding("cli.generic-delete", snippet(line), names, certain=not _soft(argv, line),
+                        owned=owned)]
     return []
+
+
+_ASKS = re.compile(r"^(?:safe|can|is|has|check|test|list|get|show|describe|count|verify|"
+                   r"preview|plan|estimate)[-_](?:to[-_])?\w", re.I)
+"""A subcommand that asks about a removal (``safe-to-destroy``, ``can-delete``,
+``list-deleted``, ``plan-destroy``): a question, not the act."""
+_SOFT = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|sandbox|"
+                   r"dummy|fixture|demo)(?:$|[^a-z])", re.I)
+"""Words in a removal's operands that mark the object as a test or scratch one (``cus_test_1``,
+``mapek-smoke-7f3a``): the rules cannot weigh them, so the finding is left to the judge."""
+
+
+_TEST_ENV = re.compile(r"^[A-Z_]*ENV(?:IRONMENT)?=(?:test|testing|ci|local)$")
+
+
+def _soft(argv: list[str], line: str = "") -> bool:
+    """Operands marking a test or scratch object, a test environment, or a removal of what a
+    tool keeps for itself (``git remote remove``, ``pyenv uninstall``, ``cache delete``)."""
+    words = [a.lower() for a in argv if not a.startswith("-")]
+    return any(_SOFT.search(a) for a in words) or any(
+        _TEST_ENV.match(w) for w in line.split()[:4]) or any(
+        w in LOCAL_KINDS or w in LOCAL_VERBS or any(t in LOCAL_KINDS for t in
+                                                    re.split(r"[-_:.]", w))
+        for w in words[:3])
+
+
+_DRY_SHORT_FLAG = {"make": "n", "gmake": "n", "rsync": "n", "brew": "n", "apt": "s",
+                   "apt-get": "s", "ansible-playbook": "C", "ansible": "C"}
+
+
+def _dry_short_flag(cmd: str, argv: list[str]) -> bool:
+    """A tool's own short dry-run flag (``make -n purge-data``): it prints, it does nothing."""
+    letters = _DRY_SHORT_FLAG.get(cmd, "")
+    return bool(letters) and any(re.fullmatch(r"-[A-Za-z]+", a) and bool(set(a[1:]) &
+                                                                        set(letters))
+                                 for a in argv)
 
 
 _OBJECT_FLAGS = frozenset("""--topic --name --group --bucket --namespace --id --job --database
@@ -965,6 +1020,35 @@ def _cli_objects(argv: list[str]) -> tuple[str, ...]:
         return tuple(named[:4])
     ops = [a for a in argv if not a.startswith("-")]
     return tuple(ops[-1:])
+
+
+_BOOL_FLAG = re.compile(r"^--?(?:f|y|a|r|R|q|force|yes|all|recursive|cascade|quiet|now|noprompt|"
+                        r"no-prompt|no-input|permanent|permanently|hard|confirm|purge|"
+                        r"non-interactive|assume-yes)$")
+
+
+def _removal_targets(rest: list[str]) -> tuple[str, ...]:
+    """The objects of a removal verb: the operands after it (a flag's value is not one:
+    ``--org acme``) and the values of object flags (``--name run-1``)."""
+    out: list[str] = []
+    skip = False
+    for i, x in enumerate(rest):
+        if skip:
+            skip = False
+            continue
+        if x.startswith("-"):
+            key = x.split("=", 1)[0]
+            if "=" in x:
+                if key in _OBJECT_FLAGS:
+                    out.append(x.split("=", 1)[1])
+            elif key in _OBJECT_FLAGS and i + 1 < len(rest):
+                out.append(rest[i + 1])
+                skip = True
+            elif not _BOOL_FLAG.match(key) and not _CLI_FLAG.match(key):
+                skip = True  # --org acme: the flag's value
+            continue
+        out.append(x)
+    return tuple(dict.fromkeys(out))[:4]
 
 
 _OLD_VERBS = frozenset("""delete destroy drop purge wipe rm terminate nuke erase truncate flush
@@ -984,11 +1068,31 @@ _GATE = re.compile(r"[>]|\b(?:" + "|".join(sorted(re.escape(w) for w in COMMAND_
                    re.I)
 
 
+_CMD_C = re.compile(r"^(?:cmd|cmd\.exe)\s+/[ck]\s+", re.I)
+_SIGNED = re.compile(r"(?:^|\s)--?(?:private-key|privkey|priv-key|private_key|keystore|"
+                     r"mnemonic|mnemonic-path|seed-phrase|signer-key|from-key)(?:[=\s]|$)", re.I)
+_TRANSFER = re.compile(r"(?:^|[\s'\"(])(?:send|transfer|transferfrom|withdraw|pay|payout|"
+                       r"approve|sendtransaction|send-transaction|tx-send)(?:[\s'\"(]|$)", re.I)
+
+
+def _signed_transfer(text: str) -> list[Finding]:
+    """A command signing with a key it is handed and sending a value transfer
+    (``cast send TOKEN 'transfer(address,uint256)' TO AMOUNT --private-key $KEY``): money
+    leaves, and no one calls it back."""
+    found: list[Finding] = []
+    for line in text.splitlines():
+        if _SIGNED.search(line) and _TRANSFER.search(line) and not is_dry_run(line.split()):
+            found.append(Finding("tool.money", snippet(line)))
+    return found
+
+
 def scan_shell(text: str, state: PlanState) -> list[Finding]:
     """Every command of a shell script (or a single command line): first as the shell parses
     it (:func:`~mapek.safety.rules.shellparse.scan_structure`: names built at run time,
     decoded or downloaded code, remote shells, writes to control files), then line by line."""
     found: list[Finding] = scan_structure(text, state)
+    if _SIGNED.search(text):
+        found.extend(_signed_transfer(text))
     unquoted = _QUOTING.sub("", text)
     if not _GATE.search(unquoted) and not RETENTION_GATE.search(text):
         return found
@@ -998,7 +1102,7 @@ def scan_shell(text: str, state: PlanState) -> list[Finding]:
         m = _CRON_SCHEDULE.match(line) or _UNIT_EXEC.match(line)
         if m:  # a crontab line (here-document, cron file) or a unit's ExecStart=: its command
             line = _payload_lines(line) if m.re is _CRON_SCHEDULE else line[m.end():]
-        stripped = line.strip()
+        stripped = _CMD_C.sub("", line.strip())  # cmd /c rd /s /q X: the command cmd runs
         if SQL_ANCHOR.match(stripped):
             found.extend(scan_sql(stripped, state))
             continue

@@ -85,6 +85,15 @@ _SCHEDULE_PATH = re.compile(r"^(?:/etc/(?:cron|crontab$|anacrontab$|systemd/|ini
                             r"/var/spool/cron|/(?:usr/)?lib/systemd/)")
 """Control files that schedule or start commands: the command written is screened by the
 scheduling rules; the write itself needs approval (not a denial of its own)."""
+_ADMIN_GRANT = re.compile(
+    r"(?i)\bnet\s+localgroup\s+[\"']?administrators[\"']?\s+\S+.*\s/add\b|"
+    r"\b(?:append|merge|create)\s+/groups/(?:admin|wheel|root)\s+groupmembership\b|"
+    r"\bgroup\s+(?:addmembers|add-?members?)\s+[\"']?(?:domain|enterprise|schema)\s+admins\b|"
+    r"\badd-?adgroupmember\b.{0,80}?\b(?:domain|enterprise|schema)\s+admins\b|"
+    r"\b(?:gpasswd\s+-a\s+\S+|adduser\s+\S+)\s+(?:sudo|wheel|admin|root)\b")
+"""An account added to an administrators group (``dscl . -append /Groups/admin ...``,
+``samba-tool group addmembers "Domain Admins" ...``, ``net localgroup administrators x /add``):
+it hands over the host or the domain."""
 _SYSTEM_PATH = re.compile(r"^/(?:etc|usr|lib|lib64|opt/[^/]+/etc)/")
 _PORT_CHECK_FLAGS = frozenset({"-z", "-zv", "-vz", "-zw", "-nz", "-zn", "-vzw", "-zvw"})
 _SAFE_RUN_ARGS = frozenset({"--help", "-h", "--version", "-V", "--dry-run", "-n", "--check",
@@ -117,6 +126,9 @@ def _node_source(text: str, node: object) -> str:
     return text[pos[0]:pos[1]] if pos else ""
 
 
+_QUOTED_DELIM = re.compile(r"<<(-?)\s*(['\"])(\w+)\2")
+
+
 @lru_cache(maxsize=1024)
 def parse_commands(text: str) -> list[Command] | None:
     """Every simple command of ``text``, nested ones included; None when it is not bash.
@@ -124,11 +136,20 @@ def parse_commands(text: str) -> list[Command] | None:
     import bashlex  # type: ignore[import-untyped]
     import bashlex.errors  # type: ignore[import-untyped]
 
+    errors = (bashlex.errors.ParsingError, NotImplementedError, IndexError, AttributeError,
+              TypeError, ValueError, AssertionError, RecursionError)
     try:
         trees = bashlex.parse(text)
-    except (bashlex.errors.ParsingError, NotImplementedError, IndexError, AttributeError,
-            TypeError, ValueError, AssertionError, RecursionError):
-        return None
+    except errors:
+        # bashlex does not unquote a here-document's delimiter (<<'EOF'): quoting it only
+        # keeps the body from being expanded, and bashlex never reads the body as commands
+        unquoted = _QUOTED_DELIM.sub(r"<<\1\3", text) if "<<" in text else text
+        if unquoted == text:
+            return None
+        try:
+            trees = bashlex.parse(unquoted)
+        except errors:
+            return None
     out: list[Command] = []
     counter = [0]
 
@@ -192,7 +213,31 @@ def parse_commands(text: str) -> list[Command] | None:
 
     for tree in trees:
         walk(tree, -1, 0)
+    if "<<" in text:
+        out.extend(_heredoc_substitutions(text, counter[0]))
     return out
+
+
+_HEREDOC = re.compile(r"<<-?\s*(\w+)[^\n]*\n(.*?)(?:\n[ \t]*\1[ \t]*(?:\n|$)|$)", re.S)
+_SUBST = re.compile(r"\$\(((?:[^()]|\([^()]*\))*)\)|`([^`]*)`")
+
+
+def _heredoc_substitutions(text: str, pipelines: int) -> list[Command]:
+    """The commands an unquoted here-document's body runs as it is expanded (``cat > f <<EOF``
+    then ``$(curl ... | sh)`` in the body): bashlex keeps the body as text, the shell does not.
+    A quoted delimiter (``<<'EOF'``) keeps the body literal: nothing runs."""
+    found: list[Command] = []
+    for m in _HEREDOC.finditer(text):
+        for sm in _SUBST.finditer(m.group(2)):
+            code = sm.group(1) if sm.group(1) is not None else sm.group(2)
+            inner = parse_commands(code.strip()) if code and code.strip() else None
+            if inner is None:
+                continue
+            for c in inner:  # numbered apart from the outer pipelines
+                found.append(Command(c.words, c.dynamic, c.inner, c.redirects,
+                                     c.pipeline + pipelines + 1 if c.pipeline >= 0 else -1,
+                                     c.stage, c.source, c.heredoc, c.assignments))
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,6 +328,10 @@ def peel(words: list[str], *, also: frozenset[str] = frozenset(),
             i += 1
             continue
         base = w.rsplit("/", 1)[-1]
+        if base.lower() in ("cmd", "cmd.exe") and i + 1 < len(words) and \
+                words[i + 1].lower() in ("/c", "/k", "/s/c"):
+            i += 2  # cmd /c COMMAND: the command cmd runs
+            continue
         if base in _WRAPPERS or base in also:
             flags = _WRAPPER_VALUE_FLAGS.get(base, set())
             i += 1
@@ -596,8 +645,11 @@ class _Scanner:
                     any(g in ("sudo", "wheel", "root", "admin") for g in
                         ",".join(args).split(",")):
                 self.add("shell.system-write", c, ("/etc/group",))
-            elif name == "chpasswd" or name == "passwd" and ops:
+            elif name == "chpasswd" or name == "passwd" and ops and not any(
+                    a in ("-S", "--status", "-aS", "-Sa") for a in args):  # -S: status only
                 self.add("shell.system-write", c, ("/etc/shadow",))
+        if _ADMIN_GRANT.search(" ".join(words)):
+            self.add("shell.system-write", c, ("an administrators group",))
         for t in targets:
             if _SCHEDULE_PATH.match(t):  # what runs later: screened by its content too
                 self.add("shell.system-write", c, (t,), blast="opaque")
@@ -606,6 +658,9 @@ class _Scanner:
             elif _SYSTEM_PATH.match(t) and name in ("tee", "cp", "mv", "install", "ln",
                                                     "rsync") and not t.startswith("/etc/mapek"):
                 self.add("shell.system-write", c, (t,), blast="opaque")
+            elif _SYSTEM_PATH.match(t) and name in ("sed", "perl"):
+                # an in-place edit of a system file: it changes how the host runs
+                self.add("shell.system-write", c, (t,), blast="destructive")
 
     def pipeline(self, stages: list[Command]) -> None:
         if len(stages) < 2:
@@ -622,6 +677,12 @@ class _Scanner:
                 if data is not None:
                     self.found.extend(self.rescan(data) if name in _SHELLS else
                                       self.rescan(data, "code"))
+            if name in ("sed", "perl") and any(a == "-i" or a.startswith(("-i", "-pi"))
+                                                for a in w[1:]) and names[0] == "find":
+                roots = [a for a in peeled[0][1:] if not a.startswith("-")][:1]
+                if roots and _SYSTEM_PATH.match(roots[0].rstrip("/") + "/"):
+                    # find /etc ... | xargs sed -i: every file found is edited in place
+                    self.add("shell.system-write", stages[i], (roots[0],), blast="destructive")
             if runs_stdin and any(n in _DOWNLOADERS for n in earlier):
                 urls = " ".join(" ".join(p) for p in peeled[:i])
                 self.download_run(stages[i], urls)
@@ -734,5 +795,6 @@ _GATE = re.compile(
     r"/usr/|/boot/)|\bchmod\b[^\n]*(?:\b[0-7]?[2467][0-7]{3}\b|[ugoa]*[+=]\w*s)|"
     r"\binstall\b[^\n]*(?:-m|--mode)|\{[^{}\s]+,[^{}\s]+\}|"
     r"\b(?:python[\d.]*|perl|ruby|node|nodejs|php|lua|deno|bun)\b[^\n]*\s(?:-[ceEpr]|--eval)\b|"
-    r"(?:^|[;&|]\s*)\.\s", re.I | re.M)
+    r"(?:^|[;&|]\s*)\.\s|administrators|domain\s+admins|enterprise\s+admins|gpasswd|adduser|"
+    r"/groups/(?:admin|wheel)|\bfind\s+/(?:etc|usr|lib|opt|boot)\b[^\n]*\|", re.I | re.M)
 """Characters and commands without which none of these checks can fire."""
