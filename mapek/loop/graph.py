@@ -50,7 +50,8 @@ class _Node(Protocol):
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
           name: str, after: Callable[[], None] | None = None) -> _Node:
     def node(state: LoopState) -> dict[str, Any]:
-        out = fn(state, ctx)
+        with ctx.batch():  # the node's noted records: one transaction when it returns
+            out = fn(state, ctx)
         if after is not None:
             after()
         return out

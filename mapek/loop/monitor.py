@@ -80,7 +80,7 @@ def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                 "repeats": hit.seq, "similarity": round(hit.score, 3)})
                 break
     if turns or new_questions or len(interjections) != len(state["interjections"]):
-        ctx.record("observer.monitor", "observer",
+        ctx.note("observer.monitor", "observer",
                    {"round": rnd, "turns": [t["seq"] for t in turns],
                     "new_questions": new_questions, "repetitions": repeats,
                     "interjections": len(interjections) - len(state["interjections"])},
