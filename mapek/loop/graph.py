@@ -10,7 +10,7 @@
                         approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
-Checkpointed to SQLite in the workspace once per round: the graph runs with synchronous
+Checkpointed to SQLite in the workspace once per round: the graph runs with ``async``
 durability through a :class:`~mapek.loop.rounds.RoundSaver`, which keeps a round's inner
 checkpoints in memory and writes the one after ``analyse`` (and, when the graph stops, at an
 interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
@@ -33,6 +33,8 @@ from mapek.loop.state import LoopState
 from mapek.loop.synthesis import synthesise
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from mapek.loop.context import LoopContext
 
 __all__ = ["build_graph", "structure", "NODES"]
@@ -42,18 +44,20 @@ NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse",
 
 
 class _Node(Protocol):
-    """A bound node as LangGraph's ``add_node`` types it: called with ``state``."""
+    """A bound node as LangGraph's ``add_node`` types it: called with ``state`` and its
+    ``config``."""
 
-    def __call__(self, state: LoopState) -> dict[str, Any]: ...
+    def __call__(self, state: LoopState, config: RunnableConfig) -> dict[str, Any]: ...
 
 
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
-          name: str, after: Callable[[], None] | None = None) -> _Node:
-    def node(state: LoopState) -> dict[str, Any]:
+          name: str, after: Callable[[int | None], None] | None = None) -> _Node:
+    def node(state: LoopState, config: RunnableConfig) -> dict[str, Any]:
         with ctx.batch():  # the node's noted records: one transaction when it returns
             out = fn(state, ctx)
-        if after is not None:
-            after()
+        if after is not None:  # this superstep's checkpoint ends the round
+            step = (config.get("metadata") or {}).get("langgraph_step")
+            after(step if isinstance(step, int) else None)
         return out
 
     node.__name__ = name
