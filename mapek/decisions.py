@@ -112,14 +112,15 @@ class Decision(BaseModel):
 def decide(ctx: LoopContext, point: Point, subject: Any, rnd: int, node: str,
            options: dict[str, float],
            chosen: str | list[str], why: str, context: dict[str, Any] | None = None,
-           actor: str = "orchestrator") -> Event:
-    """Record a decision through the loop context (idempotent by its key)."""
+           actor: str = "orchestrator") -> None:
+    """Record a decision through the loop context (idempotent by its key), with the node's
+    other records (:meth:`~mapek.loop.context.LoopContext.note`)."""
     d = Decision(point=point, subject=str(subject), round=rnd, node=node, options=options,
                  chosen=chosen, why=why, context=context or {})
-    return ctx.record(KIND, actor, d.model_dump(), key=d.key)
+    ctx.note(KIND, actor, d.model_dump(), key=d.key)
 
 
-def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> Event | None:
+def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> None:
     """The screen node's decision of a round: which of the actions proposed for it may run.
 
     Calls a human approved or refused since an earlier round (queue sessions) are that
@@ -135,7 +136,7 @@ def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> Event | None:
     groups["pending"] += [a for a in (verdict.get("parked") or {}).values() if mine(a)]
     items = sorted((a for g in groups.values() for a in g), key=lambda a: a["step"])
     if not items:
-        return None
+        return
     name = {a["step"]: f"{a['step']}:{a['tool']}" for a in items}
     options = {name[a["step"]]: _RISK.get(a.get("decision", "allow"), 0.0) for a in items}
     chosen = [name[a["step"]] for a in sorted(groups["allowed"], key=lambda a: a["step"])]
@@ -144,7 +145,7 @@ def record_screening(ctx: LoopContext, verdict: dict[str, Any]) -> Event | None:
     why = "; ".join([*(f"{k} refused: {r}" for k, r in refused.items()),
                      *(f"{k} waits for a human's approval" for k in pending)]) \
         or "every proposed action passed screening"
-    return decide(ctx, "screen", rnd, rnd, "screen", options, chosen, why,
+    decide(ctx, "screen", rnd, rnd, "screen", options, chosen, why,
                   {"verdict": verdict.get("verdict"), "plan_verdict": verdict.get("plan_verdict"),
                    "refused": sorted(refused), "pending": pending,
                    "calls": {name[a["step"]]: a.get("key") or a.get("call_id")

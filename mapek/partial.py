@@ -92,7 +92,8 @@ class PartialWriter:
 
     def clear(self) -> None:
         self._pending = None
-        self._remove()
+        if self.writes:  # nothing written, nothing to remove (a stale file: clear_partials)
+            self._remove()
 
     def _write(self, text: str) -> None:
         self._pending = None

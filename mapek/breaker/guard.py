@@ -4,8 +4,9 @@
 
 - SIGTERM sets a flag and raises :class:`WorkerStopped` in the main thread at once, unless the
   main thread is inside a log append or a checkpoint write: then that write finishes first and
-  the exception is raised as it returns. LangGraph's checkpoints are synchronous, so the last
-  finished node's checkpoint stands and ``mapek resume`` continues from it. Once the flag is
+  the exception is raised as it returns. The last round's checkpoint written stands
+  (:mod:`mapek.loop.rounds`) and ``mapek resume`` continues from it, replaying from the log
+  what came after. Once the flag is
   set, every further log append (from any thread) raises instead of writing: after a trip the
   worker records nothing, it only exits.
 - Before every model call and tool call, :meth:`WorkerGuard.before_call` checks the watchdog's

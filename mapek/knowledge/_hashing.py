@@ -46,18 +46,35 @@ def _stem(word: str) -> str:
 def features(text: str) -> dict[str, float]:
     """The weighted features of a text: stemmed words (1.0), adjacent word pairs (0.5) and the
     character trigrams of each word (0.5 per word in total)."""
-    words = [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
     out: dict[str, float] = {}
-    for i, word in enumerate(words):
-        out["w:" + word] = out.get("w:" + word, 0.0) + 1.0
-        if i:
-            pair = f"b:{words[i - 1]} {word}"
-            out[pair] = out.get(pair, 0.0) + 0.5
-        padded = f"<{word}>"
-        grams = [padded[j : j + 3] for j in range(len(padded) - 2)]
+    get = out.get
+    prev = ""
+    for token in _TOKEN.findall(text.lower()):
+        parts = _word(token)
+        if parts is None:  # a stopword
+            continue
+        word, name, grams, share = parts
+        out[name] = get(name, 0.0) + 1.0
+        if prev:
+            pair = f"b:{prev} {word}"
+            out[pair] = get(pair, 0.0) + 0.5
         for gram in grams:
-            out["c:" + gram] = out.get("c:" + gram, 0.0) + 0.5 / len(grams)
+            out[gram] = get(gram, 0.0) + share
+        prev = word
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _word(token: str) -> tuple[str, str, tuple[str, ...], float] | None:
+    """A token's stem, its feature, its trigram features and each trigram's weight; None for a
+    stopword. Cached: a discussion repeats its words (the features, in the same order and with
+    the same arithmetic, are what the uncached loop gave)."""
+    if token in _STOPWORDS:
+        return None
+    word = _stem(token)
+    padded = f"<{word}>"
+    grams = tuple("c:" + padded[j : j + 3] for j in range(len(padded) - 2))
+    return word, "w:" + word, grams, 0.5 / len(grams)
 
 
 @lru_cache(maxsize=1 << 18)

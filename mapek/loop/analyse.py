@@ -55,7 +55,7 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         q = questions[qid]
         tri = _triage(qid, q, state, ctx)
         q.update(label=tri["label"], reason=tri["reason"], score=tri["score"])
-        ctx.record("question.triaged", "observer", {"qid": qid, **tri},
+        ctx.note("question.triaged", "observer", {"qid": qid, **tri},
                    key=f"triage:{qid}", parent=q.get("seq"))
         decide(ctx, "triage", qid, rnd, "analyse",
                {"consequential": tri["score"], "trivial": round(1 - tri["score"], 3)},
@@ -115,24 +115,24 @@ def analyse(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     batch, deferred = consequential[:room], consequential[room:]
     for qid in deferred:
         questions[qid]["status"] = "deferred"
-        ctx.record("question.deferred", "observer",
+        ctx.note("question.deferred", "observer",
                    {"qid": qid, "note": f"escalation budget of {cfg['escalation_budget']} spent; "
                     "left for the synthesis"}, key=f"defer:{qid}")
     if batch and mode == "defer":
         for qid in batch:
             questions[qid]["status"] = "deferred"
-            ctx.record("question.deferred", "observer",
+            ctx.note("question.deferred", "observer",
                        {"qid": qid, "note": "non-interactive run: deferred to the human after "
                         "the session"}, key=f"defer:{qid}")
         batch = []
     elif batch:
         for qid in batch:
             questions[qid]["status"] = "escalated"
-        ctx.record("question.escalated", "observer",
+        ctx.note("question.escalated", "observer",
                    {"qids": batch, "mode": mode,
                     "reasons": {q: questions[q]["reason"] for q in batch}},
                    key=f"escalate:{rnd}")
-    ctx.record("observer.analysis", "observer",
+    ctx.note("observer.analysis", "observer",
                {"round": rnd, "theme": theme, "new_claims": new_claims,
                 "changed_positions": changed_positions,
                 "consequential": consequential, "status": status, "warning": warning,

@@ -105,6 +105,8 @@ class LoopContext:
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
     turns: Any = field(default=None, repr=False)
     """The run's turns seen by this process (:mod:`mapek.loop.transcript`)."""
+    _noted: threading.local = field(default_factory=threading.local, repr=False)
+    """Per thread: the records :meth:`note` holds for the current :meth:`batch`."""
 
     def map(self, fn: Callable[[A], R], items: Iterable[A]) -> list[R]:
         """``fn`` over ``items`` concurrently (a round's persona turns), in the order given, on
@@ -136,13 +138,70 @@ class LoopContext:
     def record(self, kind: str, actor: str, payload: dict[str, Any], *, key: str | None = None,
                parent: int | None = None, before: list[EventDraft] | None = None) -> Event:
         """Append an event (idempotent by ``key``); ``before``: drafts written first, in the
-        same transaction (a turn's held ``llm.call``)."""
+        same transaction (a turn's held ``llm.call``). Records this thread :meth:`noted
+        <note>` and has not written yet go first, in the same transaction."""
         draft = EventDraft(run_id=self.run_id, kind=kind, actor=actor, payload=payload,
                            parent=parent, key=key)
+        noted = self._take_noted()
         with self._lock:
-            if before:
-                return self.kb.record_many([*before, draft], anchor_each=True)[-1]
+            if before or noted:
+                return self.kb.record_many([*noted, *(before or []), draft],
+                                           anchor_each=bool(before))[-1]
             return self.kb.append(draft)
+
+    def note(self, kind: str, actor: str, payload: dict[str, Any], *, key: str | None = None,
+             parent: int | None = None) -> None:
+        """Record an event that the node does not read back: inside :meth:`batch` (every node
+        runs in one) it is written with the node's other records in one transaction when the
+        node returns, or before anything else this thread writes (a :meth:`record`, a model
+        call), so the log's order is the order of the calls; outside a batch, at once. A
+        worker killed before the batch is written loses the node's records together, and the
+        node, replayed from the round's checkpoint, writes them again (each is keyed)."""
+        draft = EventDraft(run_id=self.run_id, kind=kind, actor=actor, payload=payload,
+                           parent=parent, key=key)
+        pending: list[EventDraft] | None = getattr(self._noted, "drafts", None)
+        if pending is not None:
+            pending.append(draft)
+            return
+        with self._lock:
+            self.kb.append(draft)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Collect this thread's :meth:`note` records for the block and write them in one
+        transaction at its end (also when it fails: what was noted before the error is
+        written, as when each was written at once)."""
+        if getattr(self._noted, "drafts", None) is not None:  # nested: the outer one writes
+            yield
+            return
+        self._noted.drafts = []
+        try:
+            yield
+        except BaseException:
+            try:
+                self.write_noted()
+            except Exception:  # noqa: BLE001 - the log fails too: the first error goes on
+                pass
+            raise
+        else:
+            self.write_noted()
+        finally:
+            self._noted.drafts = None
+
+    def write_noted(self) -> None:
+        """Write this thread's noted records now (one transaction), if there are any."""
+        noted = self._take_noted()
+        if noted:
+            with self._lock:
+                self.kb.record_many(noted)
+
+    def _take_noted(self) -> list[EventDraft]:
+        pending: list[EventDraft] | None = getattr(self._noted, "drafts", None)
+        if not pending:
+            return []
+        out = list(pending)
+        pending.clear()
+        return out
 
     @contextmanager
     def holding(self) -> Iterator[list[EventDraft]]:
@@ -170,6 +229,7 @@ class LoopContext:
             on_text: Callable[[str], object] | None = None) -> T:
         """An instance of ``schema`` from ``actor``'s model. ``on_text`` gets the answer's
         ``text`` field so far as the model streams it (``""``: it starts over, a retry)."""
+        self.write_noted()  # the call's record comes after what the node noted before it
         persona = self.personas.get(actor)
         gateway = self.gateway
         own = self.models.get(actor)

@@ -10,7 +10,7 @@
                         approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
-Checkpointed to SQLite in the workspace once per round: the graph runs with synchronous
+Checkpointed to SQLite in the workspace once per round: the graph runs with ``async``
 durability through a :class:`~mapek.loop.rounds.RoundSaver`, which keeps a round's inner
 checkpoints in memory and writes the one after ``analyse`` (and, when the graph stops, at an
 interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
@@ -33,6 +33,8 @@ from mapek.loop.state import LoopState
 from mapek.loop.synthesis import synthesise
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from mapek.loop.context import LoopContext
 
 __all__ = ["build_graph", "structure", "NODES"]
@@ -42,21 +44,45 @@ NODES = ("agenda", "plan", "screen", "approve", "execute", "monitor", "analyse",
 
 
 class _Node(Protocol):
-    """A bound node as LangGraph's ``add_node`` types it: called with ``state``."""
+    """A bound node as LangGraph's ``add_node`` types it: called with ``state`` and its
+    ``config``."""
 
-    def __call__(self, state: LoopState) -> dict[str, Any]: ...
+    def __call__(self, state: LoopState, config: RunnableConfig) -> Any: ...
 
 
 def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
-          name: str, after: Callable[[], None] | None = None) -> _Node:
-    def node(state: LoopState) -> dict[str, Any]:
-        out = fn(state, ctx)
-        if after is not None:
-            after()
-        return out
+          name: str, after: Callable[[int | None], None] | None = None,
+          route: Callable[[dict[str, Any]], str] | None = None) -> _Node:
+    """``fn`` as a graph node: its records batched, the round's end told to ``after``, and
+    with ``route`` the next node chosen from the state the node leaves (a ``Command``: a
+    conditional edge would rebuild the state from every channel to call its path)."""
+    def node(state: LoopState, config: RunnableConfig) -> Any:
+        with ctx.batch():  # the node's noted records: one transaction when it returns
+            out = fn(state, ctx)
+        if after is not None:  # this superstep's checkpoint ends the round
+            step = (config.get("metadata") or {}).get("langgraph_step")
+            after(step if isinstance(step, int) else None)
+        if route is None:
+            return out
+        from langgraph.types import Command
+
+        return Command(update=out, goto=route({**state, **out}))
 
     node.__name__ = name
     return node
+
+
+# The conditional edges: the node, its destinations, and the rule that picks one (state keys
+# are plain last values, so the state after a node is the state before it updated by its output).
+_ROUTES: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], str]]] = {
+    "plan": (("synthesise", "screen"),
+             lambda s: "synthesise" if s["plan"].get("finish") else "screen"),
+    "screen": (("approve", "execute"),
+               lambda s: "approve" if s["verdict"].get("pending") else "execute"),
+    "execute": (("synthesise", "monitor"),
+                lambda s: "synthesise" if s["plan"].get("settle") else "monitor"),
+    "analyse": (("escalate", "plan"), lambda s: "escalate" if s.get("to_escalate") else "plan"),
+}
 
 
 def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
@@ -69,19 +95,13 @@ def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
     for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen), ("approve", approve),
                      ("execute", execute), ("monitor", monitor), ("analyse", analyse),
                      ("escalate", escalate), ("synthesise", synthesise)):
-        g.add_node(name, _bind(fn, ctx, name, ends if name == "analyse" else None))
+        to, route = _ROUTES.get(name, ((), None))
+        g.add_node(name, _bind(fn, ctx, name, ends if name == "analyse" else None, route),
+                   destinations=to or None)
     g.add_edge(START, "agenda")
     g.add_edge("agenda", "plan")
-    g.add_conditional_edges("plan", lambda s: "synthesise" if s["plan"].get("finish") else "screen",
-                            ["synthesise", "screen"])
-    g.add_conditional_edges("screen", lambda s: "approve" if s["verdict"].get("pending")
-                            else "execute", ["approve", "execute"])
     g.add_edge("approve", "execute")
-    g.add_conditional_edges("execute", lambda s: "synthesise" if s["plan"].get("settle")
-                            else "monitor", ["synthesise", "monitor"])
     g.add_edge("monitor", "analyse")
-    g.add_conditional_edges("analyse", lambda s: "escalate" if s.get("to_escalate") else "plan",
-                            ["escalate", "plan"])
     g.add_edge("escalate", "plan")
     g.add_edge("synthesise", END)
     return g.compile(checkpointer=checkpointer)

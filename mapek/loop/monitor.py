@@ -27,10 +27,8 @@ def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     rnd = state["round"]
     questions = {k: dict(v) for k, v in state["questions"].items()}
     interjections = list(state["interjections"])
-    cursor = state["cursor"]
-    for ev in ctx.kb.events(state["run_id"], after=cursor, kinds=["answer", "interjection",
-                                                                  "question.deferred"]):
-        cursor = max(cursor, ev.seq)
+    events, cursor = _since(ctx, state["run_id"], state["cursor"])
+    for ev in events:
         if ev.actor != "human":
             continue
         if ev.kind == "interjection":
@@ -43,6 +41,23 @@ def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             else:
                 q.update(status="deferred", note=ev.payload.get("note", ""))
     return {"questions": questions, "interjections": interjections, "cursor": cursor}
+
+
+_HUMAN_KINDS = ("answer", "interjection", "question.deferred")
+
+
+def _since(ctx: LoopContext, run_id: str, cursor: int) -> tuple[list[Any], int]:
+    """The run's answers, interjections and deferrals after ``cursor``, and how far the log
+    was read (matching events or not): the next read starts there rather than at the last
+    human input, since every event committed later comes after it."""
+    out: list[Any] = []
+    while True:
+        rows, scanned = ctx.kb.log.scan(cursor, run_id=run_id, kinds=_HUMAN_KINDS, limit=1000)
+        out.extend(ev for _, ev in rows)
+        done = len(rows) < 1000 or scanned <= cursor
+        cursor = max(cursor, scanned)
+        if done:
+            return out, cursor
 
 
 def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
@@ -80,7 +95,7 @@ def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                 "repeats": hit.seq, "similarity": round(hit.score, 3)})
                 break
     if turns or new_questions or len(interjections) != len(state["interjections"]):
-        ctx.record("observer.monitor", "observer",
+        ctx.note("observer.monitor", "observer",
                    {"round": rnd, "turns": [t["seq"] for t in turns],
                     "new_questions": new_questions, "repetitions": repeats,
                     "interjections": len(interjections) - len(state["interjections"])},

@@ -68,7 +68,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     if status == "running" and cfg.get("time_limit") and \
             time.time() - ctx.started_at > cfg["time_limit"]:
         status = "stopped"
-        ctx.record("run.limit", "orchestrator",
+        ctx.note("run.limit", "orchestrator",
                    {"limit": "time", "value": cfg["time_limit"]}, key=f"time-limit:{rnd}")
     _decide(ctx, rnd, "plan", rnd, {"continue": float(status == "running"),
                                     "finish": float(status != "running")},
@@ -93,7 +93,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
                                                     for i in range(len(actions))]
         p: dict[str, Any] = {"round": rnd, "finish": not settle, "why": status, "speakers": [],
                              "actions": actions, **({"settle": settle} if settle else {})}
-        ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
+        ctx.note("plan", "orchestrator", p, key=f"plan:{rnd}")
         return {"plan": p, "status": status, **human}
 
     speakers: list[dict[str, Any]] = []
@@ -127,7 +127,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
         _decide(ctx, rnd, "route", qid, scores, target, why,
                 {"asked_by": q["asked_by"], "named": q.get("to")})
         q.update(status="routed", routed_to=target)
-        ctx.record("question.routed", "orchestrator", {"qid": qid, "to": target, "why": why},
+        ctx.note("question.routed", "orchestrator", {"qid": qid, "to": target, "why": why},
                    key=f"route:{qid}")
         if target not in taken and len(speakers) < slots:
             speakers.append({"persona": target, "task": "answer", "qid": qid})
@@ -163,7 +163,7 @@ def plan(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     actions = _proposed(state, ctx)
     p = {"round": rnd, "finish": False, "agenda_item": item, "speakers": speakers,
          "actions": actions}
-    ctx.record("plan", "orchestrator", p, key=f"plan:{rnd}")
+    ctx.note("plan", "orchestrator", p, key=f"plan:{rnd}")
     advance = state["agenda_index"] + (1 if rnd % 2 == 0 else 0)
     return {"plan": p, "questions": questions, "status": status,
             "agenda_index": min(advance, len(agenda) - 1), "interjections": interjections,
@@ -186,5 +186,5 @@ def agenda(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
          "Give 3 to 5 agenda items, in order."},
     ], task="agenda", context={"topic": cfg["topic"], "personas": cfg["personas"]},
         actor="orchestrator")
-    ctx.record("agenda", "orchestrator", {"items": out.items}, key="agenda")
+    ctx.note("agenda", "orchestrator", {"items": out.items}, key="agenda")
     return {"agenda": out.items}

@@ -1,21 +1,25 @@
 """One durable checkpoint per round: a checkpointer that keeps a round's inner checkpoints in
 memory and writes one at the round's end.
 
-The graph runs with LangGraph's ``sync`` durability, so it hands every superstep's checkpoint
-(and each task's writes) to its checkpointer before the next step starts. :class:`RoundSaver`
-wraps the real saver (SQLite or PostgreSQL) and holds them instead, keeping only the latest
-checkpoint and the writes made on it; it writes through:
+The graph runs with LangGraph's ``async`` durability: it hands every superstep's checkpoint
+(and each task's writes) to its checkpointer in a background thread, in order, while the next
+step runs (``sync`` would wait for each before the next step: a thread hand-off per superstep
+for a checkpoint that is only held). :class:`RoundSaver` wraps the real saver (SQLite or
+PostgreSQL) and holds them instead, keeping only the latest checkpoint and the writes made on
+it; it writes through:
 
 - the checkpoint after a round's ``analyse``: the graph calls :meth:`RoundSaver.round_ends`
-  when that node returns, so the next checkpoint handed over is written at once;
+  with that node's superstep when the node returns, so that step's checkpoint is written as
+  soon as it is handed over, while the next round starts;
 - on :meth:`RoundSaver.flush`, which the worker calls whenever the graph stops: at an
   interrupt (the interrupted task's writes are among those held), a ``--rounds`` pause, an
   error, the end.
 
-A worker killed inside a round loses what was held and resumes from the last round's
-checkpoint; the round is replayed and every node finds what it wrote by its idempotency key in
-the event log (a persona turn its ``message``, a tool call its ledger entry), so nothing is
-lost or done twice. The checkpoints written are LangGraph's own, each with the last written one
+A worker killed inside a round (or before its round's checkpoint is on disk: the next round
+may have started) loses what was held and resumes from the last written round's checkpoint;
+the rounds since are replayed and every node finds what it wrote by its idempotency key in the
+event log (a persona turn its ``message``, a tool call its ledger entry), so nothing is lost or
+done twice. The checkpoints written are LangGraph's own, each with the last written one
 as its parent. A PostgreSQL saver stores only the channels whose versions moved, so a written
 checkpoint carries the versions of every channel that moved since the last written one.
 Writes made on a checkpoint that a later one superseded are dropped: that checkpoint holds
@@ -45,27 +49,40 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
         """The latest checkpoint handed over and not written: (config, checkpoint, metadata)."""
         self._latest: str | None = None
         """Id of the latest checkpoint handed over (held or written)."""
-        self._writes: list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str, str]] = []
-        """Task writes made on the latest checkpoint, not written."""
+        self._writes: dict[str, list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str,
+                                           str]]] = {}
+        """Task writes not written, by the id of the checkpoint they were made on: the latest
+        one's, and (saves run in the background, possibly out of order) a later one's that
+        came before it."""
         self._moved: dict[str, Any] = {}
         """Channel versions moved since the last written checkpoint."""
         self._parent: RunnableConfig | None = None
         """Config of the last written checkpoint: the parent of the next one written."""
         self._through = False
+        self._end_step: int | None = None
+        """The superstep whose checkpoint ends the round (see :meth:`round_ends`)."""
         self.written = 0
         """Checkpoints written (for tests and benchmarks)."""
 
     # -- what the graph and the worker call -----------------------------------------------
 
-    def round_ends(self) -> None:
-        """The next checkpoint handed over ends a round: write it through."""
-        self._through = True
+    def round_ends(self, step: int | None = None) -> None:
+        """The checkpoint LangGraph makes after superstep ``step`` (the one running the
+        round's last node; metadata ``step``) ends a round: write it through when it is handed
+        over. Saves run in the background, so the checkpoint of the step before may still be
+        on its way; ``step`` tells them apart. ``None``: the next checkpoint handed over."""
+        with self._lock:
+            if step is None:
+                self._through = True
+            else:
+                self._end_step = step
 
     def flush(self) -> None:
         """Write the held checkpoint and the writes made on it: the graph stopped."""
         with self._lock:
-            held, writes, moved = self._held, self._writes, self._moved
-            self._held, self._writes, self._moved = None, [], {}
+            held, moved = self._held, self._moved
+            writes = self._writes.get(self._latest or "", [])
+            self._held, self._writes, self._moved = None, {}, {}
             if held is not None:
                 self._write(held, moved)
             for args in writes:
@@ -87,30 +104,38 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
 
     def put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
             new_versions: Any) -> RunnableConfig:
+        cid = checkpoint["id"]
         with self._lock:
             if self._parent is None:
                 self._parent = config  # the checkpoint this run started from (or none)
             self._moved.update(new_versions)
-            self._latest, self._writes = checkpoint["id"], []
+            self._latest = cid
+            # writes made on a checkpoint this one supersedes are dropped (ids sort by time)
+            self._writes = {k: w for k, w in self._writes.items() if k >= cid}
             held = (config, checkpoint, metadata)
-            if self._through:
-                self._through = False
+            step = (metadata or {}).get("step")
+            ends = self._end_step is not None and isinstance(step, int) \
+                and step >= self._end_step
+            if self._through or ends:
+                self._through, self._end_step = False, None
                 moved, self._moved, self._held = self._moved, {}, None
                 return self._write(held, moved)
             self._held = held
             conf = config.get("configurable", {})
             return {"configurable": {"thread_id": conf["thread_id"],
                                      "checkpoint_ns": conf.get("checkpoint_ns", ""),
-                                     "checkpoint_id": checkpoint["id"]}}
+                                     "checkpoint_id": cid}}
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                    task_id: str, task_path: str = "") -> None:
         cid = config.get("configurable", {}).get("checkpoint_id")
+        if cid is None:
+            return
         with self._lock:
             if self._latest is None:
                 self._latest = cid  # writes on the checkpoint this run started from
-            if cid == self._latest:
-                self._writes.append((config, writes, task_id, task_path))
+            if cid >= self._latest:
+                self._writes.setdefault(cid, []).append((config, writes, task_id, task_path))
             # else: made on a checkpoint a later one superseded (see the module's docstring)
 
     # -- helpers --------------------------------------------------------------------------

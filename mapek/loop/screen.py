@@ -141,7 +141,7 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             cid = f"tool:{rnd}:{i}"
             parked[cid] = {**item, "call_id": cid, "key": cid, "effect": check.effect,
                            "reasons": reasons, **_precedents(ctx, action, reasons)}
-            ctx.record("approval.requested", "screen",
+            ctx.note("approval.requested", "screen",
                        {"approvals": [_shown(parked[cid])], "queued": True},
                        key=f"approval.queued:{cid}")
         else:
@@ -158,7 +158,7 @@ def screen(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
          "pending": pending, "parked": parked, "plan_verdict": plan_v.verdict,
          "catalogue_ids": plan_v.catalogue_ids, "reasks": reasks,
          "results_before": before.get("results", [])}
-    ctx.record("screen.verdict", "screen", {k: v[k] for k in v if k != "results_before"},
+    ctx.note("screen.verdict", "screen", {k: v[k] for k in v if k != "results_before"},
                key=f"screen:{rnd}")
     record_screening(ctx, v)
     return {"verdict": v}

@@ -59,7 +59,8 @@ class LoopState(TypedDict, total=False):
     round: int
     turns: int
     cursor: int
-    """Seq of the last log event the monitor has read (human answers, interjections)."""
+    """Seq up to which the monitor and the planner have read the log for human answers,
+    deferrals and interjections (the next read starts after it)."""
     said: int
     """Seq of the last ``message`` event (persona turn) the discussion has taken in: the
     transcript is folded from the log up to it (:func:`mapek.loop.transcript.transcript`),

@@ -149,7 +149,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
                 try:
                     while True:
                         try:
-                            graph.invoke(inp, thread, durability="sync", **pause)
+                            graph.invoke(inp, thread, durability="async", **pause)
                         finally:
                             saver.flush()  # the graph stopped: what it holds goes to disk
                         snap = graph.get_state(thread)

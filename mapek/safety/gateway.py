@@ -148,12 +148,14 @@ class ToolGateway:
         kinds = ["resource.registered", "tool.call"]
         run = self.run_id if self.sandbox else None
         while True:  # after a log position (all runs) or after a seq (one run)
-            rows, _ = self.kb.log.scan(self._seen, run_id=run, kinds=kinds, limit=1000)
+            rows, scanned = self.kb.log.scan(self._seen, run_id=run, kinds=kinds, limit=1000)
             if self._book.fold([ev for _, ev in rows]):
                 self._heads = None
-            if rows:
-                self._seen = rows[-1][0]
-            if len(rows) < 1000:
+            # read up to `scanned`, matches or not: the next read starts there, not at the
+            # last match (which, with no resource records, is the start of the log)
+            done = len(rows) < 1000 or scanned <= self._seen
+            self._seen = max(self._seen, scanned)
+            if done:
                 break
         return self._book  # live: read it, do not change it
 

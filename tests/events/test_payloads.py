@@ -32,9 +32,9 @@ from mapek.safety.grants import Grant
 from .conftest import Runs
 
 REPO = Path(__file__).resolve().parents[2]
-_WRITERS = {"record": 1, "recorder": 1, "_record": 0, "_append": 0, "on_pause": 0}
+_WRITERS = {"record": 1, "recorder": 1, "_record": 0, "_append": 0, "on_pause": 0, "note": 0}
 """Calls that write an event, and the position of their kind argument (``ctx.record`` and
-``EventDraft(kind=...)`` are handled apart)."""
+``EventDraft(kind=...)`` are handled apart; ``ctx.note`` writes with its node's batch)."""
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:

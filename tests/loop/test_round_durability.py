@@ -141,3 +141,71 @@ def test_a_sigkill_inside_a_round_replays_it_from_the_log(home: Path) -> None:
     assert len(keys) == len(set(keys))
     assert s.kb.verify(s.run_id).ok
     s.close()
+
+
+_CHILD_SAVING = textwrap.dedent("""
+    import json, os, signal, sys, time
+    from mapek.llm.offline import OfflineRequest
+    from mapek.loop import rounds, scripts
+    from mapek.loop.worker import run_session
+    from mapek.testing import FunctionModel
+
+    run_id, kill_at = sys.argv[1], int(sys.argv[2])
+    tasks = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+             "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+    write = rounds.RoundSaver._write
+
+    def dying_write(self, held, moved):
+        if self.written + 1 == kill_at:  # this round's checkpoint never reaches the disk
+            time.sleep(1.0)  # meanwhile the next round runs and writes to the log
+            os.kill(os.getpid(), signal.SIGKILL)
+        return write(self, held, moved)
+
+    if kill_at:
+        rounds.RoundSaver._write = dying_write
+
+    def answer(request):
+        out = tasks[request.task](OfflineRequest(messages=request.messages, task=request.task,
+                                                 context=request.context,
+                                                 schema=request.schema))
+        return json.dumps(out)
+
+    print(run_session(run_id, model=FunctionModel(answer, name="test/function")))
+""")
+
+
+def test_a_sigkill_while_a_rounds_checkpoint_is_written_replays_from_the_one_before(
+        home: Path) -> None:
+    """The round's checkpoint is written in the background while the next round runs (async
+    durability): a kill then leaves the log ahead of the last checkpoint by more than a round,
+    and the resumed worker replays it all from the log, nothing lost, nothing twice."""
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=12)
+    env = {**os.environ, "MAPEK_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-c", _CHILD_SAVING, s.run_id, "2"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+    assert done.returncode == -9, (done.returncode, done.stderr[-2000:])
+    before = s.history()
+    assert before[-1].kind != "run.finished"
+    # round 2 ended (its analysis is in the log) and round 3 went on while its checkpoint
+    # was being written
+    assert [e for e in before if e.kind == "observer.analysis" and e.payload["round"] == 2]
+    assert [e for e in before if e.kind == "message" and e.payload["round"] == 3]
+    assert _checkpoints(home, s.run_id) <= 2  # the input's and round 1's at most
+    done = subprocess.run([sys.executable, "-c", _CHILD_SAVING, s.run_id, "0"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = s.history()
+    assert [e.hash for e in events[:len(before)]] == [e.hash for e in before]  # nothing lost
+    assert events[-1].kind == "run.finished"
+    messages = [e for e in events if e.kind == "message"]
+    assert len(messages) == 12
+    assert max(Counter((e.payload["round"], e.actor) for e in messages).values()) == 1
+    turn_calls = [e for e in events if e.kind == "llm.call"
+                  and e.payload["task"] == "persona_turn" and e.payload["outcome"] == "ok"]
+    assert len(turn_calls) == len(messages)  # no turn asked of the model twice
+    analyses = Counter(e.payload["round"] for e in events if e.kind == "observer.analysis")
+    assert max(analyses.values()) == 1  # no round analysed twice
+    keys = [e.key for e in events if e.key]
+    assert len(keys) == len(set(keys))
+    assert s.kb.verify(s.run_id).ok
+    s.close()
