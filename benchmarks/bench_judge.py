@@ -50,15 +50,19 @@ SCREENING = [
      "screening_blind5.jsonl"),
     ("blind batch 6 (blind when first scored; development data since the second round)",
      "screening_blind6.jsonl"),
-    ("blind batch 7 (written 2026-12-03, third session; scored once after the second round)",
+    ("blind batch 7 (blind when first scored; development data since the 2026-12-04 round)",
      "screening_blind7.jsonl"),
+    ("blind batch 8 (written 2026-12-04; scored once before and after the 2026-12-04 round)",
+     "screening_blind8.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
      "triage_blind2.jsonl"),
     ("blind batch 3 (blind when first scored; development data since)", "triage_blind3.jsonl"),
-    ("blind batch 4 (written 2026-12-03, third session; scored once after the change)",
+    ("blind batch 4 (blind when first scored; development data since the 2026-12-04 round)",
      "triage_blind4.jsonl"),
+    ("blind batch 5 (written 2026-12-04; scored once before and after the fourth round)",
+     "triage_blind5.jsonl"),
 ]
 
 
