@@ -1447,3 +1447,38 @@ def test_a_question_about_who_ran_a_statement_and_a_password_status_are_reads() 
     assert screen_text("Run TRUNCATE TABLE events before the import").verdict != "allow"
     assert passes(sh("passwd -S deploy")), sh("passwd -S deploy").reasons
     assert sh("passwd deploy").verdict != "allow"
+
+
+# -- the scratch areas themselves, accounts removed without their home ------------------------
+
+@pytest.mark.parametrize("cmd", [
+    "rm -rf /tmp", "rm -rf /tmp/*", "sudo rm -rf /var/tmp/*", "rm -rf /dev/shm/",
+    "find /tmp -mindepth 1 -delete", "rm -rf /tmp/../tmp/*",
+])
+def test_wiping_a_whole_scratch_area_is_not_scratch(cmd: str) -> None:
+    # what is under /tmp is scratch; /tmp itself holds every other process's files
+    v = sh(cmd)
+    assert v.verdict == "needs_approval" and v.basis == "recognised", v.reasons
+    assert sh(cmd, {"environment": "production"}).verdict == "deny"
+
+
+@pytest.mark.parametrize("cmd", [
+    "rm -rf /tmp/run-1", "rm -rf /tmp/build-cache", "rm -f /tmp/report.csv",
+    "rm -rf /var/tmp/pip-unpack-3x9", "rm -rf ./tmp", "rm -rf build/tmp",
+])
+def test_what_is_under_a_scratch_area_stays_scratch(cmd: str) -> None:
+    v = sh(cmd)
+    assert v.verdict == "allow", v.reasons
+
+
+@pytest.mark.parametrize("cmd", ["userdel bob", "sudo deluser alice", "userdel -f build-svc"])
+def test_removing_an_account_without_its_home_is_still_a_finding(cmd: str) -> None:
+    v = sh(cmd)
+    assert "shell.user-remove" in rules_of(v) and v.verdict == "needs_approval", v.reasons
+    assert v.basis == "recognised"
+    assert sh(cmd, {"environment": "production"}).verdict == "deny"
+
+
+def test_reading_accounts_is_not_removing_one() -> None:
+    for cmd in ("userdel --help", "id bob", "getent passwd alice"):
+        assert "shell.user-remove" not in rules_of(sh(cmd)), cmd

@@ -85,6 +85,9 @@ RULES: dict[str, RuleSpec] = {
                                "removes every scheduled job (crontab -r)"),
     "shell.user-delete": _r("shell-recursive-delete", "destructive",
                             "deletes a user account with its home folder"),
+    "shell.user-remove": _r("system-control-write", "destructive",
+                            "deletes a user account (its files are left, but who may log in "
+                            "changes and the account's groups and ids are lost)"),
     "shell.container-volumes": _r("container-volume-delete", "destructive",
                                   "deletes container volumes (data)"),
     "shell.sync-delete": _r("shell-recursive-delete", "destructive",
@@ -272,6 +275,9 @@ dev mnt media snap run system library applications users private windows""".spli
 _SYSTEM_DEEP = ("/etc/", "/usr/", "/boot/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/var/lib/",
                 "/var/log/", "/var/", "/opt/", "/srv/", "/root/", "/system/", "/library/")
 _SCRATCH = ("/tmp/", "/var/tmp/", "/dev/shm/", "/private/tmp/")
+_SCRATCH_ROOTS = frozenset(s.rstrip("/") for s in _SCRATCH)
+"""The scratch areas themselves: what is under them is scratch, but the whole area (``/tmp``,
+``/tmp/*``) holds every other process's files (sockets, locks, uploads in flight)."""
 _REGENERABLE = frozenset("""node_modules build dist target out __pycache__ .pytest_cache
 .mypy_cache .ruff_cache .cache .tox .nox .venv venv .eggs coverage htmlcov .coverage .next .nuxt
 .gradle .parcel-cache .terraform .turbo .svelte-kit bin obj tmp temp .tmp""".split())
@@ -326,6 +332,8 @@ def classify_path(raw: str) -> PathClass:
             return "home"
         if any(low.startswith(s) and len(low) > len(s) for s in _SCRATCH) and "*" not in parts[1]:
             return "scratch"
+        if low in _SCRATCH_ROOTS:
+            return "path"
         if parts[-1] in _REGENERABLE and parts[0] not in ("etc", "usr", "bin", "sbin", "boot"):
             return "regenerable"
         if any((low + "/").startswith(s) for s in _SYSTEM_DEEP):

@@ -528,6 +528,8 @@ def _userdel(argv: list[str], line: str, state: PlanState, stdin: bool) -> list[
     fl = _flags(argv)
     if {"r", "--remove", "--remove-home", "--remove-all-files"} & fl:
         return [Finding("shell.user-delete", snippet(line), tuple(_operands(argv)[:2]))]
+    if _operands(argv):
+        return [Finding("shell.user-remove", snippet(line), tuple(_operands(argv)[:2]))]
     return []
 
 
