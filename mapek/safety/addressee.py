@@ -265,11 +265,14 @@ must publish summaries") is a policy; one about *this* page, item or candidate i
 _REQUEST = re.compile(r"\b(?:asked|requested|instructed|invited|kindly)\b", re.I)
 """A request to the reader ("are instructed to"), not an obligation stated for all ("must")."""
 _REPORTED = re.compile(
-    r"(?<![\w./-])(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
-    r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)[^\w'\"`<"
-    r"\u2018\u201c]{0,3}(?=['\"`<\u2018\u201c])", re.I)
+    r"(?<![\w./-])(?:said|says|saying|say|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|"
+    r"containing|contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example|"
+    r"wie|comme|como|zoals)[^\w'\"`<\u2018\u201c\u00ab\u201e"
+    r"\u300c]{0,3}(?=['\"`<\u2018\u201c\u00ab\u201e\u300c])", re.I)
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
+                    r"\u00ab[^\u00bb\n]{4,300}\u00bb|\u201e[^\u201c\u201d\n]{4,300}[\u201c\u201d]|"
+                    r"\u300c[^\u300d\n]{4,300}\u300d|"
                     r"<!--.{4,300}?-->|`[^`\n]{4,300}`")
 
 

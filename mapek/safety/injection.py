@@ -218,11 +218,16 @@ _COMMENT = re.compile(r"<!--(.{0,2000}?)-->", re.S)
 
 _QUOTES = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                      r"\u2018[^\u2019\n]{4,300}\u2019|"
-                     r"\u201c[^\u201d\n]{4,300}\u201d")
+                     r"\u201c[^\u201d\n]{4,300}\u201d|"
+                     # other languages' quotation marks: « », „ “ (or ”), 「 」, 『 』
+                     r"\u00ab[^\u00bb\n]{4,300}\u00bb|\u201e[^\u201c\u201d\n]{4,300}[\u201c\u201d]|"
+                     r"\u300c[^\u300d\n]{4,300}\u300d|\u300e[^\u300f\n]{4,300}\u300f")
 _DISCUSS = ("injection", "jailbreak", "payload", "fixture", "attack", "attacker", "phishing",
             "malicious", "example", "examples", "e.g.", "for instance", "such as", "red team",
             "red-team", "ctf", "bug bounty", "exploit", "scanner", "filter", "test case",
-            "saying", "like ")
+            "saying", "like ", "prompt-injection", "prompt_injection", "prompt injection",
+            "\"expected", "expected_behaviour", "expected_behavior", "assert ",
+            "detector", "to say", "zoals", "comme ", "como ", "wie ")
 """Words of text that discusses injection: an example it quotes is not an instruction."""
 
 
@@ -1049,14 +1054,18 @@ def _other_languages(v: View) -> Iterator[Hit]:
 
 
 def _foreign_in(rx: dict[str, re.Pattern[str]], t: str, a: int, b: int) -> Iterator[Hit]:
+    quoted = _quoted(t, t.lower())
     for m in rx["override"].finditer(t, a, b):
+        if quoted and _inside(quoted, m.start(), m.end()):
+            continue  # a quoted example in text that discusses injection
         yield "foreign", m.start(), m.end(), _excerpt(t, m.start(), m.end())
     for m in rx["address"].finditer(t, a, b):
         end = min(len(t), m.end() + 240)
         nl = t.find("\n", m.end())
         if nl != -1 and nl - m.end() > 3:
             end = min(end, nl)
-        if rx["consequential"].search(t, m.end(), end):
+        if rx["consequential"].search(t, m.end(), end) and not (
+                quoted and _inside(quoted, m.start(), m.end())):
             yield "foreign", m.start(), end, _excerpt(t, m.start(), end)
 
 
