@@ -327,6 +327,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"start_header_id)\s*\|>|\[/?INST\]|<</?SYS>>|<\|?(?:system|developer)\|?>|"
             r"</?(?:system|user_message|user_input|human_turn|developer|instructions?|"
             r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)|"
+            # a tag whose attribute names the AI reader (<instructions for="assistant">)
+            r"<(?:instructions?|system|notes?|messages?|directives?)\s+(?:for|to|target|"
+            r"audience|recipient|role)\s*=\s*[\"']?(?:assistant|ai|agent|model|bot|llm)s?\b|"
             # a tag named for the AI reader (<llm_instruction>, <ai-note>, <assistant_task>)
             r"<(?:[\w-]*[_-])?(?:llm|ai|assistant|agent|model|bot)[_-](?:instructions?|"
             r"directives?|notes?|messages?|tasks?|prompts?|commands?|only|hints?)>|"
