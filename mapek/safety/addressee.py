@@ -347,7 +347,11 @@ _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
     r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|tips|faq|introduction|"
-    r"overview|chapter|section|part|step)\b", re.I)
+    r"overview|chapter|section|part|step|acceptable|responsible|safe|using|use\s+of|about|"
+    r"getting\s+started|working\s+with|"
+    # "how (to)" in other languages: a heading over instructions for people
+    r"s[åa]|hur|wie|so\s+\w+\s+(?:du|sie)|comment|c[oó]mo|hoe|come|jak|kako|kuinka|hogyan|"
+    r"cum|nas[ıi]l)\b", re.I)
 _HEADING_END = re.compile(
     r"\b(?:commands|features|settings|options|faq|"
     r"guide|tips|news|pricing|overview|results|stats|statistics|benchmarks?|changelog|roadmap|"
