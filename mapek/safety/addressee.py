@@ -269,6 +269,11 @@ _REPORTED = re.compile(
     r"containing|contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example|"
     r"wie|comme|como|zoals)[^\w'\"`<\u2018\u201c\u00ab\u201e"
     r"\u300c]{0,3}(?=['\"`<\u2018\u201c\u00ab\u201e\u300c])", re.I)
+_REPORTED_NOUN = re.compile(
+    r"(?<![\w./-])(?:includes?|including|containing|contains?|with)\s+(?:the|a|this)?\s*"
+    r"(?:phrase|sentence|words?|text|line|string|instruction)[^\w'\"`<\u2018\u201c\u00ab\u201e"
+    r"\u300c]{0,3}(?=['\"`<\u2018\u201c\u00ab\u201e\u300c])", re.I)
+"""A quotation a text is said to contain ("an article that includes the phrase '...'")."""
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
                     r"\u00ab[^\u00bb\n]{4,300}\u00bb|\u201e[^\u201c\u201d\n]{4,300}[\u201c\u201d]|"
@@ -348,7 +353,8 @@ _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|
 _HEADING = re.compile(
     r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|tips|faq|introduction|"
     r"overview|chapter|section|part|step|acceptable|responsible|safe|using|use\s+of|about|"
-    r"getting\s+started|working\s+with|"
+    r"getting\s+started|working\s+with|helpers?|utilities|librar(?:y|ies)|framework|sdk|"
+    r"toolkit|building|build(?:ing)?\s+with|"
     # "how (to)" in other languages: a heading over instructions for people
     r"s[åa]|hur|wie|so\s+\w+\s+(?:du|sie)|comment|c[oó]mo|hoe|come|jak|kako|kuinka|hogyan|"
     r"cum|nas[ıi]l)\b", re.I)
@@ -405,7 +411,7 @@ def reported(t: str) -> list[tuple[int, int]]:
     """Quotations introduced as reported speech or an example ("the description said '...'",
     "lines like '...'"): what they hold is quoted, not addressed to the reader."""
     out: list[tuple[int, int]] = []
-    for c in _REPORTED.finditer(t):
+    for c in [*_REPORTED.finditer(t), *_REPORTED_NOUN.finditer(t)]:
         q = _QUOTE.match(t, c.end())
         if q is not None:
             out.append(q.span())

@@ -855,6 +855,9 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
             continue  # "<|start_header_id|> and ... are special tokens": the marker is named
         close = t.find("</", m.end(), end)
         body = end if close == -1 else close
+        if _PLAIN_TAG.fullmatch(m.group(0)) and close != -1 and not (
+                directive(m.end(), body) or rx["agentic"].search(t, m.end(), body)):
+            continue  # <system>windows</system>: an element whose value is no order
         if _CONFIG_TAG.fullmatch(m.group(0)) and not (
                 _AGENT_CONTEXT.search(t, m.end(), body) or rx["override"].search(t, m.end(), body)
                 or rx["agentic"].search(t, m.end(), body)):
@@ -974,6 +977,9 @@ _ELLIPSIS_AFTER = re.compile(r"[ \t]*(?:\.\.\.|\u2026)")
 _ELLIPSIS_BEFORE = re.compile(r"(?:\.\.\.|\u2026)[ \t]*\Z")
 _TEMPLATE = re.compile(r"[^\n]{0,60}?(?::\s*(?:\.\.\.|\u2026)\s*[,}]|\{\s*(?:\.\.\.|\u2026)\s*\})")
 """A format's placeholder: ``"name": ...,`` or ``{...}`` shortly after a tool-call wrapper."""
+_PLAIN_TAG = re.compile(r"<(?:system|user_message|user_input|human_turn|developer|instructions?|"
+                        r"system_prompt|admin)>", re.I)
+"""An XML element named like a role: an order only if its own content holds one."""
 _CONFIG_TAG = re.compile(r"</?instructions?>|</?admin>", re.I)
 """Plain XML tags a configuration file also uses: a role marker only with an order to an agent."""
 
