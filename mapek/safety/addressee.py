@@ -41,13 +41,17 @@ _AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|i
 """Words that, before assistant, agent, system or tool, make it a model or an automated agent
 ("calendar agent", "screening tool"; not "support agent" or "travel agent")."""
 _TASK_QUAL = (r"review|reviewing|recruiting|hiring|research|writing|reading|cv|résumé|resume|"
-              r"log|support|ranking|rating|booking|procurement|analysis|analytics|indexing")
+              r"log|support|ranking|rating|booking|procurement|analysis|analytics|indexing|"
+              r"recommender|recommendation|matching|scoring|pricing|approval|fraud")
 """Task words that make a model only of a machine ("recruiting software", "log analyser")."""
 _AI_HEAD = (r"assistants?|agents?|systems?|tools?|bots?|models?|readers?|reviewers?|"
             r"analy[sz]ers?|screeners?|summari[sz]ers?|software|shoppers?|recruiters?|"
-            r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?")
+            r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?|"
+            r"evaluators?|graders?|scorers?|raters?|checkers?|classifiers?|clients?|engines?|"
+            r"workflows?|processors?|steps?")
 _MACHINE_HEAD = (r"systems?|tools?|bots?|models?|analy[sz]ers?|screeners?|summari[sz]ers?|"
-                 r"software|crawlers?|parsers?|scrapers?|programs?|pipelines?")
+                 r"software|crawlers?|parsers?|scrapers?|programs?|pipelines?|engines?|"
+                 r"algorithms?|classifiers?")
 _EN_NOUN = (
     rf"\b(?:(?:{_AI_QUAL})[\s-]+(?:[\w-]+\s+)?(?:{_AI_HEAD})\b|"
     rf"(?:{_TASK_QUAL})[\s-]+(?:{_MACHINE_HEAD})\b|"
@@ -59,12 +63,13 @@ _EN_NOUN = (
     r"classif(?:y|ies)|summari[sz]es?|handles?|parses?|reviews?|screens?|grades?|sees?|"
     r"evaluates?|ranks?|triages?)\b|"
     r"automated\s+(?:grading|processing|review|screening|summar\w+|analysis|moderation|"
-    r"triage|evaluation|assessment|scoring|marking|checks?)\b|"
+    r"triage|evaluation|assessment|scoring|marking|checks?|approval|validation|"
+    r"verification)\b|"
     r"(?:assistants?|agents?|models?|bots?)\s+(?:handling|managing|monitoring|running)\s+"
     r"(?:my|this|these|the\s+user'?s|their|his|her)\b|"
     r"(?:whoever|whatever|whichever|any)\s+(?:\w+\s+)?(?:reads|processes|summari[sz]es|"
     r"parses|handles|sees)\s+(?:this|these)\b|"
-    r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
+    r"(?:whoever|whatever|whichever)(?:'s)?\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
     r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
 """An English name that can only mean a model or automated agent."""
 _EN_LOOSE = (r"\b(?:assistants?|agents?|models?|asistente|assistente|agente|assistent(?:en)?|"
@@ -304,10 +309,11 @@ _ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:(?:
                              r"that|who|which|currently|now))*\s+\w+ing\b(?:\s+[\w'-]+){0,4})?"
                              r"\W*$", re.I)
 _KEYED = re.compile(
-    r"(?<![\w-])[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
-    r"(?:hint|note|instructions?|directive|message|prompt|task|command)s?|[\w-]*(?:hint|note|"
-    r"instructions?|directive|message|prompt|task|command)s?[_-](?:for|to)[_-](?:the[_-])?"
-    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?\s*[:=]\s*[\"']?"
+    r"(?<![\w-])[\"']?(?P<key>[\w.-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_./-]"
+    r"(?:[\w-]*[_-])?(?:hint|note|instructions?|directive|message|prompt|task|command|guidance|"
+    r"polic(?:y|ie)|rule)s?|[\w-]*(?:hint|note|instructions?|directive|message|prompt|task|command|"
+    r"guidance)s?[_-](?:for|to)[_-](?:the[_-])?"
+    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?(?:\s*[:=]|\s+content\s*=)\s*[\"']?"
     r"(?P<value>[^\"'\n]{8,300})", re.I)
 """A field whose key says it is for the AI reader ("hint_for_llm", "agent_instructions"): its
 value is addressed to the agent."""
@@ -562,7 +568,8 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if has("action", m.end(), end) and has("strong", m.end(), end):
             yield from out("delimiter", m.start(), end)
     for m in _KEYED.finditer(t):
-        if acts(m.start("value"), m.end("value"), True):
+        if acts(m.start("value"), m.end("value"), True) or directive(m.start("value"),
+                                                                      m.end("value")):
             yield from out("addressed", m.start(), m.end())
     for m in rx["steer"].finditer(t):
         yield from out("addressed", m.start(), m.end())
