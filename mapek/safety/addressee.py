@@ -313,7 +313,10 @@ _KEYED = re.compile(
     r"(?:[\w-]*[_-])?(?:hint|note|instructions?|directive|message|prompt|task|command|guidance|"
     r"polic(?:y|ie)|rule)s?|[\w-]*(?:hint|note|instructions?|directive|message|prompt|task|command|"
     r"guidance)s?[_-](?:for|to)[_-](?:the[_-])?"
-    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?(?:\s*[:=]|\s+content\s*=)\s*[\"']?"
+    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?|"
+    # a step a tool result's field says its caller must take next ("next_required_step")
+    r"(?:next|required)[_-](?:required[_-])?(?:step|action)s?)"
+    r"[\"']?(?:\s*[:=]|\s+content\s*=)\s*[\"']?"
     r"(?P<value>[^\"'\n]{8,300})", re.I)
 """A field whose key says it is for the AI reader ("hint_for_llm", "agent_instructions"): its
 value is addressed to the agent."""
