@@ -41,13 +41,17 @@ _AI_QUAL = (r"ai|a\.i\.|llm|gpt|ki|ia|ии|ші|automated|automatic|autonomous|i
 """Words that, before assistant, agent, system or tool, make it a model or an automated agent
 ("calendar agent", "screening tool"; not "support agent" or "travel agent")."""
 _TASK_QUAL = (r"review|reviewing|recruiting|hiring|research|writing|reading|cv|résumé|resume|"
-              r"log|support|ranking|rating|booking|procurement|analysis|analytics|indexing")
+              r"log|support|ranking|rating|booking|procurement|analysis|analytics|indexing|"
+              r"recommender|recommendation|matching|scoring|pricing|approval|fraud")
 """Task words that make a model only of a machine ("recruiting software", "log analyser")."""
 _AI_HEAD = (r"assistants?|agents?|systems?|tools?|bots?|models?|readers?|reviewers?|"
             r"analy[sz]ers?|screeners?|summari[sz]ers?|software|shoppers?|recruiters?|"
-            r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?")
+            r"crawlers?|parsers?|scrapers?|helpers?|copilots?|programs?|pipelines?|services?|"
+            r"evaluators?|graders?|scorers?|raters?|checkers?|classifiers?|clients?|engines?|"
+            r"workflows?|processors?|steps?")
 _MACHINE_HEAD = (r"systems?|tools?|bots?|models?|analy[sz]ers?|screeners?|summari[sz]ers?|"
-                 r"software|crawlers?|parsers?|scrapers?|programs?|pipelines?")
+                 r"software|crawlers?|parsers?|scrapers?|programs?|pipelines?|engines?|"
+                 r"algorithms?|classifiers?")
 _EN_NOUN = (
     rf"\b(?:(?:{_AI_QUAL})[\s-]+(?:[\w-]+\s+)?(?:{_AI_HEAD})\b|"
     rf"(?:{_TASK_QUAL})[\s-]+(?:{_MACHINE_HEAD})\b|"
@@ -59,12 +63,13 @@ _EN_NOUN = (
     r"classif(?:y|ies)|summari[sz]es?|handles?|parses?|reviews?|screens?|grades?|sees?|"
     r"evaluates?|ranks?|triages?)\b|"
     r"automated\s+(?:grading|processing|review|screening|summar\w+|analysis|moderation|"
-    r"triage|evaluation|assessment|scoring|marking|checks?)\b|"
+    r"triage|evaluation|assessment|scoring|marking|checks?|approval|validation|"
+    r"verification)\b|"
     r"(?:assistants?|agents?|models?|bots?)\s+(?:handling|managing|monitoring|running)\s+"
     r"(?:my|this|these|the\s+user'?s|their|his|her)\b|"
     r"(?:whoever|whatever|whichever|any)\s+(?:\w+\s+)?(?:reads|processes|summari[sz]es|"
     r"parses|handles|sees)\s+(?:this|these)\b|"
-    r"(?:whoever|whatever|whichever)\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
+    r"(?:whoever|whatever|whichever)(?:'s)?\s+(?:\w+\s+)?(?:is|are)\s+(?:summari[sz]ing|processing|"
     r"reading|parsing|handling|reviewing|screening|analy[sz]ing|helping)\b)")
 """An English name that can only mean a model or automated agent."""
 _EN_LOOSE = (r"\b(?:assistants?|agents?|models?|asistente|assistente|agente|assistent(?:en)?|"
@@ -265,11 +270,19 @@ must publish summaries") is a policy; one about *this* page, item or candidate i
 _REQUEST = re.compile(r"\b(?:asked|requested|instructed|invited|kindly)\b", re.I)
 """A request to the reader ("are instructed to"), not an obligation stated for all ("must")."""
 _REPORTED = re.compile(
-    r"(?<![\w./-])(?:said|says|saying|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|containing|"
-    r"contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example)[^\w'\"`<"
-    r"\u2018\u201c]{0,3}(?=['\"`<\u2018\u201c])", re.I)
+    r"(?<![\w./-])(?:said|says|saying|say|reads?|reading|like|such\s+as|e\.g\.|wrote|writes|"
+    r"containing|contains?|hid|hides|hidden|planted|text|string|line|lines|payload|example|"
+    r"wie|comme|como|zoals)[^\w'\"`<\u2018\u201c\u00ab\u201e"
+    r"\u300c]{0,3}(?=['\"`<\u2018\u201c\u00ab\u201e\u300c])", re.I)
+_REPORTED_NOUN = re.compile(
+    r"(?<![\w./-])(?:includes?|including|containing|contains?|with)\s+(?:the|a|this)?\s*"
+    r"(?:phrase|sentence|words?|text|line|string|instruction)[^\w'\"`<\u2018\u201c\u00ab\u201e"
+    r"\u300c]{0,3}(?=['\"`<\u2018\u201c\u00ab\u201e\u300c])", re.I)
+"""A quotation a text is said to contain ("an article that includes the phrase '...'")."""
 _QUOTE = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                     r"\u2018[^\u2019\n]{4,300}\u2019|\u201c[^\u201d\n]{4,300}\u201d|"
+                    r"\u00ab[^\u00bb\n]{4,300}\u00bb|\u201e[^\u201c\u201d\n]{4,300}[\u201c\u201d]|"
+                    r"\u300c[^\u300d\n]{4,300}\u300d|"
                     r"<!--.{4,300}?-->|`[^`\n]{4,300}`")
 
 
@@ -296,10 +309,14 @@ _ENDS_WITH_NOUN = re.compile(rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN}|{_EN_LOOSE})(?:(?:
                              r"that|who|which|currently|now))*\s+\w+ing\b(?:\s+[\w'-]+){0,4})?"
                              r"\W*$", re.I)
 _KEYED = re.compile(
-    r"(?<![\w-])[\"']?(?P<key>[\w-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_-](?:[\w-]*[_-])?"
-    r"(?:hint|note|instructions?|directive|message|prompt|task|command)s?|[\w-]*(?:hint|note|"
-    r"instructions?|directive|message|prompt|task|command)s?[_-](?:for|to)[_-](?:the[_-])?"
-    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?)[\"']?\s*[:=]\s*[\"']?"
+    r"(?<![\w-])[\"']?(?P<key>[\w.-]*(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?[_./-]"
+    r"(?:[\w-]*[_-])?(?:hint|note|instructions?|directive|message|prompt|task|command|guidance|"
+    r"polic(?:y|ie)|rule)s?|[\w-]*(?:hint|note|instructions?|directive|message|prompt|task|command|"
+    r"guidance)s?[_-](?:for|to)[_-](?:the[_-])?"
+    r"(?:llm|ai|agent|assistant|model|bot|gpt|copilot)s?|"
+    # a step a tool result's field says its caller must take next ("next_required_step")
+    r"(?:next|required)[_-](?:required[_-])?(?:step|action)s?)"
+    r"[\"']?(?:\s*[:=]|\s+content\s*=)\s*[\"']?"
     r"(?P<value>[^\"'\n]{8,300})", re.I)
 """A field whose key says it is for the AI reader ("hint_for_llm", "agent_instructions"): its
 value is addressed to the agent."""
@@ -344,7 +361,12 @@ _AGENT_REF = re.compile(r"\b(?:the|this|your|an?)\s+(?:ai|agent|assistant|model|
                         r"subagent|session|conversation)\b", re.I)
 _HEADING = re.compile(
     r"\s*(?:how|what|why|where|which|who|when|guidelines?|rules|policy|tips|faq|introduction|"
-    r"overview|chapter|section|part|step)\b", re.I)
+    r"overview|chapter|section|part|step|acceptable|responsible|safe|using|use\s+of|about|"
+    r"getting\s+started|working\s+with|helpers?|utilities|librar(?:y|ies)|framework|sdk|"
+    r"toolkit|building|build(?:ing)?\s+with|"
+    # "how (to)" in other languages: a heading over instructions for people
+    r"s[åa]|hur|wie|so\s+\w+\s+(?:du|sie)|comment|c[oó]mo|hoe|come|jak|kako|kuinka|hogyan|"
+    r"cum|nas[ıi]l)\b", re.I)
 _HEADING_END = re.compile(
     r"\b(?:commands|features|settings|options|faq|"
     r"guide|tips|news|pricing|overview|results|stats|statistics|benchmarks?|changelog|roadmap|"
@@ -398,7 +420,7 @@ def reported(t: str) -> list[tuple[int, int]]:
     """Quotations introduced as reported speech or an example ("the description said '...'",
     "lines like '...'"): what they hold is quoted, not addressed to the reader."""
     out: list[tuple[int, int]] = []
-    for c in _REPORTED.finditer(t):
+    for c in [*_REPORTED.finditer(t), *_REPORTED_NOUN.finditer(t)]:
         q = _QUOTE.match(t, c.end())
         if q is not None:
             out.append(q.span())
@@ -549,7 +571,8 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if has("action", m.end(), end) and has("strong", m.end(), end):
             yield from out("delimiter", m.start(), end)
     for m in _KEYED.finditer(t):
-        if acts(m.start("value"), m.end("value"), True):
+        if acts(m.start("value"), m.end("value"), True) or directive(m.start("value"),
+                                                                      m.end("value")):
             yield from out("addressed", m.start(), m.end())
     for m in rx["steer"].finditer(t):
         yield from out("addressed", m.start(), m.end())

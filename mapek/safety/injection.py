@@ -218,11 +218,16 @@ _COMMENT = re.compile(r"<!--(.{0,2000}?)-->", re.S)
 
 _QUOTES = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                      r"\u2018[^\u2019\n]{4,300}\u2019|"
-                     r"\u201c[^\u201d\n]{4,300}\u201d")
+                     r"\u201c[^\u201d\n]{4,300}\u201d|"
+                     # other languages' quotation marks: « », „ “ (or ”), 「 」, 『 』
+                     r"\u00ab[^\u00bb\n]{4,300}\u00bb|\u201e[^\u201c\u201d\n]{4,300}[\u201c\u201d]|"
+                     r"\u300c[^\u300d\n]{4,300}\u300d|\u300e[^\u300f\n]{4,300}\u300f")
 _DISCUSS = ("injection", "jailbreak", "payload", "fixture", "attack", "attacker", "phishing",
             "malicious", "example", "examples", "e.g.", "for instance", "such as", "red team",
             "red-team", "ctf", "bug bounty", "exploit", "scanner", "filter", "test case",
-            "saying", "like ")
+            "saying", "like ", "prompt-injection", "prompt_injection", "prompt injection",
+            "\"expected", "expected_behaviour", "expected_behavior", "assert ",
+            "detector", "to say", "zoals", "comme ", "como ", "wie ")
 """Words of text that discusses injection: an example it quotes is not an instruction."""
 
 
@@ -322,6 +327,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"start_header_id)\s*\|>|\[/?INST\]|<</?SYS>>|<\|?(?:system|developer)\|?>|"
             r"</?(?:system|user_message|user_input|human_turn|developer|instructions?|"
             r"system_prompt|admin)>|^\s*#{1,4}\s*(?:system|developer)\s*(?::|$)|"
+            # a tag whose attribute names the AI reader (<instructions for="assistant">)
+            r"<(?:instructions?|system|notes?|messages?|directives?)\s+(?:for|to|target|"
+            r"audience|recipient|role)\s*=\s*[\"']?(?:assistant|ai|agent|model|bot|llm)s?\b|"
             # a tag named for the AI reader (<llm_instruction>, <ai-note>, <assistant_task>)
             r"<(?:[\w-]*[_-])?(?:llm|ai|assistant|agent|model|bot)[_-](?:instructions?|"
             r"directives?|notes?|messages?|tasks?|prompts?|commands?|only|hints?)>|"
@@ -780,6 +788,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         return first("imperative", a, b) or rx["modal"].search(t, a, b) or first("third", a, b)
 
     for m in scan("override"):
+        if _retraction(m.group(0)):
+            continue
         yield from hit("override", *m.span())
     for m in scan("persona"):
         yield from hit("role-change", *m.span())
@@ -840,8 +850,18 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     ticks = [x.span() for x in re.finditer(r"`[^`\n]{1,300}`", t)] if "`" in t else []
     for m in scan("role_strong"):
         end = _sentence_end(t, m.end(), 3, 400)
-        if _NAMED_MARKER.match(t, m.end()) or _inside(ticks, m.start(), m.end()):
+        if _NAMED_MARKER.match(t, m.end()) or _inside(ticks, m.start(), m.end()) or \
+                _placeholder(t, m.start(), m.end()):
             continue  # "<|start_header_id|> and ... are special tokens": the marker is named
+        close = t.find("</", m.end(), end)
+        body = end if close == -1 else close
+        if _PLAIN_TAG.fullmatch(m.group(0)) and close != -1 and not (
+                directive(m.end(), body) or rx["agentic"].search(t, m.end(), body)):
+            continue  # <system>windows</system>: an element whose value is no order
+        if _CONFIG_TAG.fullmatch(m.group(0)) and not (
+                _AGENT_CONTEXT.search(t, m.end(), body) or rx["override"].search(t, m.end(), body)
+                or rx["agentic"].search(t, m.end(), body)):
+            continue  # <instructions>Rotate logs daily</instructions>: a setting in a config
         if directive(m.end(), end) or rx["agentic"].search(t, m.end(), end):
             yield from hit("fake-system", *m.span())
     labels = [(m, m.group("label").lower()) for m in scan("role_label")]
@@ -910,6 +930,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
     # a tool call written into the data
     for m in scan("tool_wrapper"):
         a, b = max(0, m.start() - 300), min(len(t), m.end() + 400)
+        if _TEMPLATE.match(t, m.end(), min(len(t), m.end() + 120)):
+            continue  # <tool_call>{"name": ..., "arguments": {...}}: a format, not a call
         if rx["exec_cue"].search(t, a, b) or _acts(t[m.start():b]):
             yield from hit("tool-call", *m.span())
     for rxn in ("tool_json", "react", "pycall"):
@@ -949,6 +971,38 @@ _AGENT_CONTEXT = re.compile(
     r"approval|asking|review))", re.I)
 """What an order to an agent mentions, and a notice to people ("[ADMIN] Reminder: change your
 password") does not: the agent, its user, its task or answer, a tool, an outside address."""
+
+
+_ELLIPSIS_AFTER = re.compile(r"[ \t]*(?:\.\.\.|\u2026)")
+_ELLIPSIS_BEFORE = re.compile(r"(?:\.\.\.|\u2026)[ \t]*\Z")
+_TEMPLATE = re.compile(r"[^\n]{0,60}?(?::\s*(?:\.\.\.|\u2026)\s*[,}]|\{\s*(?:\.\.\.|\u2026)\s*\})")
+"""A format's placeholder: ``"name": ...,`` or ``{...}`` shortly after a tool-call wrapper."""
+_PLAIN_TAG = re.compile(r"<(?:system|user_message|user_input|human_turn|developer|instructions?|"
+                        r"system_prompt|admin)>", re.I)
+"""An XML element named like a role: an order only if its own content holds one."""
+_CONFIG_TAG = re.compile(r"</?instructions?>|</?admin>", re.I)
+"""Plain XML tags a configuration file also uses: a role marker only with an order to an agent."""
+
+
+def _placeholder(t: str, a: int, b: int) -> bool:
+    """A role marker that holds or follows a placeholder ("[INST] ... [/INST]", "<<SYS>> ...
+    <</SYS>>"): a text describing the format, not using it."""
+    return bool(_ELLIPSIS_AFTER.match(t, b) or _ELLIPSIS_BEFORE.search(t[max(0, a - 12):a]))
+
+
+_RETRACTION = re.compile(
+    r"\b(?:my|our)\s+(?:(?:earlier|previous|prior|last|former|old|original)\s+)+(?:e-?mails?|"
+    r"messages?|notes?|posts?|reply|replies|comments?|texts?)\b"
+    r"|\bthe\s+old\s+(?!(?:previous|prior|system|safety|original|initial)\b)[\w.-]+\s+"
+    r"(?:[\w.-]+\s+)?(?:instructions?|rules|directions|guidelines|messages?|guidance|"
+    r"settings|content|text|polic(?:y|ies))\b", re.I)
+"""An override of the writer's own earlier message ("disregard my earlier message") or of a
+named, concrete old thing ("ignore the old parking instructions", "forget the old pinned
+message"): a correction between people, not an order to drop an agent's instructions."""
+
+
+def _retraction(matched: str) -> bool:
+    return _RETRACTION.search(matched) is not None
 
 
 def _bare_call(t: str, m: re.Match[str]) -> bool:
@@ -1009,14 +1063,18 @@ def _other_languages(v: View) -> Iterator[Hit]:
 
 
 def _foreign_in(rx: dict[str, re.Pattern[str]], t: str, a: int, b: int) -> Iterator[Hit]:
+    quoted = _quoted(t, t.lower())
     for m in rx["override"].finditer(t, a, b):
+        if quoted and _inside(quoted, m.start(), m.end()):
+            continue  # a quoted example in text that discusses injection
         yield "foreign", m.start(), m.end(), _excerpt(t, m.start(), m.end())
     for m in rx["address"].finditer(t, a, b):
         end = min(len(t), m.end() + 240)
         nl = t.find("\n", m.end())
         if nl != -1 and nl - m.end() > 3:
             end = min(end, nl)
-        if rx["consequential"].search(t, m.end(), end):
+        if rx["consequential"].search(t, m.end(), end) and not (
+                quoted and _inside(quoted, m.start(), m.end())):
             yield "foreign", m.start(), end, _excerpt(t, m.start(), end)
 
 

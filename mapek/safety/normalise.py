@@ -163,6 +163,17 @@ _HEX_SPACED = re.compile(r"(?<![0-9a-fA-F])(?:(?:0x)?[0-9a-fA-F]{2}[ ,:]){8,}(?:
 _SEGMENT = re.compile(r"[^\n:\u2192()\[\]]+")
 _IDENT = re.compile(r"\b[A-Za-z]+(?:_[A-Za-z]+){3,}\b")
 _PCT = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
+_UESC = re.compile(r"(?:\\u[0-9a-fA-F]{4}){4,}")
+"""JSON's \\u escapes written for every letter ("\\u0041\\u0073..."), not for one character."""
+_BINARY = re.compile(r"(?<![01])(?:[01]{8}[ ,]?){4,}(?![01])")
+"""Letters written as eight-bit binary groups."""
+_SPACED = re.compile(r"(?<![^\s(\[\"'])(?:[^\s.][ .]{1,3}){6,}[^\s.]")
+"""Letters written one at a time with a space or dot between ("a d d   t h e", "b.o.t")."""
+_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u20d0-\u20ff]")
+"""Combining marks that decorate Latin letters (underline, strike-through, accents)."""
+_ROT47_SEG = re.compile(r"[^\n]+?(?=:\s|\n|$)|(?<=:\s)[^\n]+")
+"""A line, or the part of it after a label, to read under rot47."""
+_SYMBOLS = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~0123456789")
 _ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,6}|[a-z]{2,8});")
 _WORDS = re.compile(r"[A-Za-z']+")
 _COMMON = frozenset(
@@ -241,6 +252,15 @@ def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
                                    if ("-" in pad or "_" in pad) else None, validate=True)
         except (binascii.Error, ValueError):
             continue
+        inner = raw.decode("ascii", "replace").strip()
+        if len(inner) >= 16 and not _readable(inner):  # encoded twice: base64 of hex or base64
+            if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", inner):
+                raw = binascii.unhexlify(inner)
+            elif re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", inner):
+                try:
+                    raw = base64.b64decode(inner + "=" * (-len(inner) % 4), validate=True)
+                except (binascii.Error, ValueError):
+                    pass
         add("base64", _decode_bytes(raw), *m.span())
     for rx in (_HEX_ESC, _HEX_RUN, _HEX_SPACED):
         for m in rx.finditer(text):
@@ -253,6 +273,31 @@ def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
             except (binascii.Error, ValueError):
                 continue
             add("hex", _decode_bytes(raw), *m.span())
+    if "\\u" in text:
+        for m in _UESC.finditer(text):
+            if len(m.group()) <= _CAP_SEGMENT:
+                add("unicode-escape", _readable_or_none(
+                    "".join(chr(int(h, 16)) for h in re.findall(r"[0-9a-fA-F]{4}", m.group()))),
+                    *m.span())
+    if "0000" in text or "01" in text and "1 0" in text:
+        for m in _BINARY.finditer(text):
+            if len(m.group()) <= _CAP_SEGMENT:
+                raw = bytes(int(g, 2) for g in re.findall(r"[01]{8}", m.group()))
+                add("binary", _decode_bytes(raw), *m.span())
+    for m in _SPACED.finditer(text):
+        seg = m.group()
+        if len(seg) > _CAP_SEGMENT:
+            continue
+        if "." in seg and " " not in seg.replace(". ", "."):
+            joined = re.sub(r"(?<=\S)\.(?=\S| )", "", seg)
+        else:
+            joined = " ".join(w.replace(" ", "").replace(".", "")
+                              for w in re.split(r"[ .]{2,}", seg))
+        if len([w for w in _WORDS.findall(joined) if len(w) > 1]) >= 3:
+            add("spaced", joined, *m.span())
+    marks = len(_MARKS.findall(text[:_CAP_SEGMENT])) if not text.isascii() else 0
+    if marks >= 8 and marks >= 0.3 * sum(c.isascii() and c.isalpha() for c in text[:_CAP_SEGMENT]):
+        add("marks", _MARKS.sub("", text[:_CAP_SEGMENT]), 0, min(len(text), _CAP_SEGMENT))
     if "%" in text:
         for m in _PCT.finditer(text):
             seg = m.group()
@@ -276,7 +321,20 @@ def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
                     how, r2 = _unscrambled(seg)
                     if how:
                         add(how, r2, *m.span())
+    if len(text) <= 65_536:
+        named47 = re.search(r"rot[ -]?47", text, re.I) is not None
+        for m in _ROT47_SEG.finditer(text):
+            seg = m.group().lstrip(": ").strip()
+            sym = sum(c in _SYMBOLS for c in seg)
+            if len(seg) >= 12 and sym >= 0.2 * len(seg) and _english(seg) < 0.12:
+                r = "".join(chr(33 + (ord(c) + 14) % 94) if "!" <= c <= "~" else c for c in seg)
+                if _english(r) >= 0.25 or named47 and _readable(r):
+                    add("rot47", r, *m.span())
     return out
+
+
+def _readable_or_none(s: str) -> str | None:
+    return s if _readable(s) else None
 
 
 _LEET = str.maketrans("0134578@$", "oieastbas")

@@ -29,6 +29,8 @@ def test_the_shipped_model_loads_and_says_how_it_was_trained() -> None:
     assert len(m.weights) == learned.DIM
     assert math.isfinite(m.threshold) and math.isfinite(m.bias)
     assert "injection_blind2" in m.meta["trained_on"]  # type: ignore[operator]
+    assert "injection_blind3" in m.meta["trained_on"]  # type: ignore[operator]
+    assert "injection_dev4" in m.meta["trained_on"]  # type: ignore[operator]
     assert m.meta["script"] == "benchmarks/train_injection_model.py --write"
 
 
