@@ -411,7 +411,10 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
-    if verb is None:  # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb
+    lead = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    if verb is None and not _subcommands(argv[:lead]):
+        # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb, when no
+        # word before the flags names the act (``cargo yank --version 2``: yank does)
         flags = [a.lstrip("-").split("=", 1)[0].lower() for a in argv if a.startswith("-")]
         classes = [verb_class(f) for f in flags if len(f) > 2]
         if (any(f in READ_VERBS for f in flags) or "read" in classes) and not any(
@@ -640,13 +643,35 @@ def _handled() -> frozenset[str]:
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
-        "--server-dry-run", "--plan-only", "--simulate", "--diff")
+        "--server-dry-run", "--plan-only", "--simulate")
+"""Not ``--diff``: alone it shows the change while making it (``ansible-playbook --diff``)."""
 
 
 def _is_dry(arg: str) -> bool:
     """A dry-run flag, by its whole name (``--check``, ``--dry-run=client``; not
-    ``--checkpoint-action``, which only shares its first letters)."""
-    return arg.lower().split("=", 1)[0] in _DRY
+    ``--checkpoint-action``, which only shares its first letters), and not switched off by its
+    value (``--dry-run=none``)."""
+    from mapek.safety.rules.cloud import NOT_DRY
+
+    name, _, value = arg.lower().partition("=")
+    return name in _DRY and value.strip("'\"") not in NOT_DRY
+
+
+_VALUE_TAKERS = frozenset({"--version", "--plan"})
+"""Flags that ask for a version or a plan alone, but that many CLIs also take with a value
+(``cargo yank --version 2.4.0 crate``, ``helm upgrade --version 3``, ``--plan gold``)."""
+
+
+def _asks_only(rest: list[str], i: int) -> bool:
+    """``rest[i]`` makes the command only print (help, a dry run, the version or a plan): a
+    ``--version`` or ``--plan`` followed by a value is an option of some other act."""
+    a = rest[i]
+    name = a.lower().split("=", 1)[0]
+    if _is_dry(a) or name == "--help":
+        return True
+    if name in _VALUE_TAKERS:
+        return "=" not in a and (i + 1 == len(rest) or rest[i + 1].startswith("-"))
+    return False
 
 
 _DRY_SHORT = {"apt": "s", "apt-get": "s", "brew": "n", "make": "n", "gmake": "n", "rsync": "n",
@@ -794,8 +819,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return None
     if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
                                                           if a not in _SAFE_FLAGS):
-        if any(a.lower().split("=", 1)[0] in _DRY + ("--plan", "--help", "--version")
-               for a in rest) or len(rest) == 1:
+        if any(_asks_only(rest, i) for i in range(len(rest))) or len(rest) == 1:
             return None
     if (why := _carried(low, rest, depth)) is not None:
         return why
