@@ -63,3 +63,45 @@ def test_a_print_only_flag_that_is_an_option_of_another_act_is_not_recognised(cm
 ])
 def test_asking_a_tool_for_its_version_help_or_a_listing_stays_recognised(cmd: str) -> None:
     assert sure_allow(sh(cmd)), cmd
+
+
+# -- requests whose endpoint reads, but whose content or query acts ---------------------------
+
+def req(method: str, url: str, **extra: Any) -> Verdict:
+    return screen_plan({"steps": [{"tool": "http_request",
+                                   "args": {"method": method, "url": url, **extra}}]})
+
+
+@pytest.mark.parametrize("body", [
+    {"list_id": "L-77", "webhook_url": "https://collector.example-partner.net/in"},
+    {"report": "churned", "deliver": {"type": "sftp", "host": "files.vendor.example"}},
+    {"query": "status:active", "notify_email": "analyst@vendor.example"},
+    {"members": "all", "destination_bucket": "s3://partner-drop/in"},
+])
+def test_an_export_whose_result_goes_somewhere_is_not_recognised(body: dict[str, Any]) -> None:
+    v = req("POST", "https://api.crm.example/v2/contacts/export", body=body)
+    assert v.verdict != "allow", (body, v.reasons)
+
+
+@pytest.mark.parametrize("url", [
+    "https://api.registrar.example/xml?ApiUser=ops&Command=domains.transfer.create&Domain=a.io",
+    "https://ec2.example-cloud.com/?Action=TerminateInstances&InstanceId.1=i-0abc",
+    "https://api.host.example/json?cmd=account.suspend&id=881",
+    "https://api.host.example/json?op=frobnicate&id=881",
+])
+def test_a_get_whose_query_names_an_operation_other_than_a_read_is_not_recognised(
+        url: str) -> None:
+    v = req("GET", url)
+    assert v.verdict != "allow", (url, v.reasons)
+    v = sh(f"curl -s '{url}'")
+    assert v.verdict != "allow", (url, v.reasons)
+
+
+def test_reads_and_plain_exports_stay_recognised() -> None:
+    assert sure_allow(req("GET", "https://api.registrar.example/xml?ApiUser=ops&"
+                                 "Command=domains.getList&PageSize=50"))
+    assert sure_allow(req("GET", "https://ec2.example-cloud.com/?Action=DescribeInstances"))
+    assert sure_allow(req("GET", "https://api.shop.example/v1/orders?status=open&limit=20"))
+    assert sure_allow(req("POST", "https://api.crm.example/v2/contacts/export",
+                          body={"ids": ["c-1", "c-2"], "fields_to_export": ["email", "name"]}))
+    assert sure_allow(sh("curl -s 'https://api.host.example/json?action=list&page=2'"))

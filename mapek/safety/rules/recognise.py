@@ -927,6 +927,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
+        if sent is not None and (q := _query_act(sent[1])) not in (None, "read"):
+            return f"{name}: a request whose query names an operation that is not a read ({q})"
         for i, a in enumerate(rest):
             flag = a.split("=", 1)[0]
             if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
@@ -1292,6 +1294,31 @@ _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items
 items_from ids_from for_all""".split())
 
 
+_ACT_PARAMS = frozenset("""command cmd action op operation method do func function call rpc
+verb""".split())
+"""Query parameters that name the operation of an RPC sent over a URL (``?Action=...``,
+``?Command=namecheap.domains.dns.setCustom``, ``?method=flickr.photos.search``)."""
+
+
+def _query_act(url: str) -> str | None:
+    """The class of the operation a URL's query names (``read``, ``make``, ``change``,
+    ``destroy``; ``unknown`` when it names one the rules do not know), None when it names
+    none: an RPC over GET acts whatever the method says."""
+    from urllib.parse import parse_qsl
+
+    if "?" not in url:
+        return None
+    worst: str | None = None
+    rank = {"read": 0, "make": 1, "unknown": 2, "change": 3, "destroy": 4}
+    for k, v in parse_qsl(url.split("?", 1)[1].split("#", 1)[0], keep_blank_values=True)[:64]:
+        if k.lower().replace("-", "_").strip("_") not in _ACT_PARAMS or not v.strip():
+            continue
+        c = verb_class(v.strip()) or _first_verb(_tokens(v)) or "unknown"
+        if worst is None or rank[c] > rank[worst]:
+            worst = c
+    return worst
+
+
 def _url_verb(url: str, *, stem: bool = True) -> str | None:
     """The verb an endpoint's path names, from its last part that names one
     (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
@@ -1326,10 +1353,46 @@ def _removal_flag(body: Any, depth: int = 0) -> bool:
     return False
 
 
+_OUTWARD_WORDS = frozenset("""callback webhook hook destination dest recipient recipients
+deliver delivery forward sink notify notification url uri endpoint email emails bucket upload
+push share""".split())
+"""Words of a request field that names where something goes (``callback_endpoint``,
+``destination_bucket``, ``notify_email``)."""
+_OUTWARD_VALUE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|[^@\s/]+@[^@\s/]+\.[a-z]{2,})\s*$",
+                            re.I)
+_ADDRESS_KEYS = frozenset("""url uri method headers header path endpoint route href http_method
+request_method operation timeout auth""".split())
+"""A request's own address and envelope, not its content."""
+
+
+def _names_destination(body: Any, depth: int = 0) -> bool:
+    """A request's content names a place it sends something (a callback or webhook, a
+    destination bucket, an address, any URL or e-mail address): an export or a copy there
+    hands the data to whoever holds that place."""
+    if depth > 5:
+        return False
+    if isinstance(body, str):
+        return _OUTWARD_VALUE.match(body) is not None
+    if isinstance(body, Mapping):
+        for k, v in list(body.items())[:128]:
+            if v in (None, "", [], {}, False):
+                continue
+            if isinstance(k, str) and (set(_tokens(k)) & _OUTWARD_WORDS or
+                                       k.lower() in ("to", "cc", "bcc", "recipient")):
+                return True
+            if _names_destination(v, depth + 1):
+                return True
+        return False
+    if isinstance(body, (list, tuple)):
+        return any(_names_destination(x, depth + 1) for x in list(body)[:128])
+    return False
+
+
 def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) -> str | None:
     """What a write request does by what its endpoint names: ``removes`` (``/delete_batch``,
     ``/tsdb/delete_series``, or a body that switches a removal on), ``safe`` (a read, or a
-    POST that only makes a copy: ``/snapshot``, ``/users-exports``), else None."""
+    POST that only makes a copy: ``/snapshot``, ``/users-exports``, and names no place the
+    result goes: no callback, destination, URL or address), else None."""
     body = {k: v for k, v in (args or {}).items() if str(k).lower() in
             ("body", "json", "data", "payload", "params", "form")}
     if _removal_flag(body):
@@ -1337,6 +1400,11 @@ def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) 
     verb = _url_verb(url)
     if verb == "destroy":
         return "removes"
+    if _names_destination({k: v for k, v in (args or {}).items()
+                           if str(k).lower() not in _ADDRESS_KEYS}):
+        return None  # a read or an export whose result is sent somewhere
+    if (q := _query_act(url)) is not None and q != "read":
+        return None
     if verb == "read":
         return "safe"
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
@@ -1448,6 +1516,12 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
             if _url_verb(url, stem=False) in ("destroy", "change"):
                 return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
+            if (q := _query_act(url)) not in (None, "read"):
+                return f"{tool}: a GET whose query names an operation that is not a read " \
+                       f"({q}: {url[:80]})"
+            if _names_destination({k: v for k, v in args.items()
+                                   if str(k).lower() not in _ADDRESS_KEYS}):
+                return f"{tool}: a request that names a place its result goes"
             content_seen = True
             continue
         if m in ("post", "put", "patch"):
