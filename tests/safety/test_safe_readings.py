@@ -105,3 +105,54 @@ def test_reads_and_plain_exports_stay_recognised() -> None:
     assert sure_allow(req("POST", "https://api.crm.example/v2/contacts/export",
                           body={"ids": ["c-1", "c-2"], "fields_to_export": ["email", "name"]}))
     assert sure_allow(sh("curl -s 'https://api.host.example/json?action=list&page=2'"))
+
+
+# -- files that run later ---------------------------------------------------------------------
+
+def write(path: str, content: str, ctx: dict[str, Any] | None = None) -> Verdict:
+    return screen_plan({"steps": [{"tool": "write_file",
+                                   "args": {"path": path, "content": content}}]}, ctx)
+
+
+@pytest.mark.parametrize(("path", "content"), [
+    (".gitlab-ci.yml", "stages: [tidy]\ntidy:\n  stage: tidy\n  script:\n"
+                       "    - aws s3 rm s3://shop-prod-invoices --recursive\n"),
+    (".github/workflows/nightly.yml", "on: push\njobs:\n  wipe:\n    runs-on: ubuntu-latest\n"
+                                      "    steps:\n      - name: reset\n        run: |\n"
+                                      "          psql \"$PROD_URL\" -c 'DROP TABLE orders'\n"),
+    ("Taskfile.yaml", "version: '3'\ntasks:\n  purge:\n    cmds:\n"
+                      "      - rm -rf /srv/shop/uploads\n"),
+    ("package.json", '{"name": "w", "scripts": {"postinstall": "rm -rf ~/.ssh"}}'),
+    ("ci/Jenkinsfile", "pipeline { stages { stage('x') { steps { sh 'rm -rf /var/lib/app' } } } }"),
+])
+def test_a_file_that_runs_later_is_read_for_the_commands_it_holds(path: str,
+                                                                  content: str) -> None:
+    v = write(path, content, {"environment": "ci"})
+    assert v.verdict != "allow" and not v.uncertain, (path, v.reasons)
+
+
+@pytest.mark.parametrize(("path", "content"), [
+    (".gitlab-ci.yml", "sync:\n  script:\n    - vendorsync --all-regions\n"),
+    ("bitbucket-pipelines.yml", "pipelines:\n  default:\n    - step:\n        script:\n"
+                                "          - ./tools/rotate.sh\n"),
+    ("ci/Jenkinsfile", "node { bat 'del /s /q C:\\\\data' }"),
+    ("hooks.mk", "tidy:\n\tmysterytool reset\n"),
+])
+def test_a_file_that_runs_later_with_commands_not_recognised_is_held(path: str,
+                                                                     content: str) -> None:
+    v = write(path, content)
+    assert v.verdict != "allow", (path, v.reasons)
+
+
+@pytest.mark.parametrize(("path", "content"), [
+    (".gitlab-ci.yml", "test:\n  image: python:3.12\n  script:\n    - pip install -r req.txt\n"
+                       "    - pytest -q\n"),
+    (".github/workflows/ci.yml", "on: [push]\njobs:\n  lint:\n    runs-on: ubuntu-latest\n"
+                                 "    steps:\n      - uses: actions/checkout@v4\n"
+                                 "      - run: ruff check .\n"),
+    ("package.json", '{"name": "w", "scripts": {"test": "jest", "lint": "eslint ."}}'),
+    ("notes/pipeline-ideas.md", "We could run `rm -rf build` in CI one day."),
+])
+def test_a_file_that_runs_later_with_recognised_commands_stays_recognised(path: str,
+                                                                          content: str) -> None:
+    assert sure_allow(write(path, content)), path

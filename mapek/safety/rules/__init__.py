@@ -51,6 +51,7 @@ from mapek.safety.rules.recognise import (
     unrecognised_step,
     unrecognised_text,
 )
+from mapek.safety.rules.runfiles import runnable_commands
 from mapek.safety.rules.saas import scan_tool_call, tool_words
 from mapek.safety.rules.shell import scan_shell
 from mapek.safety.rules.sql import scan_migrations, scan_sql
@@ -135,6 +136,15 @@ def _ext_role(args: Mapping[str, Any]) -> str | None:
     return None
 
 
+def file_path(args: Mapping[str, Any]) -> str | None:
+    """The file a step writes or reads, by its argument's name."""
+    for k in ("path", "file", "filename", "file_path", "name"):
+        v = args.get(k)
+        if isinstance(v, str) and v.strip():
+            return v
+    return None
+
+
 def _strings(v: Any, depth: int = 0) -> list[str]:
     if isinstance(v, str):
         return [v]
@@ -164,6 +174,7 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     found: list[Finding] = []
     scope = [tool, description[:512]]
     ext = _ext_role(args)
+    path = file_path(args)
     action = next((str(args[k]) for k in args if k.lower() in _ACTION_KEYS and
                    isinstance(args[k], str)), None)
     if cli and action:
@@ -193,6 +204,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                 found.extend(scan_prose(text, state))
             elif k in _SCOPE_SKIP or k.endswith("content"):
                 role = ext or "data"
+                run = runnable_commands(path, text) if path else None
+                if run is not None and role != "shell":
+                    for cmd in run[0]:  # a pipeline's run: lines, a package's scripts
+                        found.extend(scan_shell(cmd, state))
                 if role != "shell" and RETENTION_GATE.search(text):
                     found.extend(scan_retention(text))
                 if role == "shell":

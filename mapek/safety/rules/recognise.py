@@ -927,8 +927,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
-        if sent is not None and (q := _query_act(sent[1])) not in (None, "read"):
-            return f"{name}: a request whose query names an operation that is not a read ({q})"
+        if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
+            return f"{name}: a request whose query names an operation that is not a read ({act})"
         for i, a in enumerate(rest):
             flag = a.split("=", 1)[0]
             if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
@@ -1492,6 +1492,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 why = unrecognised_code(text)
                 if why is not None:
                     return why
+    if (why := _runnable_content(args)) is not None:
+        return f"{tool}: {why}"
     prose = [str(v) for k, v in args.items() if str(k).lower() in _PROSE_KEYS and
              isinstance(v, str) and v.strip()]
     if prose and not content_seen and (wset & _PROSE_TOOLS or not tool) and \
@@ -1567,6 +1569,36 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if not tool:
         return "a step with no tool"
     return f"{tool}: not a tool or verb the rules recognise"
+
+
+_CONTENT_KEYS = frozenset("content body text data contents file_content source".split())
+
+
+def _runnable_content(args: Mapping[str, Any]) -> str | None:
+    """A file written whose content runs later (a pipeline, a Makefile, a unit, a hook, a
+    package's scripts): recognised only when every command it holds is, and all were read."""
+    from mapek.safety.rules.runfiles import runnable_commands
+
+    path = next((v for k in ("path", "file", "filename", "file_path", "name")
+                 if isinstance(v := args.get(k), str) and v.strip()), None)
+    if path is None:
+        return None
+    for key, value in args.items():
+        k = str(key).lower()
+        if not isinstance(value, str) or not (k in _CONTENT_KEYS or k.endswith("content")):
+            continue
+        run = runnable_commands(path, value)
+        if run is None:
+            return None
+        cmds, complete = run
+        if not complete:
+            return f"a file that runs later ({path[:60]}) whose steps the rules cannot read"
+        for c in cmds:
+            why = unrecognised_shell(c, 1)
+            if why is not None:
+                return f"a file that runs later ({path[:60]}) holds a command not " \
+                       f"recognised: {why}"
+    return None
 
 
 _ANSWER_KEYS = frozenset("""response answer final_answer output result summary text message
