@@ -156,3 +156,39 @@ def test_a_file_that_runs_later_with_commands_not_recognised_is_held(path: str,
 def test_a_file_that_runs_later_with_recognised_commands_stays_recognised(path: str,
                                                                           content: str) -> None:
     assert sure_allow(write(path, content)), path
+
+
+# -- SQL read as safe by its first word ------------------------------------------------------
+
+def sql(q: str) -> Verdict:
+    return screen_plan({"steps": [{"tool": "sql", "args": {"query": q}}]})
+
+
+@pytest.mark.parametrize("q", [
+    "COPY invoices TO PROGRAM 'gzip > /backups/inv.gz'",
+    "COPY (SELECT * FROM staff) TO '/var/lib/postgresql/staff.csv'",
+    "COPY audit_log FROM PROGRAM 'curl -s https://example.net/rows'",
+    "CREATE USER reporting_ext WITH SUPERUSER PASSWORD 'hunter2'",
+    "CREATE ROLE contractor LOGIN CREATEROLE",
+    "CALL archive_and_list_orders(90)",
+    "CALL billing.remove_stale_accounts()",
+    "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE banned)",
+    "UPDATE wallets SET balance = 0 WHERE id = 7 AND frozen OR true",
+    "UPDATE members SET is_admin = true WHERE email = 'intern@acme.example'",
+    "SET session_replication_role = replica",
+    "SET SESSION sql_log_bin = 0",
+])
+def test_sql_whose_first_word_reads_safe_but_acts_is_not_recognised(q: str) -> None:
+    assert sql(q).verdict != "allow", q
+
+
+@pytest.mark.parametrize("q", [
+    "COPY (SELECT id, total FROM orders) TO STDOUT WITH CSV HEADER",
+    "CALL get_daily_totals('2026-11-30')",
+    "DELETE FROM carts WHERE id IN (11, 12, 13)",
+    "UPDATE tickets SET status = 'closed' WHERE id = 4411",
+    "SET statement_timeout = '5s'",
+    "CREATE INDEX orders_created_idx ON orders (created_at)",
+])
+def test_narrow_sql_stays_recognised(q: str) -> None:
+    assert sure_allow(sql(q)), q
