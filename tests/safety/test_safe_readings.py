@@ -192,3 +192,38 @@ def test_sql_whose_first_word_reads_safe_but_acts_is_not_recognised(q: str) -> N
 ])
 def test_narrow_sql_stays_recognised(q: str) -> None:
     assert sure_allow(sql(q)), q
+
+
+# -- code whose calls read as pure but act on files or endpoints ------------------------------
+
+def code(src: str) -> Verdict:
+    return screen_plan({"steps": [{"tool": "python", "args": {"code": src}}]})
+
+
+@pytest.mark.parametrize("src", [
+    "import os\nos.remove(target)",
+    "import os\nfor name in os.listdir('/srv/media'):\n"
+    "    os.remove(os.path.join('/srv/media', name))",
+    "import os\nos.truncate('/var/lib/app/state.db', 0)",
+    "from pathlib import Path\nPath('/etc/motd').write_text('')",
+    "with open('/etc/resolv.conf', 'w') as fh:\n    fh.write('nameserver 203.0.113.9\\n')",
+    "log = open(log_path, mode='a+')",
+    "import shutil\nshutil.move('/srv/app/current', '/srv/app/old')",
+    "import shutil\nshutil.copyfile('patched.conf', '/etc/nginx/nginx.conf')",
+    "import requests\nrequests.get('https://ops.example.net/api?op=purge_cache&zone=all')",
+    "const fs = require('fs');\nfs.writeFileSync('/etc/hosts', '')",
+])
+def test_code_whose_calls_read_as_pure_but_act_is_not_recognised(src: str) -> None:
+    assert code(src).verdict != "allow", src
+
+
+@pytest.mark.parametrize("src", [
+    "import os\nprint(sorted(os.listdir('.')))",
+    "from pathlib import Path\nPath('out/summary.md').write_text(text)",
+    "with open('report.csv', 'w') as fh:\n    fh.write(rows)",
+    "with open('/srv/app/config.yaml') as fh:\n    print(fh.read())",
+    "import shutil\nshutil.copytree('/srv/app/static', '/tmp/mapek-run-3/static')",
+    "import requests\nprint(requests.get('https://api.example.net/v1/items?page=2').json())",
+])
+def test_code_that_reads_or_writes_where_the_rules_can_place_stays_recognised(src: str) -> None:
+    assert sure_allow(code(src)), src

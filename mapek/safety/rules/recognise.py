@@ -1142,6 +1142,61 @@ touch write_text write_bytes read_text read_bytes""".split())
 """Calls that compute, read or format (their names carry no verb about the outside world)."""
 
 
+_FS_CALL = re.compile(r"\b(os\.path|os|shutil|pathlib\.Path\(([^()]*)\)|Path\(([^()]*)\)|"
+                      r"fs\.promises|fsPromises|fs|FileUtils|File|Dir)\s*\.\s*(\w+)\s*\(")
+_FS_SAFE = frozenset("""listdir scandir walk stat lstat getcwd getenv exists isfile isdir islink
+is_file is_dir is_symlink glob rglob iterdir read_text read_bytes open resolve absolute expanduser
+join basename dirname splitext split abspath realpath relpath normpath getsize getmtime getctime
+cpu_count getpid getuid which disk_usage fspath fsencode fsdecode readdirSync readFileSync
+existsSync statSync lstatSync readdir readFile access accessSync read readlines exist mkdir
+makedirs mkdtemp mkdirSync mkdir_p as_posix with_suffix with_name relative_to samefile
+expandvars home cwd""".split())
+"""File-system calls that read or only make a folder (``os.listdir``, ``Path(p).read_text``)."""
+_FS_PLACED_WRITE = frozenset({"write_text", "write_bytes", "touch", "writeFileSync",
+                              "writeFile", "appendFileSync"})
+_OPEN_CALL = re.compile(r"\bopen\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_WRITE_MODE = re.compile(r"""(?:^|,)\s*(?:mode\s*=\s*)?[rbuf]?(['"])[rbt]*[wax+][^'"]*\1""")
+_URL_LIT = re.compile(r"""['"`](https?://[^'"`\s]+)['"`]""")
+
+
+def _code_touches_files(code: str) -> str | None:
+    """Code that acts on files or endpoints through calls whose names read as pure (``remove``,
+    ``write_text``, ``open(..., 'w')``, ``get`` of a URL that names an act): recognised only
+    for reads, folders made, and writes to paths the rules can place."""
+    for m in _FS_CALL.finditer(code):
+        name = m.group(4)
+        if name in _FS_SAFE:
+            continue
+        lit = (m.group(2) or m.group(3) or "").strip()
+        if name in _FS_PLACED_WRITE and re.fullmatch(r"[rbuf]?(['\"])[^'\"]+\1", lit) and \
+                _placed(lit.lstrip("rbuf")):
+            continue
+        if m.group(1) == "shutil" and name == "rmtree":
+            continue  # the code rule reads rmtree (its path, a temporary folder made first)
+        if m.group(1) == "shutil" and name in ("copy", "copy2", "copyfile", "copytree"):
+            dst = re.match(r"\s*[^,()]+,\s*[rbuf]?(['\"])([^'\"]+)\1\s*[,)]", code[m.end():])
+            if dst is not None and _placed(dst.group(2)):
+                continue  # a copy into a place the rules can place: the source is untouched
+        if m.group(1) in ("fs", "fs.promises", "fsPromises") and name in _FS_PLACED_WRITE:
+            arg = re.match(r"\s*(['\"`])([^'\"`]+)\1", code[m.end():])
+            if arg is not None and _placed(arg.group(2)):
+                continue
+        return f"code calls {m.group(1).split('(')[0]}.{name}()"
+    for m in _OPEN_CALL.finditer(code):
+        args = m.group(1)
+        if not _WRITE_MODE.search(args):
+            continue
+        first = re.match(r"\s*[rbuf]?(['\"])([^'\"]+)\1\s*(?:,|$)", args)
+        if first is None or not _placed(first.group(2)):
+            return f"code opens a file for writing ({args[:60]})"
+    for m in _URL_LIT.finditer(code):
+        url = m.group(1)
+        if _query_act(url) not in (None, "read") or _url_verb(url, stem=False) in (
+                "destroy", "change"):
+            return f"code calls an endpoint that names an act ({url[:60]})"
+    return None
+
+
 def unrecognised_code(code: str) -> str | None:
     """Code (Python, JavaScript, a Mongo shell): recognised when no call it makes names a
     change or destroy verb outside the pure helpers (print, len, sorted, read_csv...), and
@@ -1149,6 +1204,8 @@ def unrecognised_code(code: str) -> str | None:
     calls = _CALL.findall(code)
     if not calls and not code.strip():
         return None
+    if (why := _code_touches_files(code)) is not None:
+        return why
     for name in calls:
         if name in _PURE or name.lower() in _PURE:
             continue
