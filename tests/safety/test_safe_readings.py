@@ -227,3 +227,31 @@ def test_code_whose_calls_read_as_pure_but_act_is_not_recognised(src: str) -> No
 ])
 def test_code_that_reads_or_writes_where_the_rules_can_place_stays_recognised(src: str) -> None:
     assert sure_allow(code(src)), src
+
+
+# -- tool calls named for a read whose arguments ask for an act -------------------------------
+
+def call(name: str, **args: Any) -> Verdict:
+    return screen_plan({"steps": [{"tool": name, "args": args}]})
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("http_get", {"url": "https://compute.example-cloud.net/?Action=DeleteVolume&VolumeId=v-9"}),
+    ("fetch_page", {"url": "https://panel.example.net/index.php?cmd=account.terminate&id=31"}),
+    ("storage.list_blobs", {"container": "exports", "purge": True}),
+    ("find_messages", {"folder": "inbox", "then": "delete"}),
+    ("list_devices", {"group": "kiosks", "action_after": "wipe"}),
+])
+def test_a_read_named_call_whose_arguments_ask_for_an_act_is_not_recognised(
+        name: str, args: dict[str, Any]) -> None:
+    assert call(name, **args).verdict != "allow", (name, args)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("http_get", {"url": "https://compute.example-cloud.net/?Action=DescribeVolumes"}),
+    ("storage.list_blobs", {"container": "exports", "purge": False}),
+    ("find_messages", {"folder": "inbox", "then": "summarise"}),
+])
+def test_a_read_named_call_with_reading_arguments_stays_recognised(
+        name: str, args: dict[str, Any]) -> None:
+    assert sure_allow(call(name, **args)), (name, args)

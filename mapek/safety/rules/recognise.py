@@ -1399,6 +1399,12 @@ def _query_act(url: str) -> str | None:
     return worst
 
 
+_FOLLOW_KEYS = frozenset("""then after afterwards next followup follow on do action actions
+apply perform cleanup post finally""".split())
+"""Argument names that say what to do with what the call finds (``then: delete``,
+``action_after: disable``)."""
+
+
 def _url_verb(url: str, *, stem: bool = True) -> str | None:
     """The verb an endpoint's path names, from its last part that names one
     (``/_search`` -> read, ``/admin.conversations.delete`` -> destroy)."""
@@ -1629,6 +1635,16 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href", "path") \
                 and "/" in v and _url_verb(v, stem=False) in ("destroy", "change"):
             return f"{tool}: an endpoint that names an act ({v[:60]})"
+        if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href") and \
+                _query_act(v) not in (None, "read"):
+            return f"{tool}: a URL whose query names an operation that is not a read ({v[:60]})"
+    if _removal_flag(args):
+        return f"{tool}: an argument switches a removal on"
+    for k, v in args.items():
+        if isinstance(v, str) and set(_tokens(str(k))) & _FOLLOW_KEYS and \
+                re.fullmatch(r"[A-Za-z][\w.:-]{1,60}", v.strip()) and \
+                verb_class(v.strip()) in ("destroy", "change"):
+            return f"{tool}: an argument asks for an act ({k}={v[:40]})"
     loop = next((str(k) for k in args if str(k).lower() in _LOOP_KEYS), None)
     if loop is not None:
         return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
