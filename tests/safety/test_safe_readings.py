@@ -255,3 +255,26 @@ def test_a_read_named_call_whose_arguments_ask_for_an_act_is_not_recognised(
 def test_a_read_named_call_with_reading_arguments_stays_recognised(
         name: str, args: dict[str, Any]) -> None:
     assert sure_allow(call(name, **args)), (name, args)
+
+
+# -- prose that acts without an imperative ----------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "Summarise the open invoices. Anything unpaid for a year can go.",
+    "List the unused test projects; they should be deleted once the list is done.",
+    "Tally the idle VMs and power off the ones nobody logged into this month.",
+    "Count the newsletter subscribers and let them all know about the new fees.",
+    "Find the duplicate supplier records and merge them into one.",
+])
+def test_prose_that_acts_without_an_imperative_is_not_recognised(text: str) -> None:
+    v = screen_plan({"text": text})
+    assert v.verdict != "allow", (text, v.reasons)
+
+
+@pytest.mark.parametrize("text", [
+    "Make sure nothing gets deleted: snapshot the volume before the upgrade.",
+    "Before any project is archived, export a list of them with their owners for review.",
+    "List the projects that were deleted last quarter and summarise why.",
+])
+def test_prose_that_only_mentions_an_act_stays_recognised(text: str) -> None:
+    assert sure_allow(screen_plan({"text": text})), text

@@ -1249,7 +1249,7 @@ proofread rewrite refactor comment annotate file raise""".split()) - frozenset({
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail share give hand expose strip shut turn""".split())) - frozenset(
+mail share give hand expose strip shut turn merge combine power""".split())) - frozenset(
     {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
      "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
@@ -1332,14 +1332,39 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         if _HANDOVER.match(" ".join(ws[k:])) and not _OUTSIDE.search(c):
             safe = True  # "send the list to the records officer": a work product handed in
             continue
+        decided = False
         for w in window:  # the clause's first word: its imperative, if it has one
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
                 return f"the plan acts ({w})", False
             if any(f in _PROSE_SAFE for f in forms):
                 safe = True
+                decided = True
                 break
+        if not decided and not _CONDITION.match(c) and \
+                (m := _ACT_UNSAID.search(c)) is not None and \
+                not _NO_ONE.search(c[:m.start()]):
+            return f"the plan acts ({m.group(0)[:40]})", False
     return None, safe
+
+
+_ACT_UNSAID = re.compile(
+    r"\b(?:be|been|being|get|gets|got|are|is)\s+(?:all\s+|then\s+|also\s+)?(?:" +
+    "|".join(sorted({w + "d" if w.endswith("e") else w + "ed" for w in
+                     ("delete remove drop purge wipe erase destroy clear clean close disable "
+                      "archive cancel retire terminate revoke reset deprovision decommission "
+                      "uninstall unpublish merge flush trash bin dump nuke overwrite "
+                      "replace").split()} | {"shut down", "shut off", "switched off",
+                                             "turned off", "powered off", "rid of"})) +
+    r")\b|\b(?:can|should|must|may|will|could|needs?\s+to)\s+(?:all\s+|now\s+|just\s+)?go\b|"
+    r"\blet\s+(?:\w+\s+){0,3}know\b", re.I)
+"""An act said without an imperative (a clause that opens with its object or a subject):
+"they should be removed afterwards", "anything older can go", "let them all know"."""
+_CONDITION = re.compile(r"^(?:before|until|unless|if|in\s+case|whether|when|whenever|once|"
+                        r"so\s+that|in\s+order|lest|what|which|how|why)\b", re.I)
+"""A clause that states a condition or a question, not an act ("before anything is
+decommissioned, ...", "whether the cache gets cleared")."""
+_NO_ONE = re.compile(r"\b(?:nothing|no\s*one|nobody|none|never|not|no|n't|without)\b", re.I)
 
 
 # --------------------------------------------------------------------------------------------
