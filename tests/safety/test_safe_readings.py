@@ -278,3 +278,51 @@ def test_prose_that_acts_without_an_imperative_is_not_recognised(text: str) -> N
 ])
 def test_prose_that_only_mentions_an_act_stays_recognised(text: str) -> None:
     assert sure_allow(screen_plan({"text": text})), text
+
+
+# -- safe look-alikes the rules could know ----------------------------------------------------
+
+def test_a_task_runner_dry_run_is_a_dry_run() -> None:
+    assert sure_allow(sh("task --dry cache:purge", {"environment": "production"}))
+    assert sh("task cache:purge", {"environment": "production"}).verdict != "allow"
+
+
+def test_a_step_that_asks_what_an_act_would_change_is_not_the_act() -> None:
+    v = screen_plan({"steps": [{"tool": "bash", "args": {
+        "command": "ansible web -i prod.ini -m ansible.builtin.file "
+                   "-a 'path=/srv/www/old state=absent' --check"},
+        "description": "see what deleting the old web root would change"}]},
+        {"environment": "production"})
+    assert sure_allow(v), v.reasons
+    v = screen_plan({"steps": [{"tool": "bash", "args": {
+        "command": "ansible web -i prod.ini -m ansible.builtin.file "
+                   "-a 'path=/srv/www/old state=absent'"},
+        "description": "see what deleting the old web root does"}]},
+        {"environment": "production"})
+    assert v.verdict != "allow", v.reasons
+
+
+def test_a_session_temporary_table_is_the_session_own() -> None:
+    q = ("SELECT region, SUM(total) AS t INTO #totals FROM dbo.Sales GROUP BY region;\n"
+         "SELECT * FROM #totals ORDER BY t DESC;\nDROP TABLE #totals;")
+    assert sure_allow(sql(q)), sql(q).reasons
+    assert sql("DROP TABLE ##totals").verdict != "allow"
+    assert sql("# MySQL comment\nDROP TABLE dbo.Sales").verdict != "allow"
+
+
+def test_what_the_plan_made_does_not_vouch_for_the_rest_of_the_step() -> None:
+    q = ("CREATE TEMP TABLE scratch_ids AS SELECT id FROM orders LIMIT 10;\n"
+         "DROP TABLE scratch_ids;\nDELETE FROM orders WHERE created_at < now() - interval '1 y';")
+    v = sql(q)
+    assert v.verdict != "allow", v.reasons
+
+
+def test_a_url_names_its_resource_without_its_query() -> None:
+    v = screen_plan({"steps": [{"tool": "http_request", "args": {
+        "method": "DELETE", "url": "https://tracker.example.net/api/2/board/QA-7731?undo=true"}}]},
+        {"environment": "production", "resources": ["tracker board QA-7731"]})
+    assert sure_allow(v), v.reasons
+    v = screen_plan({"steps": [{"tool": "http_request", "args": {
+        "method": "DELETE", "url": "https://tracker.example.net/api/2/board/QA-7731?undo=true"}}]},
+        {"environment": "production", "resources": ["tracker board QA-77"]})
+    assert v.verdict != "allow", v.reasons

@@ -226,7 +226,9 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
-    if not found:  # nothing destructive seen: is the action positively recognised as safe?
+    if all(f.owned for f in found):
+        # nothing destructive seen, or only what the plan made itself (a table it created, a
+        # session's temporary table): is the rest of the step positively recognised as safe?
         why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
         if why is not None and DESTROY_VERB in why:
             # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm

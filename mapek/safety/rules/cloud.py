@@ -19,7 +19,8 @@ from mapek.safety.rules._base import Finding, PlanState, norm_target, snippet
 
 __all__ = ["CLOUD_COMMANDS", "scan_plan_output", "is_dry_run", "NOT_DRY"]
 
-_DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check")
+_DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
+        "--dry")
 
 
 NOT_DRY = frozenset({"none", "false", "0", "no", "off", "unchanged"})

@@ -92,7 +92,7 @@ DESTROY_VERBS = frozenset("""delete deletes del rm rmdir remove removes drop dro
 destroy wipe erase reset prune terminate format shred nuke flush flushall flushdb clear clean
 expunge obliterate uninstall deregister unregister discard zap scrub deprovision decommission
 teardown rmi evacuate forget gc vacuum compact unset kill-all killall pkill dropdb empty
-zero blank nullify unpublish unshare
+zero blank nullify unpublish unshare rb
 """.split())
 """Verbs that remove: not recognised as safe (the destructive rules decide when they know)."""
 
@@ -643,7 +643,7 @@ def _handled() -> frozenset[str]:
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
-        "--server-dry-run", "--plan-only", "--simulate")
+        "--server-dry-run", "--plan-only", "--simulate", "--dry")
 """Not ``--diff``: alone it shows the change while making it (``ansible-playbook --diff``)."""
 
 
@@ -1076,6 +1076,8 @@ _SQL_RISKY_SETTING = re.compile(r"^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL|PERSIST)\
                                 r"safe_updates|read_only|row_security|check)\w*", re.I)
 """Session settings that switch off a safeguard (``session_replication_role = replica`` skips
 triggers and foreign keys, ``sql_log_bin = 0`` keeps writes out of the binary log)."""
+_SQL_DROP_OWN = re.compile(r"^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?"
+                           r"([#\w.\"`\[\]]+(?:\s*,\s*[#\w.\"`\[\]]+)*)\s*;?\s*$", re.I)
 _SQL_COPY_OUT = re.compile(r"^\s*COPY\b.*\bTO\s+STDOUT\b|^\s*\\copy\b", re.I | re.S)
 
 
@@ -1112,6 +1114,11 @@ def unrecognised_sql(sql: str) -> str | None:
                     r"\b(?:DELETE|UPDATE|INSERT|MERGE)\b", body, re.I):
                 return "EXPLAIN ANALYZE runs a write"
             continue
+        if (m := _SQL_DROP_OWN.match(body)) is not None and all(
+                (t.startswith("#") and not t.startswith("##")) or
+                t.lower() in _CREATED.get() for t in
+                (x.strip().strip('"`[]') for x in m.group(1).split(","))):
+            continue  # a session's temporary table, or one this plan created
         if _SQL_BOUNDED_WRITE.match(body) and not (body.lstrip()[:6].upper() == "UPDATE" and
                                                    _SQL_ACCESS_SET.search(body)):
             continue

@@ -36,6 +36,11 @@ def _splits_keyword(before: str, after: str) -> bool:
     return (left + right) in _KEYWORDS and left not in _KEYWORDS and right not in _KEYWORDS
 
 
+_TEMP_NAME_BEFORE = re.compile(r"\b(?:TABLE|INTO|FROM|JOIN|EXISTS|UPDATE|TRUNCATE)\s+$", re.I)
+"""``DROP TABLE #day``, ``SELECT ... INTO #day``: a ``#`` after a table keyword starts a T-SQL
+temporary table's name, not a MySQL comment."""
+
+
 def split_statements(sql: str) -> list[str]:
     """Statements with comments and string literals blanked out (``''`` kept as a placeholder).
 
@@ -50,7 +55,8 @@ def split_statements(sql: str) -> list[str]:
             j = sql.find("\n", i)
             i = n if j < 0 else j
             continue
-        if c == "#" and (i == 0 or sql[i - 1] in "\n \t;"):
+        if c == "#" and (i == 0 or sql[i - 1] in "\n \t;") and not _TEMP_NAME_BEFORE.search(
+                sql[max(0, i - 24):i]):
             j = sql.find("\n", i)
             i = n if j < 0 else j
             continue
@@ -138,6 +144,12 @@ SQL_ANCHOR = re.compile(
 """Upper-case SQL statement starts, for finding SQL inside prose or scripts."""
 
 
+def _session_temp(name: str) -> bool:
+    """A T-SQL local temporary table (``#day``): it lives in the session that made it and
+    goes with it; a global one (``##day``) is shared."""
+    return name.startswith("#") and not name.startswith("##") and len(name) > 1
+
+
 def scan_sql(sql: str, state: PlanState) -> list[Finding]:
     """Check every statement of ``sql``; records tables it creates in ``state``."""
     found: list[Finding] = []
@@ -152,13 +164,14 @@ def scan_sql(sql: str, state: PlanState) -> list[Finding]:
             continue
         if (m := _DROP.match(u)) is not None:
             names = _names(m.group(2))
-            owned = bool(names) and all(state.owns(t) for t in names)
+            owned = bool(names) and all(state.owns(t) or _session_temp(t) for t in names)
             found.append(Finding("sql.drop", snippet(s), names, owned=owned))
             continue
         if (m := _TRUNC.match(u)) is not None:
             names = _names(m.group(1))
             found.append(Finding("sql.truncate", snippet(s), names,
-                                 owned=bool(names) and all(state.owns(t) for t in names)))
+                                 owned=bool(names) and all(state.owns(t) or _session_temp(t)
+                                                           for t in names)))
             continue
         if (m := _ALTER_DROP.match(u)) is not None:
             name = m.group(1).strip('"`[]')
