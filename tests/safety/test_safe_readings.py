@@ -326,3 +326,24 @@ def test_a_url_names_its_resource_without_its_query() -> None:
         "method": "DELETE", "url": "https://tracker.example.net/api/2/board/QA-7731?undo=true"}}]},
         {"environment": "production", "resources": ["tracker board QA-77"]})
     assert v.verdict != "allow", v.reasons
+
+
+def test_a_negated_mention_of_a_store_wipe_in_words_is_not_the_wipe() -> None:
+    v = screen_plan({"steps": [{"tool": "bash", "args": {
+        "command": "redis-cli -h cache-1.internal -n 2 DBSIZE"},
+        "description": "count the keys; never FLUSHALL here, only report"}]},
+        {"environment": "production"})
+    assert sure_allow(v), v.reasons
+    v = screen_plan({"steps": [{"tool": "bash", "args": {
+        "command": "redis-cli -h cache-1.internal -n 2 DBSIZE"},
+        "description": "count the keys, then FLUSHALL"}]}, {"environment": "production"})
+    assert v.verdict != "allow"
+
+
+def test_a_delete_scoped_to_the_ci_run_own_id_is_held_not_sure() -> None:
+    for cmd in ("aws s3 rm --recursive \"s3://ci-cache/${CI_PIPELINE_ID}/\"",
+                "gsutil -m rm -r \"gs://build-out/$GITHUB_RUN_ID/**\""):
+        v = sh(cmd, {"environment": "ci"})
+        assert v.verdict != "allow" and v.uncertain, (cmd, v.reasons)
+    v = sh("gsutil -m rm -r 'gs://build-out/**'", {"environment": "ci"})
+    assert v.verdict != "allow" and not v.uncertain, v.reasons

@@ -451,7 +451,7 @@ def scan_prose(text: str, state: PlanState) -> list[Finding]:
     if "`" in text or _INLINE_CMD.search(text) or SQL_ANCHOR.search(text):
         found.extend(_embedded(text, state, ""))
     found.extend(scan_plan_output(text))
-    found.extend(scan_migrations(text))
+    found.extend(scan_migrations(text, negated=_negated_at))
     norm = _WHAT_IF.sub(r"\1 what the-change", _normalise(_blank_code(text)))
     norm = re.sub(r"\b\d+\s+to\s+(?:add|change|destroy)\b", " ", norm)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", norm) if s.strip()]
@@ -509,6 +509,13 @@ def scan_prose(text: str, state: PlanState) -> list[Finding]:
             found.extend(_verbs(clause, words, prev_words))
             prev_words = (prev_words + words)[-24:]
     return found
+
+
+def _negated_at(text: str, pos: int) -> bool:
+    """The words before ``pos`` (in its line and sentence) negate or frame what follows."""
+    line = text[:pos].lower().split("\n")[-1]
+    sent = re.split(r"(?<=[.!?])\s+", line)[-1]
+    return clause_blocked(_clause_before(sent, len(sent))) is not None
 
 
 def _clause_before(sent: str, pos: int) -> str:

@@ -14,6 +14,7 @@ the same plan (``CREATE TEMP TABLE t ...; DROP TABLE t``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mapek.safety.rules._base import Finding, PlanState, norm_target, snippet
 
@@ -204,11 +205,19 @@ _STORE = re.compile(
     r"\.(?:deleteMany|remove)\s*\(\s*\{\s*\}\s*\)", re.I)
 
 
-def scan_migrations(text: str) -> list[Finding]:
-    """Migration DSL calls that drop, and store-wide wipes; any text (files, code, prose)."""
+def scan_migrations(text: str, negated: Callable[[str, int], bool] | None = None
+                    ) -> list[Finding]:
+    """Migration DSL calls that drop, and store-wide wipes; any text (files, code, prose).
+    ``negated(text, pos)``: for prose, a mention the words negate ("do not FLUSHDB") is
+    skipped."""
     found: list[Finding] = []
-    if (m := _MIGRATIONS.search(text)) is not None:
-        found.append(Finding("sql.migration-dsl", snippet(text, m.start(), m.end() + 60)))
-    if (m := _STORE.search(text)) is not None:
-        found.append(Finding("store.flush", snippet(text, max(0, m.start() - 40), m.end() + 20)))
+    for m in _MIGRATIONS.finditer(text):
+        if negated is None or not negated(text, m.start()):
+            found.append(Finding("sql.migration-dsl", snippet(text, m.start(), m.end() + 60)))
+            break
+    for m in _STORE.finditer(text):
+        if negated is None or not negated(text, m.start()):
+            found.append(Finding("store.flush",
+                                 snippet(text, max(0, m.start() - 40), m.end() + 20)))
+            break
     return found
