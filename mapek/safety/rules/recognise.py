@@ -162,8 +162,28 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
         classes = [c for c in (_class_of(t, stem) for t in toks) if c is not None]
         if not classes:
             continue
-        return "destroy" if "destroy" in classes else classes[0]
+        if "destroy" in classes:
+            return "destroy"
+        firsts = [next((c for c in (_class_of(t, stem) for t in g) if c is not None), None)
+                  for g in _conjoined(toks)]
+        if len(firsts) > 1 and ("change" in firsts or None in firsts[1:]):
+            return "change"  # list_then_disable_users: two acts, the stricter (or unknown) one
+        return classes[0]  # get_transfer_status: the verb, then its nouns
     return None
+
+
+_CONJ = frozenset({"and", "then", "or", "plus", "after", "before", "also"})
+
+
+def _conjoined(toks: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A name's words split where a conjunction joins two acts (``fetch_and_archive``)."""
+    groups: list[list[str]] = [[]]
+    for t in toks:
+        if t in _CONJ:
+            groups.append([])
+        else:
+            groups[-1].append(t)
+    return [tuple(g) for g in groups if g]
 
 
 _FUSED_READ = ("list", "get", "show", "dump", "describe", "enum", "print", "query", "search",
@@ -800,6 +820,61 @@ def _curl_sent(rest: list[str]) -> tuple[str, str, bool] | None:
     return (method or ("post" if data else "get")), url, data
 
 
+_CURL_VALUE_SHORT = frozenset("XdFTHouAeErwKbcmCxYyzD")
+"""curl's short options that take a value: in a cluster (``-sXPOST``, ``-sT file``) the first
+of them takes the rest of the cluster or the next word."""
+
+
+_WGET_VALUE_SHORT = frozenset("OoaPUetTwiBQlARDIX")
+
+
+def _split_short(low: str, rest: list[str]) -> list[str]:
+    """curl's and wget's clustered short options split as they read them (``-sT f`` ->
+    ``-s -T f``, ``-qO f`` -> ``-q -O f``)."""
+    if low not in ("curl", "wget"):
+        return rest
+    takes = _CURL_VALUE_SHORT if low == "curl" else _WGET_VALUE_SHORT
+    out: list[str] = []
+    for a in rest:
+        if re.fullmatch(r"-[A-Za-z]{2,}\S*", a) and not a.startswith("--"):
+            letters = a[1:]
+            for j, ch in enumerate(letters):
+                if ch in takes:
+                    out.append("-" + ch)
+                    if letters[j + 1:]:
+                        out.append(letters[j + 1:])
+                    break
+                out.append("-" + ch)
+            continue
+        out.append(a)
+    return out
+
+
+def _fetch_writes(low: str, rest: list[str]) -> str | None:
+    """A download written to a file outside the places the rules can place (``curl -o
+    /etc/cron.d/x``, ``wget -O /usr/local/bin/tool``): it replaces what is there."""
+    split = _split_short(low, rest)
+    for i, a in enumerate(split):
+        dest = None
+        if a in ("-o", "--output", "-O" if low == "wget" else "--output-document") and \
+                i + 1 < len(split):
+            dest = split[i + 1]
+        elif a.startswith(("--output=", "--output-document=")):
+            dest = a.split("=", 1)[1]
+        elif low == "wget" and a in ("-P", "--directory-prefix") and i + 1 < len(split):
+            dest = split[i + 1]
+        if dest is not None and dest != "-" and not _placed(dest):
+            return f"{low} writes what it fetches into {dest[:60]}"
+    return None
+
+
+_PUBLIC_FLAG = re.compile(r"^--?(?:public|visibility[= ]public|acl[= ]public[\w-]*|"
+                          r"anonymous|allow-unauthenticated|no-auth)$|^public-read(?:-write)?$",
+                          re.I)
+"""Flags that open what they make to everyone (``gh gist create --public``, ``--acl
+public-read``, ``gcloud run deploy --allow-unauthenticated``)."""
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -817,6 +892,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     handled = low in _handled() or low.startswith("mkfs")
     if any(_is_dry(a) for a in rest) or _dry_short(low, rest):
         return None
+    joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
+    if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
+        return f"{name}: opens what it makes to everyone"
     if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
                                                           if a not in _SAFE_FLAGS):
         if any(_asks_only(rest, i) for i in range(len(rest))) or len(rest) == 1:
@@ -919,6 +997,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None  # an edit of files in the work tree: what the rules can place
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
+        if (why := _fetch_writes(low, rest)) is not None:
+            return why
+        rest = _split_short(low, rest)
+        if any(re.search(r"\bmutation\b", a) for a in rest):
+            return f"{name}: a GraphQL mutation"
         sent = _curl_sent(rest)
         if sent is not None and sent[0] in ("post", "put", "patch"):
             method, url, data = sent
@@ -959,7 +1042,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
     if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
             a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
-                                   "--input") for a in rest):
+                                   "--input") or re.match(r"^-X\w", a) for a in rest) and \
+            not any(re.search(r"\bmutation\b", a) for a in rest):
         return None  # a GET through the CLI's API passthrough
     if low in _VERB_CLIS or low in _BUILD_TOOLS or (
             low not in _READ_BINS and low not in _MAKE_BINS and not handled
@@ -1506,6 +1590,16 @@ def _names_destination(body: Any, depth: int = 0) -> bool:
     return False
 
 
+def _graphql_mutation(url: str, args: Mapping[str, Any] | None) -> bool:
+    """A GraphQL mutation in a request's query string or body: it acts, whatever the method
+    or the endpoint's name says."""
+    from urllib.parse import unquote_plus
+
+    texts = [unquote_plus(url)] + [str(v) for v in (args or {}).values()
+                                   if isinstance(v, (str, Mapping, list))]
+    return any(re.search(r"\bmutation\b\s*[\w({]", t[:20_000]) for t in texts)
+
+
 def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) -> str | None:
     """What a write request does by what its endpoint names: ``removes`` (``/delete_batch``,
     ``/tsdb/delete_series``, or a body that switches a removal on), ``safe`` (a read, or a
@@ -1518,6 +1612,8 @@ def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) 
     verb = _url_verb(url)
     if verb == "destroy":
         return "removes"
+    if _graphql_mutation(url, args):
+        return None
     if _names_destination({k: v for k, v in (args or {}).items()
                            if str(k).lower() not in _ADDRESS_KEYS}):
         return None  # a read or an export whose result is sent somewhere
@@ -1636,6 +1732,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
             if _url_verb(url, stem=False) in ("destroy", "change"):
                 return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
+            if _graphql_mutation(url, args):
+                return f"{tool}: a GraphQL mutation"
             if (q := _query_act(url)) not in (None, "read"):
                 return f"{tool}: a GET whose query names an operation that is not a read " \
                        f"({q}: {url[:80]})"
