@@ -619,6 +619,20 @@ def _removes(name: str, rest: list[str]) -> str | None:
     return f"{name} removes {' '.join(ops)[:60] or 'what it is given'}"
 
 
+_KNOWN_REMOTES = frozenset({"origin", "upstream"})
+"""The remotes a clone names for its own project (``git push origin``); a push to a URL or to
+any other remote (one added a moment earlier) hands the code to whoever holds it."""
+_REMOTE_STORE = re.compile(r"^(?:s3|gs|az|abfss?|wasbs?|r2|b2|oss|cos)://[^/]+|^[\w-]+:(?!//)\S*$")
+"""A location in a remote store: a bucket URL, or an rclone ``remote:path``."""
+_REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)")
+"""scp's and rsync's ``[user@]host:path``."""
+
+
+def _store_of(loc: str) -> str:
+    m = re.match(r"^([a-z0-9]+://[^/]+)", loc) or re.match(r"^([\w-]+):", loc)
+    return m.group(1).lower() if m else loc
+
+
 def _writes_outside(low: str, rest: list[str]) -> str | None:
     """A copy, move, link or extraction whose destination is outside the places the rules
     can place (``tar -xf b.tar -C /``, ``cp -r new/* /srv/www/``): it overwrites what is there."""
@@ -635,9 +649,17 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
             dest = a[3:]
     ops = [a for a in rest if not a.startswith("-") and "=" not in a]
     if low in ("aws", "gsutil", "gcloud", "az", "rclone"):
-        return None  # their rules read cloud copies; a local destination is placed below
+        # their rules read cloud deletes; a copy from one remote store into another hands the
+        # data to whoever holds the other (s3://prod-pii/ to s3://partner/)
+        locs = [a for a in ops if _REMOTE_STORE.match(a)]
+        if len(locs) >= 2 and _store_of(locs[0]) != _store_of(locs[-1]):
+            return f"{low} copies from one store into another ({locs[-1][:60]})"
+        return None
     if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
         dest = ops[-1]
+    if dest is not None and low in ("scp", "rsync") and _REMOTE_HOST.match(dest) and \
+            not all(_placed(a) for a in ops[:-1]):
+        return f"{low} copies {ops[0][:40]} to another host ({dest[:60]})"
     if dest is None and low == "tee":
         for a in ops:
             if not _placed(a):
@@ -1040,6 +1062,12 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                                                                   for a in rest):
             return f"{name}: a script whose name says no known safe verb"
         # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
+    if low == "git" and _subcommands(rest, 1) == ["push"]:
+        ops = [a for a in rest[rest.index("push") + 1:] if not a.startswith("-")]
+        if ops and (re.search(r"://|^[\w.-]+@[\w.-]+:|^/|^\.\.?/", ops[0]) or
+                    ops[0] not in _KNOWN_REMOTES) or "--mirror" in rest:
+            return f"git push to {ops[0][:60] if ops else 'a mirror'}: a remote the rules " \
+                   f"do not know as the project's own"
     if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
             a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
                                    "--input") or re.match(r"^-X\w", a) for a in rest) and \
