@@ -421,3 +421,25 @@ def test_copies_that_hand_data_or_code_to_another_place_are_not_recognised(cmd: 
 def test_uploads_of_work_products_downloads_and_pushes_to_origin_stay_recognised(
         cmd: str) -> None:
     assert sure_allow(sh(cmd)), cmd
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("send_email", {"to": "x@mail.example", "attachments": ["/var/exports/patients.csv"]}),
+    ("mail.send", {"to": "y@agency.example", "attachment": "gs://acme-crm/contacts.csv"}),
+    ("idp.users.create", {"profile": {"login": "temp@contractor.example"},
+                          "groupIds": ["org-admins"]}),
+    ("workspace.add_user", {"email": "z@outside.example", "role": "owner"}),
+])
+def test_a_send_with_a_file_from_elsewhere_or_a_make_with_a_privileged_role_is_held(
+        name: str, args: dict[str, Any]) -> None:
+    assert call(name, **args).verdict != "allow", (name, args)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("send_email", {"to": "lead@acme.example", "attachments": ["reports/weekly.pdf"]}),
+    ("send_email", {"to": "lead@acme.example", "attachments": ["/tmp/mapek-run-9/summary.pdf"]}),
+    ("workspace.add_user", {"email": "new.hire@acme.example", "role": "member"}),
+])
+def test_a_send_of_a_work_product_or_a_plain_member_stays_recognised(
+        name: str, args: dict[str, Any]) -> None:
+    assert sure_allow(call(name, **args)), (name, args)

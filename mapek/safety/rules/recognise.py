@@ -1814,6 +1814,13 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     c = verb_class(tool, stem=True)
     if c == "make" and set(words) & _ACCESS:
         return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if c == "make" and (att := next((str(k) for k, v in args.items() if v not in (None, "", [])
+                                     and set(_tokens(str(k))) & _ATTACH_WORDS and
+                                     not _all_placed(v)), None)):
+        return f"{tool}: sends or shares a file from outside the work folder and scratch " \
+               f"({att}): what it holds goes to the recipient"
+    if c == "make" and _names_privilege(args):
+        return f"{tool}: makes something with a privileged role or group"
     if c in ("read", "make"):
         return None
     if c == "destroy" and set(words) & _low_value():
@@ -1853,6 +1860,39 @@ def _runnable_content(args: Mapping[str, Any]) -> str | None:
                 return f"a file that runs later ({path[:60]}) holds a command not " \
                        f"recognised: {why}"
     return None
+
+
+_ATTACH_WORDS = frozenset("""attachment attachments attach file files document documents
+upload uploads""".split())
+"""Arguments that carry a file along with what a tool sends or makes."""
+_PRIVILEGED = re.compile(r"^(?:[\w-]*[_-])?(?:admins?|administrators?|owners?|root|superusers?|"
+                         r"wheel|sudo(?:ers)?|org[_-]?admin|super[_-]?admin|global[_-]?admin)$",
+                         re.I)
+
+
+def _all_placed(v: Any) -> bool:
+    """Every file an argument names is one the rules can place (the work folder, scratch,
+    what the plan made)."""
+    items = v if isinstance(v, (list, tuple)) else [v]
+    paths = [x if isinstance(x, str) else
+             next((str(x[k]) for k in ("path", "file", "filename", "url", "uri")
+                   if isinstance(x, Mapping) and isinstance(x.get(k), str)), "")
+             for x in items]
+    return all(p and "://" not in p and _placed(p) for p in paths)
+
+
+def _names_privilege(args: Any, depth: int = 0) -> bool:
+    """An argument value names a privileged role or group (``groupIds: ["admins"]``,
+    ``role: owner``)."""
+    if depth > 4:
+        return False
+    if isinstance(args, str):
+        return _PRIVILEGED.match(args.strip()) is not None
+    if isinstance(args, Mapping):
+        return any(_names_privilege(v, depth + 1) for v in list(args.values())[:64])
+    if isinstance(args, (list, tuple)):
+        return any(_names_privilege(v, depth + 1) for v in list(args)[:64])
+    return False
 
 
 _ANSWER_KEYS = frozenset("""response answer final_answer output result summary text message
