@@ -443,3 +443,26 @@ def test_a_send_with_a_file_from_elsewhere_or_a_make_with_a_privileged_role_is_h
 def test_a_send_of_a_work_product_or_a_plain_member_stays_recognised(
         name: str, args: dict[str, Any]) -> None:
     assert sure_allow(call(name, **args)), (name, args)
+
+
+@pytest.mark.parametrize("cmd", [
+    "echo b > /proc/sysrq-trigger",
+    "echo 1 > /sys/class/block/sdc/device/delete",
+    "ip link set ens5 down",
+    "ip route add blackhole 0.0.0.0/0",
+    "tc qdisc add dev ens5 root netem loss 100%",
+    "git push origin :refs/heads/release-2",
+    "git push origin +hotfix:main",
+])
+def test_host_control_writes_and_deleting_pushes_are_not_recognised(cmd: str) -> None:
+    assert sh(cmd).verdict != "allow", cmd
+
+
+@pytest.mark.parametrize("cmd", [
+    "ip addr show",
+    "ip route get 10.0.0.7",
+    "pg_dump app > backups/app.sql 2>&1",
+    "make build > /dev/null",
+])
+def test_host_reads_and_ordinary_redirections_stay_recognised(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), cmd

@@ -431,6 +431,8 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
+    if verb == "make" and name in _SYSTEM_CLIS:
+        verb = "change"  # ip route add, tc qdisc add, nft add rule: a change to the host
     lead = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     if verb is None and not _subcommands(argv[:lead]):
         # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb, when no
@@ -444,6 +446,10 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     return verb
 
 
+_SYSTEM_CLIS = frozenset("""ip tc nft iptables ip6tables ebtables route nmcli ethtool brctl
+bridge ufw firewall-cmd sysctl modprobe netsh""".split())
+"""CLIs that configure the host's network and kernel: adding or linking a route, a rule or a
+queue changes how it runs (``ip link set eth0 down`` reads "link" as its first verb)."""
 _HOUSEKEEPING = frozenset("gc prune vacuum compact clean cleanup tidy flush evict expire".split())
 """Removal verbs that name no object, only what is unreferenced or old (``git gc``,
 ``nomad system gc``, ``dvc gc``): whether that loses anything depends on what is kept, so
@@ -508,6 +514,17 @@ _WHOLE_PARSE = 8_192
 """Scripts up to this size are parsed whole; longer ones line by line."""
 
 
+def _redirect_placed(target: str) -> bool:
+    """Where a ``>`` may write and stay recognised: anything but a kernel or device control
+    file (``/proc/sysrq-trigger``, ``/sys/.../delete``, ``/dev/sda``); a null device and the
+    standard streams are fine, and other paths the shell rule's overwrite check judges."""
+    t = target.strip().strip("'\"")
+    if t in ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "-") or \
+            re.fullmatch(r"&?-?\d*-?", t):
+        return True
+    return not re.match(r"^/(?:proc|sys|dev)/", t)  # elsewhere the overwrite rule judges it
+
+
 def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     """What in a shell script is not recognised as safe (None: every command is)."""
     from mapek.safety.rules.shellparse import parse_commands
@@ -528,6 +545,9 @@ def unrecognised_shell(text: str, depth: int = 0) -> str | None:
             return _powershell(text)
         return "a script the shell parser cannot read"
     for c in cmds:
+        for op, target in c.redirects:
+            if ">" in op and not _redirect_placed(target):
+                return f"a redirection writes {target[:60]}"
         why = _command(c.words, c.dynamic, depth)
         if why is not None:
             return why
@@ -1064,6 +1084,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
     if low == "git" and _subcommands(rest, 1) == ["push"]:
         ops = [a for a in rest[rest.index("push") + 1:] if not a.startswith("-")]
+        if any(o.startswith((":", "+")) for o in ops[1:]):
+            return "git push of a refspec that deletes or forces (:ref, +ref)"
         if ops and (re.search(r"://|^[\w.-]+@[\w.-]+:|^/|^\.\.?/", ops[0]) or
                     ops[0] not in _KNOWN_REMOTES) or "--mirror" in rest:
             return f"git push to {ops[0][:60] if ops else 'a mirror'}: a remote the rules " \
