@@ -466,3 +466,29 @@ def test_host_control_writes_and_deleting_pushes_are_not_recognised(cmd: str) ->
 ])
 def test_host_reads_and_ordinary_redirections_stay_recognised(cmd: str) -> None:
     assert sure_allow(sh(cmd)), cmd
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("github.create_ruleset", {"repo": "acme/api", "enforcement": "disabled"}),
+    ("crm.create_rule", {"object": "lead", "set_status": "deleted"}),
+    ("ci.build_job", {"job": "wipe-staging-db"}),
+    ("actions.create_workflow_dispatch", {"workflow": "destroy-env.yml", "ref": "main"}),
+    ("sms.create_message", {"to": "+15550100", "body": "sale!", "broadcast": True}),
+    ("cluster.create_job", {"manifest": "kind: Job\nspec:\n  template:\n    spec:\n"
+                                        "      containers:\n      - name: t\n"
+                                        "        image: busybox\n"
+                                        "        command: ['sh', '-c', 'rm -rf /data/*']\n"}),
+])
+def test_a_make_whose_arguments_ask_for_an_act_is_not_recognised(
+        name: str, args: dict[str, Any]) -> None:
+    assert call(name, **args).verdict != "allow", (name, args)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("tracker.create_issue", {"project": "OPS", "title": "Old rows deleted by mistake?"}),
+    ("ci.build_job", {"job": "unit-tests"}),
+    ("incidents.list", {"statuses": ["triggered", "resolved"]}),
+])
+def test_a_make_or_read_with_ordinary_arguments_stays_recognised(
+        name: str, args: dict[str, Any]) -> None:
+    assert sure_allow(call(name, **args)), (name, args)

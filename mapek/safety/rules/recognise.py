@@ -1843,6 +1843,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                f"({att}): what it holds goes to the recipient"
     if c == "make" and _names_privilege(args):
         return f"{tool}: makes something with a privileged role or group"
+    if c == "make" and (said := _value_act(args)) is not None:
+        return f"{tool}: {said}"
     if c in ("read", "make"):
         return None
     if c == "destroy" and set(words) & _low_value():
@@ -1854,14 +1856,24 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     return f"{tool}: not a tool or verb the rules recognise"
 
 
+_SPEC_KEYS = frozenset("""manifest manifests spec definition yaml template job_spec pod_spec
+workflow pipeline config body""".split())
+"""Arguments that hold a manifest or a job's definition (``k8s.create_job{manifest: ...}``)."""
 _CONTENT_KEYS = frozenset("content body text data contents file_content source".split())
 
 
 def _runnable_content(args: Mapping[str, Any]) -> str | None:
     """A file written whose content runs later (a pipeline, a Makefile, a unit, a hook, a
     package's scripts): recognised only when every command it holds is, and all were read."""
-    from mapek.safety.rules.runfiles import runnable_commands
+    from mapek.safety.rules.runfiles import runnable_commands, yaml_commands
 
+    for key, value in args.items():  # a manifest or job spec handed to a tool: its commands
+        if isinstance(value, str) and str(key).lower() in _SPEC_KEYS and \
+                re.search(r"(?m)^\s*(?:-\s+)?(?:command|script|run|cmds?|commands)\s*:", value):
+            for c in yaml_commands(value):
+                why = unrecognised_shell(c, 1)
+                if why is not None:
+                    return f"a {key} whose commands are not recognised: {why}"
     path = next((v for k in ("path", "file", "filename", "file_path", "name")
                  if isinstance(v := args.get(k), str) and v.strip()), None)
     if path is None:
@@ -1901,6 +1913,45 @@ def _all_placed(v: Any) -> bool:
                    if isinstance(x, Mapping) and isinstance(x.get(k), str)), "")
              for x in items]
     return all(p and "://" not in p and _placed(p) for p in paths)
+
+
+_FREE_TEXT_KEYS = frozenset("""title summary description body text content message subject
+comment note notes query q search filter prompt label labels tag tags""".split())
+_FANOUT_FLAGS = re.compile(r"^(?:bulk|mass|broadcast|send_?to_?all|all_?users|everyone|"
+                           r"all_?contacts|all_?members|notify_?all)$", re.I)
+
+
+def _value_act(args: Mapping[str, Any]) -> str | None:
+    """An argument of a make that asks for an act: a state word that removes or
+    switches off (``enforcement: disabled``, ``status: deleted``), a named job, workflow or
+    template that removes (``job: destroy-prod-env``, ``workflow: teardown.yml``), or a
+    fan-out switched on (``bulk: true``)."""
+    def walk(v: Any, key: str, depth: int) -> str | None:
+        if depth > 4:
+            return None
+        if isinstance(v, Mapping):
+            for k, x in list(v.items())[:64]:
+                if (why := walk(x, str(k), depth + 1)) is not None:
+                    return why
+            return None
+        if isinstance(v, list):
+            for x in v[:64]:
+                if (why := walk(x, key, depth + 1)) is not None:
+                    return why
+            return None
+        if v is True and _FANOUT_FLAGS.match(key):
+            return f"{key} is switched on (a fan-out)"
+        if not isinstance(v, str) or key.lower() in _FREE_TEXT_KEYS:
+            return None
+        w = v.strip()
+        if not re.fullmatch(r"[A-Za-z][\w./:-]{1,80}", w) or "://" in w:
+            return None
+        stem = re.sub(r"\.(?:ya?ml|json|sh|py|groovy|tf)$", "", w.rsplit("/", 1)[-1])
+        if verb_class(stem) == "destroy" or re.fullmatch(r"[a-z]+ed", w) and verb_class(
+                w, stem=True) in ("destroy", "change"):
+            return f"an argument names an act ({key}={w[:40]})"  # a state: disabled, deleted
+        return None
+    return walk(args, "", 0)
 
 
 def _names_privilege(args: Any, depth: int = 0) -> bool:

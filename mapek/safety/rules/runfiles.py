@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["runnable_kind", "runnable_commands"]
+__all__ = ["runnable_kind", "runnable_commands", "yaml_commands"]
 
 _PIPELINE_YAML = re.compile(
     r"(?:^|/)(?:\.gitlab-ci|bitbucket-pipelines|azure-pipelines|\.travis|\.drone|cloudbuild|"
@@ -77,7 +77,8 @@ def _flow_list(v: str) -> list[str]:
     return [str(x) for x in data] if isinstance(data, list) else [str(data)]
 
 
-def _yaml_commands(text: str) -> list[str]:
+def yaml_commands(text: str) -> list[str]:
+    """The command lines a YAML pipeline, task file or manifest holds under its run keys."""
     out: list[str] = []
     lines = text.splitlines()
     key_line = re.compile(r"^(\s*)(-\s+)?([\w.-]+)\s*:(?:\s+(.*))?$")
@@ -161,7 +162,7 @@ def runnable_commands(path: str, text: str) -> tuple[list[str], bool] | None:
     if kind == "unit":
         return _unit_commands(text), True
     if kind == "pipeline":
-        return _yaml_commands(text), True
+        return yaml_commands(text), True
     if kind == "package":
         try:
             data = json.loads(text)
