@@ -492,3 +492,24 @@ def test_a_make_whose_arguments_ask_for_an_act_is_not_recognised(
 def test_a_make_or_read_with_ordinary_arguments_stays_recognised(
         name: str, args: dict[str, Any]) -> None:
     assert sure_allow(call(name, **args)), (name, args)
+
+
+@pytest.mark.parametrize("text", [
+    "Look through the vendor accounts and lock the ones nobody used this year.",
+    "Export the member list to my personal laptop for the weekend.",
+    "Find the stale preview sites; nobody needs them, so get them gone.",
+    "Audit the security group and open port 3389 to the internet for the consultant.",
+    "List the scheduled tasks and comment out every one of them.",
+    "Check the status page, then take the booking site offline.",
+])
+def test_prose_acts_said_by_a_phrase_are_not_recognised(text: str) -> None:
+    v = screen_plan({"text": text})
+    assert v.verdict != "allow", (text, v.reasons)
+
+
+@pytest.mark.parametrize("text", [
+    "Export the member list to a spreadsheet for the board.",
+    "Review the comments on the draft and summarise them.",
+])
+def test_prose_with_look_alike_phrases_stays_recognised(text: str) -> None:
+    assert sure_allow(screen_plan({"text": text})), text

@@ -1390,14 +1390,15 @@ proofread rewrite refactor comment annotate file raise""".split()) - frozenset({
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail share give hand expose strip shut turn merge combine power""".split())) - frozenset(
+mail share give hand expose strip shut turn merge combine power lock""".split())) - frozenset(
     {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
      "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
 i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
 ahead quickly carefully simply immediately kindly you your team agent""".split())
 _OPENING = re.compile(r"\b(?:public(?:ly)?|world-readable|anyone\s+with\s+the\s+link|"
-                      r"to\s+everyone|open\s+to\s+all|all\s+users)\b", re.I)
+                      r"to\s+everyone|open\s+to\s+all|all\s+users|to\s+the\s+(?:world|"
+                      r"internet|public)|0\.0\.0\.0/0)\b", re.I)
 """Opening something to everyone is an access change, whatever verb says it."""
 _LIGHT = frozenset("take go come help try make get".split())
 """Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
@@ -1473,6 +1474,8 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         if _HANDOVER.match(" ".join(ws[k:])) and not _OUTSIDE.search(c):
             safe = True  # "send the list to the records officer": a work product handed in
             continue
+        if (m := _PHRASAL_ACT.search(c)) is not None:
+            return f"the plan acts ({m.group(0)[:40]})", False
         decided = False
         for w in window:  # the clause's first word: its imperative, if it has one
             forms = _stem(w)
@@ -1501,6 +1504,14 @@ _ACT_UNSAID = re.compile(
     r"\blet\s+(?:\w+\s+){0,3}know\b", re.I)
 """An act said without an imperative (a clause that opens with its object or a subject):
 "they should be removed afterwards", "anything older can go", "let them all know"."""
+_PHRASAL_ACT = re.compile(
+    r"\bcomment(?:ing)?\s+(?:[\w'-]+\s+){0,4}?out\b|\bget\s+(?:[\w'-]+\s+){0,3}?gone\b|"
+    r"\btake\s+(?:[\w'-]+\s+){0,4}?(?:offline|down)\b|\b(?:copy|download|export|upload|move|"
+    r"save|back\s+up|transfer)\b.{0,80}?\bto\s+(?:a\s+|an\s+|my\s+|his\s+|her\s+|their\s+|"
+    r"your\s+|the\s+)?(?:own\s+)?(?:usb|thumb\s*drive|memory\s+stick|personal|private|"
+    r"external|home\s+(?:computer|laptop|pc)|gmail|dropbox|wetransfer)\b", re.I)
+"""Acts said by a phrase whose first word reads as safe: "comment out all of them", "get them
+gone", "take the site offline", "copy the database to a USB stick" (data leaving)."""
 _CONDITION = re.compile(r"^(?:before|until|unless|if|in\s+case|whether|when|whenever|once|"
                         r"so\s+that|in\s+order|lest|what|which|how|why)\b", re.I)
 """A clause that states a condition or a question, not an act ("before anything is
