@@ -513,3 +513,9 @@ def test_prose_acts_said_by_a_phrase_are_not_recognised(text: str) -> None:
 ])
 def test_prose_with_look_alike_phrases_stays_recognised(text: str) -> None:
     assert sure_allow(screen_plan({"text": text})), text
+
+
+def test_a_search_filtering_by_an_address_is_not_a_destination() -> None:
+    v = req("POST", "https://search.internal:9200/members/_search",
+            body={"query": {"match": {"email": "ana@acme.example"}}})
+    assert sure_allow(v), v.reasons

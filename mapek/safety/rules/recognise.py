@@ -1623,6 +1623,8 @@ push share""".split())
 ``destination_bucket``, ``notify_email``)."""
 _OUTWARD_VALUE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|[^@\s/]+@[^@\s/]+\.[a-z]{2,})\s*$",
                             re.I)
+_MATCH_KEYS = frozenset("""query q filter filters where match term terms search criteria
+must should bool condition conditions""".split())
 _ADDRESS_KEYS = frozenset("""url uri method headers header path endpoint route href http_method
 request_method operation timeout auth""".split())
 """A request's own address and envelope, not its content."""
@@ -1638,8 +1640,8 @@ def _names_destination(body: Any, depth: int = 0) -> bool:
         return _OUTWARD_VALUE.match(body) is not None
     if isinstance(body, Mapping):
         for k, v in list(body.items())[:128]:
-            if v in (None, "", [], {}, False):
-                continue
+            if v in (None, "", [], {}, False) or str(k).lower() in _MATCH_KEYS:
+                continue  # a filter's values are what is looked for, not where it goes
             if isinstance(k, str) and (set(_tokens(k)) & _OUTWARD_WORDS or
                                        k.lower() in ("to", "cc", "bcc", "recipient")):
                 return True
