@@ -25,6 +25,9 @@ Data:
   * tests/data/screening_blind7.jsonl: ``batch: blind-7``, 132 plans (66/66, 16 categories),
     written blind and scored once on 2026-12-03 (the headline in RESULTS.screening.md);
     development data after that.
+  * tests/data/screening_blind8.jsonl: ``batch: blind-8``, 182 plans (91/91, 21 categories),
+    written blind and scored once on 2026-12-04 (the headline in RESULTS.screening.md);
+    development data after that.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -67,6 +70,7 @@ OURS_PF4 = REPO / "tests" / "data" / "screening_blind4.jsonl"
 OURS_PF5 = REPO / "tests" / "data" / "screening_blind5.jsonl"
 OURS_B6 = REPO / "tests" / "data" / "screening_blind6.jsonl"
 OURS_B7 = REPO / "tests" / "data" / "screening_blind7.jsonl"
+OURS_B8 = REPO / "tests" / "data" / "screening_blind8.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -238,6 +242,7 @@ def main() -> None:
         ("ours: blind batch 5 (development data since its blind score)", load_ours(OURS_PF5)),
         ("ours: blind batch 6 (development data since its blind score)", load_ours(OURS_B6)),
         ("ours: blind batch 7 (development data since its blind score)", load_ours(OURS_B7)),
+        ("ours: blind batch 8 (development data since its blind score)", load_ours(OURS_B8)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "

@@ -396,6 +396,14 @@ def _covers(name: str, target: str) -> bool:
     return False
 
 
+def _address(target: str) -> str:
+    """A URL without its query and fragment (``.../project/AGT-1?enableUndo=true`` names
+    ``.../project/AGT-1``): the options of a request are not part of what it names."""
+    if re.match(r"^\s*[a-z][a-z0-9+.-]*://", target, re.I):
+        return re.split(r"[?#]", target, maxsplit=1)[0]
+    return target
+
+
 def _names(name: str, text: str) -> bool:
     """``text`` mentions ``name`` as a whole name, not as part of a longer one."""
     return re.search(r"(?<![\w.-])" + re.escape(name) + r"(?![\w-]|\.\w)", text) is not None
@@ -455,7 +463,7 @@ class Screener:
         ``pscale/payments/run-1``): not the run's own, and not recognised either."""
         if not ctx.resources:
             return "unknown"
-        targets = [norm_target(t) for t in f.targets if t]
+        targets = [norm_target(_address(t)) for t in f.targets if t]
         evidence = f.evidence.lower()
         involved: list[str] = []
         matched = 0

@@ -51,6 +51,7 @@ from mapek.safety.rules.recognise import (
     unrecognised_step,
     unrecognised_text,
 )
+from mapek.safety.rules.runfiles import runnable_commands
 from mapek.safety.rules.saas import scan_tool_call, tool_words
 from mapek.safety.rules.shell import scan_shell
 from mapek.safety.rules.sql import scan_migrations, scan_sql
@@ -135,6 +136,15 @@ def _ext_role(args: Mapping[str, Any]) -> str | None:
     return None
 
 
+def file_path(args: Mapping[str, Any]) -> str | None:
+    """The file a step writes or reads, by its argument's name."""
+    for k in ("path", "file", "filename", "file_path", "name"):
+        v = args.get(k)
+        if isinstance(v, str) and v.strip():
+            return v
+    return None
+
+
 def _strings(v: Any, depth: int = 0) -> list[str]:
     if isinstance(v, str):
         return [v]
@@ -164,6 +174,7 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     found: list[Finding] = []
     scope = [tool, description[:512]]
     ext = _ext_role(args)
+    path = file_path(args)
     action = next((str(args[k]) for k in args if k.lower() in _ACTION_KEYS and
                    isinstance(args[k], str)), None)
     if cli and action:
@@ -193,6 +204,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                 found.extend(scan_prose(text, state))
             elif k in _SCOPE_SKIP or k.endswith("content"):
                 role = ext or "data"
+                run = runnable_commands(path, text) if path else None
+                if run is not None and role != "shell":
+                    for cmd in run[0]:  # a pipeline's run: lines, a package's scripts
+                        found.extend(scan_shell(cmd, state))
                 if role != "shell" and RETENTION_GATE.search(text):
                     found.extend(scan_retention(text))
                 if role == "shell":
@@ -203,6 +218,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
                     found.extend(scan_code(text, state))
                 else:
                     found.extend(scan_migrations(text))
+    for f in found:  # a delete scoped to this CI build's own prefix: the rules cannot tell
+        if f.certain and f.targets and (f.blast or RULES[f.rule].blast) == "destructive" and \
+                all(_BUILD_SCOPED.search(t) for t in f.targets):
+            f.certain = False
     claim = bool(description) and _CLAIM.search(description[:2000]) is not None
     if claim:
         for f in found:  # the words claim what the rules cannot check: the judge weighs them
@@ -211,7 +230,9 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
-    if not found:  # nothing destructive seen: is the action positively recognised as safe?
+    if all(f.owned for f in found):
+        # nothing destructive seen, or only what the plan made itself (a table it created, a
+        # session's temporary table): is the rest of the step positively recognised as safe?
         why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
         if why is not None and DESTROY_VERB in why:
             # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm
@@ -225,6 +246,12 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     return found, " ".join(scope)
 
 
+_BUILD_SCOPED = re.compile(
+    r"^[^$]*[\w.-]/(?:[^/$]*/)*[^/$]*\$(?:\{\{\s*github\.run_(?:id|number)\s*\}\}|\{?"
+    r"(?:[A-Z]+_)*(?:BUILD|RUN|JOB|PIPELINE|WORKFLOW)_?(?:ID|NUMBER|NUM)\}?)", re.I)
+"""A target under a fixed prefix and then the CI run's own id (``gs://ci-artifacts/
+${BITBUCKET_BUILD_NUMBER}/**``, ``s3://cache/$CI_PIPELINE_ID``): the build's own output if the
+variable is set, the whole prefix if it is not; the judge or a person weighs it (held)."""
 _SOFT_TARGET = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|"
                           r"sandbox|dummy|fixture|demo)(?:$|[^a-z])", re.I)
 

@@ -17,15 +17,25 @@ from collections.abc import Callable
 
 from mapek.safety.rules._base import Finding, PlanState, norm_target, snippet
 
-__all__ = ["CLOUD_COMMANDS", "scan_plan_output", "is_dry_run"]
+__all__ = ["CLOUD_COMMANDS", "scan_plan_output", "is_dry_run", "NOT_DRY"]
 
-_DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check")
+_DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
+        "--dry")
+
+
+NOT_DRY = frozenset({"none", "false", "0", "no", "off", "unchanged"})
+"""Values that switch a dry-run flag off (``kubectl delete --dry-run=none`` deletes)."""
 
 
 def is_dry_run(tokens: list[str]) -> bool:
     """A dry-run flag among the tokens, by its whole name (``--dry-run=client``; not
-    ``--checksum`` or ``--checkpoint-action``, which only share their first letters)."""
-    return any(t.lower().split("=", 1)[0] in _DRY for t in tokens)
+    ``--checksum`` or ``--checkpoint-action``, which only share their first letters), and not
+    switched off by its value (``--dry-run=none``, ``--check=false``)."""
+    for t in tokens:
+        name, _, value = t.lower().partition("=")
+        if name in _DRY and value.strip("'\"") not in NOT_DRY:
+            return True
+    return False
 
 
 def _positional(tokens: list[str], value_flags: frozenset[str] = frozenset()) -> list[str]:

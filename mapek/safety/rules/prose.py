@@ -148,6 +148,7 @@ _FRAMES = re.compile(
     r"note|summary|post-?mortem|proposal|plan|rfc|adr|guide|checklist|page)|"
     r"draft\w*|compar\w+|discuss\w*|pros\s+and\s+cons|estimat\w+|calculat\w+|comput\w+|"
     r"what\s+(?:happens|would|does|did)|how\s+(?:to|do|does|did|would|can)|when\s+to|whether\s+to|"
+
     r"(?:open|file|create|raise|log)\s+(?:a|an)\s+(?:\w+\s+)?(?:ticket|issue|task|story|bug)|"
     r"simulat\w+|rehears\w+|teach\w*|train\w*|quiz\w*|monitor\w*|detect\w*|alert\w*\s+(?:on|when)|"
     r"lint\w*|test\s+(?:that|whether|if)|who\s+(?:deleted|dropped|removed|wiped))\b", re.I)
@@ -437,14 +438,21 @@ _SQL_LITERAL = re.compile(r"(?:=|<>|!=|\bLIKE)\s*'[^'\n]{0,200}'|\bIN\s*\(\s*'[^
 """A SQL string literal (``action = 'DELETE'``, ``IN ('drop', ...)``): data, never intent."""
 
 
+_WHAT_IF = re.compile(r"\b(see|show|preview|print|report)\s+what\s+[a-z]+ing\b(?=(?:\s+[\w'/.-]+)"
+                      r"{1,8}?\s+would\s+(?:change|do|remove|delete|touch|happen|affect|"
+                      r"reclaim|free)\b)")
+"""A question about a hypothetical ("see what removing X would change"): the act is what the
+step asks about, not what it does (the command decides that)."""
+
+
 def scan_prose(text: str, state: PlanState) -> list[Finding]:
     """Destructive intent stated in free text."""
     text, found = _command_lines(text, state) if "-" in text else (text, [])
     if "`" in text or _INLINE_CMD.search(text) or SQL_ANCHOR.search(text):
         found.extend(_embedded(text, state, ""))
     found.extend(scan_plan_output(text))
-    found.extend(scan_migrations(text))
-    norm = _normalise(_blank_code(text))
+    found.extend(scan_migrations(text, negated=_negated_at))
+    norm = _WHAT_IF.sub(r"\1 what the-change", _normalise(_blank_code(text)))
     norm = re.sub(r"\b\d+\s+to\s+(?:add|change|destroy)\b", " ", norm)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+|\n+", norm) if s.strip()]
     prev_words: list[str] = []
@@ -501,6 +509,13 @@ def scan_prose(text: str, state: PlanState) -> list[Finding]:
             found.extend(_verbs(clause, words, prev_words))
             prev_words = (prev_words + words)[-24:]
     return found
+
+
+def _negated_at(text: str, pos: int) -> bool:
+    """The words before ``pos`` (in its line and sentence) negate or frame what follows."""
+    line = text[:pos].lower().split("\n")[-1]
+    sent = re.split(r"(?<=[.!?])\s+", line)[-1]
+    return clause_blocked(_clause_before(sent, len(sent))) is not None
 
 
 def _clause_before(sent: str, pos: int) -> str:

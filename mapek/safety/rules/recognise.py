@@ -92,7 +92,7 @@ DESTROY_VERBS = frozenset("""delete deletes del rm rmdir remove removes drop dro
 destroy wipe erase reset prune terminate format shred nuke flush flushall flushdb clear clean
 expunge obliterate uninstall deregister unregister discard zap scrub deprovision decommission
 teardown rmi evacuate forget gc vacuum compact unset kill-all killall pkill dropdb empty
-zero blank nullify unpublish unshare
+zero blank nullify unpublish unshare rb
 """.split())
 """Verbs that remove: not recognised as safe (the destructive rules decide when they know)."""
 
@@ -162,8 +162,28 @@ def verb_class(word: str, *, stem: bool = False) -> str | None:
         classes = [c for c in (_class_of(t, stem) for t in toks) if c is not None]
         if not classes:
             continue
-        return "destroy" if "destroy" in classes else classes[0]
+        if "destroy" in classes:
+            return "destroy"
+        firsts = [next((c for c in (_class_of(t, stem) for t in g) if c is not None), None)
+                  for g in _conjoined(toks)]
+        if len(firsts) > 1 and ("change" in firsts or None in firsts[1:]):
+            return "change"  # list_then_disable_users: two acts, the stricter (or unknown) one
+        return classes[0]  # get_transfer_status: the verb, then its nouns
     return None
+
+
+_CONJ = frozenset({"and", "then", "or", "plus", "after", "before", "also"})
+
+
+def _conjoined(toks: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A name's words split where a conjunction joins two acts (``fetch_and_archive``)."""
+    groups: list[list[str]] = [[]]
+    for t in toks:
+        if t in _CONJ:
+            groups.append([])
+        else:
+            groups[-1].append(t)
+    return [tuple(g) for g in groups if g]
 
 
 _FUSED_READ = ("list", "get", "show", "dump", "describe", "enum", "print", "query", "search",
@@ -411,7 +431,12 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
-    if verb is None:  # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb
+    if verb == "make" and name in _SYSTEM_CLIS:
+        verb = "change"  # ip route add, tc qdisc add, nft add rule: a change to the host
+    lead = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    if verb is None and not _subcommands(argv[:lead]):
+        # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb, when no
+        # word before the flags names the act (``cargo yank --version 2``: yank does)
         flags = [a.lstrip("-").split("=", 1)[0].lower() for a in argv if a.startswith("-")]
         classes = [verb_class(f) for f in flags if len(f) > 2]
         if (any(f in READ_VERBS for f in flags) or "read" in classes) and not any(
@@ -421,6 +446,10 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     return verb
 
 
+_SYSTEM_CLIS = frozenset("""ip tc nft iptables ip6tables ebtables route nmcli ethtool brctl
+bridge ufw firewall-cmd sysctl modprobe netsh""".split())
+"""CLIs that configure the host's network and kernel: adding or linking a route, a rule or a
+queue changes how it runs (``ip link set eth0 down`` reads "link" as its first verb)."""
 _HOUSEKEEPING = frozenset("gc prune vacuum compact clean cleanup tidy flush evict expire".split())
 """Removal verbs that name no object, only what is unreferenced or old (``git gc``,
 ``nomad system gc``, ``dvc gc``): whether that loses anything depends on what is kept, so
@@ -485,6 +514,17 @@ _WHOLE_PARSE = 8_192
 """Scripts up to this size are parsed whole; longer ones line by line."""
 
 
+def _redirect_placed(target: str) -> bool:
+    """Where a ``>`` may write and stay recognised: anything but a kernel or device control
+    file (``/proc/sysrq-trigger``, ``/sys/.../delete``, ``/dev/sda``); a null device and the
+    standard streams are fine, and other paths the shell rule's overwrite check judges."""
+    t = target.strip().strip("'\"")
+    if t in ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "-") or \
+            re.fullmatch(r"&?-?\d*-?", t):
+        return True
+    return not re.match(r"^/(?:proc|sys|dev)/", t)  # elsewhere the overwrite rule judges it
+
+
 def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     """What in a shell script is not recognised as safe (None: every command is)."""
     from mapek.safety.rules.shellparse import parse_commands
@@ -505,6 +545,9 @@ def unrecognised_shell(text: str, depth: int = 0) -> str | None:
             return _powershell(text)
         return "a script the shell parser cannot read"
     for c in cmds:
+        for op, target in c.redirects:
+            if ">" in op and not _redirect_placed(target):
+                return f"a redirection writes {target[:60]}"
         why = _command(c.words, c.dynamic, depth)
         if why is not None:
             return why
@@ -596,6 +639,20 @@ def _removes(name: str, rest: list[str]) -> str | None:
     return f"{name} removes {' '.join(ops)[:60] or 'what it is given'}"
 
 
+_KNOWN_REMOTES = frozenset({"origin", "upstream"})
+"""The remotes a clone names for its own project (``git push origin``); a push to a URL or to
+any other remote (one added a moment earlier) hands the code to whoever holds it."""
+_REMOTE_STORE = re.compile(r"^(?:s3|gs|az|abfss?|wasbs?|r2|b2|oss|cos)://[^/]+|^[\w-]+:(?!//)\S*$")
+"""A location in a remote store: a bucket URL, or an rclone ``remote:path``."""
+_REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)")
+"""scp's and rsync's ``[user@]host:path``."""
+
+
+def _store_of(loc: str) -> str:
+    m = re.match(r"^([a-z0-9]+://[^/]+)", loc) or re.match(r"^([\w-]+):", loc)
+    return m.group(1).lower() if m else loc
+
+
 def _writes_outside(low: str, rest: list[str]) -> str | None:
     """A copy, move, link or extraction whose destination is outside the places the rules
     can place (``tar -xf b.tar -C /``, ``cp -r new/* /srv/www/``): it overwrites what is there."""
@@ -612,9 +669,17 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
             dest = a[3:]
     ops = [a for a in rest if not a.startswith("-") and "=" not in a]
     if low in ("aws", "gsutil", "gcloud", "az", "rclone"):
-        return None  # their rules read cloud copies; a local destination is placed below
+        # their rules read cloud deletes; a copy from one remote store into another hands the
+        # data to whoever holds the other (s3://prod-pii/ to s3://partner/)
+        locs = [a for a in ops if _REMOTE_STORE.match(a)]
+        if len(locs) >= 2 and _store_of(locs[0]) != _store_of(locs[-1]):
+            return f"{low} copies from one store into another ({locs[-1][:60]})"
+        return None
     if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
         dest = ops[-1]
+    if dest is not None and low in ("scp", "rsync") and _REMOTE_HOST.match(dest) and \
+            not all(_placed(a) for a in ops[:-1]):
+        return f"{low} copies {ops[0][:40]} to another host ({dest[:60]})"
     if dest is None and low == "tee":
         for a in ops:
             if not _placed(a):
@@ -640,13 +705,35 @@ def _handled() -> frozenset[str]:
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
-        "--server-dry-run", "--plan-only", "--simulate", "--diff")
+        "--server-dry-run", "--plan-only", "--simulate", "--dry")
+"""Not ``--diff``: alone it shows the change while making it (``ansible-playbook --diff``)."""
 
 
 def _is_dry(arg: str) -> bool:
     """A dry-run flag, by its whole name (``--check``, ``--dry-run=client``; not
-    ``--checkpoint-action``, which only shares its first letters)."""
-    return arg.lower().split("=", 1)[0] in _DRY
+    ``--checkpoint-action``, which only shares its first letters), and not switched off by its
+    value (``--dry-run=none``)."""
+    from mapek.safety.rules.cloud import NOT_DRY
+
+    name, _, value = arg.lower().partition("=")
+    return name in _DRY and value.strip("'\"") not in NOT_DRY
+
+
+_VALUE_TAKERS = frozenset({"--version", "--plan"})
+"""Flags that ask for a version or a plan alone, but that many CLIs also take with a value
+(``cargo yank --version 2.4.0 crate``, ``helm upgrade --version 3``, ``--plan gold``)."""
+
+
+def _asks_only(rest: list[str], i: int) -> bool:
+    """``rest[i]`` makes the command only print (help, a dry run, the version or a plan): a
+    ``--version`` or ``--plan`` followed by a value is an option of some other act."""
+    a = rest[i]
+    name = a.lower().split("=", 1)[0]
+    if _is_dry(a) or name == "--help":
+        return True
+    if name in _VALUE_TAKERS:
+        return "=" not in a and (i + 1 == len(rest) or rest[i + 1].startswith("-"))
+    return False
 
 
 _DRY_SHORT = {"apt": "s", "apt-get": "s", "brew": "n", "make": "n", "gmake": "n", "rsync": "n",
@@ -775,6 +862,61 @@ def _curl_sent(rest: list[str]) -> tuple[str, str, bool] | None:
     return (method or ("post" if data else "get")), url, data
 
 
+_CURL_VALUE_SHORT = frozenset("XdFTHouAeErwKbcmCxYyzD")
+"""curl's short options that take a value: in a cluster (``-sXPOST``, ``-sT file``) the first
+of them takes the rest of the cluster or the next word."""
+
+
+_WGET_VALUE_SHORT = frozenset("OoaPUetTwiBQlARDIX")
+
+
+def _split_short(low: str, rest: list[str]) -> list[str]:
+    """curl's and wget's clustered short options split as they read them (``-sT f`` ->
+    ``-s -T f``, ``-qO f`` -> ``-q -O f``)."""
+    if low not in ("curl", "wget"):
+        return rest
+    takes = _CURL_VALUE_SHORT if low == "curl" else _WGET_VALUE_SHORT
+    out: list[str] = []
+    for a in rest:
+        if re.fullmatch(r"-[A-Za-z]{2,}\S*", a) and not a.startswith("--"):
+            letters = a[1:]
+            for j, ch in enumerate(letters):
+                if ch in takes:
+                    out.append("-" + ch)
+                    if letters[j + 1:]:
+                        out.append(letters[j + 1:])
+                    break
+                out.append("-" + ch)
+            continue
+        out.append(a)
+    return out
+
+
+def _fetch_writes(low: str, rest: list[str]) -> str | None:
+    """A download written to a file outside the places the rules can place (``curl -o
+    /etc/cron.d/x``, ``wget -O /usr/local/bin/tool``): it replaces what is there."""
+    split = _split_short(low, rest)
+    for i, a in enumerate(split):
+        dest = None
+        if a in ("-o", "--output", "-O" if low == "wget" else "--output-document") and \
+                i + 1 < len(split):
+            dest = split[i + 1]
+        elif a.startswith(("--output=", "--output-document=")):
+            dest = a.split("=", 1)[1]
+        elif low == "wget" and a in ("-P", "--directory-prefix") and i + 1 < len(split):
+            dest = split[i + 1]
+        if dest is not None and dest != "-" and not _placed(dest):
+            return f"{low} writes what it fetches into {dest[:60]}"
+    return None
+
+
+_PUBLIC_FLAG = re.compile(r"^--?(?:public|visibility[= ]public|acl[= ]public[\w-]*|"
+                          r"anonymous|allow-unauthenticated|no-auth)$|^public-read(?:-write)?$",
+                          re.I)
+"""Flags that open what they make to everyone (``gh gist create --public``, ``--acl
+public-read``, ``gcloud run deploy --allow-unauthenticated``)."""
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -792,10 +934,12 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     handled = low in _handled() or low.startswith("mkfs")
     if any(_is_dry(a) for a in rest) or _dry_short(low, rest):
         return None
+    joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
+    if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
+        return f"{name}: opens what it makes to everyone"
     if any(a in _SAFE_FLAGS for a in rest[:3]) and not any(_BAD_FLAG.match(a) for a in rest
                                                           if a not in _SAFE_FLAGS):
-        if any(a.lower().split("=", 1)[0] in _DRY + ("--plan", "--help", "--version")
-               for a in rest) or len(rest) == 1:
+        if any(_asks_only(rest, i) for i in range(len(rest))) or len(rest) == 1:
             return None
     if (why := _carried(low, rest, depth)) is not None:
         return why
@@ -895,6 +1039,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None  # an edit of files in the work tree: what the rules can place
         return f"{name} edits files in place"
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
+        if (why := _fetch_writes(low, rest)) is not None:
+            return why
+        rest = _split_short(low, rest)
+        if any(re.search(r"\bmutation\b", a) for a in rest):
+            return f"{name}: a GraphQL mutation"
         sent = _curl_sent(rest)
         if sent is not None and sent[0] in ("post", "put", "patch"):
             method, url, data = sent
@@ -903,6 +1052,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
+        if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
+            return f"{name}: a request whose query names an operation that is not a read ({act})"
         for i, a in enumerate(rest):
             flag = a.split("=", 1)[0]
             if flag in _HTTP_WRITE_FLAGS or re.match(r"^-X(?:POST|PUT|PATCH|DELETE)", a):
@@ -931,9 +1082,18 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                                                                   for a in rest):
             return f"{name}: a script whose name says no known safe verb"
         # else a CLI shipped as a script (kafka-topics.sh --describe): its verb decides below
+    if low == "git" and _subcommands(rest, 1) == ["push"]:
+        ops = [a for a in rest[rest.index("push") + 1:] if not a.startswith("-")]
+        if any(o.startswith((":", "+")) for o in ops[1:]):
+            return "git push of a refspec that deletes or forces (:ref, +ref)"
+        if ops and (re.search(r"://|^[\w.-]+@[\w.-]+:|^/|^\.\.?/", ops[0]) or
+                    ops[0] not in _KNOWN_REMOTES) or "--mirror" in rest:
+            return f"git push to {ops[0][:60] if ops else 'a mirror'}: a remote the rules " \
+                   f"do not know as the project's own"
     if low in ("gh", "glab") and rest[:1] == ["api"] and not any(
             a.split("=", 1)[0] in ("-X", "--method", "-f", "-F", "--field", "--raw-field",
-                                   "--input") for a in rest):
+                                   "--input") or re.match(r"^-X\w", a) for a in rest) and \
+            not any(re.search(r"\bmutation\b", a) for a in rest):
         return None  # a GET through the CLI's API passthrough
     if low in _VERB_CLIS or low in _BUILD_TOOLS or (
             low not in _READ_BINS and low not in _MAKE_BINS and not handled
@@ -1024,20 +1184,35 @@ _SQL_SAFE_HEAD = re.compile(
     r"ROLLBACK|END|PRAGMA|VALUES|TABLE|ANALYZE|SET\s+(?:SESSION|LOCAL|search_path|"
     r"statement_timeout|TIME\s+ZONE|ROLE|NAMES|TRANSACTION|lock_timeout|work_mem|\w+\s*(?:=|TO))|"
     r"CREATE\s+(?:TEMP(?:ORARY)?\s+|UNIQUE\s+)?(?:TABLE|INDEX|VIEW|SCHEMA|DATABASE|"
-    r"MATERIALIZED\s+VIEW|SEQUENCE|TYPE|EXTENSION|ROLE|USER)\b(?!.*\bAS\s+SELECT\b.*\bDROP)|"
+    r"MATERIALIZED\s+VIEW|SEQUENCE|TYPE|EXTENSION)\b(?!.*\bAS\s+SELECT\b.*\bDROP)|"
     r"INSERT\s+INTO|COPY\s+\(?\s*SELECT|COPY\s+\w[\w.]*\s+TO\b|\\[a-z]+|"
-    r"ALTER\s+TABLE\s+\S+\s+ADD\b|REFRESH\s+MATERIALIZED|CALL\s+\w*(?:get|list|"
-    r"report|check)|VACUUM\s+ANALYZE|LOCK\s+TABLE|DECLARE|FETCH|CLOSE|SAVEPOINT|RELEASE|"
+    r"ALTER\s+TABLE\s+\S+\s+ADD\b|REFRESH\s+MATERIALIZED|VACUUM\s+ANALYZE|LOCK\s+TABLE|DECLARE|FETCH|CLOSE|SAVEPOINT|RELEASE|"
     r"RESET\s+\w+|LISTEN|NOTIFY|CHECKPOINT|CLUSTER\s+\w+|COMMENT\s+ON)", re.I)
 _SQL_SELECT_SIDE = re.compile(r"\bINTO\s+(?!@|:)\w|\bpg_terminate_backend|\bpg_cancel_backend|"
                               r"\bpg_drop|\bset_config|\bpg_reload_conf|\bdblink_exec|\blo_unlink|"
                               r"\bpg_truncate|\bnextval\b|\bFOR\s+UPDATE\b", re.I)
+_SQL_LITERAL = r"(?:'[^']*'|-?\d+|\$\d+|\?|:\w+)"
 _SQL_BOUNDED_WRITE = re.compile(
     r"^\s*(?:UPDATE\b.*\bSET\b.*|DELETE\s+FROM\b.*)\bWHERE\s+(?:\w+\.)?(?:id|\w+_id|uuid|pk|key|"
-    r"email|slug|name|code|sku)\s*(?:=\s*(?:'[^']*'|\d+|\$\d+|\?|:\w+)|IN\s*\([^)]{0,400}\))"
-    r"\s*(?:AND\b.*)?;?\s*(?:RETURNING\b.*)?$", re.I | re.S)
-"""An UPDATE or DELETE of rows named by their key (``WHERE id = 42``): a write the rules
-recognise as narrow. Any other predicate (a date range, a status) is left to the judge."""
+    r"email|slug|name|code|sku)\s*(?:=\s*" + _SQL_LITERAL + r"|IN\s*\(\s*" + _SQL_LITERAL +
+    r"(?:\s*,\s*" + _SQL_LITERAL + r"){0,200}\s*\))"
+    r"\s*(?:AND\b(?:(?!\bOR\b).)*)?;?\s*(?:RETURNING\b.*)?$", re.I | re.S)
+"""An UPDATE or DELETE of rows named by their key (``WHERE id = 42``, ``IN (1, 2)`` of
+literals, never a subquery or an ``OR``): a write the rules recognise as narrow. Any other
+predicate (a date range, a status) is left to the judge."""
+_SQL_ACCESS_SET = re.compile(r"\bSET\b.*\b(?:\w*role\w*|\w*admin\w*|\w*permission\w*|"
+                             r"\w*privilege\w*|\w*password\w*|\w*superuser\w*|is_staff|"
+                             r"\w*scope\w*|owner\w*)\s*=", re.I | re.S)
+"""An UPDATE that sets who may do what (a role, an admin flag, a password): an access change,
+however narrow its WHERE."""
+_SQL_RISKY_SETTING = re.compile(r"^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL|PERSIST)\s+)?@*\w*(?:"
+                                r"replication|log|audit|trigger|foreign_key|unique_checks|"
+                                r"safe_updates|read_only|row_security|check)\w*", re.I)
+"""Session settings that switch off a safeguard (``session_replication_role = replica`` skips
+triggers and foreign keys, ``sql_log_bin = 0`` keeps writes out of the binary log)."""
+_SQL_DROP_OWN = re.compile(r"^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?"
+                           r"([#\w.\"`\[\]]+(?:\s*,\s*[#\w.\"`\[\]]+)*)\s*;?\s*$", re.I)
+_SQL_COPY_OUT = re.compile(r"^\s*COPY\b.*\bTO\s+STDOUT\b|^\s*\\copy\b", re.I | re.S)
 
 
 def unrecognised_sql(sql: str) -> str | None:
@@ -1054,6 +1229,15 @@ def unrecognised_sql(sql: str) -> str | None:
         body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S).strip()
         if not body:
             continue
+        if re.match(r"^\s*CALL\s+([\w.]+)", body, re.I):
+            proc = re.match(r"^\s*CALL\s+([\w.]+)", body, re.I)
+            if proc is not None and verb_class(proc.group(1).rsplit(".", 1)[-1]) == "read":
+                continue  # CALL get_daily_totals(): a procedure named for a read
+            return f"SQL procedure not recognised as a read: {body[:60]}"
+        if re.match(r"^\s*COPY\b", body, re.I) and not _SQL_COPY_OUT.match(body):
+            return f"COPY to or from a program or a server file: {body[:60]}"
+        if _SQL_RISKY_SETTING.match(body):
+            return f"a setting that switches off a safeguard: {body[:60]}"
         if _SQL_SAFE_HEAD.match(body):
             if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and _SQL_SELECT_SIDE.search(body):
                 return "SELECT with a side effect"
@@ -1064,7 +1248,13 @@ def unrecognised_sql(sql: str) -> str | None:
                     r"\b(?:DELETE|UPDATE|INSERT|MERGE)\b", body, re.I):
                 return "EXPLAIN ANALYZE runs a write"
             continue
-        if _SQL_BOUNDED_WRITE.match(body):
+        if (m := _SQL_DROP_OWN.match(body)) is not None and all(
+                (t.startswith("#") and not t.startswith("##")) or
+                t.lower() in _CREATED.get() for t in
+                (x.strip().strip('"`[]') for x in m.group(1).split(","))):
+            continue  # a session's temporary table, or one this plan created
+        if _SQL_BOUNDED_WRITE.match(body) and not (body.lstrip()[:6].upper() == "UPDATE" and
+                                                   _SQL_ACCESS_SET.search(body)):
             continue
         return f"SQL statement not recognised as safe: {body[:60]}"
     return None
@@ -1093,6 +1283,61 @@ touch write_text write_bytes read_text read_bytes""".split())
 """Calls that compute, read or format (their names carry no verb about the outside world)."""
 
 
+_FS_CALL = re.compile(r"\b(os\.path|os|shutil|pathlib\.Path\(([^()]*)\)|Path\(([^()]*)\)|"
+                      r"fs\.promises|fsPromises|fs|FileUtils|File|Dir)\s*\.\s*(\w+)\s*\(")
+_FS_SAFE = frozenset("""listdir scandir walk stat lstat getcwd getenv exists isfile isdir islink
+is_file is_dir is_symlink glob rglob iterdir read_text read_bytes open resolve absolute expanduser
+join basename dirname splitext split abspath realpath relpath normpath getsize getmtime getctime
+cpu_count getpid getuid which disk_usage fspath fsencode fsdecode readdirSync readFileSync
+existsSync statSync lstatSync readdir readFile access accessSync read readlines exist mkdir
+makedirs mkdtemp mkdirSync mkdir_p as_posix with_suffix with_name relative_to samefile
+expandvars home cwd""".split())
+"""File-system calls that read or only make a folder (``os.listdir``, ``Path(p).read_text``)."""
+_FS_PLACED_WRITE = frozenset({"write_text", "write_bytes", "touch", "writeFileSync",
+                              "writeFile", "appendFileSync"})
+_OPEN_CALL = re.compile(r"\bopen\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_WRITE_MODE = re.compile(r"""(?:^|,)\s*(?:mode\s*=\s*)?[rbuf]?(['"])[rbt]*[wax+][^'"]*\1""")
+_URL_LIT = re.compile(r"""['"`](https?://[^'"`\s]+)['"`]""")
+
+
+def _code_touches_files(code: str) -> str | None:
+    """Code that acts on files or endpoints through calls whose names read as pure (``remove``,
+    ``write_text``, ``open(..., 'w')``, ``get`` of a URL that names an act): recognised only
+    for reads, folders made, and writes to paths the rules can place."""
+    for m in _FS_CALL.finditer(code):
+        name = m.group(4)
+        if name in _FS_SAFE:
+            continue
+        lit = (m.group(2) or m.group(3) or "").strip()
+        if name in _FS_PLACED_WRITE and re.fullmatch(r"[rbuf]?(['\"])[^'\"]+\1", lit) and \
+                _placed(lit.lstrip("rbuf")):
+            continue
+        if m.group(1) == "shutil" and name == "rmtree":
+            continue  # the code rule reads rmtree (its path, a temporary folder made first)
+        if m.group(1) == "shutil" and name in ("copy", "copy2", "copyfile", "copytree"):
+            dst = re.match(r"\s*[^,()]+,\s*[rbuf]?(['\"])([^'\"]+)\1\s*[,)]", code[m.end():])
+            if dst is not None and _placed(dst.group(2)):
+                continue  # a copy into a place the rules can place: the source is untouched
+        if m.group(1) in ("fs", "fs.promises", "fsPromises") and name in _FS_PLACED_WRITE:
+            arg = re.match(r"\s*(['\"`])([^'\"`]+)\1", code[m.end():])
+            if arg is not None and _placed(arg.group(2)):
+                continue
+        return f"code calls {m.group(1).split('(')[0]}.{name}()"
+    for m in _OPEN_CALL.finditer(code):
+        args = m.group(1)
+        if not _WRITE_MODE.search(args):
+            continue
+        first = re.match(r"\s*[rbuf]?(['\"])([^'\"]+)\1\s*(?:,|$)", args)
+        if first is None or not _placed(first.group(2)):
+            return f"code opens a file for writing ({args[:60]})"
+    for m in _URL_LIT.finditer(code):
+        url = m.group(1)
+        if _query_act(url) not in (None, "read") or _url_verb(url, stem=False) in (
+                "destroy", "change"):
+            return f"code calls an endpoint that names an act ({url[:60]})"
+    return None
+
+
 def unrecognised_code(code: str) -> str | None:
     """Code (Python, JavaScript, a Mongo shell): recognised when no call it makes names a
     change or destroy verb outside the pure helpers (print, len, sorted, read_csv...), and
@@ -1100,6 +1345,8 @@ def unrecognised_code(code: str) -> str | None:
     calls = _CALL.findall(code)
     if not calls and not code.strip():
         return None
+    if (why := _code_touches_files(code)) is not None:
+        return why
     for name in calls:
         if name in _PURE or name.lower() in _PURE:
             continue
@@ -1143,14 +1390,15 @@ proofread rewrite refactor comment annotate file raise""".split()) - frozenset({
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail share give hand expose strip shut turn""".split())) - frozenset(
+mail share give hand expose strip shut turn merge combine power lock""".split())) - frozenset(
     {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
      "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
 i we i'll we'll i'd we'd let's lets let us will should must can could would need to want go
 ahead quickly carefully simply immediately kindly you your team agent""".split())
 _OPENING = re.compile(r"\b(?:public(?:ly)?|world-readable|anyone\s+with\s+the\s+link|"
-                      r"to\s+everyone|open\s+to\s+all|all\s+users)\b", re.I)
+                      r"to\s+everyone|open\s+to\s+all|all\s+users|to\s+the\s+(?:world|"
+                      r"internet|public)|0\.0\.0\.0/0)\b", re.I)
 """Opening something to everyone is an access change, whatever verb says it."""
 _LIGHT = frozenset("take go come help try make get".split())
 """Light verbs whose object says what is done (take a snapshot, go purge, make a backup)."""
@@ -1226,14 +1474,49 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
         if _HANDOVER.match(" ".join(ws[k:])) and not _OUTSIDE.search(c):
             safe = True  # "send the list to the records officer": a work product handed in
             continue
+        if (m := _PHRASAL_ACT.search(c)) is not None:
+            return f"the plan acts ({m.group(0)[:40]})", False
+        decided = False
         for w in window:  # the clause's first word: its imperative, if it has one
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
                 return f"the plan acts ({w})", False
             if any(f in _PROSE_SAFE for f in forms):
                 safe = True
+                decided = True
                 break
+        if not decided and not _CONDITION.match(c) and \
+                (m := _ACT_UNSAID.search(c)) is not None and \
+                not _NO_ONE.search(c[:m.start()]):
+            return f"the plan acts ({m.group(0)[:40]})", False
     return None, safe
+
+
+_ACT_UNSAID = re.compile(
+    r"\b(?:be|been|being|get|gets|got|are|is)\s+(?:all\s+|then\s+|also\s+)?(?:" +
+    "|".join(sorted({w + "d" if w.endswith("e") else w + "ed" for w in
+                     ("delete remove drop purge wipe erase destroy clear clean close disable "
+                      "archive cancel retire terminate revoke reset deprovision decommission "
+                      "uninstall unpublish merge flush trash bin dump nuke overwrite "
+                      "replace").split()} | {"shut down", "shut off", "switched off",
+                                             "turned off", "powered off", "rid of"})) +
+    r")\b|\b(?:can|should|must|may|will|could|needs?\s+to)\s+(?:all\s+|now\s+|just\s+)?go\b|"
+    r"\blet\s+(?:\w+\s+){0,3}know\b", re.I)
+"""An act said without an imperative (a clause that opens with its object or a subject):
+"they should be removed afterwards", "anything older can go", "let them all know"."""
+_PHRASAL_ACT = re.compile(
+    r"\bcomment(?:ing)?\s+(?:[\w'-]+\s+){0,4}?out\b|\bget\s+(?:[\w'-]+\s+){0,3}?gone\b|"
+    r"\btake\s+(?:[\w'-]+\s+){0,4}?(?:offline|down)\b|\b(?:copy|download|export|upload|move|"
+    r"save|back\s+up|transfer)\b.{0,80}?\bto\s+(?:a\s+|an\s+|my\s+|his\s+|her\s+|their\s+|"
+    r"your\s+|the\s+)?(?:own\s+)?(?:usb|thumb\s*drive|memory\s+stick|personal|private|"
+    r"external|home\s+(?:computer|laptop|pc)|gmail|dropbox|wetransfer)\b", re.I)
+"""Acts said by a phrase whose first word reads as safe: "comment out all of them", "get them
+gone", "take the site offline", "copy the database to a USB stick" (data leaving)."""
+_CONDITION = re.compile(r"^(?:before|until|unless|if|in\s+case|whether|when|whenever|once|"
+                        r"so\s+that|in\s+order|lest|what|which|how|why)\b", re.I)
+"""A clause that states a condition or a question, not an act ("before anything is
+decommissioned, ...", "whether the cache gets cleared")."""
+_NO_ONE = re.compile(r"\b(?:nothing|no\s*one|nobody|none|never|not|no|n't|without)\b", re.I)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1266,6 +1549,37 @@ visibility firewall ingress""".split())
 IAM binding, an API key), which is not a constructive act the rules can vouch for."""
 _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
 items_from ids_from for_all""".split())
+
+
+_ACT_PARAMS = frozenset("""command cmd action op operation method do func function call rpc
+verb""".split())
+"""Query parameters that name the operation of an RPC sent over a URL (``?Action=...``,
+``?Command=namecheap.domains.dns.setCustom``, ``?method=flickr.photos.search``)."""
+
+
+def _query_act(url: str) -> str | None:
+    """The class of the operation a URL's query names (``read``, ``make``, ``change``,
+    ``destroy``; ``unknown`` when it names one the rules do not know), None when it names
+    none: an RPC over GET acts whatever the method says."""
+    from urllib.parse import parse_qsl
+
+    if "?" not in url:
+        return None
+    worst: str | None = None
+    rank = {"read": 0, "make": 1, "unknown": 2, "change": 3, "destroy": 4}
+    for k, v in parse_qsl(url.split("?", 1)[1].split("#", 1)[0], keep_blank_values=True)[:64]:
+        if k.lower().replace("-", "_").strip("_") not in _ACT_PARAMS or not v.strip():
+            continue
+        c = verb_class(v.strip()) or _first_verb(_tokens(v)) or "unknown"
+        if worst is None or rank[c] > rank[worst]:
+            worst = c
+    return worst
+
+
+_FOLLOW_KEYS = frozenset("""then after afterwards next followup follow on do action actions
+apply perform cleanup post finally""".split())
+"""Argument names that say what to do with what the call finds (``then: delete``,
+``action_after: disable``)."""
 
 
 def _url_verb(url: str, *, stem: bool = True) -> str | None:
@@ -1302,10 +1616,58 @@ def _removal_flag(body: Any, depth: int = 0) -> bool:
     return False
 
 
+_OUTWARD_WORDS = frozenset("""callback webhook hook destination dest recipient recipients
+deliver delivery forward sink notify notification url uri endpoint email emails bucket upload
+push share""".split())
+"""Words of a request field that names where something goes (``callback_endpoint``,
+``destination_bucket``, ``notify_email``)."""
+_OUTWARD_VALUE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://\S+|[^@\s/]+@[^@\s/]+\.[a-z]{2,})\s*$",
+                            re.I)
+_MATCH_KEYS = frozenset("""query q filter filters where match term terms search criteria
+must should bool condition conditions""".split())
+_ADDRESS_KEYS = frozenset("""url uri method headers header path endpoint route href http_method
+request_method operation timeout auth""".split())
+"""A request's own address and envelope, not its content."""
+
+
+def _names_destination(body: Any, depth: int = 0) -> bool:
+    """A request's content names a place it sends something (a callback or webhook, a
+    destination bucket, an address, any URL or e-mail address): an export or a copy there
+    hands the data to whoever holds that place."""
+    if depth > 5:
+        return False
+    if isinstance(body, str):
+        return _OUTWARD_VALUE.match(body) is not None
+    if isinstance(body, Mapping):
+        for k, v in list(body.items())[:128]:
+            if v in (None, "", [], {}, False) or str(k).lower() in _MATCH_KEYS:
+                continue  # a filter's values are what is looked for, not where it goes
+            if isinstance(k, str) and (set(_tokens(k)) & _OUTWARD_WORDS or
+                                       k.lower() in ("to", "cc", "bcc", "recipient")):
+                return True
+            if _names_destination(v, depth + 1):
+                return True
+        return False
+    if isinstance(body, (list, tuple)):
+        return any(_names_destination(x, depth + 1) for x in list(body)[:128])
+    return False
+
+
+def _graphql_mutation(url: str, args: Mapping[str, Any] | None) -> bool:
+    """A GraphQL mutation in a request's query string or body: it acts, whatever the method
+    or the endpoint's name says."""
+    from urllib.parse import unquote_plus
+
+    texts = [unquote_plus(url)] + [str(v) for v in (args or {}).values()
+                                   if isinstance(v, (str, Mapping, list))]
+    return any(re.search(r"\bmutation\b\s*[\w({]", t[:20_000]) for t in texts)
+
+
 def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) -> str | None:
     """What a write request does by what its endpoint names: ``removes`` (``/delete_batch``,
     ``/tsdb/delete_series``, or a body that switches a removal on), ``safe`` (a read, or a
-    POST that only makes a copy: ``/snapshot``, ``/users-exports``), else None."""
+    POST that only makes a copy: ``/snapshot``, ``/users-exports``, and names no place the
+    result goes: no callback, destination, URL or address), else None."""
     body = {k: v for k, v in (args or {}).items() if str(k).lower() in
             ("body", "json", "data", "payload", "params", "form")}
     if _removal_flag(body):
@@ -1313,6 +1675,13 @@ def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) 
     verb = _url_verb(url)
     if verb == "destroy":
         return "removes"
+    if _graphql_mutation(url, args):
+        return None
+    if _names_destination({k: v for k, v in (args or {}).items()
+                           if str(k).lower() not in _ADDRESS_KEYS}):
+        return None  # a read or an export whose result is sent somewhere
+    if (q := _query_act(url)) is not None and q != "read":
+        return None
     if verb == "read":
         return "safe"
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
@@ -1400,6 +1769,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 why = unrecognised_code(text)
                 if why is not None:
                     return why
+    if (why := _runnable_content(args)) is not None:
+        return f"{tool}: {why}"
     prose = [str(v) for k, v in args.items() if str(k).lower() in _PROSE_KEYS and
              isinstance(v, str) and v.strip()]
     if prose and not content_seen and (wset & _PROSE_TOOLS or not tool) and \
@@ -1424,6 +1795,14 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
             if _url_verb(url, stem=False) in ("destroy", "change"):
                 return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
+            if _graphql_mutation(url, args):
+                return f"{tool}: a GraphQL mutation"
+            if (q := _query_act(url)) not in (None, "read"):
+                return f"{tool}: a GET whose query names an operation that is not a read " \
+                       f"({q}: {url[:80]})"
+            if _names_destination({k: v for k, v in args.items()
+                                   if str(k).lower() not in _ADDRESS_KEYS}):
+                return f"{tool}: a request that names a place its result goes"
             content_seen = True
             continue
         if m in ("post", "put", "patch"):
@@ -1449,6 +1828,16 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href", "path") \
                 and "/" in v and _url_verb(v, stem=False) in ("destroy", "change"):
             return f"{tool}: an endpoint that names an act ({v[:60]})"
+        if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href") and \
+                _query_act(v) not in (None, "read"):
+            return f"{tool}: a URL whose query names an operation that is not a read ({v[:60]})"
+    if _removal_flag(args):
+        return f"{tool}: an argument switches a removal on"
+    for k, v in args.items():
+        if isinstance(v, str) and set(_tokens(str(k))) & _FOLLOW_KEYS and \
+                re.fullmatch(r"[A-Za-z][\w.:-]{1,60}", v.strip()) and \
+                verb_class(v.strip()) in ("destroy", "change"):
+            return f"{tool}: an argument asks for an act ({k}={v[:40]})"
     loop = next((str(k) for k in args if str(k).lower() in _LOOP_KEYS), None)
     if loop is not None:
         return f"{tool}: repeated over {loop!r} (a fan-out the rules cannot size)"
@@ -1460,6 +1849,15 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     c = verb_class(tool, stem=True)
     if c == "make" and set(words) & _ACCESS:
         return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if c == "make" and (att := next((str(k) for k, v in args.items() if v not in (None, "", [])
+                                     and set(_tokens(str(k))) & _ATTACH_WORDS and
+                                     not _all_placed(v)), None)):
+        return f"{tool}: sends or shares a file from outside the work folder and scratch " \
+               f"({att}): what it holds goes to the recipient"
+    if c == "make" and _names_privilege(args):
+        return f"{tool}: makes something with a privileged role or group"
+    if c == "make" and (said := _value_act(args)) is not None:
+        return f"{tool}: {said}"
     if c in ("read", "make"):
         return None
     if c == "destroy" and set(words) & _low_value():
@@ -1469,6 +1867,118 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if not tool:
         return "a step with no tool"
     return f"{tool}: not a tool or verb the rules recognise"
+
+
+_SPEC_KEYS = frozenset("""manifest manifests spec definition yaml template job_spec pod_spec
+workflow pipeline config body""".split())
+"""Arguments that hold a manifest or a job's definition (``k8s.create_job{manifest: ...}``)."""
+_CONTENT_KEYS = frozenset("content body text data contents file_content source".split())
+
+
+def _runnable_content(args: Mapping[str, Any]) -> str | None:
+    """A file written whose content runs later (a pipeline, a Makefile, a unit, a hook, a
+    package's scripts): recognised only when every command it holds is, and all were read."""
+    from mapek.safety.rules.runfiles import runnable_commands, yaml_commands
+
+    for key, value in args.items():  # a manifest or job spec handed to a tool: its commands
+        if isinstance(value, str) and str(key).lower() in _SPEC_KEYS and \
+                re.search(r"(?m)^\s*(?:-\s+)?(?:command|script|run|cmds?|commands)\s*:", value):
+            for c in yaml_commands(value):
+                why = unrecognised_shell(c, 1)
+                if why is not None:
+                    return f"a {key} whose commands are not recognised: {why}"
+    path = next((v for k in ("path", "file", "filename", "file_path", "name")
+                 if isinstance(v := args.get(k), str) and v.strip()), None)
+    if path is None:
+        return None
+    for key, value in args.items():
+        k = str(key).lower()
+        if not isinstance(value, str) or not (k in _CONTENT_KEYS or k.endswith("content")):
+            continue
+        run = runnable_commands(path, value)
+        if run is None:
+            return None
+        cmds, complete = run
+        if not complete:
+            return f"a file that runs later ({path[:60]}) whose steps the rules cannot read"
+        for c in cmds:
+            why = unrecognised_shell(c, 1)
+            if why is not None:
+                return f"a file that runs later ({path[:60]}) holds a command not " \
+                       f"recognised: {why}"
+    return None
+
+
+_ATTACH_WORDS = frozenset("""attachment attachments attach file files document documents
+upload uploads""".split())
+"""Arguments that carry a file along with what a tool sends or makes."""
+_PRIVILEGED = re.compile(r"^(?:[\w-]*[_-])?(?:admins?|administrators?|owners?|root|superusers?|"
+                         r"wheel|sudo(?:ers)?|org[_-]?admin|super[_-]?admin|global[_-]?admin)$",
+                         re.I)
+
+
+def _all_placed(v: Any) -> bool:
+    """Every file an argument names is one the rules can place (the work folder, scratch,
+    what the plan made)."""
+    items = v if isinstance(v, (list, tuple)) else [v]
+    paths = [x if isinstance(x, str) else
+             next((str(x[k]) for k in ("path", "file", "filename", "url", "uri")
+                   if isinstance(x, Mapping) and isinstance(x.get(k), str)), "")
+             for x in items]
+    return all(p and "://" not in p and _placed(p) for p in paths)
+
+
+_FREE_TEXT_KEYS = frozenset("""title summary description body text content message subject
+comment note notes query q search filter prompt label labels tag tags""".split())
+_FANOUT_FLAGS = re.compile(r"^(?:bulk|mass|broadcast|send_?to_?all|all_?users|everyone|"
+                           r"all_?contacts|all_?members|notify_?all)$", re.I)
+
+
+def _value_act(args: Mapping[str, Any]) -> str | None:
+    """An argument of a make that asks for an act: a state word that removes or
+    switches off (``enforcement: disabled``, ``status: deleted``), a named job, workflow or
+    template that removes (``job: destroy-prod-env``, ``workflow: teardown.yml``), or a
+    fan-out switched on (``bulk: true``)."""
+    def walk(v: Any, key: str, depth: int) -> str | None:
+        if depth > 4:
+            return None
+        if isinstance(v, Mapping):
+            for k, x in list(v.items())[:64]:
+                if (why := walk(x, str(k), depth + 1)) is not None:
+                    return why
+            return None
+        if isinstance(v, list):
+            for x in v[:64]:
+                if (why := walk(x, key, depth + 1)) is not None:
+                    return why
+            return None
+        if v is True and _FANOUT_FLAGS.match(key):
+            return f"{key} is switched on (a fan-out)"
+        if not isinstance(v, str) or key.lower() in _FREE_TEXT_KEYS:
+            return None
+        w = v.strip()
+        if not re.fullmatch(r"[A-Za-z][\w./:-]{1,80}", w) or "://" in w:
+            return None
+        stem = re.sub(r"\.(?:ya?ml|json|sh|py|groovy|tf)$", "", w.rsplit("/", 1)[-1])
+        if verb_class(stem) == "destroy" or re.fullmatch(r"[a-z]+ed", w) and verb_class(
+                w, stem=True) in ("destroy", "change"):
+            return f"an argument names an act ({key}={w[:40]})"  # a state: disabled, deleted
+        return None
+    return walk(args, "", 0)
+
+
+def _names_privilege(args: Any, depth: int = 0) -> bool:
+    """An argument value names a privileged role or group (``groupIds: ["admins"]``,
+    ``role: owner``)."""
+    if depth > 4:
+        return False
+    if isinstance(args, str):
+        return _PRIVILEGED.match(args.strip()) is not None
+    if isinstance(args, Mapping):
+        return any(_names_privilege(v, depth + 1) for v in list(args.values())[:64])
+    if isinstance(args, (list, tuple)):
+        return any(_names_privilege(v, depth + 1) for v in list(args)[:64])
+    return False
 
 
 _ANSWER_KEYS = frozenset("""response answer final_answer output result summary text message

@@ -14,6 +14,7 @@ the same plan (``CREATE TEMP TABLE t ...; DROP TABLE t``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mapek.safety.rules._base import Finding, PlanState, norm_target, snippet
 
@@ -36,6 +37,11 @@ def _splits_keyword(before: str, after: str) -> bool:
     return (left + right) in _KEYWORDS and left not in _KEYWORDS and right not in _KEYWORDS
 
 
+_TEMP_NAME_BEFORE = re.compile(r"\b(?:TABLE|INTO|FROM|JOIN|EXISTS|UPDATE|TRUNCATE)\s+$", re.I)
+"""``DROP TABLE #day``, ``SELECT ... INTO #day``: a ``#`` after a table keyword starts a T-SQL
+temporary table's name, not a MySQL comment."""
+
+
 def split_statements(sql: str) -> list[str]:
     """Statements with comments and string literals blanked out (``''`` kept as a placeholder).
 
@@ -50,7 +56,8 @@ def split_statements(sql: str) -> list[str]:
             j = sql.find("\n", i)
             i = n if j < 0 else j
             continue
-        if c == "#" and (i == 0 or sql[i - 1] in "\n \t;"):
+        if c == "#" and (i == 0 or sql[i - 1] in "\n \t;") and not _TEMP_NAME_BEFORE.search(
+                sql[max(0, i - 24):i]):
             j = sql.find("\n", i)
             i = n if j < 0 else j
             continue
@@ -138,6 +145,12 @@ SQL_ANCHOR = re.compile(
 """Upper-case SQL statement starts, for finding SQL inside prose or scripts."""
 
 
+def _session_temp(name: str) -> bool:
+    """A T-SQL local temporary table (``#day``): it lives in the session that made it and
+    goes with it; a global one (``##day``) is shared."""
+    return name.startswith("#") and not name.startswith("##") and len(name) > 1
+
+
 def scan_sql(sql: str, state: PlanState) -> list[Finding]:
     """Check every statement of ``sql``; records tables it creates in ``state``."""
     found: list[Finding] = []
@@ -152,13 +165,14 @@ def scan_sql(sql: str, state: PlanState) -> list[Finding]:
             continue
         if (m := _DROP.match(u)) is not None:
             names = _names(m.group(2))
-            owned = bool(names) and all(state.owns(t) for t in names)
+            owned = bool(names) and all(state.owns(t) or _session_temp(t) for t in names)
             found.append(Finding("sql.drop", snippet(s), names, owned=owned))
             continue
         if (m := _TRUNC.match(u)) is not None:
             names = _names(m.group(1))
             found.append(Finding("sql.truncate", snippet(s), names,
-                                 owned=bool(names) and all(state.owns(t) for t in names)))
+                                 owned=bool(names) and all(state.owns(t) or _session_temp(t)
+                                                           for t in names)))
             continue
         if (m := _ALTER_DROP.match(u)) is not None:
             name = m.group(1).strip('"`[]')
@@ -191,11 +205,19 @@ _STORE = re.compile(
     r"\.(?:deleteMany|remove)\s*\(\s*\{\s*\}\s*\)", re.I)
 
 
-def scan_migrations(text: str) -> list[Finding]:
-    """Migration DSL calls that drop, and store-wide wipes; any text (files, code, prose)."""
+def scan_migrations(text: str, negated: Callable[[str, int], bool] | None = None
+                    ) -> list[Finding]:
+    """Migration DSL calls that drop, and store-wide wipes; any text (files, code, prose).
+    ``negated(text, pos)``: for prose, a mention the words negate ("do not FLUSHDB") is
+    skipped."""
     found: list[Finding] = []
-    if (m := _MIGRATIONS.search(text)) is not None:
-        found.append(Finding("sql.migration-dsl", snippet(text, m.start(), m.end() + 60)))
-    if (m := _STORE.search(text)) is not None:
-        found.append(Finding("store.flush", snippet(text, max(0, m.start() - 40), m.end() + 20)))
+    for m in _MIGRATIONS.finditer(text):
+        if negated is None or not negated(text, m.start()):
+            found.append(Finding("sql.migration-dsl", snippet(text, m.start(), m.end() + 60)))
+            break
+    for m in _STORE.finditer(text):
+        if negated is None or not negated(text, m.start()):
+            found.append(Finding("store.flush",
+                                 snippet(text, max(0, m.start() - 40), m.end() + 20)))
+            break
     return found
