@@ -52,8 +52,10 @@ SCREENING = [
      "screening_blind6.jsonl"),
     ("blind batch 7 (blind when first scored; development data since the 2026-12-04 round)",
      "screening_blind7.jsonl"),
-    ("blind batch 8 (written 2026-12-04; scored once before and after the 2026-12-04 round)",
+    ("blind batch 8 (blind when first scored; development data since round 2 of 2026-12-04)",
      "screening_blind8.jsonl"),
+    ("blind batch 9 (written 2026-12-04; scored once before and after round 2)",
+     "screening_blind9.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
