@@ -64,6 +64,8 @@ SERIAL_PATHS = (
     "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",
     "tests/safety/test_gateway.py::test_a_tool_output_of_several_megabytes",
     "tests/safety/test_injection.py::test_large_outputs_stay_fast",
+    "tests/safety/test_learned_injection.py::test_a_large_output_is_scored_on_its_head_and_stays_fast",
+    "tests/safety/test_learned_injection.py::test_long_runs_and_repeated_cues_cost_little",
     "tests/llm/test_server_path.py::test_stall_times_out_after_bounded_retries",
     "tests/knowledge/test_log_basics.py::test_follow_timeout_is_idle_time",
     "tests/knowledge/test_kb_search.py::test_with_a_model_embedding_only_a_short_run_is_embedded",

@@ -128,6 +128,26 @@ class EventLog(ABC):
             cursor = scanned
         return out
 
+    def read_since(
+        self,
+        after: int,
+        run_id: str | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> tuple[list[Event], int]:
+        """Committed events after ``after`` (a run's seq, or a log position without
+        ``run_id``), and how far the log was read, matching events or not: a reader that keeps
+        the second and passes it back next time reads only what was appended since, rather than
+        starting again at its last match (with no match yet, the start of the log)."""
+        out: list[Event] = []
+        cursor = after
+        while True:
+            rows, scanned = self.scan(cursor, run_id=run_id, kinds=kinds, limit=1000)
+            out.extend(ev for _, ev in rows)
+            done = len(rows) < 1000 or scanned <= cursor
+            cursor = max(cursor, scanned)
+            if done:
+                return out, cursor
+
     def semantic_seqs(
         self,
         run_id: str,

@@ -20,6 +20,9 @@ REPETITION_THRESHOLD = 0.92
 """Similarity above which a turn counts as repeating an earlier one by the same persona."""
 
 
+_HUMAN_KINDS = ("answer", "interjection", "question.deferred")
+
+
 def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     """What humans wrote into the log since the cursor: answers to queued questions, deferrals
     and interjections. Read by the monitor after each round and by the planner before one, so
@@ -27,7 +30,8 @@ def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     rnd = state["round"]
     questions = {k: dict(v) for k, v in state["questions"].items()}
     interjections = list(state["interjections"])
-    events, cursor = _since(ctx, state["run_id"], state["cursor"])
+    # read up to where the log was read, matches or not (the next read starts there)
+    events, cursor = ctx.kb.log.read_since(state["cursor"], state["run_id"], _HUMAN_KINDS)
     for ev in events:
         if ev.actor != "human":
             continue
@@ -41,23 +45,6 @@ def read_human_input(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
             else:
                 q.update(status="deferred", note=ev.payload.get("note", ""))
     return {"questions": questions, "interjections": interjections, "cursor": cursor}
-
-
-_HUMAN_KINDS = ("answer", "interjection", "question.deferred")
-
-
-def _since(ctx: LoopContext, run_id: str, cursor: int) -> tuple[list[Any], int]:
-    """The run's answers, interjections and deferrals after ``cursor``, and how far the log
-    was read (matching events or not): the next read starts there rather than at the last
-    human input, since every event committed later comes after it."""
-    out: list[Any] = []
-    while True:
-        rows, scanned = ctx.kb.log.scan(cursor, run_id=run_id, kinds=_HUMAN_KINDS, limit=1000)
-        out.extend(ev for _, ev in rows)
-        done = len(rows) < 1000 or scanned <= cursor
-        cursor = max(cursor, scanned)
-        if done:
-            return out, cursor
 
 
 def monitor(state: LoopState, ctx: LoopContext) -> dict[str, Any]:

@@ -147,16 +147,11 @@ class ToolGateway:
         appended since the last one."""
         kinds = ["resource.registered", "tool.call"]
         run = self.run_id if self.sandbox else None
-        while True:  # after a log position (all runs) or after a seq (one run)
-            rows, scanned = self.kb.log.scan(self._seen, run_id=run, kinds=kinds, limit=1000)
-            if self._book.fold([ev for _, ev in rows]):
-                self._heads = None
-            # read up to `scanned`, matches or not: the next read starts there, not at the
-            # last match (which, with no resource records, is the start of the log)
-            done = len(rows) < 1000 or scanned <= self._seen
-            self._seen = max(self._seen, scanned)
-            if done:
-                break
+        # after a log position (all runs) or after a seq (one run), up to where the log was
+        # read, matches or not (with no resource records, the last match is the log's start)
+        events, self._seen = self.kb.log.read_since(self._seen, run, kinds)
+        if self._book.fold(events):
+            self._heads = None
         return self._book  # live: read it, do not change it
 
     def grant(self, tool: str, *, justification: str, to: str = "session",

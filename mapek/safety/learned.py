@@ -1,8 +1,9 @@
 """A learned second opinion on tool-output injection: a small linear model over hashed features.
 
 The rule detectors of :mod:`mapek.safety.injection` and :mod:`mapek.safety.addressee` catch the
-structures their authors wrote down; on wording they were not developed on they caught about
-seven in ten injections (``benchmarks/RESULTS.injection.md``). This layer scores the same text
+structures their authors wrote down; on wording they were not developed on they catch about
+half of the injections (blind sets 3 and 4: 0.57 and 0.47; ``benchmarks/RESULTS.injection.md``).
+This layer scores the same text
 with a logistic regression over features that do not depend on one phrasing:
 
 * character 3- to 5-grams of every word and word unigrams and bigrams, hashed into

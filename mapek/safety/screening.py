@@ -500,10 +500,6 @@ class Screener:
             return "partial"
         return "unknown"
 
-    def _decide(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[Decision, str]:
-        decision, why, _ = self._weigh(f, ctx, scope)
-        return decision, why
-
     def _weigh(self, f: Finding, ctx: ScreenContext, scope: str) -> tuple[Decision, str, bool]:
         """The decision, why, and whether the context leaves it unsure (the action names
         something this run made, but not only that)."""
