@@ -11,10 +11,10 @@ trivial, where its margin is below a threshold; it never touches a verdict the r
 of.
 
 Protocol. The sets are our set (``triage_questions``), blind batches 2-5 (development data since
-their blind scores) and the h-tri batches. For each set S in turn the model is trained on the
-others and scored on S. The threshold is chosen on the training sets alone, from out-of-fold
-margins (each training set scored by a model trained on the remaining ones), by one of two
-rules:
+their blind scores), the h-tri batches and the h-tri3 batch. For each set S in turn the model
+is trained on the others and scored on S. The threshold is chosen on the training sets alone,
+from out-of-fold margins (each training set scored by a model trained on the remaining ones),
+by one of two rules:
 
 * ``recall``: the highest threshold at which recall as mapek acts stays >= ``--recall``
   (default 0.97) on the training sets;
@@ -54,7 +54,8 @@ from mapek.loop.triage import QuestionTriager  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 SETS = {"ours": "triage_questions", "blind2": "triage_blind2", "blind3": "triage_blind3",
-        "blind4": "triage_blind4", "blind5": "triage_blind5", "htri": "triage_htri_dev"}
+        "blind4": "triage_blind4", "blind5": "triage_blind5", "htri": "triage_htri_dev",
+        "htri3": "triage_htri3_dev"}
 DIM = 1 << 16
 L2 = 1e-4
 ITERS = 300
