@@ -11,9 +11,17 @@ Data:
     in RESULTS.triage.md); development data since (checked at milestones, not tuned on).
   * tests/data/triage_blind4.jsonl: 112 questions, scored blind once on 2026-12-03 (the
     headline in RESULTS.triage.md); development data since (aggregate figures checked).
+  * tests/data/triage_blind5.jsonl: 138 questions (14 new domains, 21 in seven other
+    languages), scored blind once before and once after the h-tri round on 2026-12-04 (the
+    headline in RESULTS.triage.md); development data since (the 2026-12-04 evening round read
+    it).
   * tests/data/triage_htri_dev.jsonl: 789 questions in 15 batches (``batch`` h-tri-1..15)
     written on 2026-12-04 by the helper who changed the rules, each scored once
     (``first_scored_at``) before it was used; development data, not blind.
+  * tests/data/triage_htri3_dev.jsonl: 64 questions (eight new domains, 14 in seven other
+    languages) written on 2026-12-04 evening by the helper who had just written the form cues,
+    scored once at 61b251b (``first_scored_at``); development data, and an upper bound: its
+    trivial questions were written knowing the cues.
   * /work/shared/datasets/safety/toolemu_cases_escalation.jsonl: ToolEmu user instructions,
     ``escalate`` = consequential. Split the same way by a hash of the id (40% ``test``); only
     the dev part's misses were looked at while writing rules.
@@ -52,8 +60,12 @@ BLIND3 = REPO / "tests" / "data" / "triage_blind3.jsonl"
 BLIND3_LABEL = "blind batch 3: all (blind headline 2026-12-03; development data since)"
 BLIND4 = REPO / "tests" / "data" / "triage_blind4.jsonl"
 BLIND4_LABEL = "blind batch 4: all (blind headline 2026-12-03; development data since)"
+BLIND5 = REPO / "tests" / "data" / "triage_blind5.jsonl"
+BLIND5_LABEL = "blind batch 5: all (blind headline 2026-12-04; development data since)"
 HTRI = REPO / "tests" / "data" / "triage_htri_dev.jsonl"
 HTRI_LABEL = "h-tri batches: all (dev, written 2026-12-04 by the rules' author)"
+HTRI3 = REPO / "tests" / "data" / "triage_htri3_dev.jsonl"
+HTRI3_LABEL = "h-tri3 batch: all (dev, written 2026-12-04 evening by the rules' author)"
 TOOLEMU = Path("/work/shared/datasets/safety/toolemu_cases_escalation.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.triage.md"
 
@@ -223,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         (BLIND2_LABEL, load_ours(BLIND2)),
         (BLIND3_LABEL, load_ours(BLIND3) if BLIND3.exists() else []),
         (BLIND4_LABEL, load_ours(BLIND4) if BLIND4.exists() else []),
+        (BLIND5_LABEL, load_ours(BLIND5) if BLIND5.exists() else []),
         (HTRI_LABEL, load_ours(HTRI) if HTRI.exists() else []),
+        (HTRI3_LABEL, load_ours(HTRI3) if HTRI3.exists() else []),
     ]
     if args.toolemu.exists():
         tool = load_toolemu(args.toolemu)

@@ -855,3 +855,63 @@ def test_a_quoted_term_as_a_choice_and_what_a_label_prints() -> None:
               "Should the parcel labels print the customer's name or the order number on top?"):
         t = QuestionTriager().triage(q)
         assert (t.label, t.basis) == ("trivial", "recognised"), (q, t.signals)
+
+
+# --- recognised by the form of the question (2026-12-04 evening) ---------------------------
+
+FORM_TRIVIAL = [
+    # a wh-question that names no one on the team and asks no permission asks a fact, even
+    # with a stake noun in it
+    ("Which bus route stops nearest the community hall?", "impersonal-wh"),
+    ("Which fire station is closest to the start line - is it still Queen Street?",
+     "impersonal-wh"),
+    ("How long did the plumber say the boiler swap takes?", "impersonal-wh"),
+    # a view or forecast asked of a peer, with no act of ours in it
+    ("Do you think the rain will hold off until the fair is packed up?", "opinion"),
+    ("Which would you pick for the cover, the blue or the green, just on looks?", "opinion"),
+    # a figure asked with a hedge
+    ("Roughly how many chairs does the upstairs room hold?", "hedged-figure"),
+    # the order or scope of this discussion
+    ("Shall we do the catering item before the music item in this meeting?", "agenda"),
+    ("Should we finish the route discussion before getting into the volunteer rota?", "agenda"),
+    # the same classes in other languages
+    ("¿Qué significa 'carga útil' en la ficha del dron?", "ml-define"),
+    ("Was bedeutet 'Nachtrag' in dem Bericht?", "ml-define"),
+    ("'Inscripciones' o 'registro' en el cartel?", "ml-quoted-wording"),
+    ("Hoeveel bezoekers komen er ongeveer op een zaterdag?", "ml-hedged-figure"),
+    ("Zullen we in dit gesprek blok C vóór blok D doen?", "agenda"),
+]
+
+
+@pytest.mark.parametrize(("text", "cue"), FORM_TRIVIAL)
+def test_questions_recognised_by_their_form(text: str, cue: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert (t.label, t.basis) == ("trivial", "recognised"), t.signals
+    assert any(s.endswith(":" + cue) for s in t.signals), t.signals
+
+
+FORM_LOOKALIKES = [
+    # the same forms asking to act, with a permission word, a strong stake, or a second
+    # question that acts on the first: never settled by the peers with no doubt
+    "Which of the two offers do you think we should accept?",
+    "In your view, is it fine to let the interns see the salary file?",
+    "What's your take - sign Acme's exclusivity clause or walk away?",
+    "Which would you pick: pay the €40k penalty now or fight it in court?",
+    "Do you reckon the kids are safe on the boats alone in winter?",
+    "Roughly how much of the reserve should go into the new fund?",
+    "How many staff do you reckon we can let go before Christmas?",
+    "Should we settle the Jenkins lawsuit in this session or next?",
+    "Shall we just sign the lease in this meeting and move on?",
+    "Before getting into the rota: can I tell the landlord we're taking the second floor?",
+    "¿Qué significa 'sin permanencia' en el contrato que vamos a firmar mañana? ¿Firmamos?",
+    "¿Cuántos empleados podemos despedir, más o menos?",
+    "Combien pouvons-nous payer, à peu près, pour le terrain ?",
+    "Honestly, do you think we should close the Leeds branch?",
+    "In your opinion, can I give Dana the keys to the server room?",
+]
+
+
+@pytest.mark.parametrize("text", FORM_LOOKALIKES)
+def test_form_lookalikes_that_ask_to_act_reach_the_person(text: str) -> None:
+    t = QuestionTriager().triage(text)
+    assert t.label == "consequential", t.signals
