@@ -5,9 +5,11 @@
 
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
-``injection_blind3`` (development data since its blind score of 2026-12-04) and
-``injection_dev4`` (development texts written after reading blind-3's misses). For each set S
-in turn the model is trained on the other sets and scored on S. Its threshold is chosen on the
+``injection_blind3`` and ``injection_blind4`` (development data since their blind scores of
+2026-12-04), ``injection_dev4`` (development texts written after reading blind-3's misses) and
+``injection_dev5`` (written after reading blind-4's misses). For each set S
+in turn the model is trained on the other sets and scored on S; the table ends with the mean
+and the worst row. Its threshold is chosen on the
 training sets alone, from out-of-fold margins (each training set scored by a model trained on
 the others): the lowest margin at which
 the model adds at most ``--fp`` (default 0.02) false positives per benign training text to
@@ -20,7 +22,8 @@ and -3 after their blind scores), so the rules' own figure (and the combination'
 The shipped model (``--write``) is trained on all the sets with its threshold chosen the same way
 (out-of-fold over them). Training is full-batch Adam on the logistic loss with an L2
 penalty, from zero weights, over features in a fixed order: the file it writes is the same
-byte for byte on every run (about half a minute on two cores). It needs numpy (a
+byte for byte on every run (a few minutes on two cores; ``--cross`` fits each model once,
+the one without sets S and T serving the rows of both). It needs numpy (a
 dependency of chromadb, so present wherever mapek is); inference does not.
 """
 
@@ -42,7 +45,8 @@ from mapek.safety import injection, learned  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_structure_examples",
-        "injection_blind2", "injection_blind3", "injection_dev4"]
+        "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
+        "injection_dev5"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05
@@ -117,11 +121,24 @@ def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarr
     return recs, x, y, sets, rules
 
 
+_FITS: dict[frozenset[str], tuple[np.ndarray, float]] = {}
+
+
+def fit_without(x: Rows, y: np.ndarray, sets: np.ndarray, left_out: frozenset[str]
+                ) -> tuple[np.ndarray, float]:
+    """The model trained on every set but ``left_out``; the same training rows in the same
+    order give the same model, so one fit serves both (S, T) and (T, S) of the cross table."""
+    if left_out not in _FITS:
+        keep = ~np.isin(sets, sorted(left_out))
+        _FITS[left_out] = fit(x.take(keep), y[keep])
+    return _FITS[left_out]
+
+
 def out_of_fold(x: Rows, y: np.ndarray, sets: np.ndarray, train: np.ndarray) -> np.ndarray:
     oof = np.zeros(len(y))
+    held = frozenset(sets[~train])
     for s in sorted(set(sets[train])):
-        inner = train & (sets != s)
-        w, b = fit(x.take(inner), y[inner])
+        w, b = fit_without(x, y, sets, held | {s})
         oof[sets == s] = x.take(sets == s).dot(w) + b
     return oof
 
@@ -137,17 +154,28 @@ def cross(fps: list[float]) -> int:
     print("| left-out set | texts (inj / benign) | FP budget on training | rules alone | model "
           "alone | rules + model | threshold |")
     print("|---|---|---|---|---|---|---|")
+    summary: dict[float, list[tuple[float, float, float, float]]] = {fp: [] for fp in fps}
     for held in SETS:
         train, test = sets != held, sets == held
         oof = out_of_fold(x, y, sets, train)
-        w, b = fit(x.take(train), y[train])
+        w, b = fit_without(x, y, sets, frozenset({held}))
         s = x.take(test).dot(w) + b
         yy, rr = y[test], rules[test]
         for fp in fps:
             th = level(oof[train], y[train], rules[train], fp)
+            flag = rr | (s >= th)
+            summary[fp].append((float(rr[yy == 1].mean()), float(rr[yy == 0].mean()),
+                                float(flag[yy == 1].mean()), float(flag[yy == 0].mean())))
             print(f"| {held} | {int(test.sum())} ({int(yy.sum())} / {int((1 - yy).sum())}) | "
                   f"{fp:.2f} | {rates(rr, yy)} | {rates(s >= th, yy)} | "
                   f"{rates(rr | (s >= th), yy)} | {th:.2f} |", flush=True)
+    for fp, rows in summary.items():
+        a = np.array(rows)
+        print(f"\nFP budget {fp:.2f}, over the {len(rows)} left-out sets: rules alone mean "
+              f"{a[:, 0].mean():.3f} / {a[:, 1].mean():.3f}, worst recall {a[:, 0].min():.3f}, "
+              f"worst FP {a[:, 1].max():.3f}; rules + model mean {a[:, 2].mean():.3f} / "
+              f"{a[:, 3].mean():.3f}, worst recall {a[:, 2].min():.3f}, worst FP "
+              f"{a[:, 3].max():.3f}")
     return 0
 
 
@@ -156,7 +184,7 @@ def write(fp: float) -> int:
     every = np.ones(len(y), dtype=bool)
     oof = out_of_fold(x, y, sets, every)
     th = level(oof, y, rules, fp)
-    w, b = fit(x, y)
+    w, b = fit_without(x, y, sets, frozenset())
     meta: dict[str, object] = {
         "trained_on": SETS, "texts": int(len(y)), "injections": int(y.sum()),
         "l2": L2, "iters": ITERS, "lr": LR, "fp_budget_on_training": fp,

@@ -12,11 +12,20 @@ with a logistic regression over features that do not depend on one phrasing:
 * the text's skeleton: the same words with every AI name, agent act, object only an agent
   touches and "you" replaced by its class (``note to the <AI> : <ACT> <OBJ> to <OBJ>``), as
   bigrams and trigrams that hold a class, so that a new wording of a known shape scores alike;
+* sentence-level features: every line (a long one cut at sentence ends, JSON strings and
+  table cells) as its own normalised block of words, word pairs and character 4-grams, with
+  its head label ("Nota para el agente de facturación:") as character n-grams, and per bucket
+  the maximum over the lines, so that one injected line keeps its weight however much
+  ordinary text surrounds it;
 * the structural facts the rules' lexicons compute, as binary features: an AI addressee named,
   an agent act, an object only an agent touches, a vocative, a condition on the reader, a fake
   frame, a sentence that names an AI *and* asks an act, a sentence that leads with an act and
   names the user or an outside address, "you" next to an act, decoded segments, structured
-  fields, a text that discusses injection, speaker turns of a transcript.
+  fields, a text that discusses injection, speaker turns of a transcript; and, from a wider
+  lexicon of programs that read text (a "notes tool", "reviewer tooling", "automated
+  deployers", and stems of assistant, agent, bot and tool in about forty languages), a line
+  whose head label names one (``r:label``), one addressed ("for the ...", ``r:for``) and one
+  told what it should do ("... tool should", ``r:modal``).
 
 :func:`score` returns the model's margin; :func:`judge` combines it with the rules' verdict:
 the layer only *adds* a flag, where the margin is at least ``threshold``; it never withdraws
@@ -72,6 +81,58 @@ _STRUCT_SEARCH = ("vocative", "cond", "third", "frame", "user_override", "steer"
 ``action``, ``object`` and ``you`` are features too, found sentence by sentence)."""
 
 
+_READER = re.compile(
+    # English: a name for a program that reads or acts on the text, wider than the rules' AI
+    # names (a "notes tool", a "minutes generator", "reviewer tooling", "automated deployers")
+    r"\b(?:assistants?|agents?|(?:chat)?bots?|copilots?|models?|llms?|ai|tool(?:s|ing)?|"
+    r"generators?|aggregators?|markers?|graders?|scorers?|screeners?|note-?takers?|"
+    r"transcribers?|summari[sz]ers?|deployers?|pipelines?|automations?|automated|automatic|"
+    r"software|crawlers?|scrapers?|indexers?|parsers?|classifiers?|plugins?|integrations?|"
+    r"callers?|workflows?|macros?|readers?|system)\b|"
+    # the same, stems of about forty other languages (assistant, agent, bot, tool, helper)
+    r"\b(?:asist|assist|asyst|assziszt|agent|robot|avustaj|msaidizi|umsizi|cynorthwy|"
+    r"laguntzaile|yard[ıi]mc|verkt|v[æa]rkt|ty[öo]kalu|n[áa]stroj|narz[ęe]dzi|eszk[öo]z|"
+    r"ara[çc]|outil|strument|herramient|ferrament|werkzeug|hulpmiddel|[įi]ranki|unealt|"
+    r"eina\b|olùrànlọ́wọ́|trợ\s+lý|công\s+cụ|pembantu|katulong|katuwang|alat\b)\w*|"
+    r"\bbot\w*|\w*bott?ar?\b|ассистент|помощник|помічник|асистент|бот|агент|инструмент|"
+    r"βοηθ|εργαλεί|עוזר|בוט|כלי|دستیار|ابزار|ربات|مساعد|أداة|सहायक|बॉट|एजेंट|টুল|সহায়ক|"
+    r"ผู้ช่วย|บอท|助手|助理|アシスタント|エージェント|ツール|ボット|어시스턴트|에이전트|봇|도구",
+    re.I)
+"""A name of a program that reads the text: broader than the rules' AI names, for features
+only (it flags nothing by itself)."""
+_LABEL = re.compile(r"(?m)^[ \t>*#\[(-]*(?P<head>[^\n:：\u2014]{1,60}?)\s*(?::(?!//)|：|\s\u2014\s|"
+                    r"\s-\s)")
+"""A line's head label ("Note to the notes tool:", "maintenance_hint:", "Invité —")."""
+_MODAL = re.compile(
+    r"\b(?:should|must|shall|needs?\s+to|(?:is|are|has|have)\s+to|will\s+need\s+to|"
+    r"sollt?e?n?|muss|müssen|doi[tv]ent|doit|debe[nr]?|deve[mr]?|dovrebbe|moet(?:en)?|"
+    r"ska(?:ll?)?|skal|tulee|powin\w*|musí|kell|meli|harus|hay\s+que|il\s+faut)\b", re.I)
+_FOR = re.compile(
+    r"\b(?:for|to|pour|para|per|für|f[üu]r|an|voor|dla|til|för|pro|cho|untuk|kwa|"
+    r"à\s+l'intention\s+des?|à|al|ai|alle?|agli|aan|do|az?|na)\b", re.I)
+
+
+def _reader(t: str, out: set[str], pre: str) -> None:
+    """Facts about a program named as the reader: in a line's head label, addressed ("for the
+    ..."), or told what it should do ("... tool should"), each within one line."""
+    for line in t.splitlines():
+        if len(line) > 600:
+            line = line[:600]
+        m = _READER.search(line)
+        if m is None:
+            continue
+        lab = _LABEL.match(line)
+        if lab and _READER.search(lab.group("head")):
+            out.add(pre + "r:label")
+            if len(line) - lab.end() > 20:
+                out.add(pre + "r:label+clause")
+        a = m.start()
+        if _FOR.search(line, max(0, a - 40), a):
+            out.add(pre + "r:for")
+        if _MODAL.search(line, m.end(), m.end() + 60):
+            out.add(pre + "r:modal")
+
+
 def _bucket(key: str) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
 
@@ -123,6 +184,7 @@ def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
         for name, hit in pairs:
             if hit:
                 out.add(pre + name)
+        _reader(t, out, pre)
         marks.sort()
         pos = 0
         for a, b, name in marks:
@@ -168,13 +230,9 @@ def features(text: str) -> dict[int, float]:
         toks = _TOKEN.findall(t)
         grams.update(["w" + tok for tok in toks])
         grams.update(["b" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
-    counts: dict[int, int] = {}
-    for key, c in grams.items():  # first-seen order: the same in every process
-        h = _bucket(key)
-        counts[h] = counts.get(h, 0) + c
-    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
-    out = {h: x / norm for h, x in vals.items()}
+    out = _normed(grams)
+    for h, x in _lines(vs).items():
+        out[h] = out.get(h, 0.0) + x
     names, sk = _analyse(head, vs)
     for name in sorted(names):  # sorted: the same order in every process
         h = _bucket("L" + name)
@@ -189,6 +247,82 @@ def features(text: str) -> dict[int, float]:
         h = _bucket("k" + g)
         out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(shape))
     return out
+
+
+def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
+    """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
+    counts: dict[int, int] = {}
+    for key, c in grams.items():  # first-seen order: the same in every process
+        h = _bucket(key)
+        counts[h] = counts.get(h, 0) + c
+    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
+    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
+    return {h: weight * x / norm for h, x in vals.items()}
+
+
+_LINE_WEIGHT = 0.7
+"""The L2 norm of one line's block before the maximum over lines (:func:`_lines`)."""
+_MAX_LINES = 400
+
+
+_BREAK = re.compile(r"(?<=[.!?;])\s+|\",\s*\"|\s+\|\s+")
+
+
+def _chunks(t: str) -> list[str]:
+    """The lines of ``t``, whitespace collapsed and digits as 0; a line of more than 300
+    characters split at sentence ends, JSON string boundaries and table cells."""
+    out: list[str] = []
+    for raw in t.split("\n"):
+        line = _DIGIT.sub("0", _WS.sub(" ", raw)).strip()
+        if len(line) > 300:
+            out += [x[:600] for x in _BREAK.split(line)]
+        else:
+            out.append(line)
+    return out
+
+
+def _lines(vs: list[View]) -> dict[int, float]:
+    """Sentence-level features: each line (of the text and of each decoded or field view) as
+    its own normalised block of words, word pairs and character 4-grams, and per bucket the
+    maximum over the lines, so that one injected line inside much benign text keeps its weight;
+    a line's head label ("Note for the minutes generator:") gives its own character n-grams."""
+    best: dict[int, float] = {}
+    n = 0
+    from mapek.safety.injection import _quoted
+
+    skip = "plain" if any(v.kind == "script" for v in vs) else "script"  # one of the two
+    for v in vs:
+        if v.kind == skip:
+            continue
+        text = v.text
+        if v.kind in ("plain", "script"):
+            # as the rules do: in writing about injection, a quotation is an example, and its
+            # line is read without it (the whole-text block still holds its words)
+            spans = _quoted(text, text.lower())
+            for a, b in reversed(spans):
+                text = text[:a] + '"…"' + text[b:]
+        for line in _chunks(text.lower()):
+            if len(line) < 12:
+                continue
+            n += 1
+            if n > _MAX_LINES:
+                return best
+            grams: Counter[str] = Counter()
+            toks = _TOKEN.findall(line)
+            grams.update(["W" + tok for tok in toks])
+            grams.update(["B" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
+            grams.update(["C" + w[i:i + 4] for w in (f" {x} " for x in line.split(" "))
+                          for i in range(len(w) - 3)])
+            lab = _LABEL.match(line)
+            if lab:
+                head = f" {lab.group('head')} "
+                grams.update(["H" + head[i:i + k] for k in (3, 4)
+                              for i in range(len(head) - k + 1)])
+                grams.update(["A" + tok for tok in _TOKEN.findall(line[lab.end():])[:2]])
+            for h, x in _normed(grams, _LINE_WEIGHT).items():
+                if x > best.get(h, 0.0):
+                    best[h] = x
+    return best
 
 
 @dataclass(frozen=True)

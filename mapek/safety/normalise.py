@@ -21,6 +21,7 @@ import binascii
 import bisect
 import codecs
 import html
+import quopri
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -60,6 +61,19 @@ the Latin letter in the English view. A word in real Russian or Greek becomes gi
 and matches nothing; the script view keeps it as written for the other-language patterns."""
 
 _FOLD = str.maketrans(_CONFUSABLES)
+_BRAILLE = "a1b'k2l@cif/msp\"e3h9o6r^djg>ntq,*5<-u8v.%[$+x!&;:4\\0z7(_?w]#y)="
+"""Braille cells U+2801 to U+283F in North American Braille ASCII order (a cell's letter)."""
+_LETTERS: dict[int, str] = {
+    **{0x1F1E6 + i: chr(65 + i) for i in range(26)},  # regional indicators (flags' letters)
+    **{0x1F170 + i: chr(65 + i) for i in range(26)},  # negative squared letters
+    **{0x1F130 + i: chr(65 + i) for i in range(26)},  # squared letters
+    **{0x1F150 + i: chr(65 + i) for i in range(26)},  # negative circled letters
+    **{0x249C + i: chr(97 + i) for i in range(26)},  # parenthesized small letters
+    **{0x2801 + i: c for i, c in enumerate(_BRAILLE) if c.isalpha()},
+    0x2800: " ", 0x2802: ",", 0x2832: ".", 0x2816: "!", 0x2826: "?",
+}
+"""Symbols that a model reads as the letter they hold (a flag's regional indicators, boxed and
+parenthesized letters, Braille): mapped to the letter before NFKC in the English view."""
 _TAGS = {c: c - 0xE0000 for c in range(0xE0020, 0xE007F)}
 """Unicode tag characters (invisible, one per ASCII character: "ASCII smuggling") read as the
 ASCII they encode."""
@@ -117,6 +131,8 @@ def _normalised(text: str, do_fold: bool) -> View:
             segs.append((n, pos, a, True))
             n += a - pos
         run = text[a:b]
+        if do_fold:
+            run = run.translate(_LETTERS)
         new = unicodedata.normalize("NFKC", run.translate(_DROP).translate(_TAGS))
         if do_fold:
             new = new.translate(_FOLD)
@@ -161,8 +177,12 @@ _HEX_RUN = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){10,}(?![0-9a-fA-F])")
 _HEX_SPACED = re.compile(r"(?<![0-9a-fA-F])(?:(?:0x)?[0-9a-fA-F]{2}[ ,:]){8,}(?:0x)?[0-9a-fA-F]{2}"
                          r"(?![0-9a-fA-F])")
 _SEGMENT = re.compile(r"[^\n:\u2192()\[\]]+")
-_IDENT = re.compile(r"\b[A-Za-z]+(?:_[A-Za-z]+){3,}\b")
+_IDENT = re.compile(r"\b[A-Za-z]+(?:_[A-Za-z0-9]+){3,}\b|\b[A-Za-z]+(?:-[A-Za-z0-9]+){4,}\b")
 _PCT = re.compile(r"\S*%[0-9A-Fa-f]{2}\S*")
+_QP = re.compile(r"(?:=[0-9A-F]{2}|=\r?\n|[!-<>-~ \t]){0,76}(?:=[0-9A-F]{2}){4}"
+                 r"(?:=[0-9A-F]{2}|=\r?\n|[!-<>-~ \t])*")
+"""A quoted-printable run: at least four escaped bytes in a row somewhere in it."""
+_OCTAL = re.compile(r"(?:\\[0-3][0-7]{2}){6,}")
 _UESC = re.compile(r"(?:\\u[0-9a-fA-F]{4}){4,}")
 """JSON's \\u escapes written for every letter ("\\u0041\\u0073..."), not for one character."""
 _BINARY = re.compile(r"(?<![01])(?:[01]{8}[ ,]?){4,}(?![01])")
@@ -273,6 +293,16 @@ def _decoded_in(text: str, _base: int) -> list[tuple[str, str, int, int]]:
             except (binascii.Error, ValueError):
                 continue
             add("hex", _decode_bytes(raw), *m.span())
+    if text.count("=") >= 8:
+        for m in _QP.finditer(text):
+            if len(m.group()) <= _CAP_SEGMENT:
+                raw = quopri.decodestring(m.group().encode("ascii", "replace"))
+                add("quoted-printable", _decode_bytes(raw), *m.span())
+    if "\\" in text:
+        for m in _OCTAL.finditer(text):
+            if len(m.group()) <= _CAP_SEGMENT:
+                raw = bytes(int(o, 8) & 0xFF for o in re.findall(r"[0-7]{3}", m.group()))
+                add("octal", _decode_bytes(raw), *m.span())
     if "\\u" in text:
         for m in _UESC.finditer(text):
             if len(m.group()) <= _CAP_SEGMENT:
@@ -349,6 +379,25 @@ def _plain_english(s: str, ratio: float) -> bool:
     return len(words) >= 5 and hits >= 3 and hits >= ratio * len(words)
 
 
+def _some_english(s: str) -> bool:
+    """Looser than :func:`_plain_english`, for a transform a writer had to choose on purpose
+    (upside-down letters, Atbash, a keyboard shift): five words, two of them very common."""
+    words = [w for w in _WORDS.findall(s.lower()) if len(w) > 1]
+    hits = sum(w in _COMMON for w in words)
+    return len(words) >= 5 and hits >= 2 and hits >= 0.25 * len(words)
+
+
+_TURNED = str.maketrans("ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz'¡¿˙", "abcdefghijklmnopqrstuvwxyz,!?.")
+"""Upside-down text read the right way up (after the line is reversed)."""
+_TURNED_MARKS = frozenset("ɐɔǝɟƃɥᴉɾʞɯɹʇʌʍʎ")
+_ATBASH = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                        "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA")
+_ROWS = ("qwertyuiop", "asdfghjkl;", "zxcvbnm,./")
+_KEY_LEFT = str.maketrans("".join(r[1:] for r in _ROWS), "".join(r[:-1] for r in _ROWS))
+_KEY_RIGHT = str.maketrans("".join(r[:-1] for r in _ROWS), "".join(r[1:] for r in _ROWS))
+"""Each letter typed one key to the right (or left) on a QWERTY keyboard, undone."""
+
+
 def _unscrambled(seg: str) -> tuple[str, str]:
     """A line that is not English but becomes English written backwards, with leetspeak
     digits read as letters, or shifted by a Caesar shift other than 13: ``(how, text)``, or
@@ -359,6 +408,17 @@ def _unscrambled(seg: str) -> tuple[str, str]:
     r = seg[::-1]
     if _plain_english(r, 0.3):
         return "reversed", r
+    if sum(c in _TURNED_MARKS for c in seg) >= 3:
+        r = r.translate(_TURNED)
+        if _some_english(r):
+            return "upside-down", r
+    for how, table in (("atbash", _ATBASH), ("keyboard-shift", _KEY_LEFT),
+                       ("keyboard-shift", _KEY_RIGHT)):
+        if not seg.isascii():
+            break
+        r = seg.lower().translate(table)
+        if _some_english(r):
+            return how, r
     if len(_LEET_WORD.findall(seg)) >= 2:
         r = seg.translate(_LEET)
         if _plain_english(r, 0.3):
@@ -423,7 +483,7 @@ def views(text: str) -> list[View]:
         out.append(View(flat, "fields", (0, len(text))))
     for m in _IDENT.finditer(plain.text):
         oa, ob = plain.span(*m.span())
-        out.append(View(m.group().replace("_", " "), "fields", (oa, ob)))
+        out.append(View(m.group().replace("_", " ").replace("-", " "), "fields", (oa, ob)))
     for how, s, a, b in _decoded(plain.text):
         oa, ob = plain.span(a, b)
         out.append(View(fold(s), f"decoded:{how}", (oa, ob)))
