@@ -264,6 +264,14 @@ def _first_verb(words: Iterable[str]) -> str | None:
             later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
             if c == "read" and later and later[0] in ("destroy", "change"):
                 return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
+            if c == "read" and not _PREDICATE.match(w):
+                # ``gcloud compute instances add-metadata``, ``aws logs create-export-task``:
+                # a read word that names a service or a noun, then the verb that acts
+                after = [verb_class(x) for x in ws[i + 1:] if not re.search(r"[\d.]", x) and
+                         _tokens(x) and _class_of(_tokens(x)[0], False) is not None]
+                for worse in ("destroy", "change", "make"):
+                    if worse in after:
+                        return worse
             return c
     for w in ws:
         c = verb_class(w)
@@ -324,7 +332,7 @@ calicoctl velero kopia restic duplicity rsnapshot certbot acme.sh nginx apachect
 haproxy pm2 supervisorctl crontab at ufw iptables nft firewall-cmd ip nmcli resolvectl
 machinectl virsh vboxmanage vagrant packer
 qm pct lxc incus multipass docker-compose compose cosign crane skopeo oras regctl
-gcrane""".split())
+gcrane cockroach cryptsetup""".split())
 """CLIs whose subcommand says what they do: the verb decides (a known CLI's unknown verb is
 not recognised)."""
 
@@ -412,6 +420,9 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
         rest = [w for w in words[1:] if verb_class(w)]
         if rest:
             return _first_verb(rest)
+        if words[0].lower() == "config" and (len([a for a in argv[1:] if not a.startswith(
+                "-")]) >= 2 or any(a in ("--add", "--replace-all", "--edit", "-e") for a in argv)):
+            return "change"  # git config --global core.hooksPath /x: a setting written
         return "read" if words[0].lower() in ("remote", "config", "worktree", "notes") or \
             len([a for a in argv if not a.startswith("-")]) <= 1 else "make"
     if name == "git" and words and words[0].lower() in ("checkout", "restore", "switch") and \
@@ -433,6 +444,11 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     verb = _first_verb(words)
     if verb == "make" and name in _SYSTEM_CLIS:
         verb = "change"  # ip route add, tc qdisc add, nft add rule: a change to the host
+    if verb == "make" and any(w.lower() in ("write", "writes") for w in words[:3]):
+        verb = "change"  # vault write, defaults write, etcdctl write: a key overwritten
+    if verb == "make" and {t for w in words[:3] for t in _tokens(w)} & _SETTINGS:
+        verb = "change"  # vercel env add, heroku config:set, gh variable set: how a running
+        # thing behaves changes, though something is "added"
     lead = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     if verb is None and not _subcommands(argv[:lead]):
         # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb, when no
@@ -446,6 +462,57 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     return verb
 
 
+_RUNNERS = frozenset("""job jobs command commands execution executions task tasks script scripts
+hook hooks trigger triggers cron cronjob cronjobs schedule schedules invocation invocations
+runbook runbooks automation automations startup metadata userdata policy-job""".split())
+"""What a make verb may make that runs something later or elsewhere (``aws ssm send-command``,
+``kubectl create job``, ``aws iot create-job``, ``add-metadata startup-script``): whether that
+is safe depends on what it runs, which the rules read only when it is written on the line."""
+_PRIVILEGE_WORDS = frozenset("""admin admins administrator administrators superuser superusers
+owner owners root sudo sudoers wheel""".split())
+"""Words that name a privileged role or group (``--clusterrole=cluster-admin``, ``--admin``,
+``-policy=root``, ``AdministratorAccess``)."""
+_TEXT_FLAGS = frozenset("""-m --message --title --body --description --desc --comment --notes
+--note --subject --summary --label --name-prefix""".split())
+"""Flags whose value is words for a person: what they say is not what the command does."""
+
+
+def _make_reaches(name: str, low: str, rest: list[str]) -> str | None:
+    """A command with a constructive verb that still acts beyond what it makes: it makes
+    something that runs (a job, a command sent to machines, a startup script), grants a
+    privileged role, or names a removal in its arguments (``--job-id wipe1``,
+    ``--document file://factory_reset.json``)."""
+    if low in _PACKAGE_CLIS or low in _BUILD_TOOLS or low in ("git", "mkdir", "touch"):
+        return None
+    subs = _subcommands(rest)
+    objects = {t for w in subs for t in _tokens(w)}
+    if objects & _RUNNERS:
+        return f"{name}: makes something that runs ({' '.join(subs)[:60]}): what it runs is " \
+               f"not read"
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+            continue
+        flag = a.split("=", 1)[0]
+        if flag in _TEXT_FLAGS:
+            skip = "=" not in a
+            continue
+        parts = [x for x in re.split(r"[=,:/@\s\[\]\"']+", a) if x]
+        toks = {t for x in parts for t in _tokens(x)}
+        if toks & _PRIVILEGE_WORDS:
+            return f"{name}: grants or makes a privileged role ({a[:60]})"
+        if flag.startswith("-") and "=" not in a:
+            continue
+        if any(_class_of(t, False) == "destroy" for t in toks if len(t) > 2):
+            return f"{name}: an argument names a removal ({a[:60]})"
+    return None
+
+
+_SETTINGS = frozenset("""env envs environment config configs configuration setting settings
+variable variables var vars flag flags parameter parameters param params property properties
+attribute attributes feature features toggle toggles""".split())
+"""Nouns of a setting: adding or creating one changes how something already running behaves."""
 _SYSTEM_CLIS = frozenset("""ip tc nft iptables ip6tables ebtables route nmcli ethtool brctl
 bridge ufw firewall-cmd sysctl modprobe netsh""".split())
 """CLIs that configure the host's network and kernel: adding or linking a route, a rule or a
@@ -989,7 +1056,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if len(remote) >= 2:
             return unrecognised_shell(" ".join(remote[1:]), depth + 1)
         return "an interactive remote shell"
-    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]):
+    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]) or \
+            _subcommands(rest, 1) == ["sql"] and any(a.split("=", 1)[0] in _SQL_FLAGS
+                                                      for a in rest):
         for i, a in enumerate(rest):
             if a in _SQL_FLAGS and i + 1 < len(rest):
                 return unrecognised_sql(rest[i + 1])
@@ -1052,6 +1121,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
+        if sent is not None and sent[0] in ("get", "head") and \
+                _url_verb(sent[1], stem=False) in ("destroy", "change"):
+            return f"{name}: a GET to an endpoint that names an act ({sent[1][:60]})"
         if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
             return f"{name}: a request whose query names an operation that is not a read ({act})"
         for i, a in enumerate(rest):
@@ -1115,6 +1187,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None  # make docs, just bundle: a build target
         if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
             return f"{name}: changes who can reach something ({' '.join(_subcommands(rest))[:60]})"
+        if verb == "make" and (why := _make_reaches(name, low, rest)) is not None:
+            return why
         if verb in ("read", "make"):
             if verb == "make" and (why := _writes_outside(low, rest)) is not None:
                 return why
