@@ -85,7 +85,8 @@ _CLAIM = re.compile(
     r"submitted|triggered|spun\s+up|launched|set\s+up|opened|uploaded|added|provisioned)\b|"
     r"\b(?:created|made|cloned|started|submitted|triggered|launched|spun\s+up|provisioned)\s+"
     r"(?:by|in|earlier\s+in|for|during)\s+this\s+run\b|\bthis\s+run'?s\b|\bfrom\s+this\s+run\b|"
-    r"\bthrowaway\b|\bsee\s+how\s+much\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
+    r"\bthrowaway\b|\bsee\s+how\s+much\b|\b(?:my|our)\s+(?:own\s+)?(?:test|testing|scratch|temporary|"
+    r"temp|local|dev|ci)\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
     re.I)
 """A step description that says its target is the run's own (``the test mailbox this run
 created``, ``the throwaway VM``) or that the command only shows what it would do (``see how

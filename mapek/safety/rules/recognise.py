@@ -247,7 +247,9 @@ _RENDERS_SQL = re.compile(r"^(?:\w+[-_]?sql|sql[-_]?\w+)$", re.I)
 def _first_verb(words: Iterable[str]) -> str | None:
     """The class of the first word that names a verb (``kubectl rollout status`` -> read,
     ``gcloud compute instances delete`` -> destroy)."""
+    words = list(words)
     ws = [w for w in words if w.lower() not in _NEUTRAL]
+    pairs = set(zip(words, words[1:], strict=False))
     for i, w in enumerate(ws):
         if _PREDICATE.match(w) or _RENDERS_SQL.match(w) and \
                 verb_class(re.sub(r"(?i)[-_]?sql[-_]?", "", w)) != "destroy":
@@ -264,6 +266,9 @@ def _first_verb(words: Iterable[str]) -> str | None:
             later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
             if c == "read" and later and later[0] in ("destroy", "change"):
                 return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
+            if c == "make" and later and later[0] in ("destroy", "change") and \
+                    ws[i + 1].lower() not in ("bulk", "batch", "mass") and (w, ws[i + 1]) in pairs:
+                return later[0]  # ``consul snapshot restore``, ``backup delete``
             if c == "read" and not _PREDICATE.match(w):
                 # ``gcloud compute instances add-metadata``, ``aws logs create-export-task``:
                 # a read word that names a service or a noun, then the verb that acts
@@ -468,6 +473,9 @@ runbook runbooks automation automations startup metadata userdata policy-job""".
 """What a make verb may make that runs something later or elsewhere (``aws ssm send-command``,
 ``kubectl create job``, ``aws iot create-job``, ``add-metadata startup-script``): whether that
 is safe depends on what it runs, which the rules read only when it is written on the line."""
+_MONEY = frozenset("""payout payouts payment payments transfer transfers refund refunds charge
+charges disbursement disbursements withdrawal withdrawals wire wires remittance""".split())
+"""What a make verb may make that moves money (``stripe payouts create``)."""
 _PRIVILEGE_WORDS = frozenset("""admin admins administrator administrators superuser superusers
 owner owners root sudo sudoers wheel""".split())
 """Words that name a privileged role or group (``--clusterrole=cluster-admin``, ``--admin``,
@@ -485,7 +493,9 @@ def _make_reaches(name: str, low: str, rest: list[str]) -> str | None:
     if low in _PACKAGE_CLIS or low in _BUILD_TOOLS or low in ("git", "mkdir", "touch"):
         return None
     subs = _subcommands(rest)
-    objects = {t for w in subs for t in _tokens(w)}
+    objects = {t for w in [name, *subs] for t in _tokens(w)}
+    if objects & _MONEY:
+        return f"{name}: moves money ({' '.join(subs)[:60]})"
     if objects & _RUNNERS:
         return f"{name}: makes something that runs ({' '.join(subs)[:60]}): what it runs is " \
                f"not read"
@@ -1110,6 +1120,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
         if (why := _fetch_writes(low, rest)) is not None:
             return why
+        if any(dynamic[k + 1:]) and any("$(" in a or "`" in a for a in rest):
+            return f"{name} sends what a command substitution produces"
         rest = _split_short(low, rest)
         if any(re.search(r"\bmutation\b", a) for a in rest):
             return f"{name}: a GraphQL mutation"
@@ -1140,6 +1152,12 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return None
     if (why := _awk_program(low, rest, depth)) is not None:
         return why
+    if low == "alias" and rest and all("=" in a for a in rest):
+        for a in rest:  # alias ll='kubectl get ns': recognised when what it stands for is
+            why = unrecognised_shell(a.split("=", 1)[1], depth + 1)
+            if why is not None:
+                return f"an alias for what is not recognised: {why}"
+        return None
     if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "jq",
                "awk", "sort", "wc", "diff", "du", "df"):
         return None
@@ -1618,7 +1636,7 @@ _HTTP_READ = frozenset({"get", "head", "options"})
 _ACCESS = frozenset("""permission permissions acl acls policy policies role roles share shares
 sharing access member members collaborator collaborators key keys token tokens secret secrets
 credential credentials webhook webhooks grant grants binding bindings invite invitation public
-visibility firewall ingress""".split())
+visibility firewall ingress group groups""".split())
 """Nouns of access: creating or adding one changes who can reach something (a public link, an
 IAM binding, an API key), which is not a constructive act the rules can vouch for."""
 _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
@@ -1892,6 +1910,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):
             return f"{tool}: the operation {op!r}"
+        if c == "make" and (why := _make_step_reaches(tool, set(_tokens(op)), args)):
+            return why
         if c in ("read", "make"):
             content_seen = True
             continue
@@ -1921,8 +1941,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if finish:
         return None
     c = verb_class(tool, stem=True)
-    if c == "make" and set(words) & _ACCESS:
-        return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if c == "make" and (why := _make_step_reaches(tool, set(words), args)):
+        return why
     if c == "make" and (att := next((str(k) for k, v in args.items() if v not in (None, "", [])
                                      and set(_tokens(str(k))) & _ATTACH_WORDS and
                                      not _all_placed(v)), None)):
@@ -2041,15 +2061,29 @@ def _value_act(args: Mapping[str, Any]) -> str | None:
     return walk(args, "", 0)
 
 
+def _make_step_reaches(tool: str, words: set[str], args: Mapping[str, Any]) -> str | None:
+    """A tool call or operation with a constructive verb that reaches beyond what it makes:
+    access (a key, a member, a group) or money."""
+    if words & _ACCESS:
+        return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if words & _MONEY:
+        return f"{tool}: moves money"
+    return None
+
+
 def _names_privilege(args: Any, depth: int = 0) -> bool:
     """An argument value names a privileged role or group (``groupIds: ["admins"]``,
     ``role: owner``)."""
     if depth > 4:
         return False
     if isinstance(args, str):
-        return _PRIVILEGED.match(args.strip()) is not None
+        v = args.strip()
+        return _PRIVILEGED.match(v) is not None or (
+            len(v) <= 40 and "@" not in v and "/" not in v and
+            len(_tokens(v)) <= 4 and bool(set(_tokens(v)) & _PRIVILEGE_WORDS - {"root"}))
     if isinstance(args, Mapping):
-        return any(_names_privilege(v, depth + 1) for v in list(args.values())[:64])
+        return any(_names_privilege(v, depth + 1) for k, v in list(args.items())[:64]
+                   if str(k).lower() not in _FREE_TEXT_KEYS)
     if isinstance(args, (list, tuple)):
         return any(_names_privilege(v, depth + 1) for v in list(args)[:64])
     return False
