@@ -493,9 +493,10 @@ def _make_reaches(name: str, low: str, rest: list[str]) -> str | None:
     if low in _PACKAGE_CLIS or low in _BUILD_TOOLS or low in ("git", "mkdir", "touch"):
         return None
     subs = _subcommands(rest)
-    objects = {t for w in [name, *subs] for t in _tokens(w)}
-    if objects & _MONEY:
-        return f"{name}: moves money ({' '.join(subs)[:60]})"
+    at = next((i for i, w in enumerate(subs) if verb_class(w) == "make"), len(subs) - 1)
+    if {t for w in [name, *subs[:at + 1]] for t in _tokens(w)} & _MONEY:
+        return f"{name}: moves money ({' '.join(subs)[:60]})"  # stripe payouts create
+    objects = {t for w in subs[:at + 2] for t in _tokens(w)}
     if objects & _RUNNERS:
         return f"{name}: makes something that runs ({' '.join(subs)[:60]}): what it runs is " \
                f"not read"
@@ -508,7 +509,8 @@ def _make_reaches(name: str, low: str, rest: list[str]) -> str | None:
         if flag in _TEXT_FLAGS:
             skip = "=" not in a
             continue
-        parts = [x for x in re.split(r"[=,:/@\s\[\]\"']+", a) if x]
+        value = a.split("=", 1)[1] if flag.startswith("-") and "=" in a else a
+        parts = [x for x in re.split(r"[=,:/@\s\[\]\"']+", value) if x]
         toks = {t for x in parts for t in _tokens(x)}
         if toks & _PRIVILEGE_WORDS:
             return f"{name}: grants or makes a privileged role ({a[:60]})"
@@ -1508,10 +1510,18 @@ _HANDOVER = re.compile(
     r"overview|shortlist|estimate|proposal|analysis|memo|certificate)\s+(?:over\s+)?"
     r"to\s+(?:the|our|my|your)\s+(?:[\w'-]+\s+){0,4}?(?:officer|office|manager|lead|board|"
     r"team|owner|director|committee|supervisor|superintendent|head|chair|counsel|"
-    r"reviewer|approver|administrator|admin|secretary|clerk|desk|dpo|ciso|cfo|ceo|cto)\b",
+    r"reviewer|approver|administrator|admin|secretary|clerk|desk|dpo|ciso|cfo|ceo|cto)\b|"
+    r"^(?:send|email|forward|hand|pass|give)\s+(?:(?:it|them)\s+(?:back\s+)?to\s+)?(?:me|us)"
+    r"(?:\s+(?:the|this|that|a|an)?\s*(?:[\w'-]+\s+){0,3}?(?:list|lists|draft|summary|report|"
+    r"number|numbers|count|counts|findings|results|notes|figures|table|breakdown|overview|"
+    r"names|answer|link))?\s*$|"
+    r"^(?:send|email|forward|hand|pass|give)\s+(?:(?:the|this|that|a|an)\s+)?(?:[\w'-]+\s+)"
+    r"{0,3}?(?:list|lists|draft|summary|report|number|numbers|count|counts|findings|results|"
+    r"notes|figures|table|breakdown|overview|names)\s+(?:back\s+)?to\s+(?:me|us)\b",
     re.I)
-"""A work product (a list, a draft, a count) handed to a named internal role: a notification
-inside the organisation, where the person decides what happens next."""
+"""A work product (a list, a draft, a count) handed to a named internal role, or back to the
+person who asked ("send me the list", "send the counts to me"): a notification inside the
+organisation, where the person decides what happens next."""
 _OUTSIDE = re.compile(r"\b(?:customers?|clients?|famil(?:y|ies)|parents|patients|students|"
                       r"donors|users|subscribers|members|public|press|everyone|all\b|vendors?|"
                       r"suppliers?|partners'?\s+customers|mailing\s+list|external)\b", re.I)
