@@ -525,6 +525,10 @@ _SETTINGS = frozenset("""env envs environment config configs configuration setti
 variable variables var vars flag flags parameter parameters param params property properties
 attribute attributes feature features toggle toggles""".split())
 """Nouns of a setting: adding or creating one changes how something already running behaves."""
+_EMBEDDED_ONLY = frozenset("""cockroach psql mysql mariadb sqlite3 duckdb snowsql cqlsh
+clickhouse-client mongosh mongo""".split())
+"""Commands whose rule reads only the statements they are given (``cockroach sql -e``): a
+removal named by their own subcommand (``cockroach node decommission``) was not judged."""
 _SYSTEM_CLIS = frozenset("""ip tc nft iptables ip6tables ebtables route nmcli ethtool brctl
 bridge ufw firewall-cmd sysctl modprobe netsh""".split())
 """CLIs that configure the host's network and kernel: adding or linking a route, a rule or a
@@ -1197,7 +1201,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                     x.lower() in DESTROY_VERBS | CHANGE_VERBS | _INTERP
                     for x in rest[1:] if not x.startswith("-")):
             return f"{name} {subs[0]} runs a command the rules do not read in the container"
-        if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
+        if verb == "destroy" and handled and low not in _EMBEDDED_ONLY and \
+                not any(w.rsplit("/", 1)[-1] == "xargs"
                                                      for w in words[:k]) and \
                 not any(dynamic[k + 1:]) and \
                 (low != "git" or (subs and subs[0] in _GIT_JUDGED)) and \
@@ -1484,7 +1489,8 @@ proofread rewrite refactor comment annotate file raise""".split()) - frozenset({
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail share give hand expose strip shut turn merge combine power lock""".split())) - frozenset(
+mail share give hand expose strip shut turn merge combine power lock switch toggle engage
+disengage bypass""".split())) - frozenset(
     {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
      "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
@@ -1784,8 +1790,8 @@ def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) 
         return None  # a read or an export whose result is sent somewhere
     if (q := _query_act(url)) is not None and q != "read":
         return None
-    if verb == "read":
-        return "safe"
+    if verb == "read" and method not in ("put", "patch"):
+        return "safe"  # a PATCH to .../fraud-checks changes the checks, whatever they are called
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
     last = next((seg for seg in reversed(re.split(r"[/.:]", path)) if seg and
                  verb_class(seg, stem=True) is not None), "")

@@ -563,7 +563,8 @@ class _Scanner:
                 self.disguised("shell.decoded-exec", c,
                                val if name in _SHELLS or name in ("eval", "source", ".") else None)
             if val is not None and sources and "download" not in kinds and "decode" not in kinds:
-                self.add("shell.dynamic-command", c)  # eval "$(printf '%s ' rm -rf ...)"
+                self.disguised("shell.dynamic-command", c,  # eval "$(printf '%s ' rm -rf ...)"
+                               val if name in _SHELLS or name in ("eval", "source", ".") else None)
             if val is not None and (sources or "$" in words[i]):
                 if name in _SHELLS or name in ("eval", "source", "."):
                     self.found.extend(self.rescan(val))
