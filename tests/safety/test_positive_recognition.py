@@ -222,7 +222,8 @@ def test_money_is_named_before_the_make_verb_not_by_a_name_after_it() -> None:
 # -- round 3 on batch 9 (development data): general forms of its sure misses ------------------
 
 def test_a_removal_named_by_a_sql_client_subcommand_is_recognised() -> None:
-    v = sh("cockroach node decommission 4 5 --host=crdb-main-1:26257", {"environment": "production"})
+    v = sh("cockroach node decommission 4 5 --host=crdb-main-1:26257",
+           {"environment": "production"})
     assert v.verdict == "deny" and not v.uncertain, v.reasons
 
 
@@ -238,7 +239,8 @@ def test_a_patch_to_an_endpoint_named_like_a_read_is_not_safe(method: str) -> No
                                   "/var/spool/cron/crontabs/postgres"])
 def test_a_cron_table_is_read_for_the_commands_it_runs(path: str) -> None:
     user = "postgres " if path.startswith("/etc/") else ""
-    bad = f"10 3 * * * {user}psql -d app -c \"DELETE FROM events WHERE ts < now() - interval '1 day'\"\n"
+    bad = (f"10 3 * * * {user}psql -d app -c "
+           "\"DELETE FROM events WHERE ts < now() - interval '1 day'\"\n")
     good = f"SHELL=/bin/sh\n10 3 * * * {user}df -h\n"
     v = screen_plan({"steps": [{"tool": "write_file", "args": {"path": path, "content": bad}}]})
     assert not sure_allow(v), (path, v.reasons)
@@ -256,6 +258,7 @@ def test_prose_that_switches_a_machine_over_is_not_recognised() -> None:
 def test_a_percent_encoded_path_names_the_run_own_resource() -> None:
     v = screen_plan({"steps": [{"tool": "http_request", "args": {
         "method": "DELETE", "url": "https://git.example.com/api/v4/projects/sandbox%2Fscratch-71"}}]},
-        {"environment": "production", "resources": {"sandbox/scratch-71": {"created_by": "this-run"}}})
+        {"environment": "production",
+         "resources": {"sandbox/scratch-71": {"created_by": "this-run"}}})
     assert v.verdict == "allow", v.reasons
 
