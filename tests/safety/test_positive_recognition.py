@@ -262,3 +262,35 @@ def test_a_percent_encoded_path_names_the_run_own_resource() -> None:
          "resources": {"sandbox/scratch-71": {"created_by": "this-run"}}})
     assert v.verdict == "allow", v.reasons
 
+
+
+# -- more reads recognised generally (the held share) ------------------------------------------
+
+@pytest.mark.parametrize("cmd", [
+    "spctl --status",
+    "tarsnap --list-archives",
+    "bcdedit /enum {current}",
+    "crictl images",
+    "balena devices",
+])
+def test_a_read_named_by_a_long_flag_or_a_plural_noun_is_recognised(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), cmd
+
+
+@pytest.mark.parametrize("cmd", [
+    "wibble --status --reset",
+    "frob --list-users --delete",
+    "wibble --purge-all",
+    "crictl rmi --prune",
+])
+def test_a_read_flag_beside_an_act_is_not_recognised(cmd: str) -> None:
+    assert not sure_allow(sh(cmd)), cmd
+
+
+def test_a_purge_of_one_cached_key_is_held_and_a_purge_of_all_is_sure() -> None:
+    one = sh("curl -s -X POST -H 'Fastly-Key: k' https://api.fastly.com/service/s1/purge/page-77",
+             {"environment": "production"})
+    assert one.verdict != "allow" and one.uncertain, one.reasons
+    every = sh("curl -s -X POST -H 'Fastly-Key: k' https://api.fastly.com/service/s1/purge_all",
+               {"environment": "production"})
+    assert every.verdict == "deny" and not every.uncertain, every.reasons

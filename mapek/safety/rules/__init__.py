@@ -240,7 +240,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             # unpublish): a removal the rules recognise; the judge weighs only what they cannot
             targets = step_targets(tool, args)
             found.append(Finding("cli.generic-delete", why, targets, certain=not claim and not (
-                any(_SOFT_TARGET.search(t) for t in targets))))
+                any(_SOFT_TARGET.search(t) for t in targets)) and not _ONE_CACHED.search(
+                    " ".join(_strings(args))[:4000])))
         elif why is not None:
             found.append(Finding("unknown.action", why, step_targets(tool, args),
                                  certain=False))
@@ -253,6 +254,11 @@ _BUILD_SCOPED = re.compile(
 """A target under a fixed prefix and then the CI run's own id (``gs://ci-artifacts/
 ${BITBUCKET_BUILD_NUMBER}/**``, ``s3://cache/$CI_PIPELINE_ID``): the build's own output if the
 variable is set, the whole prefix if it is not; the judge or a person weighs it (held)."""
+_ONE_CACHED = re.compile(
+    r"\bsoft[-_ ]?purge\b|/purge/(?!all\b|everything\b|\*)[\w.%-]+/?(?:[\s'\"]|$)", re.I)
+"""A purge of one cached key or a soft purge (``.../purge/product-1234``, ``Fastly-Soft-Purge:
+1``): the cache refills from the origin; whether even that matters is the situation's call, so
+the removal is held for the judge, not recognised as sure."""
 _SOFT_TARGET = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|"
                           r"sandbox|dummy|fixture|demo)(?:$|[^a-z])", re.I)
 

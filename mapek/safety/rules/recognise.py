@@ -464,6 +464,11 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
                 c in ("destroy", "change", "make") for c in classes) and not any(
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
             return "read"  # firewall-cmd --list-all, kafka-topics --describe
+    if verb is None and (subs := _subcommands(argv)) and len(subs) <= 2 and \
+            re.fullmatch(r"[a-z]{3,}s", subs[-1]) and not subs[-1].endswith("ss") and \
+            len([a for a in argv if not a.startswith("-")]) == len(subs) and \
+            not any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
+        return "read"  # crictl images, balena devices: a plural noun alone names its listing
     return verb
 
 
@@ -1271,7 +1276,28 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return None  # postcat, ldapsearch: the name says it reads
     if said == "destroy":
         return f"{name}: {DESTROY_VERB} (by its name)"
+    if rest and _flag_verb(rest) == "read":
+        return None  # spctl --status, tarsnap --list-archives, bcdedit /enum: a flag that reads
     return f"{name}: an unknown command"
+
+
+def _flag_verb(rest: list[str]) -> str | None:
+    """``read`` when a command given no subcommand names a read by its long flags (``--status``,
+    ``--list-archives``, Windows ``/enum``) and no flag or word names anything else; None
+    otherwise. Short flags say nothing the rules can read (``-d`` deletes in one tool and
+    debugs in another), and any positional word that is a verb decides against."""
+    flags = [a.lstrip("-/").split("=", 1)[0].split(":", 1)[0].lower() for a in rest
+             if a.startswith("--") or re.fullmatch(r"/[A-Za-z][\w-]+(?::\S*)?", a)]
+    if not flags:
+        return None
+    if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest if a.startswith("-")):
+        return None
+    classes = [verb_class(f) for f in flags]
+    words = [verb_class(a) for a in rest if not a.startswith(("-", "/")) and
+             re.fullmatch(r"[A-Za-z][\w-]*", a)]
+    if "read" in classes and not any(c in ("destroy", "change", "make") for c in classes + words):
+        return "read"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
