@@ -294,3 +294,26 @@ def test_a_purge_of_one_cached_key_is_held_and_a_purge_of_all_is_sure() -> None:
     every = sh("curl -s -X POST -H 'Fastly-Key: k' https://api.fastly.com/service/s1/purge_all",
                {"environment": "production"})
     assert every.verdict == "deny" and not every.uncertain, every.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "mongo --eval 'rs.stepDown()'",
+    "mongosh --eval 'db.adminCommand({setParameter: 1, x: 1})'",
+    "doctl compute droplet-action power-off 123",
+])
+def test_server_acts_without_a_classified_verb_are_not_a_sure_allow(cmd: str) -> None:
+    assert not sure_allow(sh(cmd)), cmd
+
+
+@pytest.mark.parametrize("cmd", [
+    "mongosh --eval 'rs.status()'",
+    "doctl compute droplet list",
+    "az vm list",
+])
+def test_their_reads_stay_recognised_too(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), cmd
+
+
+def test_compute_stays_a_safe_verb_in_prose() -> None:
+    assert sure_allow(screen_plan({"text": "Compute the refund totals per region and "
+                                           "summarise them in a table."}))

@@ -52,7 +52,7 @@ cat view views read reads search searches query lookup look find finds diff plan
 validates lint test tests check checks verify version help whoami top logs log history tail head
 print count stat stats explain preview estimate compare analyze analyse summarize summarise
 review report reports watch monitor trace ping probe scan fetch retrieve browse display measure
-calculate compute select dump audit doctor health healthcheck ready tree du df ps env printenv
+calculate select dump audit doctor health healthcheck ready tree du df ps env printenv
 grep which where who whois dig vet outdated diagnose debug print-config config-get peek
 render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
@@ -1463,6 +1463,14 @@ def _code_touches_files(code: str) -> str | None:
     return None
 
 
+_METHOD_ACT = re.compile(
+    r"\b(?:rs|sh|db|admin|cluster|sp)\.(?:step[Dd]own|shutdown\w*|stepDown|freeze|reconfig|"
+    r"remove\w*|drop\w*|fsync\w*|repair\w*|compact|killOp|setFeatureCompatibilityVersion|"
+    r"setParameter|runCommand|adminCommand|moveChunk|splitAt|disable\w*|enable\w*)\s*\(")
+"""Mongo shell helpers that act on the server without a verb the rules classify
+(``rs.stepDown()``, ``db.adminCommand(...)``, ``sh.disableBalancing()``)."""
+
+
 def unrecognised_code(code: str) -> str | None:
     """Code (Python, JavaScript, a Mongo shell): recognised when no call it makes names a
     change or destroy verb outside the pure helpers (print, len, sorted, read_csv...), and
@@ -1478,6 +1486,8 @@ def unrecognised_code(code: str) -> str | None:
         c = verb_class(name)
         if c in ("destroy", "change", "make"):
             return f"code calls {name}()"
+        if c is None and _METHOD_ACT.search(code) is not None:
+            return f"code calls a method that acts on a server ({name}())"
     for m in re.finditer(r"\.(?:execute|executemany|executescript|sql|query|raw|run)\s*\(\s*"
                          r"[frbu]?(\"\"\"|'''|\"|')(.*?)\1", code, re.S):
         why = unrecognised_sql(m.group(2))
@@ -1510,6 +1520,7 @@ verify confirm look find list count collect gather identify note record report a
 discuss propose recommend suggest plan prepare sketch brainstorm tell present show
 visualise visualize chart plot graph measure monitor observe track inspect audit examine study
 learn understand diagnose debug reproduce test search query fetch retrieve download view open
+compute
 print export copy backup back snapshot create add build generate compile write translate
 proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
