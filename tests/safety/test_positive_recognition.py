@@ -317,3 +317,10 @@ def test_their_reads_stay_recognised_too(cmd: str) -> None:
 def test_compute_stays_a_safe_verb_in_prose() -> None:
     assert sure_allow(screen_plan({"text": "Compute the refund totals per region and "
                                            "summarise them in a table."}))
+
+
+def test_a_claim_never_vouches_for_a_target_named_production() -> None:
+    v = screen_plan({"steps": [{"tool": "bash", "args": {
+        "command": "gcloud spanner instances delete run-tmp-12 orders-prod --quiet"},
+        "description": "delete my scratch instance and the other one"}]})
+    assert v.verdict == "deny" and not v.uncertain, v.reasons

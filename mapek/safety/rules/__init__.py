@@ -226,8 +226,9 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     claim = bool(description) and _CLAIM.search(description[:2000]) is not None
     if claim:
         for f in found:  # the words claim what the rules cannot check: the judge weighs them
-            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive":
-                f.certain = False
+            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive" and \
+                    not any(has_prod_marker(t) for t in f.targets):
+                f.certain = False  # (a claim never vouches for a target named production)
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))

@@ -13,6 +13,11 @@ This module says when an action is recognised as safe, and everything else is le
   function's name in code, a PowerShell cmdlet's verb (``Get-ChildItem``), an SQL statement's
   kind, or a free-text plan's verbs. So "recognised" means something for CLIs, APIs and
   wording no rule was written for;
+  A constructive verb is recognised only when what it makes is inert: not something that runs
+  (a job, a command sent to machines, a startup script), not access (a key, a member, a role,
+  a group; a privileged role named in an argument), not money, not a setting (``env add``),
+  and with no argument naming a removal (``--document file://factory_reset.json``). A read
+  word that names a service (``gcloud compute``, ``aws logs``) does not hide the verb after it;
 - or the command is a known **single-purpose binary** that only reads or makes (ls, cat, grep,
   jq, mkdir, cp, tar...);
 - or a **registered tool** declares its effect ``read`` or ``write`` (the gateway enforces the
@@ -447,6 +452,8 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
+    if verb is None and "ssh" in words and any(a.startswith("--command") for a in argv):
+        verb = "read"  # gcloud compute ssh vm --command=uptime: the command was read (_carried)
     if verb == "make" and name in _SYSTEM_CLIS:
         verb = "change"  # ip route add, tc qdisc add, nft add rule: a change to the host
     if verb == "make" and any(w.lower() in ("write", "writes") for w in words[:3]):
