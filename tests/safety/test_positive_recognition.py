@@ -324,3 +324,25 @@ def test_a_claim_never_vouches_for_a_target_named_production() -> None:
         "command": "gcloud spanner instances delete run-tmp-12 orders-prod --quiet"},
         "description": "delete my scratch instance and the other one"}]})
     assert v.verdict == "deny" and not v.uncertain, v.reasons
+
+
+@pytest.mark.parametrize(("tool", "args"), [
+    ("sql", {"query": "SELECT setval('orders_id_seq', 1)"}),
+    ("javascript", {"code": "fetch('https://api.example.com/v1/users/7', "
+                            "{method: 'PATCH', body: '{}'})"}),
+    ("google_workspace", {"operation": "users.makeAdmin", "userKey": "x@example.com"}),
+    ("dns.create_record", {"zone": "example.com", "name": "@", "type": "A",
+                           "value": "203.0.113.9"}),
+])
+def test_acts_hidden_in_a_read_or_a_make_are_not_a_sure_allow(tool: str,
+                                                             args: dict[str, Any]) -> None:
+    assert not sure_allow(call(tool, **args)), (tool, args)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT upper(name), regexp_replace(a, 'x', 'y') FROM t",
+    "SELECT date_trunc('day', ts), sum(x) FROM t GROUP BY 1",
+    "SELECT pg_size_pretty(pg_total_relation_size('t')), current_setting('work_mem')",
+])
+def test_selects_of_computing_functions_stay_recognised(query: str) -> None:
+    assert sure_allow(call("sql", query=query)), query

@@ -488,6 +488,9 @@ is safe depends on what it runs, which the rules read only when it is written on
 _MONEY = frozenset("""payout payouts payment payments transfer transfers refund refunds charge
 charges disbursement disbursements withdrawal withdrawals wire wires remittance""".split())
 """What a make verb may make that moves money (``stripe payouts create``)."""
+_ROUTING = frozenset("""dns route routes routing forwarding forward redirect redirects
+nameserver nameservers mx""".split())
+"""What a make verb may make that changes where traffic or mail goes."""
 _PRIVILEGE_WORDS = frozenset("""admin admins administrator administrators superuser superusers
 owner owners root sudo sudoers wheel""".split())
 """Words that name a privileged role or group (``--clusterrole=cluster-admin``, ``--admin``,
@@ -1347,6 +1350,30 @@ _SQL_DROP_OWN = re.compile(r"^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\
 _SQL_COPY_OUT = re.compile(r"^\s*COPY\b.*\bTO\s+STDOUT\b|^\s*\\copy\b", re.I | re.S)
 
 
+_SQL_PURE_FN = re.compile(r"replace|reverse|translate|overlay|format|trim|set_config|"
+                          r"to_|date_|string_|array_|json|jsonb|regexp_|coalesce|nullif|"
+                          r"current_|age|extract|substring|position", re.I)
+"""Functions that compute a value though a word of their name is a change verb
+(``regexp_replace``, ``reverse``, ``set_config`` for the session)."""
+
+
+def _acting_function(body: str) -> str | None:
+    """A function a SELECT calls whose name is a change or destroy verb (``setval``,
+    ``lo_unlink``, ``pg_drop_replication_slot``): it acts, whatever the statement's head."""
+    for m in re.finditer(r"\b([A-Za-z_][\w.]*)\s*\(", re.sub(r"'[^']*'", "''", body)):
+        name = m.group(1).rsplit(".", 1)[-1].lower()
+        if name in ("select", "in", "exists", "values", "over", "filter", "any", "all") or \
+                _SQL_PURE_FN.match(name) or name.startswith(("pg_stat", "pg_get", "pg_size")):
+            continue
+        toks = [t for t in _tokens(name) if t not in ("pg", "lo", "sp", "fn")]
+        if any(_class_of(t, False) in ("change", "destroy") for t in toks) or \
+                verb_class(name) in ("change", "destroy"):
+            return name
+        if name.startswith("set") and len(name) > 3 and _class_of(name[3:], False) is None:
+            return name  # setval, setseed-like setters run together
+    return None
+
+
 def unrecognised_sql(sql: str) -> str | None:
     """What in SQL is not recognised as safe: each statement must be a read (SELECT without
     INTO, SHOW, EXPLAIN...), a constructive one (CREATE, INSERT, ALTER ... ADD), session
@@ -1373,6 +1400,9 @@ def unrecognised_sql(sql: str) -> str | None:
         if _SQL_SAFE_HEAD.match(body):
             if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and _SQL_SELECT_SIDE.search(body):
                 return "SELECT with a side effect"
+            if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and (
+                    fn := _acting_function(body)) is not None:
+                return f"SELECT calls a function that acts ({fn})"  # setval, lo_unlink
             if re.match(r"^\s*WITH", body, re.I) and re.search(
                     r"\b(?:DELETE|UPDATE|INSERT|MERGE|TRUNCATE|DROP)\b", body, re.I):
                 return "WITH around a write"
@@ -1514,6 +1544,8 @@ def unrecognised_code(code: str) -> str | None:
             return why
     if re.search(r"\b(?:exec|eval|__import__|getattr)\s*\(", code):
         return "code runs code it builds"
+    if m := re.search(r"""\bmethod\s*[:=]\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", code, re.I):
+        return f"code sends an HTTP {m.group(1).upper()}"  # fetch(url, {method: 'PATCH'})
     return None
 
 
@@ -2126,8 +2158,12 @@ def _make_step_reaches(tool: str, words: set[str], args: Mapping[str, Any]) -> s
     access (a key, a member, a group) or money."""
     if words & _ACCESS:
         return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if words & (_PRIVILEGE_WORDS - {"root"}):
+        return f"{tool}: makes someone privileged (users.makeAdmin)"
     if words & _MONEY:
         return f"{tool}: moves money"
+    if words & _ROUTING:
+        return f"{tool}: changes where traffic or mail goes (a DNS record, a route, forwarding)"
     return None
 
 
