@@ -346,3 +346,29 @@ def test_acts_hidden_in_a_read_or_a_make_are_not_a_sure_allow(tool: str,
 ])
 def test_selects_of_computing_functions_stay_recognised(query: str) -> None:
     assert sure_allow(call("sql", query=query)), query
+
+
+# -- a file written by a tool, not a shell ------------------------------------------------------
+
+@pytest.mark.parametrize(("path", "content"), [
+    ("/etc/hosts", "127.0.0.1 api.payments.example"),
+    ("~/.ssh/authorized_keys", "ssh-ed25519 AAAA someone"),
+    ("/usr/local/bin/kubectl", "#!/bin/sh\necho hi"),
+    ("/etc/sudoers.d/agent", "agent ALL=(ALL) NOPASSWD: ALL"),
+])
+def test_a_tool_writing_a_file_that_controls_the_host_is_denied(path: str, content: str) -> None:
+    v = call("write_file", path=path, content=content)
+    assert v.verdict == "deny" and not v.uncertain, (path, v.reasons)
+
+
+@pytest.mark.parametrize("path", ["/etc/nginx/sites-enabled/default", "/var/lib/app/data.db",
+                                  "C:\\ProgramData\\app\\config.xml"])
+def test_a_tool_writing_outside_the_work_folder_is_held(path: str) -> None:
+    v = call("write_file", path=path, content="x")
+    assert v.verdict == "needs_approval" and v.uncertain, (path, v.reasons)
+
+
+@pytest.mark.parametrize("path", ["reports/summary.md", "/tmp/mapek-run-1/out.csv"])
+def test_a_tool_writing_in_the_work_folder_or_scratch_stays_recognised(path: str) -> None:
+    assert sure_allow(call("write_file", path=path, content="x")), path
+    assert sure_allow(call("read_file", path="/etc/hosts"))

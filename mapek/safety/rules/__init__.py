@@ -50,6 +50,7 @@ from mapek.safety.rules.recognise import (
     step_targets,
     unrecognised_step,
     unrecognised_text,
+    writes_file,
 )
 from mapek.safety.rules.runfiles import runnable_commands
 from mapek.safety.rules.saas import scan_tool_call, tool_words
@@ -229,6 +230,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             if f.certain and (f.blast or RULES[f.rule].blast) == "destructive" and \
                     not any(has_prod_marker(t) for t in f.targets):
                 f.certain = False  # (a claim never vouches for a target named production)
+    if path is not None and writes_file(tool, args):
+        found.extend(_file_write(tool, path))
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
@@ -247,6 +250,26 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             found.append(Finding("unknown.action", why, step_targets(tool, args),
                                  certain=False))
     return found, " ".join(scope)
+
+
+def _file_write(tool: str, path: str) -> list[Finding]:
+    """A file written by a tool (not a shell): into a file that controls the host (sudoers,
+    authorized_keys, /etc/hosts, a binary) it is what ``tee`` or ``cp`` there would be, a
+    sure finding. A unit, a cron table or another system file is left to the recogniser (its
+    commands are read; the write, outside the work folder, is held)."""
+    from mapek.safety.rules.shellparse import _CONTROL_PATH, _SCHEDULE_PATH, _SYSTEM_PATH
+
+    p = path.strip().strip("'\"")
+    if p.startswith("~/"):
+        p = "$HOME/" + p[2:] if "authorized_keys" not in p else p
+    ev = f"{tool} writes {p}"[:160]
+    if _SCHEDULE_PATH.match(p) or (_SYSTEM_PATH.match(p) and not _CONTROL_PATH.match(p)):
+        # a unit, a cron table, a server's configuration: what it holds is read as commands
+        # (runfiles), and the write is not recognised (outside the work folder): held
+        return []
+    if _CONTROL_PATH.match(p):
+        return [Finding("shell.system-write", ev, (p,))]
+    return []
 
 
 _BUILD_SCOPED = re.compile(

@@ -48,8 +48,8 @@ MAX_CHARS = 65_536
 was not read cannot be vouched for."""
 
 __all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
-           "unrecognised_shell", "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS",
-           "CHANGE_VERBS", "DESTROY_VERBS"]
+           "unrecognised_shell", "step_targets", "verb_class", "writes_file", "READ_VERBS",
+           "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls enum enumerate describe describes show shows status
 info inspect
@@ -1955,6 +1955,10 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                     return why
     if (why := _runnable_content(args)) is not None:
         return f"{tool}: {why}"
+    wpath = next((v for k in ("path", "file", "filename", "file_path") if isinstance(
+        v := args.get(k), str) and v.strip()), None)
+    if wpath is not None and writes_file(tool, args) and not _placed(wpath):
+        return f"{tool}: writes a file outside the work folder and scratch ({wpath[:60]})"
     prose = [str(v) for k, v in args.items() if str(k).lower() in _PROSE_KEYS and
              isinstance(v, str) and v.strip()]
     if prose and not content_seen and (wset & _PROSE_TOOLS or not tool) and \
@@ -2053,6 +2057,21 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if not tool:
         return "a step with no tool"
     return f"{tool}: not a tool or verb the rules recognise"
+
+
+_WRITE_CONTENT = frozenset("""content contents body text data file_content new_content source
+new_string new_str replacement patch diff lines append""".split())
+
+
+def writes_file(tool: str, args: Mapping[str, Any]) -> bool:
+    """A tool call that writes a file: content handed over with a path, or a tool named for a
+    write, save, edit or upload (``write_file``, ``fs.save``, ``str_replace``)."""
+    if any(str(k).lower() in _WRITE_CONTENT for k in args):
+        return True
+    toks = set(_tokens(tool))
+    return bool(toks & {"write", "save", "edit", "append", "overwrite", "upload", "put",
+                        "replace", "patch", "create", "touch"}) and bool(toks & {
+        "file", "files", "fs", "disk", "path"}) or tool.lower() in ("write", "save", "edit")
 
 
 _SPEC_KEYS = frozenset("""manifest manifests spec definition yaml template job_spec pod_spec
