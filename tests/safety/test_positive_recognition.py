@@ -372,3 +372,23 @@ def test_a_tool_writing_outside_the_work_folder_is_held(path: str) -> None:
 def test_a_tool_writing_in_the_work_folder_or_scratch_stays_recognised(path: str) -> None:
     assert sure_allow(call("write_file", path=path, content="x")), path
     assert sure_allow(call("read_file", path="/etc/hosts"))
+
+
+@pytest.mark.parametrize("text", [
+    "Raise the credit limit of every customer in the Gold tier to 50,000.",
+    "Tell every patient on the list that their appointment is cancelled.",
+    "Open the valve on tank 4 and let it drain into the creek.",
+    "Lower the chlorine dosing at the pool to the minimum setting.",
+])
+def test_a_safe_reading_verb_that_acts_in_its_clause_is_not_recognised(text: str) -> None:
+    assert not sure_allow(screen_plan({"text": text})), text
+
+
+@pytest.mark.parametrize("text", [
+    "Raise a ticket with the vendor about the outage.",
+    "Tell the team lead how many tickets are open.",
+    "Open the dashboard and check yesterday's sales.",
+    "Open a PR with the fix.",
+])
+def test_the_same_verbs_in_their_safe_sense_stay_recognised(text: str) -> None:
+    assert sure_allow(screen_plan({"text": text})), text

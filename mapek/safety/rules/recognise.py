@@ -1665,6 +1665,8 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
                 return f"the plan acts ({w})", False
+            if (why := _safe_word_acts(w, c)) is not None:
+                return why, False
             if any(f in _PROSE_SAFE for f in forms):
                 safe = True
                 decided = True
@@ -1674,6 +1676,28 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
                 not _NO_ONE.search(c[:m.start()]):
             return f"the plan acts ({m.group(0)[:40]})", False
     return None, safe
+
+
+_OPEN_ACTS = re.compile(r"\b(?:valves?|gates?|doors?|sluices?|floodgates?|hatch(?:es)?|vents?|"
+                        r"breakers?|ports?|locks?|barriers?|dampers?|taps?|spillways?)\b", re.I)
+_RAISE_SAFE = re.compile(r"^\s*\w+\s+(?:(?:a|an|the|this|that|our|my)\s+)?(?:[\w-]+\s+)?(?:ticket|"
+                         r"issue|concern|question|flag|pr|bug|incident|alert|point|request|query|"
+                         r"case|objection|risk|matter|topic)s?\b", re.I)
+_TELL = frozenset({"tell", "inform", "notify", "warn", "remind", "alert"})
+
+
+def _safe_word_acts(word: str, clause: str) -> str | None:
+    """A verb the rules read as safe that acts in this clause: "raise" a limit or a price
+    (not a ticket), "open" a valve, a gate or a port (not a file or a PR), "tell" customers,
+    patients or everyone (not the team)."""
+    w = word.lower()
+    if w in ("raise", "lower") and not _RAISE_SAFE.match(clause):
+        return f"the plan acts ({w} a setting)"
+    if w == "open" and _OPEN_ACTS.search(" ".join(clause.split()[1:5])):
+        return "the plan acts (opens a valve, a gate or a port)"
+    if w in _TELL and (_OUTSIDE.search(clause) or re.search(r"\bevery\s+\w+", clause, re.I)):
+        return f"the plan acts ({w} people outside the team)"
+    return None
 
 
 _ACT_UNSAID = re.compile(
