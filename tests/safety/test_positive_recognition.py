@@ -392,3 +392,8 @@ def test_a_safe_reading_verb_that_acts_in_its_clause_is_not_recognised(text: str
 ])
 def test_the_same_verbs_in_their_safe_sense_stay_recognised(text: str) -> None:
     assert sure_allow(screen_plan({"text": text})), text
+
+
+def test_a_write_tool_without_a_file_is_not_recognised() -> None:
+    assert not sure_allow(call("modbus_write", register=40001, value=0))
+    assert sure_allow(call("write_file", path="notes/today.md", content="done"))

@@ -2063,6 +2063,9 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     c = verb_class(tool, stem=True)
     if c == "make" and (why := _make_step_reaches(tool, set(words), args)):
         return why
+    if c == "make" and set(words) & {"write", "writes", "set"} and not any(
+            str(k).lower() in ("path", "file", "filename", "file_path") for k in args):
+        return f"{tool}: writes into something that is not a file (a register, a key, a device)"
     if c == "make" and (att := next((str(k) for k, v in args.items() if v not in (None, "", [])
                                      and set(_tokens(str(k))) & _ATTACH_WORDS and
                                      not _all_placed(v)), None)):
