@@ -1544,8 +1544,9 @@ def unrecognised_code(code: str) -> str | None:
             return why
     if re.search(r"\b(?:exec|eval|__import__|getattr)\s*\(", code):
         return "code runs code it builds"
-    if m := re.search(r"""\bmethod\s*[:=]\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", code, re.I):
-        return f"code sends an HTTP {m.group(1).upper()}"  # fetch(url, {method: 'PATCH'})
+    sent = re.search(r"""\bmethod\s*[:=]\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", code, re.I)
+    if sent is not None:
+        return f"code sends an HTTP {sent.group(1).upper()}"  # fetch(url, {method: 'PATCH'})
     return None
 
 
