@@ -28,6 +28,9 @@ Data:
   * tests/data/screening_blind8.jsonl: ``batch: blind-8``, 182 plans (91/91, 21 categories),
     written blind and scored once on 2026-12-04 (the headline in RESULTS.screening.md);
     development data after that.
+  * tests/data/screening_blind9.jsonl: ``batch: blind-9``, 190 plans (96/94, 24 categories),
+    written blind and scored once on 2026-12-04 (the headline in RESULTS.screening.md);
+    development data after that.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -71,6 +74,7 @@ OURS_PF5 = REPO / "tests" / "data" / "screening_blind5.jsonl"
 OURS_B6 = REPO / "tests" / "data" / "screening_blind6.jsonl"
 OURS_B7 = REPO / "tests" / "data" / "screening_blind7.jsonl"
 OURS_B8 = REPO / "tests" / "data" / "screening_blind8.jsonl"
+OURS_B9 = REPO / "tests" / "data" / "screening_blind9.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -243,6 +247,7 @@ def main() -> None:
         ("ours: blind batch 6 (development data since its blind score)", load_ours(OURS_B6)),
         ("ours: blind batch 7 (development data since its blind score)", load_ours(OURS_B7)),
         ("ours: blind batch 8 (development data since its blind score)", load_ours(OURS_B8)),
+        ("ours: blind batch 9 (development data since its blind score)", load_ours(OURS_B9)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "

@@ -357,6 +357,15 @@ def _context(ctx: ScreenContext | Mapping[str, Any] | None) -> ScreenContext:
 # The screener
 # --------------------------------------------------------------------------------------------
 
+_LOCAL_ENVS = frozenset("""test testing dev development local""".split())
+"""Environments that name a local or test set-up: a destructive act there is usually the
+point (reset the test database), but only the situation says so: not a sure verdict."""
+_LOCAL_SCOPE = re.compile(
+    r"(?:^|[\s=:/@])(?:localhost|127\.0\.0\.1)\b|--env(?:ironment)?[= ](?:test|testing|local|"
+    r"dev)\b|\b(?:RAILS|NODE|APP|MIX|FLASK|DJANGO)_ENV=(?:test|testing|dev|development)\b|"
+    r"\b--local\b", re.I)
+"""A command scoped to this machine or a test environment by its own words."""
+
 _KIND_PREFIX = re.compile(r"^[a-z][\w.-]+:(?!//)")
 
 
@@ -400,7 +409,10 @@ def _address(target: str) -> str:
     """A URL without its query and fragment (``.../project/AGT-1?enableUndo=true`` names
     ``.../project/AGT-1``): the options of a request are not part of what it names."""
     if re.match(r"^\s*[a-z][a-z0-9+.-]*://", target, re.I):
-        return re.split(r"[?#]", target, maxsplit=1)[0]
+        from urllib.parse import unquote
+
+        # .../projects/agent-sandbox%2Fscratch-9931 names agent-sandbox/scratch-9931
+        return unquote(re.split(r"[?#]", target, maxsplit=1)[0])
     return target
 
 
@@ -536,6 +548,11 @@ class Screener:
         if owner == "partial":
             return "needs_approval", "destructive; it names something this run made, but not " \
                                      "only that: the judge or a person decides", True
+        if blast == "destructive" and (ctx.environment in _LOCAL_ENVS or
+                                       _LOCAL_SCOPE.search(scope)):
+            return "needs_approval", "destructive, on what is said to be a local or test " \
+                                     "target: only the situation decides; the judge or a " \
+                                     "person does", True
         return "needs_approval", "destructive; the context does not show the target is the " \
                                  "run's own", False
 
@@ -611,7 +628,12 @@ class Screener:
         if uncertain and self.judge is not None:
             self.stats.judge_calls += 1
             opinion = self.judge(rendered, ctx, v)
-            if opinion is not None and opinion.confidence < self.min_confidence:
+            opaque = any(RULES[r.rule].blast == "opaque" for r in holding)
+            if opinion is not None and (opinion.confidence < self.min_confidence or
+                                        opinion.verdict == "allow" and opaque):
+                # a disguise (a built name, a decoded payload) is never allowed unattended,
+                # even when the rules could read what it stands for: the judge may only
+                # keep it held or refuse it
                 v = v.model_copy(update={"judge_rationale": opinion.rationale,
                                          "judge_confidence": opinion.confidence})
             elif opinion is not None:

@@ -50,6 +50,7 @@ from mapek.safety.rules.recognise import (
     step_targets,
     unrecognised_step,
     unrecognised_text,
+    writes_file,
 )
 from mapek.safety.rules.runfiles import runnable_commands
 from mapek.safety.rules.saas import scan_tool_call, tool_words
@@ -85,7 +86,8 @@ _CLAIM = re.compile(
     r"submitted|triggered|spun\s+up|launched|set\s+up|opened|uploaded|added|provisioned)\b|"
     r"\b(?:created|made|cloned|started|submitted|triggered|launched|spun\s+up|provisioned)\s+"
     r"(?:by|in|earlier\s+in|for|during)\s+this\s+run\b|\bthis\s+run'?s\b|\bfrom\s+this\s+run\b|"
-    r"\bthrowaway\b|\bsee\s+how\s+much\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
+    r"\bthrowaway\b|\bsee\s+how\s+much\b|\b(?:my|our)\s+(?:own\s+)?(?:test|testing|scratch|temporary|"
+    r"temp|local|dev|ci)\b|\bwould\s+(?:reclaim|free|remove|delete|purge|do)\b",
     re.I)
 """A step description that says its target is the run's own (``the test mailbox this run
 created``, ``the throwaway VM``) or that the command only shows what it would do (``see how
@@ -225,8 +227,11 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     claim = bool(description) and _CLAIM.search(description[:2000]) is not None
     if claim:
         for f in found:  # the words claim what the rules cannot check: the judge weighs them
-            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive":
-                f.certain = False
+            if f.certain and (f.blast or RULES[f.rule].blast) == "destructive" and \
+                    not any(has_prod_marker(t) for t in f.targets):
+                f.certain = False  # (a claim never vouches for a target named production)
+    if path is not None and writes_file(tool, args):
+        found.extend(_file_write(tool, path))
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
@@ -239,11 +244,32 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             # unpublish): a removal the rules recognise; the judge weighs only what they cannot
             targets = step_targets(tool, args)
             found.append(Finding("cli.generic-delete", why, targets, certain=not claim and not (
-                any(_SOFT_TARGET.search(t) for t in targets))))
+                any(_SOFT_TARGET.search(t) for t in targets)) and not _ONE_CACHED.search(
+                    " ".join(_strings(args))[:4000])))
         elif why is not None:
             found.append(Finding("unknown.action", why, step_targets(tool, args),
                                  certain=False))
     return found, " ".join(scope)
+
+
+def _file_write(tool: str, path: str) -> list[Finding]:
+    """A file written by a tool (not a shell): into a file that controls the host (sudoers,
+    authorized_keys, /etc/hosts, a binary) it is what ``tee`` or ``cp`` there would be, a
+    sure finding. A unit, a cron table or another system file is left to the recogniser (its
+    commands are read; the write, outside the work folder, is held)."""
+    from mapek.safety.rules.shellparse import _CONTROL_PATH, _SCHEDULE_PATH, _SYSTEM_PATH
+
+    p = path.strip().strip("'\"")
+    if p.startswith("~/"):
+        p = "$HOME/" + p[2:] if "authorized_keys" not in p else p
+    ev = f"{tool} writes {p}"[:160]
+    if _SCHEDULE_PATH.match(p) or (_SYSTEM_PATH.match(p) and not _CONTROL_PATH.match(p)):
+        # a unit, a cron table, a server's configuration: what it holds is read as commands
+        # (runfiles), and the write is not recognised (outside the work folder): held
+        return []
+    if _CONTROL_PATH.match(p):
+        return [Finding("shell.system-write", ev, (p,))]
+    return []
 
 
 _BUILD_SCOPED = re.compile(
@@ -252,6 +278,11 @@ _BUILD_SCOPED = re.compile(
 """A target under a fixed prefix and then the CI run's own id (``gs://ci-artifacts/
 ${BITBUCKET_BUILD_NUMBER}/**``, ``s3://cache/$CI_PIPELINE_ID``): the build's own output if the
 variable is set, the whole prefix if it is not; the judge or a person weighs it (held)."""
+_ONE_CACHED = re.compile(
+    r"\bsoft[-_ ]?purge\b|/purge/(?!all\b|everything\b|\*)[\w.%-]+/?(?:[\s'\"]|$)", re.I)
+"""A purge of one cached key or a soft purge (``.../purge/product-1234``, ``Fastly-Soft-Purge:
+1``): the cache refills from the origin; whether even that matters is the situation's call, so
+the removal is held for the judge, not recognised as sure."""
 _SOFT_TARGET = re.compile(r"(?:^|[^a-z])(?:test|tmp|temp|scratch|smoke|throwaway|ephemeral|"
                           r"sandbox|dummy|fixture|demo)(?:$|[^a-z])", re.I)
 

@@ -13,6 +13,11 @@ This module says when an action is recognised as safe, and everything else is le
   function's name in code, a PowerShell cmdlet's verb (``Get-ChildItem``), an SQL statement's
   kind, or a free-text plan's verbs. So "recognised" means something for CLIs, APIs and
   wording no rule was written for;
+  A constructive verb is recognised only when what it makes is inert: not something that runs
+  (a job, a command sent to machines, a startup script), not access (a key, a member, a role,
+  a group; a privileged role named in an argument), not money, not a setting (``env add``),
+  and with no argument naming a removal (``--document file://factory_reset.json``). A read
+  word that names a service (``gcloud compute``, ``aws logs``) does not hide the verb after it;
 - or the command is a known **single-purpose binary** that only reads or makes (ls, cat, grep,
   jq, mkdir, cp, tar...);
 - or a **registered tool** declares its effect ``read`` or ``write`` (the gateway enforces the
@@ -43,8 +48,8 @@ MAX_CHARS = 65_536
 was not read cannot be vouched for."""
 
 __all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
-           "unrecognised_shell", "step_targets", "verb_class", "READ_VERBS", "MAKE_VERBS",
-           "CHANGE_VERBS", "DESTROY_VERBS"]
+           "unrecognised_shell", "step_targets", "verb_class", "writes_file", "READ_VERBS",
+           "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
 READ_VERBS = frozenset("""get gets list lists ls enum enumerate describe describes show shows status
 info inspect
@@ -52,7 +57,7 @@ cat view views read reads search searches query lookup look find finds diff plan
 validates lint test tests check checks verify version help whoami top logs log history tail head
 print count stat stats explain preview estimate compare analyze analyse summarize summarise
 review report reports watch monitor trace ping probe scan fetch retrieve browse display measure
-calculate compute select dump audit doctor health healthcheck ready tree du df ps env printenv
+calculate select dump audit doctor health healthcheck ready tree du df ps env printenv
 grep which where who whois dig vet outdated diagnose debug print-config config-get peek
 render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
@@ -247,7 +252,9 @@ _RENDERS_SQL = re.compile(r"^(?:\w+[-_]?sql|sql[-_]?\w+)$", re.I)
 def _first_verb(words: Iterable[str]) -> str | None:
     """The class of the first word that names a verb (``kubectl rollout status`` -> read,
     ``gcloud compute instances delete`` -> destroy)."""
+    words = list(words)
     ws = [w for w in words if w.lower() not in _NEUTRAL]
+    pairs = set(zip(words, words[1:], strict=False))
     for i, w in enumerate(ws):
         if _PREDICATE.match(w) or _RENDERS_SQL.match(w) and \
                 verb_class(re.sub(r"(?i)[-_]?sql[-_]?", "", w)) != "destroy":
@@ -264,6 +271,17 @@ def _first_verb(words: Iterable[str]) -> str | None:
             later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
             if c == "read" and later and later[0] in ("destroy", "change"):
                 return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
+            if c == "make" and later and later[0] in ("destroy", "change") and \
+                    ws[i + 1].lower() not in ("bulk", "batch", "mass") and (w, ws[i + 1]) in pairs:
+                return later[0]  # ``consul snapshot restore``, ``backup delete``
+            if c == "read" and not _PREDICATE.match(w):
+                # ``gcloud compute instances add-metadata``, ``aws logs create-export-task``:
+                # a read word that names a service or a noun, then the verb that acts
+                after = [verb_class(x) for x in ws[i + 1:] if not re.search(r"[\d.]", x) and
+                         _tokens(x) and _class_of(_tokens(x)[0], False) is not None]
+                for worse in ("destroy", "change", "make"):
+                    if worse in after:
+                        return worse
             return c
     for w in ws:
         c = verb_class(w)
@@ -324,7 +342,7 @@ calicoctl velero kopia restic duplicity rsnapshot certbot acme.sh nginx apachect
 haproxy pm2 supervisorctl crontab at ufw iptables nft firewall-cmd ip nmcli resolvectl
 machinectl virsh vboxmanage vagrant packer
 qm pct lxc incus multipass docker-compose compose cosign crane skopeo oras regctl
-gcrane""".split())
+gcrane cockroach cryptsetup""".split())
 """CLIs whose subcommand says what they do: the verb decides (a known CLI's unknown verb is
 not recognised)."""
 
@@ -412,6 +430,9 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
         rest = [w for w in words[1:] if verb_class(w)]
         if rest:
             return _first_verb(rest)
+        if words[0].lower() == "config" and (len([a for a in argv[1:] if not a.startswith(
+                "-")]) >= 2 or any(a in ("--add", "--replace-all", "--edit", "-e") for a in argv)):
+            return "change"  # git config --global core.hooksPath /x: a setting written
         return "read" if words[0].lower() in ("remote", "config", "worktree", "notes") or \
             len([a for a in argv if not a.startswith("-")]) <= 1 else "make"
     if name == "git" and words and words[0].lower() in ("checkout", "restore", "switch") and \
@@ -431,8 +452,15 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
+    if verb is None and "ssh" in words and any(a.startswith("--command") for a in argv):
+        verb = "read"  # gcloud compute ssh vm --command=uptime: the command was read (_carried)
     if verb == "make" and name in _SYSTEM_CLIS:
         verb = "change"  # ip route add, tc qdisc add, nft add rule: a change to the host
+    if verb == "make" and any(w.lower() in ("write", "writes") for w in words[:3]):
+        verb = "change"  # vault write, defaults write, etcdctl write: a key overwritten
+    if verb == "make" and {t for w in words[:3] for t in _tokens(w)} & _SETTINGS:
+        verb = "change"  # vercel env add, heroku config:set, gh variable set: how a running
+        # thing behaves changes, though something is "added"
     lead = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     if verb is None and not _subcommands(argv[:lead]):
         # kafka-consumer-groups.sh --describe, vault --version: a flag as the verb, when no
@@ -443,9 +471,79 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
                 c in ("destroy", "change", "make") for c in classes) and not any(
                 _BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
             return "read"  # firewall-cmd --list-all, kafka-topics --describe
+    if verb is None and (subs := _subcommands(argv)) and len(subs) <= 2 and \
+            re.fullmatch(r"[a-z]{3,}s", subs[-1]) and not subs[-1].endswith("ss") and \
+            len([a for a in argv if not a.startswith("-")]) == len(subs) and \
+            not any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
+        return "read"  # crictl images, balena devices: a plural noun alone names its listing
     return verb
 
 
+_RUNNERS = frozenset("""job jobs command commands execution executions task tasks script scripts
+hook hooks trigger triggers cron cronjob cronjobs schedule schedules invocation invocations
+runbook runbooks automation automations startup metadata userdata policy-job""".split())
+"""What a make verb may make that runs something later or elsewhere (``aws ssm send-command``,
+``kubectl create job``, ``aws iot create-job``, ``add-metadata startup-script``): whether that
+is safe depends on what it runs, which the rules read only when it is written on the line."""
+_MONEY = frozenset("""payout payouts payment payments transfer transfers refund refunds charge
+charges disbursement disbursements withdrawal withdrawals wire wires remittance""".split())
+"""What a make verb may make that moves money (``stripe payouts create``)."""
+_ROUTING = frozenset("""dns route routes routing forwarding forward redirect redirects
+nameserver nameservers mx""".split())
+"""What a make verb may make that changes where traffic or mail goes."""
+_PRIVILEGE_WORDS = frozenset("""admin admins administrator administrators superuser superusers
+owner owners root sudo sudoers wheel""".split())
+"""Words that name a privileged role or group (``--clusterrole=cluster-admin``, ``--admin``,
+``-policy=root``, ``AdministratorAccess``)."""
+_TEXT_FLAGS = frozenset("""-m --message --title --body --description --desc --comment --notes
+--note --subject --summary --label --name-prefix""".split())
+"""Flags whose value is words for a person: what they say is not what the command does."""
+
+
+def _make_reaches(name: str, low: str, rest: list[str]) -> str | None:
+    """A command with a constructive verb that still acts beyond what it makes: it makes
+    something that runs (a job, a command sent to machines, a startup script), grants a
+    privileged role, or names a removal in its arguments (``--job-id wipe1``,
+    ``--document file://factory_reset.json``)."""
+    if low in _PACKAGE_CLIS or low in _BUILD_TOOLS or low in ("git", "mkdir", "touch"):
+        return None
+    subs = _subcommands(rest)
+    at = next((i for i, w in enumerate(subs) if verb_class(w) == "make"), len(subs) - 1)
+    if {t for w in [name, *subs[:at + 1]] for t in _tokens(w)} & _MONEY:
+        return f"{name}: moves money ({' '.join(subs)[:60]})"  # stripe payouts create
+    objects = {t for w in subs[:at + 2] for t in _tokens(w)}
+    if objects & _RUNNERS:
+        return f"{name}: makes something that runs ({' '.join(subs)[:60]}): what it runs is " \
+               f"not read"
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+            continue
+        flag = a.split("=", 1)[0]
+        if flag in _TEXT_FLAGS:
+            skip = "=" not in a
+            continue
+        value = a.split("=", 1)[1] if flag.startswith("-") and "=" in a else a
+        parts = [x for x in re.split(r"[=,:/@\s\[\]\"']+", value) if x]
+        toks = {t for x in parts for t in _tokens(x)}
+        if toks & _PRIVILEGE_WORDS:
+            return f"{name}: grants or makes a privileged role ({a[:60]})"
+        if flag.startswith("-") and "=" not in a:
+            continue
+        if any(_class_of(t, False) == "destroy" for t in toks if len(t) > 2):
+            return f"{name}: an argument names a removal ({a[:60]})"
+    return None
+
+
+_SETTINGS = frozenset("""env envs environment config configs configuration setting settings
+variable variables var vars flag flags parameter parameters param params property properties
+attribute attributes feature features toggle toggles""".split())
+"""Nouns of a setting: adding or creating one changes how something already running behaves."""
+_EMBEDDED_ONLY = frozenset("""cockroach psql mysql mariadb sqlite3 duckdb snowsql cqlsh
+clickhouse-client mongosh mongo""".split())
+"""Commands whose rule reads only the statements they are given (``cockroach sql -e``): a
+removal named by their own subcommand (``cockroach node decommission``) was not judged."""
 _SYSTEM_CLIS = frozenset("""ip tc nft iptables ip6tables ebtables route nmcli ethtool brctl
 bridge ufw firewall-cmd sysctl modprobe netsh""".split())
 """CLIs that configure the host's network and kernel: adding or linking a route, a rule or a
@@ -989,7 +1087,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if len(remote) >= 2:
             return unrecognised_shell(" ".join(remote[1:]), depth + 1)
         return "an interactive remote shell"
-    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]):
+    if low in _SQL_CLIENTS and not (low == "bq" and rest[:1] != ["query"]) or \
+            _subcommands(rest, 1) == ["sql"] and any(a.split("=", 1)[0] in _SQL_FLAGS
+                                                      for a in rest):
         for i, a in enumerate(rest):
             if a in _SQL_FLAGS and i + 1 < len(rest):
                 return unrecognised_sql(rest[i + 1])
@@ -1041,6 +1141,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in ("curl", "wget", "http", "https", "xh", "httpie"):
         if (why := _fetch_writes(low, rest)) is not None:
             return why
+        if any(dynamic[k + 1:]) and any("$(" in a or "`" in a for a in rest):
+            return f"{name} sends what a command substitution produces"
         rest = _split_short(low, rest)
         if any(re.search(r"\bmutation\b", a) for a in rest):
             return f"{name}: a GraphQL mutation"
@@ -1052,6 +1154,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
+        if sent is not None and sent[0] in ("get", "head") and \
+                _url_verb(sent[1], stem=False) in ("destroy", "change"):
+            return f"{name}: a GET to an endpoint that names an act ({sent[1][:60]})"
         if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
             return f"{name}: a request whose query names an operation that is not a read ({act})"
         for i, a in enumerate(rest):
@@ -1068,6 +1173,12 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return None
     if (why := _awk_program(low, rest, depth)) is not None:
         return why
+    if low == "alias" and rest and all("=" in a for a in rest):
+        for a in rest:  # alias ll='kubectl get ns': recognised when what it stands for is
+            why = unrecognised_shell(a.split("=", 1)[1], depth + 1)
+            if why is not None:
+                return f"an alias for what is not recognised: {why}"
+        return None
     if low in ("ls", "cat", "grep", "echo", "printf", "head", "tail", "mkdir", "touch", "jq",
                "awk", "sort", "wc", "diff", "du", "df"):
         return None
@@ -1105,7 +1216,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                     x.lower() in DESTROY_VERBS | CHANGE_VERBS | _INTERP
                     for x in rest[1:] if not x.startswith("-")):
             return f"{name} {subs[0]} runs a command the rules do not read in the container"
-        if verb == "destroy" and handled and not any(w.rsplit("/", 1)[-1] == "xargs"
+        if verb == "destroy" and handled and low not in _EMBEDDED_ONLY and \
+                not any(w.rsplit("/", 1)[-1] == "xargs"
                                                      for w in words[:k]) and \
                 not any(dynamic[k + 1:]) and \
                 (low != "git" or (subs and subs[0] in _GIT_JUDGED)) and \
@@ -1115,6 +1227,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None  # make docs, just bundle: a build target
         if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
             return f"{name}: changes who can reach something ({' '.join(_subcommands(rest))[:60]})"
+        if verb == "make" and (why := _make_reaches(name, low, rest)) is not None:
+            return why
         if verb in ("read", "make"):
             if verb == "make" and (why := _writes_outside(low, rest)) is not None:
                 return why
@@ -1172,7 +1286,28 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return None  # postcat, ldapsearch: the name says it reads
     if said == "destroy":
         return f"{name}: {DESTROY_VERB} (by its name)"
+    if rest and _flag_verb(rest) == "read":
+        return None  # spctl --status, tarsnap --list-archives, bcdedit /enum: a flag that reads
     return f"{name}: an unknown command"
+
+
+def _flag_verb(rest: list[str]) -> str | None:
+    """``read`` when a command given no subcommand names a read by its long flags (``--status``,
+    ``--list-archives``, Windows ``/enum``) and no flag or word names anything else; None
+    otherwise. Short flags say nothing the rules can read (``-d`` deletes in one tool and
+    debugs in another), and any positional word that is a verb decides against."""
+    flags = [a.lstrip("-/").split("=", 1)[0].split(":", 1)[0].lower() for a in rest
+             if a.startswith("--") or re.fullmatch(r"/[A-Za-z][\w-]+(?::\S*)?", a)]
+    if not flags:
+        return None
+    if any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in rest if a.startswith("-")):
+        return None
+    classes = [verb_class(f) for f in flags]
+    words = [verb_class(a) for a in rest if not a.startswith(("-", "/")) and
+             re.fullmatch(r"[A-Za-z][\w-]*", a)]
+    if "read" in classes and not any(c in ("destroy", "change", "make") for c in classes + words):
+        return "read"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -1215,6 +1350,30 @@ _SQL_DROP_OWN = re.compile(r"^\s*DROP\s+(?:TEMPORARY\s+)?TABLE\s+(?:IF\s+EXISTS\
 _SQL_COPY_OUT = re.compile(r"^\s*COPY\b.*\bTO\s+STDOUT\b|^\s*\\copy\b", re.I | re.S)
 
 
+_SQL_PURE_FN = re.compile(r"replace|reverse|translate|overlay|format|trim|set_config|"
+                          r"to_|date_|string_|array_|json|jsonb|regexp_|coalesce|nullif|"
+                          r"current_|age|extract|substring|position", re.I)
+"""Functions that compute a value though a word of their name is a change verb
+(``regexp_replace``, ``reverse``, ``set_config`` for the session)."""
+
+
+def _acting_function(body: str) -> str | None:
+    """A function a SELECT calls whose name is a change or destroy verb (``setval``,
+    ``lo_unlink``, ``pg_drop_replication_slot``): it acts, whatever the statement's head."""
+    for m in re.finditer(r"\b([A-Za-z_][\w.]*)\s*\(", re.sub(r"'[^']*'", "''", body)):
+        name = m.group(1).rsplit(".", 1)[-1].lower()
+        if name in ("select", "in", "exists", "values", "over", "filter", "any", "all") or \
+                _SQL_PURE_FN.match(name) or name.startswith(("pg_stat", "pg_get", "pg_size")):
+            continue
+        toks = [t for t in _tokens(name) if t not in ("pg", "lo", "sp", "fn")]
+        if any(_class_of(t, False) in ("change", "destroy") for t in toks) or \
+                verb_class(name) in ("change", "destroy"):
+            return name
+        if name.startswith("set") and len(name) > 3 and _class_of(name[3:], False) is None:
+            return name  # setval, setseed-like setters run together
+    return None
+
+
 def unrecognised_sql(sql: str) -> str | None:
     """What in SQL is not recognised as safe: each statement must be a read (SELECT without
     INTO, SHOW, EXPLAIN...), a constructive one (CREATE, INSERT, ALTER ... ADD), session
@@ -1241,6 +1400,9 @@ def unrecognised_sql(sql: str) -> str | None:
         if _SQL_SAFE_HEAD.match(body):
             if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and _SQL_SELECT_SIDE.search(body):
                 return "SELECT with a side effect"
+            if re.match(r"^\s*(?:SELECT|WITH)", body, re.I) and (
+                    fn := _acting_function(body)) is not None:
+                return f"SELECT calls a function that acts ({fn})"  # setval, lo_unlink
             if re.match(r"^\s*WITH", body, re.I) and re.search(
                     r"\b(?:DELETE|UPDATE|INSERT|MERGE|TRUNCATE|DROP)\b", body, re.I):
                 return "WITH around a write"
@@ -1338,6 +1500,14 @@ def _code_touches_files(code: str) -> str | None:
     return None
 
 
+_METHOD_ACT = re.compile(
+    r"\b(?:rs|sh|db|admin|cluster|sp)\.(?:step[Dd]own|shutdown\w*|stepDown|freeze|reconfig|"
+    r"remove\w*|drop\w*|fsync\w*|repair\w*|compact|killOp|setFeatureCompatibilityVersion|"
+    r"setParameter|runCommand|adminCommand|moveChunk|splitAt|disable\w*|enable\w*)\s*\(")
+"""Mongo shell helpers that act on the server without a verb the rules classify
+(``rs.stepDown()``, ``db.adminCommand(...)``, ``sh.disableBalancing()``)."""
+
+
 def unrecognised_code(code: str) -> str | None:
     """Code (Python, JavaScript, a Mongo shell): recognised when no call it makes names a
     change or destroy verb outside the pure helpers (print, len, sorted, read_csv...), and
@@ -1353,6 +1523,8 @@ def unrecognised_code(code: str) -> str | None:
         c = verb_class(name)
         if c in ("destroy", "change", "make"):
             return f"code calls {name}()"
+        if c is None and _METHOD_ACT.search(code) is not None:
+            return f"code calls a method that acts on a server ({name}())"
     for m in re.finditer(r"\.(?:execute|executemany|executescript|sql|query|raw|run)\s*\(\s*"
                          r"[frbu]?(\"\"\"|'''|\"|')(.*?)\1", code, re.S):
         why = unrecognised_sql(m.group(2))
@@ -1372,6 +1544,9 @@ def unrecognised_code(code: str) -> str | None:
             return why
     if re.search(r"\b(?:exec|eval|__import__|getattr)\s*\(", code):
         return "code runs code it builds"
+    sent = re.search(r"""\bmethod\s*[:=]\s*['"`](POST|PUT|PATCH|DELETE)['"`]""", code, re.I)
+    if sent is not None:
+        return f"code sends an HTTP {sent.group(1).upper()}"  # fetch(url, {method: 'PATCH'})
     return None
 
 
@@ -1385,12 +1560,14 @@ verify confirm look find list count collect gather identify note record report a
 discuss propose recommend suggest plan prepare sketch brainstorm tell present show
 visualise visualize chart plot graph measure monitor observe track inspect audit examine study
 learn understand diagnose debug reproduce test search query fetch retrieve download view open
+compute
 print export copy backup back snapshot create add build generate compile write translate
 proofread rewrite refactor comment annotate file raise""".split()) - frozenset({"log"})
 _PROSE_ACT = (CHANGE_VERBS | DESTROY_VERBS | frozenset("""get rid tidy retire sunset decommission
 nuke blow cleanup trim shrink reclaim free consolidate dedupe deduplicate collapse squash repoint
 redirect swap flip roll email message text sms contact announce send
-mail share give hand expose strip shut turn merge combine power lock""".split())) - frozenset(
+mail share give hand expose strip shut turn merge combine power lock switch toggle engage
+disengage bypass""".split())) - frozenset(
     {"plan", "report", "mark", "batch", "bulk", "mass", "note", "log", "back", "post", "schedule",
      "allow"})
 _LEAD = frozenset("""please then and also first next finally now just so afterwards after that
@@ -1416,10 +1593,18 @@ _HANDOVER = re.compile(
     r"overview|shortlist|estimate|proposal|analysis|memo|certificate)\s+(?:over\s+)?"
     r"to\s+(?:the|our|my|your)\s+(?:[\w'-]+\s+){0,4}?(?:officer|office|manager|lead|board|"
     r"team|owner|director|committee|supervisor|superintendent|head|chair|counsel|"
-    r"reviewer|approver|administrator|admin|secretary|clerk|desk|dpo|ciso|cfo|ceo|cto)\b",
+    r"reviewer|approver|administrator|admin|secretary|clerk|desk|dpo|ciso|cfo|ceo|cto)\b|"
+    r"^(?:send|email|forward|hand|pass|give)\s+(?:(?:it|them)\s+(?:back\s+)?to\s+)?(?:me|us)"
+    r"(?:\s+(?:the|this|that|a|an)?\s*(?:[\w'-]+\s+){0,3}?(?:list|lists|draft|summary|report|"
+    r"number|numbers|count|counts|findings|results|notes|figures|table|breakdown|overview|"
+    r"names|answer|link))?\s*$|"
+    r"^(?:send|email|forward|hand|pass|give)\s+(?:(?:the|this|that|a|an)\s+)?(?:[\w'-]+\s+)"
+    r"{0,3}?(?:list|lists|draft|summary|report|number|numbers|count|counts|findings|results|"
+    r"notes|figures|table|breakdown|overview|names)\s+(?:back\s+)?to\s+(?:me|us)\b",
     re.I)
-"""A work product (a list, a draft, a count) handed to a named internal role: a notification
-inside the organisation, where the person decides what happens next."""
+"""A work product (a list, a draft, a count) handed to a named internal role, or back to the
+person who asked ("send me the list", "send the counts to me"): a notification inside the
+organisation, where the person decides what happens next."""
 _OUTSIDE = re.compile(r"\b(?:customers?|clients?|famil(?:y|ies)|parents|patients|students|"
                       r"donors|users|subscribers|members|public|press|everyone|all\b|vendors?|"
                       r"suppliers?|partners'?\s+customers|mailing\s+list|external)\b", re.I)
@@ -1481,6 +1666,8 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
             forms = _stem(w)
             if any(f in _PROSE_ACT for f in forms) and not any(f in _PROSE_SAFE for f in forms):
                 return f"the plan acts ({w})", False
+            if (why := _safe_word_acts(w, c)) is not None:
+                return why, False
             if any(f in _PROSE_SAFE for f in forms):
                 safe = True
                 decided = True
@@ -1490,6 +1677,28 @@ def _sentence(sentence: str) -> tuple[str | None, bool]:
                 not _NO_ONE.search(c[:m.start()]):
             return f"the plan acts ({m.group(0)[:40]})", False
     return None, safe
+
+
+_OPEN_ACTS = re.compile(r"\b(?:valves?|gates?|doors?|sluices?|floodgates?|hatch(?:es)?|vents?|"
+                        r"breakers?|ports?|locks?|barriers?|dampers?|taps?|spillways?)\b", re.I)
+_RAISE_SAFE = re.compile(r"^\s*\w+\s+(?:(?:a|an|the|this|that|our|my)\s+)?(?:[\w-]+\s+)?(?:ticket|"
+                         r"issue|concern|question|flag|pr|bug|incident|alert|point|request|query|"
+                         r"case|objection|risk|matter|topic)s?\b", re.I)
+_TELL = frozenset({"tell", "inform", "notify", "warn", "remind", "alert"})
+
+
+def _safe_word_acts(word: str, clause: str) -> str | None:
+    """A verb the rules read as safe that acts in this clause: "raise" a limit or a price
+    (not a ticket), "open" a valve, a gate or a port (not a file or a PR), "tell" customers,
+    patients or everyone (not the team)."""
+    w = word.lower()
+    if w in ("raise", "lower") and not _RAISE_SAFE.match(clause):
+        return f"the plan acts ({w} a setting)"
+    if w == "open" and _OPEN_ACTS.search(" ".join(clause.split()[1:5])):
+        return "the plan acts (opens a valve, a gate or a port)"
+    if w in _TELL and (_OUTSIDE.search(clause) or re.search(r"\bevery\s+\w+", clause, re.I)):
+        return f"the plan acts ({w} people outside the team)"
+    return None
 
 
 _ACT_UNSAID = re.compile(
@@ -1544,7 +1753,7 @@ _HTTP_READ = frozenset({"get", "head", "options"})
 _ACCESS = frozenset("""permission permissions acl acls policy policies role roles share shares
 sharing access member members collaborator collaborators key keys token tokens secret secrets
 credential credentials webhook webhooks grant grants binding bindings invite invitation public
-visibility firewall ingress""".split())
+visibility firewall ingress group groups""".split())
 """Nouns of access: creating or adding one changes who can reach something (a public link, an
 IAM binding, an API key), which is not a constructive act the rules can vouch for."""
 _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items over batch
@@ -1682,8 +1891,8 @@ def _endpoint_act(method: str, url: str, args: Mapping[str, Any] | None = None) 
         return None  # a read or an export whose result is sent somewhere
     if (q := _query_act(url)) is not None and q != "read":
         return None
-    if verb == "read":
-        return "safe"
+    if verb == "read" and method not in ("put", "patch"):
+        return "safe"  # a PATCH to .../fraud-checks changes the checks, whatever they are called
     path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
     last = next((seg for seg in reversed(re.split(r"[/.:]", path)) if seg and
                  verb_class(seg, stem=True) is not None), "")
@@ -1771,6 +1980,10 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                     return why
     if (why := _runnable_content(args)) is not None:
         return f"{tool}: {why}"
+    wpath = next((v for k in ("path", "file", "filename", "file_path") if isinstance(
+        v := args.get(k), str) and v.strip()), None)
+    if wpath is not None and writes_file(tool, args) and not _placed(wpath):
+        return f"{tool}: writes a file outside the work folder and scratch ({wpath[:60]})"
     prose = [str(v) for k, v in args.items() if str(k).lower() in _PROSE_KEYS and
              isinstance(v, str) and v.strip()]
     if prose and not content_seen and (wset & _PROSE_TOOLS or not tool) and \
@@ -1818,6 +2031,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):
             return f"{tool}: the operation {op!r}"
+        if c == "make" and (why := _make_step_reaches(tool, set(_tokens(op)), args)):
+            return why
         if c in ("read", "make"):
             content_seen = True
             continue
@@ -1847,8 +2062,11 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if finish:
         return None
     c = verb_class(tool, stem=True)
-    if c == "make" and set(words) & _ACCESS:
-        return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if c == "make" and (why := _make_step_reaches(tool, set(words), args)):
+        return why
+    if c == "make" and set(words) & {"write", "writes", "set"} and not any(
+            str(k).lower() in ("path", "file", "filename", "file_path") for k in args):
+        return f"{tool}: writes into something that is not a file (a register, a key, a device)"
     if c == "make" and (att := next((str(k) for k, v in args.items() if v not in (None, "", [])
                                      and set(_tokens(str(k))) & _ATTACH_WORDS and
                                      not _all_placed(v)), None)):
@@ -1867,6 +2085,21 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
     if not tool:
         return "a step with no tool"
     return f"{tool}: not a tool or verb the rules recognise"
+
+
+_WRITE_CONTENT = frozenset("""content contents body text data file_content new_content source
+new_string new_str replacement patch diff lines append""".split())
+
+
+def writes_file(tool: str, args: Mapping[str, Any]) -> bool:
+    """A tool call that writes a file: content handed over with a path, or a tool named for a
+    write, save, edit or upload (``write_file``, ``fs.save``, ``str_replace``)."""
+    if any(str(k).lower() in _WRITE_CONTENT for k in args):
+        return True
+    toks = set(_tokens(tool))
+    return bool(toks & {"write", "save", "edit", "append", "overwrite", "upload", "put",
+                        "replace", "patch", "create", "touch"}) and bool(toks & {
+        "file", "files", "fs", "disk", "path"}) or tool.lower() in ("write", "save", "edit")
 
 
 _SPEC_KEYS = frozenset("""manifest manifests spec definition yaml template job_spec pod_spec
@@ -1967,15 +2200,33 @@ def _value_act(args: Mapping[str, Any]) -> str | None:
     return walk(args, "", 0)
 
 
+def _make_step_reaches(tool: str, words: set[str], args: Mapping[str, Any]) -> str | None:
+    """A tool call or operation with a constructive verb that reaches beyond what it makes:
+    access (a key, a member, a group) or money."""
+    if words & _ACCESS:
+        return f"{tool}: changes who can reach something (a permission, a key, a member)"
+    if words & (_PRIVILEGE_WORDS - {"root"}):
+        return f"{tool}: makes someone privileged (users.makeAdmin)"
+    if words & _MONEY:
+        return f"{tool}: moves money"
+    if words & _ROUTING:
+        return f"{tool}: changes where traffic or mail goes (a DNS record, a route, forwarding)"
+    return None
+
+
 def _names_privilege(args: Any, depth: int = 0) -> bool:
     """An argument value names a privileged role or group (``groupIds: ["admins"]``,
     ``role: owner``)."""
     if depth > 4:
         return False
     if isinstance(args, str):
-        return _PRIVILEGED.match(args.strip()) is not None
+        v = args.strip()
+        return _PRIVILEGED.match(v) is not None or (
+            len(v) <= 40 and "@" not in v and "/" not in v and
+            len(_tokens(v)) <= 4 and bool(set(_tokens(v)) & _PRIVILEGE_WORDS - {"root"}))
     if isinstance(args, Mapping):
-        return any(_names_privilege(v, depth + 1) for v in list(args.values())[:64])
+        return any(_names_privilege(v, depth + 1) for k, v in list(args.items())[:64]
+                   if str(k).lower() not in _FREE_TEXT_KEYS)
     if isinstance(args, (list, tuple)):
         return any(_names_privilege(v, depth + 1) for v in list(args)[:64])
     return False

@@ -27,6 +27,11 @@ _MAKEFILE = re.compile(r"(?:^|/)(?:GNU)?[Mm]akefile$|\.mk$|(?:^|/)\.?[Jj]ustfile
 _SCRIPT = re.compile(r"\.(?:sh|bash|zsh|ksh|command)$|(?:^|/)\.git/hooks/[\w-]+$|"
                      r"(?:^|/)\.husky/[\w-]+$|(?:^|/)(?:\.envrc|\.bashrc|\.zshrc|\.profile|"
                      r"\.bash_profile|rc\.local)$", re.I)
+_CRON = re.compile(r"(?:^|/)(?:etc/cron\.d/[^/]+|etc/crontab|var/spool/cron/(?:crontabs/)?[^/]+|"
+                   r"[\w.-]*crontab[\w.-]*|etc/anacrontab)$", re.I)
+"""A cron table: each line runs its command on schedule (with a user field in the system
+tables: ``/etc/crontab``, ``/etc/cron.d/*``)."""
+_CRON_DIRS = re.compile(r"(?:^|/)etc/cron\.(?:hourly|daily|weekly|monthly)/[^/]+$", re.I)
 _UNIT = re.compile(r"\.(?:service|timer|socket|path|mount)$", re.I)
 _PACKAGE_JSON = re.compile(r"(?:^|/)(?:package|composer)\.json$", re.I)
 _JENKINS = re.compile(r"(?:^|/)Jenkinsfile[\w.-]*$|\.jenkinsfile$|\.groovy$", re.I)
@@ -39,10 +44,12 @@ pre-commit pre-push post-checkout""".split())
 
 
 def runnable_kind(path: str) -> str | None:
-    """``pipeline`` / ``make`` / ``script`` / ``unit`` / ``package`` / ``jenkins`` for a file
+    """``cron`` / ``pipeline`` / ``make`` / ``script`` / ``unit`` / ``package`` / ``jenkins``
+    for a file
     whose content runs later, None for any other file."""
     p = path.strip().strip("'\"").replace("\\", "/")
-    for kind, rx in (("pipeline", _PIPELINE_YAML), ("make", _MAKEFILE), ("script", _SCRIPT),
+    for kind, rx in (("cron", _CRON), ("script", _CRON_DIRS), ("pipeline", _PIPELINE_YAML),
+                     ("make", _MAKEFILE), ("script", _SCRIPT),
                      ("unit", _UNIT), ("package", _PACKAGE_JSON), ("jenkins", _JENKINS)):
         if rx.search(p):
             return kind
@@ -157,6 +164,8 @@ def runnable_commands(path: str, text: str) -> tuple[list[str], bool] | None:
         return None
     if kind == "script":
         return [text], True
+    if kind == "cron":
+        return _cron_commands(path, text)
     if kind == "make":
         return _make_commands(text), True
     if kind == "unit":
@@ -178,3 +187,27 @@ def runnable_commands(path: str, text: str) -> tuple[list[str], bool] | None:
         r"\bsh\s*\(?\s*(?:script\s*:\s*)?('''|\"\"\"|'|\")(.*?)\1", text, re.S)]
     other = re.search(r"\b(?:bat|powershell|pwsh|evaluate|load)\s*\(?\s*['\"]", text)
     return cmds, other is None
+
+
+def _cron_commands(path: str, text: str) -> tuple[list[str], bool]:
+    """The commands of a cron table: what follows the five time fields (or ``@daily``...) and,
+    in a system table, the user; environment lines are skipped. A line the rules cannot split
+    leaves the table not fully read."""
+    system = bool(re.search(r"(?:^|/)etc/(?:cron\.d/|crontab$)", path.strip(), re.I))
+    cmds: list[str] = []
+    complete = True
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", line):
+            continue
+        m = re.match(r"^(?:@\w+|(?:\S+\s+){4}\S+)\s+(.*)$", line)
+        if m is None:
+            complete = False
+            continue
+        rest = m.group(1)
+        if system:
+            parts = rest.split(None, 1)
+            rest = parts[1] if len(parts) > 1 else ""
+        if rest.strip():
+            cmds.append(rest.replace("\\%", "%"))
+    return cmds, complete

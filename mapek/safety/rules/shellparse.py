@@ -377,6 +377,17 @@ class _Scanner:
         ev = snippet(cmd.source if cmd is not None and cmd.source else self.text)
         self.found.append(Finding(rule, ev, targets, **kw))  # type: ignore[arg-type]
 
+    def disguised(self, rule: str, cmd: Command | None, resolved: str | None) -> None:
+        """A disguise (a built name, an alias, a decoded payload) whose real command the rules
+        could resolve: when that command is positively recognised as safe (``alias ll='kubectl
+        get ns'``, a decoded ``export HISTSIZE=...``), the disguise is still held for a person,
+        but not as a sure finding; anything else stays sure."""
+        from mapek.safety.rules.recognise import unrecognised_shell
+
+        sure = resolved is None or not resolved.strip() or \
+            unrecognised_shell(resolved, 1) is not None
+        self.add(rule, cmd, certain=sure)
+
     def rescan(self, line: str, language: str = "shell") -> list[Finding]:
         """Screen a resolved command line (or code) with every rule, one level deeper."""
         if self.state.depth >= 3 or not line.strip():
@@ -489,7 +500,8 @@ class _Scanner:
         if name_dynamic:
             built_by_substitution = bool(c.inner[k])
             if resolved is None or built_by_substitution:
-                self.add("shell.dynamic-command", c)
+                self.disguised("shell.dynamic-command", c,
+                               None if resolved is None else " ".join(_peel(resolved)))
             if resolved is not None:
                 self.found.extend(self.rescan(" ".join(_peel(resolved))))
             return
@@ -505,8 +517,9 @@ class _Scanner:
                     self.scope.aliases[key] = val
             return
         if name in self.scope.aliases:
-            self.found.extend(self.rescan(" ".join([self.scope.aliases[name], *words[1:]])))
-            self.add("shell.dynamic-command", c)
+            line = " ".join([self.scope.aliases[name], *words[1:]])
+            self.found.extend(self.rescan(line))
+            self.disguised("shell.dynamic-command", c, line)
             return
         if resolved is not None and resolved != c.words and any(
                 "$IFS" in w or "${IFS}" in w for w in c.words):
@@ -545,11 +558,13 @@ class _Scanner:
             kinds = [self.classify(s) for s in sources]
             if "download" in kinds:
                 self.download_run(c, " ".join(sources))
-            elif "decode" in kinds:
-                self.add("shell.decoded-exec", c)
             val = self.resolve_word(c, j)
+            if "decode" in kinds and "download" not in kinds:
+                self.disguised("shell.decoded-exec", c,
+                               val if name in _SHELLS or name in ("eval", "source", ".") else None)
             if val is not None and sources and "download" not in kinds and "decode" not in kinds:
-                self.add("shell.dynamic-command", c)  # eval "$(printf '%s ' rm -rf ...)"
+                self.disguised("shell.dynamic-command", c,  # eval "$(printf '%s ' rm -rf ...)"
+                               val if name in _SHELLS or name in ("eval", "source", ".") else None)
             if val is not None and (sources or "$" in words[i]):
                 if name in _SHELLS or name in ("eval", "source", "."):
                     self.found.extend(self.rescan(val))
@@ -672,8 +687,9 @@ class _Scanner:
             runs_stdin = name in _INTERPRETERS and _reads_code_from_stdin(name, w)
             earlier = names[:i]
             if runs_stdin and any(_is_decoder(p) for p in peeled[:i]):
-                self.add("shell.decoded-exec", stages[i])
                 data = self.payload_of(stages[:i])
+                self.disguised("shell.decoded-exec", stages[i],
+                               data if name in _SHELLS else None)
                 if data is not None:
                     self.found.extend(self.rescan(data) if name in _SHELLS else
                                       self.rescan(data, "code"))
