@@ -54,8 +54,10 @@ SCREENING = [
      "screening_blind7.jsonl"),
     ("blind batch 8 (blind when first scored; development data since round 2 of 2026-12-04)",
      "screening_blind8.jsonl"),
-    ("blind batch 9 (written 2026-12-04; scored once before and after round 2)",
+    ("blind batch 9 (blind when first scored; development data since round 3 of 2026-12-04)",
      "screening_blind9.jsonl"),
+    ("blind batch 10 (written 2026-12-04 evening; scored once before and after round 3)",
+     "screening_blind10.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
@@ -63,8 +65,10 @@ TRIAGE = [
     ("blind batch 3 (blind when first scored; development data since)", "triage_blind3.jsonl"),
     ("blind batch 4 (blind when first scored; development data since the 2026-12-04 round)",
      "triage_blind4.jsonl"),
-    ("blind batch 5 (written 2026-12-04; scored once before and after the fourth round)",
+    ("blind batch 5 (blind when first scored; development data since the fifth round)",
      "triage_blind5.jsonl"),
+    ("blind batch 6 (written 2026-12-04 evening; scored once before and after the fifth round)",
+     "triage_blind6.jsonl"),
 ]
 
 
