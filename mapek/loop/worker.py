@@ -138,7 +138,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             with open_checkpointer(settings, ws, run_id) as inner:
                 # One checkpoint written per round (see mapek.loop.rounds), through the guard.
                 saver = RoundSaver(guard.guard_saver(inner) if guard else inner)
-                graph = build_graph(ctx, saver)
+                graph = build_graph(ctx, saver, pause_after_rounds=bool(rounds))
                 thread = {"configurable": {"thread_id": run_id}}
                 snap = graph.get_state(thread)
                 inp: Any = None if snap.created_at else initial_state(run_id, cfg)
