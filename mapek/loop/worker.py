@@ -189,6 +189,8 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             return "failed"
         finally:
             ctx.close()
+            # the vector index may lag the log: the next catch-up, or a search, covers it
+            kb.close(flush=False)
 
 
 def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int
