@@ -67,30 +67,34 @@ def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], No
     conditional edge would rebuild the state from every channel to call its path).
 
     ``chain``: nodes that run inline, by name, with their routes. While the next node is one
-    of them it runs here, in this superstep, on the state the nodes before it left, its
-    records batched as its own node's would be (one transaction when it returns, before the
-    next node runs); the update is the nodes' updates merged (each channel keeps its last
-    value) and the node goes to the first node not in ``chain``. ``after`` is told when
-    ``analyse`` ran, here or inline."""
+    of them it runs here, in this superstep, on the state the nodes before it left; the
+    update is the nodes' updates merged (each channel keeps its last value) and the node goes
+    to the first node not in ``chain``. Each node's noted records are written when it
+    returns, before the next node runs, except that nodes of one :data:`_BATCHES` group
+    running one after the other share a transaction. ``after`` is told when ``analyse`` ran,
+    here or inline."""
     def node(state: LoopState, config: RunnableConfig) -> Any:
-        with ctx.batch():  # the node's noted records: one transaction when it returns
-            out = fn(state, ctx)
-        ran = name
-        if route is None:
-            goto = None
-        else:
-            goto = route({**state, **out})
-            while chain and goto in chain:
-                out = dict(out)
-                step, step_route = chain[goto]
-                with ctx.batch():
+        out: dict[str, Any] = {}
+        ran: list[str] = []
+        goto: str | None = name
+        step, step_route = fn, route
+        while goto is not None:
+            group = _BATCHES.get(goto)
+            with ctx.batch():  # the node's noted records: one transaction when it is done
+                out.update(step({**state, **out}, ctx))  # type: ignore[typeddict-item]
+                ran.append(goto)
+                goto = step_route({**state, **out}) if step_route is not None else None
+                while chain and goto in chain and group and _BATCHES.get(goto) == group:
+                    step, step_route = chain[goto]  # its records go with the node's before
                     out.update(step({**state, **out}, ctx))  # type: ignore[typeddict-item]
-                ran += f",{goto}"
-                goto = step_route({**state, **out})
-        if after is not None and "analyse" in ran.split(","):
-            # this superstep's checkpoint ends the round
-            step_no = (config.get("metadata") or {}).get("langgraph_step")
-            after(step_no if isinstance(step_no, int) else None)
+                    ran.append(goto)
+                    goto = step_route({**state, **out})
+            if not chain or goto not in chain:
+                break
+            step, step_route = chain[goto]
+        if after is not None and "analyse" in ran:  # this superstep's checkpoint ends the round
+            at = (config.get("metadata") or {}).get("langgraph_step")
+            after(at if isinstance(at, int) else None)
         if goto is None:
             return out
         from langgraph.types import Command
@@ -117,6 +121,12 @@ _EDGES: dict[str, _Route] = {"monitor": lambda s: "analyse"}
 by the graph, ``monitor`` keeps its edge and runs alone: a ``Command`` would go on beside the
 edge.)"""
 
+
+_BATCHES = {"plan": "orchestrate", "screen": "orchestrate", "monitor": "observe",
+            "analyse": "observe"}
+"""Nodes whose noted records go in one transaction when they run one after the other in a
+superstep: the plan's and the screening's (both written before ``execute`` does anything),
+the monitor's and the analysis's (both before the round's checkpoint)."""
 
 _INLINE = ("screen", "execute", "monitor", "analyse")
 """The nodes a round runs inline after ``plan`` (see :func:`_bind`'s ``chain``): a round is

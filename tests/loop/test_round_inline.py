@@ -1,5 +1,7 @@
 """A round runs in one LangGraph superstep (plan, screen, execute, monitor, analyse inline; see
-``mapek.loop.graph``), with the same records in the same order; paused by rounds,
+``mapek.loop.graph``), with the same records in the same order, the plan's and the screening's
+records in one transaction and the monitor's and the analysis's in another; paused by
+rounds,
 ``analyse`` stays a superstep of its own and the pause still comes after it."""
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ def test_a_round_is_one_superstep_with_its_records_in_order(home: Path,
                                 "observer.analysis")]
         assert kinds == ["plan", "screen.verdict", "message", "message", "observer.monitor",
                          "observer.analysis"], (rnd, kinds)
+    # The plan's and the screening's records share a transaction, as do the monitor's and the
+    # analysis's: a round is 2 such transactions (and one per turn), not 4 (a last settling
+    # round may screen and run the last proposed calls before the synthesis).
+    orchestrate = sum(n for k, n in counted.items() if "plan" in k.split(",")
+                      and "screen.verdict" in k.split(","))
+    observe = sum(n for k, n in counted.items() if "observer.monitor" in k.split(",")
+                  and "observer.analysis" in k.split(","))
+    assert orchestrate in (len(rounds), len(rounds) + 1) and observe == len(rounds)
     assert s.kb.verify(s.run_id).ok
     keys = [e.key for e in events if e.key]
     assert len(keys) == len(set(keys))
