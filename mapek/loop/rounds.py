@@ -45,6 +45,9 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
         super().__init__(serde=inner.serde)
         self.inner = inner
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
+        """Held while a checkpoint is written to ``inner`` (in order; not under ``_lock``, so
+        that :meth:`round_ends` and the next round's hand-overs do not wait for the disk)."""
         self._held: tuple[RunnableConfig, Any, Any] | None = None
         """The latest checkpoint handed over and not written: (config, checkpoint, metadata)."""
         self._latest: str | None = None
@@ -79,10 +82,11 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
 
     def flush(self) -> None:
         """Write the held checkpoint and the writes made on it: the graph stopped."""
-        with self._lock:
-            held, moved = self._held, self._moved
-            writes = self._writes.get(self._latest or "", [])
-            self._held, self._writes, self._moved = None, {}, {}
+        with self._writing:
+            with self._lock:
+                held, moved = self._held, self._moved
+                writes = self._writes.get(self._latest or "", [])
+                self._held, self._writes, self._moved = None, {}, {}
             if held is not None:
                 self._write(held, moved)
             for args in writes:
@@ -105,6 +109,11 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
     def put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
             new_versions: Any) -> RunnableConfig:
         cid = checkpoint["id"]
+        with self._writing:  # a write through waits for the one before, not the other way
+            return self._put(config, checkpoint, metadata, new_versions, cid)
+
+    def _put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
+             new_versions: Any, cid: str) -> RunnableConfig:
         with self._lock:
             if self._parent is None:
                 self._parent = config  # the checkpoint this run started from (or none)
@@ -116,15 +125,18 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
             step = (metadata or {}).get("step")
             ends = self._end_step is not None and isinstance(step, int) \
                 and step >= self._end_step
-            if self._through or ends:
+            through = self._through or ends
+            if through:
                 self._through, self._end_step = False, None
                 moved, self._moved, self._held = self._moved, {}, None
-                return self._write(held, moved)
-            self._held = held
-            conf = config.get("configurable", {})
-            return {"configurable": {"thread_id": conf["thread_id"],
-                                     "checkpoint_ns": conf.get("checkpoint_ns", ""),
-                                     "checkpoint_id": cid}}
+            else:
+                self._held = held
+        if through:  # under _writing only: written in order, the next hand-over not held up
+            return self._write(held, moved)
+        conf = config.get("configurable", {})
+        return {"configurable": {"thread_id": conf["thread_id"],
+                                 "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                                 "checkpoint_id": cid}}
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                    task_id: str, task_path: str = "") -> None:

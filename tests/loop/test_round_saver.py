@@ -1,0 +1,55 @@
+"""RoundSaver writes a round's checkpoint outside its state lock: while the write is on the disk
+the graph's next round hands over its checkpoints and says where the round ends without
+waiting; writes still go to the inner saver one at a time, in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+
+from mapek.loop.rounds import RoundSaver
+
+
+class _SlowSaver(InMemorySaver):
+    """Blocks each ``put`` until released; records the order of the writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.order: list[str] = []
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(10)
+        self.order.append(checkpoint["id"])
+        return super().put(config, checkpoint, metadata, new_versions)
+
+
+def _checkpoint(cid: str) -> dict[str, Any]:
+    return {"v": 4, "id": cid, "ts": "", "channel_values": {}, "channel_versions": {},
+            "versions_seen": {}, "updated_channels": None}
+
+
+def test_a_write_on_the_disk_does_not_hold_up_the_next_round() -> None:
+    inner = _SlowSaver()
+    saver = RoundSaver(inner)
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    saver.round_ends(None)  # the next checkpoint handed over ends a round
+    writer = threading.Thread(target=saver.put, args=(config, _checkpoint("0001"),
+                                                      {"step": 1}, {}))
+    writer.start()
+    assert inner.entered.wait(10)  # the write is in progress (blocked)
+    start = time.monotonic()
+    saver.round_ends(5)  # the next round says where it ends ...
+    saver.put_writes({"configurable": {"thread_id": "t", "checkpoint_ns": "",
+                                       "checkpoint_id": "0001"}}, [("x", 1)], "task")
+    assert time.monotonic() - start < 1.0  # ... without waiting for the disk
+    inner.release.set()
+    writer.join(10)
+    saver.put(config, _checkpoint("0002"), {"step": 5}, {})  # ends the round: written
+    saver.flush()
+    assert inner.order == ["0001", "0002"] and saver.written == 2
