@@ -62,8 +62,10 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
         self._parent: RunnableConfig | None = None
         """Config of the last written checkpoint: the parent of the next one written."""
         self._through = False
-        self._end_step: int | None = None
-        """The superstep whose checkpoint ends the round (see :meth:`round_ends`)."""
+        self._end_steps: list[int] = []
+        """The supersteps whose checkpoints end rounds and have not been handed over yet (see
+        :meth:`round_ends`): with a round in one superstep, the next round may end before the
+        last one's checkpoint is handed over."""
         self.written = 0
         """Checkpoints written (for tests and benchmarks)."""
 
@@ -78,7 +80,7 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
             if step is None:
                 self._through = True
             else:
-                self._end_step = step
+                self._end_steps.append(step)
 
     def flush(self) -> None:
         """Write the held checkpoint and the writes made on it: the graph stopped."""
@@ -87,6 +89,7 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
                 held, moved = self._held, self._moved
                 writes = self._writes.get(self._latest or "", [])
                 self._held, self._writes, self._moved = None, {}, {}
+                self._end_steps = []
             if held is not None:
                 self._write(held, moved)
             for args in writes:
@@ -123,11 +126,12 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
             self._writes = {k: w for k, w in self._writes.items() if k >= cid}
             held = (config, checkpoint, metadata)
             step = (metadata or {}).get("step")
-            ends = self._end_step is not None and isinstance(step, int) \
-                and step >= self._end_step
+            ends = isinstance(step, int) and any(e <= step for e in self._end_steps)
             through = self._through or ends
             if through:
-                self._through, self._end_step = False, None
+                self._through = False
+                self._end_steps = [e for e in self._end_steps
+                                   if not isinstance(step, int) or e > step]
                 moved, self._moved, self._held = self._moved, {}, None
             else:
                 self._held = held

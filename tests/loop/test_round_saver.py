@@ -1,6 +1,7 @@
 """RoundSaver writes a round's checkpoint outside its state lock: while the write is on the disk
 the graph's next round hands over its checkpoints and says where the round ends without
-waiting; writes still go to the inner saver one at a time, in order."""
+waiting; writes still go to the inner saver one at a time, in order. Every round's checkpoint
+is written, also when the next round ends before it is handed over."""
 
 from __future__ import annotations
 
@@ -53,3 +54,20 @@ def test_a_write_on_the_disk_does_not_hold_up_the_next_round() -> None:
     saver.put(config, _checkpoint("0002"), {"step": 5}, {})  # ends the round: written
     saver.flush()
     assert inner.order == ["0001", "0002"] and saver.written == 2
+
+
+def test_each_round_is_written_when_the_next_one_ends_before_its_hand_over() -> None:
+    inner = InMemorySaver()
+    saver = RoundSaver(inner)
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    # a round is one superstep: round 2 (step 3) may end before round 1's checkpoint (step 2)
+    # is handed over in the background
+    saver.round_ends(2)
+    saver.round_ends(3)
+    saver.put(config, _checkpoint("0002"), {"step": 2}, {})
+    assert saver.written == 1
+    saver.put(config, _checkpoint("0003"), {"step": 3}, {})
+    assert saver.written == 2
+    saver.put(config, _checkpoint("0004"), {"step": 4}, {})  # inside round 3: held
+    assert saver.written == 2
+
