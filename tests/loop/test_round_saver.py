@@ -1,12 +1,14 @@
 """RoundSaver writes a round's checkpoint outside its state lock: while the write is on the disk
 the graph's next round hands over its checkpoints and says where the round ends without
 waiting; writes still go to the inner saver one at a time, in order. Every round's checkpoint
-is written, also when the next round ends before it is handed over."""
+is written, also when the next round ends before it is handed over; the SQLite checkpoints are
+as durable as the log."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -71,3 +73,13 @@ def test_each_round_is_written_when_the_next_one_ends_before_its_hand_over() -> 
     saver.put(config, _checkpoint("0004"), {"step": 4}, {})  # inside round 3: held
     assert saver.written == 2
 
+
+def test_checkpoints_are_written_as_durably_as_the_log(home: Path) -> None:
+    from mapek.config import Settings
+    from mapek.knowledge.checkpoints import open_checkpointer
+
+    settings = Settings(home=home)
+    with open_checkpointer(settings, settings.workspace()) as saver:
+        # WAL and synchronous=NORMAL (1), as the event log: a killed process loses no commit
+        assert saver.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert saver.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
