@@ -18,7 +18,10 @@ TOPIC = "Should we open an office in Berlin?"
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "MAPEK_HOME": str(home), "COLUMNS": "200"}
+    # the offline model streams its turns 20 ms a piece: the discussion lasts long enough for
+    # two `mapek trip` processes to start (on the instant model it could converge first)
+    return {**os.environ, "MAPEK_HOME": str(home), "COLUMNS": "200",
+            "MAPEK_OFFLINE_STREAM_DELAY": "0.02"}
 
 
 def _wait(cond, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
