@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from mapek.api import Session
 from mapek.cli import EXIT_TRIPPED
 from mapek.knowledge import KnowledgeBase
@@ -74,7 +76,9 @@ def test_mapek_trip_from_another_terminal_stops_a_running_discussion(home: Path)
     assert pm.returncode == 0 and "forced_open" in pm.stdout
 
 
-def test_front_end_restarts_a_watchdog_that_died(home: Path) -> None:
+def test_front_end_restarts_a_watchdog_that_died(home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAPEK_OFFLINE_STREAM_DELAY", "0.02")  # the worker outlasts the trip
     s = Session.create(TOPIC, ["cfo", "engineer", "skeptic"], human="defer", max_turns=400)
     with s:
         s.start()
