@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from types import TracebackType
@@ -105,7 +104,6 @@ class KnowledgeBase:
         """
         self.log = log
         self._open_index = open_index
-        self._projector_lock = threading.Lock()
         self._index_on_record = index_on_record
         self._index_lock = index_lock
         self._index_path = index_path
@@ -150,11 +148,8 @@ class KnowledgeBase:
     def projector(self) -> IndexProjector:
         """The index projector, created on first use (the index itself opens later still)."""
         if self._projector is None:
-            with self._projector_lock:  # one, when threads search and record at once
-                if self._projector is None:
-                    self._projector = IndexProjector(self.log, self._open_index,
-                                                     lock=self._index_lock,
-                                                     **self._projector_options)
+            self._projector = IndexProjector(self.log, self._open_index, lock=self._index_lock,
+                                             **self._projector_options)
         return self._projector
 
     def record(

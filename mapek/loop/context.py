@@ -217,11 +217,10 @@ class LoopContext:
         return self.kb.log.find(self.run_id, key)
 
     def search(self, query: str, **filters: Any) -> list[Any]:
-        """Semantic search; a failing index degrades to no results, never to a failed turn.
-        Not under the context's lock: the index's projector and the log lock themselves, and
-        a turn's search need not hold up the other turn's write."""
+        """Semantic search; a failing index degrades to no results, never to a failed turn."""
         try:
-            return list(self.kb.search(query, **filters))
+            with self._lock:
+                return list(self.kb.search(query, **filters))
         except VectorIndexError:
             return []
 

@@ -66,7 +66,8 @@ def _results(said: list[dict[str, Any]], state: LoopState, ctx: LoopContext,
     last = max((t["seq"] for t in said if t["persona"] == name), default=None)
     if last is None:
         return []
-    calls = ctx.kb.events(state["run_id"], after=last, kinds=["tool.call"])  # the log locks
+    with ctx._lock:  # noqa: SLF001 - the context's log lock
+        calls = ctx.kb.events(state["run_id"], after=last, kinds=["tool.call"])
     out = []
     for e in calls:
         p = e.payload
