@@ -273,6 +273,7 @@ class SQLiteEventLog(EventLog):
         if tail is None:
             return None
         conn = self._conn
+        _leftover(conn)  # an interrupted transaction's rows are not the file's
         version = _version(conn)
         if tail.version != version:  # someone else committed: read past the tail's end
             tail.version = version

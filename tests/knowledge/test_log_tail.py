@@ -114,3 +114,20 @@ def test_random_appends_from_two_writers_read_alike(tmp_path: Path) -> None:
                     for run_id in ("r1", "r2"):
                         _same(a, fresh, run_id)
                         _same(b, fresh, run_id)
+
+
+def test_an_interrupted_append_is_not_read_into_the_tail(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    with SQLiteEventLog(path) as log:
+        for i in range(1, 4):
+            log.append(_draft("run", i))
+        with SQLiteEventLog(path) as other:  # the tail must look at the file again
+            other.append(_draft("run", 50))
+        # what Ctrl-C between BEGIN and COMMIT leaves: rows inserted, never committed
+        conn = log._conn  # noqa: SLF001
+        conn.execute("BEGIN IMMEDIATE")
+        SQLiteEventLog._append_locked(conn, [_draft("run", 99)])  # noqa: SLF001
+        assert log.last_seq("run") == 4  # rolled back, not read
+        assert log.find("run", "k:99") is None
+        with SQLiteEventLog(path) as fresh:
+            _same(log, fresh, "run")
