@@ -257,15 +257,22 @@ class KnowledgeBase:
         Does nothing (and opens nothing) if this knowledge base has not touched the index."""
         return self._projector.flush() if self._projector is not None else 0
 
-    def close(self) -> None:
+    def close(self, *, flush: bool = True) -> None:
         """Flush the index (unless another process has it: then that one catches up from the
         log), stop its thread and close everything. A flush failure is raised after everything
-        is closed; the log keeps every event either way."""
+        is closed; the log keeps every event either way.
+
+        ``flush=False``: leave the index behind the log. It is a projection that may lag:
+        every search scores the log's not-yet-indexed tail itself (and indexes a long one
+        first), and the next catch-up of any process, from the index's recorded position,
+        indexes what this one left. A session's worker closes so: with a fast model the whole
+        session's entries would otherwise be indexed at its end, a Chroma start and an upsert
+        on the session's path that no search needs."""
         if self._closed:
             return
         self._closed = True
         try:
-            if self._projector is not None:
+            if self._projector is not None and flush:
                 self._projector.flush(wait=False)
         finally:
             if self._projector is not None:

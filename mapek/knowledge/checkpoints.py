@@ -140,6 +140,9 @@ def open_checkpointer(settings: Settings, workspace: Workspace,
     with closing(conn):
         try:
             conn.execute("PRAGMA journal_mode=WAL")
+            # as the event log: a commit is durable once written to the WAL (a killed process
+            # loses none); only a power cut may take the last ones, in both files alike
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise as_corrupt(exc, workspace, run_id) or exc from exc

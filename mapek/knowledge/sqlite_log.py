@@ -13,6 +13,7 @@ heads in a keyed file outside the database (see :mod:`mapek.knowledge.anchor`).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 import threading
@@ -99,8 +100,55 @@ def _decoded(rows: Iterable[tuple]) -> Iterator[Event | str]:  # type: ignore[ty
             yield f"edited: event #{row[2]} has a payload that is not JSON"
 
 
+_TAIL_MAX = 5_000
+"""Most events of one run kept in a :class:`_Tail` (a longer run is read from the file)."""
+_TAILS = 16
+"""Most runs with a tail per log (the least recently appended to go first)."""
+
+
+class _Tail:
+    """The rows of one run this process appends to, in ``seq`` order from 1, as the file holds
+    them (decoded on each read, as a read from the file would be), and its events by key.
+
+    It answers reads of the run without a query while nobody else has written to the
+    database: SQLite's ``PRAGMA data_version`` changes when another connection commits, and
+    ``version`` is the value at which the tail was last known complete. When it has changed,
+    the rows past the tail's end are read (only those: the log is append-only) and the tail is
+    complete again. This process's own appends extend it when they follow its end; one that
+    does not (another writer appended to the run in between) leaves it to that read."""
+
+    __slots__ = ("rows", "keys", "version")
+
+    def __init__(self, rows: list[tuple[Any, ...]], version: int | None) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.keys: dict[str, int] = {}
+        self.version = version
+        self.extend(rows)
+
+    @property
+    def end(self) -> int:
+        """The seq of the last row held (0: none)."""
+        return len(self.rows)
+
+    def extend(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        for r in rows:
+            if r[2] != len(self.rows) + 1:  # not the next seq: held already, or a gap
+                if r[2] <= len(self.rows):
+                    continue
+                self.version = None
+                return
+            self.rows.append(r)
+            if r[8] is not None:
+                self.keys[r[8]] = r[2]
+
+
 class SQLiteEventLog(EventLog):
     """The event log in a SQLite file; one instance per process, safe to share between threads.
+
+    Reads of a run this instance appends to (:meth:`scan` by run, :meth:`find`,
+    :meth:`last_seq`) are answered from a :class:`_Tail` of the run's rows kept in memory,
+    checked against the file with one ``PRAGMA data_version`` per read: what another process
+    appended is read from the file (past the tail's end only) before the answer.
 
     ``anchors``: the workspace folder (or an :class:`Anchors`) whose ``anchor.key`` and
     ``anchors.jsonl`` anchor every append and are checked by :meth:`verify`; None (the default
@@ -113,6 +161,8 @@ class SQLiteEventLog(EventLog):
         self._lock = threading.RLock()
         self._closed = False
         self._conn = connect(self.path, create=create, busy_timeout=busy_timeout)
+        self._tails: dict[str, _Tail] = {}
+        """Runs this instance appends to (at most ``_TAILS``, the latest last)."""
         self.anchors = anchors if isinstance(anchors, Anchors | None) else Anchors(anchors)
         """The anchor file and key this log writes and checks, or None."""
 
@@ -144,13 +194,17 @@ class SQLiteEventLog(EventLog):
                 try:
                     each = anchor_each and self.anchors is not None
                     known = _heads(conn, drafts) if each else {}
-                    out, heads = self._append_locked(conn, drafts)
+                    tails = self._tails_for(conn, drafts)
+                    out, heads, rows = self._append_locked(conn, drafts)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.rollback()
+                    self._tails.clear()  # what was read or held inside may not be committed
                     raise
             except sqlite3.Error as exc:
                 raise self._failed(exc, "append to") from exc
+            for run, tail in tails.items():  # committed: the tails hold the new rows
+                tail.extend(rows.get(run, ()))
             if self.anchors is not None:  # after the commit: an anchor names committed events
                 self.anchors.write(heads if not anchor_each else [
                     (ev.run_id, (ev.seq, ev.hash)) for ev in out if ev.seq > known.get(
@@ -159,12 +213,15 @@ class SQLiteEventLog(EventLog):
 
     @staticmethod
     def _append_locked(conn: sqlite3.Connection, drafts: list[EventDraft]
-                       ) -> tuple[list[Event], dict[str, tuple[int, str]]]:
-        """Insert the drafts; return the events and each run's new head (runs whose drafts
-        were all recorded before have none)."""
+                       ) -> tuple[list[Event], dict[str, tuple[int, str]],
+                                  dict[str, list[tuple[Any, ...]]]]:
+        """Insert the drafts; return the events, each run's new head (runs whose drafts
+        were all recorded before have none) and each run's inserted rows (as a read returns
+        them, without their log position)."""
         heads: dict[str, tuple[int, str]] = {}
         keyed: dict[tuple[str, str], Event] = {}
         out: list[Event] = []
+        rows: dict[str, list[tuple[Any, ...]]] = {}
         for d in drafts:
             if d.key is not None:
                 known = keyed.get((d.run_id, d.key))
@@ -181,11 +238,51 @@ class SQLiteEventLog(EventLog):
                                     (d.run_id,)).fetchone() or (0, GENESIS_HASH)
             ev, row = _chained(d, head)
             conn.execute(_INSERT, row)
+            rows.setdefault(d.run_id, []).append((None, *row))
             heads[d.run_id] = (ev.seq, ev.hash)
             if d.key is not None:
                 keyed[(d.run_id, d.key)] = ev
             out.append(ev)
-        return out, heads
+        return out, heads, rows
+
+    def _tails_for(self, conn: sqlite3.Connection, drafts: list[EventDraft]
+                   ) -> dict[str, _Tail]:
+        """The tails of the drafted runs, made (inside the append's transaction, so complete)
+        for a run appended to for the first time here, if it is not too long to hold."""
+        out: dict[str, _Tail] = {}
+        for run in dict.fromkeys(d.run_id for d in drafts):
+            tail = self._tails.pop(run, None)
+            if tail is None:
+                row = conn.execute("SELECT last_seq FROM heads WHERE run_id = ?",
+                                   (run,)).fetchone()
+                if row is not None and int(row[0]) > _TAIL_MAX:
+                    continue
+                old = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? ORDER BY seq",
+                                   (run,)).fetchall() if row is not None else []
+                tail = _Tail(old, _version(conn))
+            if tail.end > _TAIL_MAX:
+                continue  # dropped: read from the file from now on
+            self._tails[run] = out[run] = tail  # the latest last
+            while len(self._tails) > _TAILS:
+                del self._tails[next(iter(self._tails))]
+        return out
+
+    def _tail(self, run_id: str) -> _Tail | None:
+        """The run's tail, complete as of now, or None (not held). Under the lock."""
+        tail = self._tails.get(run_id)
+        if tail is None:
+            return None
+        conn = self._conn
+        _leftover(conn)  # an interrupted transaction's rows are not the file's
+        version = _version(conn)
+        if tail.version != version:  # someone else committed: read past the tail's end
+            tail.version = version
+            tail.extend(conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? AND seq > ?"
+                                     " ORDER BY seq", (run_id, tail.end)).fetchall())
+            if tail.version is None:  # cannot happen (seqs follow): read from the file
+                del self._tails[run_id]
+                return None
+        return tail
 
     def scan(
         self,
@@ -195,6 +292,14 @@ class SQLiteEventLog(EventLog):
         kinds: Collection[str] | None = None,
         limit: int = 500,
     ) -> tuple[list[tuple[int, Event]], int]:
+        if run_id is not None:
+            with self._lock:
+                try:
+                    tail = self._tail(run_id)
+                    if tail is not None:
+                        return _scan_tail(tail, after, kinds, limit)
+                except sqlite3.Error as exc:
+                    raise self._failed(exc, "read") from exc
         args: list[object] = [after]
         where = "position > ?"
         if run_id is not None:
@@ -250,6 +355,14 @@ class SQLiteEventLog(EventLog):
             raise
 
     def find(self, run_id: str, key: str) -> Event | None:
+        with self._lock:
+            try:
+                tail = self._tail(run_id)
+            except sqlite3.Error as exc:
+                raise self._failed(exc, "read") from exc
+            if tail is not None:
+                seq = tail.keys.get(key)
+                return _event(tail.rows[seq - 1]) if seq is not None else None
         rows = self._run(f"SELECT {_COLS} FROM events WHERE run_id = ? AND key = ?", (run_id, key))
         return _event(rows[0]) if rows else None
 
@@ -258,6 +371,13 @@ class SQLiteEventLog(EventLog):
         return [RunInfo(*r) for r in rows]
 
     def last_seq(self, run_id: str) -> int:
+        with self._lock:
+            try:
+                tail = self._tail(run_id)
+            except sqlite3.Error as exc:
+                raise self._failed(exc, "read") from exc
+            if tail is not None:
+                return tail.end
         rows = self._run("SELECT last_seq FROM heads WHERE run_id = ?", (run_id,))
         return int(rows[0][0]) if rows else 0
 
@@ -307,12 +427,30 @@ class SQLiteEventLog(EventLog):
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            self._tails.clear()
             self._conn.close()
             if self.anchors is not None:
                 self.anchors.close()
 
     def __repr__(self) -> str:
         return f"SQLiteEventLog({str(self.path)!r})"
+
+
+def _version(conn: sqlite3.Connection) -> int:
+    """SQLite's ``data_version``: changes when another connection commits to the file."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _scan_tail(tail: _Tail, after: int, kinds: Collection[str] | None, limit: int
+               ) -> tuple[list[tuple[int, Event]], int]:
+    """:meth:`SQLiteEventLog.scan` of a run, from its tail: the same pairs and cursor."""
+    pairs: list[tuple[int, Event]] = []
+    for r in itertools.islice(tail.rows, max(after, 0), None):
+        if kinds is None or r[4] in kinds:
+            pairs.append((r[2], _event(r)))
+            if len(pairs) >= limit:
+                return pairs, r[2]
+    return pairs, max(pairs[-1][0] if pairs else after, tail.end)
 
 
 def _leftover(conn: sqlite3.Connection) -> None:

@@ -72,14 +72,20 @@ class RetryingModel(WrapperModel):
         )
 
     def complete(self, request: ModelRequest) -> Completion:
+        n = self.max_retries + 1
+        try:  # the first attempt without tenacity (its set-up costs more than an instant call)
+            return self.wrapped.complete(replace(request, attempt=1, max_attempts=n))
+        except BaseException as exc:  # noqa: BLE001 - tenacity decides, as if it had made it
+            first = exc
         import tenacity
 
-        n = self.max_retries + 1
         tries = 0
         try:
             for attempt in tenacity.Retrying(**self._policy()):
                 with attempt:
                     tries = attempt.retry_state.attempt_number
+                    if tries == 1:
+                        raise first
                     result = self.wrapped.complete(replace(request, attempt=tries, max_attempts=n))
         except ModelError as exc:
             final = _gave_up(exc, tries)
@@ -89,14 +95,20 @@ class RetryingModel(WrapperModel):
         return result.model_copy(update={"attempts": tries}) if tries > 1 else result
 
     async def acomplete(self, request: ModelRequest) -> Completion:
+        n = self.max_retries + 1
+        try:
+            return await self.wrapped.acomplete(replace(request, attempt=1, max_attempts=n))
+        except BaseException as exc:  # noqa: BLE001 - tenacity decides, as if it had made it
+            first = exc
         import tenacity
 
-        n = self.max_retries + 1
         tries = 0
         try:
             async for attempt in tenacity.AsyncRetrying(**self._policy()):
                 with attempt:
                     tries = attempt.retry_state.attempt_number
+                    if tries == 1:
+                        raise first
                     result = await self.wrapped.acomplete(
                         replace(request, attempt=tries, max_attempts=n)
                     )

@@ -16,6 +16,11 @@ checkpoints in memory and writes the one after ``analyse`` (and, when the graph 
 interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
 round's checkpoint and replays the round from the event log, where every node finds what it
 already wrote by its idempotency key.
+
+A round runs in one superstep: the ``plan`` node runs ``screen``, ``execute``, ``monitor`` and
+``analyse`` inline, each on the state the one before left, and the graph takes over where a
+person or the synthesis comes in (``approve``, ``escalate``, ``synthesise``). The nodes and
+edges are the ones drawn above; a checkpoint made before any node resumes there.
 """
 
 from __future__ import annotations
@@ -50,23 +55,51 @@ class _Node(Protocol):
     def __call__(self, state: LoopState, config: RunnableConfig) -> Any: ...
 
 
-def _bind(fn: Callable[[LoopState, Any], dict[str, Any]], ctx: LoopContext,
-          name: str, after: Callable[[int | None], None] | None = None,
-          route: Callable[[dict[str, Any]], str] | None = None) -> _Node:
+_Fn = Callable[[LoopState, Any], dict[str, Any]]
+_Route = Callable[[dict[str, Any]], str]
+
+
+def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], None] | None = None,
+          route: _Route | None = None,
+          chain: dict[str, tuple[_Fn, _Route]] | None = None) -> _Node:
     """``fn`` as a graph node: its records batched, the round's end told to ``after``, and
     with ``route`` the next node chosen from the state the node leaves (a ``Command``: a
-    conditional edge would rebuild the state from every channel to call its path)."""
+    conditional edge would rebuild the state from every channel to call its path).
+
+    ``chain``: nodes that run inline, by name, with their routes. While the next node is one
+    of them it runs here, in this superstep, on the state the nodes before it left; the
+    update is the nodes' updates merged (each channel keeps its last value) and the node goes
+    to the first node not in ``chain``. Each node's noted records are written when it
+    returns, before the next node runs, except that nodes of one :data:`_BATCHES` group
+    running one after the other share a transaction. ``after`` is told when ``analyse`` ran,
+    here or inline."""
     def node(state: LoopState, config: RunnableConfig) -> Any:
-        with ctx.batch():  # the node's noted records: one transaction when it returns
-            out = fn(state, ctx)
-        if after is not None:  # this superstep's checkpoint ends the round
-            step = (config.get("metadata") or {}).get("langgraph_step")
-            after(step if isinstance(step, int) else None)
-        if route is None:
+        out: dict[str, Any] = {}
+        ran: list[str] = []
+        goto: str | None = name
+        step, step_route = fn, route
+        while goto is not None:
+            group = _BATCHES.get(goto)
+            with ctx.batch():  # the node's noted records: one transaction when it is done
+                out.update(step({**state, **out}, ctx))  # type: ignore[typeddict-item]
+                ran.append(goto)
+                goto = step_route({**state, **out}) if step_route is not None else None
+                while chain and goto in chain and group and _BATCHES.get(goto) == group:
+                    step, step_route = chain[goto]  # its records go with the node's before
+                    out.update(step({**state, **out}, ctx))  # type: ignore[typeddict-item]
+                    ran.append(goto)
+                    goto = step_route({**state, **out})
+            if not chain or goto not in chain:
+                break
+            step, step_route = chain[goto]
+        if after is not None and "analyse" in ran:  # this superstep's checkpoint ends the round
+            at = (config.get("metadata") or {}).get("langgraph_step")
+            after(at if isinstance(at, int) else None)
+        if goto is None:
             return out
         from langgraph.types import Command
 
-        return Command(update=out, goto=route({**state, **out}))
+        return Command(update=out, goto=goto)
 
     node.__name__ = name
     return node
@@ -83,21 +116,50 @@ _ROUTES: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], str]]] = {
                 lambda s: "synthesise" if s["plan"].get("settle") else "monitor"),
     "analyse": (("escalate", "plan"), lambda s: "escalate" if s.get("to_escalate") else "plan"),
 }
+_EDGES: dict[str, _Route] = {"monitor": lambda s: "analyse"}
+"""The plain edge out of a node that runs inline: where it goes on to in a chain. (Scheduled
+by the graph, ``monitor`` keeps its edge and runs alone: a ``Command`` would go on beside the
+edge.)"""
 
 
-def build_graph(ctx: LoopContext, checkpointer: Any) -> Any:
-    """The compiled graph for one session."""
+_BATCHES = {"plan": "orchestrate", "screen": "orchestrate", "monitor": "observe",
+            "analyse": "observe"}
+"""Nodes whose noted records go in one transaction when they run one after the other in a
+superstep: the plan's and the screening's (both written before ``execute`` does anything),
+the monitor's and the analysis's (both before the round's checkpoint)."""
+
+_INLINE = ("screen", "execute", "monitor", "analyse")
+"""The nodes a round runs inline after ``plan`` (see :func:`_bind`'s ``chain``): a round is
+one superstep, so LangGraph prepares, schedules and checkpoints it once instead of five times.
+The round's checkpoint is still the one after ``analyse``, and the graph still stops between
+nodes where a person or the synthesis comes in (``approve``, ``escalate``, ``synthesise``)."""
+
+
+def build_graph(ctx: LoopContext, checkpointer: Any, *, inline: bool = True,
+                pause_after_rounds: bool = False) -> Any:
+    """The compiled graph for one session. ``inline``: a round's nodes run in one superstep
+    (:data:`_INLINE`); the graph's nodes and edges are the same either way (a checkpoint
+    made at any node resumes), only the supersteps differ. ``pause_after_rounds``: the
+    worker pauses after each round (``interrupt_after=["analyse"]``), so ``analyse`` stays
+    a superstep of its own."""
     from langgraph.graph import END, START, StateGraph
 
     g = StateGraph(LoopState)
     # A round ends with its analysis: a RoundSaver writes the checkpoint after it.
     ends = getattr(checkpointer, "round_ends", None)
-    for name, fn in (("agenda", agenda), ("plan", plan), ("screen", screen), ("approve", approve),
-                     ("execute", execute), ("monitor", monitor), ("analyse", analyse),
-                     ("escalate", escalate), ("synthesise", synthesise)):
+    fns: dict[str, _Fn] = {
+        "agenda": agenda, "plan": plan, "screen": screen, "approve": approve,
+        "execute": execute, "monitor": monitor, "analyse": analyse, "escalate": escalate,
+        "synthesise": synthesise}
+    chain: dict[str, tuple[_Fn, _Route]] = {}
+    if inline:
+        for name in _INLINE:
+            if name == "analyse" and pause_after_rounds:
+                continue
+            chain[name] = (fns[name], _ROUTES[name][1] if name in _ROUTES else _EDGES[name])
+    for name, fn in fns.items():
         to, route = _ROUTES.get(name, ((), None))
-        g.add_node(name, _bind(fn, ctx, name, ends if name == "analyse" else None, route),
-                   destinations=to or None)
+        g.add_node(name, _bind(fn, ctx, name, ends, route, chain), destinations=to or None)
     g.add_edge(START, "agenda")
     g.add_edge("agenda", "plan")
     g.add_edge("approve", "execute")

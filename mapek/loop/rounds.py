@@ -45,6 +45,9 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
         super().__init__(serde=inner.serde)
         self.inner = inner
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
+        """Held while a checkpoint is written to ``inner`` (in order; not under ``_lock``, so
+        that :meth:`round_ends` and the next round's hand-overs do not wait for the disk)."""
         self._held: tuple[RunnableConfig, Any, Any] | None = None
         """The latest checkpoint handed over and not written: (config, checkpoint, metadata)."""
         self._latest: str | None = None
@@ -59,8 +62,10 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
         self._parent: RunnableConfig | None = None
         """Config of the last written checkpoint: the parent of the next one written."""
         self._through = False
-        self._end_step: int | None = None
-        """The superstep whose checkpoint ends the round (see :meth:`round_ends`)."""
+        self._end_steps: list[int] = []
+        """The supersteps whose checkpoints end rounds and have not been handed over yet (see
+        :meth:`round_ends`): with a round in one superstep, the next round may end before the
+        last one's checkpoint is handed over."""
         self.written = 0
         """Checkpoints written (for tests and benchmarks)."""
 
@@ -75,14 +80,16 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
             if step is None:
                 self._through = True
             else:
-                self._end_step = step
+                self._end_steps.append(step)
 
     def flush(self) -> None:
         """Write the held checkpoint and the writes made on it: the graph stopped."""
-        with self._lock:
-            held, moved = self._held, self._moved
-            writes = self._writes.get(self._latest or "", [])
-            self._held, self._writes, self._moved = None, {}, {}
+        with self._writing:
+            with self._lock:
+                held, moved = self._held, self._moved
+                writes = self._writes.get(self._latest or "", [])
+                self._held, self._writes, self._moved = None, {}, {}
+                self._end_steps = []
             if held is not None:
                 self._write(held, moved)
             for args in writes:
@@ -105,6 +112,11 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
     def put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
             new_versions: Any) -> RunnableConfig:
         cid = checkpoint["id"]
+        with self._writing:  # a write through waits for the one before, not the other way
+            return self._put(config, checkpoint, metadata, new_versions, cid)
+
+    def _put(self, config: RunnableConfig, checkpoint: Any, metadata: Any,
+             new_versions: Any, cid: str) -> RunnableConfig:
         with self._lock:
             if self._parent is None:
                 self._parent = config  # the checkpoint this run started from (or none)
@@ -114,17 +126,21 @@ class RoundSaver(BaseCheckpointSaver):  # type: ignore[type-arg]
             self._writes = {k: w for k, w in self._writes.items() if k >= cid}
             held = (config, checkpoint, metadata)
             step = (metadata or {}).get("step")
-            ends = self._end_step is not None and isinstance(step, int) \
-                and step >= self._end_step
-            if self._through or ends:
-                self._through, self._end_step = False, None
+            ends = isinstance(step, int) and any(e <= step for e in self._end_steps)
+            through = self._through or ends
+            if through:
+                self._through = False
+                self._end_steps = [e for e in self._end_steps
+                                   if not isinstance(step, int) or e > step]
                 moved, self._moved, self._held = self._moved, {}, None
-                return self._write(held, moved)
-            self._held = held
-            conf = config.get("configurable", {})
-            return {"configurable": {"thread_id": conf["thread_id"],
-                                     "checkpoint_ns": conf.get("checkpoint_ns", ""),
-                                     "checkpoint_id": cid}}
+            else:
+                self._held = held
+        if through:  # under _writing only: written in order, the next hand-over not held up
+            return self._write(held, moved)
+        conf = config.get("configurable", {})
+        return {"configurable": {"thread_id": conf["thread_id"],
+                                 "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                                 "checkpoint_id": cid}}
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                    task_id: str, task_path: str = "") -> None:

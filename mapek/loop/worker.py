@@ -138,7 +138,7 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             with open_checkpointer(settings, ws, run_id) as inner:
                 # One checkpoint written per round (see mapek.loop.rounds), through the guard.
                 saver = RoundSaver(guard.guard_saver(inner) if guard else inner)
-                graph = build_graph(ctx, saver)
+                graph = build_graph(ctx, saver, pause_after_rounds=bool(rounds))
                 thread = {"configurable": {"thread_id": run_id}}
                 snap = graph.get_state(thread)
                 inp: Any = None if snap.created_at else initial_state(run_id, cfg)
@@ -189,6 +189,8 @@ def run_session(run_id: str, *, home: str | None = None, rounds: int | None = No
             return "failed"
         finally:
             ctx.close()
+            # the vector index may lag the log: the next catch-up, or a search, covers it
+            kb.close(flush=False)
 
 
 def _wait_for_approvals(kb: Any, run_id: str, ids: list[str], after: int

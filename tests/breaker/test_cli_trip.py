@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from mapek.api import Session
 from mapek.cli import EXIT_TRIPPED
 from mapek.knowledge import KnowledgeBase
@@ -18,7 +20,10 @@ TOPIC = "Should we open an office in Berlin?"
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "MAPEK_HOME": str(home), "COLUMNS": "200"}
+    # the offline model streams its turns 20 ms a piece: the discussion lasts long enough for
+    # two `mapek trip` processes to start (on the instant model it could converge first)
+    return {**os.environ, "MAPEK_HOME": str(home), "COLUMNS": "200",
+            "MAPEK_OFFLINE_STREAM_DELAY": "0.02"}
 
 
 def _wait(cond, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +76,9 @@ def test_mapek_trip_from_another_terminal_stops_a_running_discussion(home: Path)
     assert pm.returncode == 0 and "forced_open" in pm.stdout
 
 
-def test_front_end_restarts_a_watchdog_that_died(home: Path) -> None:
+def test_front_end_restarts_a_watchdog_that_died(home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAPEK_OFFLINE_STREAM_DELAY", "0.02")  # the worker outlasts the trip
     s = Session.create(TOPIC, ["cfo", "engineer", "skeptic"], human="defer", max_turns=400)
     with s:
         s.start()

@@ -1,0 +1,109 @@
+"""A round runs in one LangGraph superstep (plan, screen, execute, monitor, analyse inline; see
+``mapek.loop.graph``), with the same records in the same order, the plan's and the screening's
+records in one transaction and the monitor's and the analysis's in another; paused by
+rounds,
+``analyse`` stays a superstep of its own and the pause still comes after it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapek.api import Session
+from mapek.knowledge.sqlite_log import SQLiteEventLog
+from mapek.llm.offline import OfflineRequest
+from mapek.llm.types import ModelRequest
+from mapek.loop import scripts
+from mapek.loop.rounds import RoundSaver
+from mapek.loop.worker import run_session
+from mapek.testing import FunctionModel
+
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
+_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
+            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
+
+
+def _answer(request: ModelRequest) -> str:
+    out: dict[str, Any] = _BY_TASK[request.task](
+        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
+                       schema=request.schema))
+    return json.dumps(out)
+
+
+def _model() -> FunctionModel:
+    return FunctionModel(_answer, name="test/function")
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Checkpoints handed to the RoundSaver (one per superstep) and log transactions."""
+    seen: Counter[str] = Counter()
+    put, append_many = RoundSaver.put, SQLiteEventLog.append_many
+
+    def counting_put(self: RoundSaver, *a: Any, **k: Any) -> Any:
+        seen["supersteps"] += 1
+        return put(self, *a, **k)
+
+    def counting_append(self: SQLiteEventLog, drafts: Any, **k: Any) -> Any:
+        drafts = list(drafts)
+        seen["transactions"] += 1
+        seen[",".join(sorted({d.kind for d in drafts}))] += 1
+        return append_many(self, drafts, **k)
+
+    monkeypatch.setattr(RoundSaver, "put", counting_put)
+    monkeypatch.setattr(SQLiteEventLog, "append_many", counting_append)
+    return seen
+
+
+def test_a_round_is_one_superstep_with_its_records_in_order(home: Path,
+                                                             counted: Counter[str]) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8)
+    assert run_session(s.run_id, model=_model()) in ("converged", "stalled", "max_turns")
+    events = s.history()
+    rounds = [e.payload["round"] for e in events if e.kind == "observer.analysis"]
+    assert rounds == [1, 2, 3, 4]
+    # input, agenda, one per round, the closing plan, the synthesis: not five per round
+    assert counted["supersteps"] <= len(rounds) + 5
+    # Each round's records in the order the nodes run: plan, its decisions, the screening,
+    # the turns (call, message), the monitor, the analysis.
+    for rnd in rounds:
+        kinds = [e.kind for e in events if e.payload.get("round") == rnd
+                 and e.kind in ("plan", "screen.verdict", "message", "observer.monitor",
+                                "observer.analysis")]
+        assert kinds == ["plan", "screen.verdict", "message", "message", "observer.monitor",
+                         "observer.analysis"], (rnd, kinds)
+    # The plan's and the screening's records share a transaction, as do the monitor's and the
+    # analysis's: a round is 2 such transactions (and one per turn), not 4 (a last settling
+    # round may screen and run the last proposed calls before the synthesis).
+    orchestrate = sum(n for k, n in counted.items() if "plan" in k.split(",")
+                      and "screen.verdict" in k.split(","))
+    observe = sum(n for k, n in counted.items() if "observer.monitor" in k.split(",")
+                  and "observer.analysis" in k.split(","))
+    assert orchestrate in (len(rounds), len(rounds) + 1) and observe == len(rounds)
+    assert s.kb.verify(s.run_id).ok
+    keys = [e.key for e in events if e.key]
+    assert len(keys) == len(set(keys))
+    s.close()
+
+
+def test_paused_by_rounds_a_round_still_ends_after_its_analysis(home: Path,
+                                                                counted: Counter[str]) -> None:
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8)
+    assert run_session(s.run_id, model=_model(), rounds=1) == "paused"
+    first = s.history()
+    assert [e.payload["round"] for e in first if e.kind == "observer.analysis"] == [1]
+    assert not [e for e in first if e.kind == "plan" and e.payload.get("round") == 2]
+    assert run_session(s.run_id, model=_model(), rounds=1) == "paused"
+    second = s.history()
+    assert [e.payload["round"] for e in second if e.kind == "observer.analysis"] == [1, 2]
+    assert run_session(s.run_id, model=_model()) in ("converged", "stalled", "max_turns")
+    events = s.history()
+    assert len([e for e in events if e.kind == "message"]) == 8
+    keys = [e.key for e in events if e.key]
+    assert len(keys) == len(set(keys)) and s.kb.verify(s.run_id).ok
+    s.close()
