@@ -47,7 +47,7 @@ MAX_CHARS = 65_536
 """Text longer than the rules read in full (their per-field budget) is not recognised: what
 was not read cannot be vouched for."""
 
-__all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
+__all__ = ["DESTROY_VERB", "MAX_CHARS", "fetched_files", "unrecognised_step", "unrecognised_text",
            "unrecognised_shell", "step_targets", "verb_class", "writes_file", "READ_VERBS",
            "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
@@ -452,6 +452,14 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
+    if verb in (None, "read") and name not in ("git", "redis-cli"):
+        # ``gcloud alpha kms keys versions destroy``: a removal verb deeper than the words
+        # read for the verb, among the words before the first flag, still removes (after a
+        # make or change verb it is a name: ``kubectl create job purge``)
+        lead_words = _subcommands(argv[:next((i for i, a in enumerate(argv)
+                                              if a.startswith("-")), len(argv))], 8)
+        if any(_class_of(w.lower(), False) == "destroy" for w in lead_words[1:]):
+            verb = "destroy"
     if verb is None and "ssh" in words and any(a.startswith("--command") for a in argv):
         verb = "read"  # gcloud compute ssh vm --command=uptime: the command was read (_carried)
     if verb == "make" and name in _SYSTEM_CLIS:
@@ -701,6 +709,19 @@ _REMOVERS = frozenset("rm unlink rmdir shred srm del erase rd remove-item ri".sp
 _COPIERS = frozenset("cp mv install ln rsync scp tar unzip tee dd".split())
 _CREATED: ContextVar[frozenset[str]] = ContextVar("created", default=frozenset())
 """Targets the plan created in earlier steps (``PlanState.created``), for the step screened."""
+_CLOUD_REMOVALS_READ = {"gcloud": frozenset({"delete", "rm"}), "az": frozenset({"delete", "purge"}),
+                        "gsutil": frozenset({"rm", "rb"}), "aws": frozenset({"rm", "rb"})}
+"""The removal forms each cloud CLI's rule reads (and ``delete-*`` for aws and az): there a
+removal it did not flag was judged (a single object, a tag); any other removal verb of the CLI
+was not read at all."""
+_JUDGED: ContextVar[bool] = ContextVar("judged", default=False)
+"""Whether a destructive rule found anything in the step screened (even only the plan's own
+targets). A removal verb of a CLI whose rule reads removals is left to that rule only when the
+rule did find something: a form it does not read (``gcloud kms keys versions destroy``) is no
+judged target, and is recognised as a removal instead."""
+_FETCHED: ContextVar[frozenset[str]] = ContextVar("fetched", default=frozenset())
+"""Files the plan downloaded (``curl -o x.apk URL``) in this or earlier steps: installing one
+installs software from a host the rules cannot vouch for."""
 
 
 _ARTEFACT = r"\.(?:o|obj|pyc|pyo|class|a|so\.tmp|tmp|swp|bak~)$"
@@ -746,6 +767,13 @@ _REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)")
 """scp's and rsync's ``[user@]host:path``."""
 
 
+_SENSITIVE = re.compile(r"(?i)dump|\.sql\b|backup|export|secret|\.env\b|credential|\.pem\b|"
+                        r"\.key\b|\.p12\b|\.pfx\b|customer|\busers?\b|\bpii\b|passwd|"
+                        r"shadow|id_rsa|id_ed25519|keystore|vault|token")
+"""What a file's name says it holds that is not for another's store: a database dump or
+export, a backup, keys and secrets, customers' data."""
+
+
 def _store_of(loc: str) -> str:
     m = re.match(r"^([a-z0-9]+://[^/]+)", loc) or re.match(r"^([\w-]+):", loc)
     return m.group(1).lower() if m else loc
@@ -772,6 +800,13 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
         locs = [a for a in ops if _REMOTE_STORE.match(a)]
         if len(locs) >= 2 and _store_of(locs[0]) != _store_of(locs[-1]):
             return f"{low} copies from one store into another ({locs[-1][:60]})"
+        local = [a for a in ops if not _REMOTE_STORE.match(a) and ("/" in a or "." in a)]
+        if locs and local and ops.index(locs[-1]) > ops.index(local[0]) and \
+                _SENSITIVE.search(local[0]) and any(
+                    w in ("cp", "mv", "sync", "copy", "copyto", "move", "moveto", "rsync",
+                          "upload", "upload-batch") for w in ops[:4]):
+            return f"{low} uploads {local[0][:40]} (a dump, an export or secrets) to " \
+                   f"{locs[-1][:60]}, a store the rules cannot read as ours"
         return None
     if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
         dest = ops[-1]
@@ -789,6 +824,155 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
     if dest is None or _placed(dest) or ":" in dest and low in ("scp", "rsync"):
         return None
     return f"{low} writes into {dest}"
+
+
+_FETCH_OUT = re.compile(
+    r"\b(?:curl|wget|aria2c|axel|http|xh|iwr|invoke-webrequest|start-bitstransfer|fetch)\b"
+    r"[^\n;&|]*?(?:https?|ftp)://[^\s'\"]+", re.I)
+_OUT_FLAG = re.compile(r"(?:(?-i:\s-o)\s*|(?-i:\s-O)\s+|\s--output(?:-document)?[=\s]|\s-OutFile\s+|"
+                       r"\s-Destination\s+|\s-P\s+|\s--dir[=\s]|\s>\s*)(['\"]?)([^\s'\";&|]+)\1",
+                       re.I)
+_URL_FILE = re.compile(r"(?:https?|ftp)://[^\s'\"]*/([\w.+-]+\.[A-Za-z0-9]{2,8})(?=[\s'\"?#]|$)")
+
+
+def fetched_files(text: str) -> set[str]:
+    """Files a command in ``text`` downloads from a URL: the output named by ``-o``/``-O``/
+    ``-OutFile``/a redirection, or the URL's own file name (``wget URL/agent.deb``), as full
+    paths and base names."""
+    out: set[str] = set()
+    for m in _FETCH_OUT.finditer(text):
+        end = text.find("\n", m.end())
+        seg = re.split(r"&&|\|\||;|\|", text[m.start():end if end >= 0 else len(text)])[0]
+        for o in _OUT_FLAG.finditer(" " + seg):
+            out.add(o.group(2))
+        for u in _URL_FILE.finditer(seg):
+            out.add(u.group(1))
+    return out | {f.rsplit("/", 1)[-1] for f in out}
+
+
+_PKG_FILE = re.compile(r"\.(?:apk|apks|aab|xapk|deb|rpm|msi|msix|msixbundle|appx|appxbundle|"
+                       r"exe|pkg|mpkg|dmg|whl|egg|gem|vsix|snap|flatpak|flatpakref|ipa|jar|"
+                       r"tgz|tar\.gz|crx|xpi|nupkg|run|bin|AppImage)$", re.I)
+_INSTALL_WORDS = frozenset("""install install-multiple install-multi-package sideload add i
+localinstall reinstall -i --install -U --upgrade -ivh -Uvh -i --force-install""".split())
+
+
+_SYSTEM_INSTALLERS = frozenset("""adb pm cmd dpkg rpm apt apt-get dnf yum zypper msiexec
+installer add-appxpackage snap flatpak pkg""".split())
+"""Installers onto the host's system or onto a device: a package file is vouched for only when
+the work tree built it (``app/build/outputs/apk/debug/app-debug.apk``) or the plan made it."""
+
+
+def _built(path: str) -> bool:
+    from mapek.safety.rules._base import classify_path, norm_target
+
+    p = path.strip("'\"")
+    parts = p.replace("\\", "/").split("/")
+    if not p.startswith(("/", "~", "$")) and any(classify_path(x) == "regenerable"
+                                                   for x in parts[:-1]):
+        return True
+    t = norm_target(p)
+    return any(t == c or t.startswith(c + "/") for c in _CREATED.get())
+
+
+def _is_fetched(arg: str) -> bool:
+    a = arg.strip("'\"")
+    got = _FETCHED.get()
+    return a in got or a.rsplit("/", 1)[-1] in got and bool(_PKG_FILE.search(a))
+
+
+def _installs_unvouched(low: str, rest: list[str]) -> str | None:
+    """Software installed from a source the rules cannot vouch for: a package given as a URL
+    (``pip install https://...``, ``npm i git+https://...``), or a package file the plan
+    downloaded (``curl -o h.apk URL && adb install h.apk``), or one from outside the work
+    folder (``dpkg -i ~/Downloads/x.deb``), onto this host or a device. Installs from the
+    configured registries by name are left to the verb (``pip install requests``)."""
+    words = [a for a in rest if a.strip()]
+    if low in ("adb", "pm", "cmd") or low == "msiexec" or low in ("installer", "add-appxpackage"):
+        pass
+    elif not any(w.lower() in _INSTALL_WORDS or re.fullmatch(r"-[a-zA-Z]*[iU][a-zA-Z]*", w)
+                 and low in ("dpkg", "rpm") for w in words[:4]) and not (
+            low == "msiexec" or low.startswith("add-appx")):
+        return None
+    if low in ("adb",) and not any(w.lower() in ("install", "install-multiple", "sideload",
+                                                 "install-multi-package") for w in words):
+        return None
+    if low in ("pm", "cmd") and "install" not in words:
+        return None
+    for a in words:
+        bare = a.strip("'\"")
+        if "=" in bare and bare.startswith("-"):
+            bare = bare.split("=", 1)[1]
+        if re.match(r"^(?:git\+|hg\+|svn\+|bzr\+)?(?:https?|ftp)://", bare, re.I):
+            host = re.sub(r"^(?:\w+\+)?\w+://(?:[^@/]*@)?", "", bare).split("/", 1)[0]
+            if low in ("pip", "pip3", "uv", "pipx", "poetry") and host in (
+                    "pypi.org", "files.pythonhosted.org") or low in ("npm", "yarn", "pnpm") and \
+                    host == "registry.npmjs.org":
+                continue
+            return f"{low} installs software from a URL ({bare[:60]})"
+        if _PKG_FILE.search(bare) and (_is_fetched(bare) or not _placed(bare) or
+                                       re.search(r"(?i)downloads?[/\\]", bare) or
+                                       low in _SYSTEM_INSTALLERS and not _built(bare)):
+            return f"{low} installs a package the plan downloaded or that lies outside the " \
+                   f"work folder ({bare[:60]})"
+        if low == "msiexec" and re.match(r"^[/-][ipaxj]", bare, re.I):
+            continue
+    if low == "msiexec":
+        return "msiexec installs a package the rules cannot vouch for"
+    return None
+
+
+_OURS_HOST = re.compile(
+    r"^(?:localhost|127\.\d+\.\d+\.\d+|::1|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|"
+    r"172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|[a-z][\w-]*|"
+    r"[\w.-]+\.(?:internal|intranet|lan|local|localdomain|corp|home\.arpa|svc|cluster\.local|"
+    r"priv|private|ts\.net))$", re.I)
+"""A host the rules read as the project's own network: loopback, a private address, a bare
+host name (resolved by the local network's own names: ``backup01``), or a name under an
+internal suffix (``backup01.internal.acme``... ``.internal``, ``.lan``, ``.corp``)."""
+
+
+def _host_of(loc: str) -> str:
+    h = re.sub(r"^\w+://", "", loc)
+    h = h.split("/", 1)[0]
+    h = h.rsplit("@", 1)[-1]
+    if h.startswith("["):
+        return h[1:].split("]", 1)[0]
+    return h.split(":", 1)[0]
+
+
+def _ours(host: str) -> bool:
+    h = host.lower().strip("'\"")
+    return bool(_OURS_HOST.match(h)) or bool(re.search(
+        r"\.(?:internal|intranet|lan|local|corp|priv)(?:\.[\w-]+)*$", h) and "." in h)
+
+
+_UPLOADERS = frozenset("scp rsync sftp lftp ftp tftp ncftpput smbclient rclone".split())
+
+
+def _sends_off_box(low: str, rest: list[str]) -> str | None:
+    """Data copied off this machine to a host the rules cannot read as ours (``scp dump
+    ops@203.0.113.7:/srv/``, ``rsync -a /var/backups/ u@198.51.100.2:``, ``sftp`` or ``curl
+    -T`` to a public address). The direction matters: a copy *from* another host is a read."""
+    ops = [a for a in rest if not a.startswith("-")]
+    if low in ("scp", "rsync") and len(ops) >= 2:
+        dest = ops[-1]
+        if _REMOTE_HOST.match(dest) and not re.match(r"^[A-Za-z]:[\\/]", dest) and \
+                not dest.startswith(("/", "./", "~")):
+            host = _host_of(dest)
+            if not _ours(host) and not all(_REMOTE_HOST.match(s) for s in ops[:-1]):
+                return f"{low} copies {ops[0][:40]} off this machine to {host[:60]}, a host " \
+                       f"the rules cannot read as ours"
+        return None
+    if low in ("sftp", "lftp", "ftp", "tftp", "ncftpput", "smbclient"):
+        hosts = [_host_of(a) for a in ops if re.search(r"[\w-]\.[\w-]|@|://|^//", a)]
+        if low == "smbclient":
+            hosts = [a.lstrip("/").split("/", 1)[0] for a in ops if a.startswith("//")]
+        if any(not _ours(h) for h in hosts if h):
+            return f"{low} to {next(h for h in hosts if h and not _ours(h))[:60]}, a host the " \
+                   f"rules cannot read as ours"
+        return None
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -1032,6 +1216,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     handled = low in _handled() or low.startswith("mkfs")
     if any(_is_dry(a) for a in rest) or _dry_short(low, rest):
         return None
+    if (why := _installs_unvouched(low.removesuffix(".exe"), rest)) is not None:
+        return why
+    if (why := _sends_off_box(low, rest)) is not None:
+        return why
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
         return f"{name}: opens what it makes to everyone"
@@ -1084,6 +1272,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if "-N" in rest or any(a.startswith("-") and "N" in a and not a.startswith("--")
                                for a in rest):
             return None  # a tunnel, no remote command (-R is the remote-shell rule's)
+        if len(remote) >= 2 and not _ours(_host_of(remote[0])) and re.search(
+                r"\bcat\s*>|\btee\b|\bdd\b[^|]*\bof=|\btar\b[^|]*\s-?[a-z]*x|"
+                r"\b(?:pg_restore|psql|mysql)\b", " ".join(remote[1:])):
+            return f"{name} sends data to {_host_of(remote[0])[:60]}, a host the rules cannot " \
+                   f"read as ours"
         if len(remote) >= 2:
             return unrecognised_shell(" ".join(remote[1:]), depth + 1)
         return "an interactive remote shell"
@@ -1222,7 +1415,16 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 not any(dynamic[k + 1:]) and \
                 (low != "git" or (subs and subs[0] in _GIT_JUDGED)) and \
                 (low not in _CONTAINER_CLIS or bool(set(_subcommands(rest)) & _CONTAINER_JUDGED)):
-            return None  # the rule for this command saw the verb and judged the target
+            subs8 = [w.lower() for w in _subcommands(rest, 8)]
+            reads = _CLOUD_REMOVALS_READ.get(low)
+            if reads is None or _JUDGED.get() or any(
+                    w in reads or low in ("aws", "az") and w.startswith("delete-")
+                    for w in subs8):
+                return None  # the rule for this command saw the verb and judged the target
+            # a cloud CLI's rule reads its ``delete`` forms only, and found nothing: another
+            # removal verb (``kms keys versions destroy``, ``secrets versions destroy``,
+            # ``ad app credential reset``) is a removal the rules recognise, not a judged one
+            return f"{name}: {DESTROY_VERB} ({' '.join(subs8)[:60]})"
         if low in _BUILD_TOOLS and verb is None:
             return None  # make docs, just bundle: a build target
         if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
@@ -1914,17 +2116,24 @@ def _tool_words(tool: str) -> list[str]:
 
 
 def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None = None,
-                      cli: str | None = None, created: Iterable[str] = ()) -> str | None:
+                      cli: str | None = None, created: Iterable[str] = (),
+                      judged_by_rules: bool = False, fetched: Iterable[str] = ()) -> str | None:
     """What in one planned tool call is not recognised as safe (None: all of it is).
     ``created``: targets earlier steps of the plan created (a later delete of one is the
-    plan's own)."""
+    plan's own). ``judged_by_rules``: a destructive rule found something in the step (only
+    then is a removal verb of a CLI it reads left to it). ``fetched``: files the plan
+    downloaded."""
     token = _CREATED.set(frozenset(created))
+    judged = _JUDGED.set(judged_by_rules)
+    got = _FETCHED.set(frozenset(fetched))
     try:
         for v in args.values():
             if isinstance(v, str) and len(v) > MAX_CHARS:
                 return f"{tool}: an argument too long to read in full ({len(v):,} characters)"
         return _step(tool, args, effect=effect, cli=cli)
     finally:
+        _FETCHED.reset(got)
+        _JUDGED.reset(judged)
         _CREATED.reset(token)
 
 
