@@ -132,3 +132,29 @@ def test_a_dump_then_a_copy_to_an_outside_address_is_not_a_sure_allow() -> None:
 def test_copies_within_our_network_or_onto_this_machine_stay_allowed(cmd: str) -> None:
     v = sh(cmd, PROD)
     assert sure_allow(v), (cmd, v.reasons)
+
+
+# -- other sure-allow paths of the same shape, found by probing (round 4) -----------------------
+
+@pytest.mark.parametrize("cmd", [
+    "pkill -9 postgres",
+    "killall -9 java",
+    "find /var/log -type f -exec truncate -s 0 {} \\;",
+    "find /srv/uploads -name '*.jpg' -exec shred -u {} +",
+    "kubectl label ns payments pod-security.kubernetes.io/enforce-",
+    "kubectl annotate deploy api -n shop sidecar.istio.io/inject-",
+])
+def test_acts_that_were_read_as_reads_are_not_a_sure_allow(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert not sure_allow(v), (cmd, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "find /tmp/mapek-run-9 -type f -exec chmod 600 {} +",
+    "find /var/log -name '*.gz' -exec ls -l {} +",
+    "kubectl label pod web-1 -n shop tier=frontend",
+    "pgrep -a postgres",
+])
+def test_their_harmless_neighbours_stay_allowed(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert sure_allow(v), (cmd, v.reasons)

@@ -829,8 +829,8 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
 _FETCH_OUT = re.compile(
     r"\b(?:curl|wget|aria2c|axel|http|xh|iwr|invoke-webrequest|start-bitstransfer|fetch)\b"
     r"[^\n;&|]*?(?:https?|ftp)://[^\s'\"]+", re.I)
-_OUT_FLAG = re.compile(r"(?:(?-i:\s-o)\s*|(?-i:\s-O)\s+|\s--output(?:-document)?[=\s]|\s-OutFile\s+|"
-                       r"\s-Destination\s+|\s-P\s+|\s--dir[=\s]|\s>\s*)(['\"]?)([^\s'\";&|]+)\1",
+_OUT_FLAG = re.compile(r"(?:(?-i:\s-o)\s*|(?-i:\s-O)\s+|\s--output(?:-document)?[=\s]|"
+                       r"\s-OutFile\s+|\s-Destination\s+|\s-P\s+|\s--dir[=\s]|\s>\s*)(['\"]?)([^\s'\";&|]+)\1",
                        re.I)
 _URL_FILE = re.compile(r"(?:https?|ftp)://[^\s'\"]*/([\w.+-]+\.[A-Za-z0-9]{2,8})(?=[\s'\"?#]|$)")
 
@@ -1199,6 +1199,11 @@ _PUBLIC_FLAG = re.compile(r"^--?(?:public|visibility[= ]public|acl[= ]public[\w-
 public-read``, ``gcloud run deploy --allow-unauthenticated``)."""
 
 
+_FILE_ACTORS = frozenset("""rm unlink shred srm truncate mv cp dd tee chmod chown chgrp chattr
+setfacl sed perl ln install""".split())
+"""Commands that change the file ``find -exec`` hands them."""
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -1299,13 +1304,24 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             if a == "--eval" and i + 1 < len(rest):
                 return unrecognised_code(rest[i + 1])
         return f"{name} with no statement the rules can read"
+    if low in ("kubectl", "oc") and _subcommands(rest, 1) in (["label"], ["annotate"]) and \
+            any(re.fullmatch(r"[\w./-]+-", a) for a in rest[2:]):
+        return f"{name} {_subcommands(rest, 1)[0]} removes a key (key-)"
     if low in ("kubectl", "oc", "docker", "podman") and "exec" in rest and "--" in rest:
         inner = rest[rest.index("--") + 1:]
         return _command(inner, [False] * len(inner), depth + 1)
     if low == "find":
         if any(a in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fls")
                for a in rest):
+            roots = rest[:next((j for j, a in enumerate(rest)
+                                if a.startswith(("-", "(", "!"))), len(rest))]
             for i, a in enumerate(rest):
+                if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(rest) and \
+                        rest[i + 1].rsplit("/", 1)[-1] in _FILE_ACTORS and \
+                        not all(r.rstrip("/") in (".", "./") or _placed(r) for r in roots):
+                    # find /var/log -exec truncate -s 0 {} ;: the act's target is every file
+                    # found under the roots, which its own rule never sees (it sees ``{}``)
+                    return f"find -exec {rest[i + 1]} over {' '.join(roots)[:60] or '.'}"
                 if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(rest):
                     inner = [w for w in rest[i + 1:] if w not in (";", "+", "{}", "\\;")]
                     why = _command(inner, [False] * len(inner), depth + 1)
@@ -1402,6 +1418,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in _VERB_CLIS or low in _BUILD_TOOLS or (
             low not in _READ_BINS and low not in _MAKE_BINS and not handled
             and _subcommands(rest)):
+        if low not in _VERB_CLIS and not handled and \
+                (own := _class_of(low, False)) in ("destroy", "change"):
+            # pkill postgres, killall nginx, shutdown now: the program's own name is the verb;
+            # the words after it name what it acts on, not a read
+            return f"{name}: its name is a {own} verb ({' '.join(rest[:3])[:60]})"
         verb = _verb_of_cli(low, rest)
         subs = _subcommands(rest, 1)
         if low in ("docker", "podman", "nerdctl", "kubectl", "oc") and subs and \
