@@ -158,3 +158,76 @@ def test_acts_that_were_read_as_reads_are_not_a_sure_allow(cmd: str) -> None:
 def test_their_harmless_neighbours_stay_allowed(cmd: str) -> None:
     v = sh(cmd, PROD)
     assert sure_allow(v), (cmd, v.reasons)
+
+
+# -- fewer held: harmless forms recognised by structure (round 4) ------------------------------
+
+def plan(*steps_: dict[str, Any], ctx: dict[str, Any] | None = None) -> Verdict:
+    return screen_plan({"steps": list(steps_)}, ctx)
+
+
+def write(path: str, content: str) -> dict[str, Any]:
+    return {"tool": "write_file", "args": {"path": path, "content": content}}
+
+
+def run(cmd: str) -> dict[str, Any]:
+    return {"tool": "bash", "args": {"command": cmd}}
+
+
+def test_a_script_the_plan_wrote_is_read_when_it_runs() -> None:
+    safe = plan(write("/tmp/sizes.sh", "#!/bin/sh\ndu -sh /srv/data/* | sort -h | tail -5\n"),
+                run("chmod +x /tmp/sizes.sh && /tmp/sizes.sh"), ctx=PROD)
+    assert sure_allow(safe), safe.reasons
+    bad = plan(write("/tmp/tidy.sh", "#!/bin/sh\nrm -rf /srv/data/*\n"),
+               run("sh /tmp/tidy.sh"), ctx=PROD)
+    assert bad.verdict != "allow", bad.reasons
+
+
+def test_sql_the_plan_wrote_is_read_when_a_client_is_fed_it() -> None:
+    safe = plan(write("check.sql", "SELECT status, count(*) FROM orders GROUP BY status;\n"),
+                run("mysql -h db-prod shop < check.sql"), ctx=PROD)
+    assert sure_allow(safe), safe.reasons
+    bad = plan(write("trim.sql", "DELETE FROM orders;\n"),
+               run("mysql -h db-prod shop < trim.sql"), ctx=PROD)
+    assert bad.verdict != "allow", bad.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "size() { du -sh \"$1\" | tail -1; }; for d in /srv/a /srv/b; do size $d; done",
+    "ansible web -i inv/prod.ini -m ansible.builtin.ping",
+    "ansible web -i inv/prod.ini -m ansible.builtin.command -a 'uptime'",
+    "cypher-shell -a neo4j://graph:7687 -u neo4j \"MATCH (n:Account) RETURN count(n)\"",
+    "kadmin.local -q \"listprincs\"",
+    "robocopy \\\\fs02\\share E:\\mirror /MIR /L",
+    "ssh admin@edge-sw-3 'show reload'",
+    "terraform -chdir=infra/prod output -json",
+])
+def test_reads_by_structure_are_recognised(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert sure_allow(v), (cmd, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "wipe() { rm -rf \"$1\"; }; wipe /srv/data",
+    "ansible web -i inv/prod.ini -m ansible.builtin.command -a 'rm -rf /var/lib/app'",
+    "ansible web -i inv/prod.ini -m ansible.builtin.file -a 'path=/srv state=absent'",
+    "cypher-shell -a neo4j://graph:7687 \"MATCH (n) DETACH DELETE n\"",
+    "kadmin.local -q \"delprinc -force svc-app\"",
+    "robocopy \\\\fs02\\share E:\\mirror /MIR",
+])
+def test_their_acting_neighbours_are_not_sure_allows(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert not sure_allow(v), (cmd, v.reasons)
+
+
+def test_powershell_sessions_and_exports_to_scratch_are_reads() -> None:
+    ok = screen_plan({"steps": [{"tool": "powershell", "args": {"script": (
+        "Connect-ExchangeOnline; Get-Mailbox -ResultSize Unlimited | Select-Object Name | "
+        "Export-Csv C:\\temp\\mailboxes.csv -NoTypeInformation")}}]}, PROD)
+    assert sure_allow(ok), ok.reasons
+    bad = screen_plan({"steps": [{"tool": "powershell", "args": {"script": (
+        "Connect-ExchangeOnline; Get-Mailbox | Set-Mailbox -AuditEnabled $false")}}]}, PROD)
+    assert not sure_allow(bad), bad.reasons
+    out = screen_plan({"steps": [{"tool": "powershell", "args": {"script": (
+        "Get-Process | Export-Csv C:\\Windows\\System32\\procs.csv")}}]}, PROD)
+    assert not sure_allow(out), out.reasons

@@ -62,7 +62,7 @@ grep which where who whois dig vet outdated diagnose debug print-config config-g
 render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
 rev-parse ls-files ls-remote ls-tree cat-file for-each-ref list-objects size
-about lsd lsl lsjson inventory""".split())
+about lsd lsl lsjson inventory output outputs specification""".split())
 """Verbs that only read: a command, tool or operation named by one is recognised as safe."""
 
 MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
@@ -269,6 +269,9 @@ def _first_verb(words: Iterable[str]) -> str | None:
         c = _class_of(w.lower(), False)
         if c is not None:
             later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
+            if c == "read" and i == 0 and w.lower() in ("show", "display") and \
+                    len(ws) <= 3 and not any(verb_class(x) == "destroy" for x in ws[1:]):
+                return "read"  # show reload, display current-configuration: what is shown
             if c == "read" and later and later[0] in ("destroy", "change"):
                 return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
             if c == "make" and later and later[0] in ("destroy", "change") and \
@@ -481,7 +484,9 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
             return "read"  # firewall-cmd --list-all, kafka-topics --describe
     if verb is None and (subs := _subcommands(argv)) and len(subs) <= 2 and \
             re.fullmatch(r"[a-z]{3,}s", subs[-1]) and not subs[-1].endswith("ss") and \
-            len([a for a in argv if not a.startswith("-")]) == len(subs) and \
+            len([a for i, a in enumerate(argv) if not a.startswith("-") and not (
+                i and argv[i - 1].startswith("--") and "=" not in argv[i - 1] and
+                a not in subs)]) == len(subs) and \
             not any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
         return "read"  # crictl images, balena devices: a plural noun alone names its listing
     return verb
@@ -595,6 +600,25 @@ join split start-sleep""".split())
 _PS_VERB = re.compile(r"\b([A-Z][a-z]+)-([A-Z][A-Za-z]+)\b")
 
 
+_WIN_SCRATCH = re.compile(r"^(?:[A-Za-z]:\\(?:temp|tmp|windows\\temp)\\|\$env:te?mp\\|"
+                          r"\.\\|\$pwd\\)", re.I)
+
+
+def _ps_target_placed(text: str, cmdlet: str) -> bool:
+    """Every file ``Export-Csv``/``Out-File`` writes is in scratch (``C:\\temp``, ``$env:TEMP``)
+    or the work folder, and none is overwritten by force (``-Force`` / ``-Append`` aside)."""
+    found = False
+    for m in re.finditer(re.escape(cmdlet) + r"\s+(?:-(?:Literal)?Path\s+|-FilePath\s+)?"
+                         r"(['\"]?)([^\s'\"|;]+)\1", text, re.I):
+        target = m.group(2)
+        if target.startswith("-"):
+            return False
+        if not (_WIN_SCRATCH.match(target) or _placed(target.replace("\\", "/"))):
+            return False
+        found = True
+    return found
+
+
 def _powershell(text: str) -> str | None:
     """PowerShell (not parsed as bash): recognised when every cmdlet is a read verb."""
     cmdlets = _PS_VERB.findall(text)
@@ -602,6 +626,9 @@ def _powershell(text: str) -> str | None:
         return "powershell without a recognised cmdlet"
     for verb, noun in cmdlets:
         v = verb.lower()
+        if v in ("connect", "disconnect") or v in ("export", "out") and noun.lower() in (
+                "csv", "clixml", "file") and _ps_target_placed(text, f"{verb}-{noun}"):
+            continue  # a session opened; a read written to a file in scratch or the work tree
         if v in _PS_READ or f"{v}-{noun.lower()}" in _PS_READ or \
                 (v in ("format", "out", "convertto", "convertfrom", "write") and
                  noun.lower() in ("table", "list", "wide", "string", "host", "json", "csv",
@@ -631,6 +658,10 @@ def _redirect_placed(target: str) -> bool:
     return not re.match(r"^/(?:proc|sys|dev)/", t)  # elsewhere the overwrite rule judges it
 
 
+_FUNCTION_DEF = re.compile(r"(?:^|[;&|{(\n]|\bfunction)\s*([A-Za-z_][\w-]*)\s*\(\s*\)\s*\{")
+"""``name() {``, ``function name() {``: a shell function the script defines."""
+
+
 def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     """What in a shell script is not recognised as safe (None: every command is)."""
     from mapek.safety.rules.shellparse import parse_commands
@@ -650,10 +681,23 @@ def unrecognised_shell(text: str, depth: int = 0) -> str | None:
         if _looks_powershell(text):
             return _powershell(text)
         return "a script the shell parser cannot read"
+    functions = set(_FUNCTION_DEF.findall(text))
     for c in cmds:
+        if functions and c.words and c.words[0] in functions and not any(c.dynamic[:1]):
+            continue  # peek b: a function whose body the parser gave as commands, read here
         for op, target in c.redirects:
             if ">" in op and not _redirect_placed(target):
                 return f"a redirection writes {target[:60]}"
+        fed = next((_written(t) for op, t in c.redirects if op == "<" and _written(t) is not None),
+                   None)
+        argv = _peel(list(c.words))
+        if fed is not None and argv and argv[0].rsplit("/", 1)[-1].lower() in _SQL_CLIENTS and \
+                not any(a in _SQL_FLAGS or a.startswith(("--command=", "--execute="))
+                        for a in argv[1:]):
+            why = unrecognised_sql(fed)  # mysql db < check.sql, the file a step earlier wrote
+            if why is not None:
+                return why
+            continue
         why = _command(c.words, c.dynamic, depth)
         if why is not None:
             return why
@@ -719,6 +763,21 @@ _JUDGED: ContextVar[bool] = ContextVar("judged", default=False)
 targets). A removal verb of a CLI whose rule reads removals is left to that rule only when the
 rule did find something: a form it does not read (``gcloud kms keys versions destroy``) is no
 judged target, and is recognised as a removal instead."""
+_WRITTEN: ContextVar[Mapping[str, str] | None] = ContextVar("written", default=None)
+"""Files earlier steps of the plan wrote, with their content (``PlanState.written``)."""
+
+
+def _written(path: str) -> str | None:
+    """What the plan wrote into ``path`` in an earlier step, if it did."""
+    p = path.strip("'\"")
+    got = _WRITTEN.get() or {}
+    if p in got:
+        return got[p]
+    if p.startswith("./") and p[2:] in got:
+        return got[p[2:]]
+    return got.get("./" + p) if not p.startswith("/") else None
+
+
 _FETCHED: ContextVar[frozenset[str]] = ContextVar("fetched", default=frozenset())
 """Files the plan downloaded (``curl -o x.apk URL``) in this or earlier steps: installing one
 installs software from a host the rules cannot vouch for."""
@@ -1039,6 +1098,8 @@ def _dry_short(low: str, rest: list[str]) -> bool:
         return True
     if low == "alembic" and "--sql" in rest:
         return True  # offline mode: prints the SQL, touches no database
+    if low in ("robocopy", "xcopy") and any(a.upper() == "/L" for a in rest):
+        return True  # robocopy /L: lists what it would copy or delete, and does neither
     return low.startswith("salt") and any(a.lower() == "test=true" for a in rest)
 
 
@@ -1248,6 +1309,23 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                                              "diffsettings", "inspectdb", "sqlsequencereset"):
             return None
         return f"manage.py {' '.join(sub) or 'with no command'}: not a known read"
+    if (body := _written(argv[0])) is not None and not any(dynamic[k + 1:]):
+        # a script the plan wrote a step earlier, run now: what runs is what the rules read
+        if re.search(r"\.(?:sh|bash)$|^[^.]*$", argv[0].rsplit("/", 1)[-1]) and \
+                not body.lstrip().startswith("#!") or re.match(r"#!\s*\S*/(?:env\s+)?"
+                                                              r"(?:ba|z|da|k)?sh\b", body):
+            why = unrecognised_shell("\n".join(ln for ln in body.splitlines()
+                                               if not ln.lstrip().startswith("#")), depth + 1)
+            return None if why is None else f"the script {argv[0][:40]} the plan wrote: {why}"
+    if low in ("sh", "bash", "dash", "zsh", "ksh") and rest and not rest[0].startswith("-") and \
+            (body := _written(rest[0])) is not None:
+        why = unrecognised_shell("\n".join(ln for ln in body.splitlines()
+                                           if not ln.lstrip().startswith("#")), depth + 1)
+        return None if why is None else f"the script {rest[0][:40]} the plan wrote: {why}"
+    if low in _SQL_CLIENTS and (src := next((rest[i + 1] for i, a in enumerate(rest[:-1])
+                                             if a in ("-f", "--file", "-i")), None)) and \
+            (body := _written(src)) is not None:
+        return unrecognised_sql(body)
     if low in _INTERP:
         for i, a in enumerate(rest):
             if a in _CODE_FLAGS and i + 1 < len(rest):
@@ -1299,6 +1377,31 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if low in ("sqlite3", "duckdb") and len([a for a in rest if not a.startswith("-")]) >= 2:
             return unrecognised_sql([a for a in rest if not a.startswith("-")][-1])
         return f"{name} with no statement the rules can read"
+    if low in ("show", "display") and not handled:
+        return None  # show reload, display interface brief: a network device's display command
+    if low == "ansible":
+        mod = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-m", "--module-name")),
+                   "command").rsplit(".", 1)[-1]
+        margs = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-a", "--args")), "")
+        if mod in ("ping", "setup", "gather_facts", "stat", "package_facts", "service_facts",
+                   "debug") and not re.search(r"\b(?:state|dest)=", margs):
+            return None  # ansible all -m ping: a module that only reports
+        if mod in ("command", "shell", "raw") and margs and \
+                not re.search(r"\b(?:creates|removes|chdir)=", margs):
+            why = unrecognised_shell(margs, depth + 1)
+            return None if why is None else f"ansible runs on the hosts: {why}"
+        return f"ansible module {mod}: not a module the rules recognise as a read"
+    if low == "cypher-shell":
+        pos = [a for i, a in enumerate(rest) if not a.startswith("-") and not (
+            i and rest[i - 1] in ("-a", "--address", "-u", "--username", "-p", "--password",
+                                  "-d", "--database", "--format", "-f", "--file"))]
+        query = pos[-1] if pos else ""
+        if query and re.match(r"(?is)^\s*(?:MATCH|OPTIONAL\s+MATCH|WITH|UNWIND|RETURN|SHOW|"
+                              r"EXPLAIN|PROFILE)\b", query) and not re.search(
+                r"(?i)\b(?:CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|"
+                r"CALL|ALTER|GRANT|REVOKE|DENY|START|STOP|TERMINATE)\b", query):
+            return None  # MATCH (n) RETURN labels(n), count(*): a Cypher read
+        return f"{name}: a Cypher statement not recognised as a read"
     if low in ("mongosh", "mongo"):
         for i, a in enumerate(rest):
             if a == "--eval" and i + 1 < len(rest):
@@ -1511,7 +1614,24 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return f"{name}: {DESTROY_VERB} (by its name)"
     if rest and _flag_verb(rest) == "read":
         return None  # spctl --status, tarsnap --list-archives, bcdedit /enum: a flag that reads
+    if _query_read(rest):
+        return None  # kadmin.local -q "listprincs": the query it is given names a read
     return f"{name}: an unknown command"
+
+
+def _query_read(rest: list[str]) -> bool:
+    """An unknown command given its request as one query argument (``kadmin.local -q
+    "listprincs"``, ``tool --query 'getprinc x'``) and nothing else: recognised when that
+    request's first word names a read (``list...``, ``get...``) and no word names another act."""
+    for i, a in enumerate(rest[:-1]):
+        if a in ("-q", "--query", "-x", "--execute"):
+            words = rest[i + 1].split()
+            others = [x for j, x in enumerate(rest) if j not in (i, i + 1) and
+                      not x.startswith("-")]
+            if words and not others and verb_class(words[0]) == "read" and not any(
+                    verb_class(w) in ("destroy", "change", "make") for w in words[1:]):
+                return True
+    return False
 
 
 def _flag_verb(rest: list[str]) -> str | None:
@@ -1611,6 +1731,9 @@ def unrecognised_sql(sql: str) -> str | None:
         body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S).strip()
         if not body:
             continue
+        if re.search(r"\bDRY\s+RUN\s*;?\s*$", body, re.I) and not re.search(
+                r"\bDRY\s+RUN\b.*\S", body.rstrip("; \n"), re.I | re.S):
+            continue  # VACUUM ... DRY RUN (Databricks): lists the files it would remove
         if re.match(r"^\s*CALL\s+([\w.]+)", body, re.I):
             proc = re.match(r"^\s*CALL\s+([\w.]+)", body, re.I)
             if proc is not None and verb_class(proc.group(1).rsplit(".", 1)[-1]) == "read":
@@ -2138,13 +2261,16 @@ def _tool_words(tool: str) -> list[str]:
 
 def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None = None,
                       cli: str | None = None, created: Iterable[str] = (),
-                      judged_by_rules: bool = False, fetched: Iterable[str] = ()) -> str | None:
+                      judged_by_rules: bool = False, fetched: Iterable[str] = (),
+                      written: Mapping[str, str] | None = None) -> str | None:
     """What in one planned tool call is not recognised as safe (None: all of it is).
     ``created``: targets earlier steps of the plan created (a later delete of one is the
     plan's own). ``judged_by_rules``: a destructive rule found something in the step (only
     then is a removal verb of a CLI it reads left to it). ``fetched``: files the plan
-    downloaded."""
+    downloaded. ``written``: files earlier steps wrote, with their content (running one runs
+    what the rules read)."""
     token = _CREATED.set(frozenset(created))
+    wrote = _WRITTEN.set(dict(written or {}))
     judged = _JUDGED.set(judged_by_rules)
     got = _FETCHED.set(frozenset(fetched))
     try:
@@ -2154,6 +2280,7 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
         return _step(tool, args, effect=effect, cli=cli)
     finally:
         _FETCHED.reset(got)
+        _WRITTEN.reset(wrote)
         _JUDGED.reset(judged)
         _CREATED.reset(token)
 
