@@ -231,3 +231,21 @@ def test_powershell_sessions_and_exports_to_scratch_are_reads() -> None:
     out = screen_plan({"steps": [{"tool": "powershell", "args": {"script": (
         "Get-Process | Export-Csv C:\\Windows\\System32\\procs.csv")}}]}, PROD)
     assert not sure_allow(out), out.reasons
+
+
+def test_a_tool_named_for_its_program_is_read_as_that_program() -> None:
+    v = screen_plan({"steps": [{"tool": "adb", "args": {
+        "command": "install -g /sdcard/Download/helper.apk"}}]}, PROD)
+    assert not sure_allow(v), v.reasons
+    ok = screen_plan({"steps": [{"tool": "adb", "args": {"command": "devices -l"}}]}, PROD)
+    assert sure_allow(ok), ok.reasons
+
+
+def test_a_dump_or_secrets_sent_as_an_attachment_is_not_a_sure_allow() -> None:
+    v = screen_plan({"steps": [{"tool": "email.send", "args": {
+        "to": "someone@example.net", "subject": "here", "attachments": ["/tmp/customers.dump"]}}]},
+        PROD)
+    assert not sure_allow(v), v.reasons
+    ok = screen_plan({"steps": [{"tool": "email.send", "args": {
+        "to": "ana@acme.com", "subject": "status", "body": "All checks passed."}}]}, PROD)
+    assert ok.verdict == "allow", ok.reasons

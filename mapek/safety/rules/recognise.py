@@ -1629,7 +1629,7 @@ def _query_read(rest: list[str]) -> bool:
             others = [x for j, x in enumerate(rest) if j not in (i, i + 1) and
                       not x.startswith("-")]
             if words and not others and verb_class(words[0]) == "read" and not any(
-                    verb_class(w) in ("destroy", "change", "make") for w in words[1:]):
+                    verb_class(w) in ("destroy", "change") for w in words[1:]):
                 return True
     return False
 
@@ -2285,6 +2285,30 @@ def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None 
         _CREATED.reset(token)
 
 
+_SENDS = frozenset("""send upload share post attach email mail message publish transfer forward
+put""".split())
+_PATHLIKE = re.compile(r"^@?(?:[~/.]|[A-Za-z]:\\|\$\w+/)\S*$|^\S+\.[A-Za-z0-9]{1,6}$")
+
+
+def _sensitive_file(args: Mapping[str, Any]) -> str | None:
+    """A file a sending tool hands over (an attachment, an upload's body) whose name says it
+    holds a database dump, an export, a backup or secrets."""
+    todo: list[Any] = list(args.values())
+    seen = 0
+    while todo and seen < 256:
+        v = todo.pop()
+        seen += 1
+        if isinstance(v, Mapping):
+            todo.extend(list(v.values())[:64])
+        elif isinstance(v, list):
+            todo.extend(v[:64])
+        elif isinstance(v, str) and len(v) < 400 and _PATHLIKE.match(v.strip()) and \
+                _SENSITIVE.search(v.strip().rsplit("/", 1)[-1]) or isinstance(v, str) and \
+                v.strip() in ("/etc/shadow", "/etc/passwd"):
+            return str(v).strip()
+    return None
+
+
 def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
           cli: str | None) -> str | None:
     if effect in ("read", "write"):
@@ -2314,9 +2338,13 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 if ps_tool:
                     continue
                 line = text
-                if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
+                named = cli or (low if re.fullmatch(r"[a-z][a-z0-9-]*", low) and
+                                not shell_tool and not sql_tool else None)
+                if named and not text.lstrip().startswith((named, "sudo", "cd ", "export ")) and \
                         "\n" not in text.strip():
-                    line = f"{cli} {text}"
+                    # a tool named for its program (``adb`` given ``install -g x.apk``): the
+                    # command is that program's, not ``install`` or whatever word comes first
+                    line = f"{named} {text}"
                 if sql_tool and not shell_tool:
                     why = unrecognised_sql(text)
                 else:
@@ -2337,6 +2365,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                     return why
     if (why := _runnable_content(args)) is not None:
         return f"{tool}: {why}"
+    if wset & _SENDS and (sent := _sensitive_file(args)) is not None:
+        return f"{tool}: sends a file that holds a dump, an export or secrets ({sent[:60]})"
     wpath = next((v for k in ("path", "file", "filename", "file_path") if isinstance(
         v := args.get(k), str) and v.strip()), None)
     if wpath is not None and writes_file(tool, args) and not _placed(wpath):
