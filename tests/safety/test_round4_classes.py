@@ -249,3 +249,33 @@ def test_a_dump_or_secrets_sent_as_an_attachment_is_not_a_sure_allow() -> None:
     ok = screen_plan({"steps": [{"tool": "email.send", "args": {
         "to": "ana@acme.com", "subject": "status", "body": "All checks passed."}}]}, PROD)
     assert ok.verdict == "allow", ok.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "vtysh -c 'show ip route' -c 'show bgp summary'",
+    "checkdmarc example.org --format json",
+    "getfacl /srv/share",
+    "lua -e 'print(os.getenv(\"HOME\"), os.date())'",
+])
+def test_more_reads_by_structure(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert sure_allow(v), (cmd, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "vtysh -c 'show ip route' -c 'clear ip bgp *'",
+    "checkinstall -y",
+    "lua -e 'os.remove(\"/srv/data/db\")'",
+])
+def test_more_acting_neighbours(cmd: str) -> None:
+    v = sh(cmd, PROD)
+    assert not sure_allow(v), (cmd, v.reasons)
+
+
+def test_a_command_given_apart_from_its_arguments_is_read_whole() -> None:
+    ok = screen_plan({"steps": [{"tool": "edr_shell", "args": {
+        "host_id": "h1", "command": "ls", "args": "C:\\Users\\ana\\Downloads"}}]}, PROD)
+    assert sure_allow(ok), ok.reasons
+    bad = screen_plan({"steps": [{"tool": "edr_shell", "args": {
+        "host_id": "h1", "command": "rm", "args": ["-rf", "C:\\Users\\ana"]}}]}, PROD)
+    assert not sure_allow(bad), bad.reasons

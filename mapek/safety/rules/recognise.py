@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from functools import lru_cache
+from shlex import quote as shlex_quote
 from typing import Any
 
 from mapek.safety.rules.shellparse import peel
@@ -230,6 +231,12 @@ def name_verb(name: str) -> str | None:
         return c if c in ("read", "destroy") else None
     if not low.isalpha():
         return None
+    for v in ("list", "get", "show", "dump", "describe", "print", "query", "search", "check",
+              "lookup", "inspect", "verify"):
+        tail = low[len(v):]
+        if low.startswith(v) and len(tail) >= 3 and tail.isalpha() and \
+                not _ACT_INSIDE.search(tail) and "install" not in tail:
+            return "read"  # checkdmarc, getfacl, showmount: a read verb, then what it reads
     for verbs, cls in ((("search", "query", "info", "show", "dump"), "read"),
                        (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
                         "destroy")):
@@ -1623,15 +1630,22 @@ def _query_read(rest: list[str]) -> bool:
     """An unknown command given its request as one query argument (``kadmin.local -q
     "listprincs"``, ``tool --query 'getprinc x'``) and nothing else: recognised when that
     request's first word names a read (``list...``, ``get...``) and no word names another act."""
-    for i, a in enumerate(rest[:-1]):
-        if a in ("-q", "--query", "-x", "--execute"):
-            words = rest[i + 1].split()
-            others = [x for j, x in enumerate(rest) if j not in (i, i + 1) and
-                      not x.startswith("-")]
-            if words and not others and verb_class(words[0]) == "read" and not any(
-                    verb_class(w) in ("destroy", "change") for w in words[1:]):
-                return True
-    return False
+    flags = ("-q", "--query", "-x", "--execute", "-c", "--command")
+    idx = [i for i, a in enumerate(rest[:-1]) if a in flags]
+    if not idx:
+        return False
+    values = {i + 1 for i in idx}
+    others = [x for j, x in enumerate(rest) if j not in values and not x.startswith("-")]
+    if others:
+        return False
+    for i in idx:  # vtysh -c 'show ip bgp' -c 'show ip bgp summary': each names a read
+        words = rest[i + 1].split()
+        if words and words[0].lower() in ("show", "display"):
+            continue  # show ip route: what follows ``show`` is what is shown
+        if not words or verb_class(words[0]) != "read" or any(
+                verb_class(w) in ("destroy", "change") for w in words[1:]):
+            return False
+    return True
 
 
 def _flag_verb(rest: list[str]) -> str | None:
@@ -1799,7 +1813,7 @@ join basename dirname splitext split abspath realpath relpath normpath getsize g
 cpu_count getpid getuid which disk_usage fspath fsencode fsdecode readdirSync readFileSync
 existsSync statSync lstatSync readdir readFile access accessSync read readlines exist mkdir
 makedirs mkdtemp mkdirSync mkdir_p as_posix with_suffix with_name relative_to samefile
-expandvars home cwd""".split())
+expandvars home cwd date clock time difftime""".split())
 """File-system calls that read or only make a folder (``os.listdir``, ``Path(p).read_text``)."""
 _FS_PLACED_WRITE = frozenset({"write_text", "write_bytes", "touch", "writeFileSync",
                               "writeFile", "appendFileSync"})
@@ -2322,6 +2336,16 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                             "database", "db", "snowflake", "bigquery", "redshift", "psql",
                             "clickhouse", "mariadb", "mssql", "oracle", "migration"})
     content_seen = False
+    cmd_key = next((k for k in args if str(k).lower() in ("command", "cmd")), None)
+    arg_key = next((k for k in args if str(k).lower() in ("args", "arguments", "argv")), None)
+    if cmd_key is not None and arg_key is not None and isinstance(args[cmd_key], str) and \
+            re.fullmatch(r"[\w.-]+", args[cmd_key].strip()) and \
+            isinstance(args[arg_key], (str, list)):
+        # {"command": "ls", "args": "C:\\Users\\x"}: one command line given in two parts
+        rest_args = args[arg_key] if isinstance(args[arg_key], str) else \
+            " ".join(shlex_quote(str(x)) for x in args[arg_key])
+        args = {**{k: v for k, v in args.items() if k not in (cmd_key, arg_key)},
+                cmd_key: f"{args[cmd_key].strip()} {rest_args}"}
     for key, value in args.items():
         k = str(key).lower()
         texts = [value] if isinstance(value, str) else \
