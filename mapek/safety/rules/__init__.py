@@ -47,6 +47,8 @@ from mapek.safety.rules.code import scan_code
 from mapek.safety.rules.prose import scan_prose
 from mapek.safety.rules.recognise import (
     DESTROY_VERB,
+    MAX_CHARS,
+    fetched_files,
     step_targets,
     unrecognised_step,
     unrecognised_text,
@@ -235,10 +237,19 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
     if description:
         found.extend(scan_prose(budget.cap(description), state))
     found.extend(scan_tool_call(tool, args, state, effect=effect))
+    state.fetched.update(fetched_files(" ".join(_strings(args))[:MAX_CHARS]))
+    if path is not None and writes_file(tool, args):
+        body = next((v for k, v in args.items() if str(k).lower() in ("content", "contents",
+                                                                       "text", "body", "data")
+                     and isinstance(v, str)), None)
+        if body is not None and len(body) <= MAX_CHARS and len(state.written) < 64:
+            state.written[path.strip().strip("'\"")] = body
     if all(f.owned for f in found):
         # nothing destructive seen, or only what the plan made itself (a table it created, a
         # session's temporary table): is the rest of the step positively recognised as safe?
-        why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created)
+        why = unrecognised_step(tool, args, effect=effect, cli=cli, created=state.created,
+                                judged_by_rules=bool(found), fetched=state.fetched,
+                                written=state.written)
         if why is not None and DESTROY_VERB in why:
             # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm
             # unpublish): a removal the rules recognise; the judge weighs only what they cannot

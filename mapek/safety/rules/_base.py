@@ -243,6 +243,13 @@ class PlanState:
     """Unfamiliar CLIs that stopped or deleted something earlier in the plan (``nomad job stop``):
     a later ``gc``/``prune`` of the same CLI makes that final."""
 
+    written: dict[str, str] = field(default_factory=dict)
+    """Files an earlier step wrote through a tool, by path, with what was written: a later step
+    that runs one (``sh /tmp/x.sh``, ``mysql db < check.sql``) runs what the rules read."""
+    fetched: set[str] = field(default_factory=set)
+    """Files earlier steps (or this one) downloaded from a URL (``curl -o /tmp/h.apk URL``):
+    installing one installs what a host the rules cannot vouch for served."""
+
     def owns(self, target: str) -> bool:
         t = norm_target(target)
         return any(t == c or t.startswith(c + "/") for c in self.created)

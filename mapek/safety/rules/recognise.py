@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from functools import lru_cache
+from shlex import quote as shlex_quote
 from typing import Any
 
 from mapek.safety.rules.shellparse import peel
@@ -47,7 +48,7 @@ MAX_CHARS = 65_536
 """Text longer than the rules read in full (their per-field budget) is not recognised: what
 was not read cannot be vouched for."""
 
-__all__ = ["DESTROY_VERB", "MAX_CHARS", "unrecognised_step", "unrecognised_text",
+__all__ = ["DESTROY_VERB", "MAX_CHARS", "fetched_files", "unrecognised_step", "unrecognised_text",
            "unrecognised_shell", "step_targets", "verb_class", "writes_file", "READ_VERBS",
            "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]
 
@@ -62,7 +63,7 @@ grep which where who whois dig vet outdated diagnose debug print-config config-g
 render lookup resolve evaluate eval-only simulate dryrun dry whatif what-if
 events top-level details detail usage quota quotas metrics graph blame shortlog reflog
 rev-parse ls-files ls-remote ls-tree cat-file for-each-ref list-objects size
-about lsd lsl lsjson inventory""".split())
+about lsd lsl lsjson inventory output outputs specification""".split())
 """Verbs that only read: a command, tool or operation named by one is recognised as safe."""
 
 MAKE_VERBS = frozenset("""create creates add adds new make init initialize build builds compile
@@ -230,6 +231,12 @@ def name_verb(name: str) -> str | None:
         return c if c in ("read", "destroy") else None
     if not low.isalpha():
         return None
+    for v in ("list", "get", "show", "dump", "describe", "print", "query", "search", "check",
+              "lookup", "inspect", "verify"):
+        tail = low[len(v):]
+        if low.startswith(v) and len(tail) >= 3 and tail.isalpha() and \
+                not _ACT_INSIDE.search(tail) and "install" not in tail:
+            return "read"  # checkdmarc, getfacl, showmount: a read verb, then what it reads
     for verbs, cls in ((("search", "query", "info", "show", "dump"), "read"),
                        (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
                         "destroy")):
@@ -269,6 +276,9 @@ def _first_verb(words: Iterable[str]) -> str | None:
         c = _class_of(w.lower(), False)
         if c is not None:
             later = [_class_of(x.lower(), False) for x in ws[i + 1:i + 2]]
+            if c == "read" and i == 0 and w.lower() in ("show", "display") and \
+                    len(ws) <= 3 and not any(verb_class(x) == "destroy" for x in ws[1:]):
+                return "read"  # show reload, display current-configuration: what is shown
             if c == "read" and later and later[0] in ("destroy", "change"):
                 return later[0]  # ``git reflog expire``, ``logs delete``: the act that follows
             if c == "make" and later and later[0] in ("destroy", "change") and \
@@ -452,6 +462,14 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
     if name in _CONTAINER_CLIS and words[:1] in (["run"], ["create"]):
         return "make" if _container_contained(argv) else None
     verb = _first_verb(words)
+    if verb in (None, "read") and name not in ("git", "redis-cli"):
+        # ``gcloud alpha kms keys versions destroy``: a removal verb deeper than the words
+        # read for the verb, among the words before the first flag, still removes (after a
+        # make or change verb it is a name: ``kubectl create job purge``)
+        lead_words = _subcommands(argv[:next((i for i, a in enumerate(argv)
+                                              if a.startswith("-")), len(argv))], 8)
+        if any(_class_of(w.lower(), False) == "destroy" for w in lead_words[1:]):
+            verb = "destroy"
     if verb is None and "ssh" in words and any(a.startswith("--command") for a in argv):
         verb = "read"  # gcloud compute ssh vm --command=uptime: the command was read (_carried)
     if verb == "make" and name in _SYSTEM_CLIS:
@@ -473,7 +491,9 @@ def _verb_of_cli(name: str, argv: list[str]) -> str | None:
             return "read"  # firewall-cmd --list-all, kafka-topics --describe
     if verb is None and (subs := _subcommands(argv)) and len(subs) <= 2 and \
             re.fullmatch(r"[a-z]{3,}s", subs[-1]) and not subs[-1].endswith("ss") and \
-            len([a for a in argv if not a.startswith("-")]) == len(subs) and \
+            len([a for i, a in enumerate(argv) if not a.startswith("-") and not (
+                i and argv[i - 1].startswith("--") and "=" not in argv[i - 1] and
+                a not in subs)]) == len(subs) and \
             not any(_BAD_FLAG.match(a.split("=", 1)[0]) for a in argv):
         return "read"  # crictl images, balena devices: a plural noun alone names its listing
     return verb
@@ -587,6 +607,25 @@ join split start-sleep""".split())
 _PS_VERB = re.compile(r"\b([A-Z][a-z]+)-([A-Z][A-Za-z]+)\b")
 
 
+_WIN_SCRATCH = re.compile(r"^(?:[A-Za-z]:\\(?:temp|tmp|windows\\temp)\\|\$env:te?mp\\|"
+                          r"\.\\|\$pwd\\)", re.I)
+
+
+def _ps_target_placed(text: str, cmdlet: str) -> bool:
+    """Every file ``Export-Csv``/``Out-File`` writes is in scratch (``C:\\temp``, ``$env:TEMP``)
+    or the work folder, and none is overwritten by force (``-Force`` / ``-Append`` aside)."""
+    found = False
+    for m in re.finditer(re.escape(cmdlet) + r"\s+(?:-(?:Literal)?Path\s+|-FilePath\s+)?"
+                         r"(['\"]?)([^\s'\"|;]+)\1", text, re.I):
+        target = m.group(2)
+        if target.startswith("-"):
+            return False
+        if not (_WIN_SCRATCH.match(target) or _placed(target.replace("\\", "/"))):
+            return False
+        found = True
+    return found
+
+
 def _powershell(text: str) -> str | None:
     """PowerShell (not parsed as bash): recognised when every cmdlet is a read verb."""
     cmdlets = _PS_VERB.findall(text)
@@ -594,6 +633,9 @@ def _powershell(text: str) -> str | None:
         return "powershell without a recognised cmdlet"
     for verb, noun in cmdlets:
         v = verb.lower()
+        if v in ("connect", "disconnect") or v in ("export", "out") and noun.lower() in (
+                "csv", "clixml", "file") and _ps_target_placed(text, f"{verb}-{noun}"):
+            continue  # a session opened; a read written to a file in scratch or the work tree
         if v in _PS_READ or f"{v}-{noun.lower()}" in _PS_READ or \
                 (v in ("format", "out", "convertto", "convertfrom", "write") and
                  noun.lower() in ("table", "list", "wide", "string", "host", "json", "csv",
@@ -623,6 +665,10 @@ def _redirect_placed(target: str) -> bool:
     return not re.match(r"^/(?:proc|sys|dev)/", t)  # elsewhere the overwrite rule judges it
 
 
+_FUNCTION_DEF = re.compile(r"(?:^|[;&|{(\n]|\bfunction)\s*([A-Za-z_][\w-]*)\s*\(\s*\)\s*\{")
+"""``name() {``, ``function name() {``: a shell function the script defines."""
+
+
 def unrecognised_shell(text: str, depth: int = 0) -> str | None:
     """What in a shell script is not recognised as safe (None: every command is)."""
     from mapek.safety.rules.shellparse import parse_commands
@@ -642,10 +688,23 @@ def unrecognised_shell(text: str, depth: int = 0) -> str | None:
         if _looks_powershell(text):
             return _powershell(text)
         return "a script the shell parser cannot read"
+    functions = set(_FUNCTION_DEF.findall(text))
     for c in cmds:
+        if functions and c.words and c.words[0] in functions and not any(c.dynamic[:1]):
+            continue  # peek b: a function whose body the parser gave as commands, read here
         for op, target in c.redirects:
             if ">" in op and not _redirect_placed(target):
                 return f"a redirection writes {target[:60]}"
+        fed = next((_written(t) for op, t in c.redirects if op == "<" and _written(t) is not None),
+                   None)
+        argv = _peel(list(c.words))
+        if fed is not None and argv and argv[0].rsplit("/", 1)[-1].lower() in _SQL_CLIENTS and \
+                not any(a in _SQL_FLAGS or a.startswith(("--command=", "--execute="))
+                        for a in argv[1:]):
+            why = unrecognised_sql(fed)  # mysql db < check.sql, the file a step earlier wrote
+            if why is not None:
+                return why
+            continue
         why = _command(c.words, c.dynamic, depth)
         if why is not None:
             return why
@@ -701,6 +760,34 @@ _REMOVERS = frozenset("rm unlink rmdir shred srm del erase rd remove-item ri".sp
 _COPIERS = frozenset("cp mv install ln rsync scp tar unzip tee dd".split())
 _CREATED: ContextVar[frozenset[str]] = ContextVar("created", default=frozenset())
 """Targets the plan created in earlier steps (``PlanState.created``), for the step screened."""
+_CLOUD_REMOVALS_READ = {"gcloud": frozenset({"delete", "rm"}), "az": frozenset({"delete", "purge"}),
+                        "gsutil": frozenset({"rm", "rb"}), "aws": frozenset({"rm", "rb"})}
+"""The removal forms each cloud CLI's rule reads (and ``delete-*`` for aws and az): there a
+removal it did not flag was judged (a single object, a tag); any other removal verb of the CLI
+was not read at all."""
+_JUDGED: ContextVar[bool] = ContextVar("judged", default=False)
+"""Whether a destructive rule found anything in the step screened (even only the plan's own
+targets). A removal verb of a CLI whose rule reads removals is left to that rule only when the
+rule did find something: a form it does not read (``gcloud kms keys versions destroy``) is no
+judged target, and is recognised as a removal instead."""
+_WRITTEN: ContextVar[Mapping[str, str] | None] = ContextVar("written", default=None)
+"""Files earlier steps of the plan wrote, with their content (``PlanState.written``)."""
+
+
+def _written(path: str) -> str | None:
+    """What the plan wrote into ``path`` in an earlier step, if it did."""
+    p = path.strip("'\"")
+    got = _WRITTEN.get() or {}
+    if p in got:
+        return got[p]
+    if p.startswith("./") and p[2:] in got:
+        return got[p[2:]]
+    return got.get("./" + p) if not p.startswith("/") else None
+
+
+_FETCHED: ContextVar[frozenset[str]] = ContextVar("fetched", default=frozenset())
+"""Files the plan downloaded (``curl -o x.apk URL``) in this or earlier steps: installing one
+installs software from a host the rules cannot vouch for."""
 
 
 _ARTEFACT = r"\.(?:o|obj|pyc|pyo|class|a|so\.tmp|tmp|swp|bak~)$"
@@ -746,6 +833,13 @@ _REMOTE_HOST = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(?!//)")
 """scp's and rsync's ``[user@]host:path``."""
 
 
+_SENSITIVE = re.compile(r"(?i)dump|\.sql\b|backup|export|secret|\.env\b|credential|\.pem\b|"
+                        r"\.key\b|\.p12\b|\.pfx\b|customer|\busers?\b|\bpii\b|passwd|"
+                        r"shadow|id_rsa|id_ed25519|keystore|vault|token")
+"""What a file's name says it holds that is not for another's store: a database dump or
+export, a backup, keys and secrets, customers' data."""
+
+
 def _store_of(loc: str) -> str:
     m = re.match(r"^([a-z0-9]+://[^/]+)", loc) or re.match(r"^([\w-]+):", loc)
     return m.group(1).lower() if m else loc
@@ -772,6 +866,13 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
         locs = [a for a in ops if _REMOTE_STORE.match(a)]
         if len(locs) >= 2 and _store_of(locs[0]) != _store_of(locs[-1]):
             return f"{low} copies from one store into another ({locs[-1][:60]})"
+        local = [a for a in ops if not _REMOTE_STORE.match(a) and ("/" in a or "." in a)]
+        if locs and local and ops.index(locs[-1]) > ops.index(local[0]) and \
+                _SENSITIVE.search(local[0]) and any(
+                    w in ("cp", "mv", "sync", "copy", "copyto", "move", "moveto", "rsync",
+                          "upload", "upload-batch") for w in ops[:4]):
+            return f"{low} uploads {local[0][:40]} (a dump, an export or secrets) to " \
+                   f"{locs[-1][:60]}, a store the rules cannot read as ours"
         return None
     if dest is None and low in ("cp", "mv", "install", "ln", "rsync", "scp") and len(ops) >= 2:
         dest = ops[-1]
@@ -789,6 +890,155 @@ def _writes_outside(low: str, rest: list[str]) -> str | None:
     if dest is None or _placed(dest) or ":" in dest and low in ("scp", "rsync"):
         return None
     return f"{low} writes into {dest}"
+
+
+_FETCH_OUT = re.compile(
+    r"\b(?:curl|wget|aria2c|axel|http|xh|iwr|invoke-webrequest|start-bitstransfer|fetch)\b"
+    r"[^\n;&|]*?(?:https?|ftp)://[^\s'\"]+", re.I)
+_OUT_FLAG = re.compile(r"(?:(?-i:\s-o)\s*|(?-i:\s-O)\s+|\s--output(?:-document)?[=\s]|"
+                       r"\s-OutFile\s+|\s-Destination\s+|\s-P\s+|\s--dir[=\s]|\s>\s*)(['\"]?)([^\s'\";&|]+)\1",
+                       re.I)
+_URL_FILE = re.compile(r"(?:https?|ftp)://[^\s'\"]*/([\w.+-]+\.[A-Za-z0-9]{2,8})(?=[\s'\"?#]|$)")
+
+
+def fetched_files(text: str) -> set[str]:
+    """Files a command in ``text`` downloads from a URL: the output named by ``-o``/``-O``/
+    ``-OutFile``/a redirection, or the URL's own file name (``wget URL/agent.deb``), as full
+    paths and base names."""
+    out: set[str] = set()
+    for m in _FETCH_OUT.finditer(text):
+        end = text.find("\n", m.end())
+        seg = re.split(r"&&|\|\||;|\|", text[m.start():end if end >= 0 else len(text)])[0]
+        for o in _OUT_FLAG.finditer(" " + seg):
+            out.add(o.group(2))
+        for u in _URL_FILE.finditer(seg):
+            out.add(u.group(1))
+    return out | {f.rsplit("/", 1)[-1] for f in out}
+
+
+_PKG_FILE = re.compile(r"\.(?:apk|apks|aab|xapk|deb|rpm|msi|msix|msixbundle|appx|appxbundle|"
+                       r"exe|pkg|mpkg|dmg|whl|egg|gem|vsix|snap|flatpak|flatpakref|ipa|jar|"
+                       r"tgz|tar\.gz|crx|xpi|nupkg|run|bin|AppImage)$", re.I)
+_INSTALL_WORDS = frozenset("""install install-multiple install-multi-package sideload add i
+localinstall reinstall -i --install -U --upgrade -ivh -Uvh -i --force-install""".split())
+
+
+_SYSTEM_INSTALLERS = frozenset("""adb pm cmd dpkg rpm apt apt-get dnf yum zypper msiexec
+installer add-appxpackage snap flatpak pkg""".split())
+"""Installers onto the host's system or onto a device: a package file is vouched for only when
+the work tree built it (``app/build/outputs/apk/debug/app-debug.apk``) or the plan made it."""
+
+
+def _built(path: str) -> bool:
+    from mapek.safety.rules._base import classify_path, norm_target
+
+    p = path.strip("'\"")
+    parts = p.replace("\\", "/").split("/")
+    if not p.startswith(("/", "~", "$")) and any(classify_path(x) == "regenerable"
+                                                   for x in parts[:-1]):
+        return True
+    t = norm_target(p)
+    return any(t == c or t.startswith(c + "/") for c in _CREATED.get())
+
+
+def _is_fetched(arg: str) -> bool:
+    a = arg.strip("'\"")
+    got = _FETCHED.get()
+    return a in got or a.rsplit("/", 1)[-1] in got and bool(_PKG_FILE.search(a))
+
+
+def _installs_unvouched(low: str, rest: list[str]) -> str | None:
+    """Software installed from a source the rules cannot vouch for: a package given as a URL
+    (``pip install https://...``, ``npm i git+https://...``), or a package file the plan
+    downloaded (``curl -o h.apk URL && adb install h.apk``), or one from outside the work
+    folder (``dpkg -i ~/Downloads/x.deb``), onto this host or a device. Installs from the
+    configured registries by name are left to the verb (``pip install requests``)."""
+    words = [a for a in rest if a.strip()]
+    if low in ("adb", "pm", "cmd") or low == "msiexec" or low in ("installer", "add-appxpackage"):
+        pass
+    elif not any(w.lower() in _INSTALL_WORDS or re.fullmatch(r"-[a-zA-Z]*[iU][a-zA-Z]*", w)
+                 and low in ("dpkg", "rpm") for w in words[:4]) and not (
+            low == "msiexec" or low.startswith("add-appx")):
+        return None
+    if low in ("adb",) and not any(w.lower() in ("install", "install-multiple", "sideload",
+                                                 "install-multi-package") for w in words):
+        return None
+    if low in ("pm", "cmd") and "install" not in words:
+        return None
+    for a in words:
+        bare = a.strip("'\"")
+        if "=" in bare and bare.startswith("-"):
+            bare = bare.split("=", 1)[1]
+        if re.match(r"^(?:git\+|hg\+|svn\+|bzr\+)?(?:https?|ftp)://", bare, re.I):
+            host = re.sub(r"^(?:\w+\+)?\w+://(?:[^@/]*@)?", "", bare).split("/", 1)[0]
+            if low in ("pip", "pip3", "uv", "pipx", "poetry") and host in (
+                    "pypi.org", "files.pythonhosted.org") or low in ("npm", "yarn", "pnpm") and \
+                    host == "registry.npmjs.org":
+                continue
+            return f"{low} installs software from a URL ({bare[:60]})"
+        if _PKG_FILE.search(bare) and (_is_fetched(bare) or not _placed(bare) or
+                                       re.search(r"(?i)downloads?[/\\]", bare) or
+                                       low in _SYSTEM_INSTALLERS and not _built(bare)):
+            return f"{low} installs a package the plan downloaded or that lies outside the " \
+                   f"work folder ({bare[:60]})"
+        if low == "msiexec" and re.match(r"^[/-][ipaxj]", bare, re.I):
+            continue
+    if low == "msiexec":
+        return "msiexec installs a package the rules cannot vouch for"
+    return None
+
+
+_OURS_HOST = re.compile(
+    r"^(?:localhost|127\.\d+\.\d+\.\d+|::1|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|"
+    r"172\.(?:1[6-9]|2\d|3[01])\.\d+\.\d+|[a-z][\w-]*|"
+    r"[\w.-]+\.(?:internal|intranet|lan|local|localdomain|corp|home\.arpa|svc|cluster\.local|"
+    r"priv|private|ts\.net))$", re.I)
+"""A host the rules read as the project's own network: loopback, a private address, a bare
+host name (resolved by the local network's own names: ``backup01``), or a name under an
+internal suffix (``backup01.internal.acme``... ``.internal``, ``.lan``, ``.corp``)."""
+
+
+def _host_of(loc: str) -> str:
+    h = re.sub(r"^\w+://", "", loc)
+    h = h.split("/", 1)[0]
+    h = h.rsplit("@", 1)[-1]
+    if h.startswith("["):
+        return h[1:].split("]", 1)[0]
+    return h.split(":", 1)[0]
+
+
+def _ours(host: str) -> bool:
+    h = host.lower().strip("'\"")
+    return bool(_OURS_HOST.match(h)) or bool(re.search(
+        r"\.(?:internal|intranet|lan|local|corp|priv)(?:\.[\w-]+)*$", h) and "." in h)
+
+
+_UPLOADERS = frozenset("scp rsync sftp lftp ftp tftp ncftpput smbclient rclone".split())
+
+
+def _sends_off_box(low: str, rest: list[str]) -> str | None:
+    """Data copied off this machine to a host the rules cannot read as ours (``scp dump
+    ops@203.0.113.7:/srv/``, ``rsync -a /var/backups/ u@198.51.100.2:``, ``sftp`` or ``curl
+    -T`` to a public address). The direction matters: a copy *from* another host is a read."""
+    ops = [a for a in rest if not a.startswith("-")]
+    if low in ("scp", "rsync") and len(ops) >= 2:
+        dest = ops[-1]
+        if _REMOTE_HOST.match(dest) and not re.match(r"^[A-Za-z]:[\\/]", dest) and \
+                not dest.startswith(("/", "./", "~")):
+            host = _host_of(dest)
+            if not _ours(host) and not all(_REMOTE_HOST.match(s) for s in ops[:-1]):
+                return f"{low} copies {ops[0][:40]} off this machine to {host[:60]}, a host " \
+                       f"the rules cannot read as ours"
+        return None
+    if low in ("sftp", "lftp", "ftp", "tftp", "ncftpput", "smbclient"):
+        hosts = [_host_of(a) for a in ops if re.search(r"[\w-]\.[\w-]|@|://|^//", a)]
+        if low == "smbclient":
+            hosts = [a.lstrip("/").split("/", 1)[0] for a in ops if a.startswith("//")]
+        if any(not _ours(h) for h in hosts if h):
+            return f"{low} to {next(h for h in hosts if h and not _ours(h))[:60]}, a host the " \
+                   f"rules cannot read as ours"
+        return None
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -855,6 +1105,8 @@ def _dry_short(low: str, rest: list[str]) -> bool:
         return True
     if low == "alembic" and "--sql" in rest:
         return True  # offline mode: prints the SQL, touches no database
+    if low in ("robocopy", "xcopy") and any(a.upper() == "/L" for a in rest):
+        return True  # robocopy /L: lists what it would copy or delete, and does neither
     return low.startswith("salt") and any(a.lower() == "test=true" for a in rest)
 
 
@@ -1015,6 +1267,11 @@ _PUBLIC_FLAG = re.compile(r"^--?(?:public|visibility[= ]public|acl[= ]public[\w-
 public-read``, ``gcloud run deploy --allow-unauthenticated``)."""
 
 
+_FILE_ACTORS = frozenset("""rm unlink shred srm truncate mv cp dd tee chmod chown chgrp chattr
+setfacl sed perl ln install""".split())
+"""Commands that change the file ``find -exec`` hands them."""
+
+
 def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     argv = _peel(list(words))
     if not argv:
@@ -1032,6 +1289,10 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     handled = low in _handled() or low.startswith("mkfs")
     if any(_is_dry(a) for a in rest) or _dry_short(low, rest):
         return None
+    if (why := _installs_unvouched(low.removesuffix(".exe"), rest)) is not None:
+        return why
+    if (why := _sends_off_box(low, rest)) is not None:
+        return why
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
         return f"{name}: opens what it makes to everyone"
@@ -1055,6 +1316,23 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                                              "diffsettings", "inspectdb", "sqlsequencereset"):
             return None
         return f"manage.py {' '.join(sub) or 'with no command'}: not a known read"
+    if (body := _written(argv[0])) is not None and not any(dynamic[k + 1:]):
+        # a script the plan wrote a step earlier, run now: what runs is what the rules read
+        if re.search(r"\.(?:sh|bash)$|^[^.]*$", argv[0].rsplit("/", 1)[-1]) and \
+                not body.lstrip().startswith("#!") or re.match(r"#!\s*\S*/(?:env\s+)?"
+                                                              r"(?:ba|z|da|k)?sh\b", body):
+            why = unrecognised_shell("\n".join(ln for ln in body.splitlines()
+                                               if not ln.lstrip().startswith("#")), depth + 1)
+            return None if why is None else f"the script {argv[0][:40]} the plan wrote: {why}"
+    if low in ("sh", "bash", "dash", "zsh", "ksh") and rest and not rest[0].startswith("-") and \
+            (body := _written(rest[0])) is not None:
+        why = unrecognised_shell("\n".join(ln for ln in body.splitlines()
+                                           if not ln.lstrip().startswith("#")), depth + 1)
+        return None if why is None else f"the script {rest[0][:40]} the plan wrote: {why}"
+    if low in _SQL_CLIENTS and (src := next((rest[i + 1] for i, a in enumerate(rest[:-1])
+                                             if a in ("-f", "--file", "-i")), None)) and \
+            (body := _written(src)) is not None:
+        return unrecognised_sql(body)
     if low in _INTERP:
         for i, a in enumerate(rest):
             if a in _CODE_FLAGS and i + 1 < len(rest):
@@ -1084,6 +1362,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if "-N" in rest or any(a.startswith("-") and "N" in a and not a.startswith("--")
                                for a in rest):
             return None  # a tunnel, no remote command (-R is the remote-shell rule's)
+        if len(remote) >= 2 and not _ours(_host_of(remote[0])) and re.search(
+                r"\bcat\s*>|\btee\b|\bdd\b[^|]*\bof=|\btar\b[^|]*\s-?[a-z]*x|"
+                r"\b(?:pg_restore|psql|mysql)\b", " ".join(remote[1:])):
+            return f"{name} sends data to {_host_of(remote[0])[:60]}, a host the rules cannot " \
+                   f"read as ours"
         if len(remote) >= 2:
             return unrecognised_shell(" ".join(remote[1:]), depth + 1)
         return "an interactive remote shell"
@@ -1101,18 +1384,54 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if low in ("sqlite3", "duckdb") and len([a for a in rest if not a.startswith("-")]) >= 2:
             return unrecognised_sql([a for a in rest if not a.startswith("-")][-1])
         return f"{name} with no statement the rules can read"
+    if low in ("show", "display") and not handled:
+        return None  # show reload, display interface brief: a network device's display command
+    if low == "ansible":
+        mod = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-m", "--module-name")),
+                   "command").rsplit(".", 1)[-1]
+        margs = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a in ("-a", "--args")), "")
+        if mod in ("ping", "setup", "gather_facts", "stat", "package_facts", "service_facts",
+                   "debug") and not re.search(r"\b(?:state|dest)=", margs):
+            return None  # ansible all -m ping: a module that only reports
+        if mod in ("command", "shell", "raw") and margs and \
+                not re.search(r"\b(?:creates|removes|chdir)=", margs):
+            why = unrecognised_shell(margs, depth + 1)
+            return None if why is None else f"ansible runs on the hosts: {why}"
+        return f"ansible module {mod}: not a module the rules recognise as a read"
+    if low == "cypher-shell":
+        pos = [a for i, a in enumerate(rest) if not a.startswith("-") and not (
+            i and rest[i - 1] in ("-a", "--address", "-u", "--username", "-p", "--password",
+                                  "-d", "--database", "--format", "-f", "--file"))]
+        query = pos[-1] if pos else ""
+        if query and re.match(r"(?is)^\s*(?:MATCH|OPTIONAL\s+MATCH|WITH|UNWIND|RETURN|SHOW|"
+                              r"EXPLAIN|PROFILE)\b", query) and not re.search(
+                r"(?i)\b(?:CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|FOREACH|LOAD\s+CSV|"
+                r"CALL|ALTER|GRANT|REVOKE|DENY|START|STOP|TERMINATE)\b", query):
+            return None  # MATCH (n) RETURN labels(n), count(*): a Cypher read
+        return f"{name}: a Cypher statement not recognised as a read"
     if low in ("mongosh", "mongo"):
         for i, a in enumerate(rest):
             if a == "--eval" and i + 1 < len(rest):
                 return unrecognised_code(rest[i + 1])
         return f"{name} with no statement the rules can read"
+    if low in ("kubectl", "oc") and _subcommands(rest, 1) in (["label"], ["annotate"]) and \
+            any(re.fullmatch(r"[\w./-]+-", a) for a in rest[2:]):
+        return f"{name} {_subcommands(rest, 1)[0]} removes a key (key-)"
     if low in ("kubectl", "oc", "docker", "podman") and "exec" in rest and "--" in rest:
         inner = rest[rest.index("--") + 1:]
         return _command(inner, [False] * len(inner), depth + 1)
     if low == "find":
         if any(a in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fls")
                for a in rest):
+            roots = rest[:next((j for j, a in enumerate(rest)
+                                if a.startswith(("-", "(", "!"))), len(rest))]
             for i, a in enumerate(rest):
+                if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(rest) and \
+                        rest[i + 1].rsplit("/", 1)[-1] in _FILE_ACTORS and \
+                        not all(r.rstrip("/") in (".", "./") or _placed(r) for r in roots):
+                    # find /var/log -exec truncate -s 0 {} ;: the act's target is every file
+                    # found under the roots, which its own rule never sees (it sees ``{}``)
+                    return f"find -exec {rest[i + 1]} over {' '.join(roots)[:60] or '.'}"
                 if a in ("-exec", "-execdir", "-ok", "-okdir") and i + 1 < len(rest):
                     inner = [w for w in rest[i + 1:] if w not in (";", "+", "{}", "\\;")]
                     why = _command(inner, [False] * len(inner), depth + 1)
@@ -1209,6 +1528,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if low in _VERB_CLIS or low in _BUILD_TOOLS or (
             low not in _READ_BINS and low not in _MAKE_BINS and not handled
             and _subcommands(rest)):
+        if low not in _VERB_CLIS and not handled and \
+                (own := _class_of(low, False)) in ("destroy", "change"):
+            # pkill postgres, killall nginx, shutdown now: the program's own name is the verb;
+            # the words after it name what it acts on, not a read
+            return f"{name}: its name is a {own} verb ({' '.join(rest[:3])[:60]})"
         verb = _verb_of_cli(low, rest)
         subs = _subcommands(rest, 1)
         if low in ("docker", "podman", "nerdctl", "kubectl", "oc") and subs and \
@@ -1222,7 +1546,16 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 not any(dynamic[k + 1:]) and \
                 (low != "git" or (subs and subs[0] in _GIT_JUDGED)) and \
                 (low not in _CONTAINER_CLIS or bool(set(_subcommands(rest)) & _CONTAINER_JUDGED)):
-            return None  # the rule for this command saw the verb and judged the target
+            subs8 = [w.lower() for w in _subcommands(rest, 8)]
+            reads = _CLOUD_REMOVALS_READ.get(low)
+            if reads is None or _JUDGED.get() or any(
+                    w in reads or low in ("aws", "az") and w.startswith("delete-")
+                    for w in subs8):
+                return None  # the rule for this command saw the verb and judged the target
+            # a cloud CLI's rule reads its ``delete`` forms only, and found nothing: another
+            # removal verb (``kms keys versions destroy``, ``secrets versions destroy``,
+            # ``ad app credential reset``) is a removal the rules recognise, not a judged one
+            return f"{name}: {DESTROY_VERB} ({' '.join(subs8)[:60]})"
         if low in _BUILD_TOOLS and verb is None:
             return None  # make docs, just bundle: a build target
         if verb == "make" and any(set(_tokens(w)) & _ACCESS for w in subs + _subcommands(rest)):
@@ -1288,7 +1621,31 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return f"{name}: {DESTROY_VERB} (by its name)"
     if rest and _flag_verb(rest) == "read":
         return None  # spctl --status, tarsnap --list-archives, bcdedit /enum: a flag that reads
+    if _query_read(rest):
+        return None  # kadmin.local -q "listprincs": the query it is given names a read
     return f"{name}: an unknown command"
+
+
+def _query_read(rest: list[str]) -> bool:
+    """An unknown command given its request as one query argument (``kadmin.local -q
+    "listprincs"``, ``tool --query 'getprinc x'``) and nothing else: recognised when that
+    request's first word names a read (``list...``, ``get...``) and no word names another act."""
+    flags = ("-q", "--query", "-x", "--execute", "-c", "--command")
+    idx = [i for i, a in enumerate(rest[:-1]) if a in flags]
+    if not idx:
+        return False
+    values = {i + 1 for i in idx}
+    others = [x for j, x in enumerate(rest) if j not in values and not x.startswith("-")]
+    if others:
+        return False
+    for i in idx:  # vtysh -c 'show ip bgp' -c 'show ip bgp summary': each names a read
+        words = rest[i + 1].split()
+        if words and words[0].lower() in ("show", "display"):
+            continue  # show ip route: what follows ``show`` is what is shown
+        if not words or verb_class(words[0]) != "read" or any(
+                verb_class(w) in ("destroy", "change") for w in words[1:]):
+            return False
+    return True
 
 
 def _flag_verb(rest: list[str]) -> str | None:
@@ -1388,6 +1745,9 @@ def unrecognised_sql(sql: str) -> str | None:
         body = re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S).strip()
         if not body:
             continue
+        if re.search(r"\bDRY\s+RUN\s*;?\s*$", body, re.I) and not re.search(
+                r"\bDRY\s+RUN\b.*\S", body.rstrip("; \n"), re.I | re.S):
+            continue  # VACUUM ... DRY RUN (Databricks): lists the files it would remove
         if re.match(r"^\s*CALL\s+([\w.]+)", body, re.I):
             proc = re.match(r"^\s*CALL\s+([\w.]+)", body, re.I)
             if proc is not None and verb_class(proc.group(1).rsplit(".", 1)[-1]) == "read":
@@ -1453,7 +1813,7 @@ join basename dirname splitext split abspath realpath relpath normpath getsize g
 cpu_count getpid getuid which disk_usage fspath fsencode fsdecode readdirSync readFileSync
 existsSync statSync lstatSync readdir readFile access accessSync read readlines exist mkdir
 makedirs mkdtemp mkdirSync mkdir_p as_posix with_suffix with_name relative_to samefile
-expandvars home cwd""".split())
+expandvars home cwd date clock time difftime""".split())
 """File-system calls that read or only make a folder (``os.listdir``, ``Path(p).read_text``)."""
 _FS_PLACED_WRITE = frozenset({"write_text", "write_bytes", "touch", "writeFileSync",
                               "writeFile", "appendFileSync"})
@@ -1914,18 +2274,53 @@ def _tool_words(tool: str) -> list[str]:
 
 
 def unrecognised_step(tool: str, args: Mapping[str, Any], *, effect: str | None = None,
-                      cli: str | None = None, created: Iterable[str] = ()) -> str | None:
+                      cli: str | None = None, created: Iterable[str] = (),
+                      judged_by_rules: bool = False, fetched: Iterable[str] = (),
+                      written: Mapping[str, str] | None = None) -> str | None:
     """What in one planned tool call is not recognised as safe (None: all of it is).
     ``created``: targets earlier steps of the plan created (a later delete of one is the
-    plan's own)."""
+    plan's own). ``judged_by_rules``: a destructive rule found something in the step (only
+    then is a removal verb of a CLI it reads left to it). ``fetched``: files the plan
+    downloaded. ``written``: files earlier steps wrote, with their content (running one runs
+    what the rules read)."""
     token = _CREATED.set(frozenset(created))
+    wrote = _WRITTEN.set(dict(written or {}))
+    judged = _JUDGED.set(judged_by_rules)
+    got = _FETCHED.set(frozenset(fetched))
     try:
         for v in args.values():
             if isinstance(v, str) and len(v) > MAX_CHARS:
                 return f"{tool}: an argument too long to read in full ({len(v):,} characters)"
         return _step(tool, args, effect=effect, cli=cli)
     finally:
+        _FETCHED.reset(got)
+        _WRITTEN.reset(wrote)
+        _JUDGED.reset(judged)
         _CREATED.reset(token)
+
+
+_SENDS = frozenset("""send upload share post attach email mail message publish transfer forward
+put""".split())
+_PATHLIKE = re.compile(r"^@?(?:[~/.]|[A-Za-z]:\\|\$\w+/)\S*$|^\S+\.[A-Za-z0-9]{1,6}$")
+
+
+def _sensitive_file(args: Mapping[str, Any]) -> str | None:
+    """A file a sending tool hands over (an attachment, an upload's body) whose name says it
+    holds a database dump, an export, a backup or secrets."""
+    todo: list[Any] = list(args.values())
+    seen = 0
+    while todo and seen < 256:
+        v = todo.pop()
+        seen += 1
+        if isinstance(v, Mapping):
+            todo.extend(list(v.values())[:64])
+        elif isinstance(v, list):
+            todo.extend(v[:64])
+        elif isinstance(v, str) and len(v) < 400 and _PATHLIKE.match(v.strip()) and \
+                _SENSITIVE.search(v.strip().rsplit("/", 1)[-1]) or isinstance(v, str) and \
+                v.strip() in ("/etc/shadow", "/etc/passwd"):
+            return str(v).strip()
+    return None
 
 
 def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
@@ -1941,6 +2336,16 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                             "database", "db", "snowflake", "bigquery", "redshift", "psql",
                             "clickhouse", "mariadb", "mssql", "oracle", "migration"})
     content_seen = False
+    cmd_key = next((k for k in args if str(k).lower() in ("command", "cmd")), None)
+    arg_key = next((k for k in args if str(k).lower() in ("args", "arguments", "argv")), None)
+    if cmd_key is not None and arg_key is not None and isinstance(args[cmd_key], str) and \
+            re.fullmatch(r"[\w.-]+", args[cmd_key].strip()) and \
+            isinstance(args[arg_key], (str, list)):
+        # {"command": "ls", "args": "C:\\Users\\x"}: one command line given in two parts
+        rest_args = args[arg_key] if isinstance(args[arg_key], str) else \
+            " ".join(shlex_quote(str(x)) for x in args[arg_key])
+        args = {**{k: v for k, v in args.items() if k not in (cmd_key, arg_key)},
+                cmd_key: f"{args[cmd_key].strip()} {rest_args}"}
     for key, value in args.items():
         k = str(key).lower()
         texts = [value] if isinstance(value, str) else \
@@ -1957,9 +2362,13 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 if ps_tool:
                     continue
                 line = text
-                if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
+                named = cli or (low if re.fullmatch(r"[a-z][a-z0-9-]*", low) and
+                                not shell_tool and not sql_tool else None)
+                if named and not text.lstrip().startswith((named, "sudo", "cd ", "export ")) and \
                         "\n" not in text.strip():
-                    line = f"{cli} {text}"
+                    # a tool named for its program (``adb`` given ``install -g x.apk``): the
+                    # command is that program's, not ``install`` or whatever word comes first
+                    line = f"{named} {text}"
                 if sql_tool and not shell_tool:
                     why = unrecognised_sql(text)
                 else:
@@ -1980,6 +2389,8 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                     return why
     if (why := _runnable_content(args)) is not None:
         return f"{tool}: {why}"
+    if wset & _SENDS and (sent := _sensitive_file(args)) is not None:
+        return f"{tool}: sends a file that holds a dump, an export or secrets ({sent[:60]})"
     wpath = next((v for k in ("path", "file", "filename", "file_path") if isinstance(
         v := args.get(k), str) and v.strip()), None)
     if wpath is not None and writes_file(tool, args) and not _placed(wpath):
