@@ -1,5 +1,5 @@
-"""Workspace files are private: a real ``mapek discuss`` (front end, worker, watchdog, Chroma)
-under a permissive umask leaves every file 0600 and every folder 0700; the library, in a host
+"""Workspace files are private: a real ``mapek discuss`` (front end, worker, watchdog) and
+``mapek kb reindex`` (Chroma) under a permissive umask leaves every file 0600 and every folder 0700; the library, in a host
 process whose umask it must not change, creates its own files (log and its -wal/-shm,
 checkpoints, anchors, keys, run folders) private all the same."""
 
@@ -41,6 +41,11 @@ def test_a_session_leaves_nothing_readable_by_others(home: Path, open_umask: Non
     r = subprocess.run([sys.executable, "-m", "mapek.cli", "discuss", "Open a Berlin office?",
                         "--max-turns", "2", "--non-interactive"], capture_output=True,
                        text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    # A session leaves the vector index to the next catch-up (the worker closes without it);
+    # the catch-up writes Chroma's files, under the same umask.
+    r = subprocess.run([sys.executable, "-m", "mapek.cli", "kb", "reindex"],
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     modes = _modes(home)
     for name in ("log.sqlite3", "checkpoints.sqlite3", "anchors.jsonl", "anchor.key"):

@@ -36,6 +36,7 @@ from typing import Any
 from mapek.safety.rules._base import (
     EMBEDDED,
     RULES,
+    UNRECOGNISED,
     Blast,
     Finding,
     PlanState,
@@ -50,6 +51,7 @@ from mapek.safety.rules.recognise import (
     MAX_CHARS,
     fetched_files,
     step_targets,
+    unrecognised_shell,
     unrecognised_step,
     unrecognised_text,
     writes_file,
@@ -63,6 +65,7 @@ __all__ = ["RULES", "RuleSpec", "Blast", "Finding", "PlanState", "FieldBudget", 
            "scan_free_text", "has_prod_marker"]
 
 EMBEDDED.update(shell=scan_shell, code=scan_code)  # each reads the text the other embeds
+UNRECOGNISED.update(shell=unrecognised_shell)  # the shell reader asks about a disguise's command
 
 _SHELL_TOOL = frozenset("""bash sh zsh shell terminal term cmd command commands exec execute run
 ssh powershell pwsh console cli system subprocess script process""".split())

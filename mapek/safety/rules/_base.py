@@ -27,6 +27,7 @@ __all__ = [
     "snippet",
     "Scanner",
     "EMBEDDED",
+    "UNRECOGNISED",
     "scan_embedded",
 ]
 
@@ -263,6 +264,13 @@ EMBEDDED: dict[str, Scanner] = {}
 ``code``: the program of ``python -c``). Filled in by :mod:`mapek.safety.rules`, which puts the
 readers together: ``shell`` and ``code`` read each other's text through here, so neither module
 imports the other."""
+
+
+UNRECOGNISED: dict[str, Callable[[str, int], str | None]] = {}
+"""What in a resolved command is not positively recognised as safe (``shell``: None when every
+command is), from :mod:`mapek.safety.rules.recognise`. Filled in by :mod:`mapek.safety.rules`
+like ``EMBEDDED``, so that the shell reader can ask about a disguise's real command without
+importing the recogniser, which imports it."""
 
 
 def scan_embedded(language: str, text: str, state: PlanState) -> list[Finding]:

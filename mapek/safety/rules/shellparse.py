@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mapek.safety.rules._base import Finding, PlanState, scan_embedded, snippet
+from mapek.safety.rules._base import UNRECOGNISED, Finding, PlanState, scan_embedded, snippet
 
 __all__ = ["scan_structure", "Command", "parse_commands", "remote_shell_code", "peel"]
 
@@ -382,10 +382,8 @@ class _Scanner:
         could resolve: when that command is positively recognised as safe (``alias ll='kubectl
         get ns'``, a decoded ``export HISTSIZE=...``), the disguise is still held for a person,
         but not as a sure finding; anything else stays sure."""
-        from mapek.safety.rules.recognise import unrecognised_shell
-
         sure = resolved is None or not resolved.strip() or \
-            unrecognised_shell(resolved, 1) is not None
+            UNRECOGNISED["shell"](resolved, 1) is not None
         self.add(rule, cmd, certain=sure)
 
     def rescan(self, line: str, language: str = "shell") -> list[Finding]:
