@@ -56,8 +56,10 @@ SCREENING = [
      "screening_blind8.jsonl"),
     ("blind batch 9 (blind when first scored; development data since round 3 of 2026-12-04)",
      "screening_blind9.jsonl"),
-    ("blind batch 10 (written 2026-12-04 evening; scored once before and after round 3)",
+    ("blind batch 10 (blind when first scored; development data since round 4 of 2026-12-04)",
      "screening_blind10.jsonl"),
+    ("blind batch 11 (written 2026-12-04 late evening; scored before and after round 4)",
+     "screening_blind11.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",
