@@ -1,7 +1,7 @@
 """Workspace files are private: a real ``mapek discuss`` (front end, worker, watchdog) and
-``mapek kb reindex`` (Chroma) under a permissive umask leaves every file 0600 and every folder 0700; the library, in a host
-process whose umask it must not change, creates its own files (log and its -wal/-shm,
-checkpoints, anchors, keys, run folders) private all the same."""
+``mapek kb reindex`` (Chroma) under a permissive umask leave every file 0600 and every folder
+0700; the library, in a host process whose umask it must not change, creates its own files (log
+and its -wal/-shm, checkpoints, anchors, keys, run folders) private all the same."""
 
 from __future__ import annotations
 
