@@ -101,8 +101,25 @@ def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], No
 
         return Command(update=out, goto=goto)
 
-    node.__name__ = name
-    return node
+    return _Bound(name, node)
+
+
+class _Bound:
+    """A node as an object, not a closure: LangGraph looks for subgraphs among the values a
+    node function reaches (``find_subgraph_pregel``), which for a closure over the context
+    walks its bytecode with ``dis`` (about 0.7 ms per node, 6 ms per session's graph); a
+    callable object is not walked. None of the nodes holds a subgraph, so the graph is the
+    same: the node's name, its signature (``state``, ``config``) and its type hints are the
+    function's."""
+
+    __slots__ = ("__name__", "_run")
+
+    def __init__(self, name: str, run: Callable[[LoopState, RunnableConfig], Any]) -> None:
+        self.__name__ = name
+        self._run = run
+
+    def __call__(self, state: LoopState, config: RunnableConfig) -> Any:
+        return self._run(state, config)
 
 
 # The conditional edges: the node, its destinations, and the rule that picks one (state keys

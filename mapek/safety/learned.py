@@ -162,7 +162,8 @@ def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
         elif v.kind == "fields":
             out.add("fields")
         for k in _STRUCT_SEARCH:
-            if rx[k].search(t):
+            noted = addressee.scanned(k, t)  # the rules' scan of this text, this screening
+            if noted if noted is not None else rx[k].search(t) is not None:
                 out.add(pre + k)
         spans = [m.span() for m in _SENTENCE.finditer(t)]
         starts = [a for a, _ in spans]
@@ -249,14 +250,20 @@ def features(text: str) -> dict[int, float]:
     return out
 
 
+_LOG1 = [0.0] + [1.0 + math.log(c) for c in range(1, 256)]
+"""``1.0 + math.log(c)`` for the small counts (the same floats, looked up)."""
+
+
 def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
     """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
     counts: dict[int, int] = {}
+    get, crc, mask = counts.get, zlib.crc32, DIM - 1
     for key, c in grams.items():  # first-seen order: the same in every process
-        h = _bucket(key)
-        counts[h] = counts.get(h, 0) + c
-    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
+        h = crc(key.encode("utf-8", "surrogatepass")) & mask  # _bucket, inlined
+        counts[h] = get(h, 0) + c
+    log1, log = _LOG1, math.log
+    vals = {h: log1[c] if c < 256 else 1.0 + log(c) for h, c in counts.items()}
+    norm = math.sqrt(sum([x * x for x in vals.values()])) or 1.0
     return {h: weight * x / norm for h, x in vals.items()}
 
 

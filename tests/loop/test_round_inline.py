@@ -107,3 +107,27 @@ def test_paused_by_rounds_a_round_still_ends_after_its_analysis(home: Path,
     keys = [e.key for e in events if e.key]
     assert len(keys) == len(set(keys)) and s.kb.verify(s.run_id).ok
     s.close()
+
+
+def test_nodes_are_not_walked_for_subgraphs_and_the_graph_is_unchanged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node is a callable object: LangGraph's search for subgraphs does not walk its bytecode
+    (``dis``), and the node keeps the function's name, ``config`` parameter, input schema and
+    destinations."""
+    import dis
+
+    from mapek.loop.graph import NODES, build_graph
+    from mapek.loop.state import LoopState
+
+    walked: list[object] = []
+    real = dis.get_instructions
+    monkeypatch.setattr(dis, "get_instructions",
+                        lambda *a, **k: walked.append(a) or real(*a, **k))
+    g = build_graph(None, None)  # type: ignore[arg-type]  # nodes never run
+    assert walked == []
+    for name in NODES:
+        node = g.nodes[name]
+        assert node.subgraphs == []
+        assert node.bound.name == name and "config" in node.bound.func_accepts
+        assert g.builder.nodes[name].input_schema is LoopState
+    assert g.builder.nodes["plan"].ends == ("synthesise", "screen")
