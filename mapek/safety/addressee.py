@@ -28,8 +28,6 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cache
 
 __all__ = ["find", "reported", "points_here", "names_no_reader"]
@@ -440,32 +438,6 @@ def _strict(noun_text: str) -> bool:
     return re.search(rf"{_EN_NOUN}|{_FOREIGN_NOUN}", noun_text, re.I) is not None
 
 
-_SCANNED: ContextVar[dict[tuple[str, str], bool] | None] = ContextVar("mapek_scanned",
-                                                                       default=None)
-
-
-@contextmanager
-def sharing_scans() -> Iterator[None]:
-    """Inside the block, :func:`find` notes for each pattern it scans the whole text with
-    (``vocative``, ``cond``, ``third``, ``retask``, ``steer``, ``user_override``, ``frame``)
-    whether it matched anywhere in that text, and :func:`scanned` answers from the notes: the
-    learned layer asks the same of the same text in the same screening
-    (:func:`mapek.safety.content.screen_output`) and need not scan it again. The notes are
-    this thread's and end with the block."""
-    token = _SCANNED.set({})
-    try:
-        yield
-    finally:
-        _SCANNED.reset(token)
-
-
-def scanned(name: str, t: str) -> bool | None:
-    """Whether ``name``'s pattern matched anywhere in ``t``, if :func:`find` scanned all of
-    ``t`` with it inside the current :func:`sharing_scans` block; else None."""
-    notes = _SCANNED.get()
-    return None if notes is None else notes.get((name, t))
-
-
 def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     """Sentences addressed to an AI reader that ask it to act, and fake frames that do."""
     if len(t) > 200_000:
@@ -475,8 +447,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         quoted = quoted + reported(t)
 
     starts: dict[str, list[int]] = {}
-    notes = _SCANNED.get()
-    matched: dict[str, bool] = {}  # the whole-text scans that found something
 
     def has(name: str, a: int, b: int) -> bool:
         """A match of ``name`` starts in t[a:b] (each pattern runs once over the text; many
@@ -525,7 +495,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
     transcript = sum(not _FIELD.fullmatch(x.strip(" \t>*-[]:").lower())
                      for x in _SPEAKER.findall(t)) >= 2
     for m in rx["vocative"].finditer(t):
-        matched["vocative"] = True
         head = m.group("head")
         bare_head = re.sub(rf"^\s*{_GREETING}[\s,!:]+", "", head, flags=re.I)
         if transcript and _BARE.fullmatch(bare_head) and m.group("term") in ":：":
@@ -555,7 +524,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
                 and _THIS_DOC.search(t, stop, end)):
             yield from out("addressed", m.start("head"), end)
     for m in rx["cond"].finditer(t):
-        matched["cond"] = True
         if _PEOPLE_AFTER.match(t, m.end()):
             continue  # "if you are an AI researcher": a person
         end = window(m.end())
@@ -563,7 +531,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
             yield from out("addressed", m.start(), end)
     seen: set[int] = set()
     for mm in rx["third"].finditer(t):
-        matched["third"] = True
         # a machine named in the same clause, up to 80 characters before the obligation
         lo = max(0, mm.start() - 120)
         brk = max(t.rfind(c, lo, mm.start()) for c in "\n.!?:;")
@@ -586,7 +553,6 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
         if rx["lead"].match(body) and rx["object"].search(body) and not rx["negated"].match(body):
             yield from out("addressed", m.start(a), m.end(a))
     for m in rx["retask"].finditer(t):
-        matched["retask"] = True
         end = _sentence(t, m.end())
         if rx["lead"].match(t, m.end(), end) and (m.group("cond") is None or has(
                 "object", m.end(), end) or _STEER_LEAD.match(t, m.end(), end)):
@@ -609,18 +575,12 @@ def find(t: str, quoted: list[tuple[int, int]]) -> Iterator[Hit]:
                                                                       m.end("value")):
             yield from out("addressed", m.start(), m.end())
     for m in rx["steer"].finditer(t):
-        matched["steer"] = True
         yield from out("addressed", m.start(), m.end())
     for m in rx["user_override"].finditer(t):
-        matched["user_override"] = True
         yield from out("override", m.start(), m.end())
     for m in rx["frame"].finditer(t):
-        matched["frame"] = True
         end = min(len(t), m.end() + 300)
         if acts(m.end(), end, True) or directive(m.end(), end) and (
                 has("object", m.end(), end) or _AGENT_REF.search(t, m.end(), end)
                 or _DEIXIS.search(t, m.end(), end)):
             yield from out("fake-system", m.start(), end)
-    if notes is not None:  # every scan ran to the end of the text
-        for name in ("vocative", "cond", "third", "retask", "steer", "user_override", "frame"):
-            notes[(name, t)] = matched.get(name, False)

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mapek.safety import addressee, injection, learned
+from mapek.safety import injection, learned
 
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
            "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID",
@@ -162,11 +162,10 @@ LEARNED_KIND = "learned"
 
 def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, float | None]:
     """The injection findings, the layer that flagged them and the learned layer's margin."""
-    with addressee.sharing_scans():  # the learned layer reuses the rules' whole-text scans
-        rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
-        if not model:
-            return rules, "rules" if rules else "none", None
-        j = learned.judge(text, bool(rules))
+    rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
+    if not model:
+        return rules, "rules" if rules else "none", None
+    j = learned.judge(text, bool(rules))
     if j.layer == "model":
         head = text[:learned.MAX_CHARS]
         return [Finding(LEARNED_KIND, 0, len(head), " ".join(head.split())[:120])], j.layer, \

@@ -162,8 +162,7 @@ def _analyse(head: str, vs: list[View]) -> tuple[set[str], list[str]]:
         elif v.kind == "fields":
             out.add("fields")
         for k in _STRUCT_SEARCH:
-            noted = addressee.scanned(k, t)  # the rules' scan of this text, this screening
-            if noted if noted is not None else rx[k].search(t) is not None:
+            if rx[k].search(t):
                 out.add(pre + k)
         spans = [m.span() for m in _SENTENCE.finditer(t)]
         starts = [a for a, _ in spans]
