@@ -249,20 +249,14 @@ def features(text: str) -> dict[int, float]:
     return out
 
 
-_LOG1 = [0.0] + [1.0 + math.log(c) for c in range(1, 256)]
-"""``1.0 + math.log(c)`` for the small counts (the same floats, looked up)."""
-
-
 def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
     """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
     counts: dict[int, int] = {}
-    get, crc, mask = counts.get, zlib.crc32, DIM - 1
     for key, c in grams.items():  # first-seen order: the same in every process
-        h = crc(key.encode("utf-8", "surrogatepass")) & mask  # _bucket, inlined
-        counts[h] = get(h, 0) + c
-    log1, log = _LOG1, math.log
-    vals = {h: log1[c] if c < 256 else 1.0 + log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum([x * x for x in vals.values()])) or 1.0
+        h = _bucket(key)
+        counts[h] = counts.get(h, 0) + c
+    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
+    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
     return {h: weight * x / norm for h, x in vals.items()}
 
 

@@ -8,9 +8,7 @@ section of 2026-12-04); these tests check the behaviour, not the figures."""
 from __future__ import annotations
 
 import math
-import random
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -171,26 +169,3 @@ def test_one_line_keeps_its_weight_inside_much_other_text() -> None:
     buried = learned._lines(views(filler + "\n" + line + "\n" + filler))
     shared = [h for h in alone if alone[h] == pytest.approx(buried.get(h, 0.0))]
     assert len(shared) >= 0.8 * len(alone)
-
-
-def _normed_as_written(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
-    """``learned._normed`` as it was first written (bucket per key, ``1 + log`` per count)."""
-    counts: dict[int, int] = {}
-    for key, c in grams.items():
-        h = learned._bucket(key)
-        counts[h] = counts.get(h, 0) + c
-    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
-    return {h: weight * x / norm for h, x in vals.items()}
-
-
-@pytest.mark.parametrize("weight", [1.0, 0.7])
-def test_the_inlined_norm_gives_the_same_floats_in_the_same_order(weight: float) -> None:
-    rng = random.Random(16)
-    words = ["send", "the", "notes", "tool", "agent", "\ud800x", "ü", "a b", "#"]
-    for _ in range(200):
-        grams: Counter[str] = Counter()
-        for _ in range(rng.randint(0, 60)):
-            grams[rng.choice(words) + str(rng.randint(0, 30))] += rng.choice([1, 1, 2, 7, 300])
-        got, want = learned._normed(grams, weight), _normed_as_written(grams, weight)
-        assert list(got.items()) == list(want.items())
