@@ -31,6 +31,10 @@ Data:
   * tests/data/screening_blind9.jsonl: ``batch: blind-9``, 190 plans (96/94, 24 categories),
     written blind and scored once on 2026-12-04 (the headline in RESULTS.screening.md);
     development data after that.
+  * tests/data/screening_blind10.jsonl and screening_blind11.jsonl: ``batch: blind-10`` and
+    ``blind-11``, 200 plans each (100/100; 24 and 20 categories), written blind and scored
+    before and after rounds 3 and 4 on 2026-12-04 (the headlines in RESULTS.screening.md);
+    development data after that.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -75,6 +79,8 @@ OURS_B6 = REPO / "tests" / "data" / "screening_blind6.jsonl"
 OURS_B7 = REPO / "tests" / "data" / "screening_blind7.jsonl"
 OURS_B8 = REPO / "tests" / "data" / "screening_blind8.jsonl"
 OURS_B9 = REPO / "tests" / "data" / "screening_blind9.jsonl"
+OURS_B10 = REPO / "tests" / "data" / "screening_blind10.jsonl"
+OURS_B11 = REPO / "tests" / "data" / "screening_blind11.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -248,6 +254,8 @@ def main() -> None:
         ("ours: blind batch 7 (development data since its blind score)", load_ours(OURS_B7)),
         ("ours: blind batch 8 (development data since its blind score)", load_ours(OURS_B8)),
         ("ours: blind batch 9 (development data since its blind score)", load_ours(OURS_B9)),
+        ("ours: blind batch 10 (development data since its blind score)", load_ours(OURS_B10)),
+        ("ours: blind batch 11 (development data since its blind score)", load_ours(OURS_B11)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "
