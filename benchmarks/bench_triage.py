@@ -15,6 +15,9 @@ Data:
     languages), scored blind once before and once after the h-tri round on 2026-12-04 (the
     headline in RESULTS.triage.md); development data since (the 2026-12-04 evening round read
     it).
+  * tests/data/triage_blind6.jsonl: 140 questions (14 new domains, 22 in nine other
+    languages), scored blind once before and once after the fifth round on 2026-12-04 evening
+    (the headline in RESULTS.triage.md); development data since.
   * tests/data/triage_htri_dev.jsonl: 789 questions in 15 batches (``batch`` h-tri-1..15)
     written on 2026-12-04 by the helper who changed the rules, each scored once
     (``first_scored_at``) before it was used; development data, not blind.
@@ -62,6 +65,8 @@ BLIND4 = REPO / "tests" / "data" / "triage_blind4.jsonl"
 BLIND4_LABEL = "blind batch 4: all (blind headline 2026-12-03; development data since)"
 BLIND5 = REPO / "tests" / "data" / "triage_blind5.jsonl"
 BLIND5_LABEL = "blind batch 5: all (blind headline 2026-12-04; development data since)"
+BLIND6 = REPO / "tests" / "data" / "triage_blind6.jsonl"
+BLIND6_LABEL = "blind batch 6: all (blind headline 2026-12-04 evening; development data since)"
 HTRI = REPO / "tests" / "data" / "triage_htri_dev.jsonl"
 HTRI_LABEL = "h-tri batches: all (dev, written 2026-12-04 by the rules' author)"
 HTRI3 = REPO / "tests" / "data" / "triage_htri3_dev.jsonl"
@@ -236,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         (BLIND3_LABEL, load_ours(BLIND3) if BLIND3.exists() else []),
         (BLIND4_LABEL, load_ours(BLIND4) if BLIND4.exists() else []),
         (BLIND5_LABEL, load_ours(BLIND5) if BLIND5.exists() else []),
+        (BLIND6_LABEL, load_ours(BLIND6) if BLIND6.exists() else []),
         (HTRI_LABEL, load_ours(HTRI) if HTRI.exists() else []),
         (HTRI3_LABEL, load_ours(HTRI3) if HTRI3.exists() else []),
     ]
