@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
+from urllib.parse import unquote
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -409,8 +410,6 @@ def _address(target: str) -> str:
     """A URL without its query and fragment (``.../project/AGT-1?enableUndo=true`` names
     ``.../project/AGT-1``): the options of a request are not part of what it names."""
     if re.match(r"^\s*[a-z][a-z0-9+.-]*://", target, re.I):
-        from urllib.parse import unquote
-
         # .../projects/agent-sandbox%2Fscratch-9931 names agent-sandbox/scratch-9931
         return unquote(re.split(r"[?#]", target, maxsplit=1)[0])
     return target
