@@ -131,3 +131,17 @@ def test_nodes_are_not_walked_for_subgraphs_and_the_graph_is_unchanged(
         assert node.bound.name == name and "config" in node.bound.func_accepts
         assert g.builder.nodes[name].input_schema is LoopState
     assert g.builder.nodes["plan"].ends == ("synthesise", "screen")
+
+
+def test_the_state_has_no_reducer_channels_the_inline_round_would_bypass() -> None:
+    """The inline round merges its nodes' updates by assignment (each channel keeps its last
+    value), which is what LangGraph does for a channel without a reducer. A reducer channel
+    (``Annotated[list, operator.add]``) would need its updates applied, not assigned, in
+    ``mapek.loop.graph._bind``: this test fails first, so that whoever adds one sees where."""
+    from typing import get_type_hints
+
+    from mapek.loop.state import LoopState
+
+    hints = get_type_hints(LoopState, include_extras=True)
+    annotated = {k for k, t in hints.items() if getattr(t, "__metadata__", None)}
+    assert hints and annotated == set(), annotated
