@@ -49,17 +49,15 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_triage import load_ours, peer_expertise, run  # noqa: E402
+from train_injection_model import Rows, fit  # noqa: E402  (the same sparse rows and fit)
 
 from mapek.loop.triage import QuestionTriager  # noqa: E402
+from mapek.safety.learned import DIM  # noqa: E402  (2**16: the space Rows is sized by)
 
 DATA = REPO / "tests" / "data"
 SETS = {"ours": "triage_questions", "blind2": "triage_blind2", "blind3": "triage_blind3",
         "blind4": "triage_blind4", "blind5": "triage_blind5", "htri": "triage_htri_dev",
         "htri3": "triage_htri3_dev"}
-DIM = 1 << 16
-L2 = 1e-4
-ITERS = 300
-LR = 0.05
 SIGNAL_WEIGHT = 0.3
 _WS = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
@@ -98,40 +96,6 @@ def features(text: str, signals: list[str], label: str, unsure: bool, score: flo
     h = _bucket("score")
     out[h] = out.get(h, 0.0) + (score - 0.5)
     return out
-
-
-class Rows:
-    def __init__(self, feats: list[dict[int, float]]):
-        self.n = len(feats)
-        self.idx = np.array([h for f in feats for h in f], dtype=np.int64)
-        self.val = np.array([x for f in feats for x in f.values()], dtype=np.float64)
-        self.row = np.repeat(np.arange(self.n), [len(f) for f in feats])
-
-    def dot(self, w: np.ndarray) -> np.ndarray:
-        return np.bincount(self.row, weights=self.val * w[self.idx], minlength=self.n)
-
-    def tdot(self, g: np.ndarray) -> np.ndarray:
-        return np.bincount(self.idx, weights=self.val * g[self.row], minlength=DIM)
-
-
-def fit(x: Rows, y: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, float]:
-    """Weighted logistic regression, full-batch Adam, L2 penalty; deterministic."""
-    w, b = np.zeros(DIM), 0.0
-    m, v = np.zeros(DIM), np.zeros(DIM)
-    mb = vb = 0.0
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    for t in range(1, ITERS + 1):
-        p = 1 / (1 + np.exp(-(x.dot(w) + b)))
-        g = (p - y) * sw / sw.sum()
-        gw = x.tdot(g) + L2 * w
-        gb = float(g.sum())
-        m = b1 * m + (1 - b1) * gw
-        v = b2 * v + (1 - b2) * gw * gw
-        mb = b1 * mb + (1 - b1) * gb
-        vb = b2 * vb + (1 - b2) * gb * gb
-        w -= LR * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
-        b -= LR * (mb / (1 - b1 ** t)) / (math.sqrt(vb / (1 - b2 ** t)) + eps)
-    return w, b
 
 
 class Data:

@@ -72,8 +72,9 @@ class Rows:
         return np.bincount(self.idx, weights=self.val * g[self.row], minlength=learned.DIM)
 
 
-def fit(x: Rows, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic regression, full-batch Adam, L2 penalty; deterministic."""
+def fit(x: Rows, y: np.ndarray, sw: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Logistic regression, full-batch Adam, L2 penalty; deterministic. ``sw``: a weight per
+    row (``benchmarks/loso_triage_learned.py`` weighs its sets), else each row counts once."""
     w = np.zeros(learned.DIM)
     b = 0.0
     m, v = np.zeros(learned.DIM), np.zeros(learned.DIM)
@@ -81,7 +82,7 @@ def fit(x: Rows, y: np.ndarray) -> tuple[np.ndarray, float]:
     b1, b2, eps = 0.9, 0.999, 1e-8
     for t in range(1, ITERS + 1):
         p = 1 / (1 + np.exp(-(x.dot(w) + b)))
-        g = (p - y) / len(y)
+        g = (p - y) / len(y) if sw is None else (p - y) * sw / sw.sum()
         gw = x.tdot(g) + L2 * w
         gb = float(g.sum())
         m = b1 * m + (1 - b1) * gw
