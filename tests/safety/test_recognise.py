@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _screen_helpers import sh
 
 from mapek.safety.screening import (
     JudgeOpinion,
@@ -21,10 +22,6 @@ from mapek.safety.screening import (
     screen_text,
 )
 from mapek.safety.tools import ToolRegistry, tool
-
-
-def sh(cmd: str, ctx: dict[str, Any] | None = None) -> Verdict:
-    return screen_plan({"steps": [{"tool": "bash", "args": {"command": cmd}}]}, ctx)
 
 
 def call(name: str, **args: Any) -> Verdict:

@@ -11,17 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _screen_helpers import sh, sure_allow
 
 from mapek.safety.screening import Verdict, screen_plan
-
-
-def sh(cmd: str, ctx: dict[str, Any] | None = None) -> Verdict:
-    return screen_plan({"steps": [{"tool": "bash", "args": {"command": cmd}}]}, ctx)
-
-
-def sure_allow(v: Verdict) -> bool:
-    return v.verdict == "allow" and not v.uncertain
-
 
 # -- dry-run and print-only flags -------------------------------------------------------------
 
