@@ -4,38 +4,22 @@ on the offline model and on a priced model double, in a temporary workspace (rea
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mapek.api import Session
 from mapek.knowledge import KnowledgeBase
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
 from mapek.models import Event
-from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 PRICE = 2e-6
 """USD per token of the priced double."""
-
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-
-
-def _answer(request: ModelRequest) -> str:
-    """Valid JSON for each structured output the loop asks for, from the offline scripts."""
-    out: dict[str, Any] = _BY_TASK[request.task](
-        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
-                       schema=request.schema))
-    return json.dumps(out)
 
 
 @dataclass
@@ -70,7 +54,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         offline = s.run_id
         s.close()
         s = Session.create(TOPIC, PEOPLE[:3], human="queue", max_turns=6)
-        model = FunctionModel(_answer, name="test/priced", cost_per_token=PRICE)
+        model = discussion_model(name="test/priced", cost_per_token=PRICE)
         first = run_session(s.run_id, model=model, rounds=2)
         second = run_session(s.run_id, model=model)
         priced = s.run_id

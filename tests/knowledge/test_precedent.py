@@ -10,13 +10,11 @@ from typing import Any
 
 from mapek.api import Session
 from mapek.knowledge.precedent import PrecedentBook
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.triage import QuestionTriager
 from mapek.loop.worker import run_session
 from mapek.safety.screening import Screener
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic"]
@@ -24,23 +22,11 @@ PEOPLE = ["cfo", "engineer", "skeptic"]
 # judge calls it consequential ("sign"), so the first session puts it to the person.
 UNSURE_Q = "Can we sign off on the minutes from last week?"
 MAIL = {"tool": "send_email", "args": {"to": "all@x.com", "subject": "news"}}
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
 def _model() -> FunctionModel:
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        ctx = request.context
-        if request.task == "persona_turn" and ctx.get("my_turns") == 0 \
-                and ctx["persona"]["name"] == "cfo":
-            out["questions"] = [{"text": UNSURE_Q, "to": None}]
-            out["actions"] = [MAIL]
-        return json.dumps(out)
-
-    return FunctionModel(answer)
+    return discussion_model(name="function", first_turn={
+        "cfo": {"questions": [{"text": UNSURE_Q, "to": None}], "actions": [MAIL]}})
 
 
 def _triaged(s: Session) -> dict[str, Any]:

@@ -4,7 +4,6 @@ In-process on a model double (real SQLite log, real graph, real checkpoints)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -14,32 +13,18 @@ import pytest
 
 from mapek.api import Session
 from mapek.ledger import Ledger
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.human import ProgrammaticChannel
 from mapek.loop.worker import run_session
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic"]
 NOTE = {"title": "minutes", "text": "m"}
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
 def _model() -> FunctionModel:
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        ctx = request.context
-        if request.task == "persona_turn" and ctx.get("my_turns") == 0 and \
-                ctx["persona"]["name"] == "cfo":
-            out["actions"] = [{"tool": "write_note", "args": NOTE}]
-        return json.dumps(out)
-
-    return FunctionModel(answer, name="test/function")
+    return discussion_model(first_turn={"cfo": {"actions": [{"tool": "write_note", "args": NOTE}]}})
 
 
 def _run(approve: bool | str, seed_intent: str | None

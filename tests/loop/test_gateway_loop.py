@@ -13,33 +13,19 @@ import pytest
 
 from mapek.api import Session
 from mapek.errors import UserError
-from mapek.llm.offline import OfflineRequest
 from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.human import ProgrammaticChannel
 from mapek.loop.worker import run_session
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic"]
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
 def _model(extra: dict[str, list[dict[str, Any]]]) -> FunctionModel:
     """The offline scripts, plus extra actions a persona proposes on its first turn."""
-
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        if request.task == "persona_turn":
-            ctx = request.context
-            if ctx.get("my_turns") == 0 and ctx["persona"]["name"] in extra:
-                out["actions"] = extra[ctx["persona"]["name"]]
-        return json.dumps(out)
-
-    return FunctionModel(answer, name="test/function")
+    return discussion_model(first_turn={name: {"actions": acts} for name, acts in extra.items()})
 
 
 def test_plan_screening_blocks_refusals_are_tool_call_events(home: Path) -> None:
@@ -111,17 +97,13 @@ def test_reask_tells_the_proposer_why_bounded(home: Path, tmp_path: Path) -> Non
 
 def test_the_synthesis_is_screened_before_it_reaches_the_human(home: Path, tmp_path: Path
                                                                ) -> None:
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
+    def leak(request: ModelRequest, out: dict[str, Any]) -> None:
         if request.task == "synthesis":
             out["recommendations"].append(
                 "Connect with postgres://admin:s3cr3tpw@db.internal/prod to check the numbers.")
-        return json.dumps(out)
 
     s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=4)
-    run_session(s.run_id, model=FunctionModel(answer, name="test/function"))
+    run_session(s.run_id, model=discussion_model(edit=leak))
     md = (home / "runs" / s.run_id / "synthesis.md").read_text()
     assert "s3cr3tpw" not in md and "[REDACTED connection-string]" in md
     syn, = (e for e in s.history() if e.kind == "synthesis")
@@ -135,7 +117,7 @@ def test_the_synthesis_is_screened_before_it_reaches_the_human(home: Path, tmp_p
     block = tmp_path / "block.yaml"  # a stricter setting withholds the text instead
     block.write_text("screening:\n  human: {on_deny: block}\n")
     s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=4, policy=block)
-    run_session(s.run_id, model=FunctionModel(answer, name="test/function"))
+    run_session(s.run_id, model=discussion_model(edit=leak))
     md = (home / "runs" / s.run_id / "synthesis.md").read_text()
     assert "s3cr3tpw" not in md and "withheld before it reached you" in md
     s.close()

@@ -4,28 +4,14 @@ session said, from the log's not-yet-indexed tail, and the next catch-up indexes
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from mapek.api import Session
 from mapek.knowledge import KnowledgeBase
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
-from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-
-
-def _answer(request: ModelRequest) -> str:
-    out: dict[str, Any] = _BY_TASK[request.task](
-        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
-                       schema=request.schema))
-    return json.dumps(out)
 
 
 def test_the_session_leaves_the_index_behind_and_searches_cover_it(home: Path) -> None:
@@ -33,7 +19,7 @@ def test_the_session_leaves_the_index_behind_and_searches_cover_it(home: Path) -
                        max_turns=6)
     run_id = s.run_id
     s.close()
-    run_session(run_id, model=FunctionModel(_answer, name="test/function"))
+    run_session(run_id, model=discussion_model())
     with KnowledgeBase.open(home, create=False) as kb:
         said = [e for e in kb.events(run_id, kinds=["message"])]
         assert len(said) == 6

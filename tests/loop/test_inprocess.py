@@ -6,33 +6,22 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+import pytest
 
 from mapek.api import Session
-from mapek.llm.offline import OfflineRequest
 from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
-from mapek.testing import FunctionModel, ScriptedModel
+from mapek.testing import ScriptedModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-
-
-def _answer(request: ModelRequest) -> str:
-    """Valid JSON for each structured output the loop asks for, from the offline scripts."""
-    out: dict[str, Any] = _BY_TASK[request.task](
-        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
-                       schema=request.schema))
-    return json.dumps(out)
-
 
 def test_session_runs_in_process_on_a_function_model(home: Path) -> None:
     s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=6)
-    model = FunctionModel(_answer, name="test/function")
+    model = discussion_model()
     status = run_session(s.run_id, model=model)
     assert status in ("converged", "stalled", "max_turns")
 
@@ -71,3 +60,28 @@ def test_the_double_replaces_a_personas_own_model(home: Path, tmp_path: Path) ->
                                                 "synthesis"]
     assert {r.actor for r in model.requests if r.task == "persona_turn"} == {"cfo", "skeptic"}
     s.close()
+
+
+def test_the_discussion_double_applies_first_turn_fields_and_edits() -> None:
+    def turn(name: str, my_turns: int) -> ModelRequest:
+        ctx = {"persona": {"name": name, "concern": "cost"}, "my_turns": my_turns,
+               "round": my_turns + 1, "topic": TOPIC, "transcript": []}
+        return ModelRequest(messages=[{"role": "user", "content": "speak"}],
+                            task="persona_turn", context=ctx)
+
+    proposal = [{"tool": "write_note", "args": {"text": "x"}}]
+    seen: list[str] = []
+    model = discussion_model(first_turn={"cfo": {"actions": proposal}},
+                             edit=lambda req, out: seen.append(req.task))
+    first = json.loads(model.complete(turn("cfo", 0)).text)
+    later = json.loads(model.complete(turn("cfo", 1)).text)
+    other = json.loads(model.complete(turn("legal", 0)).text)
+    assert first["actions"] == proposal
+    assert later.get("actions") != proposal and other.get("actions") != proposal
+    assert seen == ["persona_turn"] * 3 and len(model.requests) == 3
+
+
+def test_the_discussion_double_names_a_task_it_cannot_answer() -> None:
+    model = discussion_model()
+    with pytest.raises(ValueError, match="no offline script answers the task 'haiku'"):
+        model.complete(ModelRequest(messages=[{"role": "user", "content": "x"}], task="haiku"))

@@ -6,7 +6,6 @@ Real worker processes (``run_session`` in a child Python), real SQLite log and c
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import subprocess
@@ -14,28 +13,14 @@ import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from mapek.api import Session
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
-from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 REPO = Path(__file__).resolve().parents[2]
-
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-
-
-def _answer(request: ModelRequest) -> str:
-    out: dict[str, Any] = _BY_TASK[request.task](
-        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
-                       schema=request.schema))
-    return json.dumps(out)
 
 
 def _checkpoints(home: Path, run_id: str) -> int:
@@ -46,7 +31,7 @@ def _checkpoints(home: Path, run_id: str) -> int:
 
 def test_a_turn_is_one_transaction_and_a_round_one_checkpoint(home: Path) -> None:
     s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=8)
-    model = FunctionModel(_answer, name="test/function")
+    model = discussion_model()
     status = run_session(s.run_id, model=model)
     assert status in ("converged", "stalled", "max_turns")
     events = s.history()
@@ -80,18 +65,14 @@ def test_a_turn_is_one_transaction_and_a_round_one_checkpoint(home: Path) -> Non
 
 
 _CHILD = textwrap.dedent("""
-    import json, os, signal, sys, threading, time
-    from mapek.llm.offline import OfflineRequest
-    from mapek.loop import scripts
+    import os, signal, sys, threading, time
     from mapek.loop.worker import run_session
-    from mapek.testing import FunctionModel
+    from mapek.testing.discussion import discussion_model
 
     run_id, kill_round = sys.argv[1], int(sys.argv[2])
-    tasks = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-             "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
     seen, lock = [], threading.Lock()
 
-    def answer(request):
+    def die_in_round(request, out):
         c = request.context or {}
         if kill_round and request.task == "persona_turn" and c.get("round") == kill_round:
             with lock:
@@ -100,12 +81,8 @@ _CHILD = textwrap.dedent("""
             if second:  # the round's first turn is written to the log meanwhile
                 time.sleep(2.0)
                 os.kill(os.getpid(), signal.SIGKILL)
-        out = tasks[request.task](OfflineRequest(messages=request.messages, task=request.task,
-                                                 context=request.context,
-                                                 schema=request.schema))
-        return json.dumps(out)
 
-    print(run_session(run_id, model=FunctionModel(answer, name="test/function")))
+    print(run_session(run_id, model=discussion_model(edit=die_in_round)))
 """)
 
 
@@ -144,15 +121,12 @@ def test_a_sigkill_inside_a_round_replays_it_from_the_log(home: Path) -> None:
 
 
 _CHILD_SAVING = textwrap.dedent("""
-    import json, os, signal, sys, time
-    from mapek.llm.offline import OfflineRequest
-    from mapek.loop import rounds, scripts
+    import os, signal, sys, time
+    from mapek.loop import rounds
     from mapek.loop.worker import run_session
-    from mapek.testing import FunctionModel
+    from mapek.testing.discussion import discussion_model
 
     run_id, kill_at = sys.argv[1], int(sys.argv[2])
-    tasks = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-             "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
     write = rounds.RoundSaver._write
 
     def dying_write(self, held, moved):
@@ -164,13 +138,7 @@ _CHILD_SAVING = textwrap.dedent("""
     if kill_at:
         rounds.RoundSaver._write = dying_write
 
-    def answer(request):
-        out = tasks[request.task](OfflineRequest(messages=request.messages, task=request.task,
-                                                 context=request.context,
-                                                 schema=request.schema))
-        return json.dumps(out)
-
-    print(run_session(run_id, model=FunctionModel(answer, name="test/function")))
+    print(run_session(run_id, model=discussion_model()))
 """)
 
 

@@ -6,7 +6,6 @@ rounds,
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,28 +14,17 @@ import pytest
 
 from mapek.api import Session
 from mapek.knowledge.sqlite_log import SQLiteEventLog
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.rounds import RoundSaver
 from mapek.loop.worker import run_session
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-
-
-def _answer(request: ModelRequest) -> str:
-    out: dict[str, Any] = _BY_TASK[request.task](
-        OfflineRequest(messages=request.messages, task=request.task, context=request.context,
-                       schema=request.schema))
-    return json.dumps(out)
 
 
 def _model() -> FunctionModel:
-    return FunctionModel(_answer, name="test/function")
+    return discussion_model()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ In-process sessions on a real SQLite workspace."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,15 @@ from typing import Any
 import pytest
 
 from mapek.api import Session
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
 from mapek.render import event_text
 from mapek.safety.tools import Tool, tool
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 PEOPLE = ["cfo", "skeptic", "legal"]
 PERSONAS = Path(__file__).resolve().parents[2] / "personas"
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
 @dataclass
@@ -101,18 +96,7 @@ def test_the_offline_discussion_calls_every_tool_each_persona_holds(
 
 def _with_extra(extra: dict[str, list[dict[str, Any]]]) -> FunctionModel:
     """The offline scripts, plus the actions a persona proposes on its first turn."""
-
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        ctx = request.context
-        if request.task == "persona_turn" and ctx.get("my_turns") == 0 and \
-                ctx["persona"]["name"] in extra:
-            out["actions"] = extra[ctx["persona"]["name"]]
-        return json.dumps(out)
-
-    return FunctionModel(answer, name="test/function")
+    return discussion_model(first_turn={name: {"actions": acts} for name, acts in extra.items()})
 
 
 def test_an_invalid_call_is_not_run_and_its_proposer_is_reasked(

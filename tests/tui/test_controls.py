@@ -4,7 +4,6 @@ process with its watchdog), and a worker that dies while the app is open."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,32 +16,16 @@ from mapek_tui.widgets import Banner, BudgetPane
 from textual.widgets import Input
 
 from mapek.api import Session
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
 from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 from .conftest import INFRA, settle
-
-_BY_TASK = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-            "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
 
 
 def _model_proposing(name: str, actions: list[dict[str, Any]]) -> FunctionModel:
     """The offline scripts, plus actions ``name`` proposes on its first turn."""
-
-    def answer(request: ModelRequest) -> str:
-        out: dict[str, Any] = _BY_TASK[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        ctx = request.context
-        if request.task == "persona_turn" and ctx.get("my_turns") == 0 \
-                and ctx["persona"]["name"] == name:
-            out["actions"] = actions
-        return json.dumps(out)
-
-    return FunctionModel(answer, name="test/function")
+    return discussion_model(first_turn={name: {"actions": actions}})
 
 
 @pytest.mark.parametrize(("key", "approved"), [("y", True), ("n", False)])

@@ -5,7 +5,6 @@ queue run) and the loop in-process on a model double."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,11 +16,8 @@ from mapek_tui.screens.answer import AnswerScreen
 from mapek_tui.screens.approve import ApproveScreen
 
 from mapek.api import Session
-from mapek.llm.offline import OfflineRequest
-from mapek.llm.types import ModelRequest
-from mapek.loop import scripts
 from mapek.loop.worker import run_session
-from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
 from .conftest import INFRA, settle
 
@@ -60,21 +56,10 @@ async def test_an_answer_given_elsewhere_closes_the_answer_dialog(
 
 
 async def test_a_call_decided_elsewhere_closes_the_approval_dialog(home: Path) -> None:
-    def answer(request: ModelRequest) -> str:
-        by_task = {"persona_turn": scripts.persona_turn, "agenda": scripts.agenda_script,
-                   "synthesis": scripts.synthesis_script, "triage_judge": scripts.judge_script}
-        out: dict[str, Any] = by_task[request.task](OfflineRequest(
-            messages=request.messages, task=request.task, context=request.context,
-            schema=request.schema))
-        ctx = request.context
-        if request.task == "persona_turn" and ctx.get("my_turns") == 0 \
-                and ctx["persona"]["name"] == "cfo":
-            out["actions"] = [{"tool": "send_email", "why": "tell",
-                               "args": {"to": "board@x.com", "subject": "go"}}]
-        return json.dumps(out)
-
+    model = discussion_model(first_turn={"cfo": {"actions": [
+        {"tool": "send_email", "why": "tell", "args": {"to": "board@x.com", "subject": "go"}}]}})
     s = Session.create(INFRA, ["cfo", "engineer", "skeptic"], human="queue", max_turns=6)
-    run_session(s.run_id, model=FunctionModel(answer, name="test/function"), rounds=2)
+    run_session(s.run_id, model=model, rounds=2)
     [waiting] = s.pending_approvals()
     app = MapekApp(s)
     async with app.run_test(size=(120, 40)) as pilot:
