@@ -21,10 +21,10 @@ from mapek.errors import ConfigError, UnknownRunError
 from mapek.knowledge import KnowledgeBase
 from mapek.loop.worker import run_session
 from mapek.models import EventDraft
-from mapek.testing import FunctionModel
+from mapek.testing.discussion import discussion_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "loop"))
-from test_inprocess import PEOPLE, TOPIC, _answer  # noqa: E402
+TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
+PEOPLE = ["cfo", "engineer", "skeptic", "legal"]
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Runs:
 
 def _run(people: list[str], max_turns: int, rounds: int | None = None) -> tuple[Session, str]:
     s = Session.create(TOPIC, people, human="queue", max_turns=max_turns)
-    return s, run_session(s.run_id, model=FunctionModel(_answer, name="test/function"),
+    return s, run_session(s.run_id, model=discussion_model(),
                           rounds=rounds)
 
 
@@ -85,7 +85,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         s.kb.append(EventDraft(run_id=s.run_id, kind="evidence.escalated", actor="observer",
                                payload={"qid": "evidence-0123456789ab", "envelope": "0123",
                                         "text": "The verifiers disagree"}))
-        model = FunctionModel(_answer, name="test/function")
+        model = discussion_model()
         assert run_session(s.run_id, model=model) == "max_turns"
         # Replay: every checkpoint of the run gone, so the whole graph runs again on its log.
         from langgraph.checkpoint.sqlite import SqliteSaver
@@ -387,7 +387,7 @@ def test_a_queued_call_refused_later_links_to_the_screening_that_parked_it(home:
     asked = next(e for e in s.history() if e.kind == "approval.requested")
     cid = asked.payload["approvals"][0]["call_id"]
     s.approve(cid, False, "not in this quarter")
-    assert run_session(s.run_id, model=FunctionModel(_answer, name="test/function")) \
+    assert run_session(s.run_id, model=discussion_model()) \
         == "max_turns"
     recs = decisions_of(s.kb, s.run_id)
     rnd = int(cid.split(":")[1])
