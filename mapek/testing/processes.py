@@ -14,7 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-__all__ = ["hold_between_writes", "wait_stopped"]
+__all__ = ["hold_between_writes", "wait_pending", "wait_stopped"]
 
 
 def wait_stopped(pid: int, timeout: float = 5.0) -> None:
@@ -29,6 +29,25 @@ def wait_stopped(pid: int, timeout: float = 5.0) -> None:
         if stat.rsplit(")", 1)[-1].split()[0] in ("T", "t"):
             return
         time.sleep(0.001)
+
+
+def wait_pending(pid: int, sig: int, timeout: float = 60.0) -> bool:
+    """Wait until signal ``sig`` is pending on process ``pid`` (held by SIGSTOP, a signal sent
+    to it waits in /proc's ``SigPnd``/``ShdPnd`` masks until it is continued). True when it is;
+    False when the timeout passed or the process is gone."""
+    bit = 1 << (sig - 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        masks = [int(line.split()[1], 16) for line in status.splitlines()
+                 if line.startswith(("SigPnd:", "ShdPnd:"))]
+        if any(m & bit for m in masks):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def hold_between_writes(pid: int, db: Path, attempts: int = 200) -> None:

@@ -27,7 +27,7 @@ from _batchrig import assert_nothing_twice, batch_events, mapek, run_events, wai
 
 from mapek.batch.state import BatchFold
 from mapek.knowledge import KnowledgeBase
-from mapek.testing.processes import hold_between_writes
+from mapek.testing.processes import hold_between_writes, wait_pending
 
 PLAN = """\
 topics:
@@ -220,8 +220,10 @@ def test_a_stopped_ray_batch_keeps_its_cells_and_resumes(ray_address: str, home:
                              what="the batch")
         workers = _hold_when_talking(home, box)
         driver.send_signal(signal.SIGTERM)
-        time.sleep(1.5)  # the cancels are on their way: let the held workers take them
+        # the cancels are on their way: each held worker is let go once its SIGTERM waits on
+        # it (a fixed pause let a loaded machine continue a worker first; it then finished)
         for pid in workers.values():
+            assert wait_pending(pid, signal.SIGTERM, timeout=120), f"no SIGTERM reached {pid}"
             os.kill(pid, signal.SIGCONT)
         assert driver.wait(timeout=300) == 130, (tmp_path / "run.out").read_text()
     finally:

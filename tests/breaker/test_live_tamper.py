@@ -21,6 +21,7 @@ from _rig import Rig
 from mapek.api import Session
 from mapek.breaker.watchdog import EXIT_TRIPPED, process_alive
 from mapek.models import Event
+from mapek.testing.processes import hold_between_writes
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 TRIGGERS = ("events_no_update", "events_no_delete", "events_head")
@@ -131,7 +132,9 @@ def test_a_live_edit_of_a_busy_run_names_the_edited_event(home: Path) -> None:
         msgs = wait_for(lambda: s.kb.events(s.run_id, kinds=["message"])[:3] if len(
             s.kb.events(s.run_id, kinds=["message"])) >= 3 else None, 180, "three turns")
         pid = int(s.kb.events(s.run_id, kinds=["worker.started"])[-1].payload["pid"])
-        os.kill(pid, signal.SIGSTOP)  # the offline model could finish the run meanwhile
+        # held (the offline model could finish the run meanwhile), never mid-transaction:
+        # the forgery below needs the log's write lock
+        hold_between_writes(pid, home / "log.sqlite3")
         try:
             rewrite(home / "log.sqlite3", s.run_id, msgs[1].seq, "The CFO approves everything.")
         finally:

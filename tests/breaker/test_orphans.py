@@ -28,6 +28,7 @@ from mapek.breaker.orphans import heartbeat_age
 from mapek.breaker.watchdog import process_alive
 from mapek.knowledge import SQLiteEventLog
 from mapek.models import Event
+from mapek.testing.processes import hold_between_writes
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 FINISHED = ("converged", "stalled", "max_turns")
@@ -89,9 +90,12 @@ class Discussion:
 
     @contextmanager
     def held(self) -> Iterator[int]:
-        """The worker stopped (SIGSTOP) for the block, continued (SIGCONT) after."""
+        """The worker stopped (SIGSTOP) for the block, continued (SIGCONT) after; never in the
+        middle of a log transaction: a worker stopped holding the log's write lock keeps the
+        front end from recording anything until it is let go (on a loaded machine that
+        failed the SIGTERM test about once in 80 runs, after 120 s)."""
         pid = self.worker_pid()
-        os.kill(pid, signal.SIGSTOP)
+        hold_between_writes(pid, self.home / "log.sqlite3")
         try:
             yield pid
         finally:

@@ -11,6 +11,7 @@ from mapek_tui.screens.answer import AnswerScreen
 from mapek_tui.screens.interject import MAX_CHARS, InterjectScreen
 from mapek_tui.screens.text import EventScreen, HelpScreen
 from mapek_tui.widgets import Banner, DiscussionPane, ObserverPane, TooSmall
+from mapek_tui.widgets.observer import ObserverNotes
 from textual import events
 from textual.widgets import DataTable, OptionList, TextArea
 
@@ -222,4 +223,19 @@ async def test_picking_an_escalated_question_in_the_observer_opens_its_dialog(
         await pilot.press("ctrl+d")  # defer it
         await settle(app, pilot)
         assert app.view.questions["q2"].status == "deferred"
+    s.close()
+
+
+async def test_a_side_refresh_due_at_exit_does_nothing(scripted_home: Path) -> None:
+    """The side panes' timer can fire while the app is being torn down (after its widgets'
+    children are gone): it must not raise into the exit (seen as NoMatches('#questions') on
+    a loaded machine)."""
+    s = Session.attach(RUN_WAITING)
+    app = MapekApp(s, clock=lambda: T0 + 400)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, status="running")
+    app._refresh_side()  # noqa: SLF001 - what the timer calls
+    app.observer.questions = ()  # a change the watchers would draw: nothing left to draw on
+    app.observer.notes = ObserverNotes((), (), ("late",))
+    app.banner.message, app.banner.action = "late", "resume"
     s.close()

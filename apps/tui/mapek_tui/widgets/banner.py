@@ -32,10 +32,14 @@ class Banner(Horizontal):
         yield Button("", id="banner-button", compact=True)
 
     def watch_message(self, message: str) -> None:
+        if not self.is_attached:
+            return  # a refresh due while the app exits: its children are gone
         self.set_class(bool(message), "-show")
         self.query_one("#banner-text", Static).update(message)
 
     def watch_action(self, action: str) -> None:
+        if not self.is_attached:
+            return
         b = self.query_one("#banner-button", Button)
         b.label = {"answer": "answer (a)", "approve": "review (p)", "resume": "resume (r)",
                    "postmortem": "post-mortem (m)"}.get(action, action)

@@ -87,6 +87,8 @@ class ObserverPane(VerticalScroll):
             tuple(view.warnings[-4:]))
 
     def watch_questions(self, rows: tuple[QuestionRow, ...]) -> None:
+        if not self.is_attached:
+            return  # a side refresh due while the app exits: its children are gone
         ol = self.query_one("#questions", OptionList)
         ol.clear_options()
         last = None
@@ -106,6 +108,8 @@ class ObserverPane(VerticalScroll):
             ol.add_option(Option(Text("no questions yet", style="dim"), disabled=True))
 
     def watch_notes(self, notes: ObserverNotes) -> None:
+        if not self.is_attached:
+            return
         t = Text()
         if notes.themes:
             t.append("themes\n", style="bold")
