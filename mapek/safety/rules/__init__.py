@@ -50,6 +50,7 @@ from mapek.safety.rules.recognise import (
     DESTROY_VERB,
     MAX_CHARS,
     fetched_files,
+    load_destination,
     step_targets,
     unrecognised_shell,
     unrecognised_step,
@@ -257,6 +258,9 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm
             # unpublish): a removal the rules recognise; the judge weighs only what they cannot
             targets = step_targets(tool, args)
+            if "a load that replaces" in why:  # ogr2ogr -nln t -overwrite: the table replaced
+                targets = tuple(x for k in _COMMAND_KEYS if isinstance(args.get(k), str)
+                                for x in load_destination(args[k])) or targets
             found.append(Finding("cli.generic-delete", why, targets, certain=not claim and not (
                 any(_SOFT_TARGET.search(t) for t in targets)) and not _ONE_CACHED.search(
                     " ".join(_strings(args))[:4000])))

@@ -15,7 +15,13 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 
-from mapek.safety.rules.recognise.endpoint import _ACCESS, _endpoint_act, _query_act, _url_verb
+from mapek.safety.rules._base import SQL_ARGUMENT
+from mapek.safety.rules.recognise.endpoint import (
+    _ACCESS,
+    _endpoint_act,
+    _query_act,
+    _url_verb,
+)
 from mapek.safety.rules.recognise.sql import unrecognised_sql
 from mapek.safety.rules.recognise.verbs import (
     _BAD_FLAG,
@@ -761,6 +767,174 @@ def _sends_off_box(low: str, rest: list[str]) -> str | None:
     return None
 
 
+_LOADERS = frozenset("""ogr2ogr shp2pgsql raster2pgsql pg_restore mongorestore mongoimport
+mysqlimport csvsql sqlldr bcp gpload psql-load pgloader influx dbt""".split())
+_LOAD_WORDS = frozenset("""load loads import imports restore restores ingest ingests upload
+uploads copy cp put sync push write writes insert append publish seed""".split())
+_OVERWRITE_FLAG = re.compile(
+    r"^--?(?:overwrite|replace|drop|clean|truncate|recreate|drop[-_]?(?:existing|tables?|"
+    r"collections?|database|db|schema|first)|delete[-_]?existing|truncate[-_]?(?:table|first)|"
+    r"force[-_]?overwrite|overwrite[-_]?\w+|full[-_]?refresh)(?:=(?:true|1|yes))?$|"
+    r"^--?(?:if[-_]exists|mode|write[-_]disposition|save[-_]?mode|on[-_]conflict)="
+    r"(?:replace|overwrite|write_truncate|drop)$", re.I)
+"""A flag that makes a load replace what is there (``ogr2ogr -overwrite``, ``pg_restore
+--clean``, ``bq load --replace``, ``mongoimport --drop``, ``--if-exists=replace``)."""
+_SECRET_WORDS = frozenset("""secret secrets secretsmanager credential credentials password
+passwords passwd keyvault token tokens apikey privatekey""".split())
+_REVEALS = frozenset("""get show access read reveal decrypt value values cat print view export
+download unwrap""".split())
+_SECRET_FILE = re.compile(
+    r"(?:^|/)(?:\.aws/credentials|\.netrc|\.pgpass|\.my\.cnf|\.git-credentials|"
+    r"\.docker/config\.json|\.kube/config|\.vault-token|\.npmrc|\.pypirc|"
+    r"id_(?:rsa|dsa|ecdsa|ed25519)|shadow|gshadow|[\w.-]*\.(?:pem|key|p12|pfx|jks|keystore|"
+    r"kdbx)|\.env(?:\.(?!example|sample|template|dist)[\w-]+)?|(?:[\w-]*[-_.])?"
+    r"(?:credentials|secrets?)(?:\.(?:json|ya?ml|env|txt|ini|toml))?|"
+    r"service[-_]?account[\w.-]*\.json)$", re.I)
+"""A file that holds keys or passwords (``~/.aws/credentials``, ``id_ed25519``, ``.env``,
+``tls.key``, ``secrets.yaml``): printing it puts the secret into the transcript."""
+_SECRET_VAR = re.compile(r"\$\{?\w*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|"
+                         r"ACCESS_?KEY)\w*", re.I)
+_PRINTERS = frozenset("""cat less more head tail bat type strings xxd od hexdump base64 nl tac
+get-content gc""".split())
+_PERSONAL = re.compile(
+    r"(?i)(?:^|[^a-z0-9])(?:personal|private[-_]?(?:drive|cloud|box)|dropbox|mega|icloud|pcloud|"
+    r"onedrive[-_]?personal|home[-_]?(?:nas|pc|drive|server|backup)|laptop|my[-_]?(?:drive|"
+    r"laptop|backup|cloud|stuff|files)|gmail|protonmail|outlook\.com|yahoo)(?:[^a-z0-9]|$)")
+"""A destination that names a person's own store (``gdrive-personal:``, ``dropbox:``,
+``s3://jdoe-personal/``, ``home-nas:``): a copy there takes the data out of the
+organisation's hands."""
+_KNOWN_PUBLISHERS = frozenset("""library bitnami grafana prom hashicorp amazon amazonlinux google
+microsoft mcr circleci cimg docker moby apache elastic confluentinc redis mongo postgres
+nginx nginxinc traefik jetbrains selenium cypress localstack minio rancher portainer
+gitlab openjdk eclipse-temurin paketobuildpacks python node golang ubuntu debian alpine
+fedora centos rockylinux mysql mariadb busybox curlimages kindest testcontainers jenkins
+sonarqube datadog newrelic otel openpolicyagent aquasec bats hadolint koalaman
+pytorch tensorflow nvidia huggingface jupyter mcp ollama vault consul envoyproxy
+istio kong timberio fluent clickhouse cockroachdb influxdb neo4j rabbitmq
+bitwardenrs containrrr linuxserver""".split())
+_CONTAINER_VALUE_FLAGS = frozenset("""-v -e -p -w -u -l -m -h -c --name --volume --env --publish
+--workdir --user --label --memory --hostname --network --net --entrypoint --mount --env-file
+--platform --cpus --restart --add-host --dns --gpus --ulimit --log-driver --log-opt --cap-add
+--cap-drop --device --tmpfs --shm-size --pull --cidfile --ipc --pid --security-opt
+--stop-signal --health-cmd --cpu-shares --link --expose --group-add --runtime
+--label-file --volumes-from""".split())
+
+
+_LOAD_INTO = frozenset("""-nln --table -t --collection -c --target-table --destination-table
+--destination_table --into --dest-table""".split())
+
+
+def load_destination(text: str) -> tuple[str, ...]:
+    """The tables or collections an overwriting load names (``ogr2ogr ... -nln roads
+    -overwrite``: ``roads``), for ownership: what it replaces, not the file it reads."""
+    import shlex
+
+    try:
+        argv = shlex.split(text[:4000])
+    except ValueError:
+        return ()
+    if not any(_OVERWRITE_FLAG.match(a) for a in argv):
+        return ()
+    out = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in _LOAD_INTO]
+    out += [a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] in _LOAD_INTO and "=" in a]
+    return tuple(out)
+
+
+def _image_of(rest: list[str]) -> str | None:
+    """The image a ``docker run``/``create`` names: its first operand after the flags."""
+    skip = False
+    for a in rest[1:]:
+        if skip:
+            skip = False
+            continue
+        if a.startswith("-"):
+            skip = a in _CONTAINER_VALUE_FLAGS
+            continue
+        return a
+    return None
+
+
+def _unknown_publisher(image: str) -> bool:
+    """An image on Docker Hub under a namespace no known publisher uses (``randomguy/miner``):
+    whoever owns the account decides what runs. An official image (``python:3.12``), a known
+    vendor's (``bitnami/redis``) or one from a registry host (``ghcr.io/acme/api``,
+    ``registry.internal:5000/x``, an account's ECR) is not."""
+    ref = image.split("@", 1)[0]
+    parts = ref.split("/")
+    if len(parts) == 1:
+        return False  # an official image
+    first = parts[0].lower()
+    if first in ("docker.io", "index.docker.io", "registry-1.docker.io") and len(parts) > 2:
+        parts, first = parts[1:], parts[1].lower()
+    elif "." in first or ":" in first or first == "localhost":
+        return False  # a registry host: the organisation's own or a named vendor's
+    return first not in _KNOWN_PUBLISHERS and not re.search(r"\$|\{", first)
+
+
+def _hands_over(name: str, low: str, rest: list[str], handled: bool) -> str | None:
+    """Round 5: what a command hands over or replaces that its verb does not say: a load that
+    overwrites (``-overwrite``, ``--drop``), SQL carried by any CLI, a rewrite named by two
+    verbs (``search-replace``), a copy to a person's own store, a secret printed, an image of a
+    publisher nobody vouched for run, ``docker push`` of ``:latest``, ``aws s3 rm`` of one
+    object. A removal is returned with :data:`DESTROY_VERB` (recognised, sure); the rest is
+    held for the judge or a person."""
+    subs = _subcommands(rest, 6)
+    words = {t for w in [low, *subs] for t in _tokens(w.lower())}
+    ops = [a for a in rest if not a.startswith("-")]
+    if low not in _READ_BINS and low not in _MAKE_BINS and \
+            low not in ("git", "kubectl", "oc", "helm", "terraform", "tofu", "docker", "podman"):
+        if low in _LOADERS or words & _LOAD_WORDS:
+            flag = next((a for a in rest if _OVERWRITE_FLAG.match(a)), None)
+            if flag is not None:
+                return f"{name}: {DESTROY_VERB} ({flag}: a load that replaces what is there)"
+        if low not in _SQL_CLIENTS and low not in _FILTERS and low not in ("echo", "printf") and \
+                (sql := next(
+                (a for a in rest[:64] if SQL_ARGUMENT.match(a)), None)) is not None and \
+                (why := unrecognised_sql(sql)) is not None:
+            return f"{name} runs SQL: {why}"
+        for w in subs[:3]:
+            toks = _tokens(w.lower())
+            classes = [_class_of(x, False) for x in toks]
+            if len(toks) > 1 and None not in classes and set(classes) & {"change", "destroy"}:
+                return f"{name} {w}: a rewrite named by its verbs"  # search-replace
+    if low in _UPLOADERS | {"aws", "gsutil", "gcloud", "az", "azcopy", "s3cmd", "mc", "b2",
+                            "rclone"} and len(ops) >= 2 and \
+            words & {"cp", "copy", "copyto", "sync", "mv", "move", "moveto", "put", "upload",
+                     "rsync", "scp", "mirror"} | _UPLOADERS and _PERSONAL.search(ops[-1]):
+        return f"{name} copies data to {ops[-1][:60]}, a person's own store"
+    if low in ("curl", "wget") and any(a in ("-T", "--upload-file", "-F", "--form") for a in rest) \
+            and any(_PERSONAL.search(a) for a in ops):
+        return f"{name} uploads data to a person's own store"
+    if low == "vault" and (subs[:2] == ["kv", "get"] or subs[:1] == ["read"]) and \
+            "metadata" not in subs:
+        return f"vault {' '.join(subs[:2])}: prints a secret"
+    if low not in ("kubectl", "oc", "vault", "consul") and words & _SECRET_WORDS and \
+            words & _REVEALS and not words & {"list", "ls", "describe",
+                                                                   "create", "put", "set",
+                                                                   "delete", "rotate"}:
+        return f"{name} {' '.join(subs[:4])}: prints a secret"
+    if low in ("kubectl", "oc") and subs[:1] == ["get"] and len(subs) > 1 and \
+            subs[1].lower() in ("secret", "secrets") and any(
+                re.match(r"^(?:-o|--output)(?:=|$)?(?:yaml|json|jsonpath|go-template)?", a) and
+                not re.search(r"wide|name", a) for a in rest):
+        return f"{name} get secret -o: prints a secret's values"
+    if low in _PRINTERS and any(_SECRET_FILE.search(a) for a in ops):
+        return f"{name} prints {next(a for a in ops if _SECRET_FILE.search(a))[:60]}, a file " \
+               f"of keys or passwords"
+    if low in ("echo", "printf") and any(_SECRET_VAR.search(a) for a in rest):
+        return f"{name} prints a secret from the environment"
+    if low in _CONTAINER_CLIS and subs[:1] in (["run"], ["create"]) and \
+            (image := _image_of(rest)) is not None and _unknown_publisher(image):
+        return f"{name} {subs[0]} {image[:60]}: an image of a publisher the rules cannot vouch for"
+    if low in _CONTAINER_CLIS and subs[:1] == ["push"] and ops[1:] and (
+            ops[1].rsplit("/", 1)[-1].endswith(":latest") or ":" not in
+            ops[1].rsplit("/", 1)[-1]):
+        return f"{name} push {ops[1][:60]}: moves the latest tag everyone pulls"
+    if low == "aws" and subs[:2] == ["s3", "rm"] and "--recursive" not in rest:
+        return f"aws s3 rm {' '.join(ops[2:3])[:60]}: one object removed, held for a judgement"
+    return None
+
+
 @lru_cache(maxsize=1)
 def _handled() -> frozenset[str]:
     """Commands a destructive rule reads (rm, find, dd, git, docker, kubectl, aws...): when it
@@ -1012,6 +1186,8 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
     if (why := _installs_unvouched(low.removesuffix(".exe"), rest)) is not None:
         return why
     if (why := _sends_off_box(low, rest)) is not None:
+        return why
+    if (why := _hands_over(name, low, rest, handled)) is not None:
         return why
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
