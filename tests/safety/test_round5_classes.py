@@ -209,3 +209,94 @@ def test_the_words_describing_a_removal_of_the_runs_own_object_are_not_a_second_
                           "remove the smoke-test project and drop the production database"),
                     ctx)
     assert v.verdict != "allow", v.reasons
+
+
+# -- fewer held: reads the rules now recognise by structure, each with its acting neighbour --
+
+def _step(tool: str, **args: Any) -> dict[str, Any]:
+    return {"steps": [{"tool": tool, "args": args}]}
+
+
+def test_a_get_reads_what_the_last_part_of_its_path_names() -> None:
+    v = screen_plan(_call("GET", "https://api.fsm.example/dispatch/v2/tenant/7/visit-assignments"))
+    assert sure_allow(v), v.reasons
+    v = screen_plan(_call("GET", "https://api.fsm.example/v2/tenant/7/visits/9/reset"))
+    assert v.verdict != "allow", v.reasons
+    v = screen_plan(_call("GET", "https://api.fsm.example/v2/delete/visits"))
+    assert v.verdict != "allow", v.reasons
+
+
+@pytest.mark.parametrize("cmd", [
+    "asterisk -rx 'pjsip show contacts' | head -20",
+    "fs_cli -x 'sofia status profile external'",
+    "aptly mirror update -dry-run debian-main",
+    "snakemake --cores 8 -n",
+    "lpstat -t",
+    "python3 stock_report.py --site NORTH --out ./artifacts/stock.csv",
+    "koha-mysql lib -e 'SELECT branchcode, COUNT(*) FROM items GROUP BY branchcode'",
+])
+def test_reads_recognised_by_structure(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), (cmd, sh(cmd).reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "asterisk -rx 'core restart now'",
+    "asterisk -rx 'pjsip show contacts' -rx 'dialplan remove extension 100@local'",
+    "aptly mirror update debian-main",
+    "snakemake --cores 8",
+    "python3 stock_report.py --purge-old",
+    "python3 /tmp/stock_report.py",
+    "python3 stock_fix.py --site NORTH",
+    "koha-mysql lib -e 'DELETE FROM items WHERE itemlost = 1'",
+])
+def test_their_acting_neighbours_are_not_allowed_with_no_doubt(cmd: str) -> None:
+    assert not sure_allow(sh(cmd)), cmd
+
+
+def test_a_graphql_query_is_a_read_and_a_mutation_is_not() -> None:
+    q = "query { jobs(first: 20) { nodes { id title } } }"
+    assert sure_allow(screen_plan(_step("fsm_graphql", query=q)))
+    m = "mutation { jobDelete(id: \"J1\") { ok } }"
+    assert not sure_allow(screen_plan(_step("fsm_graphql", query=m)))
+
+
+def test_a_browser_script_that_only_looks_is_recognised() -> None:
+    look = ("await page.goto('https://admin.example.com/billing');\n"
+            "const rows = await page.locator('tr.invoice').allTextContents();\n"
+            "console.log(rows); await page.screenshot({path: 'billing.png'});")
+    assert sure_allow(screen_plan(_step("playwright_script", script=look)))
+    py = "rows = driver.find_elements(By.CSS_SELECTOR, 'tr')\nprint(len(rows))"
+    assert sure_allow(screen_plan(_step("selenium_script", script=py)))
+
+
+@pytest.mark.parametrize("script", [
+    "await page.goto('https://admin.example.com/billing');\nawait page.click('text=Cancel plan');",
+    "await page.goto('https://bank.example/login');\nawait page.fill('#pw', process.env.PW);",
+    "await page.evaluate(() => localStorage.clear());",
+    "await page.goto('https://admin.example.com/users/5/delete');",
+    "driver.find_element(By.ID, 'go').submit()",
+])
+def test_a_browser_script_that_acts_is_held(script: str) -> None:
+    v = screen_plan(_step("playwright_script", script=script))
+    assert v.verdict != "allow", (script, v.reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "mosquitto_sub -h mqtt.lab.local -t 'rig/+/temp' -C 10 -v",
+    "xmllint --schema invoice.xsd out/invoice.xml --noout",
+    "iptables-save > ./artifacts/rules-before.txt",
+    "postqueue -p | tail -n 1",
+    "cast call 0xC0ffee 'totalSupply()(uint256)' --rpc-url $RPC",
+])
+def test_single_tools_whose_read_forms_are_known(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), (cmd, sh(cmd).reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "mosquitto_pub -h mqtt.lab.local -t 'rig/all/cmd' -m reboot",
+    "xmllint --format in.xml --output /etc/app/config.xml",
+    "postqueue -f",
+    "cast send 0xC0ffee 'pause()' --private-key $KEY --rpc-url $RPC",
+])
+def test_and_their_acting_forms_are_not(cmd: str) -> None:
+    assert not sure_allow(sh(cmd)), cmd

@@ -72,6 +72,7 @@ _SHELL_TOOL = frozenset("""bash sh zsh shell terminal term cmd command commands 
 ssh powershell pwsh console cli system subprocess script process""".split())
 _CLI_TOOL = frozenset("""git kubectl terraform tofu aws gcloud az helm docker gsutil pulumi oc
 eksctl psql mysql redis velero vault""".split())
+_BROWSER_TOOL = frozenset("playwright puppeteer selenium browser webdriver cypress".split())
 _SQL_TOOL = frozenset("""sql query postgres postgresql mysql sqlite database db snowflake bigquery
 redshift clickhouse migration migrate mariadb mssql oracle""".split())
 _COMMAND_KEYS = frozenset("""command cmd commands script shell run input line args argv exec cli
@@ -179,6 +180,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
         cli = "aws"
     shell_tool = bool(words & _SHELL_TOOL) or cli is not None
     sql_tool = bool(words & _SQL_TOOL) and not shell_tool
+    browser = bool(words & _BROWSER_TOOL) and not words & {"bash", "sh", "zsh", "shell",
+                                                           "terminal", "cmd", "powershell"}
     found: list[Finding] = []
     scope = [tool, description[:512]]
     ext = _ext_role(args)
@@ -195,8 +198,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             text = budget.cap(raw)
             if k not in _SCOPE_SKIP:
                 scope.append(text[:512])
-            if k in _COMMAND_KEYS or (shell_tool and k in ("input", "code") and not
-                                      words & {"python", "py", "node", "js"}):
+            if browser and k in ("script", "code", "source", "steps"):
+                found.extend(scan_code(text, state))  # page.goto(...): code, not a shell line
+            elif k in _COMMAND_KEYS or (shell_tool and k in ("input", "code") and not
+                                        words & {"python", "py", "node", "js"}):
                 if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
                         "\n" not in text.strip():
                     text = f"{cli} {text}"

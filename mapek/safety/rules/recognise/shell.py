@@ -21,6 +21,7 @@ from mapek.safety.rules.recognise.endpoint import (
     _endpoint_act,
     _query_act,
     _url_verb,
+    get_names_act,
 )
 from mapek.safety.rules.recognise.sql import unrecognised_sql
 from mapek.safety.rules.recognise.verbs import (
@@ -871,6 +872,32 @@ def _unknown_publisher(image: str) -> bool:
     return first not in _KNOWN_PUBLISHERS and not re.search(r"\$|\{", first)
 
 
+_CAST_READS = frozenset("""call balance block block-number chain-id nonce code codesize storage
+receipt tx gas-price abi-decode calldata-decode to-wei from-wei sig keccak age basefee
+estimate""".split())
+
+
+def _tool_read(low: str, rest: list[str]) -> bool:
+    """Single tools whose read forms the rules know by name: ``mosquitto_sub`` (subscribes
+    and prints), ``xmllint`` with no ``--output``, ``iptables-save`` to stdout, ``postqueue
+    -p``, Foundry's ``cast call`` (an ``eth_call``: no transaction; ``cast send`` sends)."""
+    flags = [a.split("=", 1)[0] for a in rest if a.startswith("-")]
+    if low == "mosquitto_sub":
+        return not any(re.search(r"remove|retain(?!ed-only)|clear", f) for f in flags)
+    if low == "xmllint":
+        return not any(f in ("--output", "-o") for f in flags)
+    if low in ("iptables-save", "ip6tables-save"):
+        return not any(f in ("-f", "--file") for f in flags)
+    if low == "postqueue":
+        return bool(flags) and all(f in ("-p", "-j") for f in flags)
+    if low == "cast":
+        subs = _subcommands(rest, 1)
+        return bool(subs) and subs[0] in _CAST_READS and not any(
+            f in ("--private-key", "--unlocked", "--ledger", "--trezor", "--keystore")
+            for f in flags)
+    return False
+
+
 def _hands_over(name: str, low: str, rest: list[str], handled: bool) -> str | None:
     """Round 5: what a command hands over or replaces that its verb does not say: a load that
     overwrites (``-overwrite``, ``--drop``), SQL carried by any CLI, a rewrite named by two
@@ -947,7 +974,8 @@ def _handled() -> frozenset[str]:
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
-        "--server-dry-run", "--plan-only", "--simulate", "--dry")
+        "--server-dry-run", "--plan-only", "--simulate", "--dry", "-dry-run", "-dryrun",
+        "--dry_run")
 """Not ``--diff``: alone it shows the change while making it (``ansible-playbook --diff``)."""
 
 
@@ -980,7 +1008,7 @@ def _asks_only(rest: list[str], i: int) -> bool:
 
 _DRY_SHORT = {"apt": "s", "apt-get": "s", "brew": "n", "make": "n", "gmake": "n", "rsync": "n",
               "pacman": "p", "git": "", "ansible-playbook": "C", "ansible": "C", "salt": "",
-              "xargs": ""}
+              "xargs": "", "snakemake": "n"}
 """Short flags that make a run a dry run, for the tools that have one (``apt-get -s``,
 ``brew cleanup -n``, ``make -n``, ``rsync -an``, ``ansible-playbook -C``)."""
 _DRY_LONG = ("--simulate", "--just-print", "--recon", "--no-act", "--assumeno", "--print",
@@ -1189,6 +1217,14 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return why
     if (why := _hands_over(name, low, rest, handled)) is not None:
         return why
+    if not handled and low not in _VERB_CLIS and low not in _SQL_CLIENTS and \
+            low not in _INTERP and (sqls := [a for a in rest if SQL_ARGUMENT.match(a)]) and \
+            all(unrecognised_sql(s) is None for s in sqls) and not _long_bad_flag(rest) and \
+            _class_of(low, False) not in ("destroy", "change") and name_verb(low) != "destroy" \
+            and _first_verb(_subcommands([a for a in rest if a not in sqls])) in (None, "read"):
+        return None  # koha-mysql lib -e 'SELECT ...', iquest "SELECT ...": the SQL is a read
+    if _tool_read(low, rest):
+        return None
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
         return f"{name}: opens what it makes to everyone"
@@ -1244,6 +1280,15 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None
         if rest and rest[0] == "-m" and len(rest) > 1:
             return f"{name} runs the module {rest[1]}"
+        if low.startswith("python") and rest and rest[0].endswith(".py") and \
+                _placed(rest[0]) and not rest[0].startswith(("/", "~", "$")) and \
+                not _is_fetched(rest[0]) and (m := _SCRIPT.match(rest[0])) is not None and \
+                verb_class(m.group(1), stem=True) == "read" and not any(
+                    _BAD_FLAG.match(a.split("=", 1)[0]) or not a.startswith("-") and
+                    not rest[i].startswith("-") and verb_class(a) in ("destroy", "change")
+                    for i, a in enumerate(rest[1:])):
+            return None  # python3 bom_diff.py --rev B, trips_report.py: the work tree's own
+            # script, named for a read (as ./check_disk.sh is)
         return f"{name} runs a script the rules do not read"
     if low in ("ssh", "mosh"):
         remote, skip = [], False
@@ -1369,8 +1414,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
-        if sent is not None and sent[0] in ("get", "head") and \
-                _url_verb(sent[1], stem=False) in ("destroy", "change"):
+        if sent is not None and sent[0] in ("get", "head") and get_names_act(sent[1]):
             return f"{name}: a GET to an endpoint that names an act ({sent[1][:60]})"
         if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
             return f"{name}: a request whose query names an operation that is not a read ({act})"
@@ -1526,7 +1570,7 @@ def _query_read(rest: list[str]) -> bool:
     """An unknown command given its request as one query argument (``kadmin.local -q
     "listprincs"``, ``tool --query 'getprinc x'``) and nothing else: recognised when that
     request's first word names a read (``list...``, ``get...``) and no word names another act."""
-    flags = ("-q", "--query", "-x", "--execute", "-c", "--command")
+    flags = ("-q", "--query", "-x", "--execute", "-c", "--command", "-rx")
     idx = [i for i, a in enumerate(rest[:-1]) if a in flags]
     if not idx:
         return False
@@ -1538,6 +1582,11 @@ def _query_read(rest: list[str]) -> bool:
         words = rest[i + 1].split()
         if words and words[0].lower() in ("show", "display"):
             continue  # show ip route: what follows ``show`` is what is shown
+        if len(words) >= 2 and words[1].lower() in ("show", "status") and \
+                verb_class(words[0]) is None and not any(
+                    verb_class(w) in ("destroy", "change", "make") for w in words[2:]):
+            continue  # asterisk -rx 'pjsip show endpoints', fs_cli -x 'sofia status': a
+            # module, then its read
         if not words or verb_class(words[0]) != "read" or any(
                 verb_class(w) in ("destroy", "change") for w in words[1:]):
             return False
