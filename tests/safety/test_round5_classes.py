@@ -300,3 +300,20 @@ def test_single_tools_whose_read_forms_are_known(cmd: str) -> None:
 ])
 def test_and_their_acting_forms_are_not(cmd: str) -> None:
     assert not sure_allow(sh(cmd)), cmd
+
+
+@pytest.mark.parametrize("script", [
+    "await page.goto('https://a.example/form'); await page.$eval('#f', f => f.submit());",
+    "page.on('dialog', d => d.accept()); await page.goto('https://a.example/x');",
+])
+def test_a_browser_script_that_runs_code_or_answers_a_dialog_is_held(script: str) -> None:
+    assert not sure_allow(screen_plan(_step("playwright_script", script=script))), script
+
+
+def test_a_read_named_script_the_plan_wrote_is_read_before_it_is_recognised() -> None:
+    def plan(body: str) -> dict[str, Any]:
+        return {"steps": [{"tool": "write_file", "args": {"path": "list_users.py",
+                                                          "content": body}},
+                          {"tool": "bash", "args": {"command": "python3 list_users.py"}}]}
+    assert sure_allow(screen_plan(plan("print(open('users.csv').read())\n")))
+    assert not sure_allow(screen_plan(plan("import os\nos.system('userdel -r ana')\n")))

@@ -1283,7 +1283,9 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         if low.startswith("python") and rest and rest[0].endswith(".py") and \
                 _placed(rest[0]) and not rest[0].startswith(("/", "~", "$")) and \
                 not _is_fetched(rest[0]) and (m := _SCRIPT.match(rest[0])) is not None and \
-                verb_class(m.group(1), stem=True) == "read" and not any(
+                verb_class(m.group(1), stem=True) == "read" and (
+                    (body := _written(rest[0])) is None or unrecognised_code(body) is None) and \
+                not any(
                     _BAD_FLAG.match(a.split("=", 1)[0]) or not a.startswith("-") and
                     not rest[i].startswith("-") and verb_class(a) in ("destroy", "change")
                     for i, a in enumerate(rest[1:])):

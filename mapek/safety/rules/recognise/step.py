@@ -155,7 +155,9 @@ _BROWSER_ACT = re.compile(
     r"select_option|setInputFiles|set_input_files|submit|send_keys|tap|dragTo|drag_and_drop|"
     r"evaluate|evaluateHandle|execute_script|execute_async_script|addScriptTag|route|"
     r"setExtraHTTPHeaders|clear|dispatchEvent|setContent|uploadFile|post|put|patch|delete|"
-    r"download|save_as|saveAs|writeFile\w*|unlink\w*|rm\w*)\s*\(|\bfetch\s*\(|"
+    r"download|save_as|saveAs|writeFile\w*|unlink\w*|rm\w*|accept|dismiss|\$\$?eval|"
+    r"execute_cdp_cmd|exposeFunction|expose_function|addInitScript|add_init_script)\s*\(|"
+    r"\bfetch\s*\(|"
     r"\bXMLHttpRequest\b|\brequire\s*\(|\bimport\s+(?:os|subprocess|shutil|requests)\b|"
     r"\b(?:exec|eval|spawn|system)\s*\(|\bsubmit\b|\bopen\s*\([^)]*['\"][wa]")
 """What a browser script does besides looking: clicking, typing, submitting a form, running
