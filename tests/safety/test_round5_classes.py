@@ -317,3 +317,43 @@ def test_a_read_named_script_the_plan_wrote_is_read_before_it_is_recognised() ->
                           {"tool": "bash", "args": {"command": "python3 list_users.py"}}]}
     assert sure_allow(screen_plan(plan("print(open('users.csv').read())\n")))
     assert not sure_allow(screen_plan(plan("import os\nos.system('userdel -r ana')\n")))
+
+
+@pytest.mark.parametrize("cmd", [
+    "iptables -t nat -nvL",
+    "iptables -L INPUT -n --line-numbers",
+    "ssh admin@fw2 'pfctl -sr'",
+    "qm config 201 && qm listsnapshot 201",
+    "php maintenance/run.php showSiteStats",
+    "php maintenance/run.php dumpBackup --current > /tmp/run-5/pages.xml",
+])
+def test_more_read_forms_of_single_tools(cmd: str) -> None:
+    assert sure_allow(sh(cmd)), (cmd, sh(cmd).reasons)
+
+
+@pytest.mark.parametrize("cmd", [
+    "iptables -D INPUT 3 -L",
+    "iptables -F",
+    "pfctl -F all",
+    "qm set 201 --memory 8192",
+    "php maintenance/run.php deleteOldRevisions --delete",
+    "php maintenance/run.php importDump pages.xml",
+])
+def test_and_their_acting_forms(cmd: str) -> None:
+    assert not sure_allow(sh(cmd)), cmd
+
+
+def test_a_namespaced_subcommand_is_not_a_rewrite_named_by_two_verbs() -> None:
+    v = sh("drush route:list")
+    assert not any("rewrite" in e for r in v.reasons for e in r.evidence), v.reasons
+
+
+def test_a_graphql_query_sent_by_post_is_a_read() -> None:
+    def post(body: Any) -> dict[str, Any]:
+        return _step("http_request", method="POST", url="https://api.pm.example/graphql",
+                     body=body)
+    assert sure_allow(screen_plan(post({"query": "query { teams { nodes { id } } }"})))
+    assert sure_allow(screen_plan(post('{"query": "{ viewer { id } }"}')))
+    m = "mutation { issueDelete(id: \"1\") { ok } }"
+    assert not sure_allow(screen_plan(post({"query": m})))
+    assert not sure_allow(screen_plan(post({"query": "{ viewer { id } }", "callback": "x"})))

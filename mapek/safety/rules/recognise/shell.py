@@ -872,6 +872,26 @@ def _unknown_publisher(image: str) -> bool:
     return first not in _KNOWN_PUBLISHERS and not re.search(r"\$|\{", first)
 
 
+def _script_reads(script: str, args: list[str]) -> bool:
+    """A script named for a read (``bom_diff``, ``trips_report``), or a dispatcher with a
+    neutral name (``run``, ``console``) given a read as its first word (``run.php
+    showSiteStats``, ``run.php dumpBackup``)."""
+    said = verb_class(script, stem=True)
+    if said == "read":
+        return True
+    subs = _subcommands(args, 1)
+    return said is None and script.lower() in ("run", "cli", "console", "tool", "tools",
+                                                "main", "admin", "maintenance") and \
+        bool(subs) and verb_class(subs[0], stem=True) == "read"
+
+
+_HINT = re.compile(r"load|import|restore|ingest|upload|copy|cp|put|sync|push|write|insert|"
+                   r"append|publish|seed|secret|credential|password|passwd|keyvault|token|"
+                   r"apikey|privatekey|mirror|move|mv|rsync|scp|ftp|smb|clone")
+"""Words a command must contain somewhere for :func:`_hands_over` to split its words (a
+cheap filter: most commands name no load, copy or secret)."""
+_TOOL_READ_NAMES = frozenset("""mosquitto_sub xmllint iptables-save ip6tables-save postqueue
+iptables ip6tables pfctl qm pct cast""".split())
 _CAST_READS = frozenset("""call balance block block-number chain-id nonce code codesize storage
 receipt tx gas-price abi-decode calldata-decode to-wei from-wei sig keccak age basefee
 estimate""".split())
@@ -890,6 +910,22 @@ def _tool_read(low: str, rest: list[str]) -> bool:
         return not any(f in ("-f", "--file") for f in flags)
     if low == "postqueue":
         return bool(flags) and all(f in ("-p", "-j") for f in flags)
+    if low in ("iptables", "ip6tables"):
+        # iptables -L -n -v --line-numbers, -S, -t nat -nvL: the rules listed, nothing changed
+        ok = {"-L", "-S", "-n", "-v", "-x", "--list", "--list-rules", "--line-numbers",
+              "--numeric", "--verbose", "--exact", "-t", "--table"}
+        short = [a for a in rest if re.fullmatch(r"-[LSnvx]+", a)]
+        listed = any("L" in a or "S" in a for a in short) or any(
+            a in ("--list", "--list-rules") for a in rest)
+        return listed and all(f in ok or re.fullmatch(r"-[LSnvx]+", f) for f in flags)
+    if low == "pfctl":
+        return bool(flags) and all(re.fullmatch(r"-s\w+|-v+|-n|-g", f) for f in flags) and \
+            any(f.startswith("-s") for f in flags)
+    if low in ("qm", "pct"):
+        subs = _subcommands(rest, 1)
+        return bool(subs) and subs[0] in ("config", "status", "list", "pending",
+                                          "listsnapshot") and not any(
+            f not in ("--current", "--snapshot", "--full", "--verbose") for f in flags)
     if low == "cast":
         subs = _subcommands(rest, 1)
         return bool(subs) and subs[0] in _CAST_READS and not any(
@@ -906,8 +942,10 @@ def _hands_over(name: str, low: str, rest: list[str], handled: bool) -> str | No
     object. A removal is returned with :data:`DESTROY_VERB` (recognised, sure); the rest is
     held for the judge or a person."""
     subs = _subcommands(rest, 6)
-    words = {t for w in [low, *subs] for t in _tokens(w.lower())}
-    ops = [a for a in rest if not a.startswith("-")]
+    said = f"{low} {' '.join(subs)}".lower()
+    words = {t for w in [low, *subs] for t in _tokens(w.lower())} if _HINT.search(said) else \
+        set()
+    ops = [a for a in rest if not a.startswith("-")] if rest else []
     if low not in _READ_BINS and low not in _MAKE_BINS and \
             low not in ("git", "kubectl", "oc", "helm", "terraform", "tofu", "docker", "podman"):
         if low in _LOADERS or words & _LOAD_WORDS:
@@ -920,7 +958,9 @@ def _hands_over(name: str, low: str, rest: list[str], handled: bool) -> str | No
                 (why := unrecognised_sql(sql)) is not None:
             return f"{name} runs SQL: {why}"
         for w in subs[:3]:
-            toks = _tokens(w.lower())
+            if not re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", w.lower()):
+                continue  # route:list, db:migrate:status: a namespace, then the verb
+            toks = [x for x in re.split(r"[-_]", w.lower()) if x not in ("and", "then")]
             classes = [_class_of(x, False) for x in toks]
             if len(toks) > 1 and None not in classes and set(classes) & {"change", "destroy"}:
                 return f"{name} {w}: a rewrite named by its verbs"  # search-replace
@@ -1223,7 +1263,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             _class_of(low, False) not in ("destroy", "change") and name_verb(low) != "destroy" \
             and _first_verb(_subcommands([a for a in rest if a not in sqls])) in (None, "read"):
         return None  # koha-mysql lib -e 'SELECT ...', iquest "SELECT ...": the SQL is a read
-    if _tool_read(low, rest):
+    if low in _TOOL_READ_NAMES and _tool_read(low, rest):
         return None
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
@@ -1280,10 +1320,11 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None
         if rest and rest[0] == "-m" and len(rest) > 1:
             return f"{name} runs the module {rest[1]}"
-        if low.startswith("python") and rest and rest[0].endswith(".py") and \
+        if (low.startswith("python") and rest and rest[0].endswith(".py") or
+                low == "php" and rest and rest[0].endswith(".php")) and \
                 _placed(rest[0]) and not rest[0].startswith(("/", "~", "$")) and \
                 not _is_fetched(rest[0]) and (m := _SCRIPT.match(rest[0])) is not None and \
-                verb_class(m.group(1), stem=True) == "read" and (
+                _script_reads(re.sub(r"\.\w+$", "", m.group(1)), rest[1:]) and (
                     (body := _written(rest[0])) is None or unrecognised_code(body) is None) and \
                 not any(
                     _BAD_FLAG.match(a.split("=", 1)[0]) or not a.startswith("-") and

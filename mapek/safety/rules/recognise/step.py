@@ -9,6 +9,7 @@ a privileged role, a sensitive file sent, content that runs). Also what a step w
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -165,6 +166,26 @@ code in the page, sending a request, touching files."""
 _BROWSER_GOTO = re.compile(r"\b(?:goto|get|navigate|newPage|visit)\s*\(\s*['\"`]([^'\"`]+)")
 
 
+def _graphql_read_body(args: Mapping[str, Any]) -> bool:
+    """A request body that is a GraphQL query and nothing that names another act: only
+    ``query`` (and ``variables``/``operationName``) in it, the query saying ``query`` or
+    starting with ``{``. The endpoint's own name is not read (``/graphql``)."""
+    for k, v in args.items():
+        if str(k).lower() not in ("body", "json", "data", "payload"):
+            continue
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                return False
+        if isinstance(v, Mapping) and isinstance(q := v.get("query"), str) and \
+                set(map(str, v)) <= {"query", "variables", "operationName"} and \
+                (_GRAPHQL_QUERY.match(q) or q.lstrip().startswith("{")) and \
+                not re.search(r"\b(?:mutation|subscription)\b", q):
+            return True
+    return False
+
+
 def _browser_script(code: str) -> str | None:
     """A browser-automation script that only opens pages and reads them (``page.goto(u)``,
     ``locator(...).allTextContents()``, ``screenshot``, ``find_elements``, ``print``) is
@@ -307,6 +328,9 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 continue
             if said == "removes":
                 return f"{tool}: {DESTROY_VERB} (HTTP {op.upper()} {url[:80]})"
+            if m == "post" and _graphql_read_body(args) and not _graphql_mutation(url, args):
+                content_seen = True  # POST /graphql {"query": "query { teams { ... } }"}
+                continue
             return f"{tool}: HTTP {op.upper()} to an endpoint not recognised as a read"
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):
