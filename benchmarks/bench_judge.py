@@ -60,6 +60,8 @@ SCREENING = [
      "screening_blind10.jsonl"),
     ("blind batch 11 (written 2026-12-04 late evening; scored before and after round 4)",
      "screening_blind11.jsonl"),
+    ("blind batch 12 (blind when first scored, at e490c1f; development data since round 5)",
+     "screening_blind12.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",

@@ -35,6 +35,8 @@ Data:
     ``blind-11``, 200 plans each (100/100; 24 and 20 categories), written blind and scored
     before and after rounds 3 and 4 on 2026-12-04 (the headlines in RESULTS.screening.md);
     development data after that.
+  * tests/data/screening_blind12.jsonl: ``batch: blind-12``, 200 plans (20 categories), written
+    blind and scored once at e490c1f on 2026-12-05; development data after that (round 5).
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -81,6 +83,7 @@ OURS_B8 = REPO / "tests" / "data" / "screening_blind8.jsonl"
 OURS_B9 = REPO / "tests" / "data" / "screening_blind9.jsonl"
 OURS_B10 = REPO / "tests" / "data" / "screening_blind10.jsonl"
 OURS_B11 = REPO / "tests" / "data" / "screening_blind11.jsonl"
+OURS_B12 = REPO / "tests" / "data" / "screening_blind12.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -256,6 +259,7 @@ def main() -> None:
         ("ours: blind batch 9 (development data since its blind score)", load_ours(OURS_B9)),
         ("ours: blind batch 10 (development data since its blind score)", load_ours(OURS_B10)),
         ("ours: blind batch 11 (development data since its blind score)", load_ours(OURS_B11)),
+        ("ours: blind batch 12 (development data since its blind score)", load_ours(OURS_B12)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "

@@ -406,13 +406,32 @@ def _covers(name: str, target: str) -> bool:
     return False
 
 
+_RUN_OWN = "every target was created by this run"
+
+
 def _address(target: str) -> str:
     """A URL without its query and fragment (``.../project/AGT-1?enableUndo=true`` names
-    ``.../project/AGT-1``): the options of a request are not part of what it names."""
+    ``.../project/AGT-1``): the options of a request are not part of what it names; nor is a
+    format suffix (``.../t/88213.json`` names topic ``88213``)."""
     if re.match(r"^\s*[a-z][a-z0-9+.-]*://", target, re.I):
         # .../projects/agent-sandbox%2Fscratch-9931 names agent-sandbox/scratch-9931
-        return unquote(re.split(r"[?#]", target, maxsplit=1)[0])
+        path = unquote(re.split(r"[?#]", target, maxsplit=1)[0])
+        return re.sub(r"(?<=/)([^/]+)\.(?:json|xml|ya?ml)$", r"\1", path, flags=re.I)
     return target
+
+
+_ID_QUERY = re.compile(r"[?&](?:id(?::in)?|ids|id\[in\])=([\w.,%-]+)", re.I)
+
+
+def _addresses(target: str) -> list[str]:
+    """What a target names: its address, or, for a URL whose query lists the objects
+    (``/customers?id:in=90211,90212``), each object under the address."""
+    base = _address(target)
+    m = _ID_QUERY.search(target) if base != target else None
+    if m is None:
+        return [base]
+    ids = [x for x in unquote(m.group(1)).split(",") if x][:64]
+    return [f"{base.rstrip('/')}/{x}" for x in ids] or [base]
 
 
 def _names(name: str, text: str) -> bool:
@@ -474,7 +493,7 @@ class Screener:
         ``pscale/payments/run-1``): not the run's own, and not recognised either."""
         if not ctx.resources:
             return "unknown"
-        targets = [norm_target(_address(t)) for t in f.targets if t]
+        targets = [norm_target(a) for t in f.targets if t for a in _addresses(t)]
         evidence = f.evidence.lower()
         involved: list[str] = []
         matched = 0
@@ -533,7 +552,7 @@ class Screener:
         if owner == "human":
             return "deny", "the target was created by a human", False
         if f.owned or owner == "this-run":
-            return "allow", "every target was created by this run", False
+            return "allow", _RUN_OWN, False
         if blast == "catastrophic":
             return "deny", "catastrophic whatever the context", False
         if env_owner == "human":
@@ -591,8 +610,14 @@ class Screener:
                 effect = t.effect
             found, scope = scan_step(step.tool, step.args, step.description, state, budget,
                                      effect=effect)
-            for f in found:
-                verdict, why, unsure = self._weigh(f, ctx, scope + " " + f.evidence)
+            weighed = [(f, *self._weigh(f, ctx, scope + " " + f.evidence)) for f in found]
+            # the step's own removal, read and found to touch only what this run made: the
+            # words that describe it ("remove the smoke-test project") are not a second act
+            own = any(not f.rule.startswith("prose.") and f.targets and verdict == "allow"
+                      and why == _RUN_OWN for f, verdict, why, _ in weighed)
+            for f, verdict, why, unsure in weighed:
+                if own and f.rule == "prose.destroy" and not has_prod_marker(f.evidence):
+                    continue
                 self._collect(groups, f, verdict, why, i, unsure)
         return self._finish(p, ctx, groups, budget)
 

@@ -50,6 +50,7 @@ from mapek.safety.rules.recognise import (
     DESTROY_VERB,
     MAX_CHARS,
     fetched_files,
+    load_destination,
     step_targets,
     unrecognised_shell,
     unrecognised_step,
@@ -71,6 +72,7 @@ _SHELL_TOOL = frozenset("""bash sh zsh shell terminal term cmd command commands 
 ssh powershell pwsh console cli system subprocess script process""".split())
 _CLI_TOOL = frozenset("""git kubectl terraform tofu aws gcloud az helm docker gsutil pulumi oc
 eksctl psql mysql redis velero vault""".split())
+_BROWSER_TOOL = frozenset("playwright puppeteer selenium browser webdriver cypress".split())
 _SQL_TOOL = frozenset("""sql query postgres postgresql mysql sqlite database db snowflake bigquery
 redshift clickhouse migration migrate mariadb mssql oracle""".split())
 _COMMAND_KEYS = frozenset("""command cmd commands script shell run input line args argv exec cli
@@ -178,6 +180,8 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
         cli = "aws"
     shell_tool = bool(words & _SHELL_TOOL) or cli is not None
     sql_tool = bool(words & _SQL_TOOL) and not shell_tool
+    browser = bool(words & _BROWSER_TOOL) and not words & {"bash", "sh", "zsh", "shell",
+                                                           "terminal", "cmd", "powershell"}
     found: list[Finding] = []
     scope = [tool, description[:512]]
     ext = _ext_role(args)
@@ -194,8 +198,10 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             text = budget.cap(raw)
             if k not in _SCOPE_SKIP:
                 scope.append(text[:512])
-            if k in _COMMAND_KEYS or (shell_tool and k in ("input", "code") and not
-                                      words & {"python", "py", "node", "js"}):
+            if browser and k in ("script", "code", "source", "steps"):
+                found.extend(scan_code(text, state))  # page.goto(...): code, not a shell line
+            elif k in _COMMAND_KEYS or (shell_tool and k in ("input", "code") and not
+                                        words & {"python", "py", "node", "js"}):
                 if cli and not text.lstrip().startswith((cli, "sudo", "cd ", "export ")) and \
                         "\n" not in text.strip():
                     text = f"{cli} {text}"
@@ -257,6 +263,9 @@ def scan_step(tool: str, args: Mapping[str, Any], description: str, state: PlanS
             # a CLI no rule reads, told to remove (restic forget, dvc gc, flyway clean, npm
             # unpublish): a removal the rules recognise; the judge weighs only what they cannot
             targets = step_targets(tool, args)
+            if "a load that replaces" in why:  # ogr2ogr -nln t -overwrite: the table replaced
+                targets = tuple(x for k in _COMMAND_KEYS if isinstance(args.get(k), str)
+                                for x in load_destination(args[k])) or targets
             found.append(Finding("cli.generic-delete", why, targets, certain=not claim and not (
                 any(_SOFT_TARGET.search(t) for t in targets)) and not _ONE_CACHED.search(
                     " ".join(_strings(args))[:4000])))

@@ -29,6 +29,7 @@ __all__ = [
     "EMBEDDED",
     "UNRECOGNISED",
     "scan_embedded",
+    "SQL_ARGUMENT",
 ]
 
 Blast = Literal["catastrophic", "destructive", "external", "opaque", "unknown"]
@@ -433,3 +434,13 @@ def snippet(text: str, start: int = 0, end: int | None = None, width: int = 160)
     end = len(text) if end is None else end
     s = " ".join(text[start:end].split())
     return s if len(s) <= width else s[: width - 1] + "…"
+
+
+SQL_ARGUMENT = re.compile(
+    r"^\s*(?:DELETE\s+FROM|UPDATE\s+[\w.\"`\[\]]+\s+SET|DROP\s+(?:TABLE|DATABASE|SCHEMA|VIEW|"
+    r"INDEX|USER|ROLE)|TRUNCATE\s|ALTER\s+TABLE|INSERT\s+INTO|REPLACE\s+INTO|MERGE\s+INTO|GRANT\s|"
+    r"REVOKE\s|CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|DATABASE|USER|ROLE|FUNCTION|TRIGGER)|"
+    r"SELECT\s|WITH\s+\w+\s+AS\b)", re.I)
+"""An argument of a CLI that is an SQL statement (``wp db query "DELETE FROM wp_posts"``,
+``drush sql:query "TRUNCATE cache"``, ``rails runner``-less ``dbcli -e``): read as SQL whatever
+the CLI, by the destructive rules and the recogniser alike."""

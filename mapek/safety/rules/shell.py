@@ -21,6 +21,7 @@ import shlex
 from mapek.safety.rules._base import (
     LOCAL_KINDS,
     LOCAL_VERBS,
+    SQL_ARGUMENT,
     Finding,
     PlanState,
     classify_path,
@@ -938,6 +939,9 @@ def _generic_cli(cmd: str, argv: list[str], line: str, state: PlanState) -> list
         return []
     if any(a == "state=absent" or "state=absent" in a for a in argv):
         return [Finding("cloud.delete", snippet(line), (), certain=False)]
+    sql = [f for a in argv[:64] if SQL_ARGUMENT.match(a) for f in scan_sql(a, state)]
+    if sql:  # wp db query "DELETE FROM wp_posts", drush sqlq "TRUNCATE cache": SQL as an argument
+        return sql
     subs = [a for a in argv[:4] if _SUBCOMMAND.fullmatch(a) and not _ASKS.match(a)]
     if "." in cmd and not cmd.endswith((".sh", ".py", ".rb", ".pl")):
         return []  # a file name (``notes.txt``), not a command

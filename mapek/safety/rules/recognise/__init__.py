@@ -31,7 +31,11 @@ something without a known safe verb is not recognised. :func:`unrecognised_step`
 
 from __future__ import annotations
 
-from mapek.safety.rules.recognise.shell import fetched_files, unrecognised_shell
+from mapek.safety.rules.recognise.shell import (
+    fetched_files,
+    load_destination,
+    unrecognised_shell,
+)
 from mapek.safety.rules.recognise.step import step_targets, unrecognised_step, writes_file
 from mapek.safety.rules.recognise.text import unrecognised_text
 from mapek.safety.rules.recognise.verbs import (
@@ -44,6 +48,7 @@ from mapek.safety.rules.recognise.verbs import (
     verb_class,
 )
 
-__all__ = ["DESTROY_VERB", "MAX_CHARS", "fetched_files", "unrecognised_step", "unrecognised_text",
+__all__ = ["DESTROY_VERB", "MAX_CHARS", "fetched_files", "load_destination", "unrecognised_step",
+           "unrecognised_text",
            "unrecognised_shell", "step_targets", "verb_class", "writes_file", "READ_VERBS",
            "MAKE_VERBS", "CHANGE_VERBS", "DESTROY_VERBS"]

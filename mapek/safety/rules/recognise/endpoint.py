@@ -69,6 +69,21 @@ def _url_verb(url: str, *, stem: bool = True) -> str | None:
     return None
 
 
+def get_names_act(url: str) -> bool:
+    """A GET whose endpoint names an act: a removal anywhere in its path, or a change in its
+    last part (``/users/5/reset``). A change word earlier in the path names a service or a
+    section, and the GET reads what the last part names (``/dispatch/v2/.../assignments``)."""
+    c = _url_verb(url, stem=False)
+    if c == "destroy":
+        return True
+    if c != "change":
+        return False
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?", 1)[0], flags=re.I)
+    segs = [p for p in path.split("/") if p and not re.search(r"\d", p) and not
+            p.startswith(("{", ":", "$"))]
+    return not segs or _url_verb("/" + segs[-1], stem=False) is not None
+
+
 _SAFE_POST = frozenset("""snapshot snapshots backup backups export exports dump preview validate
 estimate search query lookup report reports""".split())
 """What a POST may name and still only read or copy out (``/tsdb/snapshot``,

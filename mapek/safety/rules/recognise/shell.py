@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from functools import lru_cache
 
-from mapek.safety.rules.recognise.endpoint import _ACCESS, _endpoint_act, _query_act, _url_verb
+from mapek.safety.rules._base import SQL_ARGUMENT
+from mapek.safety.rules.recognise.endpoint import (
+    _ACCESS,
+    _endpoint_act,
+    _query_act,
+    _url_verb,
+    get_names_act,
+)
 from mapek.safety.rules.recognise.sql import unrecognised_sql
 from mapek.safety.rules.recognise.verbs import (
     _BAD_FLAG,
@@ -761,6 +768,240 @@ def _sends_off_box(low: str, rest: list[str]) -> str | None:
     return None
 
 
+_LOADERS = frozenset("""ogr2ogr shp2pgsql raster2pgsql pg_restore mongorestore mongoimport
+mysqlimport csvsql sqlldr bcp gpload psql-load pgloader influx dbt""".split())
+_LOAD_WORDS = frozenset("""load loads import imports restore restores ingest ingests upload
+uploads copy cp put sync push write writes insert append publish seed""".split())
+_OVERWRITE_FLAG = re.compile(
+    r"^--?(?:overwrite|replace|drop|clean|truncate|recreate|drop[-_]?(?:existing|tables?|"
+    r"collections?|database|db|schema|first)|delete[-_]?existing|truncate[-_]?(?:table|first)|"
+    r"force[-_]?overwrite|overwrite[-_]?\w+|full[-_]?refresh)(?:=(?:true|1|yes))?$|"
+    r"^--?(?:if[-_]exists|mode|write[-_]disposition|save[-_]?mode|on[-_]conflict)="
+    r"(?:replace|overwrite|write_truncate|drop)$", re.I)
+"""A flag that makes a load replace what is there (``ogr2ogr -overwrite``, ``pg_restore
+--clean``, ``bq load --replace``, ``mongoimport --drop``, ``--if-exists=replace``)."""
+_SECRET_WORDS = frozenset("""secret secrets secretsmanager credential credentials password
+passwords passwd keyvault token tokens apikey privatekey""".split())
+_REVEALS = frozenset("""get show access read reveal decrypt value values cat print view export
+download unwrap""".split())
+_SECRET_FILE = re.compile(
+    r"(?:^|/)(?:\.aws/credentials|\.netrc|\.pgpass|\.my\.cnf|\.git-credentials|"
+    r"\.docker/config\.json|\.kube/config|\.vault-token|\.npmrc|\.pypirc|"
+    r"id_(?:rsa|dsa|ecdsa|ed25519)|shadow|gshadow|[\w.-]*\.(?:pem|key|p12|pfx|jks|keystore|"
+    r"kdbx)|\.env(?:\.(?!example|sample|template|dist)[\w-]+)?|(?:[\w-]*[-_.])?"
+    r"(?:credentials|secrets?)(?:\.(?:json|ya?ml|env|txt|ini|toml))?|"
+    r"service[-_]?account[\w.-]*\.json)$", re.I)
+"""A file that holds keys or passwords (``~/.aws/credentials``, ``id_ed25519``, ``.env``,
+``tls.key``, ``secrets.yaml``): printing it puts the secret into the transcript."""
+_SECRET_VAR = re.compile(r"\$\{?\w*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|"
+                         r"ACCESS_?KEY)\w*", re.I)
+_PRINTERS = frozenset("""cat less more head tail bat type strings xxd od hexdump base64 nl tac
+get-content gc""".split())
+_PERSONAL = re.compile(
+    r"(?i)(?:^|[^a-z0-9])(?:personal|private[-_]?(?:drive|cloud|box)|dropbox|mega|icloud|pcloud|"
+    r"onedrive[-_]?personal|home[-_]?(?:nas|pc|drive|server|backup)|laptop|my[-_]?(?:drive|"
+    r"laptop|backup|cloud|stuff|files)|gmail|protonmail|outlook\.com|yahoo)(?:[^a-z0-9]|$)")
+"""A destination that names a person's own store (``gdrive-personal:``, ``dropbox:``,
+``s3://jdoe-personal/``, ``home-nas:``): a copy there takes the data out of the
+organisation's hands."""
+_KNOWN_PUBLISHERS = frozenset("""library bitnami grafana prom hashicorp amazon amazonlinux google
+microsoft mcr circleci cimg docker moby apache elastic confluentinc redis mongo postgres
+nginx nginxinc traefik jetbrains selenium cypress localstack minio rancher portainer
+gitlab openjdk eclipse-temurin paketobuildpacks python node golang ubuntu debian alpine
+fedora centos rockylinux mysql mariadb busybox curlimages kindest testcontainers jenkins
+sonarqube datadog newrelic otel openpolicyagent aquasec bats hadolint koalaman
+pytorch tensorflow nvidia huggingface jupyter mcp ollama vault consul envoyproxy
+istio kong timberio fluent clickhouse cockroachdb influxdb neo4j rabbitmq
+bitwardenrs containrrr linuxserver""".split())
+_CONTAINER_VALUE_FLAGS = frozenset("""-v -e -p -w -u -l -m -h -c --name --volume --env --publish
+--workdir --user --label --memory --hostname --network --net --entrypoint --mount --env-file
+--platform --cpus --restart --add-host --dns --gpus --ulimit --log-driver --log-opt --cap-add
+--cap-drop --device --tmpfs --shm-size --pull --cidfile --ipc --pid --security-opt
+--stop-signal --health-cmd --cpu-shares --link --expose --group-add --runtime
+--label-file --volumes-from""".split())
+
+
+_LOAD_INTO = frozenset("""-nln --table -t --collection -c --target-table --destination-table
+--destination_table --into --dest-table""".split())
+
+
+def load_destination(text: str) -> tuple[str, ...]:
+    """The tables or collections an overwriting load names (``ogr2ogr ... -nln roads
+    -overwrite``: ``roads``), for ownership: what it replaces, not the file it reads."""
+    import shlex
+
+    try:
+        argv = shlex.split(text[:4000])
+    except ValueError:
+        return ()
+    if not any(_OVERWRITE_FLAG.match(a) for a in argv):
+        return ()
+    out = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a in _LOAD_INTO]
+    out += [a.split("=", 1)[1] for a in argv if a.split("=", 1)[0] in _LOAD_INTO and "=" in a]
+    return tuple(out)
+
+
+def _image_of(rest: list[str]) -> str | None:
+    """The image a ``docker run``/``create`` names: its first operand after the flags."""
+    skip = False
+    for a in rest[1:]:
+        if skip:
+            skip = False
+            continue
+        if a.startswith("-"):
+            skip = a in _CONTAINER_VALUE_FLAGS
+            continue
+        return a
+    return None
+
+
+def _unknown_publisher(image: str) -> bool:
+    """An image on Docker Hub under a namespace no known publisher uses (``randomguy/miner``):
+    whoever owns the account decides what runs. An official image (``python:3.12``), a known
+    vendor's (``bitnami/redis``) or one from a registry host (``ghcr.io/acme/api``,
+    ``registry.internal:5000/x``, an account's ECR) is not."""
+    ref = image.split("@", 1)[0]
+    parts = ref.split("/")
+    if len(parts) == 1:
+        return False  # an official image
+    first = parts[0].lower()
+    if first in ("docker.io", "index.docker.io", "registry-1.docker.io") and len(parts) > 2:
+        parts, first = parts[1:], parts[1].lower()
+    elif "." in first or ":" in first or first == "localhost":
+        return False  # a registry host: the organisation's own or a named vendor's
+    return first not in _KNOWN_PUBLISHERS and not re.search(r"\$|\{", first)
+
+
+def _script_reads(script: str, args: list[str]) -> bool:
+    """A script named for a read (``bom_diff``, ``trips_report``), or a dispatcher with a
+    neutral name (``run``, ``console``) given a read as its first word (``run.php
+    showSiteStats``, ``run.php dumpBackup``)."""
+    said = verb_class(script, stem=True)
+    if said == "read":
+        return True
+    subs = _subcommands(args, 1)
+    return said is None and script.lower() in ("run", "cli", "console", "tool", "tools",
+                                                "main", "admin", "maintenance") and \
+        bool(subs) and verb_class(subs[0], stem=True) == "read"
+
+
+_HINT = re.compile(r"load|import|restore|ingest|upload|copy|cp|put|sync|push|write|insert|"
+                   r"append|publish|seed|secret|credential|password|passwd|keyvault|token|"
+                   r"apikey|privatekey|mirror|move|mv|rsync|scp|ftp|smb|clone")
+"""Words a command must contain somewhere for :func:`_hands_over` to split its words (a
+cheap filter: most commands name no load, copy or secret)."""
+_TOOL_READ_NAMES = frozenset("""mosquitto_sub xmllint iptables-save ip6tables-save postqueue
+iptables ip6tables pfctl qm pct cast""".split())
+_CAST_READS = frozenset("""call balance block block-number chain-id nonce code codesize storage
+receipt tx gas-price abi-decode calldata-decode to-wei from-wei sig keccak age basefee
+estimate""".split())
+
+
+def _tool_read(low: str, rest: list[str]) -> bool:
+    """Single tools whose read forms the rules know by name: ``mosquitto_sub`` (subscribes
+    and prints), ``xmllint`` with no ``--output``, ``iptables-save`` to stdout, ``postqueue
+    -p``, Foundry's ``cast call`` (an ``eth_call``: no transaction; ``cast send`` sends)."""
+    flags = [a.split("=", 1)[0] for a in rest if a.startswith("-")]
+    if low == "mosquitto_sub":
+        return not any(re.search(r"remove|retain(?!ed-only)|clear", f) for f in flags)
+    if low == "xmllint":
+        return not any(f in ("--output", "-o") for f in flags)
+    if low in ("iptables-save", "ip6tables-save"):
+        return not any(f in ("-f", "--file") for f in flags)
+    if low == "postqueue":
+        return bool(flags) and all(f in ("-p", "-j") for f in flags)
+    if low in ("iptables", "ip6tables"):
+        # iptables -L -n -v --line-numbers, -S, -t nat -nvL: the rules listed, nothing changed
+        ok = {"-L", "-S", "-n", "-v", "-x", "--list", "--list-rules", "--line-numbers",
+              "--numeric", "--verbose", "--exact", "-t", "--table"}
+        short = [a for a in rest if re.fullmatch(r"-[LSnvx]+", a)]
+        listed = any("L" in a or "S" in a for a in short) or any(
+            a in ("--list", "--list-rules") for a in rest)
+        return listed and all(f in ok or re.fullmatch(r"-[LSnvx]+", f) for f in flags)
+    if low == "pfctl":
+        return bool(flags) and all(re.fullmatch(r"-s\w+|-v+|-n|-g", f) for f in flags) and \
+            any(f.startswith("-s") for f in flags)
+    if low in ("qm", "pct"):
+        subs = _subcommands(rest, 1)
+        return bool(subs) and subs[0] in ("config", "status", "list", "pending",
+                                          "listsnapshot") and not any(
+            f not in ("--current", "--snapshot", "--full", "--verbose") for f in flags)
+    if low == "cast":
+        subs = _subcommands(rest, 1)
+        return bool(subs) and subs[0] in _CAST_READS and not any(
+            f in ("--private-key", "--unlocked", "--ledger", "--trezor", "--keystore")
+            for f in flags)
+    return False
+
+
+def _hands_over(name: str, low: str, rest: list[str], handled: bool) -> str | None:
+    """Round 5: what a command hands over or replaces that its verb does not say: a load that
+    overwrites (``-overwrite``, ``--drop``), SQL carried by any CLI, a rewrite named by two
+    verbs (``search-replace``), a copy to a person's own store, a secret printed, an image of a
+    publisher nobody vouched for run, ``docker push`` of ``:latest``, ``aws s3 rm`` of one
+    object. A removal is returned with :data:`DESTROY_VERB` (recognised, sure); the rest is
+    held for the judge or a person."""
+    subs = _subcommands(rest, 6)
+    said = f"{low} {' '.join(subs)}".lower()
+    words = {t for w in [low, *subs] for t in _tokens(w.lower())} if _HINT.search(said) else \
+        set()
+    ops = [a for a in rest if not a.startswith("-")] if rest else []
+    if low not in _READ_BINS and low not in _MAKE_BINS and \
+            low not in ("git", "kubectl", "oc", "helm", "terraform", "tofu", "docker", "podman"):
+        if low in _LOADERS or words & _LOAD_WORDS:
+            flag = next((a for a in rest if _OVERWRITE_FLAG.match(a)), None)
+            if flag is not None:
+                return f"{name}: {DESTROY_VERB} ({flag}: a load that replaces what is there)"
+        if low not in _SQL_CLIENTS and low not in _FILTERS and low not in ("echo", "printf") and \
+                (sql := next(
+                (a for a in rest[:64] if SQL_ARGUMENT.match(a)), None)) is not None and \
+                (why := unrecognised_sql(sql)) is not None:
+            return f"{name} runs SQL: {why}"
+        for w in subs[:3]:
+            if not re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", w.lower()):
+                continue  # route:list, db:migrate:status: a namespace, then the verb
+            toks = [x for x in re.split(r"[-_]", w.lower()) if x not in ("and", "then")]
+            classes = [_class_of(x, False) for x in toks]
+            if len(toks) > 1 and None not in classes and set(classes) & {"change", "destroy"}:
+                return f"{name} {w}: a rewrite named by its verbs"  # search-replace
+    if low in _UPLOADERS | {"aws", "gsutil", "gcloud", "az", "azcopy", "s3cmd", "mc", "b2",
+                            "rclone"} and len(ops) >= 2 and \
+            words & {"cp", "copy", "copyto", "sync", "mv", "move", "moveto", "put", "upload",
+                     "rsync", "scp", "mirror"} | _UPLOADERS and _PERSONAL.search(ops[-1]):
+        return f"{name} copies data to {ops[-1][:60]}, a person's own store"
+    if low in ("curl", "wget") and any(a in ("-T", "--upload-file", "-F", "--form") for a in rest) \
+            and any(_PERSONAL.search(a) for a in ops):
+        return f"{name} uploads data to a person's own store"
+    if low == "vault" and (subs[:2] == ["kv", "get"] or subs[:1] == ["read"]) and \
+            "metadata" not in subs:
+        return f"vault {' '.join(subs[:2])}: prints a secret"
+    if low not in ("kubectl", "oc", "vault", "consul") and words & _SECRET_WORDS and \
+            words & _REVEALS and not words & {"list", "ls", "describe",
+                                                                   "create", "put", "set",
+                                                                   "delete", "rotate"}:
+        return f"{name} {' '.join(subs[:4])}: prints a secret"
+    if low in ("kubectl", "oc") and subs[:1] == ["get"] and len(subs) > 1 and \
+            subs[1].lower() in ("secret", "secrets") and any(
+                re.match(r"^(?:-o|--output)(?:=|$)?(?:yaml|json|jsonpath|go-template)?", a) and
+                not re.search(r"wide|name", a) for a in rest):
+        return f"{name} get secret -o: prints a secret's values"
+    if low in _PRINTERS and any(_SECRET_FILE.search(a) for a in ops):
+        return f"{name} prints {next(a for a in ops if _SECRET_FILE.search(a))[:60]}, a file " \
+               f"of keys or passwords"
+    if low in ("echo", "printf") and any(_SECRET_VAR.search(a) for a in rest):
+        return f"{name} prints a secret from the environment"
+    if low in _CONTAINER_CLIS and subs[:1] in (["run"], ["create"]) and \
+            (image := _image_of(rest)) is not None and _unknown_publisher(image):
+        return f"{name} {subs[0]} {image[:60]}: an image of a publisher the rules cannot vouch for"
+    if low in _CONTAINER_CLIS and subs[:1] == ["push"] and ops[1:] and (
+            ops[1].rsplit("/", 1)[-1].endswith(":latest") or ":" not in
+            ops[1].rsplit("/", 1)[-1]):
+        return f"{name} push {ops[1][:60]}: moves the latest tag everyone pulls"
+    if low == "aws" and subs[:2] == ["s3", "rm"] and "--recursive" not in rest:
+        return f"aws s3 rm {' '.join(ops[2:3])[:60]}: one object removed, held for a judgement"
+    return None
+
+
 @lru_cache(maxsize=1)
 def _handled() -> frozenset[str]:
     """Commands a destructive rule reads (rm, find, dd, git, docker, kubectl, aws...): when it
@@ -773,7 +1014,8 @@ def _handled() -> frozenset[str]:
 
 
 _DRY = ("--dry-run", "--dryrun", "--what-if", "--whatif", "-whatif", "--noop", "--check",
-        "--server-dry-run", "--plan-only", "--simulate", "--dry")
+        "--server-dry-run", "--plan-only", "--simulate", "--dry", "-dry-run", "-dryrun",
+        "--dry_run")
 """Not ``--diff``: alone it shows the change while making it (``ansible-playbook --diff``)."""
 
 
@@ -806,7 +1048,7 @@ def _asks_only(rest: list[str], i: int) -> bool:
 
 _DRY_SHORT = {"apt": "s", "apt-get": "s", "brew": "n", "make": "n", "gmake": "n", "rsync": "n",
               "pacman": "p", "git": "", "ansible-playbook": "C", "ansible": "C", "salt": "",
-              "xargs": ""}
+              "xargs": "", "snakemake": "n"}
 """Short flags that make a run a dry run, for the tools that have one (``apt-get -s``,
 ``brew cleanup -n``, ``make -n``, ``rsync -an``, ``ansible-playbook -C``)."""
 _DRY_LONG = ("--simulate", "--just-print", "--recon", "--no-act", "--assumeno", "--print",
@@ -1013,6 +1255,16 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
         return why
     if (why := _sends_off_box(low, rest)) is not None:
         return why
+    if (why := _hands_over(name, low, rest, handled)) is not None:
+        return why
+    if not handled and low not in _VERB_CLIS and low not in _SQL_CLIENTS and \
+            low not in _INTERP and (sqls := [a for a in rest if SQL_ARGUMENT.match(a)]) and \
+            all(unrecognised_sql(s) is None for s in sqls) and not _long_bad_flag(rest) and \
+            _class_of(low, False) not in ("destroy", "change") and name_verb(low) != "destroy" \
+            and _first_verb(_subcommands([a for a in rest if a not in sqls])) in (None, "read"):
+        return None  # koha-mysql lib -e 'SELECT ...', iquest "SELECT ...": the SQL is a read
+    if low in _TOOL_READ_NAMES and _tool_read(low, rest):
+        return None
     joined = [f"{a}={b}" for a, b in zip(rest, rest[1:], strict=False) if a.startswith("--")]
     if any(_PUBLIC_FLAG.match(a) for a in rest + joined):
         return f"{name}: opens what it makes to everyone"
@@ -1068,6 +1320,18 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
             return None
         if rest and rest[0] == "-m" and len(rest) > 1:
             return f"{name} runs the module {rest[1]}"
+        if (low.startswith("python") and rest and rest[0].endswith(".py") or
+                low == "php" and rest and rest[0].endswith(".php")) and \
+                _placed(rest[0]) and not rest[0].startswith(("/", "~", "$")) and \
+                not _is_fetched(rest[0]) and (m := _SCRIPT.match(rest[0])) is not None and \
+                _script_reads(re.sub(r"\.\w+$", "", m.group(1)), rest[1:]) and (
+                    (body := _written(rest[0])) is None or unrecognised_code(body) is None) and \
+                not any(
+                    _BAD_FLAG.match(a.split("=", 1)[0]) or not a.startswith("-") and
+                    not rest[i].startswith("-") and verb_class(a) in ("destroy", "change")
+                    for i, a in enumerate(rest[1:])):
+            return None  # python3 bom_diff.py --rev B, trips_report.py: the work tree's own
+            # script, named for a read (as ./check_disk.sh is)
         return f"{name} runs a script the rules do not read"
     if low in ("ssh", "mosh"):
         remote, skip = [], False
@@ -1193,8 +1457,7 @@ def _command(words: list[str], dynamic: list[bool], depth: int) -> str | None:
                 return f"{name}: {DESTROY_VERB} ({method.upper()} {url[:80]})"
             if said == "safe" and not data:
                 return None
-        if sent is not None and sent[0] in ("get", "head") and \
-                _url_verb(sent[1], stem=False) in ("destroy", "change"):
+        if sent is not None and sent[0] in ("get", "head") and get_names_act(sent[1]):
             return f"{name}: a GET to an endpoint that names an act ({sent[1][:60]})"
         if sent is not None and (act := _query_act(sent[1])) not in (None, "read"):
             return f"{name}: a request whose query names an operation that is not a read ({act})"
@@ -1350,7 +1613,7 @@ def _query_read(rest: list[str]) -> bool:
     """An unknown command given its request as one query argument (``kadmin.local -q
     "listprincs"``, ``tool --query 'getprinc x'``) and nothing else: recognised when that
     request's first word names a read (``list...``, ``get...``) and no word names another act."""
-    flags = ("-q", "--query", "-x", "--execute", "-c", "--command")
+    flags = ("-q", "--query", "-x", "--execute", "-c", "--command", "-rx")
     idx = [i for i, a in enumerate(rest[:-1]) if a in flags]
     if not idx:
         return False
@@ -1362,6 +1625,11 @@ def _query_read(rest: list[str]) -> bool:
         words = rest[i + 1].split()
         if words and words[0].lower() in ("show", "display"):
             continue  # show ip route: what follows ``show`` is what is shown
+        if len(words) >= 2 and words[1].lower() in ("show", "status") and \
+                verb_class(words[0]) is None and not any(
+                    verb_class(w) in ("destroy", "change", "make") for w in words[2:]):
+            continue  # asterisk -rx 'pjsip show endpoints', fs_cli -x 'sofia status': a
+            # module, then its read
         if not words or verb_class(words[0]) != "read" or any(
                 verb_class(w) in ("destroy", "change") for w in words[1:]):
             return False

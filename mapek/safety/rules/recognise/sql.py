@@ -75,6 +75,25 @@ def _acting_function(body: str) -> str | None:
     return None
 
 
+_WRITE_TABLE = re.compile(r"^\s*(?:UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?([\w.\"`\[\]]+)\s.*?"
+                          r"\bWHERE\s+(?:\w+\.)?(\w+)", re.I | re.S)
+
+
+def _foreign_key(body: str) -> bool:
+    """An UPDATE or DELETE whose key is another table's (``UPDATE orders ... WHERE event_id =
+    42``: every order of the event), not the table's own (``order_id``, ``id``): one value,
+    but as many rows as the other thing has."""
+    m = _WRITE_TABLE.match(body)
+    if m is None:
+        return False
+    col = m.group(2).lower()
+    if not col.endswith("_id") or col in ("row_id", "record_id", "uid"):
+        return False
+    owner = col[:-3].rsplit("_", 1)[-1]
+    table = m.group(1).strip('"`[]').rsplit(".", 1)[-1].lower()
+    return owner not in table and table.rstrip("s") not in owner
+
+
 def unrecognised_sql(sql: str) -> str | None:
     """What in SQL is not recognised as safe: each statement must be a read (SELECT without
     INTO, SHOW, EXPLAIN...), a constructive one (CREATE, INSERT, ALTER ... ADD), session
@@ -120,7 +139,8 @@ def unrecognised_sql(sql: str) -> str | None:
                 (x.strip().strip('"`[]') for x in m.group(1).split(","))):
             continue  # a session's temporary table, or one this plan created
         if _SQL_BOUNDED_WRITE.match(body) and not (body.lstrip()[:6].upper() == "UPDATE" and
-                                                   _SQL_ACCESS_SET.search(body)):
+                                                   _SQL_ACCESS_SET.search(body)) and \
+                not _foreign_key(body):
             continue
         return f"SQL statement not recognised as safe: {body[:60]}"
     return None

@@ -9,6 +9,7 @@ a privileged role, a sensitive file sent, content that runs). Also what a step w
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
@@ -24,6 +25,7 @@ from mapek.safety.rules.recognise.endpoint import (
     _query_act,
     _removal_flag,
     _url_verb,
+    get_names_act,
 )
 from mapek.safety.rules.recognise.shell import (
     _FETCHED,
@@ -80,6 +82,9 @@ _LOOP_KEYS = frozenset("""for_each foreach loop each map_over iterate with_items
 items_from ids_from for_all""".split())
 
 
+_GRAPHQL_QUERY = re.compile(r"^\s*query\b\s*(?:[A-Za-z_]\w*\s*)?(?:\([^)]*\)\s*)?\{", re.S)
+"""A GraphQL operation that says it is a query (``query{ jobs { id } }``,
+``query Jobs($n: Int) { ... }``): it reads; a mutation acts."""
 _FOLLOW_KEYS = frozenset("""then after afterwards next followup follow on do action actions
 apply perform cleanup post finally""".split())
 """Argument names that say what to do with what the call finds (``then: delete``,
@@ -145,6 +150,57 @@ def _sensitive_file(args: Mapping[str, Any]) -> str | None:
     return None
 
 
+_BROWSER_TOOLS = frozenset("""playwright puppeteer selenium browser webdriver cypress""".split())
+_BROWSER_ACT = re.compile(
+    r"\.(?:click|dblclick|fill|type|press|pressSequentially|check|uncheck|selectOption|"
+    r"select_option|setInputFiles|set_input_files|submit|send_keys|tap|dragTo|drag_and_drop|"
+    r"evaluate|evaluateHandle|execute_script|execute_async_script|addScriptTag|route|"
+    r"setExtraHTTPHeaders|clear|dispatchEvent|setContent|uploadFile|post|put|patch|delete|"
+    r"download|save_as|saveAs|writeFile\w*|unlink\w*|rm\w*|accept|dismiss|\$\$?eval|"
+    r"execute_cdp_cmd|exposeFunction|expose_function|addInitScript|add_init_script)\s*\(|"
+    r"\bfetch\s*\(|"
+    r"\bXMLHttpRequest\b|\brequire\s*\(|\bimport\s+(?:os|subprocess|shutil|requests)\b|"
+    r"\b(?:exec|eval|spawn|system)\s*\(|\bsubmit\b|\bopen\s*\([^)]*['\"][wa]")
+"""What a browser script does besides looking: clicking, typing, submitting a form, running
+code in the page, sending a request, touching files."""
+_BROWSER_GOTO = re.compile(r"\b(?:goto|get|navigate|newPage|visit)\s*\(\s*['\"`]([^'\"`]+)")
+
+
+def _graphql_read_body(args: Mapping[str, Any]) -> bool:
+    """A request body that is a GraphQL query and nothing that names another act: only
+    ``query`` (and ``variables``/``operationName``) in it, the query saying ``query`` or
+    starting with ``{``. The endpoint's own name is not read (``/graphql``)."""
+    for k, v in args.items():
+        if str(k).lower() not in ("body", "json", "data", "payload"):
+            continue
+        if isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                return False
+        if isinstance(v, Mapping) and isinstance(q := v.get("query"), str) and \
+                set(map(str, v)) <= {"query", "variables", "operationName"} and \
+                (_GRAPHQL_QUERY.match(q) or q.lstrip().startswith("{")) and \
+                not re.search(r"\b(?:mutation|subscription)\b", q):
+            return True
+    return False
+
+
+def _browser_script(code: str) -> str | None:
+    """A browser-automation script that only opens pages and reads them (``page.goto(u)``,
+    ``locator(...).allTextContents()``, ``screenshot``, ``find_elements``, ``print``) is
+    recognised; a click, a form filled, code run in the page, a request sent, or a page whose
+    address names an act is not."""
+    if len(code) > MAX_CHARS:
+        return "a browser script too long to read"
+    if (m := _BROWSER_ACT.search(code)) is not None:
+        return f"a browser script that acts ({m.group(0)[:40]})"
+    for url in _BROWSER_GOTO.findall(code):
+        if get_names_act(url) or _query_act(url) not in (None, "read"):
+            return f"a browser script opens a page that names an act ({url[:60]})"
+    return None
+
+
 def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
           cli: str | None) -> str | None:
     if effect in ("read", "write"):
@@ -176,6 +232,13 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         for text in texts:
             if not text.strip():
                 continue
+            if wset & _BROWSER_TOOLS and k in ("script", "code", "source", "steps") and \
+                    not wset & {"bash", "sh", "zsh", "shell", "terminal", "cmd", "powershell"}:
+                why = _browser_script(text)
+                if why is not None:
+                    return f"{tool}: {why}"
+                content_seen = True
+                continue
             if k in _COMMAND_KEYS or (shell_tool and k in ("input", "code")) or \
                     (ps_tool and k in ("script", "code", "input")):
                 content_seen = True
@@ -197,6 +260,11 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                     why = unrecognised_shell(line)
                 if why is not None:
                     return why
+            elif k in ("query", "q", "graphql", "gql") and not sql_tool and (
+                    _GRAPHQL_QUERY.match(text) or set(words) & {"graphql", "gql"} and
+                    text.lstrip().startswith("{")) and not re.search(
+                    r"\b(?:mutation|subscription)\b", text):
+                content_seen = True  # query { jobs(first: 50) { nodes { id } } }: a GraphQL read
             elif (k in _SQL_KEYS or (sql_tool and k in ("input", "text", "statement"))) and (
                     sql_tool or k not in ("query", "q") or _LOOKS_SQL.match(text)):
                 content_seen = True
@@ -239,7 +307,7 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if m in _HTTP_READ:
             url = next((str(v) for k, v in args.items() if isinstance(v, str) and
                         str(k).lower() in ("url", "uri", "path", "endpoint", "route", "href")), "")
-            if _url_verb(url, stem=False) in ("destroy", "change"):
+            if get_names_act(url):
                 return f"{tool}: a GET to an endpoint that names an act ({url[:60]})"
             if _graphql_mutation(url, args):
                 return f"{tool}: a GraphQL mutation"
@@ -260,6 +328,9 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
                 continue
             if said == "removes":
                 return f"{tool}: {DESTROY_VERB} (HTTP {op.upper()} {url[:80]})"
+            if m == "post" and _graphql_read_body(args) and not _graphql_mutation(url, args):
+                content_seen = True  # POST /graphql {"query": "query { teams { ... } }"}
+                continue
             return f"{tool}: HTTP {op.upper()} to an endpoint not recognised as a read"
         c = _first_verb(_tokens(op))
         if c in ("destroy", "change"):
@@ -272,9 +343,11 @@ def _step(tool: str, args: Mapping[str, Any], *, effect: str | None,
         if m in ("put", "patch", "delete"):
             return f"{tool}: HTTP {op.upper()}"
         return f"{tool}: the operation {op!r} is not recognised"
+    only_get = bool(ops) and all(o.strip().lower() in _HTTP_READ for o in ops)
     for k, v in args.items():
         if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href", "path") \
-                and "/" in v and _url_verb(v, stem=False) in ("destroy", "change"):
+                and "/" in v and (get_names_act(v) if only_get else
+                                  _url_verb(v, stem=False) in ("destroy", "change")):
             return f"{tool}: an endpoint that names an act ({v[:60]})"
         if isinstance(v, str) and str(k).lower() in ("url", "uri", "endpoint", "href") and \
                 _query_act(v) not in (None, "read"):

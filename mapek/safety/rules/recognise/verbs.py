@@ -210,6 +210,8 @@ def name_verb(name: str) -> str | None:
         if low.startswith(v) and len(tail) >= 3 and tail.isalpha() and \
                 not _ACT_INSIDE.search(tail) and "install" not in tail:
             return "read"  # checkdmarc, getfacl, showmount: a read verb, then what it reads
+    if re.fullmatch(r"[a-z]{2,}stat", low) and not _ACT_INSIDE.search(low[:-4]):
+        return "read"  # lpstat, vmstat, iostat, netstat: a state report
     for verbs, cls in ((("search", "query", "info", "show", "dump"), "read"),
                        (("delete", "remove", "purge", "destroy", "wipe", "erase", "del"),
                         "destroy")):
