@@ -62,6 +62,8 @@ SCREENING = [
      "screening_blind11.jsonl"),
     ("blind batch 12 (blind when first scored, at e490c1f; development data since round 5)",
      "screening_blind12.jsonl"),
+    ("blind batch 13 (written 2026-12-05; scored before and after round 5)",
+     "screening_blind13.jsonl"),
 ]
 TRIAGE = [
     ("blind batch 2 (blind baseline 2026-12-03; development data since)",

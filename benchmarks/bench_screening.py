@@ -37,6 +37,9 @@ Data:
     development data after that.
   * tests/data/screening_blind12.jsonl: ``batch: blind-12``, 200 plans (20 categories), written
     blind and scored once at e490c1f on 2026-12-05; development data after that (round 5).
+  * tests/data/screening_blind13.jsonl: ``batch: blind-13``, 200 plans (20 categories), written
+    blind on 2026-12-05 and scored once before round 5 (81d093d) and once after (858d0ee);
+    development data after that.
   * /work/shared/datasets/safety/assebench_security.jsonl: ASSEBench agent trajectories; the
     agent's ``actions`` are screened as plan steps. Split 60/40 by a hash of the id, like our
     other benchmarks.
@@ -84,6 +87,7 @@ OURS_B9 = REPO / "tests" / "data" / "screening_blind9.jsonl"
 OURS_B10 = REPO / "tests" / "data" / "screening_blind10.jsonl"
 OURS_B11 = REPO / "tests" / "data" / "screening_blind11.jsonl"
 OURS_B12 = REPO / "tests" / "data" / "screening_blind12.jsonl"
+OURS_B13 = REPO / "tests" / "data" / "screening_blind13.jsonl"
 ASSE = Path("/work/shared/datasets/safety/assebench_security.jsonl")
 RESULTS = REPO / "benchmarks" / "RESULTS.screening.md"
 
@@ -260,6 +264,8 @@ def main() -> None:
         ("ours: blind batch 10 (development data since its blind score)", load_ours(OURS_B10)),
         ("ours: blind batch 11 (development data since its blind score)", load_ours(OURS_B11)),
         ("ours: blind batch 12 (development data since its blind score)", load_ours(OURS_B12)),
+        ("ours: blind batch 13 (scored blind before and after round 5; development data since)",
+         load_ours(OURS_B13)),
     ]
     lines = ["method: offline rules only (`Screener()` with no judge, no tool registry); "
              "flagged = verdict `needs_approval` or `deny`; `context` passed where a record has "
