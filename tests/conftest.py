@@ -60,8 +60,6 @@ SERIAL_PATHS = (
     "tests/batch/test_batch_ray.py",  # a local Ray of 2 CPUs: cells held at chosen points
     "tests/otel/",  # a worker exports as its run ends, within a bounded wait
     # pure tests that assert a wall-clock bound: alone, so the other worker's load is not theirs
-    "tests/loop/test_triage.py::test_fast_enough",
-    "tests/safety/test_screening.py::test_twenty_steps_within_five_milliseconds",
     "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",
     "tests/safety/test_gateway.py::test_a_tool_output_of_several_megabytes",
     "tests/safety/test_injection.py::test_large_outputs_stay_fast",
