@@ -103,6 +103,10 @@ class LoopContext:
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    tool_prompts: dict[str, tuple[list[dict[str, Any]], list[str], Persona]] = field(
+        default_factory=dict, repr=False)
+    """Per persona: its tool cards and their prompt lines, made on its first turn
+    (:func:`mapek.loop.execute.tool_cards`), with the persona they were made for."""
     turns: Any = field(default=None, repr=False)
     """The run's turns seen by this process (:mod:`mapek.loop.transcript`)."""
     _noted: threading.local = field(default_factory=threading.local, repr=False)
