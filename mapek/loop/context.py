@@ -107,6 +107,8 @@ class LoopContext:
         default_factory=dict, repr=False)
     """Per persona: its tool cards and their prompt lines, made on its first turn
     (:func:`mapek.loop.execute.tool_cards`), with the persona they were made for."""
+    answers: Any = field(default=None, repr=False)
+    """The run's answers to queued calls read so far (:mod:`mapek.loop.screen`)."""
     turns: Any = field(default=None, repr=False)
     """The run's turns seen by this process (:mod:`mapek.loop.transcript`)."""
     _noted: threading.local = field(default_factory=threading.local, repr=False)
