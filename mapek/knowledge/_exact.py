@@ -10,6 +10,7 @@ numpy is imported with this module, which only the projector's search imports.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -53,6 +54,9 @@ def _values(f: Filter) -> list[str]:
     return [] if f is None else [f] if isinstance(f, str) else list(f)
 
 
+_GENERATIONS = itertools.count(1)
+
+
 class MemoryVectors:
     """Events with their unit vectors, in log order, searched exactly.
 
@@ -72,6 +76,12 @@ class MemoryVectors:
         """A number for each run, persona and kind seen, for filtering with numpy."""
         self._columns = np.empty((0, 3), dtype=np.int32)
         """The run, persona and kind numbers of each row (grown with ``_matrix``)."""
+        self._generation = next(_GENERATIONS)
+        """Changes when entries are dropped (:meth:`advance`, :meth:`reset`)."""
+        self._added = 0
+        """Entries added in this generation."""
+        self._last: tuple[dict[int, int], ...] = ({}, {}, {})
+        """Per run, persona and kind number: ``_added`` just after its latest entry."""
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -88,6 +98,7 @@ class MemoryVectors:
         while drop < len(self._cursors) and self._cursors[drop] <= cursor:
             drop += 1
         if drop:
+            self._generation = next(_GENERATIONS)
             del self._cursors[:drop], self._rows[:drop]
             assert self._matrix is not None
             self._matrix = self._matrix[drop:].copy()
@@ -118,9 +129,35 @@ class MemoryVectors:
         for i, (cursor, ev) in enumerate(rows, n):
             self._cursors.append(cursor)
             self._rows.append((ev.id, ev.run_id, ev.seq, ev.actor, ev.kind, ev.text))
-            self._columns[i] = (runs.setdefault(ev.run_id, len(runs)),
-                                personas.setdefault(ev.actor, len(personas)),
-                                kinds.setdefault(ev.kind, len(kinds)))
+            codes = (runs.setdefault(ev.run_id, len(runs)),
+                     personas.setdefault(ev.actor, len(personas)),
+                     kinds.setdefault(ev.kind, len(kinds)))
+            self._columns[i] = codes
+            self._added += 1
+            for last, code in zip(self._last, codes, strict=True):
+                last[code] = self._added
+
+    def stamp(self) -> tuple[int, int]:
+        """Where the entries stand now, for :meth:`unchanged_since`."""
+        return self._generation, self._added
+
+    def unchanged_since(self, stamp: tuple[int, int], *, run: Filter = None,
+                        persona: Filter = None, kind: Filter = None) -> bool:
+        """Whether a search with these filters would score the same entries as it did at
+        ``stamp``: none dropped since, and none added that matches every filter (an entry added
+        since that misses one filter cannot be a hit)."""
+        generation, added = stamp
+        if generation != self._generation:
+            return False
+        if added == self._added:
+            return True
+        for col, f in enumerate((run, persona, kind)):
+            if f is None:
+                continue
+            last, codes = self._last[col], self._codes[col]
+            if all(last.get(codes.get(v, -1), 0) <= added for v in _values(f)):
+                return True
+        return False
 
     def search(self, query: Any, n: int, *, run: Filter = None, persona: Filter = None,
                kind: Filter = None) -> list[SearchHit]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,12 @@ class IndexProjector:
         self._thread: threading.Thread | None = None
         self._tail: MemoryVectors | None = None
         """Semantic events past the index position, embedded, for searches (see ``search``)."""
+        self._scored: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], list[SearchHit]]] = \
+            OrderedDict()
+        """The latest in-memory searches of a run (by run, text, ``n`` and filters): where its
+        memory stood and the hits. A search again, with no matching event added since, gives
+        the same hits without scoring (a persona's prompt searches the answers with the same
+        text every turn; most turns bring no new answer)."""
         self.last_error: VectorIndexError | None = None
         """The last failure of a background catch-up (cleared by a successful one)."""
 
@@ -317,10 +324,23 @@ class IndexProjector:
                     if len(rows) < self.batch_size or not progressed:
                         break
                 self._memory.put(r, mem)
+                key = (r, text, n, _frozen(persona), _frozen(kind))
+                scored = self._scored.get(key)
+                if scored is not None and mem.unchanged_since(scored[0], persona=persona,
+                                                              kind=kind):
+                    self._scored.move_to_end(key)
+                    found.extend(scored[1])
+                    continue
+                hits: list[SearchHit] = []
                 if len(mem):
                     if query is None:
                         query = self._embed([text])[0]
-                    found.extend(mem.search(query, n, persona=persona, kind=kind))
+                    hits = mem.search(query, n, persona=persona, kind=kind)
+                found.extend(hits)
+                self._scored[key] = (mem.stamp(), hits)
+                self._scored.move_to_end(key)
+                while len(self._scored) > _SCORED:
+                    self._scored.popitem(last=False)
             self._memory.trim()
         return merge_hits(found, n=n)
 
@@ -413,6 +433,14 @@ class IndexProjector:
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         self._release(idle_only=False)
+
+
+_SCORED = 128
+"""Most in-memory searches whose hits are kept (the least recently asked go first)."""
+
+
+def _frozen(f: Filter) -> Any:
+    return f if f is None or isinstance(f, str) else tuple(f)
 
 
 def _values(f: Filter) -> list[str] | None:

@@ -2,7 +2,10 @@
 
 Appends run in ``BEGIN IMMEDIATE`` transactions: the writer takes SQLite's write lock first,
 then reads the run's head (last ``seq`` and hash) inside the transaction, so two processes
-appending to one run serialise and can never fork the chain. Readers never block writers (WAL).
+appending to one run serialise and can never fork the chain. For a run whose rows this process
+holds (a ``_Tail``), the head and the idempotency keys come from those rows, checked inside the
+transaction with one ``PRAGMA data_version``: if another connection has committed since, the
+rows past the tail's end are read first. Readers never block writers (WAL).
 Triggers refuse ``UPDATE`` and ``DELETE`` on events, so code cannot rewrite history by mistake;
 deliberate edits to the file are caught by :meth:`SQLiteEventLog.verify`, and, when the log is
 opened with its workspace's :class:`~mapek.knowledge.anchor.Anchors` (as :func:`open_log` does),
@@ -192,10 +195,10 @@ class SQLiteEventLog(EventLog):
                 _leftover(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    each = anchor_each and self.anchors is not None
-                    known = _heads(conn, drafts) if each else {}
                     tails = self._tails_for(conn, drafts)
-                    out, heads, rows = self._append_locked(conn, drafts)
+                    each = anchor_each and self.anchors is not None
+                    known = _heads(conn, drafts, tails) if each else {}
+                    out, heads, rows = self._append_locked(conn, drafts, tails)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.rollback()
@@ -212,30 +215,40 @@ class SQLiteEventLog(EventLog):
         return out
 
     @staticmethod
-    def _append_locked(conn: sqlite3.Connection, drafts: list[EventDraft]
+    def _append_locked(conn: sqlite3.Connection, drafts: list[EventDraft],
+                       tails: dict[str, _Tail]
                        ) -> tuple[list[Event], dict[str, tuple[int, str]],
                                   dict[str, list[tuple[Any, ...]]]]:
         """Insert the drafts; return the events, each run's new head (runs whose drafts
         were all recorded before have none) and each run's inserted rows (as a read returns
-        them, without their log position)."""
+        them, without their log position). A run in ``tails`` (complete inside this
+        transaction: :meth:`_tails_for`) has its keys and head looked up there, not queried."""
         heads: dict[str, tuple[int, str]] = {}
         keyed: dict[tuple[str, str], Event] = {}
         out: list[Event] = []
         rows: dict[str, list[tuple[Any, ...]]] = {}
         for d in drafts:
+            tail = tails.get(d.run_id)
             if d.key is not None:
                 known = keyed.get((d.run_id, d.key))
                 if known is None:
-                    row = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? AND key = ?",
-                                       (d.run_id, d.key)).fetchone()
+                    if tail is not None:
+                        seq = tail.keys.get(d.key)
+                        row = tail.rows[seq - 1] if seq is not None else None
+                    else:
+                        row = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? AND "
+                                           "key = ?", (d.run_id, d.key)).fetchone()
                     known = _event(row) if row else None
                 if known is not None:  # idempotent: this step was already recorded
                     out.append(known)
                     continue
             head = heads.get(d.run_id)
             if head is None:
-                head = conn.execute("SELECT last_seq, last_hash FROM heads WHERE run_id = ?",
-                                    (d.run_id,)).fetchone() or (0, GENESIS_HASH)
+                if tail is not None:
+                    head = (tail.end, tail.rows[-1][10]) if tail.rows else (0, GENESIS_HASH)
+                else:
+                    head = conn.execute("SELECT last_seq, last_hash FROM heads WHERE run_id = ?",
+                                        (d.run_id,)).fetchone() or (0, GENESIS_HASH)
             ev, row = _chained(d, head)
             conn.execute(_INSERT, row)
             rows.setdefault(d.run_id, []).append((None, *row))
@@ -247,19 +260,34 @@ class SQLiteEventLog(EventLog):
 
     def _tails_for(self, conn: sqlite3.Connection, drafts: list[EventDraft]
                    ) -> dict[str, _Tail]:
-        """The tails of the drafted runs, made (inside the append's transaction, so complete)
-        for a run appended to for the first time here, if it is not too long to hold."""
+        """The tails of the drafted runs, complete as of this transaction (which holds the
+        write lock, so they stay so until it ends): made for a run appended to for the first
+        time here, if it is not too long to hold; brought up to date (the rows past its end)
+        for one that another connection has written to since, as ``PRAGMA data_version`` says
+        (one query for all the runs). A tail that cannot be made complete is dropped."""
         out: dict[str, _Tail] = {}
+        version: int | None = None
         for run in dict.fromkeys(d.run_id for d in drafts):
             tail = self._tails.pop(run, None)
-            if tail is None:
+            if tail is not None:
+                if version is None:
+                    version = _version(conn)
+                if tail.version != version:  # another connection committed: read past the end
+                    tail.version = version
+                    tail.extend(conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? AND"
+                                             " seq > ? ORDER BY seq", (run, tail.end)).fetchall())
+                    if tail.version is None:  # cannot happen (seqs follow): query instead
+                        continue
+            else:
                 row = conn.execute("SELECT last_seq FROM heads WHERE run_id = ?",
                                    (run,)).fetchone()
                 if row is not None and int(row[0]) > _TAIL_MAX:
                     continue
                 old = conn.execute(f"SELECT {_COLS} FROM events WHERE run_id = ? ORDER BY seq",
                                    (run,)).fetchall() if row is not None else []
-                tail = _Tail(old, _version(conn))
+                if version is None:
+                    version = _version(conn)
+                tail = _Tail(old, version)
             if tail.end > _TAIL_MAX:
                 continue  # dropped: read from the file from now on
             self._tails[run] = out[run] = tail  # the latest last
@@ -470,10 +498,16 @@ def _anchor_status(book: AnchorBook | None) -> AnchorStatus | None:
                         summary=book.summary())
 
 
-def _heads(conn: sqlite3.Connection, drafts: list[EventDraft]) -> dict[str, int]:
-    """Each drafted run's last ``seq`` before the transaction's inserts (inside it)."""
+def _heads(conn: sqlite3.Connection, drafts: list[EventDraft],
+           tails: dict[str, _Tail]) -> dict[str, int]:
+    """Each drafted run's last ``seq`` before the transaction's inserts (inside it; from its
+    tail, complete in the transaction, when it has one)."""
     out: dict[str, int] = {}
     for run in {d.run_id for d in drafts}:
+        tail = tails.get(run)
+        if tail is not None:
+            out[run] = tail.end
+            continue
         row = conn.execute("SELECT last_seq FROM heads WHERE run_id = ?", (run,)).fetchone()
         out[run] = int(row[0]) if row else 0
     return out

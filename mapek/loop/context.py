@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,24 +103,42 @@ class LoopContext:
     model_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    tool_prompts: dict[str, tuple[list[dict[str, Any]], list[str], Persona]] = field(
+        default_factory=dict, repr=False)
+    """Per persona: its tool cards and their prompt lines, made on its first turn
+    (:func:`mapek.loop.execute.tool_cards`), with the persona they were made for."""
+    answers: Any = field(default=None, repr=False)
+    """The run's answers to queued calls read so far (:mod:`mapek.loop.screen`)."""
     turns: Any = field(default=None, repr=False)
     """The run's turns seen by this process (:mod:`mapek.loop.transcript`)."""
     _noted: threading.local = field(default_factory=threading.local, repr=False)
     """Per thread: the records :meth:`note` holds for the current :meth:`batch`."""
 
     def map(self, fn: Callable[[A], R], items: Iterable[A]) -> list[R]:
-        """``fn`` over ``items`` concurrently (a round's persona turns), in the order given, on
-        threads kept for the session (starting threads each round cost milliseconds on a busy
-        machine); one item runs in the calling thread."""
+        """``fn`` over ``items`` concurrently (a round's persona turns), in the order given: all
+        but the last on threads kept for the session (starting threads each round cost
+        milliseconds on a busy machine), the last in the calling thread meanwhile (a hand-over
+        to a thread and back less per round). The first item to fail, in order, raises, once
+        every item has finished (no turn is left running behind a failed node)."""
         todo = list(items)
         if len(todo) <= 1:
             return [fn(x) for x in todo]
-        if self._pool is None or self._pool._max_workers < len(todo):  # noqa: SLF001
+        workers = len(todo) - 1
+        if self._pool is None or self._pool._max_workers < workers:  # noqa: SLF001
             if self._pool is not None:
                 self._pool.shutdown(wait=False)
-            self._pool = ThreadPoolExecutor(max_workers=len(todo),
+            self._pool = ThreadPoolExecutor(max_workers=workers,
                                             thread_name_prefix=f"mapek-{self.run_id}")
-        return list(self._pool.map(fn, todo))
+        futures = [self._pool.submit(fn, x) for x in todo[:-1]]
+        try:
+            last = fn(todo[-1])
+        except BaseException:
+            wait(futures)
+            for f in futures:  # an earlier item's error comes first, as in order
+                f.result()
+            raise
+        wait(futures)
+        return [f.result() for f in futures] + [last]
 
     def close(self) -> None:
         """Let the session's threads go (the run ended or paused)."""

@@ -10,17 +10,18 @@
                         approve (interrupt: the human approves destructive/external calls)
                                     consequential ->  escalate (interrupt: the human answers)
 
-Checkpointed to SQLite in the workspace once per round: the graph runs with ``async``
-durability through a :class:`~mapek.loop.rounds.RoundSaver`, which keeps a round's inner
-checkpoints in memory and writes the one after ``analyse`` (and, when the graph stops, at an
-interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
-round's checkpoint and replays the round from the event log, where every node finds what it
-already wrote by its idempotency key.
+Checkpointed to SQLite in the workspace once per superstep that ends a round: the graph runs
+with ``async`` durability through a :class:`~mapek.loop.rounds.RoundSaver`, which keeps the
+inner checkpoints in memory and writes the one after ``analyse`` (and, when the graph stops, at
+an interrupt, a pause, an error or the end, the latest). A killed worker resumes from the last
+written checkpoint and replays the rounds since from the event log, where every node finds what
+it already wrote by its idempotency key.
 
-A round runs in one superstep: the ``plan`` node runs ``screen``, ``execute``, ``monitor`` and
-``analyse`` inline, each on the state the one before left, and the graph takes over where a
-person or the synthesis comes in (``approve``, ``escalate``, ``synthesise``). The nodes and
-edges are the ones drawn above; a checkpoint made before any node resumes there.
+Up to :data:`ROUNDS_PER_STEP` rounds run in one superstep: the ``plan`` node runs ``screen``,
+``execute``, ``monitor`` and ``analyse`` inline, each on the state the one before left, then
+the next round's ``plan`` and its nodes, and the graph takes over where a person or the
+synthesis comes in (``approve``, ``escalate``, ``synthesise``). The nodes and edges are the
+ones drawn above; a checkpoint made before any node resumes there.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ _Route = Callable[[dict[str, Any]], str]
 
 def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], None] | None = None,
           route: _Route | None = None,
-          chain: dict[str, tuple[_Fn, _Route]] | None = None) -> _Node:
+          chain: dict[str, tuple[_Fn, _Route]] | None = None,
+          again: tuple[_Fn, _Route] | None = None) -> _Node:
     """``fn`` as a graph node: its records batched, the round's end told to ``after``, and
     with ``route`` the next node chosen from the state the node leaves (a ``Command``: a
     conditional edge would rebuild the state from every channel to call its path).
@@ -69,7 +71,9 @@ def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], No
     ``chain``: nodes that run inline, by name, with their routes. While the next node is one
     of them it runs here, in this superstep, on the state the nodes before it left; the
     update is the nodes' updates merged (each channel keeps its last value) and the node goes
-    to the first node not in ``chain``. Each node's noted records are written when it
+    to the first node not in ``chain``. ``again``: ``plan`` and its route, to run the next
+    round inline too when the chain comes back to ``plan``, until :data:`ROUNDS_PER_STEP`
+    rounds were analysed in this superstep. Each node's noted records are written when it
     returns, before the next node runs, except that nodes of one :data:`_BATCHES` group
     running one after the other share a transaction. ``after`` is told when ``analyse`` ran,
     here or inline."""
@@ -89,6 +93,9 @@ def _bind(fn: _Fn, ctx: LoopContext, name: str, after: Callable[[int | None], No
                     out.update(step({**state, **out}, ctx))  # type: ignore[typeddict-item]
                     ran.append(goto)
                     goto = step_route({**state, **out})
+            if goto == "plan" and again is not None and ran.count("analyse") < ROUNDS_PER_STEP:
+                step, step_route = again  # the next round, in this superstep
+                continue
             if not chain or goto not in chain:
                 break
             step, step_route = chain[goto]
@@ -145,6 +152,13 @@ _BATCHES = {"plan": "orchestrate", "screen": "orchestrate", "monitor": "observe"
 superstep: the plan's and the screening's (both written before ``execute`` does anything),
 the monitor's and the analysis's (both before the round's checkpoint)."""
 
+ROUNDS_PER_STEP = 2
+"""Most rounds run in one superstep (inline, see :func:`_bind`'s ``again``), so one checkpoint
+is written per this many rounds: LangGraph prepares, schedules and checkpoints a superstep, and
+hands its writes and its checkpoint to a background thread, once for the rounds together. A
+worker killed meanwhile resumes from the checkpoint before them and replays them from the log
+(each node finds its records by key), as it would replay one."""
+
 _INLINE = ("screen", "execute", "monitor", "analyse")
 """The nodes a round runs inline after ``plan`` (see :func:`_bind`'s ``chain``): a round is
 one superstep, so LangGraph prepares, schedules and checkpoints it once instead of five times.
@@ -176,7 +190,10 @@ def build_graph(ctx: LoopContext, checkpointer: Any, *, inline: bool = True,
             chain[name] = (fns[name], _ROUTES[name][1] if name in _ROUTES else _EDGES[name])
     for name, fn in fns.items():
         to, route = _ROUTES.get(name, ((), None))
-        g.add_node(name, _bind(fn, ctx, name, ends, route, chain), destinations=to or None)
+        again = (fns["plan"], _ROUTES["plan"][1]) if name == "plan" and "analyse" in chain \
+            else None
+        g.add_node(name, _bind(fn, ctx, name, ends, route, chain, again),
+                   destinations=to or None)
     g.add_edge(START, "agenda")
     g.add_edge("agenda", "plan")
     g.add_edge("approve", "execute")

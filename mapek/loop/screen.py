@@ -25,6 +25,7 @@ Each action's decision is the stricter of the two; the session's ``plan`` settin
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from mapek.decisions import record_screening
@@ -49,9 +50,32 @@ def _shown(a: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+class _Answers:
+    """The run's answers to queued calls (``approval`` events by a human or a policy), by call
+    id, and how far the log has been read for them: each look reads only what was appended
+    since the last (the log is append-only, so the answers only grow), not the whole run."""
+
+    __slots__ = ("by_call", "read", "lock")
+
+    def __init__(self) -> None:
+        self.by_call: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.read = 0
+        self.lock = threading.Lock()
+
+
 def _answers(ctx: LoopContext) -> dict[str, tuple[str, dict[str, Any]]]:
-    return {str(e.payload.get("call_id")): (e.actor, e.payload) for e in ctx.kb.events(
-        ctx.run_id, kinds=["approval"]) if e.actor in ("human", "policy")}
+    """Call id -> (who answered, the answer's payload); a call's latest answer wins, as in a
+    read of the whole run in order."""
+    with ctx._lock:  # noqa: SLF001 - the context's lock
+        if not isinstance(ctx.answers, _Answers):
+            ctx.answers = _Answers()
+        known: _Answers = ctx.answers
+    with known.lock:
+        new, known.read = ctx.kb.log.read_since(known.read, ctx.run_id, kinds=["approval"])
+        for e in new:
+            if e.actor in ("human", "policy"):
+                known.by_call[str(e.payload.get("call_id"))] = (e.actor, e.payload)
+        return dict(known.by_call)
 
 
 def answered_parked(state: LoopState, ctx: LoopContext) -> list[str]:

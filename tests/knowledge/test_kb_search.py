@@ -554,3 +554,46 @@ def test_run_filtered_search_works_while_another_process_has_the_index(tmp_path:
     finally:
         holder.communicate(timeout=60)
     assert holder.returncode == 0
+
+
+def test_a_run_search_is_scored_again_only_when_a_matching_event_came(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A persona's prompt asks for the run's answers with the same text every turn: while no
+    answer comes, the hits kept from the last scoring are the hits, and they equal what a
+    fresh knowledge base (scoring everything) finds."""
+    from mapek.knowledge._exact import MemoryVectors
+
+    scored: list[Any] = []
+    search = MemoryVectors.search
+
+    def counting(self: MemoryVectors, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        scored.append(kwargs)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryVectors, "search", counting)
+    ws = tmp_path / "ws"
+    with KnowledgeBase.open(ws, max_delay=60) as kb:
+        record_corpus(kb)
+
+        def both(text: str, **filters: Any) -> list[str]:
+            got = ids(kb.search(text, n=2, run="r1", **filters))
+            with KnowledgeBase.open(ws, max_delay=60) as fresh:
+                assert ids(fresh.search(text, n=2, run="r1", **filters)) == got
+            return got
+
+        first = both("database cost", kind="answer")
+        assert len(scored) == 2  # ours, the fresh one's
+        kb.record("r1", "message", "cfo", {"text": "the database cost is too high"})
+        kb.record("r1", "question", "legal", {"text": "what does the database cost"})
+        assert both("database cost", kind="answer") == first
+        assert len(scored) == 3  # only the fresh one scored
+        assert both("database cost", kind="message") == ["r1#11"]  # another search: scored
+        assert len(scored) == 5
+        kb.record("r1", "answer", "cfo", {"text": "the database cost is known: four thousand"})
+        assert both("database cost", kind="answer")[0] == "r1#13"  # a new answer: scored
+        assert len(scored) == 7
+        assert both("database cost", kind="answer", persona="engineer") == ["r1#5"]
+        assert len(scored) == 9
+        kb.record("r1", "answer", "cfo", {"text": "database cost again"})  # not the engineer
+        assert both("database cost", kind="answer", persona="engineer") == ["r1#5"]
+        assert len(scored) == 10

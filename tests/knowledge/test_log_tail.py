@@ -126,8 +126,70 @@ def test_an_interrupted_append_is_not_read_into_the_tail(tmp_path: Path) -> None
         # what Ctrl-C between BEGIN and COMMIT leaves: rows inserted, never committed
         conn = log._conn  # noqa: SLF001
         conn.execute("BEGIN IMMEDIATE")
-        SQLiteEventLog._append_locked(conn, [_draft("run", 99)])  # noqa: SLF001
+        SQLiteEventLog._append_locked(conn, [_draft("run", 99)], {})  # noqa: SLF001
         assert log.last_seq("run") == 4  # rolled back, not read
         assert log.find("run", "k:99") is None
         with SQLiteEventLog(path) as fresh:
             _same(log, fresh, "run")
+
+
+def _statements(log: SQLiteEventLog) -> list[str]:
+    """The SQL statements ``log``'s connection runs from now on (a list that grows)."""
+    seen: list[str] = []
+    log._conn.set_trace_callback(seen.append)  # noqa: SLF001
+    return seen
+
+
+def test_an_append_to_a_held_run_takes_its_head_and_keys_from_the_tail(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    with SQLiteEventLog(path) as log:
+        for i in range(1, 6):
+            log.append(_draft("run", i))
+        seen = _statements(log)
+        ev = log.append(_draft("run", 6))  # keyed
+        again = log.append(_draft("run", 6))  # the same key: recorded already
+        log.append_many([_draft("run", 7), _draft("run", 8), _draft("run", 8)],
+                        anchor_each=True)
+        assert again == ev
+        assert not [s for s in seen if s.lstrip().upper().startswith("SELECT")], seen
+        assert sum(s == "PRAGMA data_version" for s in seen) == 3  # one per transaction
+        with SQLiteEventLog(path) as fresh:
+            _same(log, fresh, "run")
+            assert fresh.verify("run").ok
+            assert fresh.last_seq("run") == 8
+
+
+def test_a_key_another_writer_recorded_meanwhile_is_not_recorded_again(tmp_path: Path) -> None:
+    path = tmp_path / "log.sqlite3"
+    with SQLiteEventLog(path) as mine, SQLiteEventLog(path) as other:
+        for i in range(1, 4):
+            mine.append(_draft("run", i))
+        # no read of mine in between: its next append must see the other's rows itself
+        theirs = other.append(EventDraft(run_id="run", kind="answer", actor="human",
+                                         payload={"text": "yes"}, key="human:1"))
+        got = mine.append(EventDraft(run_id="run", kind="answer", actor="human",
+                                     payload={"text": "yes, again"}, key="human:1"))
+        assert got == theirs
+        other.append(_draft("run", 10))
+        nxt = mine.append_many([_draft("run", 11), EventDraft(
+            run_id="run", kind="answer", actor="human", payload={}, key="human:1")])
+        assert nxt[0].seq == 6 and nxt[1] == theirs
+        assert nxt[0].prev_hash == other.find("run", "k:10").hash  # type: ignore[union-attr]
+        with SQLiteEventLog(path) as fresh:
+            _same(mine, fresh, "run")
+            assert fresh.verify("run").ok
+
+
+def test_a_run_too_long_to_hold_is_appended_by_querying(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mapek.knowledge import sqlite_log
+
+    monkeypatch.setattr(sqlite_log, "_TAIL_MAX", 4)
+    path = tmp_path / "log.sqlite3"
+    with SQLiteEventLog(path) as log:
+        for i in range(1, 9):
+            log.append(_draft("run", i))
+        assert "run" not in log._tails  # noqa: SLF001
+        assert log.append(_draft("run", 8)).seq == 8  # its key, found by a query
+        with SQLiteEventLog(path) as fresh:
+            assert fresh.verify("run").ok and fresh.last_seq("run") == 8

@@ -40,3 +40,29 @@ def test_merge_keeps_each_event_once_closest_first() -> None:
     mem.add([(1, event(1)), (2, event(2))], [[1.0, 0.0], [0.0, 1.0]])
     a, b = mem.search([1.0, 0.1], 2), mem.search([1.0, 0.0], 1)
     assert [h.event_id for h in merge_hits(a, b, n=5)] == ["r#1", "r#2"]
+
+
+def test_unchanged_since_says_whether_an_entry_matching_the_filters_came() -> None:
+    mem = MemoryVectors()
+    # answer by legal, message by skeptic
+    mem.add([(1, event(1)), (2, event(2))], [[1.0, 0.0], [0.0, 1.0]])
+    stamp = mem.stamp()
+    assert mem.unchanged_since(stamp) and mem.unchanged_since(stamp, kind="answer")
+    mem.add([(4, event(4))], [[1.0, 1.0]])  # message, legal
+    assert not mem.unchanged_since(stamp)  # no filter: any entry counts
+    assert mem.unchanged_since(stamp, kind="answer")
+    assert mem.unchanged_since(stamp, kind=["answer", "nothing"])
+    assert not mem.unchanged_since(stamp, kind=["answer", "message"])
+    assert not mem.unchanged_since(stamp, persona="legal")
+    assert mem.unchanged_since(stamp, persona="legal", kind="answer")  # misses one filter
+    assert mem.unchanged_since(stamp, run="other")
+    assert not mem.unchanged_since(stamp, run="r")
+    stamp = mem.stamp()
+    mem.add([(5, event(5))], [[0.5, 1.0]])  # answer, skeptic
+    assert not mem.unchanged_since(stamp, kind="answer")
+    stamp = mem.stamp()
+    mem.advance(1)  # an entry dropped: nothing is as it was
+    assert not mem.unchanged_since(stamp, kind="nothing")
+    stamp = mem.stamp()
+    mem.reset(0)
+    assert not mem.unchanged_since(stamp, kind="nothing")

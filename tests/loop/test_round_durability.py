@@ -14,6 +14,8 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from mapek.api import Session
 from mapek.loop.worker import run_session
 from mapek.testing.discussion import discussion_model
@@ -92,23 +94,30 @@ def _child(run_id: str, kill_round: int, home: Path) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=120, env=env, cwd=REPO)
 
 
-def test_a_sigkill_inside_a_round_replays_it_from_the_log(home: Path) -> None:
+@pytest.mark.parametrize("kill", [3, 4])
+def test_a_sigkill_inside_a_round_replays_it_from_the_log(home: Path, kill: int) -> None:
+    """Rounds 3 and 4 run in one superstep (``graph.ROUNDS_PER_STEP``): killed in round 3,
+    the worker resumes from round 2's checkpoint and replays round 3; killed in round 4, it
+    resumes from there too and replays round 3 (all of it in the log) and round 4."""
     s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=10)
-    done = _child(s.run_id, 3, home)  # killed in round 3's second turn
+    done = _child(s.run_id, kill, home)  # killed in the round's second turn
     assert done.returncode == -9, (done.returncode, done.stderr[-2000:])
     before = s.history()
     assert before[-1].kind != "run.finished"
-    said_in_3 = [e for e in before if e.kind == "message" and e.payload["round"] == 3]
+    said_in = [e for e in before if e.kind == "message" and e.payload["round"] == kill]
     # the round's first turn reached the log before the kill; its analysis never happened
-    assert len(said_in_3) == 1
-    assert not [e for e in before if e.kind == "observer.analysis" and e.payload["round"] == 3]
+    assert len(said_in) == 1
+    assert not [e for e in before if e.kind == "observer.analysis"
+                and e.payload["round"] == kill]
     done = _child(s.run_id, 0, home)  # resumed from round 2's checkpoint
     assert done.returncode == 0, done.stderr[-2000:]
     events = s.history()
     assert [e.hash for e in events[:len(before)]] == [e.hash for e in before]  # nothing lost
     assert events[-1].kind == "run.finished"
-    in_3 = [e for e in events if e.kind == "message" and e.payload["round"] == 3]
-    assert said_in_3[0].seq in [e.seq for e in in_3] and len(in_3) == 2  # the kept turn reused
+    in_round = [e for e in events if e.kind == "message" and e.payload["round"] == kill]
+    assert said_in[0].seq in [e.seq for e in in_round] and len(in_round) == 2  # reused
+    analyses = [e.payload["round"] for e in events if e.kind == "observer.analysis"]
+    assert len(analyses) == len(set(analyses))  # no round analysed twice
     messages = [e for e in events if e.kind == "message"]
     assert max(Counter((e.payload["round"], e.actor) for e in messages).values()) == 1
     turn_calls = [e for e in events if e.kind == "llm.call"

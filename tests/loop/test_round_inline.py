@@ -133,3 +133,35 @@ def test_the_state_has_no_reducer_channels_the_inline_round_would_bypass() -> No
     hints = get_type_hints(LoopState, include_extras=True)
     annotated = {k for k, t in hints.items() if getattr(t, "__metadata__", None)}
     assert hints and annotated == set(), annotated
+
+
+@pytest.mark.parametrize("per_step", [1, 2, 3])
+def test_rounds_per_superstep_one_checkpoint_written_for_them(
+        home: Path, counted: Counter[str], monkeypatch: pytest.MonkeyPatch,
+        per_step: int) -> None:
+    """``ROUNDS_PER_STEP`` rounds run in one superstep: one checkpoint handed over and written
+    for them, the same records (one analysis per round, keys unique), and the checkpoint
+    written after every ``per_step``-th round's analysis."""
+    from mapek.loop import graph
+
+    monkeypatch.setattr(graph, "ROUNDS_PER_STEP", per_step)
+    written: list[int] = []
+    write = RoundSaver._write
+
+    def noting(self: RoundSaver, held: Any, moved: Any) -> Any:
+        written.append(held[1]["channel_values"].get("round", 0))
+        return write(self, held, moved)
+
+    monkeypatch.setattr(RoundSaver, "_write", noting)
+    s = Session.create(TOPIC, PEOPLE, human="queue", max_turns=12)
+    assert run_session(s.run_id, model=_model()) in ("converged", "stalled", "max_turns")
+    events = s.history()
+    rounds = [e.payload["round"] for e in events if e.kind == "observer.analysis"]
+    assert rounds == [1, 2, 3, 4, 5, 6]
+    # input, agenda, one per per_step rounds, the closing plan, the synthesis
+    assert counted["supersteps"] <= -(-len(rounds) // per_step) + 5
+    ends = [r for r in written if r in rounds]
+    assert ends[:len(rounds) // per_step] == list(range(per_step, len(rounds) + 1, per_step))
+    keys = [e.key for e in events if e.key]
+    assert len(keys) == len(set(keys)) and s.kb.verify(s.run_id).ok
+    s.close()

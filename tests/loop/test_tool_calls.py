@@ -139,3 +139,37 @@ def test_an_invalid_call_is_not_run_and_its_proposer_is_reasked(
     said = [e.payload["text"] for e in events if e.kind == "message" and e.actor == "cfo"]
     assert any("My lookup_price call had arguments that did not fit" in t for t in said)
     s.close()
+
+
+def test_tool_cards_are_made_once_per_session_and_persona(
+        home: Path, priced: Priced, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A persona's tool cards (and their lines in its prompt) are made on its first turn and
+    kept for the session: each turn is shown the same cards and lines as the first."""
+    import sys
+
+    made: list[tuple[str, str]] = []
+    schema = Tool.args_schema
+
+    def counted(self: Tool) -> dict[str, Any]:
+        made.append((sys._getframe(1).f_code.co_name, self.name))  # noqa: SLF001
+        return schema(self)
+
+    monkeypatch.setattr(Tool, "args_schema", counted)
+    s = priced.session(max_turns=12)
+    model = discussion_model()
+    run_session(s.run_id, model=model, tools=[priced.tool])
+    held = {"cfo": ["kb_search", "read_reference", "lookup_price"], "skeptic": ["kb_search"],
+            "legal": ["kb_search", "read_reference"]}
+    carded = [name for caller, name in made if caller == "_tool_prompt"]
+    assert sorted(carded) == sorted(n for tools in held.values() for n in tools)
+    for persona, tools in held.items():
+        turns = [r for r in model.requests if r.task == "persona_turn"
+                 and r.context["persona"]["name"] == persona]
+        assert len(turns) >= 3, persona
+        lines = [[ln for ln in r.messages[-1]["content"].splitlines()
+                  if ln.startswith(tuple(f"- {n} (" for n in tools)) and " Arguments: " in ln]
+                 for r in turns]
+        assert len(lines[0]) == len(tools) and all(x == lines[0] for x in lines), persona
+        assert all(r.context["tools"] == turns[0].context["tools"] for r in turns)
+        assert [c["name"] for c in turns[0].context["tools"]] == tools
+    s.close()
