@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from mapek.safety import addressee
+from mapek.safety import addressee, automated
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -1226,6 +1226,9 @@ def find(text: str) -> list[Hit]:
                 found += list(_other_languages(v))
             if not found:
                 found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
+            if not found and (v.kind != "plain" or v is foreign_view):
+                # a quiet line to an automated reader, in any language (on the original script)
+                found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"

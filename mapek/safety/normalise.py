@@ -447,6 +447,9 @@ _PROSE_IN_CODE = re.compile(
 
 
 _BLANK = re.compile(r"[^\n]")
+_TEX = re.compile(r"^\s*@[a-z]+\s*\{\s*[\w:.-]+\s*,|\\(?:begin|end|section|subsection|"
+                  r"documentclass|usepackage|title|author|cite|textbf|emph)\b", re.M | re.I)
+"""A BibTeX entry's head ("@article{key,") or a LaTeX command: text, not source code."""
 
 
 def _code_prose(text: str) -> str | None:
@@ -457,6 +460,8 @@ def _code_prose(text: str) -> str | None:
     lines = [ln for ln in sample.splitlines() if ln.strip()]
     if len(lines) < 4 or len(_CODE_LINE.findall(sample)) < 0.4 * len(lines):
         return None
+    if _TEX.search(sample):
+        return None  # BibTeX or LaTeX: its prose is in braces and % comments, read it all
     out: list[str] = []
     pos = 0
     for m in _PROSE_IN_CODE.finditer(text):
