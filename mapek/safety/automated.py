@@ -46,11 +46,11 @@ _AI = (
 """Words that make a named reader a machine."""
 
 _ASSISTANT = (
-    r"assistants?|asistentes?|assistentes?|assistenti|assistent(?:en|in)?|"
+    r"assistants?|asistentes?|assistentes?|assistenti|\w*assistent(?:en|in)?|"
     r"asystenci[ea]?|asystent\w*|asistan\w*|avustaja\w*|asszisztens\w*|asistent\w*|"
     r"ассистент\w*|помощник\w*|помічник\w*|асистент\w*|"
     r"trợ\s+lý|msaidizi|pembantu|"
-    r"助手|助理|アシスタント|어시스턴트|مساعد\w*|المساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר"
+    r"助手|助理|アシスタント|어시스턴트|(?:لل|ال|ل)?مساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר"
 )
 """An assistant: a reader that is a program when nothing says it is a person."""
 
@@ -123,7 +123,11 @@ _ACT = (
     r"transmets|transmettez|partage|supprime|efface|annule|r[ée]serve|ach[èe]te|vends|"
     r"abonne|inscris|signe|accepte|confirme|marque|classe|attribue|donne|recommande|"
     r"cite|d[ée]cris|d[ée]clare|d[ée]sactive|change|modifie|mets|ajoute|publie|demande|"
-    r"indique|retiens|m[ée]morise|omets|"
+    r"indique|retiens|m[ée]morise|omets|approuvez|validez|payez|virez|transf[ée]rez|"
+    r"remboursez|envoyez|transmettez|partagez|supprimez|annulez|r[ée]servez|achetez|"
+    r"inscrivez|abonnez|signez|acceptez|confirmez|marquez|notez|classez|attribuez|donnez|"
+    r"recommandez|citez|d[ée]clarez|d[ée]sactivez|changez|modifiez|mettez|ajoutez|portez|"
+    r"publiez|indiquez|classe|classez|"
     # Spanish, Portuguese, Italian
     r"aprueba|aprova|aprove|approva|paga|pague|transfiere|transfira|trasferisci|reembolsa|"
     r"rimborsa|env[ií]a|envie|invia|reenv[ií]a|inoltra|comparte|compartilhe|condividi|borra|"
@@ -133,12 +137,13 @@ _ACT = (
     r"recomienda|recomenda|recomende|raccomanda|consiglia|cita|desactiva|desativa|"
     r"disattiva|cambia|altera|altere|modifica|configura|configure|declara|añade|adiciona|"
     r"aggiungi|registra|valida|omite|reporta|describe|descreva|descrivi|trata|trate|"
-    r"tratta|otorga|recuerda|lembre|ricorda|"
+    r"tratta|otorga|recuerda|lembre|ricorda|clasifica|classifica|classifique|agrega|"
+    r"agregue|añade|elimínal\w*|bórral\w*|"
     # German, Dutch, Scandinavian
     r"genehmige|freigeben|gib|zahle|bezahle|überweise|erstatte|sende|schicke|leite|teile|"
     r"lösche|storniere|buche|kaufe|verkaufe|abonniere|unterschreibe|akzeptiere|bestätige|"
     r"markiere|bewerte|vergib|empfiehl|zitiere|deaktiviere|ändere|setze|trage|füge|"
-    r"übersetze|werte|melde|beschreibe|behandle|stufe|"
+    r"übersetze|werte|melde|beschreibe|behandle|stufe|klassifiziere|reiche|"
     r"keur|betaal|stuur|deel|verwijder|annuleer|boek|koop|verkoop|markeer|beoordeel|geef|"
     r"beveel|wijzig|voeg|godkänn|godkend|betala|betal|skicka|radera|slet|markera|"
     # Polish, Czech, Russian, Ukrainian, Romanian, Turkish, Hungarian, Finnish
@@ -155,7 +160,7 @@ _ACT = (
     r"hagyd|fizesd|küldd|töröld|hyväksy|maksa|lähetä|poista|"
     # Indonesian, Malay, Vietnamese, Swahili
     r"setujui|bayar|kirim|hapus|batalkan|tandai|berikan|ubah|"
-    r"phê\s+duyệt|duyệt|thanh\s+toán|chuyển|gửi|xóa|hủy|đánh\s+dấu|chấm|đổi|"
+    r"phê\s+duyệt|duyệt|thanh\s+toán|chuyển|gửi|xóa|hủy|đánh\s+dấu|chấm|đổi|thêm|"
     r"idhinisha|lipa|tuma|futa|ghairi|"
     # Arabic, Persian, Urdu, Hebrew, Hindi, Bengali
     r"وافق|ادفع|حوّل|أرسل|ارسل|شارك|احذف|ألغ|الغ|قم|احجز|اشتر|وقّع|اقبل|قيّم|أعط|أوص|"
@@ -200,14 +205,15 @@ _GENERIC = re.compile(r"(?:(?:the|all|any|every|some|many|most)\s+)?(?:(?:genera
 """A kind of program in general ("AI systems", "Chatbots"): a rule about them, not an address."""
 _PEOPLE_ACT = re.compile(r"\b(?:admins?|users?|you|customers?|staff|employees?|people|"
                          r"we|they)\s+(?:can|may|will|should|must|need)\b", re.I)
-_NEGATED = re.compile(r"\s*(?:not|never|n't)\b", re.I)
+_NEGATED = re.compile(r"\s*(?:not|never|n't|do\s+not|don't|no\s+one)\b", re.I)
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _SPEAKER = re.compile(r"(?m)^[ \t>*-]*\[?[^\s:：\n]{1,24}\]?[ \t]*[:：]")
 
 
 _PEOPLE = re.compile(r"\b(?:human|humans|people|staff|team|colleagues?|users?|customers?|"
-                     r"employees?|maintainers?|admins?|we|you)\b", re.I)
+                     r"employees?|maintainers?|admins?|we|you|everyone|anyone|someone|"
+                     r"everybody|anybody)\b", re.I)
 
 
 def _automated(name: str, addressed: bool) -> bool:
@@ -223,12 +229,43 @@ def _automated(name: str, addressed: bool) -> bool:
         r"agent|агент|エージェント|에이전트|एजेंट", name, re.I)
 
 
+_OTHER_SIDE = re.compile(r"\b(?:user|human|customer|client|caller|guest|buyer|seller|"
+                         r"patient|me|you|q)\b", re.I)
+
+
+def _transcript(t: str) -> bool:
+    """``t`` is a transcript (speaker turns): a label repeated at line starts, or one that
+    names the other side ("User:", "Customer:"); "Ref:" and "Remarks:" lines are metadata."""
+    labels = [m.group().strip(" \t>*-[]:：").lower() for m in _SPEAKER.finditer(t)]
+    if len(labels) < 2:
+        return False
+    return len(set(labels)) < len(labels) or any(_OTHER_SIDE.search(x) for x in labels)
+
+
+_MODALS = (" must ", " should ", " shall ", " is to ", " are to ", " required to ",
+           " instructed to ")
+
+
+def _words(t: str) -> Iterator[tuple[int, int]]:
+    """Spans of the readers' names in the lines of ``t`` that can hold an address: a line
+    not in ASCII, or one with a label's colon, a comma, a dash or an English modal (a quick
+    test per line, so that a megabyte of log is not searched word by word)."""
+    pos = 0
+    for line in t.splitlines(keepends=True):
+        a, pos = pos, pos + len(line)
+        low = line.lower()
+        if line.isascii() and not any(c in line for c in ":,-") and not any(
+                m in low for m in _MODALS):
+            continue
+        for m in _WORD.finditer(t, a, pos):
+            yield m.span()
+
+
 def find(t: str, quoted: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
     """Lines of ``t`` that address an automated reader and ask it an act (kind ``addressed``);
     ``quoted``: spans of quotations in writing about injection, not read."""
-    turns = len(_SPEAKER.findall(t)) >= 2
-    for w in _WORD.finditer(t):
-        a0 = w.start()
+    turns = _transcript(t)
+    for a0, e0 in _words(t):
         if quoted and any(x <= a0 < y for x, y in quoted):
             continue
         line = t.rfind("\n", 0, a0) + 1
@@ -238,14 +275,15 @@ def find(t: str, quoted: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
         start = before.start()
         while start < a0 and t[start] in " \t-*>/'\"":
             start += 1
-        aft = _AFTER.match(t, w.end())
+        aft = _AFTER.match(t, e0)
         if aft is None:
             continue
         name = t[start:aft.start("sep")]
         sep = aft.group("sep").strip()
-        if len(name) > 80 or len(name.split()) > 7 or len(aft.group("tail")) > 30:
-            continue
         addressed = _NOTE_TO.search(t, start, a0) is not None
+        if len(name) > 80 or len(name.split()) > (10 if addressed else 7) or len(
+                aft.group("tail")) > (45 if addressed else 30):
+            continue
         lead = _NOTE_TO.match(name)
         label = name[lead.end():] if lead else name
         if _TOPIC.search(label) or addressee.names_no_reader(name):

@@ -1226,8 +1226,8 @@ def find(text: str) -> list[Hit]:
                 found += list(_other_languages(v))
             if not found:
                 found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
-            if not found and (v.kind != "plain" or v is foreign_view):
-                # a quiet line to an automated reader, in any language (on the original script)
+            if not found:
+                # a quiet line to an automated reader, in any language
                 found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
