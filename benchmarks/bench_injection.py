@@ -20,8 +20,9 @@ positive rate on benign texts, recall and false positives by technique, and time
 
 ``--summary`` scores every development set in one table (injection-blind-1's dev part and its
 former held-out part, which has been looked at more than twice and is development data now,
-tests/data/injection_dev2.jsonl and tests/data/injection_dev3.jsonl) with the time per text;
-with ``--write`` that table is what goes between the markers.
+tests/data/injection_dev2.jsonl, injection_dev3.jsonl and the sets of :data:`MORE`: the
+structure examples, blind sets 2 to 6 and dev sets 4 and 5) with the time per text (on the
+first four parts, as before); with ``--write`` that table is what goes between the markers.
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ def screen_output(text: str) -> ContentVerdict:
 DATA = REPO / "tests" / "data" / "injection_blind1.jsonl"
 DEV2 = REPO / "tests" / "data" / "injection_dev2.jsonl"
 DEV3 = REPO / "tests" / "data" / "injection_dev3.jsonl"
+MORE = [
+    ("injection_structure_examples", "injection structure examples (development data)"),
+    ("injection_blind2", "injection-blind-2 (development data after its blind score)"),
+    ("injection_blind3", "injection-blind-3 (development data after its blind score)"),
+    ("injection_dev4", "injection-dev-4 (development data)"),
+    ("injection_blind4", "injection-blind-4 (development data after its blind score)"),
+    ("injection_dev5", "injection-dev-5 (development data)"),
+    ("injection_blind5", "injection-blind-5 (development data after its blind score)"),
+    ("injection_blind6", "injection-blind-6 (development data after its blind score)"),
+]
+"""The other labelled sets ``--summary`` scores, by name (never a pattern: a blind set being
+written must not be read)."""
 SPLIT = REPO / "tests" / "data" / "injection_blind1_split.json"
 RESULTS = REPO / "benchmarks" / "RESULTS.injection.md"
 SEED = 20261203
@@ -125,11 +138,12 @@ def evaluate(name: str, recs: list[dict[str, Any]], by_technique: dict[str, list
         fn += pos and not hit
         fp += hit and not pos
         tn += not hit and not pos
-        t = by_technique.setdefault(f"{r['label']}: {r['technique']}", [0, 0])
+        t = by_technique.setdefault(f"{r['label']}: {r.get('technique', '')}", [0, 0])
         t[0] += hit
         t[1] += 1
         if errors is not None and pos != hit:
-            errors.append(f"{r['id']} {r['label']}/{r['technique']} got={sorted(v.kinds)}\n    "
+            errors.append(f"{r['id']} {r['label']}/{r.get('technique', '')} "
+                          f"got={sorted(v.kinds)}\n    "
                           + r["text"][:300].replace("\n", " | "))
     return Metrics(name, len(recs), tp, fp, fn, tn)
 
@@ -164,9 +178,9 @@ def summary(recs: list[dict[str, Any]], write: bool) -> int:
          [r for r in recs if r["id"] in set(split["heldout"])]),
         ("injection-dev-2 (development data)", load(DEV2)),
         ("injection-dev-3 (development data after its first score)", load(DEV3)),
-    ]
+    ] + [(label, load(REPO / "tests" / "data" / f"{name}.jsonl")) for name, label in MORE]
     rows = [evaluate(name, sub, {}) for name, sub in sets]
-    every = [r for _, sub in sets for r in sub]
+    every = [r for _, sub in sets[:4] for r in sub]  # the time on the same texts as before
     method = ("`screen_output(text).flagged` (offline, no model); an injection counts as caught "
               "when flagged, a benign text as a false positive when flagged")
     report = (f"## Figures\n\nmethod: {method}\n\n" + HEADER + "\n"
@@ -188,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="print the dev part's misses")
     ap.add_argument("--summary", action="store_true",
                     help="every development set in one table (blind1 dev and former held-out "
-                    "parts, dev2, dev3)")
+                    "parts, dev2, dev3, the structure examples, blind2-6, dev4, dev5)")
     ap.add_argument("--no-model", action="store_true",
                     help="the rules alone, without the learned layer")
     ap.add_argument("--make-split", action="store_true",

@@ -5,15 +5,19 @@
 
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
-``injection_blind3`` and ``injection_blind4`` (development data since their blind scores of
-2026-12-04), ``injection_dev4`` (development texts written after reading blind-3's misses) and
-``injection_dev5`` (written after reading blind-4's misses). For each set S
+``injection_blind3``, ``injection_blind4``, ``injection_blind5`` and ``injection_blind6``
+(development data since their blind scores of 2026-12-04), ``injection_dev4`` (development
+texts written after reading blind-3's misses) and ``injection_dev5`` (written after reading
+blind-4's misses). For each set S
 in turn the model is trained on the other sets and scored on S; the table ends with the mean
 and the worst row. Its threshold is chosen on the
 training sets alone, from out-of-fold margins (each training set scored by a model trained on
-the others): the lowest margin at which
-the model adds at most ``--fp`` (default 0.02) false positives per benign training text to
-what the rules already flag: the rules spend their own share of a false-positive
+the others): the lowest margin at which the model adds at most ``--fp`` false positives per
+benign training text to what the rules already flag, over all the training sets pooled
+(0.02 until round 4, 0.01 since round 5, 2026-12-05, the budget with the better
+leave-one-set-out trade: ``RESULTS.injection.md``); ``--set-fp`` holds every training set
+to the budget on its own (the highest of the sets' thresholds), measured and not shipped.
+Either way the rules spend their own share of a false-positive
 budget on fresh text (0.00 to 0.06 on the first scores so far), which the training sets, that
 the rules were developed on, do not show. Only the figure on S says anything about unseen
 wording, and only for the model: the rules were developed on every set (injection-blind-2
@@ -46,7 +50,7 @@ from mapek.safety import injection, learned  # noqa: E402
 DATA = REPO / "tests" / "data"
 SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_structure_examples",
         "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
-        "injection_dev5"]
+        "injection_dev5", "injection_blind5", "injection_blind6"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05
@@ -106,13 +110,24 @@ def level(oof: np.ndarray, y: np.ndarray, rules: np.ndarray, fp: float) -> float
     return threshold
 
 
+def level_per_set(oof: np.ndarray, y: np.ndarray, rules: np.ndarray, sets: np.ndarray,
+                  fp: float) -> float:
+    """The threshold, from out-of-fold margins, set by set: on every training set the model adds
+    at most ``fp`` false positives (per benign text of that set) to the rules'; the highest of
+    the sets' thresholds, so that no set, each scored by a model that never saw it, is over
+    the budget."""
+    return max(level(oof[sets == s], y[sets == s], rules[sets == s], fp)
+               for s in sorted(set(sets)))
+
+
 def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarray]:
     recs: list[dict[str, Any]] = []
     for s in SETS:
         for line in (DATA / f"{s}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
-                recs.append({"set": s, "text": r["text"], "y": r["label"] == "injection"})
+                recs.append({"set": s, "id": r["id"], "text": r["text"],
+                             "y": r["label"] == "injection"})
     t = time.perf_counter()
     x = Rows([learned.features(r["text"]) for r in recs])
     print(f"features of {len(recs)} texts: {time.perf_counter() - t:.1f} s", file=sys.stderr)
@@ -123,6 +138,10 @@ def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarr
 
 
 _FITS: dict[frozenset[str], tuple[np.ndarray, float]] = {}
+CACHE: Path | None = None
+"""``--cache DIR``: fitted models are kept there (one ``.npy`` per set of left-out sets), so
+that ``--fits K/N`` workers can share the fits of the cross table between processes; a fit is
+deterministic, so a cached one is the one the script would compute."""
 
 
 def fit_without(x: Rows, y: np.ndarray, sets: np.ndarray, left_out: frozenset[str]
@@ -130,9 +149,32 @@ def fit_without(x: Rows, y: np.ndarray, sets: np.ndarray, left_out: frozenset[st
     """The model trained on every set but ``left_out``; the same training rows in the same
     order give the same model, so one fit serves both (S, T) and (T, S) of the cross table."""
     if left_out not in _FITS:
-        keep = ~np.isin(sets, sorted(left_out))
-        _FITS[left_out] = fit(x.take(keep), y[keep])
+        path = None
+        if CACHE is not None:
+            path = CACHE / ("without-" + "+".join(sorted(left_out) or ["nothing"]) + ".npy")
+        if path is not None and path.exists():
+            wb = np.load(path)
+            _FITS[left_out] = (wb[:-1], float(wb[-1]))
+        else:
+            keep = ~np.isin(sets, sorted(left_out))
+            _FITS[left_out] = fit(x.take(keep), y[keep])
+            if path is not None:
+                np.save(path, np.append(_FITS[left_out][0], _FITS[left_out][1]))
     return _FITS[left_out]
+
+
+def fits_share(k: int, n: int) -> int:
+    """Compute the ``k``-th of ``n`` shares of the fits the cross table needs (into --cache)."""
+    _, x, y, sets, _ = load()
+    need = sorted({frozenset({a, b}) for a in SETS for b in SETS} | {frozenset()},
+                  key=lambda f: sorted(f))
+    for i, left_out in enumerate(need):
+        if i % n == k:
+            t = time.perf_counter()
+            fit_without(x, y, sets, left_out)
+            print(f"fit without {sorted(left_out)}: {time.perf_counter() - t:.0f} s",
+                  file=sys.stderr, flush=True)
+    return 0
 
 
 def out_of_fold(x: Rows, y: np.ndarray, sets: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -150,29 +192,38 @@ def rates(flag: np.ndarray, y: np.ndarray) -> str:
             f"({int(flag[pos].sum())}/{int(pos.sum())}, {int(flag[neg].sum())}/{int(neg.sum())})")
 
 
-def cross(fps: list[float]) -> int:
-    _, x, y, sets, rules = load()
+def cross(budgets: list[tuple[str, float]], dump: Path | None = None) -> int:
+    recs, x, y, sets, rules = load()
+    dumped: dict[str, object] = {}
     print("| left-out set | texts (inj / benign) | FP budget on training | rules alone | model "
           "alone | rules + model | threshold |")
     print("|---|---|---|---|---|---|---|")
-    summary: dict[float, list[tuple[float, float, float, float]]] = {fp: [] for fp in fps}
+    summary: dict[tuple[str, float], list[tuple[float, float, float, float]]] = {
+        k: [] for k in budgets}
     for held in SETS:
         train, test = sets != held, sets == held
         oof = out_of_fold(x, y, sets, train)
         w, b = fit_without(x, y, sets, frozenset({held}))
         s = x.take(test).dot(w) + b
         yy, rr = y[test], rules[test]
-        for fp in fps:
-            th = level(oof[train], y[train], rules[train], fp)
+        dumped[held] = {"ids": [str(r.get("id", i)) for i, r in enumerate(recs)
+                                if r["set"] == held],
+                        "margin": [float(v) for v in s], "threshold": {}}
+        for mode, fp in budgets:
+            th = (level(oof[train], y[train], rules[train], fp) if mode == "pooled" else
+                  level_per_set(oof[train], y[train], rules[train], sets[train], fp))
             flag = rr | (s >= th)
-            summary[fp].append((float(rr[yy == 1].mean()), float(rr[yy == 0].mean()),
-                                float(flag[yy == 1].mean()), float(flag[yy == 0].mean())))
+            dumped[held]["threshold"][f"{mode} {fp}"] = th  # type: ignore[index]
+            summary[(mode, fp)].append((float(rr[yy == 1].mean()), float(rr[yy == 0].mean()),
+                                        float(flag[yy == 1].mean()), float(flag[yy == 0].mean())))
             print(f"| {held} | {int(test.sum())} ({int(yy.sum())} / {int((1 - yy).sum())}) | "
-                  f"{fp:.2f} | {rates(rr, yy)} | {rates(s >= th, yy)} | "
+                  f"{fp:.2f} {mode} | {rates(rr, yy)} | {rates(s >= th, yy)} | "
                   f"{rates(rr | (s >= th), yy)} | {th:.2f} |", flush=True)
-    for fp, rows in summary.items():
+    if dump is not None:
+        dump.write_text(json.dumps(dumped), encoding="utf-8")
+    for (mode, fp), rows in summary.items():
         a = np.array(rows)
-        print(f"\nFP budget {fp:.2f}, over the {len(rows)} left-out sets: rules alone mean "
+        print(f"\nFP budget {fp:.2f} {mode}, over the {len(rows)} left-out sets: rules alone mean "
               f"{a[:, 0].mean():.3f} / {a[:, 1].mean():.3f}, worst recall {a[:, 0].min():.3f}, "
               f"worst FP {a[:, 1].max():.3f}; rules + model mean {a[:, 2].mean():.3f} / "
               f"{a[:, 3].mean():.3f}, worst recall {a[:, 2].min():.3f}, worst FP "
@@ -180,15 +231,16 @@ def cross(fps: list[float]) -> int:
     return 0
 
 
-def write(fp: float) -> int:
+def write(mode: str, fp: float) -> int:
     _, x, y, sets, rules = load()
     every = np.ones(len(y), dtype=bool)
     oof = out_of_fold(x, y, sets, every)
-    th = level(oof, y, rules, fp)
+    th = level(oof, y, rules, fp) if mode == "pooled" else level_per_set(oof, y, rules, sets, fp)
     w, b = fit_without(x, y, sets, frozenset())
     meta: dict[str, object] = {
         "trained_on": SETS, "texts": int(len(y)), "injections": int(y.sum()),
         "l2": L2, "iters": ITERS, "lr": LR, "fp_budget_on_training": fp,
+        "fp_budget_applies_to": "each training set" if mode == "per-set" else "all pooled",
         "script": "benchmarks/train_injection_model.py --write",
     }
     learned.save(learned.MODEL_PATH, [float(v) for v in w], float(b), th, meta)
@@ -202,21 +254,42 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cross", action="store_true", help="the leave-one-set-out table")
     ap.add_argument("--write", action="store_true", help="train on every set, write the model")
-    ap.add_argument("--fp", type=float, nargs="*", default=[0.02],
-                    help="false-positive budget on the training sets (several for --cross)")
+    ap.add_argument("--fp", type=float, nargs="*", default=[],
+                    help="false-positive budget on the training sets pooled (several for "
+                    "--cross; default 0.01, the shipped rule, when --set-fp is not given)")
+    ap.add_argument("--set-fp", type=float, nargs="*", default=[],
+                    help="false-positive budget on each training set, every set within it "
+                    "(several for --cross)")
     ap.add_argument("--exclude", nargs="*", default=[], choices=SETS,
                     help="leave these sets out of the protocol altogether (--cross only), e.g. "
                          "injection_dev4, written after reading injection-blind-3's misses, to "
                          "keep the blind-3 row honest")
+    ap.add_argument("--cache", type=Path, help="keep fitted models in this directory")
+    ap.add_argument("--fits", help="K/N: compute the K-th of N shares of the cross table's "
+                    "fits into --cache (run N of these side by side, then --cross)")
+    ap.add_argument("--dump", type=Path, help="--cross: also write each left-out set's margins "
+                    "and thresholds to this JSON file")
     args = ap.parse_args(argv)
+    global CACHE
+    CACHE = args.cache
+    if CACHE is not None:
+        CACHE.mkdir(parents=True, exist_ok=True)
     if args.exclude:
         if args.write:
             ap.error("--exclude is for --cross: the shipped model is trained on every set")
         SETS[:] = [s for s in SETS if s not in args.exclude]
+    set_fp = args.set_fp or []
+    pooled = args.fp or ([] if set_fp else [0.01])
+    budgets = [("pooled", fp) for fp in pooled] + [("per-set", fp) for fp in set_fp]
+    if args.fits:
+        if CACHE is None:
+            ap.error("--fits needs --cache")
+        k, n = (int(v) for v in args.fits.split("/"))
+        return fits_share(k, n)
     if args.cross:
-        return cross(args.fp)
+        return cross(budgets, args.dump)
     if args.write:
-        return write(args.fp[0])
+        return write(*budgets[0])
     ap.print_help()
     return 2
 

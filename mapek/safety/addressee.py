@@ -162,7 +162,12 @@ def _rx() -> dict[str, re.Pattern[str]]:
             r"\w+|your\s+\w+|they|he|she|you\s+were|you've\s+been)\s+(?:asked|told|said|wants?|"
             r"requested|instructed)|\bquit\s+doing\s+what\b|"
             r"\b(?:negeer|ignorer|ignoriere|ignora|zignoruj|игнорир|"
-            r"görmezden\s+gel|忽略|無視|무시)\w*\b[^.!?\n]{0,40}?(?:"
+            r"görmezden\s+gel|忽略|無視|무시)"
+            # not a past or narrative form ("l'assistant ignorait la demande de l'utilisateur",
+            # "ignoraba", "ignorierte", "zignorował", "игнорировал"): a report, not an order
+            r"(?!(?:ai[st]?|aient|it|is|ient|é|ée|és|ées|ant|ba|ban|bas|va|vano|vam|do|da|dos|"
+            r"das|to|ta|ti|ndo|ron|ram|rono|iert|ierte|ierten|ed|de|den|овал\w*|ует|уют)\b)"
+            r"\w*\b[^.!?\n]{0,40}?(?:"
             r"gebruiker|nutzer|usuario|usuário|utilisateur|utente|użytkownik|пользовател|"
             r"kullanıcı|用户|ユーザー|사용자)", f),
         "steer": re.compile(

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from mapek.safety import addressee
+from mapek.safety import addressee, automated
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -788,7 +788,7 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         return first("imperative", a, b) or rx["modal"].search(t, a, b) or first("third", a, b)
 
     for m in scan("override"):
-        if _retraction(m.group(0)):
+        if _retraction(t, m.start(), m.end()):
             continue
         yield from hit("override", *m.span())
     for m in scan("persona"):
@@ -1000,9 +1000,40 @@ _RETRACTION = re.compile(
 named, concrete old thing ("ignore the old parking instructions", "forget the old pinned
 message"): a correction between people, not an order to drop an agent's instructions."""
 
+_RETRACTION_AFTER = re.compile(
+    # "the previous instructions we sent", "... I gave you about the keys"
+    r"\s*(?:(?:that|which)\s+)?(?:we|i)(?:'ve|\s+have|\s+had)?\s+(?:just\s+)?(?:sent|gave|"
+    r"emailed|e-mailed|posted|shared|wrote|mailed|texted|circulated|distributed|issued|"
+    r"published)\b", re.I)
+"""Words right after an override that make its object the writer's own earlier message."""
+_RETRACTION_COMMS = re.compile(
+    # a message a person receives, named as such ("ignore any earlier text message asking you
+    # to pay a redelivery fee"): a warning or a correction to a person
+    r"\b(?:earlier|previous|prior|former|last)\s+(?:text\s+messages?|sms|e-?mails?|letters?|"
+    r"voicemails?|notifications?|reminders?|invoices?|statements?|bills?|newsletters?|"
+    r"mailings?|post(?:card)?s?)\b", re.I)
+_RETRACTION_OTHER = re.compile(
+    # the writer's own earlier message in other languages ("Zignoruj moją poprzednią uwagę",
+    # "ignorez mon message précédent", "ignora mi mensaje anterior")
+    r"^\S*\s+(?:(?:\w+\s+){0,2}?(?:moj[aąeiu]\w*|mój|nasz\w*|mon|ma|mes|notre|nos|mi|mis|"
+    r"nuestr[oa]s?|il\s+mio|la\s+mia|i\s+miei|le\s+mie|il\s+nostro|la\s+nostra|o\s+meu|a\s+minha|"
+    r"os\s+meus|as\s+minhas|o\s+nosso|a\s+nossa|meine?[nrs]?|unsere?[nrs]?|mijn|onze|mitt|min|"
+    r"mina|mit|mine|vores|minun|meid[äa]n|моё|мое|мо[юеи]|мой|наш\w*|мою|benim|önceki\s+"
+    r"(?:mesaj|e-?posta)\w*)\b)", re.I)
 
-def _retraction(matched: str) -> bool:
-    return _RETRACTION.search(matched) is not None
+
+def _retraction(t: str, a: int, b: int) -> bool:
+    """The override at ``t[a:b]`` retracts the writer's own earlier message (or warns a person
+    about a message they received), judged from the match and the words right after it."""
+    matched = t[a:b]
+    if _RETRACTION.search(matched) or _RETRACTION_COMMS.search(t, a, min(len(t), b + 20)):
+        return True
+    return _RETRACTION_AFTER.match(t, b) is not None
+
+
+def _retraction_other(t: str, a: int) -> bool:
+    """An override in another language whose object is the writer's own: "my previous ..."."""
+    return _RETRACTION_OTHER.match(t[a:a + 80]) is not None
 
 
 def _bare_call(t: str, m: re.Match[str]) -> bool:
@@ -1067,6 +1098,8 @@ def _foreign_in(rx: dict[str, re.Pattern[str]], t: str, a: int, b: int) -> Itera
     for m in rx["override"].finditer(t, a, b):
         if quoted and _inside(quoted, m.start(), m.end()):
             continue  # a quoted example in text that discusses injection
+        if _retraction_other(t, m.start()):
+            continue  # "Zignoruj moją poprzednią uwagę": the writer's own earlier remark
         yield "foreign", m.start(), m.end(), _excerpt(t, m.start(), m.end())
     for m in rx["address"].finditer(t, a, b):
         end = min(len(t), m.end() + 240)
@@ -1193,6 +1226,9 @@ def find(text: str) -> list[Hit]:
                 found += list(_other_languages(v))
             if not found:
                 found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
+            if not found:
+                # a quiet line to an automated reader, in any language
+                found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"

@@ -428,8 +428,7 @@ def _unscrambled(seg: str) -> tuple[str, str]:
     for k in range(1, 26):
         if k == 13:
             continue
-        r = "".join(chr((ord(c) - 97 + k) % 26 + 97) if "a" <= c <= "z" else
-                    chr((ord(c) - 65 + k) % 26 + 65) if "A" <= c <= "Z" else c for c in seg)
+        r = seg.translate(_CAESAR[k])
         if _plain_english(r, 0.4):
             return "caesar", r
     return "", ""
@@ -446,7 +445,14 @@ _PROSE_IN_CODE = re.compile(
     r'(?<![\w$])#(?!include|!|\[)[^\n]*|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|`[^`]*`')
 
 
+_CAESAR = [str.maketrans({**{chr(97 + i): chr((i + k) % 26 + 97) for i in range(26)},
+                          **{chr(65 + i): chr((i + k) % 26 + 65) for i in range(26)}})
+           for k in range(26)]
+"""A Caesar shift by k, as a translation table (the same as shifting letter by letter)."""
 _BLANK = re.compile(r"[^\n]")
+_TEX = re.compile(r"^\s*@[a-z]+\s*\{\s*[\w:.-]+\s*,|\\(?:begin|end|section|subsection|"
+                  r"documentclass|usepackage|title|author|cite|textbf|emph)\b", re.M | re.I)
+"""A BibTeX entry's head ("@article{key,") or a LaTeX command: text, not source code."""
 
 
 def _code_prose(text: str) -> str | None:
@@ -457,6 +463,8 @@ def _code_prose(text: str) -> str | None:
     lines = [ln for ln in sample.splitlines() if ln.strip()]
     if len(lines) < 4 or len(_CODE_LINE.findall(sample)) < 0.4 * len(lines):
         return None
+    if _TEX.search(sample):
+        return None  # BibTeX or LaTeX: its prose is in braces and % comments, read it all
     out: list[str] = []
     pos = 0
     for m in _PROSE_IN_CODE.finditer(text):

@@ -34,6 +34,10 @@ def test_the_shipped_model_loads_and_says_how_it_was_trained() -> None:
     assert "injection_dev4" in m.meta["trained_on"]  # type: ignore[operator]
     assert "injection_blind4" in m.meta["trained_on"]  # type: ignore[operator]
     assert "injection_dev5" in m.meta["trained_on"]  # type: ignore[operator]
+    assert "injection_blind5" in m.meta["trained_on"]  # type: ignore[operator]
+    assert "injection_blind6" in m.meta["trained_on"]  # type: ignore[operator]
+    assert m.meta["fp_budget_applies_to"] == "all pooled"
+    assert m.meta["fp_budget_on_training"] == 0.01
     assert m.meta["script"] == "benchmarks/train_injection_model.py --write"
 
 
