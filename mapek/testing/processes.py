@@ -3,7 +3,8 @@
 A test that stops a worker with SIGSTOP to catch a run mid-way can stop it in the middle of a
 write to the shared SQLite log: every other writer (another cell of a batch, the front end,
 ``mapek approve``) then waits on the lock until the worker goes on. :func:`hold_between_writes`
-stops the worker only at a moment it holds no write lock.
+stops the worker only at a moment it holds no write lock (on the log, nor on the workspace's
+anchor file).
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
+
+from mapek.knowledge.anchor import ANCHOR_FILE
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: there the anchor file is not locked either
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["hold_between_writes", "wait_pending", "wait_stopped"]
 
@@ -50,6 +58,23 @@ def wait_pending(pid: int, sig: int, timeout: float = 60.0) -> bool:
     return False
 
 
+def _anchor_locked(path: Path) -> bool:
+    """True while another process holds the workspace's anchor file (``flock``, taken after
+    each append's commit, with no timeout: a writer stopped holding it blocks every other)."""
+    if fcntl is None or not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def hold_between_writes(pid: int, db: Path, attempts: int = 200) -> None:
     """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the SQLite log
     ``db``; raises AssertionError when it never lets go within ``attempts`` tries."""
@@ -60,7 +85,10 @@ def hold_between_writes(pid: int, db: Path, attempts: int = 200) -> None:
         try:
             probe.execute("BEGIN IMMEDIATE")
             probe.rollback()
-            return
+            if not _anchor_locked(Path(db).parent / ANCHOR_FILE):
+                return
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.01)
         except sqlite3.OperationalError:
             os.kill(pid, signal.SIGCONT)
             time.sleep(0.01)
