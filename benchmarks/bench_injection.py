@@ -66,6 +66,7 @@ MORE = [
     ("injection_dev5", "injection-dev-5 (development data)"),
     ("injection_blind5", "injection-blind-5 (development data after its blind score)"),
     ("injection_blind6", "injection-blind-6 (development data after its blind score)"),
+    ("injection_blind7", "injection-blind-7 (development data after its blind scores)"),
 ]
 """The other labelled sets ``--summary`` scores, by name (never a pattern: a blind set being
 written must not be read)."""
