@@ -29,6 +29,8 @@ from collections.abc import Iterator
 
 from mapek.safety import addressee
 
+__all__ = ["Hit", "find"]
+
 Hit = tuple[str, int, int, str]
 
 _AI = (

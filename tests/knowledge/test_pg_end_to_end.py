@@ -37,8 +37,11 @@ def pg_home(home: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def checkpoints(url: str, run_id: str) -> int:
     with psycopg.connect(url) as con:
-        row = con.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s",
-                          (run_id,)).fetchone()
+        try:
+            row = con.execute("SELECT count(*) FROM checkpoints WHERE thread_id = %s",
+                              (run_id,)).fetchone()
+        except psycopg.errors.UndefinedTable:  # the worker has not set its saver up yet
+            return 0
     return int(row[0]) if row else 0
 
 
@@ -90,12 +93,14 @@ def test_discussion_with_its_log_and_checkpoints_in_postgresql(home: Path, pg_ho
 
 def test_killed_worker_resumes_from_its_postgresql_checkpoint(home: Path, pg_home: str) -> None:
     s = Session.create(TOPIC, ["cfo", "engineer", "skeptic", "legal"], human="queue",
-                       max_turns=8)
+                       max_turns=20)
     run_id = s.run_id
     s.start()
     deadline = time.time() + 120
-    while sum(e.kind == "message" for e in s.history()) < 3 and time.time() < deadline:
-        time.sleep(0.05)
+    # killed once its first checkpoint is in PostgreSQL (written every two rounds: a round
+    # count would race the loop's speed)
+    while not checkpoints(pg_home, run_id) and time.time() < deadline:
+        time.sleep(0.02)
     assert checkpoints(pg_home, run_id) > 0
     s.kill()  # SIGKILL
     assert s.result().status == "died"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from mapek.knowledge import SQLiteEventLog
+from mapek.testing.processes import hold_between_writes, wait_pending
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 
@@ -121,7 +125,17 @@ def test_ctrl_c_stops_the_worker_and_the_run_resumes(home: Path) -> None:
     deadline = time.time() + 120
     while "round 2" not in seen and time.time() < deadline:
         seen += proc.stdout.readline()  # type: ignore[union-attr]
-    proc.send_signal(signal.SIGINT)
+    # The front end prints behind its worker, which could end the run before the Ctrl-C: the
+    # worker is held (between writes) until the front end's SIGTERM waits on it.
+    with SQLiteEventLog(home / "log.sqlite3", create=False) as log:
+        [run] = log.runs()
+        pid = int(log.events(run.run_id, kinds=["worker.started"])[-1].payload["pid"])
+    hold_between_writes(pid, home / "log.sqlite3")
+    try:
+        proc.send_signal(signal.SIGINT)
+        assert wait_pending(pid, signal.SIGTERM, timeout=60), "the front end sent no SIGTERM"
+    finally:
+        os.kill(pid, signal.SIGCONT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "mapek resume" in err and "Traceback" not in err
