@@ -58,6 +58,19 @@ def wait_pending(pid: int, sig: int, timeout: float = 60.0) -> bool:
     return False
 
 
+def _log_locked(db: Path) -> bool:
+    """True while another connection holds the SQLite log's write lock."""
+    probe = sqlite3.connect(db, timeout=0.2)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.rollback()
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+
+
 def _anchor_locked(path: Path) -> bool:
     """True while another process holds the workspace's anchor file (``flock``, taken after
     each append's commit, with no timeout: a writer stopped holding it blocks every other)."""
@@ -77,21 +90,13 @@ def _anchor_locked(path: Path) -> bool:
 
 def hold_between_writes(pid: int, db: Path, attempts: int = 200) -> None:
     """Stop process ``pid`` (SIGSTOP) at a moment it holds no write lock on the SQLite log
-    ``db``; raises AssertionError when it never lets go within ``attempts`` tries."""
+    ``db`` nor on the anchor file beside it; raises AssertionError when it never lets go
+    within ``attempts`` tries."""
     for _ in range(attempts):
         os.kill(pid, signal.SIGSTOP)
         wait_stopped(pid)
-        probe = sqlite3.connect(db, timeout=0.2)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.rollback()
-            if not _anchor_locked(Path(db).parent / ANCHOR_FILE):
-                return
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.01)
-        except sqlite3.OperationalError:
-            os.kill(pid, signal.SIGCONT)
-            time.sleep(0.01)
-        finally:
-            probe.close()
-    raise AssertionError(f"process {pid} never let go of the write lock on {db}")
+        if not _log_locked(db) and not _anchor_locked(Path(db).parent / ANCHOR_FILE):
+            return
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} never let go of the write locks on {db}")
