@@ -126,6 +126,7 @@ class InstantModel(Model):
 
     def __init__(self, latency: float = 0.0, *, keep_going: bool = True) -> None:
         self.latency = latency
+        self.concurrent = latency > 0  # computed here, as the offline model's answers are
         self.scripts = _SCRIPTS if keep_going else {**_SCRIPTS,
                                                     "persona_turn": _STOCK_PERSONA_TURN}
         self.calls: Counter[str] = Counter()
@@ -295,7 +296,8 @@ class ExactIndex:
 
 
 @contextmanager
-def what_if(*, exact_index: bool = False, memory_checkpoints: bool = False) -> Iterator[None]:
+def what_if(*, exact_index: bool = False, memory_checkpoints: bool = False,
+            threads: bool = False) -> Iterator[None]:
     """Swap parts of the stack for this block (benchmark only, never a product setting)."""
     import langgraph.checkpoint.sqlite as lg_sqlite
 
@@ -314,6 +316,10 @@ def what_if(*, exact_index: bool = False, memory_checkpoints: bool = False) -> I
         from langgraph.checkpoint.memory import InMemorySaver
 
         swap(lg_sqlite, "SqliteSaver", lambda conn: InMemorySaver())
+    if threads:
+        from mapek.loop.context import LoopContext
+
+        swap(LoopContext, "concurrent", lambda self, actors: True)
     try:
         yield
     finally:
@@ -515,6 +521,9 @@ CONFIGS: list[tuple[str, dict[str, bool], int]] = [
      {"exact_index": True, "memory_checkpoints": True}, 2),
     ("what-if: the same with 4 speakers per round",
      {"exact_index": True, "memory_checkpoints": True}, 4),
+    ("what-if: a round's turns on threads, as for a model behind a network (the instant model "
+     "computes in this process, as the offline model does, so the product runs them one after "
+     "another)", {"threads": True}, 2),
 ]
 
 

@@ -117,6 +117,16 @@ class LiteLLMModel(Model):
         self._priced = True
         """False once litellm's price map turned out not to know this model."""
 
+    @property
+    def concurrent(self) -> bool:  # type: ignore[override]
+        """False only for the offline model answered in this process with no stream delay:
+        its answers are computed under the interpreter lock, with nothing to wait for."""
+        if self.via_litellm:
+            return True
+        from mapek.llm.offline import stream_delay
+
+        return stream_delay() > 0
+
     # -- the call ----------------------------------------------------------------------------
     def complete(self, request: ModelRequest) -> Completion:
         if not self.via_litellm:

@@ -22,6 +22,12 @@ class Model(ABC):
     """The model string (``mapek/offline``, ``openai/gpt-4o-mini``, ...)."""
     offline: bool = False
     """True for the offline model: its output is marked as such."""
+    concurrent: bool = True
+    """True when calls made at once finish sooner than one after another: the model waits on
+    a network, a server or a device, as every model behind litellm does. False for a model
+    that computes its answers in this process (the offline model without a stream delay):
+    threads would only take turns on the interpreter, so the loop runs a round's persona
+    turns one after another (see :meth:`mapek.loop.context.LoopContext.map`)."""
 
     @abstractmethod
     def complete(self, request: ModelRequest) -> Completion:
@@ -52,6 +58,10 @@ class WrapperModel(Model):
     @property
     def offline(self) -> bool:  # type: ignore[override]
         return self.wrapped.offline
+
+    @property
+    def concurrent(self) -> bool:  # type: ignore[override]
+        return self.wrapped.concurrent
 
     def complete(self, request: ModelRequest) -> Completion:
         return self.wrapped.complete(request)

@@ -114,14 +114,19 @@ class LoopContext:
     _noted: threading.local = field(default_factory=threading.local, repr=False)
     """Per thread: the records :meth:`note` holds for the current :meth:`batch`."""
 
-    def map(self, fn: Callable[[A], R], items: Iterable[A]) -> list[R]:
-        """``fn`` over ``items`` concurrently (a round's persona turns), in the order given: all
-        but the last on threads kept for the session (starting threads each round cost
-        milliseconds on a busy machine), the last in the calling thread meanwhile (a hand-over
-        to a thread and back less per round). The first item to fail, in order, raises, once
-        every item has finished (no turn is left running behind a failed node)."""
+    def map(self, fn: Callable[[A], R], items: Iterable[A], *, concurrent: bool = True
+            ) -> list[R]:
+        """``fn`` over ``items`` (a round's persona turns), in the order given. Concurrently
+        when ``concurrent`` (their models wait on a network: :meth:`concurrent`): all but the
+        last on threads kept for the session (starting threads each round cost milliseconds
+        on a busy machine), the last in the calling thread meanwhile (a hand-over to a thread
+        and back less per round); the first item to fail, in order, raises, once every item
+        has finished (no turn is left running behind a failed node). Otherwise one after
+        another in the calling thread, the first failure raising at once (nothing runs
+        behind it): threads would only take turns on the interpreter, at about 0.3 ms per
+        persona turn of hand-overs on 2 cores (``benchmarks/RESULTS.loop.md``)."""
         todo = list(items)
-        if len(todo) <= 1:
+        if len(todo) <= 1 or not concurrent:
             return [fn(x) for x in todo]
         workers = len(todo) - 1
         if self._pool is None or self._pool._max_workers < workers:  # noqa: SLF001
@@ -139,6 +144,18 @@ class LoopContext:
             raise
         wait(futures)
         return [f.result() for f in futures] + [last]
+
+    def concurrent(self, actors: Iterable[str]) -> bool:
+        """Whether the turns of ``actors`` gain from running at once: False only when every
+        one of them is answered by the session's model and that model computes in this process
+        (:attr:`mapek.llm.model.Model.concurrent`). A persona with a model of its own keeps
+        its thread."""
+        for actor in actors:
+            persona = self.personas.get(actor)
+            if actor in self.models or (persona is not None and persona.model
+                                        and persona.model != self.model):
+                return True
+        return self.gateway.model.concurrent
 
     def close(self) -> None:
         """Let the session's threads go (the run ended or paused)."""

@@ -1,4 +1,5 @@
-"""Orchestrator, Execute: run the round's persona turns concurrently, then the allowed actions.
+"""Orchestrator, Execute: run the round's persona turns (concurrently where their models wait
+on a network), then the allowed actions.
 
 Every action goes through the run's tool gateway (:func:`mapek.loop.toolbox.tool_gateway`):
 allowed and approved ones run there (output screened, injection quarantined), refused ones are
@@ -209,7 +210,8 @@ def _doubts(gw: Any, allowed: list[dict[str, Any]], rnd: int) -> list[dict[str, 
 def execute(state: LoopState, ctx: LoopContext) -> dict[str, Any]:
     p, rnd = state["plan"], state["plan"]["round"]
     speakers = p["speakers"]
-    results = ctx.map(lambda s: _one_turn(state, ctx, s[1], s[0]), list(enumerate(speakers)))
+    results = ctx.map(lambda s: _one_turn(state, ctx, s[1], s[0]), list(enumerate(speakers)),
+                      concurrent=ctx.concurrent(s["persona"] for s in speakers))
     taken: list[dict[str, Any]] = []
     questions = {k: dict(v) for k, v in state["questions"].items()}
     gw = tool_gateway(ctx)
