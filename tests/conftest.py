@@ -95,8 +95,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     sample = os.environ.get("MAPEK_SLOW_SAMPLE")
     if sample is None:
         return
+    try:
+        keep_n = int(sample)
+    except ValueError:
+        keep_n = -1
+    if keep_n < 0:  # one clear error, not a pass that quietly runs nothing
+        raise pytest.UsageError(f"MAPEK_SLOW_SAMPLE must be a whole number of slow tests to "
+                                f"run (0 or more), not {sample!r}; unset it to run them all")
     slow = [it for it in items if it.get_closest_marker("slow")]
-    keep_n = int(sample)
     if len(slow) <= keep_n:
         return
     seed = os.environ.get("MAPEK_SLOW_SEED", time.strftime("%Y-%m-%d"))

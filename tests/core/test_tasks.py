@@ -108,3 +108,17 @@ def test_the_slow_sample_is_drawn_once_over_both_passes(tmp_path: Path) -> None:
     serial, parallel = _collected(root, "slow and serial"), _collected(root, "slow and not serial")
     assert len(serial) + len(parallel) == 3, (serial, parallel)
     assert not set(serial) & set(parallel)
+
+
+@pytest.mark.parametrize("sample", ["all", "-1", "3.5"])
+def test_a_slow_sample_that_is_not_a_count_is_one_clear_error(tmp_path: Path,
+                                                              sample: str) -> None:
+    root = _project(tmp_path, SAMPLE_TESTS)
+    (root / "pytest.ini").write_text(INI + "    slow: slow\n")
+    (root / "conftest.py").write_text(SAMPLE_CONFTEST)
+    env = {**os.environ, "MAPEK_SLOW_SAMPLE": sample, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 4, out.stdout[-2000:] + out.stderr[-2000:]  # usage error
+    assert "MAPEK_SLOW_SAMPLE must be a whole number" in out.stderr + out.stdout
+    assert repr(sample) in out.stderr + out.stdout
