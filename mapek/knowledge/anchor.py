@@ -134,15 +134,23 @@ class AnchorBook:
         return f"{runs}, all signed with this workspace's key"
 
 
+LOCK_WAIT = 30.0
+"""Seconds a writer waits for another process's anchor write, as long as SQLite waits for its
+write lock. A writer stopped while holding the lock (a front end writing in-process when
+Ctrl-Z arrives) then costs the others an anchor line, not their appends."""
+
+
 class Anchors:
     """The anchor file and key of one workspace: appends (``write``) and reads (``read``).
 
     One instance per open log; not thread-safe by itself (the log calls it under its lock).
-    Processes serialise their appends with ``flock`` on the anchor file.
+    Processes serialise their appends with ``flock`` on the anchor file, waiting at most
+    ``lock_wait`` seconds (:data:`LOCK_WAIT`) for it.
     """
 
-    def __init__(self, folder: Path | str) -> None:
+    def __init__(self, folder: Path | str, *, lock_wait: float = LOCK_WAIT) -> None:
         self.folder = Path(folder)
+        self.lock_wait = lock_wait
         self.path = self.folder / ANCHOR_FILE
         self.key_path = self.folder / ANCHOR_KEY
         self._key: bytes | None = None
@@ -197,7 +205,7 @@ class Anchors:
         base = self._hmac
         assert base is not None
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock(fd)
         try:
             size = os.fstat(fd).st_size
             prev, lead = (self._prev, b"") if size == self._end else self._tail(fd, size)
@@ -219,6 +227,24 @@ class Anchors:
         finally:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock(self, fd: int) -> None:
+        """``flock`` the anchor file, waiting at most :attr:`lock_wait` seconds; TimeoutError
+        after that (:meth:`write` says so once and the append stands, unanchored: the run's
+        next anchor covers it through the chain)."""
+        assert fcntl is not None
+        deadline, pause = time.monotonic() + self.lock_wait, 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"another process has held its lock for {self.lock_wait:g} s (stopped "
+                        "while writing?); appends go on unanchored until it lets go") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     @staticmethod
     def _tail(fd: int, size: int) -> tuple[str, bytes]:

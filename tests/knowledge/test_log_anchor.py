@@ -279,3 +279,38 @@ def test_anchor_lines_are_canonical_for_awkward_run_ids(tmp_path: Path) -> None:
     assert report.ok, str(report)
     assert [r.anchored for r in report.runs] == [2] * len(runs)
     assert report.anchors is not None and report.anchors.lines == 2 * len(runs)
+
+
+def test_a_writer_stopped_holding_the_anchor_lock_costs_an_anchor_not_the_append(
+        ws: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A process that took the anchor file's lock and was stopped (Ctrl-Z) does not block the
+    others' appends for ever: after ``lock_wait`` an append goes on unanchored, said once on
+    stderr, and once the lock is let go the next anchor covers it through the chain."""
+    import signal
+
+    code = ("import fcntl, os, signal, sys; fd = os.open(sys.argv[1], os.O_RDWR); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
+            "os.kill(os.getpid(), signal.SIGSTOP)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(ws / "anchors.jsonl")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with open_log(None, Workspace.open(ws, create=False)) as log:
+            assert isinstance(log, SQLiteEventLog) and log.anchors is not None
+            log.anchors.lock_wait = 0.3
+            fill(log, "a", 2)  # waits 0.3 s each, then appends unanchored
+            assert log.last_seq("a") == N + 2
+            err = capfd.readouterr().err
+            assert err.count("cannot anchor the event log") == 1, err
+            assert "held its lock for 0.3 s" in err
+            holder.send_signal(signal.SIGCONT)
+            holder.kill()
+            holder.wait(timeout=30)
+            fill(log, "a", 1)  # the lock is free again: anchored, covering #11 and #12
+            a = log.verify("a").runs[0]
+        assert a.ok and a.anchored == N + 3 and not a.note, a
+    finally:
+        if holder.poll() is None:
+            holder.send_signal(signal.SIGCONT)
+            holder.kill()
+            holder.wait(timeout=30)
