@@ -68,6 +68,12 @@ class IntegrityWatch:
         self.checks += 1
         return None if found is None else self.breach(*found)
 
+    def final(self) -> Breach | None:
+        """A complete verification now, whatever the clock says (the run's last look)."""
+        found = self._full()
+        self.checks += 1
+        return None if found is None else self.breach(*found)
+
     def explain(self, breach: Breach) -> Breach:
         """A breach of the chain seen at a new event, traced back by a complete verification
         to the first rewritten event when that lies earlier (a recomputed chain breaks only

@@ -234,8 +234,16 @@ class Watchdog:
                 if breach is not None:
                     return self.trip(breach)
                 if not process_alive(self.pid):
-                    return 0
+                    return self._last_look()
             time.sleep(self.poll)
+
+    def _last_look(self) -> int:
+        """The worker is gone: one complete verification of the run before the watchdog goes
+        too. An edit in the run's last second (a worker ends a short run within one quick
+        look's interval) is otherwise seen only by a later ``mapek kb verify``; here it trips
+        the ``integrity`` policy, with its post-mortem and alerts, as an edit mid-run does."""
+        breach = self.integrity.final() if self._integrity_on() else None
+        return 0 if breach is None else self.trip(breach)
 
     def trip(self, breach: Breach) -> int:
         """The trip protocol; returns :data:`EXIT_TRIPPED`. A log that refuses the record does

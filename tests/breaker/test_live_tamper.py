@@ -89,6 +89,37 @@ def test_an_idle_worker_whose_past_is_rewritten_is_stopped(rig: Rig) -> None:
     assert w.wait(timeout=10) != 0
 
 
+def test_an_edit_just_before_the_worker_ends_trips_at_the_last_look(rig: Rig) -> None:
+    """The worker ends between two of the watchdog's looks (a short run on the offline model
+    ends within a second): before it goes, the watchdog verifies the run once more, so the
+    edit still trips the breaker instead of waiting for a later ``mapek kb verify``."""
+    import threading
+
+    from mapek.breaker.watchdog import Watchdog, _LogOnly, resolve_spec
+
+    rig.start_run()
+    w = rig.worker("hang", 6)
+    assert w.stdout is not None and w.stdout.readline() == "ready\n"
+    kb = _LogOnly(rig.log)
+    spec, _ = resolve_spec(kb, rig.run)
+    dog = Watchdog(kb, rig.run, w.pid, rig.home / "runs" / rig.run, spec)
+    dog.integrity.quick = dog.integrity.full = 3600.0  # no look on the clock after the first
+    (rig.home / "runs" / rig.run).mkdir(parents=True, exist_ok=True)
+    got: list[int] = []
+    t = threading.Thread(target=lambda: got.append(dog.run()), daemon=True)
+    t.start()
+    rig.wait_for(lambda: dog.integrity.checks >= 1)  # it has read the chain
+    rewrite(rig.home / "log.sqlite3", rig.run, 4, "nothing to see here")
+    w.kill()
+    w.wait(timeout=10)
+    t.join(timeout=60)
+    assert got == [EXIT_TRIPPED]
+    trip, = rig.events("breaker.tripped")
+    assert trip.payload["policy"] == "integrity" and trip.payload["seqs"] == [4], trip.payload
+    stopped, = rig.events("breaker.stopped")
+    assert stopped.payload["how"] == "gone"
+
+
 def mapek(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mapek.cli", *args], capture_output=True,
                           text=True, timeout=120, env={**os.environ, "MAPEK_HOME": str(home)})
