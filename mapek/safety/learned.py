@@ -134,7 +134,17 @@ def _reader(t: str, out: set[str], pre: str) -> None:
 
 
 def _bucket(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
+    h = _BUCKETS.get(key)
+    if h is None:
+        h = zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
+        if len(_BUCKETS) >= 200_000:
+            _BUCKETS.clear()
+        _BUCKETS[key] = h
+    return h
+
+
+_BUCKETS: dict[str, int] = {}
+"""Buckets of grams seen (the same words recur in every text); cleared when it grows large."""
 
 
 _LONG = re.compile(r"\S{48}\S+")
@@ -225,8 +235,7 @@ def features(text: str) -> dict[int, float]:
     for v in vs:
         t = _DIGIT.sub("0", _WS.sub(" ", v.text.lower()))
         padded = [f" {w} " for w in t.split(" ")]
-        grams.update(["c" + w[i:i + n] for w in padded for n in (3, 4, 5)
-                      for i in range(len(w) - n + 1)])
+        grams.update(_char_grams(padded, "c", (3, 4, 5)))
         toks = _TOKEN.findall(t)
         grams.update(["w" + tok for tok in toks])
         grams.update(["b" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
@@ -252,12 +261,36 @@ def features(text: str) -> dict[int, float]:
 def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
     """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
     counts: dict[int, int] = {}
+    known, cget = _BUCKETS.get, counts.get
     for key, c in grams.items():  # first-seen order: the same in every process
-        h = _bucket(key)
-        counts[h] = counts.get(h, 0) + c
-    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
+        h = known(key)
+        if h is None:
+            h = _bucket(key)
+        counts[h] = cget(h, 0) + c
+    logs = _LOGS
+    vals = {h: logs[c] if c < 64 else 1.0 + math.log(c) for h, c in counts.items()}
+    norm = math.sqrt(sum([x * x for x in vals.values()])) or 1.0
     return {h: weight * x / norm for h, x in vals.items()}
+
+
+_LOGS = [0.0] + [1.0 + math.log(c) for c in range(1, 64)]
+"""``1 + log(c)`` of small counts, computed once (the same floats)."""
+_WORD_GRAMS: dict[tuple[str, str, tuple[int, ...]], list[str]] = {}
+
+
+def _char_grams(padded: list[str], tag: str, sizes: tuple[int, ...]) -> list[str]:
+    """``tag`` + every character n-gram (n in ``sizes``) of each word of ``padded``, word by
+    word in order, n by n, left to right; the grams of a word are kept, words recur."""
+    out: list[str] = []
+    for w in padded:
+        got = _WORD_GRAMS.get((w, tag, sizes))
+        if got is None:
+            got = [tag + w[i:i + n] for n in sizes for i in range(len(w) - n + 1)]
+            if len(_WORD_GRAMS) >= 100_000:
+                _WORD_GRAMS.clear()
+            _WORD_GRAMS[(w, tag, sizes)] = got
+        out += got
+    return out
 
 
 _LINE_WEIGHT = 0.7
@@ -311,8 +344,7 @@ def _lines(vs: list[View]) -> dict[int, float]:
             toks = _TOKEN.findall(line)
             grams.update(["W" + tok for tok in toks])
             grams.update(["B" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
-            grams.update(["C" + w[i:i + 4] for w in (f" {x} " for x in line.split(" "))
-                          for i in range(len(w) - 3)])
+            grams.update(_char_grams([f" {x} " for x in line.split(" ")], "C", (4,)))
             lab = _LABEL.match(line)
             if lab:
                 head = f" {lab.group('head')} "

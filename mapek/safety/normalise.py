@@ -477,8 +477,25 @@ def _code_prose(text: str) -> str | None:
     return "".join(out)
 
 
+_VIEWS: dict[str, list[View]] = {}
+_VIEWS_KEPT = 8
+"""The views of the last few texts, kept: the rules and the learned layer read the same tool
+output's views one after the other."""
+
+
 def views(text: str) -> list[View]:
-    """The text as a model would read it, every disguise undone, each a :class:`View`."""
+    """The text as a model would read it, every disguise undone, each a :class:`View` (a new
+    list; the views of a text read a moment ago are reused: treat them as read-only)."""
+    got = _VIEWS.get(text)
+    if got is None:
+        got = _views(text)
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            del _VIEWS[next(iter(_VIEWS))]
+        _VIEWS[text] = got
+    return list(got)
+
+
+def _views(text: str) -> list[View]:
     text = _code_prose(text) or text
     plain = _normalised(text, True)
     out = [plain]

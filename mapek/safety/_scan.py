@@ -1,0 +1,391 @@
+"""Faster scans with the injection lexicons' big alternations, matching exactly what they match.
+
+A lexicon pattern is an alternation of hundreds of words (``\\b(?:send|forward|...)\\w*\\b|
+töröld|...``); Python's ``re`` tries every alternative at every position of the text, about a
+microsecond per character. :class:`Dispatched` wraps such a pattern and runs it only where a
+match can start, with only the alternatives that can start there:
+
+* from the pattern's parse tree it computes the characters a match can begin with (under
+  ``re.I``, by case-fold class: ``k`` stands for ``k``, ``K`` and the Kelvin sign) and whether a
+  word boundary must precede them; a small regex of those characters finds the candidate
+  positions (in C);
+* at a candidate position it runs a copy of the pattern whose alternations keep only the
+  alternatives that can begin with the character there, in their original order (compiled once
+  per character class and kept).
+
+An alternative dropped at a position cannot match there (its first character is another), and
+the kept ones are tried in the same order, so every ``match``, ``search`` and ``finditer``
+returns the same spans and groups as the wrapped pattern; a pattern whose first characters
+cannot be bounded (it may match empty, or begin with ``.``, ``\\w`` or a negated class) is run as
+it is. ``tests/safety/test_scan.py`` compares old and new on the labelled texts and on random
+ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["Dispatched", "Shared", "dispatched", "dispatching", "shared", "sharing"]
+
+try:  # the parser and compiler of ``re``: stable in CPython 3.11 to 3.13, private by name
+    import _sre
+    from re import _casefix, _compiler, _parser
+    from re import _constants as _c
+
+    _EXTRA: dict[int, tuple[int, ...]] = dict(_casefix._EXTRA_CASES)
+    _OK = True
+except (ImportError, AttributeError):  # pragma: no cover - another Python: scan as before
+    _OK = False
+
+_RANGE_MAX = 512
+"""A class range wider than this makes the first characters unbounded."""
+
+
+def _key(code: int) -> int:
+    """The case-fold class of a character: two characters one ``re.I`` literal can both match
+    have the same key (the smallest of the lower-cased character and its extra cases)."""
+    lo: int = _sre.unicode_tolower(code)
+    extra = _EXTRA.get(lo)
+    return min(lo, *extra) if extra else lo
+
+
+First = dict[int, bool]
+"""The keys a match can begin with, each with whether a word boundary must come before it; a
+negative key is a category (:data:`_CATEGORIES`)."""
+
+_CATEGORIES: dict[Any, int] = {}
+_MASKS: dict[int, str] = {-1: r"\w", -2: r"\d", -3: r"\s"}
+if _OK:
+    _CATEGORIES = {_c.CATEGORY_WORD: -1, _c.CATEGORY_DIGIT: -2, _c.CATEGORY_SPACE: -3}
+
+
+def _class_keys(items: list[tuple[Any, Any]]) -> set[int] | None:
+    keys: set[int] = set()
+    for op, av in items:
+        if op is _c.LITERAL:
+            keys.add(_key(av))
+        elif op is _c.RANGE and av[1] - av[0] <= _RANGE_MAX:
+            keys.update(_key(x) for x in range(av[0], av[1] + 1))
+        elif op is _c.CATEGORY and av in _CATEGORIES:
+            keys.add(_CATEGORIES[av])
+        else:  # a negation, another category, a wide range
+            return None
+    return keys
+
+
+def _item(op: Any, av: Any, bounded: bool) -> tuple[First | None, bool]:
+    """What one item of a sequence begins with (None: cannot be said) and whether it can
+    match empty."""
+    if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+        return {}, True  # zero-width
+    if op is _c.LITERAL:
+        return {_key(av): bounded}, False
+    if op is _c.IN:
+        keys = _class_keys(av)
+        return (None if keys is None else dict.fromkeys(keys, bounded)), False
+    if op is _c.SUBPATTERN:
+        return _seq(av[3].data, bounded)
+    if op is _c.ATOMIC_GROUP:
+        return _seq(av.data, bounded)
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        f, empty = _seq(av[2].data, bounded)
+        return f, empty or av[0] == 0
+    if op is _c.BRANCH:
+        out: First = {}
+        empty = False
+        for branch in av[1]:
+            f, e = _seq(branch.data, bounded)
+            if f is None:
+                return None, True
+            empty = empty or e
+            for k, b in f.items():
+                out[k] = out.get(k, True) and b
+        return out, empty
+    return None, True
+
+
+def _seq(items: list[tuple[Any, Any]], bounded: bool = False) -> tuple[First | None, bool]:
+    out: First = {}
+    for op, av in items:
+        if op is _c.AT and av is _c.AT_BOUNDARY:
+            bounded = True
+        f, empty = _item(op, av, bounded)
+        if f is None:
+            return None, True
+        for k, b in f.items():
+            out[k] = out.get(k, True) and b
+        if not empty:
+            return out, False
+    return out, True
+
+
+def _first(items: list[tuple[Any, Any]]) -> First | None:
+    """What a match of the sequence ``items`` begins with, or None when that cannot be said
+    (the sequence may match empty, or begins with a wildcard or a negated class)."""
+    f, empty = _seq(items)
+    return None if empty or not f else f
+
+
+def _hit(first: First, key: int, mask: frozenset[int]) -> bool:
+    return key in first or any(k in first for k in mask)
+
+
+def _wide(first: First) -> bool:
+    """A match may begin at any character of a category (a word character, a digit, a
+    space) or of a wide class: such alternatives are scanned on their own, by the regex
+    engine, the others at their candidate characters."""
+    return len(first) > _NARROW or any(k < 0 for k in first)
+
+
+_NARROW = 12
+"""An alternative that may begin with more characters than this (``[a-z]``) is scanned on
+its own too."""
+
+
+def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool], state: Any,
+              deep: bool = True) -> list[tuple[Any, Any]] | None:
+    """``items`` with the alternatives whose first characters ``keep`` refuses left out of the
+    alternations a match begins in (order kept; ``deep=False``: only the first alternation, a
+    kept alternative whole); None when no alternative is left."""
+    for i, (op, av) in enumerate(items):
+        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op is _c.SUBPATTERN:
+            inner = _restrict(av[3].data, keep, state, deep)
+            if inner is None:
+                return None
+            sub = _parser.SubPattern(state, inner)
+            return [*items[:i], (op, (av[0], av[1], av[2], sub)), *items[i + 1:]]
+        if op is _c.BRANCH:
+            kept = []
+            for branch in av[1]:
+                f = _first(branch.data)
+                if f is None:
+                    kept.append(branch)  # cannot tell: kept as it is
+                elif keep(f) and not deep:
+                    kept.append(branch)
+                elif keep(f):
+                    inner = _restrict(branch.data, keep, state)
+                    if inner is not None:
+                        kept.append(_parser.SubPattern(state, inner))
+            if not kept:
+                return None
+            return [*items[:i], (op, (av[0], kept)), *items[i + 1:]]
+        f = _first(items[i:i + 1])
+        if f is not None and not keep(f):
+            return None
+        return items
+    return items
+
+
+_CHARS: dict[str, tuple[int, frozenset[int]]] = {}
+_CATEGORY_RX: dict[int, re.Pattern[str]] = {k: re.compile(v) for k, v in _MASKS.items()}
+
+
+def _char(ch: str) -> tuple[int, frozenset[int]]:
+    """A text character's case-fold class and the categories it belongs to."""
+    got = _CHARS.get(ch)
+    if got is None:
+        got = (_key(ord(ch)), frozenset(k for k, rx in _CATEGORY_RX.items() if rx.match(ch)))
+        if len(_CHARS) < 65_536:
+            _CHARS[ch] = got
+    return got
+
+
+class Dispatched:
+    """A compiled pattern that scans only where, and with only the alternatives that, can
+    match: ``match``, ``search`` and ``finditer`` return what the wrapped pattern's do; any
+    other attribute is the wrapped pattern's."""
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx = rx
+        self._tree: Any = None
+        self._first: First | None = None
+        self._subs: dict[tuple[int, frozenset[int]], re.Pattern[str] | None] = {}
+        self._cands: re.Pattern[str] | None = None
+        self._wide: re.Pattern[str] | None = None
+        if _OK and isinstance(rx.pattern, str) and not rx.flags & re.ASCII:
+            tree = _parser.parse(rx.pattern, rx.flags)
+            first = _first(tree.data)
+            if first:
+                self._tree, self._first = tree, first
+                narrow: First | None = first
+                if _restrict(tree.data, _wide, tree.state, deep=False) is not None:
+                    # the alternatives that may begin anywhere, scanned on their own; the
+                    # others through the candidates
+                    items = _restrict(tree.data, _wide, tree.state, deep=False)
+                    if items is not None:
+                        self._wide = _compiler.compile(_parser.SubPattern(tree.state, items),
+                                                       rx.flags)
+                    rest = _restrict(tree.data, lambda f: not _wide(f), tree.state, deep=False)
+                    narrow = {} if rest is None else _first(rest)
+                if narrow is not None:
+                    self._cands = _candidates(narrow)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rx, name)
+
+    def _sub(self, ch: str) -> re.Pattern[str] | None:
+        """The pattern with only the alternatives that can begin with ``ch``."""
+        got = _char(ch)
+        if got in self._subs:
+            return self._subs[got]
+        sub: re.Pattern[str] | None = None
+        if self._first is not None and _hit(self._first, *got):
+            key, mask = got
+            items = _restrict(self._tree.data, lambda f: _hit(f, key, mask), self._tree.state)
+            if items is not None:
+                tree = _parser.SubPattern(self._tree.state, items)
+                sub = _compiler.compile(tree, self.rx.flags)
+        self._subs[got] = sub
+        return sub
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if self._first is None or not 0 <= pos < min(len(string), endpos):
+            return self.rx.match(string, pos, endpos)
+        sub = self._sub(string[pos])
+        return None if sub is None else sub.match(string, pos, endpos)
+
+    def search(self, string: str, pos: int = 0,
+               endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return next(self.finditer(string, pos, endpos), None)
+
+    def finditer(self, string: str, pos: int = 0,
+                 endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        if self._cands is None or pos < 0:
+            yield from self.rx.finditer(string, pos, endpos)
+            return
+        never = sys.maxsize
+        last = pos
+        cands = self._cands.finditer(string, pos, endpos)
+        c = next(cands, None)
+        wide_at = -1
+        while True:
+            while c is not None and c.start() < last:
+                c = next(cands, None)
+            if self._wide is not None and wide_at < last:
+                w = self._wide.search(string, last, endpos)
+                wide_at = never if w is None else w.start()
+            at = min(never if c is None else c.start(), wide_at if self._wide else never)
+            if at == never:
+                return
+            sub = self._sub(string[at])
+            m = None if sub is None else sub.match(string, at, endpos)
+            if m is not None:
+                yield m
+                last = m.end()  # never empty: every alternative consumes a character
+            else:
+                last = at + 1
+
+
+def _candidates(first: First) -> re.Pattern[str]:
+    """A regex matching one character wherever a match can begin."""
+    def cls(keys: list[int]) -> str:
+        return "[" + "".join(_MASKS[k] if k < 0 else f"\\U{k:08x}" for k in sorted(keys)) + "]"
+
+    bounded = [k for k, b in first.items() if b]
+    free = [k for k, b in first.items() if not b]
+    alts = ([rf"\b{cls(bounded)}"] if bounded else []) + ([cls(free)] if free else [])
+    return re.compile("|".join(alts) or "(?!)", re.I)
+
+
+def dispatched(patterns: dict[str, re.Pattern[str]]) -> dict[str, re.Pattern[str]]:
+    """``patterns`` with each one that it pays for wrapped in :class:`Dispatched` (typed as
+    the patterns they stand for: they answer ``match``, ``search`` and ``finditer`` the
+    same); the others as they are."""
+    out: dict[str, Any] = {}
+    for k, v in patterns.items():
+        d = Dispatched(v)
+        out[k] = d if _pays(d) else v
+    return out
+
+
+def _fanout(items: list[tuple[Any, Any]]) -> int:
+    """How many alternatives the engine tries where a match may begin."""
+    n = 0
+    for op, av in items:
+        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op is _c.SUBPATTERN:
+            return n + _fanout(av[3].data)
+        if op is _c.BRANCH:
+            return n + sum(max(1, _fanout(b.data)) for b in av[1])
+        return n + 1
+    return n
+
+
+def _pays(d: Dispatched) -> bool:
+    """Whether dispatching pays (measured on the injection lexicons): many alternatives where a
+    match begins, and candidates that are rarer than word starts."""
+    if d._first is None or d._cands is None:
+        return False
+    cands = _first(_parser.parse(d._cands.pattern, d._cands.flags).data) or {}
+    loose = sum(1 for k, b in cands.items() if not b and 0 <= k < 128 and chr(k).isalpha())
+    fanout = _fanout(d._tree.data)
+    return fanout >= 30 and not any(k < 0 for k in cands) and (loose <= 6 or fanout >= 150)
+
+
+class Shared:
+    """A pattern whose whole-text scans are kept for the last few texts: the rules
+    (:func:`mapek.safety.addressee.find`) and the learned layer (:mod:`mapek.safety.learned`)
+    scan the same tool output with the same patterns one after the other. ``finditer`` over a
+    whole text returns the kept matches; ``search`` over a whole text the first of them when
+    they are kept (it does not fill the store: a search stops at its first match)."""
+
+    _KEPT = 4
+
+    def __init__(self, rx: re.Pattern[str] | Dispatched) -> None:
+        self.rx = rx
+        self.match = rx.match
+        self._kept: dict[str, list[re.Match[str]]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rx, name)
+
+    def finditer(self, string: str, pos: int = 0,
+                 endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        if pos != 0 or endpos < len(string):
+            return self.rx.finditer(string, pos, endpos)
+        got = self._kept.get(string)
+        if got is None:
+            got = list(self.rx.finditer(string))
+            if len(self._kept) >= self._KEPT:
+                del self._kept[next(iter(self._kept))]
+            self._kept[string] = got
+        return iter(got)
+
+    def search(self, string: str, pos: int = 0,
+               endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if pos == 0 and endpos >= len(string):
+            got = self._kept.get(string)
+            if got is not None:
+                return got[0] if got else None
+        return self.rx.search(string, pos, endpos)
+
+
+def shared(patterns: dict[str, re.Pattern[str]]) -> dict[str, re.Pattern[str]]:
+    """``patterns`` :func:`dispatched`, each then :class:`Shared` (typed as the patterns)."""
+    out: dict[str, Any] = {k: Shared(v) for k, v in dispatched(patterns).items()}
+    return out
+
+
+def sharing(
+        make: Callable[[], dict[str, re.Pattern[str]]]) -> Callable[[], dict[str, re.Pattern[str]]]:
+    """Decorate a function that compiles a lexicon's patterns: its result :func:`shared`."""
+    @functools.wraps(make)
+    def wrapper() -> dict[str, re.Pattern[str]]:
+        return shared(make())
+    return wrapper
+
+
+def dispatching(
+        make: Callable[[], dict[str, re.Pattern[str]]]) -> Callable[[], dict[str, re.Pattern[str]]]:
+    """Decorate a function that compiles a lexicon's patterns: its result :func:`dispatched`."""
+    @functools.wraps(make)
+    def wrapper() -> dict[str, re.Pattern[str]]:
+        return dispatched(make())
+    return wrapper
