@@ -138,24 +138,23 @@ def _wide(first: First) -> bool:
     """A match may begin at any character of a category (a word character, a digit, a
     space) or of a wide class: such alternatives are scanned on their own, by the regex
     engine, the others at their candidate characters."""
-    return len(first) > _NARROW or any(k < 0 for k in first)
+    return sum(not b for b in first.values()) > _NARROW or any(k < 0 for k in first)
 
 
 _NARROW = 12
-"""An alternative that may begin with more characters than this (``[a-z]``) is scanned on
-its own too."""
+"""An alternative that may begin with more characters than this (``[a-z]``) without a word
+boundary before them is scanned on its own too."""
 
 
-def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool], state: Any,
-              deep: bool = True) -> list[tuple[Any, Any]] | None:
+def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool],
+              state: Any) -> list[tuple[Any, Any]] | None:
     """``items`` with the alternatives whose first characters ``keep`` refuses left out of the
-    alternations a match begins in (order kept; ``deep=False``: only the first alternation, a
-    kept alternative whole); None when no alternative is left."""
+    alternations a match begins in (order kept); None when no alternative is left."""
     for i, (op, av) in enumerate(items):
         if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
             continue
         if op is _c.SUBPATTERN:
-            inner = _restrict(av[3].data, keep, state, deep)
+            inner = _restrict(av[3].data, keep, state)
             if inner is None:
                 return None
             sub = _parser.SubPattern(state, inner)
@@ -166,8 +165,6 @@ def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool], state
                 f = _first(branch.data)
                 if f is None:
                     kept.append(branch)  # cannot tell: kept as it is
-                elif keep(f) and not deep:
-                    kept.append(branch)
                 elif keep(f):
                     inner = _restrict(branch.data, keep, state)
                     if inner is not None:
@@ -179,6 +176,33 @@ def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool], state
         if f is not None and not keep(f):
             return None
         return items
+    return items
+
+
+def _side(items: list[tuple[Any, Any]], wide: bool, state: Any) -> list[tuple[Any, Any]] | None:
+    """The alternatives of ``items`` that may begin at a character of a category or a wide
+    class (``wide``), or the others; an alternation inside an alternative split the same way,
+    so that every way a match begins is on one side (None: nothing on this side)."""
+    for i, (op, av) in enumerate(items):
+        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
+            continue
+        if op is _c.SUBPATTERN:
+            inner = _side(av[3].data, wide, state)
+            if inner is None:
+                return None
+            sub = _parser.SubPattern(state, inner)
+            return [*items[:i], (op, (av[0], av[1], av[2], sub)), *items[i + 1:]]
+        if op is _c.BRANCH:
+            kept = []
+            for branch in av[1]:
+                inner = _side(branch.data, wide, state)
+                if inner is not None:
+                    kept.append(_parser.SubPattern(state, inner))
+            if not kept:
+                return None
+            return [*items[:i], (op, (av[0], kept)), *items[i + 1:]]
+        f = _first(items[i:])
+        return items if f is None or _wide(f) == wide else None
     return items
 
 
@@ -201,27 +225,31 @@ class Dispatched:
     match: ``match``, ``search`` and ``finditer`` return what the wrapped pattern's do; any
     other attribute is the wrapped pattern's."""
 
-    def __init__(self, rx: re.Pattern[str]) -> None:
+    def __init__(self, rx: re.Pattern[str], tree: Any = None) -> None:
+        """``tree``: the parsed pattern, when ``rx`` was compiled from one."""
         self.rx = rx
         self._tree: Any = None
         self._first: First | None = None
         self._subs: dict[tuple[int, frozenset[int]], re.Pattern[str] | None] = {}
+        self._by_char: dict[str, re.Pattern[str] | None] = {}
+        """:meth:`_sub` of the characters met, kept."""
         self._cands: re.Pattern[str] | None = None
         self._wide: re.Pattern[str] | None = None
-        if _OK and isinstance(rx.pattern, str) and not rx.flags & re.ASCII:
-            tree = _parser.parse(rx.pattern, rx.flags)
+        self._wide_fanout = 0
+        if _OK and (tree is not None or isinstance(rx.pattern, str)) and not rx.flags & re.ASCII:
+            tree = tree if tree is not None else _parser.parse(rx.pattern, rx.flags)
             first = _first(tree.data)
             if first:
                 self._tree, self._first = tree, first
                 narrow: First | None = first
-                if _restrict(tree.data, _wide, tree.state, deep=False) is not None:
-                    # the alternatives that may begin anywhere, scanned on their own; the
-                    # others through the candidates
-                    items = _restrict(tree.data, _wide, tree.state, deep=False)
-                    if items is not None:
-                        self._wide = _compiler.compile(_parser.SubPattern(tree.state, items),
-                                                       rx.flags)
-                    rest = _restrict(tree.data, lambda f: not _wide(f), tree.state, deep=False)
+                items = _side(tree.data, True, tree.state)
+                if items is not None:
+                    # the alternatives that may begin almost anywhere, scanned on their own by
+                    # the regex engine; the others at their candidate characters
+                    self._wide = _compiler.compile(_parser.SubPattern(tree.state, items),
+                                                   rx.flags)
+                    self._wide_fanout = _fanout(items)
+                    rest = _side(tree.data, False, tree.state)
                     narrow = {} if rest is None else _first(rest)
                 if narrow is not None:
                     self._cands = _candidates(narrow)
@@ -233,6 +261,8 @@ class Dispatched:
         """The pattern with only the alternatives that can begin with ``ch``."""
         got = _char(ch)
         if got in self._subs:
+            if len(self._by_char) < 4096:
+                self._by_char[ch] = self._subs[got]
             return self._subs[got]
         sub: re.Pattern[str] | None = None
         if self._first is not None and _hit(self._first, *got):
@@ -242,20 +272,45 @@ class Dispatched:
                 tree = _parser.SubPattern(self._tree.state, items)
                 sub = _compiler.compile(tree, self.rx.flags)
         self._subs[got] = sub
+        if len(self._by_char) < 4096:
+            self._by_char[ch] = sub
         return sub
 
     def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         if self._first is None or not 0 <= pos < min(len(string), endpos):
             return self.rx.match(string, pos, endpos)
-        sub = self._sub(string[pos])
+        ch = string[pos]
+        sub = self._by_char[ch] if ch in self._by_char else self._sub(ch)
         return None if sub is None else sub.match(string, pos, endpos)
 
     def search(self, string: str, pos: int = 0,
                endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return next(self.finditer(string, pos, endpos), None)
+        return next(self._scan(string, pos, endpos), None)
 
     def finditer(self, string: str, pos: int = 0,
                  endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        if self._cands is None or pos < 0:
+            return self.rx.finditer(string, pos, endpos)
+        if self._wide is not None:
+            return self._scan(string, pos, endpos)
+        # every candidate at once (the regex engine finds them), then one match each
+        out: list[re.Match[str]] = []
+        last = pos
+        subs, sub_of = self._by_char, self._sub
+        for c in self._cands.finditer(string, pos, endpos):
+            at = c.start()
+            if at < last:
+                continue
+            ch = string[at]
+            sub = subs[ch] if ch in subs else sub_of(ch)
+            if sub is not None:
+                m = sub.match(string, at, endpos)
+                if m is not None:
+                    out.append(m)
+                    last = m.end()  # never empty: every alternative consumes a character
+        return iter(out)
+
+    def _scan(self, string: str, pos: int, endpos: int) -> Iterator[re.Match[str]]:
         if self._cands is None or pos < 0:
             yield from self.rx.finditer(string, pos, endpos)
             return
@@ -300,7 +355,7 @@ def dispatched(patterns: dict[str, re.Pattern[str]]) -> dict[str, re.Pattern[str
     out: dict[str, Any] = {}
     for k, v in patterns.items():
         d = Dispatched(v)
-        out[k] = d if _pays(d) else v
+        out[k] = d if _pays(d) else (_gated(v) or v)
     return out
 
 
@@ -326,7 +381,75 @@ def _pays(d: Dispatched) -> bool:
     cands = _first(_parser.parse(d._cands.pattern, d._cands.flags).data) or {}
     loose = sum(1 for k, b in cands.items() if not b and 0 <= k < 128 and chr(k).isalpha())
     fanout = _fanout(d._tree.data)
-    return fanout >= 30 and not any(k < 0 for k in cands) and (loose <= 6 or fanout >= 150)
+    return (fanout >= 30 and 3 * d._wide_fanout <= fanout and not any(k < 0 for k in cands)
+            and (loose <= 8 or fanout >= 150))
+
+
+def _nullable(op: Any, av: Any) -> bool:
+    """Whether the item can match without consuming a character (when unsure: yes)."""
+    if op in (_c.LITERAL, _c.IN, _c.ANY, _c.NOT_LITERAL, _c.CATEGORY):
+        return False
+    if op is _c.SUBPATTERN:
+        return all(_nullable(o, a) for o, a in av[3].data)
+    if op is _c.BRANCH:
+        return any(all(_nullable(o, a) for o, a in b.data) for b in av[1])
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        return av[0] == 0 or all(_nullable(o, a) for o, a in av[2].data)
+    return True
+
+
+def _required(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Items every match of the sequence ``items`` holds a match of: its items that cannot
+    match empty, and theirs within groups."""
+    out: list[tuple[Any, Any]] = []
+    for op, av in items:
+        if _nullable(op, av):
+            continue
+        out.append((op, av))
+        if op is _c.SUBPATTERN:
+            out += _required(av[3].data)
+    return out
+
+
+class Gated:
+    """A pattern that cannot be dispatched (a match may begin almost anywhere) but holds a
+    big alternation every match needs (the AI names in a vocative): where that alternation
+    finds nothing, neither does the pattern, and the pattern is not run."""
+
+    def __init__(self, rx: re.Pattern[str], need: re.Pattern[str] | Dispatched) -> None:
+        self.rx, self.need = rx, need
+        self.match = rx.match
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rx, name)
+
+    def search(self, string: str, pos: int = 0,
+               endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if self.need.search(string, pos, endpos) is None:
+            return None
+        return self.rx.search(string, pos, endpos)
+
+    def finditer(self, string: str, pos: int = 0,
+                 endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        if self.need.search(string, pos, endpos) is None:
+            return iter(())
+        return self.rx.finditer(string, pos, endpos)
+
+
+def _gated(rx: re.Pattern[str]) -> Gated | None:
+    """``rx`` gated by the biggest alternation it requires, when that one pays dispatching."""
+    if not _OK or not isinstance(rx.pattern, str) or rx.flags & re.ASCII:
+        return None
+    tree = _parser.parse(rx.pattern, rx.flags)
+    best: tuple[int, Dispatched] | None = None
+    for item in _required(tree.data):
+        n = _fanout([item])
+        if n >= 30 and (best is None or n > best[0]):
+            sub = _parser.SubPattern(tree.state, [item])
+            d = Dispatched(_compiler.compile(sub, rx.flags), sub)
+            if _pays(d):
+                best = (n, d)
+    return None if best is None else Gated(rx, best[1])
 
 
 class Shared:
