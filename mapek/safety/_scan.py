@@ -172,6 +172,11 @@ def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool],
             if not kept:
                 return None
             return [*items[:i], (op, (av[0], kept)), *items[i + 1:]]
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] == 0:
+            f = _first(av[2].data)
+            if f is not None and not keep(f):
+                continue  # it cannot begin here, so it matches empty: the next item begins here
+            return items
         f = _first(items[i:i + 1])
         if f is not None and not keep(f):
             return None
@@ -285,7 +290,18 @@ class Dispatched:
 
     def search(self, string: str, pos: int = 0,
                endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return next(self._scan(string, pos, endpos), None)
+        if self._cands is None or pos < 0 or self._wide is not None:
+            return next(self._scan(string, pos, endpos), None)
+        subs, sub_of = self._by_char, self._sub
+        for c in self._cands.finditer(string, pos, endpos):
+            at = c.start()
+            ch = string[at]
+            sub = subs[ch] if ch in subs else sub_of(ch)
+            if sub is not None:
+                m = sub.match(string, at, endpos)
+                if m is not None:
+                    return m
+        return None
 
     def finditer(self, string: str, pos: int = 0,
                  endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
@@ -328,7 +344,8 @@ class Dispatched:
             at = min(never if c is None else c.start(), wide_at if self._wide else never)
             if at == never:
                 return
-            sub = self._sub(string[at])
+            ch = string[at]
+            sub = self._by_char[ch] if ch in self._by_char else self._sub(ch)
             m = None if sub is None else sub.match(string, at, endpos)
             if m is not None:
                 yield m
