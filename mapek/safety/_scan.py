@@ -15,26 +15,40 @@ match can start, with only the alternatives that can start there:
 
 An alternative dropped at a position cannot match there (its first character is another), and
 the kept ones are tried in the same order, so every ``match``, ``search`` and ``finditer``
-returns the same spans and groups as the wrapped pattern; a pattern whose first characters
-cannot be bounded (it may match empty, or begin with ``.``, ``\\w`` or a negated class) is run as
-it is. ``tests/safety/test_scan.py`` compares old and new on the labelled texts and on random
-ones.
+returns the same spans and groups as the wrapped pattern. Alternatives that may begin at any
+word character (an e-mail address, ``\\w*sprachmodell``) are scanned on their own by the
+regex engine and their positions added to the candidates. A pattern whose first characters
+cannot be bounded (the vocative begins with a negated class) is :class:`Gated` instead when
+every match holds a big alternation: where that finds nothing, the pattern is not run.
+:func:`dispatched` wraps only where it paid on the injection lexicons (many alternatives where
+a match begins, candidates rarer than word starts).
+
+:class:`Shared` keeps a pattern's whole-text matches for the last few texts: the rules
+(:func:`mapek.safety.addressee.find`) and the learned layer scan the same tool output with the
+same patterns one after the other.
+
+``tests/safety/test_scan.py`` compares every lexicon pattern with its faster scan (labelled,
+random and case-fold corner texts, whole and windowed); ``tests/safety/test_screen_identical.py``
+compares ``screen_output`` with digests written by the code before.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
-__all__ = ["Dispatched", "Shared", "dispatched", "dispatching", "shared", "sharing"]
+__all__ = ["Dispatched", "Gated", "Shared", "dispatched", "dispatching", "shared", "sharing"]
 
 try:  # the parser and compiler of ``re``: stable in CPython 3.11 to 3.13, private by name
-    import _sre
-    from re import _casefix, _compiler, _parser
-    from re import _constants as _c
+    _sre: Any = importlib.import_module("_sre")
+    _casefix: Any = importlib.import_module("re._casefix")
+    _compiler: Any = importlib.import_module("re._compiler")
+    _parser: Any = importlib.import_module("re._parser")
+    _c: Any = importlib.import_module("re._constants")
 
     _EXTRA: dict[int, tuple[int, ...]] = dict(_casefix._EXTRA_CASES)
     _OK = True
@@ -146,69 +160,69 @@ _NARROW = 12
 boundary before them is scanned on its own too."""
 
 
-def _restrict(items: list[tuple[Any, Any]], keep: Callable[[First], bool],
-              state: Any) -> list[tuple[Any, Any]] | None:
-    """``items`` with the alternatives whose first characters ``keep`` refuses left out of the
-    alternations a match begins in (order kept); None when no alternative is left."""
+Items = list[tuple[Any, Any]]
+_GO_ON = object()
+"""What a leaf decision returns to say: the next item begins where this one would."""
+
+
+def _walk(items: Items, state: Any, branch: Callable[[Any], Any | None],
+          leaf: Callable[[Items, int], Any]) -> Items | None:
+    """``items`` rebuilt along the way a match begins: through zero-width items and groups to
+    the first alternation, whose alternatives ``branch`` rebuilds (None: left out), or to the
+    first other item, which ``leaf`` decides on (the items, None, or :data:`_GO_ON`)."""
     for i, (op, av) in enumerate(items):
         if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
             continue
         if op is _c.SUBPATTERN:
-            inner = _restrict(av[3].data, keep, state)
+            inner = _walk(av[3].data, state, branch, leaf)
             if inner is None:
                 return None
             sub = _parser.SubPattern(state, inner)
             return [*items[:i], (op, (av[0], av[1], av[2], sub)), *items[i + 1:]]
         if op is _c.BRANCH:
-            kept = []
-            for branch in av[1]:
-                f = _first(branch.data)
-                if f is None:
-                    kept.append(branch)  # cannot tell: kept as it is
-                elif keep(f):
-                    inner = _restrict(branch.data, keep, state)
-                    if inner is not None:
-                        kept.append(_parser.SubPattern(state, inner))
-            if not kept:
-                return None
-            return [*items[:i], (op, (av[0], kept)), *items[i + 1:]]
-        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] == 0:
-            f = _first(av[2].data)
-            if f is not None and not keep(f):
-                continue  # it cannot begin here, so it matches empty: the next item begins here
-            return items
-        f = _first(items[i:i + 1])
-        if f is not None and not keep(f):
-            return None
-        return items
+            kept = [x for x in map(branch, av[1]) if x is not None]
+            return [*items[:i], (op, (av[0], kept)), *items[i + 1:]] if kept else None
+        got = leaf(items, i)
+        if got is not _GO_ON:
+            return cast(Items | None, got)
     return items
 
 
-def _side(items: list[tuple[Any, Any]], wide: bool, state: Any) -> list[tuple[Any, Any]] | None:
+def _restrict(items: Items, keep: Callable[[First], bool], state: Any) -> Items | None:
+    """``items`` with the alternatives whose first characters ``keep`` refuses left out of the
+    alternations a match begins in (order kept); None when no alternative is left."""
+    def branch(b: Any) -> Any | None:
+        f = _first(b.data)
+        if f is None:
+            return b  # cannot tell: kept as it is
+        inner = _restrict(b.data, keep, state) if keep(f) else None
+        return None if inner is None else _parser.SubPattern(state, inner)
+
+    def leaf(items: Items, i: int) -> Any:
+        op, av = items[i]
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and av[0] == 0:
+            f = _first(av[2].data)
+            # it cannot begin here, so it matches empty: the next item begins here
+            return _GO_ON if f is not None and not keep(f) else items
+        f = _first(items[i:i + 1])
+        return None if f is not None and not keep(f) else items
+
+    return _walk(items, state, branch, leaf)
+
+
+def _side(items: Items, wide: bool, state: Any) -> Items | None:
     """The alternatives of ``items`` that may begin at a character of a category or a wide
     class (``wide``), or the others; an alternation inside an alternative split the same way,
     so that every way a match begins is on one side (None: nothing on this side)."""
-    for i, (op, av) in enumerate(items):
-        if op is _c.AT or op in (_c.ASSERT, _c.ASSERT_NOT):
-            continue
-        if op is _c.SUBPATTERN:
-            inner = _side(av[3].data, wide, state)
-            if inner is None:
-                return None
-            sub = _parser.SubPattern(state, inner)
-            return [*items[:i], (op, (av[0], av[1], av[2], sub)), *items[i + 1:]]
-        if op is _c.BRANCH:
-            kept = []
-            for branch in av[1]:
-                inner = _side(branch.data, wide, state)
-                if inner is not None:
-                    kept.append(_parser.SubPattern(state, inner))
-            if not kept:
-                return None
-            return [*items[:i], (op, (av[0], kept)), *items[i + 1:]]
+    def branch(b: Any) -> Any | None:
+        inner = _side(b.data, wide, state)
+        return None if inner is None else _parser.SubPattern(state, inner)
+
+    def leaf(items: Items, i: int) -> Items | None:
         f = _first(items[i:])
         return items if f is None or _wide(f) == wide else None
-    return items
+
+    return _walk(items, state, branch, leaf)
 
 
 _CHARS: dict[str, tuple[int, frozenset[int]]] = {}
@@ -241,6 +255,7 @@ class Dispatched:
         self._cands: re.Pattern[str] | None = None
         self._wide: re.Pattern[str] | None = None
         self._wide_fanout = 0
+        self._wide_at: re.Pattern[str] | None = None
         if _OK and (tree is not None or isinstance(rx.pattern, str)) and not rx.flags & re.ASCII:
             tree = tree if tree is not None else _parser.parse(rx.pattern, rx.flags)
             first = _first(tree.data)
@@ -254,6 +269,10 @@ class Dispatched:
                     self._wide = _compiler.compile(_parser.SubPattern(tree.state, items),
                                                    rx.flags)
                     self._wide_fanout = _fanout(items)
+                    ahead = [(_c.ASSERT, (1, _parser.SubPattern(tree.state, items)))]
+                    self._wide_at = _compiler.compile(_parser.SubPattern(tree.state, ahead),
+                                                      rx.flags)
+                    """Every position where one of those alternatives matches."""
                     rest = _side(tree.data, False, tree.state)
                     narrow = {} if rest is None else _first(rest)
                 if narrow is not None:
@@ -307,14 +326,15 @@ class Dispatched:
                  endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
         if self._cands is None or pos < 0:
             return self.rx.finditer(string, pos, endpos)
-        if self._wide is not None:
-            return self._scan(string, pos, endpos)
         # every candidate at once (the regex engine finds them), then one match each
+        starts = [c.start() for c in self._cands.finditer(string, pos, endpos)]
+        if self._wide_at is not None:
+            starts = sorted({*starts, *(w.start() for w in self._wide_at.finditer(
+                string, pos, endpos))})
         out: list[re.Match[str]] = []
         last = pos
         subs, sub_of = self._by_char, self._sub
-        for c in self._cands.finditer(string, pos, endpos):
-            at = c.start()
+        for at in starts:
             if at < last:
                 continue
             ch = string[at]
@@ -513,19 +533,21 @@ def shared(patterns: dict[str, re.Pattern[str]]) -> dict[str, re.Pattern[str]]:
     return out
 
 
-def sharing(
-        make: Callable[[], dict[str, re.Pattern[str]]]) -> Callable[[], dict[str, re.Pattern[str]]]:
-    """Decorate a function that compiles a lexicon's patterns: its result :func:`shared`."""
-    @functools.wraps(make)
-    def wrapper() -> dict[str, re.Pattern[str]]:
-        return shared(make())
-    return wrapper
+Lexicon = Callable[[], dict[str, re.Pattern[str]]]
+"""A function that compiles a lexicon's patterns (``_rx()`` of a detector module)."""
 
 
-def dispatching(
-        make: Callable[[], dict[str, re.Pattern[str]]]) -> Callable[[], dict[str, re.Pattern[str]]]:
-    """Decorate a function that compiles a lexicon's patterns: its result :func:`dispatched`."""
-    @functools.wraps(make)
-    def wrapper() -> dict[str, re.Pattern[str]]:
-        return dispatched(make())
-    return wrapper
+def _applying(how: Callable[[dict[str, re.Pattern[str]]], dict[str, re.Pattern[str]]]
+              ) -> Callable[[Lexicon], Lexicon]:
+    def decorate(make: Lexicon) -> Lexicon:
+        @functools.wraps(make)
+        def wrapper() -> dict[str, re.Pattern[str]]:
+            return how(make())
+        return wrapper
+    return decorate
+
+
+sharing = _applying(shared)
+"""Decorate a :data:`Lexicon`: its patterns :func:`shared`."""
+dispatching = _applying(dispatched)
+"""Decorate a :data:`Lexicon`: its patterns :func:`dispatched`."""

@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from mapek.safety import _scan
+from mapek.safety._scan import sharing
 
 __all__ = ["find", "reported", "points_here", "names_no_reader"]
 
@@ -110,7 +110,7 @@ _CLAUSE_START = (r"(?:^|(?<=,\s)(?=(?:to|for)\s)|(?<=[\n(\[>\"'{|*#\u201c])|(?<=
 
 
 @cache
-@_scan.sharing  # the same matches, found faster and shared (mapek.safety._scan)
+@sharing  # the same matches, found faster and shared (mapek.safety._scan)
 def _rx() -> dict[str, re.Pattern[str]]:
     f = re.I | re.M
     noun = rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN})"

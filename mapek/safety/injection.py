@@ -23,7 +23,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from mapek.safety import _scan, addressee, automated
+from mapek.safety import addressee, automated
+from mapek.safety._scan import dispatching
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -232,7 +233,7 @@ _DISCUSS = ("injection", "jailbreak", "payload", "fixture", "attack", "attacker"
 
 
 @cache
-@_scan.dispatching  # the same matches, found faster (mapek.safety._scan)
+@dispatching  # the same matches, found faster (mapek.safety._scan)
 def _rx() -> dict[str, re.Pattern[str]]:
     """The compiled detectors (on first use)."""
     f = re.I | re.M

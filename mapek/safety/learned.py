@@ -44,6 +44,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import operator
 import re
 import zlib
 from array import array
@@ -51,6 +52,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from mapek.safety import addressee
 from mapek.safety.normalise import View, views
@@ -246,31 +248,41 @@ def features(text: str) -> dict[int, float]:
     for name in sorted(names):  # sorted: the same order in every process
         h = _bucket("L" + name)
         out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
-    shape: set[str] = set()
-    for i in range(len(sk)):
-        for n in (2, 3):
-            words = sk[i:i + n]
-            if len(words) == n and any(x in _CLASSES for x in words):
-                shape.add(" ".join(words))
+    shape = _shapes(sk)
     for g in sorted(shape):
         h = _bucket("k" + g)
         out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(shape))
     return out
 
 
+def _shapes(sk: list[str]) -> set[str]:
+    """The bigrams and trigrams of the skeleton ``sk`` that hold a class."""
+    cls = [x in _CLASSES for x in sk]
+    shape: set[str] = set()
+    for i in range(len(sk) - 1):
+        if cls[i] or cls[i + 1]:
+            shape.add(sk[i] + " " + sk[i + 1])
+        if i + 2 < len(sk) and (cls[i] or cls[i + 1] or cls[i + 2]):
+            shape.add(sk[i] + " " + sk[i + 1] + " " + sk[i + 2])
+    return shape
+
+
 def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
     """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
-    counts: dict[int, int] = {}
-    known, cget = _BUCKETS.get, counts.get
-    for key, c in grams.items():  # first-seen order: the same in every process
-        h = known(key)
-        if h is None:
-            h = _bucket(key)
-        counts[h] = cget(h, 0) + c
+    keys = list(grams)  # first-seen order: the same in every process
+    known = list(map(_BUCKETS.get, keys))
+    hs = [_bucket(k) if h is None else h for h, k in zip(known, keys, strict=True)] \
+        if None in known else cast(list[int], known)
+    if len(set(hs)) == len(hs):  # no two grams in one bucket: the counts as they are
+        counts = dict(zip(hs, grams.values(), strict=True))
+    else:
+        counts = {}
+        for h, c in zip(hs, grams.values(), strict=True):
+            counts[h] = counts.get(h, 0) + c
     logs = _LOGS
-    vals = {h: logs[c] if c < 64 else 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum([x * x for x in vals.values()])) or 1.0
-    return {h: weight * x / norm for h, x in vals.items()}
+    xs = [logs[c] if c < 64 else 1.0 + math.log(c) for c in counts.values()]
+    norm = math.sqrt(sum([x * x for x in xs])) or 1.0
+    return dict(zip(counts, [weight * x / norm for x in xs], strict=True))
 
 
 _LOGS = [0.0] + [1.0 + math.log(c) for c in range(1, 64)]
@@ -369,7 +381,8 @@ class Model:
 
     def margin(self, feats: dict[int, float]) -> float:
         w = self.weights
-        return float(self.bias + self.scale * sum(w[h] * x for h, x in feats.items()))
+        return float(self.bias + self.scale * sum(map(operator.mul, map(w.__getitem__, feats),
+                                                      feats.values())))
 
 
 def _encode(weights: list[float]) -> tuple[str, float]:
