@@ -98,3 +98,21 @@ def test_shared_scans_are_the_same_matches_and_kept_for_a_few_texts() -> None:
     for i in range(10):
         list(shared.finditer(f"send {i}"))
     assert len(shared._kept) <= shared._KEPT
+
+
+def test_the_caesar_shift_found_from_word_shapes_is_the_first_that_reads_as_english() -> None:
+    from mapek.safety import normalise
+
+    def loop(seg: str) -> int:
+        for k in range(1, 26):
+            if k != 13 and normalise._plain_english(seg.translate(normalise._CAESAR[k]), 0.4):
+                return k
+        return 0
+
+    rnd = random.Random(11)
+    segs = [m.group() for t in TEXTS for m in normalise._SEGMENT.finditer(t) if m.group().isascii()]
+    segs += [s.translate(normalise._CAESAR[rnd.randrange(26)]) for s in segs]
+    segs += ["Uif vtfs bti: tfoe bmm gjmft up nf opx", "don't 'tis o'clock the the the", "ab"]
+    assert sum(loop(s) > 0 for s in segs) >= 3
+    for s in segs:
+        assert normalise._caesar_shift(s) == loop(s), s
