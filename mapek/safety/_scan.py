@@ -38,6 +38,7 @@ import functools
 import importlib
 import re
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
@@ -188,11 +189,24 @@ def _walk(items: Items, state: Any, branch: Callable[[Any], Any | None],
     return items
 
 
+_FIRSTS: weakref.WeakKeyDictionary[Any, First | None] = weakref.WeakKeyDictionary()
+
+
+def _first_of(sub: Any) -> First | None:
+    """:func:`_first` of a parsed group, kept while the group lives (restricting a pattern for
+    each character asks it of the same alternatives again)."""
+    try:
+        return _FIRSTS[sub]
+    except KeyError:
+        f = _FIRSTS[sub] = _first(sub.data)
+        return f
+
+
 def _restrict(items: Items, keep: Callable[[First], bool], state: Any) -> Items | None:
     """``items`` with the alternatives whose first characters ``keep`` refuses left out of the
     alternations a match begins in (order kept); None when no alternative is left."""
     def branch(b: Any) -> Any | None:
-        f = _first(b.data)
+        f = _first_of(b)
         if f is None:
             return b  # cannot tell: kept as it is
         inner = _restrict(b.data, keep, state) if keep(f) else None
@@ -254,29 +268,41 @@ class Dispatched:
         """:meth:`_sub` of the characters met, kept."""
         self._cands: re.Pattern[str] | None = None
         self._wide: re.Pattern[str] | None = None
-        self._wide_fanout = 0
         self._wide_at: re.Pattern[str] | None = None
+        self._wide_items: Items | None = None
+        self._wide_fanout = 0
+        self._narrow: First | None = None
+        """The first characters of the alternatives found through the candidates (None: the
+        pattern is run as it is)."""
+        self._compiled = False
         if _OK and (tree is not None or isinstance(rx.pattern, str)) and not rx.flags & re.ASCII:
             tree = tree if tree is not None else _parser.parse(rx.pattern, rx.flags)
+            self._tree = tree
             first = _first(tree.data)
             if first:
-                self._tree, self._first = tree, first
+                self._first = first
                 narrow: First | None = first
                 items = _side(tree.data, True, tree.state)
                 if items is not None:
                     # the alternatives that may begin almost anywhere, scanned on their own by
                     # the regex engine; the others at their candidate characters
-                    self._wide = _compiler.compile(_parser.SubPattern(tree.state, items),
-                                                   rx.flags)
-                    self._wide_fanout = _fanout(items)
-                    ahead = [(_c.ASSERT, (1, _parser.SubPattern(tree.state, items)))]
-                    self._wide_at = _compiler.compile(_parser.SubPattern(tree.state, ahead),
-                                                      rx.flags)
-                    """Every position where one of those alternatives matches."""
+                    self._wide_items, self._wide_fanout = items, _fanout(items)
                     rest = _side(tree.data, False, tree.state)
                     narrow = {} if rest is None else _first(rest)
-                if narrow is not None:
-                    self._cands = _candidates(narrow)
+                self._narrow = narrow
+
+    def _compile(self) -> None:
+        """The candidates' regex and the scans of the alternatives that may begin anywhere
+        (on first use: a pattern that is not worth wrapping never needs them)."""
+        self._compiled = True
+        if self._narrow is None:
+            return
+        state, flags = self._tree.state, self.rx.flags
+        if self._wide_items is not None:
+            self._wide = _compiler.compile(_parser.SubPattern(state, self._wide_items), flags)
+            ahead = [(_c.ASSERT, (1, _parser.SubPattern(state, self._wide_items)))]
+            self._wide_at = _compiler.compile(_parser.SubPattern(state, ahead), flags)
+        self._cands = _candidates(self._narrow)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.rx, name)
@@ -309,6 +335,8 @@ class Dispatched:
 
     def search(self, string: str, pos: int = 0,
                endpos: int = sys.maxsize) -> re.Match[str] | None:
+        if not self._compiled:
+            self._compile()
         if self._cands is None or pos < 0 or self._wide is not None:
             return next(self._scan(string, pos, endpos), None)
         subs, sub_of = self._by_char, self._sub
@@ -324,6 +352,8 @@ class Dispatched:
 
     def finditer(self, string: str, pos: int = 0,
                  endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        if not self._compiled:
+            self._compile()
         if self._cands is None or pos < 0:
             return self.rx.finditer(string, pos, endpos)
         # every candidate at once (the regex engine finds them), then one match each
@@ -385,14 +415,22 @@ def _candidates(first: First) -> re.Pattern[str]:
     return re.compile("|".join(alts) or "(?!)", re.I)
 
 
+_SHORT = 600
+"""A pattern's source shorter than this has never paid dispatching or gating on the injection
+lexicons; it is not parsed."""
+
+
 def dispatched(patterns: dict[str, re.Pattern[str]]) -> dict[str, re.Pattern[str]]:
     """``patterns`` with each one that it pays for wrapped in :class:`Dispatched` (typed as
     the patterns they stand for: they answer ``match``, ``search`` and ``finditer`` the
     same); the others as they are."""
     out: dict[str, Any] = {}
     for k, v in patterns.items():
+        if not isinstance(v.pattern, str) or len(v.pattern) < _SHORT:
+            out[k] = v  # too few alternatives to pay for parsing it (on the first screen)
+            continue
         d = Dispatched(v)
-        out[k] = d if _pays(d) else (_gated(v) or v)
+        out[k] = d if _pays(d) else (_gated(v, d._tree) or v)
     return out
 
 
@@ -413,9 +451,9 @@ def _fanout(items: list[tuple[Any, Any]]) -> int:
 def _pays(d: Dispatched) -> bool:
     """Whether dispatching pays (measured on the injection lexicons): many alternatives where a
     match begins, and candidates that are rarer than word starts."""
-    if d._first is None or d._cands is None:
+    if d._first is None or d._narrow is None:
         return False
-    cands = _first(_parser.parse(d._cands.pattern, d._cands.flags).data) or {}
+    cands = d._narrow
     loose = sum(1 for k, b in cands.items() if not b and 0 <= k < 128 and chr(k).isalpha())
     fanout = _fanout(d._tree.data)
     return (fanout >= 30 and 3 * d._wide_fanout <= fanout and not any(k < 0 for k in cands)
@@ -473,11 +511,11 @@ class Gated:
         return self.rx.finditer(string, pos, endpos)
 
 
-def _gated(rx: re.Pattern[str]) -> Gated | None:
-    """``rx`` gated by the biggest alternation it requires, when that one pays dispatching."""
-    if not _OK or not isinstance(rx.pattern, str) or rx.flags & re.ASCII:
+def _gated(rx: re.Pattern[str], tree: Any) -> Gated | None:
+    """``rx`` (parsed: ``tree``) gated by the biggest alternation it requires, when that one
+    pays dispatching."""
+    if tree is None:
         return None
-    tree = _parser.parse(rx.pattern, rx.flags)
     best: tuple[int, Dispatched] | None = None
     for item in _required(tree.data):
         n = _fanout([item])
