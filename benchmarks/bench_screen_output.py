@@ -1,11 +1,12 @@
 """Benchmark the speed of tool-output injection screening (``screen_output``, and its two parts
 ``learned.features`` and ``injection.find``), this tree against another commit, alternating.
 
-Texts: a fixed mix drawn from tests/data/injection_*.jsonl by a seeded choice: for each size
-(200 B, 1 KB, 4 KB, 64 KB) and each of benign/injected and English/non-English (a text with
-more than 20% non-ASCII letters), labelled texts joined with a newline until the size is
-reached, cut there. Each call is timed on its own, in CPU time of the worker process (the
-machine is shared: wall time counts the other jobs); the figure is the median ms per call.
+Texts: a fixed mix drawn from tests/data/injection_*.jsonl (:data:`SETS`) by a seeded
+choice: for each size (200 B, 1 KB, 4 KB, 64 KB) and each of benign/injected and
+English/non-English (a text with more than 20% non-ASCII letters), labelled texts joined
+with a newline until the size is reached, cut there. Each call is timed on its own, in CPU
+time of the worker process (the machine is shared: wall time counts the other jobs); the
+figure is the median ms per call.
 A round times every text once per part in turn, so that a text comes back only after the
 fifteen others (the code keeps the views and scans of the last few texts).
 
@@ -39,6 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "RESULTS.injection.md"
 SIZES = {"200B": 200, "1KB": 1024, "4KB": 4096, "64KB": 65536}
 PARTS = ("screen_output", "features", "find")
+SETS = ("injection_blind1", "injection_blind2", "injection_blind3", "injection_blind4",
+        "injection_blind5", "injection_blind6", "injection_blind7", "injection_blind8",
+        "injection_dev2", "injection_dev3", "injection_dev4", "injection_dev5",
+        "injection_structure_examples")
+"""The labelled sets the mix is drawn from (fixed: a set added later does not change it)."""
 
 
 def _foreign(text: str) -> bool:
@@ -49,7 +55,7 @@ def _foreign(text: str) -> bool:
 def texts(seed: int = 16) -> dict[str, str]:
     """The fixed mix: name ("1KB injected en") -> text."""
     pools: dict[tuple[str, str], list[str]] = {}
-    for path in sorted((REPO / "tests" / "data").glob("injection_*.jsonl")):
+    for path in (REPO / "tests" / "data" / f"{name}.jsonl" for name in SETS):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)

@@ -18,11 +18,19 @@ DATA = Path(__file__).parents[1] / "data"
 REFERENCE = Path(__file__).with_name("screen_reference.jsonl")
 
 
+FILES = ("injection_blind1", "injection_blind2", "injection_blind3", "injection_blind4",
+         "injection_blind5", "injection_blind6", "injection_blind7", "injection_blind8",
+         "injection_dev2", "injection_dev3", "injection_dev4", "injection_dev5",
+         "injection_structure_examples")
+"""The labelled sets of ``tests/data`` when the reference was written (a set added later is not
+in it, and the seeded variations stay the same)."""
+
+
 def labelled() -> list[tuple[str, str]]:
-    """(id, text) of every labelled text of ``tests/data/injection_*.jsonl`` and the structure
-    examples, in file order."""
+    """(id, text) of every labelled text of :data:`FILES` (``tests/data/injection_*.jsonl``
+    and the structure examples), in file order."""
     out: list[tuple[str, str]] = []
-    for path in sorted(DATA.glob("injection_*.jsonl")):
+    for path in (DATA / f"{name}.jsonl" for name in FILES):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
             if line.strip():
                 row = json.loads(line)
