@@ -30,6 +30,8 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from mapek.safety._scan import sharing
+
 __all__ = ["find", "reported", "points_here", "names_no_reader"]
 
 Hit = tuple[str, int, int, str]
@@ -108,6 +110,7 @@ _CLAUSE_START = (r"(?:^|(?<=,\s)(?=(?:to|for)\s)|(?<=[\n(\[>\"'{|*#\u201c])|(?<=
 
 
 @cache
+@sharing  # the same matches, found faster and shared (mapek.safety._scan)
 def _rx() -> dict[str, re.Pattern[str]]:
     f = re.I | re.M
     noun = rf"(?:{_EN_NOUN}|{_FOREIGN_NOUN})"

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from mapek.safety import addressee, automated
+from mapek.safety._scan import dispatching
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
 __all__ = ["find", "KINDS"]
@@ -232,6 +233,7 @@ _DISCUSS = ("injection", "jailbreak", "payload", "fixture", "attack", "attacker"
 
 
 @cache
+@dispatching  # the same matches, found faster (mapek.safety._scan)
 def _rx() -> dict[str, re.Pattern[str]]:
     """The compiled detectors (on first use)."""
     f = re.I | re.M

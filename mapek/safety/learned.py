@@ -44,6 +44,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import operator
 import re
 import zlib
 from array import array
@@ -51,6 +52,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 from mapek.safety import addressee
 from mapek.safety.normalise import View, views
@@ -134,7 +136,17 @@ def _reader(t: str, out: set[str], pre: str) -> None:
 
 
 def _bucket(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
+    h = _BUCKETS.get(key)
+    if h is None:
+        h = zlib.crc32(key.encode("utf-8", "surrogatepass")) & (DIM - 1)
+        if len(_BUCKETS) >= 200_000:
+            _BUCKETS.clear()
+        _BUCKETS[key] = h
+    return h
+
+
+_BUCKETS: dict[str, int] = {}
+"""Buckets of grams seen (the same words recur in every text); cleared when it grows large."""
 
 
 _LONG = re.compile(r"\S{48}\S+")
@@ -225,8 +237,7 @@ def features(text: str) -> dict[int, float]:
     for v in vs:
         t = _DIGIT.sub("0", _WS.sub(" ", v.text.lower()))
         padded = [f" {w} " for w in t.split(" ")]
-        grams.update(["c" + w[i:i + n] for w in padded for n in (3, 4, 5)
-                      for i in range(len(w) - n + 1)])
+        grams.update(_char_grams(padded, "c", (3, 4, 5)))
         toks = _TOKEN.findall(t)
         grams.update(["w" + tok for tok in toks])
         grams.update(["b" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
@@ -237,27 +248,61 @@ def features(text: str) -> dict[int, float]:
     for name in sorted(names):  # sorted: the same order in every process
         h = _bucket("L" + name)
         out[h] = out.get(h, 0.0) + _STRUCT_WEIGHT
-    shape: set[str] = set()
-    for i in range(len(sk)):
-        for n in (2, 3):
-            words = sk[i:i + n]
-            if len(words) == n and any(x in _CLASSES for x in words):
-                shape.add(" ".join(words))
+    shape = _shapes(sk)
     for g in sorted(shape):
         h = _bucket("k" + g)
         out[h] = out.get(h, 0.0) + _SKELETON_WEIGHT / math.sqrt(len(shape))
     return out
 
 
+def _shapes(sk: list[str]) -> set[str]:
+    """The bigrams and trigrams of the skeleton ``sk`` that hold a class."""
+    cls = [x in _CLASSES for x in sk]
+    shape: set[str] = set()
+    for i in range(len(sk) - 1):
+        if cls[i] or cls[i + 1]:
+            shape.add(sk[i] + " " + sk[i + 1])
+        if i + 2 < len(sk) and (cls[i] or cls[i + 1] or cls[i + 2]):
+            shape.add(sk[i] + " " + sk[i + 1] + " " + sk[i + 2])
+    return shape
+
+
 def _normed(grams: Counter[str], weight: float = 1.0) -> dict[int, float]:
     """Hashed, log-scaled counts of ``grams``, L2-normalised to ``weight``."""
-    counts: dict[int, int] = {}
-    for key, c in grams.items():  # first-seen order: the same in every process
-        h = _bucket(key)
-        counts[h] = counts.get(h, 0) + c
-    vals = {h: 1.0 + math.log(c) for h, c in counts.items()}
-    norm = math.sqrt(sum(x * x for x in vals.values())) or 1.0
-    return {h: weight * x / norm for h, x in vals.items()}
+    keys = list(grams)  # first-seen order: the same in every process
+    known = list(map(_BUCKETS.get, keys))
+    hs = [_bucket(k) if h is None else h for h, k in zip(known, keys, strict=True)] \
+        if None in known else cast(list[int], known)
+    if len(set(hs)) == len(hs):  # no two grams in one bucket: the counts as they are
+        counts = dict(zip(hs, grams.values(), strict=True))
+    else:
+        counts = {}
+        for h, c in zip(hs, grams.values(), strict=True):
+            counts[h] = counts.get(h, 0) + c
+    logs = _LOGS
+    xs = [logs[c] if c < 64 else 1.0 + math.log(c) for c in counts.values()]
+    norm = math.sqrt(sum([x * x for x in xs])) or 1.0
+    return dict(zip(counts, [weight * x / norm for x in xs], strict=True))
+
+
+_LOGS = [0.0] + [1.0 + math.log(c) for c in range(1, 64)]
+"""``1 + log(c)`` of small counts, computed once (the same floats)."""
+_WORD_GRAMS: dict[tuple[str, str, tuple[int, ...]], list[str]] = {}
+
+
+def _char_grams(padded: list[str], tag: str, sizes: tuple[int, ...]) -> list[str]:
+    """``tag`` + every character n-gram (n in ``sizes``) of each word of ``padded``, word by
+    word in order, n by n, left to right; the grams of a word are kept, words recur."""
+    out: list[str] = []
+    for w in padded:
+        got = _WORD_GRAMS.get((w, tag, sizes))
+        if got is None:
+            got = [tag + w[i:i + n] for n in sizes for i in range(len(w) - n + 1)]
+            if len(_WORD_GRAMS) >= 100_000:
+                _WORD_GRAMS.clear()
+            _WORD_GRAMS[(w, tag, sizes)] = got
+        out += got
+    return out
 
 
 _LINE_WEIGHT = 0.7
@@ -311,8 +356,7 @@ def _lines(vs: list[View]) -> dict[int, float]:
             toks = _TOKEN.findall(line)
             grams.update(["W" + tok for tok in toks])
             grams.update(["B" + a + " " + b for a, b in zip(toks, toks[1:], strict=False)])
-            grams.update(["C" + w[i:i + 4] for w in (f" {x} " for x in line.split(" "))
-                          for i in range(len(w) - 3)])
+            grams.update(_char_grams([f" {x} " for x in line.split(" ")], "C", (4,)))
             lab = _LABEL.match(line)
             if lab:
                 head = f" {lab.group('head')} "
@@ -337,7 +381,8 @@ class Model:
 
     def margin(self, feats: dict[int, float]) -> float:
         w = self.weights
-        return float(self.bias + self.scale * sum(w[h] * x for h, x in feats.items()))
+        return float(self.bias + self.scale * sum(map(operator.mul, map(w.__getitem__, feats),
+                                                      feats.values())))
 
 
 def _encode(weights: list[float]) -> tuple[str, float]:

@@ -425,6 +425,9 @@ def _unscrambled(seg: str) -> tuple[str, str]:
             return "leet", r
     if sum("a" <= c <= "z" for c in seg.lower()) < 20:
         return "", ""
+    if seg.isascii():  # the same answer as the loop below, from one pass over the words
+        k = _caesar_shift(seg)
+        return ("caesar", seg.translate(_CAESAR[k])) if k else ("", "")
     for k in range(1, 26):
         if k == 13:
             continue
@@ -432,6 +435,34 @@ def _unscrambled(seg: str) -> tuple[str, str]:
         if _plain_english(r, 0.4):
             return "caesar", r
     return "", ""
+
+
+def _shape(word: str) -> tuple[int, ...]:
+    """A word of letters up to a Caesar shift: each letter's distance from the first."""
+    first = ord(word[0])
+    return tuple((ord(c) - first) % 26 for c in word)
+
+
+_COMMON_SHAPES: dict[tuple[int, ...], list[int]] = {}
+"""The very common words by :func:`_shape`: the first letters (0 to 25) of those that have it."""
+for _w in sorted(_COMMON):
+    _COMMON_SHAPES.setdefault(_shape(_w), []).append(ord(_w[0]) - 97)
+
+
+def _caesar_shift(seg: str) -> int:
+    """The first shift k (1 to 25 but 13) under which the ASCII ``seg`` reads as plain English
+    (``_plain_english(seg.translate(_CAESAR[k]), 0.4)``), or 0: the words of a shifted text
+    are the shifted words, so each word votes for the shifts that make it a common word."""
+    words = [w for w in _WORDS.findall(seg.lower()) if len(w) > 1]
+    if len(words) < 5:
+        return 0
+    hits = [0] * 26
+    for w in words:
+        if "'" not in w:
+            for c in _COMMON_SHAPES.get(_shape(w), ()):
+                hits[(c - ord(w[0]) + 97) % 26] += 1
+    need = max(3.0, 0.4 * len(words))
+    return next((k for k in range(1, 26) if k != 13 and hits[k] >= need), 0)
 
 
 _CODE_LINE = re.compile(
@@ -477,8 +508,25 @@ def _code_prose(text: str) -> str | None:
     return "".join(out)
 
 
+_VIEWS: dict[str, list[View]] = {}
+_VIEWS_KEPT = 8
+"""The views of the last few texts, kept: the rules and the learned layer read the same tool
+output's views one after the other."""
+
+
 def views(text: str) -> list[View]:
-    """The text as a model would read it, every disguise undone, each a :class:`View`."""
+    """The text as a model would read it, every disguise undone, each a :class:`View` (a new
+    list; the views of a text read a moment ago are reused: treat them as read-only)."""
+    got = _VIEWS.get(text)
+    if got is None:
+        got = _views(text)
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            del _VIEWS[next(iter(_VIEWS))]
+        _VIEWS[text] = got
+    return list(got)
+
+
+def _views(text: str) -> list[View]:
     text = _code_prose(text) or text
     plain = _normalised(text, True)
     out = [plain]
