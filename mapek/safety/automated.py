@@ -40,8 +40,11 @@ _AI = (
     r"künstliche\s+intelligenz|kunstmatige\s+intelligentie|"
     r"automated|automatic|automation|autonomous|automatique|automatisch\w*|automátic\w*|"
     r"automatic[oa]|automatyczn\w*|automatizad\w*|otomatik|tự\s+động|kiotomatiki|"
-    r"автоматическ\w*|автоматичн\w*|"
-    r"\w+bot|\w+-bot|"
+    r"автоматическ\w*|автоматичн\w*|automatizovan\w*|automatiser\w*|automatizált\w*|"
+    r"tehisintellekt\w*|dirbtin\w+\s+intelekt\w*|uměl\w+\s+inteligenc\w*|"
+    r"umel\w+\s+inteligenci\w*|mesterséges\s+intelligenci\w*|τεχνητ\w+\s+νοημοσύν\w*|"
+    r"αυτοματοποιημέν\w*|ψηφιακ\w*|هوش\s+مصنوعی|مصنوعی\s+ذہانت|בינה\s+מלאכותית|"
+    r"\w+bot|\w+-bot|robot\w*|ל?בוט\w*|"
     r"人工智能|智能|机器人|機器人|自动|自動|ボット|봇|الذكاء|الذكي|الآلي|الآلية|الروبوت|"
     r"स्वचालित|एआई|बॉट|خودکار|بوٹ|בוט|אוטומטי"
 )
@@ -52,7 +55,8 @@ _ASSISTANT = (
     r"asystenci[ea]?|asystent\w*|asistan\w*|avustaja\w*|asszisztens\w*|asistent\w*|"
     r"ассистент\w*|помощник\w*|помічник\w*|асистент\w*|"
     r"trợ\s+lý|msaidizi|pembantu|"
-    r"助手|助理|アシスタント|어시스턴트|(?:لل|ال|ل)?مساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר"
+    r"助手|助理|アシスタント|어시스턴트|(?:لل|ال|ل)?مساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר|"
+    r"βοηθ\w*|دستیار\w*|معاون"
 )
 """An assistant: a reader that is a program when nothing says it is a person."""
 
@@ -73,14 +77,17 @@ _PERSON = re.compile(
     r"\b(?:travel|estate|real\s+estate|letting|booking|insurance|sales|customs|shipping|"
     r"personal|executive|administrative|admin|teaching|dental|medical|legal|research|lab|"
     r"store|shop|manager|inmobiliari\w*|de\s+viajes|immobili\w*|immobilien\w*|reise\w*|"
-    r"makelaar|human|humans|people|staff|team|colleagues?|users?|customers?)\b|经理|秘书|行政|"
+    r"makelaar|human|humans|people|staff|team|colleagues?|users?|customers?|prodej\w*|"
+    r"ventas|vendas|vente|verkauf\w*|sprzeda\w*)\b|经理|秘书|行政|"
     r"秘書|비서", re.I)
 """Words that make an assistant or agent a person (unless a machine word is there too)."""
 
 _WORD = re.compile(rf"(?<!\w)(?:{_AI}|{_ASSISTANT}|{_MACHINE_NOUN})(?!\w)|"
                    r"人工智能|智能|机器人|助手|助理|系统|系統|アシスタント|ボット|システム|ツール|"
-                   r"어시스턴트|봇|시스템|도구|(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
+                   r"어시스턴트|봇|시스템|도구|自动化|自動化|代理|エージェント|자동화|"
+                   r"(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
 _AI_RX = re.compile(rf"(?<!\w)(?:{_AI})(?!\w)|人工智能|智能|机器人|機器人|自动|自動|ボット|봇|"
+                    r"자동화|"
                     r"(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
 _ASSISTANT_RX = re.compile(rf"(?<!\w)(?:{_ASSISTANT})(?!\w)|助手|助理|アシスタント|어시스턴트",
                            re.I)
@@ -92,7 +99,9 @@ _NOTE_TO = re.compile(
     r"pour|à|au|aux|per|al|alla|allo|agli|an|für|hinweis|notiz|anweisung|voor|aan|"
     r"opmerking|do|dla|uwaga|wskazówka|для|заметка|указание|примечание|сообщение|not|notu|"
     r"kwa|gửi|lưu\s+ý|cho|untuk|kepada|catatan|pentru|til|till|för|huom|ملاحظة|إلى|الى|"
-    r"تعليمات|ہدایت|نوٹ|नोट|सूचना|निर्देश|致|给|給|提醒|注意|הערה)(?=[\s:：,，]|$)|"
+    r"تعليمات|ہدایت|نوٹ|नोट|सूचना|निर्देश|致|给|給|提醒|注意|הערה|pokyn|poznámka|"
+    r"merknad|pastaba|märkus|megjegyzés|pesan|observação|observación|σημείωση|οδηγία|προς|"
+    r"για|یادداشت|برای)(?=[\s:：,，]|$)|"
     r"(?:^|(?<=\s))(?:ل|لل|ל)", re.I)
 """An address before a reader's name ("Note to", "Hinweis an", "致", "ملاحظة إلى")."""
 
@@ -140,7 +149,8 @@ _ACT = (
     r"disattiva|cambia|altera|altere|modifica|configura|configure|declara|añade|adiciona|"
     r"aggiungi|registra|valida|omite|reporta|describe|descreva|descrivi|trata|trate|"
     r"tratta|otorga|recuerda|lembre|ricorda|clasifica|classifica|classifique|agrega|"
-    r"agregue|añade|elimínal\w*|bórral\w*|"
+    r"agregue|añade|elimínal\w*|bórral\w*|omita|clasifiquen|env[íi]en|eliminen|marquen|"
+    r"cambien|paguen|aprueben|borren|registren|omitan|"
     # German, Dutch, Scandinavian
     r"genehmige|freigeben|gib|zahle|bezahle|überweise|erstatte|sende|schicke|leite|teile|"
     r"lösche|storniere|buche|kaufe|verkaufe|abonniere|unterschreibe|akzeptiere|bestätige|"
@@ -159,15 +169,22 @@ _ACT = (
     r"схвали|затверди|оплатіть|надішли|видали|скасуй|познач|"
     r"aprobă|plătește|trimite|șterge|anulează|marchează|"
     r"onayla|öde|gönder|paylaş|sil|işaretle|öner|değiştir|ekle|kaydet|"
-    r"hagyd|fizesd|küldd|töröld|hyväksy|maksa|lähetä|poista|"
+    r"hagyd|fizesd|küldd|töröld|jelöld|írd|hyväksy|maksa|lähetä|poista|"
+    r"zaplaťte|zaplať|zaplat|pošlete|pošli|smažte|smaž|vymaž|označte|označ|změňte|zmeň|"
+    r"napište|napíš|schvalte|schváľ|uveďte|uveď|přesuňte|presuň|odporuč|zwiększ|obciąż|"
+    r"užregistruok|apmokėk|siųsk|ištrink|pažymėk|pakeisk|patvirtink|perkelk|"
+    r"soovita|telli|saada|kustuta|kinnita|märgi|muuda|"
+    r"oppgi|registrer|slett|godkjenn|merk|endre|overfør|"
+    r"κράτησε|γράψε|στείλε|πλήρωσε|έγκρινε|διάγραψε|άλλαξε|σημείωσε|πρόσθεσε|ακύρωσε|"
+    r"μετέφερε|βάλε|"
     # Indonesian, Malay, Vietnamese, Swahili
     r"setujui|bayar|kirim|hapus|batalkan|tandai|berikan|ubah|"
     r"phê\s+duyệt|duyệt|thanh\s+toán|chuyển|gửi|xóa|hủy|đánh\s+dấu|chấm|đổi|thêm|"
-    r"idhinisha|lipa|tuma|futa|ghairi|"
+    r"idhinisha|lipa|tuma|futa|ghairi|catat|rekomendasikan|"
     # Arabic, Persian, Urdu, Hebrew, Hindi, Bengali
     r"وافق|ادفع|حوّل|أرسل|ارسل|شارك|احذف|ألغ|الغ|قم|احجز|اشتر|وقّع|اقبل|قيّم|أعط|أوص|"
-    r"غيّر|أضف|صدّر|سجّل|بفرست|تایید|پرداخت|شیئر|بھیج|منظور|"
-    r"אשר|שלח|מחק|בטל|אפס|העבר|"
+    r"غيّر|أضف|صدّر|سجّل|بفرست|تایید|پرداخت|شیئر|بھیج|منظور|بده|کن|"
+    r"אשר|שלח|מחק|בטל|אפס|העבר|סמן|"
     r"स्वीकृत|भुगतान|भेजें|भेजो|साझा|हटाएं|रद्द|खरीदें|बेचें|बदलें|जोड़ें|मानें|लिखें|"
     r"বলুন|পাঠান"
 )
@@ -228,7 +245,7 @@ def _automated(name: str, addressed: bool) -> bool:
     if _PERSON.search(name):
         return False
     return bool(_ASSISTANT_RX.search(name)) or addressed and not re.search(
-        r"agent|агент|エージェント|에이전트|एजेंट", name, re.I)
+        r"agent|агент|エージェント|에이전트|एजेंट|代理", name, re.I)
 
 
 _OTHER_SIDE = re.compile(r"\b(?:user|human|customer|client|caller|guest|buyer|seller|"
