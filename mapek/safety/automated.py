@@ -105,7 +105,8 @@ _NOTE_TO = re.compile(
     r"(?:^|(?<=\s))(?:ل|لل|ל)", re.I)
 """An address before a reader's name ("Note to", "Hinweis an", "致", "ملاحظة إلى")."""
 
-_BEFORE = re.compile(r"[^\n:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=#%*`]{0,70}$")
+_BEFORE = re.compile(r"(?:(?![ \t]{2})[^\n\t:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=#%*`—])"
+                     r"{0,70}$")
 """What may stand between a segment start and the reader's name: a label's first words."""
 _AFTER = re.compile(
     r"(?P<tail>[^\n:：,，.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,40}?)"
@@ -128,7 +129,9 @@ _ACT = (
     r"classify|record|report|rate|rank|score|grade|assign|award|recommend|prioriti[sz]e|"
     r"promote|cite|describe|treat|exclude|omit|skip|bypass|disable|turn\s+off|grant|"
     r"change|switch|upgrade|merge|publish|unlock|reset|add|enter|insert|move|close|resolve|"
-    r"escalate|"
+    r"escalate|reorder|rebalance|reclassify|suppress|consolidate|waive|opt\s+(?:them|the)|"
+    r"(?:file|bill|charge|raise|credit|invoice|present|extend)\s+(?:this|it|the|them|their|"
+    r"all|under|as|with)|"
     # French
     r"approuve|valide|valider|paie|paye|payer|vire|transf[èe]re|rembourse|envoie|envoyer|"
     r"transmets|transmettez|partage|supprime|efface|annule|r[ée]serve|ach[èe]te|vends|"
