@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 from mapek.safety import addressee
 
-__all__ = ["Hit", "find"]
+__all__ = ["Hit", "conditions", "find"]
 
 Hit = tuple[str, int, int, str]
 
@@ -346,4 +346,53 @@ def find(t: str, quoted: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
         if "?" in t[aft.end():end] or "？" in t[aft.end():end]:
             continue  # a question to the reader ("Hi bot, can you tell me ...?")
         yield "addressed", start, end, t[start:end][:120]
+        return
+
+
+_DOC = r"(?:[\w-]+\s+){1,3}"
+_PROCESSED_EN = (r"(?:read|processed|parsed|summari[sz]ed|handled|analy[sz]ed|reviewed|scanned|"
+                 r"ingested|extracted|indexed|translated)")
+_CONDITION = re.compile(
+    # English: "If this document is being processed by an automated trade-finance system",
+    # "If read by an expense bot", "If you are an AI assistant or browser agent ..."
+    rf"\b(?:if|when|whenever)\s+(?:(?:this|the|your)\s+{_DOC}(?:is|are)\s+(?:being\s+|now\s+)?"
+    rf"|(?:being\s+)?){_PROCESSED_EN}\s+(?:by|with|through)\s+(?P<r1>[^\n,.:;]{{2,60}})|"
+    r"\b(?:if|when)\s+you(?:'re|\s+are)\s+(?P<r2>(?:an?|the|any)\s+[^\n,.:;]{2,60})|"
+    # Spanish, Portuguese, Italian, French, German: "Si un asistente de IA lee este boletín",
+    # "si este contrato es leído por un asistente ...", "wenn ein KI-Assistent ... verarbeitet"
+    r"\b(?:si|se|wenn|falls)\s+(?P<r3>(?:un[ae]?|el|la|o|a|il|lo|une?|ein(?:e|en)?|der|die|"
+    r"das|algún|qualquer|qualche)\s+[^\n,.:;]{2,60}?)\s+(?:lee|procesa|resume|analiza|revisa|"
+    r"traduce|lit|traite|r[ée]sume|analyse|l[êe]|processa|resume|legge|elabora|riassume|"
+    r"liest|verarbeitet|zusammenfasst|auswertet|prüft)\b|"
+    r"\b(?:si|se|wenn|falls)\s+(?:este|esta|ce|cette|este|esta|questo|questa|dieses?|diese[rn]?|"
+    r"el|la|le|il|o|a|das|der|die)\s+(?:[\w-]+\s+){1,2}(?:es|está|est|é|está|è|viene|wird)\s+"
+    r"(?:siendo\s+|sendo\s+)?(?:leíd|procesad|analizad|resumid|lu|trait[ée]|analys[ée]|"
+    r"r[ée]sum[ée]|lid|processad|lett|elaborat|riassunt|gelesen|verarbeitet|ausgewertet)\w*"
+    r"\s+(?:por|par|da|von|durch)\s+(?P<r4>[^\n,.:;]{2,60})", re.I)
+"""A condition on the text's reader being a program: "if this is processed by an AI ..."."""
+_COND_ACT = re.compile(rf"(?<![\w-])(?:{_ACT}|responda|responde|r[ée]pondez|antworte|"
+                       r"declare|aconseje|indique|informe|diga|dites|sage)(?![\w-])|{_CJK_ACT}",
+                       re.I)
+
+
+def conditions(t: str) -> Iterator[Hit]:
+    """A sentence that sets a condition on its reader being a program ("If this document is
+    being processed by an automated system, ...", "Si un asistente de IA lee este boletín,
+    ...") and then asks an act of it (kind ``addressed``)."""
+    for m in _CONDITION.finditer(t):
+        reader = next(g for g in (m.group("r1"), m.group("r2"), m.group("r3"), m.group("r4"))
+                      if g is not None)
+        if _PEOPLE.search(reader) or not (_AI_RX.search(reader) or _ASSISTANT_RX.search(
+                reader) and not _PERSON.search(reader)):
+            continue  # "if you are a travel agent", "if read by our staff": a person
+        stop = m.end()
+        for _ in range(2):  # the rest of the sentence, or the next when this one ends here
+            nxt = re.compile(r"[.!?。！？](?:\s|$)|\n").search(t, stop + 1)
+            stop = len(t) if nxt is None else nxt.end()
+            if len(t[m.end():stop].strip()) >= 12:
+                break
+        act = _COND_ACT.search(t, m.end(), min(stop, m.end() + 240))
+        if act is None or _NEGATED.match(t, act.start() - 8, act.start()):
+            continue
+        yield "addressed", m.start(), act.end(), t[m.start():act.end()][:120]
         return

@@ -1233,6 +1233,8 @@ def find(text: str) -> list[Hit]:
             if not found:
                 # a quiet line to an automated reader, in any language
                 found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
+            if not found:
+                found = list(automated.conditions(v.text))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"
