@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 from mapek.safety import addressee
 
-__all__ = ["Hit", "conditions", "find"]
+__all__ = ["Hit", "conditions", "find", "memories"]
 
 Hit = tuple[str, int, int, str]
 
@@ -396,3 +396,38 @@ def conditions(t: str) -> Iterator[Hit]:
             continue
         yield "addressed", m.start(), act.end(), t[m.start():act.end()][:120]
         return
+
+
+_MEMORY = re.compile(
+    r"\bremember\s+(?:this\s+|that\s+)?(?:permanently|forever|for\s+(?:all\s+)?(?:future|later|"
+    r"subsequent|upcoming)\s+(?:sessions?|conversations?|chats?|interactions?|requests?|tasks?|"
+    r"runs?|queries|prompts?)|across\s+(?:all\s+)?(?:sessions|conversations|chats))|"
+    r"\bmemory\s+update\b|\bupdate\s+(?:your|the\s+assistant'?s?)\s+memory\b|"
+    r"\b(?:save|store|keep|add|write|commit)\s+(?:this\s+|it\s+|that\s+)?(?:to|in|into)\s+"
+    r"(?:your\s+|the\s+)?(?:long-term|permanent|persistent)\s+memory|\bkeep\s+in\s+memory\b|"
+    r"\b(?:save|store)\s+(?:this|it)\s+(?:as\s+a\s+)?permanent(?:ly)?\b|"
+    r"памят[ьи]\s+ассистента|запомни\s+навсегда|сохрани\s+в\s+(?:долговременной\s+)?памяти|"
+    r"\brecuerda\s+(?:esto\s+)?(?:para|en)\s+(?:todas\s+las\s+)?(?:futuras|próximas)\s+"
+    r"(?:sesiones|conversaciones)|\bguarda\s+(?:esto\s+)?en\s+(?:tu\s+)?memoria|"
+    r"\bmerke\s+dir\s+(?:dauerhaft|für\s+(?:alle\s+)?(?:künftigen|zukünftigen))|"
+    r"\bspeichere\s+(?:dies|das)\s+(?:dauerhaft|im\s+(?:Langzeit)?gedächtnis)|"
+    r"\bsouviens-toi\s+(?:de\s+(?:ceci|cela)\s+)?(?:pour\s+(?:toutes\s+)?les\s+(?:prochaines|"
+    r"futures)\s+(?:sessions|conversations)|en\s+permanence)", re.I)
+"""A memory planted in the reader ("Remember for all future sessions: ...", "Memory update for
+the assistant: ..."): an agent's memory is written only by its user."""
+_GRANT = re.compile(
+    r"\b(?:user|traveller|traveler|customer|client|owner|lead|team|i|we|they|prefers?|always|"
+    r"never|authori[sz]ed?|approved?|allowed?|permission|pre-approved|without\s+(?:asking|"
+    r"confirmation|review)|default|route|via)\b|пользовател|разрешил|usuario|siempre|Nutzer|"
+    r"immer|utilisateur|toujours", re.I)
+
+
+def memories(t: str) -> Iterator[Hit]:
+    """A memory planted in the reader (kind ``role-change``): the phrase, with what is to be
+    kept naming the user, a preference or a permission within the next 200 characters."""
+    for m in _MEMORY.finditer(t):
+        if _NEGATED.match(t, max(0, m.start() - 8), m.start()):
+            continue
+        if _GRANT.search(t, m.end(), m.end() + 200):
+            yield "role-change", m.start(), m.end(), t[m.start():m.end() + 80][:120]
+            return

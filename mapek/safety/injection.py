@@ -1234,7 +1234,7 @@ def find(text: str) -> list[Hit]:
                 # a quiet line to an automated reader, in any language
                 found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
             if not found:
-                found = list(automated.conditions(v.text))
+                found = list(automated.conditions(v.text)) or list(automated.memories(v.text))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"
