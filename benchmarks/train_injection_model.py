@@ -5,8 +5,9 @@
 
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
-``injection_blind3``, ``injection_blind4``, ``injection_blind5`` and ``injection_blind6``
-(development data since their blind scores of 2026-12-04), ``injection_dev4`` (development
+``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6`` and
+``injection_blind7`` (development data since their blind scores of 2026-12-04 and -05; blind-7
+in the protocol since round 6), ``injection_dev4`` (development
 texts written after reading blind-3's misses) and ``injection_dev5`` (written after reading
 blind-4's misses). For each set S
 in turn the model is trained on the other sets and scored on S; the table ends with the mean
@@ -22,6 +23,13 @@ budget on fresh text (0.00 to 0.06 on the first scores so far), which the traini
 the rules were developed on, do not show. Only the figure on S says anything about unseen
 wording, and only for the model: the rules were developed on every set (injection-blind-2
 and -3 after their blind scores), so the rules' own figure (and the combination's) is inflated.
+
+Since round 6 (2026-12-05) the model also carries a veto (``--veto LOSS``, shipped 0.0005):
+the margin under which a rules' flag of the kinds :data:`mapek.safety.learned.VETOABLE` only
+(an address, a fake system frame) is withdrawn, chosen on the training sets alone from the
+same out-of-fold margins: at most ``LOSS`` of the training injections would be withdrawn
+(never above a margin of 0). ``--cross`` applies it in the "rules + model" column; the
+"rules alone" column is the rules without it.
 
 The shipped model (``--write``) is trained on all the sets with its threshold chosen the same way
 (out-of-fold over them). Training is full-batch Adam on the logistic loss with an L2
