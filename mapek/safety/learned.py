@@ -33,8 +33,8 @@ the rules' flag where the margin is under ``veto`` and every finding of the rule
 :data:`VETOABLE` kind: an address or a fake system frame, the kinds of most of the rules'
 false positives ("the family asks that you ignore any online fundraiser"); never an override,
 an exfiltration, a tool call, a leak or an encoded payload (an earlier veto of any kind
-withdrew a blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold and the veto were chosen on
-the training sets alone (see ``benchmarks/train_injection_model.py``, which rebuilds
+withdrew a blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold and
+the veto were chosen on the training sets alone (see ``benchmarks/train_injection_model.py``, which rebuilds
 :data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
 
 Cost is linear in the text; only the first :data:`MAX_CHARS` characters are scored (beyond
