@@ -34,8 +34,8 @@ the rules' flag where the margin is under ``veto`` and every finding of the rule
 false positives ("the family asks that you ignore any online fundraiser"); never an override,
 an exfiltration, a tool call, a leak or an encoded payload (an earlier veto of any kind
 withdrew a blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold and
-the veto were chosen on the training sets alone (see ``benchmarks/train_injection_model.py``, which rebuilds
-:data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
+the veto were chosen on the training sets alone (see ``benchmarks/train_injection_model.py``,
+which rebuilds :data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
 
 Cost is linear in the text; only the first :data:`MAX_CHARS` characters are scored (beyond
 that the rules alone decide), and runs of more than 48 non-space characters are cut to 48 for
