@@ -417,6 +417,9 @@ _MEMORY = re.compile(
     r"futures)\s+(?:sessions|conversations)|en\s+permanence)", re.I)
 """A memory planted in the reader ("Remember for all future sessions: ...", "Memory update for
 the assistant: ..."): an agent's memory is written only by its user."""
+_MEMORY_CUES = ("rememb", "memor", "памят", "запомни", "recuerda", "memoria", "merke",
+                "speichere", "souviens")
+"""Literals one of which every match of :data:`_MEMORY` contains."""
 _GRANT = re.compile(
     r"\b(?:user|traveller|traveler|customer|client|owner|lead|team|i|we|they|prefers?|always|"
     r"never|authori[sz]ed?|approved?|allowed?|permission|pre-approved|without\s+(?:asking|"
@@ -427,6 +430,9 @@ _GRANT = re.compile(
 def memories(t: str) -> Iterator[Hit]:
     """A memory planted in the reader (kind ``role-change``): the phrase, with what is to be
     kept naming the user, a preference or a permission within the next 200 characters."""
+    lower = t.lower()
+    if not any(cue in lower for cue in _MEMORY_CUES):
+        return  # a quick test: the pattern's alternation is slow to scan for
     for m in _MEMORY.finditer(t):
         if _NEGATED.match(t, max(0, m.start() - 8), m.start()):
             continue
