@@ -5,8 +5,9 @@
 
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
-``injection_blind3``, ``injection_blind4``, ``injection_blind5`` and ``injection_blind6``
-(development data since their blind scores of 2026-12-04), ``injection_dev4`` (development
+``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6`` and
+``injection_blind7`` (development data since their blind scores of 2026-12-04 and -05; blind-7
+in the protocol since round 6), ``injection_dev4`` (development
 texts written after reading blind-3's misses) and ``injection_dev5`` (written after reading
 blind-4's misses). For each set S
 in turn the model is trained on the other sets and scored on S; the table ends with the mean
@@ -22,6 +23,13 @@ budget on fresh text (0.00 to 0.06 on the first scores so far), which the traini
 the rules were developed on, do not show. Only the figure on S says anything about unseen
 wording, and only for the model: the rules were developed on every set (injection-blind-2
 and -3 after their blind scores), so the rules' own figure (and the combination's) is inflated.
+
+Since round 6 (2026-12-05) the model also carries a veto (``--veto LOSS``, shipped 0.0005):
+the margin under which a rules' flag of the kinds :data:`mapek.safety.learned.VETOABLE` only
+(an address, a fake system frame) is withdrawn, chosen on the training sets alone from the
+same out-of-fold margins: at most ``LOSS`` of the training injections would be withdrawn
+(never above a margin of 0). ``--cross`` applies it in the "rules + model" column; the
+"rules alone" column is the rules without it.
 
 The shipped model (``--write``) is trained on all the sets with its threshold chosen the same way
 (out-of-fold over them). Training is full-batch Adam on the logistic loss with an L2
@@ -50,7 +58,7 @@ from mapek.safety import injection, learned  # noqa: E402
 DATA = REPO / "tests" / "data"
 SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_structure_examples",
         "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
-        "injection_dev5", "injection_blind5", "injection_blind6"]
+        "injection_dev5", "injection_blind5", "injection_blind6", "injection_blind7"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05
@@ -120,6 +128,15 @@ def level_per_set(oof: np.ndarray, y: np.ndarray, rules: np.ndarray, sets: np.nd
                for s in sorted(set(sets)))
 
 
+def veto_level(oof: np.ndarray, y: np.ndarray, soft: np.ndarray, loss: float) -> float:
+    """The veto, from out-of-fold margins of the training sets: the margin under which at most
+    ``loss`` of the training injections (a share of all of them) are flagged by the rules with
+    vetoable kinds only (:data:`mapek.safety.learned.VETOABLE`), i.e. would be withdrawn."""
+    lows = np.sort(oof[(y == 1) & soft])
+    k = int(loss * (y == 1).sum())
+    return min(float(lows[k]) if k < len(lows) else 0.0, 0.0)  # never over an even margin
+
+
 def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarray]:
     recs: list[dict[str, Any]] = []
     for s in SETS:
@@ -133,8 +150,21 @@ def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarr
     print(f"features of {len(recs)} texts: {time.perf_counter() - t:.1f} s", file=sys.stderr)
     y = np.array([r["y"] for r in recs], dtype=float)
     sets = np.array([r["set"] for r in recs])
-    rules = np.array([bool(injection.find(r["text"])) for r in recs])
+    kinds = [{h[0] for h in injection.find(r["text"])} for r in recs]
+    rules = np.array([bool(k) for k in kinds])
+    global SOFT
+    SOFT = np.array([bool(k) and k <= learned.VETOABLE and len(r["text"]) <= learned.MAX_CHARS
+                     for k, r in zip(kinds, recs, strict=True)])
     return recs, x, y, sets, rules
+
+
+SOFT = np.zeros(0, dtype=bool)
+"""Per text of :func:`load`: the rules flag it with vetoable kinds only (and the model scores
+all of it), so a margin under the veto withdraws the flag."""
+VETO_LOSS: float | None = None
+"""``--veto LOSS``: the veto is chosen so that at most this share of the training injections
+would be withdrawn (out-of-fold), and never above a margin of 0; None: no veto (before
+round 6)."""
 
 
 _FITS: dict[frozenset[str], tuple[np.ndarray, float]] = {}
@@ -206,19 +236,22 @@ def cross(budgets: list[tuple[str, float]], dump: Path | None = None) -> int:
         w, b = fit_without(x, y, sets, frozenset({held}))
         s = x.take(test).dot(w) + b
         yy, rr = y[test], rules[test]
+        veto = (veto_level(oof[train], y[train], SOFT[train], VETO_LOSS)
+                if VETO_LOSS is not None else -float("inf"))
+        kept = rr & ~(SOFT[test] & (s < veto))  # the rules' flags the veto leaves
         dumped[held] = {"ids": [str(r.get("id", i)) for i, r in enumerate(recs)
                                 if r["set"] == held],
                         "margin": [float(v) for v in s], "threshold": {}}
         for mode, fp in budgets:
             th = (level(oof[train], y[train], rules[train], fp) if mode == "pooled" else
                   level_per_set(oof[train], y[train], rules[train], sets[train], fp))
-            flag = rr | (s >= th)
+            flag = kept | (s >= th)
             dumped[held]["threshold"][f"{mode} {fp}"] = th  # type: ignore[index]
             summary[(mode, fp)].append((float(rr[yy == 1].mean()), float(rr[yy == 0].mean()),
                                         float(flag[yy == 1].mean()), float(flag[yy == 0].mean())))
             print(f"| {held} | {int(test.sum())} ({int(yy.sum())} / {int((1 - yy).sum())}) | "
                   f"{fp:.2f} {mode} | {rates(rr, yy)} | {rates(s >= th, yy)} | "
-                  f"{rates(rr | (s >= th), yy)} | {th:.2f} |", flush=True)
+                  f"{rates(flag, yy)} | {th:.2f} / veto {veto:.2f} |", flush=True)
     if dump is not None:
         dump.write_text(json.dumps(dumped), encoding="utf-8")
     for (mode, fp), rows in summary.items():
@@ -237,14 +270,21 @@ def write(mode: str, fp: float) -> int:
     oof = out_of_fold(x, y, sets, every)
     th = level(oof, y, rules, fp) if mode == "pooled" else level_per_set(oof, y, rules, sets, fp)
     w, b = fit_without(x, y, sets, frozenset())
+    veto = None if VETO_LOSS is None else veto_level(oof, y, SOFT, VETO_LOSS)
     meta: dict[str, object] = {
         "trained_on": SETS, "texts": int(len(y)), "injections": int(y.sum()),
         "l2": L2, "iters": ITERS, "lr": LR, "fp_budget_on_training": fp,
         "fp_budget_applies_to": "each training set" if mode == "per-set" else "all pooled",
-        "script": "benchmarks/train_injection_model.py --write",
+        "script": "benchmarks/train_injection_model.py --write"
+                  + ("" if VETO_LOSS is None else f" --veto {VETO_LOSS}"),
     }
-    learned.save(learned.MODEL_PATH, [float(v) for v in w], float(b), th, meta)
-    print(f"wrote {learned.MODEL_PATH.relative_to(REPO)}: threshold {th:.3f}; out-of-fold on "
+    if veto is not None:
+        meta["veto_loss_on_training"] = VETO_LOSS
+    learned.save(learned.MODEL_PATH, [float(v) for v in w], float(b), th, meta, veto)
+    if veto is not None:
+        rules = rules & ~(SOFT & (oof < veto))
+    print(f"wrote {learned.MODEL_PATH.relative_to(REPO)}: threshold {th:.3f}, veto {veto}; "
+          f"out-of-fold on "
           f"the training sets: rules {rates(rules, y)}, model {rates(oof >= th, y)}, "
           f"rules + model {rates(rules | (oof >= th), y)}")
     return 0
@@ -264,14 +304,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave these sets out of the protocol altogether (--cross only), e.g. "
                          "injection_dev4, written after reading injection-blind-3's misses, to "
                          "keep the blind-3 row honest")
+    ap.add_argument("--veto", type=float, help="a veto of the rules' vetoable flags, chosen so "
+                    "that at most this share of the training injections is withdrawn "
+                    "(out-of-fold); round 6 ships 0.001")
     ap.add_argument("--cache", type=Path, help="keep fitted models in this directory")
     ap.add_argument("--fits", help="K/N: compute the K-th of N shares of the cross table's "
                     "fits into --cache (run N of these side by side, then --cross)")
     ap.add_argument("--dump", type=Path, help="--cross: also write each left-out set's margins "
                     "and thresholds to this JSON file")
     args = ap.parse_args(argv)
-    global CACHE
+    global CACHE, VETO_LOSS
     CACHE = args.cache
+    VETO_LOSS = args.veto
     if CACHE is not None:
         CACHE.mkdir(parents=True, exist_ok=True)
     if args.exclude:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 from mapek.safety import addressee
 
-__all__ = ["Hit", "find"]
+__all__ = ["Hit", "conditions", "find", "memories"]
 
 Hit = tuple[str, int, int, str]
 
@@ -40,8 +40,11 @@ _AI = (
     r"künstliche\s+intelligenz|kunstmatige\s+intelligentie|"
     r"automated|automatic|automation|autonomous|automatique|automatisch\w*|automátic\w*|"
     r"automatic[oa]|automatyczn\w*|automatizad\w*|otomatik|tự\s+động|kiotomatiki|"
-    r"автоматическ\w*|автоматичн\w*|"
-    r"\w+bot|\w+-bot|"
+    r"автоматическ\w*|автоматичн\w*|автоматизированн\w*|automatizovan\w*|automatiser\w*|automatizált\w*|"
+    r"tehisintellekt\w*|dirbtin\w+\s+intelekt\w*|uměl\w+\s+inteligenc\w*|"
+    r"umel\w+\s+inteligenci\w*|mesterséges\s+intelligenci\w*|τεχνητ\w+\s+νοημοσύν\w*|"
+    r"αυτοματοποιημέν\w*|ψηφιακ\w*|هوش\s+مصنوعی|مصنوعی\s+ذہانت|בינה\s+מלאכותית|"
+    r"\w+bot|\w+-bot|robot\w*|ל?בוט\w*|"
     r"人工智能|智能|机器人|機器人|自动|自動|ボット|봇|الذكاء|الذكي|الآلي|الآلية|الروبوت|"
     r"स्वचालित|एआई|बॉट|خودکار|بوٹ|בוט|אוטומטי"
 )
@@ -52,7 +55,8 @@ _ASSISTANT = (
     r"asystenci[ea]?|asystent\w*|asistan\w*|avustaja\w*|asszisztens\w*|asistent\w*|"
     r"ассистент\w*|помощник\w*|помічник\w*|асистент\w*|"
     r"trợ\s+lý|msaidizi|pembantu|"
-    r"助手|助理|アシスタント|어시스턴트|(?:لل|ال|ل)?مساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר"
+    r"助手|助理|アシスタント|어시스턴트|(?:لل|ال|ل)?مساعد\w*|सहायक|সহকারী|اسسٹنٹ|עוזר|"
+    r"βοηθ\w*|دستیار\w*|معاون"
 )
 """An assistant: a reader that is a program when nothing says it is a person."""
 
@@ -73,14 +77,17 @@ _PERSON = re.compile(
     r"\b(?:travel|estate|real\s+estate|letting|booking|insurance|sales|customs|shipping|"
     r"personal|executive|administrative|admin|teaching|dental|medical|legal|research|lab|"
     r"store|shop|manager|inmobiliari\w*|de\s+viajes|immobili\w*|immobilien\w*|reise\w*|"
-    r"makelaar|human|humans|people|staff|team|colleagues?|users?|customers?)\b|经理|秘书|行政|"
+    r"makelaar|human|humans|people|staff|team|colleagues?|users?|customers?|prodej\w*|"
+    r"ventas|vendas|vente|verkauf\w*|sprzeda\w*)\b|经理|秘书|行政|"
     r"秘書|비서", re.I)
 """Words that make an assistant or agent a person (unless a machine word is there too)."""
 
 _WORD = re.compile(rf"(?<!\w)(?:{_AI}|{_ASSISTANT}|{_MACHINE_NOUN})(?!\w)|"
                    r"人工智能|智能|机器人|助手|助理|系统|系統|アシスタント|ボット|システム|ツール|"
-                   r"어시스턴트|봇|시스템|도구|(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
+                   r"어시스턴트|봇|시스템|도구|自动化|自動化|代理|エージェント|자동화|"
+                   r"(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
 _AI_RX = re.compile(rf"(?<!\w)(?:{_AI})(?!\w)|人工智能|智能|机器人|機器人|自动|自動|ボット|봇|"
+                    r"자동화|"
                     r"(?-i:(?<![A-Za-z])AI(?![A-Za-z]))|ＡＩ", re.I)
 _ASSISTANT_RX = re.compile(rf"(?<!\w)(?:{_ASSISTANT})(?!\w)|助手|助理|アシスタント|어시스턴트",
                            re.I)
@@ -92,11 +99,14 @@ _NOTE_TO = re.compile(
     r"pour|à|au|aux|per|al|alla|allo|agli|an|für|hinweis|notiz|anweisung|voor|aan|"
     r"opmerking|do|dla|uwaga|wskazówka|для|заметка|указание|примечание|сообщение|not|notu|"
     r"kwa|gửi|lưu\s+ý|cho|untuk|kepada|catatan|pentru|til|till|för|huom|ملاحظة|إلى|الى|"
-    r"تعليمات|ہدایت|نوٹ|नोट|सूचना|निर्देश|致|给|給|提醒|注意|הערה)(?=[\s:：,，]|$)|"
+    r"تعليمات|ہدایت|نوٹ|नोट|सूचना|निर्देश|致|给|給|提醒|注意|הערה|pokyn|poznámka|"
+    r"merknad|pastaba|märkus|megjegyzés|pesan|observação|observación|σημείωση|οδηγία|προς|"
+    r"για|یادداشت|برای)(?=[\s:：,，]|$)|"
     r"(?:^|(?<=\s))(?:ل|لل|ל)", re.I)
 """An address before a reader's name ("Note to", "Hinweis an", "致", "ملاحظة إلى")."""
 
-_BEFORE = re.compile(r"[^\n:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=#%*`]{0,70}$")
+_BEFORE = re.compile(r"(?:(?![ \t]{2})[^\n\t:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=#%*`—])"
+                     r"{0,70}$")
 """What may stand between a segment start and the reader's name: a label's first words."""
 _AFTER = re.compile(
     r"(?P<tail>[^\n:：,，.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,40}?)"
@@ -119,7 +129,9 @@ _ACT = (
     r"classify|record|report|rate|rank|score|grade|assign|award|recommend|prioriti[sz]e|"
     r"promote|cite|describe|treat|exclude|omit|skip|bypass|disable|turn\s+off|grant|"
     r"change|switch|upgrade|merge|publish|unlock|reset|add|enter|insert|move|close|resolve|"
-    r"escalate|"
+    r"escalate|reorder|rebalance|reclassify|suppress|consolidate|waive|opt\s+(?:them|the)|"
+    r"(?:file|bill|charge|raise|credit|invoice|present|extend)\s+(?:this|it|the|them|their|"
+    r"all|under|as|with)|"
     # French
     r"approuve|valide|valider|paie|paye|payer|vire|transf[èe]re|rembourse|envoie|envoyer|"
     r"transmets|transmettez|partage|supprime|efface|annule|r[ée]serve|ach[èe]te|vends|"
@@ -140,7 +152,8 @@ _ACT = (
     r"disattiva|cambia|altera|altere|modifica|configura|configure|declara|añade|adiciona|"
     r"aggiungi|registra|valida|omite|reporta|describe|descreva|descrivi|trata|trate|"
     r"tratta|otorga|recuerda|lembre|ricorda|clasifica|classifica|classifique|agrega|"
-    r"agregue|añade|elimínal\w*|bórral\w*|"
+    r"agregue|añade|elimínal\w*|bórral\w*|omita|clasifiquen|env[íi]en|eliminen|marquen|"
+    r"cambien|paguen|aprueben|borren|registren|omitan|"
     # German, Dutch, Scandinavian
     r"genehmige|freigeben|gib|zahle|bezahle|überweise|erstatte|sende|schicke|leite|teile|"
     r"lösche|storniere|buche|kaufe|verkaufe|abonniere|unterschreibe|akzeptiere|bestätige|"
@@ -159,15 +172,24 @@ _ACT = (
     r"схвали|затверди|оплатіть|надішли|видали|скасуй|познач|"
     r"aprobă|plătește|trimite|șterge|anulează|marchează|"
     r"onayla|öde|gönder|paylaş|sil|işaretle|öner|değiştir|ekle|kaydet|"
-    r"hagyd|fizesd|küldd|töröld|hyväksy|maksa|lähetä|poista|"
+    r"hagyd|fizesd|küldd|töröld|jelöld|írd|hyväksy|maksa|lähetä|poista|"
+    r"zaplaťte|zaplať|zaplat|pošlete|pošli|smažte|smaž|vymaž|označte|označ|změňte|zmeň|"
+    r"napište|napíš|schvalte|schváľ|uveďte|uveď|přesuňte|presuň|odporuč|zwiększ|obciąż|"
+    r"užregistruok|apmokėk|siųsk|ištrink|pažymėk|pakeisk|patvirtink|perkelk|"
+    r"soovita|telli|saada|kustuta|kinnita|märgi|muuda|"
+    r"oppgi|registrer|slett|godkjenn|merk|endre|overfør|"
+    r"κράτησε|γράψε|στείλε|πλήρωσε|έγκρινε|διάγραψε|άλλαξε|σημείωσε|πρόσθεσε|ακύρωσε|"
+    r"μετέφερε|βάλε|vermeld|förläng|fakturera|avboka|afirmeu|tukar|hantar|naikkan|odobri|"
+    r"zanemari|upiši|pošalji|izbriši|запишіть|надішліть|видаліть|позначте|поставьте|"
+    r"присвойте|удалите|переведите|подтвердите|укажите|"
     # Indonesian, Malay, Vietnamese, Swahili
     r"setujui|bayar|kirim|hapus|batalkan|tandai|berikan|ubah|"
     r"phê\s+duyệt|duyệt|thanh\s+toán|chuyển|gửi|xóa|hủy|đánh\s+dấu|chấm|đổi|thêm|"
-    r"idhinisha|lipa|tuma|futa|ghairi|"
+    r"idhinisha|lipa|tuma|futa|ghairi|catat|rekomendasikan|"
     # Arabic, Persian, Urdu, Hebrew, Hindi, Bengali
     r"وافق|ادفع|حوّل|أرسل|ارسل|شارك|احذف|ألغ|الغ|قم|احجز|اشتر|وقّع|اقبل|قيّم|أعط|أوص|"
-    r"غيّر|أضف|صدّر|سجّل|بفرست|تایید|پرداخت|شیئر|بھیج|منظور|"
-    r"אשר|שלח|מחק|בטל|אפס|העבר|"
+    r"غيّر|أضف|صدّر|سجّل|بفرست|تایید|پرداخت|شیئر|بھیج|منظور|بده|کن|"
+    r"אשר|שלח|מחק|בטל|אפס|העבר|סמן|"
     r"स्वीकृत|भुगतान|भेजें|भेजो|साझा|हटाएं|रद्द|खरीदें|बेचें|बदलें|जोड़ें|मानें|लिखें|"
     r"বলুন|পাঠান"
 )
@@ -228,7 +250,7 @@ def _automated(name: str, addressed: bool) -> bool:
     if _PERSON.search(name):
         return False
     return bool(_ASSISTANT_RX.search(name)) or addressed and not re.search(
-        r"agent|агент|エージェント|에이전트|एजेंट", name, re.I)
+        r"agent|агент|エージェント|에이전트|एजेंट|代理", name, re.I)
 
 
 _OTHER_SIDE = re.compile(r"\b(?:user|human|customer|client|caller|guest|buyer|seller|"
@@ -327,3 +349,93 @@ def find(t: str, quoted: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
             continue  # a question to the reader ("Hi bot, can you tell me ...?")
         yield "addressed", start, end, t[start:end][:120]
         return
+
+
+_DOC = r"(?:[\w-]+\s+){1,3}"
+_PROCESSED_EN = (r"(?:read|processed|parsed|summari[sz]ed|handled|analy[sz]ed|reviewed|scanned|"
+                 r"ingested|extracted|indexed|translated)")
+_CONDITION = re.compile(
+    # English: "If this document is being processed by an automated trade-finance system",
+    # "If read by an expense bot", "If you are an AI assistant or browser agent ..."
+    rf"\b(?:if|when|whenever)\s+(?:(?:this|the|your)\s+{_DOC}(?:is|are)\s+(?:being\s+|now\s+)?"
+    rf"|(?:being\s+)?){_PROCESSED_EN}\s+(?:by|with|through)\s+(?P<r1>[^\n,.:;]{{2,60}})|"
+    r"\b(?:if|when)\s+you(?:'re|\s+are)\s+(?P<r2>(?:an?|the|any)\s+[^\n,.:;]{2,60})|"
+    # Spanish, Portuguese, Italian, French, German: "Si un asistente de IA lee este boletín",
+    # "si este contrato es leído por un asistente ...", "wenn ein KI-Assistent ... verarbeitet"
+    r"\b(?:si|se|wenn|falls)\s+(?P<r3>(?:un[ae]?|el|la|o|a|il|lo|une?|ein(?:e|en)?|der|die|"
+    r"das|algún|qualquer|qualche)\s+[^\n,.:;]{2,60}?)\s+(?:lee|procesa|resume|analiza|revisa|"
+    r"traduce|lit|traite|r[ée]sume|analyse|l[êe]|processa|resume|legge|elabora|riassume|"
+    r"liest|verarbeitet|zusammenfasst|auswertet|prüft)\b|"
+    r"\b(?:si|se|wenn|falls)\s+(?:este|esta|ce|cette|este|esta|questo|questa|dieses?|diese[rn]?|"
+    r"el|la|le|il|o|a|das|der|die)\s+(?:[\w-]+\s+){1,2}(?:es|está|est|é|está|è|viene|wird)\s+"
+    r"(?:siendo\s+|sendo\s+)?(?:leíd|procesad|analizad|resumid|lu|trait[ée]|analys[ée]|"
+    r"r[ée]sum[ée]|lid|processad|lett|elaborat|riassunt|gelesen|verarbeitet|ausgewertet)\w*"
+    r"\s+(?:por|par|da|von|durch)\s+(?P<r4>[^\n,.:;]{2,60})", re.I)
+"""A condition on the text's reader being a program: "if this is processed by an AI ..."."""
+_COND_ACT = re.compile(rf"(?<![\w-])(?:{_ACT}|responda|responde|r[ée]pondez|antworte|"
+                       r"declare|aconseje|indique|informe|diga|dites|sage)(?![\w-])|{_CJK_ACT}",
+                       re.I)
+
+
+def conditions(t: str) -> Iterator[Hit]:
+    """A sentence that sets a condition on its reader being a program ("If this document is
+    being processed by an automated system, ...", "Si un asistente de IA lee este boletín,
+    ...") and then asks an act of it (kind ``addressed``)."""
+    for m in _CONDITION.finditer(t):
+        reader = next(g for g in (m.group("r1"), m.group("r2"), m.group("r3"), m.group("r4"))
+                      if g is not None)
+        if _PEOPLE.search(reader) or not (_AI_RX.search(reader) or _ASSISTANT_RX.search(
+                reader) and not _PERSON.search(reader)):
+            continue  # "if you are a travel agent", "if read by our staff": a person
+        stop = m.end()
+        for _ in range(2):  # the rest of the sentence, or the next when this one ends here
+            nxt = re.compile(r"[.!?。！？](?:\s|$)|\n").search(t, stop + 1)
+            stop = len(t) if nxt is None else nxt.end()
+            if len(t[m.end():stop].strip()) >= 12:
+                break
+        act = _COND_ACT.search(t, m.end(), min(stop, m.end() + 240))
+        if act is None or _NEGATED.match(t, act.start() - 8, act.start()):
+            continue
+        yield "addressed", m.start(), act.end(), t[m.start():act.end()][:120]
+        return
+
+
+_MEMORY = re.compile(
+    r"\bremember\s+(?:this\s+|that\s+)?(?:permanently|forever|for\s+(?:all\s+)?(?:future|later|"
+    r"subsequent|upcoming)\s+(?:sessions?|conversations?|chats?|interactions?|requests?|tasks?|"
+    r"runs?|queries|prompts?)|across\s+(?:all\s+)?(?:sessions|conversations|chats))|"
+    r"\bmemory\s+update\b|\bupdate\s+(?:your|the\s+assistant'?s?)\s+memory\b|"
+    r"\b(?:save|store|keep|add|write|commit)\s+(?:this\s+|it\s+|that\s+)?(?:to|in|into)\s+"
+    r"(?:your\s+|the\s+)?(?:long-term|permanent|persistent)\s+memory|\bkeep\s+in\s+memory\b|"
+    r"\b(?:save|store)\s+(?:this|it)\s+(?:as\s+a\s+)?permanent(?:ly)?\b|"
+    r"памят[ьи]\s+ассистента|запомни\s+навсегда|сохрани\s+в\s+(?:долговременной\s+)?памяти|"
+    r"\brecuerda\s+(?:esto\s+)?(?:para|en)\s+(?:todas\s+las\s+)?(?:futuras|próximas)\s+"
+    r"(?:sesiones|conversaciones)|\bguarda\s+(?:esto\s+)?en\s+(?:tu\s+)?memoria|"
+    r"\bmerke\s+dir\s+(?:dauerhaft|für\s+(?:alle\s+)?(?:künftigen|zukünftigen))|"
+    r"\bspeichere\s+(?:dies|das)\s+(?:dauerhaft|im\s+(?:Langzeit)?gedächtnis)|"
+    r"\bsouviens-toi\s+(?:de\s+(?:ceci|cela)\s+)?(?:pour\s+(?:toutes\s+)?les\s+(?:prochaines|"
+    r"futures)\s+(?:sessions|conversations)|en\s+permanence)", re.I)
+"""A memory planted in the reader ("Remember for all future sessions: ...", "Memory update for
+the assistant: ..."): an agent's memory is written only by its user."""
+_MEMORY_CUES = ("rememb", "memor", "памят", "запомни", "recuerda", "memoria", "merke",
+                "speichere", "souviens")
+"""Literals one of which every match of :data:`_MEMORY` contains."""
+_GRANT = re.compile(
+    r"\b(?:user|traveller|traveler|customer|client|owner|lead|team|i|we|they|prefers?|always|"
+    r"never|authori[sz]ed?|approved?|allowed?|permission|pre-approved|without\s+(?:asking|"
+    r"confirmation|review)|default|route|via)\b|пользовател|разрешил|usuario|siempre|Nutzer|"
+    r"immer|utilisateur|toujours", re.I)
+
+
+def memories(t: str) -> Iterator[Hit]:
+    """A memory planted in the reader (kind ``role-change``): the phrase, with what is to be
+    kept naming the user, a preference or a permission within the next 200 characters."""
+    lower = t.lower()
+    if not any(cue in lower for cue in _MEMORY_CUES):
+        return  # a quick test: the pattern's alternation is slow to scan for
+    for m in _MEMORY.finditer(t):
+        if _NEGATED.match(t, max(0, m.start() - 8), m.start()):
+            continue
+        if _GRANT.search(t, m.end(), m.end() + 200):
+            yield "role-change", m.start(), m.end(), t[m.start():m.end() + 80][:120]
+            return

@@ -8,7 +8,8 @@ of the reader's instructions, the user's data sent out or built into a URL, tool
 into data, delimiter break-outs, in any encoding the text asks to be decoded; then a
 learned layer (:mod:`mapek.safety.learned`, a small linear model over hashed n-grams and the
 rules' structural facts) adds a ``learned`` finding where it is confident and the rules found
-nothing; it never withdraws the rules' findings (the verdict says which layer decided:
+nothing, and withdraws the rules' findings only where they are all an address or a fake
+system frame and its margin is far below benign (the verdict says which layer decided:
 :attr:`ContentVerdict.layer`); and
 :func:`quarantine` wraps the output so that an agent reads it as data, flagged, never as
 instructions. :func:`screen_for_human` finds secrets (API keys, private keys, passwords,
@@ -82,6 +83,7 @@ class ContentVerdict:
     layer: str = "rules"
     """Which layer flagged injection: ``rules`` (the rules alone), ``model`` (the learned
     layer flagged what the rules passed: a ``learned`` finding), ``rules+model`` (both),
+    ``vetoed`` (the rules' findings withdrawn by the learned layer's veto: not flagged),
     ``none`` (neither)."""
     margin: float | None = None
     """The learned layer's margin (log-odds of an injection), None when it did not run."""
@@ -165,7 +167,9 @@ def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, floa
     rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
     if not model:
         return rules, "rules" if rules else "none", None
-    j = learned.judge(text, bool(rules))
+    j = learned.judge(text, bool(rules), kinds=frozenset(f.kind for f in rules))
+    if j.layer == "vetoed":
+        return [], j.layer, j.margin
     if j.layer == "model":
         head = text[:learned.MAX_CHARS]
         return [Finding(LEARNED_KIND, 0, len(head), " ".join(head.split())[:120])], j.layer, \

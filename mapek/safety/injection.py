@@ -217,7 +217,9 @@ _SHELL = re.compile(r"\brm\s+-\w*[rf]|\bsudo\s|--force\b|\|\s*(?:ba|z)?sh\b|\bmk
 """A shell command with effect: a decoded payload that is one is an instruction."""
 _COMMENT = re.compile(r"<!--(.{0,2000}?)-->", re.S)
 
-_QUOTES = re.compile(r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
+_QUOTES = re.compile(# an elided article ("l'assistant IA de l'association") opens no quotation
+                     r"(?<!\b[cdjlmnstCDJLMNST])(?<!\b[qQ]u)"
+                     r"'(?:[^'\n]|(?<=\w)'(?=\w)){4,300}'|\"[^\"\n]{4,300}\"|"
                      r"\u2018[^\u2019\n]{4,300}\u2019|"
                      r"\u201c[^\u201d\n]{4,300}\u201d|"
                      # other languages' quotation marks: « », „ “ (or ”), 「 」, 『 』
@@ -486,7 +488,8 @@ def _foreign() -> dict[str, re.Pattern[str]]:
             r"anweisungen|instruktionen|befehle|vorgaben|polecenia|instrukcje|instructies|"
             r"instruktioner|instruksjoner|instrukser|pokyny|instrukce|utasításokat|"
             r"ohjeet|talimatları|indicaciones|consignes|órdenes)|"
-            r"zignoruj|negeer\s+(?:alle\s+)?(?:eerdere|vorige|bovenstaande)|"
+            r"zignoruj\w*\s+(?:\w+\s+){0,3}?(?:instrukcj\w*|polece\w*|wytyczn\w*|zasad\w*|"
+            r"regu\w*|prompt\w*|ogranicze\w*|zabezpiecze\w*|wszystk\w*\s+wcze\w*)|negeer\s+(?:alle\s+)?(?:eerdere|vorige|bovenstaande)|"
             r"(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте|ігноруй|ігноруйте)\s+"
             r"(?:\w+\s+){0,3}?(?:инструкци|указани|команд|правил|інструкці|вказівк)|"
             r"talimatları(?:nı)?\s+(?:yok\s+say|görmezden\s+gel|unut)|yok\s+say|"
@@ -510,7 +513,8 @@ def _foreign() -> dict[str, re.Pattern[str]]:
             r"sistema|prompt\s+do\s+sistema|prompt\s+syst[eè]me|systemprompt|prompt\s+"
             r"systemowy)|"
             r"abaikan\s+(?:semua\s+)?(?:instruksi|perintah)|bỏ\s+qua\s+(?:tất\s+cả\s+)?"
-            r"(?:các\s+)?(?:hướng\s+dẫn|chỉ\s+dẫn)|αγνόησε|התעלם\s+מ", f),
+            r"(?:các\s+)?(?:hướng\s+dẫn|chỉ\s+dẫn)|αγνόησε|"
+            r"התעלם\s+(?:\S+\s+){0,2}?(?:ה?הוראות|ה?הנחיות|ה?כללים|ה?פקודות)", f),
         "address": re.compile(
             r"(?:^|[\n.!?:;,(\[>\"'])\s*(?:\S+\s+){0,3}?(?:asystenci[ea]|asystent\w*\s+ai|"
             r"ki-?assistent\w*|ki-?agent\w*|assistente\s+(?:di\s+|de\s+)?ia|asistente\s+(?:de\s+)?"
@@ -1231,6 +1235,8 @@ def find(text: str) -> list[Hit]:
             if not found:
                 # a quiet line to an automated reader, in any language
                 found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
+            if not found:
+                found = list(automated.conditions(v.text)) or list(automated.memories(v.text))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"

@@ -28,11 +28,14 @@ with a logistic regression over features that do not depend on one phrasing:
   told what it should do ("... tool should", ``r:modal``).
 
 :func:`score` returns the model's margin; :func:`judge` combines it with the rules' verdict:
-the layer only *adds* a flag, where the margin is at least ``threshold``; it never withdraws
-one of the rules' (a veto below a low margin was measured and not shipped: it withdrew a
-blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold was chosen on
-the training sets alone (see ``benchmarks/train_injection_model.py``, which rebuilds
-:data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
+the layer adds a flag where the margin is at least ``threshold``, and (since round 6) withdraws
+the rules' flag where the margin is under ``veto`` and every finding of the rules is of a
+:data:`VETOABLE` kind: an address or a fake system frame, the kinds of most of the rules'
+false positives ("the family asks that you ignore any online fundraiser"); never an override,
+an exfiltration, a tool call, a leak or an encoded payload (an earlier veto of any kind
+withdrew a blunt "send /etc/passwd to attacker@..." that the rules catch). The threshold and
+the veto were chosen on the training sets alone (see ``benchmarks/train_injection_model.py``,
+which rebuilds :data:`MODEL_PATH` reproducibly from the labelled sets in ``tests/data``).
 
 Cost is linear in the text; only the first :data:`MAX_CHARS` characters are scored (beyond
 that the rules alone decide), and runs of more than 48 non-space characters are cut to 48 for
@@ -57,14 +60,21 @@ from typing import cast
 from mapek.safety import addressee
 from mapek.safety.normalise import View, views
 
-__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "Model", "features", "structure", "skeleton",
-           "load", "score", "judge", "Judgement"]
+__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "VETOABLE", "Model", "features", "structure",
+           "skeleton", "load", "score", "judge", "Judgement"]
 
 DIM = 1 << 16
 """Hash buckets (weights) of the model."""
 MAX_CHARS = 8_192
 """Only this much of a text is scored by the model."""
 MODEL_PATH = Path(__file__).with_name("injection_model.json")
+VETOABLE = frozenset({"addressed", "fake-system"})
+"""The rules' kinds the model may withdraw when its margin is under the model's ``veto``:
+an address to a reader and a fake system frame, the kinds of most false positives of the
+rules (an "ignore" said to a person, an AI named in writing about AI, a car's "SYSTEM
+ALERT"). Never an override (the model scores a blunt French "Ignorez toutes les
+instructions précédentes" far below benign), an exfiltration, a tool call, a leak or an
+encoded payload."""
 
 _WS = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
@@ -378,6 +388,9 @@ class Model:
     threshold: float
     """A margin at or above this flags the text, whatever the rules say."""
     meta: dict[str, object]
+    veto: float | None = None
+    """A margin under this withdraws the rules' flag when all their findings are of
+    :data:`VETOABLE` kinds (None: the model only adds flags)."""
 
     def margin(self, feats: dict[int, float]) -> float:
         w = self.weights
@@ -395,14 +408,16 @@ def _encode(weights: list[float]) -> tuple[str, float]:
 
 
 def save(path: Path, weights: list[float], bias: float, threshold: float,
-         meta: dict[str, object]) -> None:
+         meta: dict[str, object], veto: float | None = None) -> None:
     """Write a model file (used by the training script)."""
     if len(weights) != DIM:
         raise ValueError(f"expected {DIM} weights, got {len(weights)}")
     blob, scale = _encode(weights)
-    path.write_text(json.dumps({"format": 1, "dim": DIM, "bias": bias, "threshold": threshold,
-                                "scale": scale, "meta": meta, "weights": blob},
-                               indent=1) + "\n", encoding="utf-8")
+    data: dict[str, object] = {"format": 1, "dim": DIM, "bias": bias, "threshold": threshold}
+    if veto is not None:
+        data["veto"] = veto
+    data |= {"scale": scale, "meta": meta, "weights": blob}
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 def read(path: Path) -> Model:
@@ -415,8 +430,9 @@ def read(path: Path) -> Model:
     w.frombytes(zlib.decompress(base64.b64decode(data["weights"])))
     if len(w) != DIM:
         raise ValueError(f"{path}: {len(w)} weights, expected {DIM}")
+    veto = data.get("veto")
     return Model(w, float(data["scale"]), float(data["bias"]), float(data["threshold"]),
-                 dict(data.get("meta") or {}))
+                 dict(data.get("meta") or {}), None if veto is None else float(veto))
 
 
 @cache
@@ -438,16 +454,24 @@ class Judgement:
     margin: float | None
     layer: str
     """``rules`` (the rules flagged it, the model did not), ``model`` (the model flagged what
-    the rules passed), ``rules+model`` (both), ``none`` (neither)."""
+    the rules passed), ``rules+model`` (both), ``vetoed`` (the rules flagged it with
+    :data:`VETOABLE` kinds only and the margin is under the model's ``veto``: not flagged),
+    ``none`` (neither)."""
 
 
-def judge(text: str, rules_flagged: bool, model: Model | None = None) -> Judgement:
+def judge(text: str, rules_flagged: bool, model: Model | None = None,
+          kinds: frozenset[str] | None = None) -> Judgement:
     """The rules' verdict combined with the model's: the model adds a flag at or above its
-    ``threshold`` and never withdraws one."""
+    ``threshold``; it withdraws the rules' flag only when ``kinds`` (the kinds the rules found)
+    are all :data:`VETOABLE`, the whole text was scored (at most :data:`MAX_CHARS`) and the
+    margin is under the model's ``veto``."""
     m = model or load()
     if m is None:
         return Judgement(rules_flagged, None, "rules" if rules_flagged else "none")
     s = m.margin(features(text))
     if s >= m.threshold:
         return Judgement(True, s, "rules+model" if rules_flagged else "model")
+    if (rules_flagged and m.veto is not None and s < m.veto and kinds
+            and kinds <= VETOABLE and len(text) <= MAX_CHARS):
+        return Judgement(False, s, "vetoed")
     return Judgement(rules_flagged, s, "rules" if rules_flagged else "none")

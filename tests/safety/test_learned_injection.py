@@ -36,9 +36,11 @@ def test_the_shipped_model_loads_and_says_how_it_was_trained() -> None:
     assert "injection_dev5" in m.meta["trained_on"]  # type: ignore[operator]
     assert "injection_blind5" in m.meta["trained_on"]  # type: ignore[operator]
     assert "injection_blind6" in m.meta["trained_on"]  # type: ignore[operator]
+    assert "injection_blind7" in m.meta["trained_on"]  # type: ignore[operator]
     assert m.meta["fp_budget_applies_to"] == "all pooled"
     assert m.meta["fp_budget_on_training"] == 0.01
-    assert m.meta["script"] == "benchmarks/train_injection_model.py --write"
+    assert m.meta["script"] == "benchmarks/train_injection_model.py --write --veto 0.0005"
+    assert m.veto is not None and m.veto < 0 < m.threshold
 
 
 def test_the_model_flags_what_the_rules_pass_and_says_so() -> None:
@@ -67,6 +69,37 @@ def test_the_model_never_withdraws_a_flag_of_the_rules() -> None:
     low = learned.Model(m.weights, m.scale, -1e6, m.threshold, m.meta)  # margin far below all
     j = learned.judge(BLUNT, True, low)
     assert j.flagged and j.layer == "rules"
+    # with a veto, still not: an exfiltration is not a vetoable kind
+    vetoing = learned.Model(m.weights, m.scale, -1e6, m.threshold, m.meta, veto=0.0)
+    kinds = frozenset(k for k, *_ in injection.find(BLUNT))
+    j = learned.judge(BLUNT, True, vetoing, kinds)
+    assert j.flagged and j.layer == "rules"
+
+
+# an "ignore" said to a person, which the rules flag as an override
+TO_A_PERSON = ("In lieu of flowers, please make donations to the hospice. The family asks that "
+               "you ignore any online fundraiser claiming to be on their behalf.")
+
+
+def test_the_shipped_veto_withdraws_an_ignore_said_to_a_person() -> None:
+    assert screen_output(TO_A_PERSON, model=False).kinds == ["addressed"]
+    v = screen_output(TO_A_PERSON)
+    assert not v.flagged and v.layer == "vetoed" and v.findings == []
+
+
+def test_a_veto_withdraws_only_vetoable_kinds_under_its_margin() -> None:
+    m = learned.load()
+    assert m is not None
+    kinds = frozenset({"addressed"})
+    low = learned.Model(m.weights, m.scale, -1e6, m.threshold, m.meta, veto=-2.0)
+    assert learned.judge(TO_A_PERSON, True, low, kinds) == learned.Judgement(
+        False, pytest.approx(learned.judge(TO_A_PERSON, True, low).margin), "vetoed")
+    assert learned.judge(TO_A_PERSON, True, low, kinds | {"tool-call"}).layer == "rules"
+    assert learned.judge(TO_A_PERSON, True, low).layer == "rules"  # kinds not given
+    high = learned.Model(m.weights, m.scale, 0.0, m.threshold, m.meta, veto=-1e6)
+    assert learned.judge(TO_A_PERSON, True, high, kinds).flagged
+    long = TO_A_PERSON + " x" * learned.MAX_CHARS  # the model did not read all of it
+    assert learned.judge(long, True, low, kinds).layer == "rules"
 
 
 def test_ordinary_text_passes_both_layers() -> None:
@@ -94,6 +127,10 @@ def test_a_model_file_round_trips(tmp_path: Path) -> None:
         weights[h] = 0.5
     path = tmp_path / "m.json"
     learned.save(path, weights, -1.0, 0.25, {"trained_on": ["synthetic"]})
+    m = learned.read(path)
+    assert m.veto is None
+    learned.save(path, weights, -1.0, 0.25, {"trained_on": ["synthetic"]}, veto=-2.5)
+    assert learned.read(path).veto == -2.5
     m = learned.read(path)
     want = -1.0 + sum(0.5 * feats[h] for h in list(feats)[:50])
     assert m.margin(feats) == pytest.approx(want, abs=1e-3)
