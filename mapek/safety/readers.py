@@ -40,7 +40,7 @@ TOOL = (
     r"rendszer\w*", r"järjestelmä\w*", r"sisteem\w*", r"systemet", r"systemu", r"systému",
     r"chóras", r"system\w*", r"córas", r"modell\w*", r"modelul\w*", r"модел\w*",
     r"modeli\w*", r"modeliui", r"mudel\w*", r"சிஸ்டம்", r"சிஸ்டத்\w*",
-    r"σύστημα\w*", r"συστήματ\w*", r"מערכת\w*", r"سیستم\w*", 
+    r"σύστημα\w*", r"συστήματ\w*", r"מערכת\w*", r"سیستم\w*", r"प्रणाली\w*", 
 )
 """A tool, system or model in the languages ``automated._MACHINE_NOUN`` lacked: a reader
 when a machine word or an address ("Nota para o ...", "Ga ...") is there, or when the label
@@ -78,7 +78,7 @@ READS = (
 ASSISTANT = (
     r"laguntzaile\w*", r"туслах\w*", r"köməkçi\w*", r"yordamchi\w*", r"pomočnik\w*",
     r"caawiyaha\w*", r"caawiye\w*", r"asisten", r"aðstoðar\w*", r"cynorthwy\w*",
-    r"ndihmës\w*", r"asistenc\w*", r"asystencie", r"umsizi", r"olùrànlọ́wọ́",
+    r"ndihmës\w*", r"асистент\w*", r"asistenc\w*", r"asystencie", r"umsizi", r"olùrànlọ́wọ́",
     r"օգնական\w*", r"დამხმარე", r"ረዳት", r"助手",     r"सहायक\w*", r"सहाय्यक\w*", r"ਸਹਾਇਕ\w*", r"સહાયક\w*", r"সহায়ক\w*", r"సహాయక\w*",
     r"ಸಹಾಯಕ\w*", r"സഹായി\w*", r"உதவி\w*", r"සහායක\w*", 
     r"assistente\w*", r"avustaja\w*", r"mataimaki", r"katulong", r"pembantu",
@@ -123,7 +123,13 @@ ACT = (
     r"નોંધો|લખો|મોકલો|লিখুন|জানান|"
     # Tamil, Telugu, Kannada, Malayalam, Sinhala
     r"அனுப்பு\w*|எழுது\w*|పంపండి|వ్రాయండి|చెప్పండి|ಮಾಡಿ|ಬರೆಯಿರಿ|എഴുതുക|അയയ്ക്കുക|"
-    r"ලියන්න|යවන්න"
+    r"ලියන්න|යවන්න|அனுப்ப\w*|பறய|പറയുക|చెల్లించు|দাও|দিন|করুন|बंद\s+करा|करा|"
+    # polite imperatives of the Dravidian languages by their endings (Tamil "-வும்", Malayalam
+    # "-ുക", Telugu "-ండి", Kannada "-ಿರಿ"): a mood marker, not a list of verbs
+    r"[^\s:：,.;]{1,24}?(?:வும்|ുക|ండి|ಿರಿ)|"
+    # Danish, Bulgarian, Portuguese infinitives used as orders
+    r"flyt|markér|marker|skriv|tilføj|отбележи|кажи|изпрати|изтрий|напиши|одобри|плати|"
+    r"escrever|enviar|pagar|transferir|registar|aprovar|indicar|informar"
 )
 """Acts (imperatives) in those languages."""
 
