@@ -79,7 +79,7 @@ _PERSON = re.compile(
     r"store|shop|manager|inmobiliari\w*|de\s+viajes|immobili\w*|immobilien\w*|reise\w*|"
     r"makelaar|human|humans|people|staff|team|colleagues?|users?|customers?|prodej\w*|"
     r"ventas|vendas|vente|verkauf\w*|sprzeda\w*)\b|经理|秘书|行政|"
-    r"秘書|비서", re.I)
+    r"秘書|비서|אישי|אישית|מנכ|מנהל|המשרד", re.I)
 """Words that make an assistant or agent a person (unless a machine word is there too)."""
 
 _WORD = re.compile(rf"(?<!\w)(?:{_AI}|{_ASSISTANT}|{_MACHINE_NOUN})(?!\w)|"
