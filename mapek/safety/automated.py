@@ -109,7 +109,7 @@ _BEFORE = re.compile(r"(?:(?![ \t]{2})[^\n\t:：.!?;。！？\"“”«»()（�
                      r"{0,70}$")
 """What may stand between a segment start and the reader's name: a label's first words."""
 _AFTER = re.compile(
-    r"(?P<tail>[^\n:：,，.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,40}?)"
+    r"(?P<tail>[^\n:：,，.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,48}?)"
     r"(?P<sep>\s*(?:[:：]|——|—|\s–\s|\s-\s)|"  # a label's end
     r"\s*[,，](?=\s*\S)|"  # a vocative
     r"\s*(?:へ|に|에게|께|के\s+लिए|کے\s+لیے|এর\s+জন্য|için|için:)\s*[:：、,，]?|"
@@ -202,6 +202,9 @@ _CJK_ACT = (
 )
 _READS_RX = re.compile(rf"(?<!\w)(?:{readers.READS})(?!\w)", re.I)
 """A reader's job on this text named in its label: a tool or system doing it is a program."""
+_RELATIVE_LABEL = re.compile(r"(?P<tail>,[^\n:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,48}?)"
+                             r"(?P<sep>\s*[:：])")
+"""A reader's name, a comma and a relative clause, up to the label's colon."""
 _ACT_RX = re.compile(rf"(?<![\w-])(?:{_ACT})(?![\w-])|{_CJK_ACT}", re.I)
 _IMPERATIVE_CJK = re.compile(r"してください|して下さい|しなさい|すること|하세요|하십시오|할\s*것|"
                              r"해\s*주세요|请|請|務必|直接")
@@ -306,12 +309,18 @@ def find(t: str, quoted: list[tuple[int, int]] | None = None) -> Iterator[Hit]:
         aft = _AFTER.match(t, e0)
         if aft is None:
             continue
+        if aft.group("sep").strip() in (",", "，"):
+            # "Nástroj, ktorý vyhodnocuje tento prieskum: uveď ...": a relative clause that
+            # says what the reader does to the text, then the label's colon
+            label_end = _RELATIVE_LABEL.match(t, e0)
+            if label_end is not None and _READS_RX.search(label_end.group("tail")):
+                aft = label_end
         name = t[start:aft.start("sep")]
         sep = aft.group("sep").strip()
         addressed = _NOTE_TO.search(t, start, a0) is not None
         reads = _READS_RX.search(name) is not None  # "the helper that summarises this page"
         if len(name) > 80 or len(name.split()) > (10 if addressed or reads else 7) or len(
-                aft.group("tail")) > (45 if addressed or reads else 30):
+                aft.group("tail")) > (49 if reads else 45 if addressed else 30):
             continue
         lead = _NOTE_TO.match(name)
         label = name[lead.end():] if lead else name

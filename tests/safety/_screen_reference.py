@@ -20,7 +20,7 @@ REFERENCE = Path(__file__).with_name("screen_reference.jsonl")
 
 FILES = ("injection_blind1", "injection_blind2", "injection_blind3", "injection_blind4",
          "injection_blind5", "injection_blind6", "injection_blind7", "injection_blind8",
-         "injection_dev2", "injection_dev3", "injection_dev4", "injection_dev5",
+         "injection_blind9", "injection_dev2", "injection_dev3", "injection_dev4", "injection_dev5",
          "injection_structure_examples")
 """The labelled sets of ``tests/data`` when the reference was written (a set added later is not
 in it, and the seeded variations stay the same)."""
