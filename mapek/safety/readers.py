@@ -88,6 +88,9 @@ ASSISTANT = (
 """An assistant in more languages: a program when nothing says it is a person."""
 
 ACT = (
+    # English acts on a machine: run, install, unlock, trigger a step, save, follow, log
+    r"run(?=\s+`)|execute|download|install|unlock|trigger|tick|whitelist|allowlist|save|"
+    r"text\s+me|dm\s+me|log|set|list|make|" +
     # Basque, Mongolian, Kazakh, Urdu, Persian
     r"esan|idatzi|bidali|ezabatu|onartu|ordaindu|aldatu|gehitu|markatu|jarri|"
     r"хэл\w*|бич\w*|илгээ\w*|захиал\w*|устга\w*|зөвшөөр\w*|"
