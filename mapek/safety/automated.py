@@ -110,7 +110,7 @@ _BEFORE = re.compile(r"(?:(?![ \t]{2})[^\n\t:：.!?;。！？\"“”«»()（�
 """What may stand between a segment start and the reader's name: a label's first words."""
 _AFTER = re.compile(
     r"(?P<tail>[^\n:：,，.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,48}?)"
-    r"(?P<sep>\s*(?:[:：]|——|—|\s–\s|\s-\s)|"  # a label's end
+    r"(?P<sep>\s*(?:\)\s*)?(?:[:：៖፦]|——|—|\s–\s|\s-\s)|"  # a label's end
     r"\s*[,，](?=\s*\S)|"  # a vocative
     r"\s*(?:へ|に|에게|께|के\s+लिए|کے\s+لیے|এর\s+জন্য|için|için:)\s*[:：、,，]?|"
     r"(?<=\w)\s+(?:must|should|shall|(?:is|are)\s+to|(?:is|are)\s+(?:required|instructed)\s+to|"
@@ -203,7 +203,7 @@ _CJK_ACT = (
 _READS_RX = re.compile(rf"(?<!\w)(?:{readers.READS})(?!\w)", re.I)
 """A reader's job on this text named in its label: a tool or system doing it is a program."""
 _RELATIVE_LABEL = re.compile(r"(?P<tail>,[^\n:：.!?;。！？\"“”«»()（）\[\]【】<>{}|=`]{0,48}?)"
-                             r"(?P<sep>\s*[:：])")
+                             r"(?P<sep>\s*(?:\)\s*)?[:：៖፦])")
 """A reader's name, a comma and a relative clause, up to the label's colon."""
 _ACT_RX = re.compile(rf"(?<![\w-])(?:{_ACT})(?![\w-])|{_CJK_ACT}", re.I)
 _IMPERATIVE_CJK = re.compile(r"してください|して下さい|しなさい|すること|하세요|하십시오|할\s*것|"

@@ -19,7 +19,7 @@ MACHINE = (
     r"մեքենա", r"dastur\w*", r"manhaja\w*", r"lojisyèl",     r"aplikasi", r"aplikac\w*", r"aplicaci[óo]n\w*", r"aplicativo\w*", r"applicazion\w*",
     r"εφαρμογ\w*", r"ikoranabuhanga", r"uhlelo\w*", r"kuhlelo\w*",
     r"सॉफ्टवेयर", r"सोफ्टवेयर", r"सॉफ्टवेअर", r"સોફ્ટવેર", r"ਸੌਫਟਵੇਅਰ", r"மென்பொருள்\w*", r"ತಂತ್ರಾಂಶ\w*", r"సాఫ్ట్‌వేర్\w*", r"സോഫ്റ്റ്‌വെയർ\w*", r"මෘදුකාංග\w*",
-    r"சாப்ட்வேர்", r"ሶፍትዌር", r"ፕሮግራም\w*", r"የሚያዘጋጀው\s+ፕሮግራም",
+    r"சாப்ட்வேர்", r"সফটওয়্যার\w*", r"ẹ̀rọ", r"ሶፍትዌር", r"ፕሮግራም\w*", r"የሚያዘጋጀው\s+ፕሮግራም",
     r"automatsk\w*", r"automaattis\w*", r"awtomati\w*", r"avtomat\w*", r"автомат\w*",
     r"outomaties\w*", r"otomatis", r"automatiz\w*", r"automatick\w*", r"automatinis\w*",
     r"automātisk\w*", r"sjálfvirk\w*", r"awtomatig", r"automatikus\w*", r"avtomatik\w*",
@@ -40,7 +40,7 @@ TOOL = (
     r"rendszer\w*", r"järjestelmä\w*", r"sisteem\w*", r"systemet", r"systemu", r"systému",
     r"chóras", r"system\w*", r"córas", r"modell\w*", r"modelul\w*", r"модел\w*",
     r"modeli\w*", r"modeliui", r"mudel\w*", r"சிஸ்டம்", r"சிஸ்டத்\w*",
-    r"σύστημα\w*", r"συστήματ\w*", r"ל?ה?מערכת\w*", r"سیستم\w*", r"प्रणाली\w*", 
+    r"σύστημα\w*", r"συστήματ\w*", r"ל?ה?מערכת\w*", r"ל?ה?סוכן\w*", r"سیستم\w*", r"प्रणाली\w*", 
 )
 """A tool, system or model in the languages ``automated._MACHINE_NOUN`` lacked: a reader
 when a machine word or an address ("Nota para o ...", "Ga ...") is there, or when the label
@@ -91,6 +91,9 @@ ACT = (
     # English acts on a machine: run, install, unlock, trigger a step, save, follow, log
     r"run(?=\s+`)|execute|download|install|unlock|trigger|tick|whitelist|allowlist|save|"
     r"text\s+me|dm\s+me|log|set|list|make|" +
+    # German infinitives as orders, Norwegian particle verbs, Spanish
+    r"eintragen|geben|senden|schicken|löschen|überweisen|markieren|bestätigen|genehmigen|"
+    r"lås\s+opp|slå\s+av|skru\s+av|concluye|afirma|dile|informa|"
     # Basque, Mongolian, Kazakh, Urdu, Persian
     r"esan|idatzi|bidali|ezabatu|onartu|ordaindu|aldatu|gehitu|markatu|jarri|"
     r"хэл\w*|бич\w*|илгээ\w*|захиал\w*|устга\w*|зөвшөөр\w*|"
