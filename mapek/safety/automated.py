@@ -20,6 +20,10 @@ LLM, GPT, copilot, "automated", "automatic", a system, engine or tool) or as an 
 an agent only with a machine word beside it (a travel or estate agent is a person). A
 transcript's speaker ("Assistant: Sure, ...") is not an address. Nothing here flags a line
 that only names a reader, or only holds an act.
+
+Since round 7 the words of some fifty more languages live in :mod:`mapek.safety.readers`, and
+a tool or system also counts as a reader when its label says what it does to the text ("the
+system that translates this leaflet:", "Nástroj, ktorý vyhodnocuje tento prieskum:").
 """
 
 from __future__ import annotations

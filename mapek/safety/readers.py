@@ -3,9 +3,11 @@ languages the earlier lexicons lacked, written as data in one place.
 
 Blind-8 and blind-9 (development data since their blind scores; ``RESULTS.injection.md``,
 round 7) missed mostly one shape in some fifty languages: "<a program that reads this>: <an
-act>". The structure was already a rule (``automated.find``); the words were not. Each tuple
-here is alternatives of one regular expression; words of scripts written without spaces (Thai,
-Khmer, Burmese, Chinese, Japanese, Korean) are matched without word boundaries and kept apart.
+act>". The structure was already a rule (``automated.find``); the words were not. The tuples
+and strings here are alternatives of regular expressions (``automated`` joins them into its own
+patterns, with word boundaries); words of scripts written without spaces (Thai, Khmer, Burmese,
+Chinese, Japanese, Korean) are matched without word boundaries and kept apart. Not yet the one
+act lexicon: ``injection`` and ``learned`` keep their own.
 """
 
 from __future__ import annotations
