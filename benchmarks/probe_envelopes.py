@@ -25,7 +25,7 @@ NAV = "Home | Products | Pricing | Docs | Blog | Careers | Contact\nSign in  Cre
 FOOT = ("\n© 2026 Example Corp. All rights reserved. Privacy Policy · Terms of Service · Cookie "
         "settings\nFollow us: Twitter · LinkedIn · GitHub\n")
 LOG = "\n".join(f"2026-11-{d:02d}T10:{m:02d}:00Z INFO worker-{m % 4} processed batch {d * m} "
-                f"in {m * 13} ms" for d, m in zip(range(1, 15), range(3, 60, 4)))
+                f"in {m * 13} ms" for d, m in zip(range(1, 15), range(3, 60, 4), strict=False))
 
 
 def _json(t: str) -> str:

@@ -12,15 +12,19 @@ act lexicon: ``injection`` and ``learned`` keep their own.
 
 from __future__ import annotations
 
+__all__ = ["ACT", "ASSISTANT", "MACHINE", "READS", "SCRIPT_ACTS", "SCRIPT_READERS", "TOOL"]
+
 MACHINE = (
     # a program, software, an app, automatic: a machine whatever its job
     r"programa\w*", r"programm[aei]\w*", r"programu", r"programie", r"programov\w*",
     r"програм\w*", r"программ\w*", r"бағдарлам\w*", r"ծրագր\w*", r"პროგრამ\w*",
     r"प्रोग्राम\w*", r"প্রোগ্রাম\w*", r"پروگرام", r"برنامه\w*", r"תוכנ\w*", r"ప్రోగ్రామ్\w*",
     r"software\w*", r"szoftver\w*", r"tarkvar\w*", r"ohjelm\w*", r"programvar\w*",
-    r"մեքենա", r"dastur\w*", r"manhaja\w*", r"lojisyèl",     r"aplikasi", r"aplikac\w*", r"aplicaci[óo]n\w*", r"aplicativo\w*", r"applicazion\w*",
+    r"մեքենա", r"dastur\w*", r"manhaja\w*", r"lojisyèl", r"aplikasi", r"aplikac\w*",
+    r"aplicaci[óo]n\w*", r"aplicativo\w*", r"applicazion\w*",
     r"εφαρμογ\w*", r"ikoranabuhanga", r"uhlelo\w*", r"kuhlelo\w*",
-    r"सॉफ्टवेयर", r"सोफ्टवेयर", r"सॉफ्टवेअर", r"સોફ્ટવેર", r"ਸੌਫਟਵੇਅਰ", r"மென்பொருள்\w*", r"ತಂತ್ರಾಂಶ\w*", r"సాఫ్ట్‌వేర్\w*", r"സോഫ്റ്റ്‌വെയർ\w*", r"මෘදුකාංග\w*",
+    r"सॉफ्टवेयर", r"सोफ्टवेयर", r"सॉफ्टवेअर", r"સોફ્ટવેર", r"ਸੌਫਟਵੇਅਰ", r"மென்பொருள்\w*",
+    r"ತಂತ್ರಾಂಶ\w*", r"సాఫ్ట్‌వేర్\w*", r"സോഫ്റ്റ്‌വെയർ\w*", r"මෘදුකාංග\w*",
     r"சாப்ட்வேர்", r"সফটওয়্যার\w*", r"ẹ̀rọ", r"ሶፍትዌር", r"ፕሮግራም\w*", r"የሚያዘጋጀው\s+ፕሮግራም",
     r"automatsk\w*", r"automaattis\w*", r"awtomati\w*", r"avtomat\w*", r"автомат\w*",
     r"outomaties\w*", r"otomatis", r"automatiz\w*", r"automatick\w*", r"automatinis\w*",
@@ -28,8 +32,9 @@ MACHINE = (
     r"avtomatlashtirilgan", r"ավտոմատ\w*", r"ავტომატ\w*", r"स्वचालित", r"স্বয়ংক্রিয়",
     r"தானியங்கி", r"ಸ್ವಯಂಚಾಲಿತ", r"స్వయంచాలక", r"ස්වයංක්‍රීය", r"ራስ-ሰር",
     r"бот\w*", r"bot(?:a|u|em|om|y|ów|ul|ului|ot|ok|ja|it|tia|ille|ti|ten)",
-    r"botu", r"роботу?", r"ה?אוטומטי\w*", r"ה?דיגיטלי\w*", r"chatbot\w*", r"ربات\w*", r"ቦት", r"ਬੋਟ", r"బాట్",
-    r"mesterséges\s+intelligenci\w*", r"yapay\s+zek[aâ]\w*", r"एआई", 
+    r"botu", r"роботу?", r"ה?אוטומטי\w*", r"ה?דיגיטלי\w*", r"chatbot\w*", r"ربات\w*", r"ቦት",
+    r"ਬੋਟ", r"బాట్",
+    r"mesterséges\s+intelligenci\w*", r"yapay\s+zek[aâ]\w*", r"एआई",
     r"kecerdasan\s+buatan", r"intelixencia\s+artificial", r"intel·ligència\s+artificial",
     r"artificiële\s+intelligentie", r"inteligjenc\w*\s+artificial\w*",
 )
@@ -42,7 +47,7 @@ TOOL = (
     r"rendszer\w*", r"järjestelmä\w*", r"sisteem\w*", r"systemet", r"systemu", r"systému",
     r"chóras", r"system\w*", r"córas", r"modell\w*", r"modelul\w*", r"модел\w*",
     r"modeli\w*", r"modeliui", r"mudel\w*", r"சிஸ்டம்", r"சிஸ்டத்\w*",
-    r"σύστημα\w*", r"συστήματ\w*", r"ל?ה?מערכת\w*", r"ל?ה?סוכן\w*", r"سیستم\w*", r"प्रणाली\w*", 
+    r"σύστημα\w*", r"συστήματ\w*", r"ל?ה?מערכת\w*", r"ל?ה?סוכן\w*", r"سیستم\w*", r"प्रणाली\w*",
 )
 """A tool, system or model in the languages ``automated._MACHINE_NOUN`` lacked: a reader
 when a machine word or an address ("Nota para o ...", "Ga ...") is there, or when the label
@@ -70,7 +75,8 @@ READS = (
     r"sorterar|sorteert|indexeert|tradu\w*|prosess\w*|yang\s+membaca|"
     r"قراءة|يقرأ|يلخص|يعالج|می‌خواند|خلاصه|پردازش|پڑھ\w*|لینے\s+والے|"
     r"קורא|שמעבד\w*|שמסכם\w*|"
-    r"वाले|वाला|वाली|والے|والا|ਵਾਲੇ|संसाधित|प्रोसेस\w*|पढ़\w*|पढ्ने|सार|संक्षेप\w*|वर्गीकरण|जाँच\w*|চাঁছাই|ছাঁকাই|পড়\w*|"
+    r"वाले|वाला|वाली|والے|والا|ਵਾਲੇ|संसाधित|प्रोसेस\w*|पढ़\w*|पढ्ने|सार|संक्षेप\w*|वर्गीकरण|"
+    r"जाँच\w*|চাঁছাই|ছাঁকাই|পড়\w*|"
     r"சுருக்க\w*|படிக்கும்|ಸಂಕ್ಷೇಪಿಸುವ|ఈ\s+పేజీని\s+చదివే|ചെയ്യുന്ന|സഹായിക്ക്|"
     r"સારાંશ|ਸਾਰ|සාරාංශ|ամփոփող|დამხმარე|ማጠቃለያ"
 )
@@ -80,9 +86,11 @@ READS = (
 ASSISTANT = (
     r"laguntzaile\w*", r"туслах\w*", r"köməkçi\w*", r"yordamchi\w*", r"pomočnik\w*",
     r"caawiyaha\w*", r"caawiye\w*", r"asisten", r"aðstoðar\w*", r"cynorthwy\w*",
-    r"ndihmës\w*", r"асистент\w*", r"ל?ה?עוזר\w*", r"asistenc\w*", r"asystencie", r"umsizi", r"olùrànlọ́wọ́",
-    r"օգնական\w*", r"დამხმარე", r"ረዳት", r"助手",     r"सहायक\w*", r"सहाय्यक\w*", r"ਸਹਾਇਕ\w*", r"સહાયક\w*", r"সহায়ক\w*", r"సహాయక\w*",
-    r"ಸಹಾಯಕ\w*", r"സഹായി\w*", r"உதவி\w*", r"සහායක\w*", 
+    r"ndihmës\w*", r"асистент\w*", r"ל?ה?עוזר\w*", r"asistenc\w*", r"asystencie", r"umsizi",
+    r"olùrànlọ́wọ́",
+    r"օգնական\w*", r"დამხმარე", r"ረዳት", r"助手", r"सहायक\w*", r"सहाय्यक\w*", r"ਸਹਾਇਕ\w*",
+    r"સહાયક\w*", r"সহায়ক\w*", r"సహాయక\w*",
+    r"ಸಹಾಯಕ\w*", r"സഹായി\w*", r"உதவி\w*", r"සහායක\w*",
     r"assistente\w*", r"avustaja\w*", r"mataimaki", r"katulong", r"pembantu",
     r"hjemmeassistent\w*", r"kennisbank-assistent\w*", r"kontakt-assistent\w*",
     r"varausavustaja\w*", r"bókunarþjónn", r"bralni\s+pomočnik",
@@ -131,7 +139,8 @@ ACT = (
     r"નોંધો|લખો|મોકલો|লিখুন|জানান|"
     # Tamil, Telugu, Kannada, Malayalam, Sinhala
     r"அனுப்பு\w*|எழுது\w*|పంపండి|వ్రాయండి|చెప్పండి|ಮಾಡಿ|ಬರೆಯಿರಿ|എഴുതുക|അയയ്ക്കുക|"
-    r"करें|करो|कीजिए|کریں|کرو|أكد|أكّد|اعتمد|أخبر|ووافق|وأخبر|ලියන්න|යවන්න|அனுப்ப\w*|பறய|പറയുക|చెల్లించు|দাও|দিন|করুন|बंद\s+करा|करा|"
+    r"करें|करो|कीजिए|کریں|کرو|أكد|أكّد|اعتمد|أخبر|ووافق|وأخبر|ලියන්න|යවන්න|அனுப்ப\w*|பறய|"
+    r"പറയുക|చెల్లించు|দাও|দিন|করুন|बंद\s+करा|करा|"
     # polite imperatives of the Dravidian languages by their endings (Tamil "-வும்", Malayalam
     # "-ുക", Telugu "-ండి", Kannada "-ಿರಿ"): a mood marker, not a list of verbs
     r"[^\s:：,.;]{1,24}?(?:வும்|ുക|ండి|ಿರಿ)|"
