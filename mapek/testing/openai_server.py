@@ -127,6 +127,16 @@ class OpenAIStandIn:
         with self._lock:
             return len(self.requests)
 
+    def wait_for_requests(self, n: int, timeout: float = 10.0) -> int:
+        """Wait until ``n`` requests have been counted (or ``timeout`` passes); the count.
+
+        A client that timed out has sent its request, but on a busy machine the server's
+        handler thread may not have read it yet: wait for the server, do not race it."""
+        deadline = time.monotonic() + timeout
+        while self.request_count < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.request_count
+
     def fail(self, status: int = 500, times: int = 1) -> None:
         """Answer HTTP ``status`` to the next ``times`` requests, then succeed."""
         with self._lock:

@@ -102,7 +102,7 @@ def test_stall_times_out_after_bounded_retries(stand_in: OpenAIStandIn, events: 
     stand_in.mode = "stall"
     with pytest.raises(ModelTimeoutError, match="gave up after 3 attempts"):
         _gateway(stand_in, events, max_retries=2).complete("hello")
-    assert stand_in.request_count == 3
+    assert stand_in.wait_for_requests(3) == 3
     # Each attempt was cut by the request timeout (the stand-in never answers): behaviour, not
     # a wall-clock bound (the first call in a process also pays for importing litellm).
     assert [e[3]["outcome"] for e in events] == ["retry", "retry", "error"]
@@ -174,7 +174,7 @@ async def test_async_paths(stand_in: OpenAIStandIn, events: Events) -> None:
     stand_in.reset("stall")
     with pytest.raises(ModelTimeoutError):
         await gw.acomplete("hello")
-    assert stand_in.request_count == 2
+    assert stand_in.wait_for_requests(2) == 2
     stand_in.reset("drop")
     with pytest.raises(ModelConnectionError):
         await gw.acomplete("hello")
