@@ -22,8 +22,8 @@ from mapek.safety.content import screen_output  # noqa: E402
 
 SETS = [f"injection_blind{i}" for i in range(1, 10)] + [f"injection_dev{i}" for i in (2, 3, 4, 5)]
 NAV = "Home | Products | Pricing | Docs | Blog | Careers | Contact\nSign in  Create account\n"
-FOOT = ("\n© 2026 Example Corp. All rights reserved. Privacy Policy · Terms of Service · Cookie "
-        "settings\nFollow us: Twitter · LinkedIn · GitHub\n")
+FOOT = ("\n© 2026 Northwind Traders Ltd. All rights reserved. Privacy Policy · Terms of "
+        "Service · Cookie settings\nFollow us: Twitter · LinkedIn · GitHub\n")
 LOG = "\n".join(f"2026-11-{d:02d}T10:{m:02d}:00Z INFO worker-{m % 4} processed batch {d * m} "
                 f"in {m * 13} ms" for d, m in zip(range(1, 15), range(3, 60, 4), strict=False))
 
@@ -40,6 +40,9 @@ WRAPS: dict[str, Callable[[str], str]] = {
     "plain": lambda t: t,
     "json": _json,
     "page": lambda t: NAV * 2 + t + FOOT * 2,
+    # the same footer naming "Example Corp.": "example" anywhere in a text is read as a sign
+    # that the text discusses injection, and a quoted instruction in it then passes
+    "page-ex": lambda t: NAV * 2 + t + FOOT.replace("Northwind Traders", "Example Corp") * 2,
     "log": lambda t: LOG + "\n" + t + "\n" + LOG,
 }
 
@@ -60,7 +63,7 @@ def main() -> None:
             shipped = sum(screen_output(wrap(t)).flagged for t in texts) / len(texts)
             rules = sum(screen_output(wrap(t), model=False).flagged for t in texts) / len(texts)
             row[label] = (shipped, rules)
-        print(f"{kind:6s} shipped flagged {row['injection'][0]:.3f} FP {row['benign'][0]:.3f} | "
+        print(f"{kind:7s} shipped flagged {row['injection'][0]:.3f} FP {row['benign'][0]:.3f} | "
               f"rules alone flagged {row['injection'][1]:.3f} FP {row['benign'][1]:.3f}",
               flush=True)
 

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mapek.safety import injection, learned
+from mapek.safety import envelope, injection, learned
 
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
            "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID",
@@ -163,7 +163,39 @@ LEARNED_KIND = "learned"
 
 
 def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, float | None]:
-    """The injection findings, the layer that flagged them and the learned layer's margin."""
+    """The injection findings, the layer that flagged them and the learned layer's margin.
+    A JSON document holding long text (an HTTP body, a mail) is read as its envelope and its
+    bodies, each on its own (:mod:`mapek.safety.envelope`); the findings point into ``text``."""
+    env = envelope.split(text)
+    if env is None:
+        return _one(text, model)
+    found: list[Finding] = []
+    layers: list[str] = []
+    margins: list[float] = []
+    parts: list[tuple[str, envelope.Body | None]] = [(env.stub, None)]
+    parts += [(body.text, body) for body in env.bodies]
+    for part, body in parts:
+        got, layer, margin = _one(part, model)
+        for f in got:  # a body's finding points at the whole string it came from
+            a, b = (body.start, body.end) if body else (env.stub_offset(f.start),
+                                                          env.stub_offset(f.end))
+            found.append(Finding(f.kind, a, b, f.excerpt))
+        layers.append(layer)
+        if margin is not None:
+            margins.append(margin)
+    found.sort(key=lambda f: f.start)
+    return found, _combined(layers, bool(found)), max(margins) if margins else None
+
+
+def _combined(layers: list[str], flagged: bool) -> str:
+    """One layer for the parts of an envelope: the flagging parts' layer when they agree."""
+    if not flagged:
+        return "vetoed" if "vetoed" in layers else "none"
+    flagging = {x for x in layers if x not in ("none", "vetoed")}
+    return flagging.pop() if len(flagging) == 1 else "rules+model"
+
+
+def _one(text: str, model: bool) -> tuple[list[Finding], str, float | None]:
     rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
     if not model:
         return rules, "rules" if rules else "none", None
