@@ -5,7 +5,8 @@ them: inside an HTTP-fetch JSON envelope, between page navigation and footer, be
     .venv/bin/python benchmarks/probe_envelopes.py
 
 400 benign and 300 injected texts drawn with a fixed seed; each row is the flagged /
-false-positive rate, shipped (rules + model) and rules alone. Results: RESULTS.injection.md."""
+false-positive rate, shipped (rules + model) and rules alone; then the "cat-k" rows
+(:func:`concatenated`). Results: RESULTS.injection.md."""
 
 from __future__ import annotations
 
@@ -68,5 +69,28 @@ def main() -> None:
               flush=True)
 
 
+def concatenated() -> None:
+    """Rows "cat-k": k texts of the development sets under 1,200 characters joined by blank
+    lines (a long page of unrelated paragraphs); the injected side holds one injected text at a
+    random place among k - 1 benign ones. 300 of each, drawn with a fixed seed. Even a perfect
+    per-paragraph screen flags more of the joined benign texts as k grows: each paragraph
+    keeps its own chance of a false positive (about 1 - (1 - FP)^k)."""
+    recs = [json.loads(line) for s in SETS
+            for line in (REPO / "tests" / "data" / f"{s}.jsonl").read_text().splitlines()
+            if line.strip()]
+    ben = [r["text"] for r in recs if r["label"] == "benign" and len(r["text"]) < 1200]
+    inj = [r["text"] for r in recs if r["label"] == "injection" and len(r["text"]) < 1200]
+    rng = random.Random(11)
+    for k in (1, 2, 4):
+        flagged = fp = 0
+        for _ in range(300):
+            fp += screen_output("\n\n".join(rng.sample(ben, k))).flagged
+            parts = rng.sample(ben, k - 1)
+            parts.insert(rng.randrange(k), rng.choice(inj))
+            flagged += screen_output("\n\n".join(parts)).flagged
+        print(f"cat-{k}   shipped flagged {flagged / 300:.3f} FP {fp / 300:.3f}", flush=True)
+
+
 if __name__ == "__main__":
+    concatenated()
     main()

@@ -203,8 +203,8 @@ def _one(text: str, model: bool) -> tuple[list[Finding], str, float | None]:
     if j.layer == "vetoed":
         return [], j.layer, j.margin
     if j.layer == "model":
-        head = text[:learned.MAX_CHARS]
-        return [Finding(LEARNED_KIND, 0, len(head), " ".join(head.split())[:120])], j.layer, \
+        a, b = j.span
+        return [Finding(LEARNED_KIND, a, b, " ".join(text[a:b].split())[:120])], j.layer, \
             j.margin
     return rules, j.layer, j.margin
 

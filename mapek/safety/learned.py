@@ -52,7 +52,7 @@ import re
 import zlib
 from array import array
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import cast
@@ -60,8 +60,8 @@ from typing import cast
 from mapek.safety import addressee
 from mapek.safety.normalise import View, views
 
-__all__ = ["DIM", "MAX_CHARS", "MODEL_PATH", "VETOABLE", "Model", "features", "structure",
-           "skeleton", "load", "score", "judge", "Judgement"]
+__all__ = ["CHUNK", "DIM", "MAX_CHARS", "MODEL_PATH", "VETOABLE", "Model", "features",
+           "structure", "skeleton", "load", "score", "judge", "chunks", "Judgement"]
 
 DIM = 1 << 16
 """Hash buckets (weights) of the model."""
@@ -457,6 +457,52 @@ class Judgement:
     the rules passed), ``rules+model`` (both), ``vetoed`` (the rules flagged it with
     :data:`VETOABLE` kinds only and the margin is under the model's ``veto``: not flagged),
     ``none`` (neither)."""
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+    """The stretch of the text whose margin is :attr:`margin` (the highest-scoring chunk); not
+    part of the verdict (two judgements of one text compare equal wherever they point)."""
+
+
+CHUNK = 500
+"""A text longer than this is scored in chunks of about this many characters, cut at blank
+lines (else line ends, else spaces), and its margin is the highest chunk's. The model was
+trained on whole texts of a few hundred characters: summed over a long page, the weak cues of
+unrelated paragraphs (a "bot" here, an "ignore" there) add up to a flag no paragraph earns on
+its own, and an injected sentence is diluted by the rest (``benchmarks/probe_envelopes.py``,
+the concatenation rows)."""
+_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def _cut(text: str, a: int, b: int) -> int:
+    """Where to end a chunk that starts at ``a`` and may run to ``b`` (``b - a`` > 2 chunks):
+    at the last line end, else space, within :data:`CHUNK` characters."""
+    for sep in ("\n", " "):
+        at = text.rfind(sep, a + CHUNK // 2, a + CHUNK)
+        if at != -1:
+            return at + 1
+    return a + CHUNK
+
+
+def chunks(text: str) -> list[tuple[int, int]]:
+    """The stretches of ``text`` the model scores: the whole of a short text; paragraphs
+    joined up to :data:`CHUNK` characters in a long one, a long paragraph cut into pieces."""
+    if len(text) <= CHUNK:
+        return [(0, len(text))]
+    out: list[tuple[int, int]] = []
+    a = last = 0
+    for end in [m.end() for m in _BLANK.finditer(text)] + [len(text)]:
+        if end - a > CHUNK and last > a:
+            out.append((a, last))
+            a = last
+        last = end
+    out.append((a, len(text)))
+    pieces: list[tuple[int, int]] = []
+    for a, b in out:
+        while b - a > 2 * CHUNK:
+            cut = _cut(text, a, b)
+            pieces.append((a, cut))
+            a = cut
+        pieces.append((a, b))
+    return [(a, b) for a, b in pieces if text[a:b].strip()] or [(0, len(text))]
 
 
 def judge(text: str, rules_flagged: bool, model: Model | None = None,
@@ -464,14 +510,16 @@ def judge(text: str, rules_flagged: bool, model: Model | None = None,
     """The rules' verdict combined with the model's: the model adds a flag at or above its
     ``threshold``; it withdraws the rules' flag only when ``kinds`` (the kinds the rules found)
     are all :data:`VETOABLE`, the whole text was scored (at most :data:`MAX_CHARS`) and the
-    margin is under the model's ``veto``."""
+    margin is under the model's ``veto``. The margin is the highest of the text's
+    :func:`chunks`."""
     m = model or load()
     if m is None:
         return Judgement(rules_flagged, None, "rules" if rules_flagged else "none")
-    s = m.margin(features(text))
+    head = text[:MAX_CHARS]
+    s, span = max((m.margin(features(head[a:b])), (a, b)) for a, b in chunks(head))
     if s >= m.threshold:
-        return Judgement(True, s, "rules+model" if rules_flagged else "model")
+        return Judgement(True, s, "rules+model" if rules_flagged else "model", span)
     if (rules_flagged and m.veto is not None and s < m.veto and kinds
             and kinds <= VETOABLE and len(text) <= MAX_CHARS):
-        return Judgement(False, s, "vetoed")
-    return Judgement(rules_flagged, s, "rules" if rules_flagged else "none")
+        return Judgement(False, s, "vetoed", span)
+    return Judgement(rules_flagged, s, "rules" if rules_flagged else "none", span)
