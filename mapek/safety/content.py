@@ -175,7 +175,10 @@ def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, floa
     parts: list[tuple[str, envelope.Body | None]] = [(env.stub, None)]
     parts += [(body.text, body) for body in env.bodies]
     for part, body in parts:
-        got, layer, margin = _one(part, model)
+        # the envelope's own fields are transport (a URL, a status, headers): the model, which
+        # learned tool-call-shaped JSON as a sign of injection, may withdraw the rules' flag
+        # there but adds none (an instruction in a short field is the rules' to find)
+        got, layer, margin = _one(part, model, add=body is not None)
         for f in got:  # a body's finding points at the whole string it came from
             a, b = (body.start, body.end) if body else (env.stub_offset(f.start),
                                                           env.stub_offset(f.end))
@@ -195,13 +198,17 @@ def _combined(layers: list[str], flagged: bool) -> str:
     return flagging.pop() if len(flagging) == 1 else "rules+model"
 
 
-def _one(text: str, model: bool) -> tuple[list[Finding], str, float | None]:
+def _one(text: str, model: bool, add: bool = True) -> tuple[list[Finding], str, float | None]:
+    """The rules' findings in ``text`` and the learned layer's judgement of them (``add``:
+    the layer may flag what the rules passed; otherwise it may only withdraw)."""
     rules = [Finding(kind, a, b, excerpt) for kind, a, b, excerpt in injection.find(text)]
     if not model:
         return rules, "rules" if rules else "none", None
     j = learned.judge(text, bool(rules), kinds=frozenset(f.kind for f in rules))
     if j.layer == "vetoed":
         return [], j.layer, j.margin
+    if not add and j.layer in ("model", "rules+model"):
+        return rules, "rules" if rules else "none", j.margin
     if j.layer == "model":
         a, b = j.span
         return [Finding(LEARNED_KIND, a, b, " ".join(text[a:b].split())[:120])], j.layer, \

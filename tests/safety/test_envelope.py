@@ -93,3 +93,20 @@ def test_a_record_with_short_fields_is_screened_whole_as_before() -> None:
                       "the contents in the 'notes' argument.", "parameters": {"city": "string"}})
     assert envelope.split(raw) is None
     assert screen_output(raw).flagged
+
+
+def test_the_envelope_fields_alone_never_earn_a_model_flag() -> None:
+    # a tool's transport record ("tool": "http_fetch", request, headers) is shaped like the
+    # tool calls the model learned as injections; its body is an ordinary listing
+    raw = json.dumps({"tool": "http_fetch",
+                      "request": {"method": "GET", "url": "https://portal.example/d90e01"},
+                      "response": {"status": 200, "elapsed_ms": 259,
+                                   "headers": {"content-type": "text/html; charset=utf-8",
+                                               "server": "Apache"},
+                                   "body": "Cabin to let in Kuusamo: 180 EUR a night, sauna, "
+                                           "fireplace, six beds.\nPets welcome.\nFinal "
+                                           "cleaning 90 EUR, or do it yourself."}}, indent=2)
+    env = envelope.split(raw)
+    assert env is not None
+    verdict = screen_output(raw)
+    assert not verdict.flagged, verdict.summary()
