@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from mapek.safety import addressee, automated
+from mapek.safety import addressee, automated, reader_address
 from mapek.safety._scan import dispatching
 from mapek.safety.normalise import _CONFUSABLES, ZERO_WIDTH, View, views
 
@@ -1237,6 +1237,8 @@ def find(text: str) -> list[Hit]:
                 found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
             if not found:
                 found = list(automated.conditions(v.text)) or list(automated.memories(v.text))
+            if not found:  # an AI reader named, then an outside address: no verb needed
+                found = list(reader_address.find(v.text, _quoted(v.text, v.text.lower())))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"
