@@ -6,9 +6,9 @@
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
 ``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6`` and
-``injection_blind7``, ``injection_blind8`` and ``injection_blind9`` (development data since their
-blind scores of 2026-12-04 and -05; blind-7 in the protocol since round 6, blind-8 and -9 since
-round 7), ``injection_dev4`` (development
+``injection_blind7``, ``injection_blind8``, ``injection_blind9`` and ``injection_blind10``
+(development data since their blind scores of 2026-12-04 to -06; blind-7 in the protocol since
+round 6, blind-8 and -9 since round 7, blind-10 since round 9), ``injection_dev4`` (development
 texts written after reading blind-3's misses) and ``injection_dev5`` (written after reading
 blind-4's misses). For each set S
 in turn the model is trained on the other sets and scored on S; the table ends with the mean
@@ -60,7 +60,7 @@ DATA = REPO / "tests" / "data"
 SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_structure_examples",
         "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
         "injection_dev5", "injection_blind5", "injection_blind6", "injection_blind7",
-        "injection_blind8", "injection_blind9"]
+        "injection_blind8", "injection_blind9", "injection_blind10"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05
