@@ -268,24 +268,29 @@ def serve(lines: Any = None) -> int:
         return 1
     run_id, home, watched = order["run_id"], order["home"], bool(order["watched"])
     rounds: int | None = order.get("rounds")
+    try:
+        return _serve_run(run_id, home, rounds, watched, lines)
+    except WorkerStopped:  # as in main: the last checkpoint stands. Also when the signal lands
+        sys.stdout.flush()  # between two steps, outside the session (exit 143, not a crash)
+        sys.stderr.flush()
+        os._exit(143)
+
+
+def _serve_run(run_id: str, home: str | None, rounds: int | None, watched: bool, lines: Any) -> int:
+    """Run ``run_id``, pausing after ``rounds`` and reading the next order from ``lines``."""
+    import json
+
     while True:
         try:
             status = run_session(run_id, home=home, rounds=rounds, watched=watched)
         except MapekError as exc:
             print(f"mapek worker: error: {exc}", file=sys.stderr)
             return exc.exit_code
-        except WorkerStopped:  # as in main: the last checkpoint stands
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(143)
         if status != "paused":
             _export_trace(run_id, home)
             return 0 if status != "failed" else 1
         sys.stdout.flush()
-        try:
-            line = next(lines, b"")
-        except WorkerStopped:  # stopped while waiting for its next step
-            os._exit(143)
+        line = next(lines, b"")
         if not line.strip():
             return 0  # the front end is gone or closed: paused, resumable
         rounds = json.loads(line).get("rounds")
