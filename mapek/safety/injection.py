@@ -1230,15 +1230,17 @@ def find(text: str) -> list[Hit]:
                 found = list(_reader(v))
             if v is foreign_view and (not piece.isascii() or _foreign_cue(piece)):
                 found += list(_other_languages(v))
+            quoted: list[tuple[int, int]] | None = None  # found once, for the fallbacks
             if not found:
-                found = list(addressee.find(v.text, _quoted(v.text, v.text.lower())))
+                quoted = _quoted(v.text, v.text.lower())
+                found = list(addressee.find(v.text, quoted))
             if not found:
                 # a quiet line to an automated reader, in any language
-                found = list(automated.find(v.text, _quoted(v.text, v.text.lower())))
+                found = list(automated.find(v.text, quoted or []))
             if not found:
                 found = list(automated.conditions(v.text)) or list(automated.memories(v.text))
             if not found:  # an AI reader named, then an outside address: no verb needed
-                found = list(reader_address.find(v.text, _quoted(v.text, v.text.lower())))
+                found = list(reader_address.find(v.text, quoted or []))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"

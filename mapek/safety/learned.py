@@ -442,10 +442,10 @@ def load() -> Model | None:
 
 
 def score(text: str, model: Model | None = None) -> float | None:
-    """The model's margin for ``text`` (log-odds that it is an injection), None without a
-    model."""
+    """The model's margin for ``text`` (log-odds that it is an injection; the highest of its
+    :func:`chunks`, as :func:`judge` scores it), None without a model."""
     m = model or load()
-    return None if m is None else m.margin(features(text))
+    return None if m is None else _chunked(m, text)[0]
 
 
 @dataclass(frozen=True)
@@ -505,6 +505,13 @@ def chunks(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pieces if text[a:b].strip()] or [(0, len(text))]
 
 
+def _chunked(m: Model, text: str) -> tuple[float, tuple[int, int]]:
+    """The highest margin over the :func:`chunks` of ``text``'s first :data:`MAX_CHARS`
+    characters, and that chunk's span."""
+    head = text[:MAX_CHARS]
+    return max((m.margin(features(head[a:b])), (a, b)) for a, b in chunks(head))
+
+
 def judge(text: str, rules_flagged: bool, model: Model | None = None,
           kinds: frozenset[str] | None = None) -> Judgement:
     """The rules' verdict combined with the model's: the model adds a flag at or above its
@@ -515,8 +522,7 @@ def judge(text: str, rules_flagged: bool, model: Model | None = None,
     m = model or load()
     if m is None:
         return Judgement(rules_flagged, None, "rules" if rules_flagged else "none")
-    head = text[:MAX_CHARS]
-    s, span = max((m.margin(features(head[a:b])), (a, b)) for a, b in chunks(head))
+    s, span = _chunked(m, text)
     if s >= m.threshold:
         return Judgement(True, s, "rules+model" if rules_flagged else "model", span)
     if (rules_flagged and m.veto is not None and s < m.veto and kinds
