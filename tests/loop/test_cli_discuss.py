@@ -121,17 +121,35 @@ def test_ctrl_c_stops_the_worker_and_the_run_resumes(home: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "mapek.cli", "discuss", TOPIC,
                              "--non-interactive", "--max-turns", "12"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    seen = ""
+    # The front end prints behind its worker, which could end the run before the Ctrl-C (it
+    # did, on a loaded machine): the worker is held (between writes) from the log's side as
+    # soon as it has planned round 2, and stays held until the front end's SIGTERM waits on it.
+    db = home / "log.sqlite3"
     deadline = time.time() + 120
-    while "round 2" not in seen and time.time() < deadline:
-        seen += proc.stdout.readline()  # type: ignore[union-attr]
-    # The front end prints behind its worker, which could end the run before the Ctrl-C: the
-    # worker is held (between writes) until the front end's SIGTERM waits on it.
-    with SQLiteEventLog(home / "log.sqlite3", create=False) as log:
-        [run] = log.runs()
-        pid = int(log.events(run.run_id, kinds=["worker.started"])[-1].payload["pid"])
-    hold_between_writes(pid, home / "log.sqlite3")
+    pid = 0
+    while not pid and time.time() < deadline:
+        time.sleep(0.02)
+        try:
+            with SQLiteEventLog(db, create=False) as log:
+                runs = log.runs()
+                started = log.events(runs[0].run_id, kinds=["worker.started"]) if runs else []
+        except Exception:  # noqa: BLE001 - not created yet, or being created: look again
+            continue
+        pid = int(started[-1].payload["pid"]) if started else 0
+    assert pid, "no worker started within 120 s"
     try:
+        while time.time() < deadline:
+            hold_between_writes(pid, db)
+            with SQLiteEventLog(db, create=False) as log:
+                plans = log.events(runs[0].run_id, kinds=["plan"])
+            if any(int(ev.payload.get("round", 0)) >= 2 for ev in plans):
+                break
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.02)
+        seen = ""
+        while "round 2" not in seen and time.time() < deadline:
+            seen += proc.stdout.readline()  # type: ignore[union-attr]
+        assert "round 2" in seen, seen
         proc.send_signal(signal.SIGINT)
         assert wait_pending(pid, signal.SIGTERM, timeout=60), "the front end sent no SIGTERM"
     finally:
