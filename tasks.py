@@ -65,7 +65,10 @@ def run_suite() -> int:
     (timing-sensitive, or sharing one resource: tests/conftest.py says which) one at a time.
     The first non-zero exit code wins, so a pass that collects nothing (pytest's 5) fails."""
     workers = os.environ.get("MAPEK_TEST_WORKERS") or str(min(2, os.cpu_count() or 1))
-    passes = [("parallel", ["-m", "not serial", "-n", workers]), ("serial", ["-m", "serial"])]
+    # worksteal: a worker that runs out of tests takes queued ones from the other, so one long
+    # test near the end does not leave a core idle
+    passes = [("parallel", ["-m", "not serial", "-n", workers, "--dist", "worksteal"]),
+              ("serial", ["-m", "serial"])]
     codes = []
     for name, args in passes:
         print(f"tasks: test pass {name}: pytest {' '.join(args)}", flush=True)
