@@ -5,25 +5,27 @@
 
 Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind1.jsonl``,
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
-``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6`` and
-``injection_blind7``, ``injection_blind8``, ``injection_blind9`` and ``injection_blind10``
-(development data since their blind scores of 2026-12-04 to -06; blind-7 in the protocol since
-round 6, blind-8 and -9 since round 7, blind-10 since round 9), ``injection_dev4`` (development
-texts written after reading blind-3's misses) and ``injection_dev5`` (written after reading
-blind-4's misses). For each set S
-in turn the model is trained on the other sets and scored on S; the table ends with the mean
-and the worst row. Its threshold is chosen on the
-training sets alone, from out-of-fold margins (each training set scored by a model trained on
-the others): the lowest margin at which the model adds at most ``--fp`` false positives per
-benign training text to what the rules already flag, over all the training sets pooled
-(0.02 until round 4, 0.01 since round 5, 2026-12-05, the budget with the better
-leave-one-set-out trade: ``RESULTS.injection.md``); ``--set-fp`` holds every training set
-to the budget on its own (the highest of the sets' thresholds), measured and not shipped.
-Either way the rules spend their own share of a false-positive
-budget on fresh text (0.00 to 0.06 on the first scores so far), which the training sets, that
-the rules were developed on, do not show. Only the figure on S says anything about unseen
-wording, and only for the model: the rules were developed on every set (injection-blind-2
-and -3 after their blind scores), so the rules' own figure (and the combination's) is inflated.
+``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6``,
+``injection_blind7``, ``injection_blind8``, ``injection_blind9``, ``injection_blind10``,
+``injection_blind11`` and ``injection_blind12`` (development data since their blind scores of
+2026-12-04 to -06; blind-7 in the protocol since round 6, blind-8 and -9 since round 7,
+blind-10 since round 9, blind-11 and -12 since round 10), ``injection_dev4`` (development texts
+written after reading blind-3's misses) and ``injection_dev5`` (written after reading blind-4's
+misses). For each set S in turn the model is trained on the other sets and scored on S; the
+table ends with the mean and the worst row. Its threshold is chosen on the training sets alone,
+from out-of-fold margins of the texts as the screen reads them (since round 10: the highest
+chunk of each part of :func:`mapek.safety.content.parts`, the rules' verdict part by part;
+until round 9 the whole text, which the screen no longer scores; each training set scored by a
+model trained on the others): the lowest margin at which the model adds at most ``--fp`` false
+positives per benign training text to what the rules already flag, over all the training sets
+pooled (0.02 until round 4, 0.01 since round 5, 2026-12-05, the budget with the better
+leave-one-set-out trade: ``RESULTS.injection.md``); ``--set-fp`` holds every training set to
+the budget on its own (the highest of the sets' thresholds), measured and not shipped. Either
+way the rules spend their own share of a false-positive budget on fresh text (0.00 to 0.06 on
+the first scores so far), which the training sets, that the rules were developed on, do not
+show. Only the figure on S says anything about unseen wording, and only for the model: the
+rules were developed on every set (injection-blind-2 and -3 after their blind scores), so the
+rules' own figure (and the combination's) is inflated.
 
 Since round 6 (2026-12-05) the model also carries a veto (``--veto LOSS``, shipped 0.0005):
 the margin under which a rules' flag of the kinds :data:`mapek.safety.learned.VETOABLE` only
@@ -54,13 +56,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mapek.safety import injection, learned  # noqa: E402
+from mapek.safety import content, injection, learned  # noqa: E402
 
 DATA = REPO / "tests" / "data"
 SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_structure_examples",
         "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
         "injection_dev5", "injection_blind5", "injection_blind6", "injection_blind7",
-        "injection_blind8", "injection_blind9", "injection_blind10"]
+        "injection_blind8", "injection_blind9", "injection_blind10", "injection_blind11",
+        "injection_blind12"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05
@@ -139,6 +142,58 @@ def veto_level(oof: np.ndarray, y: np.ndarray, soft: np.ndarray, loss: float) ->
     return min(float(lows[k]) if k < len(lows) else 0.0, 0.0)  # never over an even margin
 
 
+class Units:
+    """Every text as the screen reads it (:func:`mapek.safety.content.parts`, each part in
+    :func:`mapek.safety.learned.pieces`): the model is trained on whole texts, but its margin
+    for a text, from which the threshold and the veto are chosen, is the one the shipped screen
+    computes, the highest chunk of a part where the model may add a flag; and the rules' verdict
+    is the screen's, part by part, with a part's flag withdrawn by the veto on its own."""
+
+    def __init__(self, texts: list[str]):
+        feats: list[dict[int, float]] = []
+        part_text: list[int] = []
+        part_start: list[int] = []
+        adds: list[bool] = []
+        soft: list[bool] = []
+        flagged: list[bool] = []
+        for i, text in enumerate(texts):
+            for part, _, add in content.parts(text):
+                kinds = {h[0] for h in injection.find(part)}
+                part_text.append(i)
+                part_start.append(len(feats))
+                adds.append(add)
+                flagged.append(bool(kinds))
+                soft.append(bool(kinds) and kinds <= learned.VETOABLE
+                            and len(part) <= learned.MAX_CHARS)
+                feats += [learned.features(piece) for _, piece in learned.pieces(part)]
+        self.x = Rows(feats)
+        self.part_text = np.array(part_text)
+        self.part_start = np.array(part_start)
+        self.adds = np.array(adds)
+        self.soft = np.array(soft)
+        self.flagged = np.array(flagged)
+        self.n = len(texts)
+        self.text_start = np.searchsorted(self.part_text, np.arange(self.n))
+        self.unit_text = np.repeat(self.part_text, np.diff(np.append(self.part_start,
+                                                                     self.x.n)))
+
+    def rules(self) -> np.ndarray:
+        """Per text: the rules flag some part of it."""
+        return np.maximum.reduceat(self.flagged, self.text_start).astype(bool)
+
+    def margins(self, unit_margin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per text, from the margin of each unit (chunk): the highest margin of a part where
+        the model may add a flag (-inf where there is none); the highest margin of a part the
+        rules flag (-inf where none); and whether every part the rules flag is vetoable (so
+        that a margin under the veto there withdraws the whole flag)."""
+        part = np.maximum.reduceat(unit_margin, self.part_start)
+        low = -np.inf
+        add = np.maximum.reduceat(np.where(self.adds, part, low), self.text_start)
+        flag = np.maximum.reduceat(np.where(self.flagged, part, low), self.text_start)
+        hard = np.maximum.reduceat(self.flagged & ~self.soft, self.text_start).astype(bool)
+        return add, flag, self.rules() & ~hard
+
+
 def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarray]:
     recs: list[dict[str, Any]] = []
     for s in SETS:
@@ -149,20 +204,17 @@ def load() -> tuple[list[dict[str, Any]], Rows, np.ndarray, np.ndarray, np.ndarr
                              "y": r["label"] == "injection"})
     t = time.perf_counter()
     x = Rows([learned.features(r["text"]) for r in recs])
-    print(f"features of {len(recs)} texts: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    global UNITS
+    UNITS = Units([r["text"] for r in recs])
+    print(f"features of {len(recs)} texts and their {UNITS.x.n} chunks: "
+          f"{time.perf_counter() - t:.1f} s", file=sys.stderr)
     y = np.array([r["y"] for r in recs], dtype=float)
     sets = np.array([r["set"] for r in recs])
-    kinds = [{h[0] for h in injection.find(r["text"])} for r in recs]
-    rules = np.array([bool(k) for k in kinds])
-    global SOFT
-    SOFT = np.array([bool(k) and k <= learned.VETOABLE and len(r["text"]) <= learned.MAX_CHARS
-                     for k, r in zip(kinds, recs, strict=True)])
-    return recs, x, y, sets, rules
+    return recs, x, y, sets, UNITS.rules()
 
 
-SOFT = np.zeros(0, dtype=bool)
-"""Per text of :func:`load`: the rules flag it with vetoable kinds only (and the model scores
-all of it), so a margin under the veto withdraws the flag."""
+UNITS: Units
+"""The texts of :func:`load` as the screen reads them."""
 VETO_LOSS: float | None = None
 """``--veto LOSS``: the veto is chosen so that at most this share of the training injections
 would be withdrawn (out-of-fold), and never above a margin of 0; None: no veto (before
@@ -209,13 +261,30 @@ def fits_share(k: int, n: int) -> int:
     return 0
 
 
-def out_of_fold(x: Rows, y: np.ndarray, sets: np.ndarray, train: np.ndarray) -> np.ndarray:
-    oof = np.zeros(len(y))
+Margins = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Per text, as :meth:`Units.margins` gives them: the margin where the model may add a flag,
+the margin of the parts the rules flag, and whether the veto may withdraw the rules' flag."""
+
+
+def unit_margins(w: np.ndarray, b: float, texts: np.ndarray) -> np.ndarray:
+    """The margin of every chunk of the texts ``texts`` (a mask) under the model ``w``, ``b``;
+    -inf for the chunks of other texts."""
+    out = np.full(UNITS.x.n, -np.inf)
+    mask = texts[UNITS.unit_text]
+    out[mask] = UNITS.x.take(mask).dot(w) + b
+    return out
+
+
+def out_of_fold(x: Rows, y: np.ndarray, sets: np.ndarray, train: np.ndarray) -> Margins:
+    """The margins of the training texts (``train``), each set's by the model trained on the
+    other training sets; read as the screen reads the texts (:class:`Units`)."""
     held = frozenset(sets[~train])
+    um = np.full(UNITS.x.n, -np.inf)
     for s in sorted(set(sets[train])):
         w, b = fit_without(x, y, sets, held | {s})
-        oof[sets == s] = x.take(sets == s).dot(w) + b
-    return oof
+        part = unit_margins(w, b, sets == s)
+        um = np.where(np.isfinite(part), part, um)
+    return UNITS.margins(um)
 
 
 def rates(flag: np.ndarray, y: np.ndarray) -> str:
@@ -234,13 +303,13 @@ def cross(budgets: list[tuple[str, float]], dump: Path | None = None) -> int:
         k: [] for k in budgets}
     for held in SETS:
         train, test = sets != held, sets == held
-        oof = out_of_fold(x, y, sets, train)
+        oof, oof_flag, soft = out_of_fold(x, y, sets, train)
         w, b = fit_without(x, y, sets, frozenset({held}))
-        s = x.take(test).dot(w) + b
-        yy, rr = y[test], rules[test]
-        veto = (veto_level(oof[train], y[train], SOFT[train], VETO_LOSS)
+        add, flagm, tsoft = UNITS.margins(unit_margins(w, b, test))
+        s, yy, rr = add[test], y[test], rules[test]
+        veto = (veto_level(oof_flag[train], y[train], soft[train], VETO_LOSS)
                 if VETO_LOSS is not None else -float("inf"))
-        kept = rr & ~(SOFT[test] & (s < veto))  # the rules' flags the veto leaves
+        kept = rr & ~(tsoft[test] & (flagm[test] < veto))  # the rules' flags the veto leaves
         dumped[held] = {"ids": [str(r.get("id", i)) for i, r in enumerate(recs)
                                 if r["set"] == held],
                         "margin": [float(v) for v in s], "threshold": {}}
@@ -269,14 +338,15 @@ def cross(budgets: list[tuple[str, float]], dump: Path | None = None) -> int:
 def write(mode: str, fp: float) -> int:
     _, x, y, sets, rules = load()
     every = np.ones(len(y), dtype=bool)
-    oof = out_of_fold(x, y, sets, every)
+    oof, oof_flag, soft = out_of_fold(x, y, sets, every)
     th = level(oof, y, rules, fp) if mode == "pooled" else level_per_set(oof, y, rules, sets, fp)
     w, b = fit_without(x, y, sets, frozenset())
-    veto = None if VETO_LOSS is None else veto_level(oof, y, SOFT, VETO_LOSS)
+    veto = None if VETO_LOSS is None else veto_level(oof_flag, y, soft, VETO_LOSS)
     meta: dict[str, object] = {
         "trained_on": SETS, "texts": int(len(y)), "injections": int(y.sum()),
         "l2": L2, "iters": ITERS, "lr": LR, "fp_budget_on_training": fp,
         "fp_budget_applies_to": "each training set" if mode == "per-set" else "all pooled",
+        "margins_for_threshold": "as screened: envelope parts, highest chunk (round 10)",
         "script": "benchmarks/train_injection_model.py --write"
                   + ("" if VETO_LOSS is None else f" --veto {VETO_LOSS}"),
     }
@@ -284,7 +354,7 @@ def write(mode: str, fp: float) -> int:
         meta["veto_loss_on_training"] = VETO_LOSS
     learned.save(learned.MODEL_PATH, [float(v) for v in w], float(b), th, meta, veto)
     if veto is not None:
-        rules = rules & ~(SOFT & (oof < veto))
+        rules = rules & ~(soft & (oof_flag < veto))
     print(f"wrote {learned.MODEL_PATH.relative_to(REPO)}: threshold {th:.3f}, veto {veto}; "
           f"out-of-fold on "
           f"the training sets: rules {rates(rules, y)}, model {rates(oof >= th, y)}, "

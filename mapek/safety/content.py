@@ -30,7 +30,7 @@ from mapek.safety import envelope, injection, learned
 
 __all__ = ["Finding", "ContentVerdict", "screen_output", "screen_for_human", "for_human",
            "quarantine", "redact", "mask_secrets", "INJECTION_CATALOGUE_ID", "SECRET_CATALOGUE_ID",
-           "LEARNED_KIND"]
+           "LEARNED_KIND", "parts"]
 
 INJECTION_CATALOGUE_ID = "prompt-injection-tool-output"
 SECRET_CATALOGUE_ID = "data-exfiltration"
@@ -162,23 +162,37 @@ LEARNED_KIND = "learned"
 """The kind of a finding the learned layer made (the rules found nothing it could point at)."""
 
 
+def parts(text: str) -> list[tuple[str, int, bool]]:
+    """How ``text`` is read by the injection screen: ``(part, start, adds)`` for each part
+    screened on its own. A JSON document holding long text (an HTTP body, a mail) is its
+    envelope's stub (``start`` -1: findings map through the envelope) and each body (``start``
+    the body's offset), :mod:`mapek.safety.envelope`; anything else is one part. ``adds``:
+    the learned layer may flag what the rules passed there (not in an envelope's own fields,
+    which are transport: a URL, a status, headers; the model learned tool-call-shaped JSON as a
+    sign of injection, so there it may only withdraw the rules' flag). The training script
+    (``benchmarks/train_injection_model.py``) scores its texts through this, as they are read."""
+    return _parts(text, envelope.split(text))
+
+
+def _parts(text: str, env: envelope.Envelope | None) -> list[tuple[str, int, bool]]:
+    if env is None:
+        return [(text, 0, True)]
+    return [(env.stub, -1, False)] + [(b.text, b.start, True) for b in env.bodies]
+
+
 def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, float | None]:
-    """The injection findings, the layer that flagged them and the learned layer's margin.
-    A JSON document holding long text (an HTTP body, a mail) is read as its envelope and its
-    bodies, each on its own (:mod:`mapek.safety.envelope`); the findings point into ``text``."""
+    """The injection findings, the layer that flagged them and the learned layer's margin,
+    over the :func:`parts` of ``text``; the findings point into ``text``."""
     env = envelope.split(text)
     if env is None:
         return _one(text, model)
     found: list[Finding] = []
     layers: list[str] = []
     margins: list[float] = []
-    parts: list[tuple[str, envelope.Body | None]] = [(env.stub, None)]
-    parts += [(body.text, body) for body in env.bodies]
-    for part, body in parts:
-        # the envelope's own fields are transport (a URL, a status, headers): the model, which
-        # learned tool-call-shaped JSON as a sign of injection, may withdraw the rules' flag
-        # there but adds none (an instruction in a short field is the rules' to find)
-        got, layer, margin = _one(part, model, add=body is not None)
+    bodies = {b.start: b for b in env.bodies}
+    for part, start, adds in _parts(text, env):
+        got, layer, margin = _one(part, model, add=adds)
+        body = bodies.get(start)
         for f in got:  # a body's finding points at the whole string it came from
             a, b = (body.start, body.end) if body else (env.stub_offset(f.start),
                                                           env.stub_offset(f.end))

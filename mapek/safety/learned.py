@@ -61,7 +61,7 @@ from mapek.safety import addressee
 from mapek.safety.normalise import View, views
 
 __all__ = ["CHUNK", "DIM", "MAX_CHARS", "MODEL_PATH", "VETOABLE", "Model", "features",
-           "structure", "skeleton", "load", "score", "judge", "chunks", "Judgement"]
+           "structure", "skeleton", "load", "score", "judge", "chunks", "pieces", "Judgement"]
 
 DIM = 1 << 16
 """Hash buckets (weights) of the model."""
@@ -505,11 +505,30 @@ def chunks(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pieces if text[a:b].strip()] or [(0, len(text))]
 
 
-def _chunked(m: Model, text: str) -> tuple[float, tuple[int, int]]:
-    """The highest margin over the :func:`chunks` of ``text``'s first :data:`MAX_CHARS`
-    characters, and that chunk's span."""
+def pieces(text: str) -> list[tuple[tuple[int, int], str]]:
+    """What the model scores of ``text``: each of the :func:`chunks` of its first
+    :data:`MAX_CHARS` characters, as its span and the text scored. In writing about injection
+    (a security article, a bug report, a training mail) a quotation is an example, and the
+    rules read the text without it; so does the model here: each quotation is scored as
+    ``"…"``, so that the quoted payload's words do not flag the article that quotes it (the
+    whole text decides whether it discusses injection, the chunk where its quotations are).
+    The training script scores its texts through this too."""
+    from mapek.safety.injection import _QUOTES, _discusses
+
     head = text[:MAX_CHARS]
-    return max((m.margin(features(head[a:b])), (a, b)) for a, b in chunks(head))
+    discusses = _discusses(head.lower())
+    out = []
+    for a, b in chunks(head):
+        piece = head[a:b]
+        if discusses:
+            piece = _QUOTES.sub('"…"', piece)
+        out.append(((a, b), piece))
+    return out
+
+
+def _chunked(m: Model, text: str) -> tuple[float, tuple[int, int]]:
+    """The highest margin over the :func:`pieces` of ``text``, and that chunk's span."""
+    return max((m.margin(features(piece)), span) for span, piece in pieces(text))
 
 
 def judge(text: str, rules_flagged: bool, model: Model | None = None,
