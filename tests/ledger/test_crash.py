@@ -50,12 +50,15 @@ def test_every_effect_once_across_a_sigkill_and_a_resume(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_thirty_random_kills(tmp_path: Path, server: CounterServer) -> None:
-    trials = _trials(tmp_path, server, 30, seed=7)
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_thirty_random_kills(tmp_path: Path, server: CounterServer, seed: int) -> None:
+    """Ten random kills per seed, thirty over the three; as three slow tests, CI's daily sample
+    of slow tests (MAPEK_SLOW_SAMPLE) takes ten of them at a time, not a minute's worth."""
+    trials = _trials(tmp_path, server, 10, seed=seed)
     assert sum(t.duplicates for t in trials) == 0
     assert sum(t.lost for t in trials) == 0
-    assert sum(t.killed for t in trials) >= 15  # the others finished before their kill
-    assert sum(t.resumes for t in trials) >= 15
+    assert sum(t.killed for t in trials) >= 5  # the others finished before their kill
+    assert sum(t.resumes for t in trials) >= 5
 
 
 def test_a_call_in_doubt_waits_for_a_human_then_resumes(tmp_path: Path, home: Path) -> None:
