@@ -59,9 +59,6 @@ SERIAL_PATHS = (
     "tests/tui/",  # screenshots and a pilot waiting on a live worker
     "tests/batch/test_batch_ray.py",  # a local Ray of 2 CPUs: cells held at chosen points
     "tests/otel/",  # a worker exports as its run ends, within a bounded wait
-    # holds a live worker with SIGSTOP and waits for the front end's SIGTERM: failed twice in
-    # the loaded parallel pass of clean-clone CI runs (2026-12-06), never alone; cause unknown
-    "tests/loop/test_cli_discuss.py::test_ctrl_c_stops_the_worker_and_the_run_resumes",
     # pure tests that assert a wall-clock bound: alone, so the other worker's load is not theirs
     "tests/safety/test_content.py::test_several_megabytes_are_scanned_whole_and_fast",
     "tests/safety/test_gateway.py::test_a_tool_output_of_several_megabytes",
