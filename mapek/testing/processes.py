@@ -13,6 +13,8 @@ import os
 import signal
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mapek.knowledge.anchor import ANCHOR_FILE
@@ -22,7 +24,22 @@ try:
 except ImportError:  # not on Windows: there the anchor file is not locked either
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["hold_between_writes", "wait_pending", "wait_stopped"]
+__all__ = ["hold_between_writes", "interruptible", "wait_pending", "wait_stopped"]
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Processes started inside take Ctrl-C as a terminal gives it: SIGINT at its default, so
+    that Python raises KeyboardInterrupt in them. A shell that starts a job in the background
+    without job control (``( bash .ci/run & )``) makes it ignore SIGINT, every child inherits
+    that, and a test that sends a child SIGINT waits in vain. A handler set here is reset to
+    the default in the child by exec (an ignored signal would stay ignored); the caller's own
+    disposition is restored on leaving. Main thread only."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def wait_stopped(pid: int, timeout: float = 5.0) -> None:

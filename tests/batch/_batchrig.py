@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mapek.knowledge import KnowledgeBase
+from mapek.testing.processes import interruptible
 
 
 def mapek(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
@@ -28,9 +29,10 @@ def start_mapek(*args: str, out: Path) -> subprocess.Popen[bytes]:
     would fill up and stall it)."""
     f = open(out, "wb")  # noqa: SIM115 - handed to the child, closed below
     try:
-        return subprocess.Popen([sys.executable, "-m", "mapek.cli", *args], stdout=f,
-                                stderr=subprocess.STDOUT,
-                                env={**os.environ, "COLUMNS": "200"})
+        with interruptible():  # a test sends it Ctrl-C: SIGINT at its default, as a terminal
+            return subprocess.Popen([sys.executable, "-m", "mapek.cli", *args], stdout=f,
+                                    stderr=subprocess.STDOUT,
+                                    env={**os.environ, "COLUMNS": "200"})
     finally:
         f.close()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mapek.knowledge import SQLiteEventLog
-from mapek.testing.processes import hold_between_writes, wait_pending
+from mapek.testing.processes import hold_between_writes, interruptible, wait_pending
 
 TOPIC = "Should we migrate our customer database to a managed cloud service this quarter?"
 
@@ -137,19 +137,13 @@ def test_ctrl_c_stops_the_worker_and_the_run_resumes(home: Path) -> None:
 
     from mapek.api import Session
 
-    # As a terminal starts it: with Ctrl-C's signal at its default. A suite started in the
-    # background by a non-interactive shell (`( bash .ci/run & )`) ignores SIGINT, the front
-    # end inherited that, and Python then never raises KeyboardInterrupt: this test failed so
-    # in three clean-clone runs started that way (2026-12-06). A handler set here is reset to
-    # the default in the child by exec; an ignored signal would stay ignored.
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    # as a terminal starts it (mapek.testing.processes.interruptible): this test failed in
+    # three clean-clone runs started in the background, which made the front end ignore SIGINT
+    with interruptible():
         proc = subprocess.Popen([sys.executable, "-m", "mapek.cli", "discuss", TOPIC,
                                  "--non-interactive", "--max-turns", "12"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-    finally:
-        signal.signal(signal.SIGINT, old)
     # The front end prints behind its worker, which could end the run before the Ctrl-C: the
     # worker is held (between writes) from the log's side as soon as it has planned round 2,
     # and stays held until the front end's SIGTERM waits on it.
