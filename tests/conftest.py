@@ -79,7 +79,8 @@ has its own temporary workspace and free ports."""
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the serial tests (``SERIAL_PATHS``, the PostgreSQL server's users); with
-    MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample).
+    MAPEK_SLOW_SAMPLE=N, run only N of the tests marked slow (CI's bounded sample): N
+    different test functions, one parametrized case of each.
 
     The sample rotates daily (seed MAPEK_SLOW_SEED, default: today's date), so over a week CI
     covers every slow test while each run stays bounded. It is drawn from every collected test,
@@ -106,7 +107,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(slow) <= keep_n:
         return
     seed = os.environ.get("MAPEK_SLOW_SEED", time.strftime("%Y-%m-%d"))
-    keep = set(random.Random(seed).sample(range(len(slow)), keep_n))
+    rng = random.Random(seed)
+    # N different slow tests, one case of each: the cases of one test (seeds, sizes) are
+    # drawn one at a time, so a day's sample is not two shards of the same chaos test
+    groups: dict[str, list[int]] = {}
+    for i, it in enumerate(slow):
+        groups.setdefault(it.nodeid.split("[")[0], []).append(i)
+    names = sorted(groups)
+    keep = {rng.choice(groups[name]) for name in rng.sample(names, min(keep_n, len(names)))}
     dropped = [it for i, it in enumerate(slow) if i not in keep]
     config.hook.pytest_deselected(items=dropped)
     drop_ids = {id(it) for it in dropped}
