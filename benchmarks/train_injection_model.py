@@ -157,7 +157,7 @@ class Units:
         soft: list[bool] = []
         flagged: list[bool] = []
         for i, text in enumerate(texts):
-            for part, _, add in content.parts(text):
+            for part, add in content.parts(text):
                 kinds = {h[0] for h in injection.find(part)}
                 part_text.append(i)
                 part_start.append(len(feats))

@@ -162,22 +162,22 @@ LEARNED_KIND = "learned"
 """The kind of a finding the learned layer made (the rules found nothing it could point at)."""
 
 
-def parts(text: str) -> list[tuple[str, int, bool]]:
-    """How ``text`` is read by the injection screen: ``(part, start, adds)`` for each part
-    screened on its own. A JSON document holding long text (an HTTP body, a mail) is its
-    envelope's stub (``start`` -1: findings map through the envelope) and each body (``start``
-    the body's offset), :mod:`mapek.safety.envelope`; anything else is one part. ``adds``:
-    the learned layer may flag what the rules passed there (not in an envelope's own fields,
-    which are transport: a URL, a status, headers; the model learned tool-call-shaped JSON as a
-    sign of injection, so there it may only withdraw the rules' flag). The training script
+def parts(text: str) -> list[tuple[str, bool]]:
+    """How ``text`` is read by the injection screen: ``(part, adds)`` for each part screened on
+    its own. A JSON document holding long text (an HTTP body, a mail) is its envelope's stub
+    and each body (:mod:`mapek.safety.envelope`); anything else is one part. ``adds``: the
+    learned layer may flag what the rules passed there (not in an envelope's own fields, which
+    are transport: a URL, a status, headers; the model learned tool-call-shaped JSON as a sign
+    of injection, so there it may only withdraw the rules' flag). The training script
     (``benchmarks/train_injection_model.py``) scores its texts through this, as they are read."""
-    return _parts(text, envelope.split(text))
+    return [(part, body is not None) for part, body in _parts(text, envelope.split(text))]
 
 
-def _parts(text: str, env: envelope.Envelope | None) -> list[tuple[str, int, bool]]:
+def _parts(text: str, env: envelope.Envelope | None) -> list[tuple[str, envelope.Body | None]]:
+    """The parts of :func:`parts`, each with the body it is (None: the stub, or a whole text)."""
     if env is None:
-        return [(text, 0, True)]
-    return [(env.stub, -1, False)] + [(b.text, b.start, True) for b in env.bodies]
+        return [(text, None)]
+    return [(env.stub, None)] + [(b.text, b) for b in env.bodies]
 
 
 def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, float | None]:
@@ -189,10 +189,8 @@ def _injections(text: str, model: bool = True) -> tuple[list[Finding], str, floa
     found: list[Finding] = []
     layers: list[str] = []
     margins: list[float] = []
-    bodies = {b.start: b for b in env.bodies}
-    for part, start, adds in _parts(text, env):
-        got, layer, margin = _one(part, model, add=adds)
-        body = bodies.get(start)
+    for part, body in _parts(text, env):
+        got, layer, margin = _one(part, model, add=body is not None)
         for f in got:  # a body's finding points at the whole string it came from
             a, b = (body.start, body.end) if body else (env.stub_offset(f.start),
                                                           env.stub_offset(f.end))
