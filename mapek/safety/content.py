@@ -170,7 +170,8 @@ def parts(text: str) -> list[tuple[str, bool]]:
     are transport: a URL, a status, headers; the model learned tool-call-shaped JSON as a sign
     of injection, so there it may only withdraw the rules' flag). The training script
     (``benchmarks/train_injection_model.py``) scores its texts through this, as they are read."""
-    return [(part, body is not None) for part, body in _parts(text, envelope.split(text))]
+    env = envelope.split(text)
+    return [(part, env is None or body is not None) for part, body in _parts(text, env)]
 
 
 def _parts(text: str, env: envelope.Envelope | None) -> list[tuple[str, envelope.Body | None]]:

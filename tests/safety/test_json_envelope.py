@@ -111,3 +111,13 @@ def test_the_envelope_fields_alone_never_earn_a_model_flag() -> None:
     assert env is not None
     verdict = screen_output(raw)
     assert not verdict.flagged, verdict.summary()
+
+
+def test_parts_say_where_the_model_may_add_a_flag() -> None:
+    from mapek.safety.content import parts
+
+    assert parts(ARTICLE) == [(ARTICLE, True)]  # a text of its own: the model may flag it
+    raw = fetched(ARTICLE)
+    env = envelope.split(raw)
+    assert env is not None
+    assert parts(raw) == [(env.stub, False), ("body:\n" + ARTICLE, True)]
