@@ -1241,6 +1241,8 @@ def find(text: str) -> list[Hit]:
                 found = list(automated.conditions(v.text)) or list(automated.memories(v.text))
             if not found:  # an AI reader named, then an outside address: no verb needed
                 found = list(reader_address.find(v.text, quoted or []))
+            if not found:  # an AI reader called, then what only its agent touches
+                found = list(reader_address.find_called(v.text, quoted or []))
             for kind, a, b, excerpt in found:
                 if decoded:
                     kind = "encoded"
