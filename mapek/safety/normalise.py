@@ -486,6 +486,14 @@ _TEX = re.compile(r"^\s*@[a-z]+\s*\{\s*[\w:.-]+\s*,|\\(?:begin|end|section|subse
 """A BibTeX entry's head ("@article{key,") or a LaTeX command: text, not source code."""
 
 
+def _table(lines: list[str]) -> bool:
+    """Most lines hold the same number (two or more) of ``;``: a semicolon-separated table
+    (rows with an empty last cell end in ``;`` as statements do), not code."""
+    counts = [ln.count(";") for ln in lines]
+    common = max(set(counts), key=counts.count)
+    return common >= 2 and counts.count(common) >= 0.8 * len(lines)
+
+
 def _code_prose(text: str) -> str | None:
     """For source code, the text with everything but comments and prose strings blanked (the
     same length, newlines kept): instructions in code hide in comments and strings, and code
@@ -494,6 +502,8 @@ def _code_prose(text: str) -> str | None:
     lines = [ln for ln in sample.splitlines() if ln.strip()]
     if len(lines) < 4 or len(_CODE_LINE.findall(sample)) < 0.4 * len(lines):
         return None
+    if _table(lines):
+        return None  # "sku;name;stock;notes": rows of a table whose lines end in ";"
     if _TEX.search(sample):
         return None  # BibTeX or LaTeX: its prose is in braces and % comments, read it all
     out: list[str] = []

@@ -125,7 +125,7 @@ _MORE_READERS = (
     r"mataimaki\w*|ረዳት|kaaliye|비서|βοηθ\w*|asistanto|asistan|kaiāwhina|памочнік\w*|"
     r"асістэнт\w*|памагач\w*|дапаможнік\w*|mākslīg\w*\s+intelekt\w*|dirbtin\w*\s+intelekt\w*|"
     r"umjetn\w*\s+inteligencij\w*|umetn\w*\s+inteligenc\w*|akili\s+bandia|"
-    r"GPT-?\d\w*|KI-\w+|AI-\w+|IA-\w+|\w+-AI|\w+-KI|\w+bot\w*|\w+botti"
+    r"GPT-?\d\w*|KI-\w+|AI-\w+|IA-\w+|\w+-AI|\w+-KI|\w+bot\w*|\w+botti|اے\s*آئی|مددگار|wakala"
 )
 """Readers :data:`_AI_WORDS` lacks: assistant and helper words of smaller languages, the
 Arabic article, Copilot, compounds ("KI-assistent", "MI-asszisztens", "@wms-bot")."""
@@ -145,9 +145,9 @@ _IF = re.compile(
     r"nếu|如果|もし|만약|अगर|यदि|যদি|ако|dacă|ha|jos|om|hvis|ef|kui|ja|jei|bada|ikiwa|agar|اگر|"
     r"إذا|אם|εάν|αν|ak|pokud|když|ukoliko|če|sekiranya|kama)(?!\w)")
 """"If" in some fifty languages: a condition on the reader ("Se for uma IA a ouvir isto, ...")."""
-_VOCATIVE = re.compile(r"\s*(?:[:,،、៖፣：]|\s[-\u2013\u2014]\s)")
+_VOCATIVE = re.compile(r"\s*(?:[:,،、៖፣：]|\s[-\u2013\u2014]\s)|\s+(?:xin\s+)?hãy\b")
 """What follows a reader called by name: a label's colon, a vocative's comma, a dash."""
-_PAIR = re.compile(r"\s+(\S{1,24}?)\s*[:：៖]")
+_PAIR = re.compile(r"\s+(\S{1,24}?)\s*[:：៖,،]")
 """A two-word label whose other word is a reader too ("AI yordamchi:", "Oluranlọwọ AI:")."""
 _HEAD = re.compile(r"[^:：\n.!?`]{0,50}?[:：](?!//)")
 """The rest of a label that starts with the reader ("Msizi we-AI ofunda lo mlayezo:")."""
@@ -171,7 +171,7 @@ _PEOPLE_SERVED = (
     r"användar\w*|bruger\w*|bruker\w*|käyttäjä\w*|felhasznál\w*|kullanıcı\w*|uživatel\w*|"
     r"používateľ\w*|korisni\w*|uporabni\w*|utilizator\w*|χρήστ\w*|משתמש\w*|مستخدم\w*|کاربر\w*|"
     r"صارف\w*|उपयोगकर्ता\w*|यूज़र|ব্যবহারকারী\w*|பயனர்\w*|ผู้ใช้|người\s+dùng|pengguna|mtumiaji|"
-    r"notand\w*|kasutaja\w*|lietotāj\w*|naudotoj\w*|erabiltzaile\w*|defnyddiwr|kund\w*|klant\w*|"
+    r"watumiaji|notand\w*|kasutaja\w*|lietotāj\w*|naudotoj\w*|erabiltzaile\w*|defnyddiwr|kund\w*|klant\w*|"
     r"klient\w*|клиент\w*|клієнт\w*|müşteri\w*|mteja|onibara|mijoz\w*|cliente\w*|customer\w*|"
     r"用户|用戶|ユーザー|顧客|사용자|고객|회원|会员|会員|членов|member\w*|miembro\w*|membr\w*|"
     r"mitglied\w*)(?!\w)")
@@ -190,6 +190,11 @@ _ACTS = (
     r"keranjang|unlock\w*|disable\w*|deaktivier\w*|désactiv\w*|desactiv\w*|disattiv\w*|"
     r"uitschakel\w*|wyłącz\w*|отключ\w*|вимкн\w*|nonaktifkan|zresetuj|reset\w*|сброс\w*)(?!\w)")
 _DIGITS = r"(?<!\d)\d[\d\s-]{6,}\d(?!\d)|[০-৯]{6,}"
+_OVERRIDE = re.compile(
+    r"(?i)(?<!\w)(?:ignor\w*|игнор\w*|ігнор\w*|negeer\w*|forget|vergiss|oublie\w*|olvida\w*|"
+    r"esquec\w*|dimentica\w*|забудь\w*|zapomnij|zapomeň|disregard|abaikan|puuza|تجاهل|نادیده|"
+    r"अनदेखा|উপেক্ষা|忽略|無視|무시)(?!\w)")
+"""Ignore or forget, said to a reader called by a mention or a label (not in a quotation)."""
 _STRONG = re.compile("|".join(f"(?:{x})" for x in (_MONEY, _SECRET, _CODE, _DIGITS))
                      + "|" + _ADDRESS.pattern, re.I)
 """What only an agent acting for its user touches, in any language: money, a secret or a
@@ -231,7 +236,8 @@ def _calls(seg: str, off: int) -> Iterator[tuple[str, int]]:
                                                                word)):
             continue
         before = seg[off:m.start()]
-        before = before[max(before.rfind(c) for c in '>|]}"“«') + 1:]
+        before = before[max(max(before.rfind(c) for c in '>|]}"“«'),
+                            max(before.rfind(c + " ") for c in ":：")) + 1:]
         words = len(before.split())
         at_head = words <= 4 and not re.search(r"[.!?:;]", re.sub(r"\d:\d", "", before))
         sep = _VOCATIVE.match(seg, m.end())
@@ -265,6 +271,11 @@ def find_called(text: str, quoted: list[tuple[int, int]]) -> Iterator[tuple[str,
         for form, end in _calls(seg, off):
             found = (_STRONG if form == "heading" else _OBJECT).search(
                 seg, end, min(len(seg), end + 300))
+            if found is None and form in ("mention", "label"):
+                found = _OVERRIDE.search(seg, end, min(len(seg), end + 60))
+                if found is not None and (_OPEN_QUOTE.search(seg, 0, found.start())
+                                          or seg.count("`", 0, found.start()) % 2):
+                    found = None
             if found is None:
                 continue
             line_start = not text[text.rfind("\n", 0, s.start()) + 1:s.start()].strip()
