@@ -157,9 +157,9 @@ def test_each_disguise_is_seen_through(name: str) -> None:
 
 
 _LEARNED_FP = pytest.mark.xfail(
-    strict=True, reason="known false positive of the learned layer since round 10 (margin 1.446 "
-    "at a threshold of 1.445): a short User:/Assistant: transcript reads like the fake turns it "
-    "was trained on; the rules pass it (test below; benchmarks/RESULTS.injection.md)")
+    strict=True, reason="known false positive of the learned layer since round 10 (round 11: "
+    "margin 1.586 at a threshold of 1.394): a short User:/Assistant: transcript reads like the "
+    "fake turns it was trained on; the rules pass it (test below; benchmarks/RESULTS.injection.md)")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_LEARNED_FP) if n == "chat transcript"
