@@ -794,7 +794,7 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
         return first("imperative", a, b) or rx["modal"].search(t, a, b) or first("third", a, b)
 
     for m in scan("override"):
-        if _retraction(t, m.start(), m.end()):
+        if _retraction(t, m.start(), m.end()) or _cited(t, m.start(), m.end()):
             continue
         yield from hit("override", *m.span())
     for m in scan("persona"):
@@ -868,7 +868,9 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
                 _AGENT_CONTEXT.search(t, m.end(), body) or rx["override"].search(t, m.end(), body)
                 or rx["agentic"].search(t, m.end(), body)):
             continue  # <instructions>Rotate logs daily</instructions>: a setting in a config
-        if directive(m.end(), end) or rx["agentic"].search(t, m.end(), end):
+        named = _ROLE_NAME.match(t, m.end())  # "<|im_start|>system Recommend only ..."
+        if directive(m.end(), end) or rx["agentic"].search(t, m.end(), end) or (
+                named is not None and rx["imperative"].match(t, named.end())):
             yield from hit("fake-system", *m.span())
     labels = [(m, m.group("label").lower()) for m in scan("role_label")]
     turns = {lab for _, lab in labels}
@@ -966,6 +968,8 @@ def _english(v: View, decoded: bool) -> Iterator[Hit]:
             yield from hit("encoded", *m.span())
 
 
+_ROLE_NAME = re.compile(r"[ \t]*(?:system|developer)[ \t]*(?::[ \t]*|\n[ \t]*)?", re.I)
+"""The role a chat-template marker opens, before its first words."""
 _NAMED_MARKER = re.compile(r"\s*(?:and|or|,|are|is|was|tokens?|markers?|tags?|wraps?|"
                            r"delimits?|marks?|means?|denotes?|surrounds?|encloses?)\b", re.I)
 """What follows a role marker that a text names rather than uses (documentation of a format)."""
@@ -998,7 +1002,11 @@ def _placeholder(t: str, a: int, b: int) -> bool:
 
 _RETRACTION = re.compile(
     r"\b(?:my|our)\s+(?:(?:earlier|previous|prior|last|former|old|original)\s+)+(?:e-?mails?|"
-    r"messages?|notes?|posts?|reply|replies|comments?|texts?)\b"
+    r"messages?|notes?|posts?|reply|replies|comments?|texts?|requests?|bookings?|orders?|"
+    r"invoices?|quotes?|tickets?|reminders?|notices?|letters?|versions?|drafts?|lists?|forms?|"
+    r"voicemails?|sms)\b"
+    r"|\bthe\s+(?:earlier|previous|prior|first)\s+(?:e-?mail|message|text|sms|reminder|notice|"
+    r"letter|version|invoice|quote|booking|confirmation)\s+(?:that|which|we|I)\b"
     r"|\bthe\s+old\s+(?!(?:previous|prior|system|safety|original|initial)\b)[\w.-]+\s+"
     r"(?:[\w.-]+\s+)?(?:instructions?|rules|directions|guidelines|messages?|guidance|"
     r"settings|content|text|polic(?:y|ies))\b", re.I)
@@ -1028,13 +1036,48 @@ _RETRACTION_OTHER = re.compile(
     r"(?:mesaj|e-?posta)\w*)\b)", re.I)
 
 
+_OPENERS = "\"'\u201c\u2018\u00ab\u300c\u300e\u201e"
+_CLOSERS = "\"'\u201d\u2019\u00bb\u300d\u300f\u201c"
+
+
+def _cited(t: str, a: int, b: int) -> bool:
+    """The phrase at ``t[a:b]`` is a short quotation inside a sentence ("someone tried 'ignore all
+    previous instructions' on the mod bot", 「以前の指示を無視して」のような命令文): a quotation
+    mark opens at most a few characters before it, after a word rather than a field's ``:``,
+    and closes within a few words after it. A JSON value that holds an order opens after
+    ``": "`` and runs on; it is not a citation."""
+    head = t[max(0, a - 4):a]
+    k = max(head.rfind(c) for c in _OPENERS)
+    if k == -1:
+        return False
+    q = max(0, a - 4) + k
+    before = t[max(0, q - 3):q].rstrip()
+    if not before or t[q] in "\"'" and before[-1] in ":{[,=" or t[q] == "'" and t[
+            q - 1:q].isalnum():
+        return False
+    tail = t[b:b + 40]
+    close = min((i for i in (tail.find(c) for c in _CLOSERS) if i != -1), default=-1)
+    return close != -1 and not re.search(r"[.!?\n]", tail[:close])
+
+
 def _retraction(t: str, a: int, b: int) -> bool:
     """The override at ``t[a:b]`` retracts the writer's own earlier message (or warns a person
     about a message they received), judged from the match and the words right after it."""
-    matched = t[a:b]
+    matched = t[a:min(len(t), b + 12)]
     if _RETRACTION.search(matched) or _RETRACTION_COMMS.search(t, a, min(len(t), b + 20)):
         return True
     return _RETRACTION_AFTER.match(t, b) is not None
+
+
+def _phrase(t: str, a: int, b: int) -> tuple[int, int]:
+    """The span ``t[a:b]`` widened to the run of text around it without spaces or quotation
+    marks (a match inside an unspaced Chinese or Japanese phrase)."""
+    stop = _OPENERS + _CLOSERS + " \n\t"
+    while a > 0 and b - a < 80 and t[a - 1] not in stop:
+        a -= 1
+    while b < len(t) and b - a < 120 and t[b] not in stop:
+        b += 1
+    return a, b
 
 
 def _retraction_other(t: str, a: int) -> bool:
@@ -1106,6 +1149,8 @@ def _foreign_in(rx: dict[str, re.Pattern[str]], t: str, a: int, b: int) -> Itera
             continue  # a quoted example in text that discusses injection
         if _retraction_other(t, m.start()):
             continue  # "Zignoruj moją poprzednią uwagę": the writer's own earlier remark
+        if _cited(t, *_phrase(t, m.start(), m.end())):
+            continue  # 「以前の指示を無視して」のような: a quoted example
         yield "foreign", m.start(), m.end(), _excerpt(t, m.start(), m.end())
     for m in rx["address"].finditer(t, a, b):
         end = min(len(t), m.end() + 240)

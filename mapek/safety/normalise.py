@@ -468,7 +468,8 @@ def _caesar_shift(seg: str) -> int:
 _CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|return\b|elif |else\s*[:{]|try\s*[:{]|except\b|"
     r"catch\s*\(|const |let |var |function\b|public |private |protected |static |func |"
-    r"package |#include|fn |impl |struct |export |async |await |@\w+|raise |with .*:\s*$|"
+    r"package |#include|fn |impl |struct |export |async |await |@[\w.]+(?:\(.*\))?\s*$|raise |"
+    r"with .*:\s*$|"
     r"if .*[:{)]\s*$|for .*[:{)]\s*$|while .*[:{)]\s*$)|[;{}]\s*$|\)\s*:\s*$|=>|->|\bself\.|"
     r"\bthis\.|^\s*[\w.\[\]]+\s*=\s*[\w.]+\(", re.M)
 _PROSE_IN_CODE = re.compile(

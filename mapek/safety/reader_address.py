@@ -93,11 +93,25 @@ def _inside(spans: list[tuple[int, int]], a: int, b: int) -> bool:
     return any(s <= a and b <= e for s, e in spans)
 
 
+_COLUMNS = re.compile(r"(?:[^ \t]| (?! {2}))+")
+"""A stretch of a line between column gaps (three spaces or more, or a tab)."""
+
+
+def _cells(sentences: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The sentences of ``text``, each cut at the column gaps of a table or a listing ("How to
+    stop AI agents buying things – r/privacy   https://..." is a title, then its address)."""
+    for s in sentences.finditer(text):
+        if "   " not in s.group() and "\t" not in s.group():
+            yield s
+        else:
+            yield from _COLUMNS.finditer(text, s.start(), s.end())
+
+
 def find(text: str, quoted: list[tuple[int, int]]) -> Iterator[tuple[str, int, int, str]]:
     """``("addressed", start, end, excerpt)`` for each sentence of ``text`` that names an AI
     reader and then an outside address; ``quoted``: spans of quotations in text that discusses
     injection, which are skipped."""
-    for s in _SENTENCE.finditer(text):
+    for s in _cells(_SENTENCE, text):
         seg = s.group()
         if _LOG_LINE.search(seg):
             continue
@@ -127,7 +141,7 @@ _MORE_READERS = (
     r"mataimaki\w*|ረዳት|kaaliye|비서|βοηθ\w*|asistanto|asistan|kaiāwhina|памочнік\w*|"
     r"асістэнт\w*|памагач\w*|дапаможнік\w*|mākslīg\w*\s+intelekt\w*|dirbtin\w*\s+intelekt\w*|"
     r"umjetn\w*\s+inteligencij\w*|umetn\w*\s+inteligenc\w*|akili\s+bandia|"
-    r"GPT-?\d\w*|KI-\w+|AI-\w+|IA-\w+|\w+-AI|\w+-KI|\w+bot\w*|\w+botti|اے\s*آئی|مددگار|wakala|"
+    r"robô|robo\w*|مرستیال\w*|GPT-?\d\w*|KI-\w+|AI-\w+|IA-\w+|\w+-AI|\w+-KI|\w+bot\w*|\w+botti|اے\s*آئی|مددگار|wakala|"
     # artificial intelligence and language model, where :data:`_AI_WORDS` lacks them
     r"umel\w*\s+inteligenci\w*|vešta[čc]k\w*\s+inteligencij\w*|вештачк\w*\s+интелигенциј\w*|"
     r"изкуствен\w*\s+интелект\w*|inteligen[țţt]\w*\s+artificial\w*|tehisaru\w*|"
@@ -178,7 +192,7 @@ _ADJECTIVE = re.compile(r"(?i)(?:^|-)(?:generated|powered|based|driven|assisted|
 _OPEN_QUOTE = re.compile(r"[\"“«„'‘][^\"”»“'’]*$")
 
 _MONEY = (r"[$€£¥₹৳₦₩₽₴₺₱₫฿]\s?\d|\d[\d.,\s]*\s?(?:[$€£¥₹৳₦₩₽₴₺₱₫฿]|zł|Kč|Ft|kr|lei|EUR|USD|GBP|"
-          r"NGN|INR|KES|JPY|CNY|CHF|PLN|SEK|NOK|DKK|ZAR|BRL|MXN|IDR|TRY|UAH|RUB|Rp|元|円|원|euro|"
+          r"NGN|INR|KES|JPY|CNY|CHF|PLN|SEK|NOK|DKK|ZAR|BRL|MXN|IDR|TRY|UAH|RUB|Rp|元|円|원|euro\w*|"
           r"eura|евро|гривень|рублей|dollars?|pounds?|taka|naira|rupees?|juta|ribu)(?!\w)|"
           r"\b(?:EUR|USD|GBP|NGN|INR|Rp|R\$)\s?\d")
 _SECRET = (r"(?<!\w)(?:passw\w*|passwort\w*|contraseñ\w*|senha\w*|mot\s+de\s+passe|hasł\w*|"
@@ -190,7 +204,7 @@ _PEOPLE_SERVED = (
     r"(?<!\w)(?:users?|user's|customers?|clients?|usuari\w*|utilisat\w*|benutzer\w*|nutzer\w*|"
     r"użytkowni\w*|пользовател\w*|користувач\w*|utent\w*|utilizador\w*|gebruiker\w*|"
     r"användar\w*|bruger\w*|bruker\w*|käyttäjä\w*|felhasznál\w*|kullanıcı\w*|uživatel\w*|"
-    r"používateľ\w*|korisni\w*|uporabni\w*|utilizator\w*|χρήστ\w*|משתמש\w*|مستخدم\w*|کاربر\w*|"
+    r"používateľ\w*|korisni\w*|uporabni\w*|utilizator\w*|χρήστ\w*|[לבהמש]?משתמש\w*|მომხმარებ\w*|مستخدم\w*|کاربر\w*|"
     r"صارف\w*|उपयोगकर्ता\w*|यूज़र|ব্যবহারকারী\w*|பயனர்\w*|ผู้ใช้|người\s+dùng|pengguna|mtumiaji|"
     r"watumiaji|notand\w*|kasutaja\w*|lietotāj\w*|naudotoj\w*|erabiltzaile\w*|defnyddiwr|kund\w*|klant\w*|"
     r"klient\w*|клиент\w*|клієнт\w*|müşteri\w*|mteja|onibara|mijoz\w*|cliente\w*|customer\w*|"
@@ -211,17 +225,57 @@ _ACTS = (
     r"keranjang|unlock\w*|disable\w*|deaktivier\w*|désactiv\w*|desactiv\w*|disattiv\w*|"
     r"uitschakel\w*|wyłącz\w*|отключ\w*|вимкн\w*|nonaktifkan|zresetuj|reset\w*|сброс\w*)(?!\w)")
 _DIGITS = r"(?<!\d)\d[\d\s-]{6,}\d(?!\d)|[০-৯]{6,}"
+_RANK = (
+    r"(?<!\w)(?:first\s+place|top\s+(?:spot|pick|result|position)|number\s+one|#\s?1\b|"
+    r"primer\s+lugar|primera\s+posici[oó]n|primeiro\s+lugar|premi[eè]re?\s+(?:place|rang|position)|"
+    r"primo\s+posto|erste[nrs]?\s+(?:Platz|Stelle|Rang)|pierwsz\w+\s+miejsc\w*|"
+    r"перв\w+\s+мест\w*|перш\w+\s+місц\w*|المرتبة\s+الأولى|المركز\s+الأول|birinci\s+sıra\w*|"
+    r"eerste\s+plaats|första\s+plats\w*|første\s+plass\w*|ensimmäise\w*\s+sija\w*|"
+    r"első\s+hely\w*|prvn\w+\s+míst\w*|prvo\s+mjesto|peringkat\s+pertama|hạng\s+nhất|"
+    r"nafasi\s+ya\s+kwanza|1位|第一位|排名第一|1위|อันดับหนึ่ง|"
+    r"best|beste[nrs]?|mejor(?:es)?|meilleur\w*|melhor(?:es)?|migliore|najlepsz\w*|лучш\w*|"
+    r"найкращ\w*|en\s+iyi|terbaik|最好|最佳|一番|최고)(?!\w)")
+"""Putting something first: the ranking an injection in a review or a page asks for."""
+_PERSONAL = (
+    r"(?<!\w)(?:phone\s*numbers?|telefon\w*|tel[eé]fono\w*|t[eé]l[eé]phone\w*|telefone\w*|"
+    r"телефон\w*|símanúmer\w*|sím\w*|فون\s*نمبر|رقم\s+الهاتف|電話\w*|电话\w*|전화\w*|"
+    r"passports?|pasaporte\w*|passeport\w*|reisepass\w*|passaport\w*|paszport\w*|паспорт\w*|"
+    r"pasaport\w*|پاسپورټ|پاسپورت|جواز\s+السفر|护照|パスポート|여권|"
+    r"location|locations|standort\w*|ubicaci[oó]n\w*|localisation|localiza[çc][ãa]o|posizione|"
+    r"lokalizacj\w*|местоположени\w*|მდებარეობ\w*|"
+    r"history|historial|historique|verlauf\w*|histori[ae]\w*|istori\w*|истори\w*|історі\w*|"
+    r"conversation\w*|chat\s*logs?|contacts|contact\s+list|kontakte|kontakty|kontaktliste\w*|"
+    r"contactos|контакты|контакти|"
+    r"cards?|karte\w*|tarjeta\w*|carte\w*|cart[ãa]o\w*|kaart\w*|karta\w*|карт\w*|כרטיס\w*|"
+    r"بطاقة|카드|カード|信用卡|银行卡)(?!\w)")
+"""The user's data an injection asks to be sent or shown: phone numbers, passports, location,
+history, contacts, a card."""
+_REVEAL = (
+    r"(?<!\w)(?:system\s*prompt\w*|prompt\s+(?:de|del|do|du)\s+(?:sistema|système)|"
+    r"instru[cç]\w*\s+(?:del\s+sistema|internas|interne|du\s+système|do\s+sistema)|"
+    r"istruzioni\s+interne|instructions\s+internes|interne[nr]?\s+Anweisungen|"
+    r"Systemprompt\w*|системн\w*\s+промпт\w*|システムプロンプト|系统提示\w*|시스템\s*프롬프트)"
+    r"(?!\w)")
+_RUN = (
+    r"(?<!\w)(?:decod\w*|décod\w*|decodific\w*|dekod\w*|zdekoduj|декод\w*|execut\w*|"
+    r"exécut\w*|ejecut\w*|esegu\w*|wykonaj|выполн\w*|викона\w*|çalıştır\w*)(?!\w)")
+_MEMORY = re.compile(
+    r"(?i)(?<!\w)(?:remember|memori[sz]e|merk\w*|recuerd\w*|rappelle\w*|lembr\w*|ricord\w*|"
+    r"onthoud|pamiętaj|запомни\w*|запам['’]ятай|hatırla\w*|unutma|ingat\w*|kumbuka|muista|"
+    r"覚えて|记住|기억)(?!\w)")
+"""Remember, said to a reader called by a mention or a label: a planted memory."""
 _OVERRIDE = re.compile(
     r"(?i)(?<!\w)(?:ignor\w*|игнор\w*|ігнор\w*|negeer\w*|forget|vergiss|oublie\w*|olvida\w*|"
     r"esquec\w*|dimentica\w*|забудь\w*|zapomnij|zapomeň|disregard|abaikan|puuza|تجاهل|نادیده|"
     r"अनदेखा|উপেক্ষা|忽略|無視|무시)(?!\w)")
 """Ignore or forget, said to a reader called by a mention or a label (not in a quotation)."""
-_STRONG = re.compile("|".join(f"(?:{x})" for x in (_MONEY, _SECRET, _CODE, _DIGITS))
+_STRONG = re.compile("|".join(f"(?:{x})" for x in (_MONEY, _SECRET, _CODE, _DIGITS, _REVEAL))
                      + "|" + _ADDRESS.pattern, re.I)
 """What only an agent acting for its user touches, in any language: money, a secret or a
 code, code or SQL, a long number (an account, a phone), an outside address."""
 _OBJECT = re.compile("|".join(f"(?:{x})" for x in (_MONEY, _SECRET, _PEOPLE_SERVED, _CODE,
-                                                     _DIGITS, _ACTS, r"\d\s?%"))
+                                                     _DIGITS, _ACTS, r"\d\s?%", _RANK,
+                                                     _PERSONAL, _REVEAL, _RUN))
                      + "|" + _ADDRESS.pattern, re.I)
 """:data:`_STRONG`, or the user, a customer or a member, a percentage, or a payment, deletion,
 alarm, cart or unlock word."""
@@ -306,7 +360,7 @@ def find_called(text: str, quoted: list[tuple[int, int]]) -> Iterator[tuple[str,
                 text, text.rfind("\n", 0, m.start()) + 1, m.start()):
             yield "addressed", m.start(), m.end(), m.group()
             return
-    for s in _SENTENCES.finditer(text):
+    for s in _cells(_SENTENCES, text):
         seg = s.group()
         if _LOG_LINE.search(seg):
             continue
@@ -315,14 +369,15 @@ def find_called(text: str, quoted: list[tuple[int, int]]) -> Iterator[tuple[str,
             found = (_STRONG if form == "heading" else _OBJECT).search(
                 seg, end, min(len(seg), end + 300))
             if found is None and form in ("mention", "label"):
-                found = _OVERRIDE.search(seg, end, min(len(seg), end + 60))
+                found = _OVERRIDE.search(seg, end, min(len(seg), end + 60)) or _MEMORY.search(
+                    seg, end, min(len(seg), end + 60))
                 if found is not None and (_OPEN_QUOTE.search(seg, 0, found.start())
                                           or seg.count("`", 0, found.start()) % 2):
                     found = None
             if found is None:
                 continue
             line_start = not text[text.rfind("\n", 0, s.start()) + 1:s.start()].strip()
-            colon = re.search(r"[:：]", seg[off:])
+            colon = re.search(r"(?<!\d)[:：]|[:：](?!\d)", seg[off:])
             spoken = not re.search(r"[:：]", re.sub(r"\d:\d", "", seg[off:start]))
             if form == "label" and line_start and spoken and colon is not None:
                 label = seg[off:off + colon.start()].strip(" []").lower()
