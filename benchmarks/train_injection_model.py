@@ -7,10 +7,10 @@ Protocol (leave one set out). The labelled sets are ``tests/data/injection_blind
 ``injection_dev2``, ``injection_dev3``, ``injection_structure_examples``, ``injection_blind2``,
 ``injection_blind3``, ``injection_blind4``, ``injection_blind5``, ``injection_blind6``,
 ``injection_blind7``, ``injection_blind8``, ``injection_blind9``, ``injection_blind10``,
-``injection_blind11``, ``injection_blind12``, ``injection_blind13`` and ``injection_blind14``
-(development data since their blind scores of 2026-12-04 to -06; blind-7 in the protocol since
-round 6, blind-8 and -9 since round 7, blind-10 since round 9, blind-11 and -12 since round 10,
-blind-13 and -14 since round 11), ``injection_dev4`` (development texts
+``injection_blind11`` to ``injection_blind16`` (development data since their blind scores of
+2026-12-04 to -06; blind-7 in the protocol since round 6, blind-8 and -9 since round 7,
+blind-10 since round 9, blind-11 and -12 since round 10, blind-13 and -14 since round 11,
+blind-15 and -16 since round 12), ``injection_dev4`` (development texts
 written after reading blind-3's misses) and ``injection_dev5`` (written after reading blind-4's
 misses). For each set S in turn the model is trained on the other sets and scored on S; the
 table ends with the mean and the worst row. Its threshold is chosen on the training sets alone,
@@ -64,7 +64,8 @@ SETS = ["injection_blind1", "injection_dev2", "injection_dev3", "injection_struc
         "injection_blind2", "injection_blind3", "injection_dev4", "injection_blind4",
         "injection_dev5", "injection_blind5", "injection_blind6", "injection_blind7",
         "injection_blind8", "injection_blind9", "injection_blind10", "injection_blind11",
-        "injection_blind12", "injection_blind13", "injection_blind14"]
+        "injection_blind12", "injection_blind13", "injection_blind14", "injection_blind15",
+        "injection_blind16"]
 L2 = 1e-4
 ITERS = 300
 LR = 0.05

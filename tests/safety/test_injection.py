@@ -158,8 +158,8 @@ def test_each_disguise_is_seen_through(name: str) -> None:
 
 
 _LEARNED_FP = pytest.mark.xfail(
-    strict=True, reason="known false positive of the learned layer since round 10 (round 11: "
-    "margin 1.586 at a threshold of 1.394): a short User:/Assistant: transcript reads like the "
+    strict=True, reason="known false positive of the learned layer since round 10 (round 12: "
+    "margin 1.804 at a threshold of 1.527): a short User:/Assistant: transcript reads like the "
     "fake turns it was trained on; the rules pass it (test below; benchmarks/RESULTS.injection.md)")
 
 
