@@ -190,6 +190,8 @@ _ADJECTIVE = re.compile(r"(?i)(?:^|-)(?:generated|powered|based|driven|assisted|
                         r"gestützt|generiert|basiert|generado|généré)")
 """"AI-generated", "KI-gestützt": the reader word used as an adjective."""
 _OPEN_QUOTE = re.compile(r"[\"“«„'‘][^\"”»“'’]*$")
+_COMMA = re.compile(r"[,，、،]")
+"""The end of a condition's clause ("Se for uma IA a ouvir isto, ...")."""
 
 _MONEY = (r"[$€£¥₹৳₦₩₽₴₺₱₫฿]\s?\d|\d[\d.,\s]*\s?(?:[$€£¥₹৳₦₩₽₴₺₱₫฿]|zł|Kč|Ft|kr|lei|EUR|USD|GBP|"
           r"NGN|INR|KES|JPY|CNY|CHF|PLN|SEK|NOK|DKK|ZAR|BRL|MXN|IDR|TRY|UAH|RUB|Rp|元|円|원|euro\w*|"
@@ -307,6 +309,17 @@ def _speakers(text: str) -> dict[str, int]:
     return said
 
 
+def _speaking(text: str, at: int, seg: str, off: int, start: int) -> str | None:
+    """The label of the sentence ``seg`` (at ``at`` in ``text``) when it starts its line and the
+    reader at ``start`` is in that label, as a speaker's is; None otherwise. A time's colon
+    ("[14:03]") is not a label's."""
+    if text[text.rfind("\n", 0, at) + 1:at].strip() or re.search(
+            r"[:：]", re.sub(r"\d:\d", "", seg[off:start])):
+        return None
+    colon = re.search(r"(?<!\d)[:：]|[:：](?!\d)", seg[off:])
+    return None if colon is None else seg[off:off + colon.start()].strip(" []").lower()
+
+
 def _calls(seg: str, off: int) -> Iterator[tuple[str, int, int]]:
     """``(form, start, end)`` for each place in the sentence ``seg`` (its text from ``off``)
     where an AI reader is called: ``mention``, ``label`` (a label or a vocative at the
@@ -321,8 +334,7 @@ def _calls(seg: str, off: int) -> Iterator[tuple[str, int, int]]:
         if (_FIELD_AFTER.match(seg, m.end()) or _HUMAN_AFTER.match(seg, m.end())
                 or _HUMAN_BEFORE.search(seg, 0, m.start()) or _OPEN_QUOTE.search(seg, 0, m.start())
                 or re.fullmatch(r"(?i)agent(?:s|es|en)?", word)  # a travel agent, an agent
-                or _ADJECTIVE.match(seg, m.end()) or re.search(r"-" + _ADJECTIVE.pattern[4:],
-                                                               word)):
+                or _ADJECTIVE.match(seg, m.end()) or _ADJECTIVE.search(word)):
             continue
         before = seg[off:m.start()]
         before = before[max(max(before.rfind(c) for c in '>|]}"“«'),
@@ -342,7 +354,7 @@ def _calls(seg: str, off: int) -> Iterator[tuple[str, int, int]]:
             yield "heading", m.start(), head.end()
         elif words <= 8 and _IF.search(seg, off, m.start()) and not _SAYS.search(
                 seg, off, m.start()):
-            comma = re.compile(r"[,，、،]").search(seg, m.end())
+            comma = _COMMA.search(seg, m.end())
             if comma is not None:
                 yield "condition", m.start(), comma.end()
 
@@ -376,15 +388,12 @@ def find_called(text: str, quoted: list[tuple[int, int]]) -> Iterator[tuple[str,
                     found = None
             if found is None:
                 continue
-            line_start = not text[text.rfind("\n", 0, s.start()) + 1:s.start()].strip()
-            colon = re.search(r"(?<!\d)[:：]|[:：](?!\d)", seg[off:])
-            spoken = not re.search(r"[:：]", re.sub(r"\d:\d", "", seg[off:start]))
-            if form == "label" and line_start and spoken and colon is not None:
-                label = seg[off:off + colon.start()].strip(" []").lower()
-                if len(label.split()) <= 1:
-                    continue  # "Assistant: ..." at a line's start: a turn
+            label = _speaking(text, s.start(), seg, off, start) if form == "label" else None
+            if label is not None:
                 if said is None:
                     said = _speakers(text)
+                if len(label.split()) <= 1:
+                    continue  # "Assistant: ..." at a line's start: a turn
                 if said.get(label, 0) >= 2 or any(_OTHER_SIDE.search(k) for k in said):
                     continue  # a speaker of a transcript
             a, b = s.start() + off, s.start() + found.end()
