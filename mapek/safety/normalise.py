@@ -24,6 +24,7 @@ import html
 import quopri
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -490,9 +491,8 @@ _TEX = re.compile(r"^\s*@[a-z]+\s*\{\s*[\w:.-]+\s*,|\\(?:begin|end|section|subse
 def _table(lines: list[str]) -> bool:
     """Most lines hold the same number (two or more) of ``;``: a semicolon-separated table
     (rows with an empty last cell end in ``;`` as statements do), not code."""
-    counts = [ln.count(";") for ln in lines]
-    common = max(set(counts), key=counts.count)
-    return common >= 2 and counts.count(common) >= 0.8 * len(lines)
+    common, n = Counter(ln.count(";") for ln in lines).most_common(1)[0]
+    return common >= 2 and n >= 0.8 * len(lines)
 
 
 def _code_prose(text: str) -> str | None:
